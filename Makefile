@@ -1,0 +1,48 @@
+# The two commands: `make run` (install, build, start the demo) and `make test` (install, build,
+# run every test). Everything else here serves those two.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+CMAKE_GEN  := -G Ninja
+
+.PHONY: all deps build build-asan test test-unit test-asan run bench format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, in their own directory.
+$(ASAN_BUILD)/build.ninja: | deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSIGNET_SANITIZE=ON \
+	  -DSIGNET_BUILD_BENCH=OFF -DSIGNET_BUILD_BINARY=OFF
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L unit
+
+test: test-unit test-asan
+
+run: build
+	@bash scripts/run-demo.sh $(BUILD)/signet
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,278 @@
+#include "signet/jose/json.h"
+
+#include <cmath>
+#include <string>
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
+
+namespace signet::jose {
+namespace {
+
+namespace json = boost::json;
+
+// A SAX handler that builds the value like boost::json::parser does, and additionally rejects
+// duplicate member names and enforces our limits. The first limit breached is remembered so the
+// caller gets a precise error rather than a generic syntax error.
+class StrictHandler {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  explicit StrictHandler(const JsonLimits& limits) : limits_(limits) {}
+
+  json::value_stack stack;
+  Error error = Error::kJsonSyntax;
+
+  bool on_document_begin(json::error_code&) {
+    stack.reset();
+    return true;
+  }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_array_begin(json::error_code& ec) { return open(ec, false); }
+  bool on_array_end(std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_members, ec)) {
+      return false;
+    }
+    --depth_;
+    stack.push_array(n);
+    return true;
+  }
+  bool on_object_begin(json::error_code& ec) { return open(ec, true); }
+  bool on_object_end(std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_members, ec)) {
+      return false;
+    }
+    --depth_;
+    keys_.pop_back();
+    stack.push_object(n);
+    return true;
+  }
+
+  bool on_string_part(json::string_view s, std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_string_bytes, ec)) {
+      return false;
+    }
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_string_bytes, ec)) {
+      return false;
+    }
+    stack.push_string(s);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_string_bytes, ec)) {
+      return false;
+    }
+    partial_key_.append(s.data(), s.size());
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t n, json::error_code& ec) {
+    if (!within(n, limits_.max_string_bytes, ec)) {
+      return false;
+    }
+    partial_key_.append(s.data(), s.size());
+    auto& seen = keys_.back();
+    for (const auto& k : seen) {
+      if (k == partial_key_) {
+        error = Error::kJsonDuplicateMember;
+        ec = json::error::syntax;
+        return false;
+      }
+    }
+    if (seen.size() >= limits_.max_members) {
+      error = Error::kJsonTooLarge;
+      ec = json::error::syntax;
+      return false;
+    }
+    seen.push_back(std::move(partial_key_));
+    partial_key_.clear();
+    stack.push_key(s);
+    return true;
+  }
+
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t v, json::string_view, json::error_code&) {
+    stack.push_int64(v);
+    return true;
+  }
+  bool on_uint64(std::uint64_t v, json::string_view, json::error_code&) {
+    stack.push_uint64(v);
+    return true;
+  }
+  bool on_double(double v, json::string_view, json::error_code&) {
+    stack.push_double(v);
+    return true;
+  }
+  bool on_bool(bool v, json::error_code&) {
+    stack.push_bool(v);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    stack.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return false; }
+  bool on_comment(json::string_view, json::error_code&) { return false; }
+
+ private:
+  bool open(json::error_code& ec, bool object) {
+    if (++depth_ > limits_.max_depth) {
+      error = Error::kJsonTooDeep;
+      ec = json::error::syntax;
+      return false;
+    }
+    if (object) {
+      keys_.emplace_back();
+    }
+    return true;
+  }
+  bool within(std::size_t n, std::size_t limit, json::error_code& ec) {
+    if (n > limit) {
+      error = Error::kJsonTooLarge;
+      ec = json::error::syntax;
+      return false;
+    }
+    return true;
+  }
+
+  const JsonLimits& limits_;
+  std::size_t depth_ = 0;
+  std::vector<std::vector<std::string>> keys_;  // member names seen, one list per open object
+  std::string partial_key_;
+};
+
+}  // namespace
+
+Result<json::value, Error> parse_json(std::string_view text, const JsonLimits& limits) {
+  json::parse_options options;
+  // Our handler enforces depth itself (with its own error); keep the parser's limit above it.
+  options.max_depth = limits.max_depth + 1;
+  json::basic_parser<StrictHandler> parser(options, limits);
+  json::error_code ec;
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec) {
+    return fail(parser.handler().error);
+  }
+  if (used != text.size()) {
+    return fail(Error::kJsonSyntax);
+  }
+  return parser.handler().stack.release();
+}
+
+Result<json::object, Error> parse_json_object(std::string_view text, const JsonLimits& limits) {
+  auto v = parse_json(text, limits);
+  if (!v) {
+    return fail(v.error());
+  }
+  if (!v->is_object()) {
+    return fail(Error::kJsonNotObject);
+  }
+  return std::move(v->as_object());
+}
+
+Result<std::string_view, Access> get_string(const json::object& obj, std::string_view name) {
+  const json::value* v = obj.if_contains(name);
+  if (v == nullptr) {
+    return fail(Access::kMissing);
+  }
+  if (!v->is_string()) {
+    return fail(Access::kWrongType);
+  }
+  const auto& s = v->get_string();
+  return std::string_view(s.data(), s.size());
+}
+
+Result<bool, Access> get_bool(const json::object& obj, std::string_view name) {
+  const json::value* v = obj.if_contains(name);
+  if (v == nullptr) {
+    return fail(Access::kMissing);
+  }
+  if (!v->is_bool()) {
+    return fail(Access::kWrongType);
+  }
+  return v->get_bool();
+}
+
+Result<std::int64_t, Access> get_int(const json::object& obj, std::string_view name,
+                                     std::int64_t min, std::int64_t max) {
+  const json::value* v = obj.if_contains(name);
+  if (v == nullptr) {
+    return fail(Access::kMissing);
+  }
+  std::int64_t i = 0;
+  if (v->is_int64()) {
+    i = v->get_int64();
+  } else if (v->is_uint64()) {
+    return fail(Access::kOutOfRange);  // above INT64_MAX
+  } else {
+    return fail(Access::kWrongType);
+  }
+  if (i < min || i > max) {
+    return fail(Access::kOutOfRange);
+  }
+  return i;
+}
+
+Result<std::int64_t, Access> get_numeric_date(const json::object& obj, std::string_view name) {
+  const json::value* v = obj.if_contains(name);
+  if (v == nullptr) {
+    return fail(Access::kMissing);
+  }
+  if (v->is_int64()) {
+    const std::int64_t i = v->get_int64();
+    if (i < 0 || i > kMaxNumericDate) {
+      return fail(Access::kOutOfRange);
+    }
+    return i;
+  }
+  if (v->is_uint64()) {
+    return fail(Access::kOutOfRange);
+  }
+  if (v->is_double()) {
+    const double d = v->get_double();
+    if (!std::isfinite(d) || d < 0 || d > static_cast<double>(kMaxNumericDate)) {
+      return fail(Access::kOutOfRange);
+    }
+    return static_cast<std::int64_t>(d);
+  }
+  return fail(Access::kWrongType);
+}
+
+Result<std::vector<std::string_view>, Access> get_string_array(const json::object& obj,
+                                                               std::string_view name) {
+  const json::value* v = obj.if_contains(name);
+  if (v == nullptr) {
+    return fail(Access::kMissing);
+  }
+  if (!v->is_array()) {
+    return fail(Access::kWrongType);
+  }
+  std::vector<std::string_view> out;
+  out.reserve(v->get_array().size());
+  for (const auto& e : v->get_array()) {
+    if (!e.is_string()) {
+      return fail(Access::kWrongType);
+    }
+    out.emplace_back(e.get_string().data(), e.get_string().size());
+  }
+  return out;
+}
+
+Result<std::vector<std::string_view>, Access> get_string_or_array(const json::object& obj,
+                                                                  std::string_view name) {
+  const json::value* v = obj.if_contains(name);
+  if (v != nullptr && v->is_string()) {
+    return std::vector<std::string_view>{std::string_view(v->get_string().data(), v->get_string().size())};
+  }
+  return get_string_array(obj, name);
+}
+
+}  // namespace signet::jose
