@@ -1,0 +1,44 @@
+#pragma once
+
+// CORS for browser clients (the dashboard, single-page apps), as a pure layer over the router:
+// no sockets, so every rule is unit-testable.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signet/http/message.h"
+#include "signet/http/router.h"
+
+namespace signet::http {
+
+struct CorsOptions {
+  // Exact origins ("https://app.example.com", no trailing slash); "*" allows every origin. Empty
+  // disables CORS: no Access-Control-* header is ever sent.
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_headers{"Authorization", "Content-Type"};
+  std::chrono::seconds max_age{600};  // how long a browser may cache a preflight answer
+};
+
+// True when `origin` is in the allowed list (exact, case-sensitive match) or the list has "*".
+bool origin_allowed(const CorsOptions& options, std::string_view origin);
+
+// True for a CORS preflight: OPTIONS with both Origin and Access-Control-Request-Method.
+bool is_preflight(const Request& req);
+
+// The answer to an OPTIONS request for a path the router knows: 204 with Allow, and for a preflight
+// from an allowed origin Access-Control-Allow-{Origin,Methods,Headers} and Access-Control-Max-Age.
+// A preflight from any other origin gets a bare 204, which the browser treats as a refusal.
+Response options_response(const Request& req, const CorsOptions& options, const Router& router);
+
+// Adds Access-Control-Allow-Origin (the request's own Origin) to `res` when that origin is allowed,
+// and Vary: Origin whenever CORS is enabled, since the answer then depends on Origin.
+void add_cors_headers(const Request& req, const CorsOptions& options, Response& res);
+
+// The whole request path minus the network: OPTIONS on a known path without an OPTIONS handler is
+// answered by options_response, everything else by the router; then CORS headers are added.
+// Exceptions from handlers propagate.
+Response dispatch(const Request& req, const CorsOptions& options, const Router& router);
+
+}  // namespace signet::http

@@ -1,0 +1,28 @@
+#include "signet/http/message.h"
+
+#include <boost/json.hpp>
+
+namespace signet::http {
+
+namespace beast_http = boost::beast::http;
+
+Response json_response(const Request& req, beast_http::status status, std::string_view json_body) {
+  Response res{status, req.version()};
+  res.set(beast_http::field::content_type, "application/json");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::string(json_body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_error(const Request& req, beast_http::status status, std::string_view error,
+                    std::string_view description) {
+  const boost::json::object body{{"error", error}, {"error_description", description}};
+  return json_response(req, status, boost::json::serialize(body));
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace signet::http

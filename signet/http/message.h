@@ -1,0 +1,34 @@
+#pragma once
+
+// The request and response types every signet HTTP handler sees, and the JSON responses that all
+// of signet's endpoints answer with.
+
+#include <functional>
+#include <string_view>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+namespace signet::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Handlers are synchronous and must not throw; the server turns an exception into a 500 anyway.
+using Handler = std::function<Response(const Request&)>;
+
+// A response with `json_body` as its body, Content-Type application/json, the request's HTTP
+// version and keep-alive, and Content-Length set.
+Response json_response(const Request& req, boost::beast::http::status status,
+                       std::string_view json_body);
+
+// An RFC 6749-style error response: {"error": error, "error_description": description}.
+Response json_error(const Request& req, boost::beast::http::status status, std::string_view error,
+                    std::string_view description);
+
+// The request target's path, without the query string (which may carry secrets or vary freely).
+std::string_view path_of(std::string_view target);
+
+}  // namespace signet::http

@@ -1,0 +1,99 @@
+#include "signet/http/router.h"
+
+#include <stdexcept>
+
+namespace signet::http {
+
+namespace beast_http = boost::beast::http;
+
+void Router::add(beast_http::verb method, std::string path, Handler handler) {
+  auto& routes = routes_[path];
+  for (const auto& route : routes) {
+    if (route.method == method) {
+      throw std::invalid_argument(
+          "route registered twice: " + std::string(beast_http::to_string(method)) + " " + path);
+    }
+  }
+  routes.push_back(Route{method, std::move(handler)});
+}
+
+const Router::Route* Router::find(std::string_view path, beast_http::verb method) const {
+  const auto it = routes_.find(path);
+  if (it == routes_.end()) {
+    return nullptr;
+  }
+  for (const auto& route : it->second) {
+    if (route.method == method) {
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<beast_http::verb> Router::methods_for(std::string_view path) const {
+  std::vector<beast_http::verb> methods;
+  const auto it = routes_.find(path_of(path));
+  if (it != routes_.end()) {
+    for (const auto& route : it->second) {
+      methods.push_back(route.method);
+    }
+  }
+  return methods;
+}
+
+std::string Router::allow_header(std::string_view path) const {
+  const auto methods = methods_for(path);
+  if (methods.empty()) {
+    return {};
+  }
+  const auto has = [&](beast_http::verb v) {
+    return std::find(methods.begin(), methods.end(), v) != methods.end();
+  };
+  std::string allow;
+  const auto append = [&](beast_http::verb v) {
+    if (!allow.empty()) {
+      allow += ", ";
+    }
+    allow += beast_http::to_string(v);
+  };
+  for (const auto method : methods) {
+    append(method);
+  }
+  if (has(beast_http::verb::get) && !has(beast_http::verb::head)) {
+    append(beast_http::verb::head);
+  }
+  if (!has(beast_http::verb::options)) {
+    append(beast_http::verb::options);
+  }
+  return allow;
+}
+
+Response Router::route(const Request& req) const {
+  const std::string_view path = path_of(req.target());
+  if (const Route* route = find(path, req.method())) {
+    return route->handler(req);
+  }
+  if (req.method() == beast_http::verb::head) {
+    if (const Route* get = find(path, beast_http::verb::get)) {
+      Response res = get->handler(req);
+      // A HEAD response carries the headers a GET would, including its Content-Length.
+      if (!res.has_content_length() && !res.chunked()) {
+        res.content_length(res.body().size());
+      }
+      res.body().clear();
+      return res;
+    }
+  }
+  const std::string allow = allow_header(path);
+  if (allow.empty()) {
+    return json_error(req, beast_http::status::not_found, "not_found",
+                      "no resource at this path; check the URL");
+  }
+  Response res =
+      json_error(req, beast_http::status::method_not_allowed, "method_not_allowed",
+                 std::string(req.method_string()) + " is not allowed here; use one of: " + allow);
+  res.set(beast_http::field::allow, allow);
+  return res;
+}
+
+}  // namespace signet::http

@@ -1,0 +1,95 @@
+#pragma once
+
+// The HTTP(S) server under signet's endpoints: keep-alive, bounded requests, deadlines against slow
+// clients, CORS, an access log, and a graceful stop. Handlers run on the server's worker threads.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "signet/http/cors.h"
+#include "signet/http/message.h"
+#include "signet/http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace signet::http {
+
+// bytes; an 8 KiB bearer token plus the usual browser headers must fit.
+constexpr std::size_t kDefaultMaxHeaderBytes = 32 * 1024;
+// bytes; token and management requests are small forms or JSON documents.
+constexpr std::size_t kDefaultMaxBodyBytes = 64 * 1024;
+// a whole request (header and body) must arrive within this, so a slowloris client cannot hold a
+// connection by trickling bytes.
+constexpr auto kDefaultReadTimeout = std::chrono::milliseconds{10'000};
+// an idle keep-alive connection is closed after this; browsers reuse well within it.
+constexpr auto kDefaultIdleTimeout = std::chrono::milliseconds{30'000};
+// a client that does not read its response within this loses the connection.
+constexpr auto kDefaultWriteTimeout = std::chrono::milliseconds{10'000};
+// on stop, in-flight requests get this long to finish before their connections are closed.
+constexpr auto kDefaultShutdownGrace = std::chrono::milliseconds{10'000};
+// connections; beyond this new ones get 503 and are closed, so a flood cannot exhaust descriptors.
+constexpr std::size_t kDefaultMaxConnections = 1024;
+
+struct TlsOptions {
+  std::string cert_file;  // PEM certificate chain, leaf first
+  std::string key_file;   // PEM private key matching the leaf
+};
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:3010";  // host:port or [v6]:port; port 0 = ephemeral (tests)
+  unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
+  std::size_t max_header_bytes = kDefaultMaxHeaderBytes;
+  std::size_t max_body_bytes = kDefaultMaxBodyBytes;
+  std::chrono::milliseconds read_timeout = kDefaultReadTimeout;
+  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
+  std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
+  std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
+  std::size_t max_connections = kDefaultMaxConnections;
+  std::optional<TlsOptions> tls;
+  CorsOptions cors;
+  bool access_log = true;
+  std::shared_ptr<spdlog::logger> access_logger;  // null = stderr, one JSON object a line
+  std::string server_name = "signet";             // the Server header
+};
+
+class Server {
+ public:
+  // Validates the options and loads the TLS certificate and key; throws std::invalid_argument or
+  // std::runtime_error with a message that names the bad option or file (start-up only). Adds
+  // GET /healthz -> 200 {"status":"ok"} unless the router already has that path.
+  Server(ServerOptions options, Router router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; afterwards port() is valid. Throws std::runtime_error, e.g.
+  // "cannot listen on 127.0.0.1:3010: Address already in use".
+  void start();
+
+  // The bound port (the real one when the options asked for port 0); 0 before start().
+  unsigned short port() const;
+
+  // Serves on the worker threads (the calling thread is one of them) until stop() has completed.
+  // Calls start() first if it has not been called.
+  void run();
+
+  // start() and run(), with a graceful stop on SIGINT or SIGTERM.
+  void run_until_signal();
+
+  // Graceful stop: stops accepting, lets in-flight requests finish (their responses carry
+  // Connection: close), closes idle connections, and force-closes whatever is left after
+  // shutdown_grace. Returns at once; run() returns when the stop is complete. Thread-safe and
+  // callable from a handler; later calls do nothing.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace signet::http

@@ -1,0 +1,404 @@
+#include "signet/http/session.h"
+
+#include <array>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <type_traits>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "signet/http/cors.h"
+
+namespace signet::http::internal {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// bytes; the first read of a request, enough for a typical request in one go.
+constexpr std::size_t kFirstReadBytes = 4096;
+// After an error response the client may still be sending; we read and discard its input for at
+// most this long and this much, so that closing does not reset the connection (a reset can destroy
+// the error response before the client reads it).
+constexpr auto kLingerTime = std::chrono::milliseconds{1000};
+constexpr std::size_t kLingerBytes = 256 * 1024;  // bytes
+// Sent, without waiting for anything, to a connection beyond the limit.
+constexpr std::string_view kBusyBody =
+    R"({"error":"temporarily_unavailable","error_description":"too many connections; retry"})";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(a, b);
+}
+
+std::string format_remote(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) {
+    return "-";
+  }
+  const auto address = endpoint.address();
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(endpoint.port());
+}
+
+// Error responses for requests that never reached a handler; the connection closes after them.
+Response error_response(bhttp::status status, std::string_view error, std::string description) {
+  Request stand_in{bhttp::verb::get, "/", 11};
+  Response res = json_error(stand_in, status, error, description);
+  res.keep_alive(false);
+  return res;
+}
+
+// A request that passed the parser but that signet refuses to interpret, because two servers in a
+// chain could disagree on where it ends (request smuggling).
+std::optional<std::string> framing_problem(
+    const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& header = parser.get();
+  std::size_t transfer_encodings = 0;
+  for (const auto& field : header) {
+    if (field.name() == bhttp::field::transfer_encoding) {
+      ++transfer_encodings;
+      if (!iequals(field.value(), "chunked")) {
+        return "Transfer-Encoding '" + std::string(field.value()) +
+               "' is not supported; send chunked or Content-Length";
+      }
+    }
+  }
+  if (transfer_encodings > 1) {
+    return std::string("Transfer-Encoding must appear once");
+  }
+  return std::nullopt;
+}
+
+template <typename Stream>
+class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, std::shared_ptr<ServerCore> core, std::string remote)
+      : stream_(std::move(stream)),
+        core_(std::move(core)),
+        options_(core_->options),
+        remote_(std::move(remote)),
+        id_(core_->tracker.next_id()),
+        buffer_(options_.max_header_bytes + options_.max_body_bytes) {}
+
+  ~Session() override { core_->tracker.remove(id_); }
+
+  std::uint64_t id() const { return id_; }
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_).socket(); }
+
+  void begin_stop() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stop_requested_ = true;
+      if (self->state_ == State::kIdle) {
+        beast::get_lowest_layer(self->stream_).cancel();
+      }
+    });
+  }
+
+  void force_close() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).close();
+    });
+  }
+
+  // Runs the connection: TLS handshake, then requests in order, one at a time, until close.
+  static asio::awaitable<void> run(std::shared_ptr<Session> self) { co_await self->serve(); }
+
+ private:
+  enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
+
+  // The outcome of reading one request.
+  struct ReadOutcome {
+    std::optional<Request> request;   // set on success
+    std::optional<Response> refusal;  // set when the request is answered with an error and closed
+  };
+
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+
+  asio::awaitable<void> serve() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      state_ = State::kHandshake;
+      lowest().expires_after(options_.read_timeout);
+      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+      if (ec) {
+        lowest().close();
+        co_return;
+      }
+    }
+    bool first = true;
+    bool linger = false;
+    while (true) {
+      if (stop_requested_ || core_->tracker.stopping()) {
+        break;  // idle between requests while the server stops: nothing is lost by closing
+      }
+      if (buffer_.size() == 0) {
+        // Idle until the next request starts; a new connection gets the read deadline for this.
+        state_ = State::kIdle;
+        lowest().expires_after(first ? options_.read_timeout : options_.idle_timeout);
+        const std::size_t want = std::min(kFirstReadBytes, buffer_.max_size());
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_nothrow);
+        if (ec) {
+          break;  // closed by the client, idle timeout, or stop
+        }
+        buffer_.commit(n);
+      }
+      first = false;
+
+      const auto started = Clock::now();
+      const auto started_wall = std::chrono::system_clock::now();
+      state_ = State::kReading;
+      ReadOutcome outcome = co_await read_request();
+      if (!outcome.request && !outcome.refusal) {
+        break;  // the client went away or was too slow: there is no one to answer
+      }
+      Response res;
+      std::string method = "-";
+      std::string target = "-";
+      if (outcome.request) {
+        state_ = State::kHandling;
+        method = std::string(outcome.request->method_string());
+        target = std::string(outcome.request->target());
+        res = handle(*outcome.request);
+      } else {
+        res = std::move(*outcome.refusal);
+        if (parser_ && parser_->is_header_done()) {
+          method = std::string(parser_->get().method_string());
+          target = std::string(parser_->get().target());
+        }
+        linger = true;
+      }
+
+      state_ = State::kWriting;
+      lowest().expires_after(options_.write_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(stream_, res, use_nothrow);
+      if (core_->access_log) {
+        core_->access_log->write(AccessLogEntry{
+            started_wall, remote_, method, target, res.result_int(), written,
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)});
+      }
+      if (write_ec) {
+        lowest().close();
+        co_return;
+      }
+      if (!res.keep_alive()) {
+        // Unread pipelined requests would turn our close into a reset.
+        linger = linger || buffer_.size() > 0;
+        break;
+      }
+    }
+    co_await close(linger);
+  }
+
+  // Reads one whole request under the read deadline, or decides how to refuse it.
+  asio::awaitable<ReadOutcome> read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(options_.max_body_bytes));
+    // One deadline for the whole request, however the client spreads its bytes.
+    const auto deadline = Clock::now() + options_.read_timeout;
+    lowest().expires_at(deadline);
+    {
+      auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, use_nothrow);
+      if (ec) {
+        co_return refusal_for(ec);
+      }
+    }
+    if (auto problem = framing_problem(*parser_)) {
+      co_return ReadOutcome{
+          std::nullopt, error_response(bhttp::status::bad_request, "invalid_request", *problem)};
+    }
+    if (!parser_->is_done()) {
+      if (iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+        lowest().expires_after(options_.write_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
+        if (ec) {
+          co_return ReadOutcome{};
+        }
+        lowest().expires_at(deadline);
+      }
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, use_nothrow);
+      if (ec) {
+        co_return refusal_for(ec);
+      }
+    }
+    co_return ReadOutcome{parser_->release(), std::nullopt};
+  }
+
+  ReadOutcome refusal_for(const boost::system::error_code& ec) {
+    const bool header_done = parser_->is_header_done();
+    if (ec == bhttp::error::header_limit || (ec == bhttp::error::buffer_overflow && !header_done)) {
+      return ReadOutcome{
+          std::nullopt,
+          error_response(bhttp::status::request_header_fields_too_large, "invalid_request",
+                         "request header is larger than " +
+                             std::to_string(options_.max_header_bytes) + " bytes")};
+    }
+    if (ec == bhttp::error::body_limit || ec == bhttp::error::buffer_overflow) {
+      return ReadOutcome{std::nullopt,
+                         error_response(bhttp::status::payload_too_large, "invalid_request",
+                                        "request body is larger than " +
+                                            std::to_string(options_.max_body_bytes) + " bytes")};
+    }
+    // Anything else the HTTP parser rejects is a malformed request; transport errors, a timeout
+    // or a truncated request leave no one to answer.
+    const bool parse_error =
+        ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+    if (parse_error) {
+      return ReadOutcome{std::nullopt, error_response(bhttp::status::bad_request, "invalid_request",
+                                                      "malformed HTTP request: " + ec.message())};
+    }
+    return ReadOutcome{};
+  }
+
+  Response handle(const Request& req) {
+    Response res;
+    try {
+      res = dispatch(req, options_.cors, core_->router);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} threw: {}", req.method_string(), path_of(req.target()),
+                    e.what());
+      res = json_error(req, bhttp::status::internal_server_error, "server_error",
+                       "the server could not handle this request; see its log");
+    } catch (...) {
+      spdlog::error("handler for {} {} threw a non-exception", req.method_string(),
+                    path_of(req.target()));
+      res = json_error(req, bhttp::status::internal_server_error, "server_error",
+                       "the server could not handle this request; see its log");
+    }
+    finish(req, res);
+    return res;
+  }
+
+  // Makes the response safe to put on this connection, whatever the handler set.
+  void finish(const Request& req, Response& res) const {
+    res.version(req.version());
+    if (res.find(bhttp::field::server) == res.end()) {
+      res.set(bhttp::field::server, options_.server_name);
+    }
+    const unsigned status = res.result_int();
+    if (status / 100 == 1 || status == 204 || status == 304) {
+      // These never have a body; a body here would be read as the start of the next response.
+      res.body().clear();
+      res.erase(bhttp::field::content_length);
+      res.erase(bhttp::field::transfer_encoding);
+    } else if (req.method() == bhttp::verb::head) {
+      if (!res.has_content_length()) {
+        res.content_length(res.body().size());
+      }
+      res.body().clear();
+    } else {
+      // The framing must match the body exactly, or the connection desynchronizes.
+      res.content_length(res.body().size());
+    }
+    // On stop, answer in-flight requests but tell clients to go elsewhere for the next one.
+    res.keep_alive(req.keep_alive() && res.keep_alive() && !stop_requested_ &&
+                   !core_->tracker.stopping());
+  }
+
+  asio::awaitable<void> close(bool linger) {
+    state_ = State::kClosing;
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (linger && !stop_requested_) {
+      lowest().expires_after(kLingerTime);
+      std::array<char, 4096> scratch;
+      std::size_t drained = 0;
+      while (drained < kLingerBytes) {
+        auto [ec, n] = co_await lowest().async_read_some(asio::buffer(scratch), use_nothrow);
+        if (ec) {
+          break;
+        }
+        drained += n;
+      }
+    }
+    lowest().close();
+  }
+
+  Stream stream_;
+  std::shared_ptr<ServerCore> core_;
+  const ServerOptions& options_;
+  std::string remote_;
+  std::uint64_t id_;
+  beast::flat_buffer buffer_;  // bounded: one request's header and body, pipelined bytes included
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  State state_ = State::kHandshake;
+  bool stop_requested_ = false;  // touched only on the strand
+};
+
+void log_session_exception(std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("connection ended by an exception: {}", ex.what());
+  } catch (...) {
+    spdlog::error("connection ended by an unknown exception");
+  }
+}
+
+// Tells a connection beyond the limit why, without waiting on it (plain HTTP only: a TLS client
+// would need a handshake first, which is exactly the work a flood should not get).
+void refuse(tcp::socket& socket, bool can_answer) {
+  static const std::string busy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(kBusyBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBusyBody);
+  boost::system::error_code ignored;
+  if (can_answer) {
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(busy), ignored);
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+template <typename Stream>
+void launch(std::shared_ptr<Session<Stream>> session, const std::shared_ptr<ServerCore>& core,
+            bool can_answer) {
+  const auto admission = core->tracker.add(session->id(), session, core->options.max_connections);
+  if (admission != ConnectionTracker::Admission::kAdmitted) {
+    refuse(session->socket(), can_answer && admission == ConnectionTracker::Admission::kFull);
+    return;
+  }
+  auto executor = session->socket().get_executor();
+  asio::co_spawn(executor, Session<Stream>::run(std::move(session)), log_session_exception);
+}
+
+}  // namespace
+
+void start_session(tcp::socket socket, const std::shared_ptr<ServerCore>& core) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::string remote = format_remote(socket);
+  if (core->tls) {
+    launch(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *core->tls), core,
+                                                std::move(remote)),
+           core, false);
+  } else {
+    launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core,
+                                                  std::move(remote)),
+           core, true);
+  }
+}
+
+}  // namespace signet::http::internal

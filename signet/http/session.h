@@ -1,0 +1,32 @@
+#pragma once
+
+// Internal to signet_http: what the server shares with its connections, and the entry point that
+// runs one accepted connection (plain or TLS) until it closes.
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "signet/http/access_log.h"
+#include "signet/http/connections.h"
+#include "signet/http/router.h"
+#include "signet/http/server.h"
+
+namespace signet::http::internal {
+
+// Owned jointly by the server and every connection, so a connection never outlives what it reads.
+struct ServerCore {
+  ServerOptions options;
+  Router router;
+  std::optional<AccessLog> access_log;
+  std::optional<boost::asio::ssl::context> tls;  // set when options.tls is
+  ConnectionTracker tracker;
+};
+
+// Takes over a freshly accepted socket (whose executor must be a strand): admits it against the
+// connection limit and serves its requests on that strand until it closes.
+void start_session(boost::asio::ip::tcp::socket socket, const std::shared_ptr<ServerCore>& core);
+
+}  // namespace signet::http::internal
