@@ -8,24 +8,24 @@ namespace signet::guard {
 
 // Every reason the guard refuses a request, beyond the token-format errors of signet::jose.
 enum class Error {
-  kNoCredentials,       // no token was sent at all (RFC 6750 §3.1: answer without an error code)
-  kMalformedHeader,     // Authorization must be "Bearer" SP token68
-  kMultipleTokens,      // a token must be sent by exactly one method, exactly once
-  kQueryToken,          // tokens in the query string are refused (they end up in logs)
-  kToken,               // the token failed a JOSE rule; see the jose::Error alongside
-  kTypNotAllowed,       // "typ" must be absent, "JWT" or "at+jwt" ("at+jwt" only in strict mode)
-  kKidMissing,          // the token has no kid and the key set has more than one candidate key
-  kKidUnknown,          // no published key has the token's kid
-  kKeysUnavailable,     // the issuer's keys could not be fetched and none are cached
-  kIssMissing,          // "iss" is required
-  kIssNotString,        // "iss" must be a string
-  kIssMismatch,         // "iss" must equal the configured issuer exactly (trailing slash included)
-  kAudMissing,          // "aud" is required
-  kAudWrongType,        // "aud" must be a string or an array of strings
-  kAudMismatch,         // "aud" must contain one of the configured audiences
-  kScopeWrongType,      // "scope" must be a space-separated string
-  kPermissionsWrongType,// "permissions" must be an array of strings
-  kInsufficientScope,   // the token lacks a scope the endpoint requires
+  kNoCredentials,    // no token was sent at all (RFC 6750 §3.1: answer without an error code)
+  kMalformedHeader,  // Authorization must be "Bearer" SP token68
+  kMultipleTokens,   // a token must be sent by exactly one method, exactly once
+  kQueryToken,       // tokens in the query string are refused (they end up in logs)
+  kToken,            // the token failed a JOSE rule; see the jose::Error alongside
+  kTypNotAllowed,    // "typ" must be absent, "JWT" or "at+jwt" ("at+jwt" only in strict mode)
+  kKidMissing,       // the token has no kid and the key set has more than one candidate key
+  kKidUnknown,       // no published key has the token's kid
+  kKeysUnavailable,  // the issuer's keys could not be fetched and none are cached
+  kIssMissing,       // "iss" is required
+  kIssNotString,     // "iss" must be a string
+  kIssMismatch,      // "iss" must equal the configured issuer exactly (trailing slash included)
+  kAudMissing,       // "aud" is required
+  kAudWrongType,     // "aud" must be a string or an array of strings
+  kAudMismatch,      // "aud" must contain one of the configured audiences
+  kScopeWrongType,   // "scope" must be a space-separated string
+  kPermissionsWrongType,  // "permissions" must be an array of strings
+  kInsufficientScope,     // the token lacks a scope the endpoint requires
 };
 
 std::string_view to_string(Error e);

@@ -17,19 +17,26 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view to_string(Algorithm a) {
   switch (a) {
-    case Algorithm::kRS256: return "RS256";
-    case Algorithm::kPS256: return "PS256";
-    case Algorithm::kES256: return "ES256";
-    case Algorithm::kEdDSA: return "EdDSA";
+    case Algorithm::kRS256:
+      return "RS256";
+    case Algorithm::kPS256:
+      return "PS256";
+    case Algorithm::kES256:
+      return "ES256";
+    case Algorithm::kEdDSA:
+      return "EdDSA";
   }
   return "?";
 }
 
 std::string_view to_string(KeyType t) {
   switch (t) {
-    case KeyType::kRsa: return "RSA";
-    case KeyType::kEc: return "EC";
-    case KeyType::kOkp: return "OKP";
+    case KeyType::kRsa:
+      return "RSA";
+    case KeyType::kEc:
+      return "EC";
+    case KeyType::kOkp:
+      return "OKP";
   }
   return "?";
 }
@@ -61,18 +68,24 @@ Result<Algorithm, Error> parse_algorithm(std::string_view name) {
 KeyType key_type_for(Algorithm a) {
   switch (a) {
     case Algorithm::kRS256:
-    case Algorithm::kPS256: return KeyType::kRsa;
-    case Algorithm::kES256: return KeyType::kEc;
-    case Algorithm::kEdDSA: return KeyType::kOkp;
+    case Algorithm::kPS256:
+      return KeyType::kRsa;
+    case Algorithm::kES256:
+      return KeyType::kEc;
+    case Algorithm::kEdDSA:
+      return KeyType::kOkp;
   }
   return KeyType::kRsa;
 }
 
 std::optional<std::size_t> fixed_signature_length(Algorithm a) {
   switch (a) {
-    case Algorithm::kES256: return 64;  // R || S, 32 bytes each (RFC 7518 §3.4)
-    case Algorithm::kEdDSA: return 64;  // RFC 8032 §5.1.6
-    default: return std::nullopt;
+    case Algorithm::kES256:
+      return 64;  // R || S, 32 bytes each (RFC 7518 §3.4)
+    case Algorithm::kEdDSA:
+      return 64;  // RFC 8032 §5.1.6
+    default:
+      return std::nullopt;
   }
 }
 

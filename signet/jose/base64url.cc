@@ -50,8 +50,8 @@ std::string base64url_encode(std::span<const std::uint8_t> bytes) {
 }
 
 std::string base64url_encode(std::string_view bytes) {
-  return base64url_encode(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  return base64url_encode(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 Result<std::string, Error> base64url_decode(std::string_view text) {

@@ -31,7 +31,9 @@ using EvpPkeyPtr = std::shared_ptr<EVP_PKEY>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
 
-inline EvpPkeyPtr adopt(EVP_PKEY* p) { return EvpPkeyPtr(p, EvpPkeyDeleter{}); }
+inline EvpPkeyPtr adopt(EVP_PKEY* p) {
+  return EvpPkeyPtr(p, EvpPkeyDeleter{});
+}
 
 // Drops whatever OpenSSL queued on this thread; returns false for use in failure paths.
 bool clear_openssl_errors();

@@ -20,68 +20,68 @@ enum class Error {
   kJsonTooDeep,          // nesting is bounded
   kJsonTooLarge,         // object members, array elements and string lengths are bounded
   // compact serialization
-  kTokenEmpty,          // the token must not be empty
-  kTokenTooLarge,       // the token must not exceed the configured size
-  kTokenSegments,       // a JWS has exactly three dot-separated segments
-  kTokenEmptyPayload,   // the payload segment must not be empty
-  kTokenEmptySignature, // the signature segment must not be empty (no unsecured JWS)
+  kTokenEmpty,           // the token must not be empty
+  kTokenTooLarge,        // the token must not exceed the configured size
+  kTokenSegments,        // a JWS has exactly three dot-separated segments
+  kTokenEmptyPayload,    // the payload segment must not be empty
+  kTokenEmptySignature,  // the signature segment must not be empty (no unsecured JWS)
   // protected header
-  kAlgMissing,        // the header must have "alg"
-  kAlgNotString,      // "alg" must be a string
-  kAlgNone,           // "alg": "none" (in any letter case) is never accepted
-  kAlgHmac,           // HMAC algorithms are refused: public keys are not shared secrets
-  kAlgUnsupported,    // "alg" must be RS256, PS256, ES256 or EdDSA
-  kAlgNotAllowed,     // "alg" must be one of the configured algorithms
-  kAlgKeyMismatch,    // "alg" must match the key's "alg" and key type
-  kKidNotString,      // "kid" must be a string
-  kTypNotString,      // "typ" must be a string
-  kHeaderJku,         // "jku" is never followed
-  kHeaderX5u,         // "x5u" is never followed
-  kHeaderJwk,         // an embedded "jwk" is never trusted
-  kHeaderX5c,         // embedded "x5c" certificates are never trusted
-  kCritMalformed,     // "crit" must be a non-empty array of strings
-  kCritUnknown,       // "crit" names an extension this implementation does not understand
-  kB64Unencoded,      // "b64": false (RFC 7797) is not supported
+  kAlgMissing,      // the header must have "alg"
+  kAlgNotString,    // "alg" must be a string
+  kAlgNone,         // "alg": "none" (in any letter case) is never accepted
+  kAlgHmac,         // HMAC algorithms are refused: public keys are not shared secrets
+  kAlgUnsupported,  // "alg" must be RS256, PS256, ES256 or EdDSA
+  kAlgNotAllowed,   // "alg" must be one of the configured algorithms
+  kAlgKeyMismatch,  // "alg" must match the key's "alg" and key type
+  kKidNotString,    // "kid" must be a string
+  kTypNotString,    // "typ" must be a string
+  kHeaderJku,       // "jku" is never followed
+  kHeaderX5u,       // "x5u" is never followed
+  kHeaderJwk,       // an embedded "jwk" is never trusted
+  kHeaderX5c,       // embedded "x5c" certificates are never trusted
+  kCritMalformed,   // "crit" must be a non-empty array of strings
+  kCritUnknown,     // "crit" names an extension this implementation does not understand
+  kB64Unencoded,    // "b64": false (RFC 7797) is not supported
   // signature
   kSignatureLength,   // the signature must have the exact length for the algorithm and key
   kSignatureInvalid,  // the signature does not verify
   kSigningFailed,     // the private key could not produce a signature
   // keys (RFC 7517, RFC 7518 §6, RFC 8037)
-  kJwkNotObject,        // a JWK must be a JSON object
-  kJwkKtyMissing,       // a JWK must have "kty"
-  kJwkKtyUnsupported,   // "kty" must be RSA, EC or OKP
-  kJwkKidNotString,     // "kid" must be a string
-  kJwkUseNotSig,        // "use", when present, must be "sig"
-  kJwkAlgUnsupported,   // "alg", when present, must be RS256, PS256, ES256 or EdDSA
-  kJwkAlgKeyMismatch,   // "alg" must fit the key type (RSA: RS256/PS256, EC: ES256, OKP: EdDSA)
-  kJwkRsaMissingMember, // an RSA key needs "n" and "e" as base64url strings
-  kJwkRsaModulusSize,   // the RSA modulus must be 2048 to 8192 bits
-  kJwkRsaExponent,      // the RSA public exponent must be 65537
-  kJwkRsaPrivate,       // RSA private members must all be present and consistent
-  kJwkEcMissingMember,  // an EC key needs "crv", "x" and "y" as strings
-  kJwkEcCurve,          // "crv" must be P-256
-  kJwkEcCoordinate,     // "x" and "y" must be exactly 32 bytes each
-  kJwkEcNotOnCurve,     // the EC point must lie on the curve
-  kJwkEcPrivate,        // "d" must be 32 bytes and match the public point
-  kJwkOkpMissingMember, // an OKP key needs "crv" and "x" as strings
-  kJwkOkpCurve,         // "crv" must be Ed25519
-  kJwkOkpKeyLength,     // "x" (and "d") must be exactly 32 bytes
-  kJwkNoPrivateKey,     // signing needs a private key
-  kJwksNotObject,       // a JWKS must be a JSON object
-  kJwksKeysMissing,     // a JWKS must have a "keys" array
-  kJwksTooManyKeys,     // a JWKS holds a bounded number of keys
-  kKeyGeneration,       // the crypto library could not generate a key
+  kJwkNotObject,         // a JWK must be a JSON object
+  kJwkKtyMissing,        // a JWK must have "kty"
+  kJwkKtyUnsupported,    // "kty" must be RSA, EC or OKP
+  kJwkKidNotString,      // "kid" must be a string
+  kJwkUseNotSig,         // "use", when present, must be "sig"
+  kJwkAlgUnsupported,    // "alg", when present, must be RS256, PS256, ES256 or EdDSA
+  kJwkAlgKeyMismatch,    // "alg" must fit the key type (RSA: RS256/PS256, EC: ES256, OKP: EdDSA)
+  kJwkRsaMissingMember,  // an RSA key needs "n" and "e" as base64url strings
+  kJwkRsaModulusSize,    // the RSA modulus must be 2048 to 8192 bits
+  kJwkRsaExponent,       // the RSA public exponent must be 65537
+  kJwkRsaPrivate,        // RSA private members must all be present and consistent
+  kJwkEcMissingMember,   // an EC key needs "crv", "x" and "y" as strings
+  kJwkEcCurve,           // "crv" must be P-256
+  kJwkEcCoordinate,      // "x" and "y" must be exactly 32 bytes each
+  kJwkEcNotOnCurve,      // the EC point must lie on the curve
+  kJwkEcPrivate,         // "d" must be 32 bytes and match the public point
+  kJwkOkpMissingMember,  // an OKP key needs "crv" and "x" as strings
+  kJwkOkpCurve,          // "crv" must be Ed25519
+  kJwkOkpKeyLength,      // "x" (and "d") must be exactly 32 bytes
+  kJwkNoPrivateKey,      // signing needs a private key
+  kJwksNotObject,        // a JWKS must be a JSON object
+  kJwksKeysMissing,      // a JWKS must have a "keys" array
+  kJwksTooManyKeys,      // a JWKS holds a bounded number of keys
+  kKeyGeneration,        // the crypto library could not generate a key
   // claims (RFC 7519 §4.1)
-  kExpMissing,        // "exp" is required
-  kExpNotNumber,      // "exp" must be a NumericDate
-  kExpOutOfRange,     // "exp" must be between 0 and year 9999
-  kExpired,           // the current time must be before "exp" (plus leeway)
-  kNbfNotNumber,      // "nbf" must be a NumericDate
-  kNbfOutOfRange,     // "nbf" must be between 0 and year 9999
-  kNotYetValid,       // the current time must not be before "nbf" (minus leeway)
-  kIatNotNumber,      // "iat" must be a NumericDate
-  kIatOutOfRange,     // "iat" must be between 0 and year 9999
-  kIatInFuture,       // "iat" must not be in the future (beyond leeway)
+  kExpMissing,     // "exp" is required
+  kExpNotNumber,   // "exp" must be a NumericDate
+  kExpOutOfRange,  // "exp" must be between 0 and year 9999
+  kExpired,        // the current time must be before "exp" (plus leeway)
+  kNbfNotNumber,   // "nbf" must be a NumericDate
+  kNbfOutOfRange,  // "nbf" must be between 0 and year 9999
+  kNotYetValid,    // the current time must not be before "nbf" (minus leeway)
+  kIatNotNumber,   // "iat" must be a NumericDate
+  kIatOutOfRange,  // "iat" must be between 0 and year 9999
+  kIatInFuture,    // "iat" must not be in the future (beyond leeway)
 };
 
 // Stable, human-readable text for an error, e.g. "the token has expired".

@@ -270,7 +270,8 @@ Result<std::vector<std::string_view>, Access> get_string_or_array(const json::ob
                                                                   std::string_view name) {
   const json::value* v = obj.if_contains(name);
   if (v != nullptr && v->is_string()) {
-    return std::vector<std::string_view>{std::string_view(v->get_string().data(), v->get_string().size())};
+    return std::vector<std::string_view>{
+        std::string_view(v->get_string().data(), v->get_string().size())};
   }
   return get_string_array(obj, name);
 }

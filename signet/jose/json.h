@@ -14,8 +14,8 @@ namespace signet::jose {
 
 // Limits for untrusted JSON (token headers and payloads, JWKS and discovery documents).
 struct JsonLimits {
-  std::size_t max_depth = 16;          // levels of nesting; JOSE objects are flat
-  std::size_t max_members = 512;       // members in one object or elements in one array
+  std::size_t max_depth = 16;                // levels of nesting; JOSE objects are flat
+  std::size_t max_members = 512;             // members in one object or elements in one array
   std::size_t max_string_bytes = 64 * 1024;  // one string or key
 };
 

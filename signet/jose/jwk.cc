@@ -2,12 +2,12 @@
 
 #include <cstring>
 
-#include <boost/json/array.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <boost/json/array.hpp>
 
 #include "signet/jose/base64url.h"
 #include "signet/jose/json.h"
@@ -56,8 +56,7 @@ EvpPkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld, bool with_private)
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw,
-                        with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+      EVP_PKEY_fromdata(ctx.get(), &raw, with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                         params.get()) != 1) {
     clear_openssl_errors();
     return nullptr;
@@ -71,7 +70,8 @@ bool key_checks_pass(const EvpPkeyPtr& key, bool with_private) {
   if (!ctx) {
     return clear_openssl_errors();
   }
-  const int rc = with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check(ctx.get());
+  const int rc =
+      with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check(ctx.get());
   if (rc != 1) {
     return clear_openssl_errors();
   }
@@ -104,12 +104,9 @@ Result<Jwk, Error> parse_rsa(const json::object& o, Jwk jwk) {
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) == 1;
   if (has_private) {
     static constexpr std::pair<const char*, const char*> kPrivate[] = {
-        {"d", OSSL_PKEY_PARAM_RSA_D},
-        {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
-        {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
-        {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+        {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
     };
     for (const auto& [member, param] : kPrivate) {
       auto bytes = member_bytes(o, member);
@@ -157,10 +154,11 @@ Result<Jwk, Error> parse_ec(const json::object& o, Jwk jwk) {
   const bool has_private = o.contains("d");
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
   BnPtr d;
-  bool ok = bld &&
-            OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) == 1 &&
-            OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                             point.size()) == 1;
+  bool ok =
+      bld &&
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) == 1 &&
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) == 1;
   if (has_private) {
     auto d_bytes = member_bytes(o, "d");
     if (!d_bytes || d_bytes->size() != kP256CoordinateBytes) {
@@ -215,8 +213,8 @@ Result<Jwk, Error> parse_okp(const json::object& o, Jwk jwk) {
     // The public half is derived from d; it must be the x we were given.
     std::array<unsigned char, kEd25519KeyBytes> pub{};
     std::size_t len = pub.size();
-    if (EVP_PKEY_get_raw_public_key(jwk.pkey.get(), pub.data(), &len) != 1 ||
-        len != pub.size() || std::memcmp(pub.data(), x->data(), len) != 0) {
+    if (EVP_PKEY_get_raw_public_key(jwk.pkey.get(), pub.data(), &len) != 1 || len != pub.size() ||
+        std::memcmp(pub.data(), x->data(), len) != 0) {
       clear_openssl_errors();
       return fail(Error::kJwkOkpKeyLength);
     }
@@ -241,7 +239,8 @@ std::string bn_bytes(const EVP_PKEY* key, const char* param, std::size_t pad_to)
   BnPtr bn(raw);
   std::string out(std::max<std::size_t>(pad_to, static_cast<std::size_t>(BN_num_bytes(bn.get()))),
                   '\0');
-  BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
+  BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()),
+               static_cast<int>(out.size()));
   return out;
 }
 
@@ -257,7 +256,8 @@ bool Jwk::accepts(Algorithm a) const {
 Result<Jwk, Error> parse_jwk(const json::object& o) {
   auto kty = get_string(o, "kty");
   if (!kty) {
-    return fail(kty.error() == Access::kMissing ? Error::kJwkKtyMissing : Error::kJwkKtyUnsupported);
+    return fail(kty.error() == Access::kMissing ? Error::kJwkKtyMissing
+                                                : Error::kJwkKtyUnsupported);
   }
   Jwk jwk;
   if (*kty == "RSA") {
@@ -297,9 +297,12 @@ Result<Jwk, Error> parse_jwk(const json::object& o) {
     jwk.alg = *alg;
   }
   switch (jwk.kty) {
-    case KeyType::kRsa: return parse_rsa(o, std::move(jwk));
-    case KeyType::kEc: return parse_ec(o, std::move(jwk));
-    case KeyType::kOkp: return parse_okp(o, std::move(jwk));
+    case KeyType::kRsa:
+      return parse_rsa(o, std::move(jwk));
+    case KeyType::kEc:
+      return parse_ec(o, std::move(jwk));
+    case KeyType::kOkp:
+      return parse_okp(o, std::move(jwk));
   }
   return fail(Error::kJwkKtyUnsupported);
 }
@@ -349,7 +352,8 @@ Result<Jwks, Error> parse_jwks(std::string_view text) {
         kid = std::string(*s);
       }
     }
-    auto parsed = k.is_object() ? parse_jwk(k.get_object()) : Result<Jwk, Error>(fail(Error::kJwkNotObject));
+    auto parsed =
+        k.is_object() ? parse_jwk(k.get_object()) : Result<Jwk, Error>(fail(Error::kJwkNotObject));
     if (!parsed) {
       out.skipped.push_back({std::move(kid), parsed.error()});
       continue;
@@ -376,8 +380,10 @@ json::object to_public_json(const Jwk& key) {
       break;
     case KeyType::kEc:
       o["crv"] = "P-256";
-      o["x"] = base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, kP256CoordinateBytes));
-      o["y"] = base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes));
+      o["x"] = base64url_encode(
+          bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, kP256CoordinateBytes));
+      o["y"] = base64url_encode(
+          bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes));
       break;
     case KeyType::kOkp: {
       std::string pub(kEd25519KeyBytes, '\0');
@@ -405,9 +411,15 @@ json::object to_public_jwks(const std::vector<Jwk>& keys) {
 Result<Jwk, Error> generate_jwk(Algorithm alg, std::string kid) {
   EVP_PKEY* raw = nullptr;
   switch (key_type_for(alg)) {
-    case KeyType::kRsa: raw = EVP_RSA_gen(kMinRsaBits); break;
-    case KeyType::kEc: raw = EVP_EC_gen("P-256"); break;
-    case KeyType::kOkp: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kRsa:
+      raw = EVP_RSA_gen(kMinRsaBits);
+      break;
+    case KeyType::kEc:
+      raw = EVP_EC_gen("P-256");
+      break;
+    case KeyType::kOkp:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   if (raw == nullptr) {
     clear_openssl_errors();

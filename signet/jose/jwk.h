@@ -15,15 +15,16 @@
 namespace signet::jose {
 
 constexpr int kMinRsaBits = 2048;  // NIST SP 800-57: below 2048 bits is no longer acceptable
-constexpr int kMaxRsaBits = 8192;  // bounds the cost an attacker-supplied JWKS can impose per verify
+constexpr int kMaxRsaBits =
+    8192;  // bounds the cost an attacker-supplied JWKS can impose per verify
 constexpr std::size_t kMaxJwksKeys = 100;  // a JWKS with more keys than this is refused outright
 
 // One signing key, public and optionally private. Immutable; cheap to copy (the OpenSSL key is
 // shared).
 struct Jwk {
   KeyType kty = KeyType::kRsa;
-  std::string kid;                 // empty when the JWK has none
-  std::optional<Algorithm> alg;    // when set, the key verifies this algorithm only
+  std::string kid;               // empty when the JWK has none
+  std::optional<Algorithm> alg;  // when set, the key verifies this algorithm only
   EvpPkeyPtr pkey;
   bool has_private = false;
   std::size_t rsa_modulus_bytes = 0;  // RSA only: the exact signature length

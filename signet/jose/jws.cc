@@ -1,9 +1,9 @@
 #include "signet/jose/jws.h"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
+#include <boost/json/serialize.hpp>
 
 #include "signet/jose/base64url.h"
 
@@ -56,7 +56,8 @@ Result<Ok, Error> check_header(const json::object& header, ParsedJws& out) {
     }
     return fail(Error::kCritUnknown);
   }
-  if (const json::value* b64 = header.if_contains("b64"); b64 != nullptr && *b64 != json::value(true)) {
+  if (const json::value* b64 = header.if_contains("b64");
+      b64 != nullptr && *b64 != json::value(true)) {
     return fail(Error::kB64Unencoded);
   }
   if (header.contains("kid")) {
@@ -150,9 +151,12 @@ Algorithm signing_algorithm(const Jwk& key) {
     return *key.alg;
   }
   switch (key.kty) {
-    case KeyType::kRsa: return Algorithm::kRS256;
-    case KeyType::kEc: return Algorithm::kES256;
-    case KeyType::kOkp: return Algorithm::kEdDSA;
+    case KeyType::kRsa:
+      return Algorithm::kRS256;
+    case KeyType::kEc:
+      return Algorithm::kES256;
+    case KeyType::kOkp:
+      return Algorithm::kEdDSA;
   }
   return Algorithm::kRS256;
 }

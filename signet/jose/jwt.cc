@@ -8,9 +8,12 @@ namespace {
 // Picks the claim-specific error for a failed typed access.
 Error pick(Access a, Error missing, Error wrong_type, Error out_of_range) {
   switch (a) {
-    case Access::kMissing: return missing;
-    case Access::kWrongType: return wrong_type;
-    case Access::kOutOfRange: return out_of_range;
+    case Access::kMissing:
+      return missing;
+    case Access::kWrongType:
+      return wrong_type;
+    case Access::kOutOfRange:
+      return out_of_range;
   }
   return wrong_type;
 }
@@ -31,7 +34,8 @@ Result<Ok, Error> check_times(const boost::json::object& claims, const TimeCheck
   if (claims.contains("nbf")) {
     auto nbf = get_numeric_date(claims, "nbf");
     if (!nbf) {
-      return fail(pick(nbf.error(), Error::kNbfNotNumber, Error::kNbfNotNumber, Error::kNbfOutOfRange));
+      return fail(
+          pick(nbf.error(), Error::kNbfNotNumber, Error::kNbfNotNumber, Error::kNbfOutOfRange));
     }
     if (now + leeway < *nbf) {
       return fail(Error::kNotYetValid);
@@ -40,7 +44,8 @@ Result<Ok, Error> check_times(const boost::json::object& claims, const TimeCheck
   if (claims.contains("iat")) {
     auto iat = get_numeric_date(claims, "iat");
     if (!iat) {
-      return fail(pick(iat.error(), Error::kIatNotNumber, Error::kIatNotNumber, Error::kIatOutOfRange));
+      return fail(
+          pick(iat.error(), Error::kIatNotNumber, Error::kIatNotNumber, Error::kIatOutOfRange));
     }
     if (*iat > now + leeway) {
       return fail(Error::kIatInFuture);

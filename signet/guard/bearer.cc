@@ -1,0 +1,91 @@
+#include "signet/guard/bearer.h"
+
+#include <cctype>
+
+namespace signet::guard {
+namespace {
+
+constexpr std::string_view kScheme = "bearer";
+
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_b64token(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() &&
+         (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '.' ||
+          s[i] == '_' || s[i] == '~' || s[i] == '+' || s[i] == '/')) {
+    ++i;
+  }
+  if (i == 0) {
+    return false;
+  }
+  while (i < s.size() && s[i] == '=') {
+    ++i;
+  }
+  return i == s.size();
+}
+
+bool has_bearer_scheme(std::string_view value) {
+  if (value.size() < kScheme.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) {
+      return false;
+    }
+  }
+  return value.size() == kScheme.size() || value[kScheme.size()] == ' ' ||
+         value[kScheme.size()] == '\t';
+}
+
+}  // namespace
+
+bool query_has_access_token(std::string_view query) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::string_view name = pair.substr(0, pair.find('='));
+    if (name == "access_token") {
+      return true;
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+Result<std::string_view, Error> extract_bearer(const Credentials& credentials) {
+  const bool in_query = query_has_access_token(credentials.query);
+  std::size_t bearer_headers = 0;
+  std::string_view bearer_value;
+  for (const auto value : credentials.authorization) {
+    if (has_bearer_scheme(value)) {
+      ++bearer_headers;
+      bearer_value = value;
+    }
+  }
+  if (credentials.authorization.size() > 1 || (bearer_headers > 0 && in_query)) {
+    return fail(Error::kMultipleTokens);
+  }
+  if (in_query) {
+    return fail(Error::kQueryToken);
+  }
+  if (bearer_headers == 0) {
+    // Another scheme (Basic, ...) offers no bearer credentials at all.
+    return fail(Error::kNoCredentials);
+  }
+  std::string_view rest = bearer_value.substr(kScheme.size());
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
+    rest.remove_prefix(1);
+  }
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) {
+    rest.remove_suffix(1);
+  }
+  if (!is_b64token(rest)) {
+    return fail(Error::kMalformedHeader);
+  }
+  return rest;
+}
+
+}  // namespace signet::guard

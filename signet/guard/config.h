@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "signet/jose/algorithm.h"
+#include "signet/jose/jws.h"
+
+namespace signet::guard {
+
+constexpr auto kDefaultLeeway = std::chrono::seconds{5};     // tolerated clock skew between hosts
+constexpr auto kJwksFetchTimeout = std::chrono::seconds{5};  // a slow issuer cannot stall us longer
+constexpr std::size_t kMaxJwksBytes = 256 * 1024;  // a JWKS of 100 RSA-8192 keys fits easily
+constexpr auto kJwksDefaultTtl =
+    std::chrono::minutes{10};  // without a usable Cache-Control max-age
+constexpr auto kJwksMinTtl =
+    std::chrono::seconds{60};  // max-age below this is raised: no hammering
+constexpr auto kJwksMaxTtl =
+    std::chrono::hours{24};  // max-age above this is lowered: see revocations
+constexpr auto kJwksMaxStale =
+    std::chrono::hours{1};  // an unreachable issuer's last keys serve this long past expiry
+constexpr auto kJwksCooldown =
+    std::chrono::seconds{30};  // an unknown kid refetches at most this often,
+                               // so random kids cannot become a flood of fetches
+constexpr std::size_t kTokenCacheEntries = 10000;           // verified tokens remembered
+constexpr std::size_t kTokenCacheBytes = 16 * 1024 * 1024;  // memory bound of that cache
+
+// How the JOSE "typ" header is judged.
+enum class TypPolicy {
+  kLenient,  // absent, "JWT" or "at+jwt" (Auth0, Keycloak and RFC 9068 issuers)
+  kStrict,   // only "at+jwt" (RFC 9068 §4: refuses ID tokens and other JWTs used as access tokens)
+};
+
+struct GuardConfig {
+  std::string issuer;                  // compared exactly with "iss": a trailing slash matters
+  std::vector<std::string> audiences;  // one of them must be in "aud"
+  std::vector<jose::Algorithm> algorithms{jose::Algorithm::kRS256, jose::Algorithm::kPS256,
+                                          jose::Algorithm::kES256, jose::Algorithm::kEdDSA};
+  std::chrono::seconds leeway = kDefaultLeeway;
+  std::size_t max_token_bytes = jose::kDefaultMaxTokenBytes;
+  std::string jwks_uri;  // empty: discovered from {issuer}.well-known/openid-configuration
+  std::string ca_file;   // for HTTPS issuers; empty: the system's trust store
+  TypPolicy typ = TypPolicy::kLenient;
+  std::string realm = "signet";  // WWW-Authenticate realm
+
+  bool token_cache = true;
+  std::size_t token_cache_entries = kTokenCacheEntries;
+  std::size_t token_cache_bytes = kTokenCacheBytes;
+
+  std::chrono::seconds jwks_default_ttl = kJwksDefaultTtl;
+  std::chrono::seconds jwks_max_stale = kJwksMaxStale;
+  std::chrono::seconds jwks_cooldown = kJwksCooldown;
+  bool background_refresh = true;  // refresh keys before they expire, off the request path
+};
+
+}  // namespace signet::guard

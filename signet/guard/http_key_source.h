@@ -1,0 +1,36 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "signet/guard/config.h"
+#include "signet/guard/key_source.h"
+
+namespace signet::guard {
+
+// Fetches the JWKS over HTTP(S). Without a configured jwks_uri it reads
+// {issuer}.well-known/openid-configuration (OpenID Connect Discovery 1.0 §4), checks that the
+// document names the same issuer, and uses its jwks_uri; if discovery fails it falls back to
+// {issuer}.well-known/jwks.json (Auth0's location). Redirects are never followed and responses
+// are bounded in size and time.
+class HttpKeySource final : public KeySource {
+ public:
+  explicit HttpKeySource(const GuardConfig& config);
+  Result<FetchedKeys, std::string> fetch() override;
+
+  // The URL the next fetch will use, once known ("" before discovery).
+  std::string jwks_uri() const;
+
+ private:
+  Result<std::string, std::string> discover();
+
+  std::string issuer_;
+  std::string ca_file_;
+  mutable std::mutex mu_;
+  std::string jwks_uri_;  // configured, or discovered and remembered
+};
+
+// {issuer}.well-known/<suffix>, inserting the '/' an issuer without trailing slash lacks.
+std::string well_known_url(const std::string& issuer, std::string_view suffix);
+
+}  // namespace signet::guard

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "signet/jose/algorithm.h"
+
+namespace signet::guard {
+
+// What a successfully verified access token tells the API.
+struct VerifiedToken {
+  boost::json::object claims;
+  std::string subject;  // "sub", empty if absent
+  std::string kid;      // the key that verified it
+  jose::Algorithm alg = jose::Algorithm::kRS256;
+  std::int64_t expires_at = 0;      // "exp"
+  std::vector<std::string> scopes;  // "scope" split on spaces, plus "permissions", deduplicated
+
+  bool has_scope(std::string_view scope) const;
+  // Approximate heap footprint, for the cache's memory bound.
+  std::size_t footprint() const;
+};
+
+}  // namespace signet::guard
