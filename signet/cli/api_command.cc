@@ -1,0 +1,155 @@
+#include "signet/cli/api_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "signet/api/messages_api.h"
+#include "signet/cli/log.h"
+#include "signet/guard/guard.h"
+#include "signet/http/server.h"
+
+namespace signet::cli {
+namespace {
+
+struct ApiOptions {
+  std::string issuer;
+  std::vector<std::string> audiences;
+  std::string listen = "127.0.0.1:3010";
+  std::string jwks_uri;
+  std::string ca_file;
+  std::vector<std::string> cors_origins{"http://localhost:3000"};
+  std::string tls_cert;
+  std::string tls_key;
+  std::vector<std::string> algorithms{"RS256", "PS256", "ES256", "EdDSA"};
+  int leeway = static_cast<int>(guard::kDefaultLeeway.count());
+  bool strict_typ = false;
+  bool no_token_cache = false;
+  bool no_access_log = false;
+  unsigned threads = 0;
+};
+
+int run_api(const ApiOptions& o) {
+  guard::GuardConfig config;
+  config.issuer = o.issuer;
+  config.audiences = o.audiences;
+  config.jwks_uri = o.jwks_uri;
+  config.ca_file = o.ca_file;
+  config.leeway = std::chrono::seconds{o.leeway};
+  config.typ = o.strict_typ ? guard::TypPolicy::kStrict : guard::TypPolicy::kLenient;
+  config.token_cache = !o.no_token_cache;
+  config.algorithms.clear();
+  for (const auto& name : o.algorithms) {
+    auto alg = jose::parse_algorithm(name);
+    if (!alg) {
+      throw CLI::ValidationError(
+          "--algorithm", "unsupported algorithm '" + name + "': use RS256, PS256, ES256 or EdDSA");
+    }
+    config.algorithms.push_back(*alg);
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    throw CLI::ValidationError("--tls-cert/--tls-key",
+                               "give both a certificate and its key, or neither");
+  }
+
+  guard::Guard guard(config);
+  http::ServerOptions server_options;
+  server_options.listen = o.listen;
+  server_options.threads = o.threads;
+  server_options.cors.allowed_origins = o.cors_origins;
+  server_options.access_log = !o.no_access_log;
+  if (!o.tls_cert.empty()) {
+    server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
+  }
+  http::Server server(server_options, api::messages_router(guard));
+  server.start();
+
+  if (guard.start()) {
+    const auto keys = guard.jwks().current();
+    log(Level::kInfo, "signing keys loaded",
+        {{"issuer", config.issuer}, {"keys", keys ? keys->jwks.keys.size() : 0}});
+  } else {
+    // Not fatal: the issuer may start after us; requests retry the fetch (once per cooldown).
+    log(Level::kWarn, "could not fetch the issuer's signing keys yet; will retry",
+        {{"issuer", config.issuer}, {"reason", guard.last_jwks_error()}});
+  }
+  const std::string scheme = o.tls_cert.empty() ? "http" : "https";
+  log(Level::kInfo, "messages API listening",
+      {{"url", scheme + "://" + o.listen + "/api/public"},
+       {"port", server.port()},
+       {"issuer", config.issuer},
+       {"audience", boost::json::value_from(config.audiences)}});
+  server.run_until_signal();
+  log(Level::kInfo, "messages API stopped",
+      {{"counters", boost::json::parse(guard.counters().to_json())}});
+  return 0;
+}
+
+}  // namespace
+
+void add_api_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ApiOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "api",
+      "Run the quickstart's messages API (GET /api/public, /api/private, /api/private-scoped),\n"
+      "accepting access tokens signed by ISSUER for AUDIENCE.");
+  cmd->add_option("--issuer", options->issuer,
+                  "Issuer URL, exactly as in the tokens' iss claim (trailing slash matters),\n"
+                  "e.g. http://localhost:4000/ or https://YOUR_DOMAIN/")
+      ->envname("SIGNET_ISSUER")
+      ->required();
+  cmd->add_option("--audience", options->audiences,
+                  "API identifier the tokens must carry in aud (repeat for several),\n"
+                  "e.g. https://quickstarts/api")
+      ->envname("SIGNET_AUDIENCE")
+      ->delimiter(',')
+      ->required();
+  cmd->add_option("--listen", options->listen, "Address and port to listen on")
+      ->envname("SIGNET_LISTEN")
+      ->capture_default_str();
+  cmd->add_option("--jwks-uri", options->jwks_uri,
+                  "Where the issuer publishes its keys (default: jwks_uri from\n"
+                  "{issuer}.well-known/openid-configuration, else {issuer}.well-known/jwks.json)")
+      ->envname("SIGNET_JWKS_URI");
+  cmd->add_option("--ca-file", options->ca_file,
+                  "PEM file of CA certificates to trust for an HTTPS issuer\n"
+                  "(default: the system's trust store)")
+      ->envname("SIGNET_CA_FILE")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cors-origin", options->cors_origins,
+                  "Browser origin allowed to call the API (repeat for several; '*' for any)")
+      ->envname("SIGNET_CORS_ORIGIN")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", options->tls_cert,
+                  "PEM certificate chain: serve HTTPS instead of HTTP")
+      ->envname("SIGNET_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert")
+      ->envname("SIGNET_TLS_KEY")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--algorithm", options->algorithms,
+                  "Signing algorithms to accept (repeat; RS256, PS256, ES256, EdDSA)")
+      ->envname("SIGNET_ALGORITHMS")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--leeway", options->leeway,
+                  "Seconds of clock skew tolerated on exp, nbf and iat")
+      ->envname("SIGNET_LEEWAY")
+      ->check(CLI::Range(0, 300))
+      ->capture_default_str();
+  cmd->add_flag("--strict-typ", options->strict_typ,
+                "Accept only tokens with typ at+jwt (RFC 9068 access tokens)")
+      ->envname("SIGNET_STRICT_TYP");
+  cmd->add_flag("--no-token-cache", options->no_token_cache,
+                "Verify every token's signature, even one seen before")
+      ->envname("SIGNET_NO_TOKEN_CACHE");
+  cmd->add_flag("--no-access-log", options->no_access_log, "Do not log one JSON line per request")
+      ->envname("SIGNET_NO_ACCESS_LOG");
+  cmd->add_option("--threads", options->threads, "Worker threads (default: one per core)")
+      ->envname("SIGNET_THREADS");
+  cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
+}
+
+}  // namespace signet::cli
