@@ -1,0 +1,248 @@
+#include "signet/http/client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "tests/http/test_support.h"
+
+namespace signet::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+using testing::RunningServer;
+using testing::test_options;
+
+// --- cache_max_age ---------------------------------------------------------------------------
+
+struct MaxAgeCase {
+  const char* header;
+  std::optional<long> seconds;
+};
+
+class CacheMaxAge : public ::testing::TestWithParam<MaxAgeCase> {};
+
+TEST_P(CacheMaxAge, Table) {
+  const auto& c = GetParam();
+  const auto got = cache_max_age(c.header);
+  if (c.seconds) {
+    ASSERT_TRUE(got) << c.header;
+    EXPECT_EQ(got->count(), *c.seconds) << c.header;
+  } else {
+    EXPECT_FALSE(got) << c.header << " gave " << got->count();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Directives, CacheMaxAge,
+                         ::testing::Values(MaxAgeCase{"max-age=60", 60},                     //
+                                           MaxAgeCase{"MAX-AGE=60", 60},                     //
+                                           MaxAgeCase{"Max-Age=0", 0},                       //
+                                           MaxAgeCase{"public, max-age=300", 300},           //
+                                           MaxAgeCase{"max-age=300,must-revalidate", 300},   //
+                                           MaxAgeCase{"  max-age=7  ", 7},                   //
+                                           MaxAgeCase{"max-age=\"60\"", 60},                 //
+                                           MaxAgeCase{"max-age=10, max-age=20", 10},         //
+                                           MaxAgeCase{"foo=\"a,max-age=5\", max-age=7", 7},  //
+                                           MaxAgeCase{"max-age=99999999999999999999",
+                                                      2147483648},                   //
+                                           MaxAgeCase{"no-store", 0},                //
+                                           MaxAgeCase{"no-cache", 0},                //
+                                           MaxAgeCase{"max-age=600, no-store", 0},   //
+                                           MaxAgeCase{"NO-CACHE, max-age=600", 0},   //
+                                           MaxAgeCase{"no-store, max-age=abc", 0},   //
+                                           MaxAgeCase{"", std::nullopt},             //
+                                           MaxAgeCase{"public", std::nullopt},       //
+                                           MaxAgeCase{"s-maxage=60", std::nullopt},  //
+                                           MaxAgeCase{"max-age", std::nullopt},      //
+                                           MaxAgeCase{"max-age=", std::nullopt},     //
+                                           MaxAgeCase{"max-age=abc", std::nullopt},  //
+                                           MaxAgeCase{"max-age=-1", std::nullopt},   //
+                                           MaxAgeCase{"max-age=1.5", std::nullopt},  //
+                                           MaxAgeCase{"max-age=6 0", std::nullopt},  //
+                                           MaxAgeCase{"max-agex=60", std::nullopt}));
+
+// --- fetch -----------------------------------------------------------------------------------
+
+TEST(FetchError, Names) {
+  EXPECT_EQ(to_string(FetchError::kBadUrl), "bad_url");
+  EXPECT_EQ(to_string(FetchError::kResolve), "resolve");
+  EXPECT_EQ(to_string(FetchError::kConnect), "connect");
+  EXPECT_EQ(to_string(FetchError::kTls), "tls");
+  EXPECT_EQ(to_string(FetchError::kTimeout), "timeout");
+  EXPECT_EQ(to_string(FetchError::kTooLarge), "too_large");
+  EXPECT_EQ(to_string(FetchError::kBadResponse), "bad_response");
+}
+
+class FetchTest : public ::testing::Test {
+ protected:
+  FetchTest() {
+    Router router;
+    router.add(bhttp::verb::get, "/jwks", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        seen_ = req;
+      }
+      Response res = json_response(req, bhttp::status::ok, R"({"keys":[]})");
+      res.set(bhttp::field::cache_control, "public, max-age=600");
+      return res;
+    });
+    router.add(bhttp::verb::get, "/moved", [](const Request& req) {
+      Response res = json_response(req, bhttp::status::found, "{}");
+      res.set(bhttp::field::location, "/jwks");
+      return res;
+    });
+    router.add(bhttp::verb::get, "/big", [](const Request& req) {
+      return json_response(req, bhttp::status::ok, "\"" + std::string(2000, 'x') + "\"");
+    });
+    server_.emplace(test_options(), std::move(router));
+  }
+
+  std::optional<RunningServer> server_;
+  std::mutex mutex_;
+  Request seen_;
+};
+
+TEST_F(FetchTest, GetsBodyAndHeaders) {
+  const auto res = fetch(server_->url("/jwks?x=1"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body, R"({"keys":[]})");
+  EXPECT_EQ(res->content_type, "application/json");
+  EXPECT_EQ(res->cache_control, "public, max-age=600");
+  EXPECT_EQ(cache_max_age(res->cache_control), std::chrono::seconds{600});
+
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_.target(), "/jwks?x=1");
+  EXPECT_EQ(seen_[bhttp::field::accept], "application/json");
+  EXPECT_EQ(seen_[bhttp::field::user_agent], "signet/0.1");
+  EXPECT_EQ(seen_[bhttp::field::host], "127.0.0.1:" + std::to_string(server_->port()));
+}
+
+TEST_F(FetchTest, NonSuccessStatusIsReturnedNotAnError) {
+  const auto res = fetch(server_->url("/nowhere"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 404u);
+}
+
+TEST_F(FetchTest, RedirectIsNotFollowed) {
+  const auto res = fetch(server_->url("/moved"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 302u);
+  EXPECT_EQ(res->body, "{}");
+}
+
+TEST_F(FetchTest, BodyOverTheLimitIsTooLarge) {
+  FetchOptions options;
+  options.max_body_bytes = 1000;
+  const auto res = fetch(server_->url("/big"), options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTooLarge) << res.error().detail;
+
+  options.max_body_bytes = 2002;
+  EXPECT_TRUE(fetch(server_->url("/big"), options).ok());
+}
+
+TEST(Fetch, BadUrl) {
+  for (const char* url :
+       {"", "ftp://127.0.0.1/", "http://user@127.0.0.1/", "http://127.0.0.1:0/"}) {
+    const auto res = fetch(url, FetchOptions{});
+    ASSERT_FALSE(res.ok()) << url;
+    EXPECT_EQ(res.error().code, FetchError::kBadUrl) << url;
+    EXPECT_FALSE(res.error().detail.empty());
+  }
+}
+
+// A listening socket that never accepts: the kernel completes the handshake, no one answers.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  unsigned short port() const { return port_; }
+  // Stops listening so that connecting is refused.
+  void close() {
+    ::close(fd_);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  }
+
+ private:
+  int fd_;
+  unsigned short port_ = 0;
+};
+
+TEST(Fetch, ServerThatNeverAnswersTimesOut) {
+  SilentListener listener;
+  FetchOptions options;
+  options.timeout = 300ms;
+  const auto started = std::chrono::steady_clock::now();
+  const auto res = fetch("http://127.0.0.1:" + std::to_string(listener.port()) + "/jwks", options);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTimeout) << res.error().detail;
+  EXPECT_GE(elapsed, 290ms);
+  EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST(Fetch, TlsHandshakeThatNeverCompletesTimesOut) {
+  SilentListener listener;
+  FetchOptions options;
+  options.timeout = 300ms;
+  const auto started = std::chrono::steady_clock::now();
+  const auto res = fetch("https://127.0.0.1:" + std::to_string(listener.port()) + "/", options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTimeout) << res.error().detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+TEST(Fetch, ConnectionRefused) {
+  SilentListener listener;
+  listener.close();
+  const auto res =
+      fetch("http://127.0.0.1:" + std::to_string(listener.port()) + "/", FetchOptions{});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kConnect) << res.error().detail;
+}
+
+TEST(Fetch, GarbageResponseIsBadResponse) {
+  // A server speaking something other than HTTP.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread peer([fd] {
+    const int conn = ::accept(fd, nullptr, nullptr);
+    if (conn >= 0) {
+      const char junk[] = "SSH-2.0-OpenSSH_9.2\r\n";
+      [[maybe_unused]] auto n = ::send(conn, junk, sizeof junk - 1, MSG_NOSIGNAL);
+      ::shutdown(conn, SHUT_WR);
+      char buf[1024];
+      while (::recv(conn, buf, sizeof buf, 0) > 0) {
+      }
+      ::close(conn);
+    }
+  });
+  const auto res =
+      fetch("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", FetchOptions{});
+  peer.join();
+  ::close(fd);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kBadResponse) << res.error().detail;
+}
+
+}  // namespace
+}  // namespace signet::http

@@ -1,0 +1,132 @@
+#include "signet/http/router.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace signet::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+Request make_request(bhttp::verb method, std::string target) {
+  Request req{method, target, 11};
+  req.set(bhttp::field::host, "localhost");
+  return req;
+}
+
+std::string error_of(const Response& res) {
+  return std::string(boost::json::parse(res.body()).as_object().at("error").as_string());
+}
+
+Router make_router() {
+  Router router;
+  router.add(bhttp::verb::get, "/api/public", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, R"({"message":"public"})");
+  });
+  router.add(bhttp::verb::post, "/oauth/token", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, R"({"access_token":"t"})");
+  });
+  return router;
+}
+
+TEST(Router, CallsTheHandlerForMethodAndPath) {
+  const Router router = make_router();
+  const Response res = router.route(make_request(bhttp::verb::get, "/api/public"));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_EQ(res.body(), R"({"message":"public"})");
+  EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+}
+
+TEST(Router, IgnoresTheQueryStringWhenMatching) {
+  const Router router = make_router();
+  const Response res = router.route(make_request(bhttp::verb::get, "/api/public?x=1&y=2"));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+}
+
+TEST(Router, UnknownPathIs404Json) {
+  const Router router = make_router();
+  for (const char* target : {"/nope", "/api/public/", "/API/public", "/api", ""}) {
+    const Response res = router.route(make_request(bhttp::verb::get, target));
+    EXPECT_EQ(res.result(), bhttp::status::not_found) << target;
+    EXPECT_EQ(error_of(res), "not_found");
+  }
+}
+
+TEST(Router, WrongMethodIs405WithAllow) {
+  const Router router = make_router();
+  Response res = router.route(make_request(bhttp::verb::delete_, "/api/public"));
+  EXPECT_EQ(res.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(error_of(res), "method_not_allowed");
+  EXPECT_EQ(res[bhttp::field::allow], "GET, HEAD, OPTIONS");
+
+  res = router.route(make_request(bhttp::verb::get, "/oauth/token?grant_type=x"));
+  EXPECT_EQ(res.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(res[bhttp::field::allow], "POST, OPTIONS");
+}
+
+TEST(Router, HeadRunsGetAndDropsTheBody) {
+  const Router router = make_router();
+  const Response res = router.route(make_request(bhttp::verb::head, "/api/public"));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_TRUE(res.body().empty());
+  EXPECT_EQ(res[bhttp::field::content_length],
+            std::to_string(std::string_view(R"({"message":"public"})").size()));
+}
+
+TEST(Router, MethodsFor) {
+  Router router = make_router();
+  router.add(bhttp::verb::delete_, "/api/public",
+             [](const Request& req) { return json_response(req, bhttp::status::no_content, ""); });
+  EXPECT_EQ(router.methods_for("/api/public"),
+            (std::vector<bhttp::verb>{bhttp::verb::get, bhttp::verb::delete_}));
+  EXPECT_EQ(router.methods_for("/api/public?q"),
+            (std::vector<bhttp::verb>{bhttp::verb::get, bhttp::verb::delete_}));
+  EXPECT_TRUE(router.methods_for("/missing").empty());
+  EXPECT_EQ(router.allow_header("/api/public"), "GET, DELETE, HEAD, OPTIONS");
+  EXPECT_EQ(router.allow_header("/missing"), "");
+}
+
+TEST(Router, RegisteringTwiceIsAnError) {
+  Router router = make_router();
+  EXPECT_THROW(router.add(bhttp::verb::get, "/api/public", nullptr), std::invalid_argument);
+}
+
+TEST(Router, ExceptionsFromHandlersPropagate) {
+  Router router;
+  router.add(bhttp::verb::get, "/boom",
+             [](const Request&) -> Response { throw std::runtime_error("boom"); });
+  EXPECT_THROW(router.route(make_request(bhttp::verb::get, "/boom")), std::runtime_error);
+}
+
+TEST(JsonResponses, ErrorBodyIsEscapedJson) {
+  const Request req = make_request(bhttp::verb::get, "/");
+  const Response res =
+      json_error(req, bhttp::status::bad_request, "invalid_request", "say \"hi\"\n\\ now");
+  const auto body = boost::json::parse(res.body()).as_object();
+  EXPECT_EQ(body.at("error").as_string(), "invalid_request");
+  EXPECT_EQ(body.at("error_description").as_string(), "say \"hi\"\n\\ now");
+  EXPECT_EQ(res[bhttp::field::content_length], std::to_string(res.body().size()));
+}
+
+TEST(JsonResponses, FollowRequestVersionAndKeepAlive) {
+  Request req = make_request(bhttp::verb::get, "/");
+  req.version(10);
+  Response res = json_response(req, bhttp::status::ok, "{}");
+  EXPECT_EQ(res.version(), 10);
+  EXPECT_FALSE(res.keep_alive());
+
+  req.version(11);
+  req.keep_alive(false);
+  res = json_response(req, bhttp::status::ok, "{}");
+  EXPECT_FALSE(res.keep_alive());
+}
+
+TEST(JsonResponses, PathOfDropsTheQuery) {
+  EXPECT_EQ(path_of("/a/b?token=secret"), "/a/b");
+  EXPECT_EQ(path_of("/a/b"), "/a/b");
+  EXPECT_EQ(path_of("?x"), "");
+}
+
+}  // namespace
+}  // namespace signet::http

@@ -1,0 +1,501 @@
+#include "signet/http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <random>
+
+#include <boost/json.hpp>
+
+#include "tests/http/test_support.h"
+
+namespace signet::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+using testing::RawClient;
+using testing::RunningServer;
+using testing::test_options;
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" +
+         std::string(extra_headers) + "\r\n";
+}
+
+std::string error_of(const Response& res) {
+  return std::string(boost::json::parse(res.body()).as_object().at("error").as_string());
+}
+
+Router echo_router() {
+  Router router;
+  router.add(bhttp::verb::get, "/echo", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, "\"" + std::string(path_of(req.target())) + "\"");
+  });
+  router.add(bhttp::verb::post, "/echo",
+             [](const Request& req) { return json_response(req, bhttp::status::ok, req.body()); });
+  router.add(bhttp::verb::get, "/slow", [](const Request& req) {
+    std::this_thread::sleep_for(50ms);
+    return json_response(req, bhttp::status::ok, "\"slow\"");
+  });
+  router.add(bhttp::verb::get, "/throw",
+             [](const Request&) -> Response { throw std::runtime_error("handler bug"); });
+  return router;
+}
+
+TEST(Server, Healthz) {
+  RunningServer server(test_options(), Router{});
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/healthz")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ(res->body(), R"({"status":"ok"})");
+  EXPECT_EQ((*res)[bhttp::field::content_type], "application/json");
+  EXPECT_EQ((*res)[bhttp::field::server], "signet");
+}
+
+TEST(Server, RouterHealthzIsNotReplaced) {
+  Router router;
+  router.add(bhttp::verb::get, "/healthz", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, R"({"status":"custom"})");
+  });
+  RunningServer server(test_options(), std::move(router));
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/healthz")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), R"({"status":"custom"})");
+}
+
+TEST(Server, KeepAliveServesTwoRequestsOnOneConnection) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  for (const char* path : {"/echo?a=1", "/healthz"}) {
+    ASSERT_TRUE(client.send(get(path)));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->result(), bhttp::status::ok);
+    EXPECT_TRUE(res->keep_alive());
+  }
+}
+
+TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/slow") + get("/echo?x") +
+                          "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 8\r\n\r\n\"posted\"" +
+                          get("/healthz")));
+  for (const char* expected : {"\"slow\"", "\"/echo\"", "\"posted\"", R"({"status":"ok"})"}) {
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << expected;
+    EXPECT_EQ(res->body().substr(0, std::string_view(expected).size()), expected);
+  }
+}
+
+TEST(Server, ConnectionCloseIsHonoured) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/healthz", "Connection: close\r\n")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_within(1s));
+}
+
+TEST(Server, Http10ClosesUnlessKeepAliveIsAsked) {
+  RunningServer server(test_options(), echo_router());
+  {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send("GET /healthz HTTP/1.0\r\n\r\n"));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->version(), 10);
+    EXPECT_TRUE(client.closed_within(1s));
+  }
+  {
+    RawClient client(server.port());
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(client.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+      const auto res = client.read_response();
+      ASSERT_TRUE(res) << i;
+      EXPECT_TRUE(res->keep_alive());
+    }
+  }
+}
+
+TEST(Server, HeadReturnsHeadersOnly) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("HEAD /healthz HTTP/1.1\r\nHost: l\r\n\r\n"));
+  const auto res = client.read_response(3s, /*head=*/true);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ((*res)[bhttp::field::content_length], "15");
+  // The connection is still in sync: no body bytes were sent.
+  ASSERT_TRUE(client.send(get("/healthz")));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body(), R"({"status":"ok"})");
+}
+
+TEST(Server, NotFoundAndMethodNotAllowed) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/missing")));
+  auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::not_found);
+  EXPECT_EQ(error_of(*res), "not_found");
+
+  ASSERT_TRUE(client.send("DELETE /echo HTTP/1.1\r\nHost: l\r\n\r\n"));
+  res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ((*res)[bhttp::field::allow], "GET, POST, HEAD, OPTIONS");
+}
+
+TEST(Server, EightKibBearerTokenFits) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send(get("/echo", "Authorization: Bearer " + std::string(8 * 1024, 'a') + "\r\n")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+}
+
+TEST(Server, HeaderTooLargeIs431) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/echo", "X-Big: " + std::string(40 * 1024, 'a') + "\r\n")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::request_header_fields_too_large);
+  EXPECT_EQ(error_of(*res), "invalid_request");
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_within(2s));
+}
+
+TEST(Server, BodyTooLargeIs413) {
+  RunningServer server(test_options(), echo_router());
+  {
+    // Announced by Content-Length: refused before the body is read.
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 100000\r\n\r\n" +
+                            std::string(1000, 'a')));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result(), bhttp::status::payload_too_large);
+    EXPECT_TRUE(client.closed_within(2s));
+  }
+  {
+    // Chunked: refused once the chunks pass the limit.
+    RawClient client(server.port());
+    std::string request = "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) {
+      request += "1000\r\n" + std::string(0x1000, 'b') + "\r\n";
+    }
+    request += "0\r\n\r\n";
+    ASSERT_TRUE(client.send(request));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result(), bhttp::status::payload_too_large);
+  }
+}
+
+TEST(Server, ChunkedBodyWithinTheLimitIsRead) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\n{\"a\r\n5\r\n\":1}\n\r\n0\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "{\"a\":1}\n");
+}
+
+TEST(Server, ExpectContinueIsAnswered) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(
+      "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  const auto interim = client.read_response();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->result(), bhttp::status::continue_);
+  ASSERT_TRUE(client.send("{}"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ(res->body(), "{}");
+}
+
+struct BadRequestCase {
+  const char* name;
+  std::string bytes;
+};
+
+TEST(Server, MalformedRequestsGet400AndClose) {
+  RunningServer server(test_options(), echo_router());
+  const std::vector<BadRequestCase> cases = {
+      {"binary junk", std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 17)},
+      {"no version", "GET /\r\n\r\n"},
+      {"bad version", "GET / HTTP/9.9\r\nHost: l\r\n\r\n"},
+      {"space in target", "GET /a b HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"bad header name", "GET / HTTP/1.1\r\nHo st: l\r\n\r\n"},
+      {"bad content length", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 12x\r\n\r\n"},
+      {"two content lengths",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
+      {"unsupported transfer encoding",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: gzip\r\n\r\nabc"},
+      {"chunked not last",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n"},
+      {"transfer encoding and content length",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 3\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n"},
+      {"bad chunk size",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+  };
+  for (const auto& c : cases) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send(c.bytes)) << c.name;
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->result(), bhttp::status::bad_request) << c.name;
+    EXPECT_EQ(error_of(*res), "invalid_request") << c.name;
+    EXPECT_TRUE(client.closed_within(2s)) << c.name;
+  }
+}
+
+TEST(Server, RandomGarbageNeverCrashes) {
+  RunningServer server(test_options(), echo_router());
+  std::mt19937 rng(20240501);  // fixed seed: a failure must be reproducible
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(1, 3000);
+  for (int i = 0; i < 40; ++i) {
+    RawClient client(server.port());
+    std::string junk(static_cast<std::size_t>(length(rng)), '\0');
+    for (auto& c : junk) {
+      c = static_cast<char>(byte(rng));
+    }
+    // Half of them start like a real request, to reach deeper into the parser.
+    if (i % 2 == 0) {
+      junk = "POST /echo HTTP/1.1\r\n" + junk;
+    }
+    client.send(junk + "\r\n\r\n");
+    // Either an error response or a close; never a hang beyond the read deadline.
+    if (const auto res = client.read_response(2s)) {
+      EXPECT_GE(res->result_int(), 400u) << i;
+    }
+  }
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/healthz")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+}
+
+TEST(Server, SlowClientIsDisconnected) {
+  ServerOptions options = test_options();
+  options.read_timeout = 300ms;
+  RunningServer server(options, echo_router());
+  RawClient client(server.port());
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send("GET /echo HTTP/1.1\r\nHost: l\r\n"));
+  // Slowloris: a header line every 50 ms keeps every single read short, but the request as a
+  // whole is late.
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    if (!client.send("X-Slow-" + std::to_string(i) + ": 1\r\n")) {
+      closed = true;
+      break;
+    }
+    closed = client.closed_within(50ms);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST(Server, SilentConnectionIsClosedAfterTheReadTimeout) {
+  ServerOptions options = test_options();
+  options.read_timeout = 200ms;
+  RunningServer server(options, echo_router());
+  RawClient client(server.port());
+  EXPECT_TRUE(client.closed_within(1500ms));
+}
+
+TEST(Server, IdleKeepAliveConnectionIsClosed) {
+  ServerOptions options = test_options();
+  options.idle_timeout = 200ms;
+  RunningServer server(options, echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/healthz")));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_within(1500ms));
+}
+
+TEST(Server, ThrowingHandlerGets500AndTheConnectionStaysUsable) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/throw")));
+  auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::internal_server_error);
+  EXPECT_EQ(error_of(*res), "server_error");
+  EXPECT_EQ(res->body().find("handler bug"), std::string::npos);  // internals stay in the log
+  ASSERT_TRUE(client.send(get("/healthz")));
+  res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+}
+
+TEST(Server, ConnectionsBeyondTheLimitAreRefused) {
+  ServerOptions options = test_options();
+  options.max_connections = 2;
+  RunningServer server(options, echo_router());
+  RawClient first(server.port());
+  RawClient second(server.port());
+  for (RawClient* client : {&first, &second}) {
+    ASSERT_TRUE(client->send(get("/healthz")));
+    ASSERT_TRUE(client->read_response());
+  }
+  RawClient third(server.port());
+  const auto res = third.read_response(2s);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::service_unavailable);
+  EXPECT_TRUE(third.closed_within(1s));
+  // The two admitted connections still work.
+  ASSERT_TRUE(first.send(get("/healthz")));
+  EXPECT_TRUE(first.read_response());
+}
+
+TEST(Server, CorsOverTheWire) {
+  ServerOptions options = test_options();
+  options.cors.allowed_origins = {"https://app.example.com"};
+  RunningServer server(options, echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("OPTIONS /echo HTTP/1.1\r\nHost: l\r\nOrigin: https://app.example.com\r\n"
+                  "Access-Control-Request-Method: POST\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::no_content);
+  EXPECT_EQ((*res)[bhttp::field::access_control_allow_origin], "https://app.example.com");
+  EXPECT_EQ((*res)[bhttp::field::access_control_allow_methods], "GET, POST, HEAD, OPTIONS");
+  EXPECT_EQ(res->count(bhttp::field::content_length), 0u);
+  ASSERT_TRUE(client.send(get("/healthz")));  // still in sync after a bodiless 204
+  EXPECT_TRUE(client.read_response());
+}
+
+TEST(Server, GracefulStopFinishesInFlightAndClosesIdle) {
+  std::promise<void> entered;
+  auto entered_future = entered.get_future();
+  Router router;
+  router.add(bhttp::verb::get, "/work", [&entered](const Request& req) {
+    entered.set_value();
+    std::this_thread::sleep_for(300ms);
+    return json_response(req, bhttp::status::ok, R"({"done":true})");
+  });
+  RunningServer server(test_options(), std::move(router));
+
+  RawClient idle(server.port());
+  ASSERT_TRUE(idle.send(get("/healthz")));
+  ASSERT_TRUE(idle.read_response());
+
+  RawClient busy(server.port());
+  ASSERT_TRUE(busy.send(get("/work")));
+  ASSERT_EQ(entered_future.wait_for(2s), std::future_status::ready);
+
+  const auto started = std::chrono::steady_clock::now();
+  server.server().stop();
+  EXPECT_TRUE(idle.closed_within(1s));
+  const auto res = busy.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ(res->body(), R"({"done":true})");
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(busy.closed_within(1s));
+
+  server.stop();  // joins the thread in run(): it must have returned
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+
+  EXPECT_THROW(RawClient{server.port()}, std::runtime_error);  // no longer listening
+}
+
+TEST(Server, StopFromAHandler) {
+  Server* self = nullptr;
+  Router router;
+  router.add(bhttp::verb::post, "/shutdown", [&self](const Request& req) {
+    self->stop();
+    return json_response(req, bhttp::status::accepted, "{}");
+  });
+  RunningServer server(test_options(), std::move(router));
+  self = &server.server();
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("POST /shutdown HTTP/1.1\r\nHost: l\r\nContent-Length: 0\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::accepted);
+  EXPECT_FALSE(res->keep_alive());
+  EXPECT_TRUE(client.closed_within(1s));
+}
+
+TEST(Server, GraceExpiryForceClosesStuckRequests) {
+  ServerOptions options = test_options();
+  options.shutdown_grace = 100ms;
+  RunningServer server(options, echo_router());
+  RawClient partial(server.port());
+  ASSERT_TRUE(partial.send("GET /echo HTTP/1.1\r\nHost: l\r\n"));  // never finished
+  std::this_thread::sleep_for(50ms);
+  const auto started = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+}
+
+TEST(Server, StartReportsAnAddressInUse) {
+  RunningServer first(test_options(), Router{});
+  ServerOptions options = test_options();
+  options.listen = "127.0.0.1:" + std::to_string(first.port());
+  Server second(options, Router{});
+  try {
+    second.start();
+    FAIL() << "second listener on the same port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on " + options.listen), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Server, BadOptionsThrowAtConstruction) {
+  for (const char* listen :
+       {"127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", ":80", "[::1]80", "127.0.0.1:http"}) {
+    ServerOptions options = test_options();
+    options.listen = listen;
+    EXPECT_THROW(Server(options, Router{}), std::invalid_argument) << listen;
+  }
+  ServerOptions options = test_options();
+  options.read_timeout = 0ms;
+  EXPECT_THROW(Server(options, Router{}), std::invalid_argument);
+
+  options = test_options();
+  options.tls = TlsOptions{"/nonexistent/cert.pem", "/nonexistent/key.pem"};
+  EXPECT_THROW(Server(options, Router{}), std::runtime_error);
+}
+
+TEST(Server, ListensOnIpv6Loopback) {
+  ServerOptions options = test_options();
+  options.listen = "[::1]:0";
+  Server server(options, Router{});
+  try {
+    server.start();
+  } catch (const std::runtime_error& e) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+  }
+  EXPECT_NE(server.port(), 0);
+}
+
+}  // namespace
+}  // namespace signet::http

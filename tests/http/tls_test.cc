@@ -1,0 +1,171 @@
+// TLS end to end: a server with a certificate made here, and the fetch client verifying it.
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "signet/http/client.h"
+#include "signet/http/server.h"
+#include "tests/http/test_support.h"
+
+namespace signet::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+using testing::RawClient;
+using testing::RunningServer;
+using testing::TempDir;
+using testing::test_options;
+
+struct Pem {
+  std::string cert_file;
+  std::string key_file;
+};
+
+// Writes a self-signed P-256 certificate for `subject_alt_names` (OpenSSL config syntax, e.g.
+// "IP:127.0.0.1,DNS:localhost") and its key into `dir`.
+Pem make_self_signed(const std::string& dir, const std::string& name,
+                     const std::string& subject_alt_names) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  if (!key) {
+    throw std::runtime_error("EVP_EC_gen failed");
+  }
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("signet test"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), subject);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, subject_alt_names.c_str());
+  if (san == nullptr || X509_add_ext(cert.get(), san, -1) != 1) {
+    throw std::runtime_error("cannot add subjectAltName");
+  }
+  X509_EXTENSION_free(san);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
+    throw std::runtime_error("X509_sign failed");
+  }
+
+  Pem pem{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
+  std::unique_ptr<FILE, decltype(&std::fclose)> cert_out(std::fopen(pem.cert_file.c_str(), "w"),
+                                                         std::fclose);
+  std::unique_ptr<FILE, decltype(&std::fclose)> key_out(std::fopen(pem.key_file.c_str(), "w"),
+                                                        std::fclose);
+  if (!cert_out || !key_out || PEM_write_X509(cert_out.get(), cert.get()) != 1 ||
+      PEM_write_PrivateKey(key_out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw std::runtime_error("cannot write PEM files");
+  }
+  return pem;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  TlsTest() : pem_(make_self_signed(dir_.path(), "server", "IP:127.0.0.1,DNS:localhost")) {}
+
+  std::unique_ptr<RunningServer> start(const Pem& pem, ServerOptions options = test_options()) {
+    options.tls = TlsOptions{pem.cert_file, pem.key_file};
+    Router router;
+    router.add(bhttp::verb::get, "/.well-known/jwks.json", [](const Request& req) {
+      Response res = json_response(req, bhttp::status::ok, R"({"keys":[]})");
+      res.set(bhttp::field::cache_control, "max-age=300");
+      return res;
+    });
+    return std::make_unique<RunningServer>(options, std::move(router));
+  }
+
+  static std::string https(const RunningServer& server, std::string_view path) {
+    return "https://127.0.0.1:" + std::to_string(server.port()) + std::string(path);
+  }
+
+  TempDir dir_;
+  Pem pem_;
+};
+
+TEST_F(TlsTest, FetchVerifiesAgainstTheGivenCaFile) {
+  const auto server = start(pem_);
+  FetchOptions options;
+  options.ca_file = pem_.cert_file;
+  const auto res = fetch(https(*server, "/.well-known/jwks.json"), options);
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body, R"({"keys":[]})");
+  EXPECT_EQ(cache_max_age(res->cache_control), std::chrono::seconds{300});
+
+  // The built-in health check is served over TLS too, several times in a row.
+  for (int i = 0; i < 3; ++i) {
+    const auto health = fetch(https(*server, "/healthz"), options);
+    ASSERT_TRUE(health.ok()) << health.error().detail;
+    EXPECT_EQ(health->body, R"({"status":"ok"})");
+  }
+}
+
+TEST_F(TlsTest, FetchWithoutTheCaFails) {
+  const auto server = start(pem_);
+  const auto res = fetch(https(*server, "/healthz"), FetchOptions{});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTls) << res.error().detail;
+}
+
+TEST_F(TlsTest, FetchRefusesACertificateForAnotherName) {
+  const Pem other = make_self_signed(dir_.path(), "other", "DNS:auth.example.com");
+  const auto server = start(other);
+  FetchOptions options;
+  options.ca_file = other.cert_file;  // trusted, but not issued for 127.0.0.1
+  const auto res = fetch(https(*server, "/healthz"), options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTls) << res.error().detail;
+}
+
+TEST_F(TlsTest, MissingCaFileIsATlsError) {
+  const auto server = start(pem_);
+  FetchOptions options;
+  options.ca_file = dir_.path() + "/missing.pem";
+  const auto res = fetch(https(*server, "/healthz"), options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTls);
+  EXPECT_NE(res.error().detail.find("missing.pem"), std::string::npos) << res.error().detail;
+}
+
+TEST_F(TlsTest, PlainHttpToTheTlsPortFailsCleanly) {
+  const auto server = start(pem_);
+  FetchOptions options;
+  options.timeout = 2s;
+  const auto res =
+      fetch("http://127.0.0.1:" + std::to_string(server->port()) + "/healthz", options);
+  EXPECT_FALSE(res.ok());
+  // The server survives it.
+  options.ca_file = pem_.cert_file;
+  EXPECT_TRUE(fetch(https(*server, "/healthz"), options).ok());
+}
+
+TEST_F(TlsTest, HandshakeMustFinishWithinTheReadTimeout) {
+  ServerOptions options = test_options();
+  options.read_timeout = 200ms;
+  const auto server = start(pem_, options);
+  RawClient silent(server->port());  // connects, never sends a ClientHello
+  EXPECT_TRUE(silent.closed_within(1500ms));
+}
+
+TEST_F(TlsTest, KeyThatDoesNotMatchTheCertificateIsRefused) {
+  const Pem other = make_self_signed(dir_.path(), "other", "DNS:localhost");
+  ServerOptions options = test_options();
+  options.tls = TlsOptions{pem_.cert_file, other.key_file};
+  EXPECT_THROW(Server(options, Router{}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace signet::http
