@@ -434,6 +434,7 @@ Result<Jwk, Error> generate_jwk(Algorithm alg, std::string kid) {
   if (jwk.kty == KeyType::kRsa) {
     jwk.rsa_modulus_bytes = static_cast<std::size_t>(EVP_PKEY_get_size(raw));
   }
+  jwk.verifiers = PreparedVerifiers::prepare(jwk.pkey, jwk.kty);
   return jwk;
 }
 

@@ -11,6 +11,7 @@
 #include "signet/jose/algorithm.h"
 #include "signet/jose/crypto.h"
 #include "signet/jose/error.h"
+#include "signet/jose/prepared_verifier.h"
 
 namespace signet::jose {
 
@@ -27,7 +28,8 @@ struct Jwk {
   std::optional<Algorithm> alg;  // when set, the key verifies this algorithm only
   EvpPkeyPtr pkey;
   bool has_private = false;
-  std::size_t rsa_modulus_bytes = 0;  // RSA only: the exact signature length
+  std::size_t rsa_modulus_bytes = 0;                   // RSA only: the exact signature length
+  std::shared_ptr<const PreparedVerifiers> verifiers;  // fast verification; may be null
 
   // True when a token whose header says `a` may be verified with this key: the key's own alg if
   // it has one, otherwise any algorithm of the key's type.

@@ -227,6 +227,12 @@ Result<Ok, Error> verify_signature(const ParsedJws& jws, const Jwk& key) {
     der = std::move(converted).value();
     sig = der;
   }
+  if (key.verifiers && key.verifiers->has(jws.alg)) {
+    if (!key.verifiers->verify(jws.alg, sha256(jws.signing_input), sig)) {
+      return fail(Error::kSignatureInvalid);
+    }
+    return Ok{};
+  }
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || !init_context(ctx.get(), jws.alg, key.pkey.get(), false)) {
     clear_openssl_errors();

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Measures signet beside its baselines in one run and prints the ratios the issues set targets for:
+#   1. token verification (Google Benchmark, one core) vs `openssl speed` on the same core;
+#   2. wrk against `signet api` (server pinned to core 0, wrk to core 1): /api/private and
+#      /api/private-scoped with a valid RS256 token vs /api/public.
+# Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (wrk seconds, default 10),
+# CONNECTIONS (default 32), BENCH_MIN_TIME (Google Benchmark seconds per case, default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+duration=${DURATION:-10}
+connections=${CONNECTIONS:-32}
+min_time=${BENCH_MIN_TIME:-1}
+audience="https://quickstarts/api"
+server_core=0
+client_core=1
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== $(openssl version)"
+
+echo "== openssl speed (core $server_core)"
+taskset -c $server_core openssl speed -mr -seconds 3 rsa2048 ecdsap256 ed25519 2>/dev/null \
+  | grep '^+F' > "$work/speed"
+# -mr lines: +F2:n:bits:sign/s:verify/s (RSA), +F4:n:bits:sign/s:verify/s (ECDSA),
+# +F6:n:bits:name:sign/s:verify/s (EdDSA)
+rsa_sign=$(awk -F: '$1=="+F2" {print $4}' "$work/speed")
+rsa_verify=$(awk -F: '$1=="+F2" {print $5}' "$work/speed")
+ec_sign=$(awk -F: '$1=="+F4" {print $4}' "$work/speed")
+ec_verify=$(awk -F: '$1=="+F4" {print $5}' "$work/speed")
+ed_sign=$(awk -F: '$1=="+F6" {print $5}' "$work/speed")
+ed_verify=$(awk -F: '$1=="+F6" {print $6}' "$work/speed")
+printf '  rsa2048   sign %10.0f/s  verify %10.0f/s\n' "$rsa_sign" "$rsa_verify"
+printf '  ecdsap256 sign %10.0f/s  verify %10.0f/s\n' "$ec_sign" "$ec_verify"
+printf '  ed25519   sign %10.0f/s  verify %10.0f/s\n' "$ed_sign" "$ed_verify"
+
+echo "== signet_bench (core $server_core)"
+taskset -c $server_core "$build/signet_bench" --benchmark_min_time="$min_time" \
+  --benchmark_format=json --benchmark_out="$work/bench.json" --benchmark_out_format=json >/dev/null
+per_sec() {  # items per second of one benchmark
+  /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print([b for b in d["benchmarks"] if b["name"]==sys.argv[2]][0]["items_per_second"])' "$work/bench.json" "$1"
+}
+for row in "RS256:$rsa_verify" "PS256:$rsa_verify" "ES256:$ec_verify" "EdDSA:$ed_verify"; do
+  alg=${row%%:*}; raw=${row#*:}
+  nocache=$(per_sec "BM_GuardVerify/${alg}_nocache")
+  cache=$(per_sec "BM_GuardVerify/${alg}_cache")
+  printf '  %-6s guard verify, cache off %9.0f/s = %s of openssl verify;  cache on %10.0f/s\n' \
+    "$alg" "$nocache" "$(ratio "$nocache" "$raw")" "$cache"
+done
+for row in "RS256:$rsa_sign" "ES256:$ec_sign" "EdDSA:$ed_sign"; do
+  alg=${row%%:*}; raw=${row#*:}
+  signs=$(per_sec "BM_Sign/${alg}")
+  printf '  %-6s sign_compact %9.0f/s = %s of openssl sign\n' "$alg" "$signs" "$(ratio "$signs" "$raw")"
+done
+
+echo "== wrk: signet api pinned to core $server_core (1 thread), wrk to core $client_core, ${duration}s, $connections connections"
+issuer_port=$(free_port)
+api_port=$(free_port)
+/usr/bin/python3 bench/issuer.py "$issuer_port" "$work" "$audience" &
+pids+=($!)
+for _ in $(seq 100); do [ -f "$work/issuer_ready" ] && break; sleep 0.1; done
+taskset -c $server_core "$build/signet" api --issuer "http://127.0.0.1:$issuer_port/" \
+  --audience "$audience" --listen "127.0.0.1:$api_port" --threads 1 --no-access-log \
+  ${SIGNET_API_FLAGS:-} 2>"$work/api.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$api_port"
+token=$(cat "$work/token")
+token_scoped=$(cat "$work/token_scoped")
+# Both tokens must really be accepted, or the numbers below would measure refusals.
+test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/api/private")" = 200
+test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")" = 200
+rps() {  # requests/s of one wrk run
+  taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@" | awk '/^Requests\/sec:/ {print $2}'
+}
+public=$(rps "$base/api/public")
+private=$(rps -H "Authorization: Bearer $token" "$base/api/private")
+scoped=$(rps -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")
+printf '  /api/public          %9.0f req/s\n' "$public"
+printf '  /api/private         %9.0f req/s = %s of /api/public\n' "$private" "$(ratio "$private" "$public")"
+printf '  /api/private-scoped  %9.0f req/s = %s of /api/public\n' "$scoped" "$(ratio "$scoped" "$public")"
+rss=$(ps -o rss= -p "${pids[1]}" | tr -d ' ')
+echo "  signet api resident memory after the runs: $((rss / 1024)) MiB"

@@ -1,0 +1,118 @@
+// Token verification cost, per algorithm, with and without the verified-token cache.
+// bench/run.sh prints these beside `openssl speed` for the same algorithms in the same run.
+
+#include <chrono>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+#include <boost/json/object.hpp>
+
+#include "signet/guard/guard.h"
+#include "signet/guard/static_key_source.h"
+#include "signet/jose/jws.h"
+#include "tests/test_common/test_keys.h"
+
+namespace {
+
+using signet::jose::Algorithm;
+namespace guard = signet::guard;
+namespace jose = signet::jose;
+
+constexpr std::string_view kIssuer = "https://issuer.example/";
+constexpr std::string_view kAudience = "https://quickstarts/api";
+
+// A token shaped like Auth0's client-credentials access tokens.
+std::string auth0_like_token(Algorithm alg) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  boost::json::object claims{{"iss", kIssuer},
+                             {"sub", "Tq1xlm3oHzVXW5pM0QzBQpyqS9bWs2ut@clients"},
+                             {"aud", kAudience},
+                             {"iat", now},
+                             {"exp", now + 86400},
+                             {"scope", "read:messages"},
+                             {"gty", "client-credentials"},
+                             {"azp", "Tq1xlm3oHzVXW5pM0QzBQpyqS9bWs2ut"},
+                             {"jti", "4b5c1a2e9f0d4c3b8a7e6d5c4b3a2910"}};
+  return signet::testing::mint(signet::testing::test_key(alg), claims, "JWT");
+}
+
+std::unique_ptr<guard::Guard> make_guard(Algorithm alg, bool cache) {
+  jose::Jwks jwks;
+  jwks.keys.push_back(signet::testing::public_half(signet::testing::test_key(alg)));
+  guard::GuardConfig config;
+  config.issuer = std::string(kIssuer);
+  config.audiences = {std::string(kAudience)};
+  config.token_cache = cache;
+  config.background_refresh = false;
+  auto g = std::make_unique<guard::Guard>(
+      config, std::make_shared<guard::StaticKeySource>(std::move(jwks)));
+  g->start();
+  return g;
+}
+
+// The whole guard path: parse, key lookup, signature, claims (cache off), or hash and lookup (on).
+void BM_GuardVerify(benchmark::State& state, Algorithm alg, bool cache) {
+  auto g = make_guard(alg, cache);
+  const std::string token = auth0_like_token(alg);
+  for (auto _ : state) {
+    auto r = g->verify(token);
+    if (!r) {
+      state.SkipWithError("verification failed");
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Only the signature check, with the token already parsed: the floor under the guard path.
+void BM_SignatureOnly(benchmark::State& state, Algorithm alg) {
+  const std::string token = auth0_like_token(alg);
+  const auto key = signet::testing::public_half(signet::testing::test_key(alg));
+  auto jws = jose::parse_compact(token);
+  for (auto _ : state) {
+    auto r = jose::verify_signature(*jws, key);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_ParseCompact(benchmark::State& state) {
+  const std::string token = auth0_like_token(Algorithm::kRS256);
+  for (auto _ : state) {
+    auto r = jose::parse_compact(token);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Sign(benchmark::State& state, Algorithm alg) {
+  const auto& key = signet::testing::test_key(alg);
+  for (auto _ : state) {
+    auto r = jose::sign_compact(key, {{"typ", "JWT"}}, R"({"sub":"x","exp":2000000000})");
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK_CAPTURE(BM_GuardVerify, RS256_nocache, Algorithm::kRS256, false);
+BENCHMARK_CAPTURE(BM_GuardVerify, PS256_nocache, Algorithm::kPS256, false);
+BENCHMARK_CAPTURE(BM_GuardVerify, ES256_nocache, Algorithm::kES256, false);
+BENCHMARK_CAPTURE(BM_GuardVerify, EdDSA_nocache, Algorithm::kEdDSA, false);
+BENCHMARK_CAPTURE(BM_GuardVerify, RS256_cache, Algorithm::kRS256, true);
+BENCHMARK_CAPTURE(BM_GuardVerify, PS256_cache, Algorithm::kPS256, true);
+BENCHMARK_CAPTURE(BM_GuardVerify, ES256_cache, Algorithm::kES256, true);
+BENCHMARK_CAPTURE(BM_GuardVerify, EdDSA_cache, Algorithm::kEdDSA, true);
+BENCHMARK_CAPTURE(BM_SignatureOnly, RS256, Algorithm::kRS256);
+BENCHMARK_CAPTURE(BM_SignatureOnly, ES256, Algorithm::kES256);
+BENCHMARK_CAPTURE(BM_SignatureOnly, EdDSA, Algorithm::kEdDSA);
+BENCHMARK(BM_ParseCompact);
+BENCHMARK_CAPTURE(BM_Sign, RS256, Algorithm::kRS256);
+BENCHMARK_CAPTURE(BM_Sign, ES256, Algorithm::kES256);
+BENCHMARK_CAPTURE(BM_Sign, EdDSA, Algorithm::kEdDSA);
+
+}  // namespace
+
+BENCHMARK_MAIN();
