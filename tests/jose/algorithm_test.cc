@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_common/jose_printers.h"
+
 namespace signet::jose {
 namespace {
 

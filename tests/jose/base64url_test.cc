@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_common/jose_printers.h"
+
 namespace signet::jose {
 namespace {
 

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_common/jose_printers.h"
+
 namespace signet::jose {
 namespace {
 
