@@ -202,8 +202,8 @@ Result<ParsedJws, Error> parse_compact(std::string_view token, const JwsLimits& 
     return fail(checked.error());
   }
   // Validate the payload's encoding now so that every malformed token fails before any crypto.
-  if (out.payload_b64.size() % 4 == 1) {
-    return fail(Error::kBase64Length);
+  if (auto payload = base64url_decode(out.payload_b64); !payload) {
+    return fail(payload.error());
   }
   return out;
 }
