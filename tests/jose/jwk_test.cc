@@ -370,6 +370,35 @@ TEST(JwkRefusalTest, EcPrivateScalarOutOfRangeIsRefused) {
   }
 }
 
+TEST(JwkRefusalTest, SmallOrderEd25519PublicKeysAreRefused) {
+  // With a public key of small order, a signature with R = identity and S = 0 verifies, with
+  // no private key at all, for every message (the identity, and its non-canonical encoding
+  // p + 1) or for one message in 2, 4 or 8 (the other torsion points). The EC rules refuse
+  // points off the curve for the same reason. There is no dedicated Error for this yet
+  // (suggested: kJwkOkpWeakKey), so only the refusal itself is asserted.
+  constexpr std::string_view kSmallOrder[] = {
+      "0100000000000000000000000000000000000000000000000000000000000000",  // order 1
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // order 2
+      "0000000000000000000000000000000000000000000000000000000000000000",  // order 4
+      "0000000000000000000000000000000000000000000000000000000000000080",  // order 4
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  // order 8
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  // order 8
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  // order 8
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  // order 8
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // p, i.e. 0
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // p + 1, i.e. 1
+  };
+  for (std::string_view hex : kSmallOrder) {
+    std::string x;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      x.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    }
+    json::object jwk = object_of(kOkp);
+    jwk["x"] = b64(x);
+    EXPECT_TRUE(jwk_refusal(jwk).has_value()) << "accepted small-order key " << hex;
+  }
+}
+
 // --- JWKS ------------------------------------------------------------------------------------
 
 std::string jwks_of(const std::vector<std::string>& keys) {
