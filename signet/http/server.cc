@@ -276,6 +276,11 @@ struct Server::Impl {
     if (stop_requested.exchange(true)) {
       return;
     }
+    // Marked here rather than on the control strand, so that a handler that calls stop() already
+    // answers its own request with Connection: close, whatever the number of threads.
+    for (const auto& connection : core->tracker.begin_stop()) {
+      connection->begin_stop();
+    }
     asio::co_spawn(control, shutdown(), log_exception);
   }
 
@@ -284,9 +289,6 @@ struct Server::Impl {
     acceptor.close(ignored);
     if (signals) {
       signals->cancel(ignored);
-    }
-    for (const auto& connection : core->tracker.begin_stop()) {
-      connection->begin_stop();
     }
     const auto deadline = std::chrono::steady_clock::now() + core->options.shutdown_grace;
     while (core->tracker.size() > 0 && std::chrono::steady_clock::now() < deadline) {

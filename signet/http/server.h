@@ -32,8 +32,9 @@ constexpr auto kDefaultIdleTimeout = std::chrono::milliseconds{30'000};
 constexpr auto kDefaultWriteTimeout = std::chrono::milliseconds{10'000};
 // on stop, in-flight requests get this long to finish before their connections are closed.
 constexpr auto kDefaultShutdownGrace = std::chrono::milliseconds{10'000};
-// connections; beyond this new ones get 503 and are closed, so a flood cannot exhaust descriptors.
-constexpr std::size_t kDefaultMaxConnections = 1024;
+// connections; beyond this new ones get 503 and are closed, so a flood cannot exhaust descriptors
+// (it stays under the usual soft limit of 1024, leaving room for the store, logs and fetches).
+constexpr std::size_t kDefaultMaxConnections = 512;
 
 struct TlsOptions {
   std::string cert_file;  // PEM certificate chain, leaf first
@@ -45,7 +46,7 @@ struct ServerOptions {
   unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
   std::size_t max_header_bytes = kDefaultMaxHeaderBytes;
   std::size_t max_body_bytes = kDefaultMaxBodyBytes;
-  std::chrono::milliseconds read_timeout = kDefaultReadTimeout;
+  std::chrono::milliseconds read_timeout = kDefaultReadTimeout;  // also bounds the TLS handshake
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
   std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
@@ -57,6 +58,8 @@ struct ServerOptions {
   std::string server_name = "signet";             // the Server header
 };
 
+// A Server runs once: after run() has returned it cannot be started again. Destroy it only when
+// run() is not executing (call stop() and wait for run() to return).
 class Server {
  public:
   // Validates the options and loads the TLS certificate and key; throws std::invalid_argument or

@@ -134,9 +134,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   auto& lowest() { return beast::get_lowest_layer(stream_); }
 
   asio::awaitable<void> serve() {
+    // A new connection must complete its handshake and first request within one read timeout.
+    auto deadline = Clock::now() + options_.read_timeout;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       state_ = State::kHandshake;
-      lowest().expires_after(options_.read_timeout);
+      lowest().expires_at(deadline);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_nothrow);
       if (ec) {
         lowest().close();
@@ -150,9 +152,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         break;  // idle between requests while the server stops: nothing is lost by closing
       }
       if (buffer_.size() == 0) {
-        // Idle until the next request starts; a new connection gets the read deadline for this.
+        // Idle until the next request starts.
         state_ = State::kIdle;
-        lowest().expires_after(first ? options_.read_timeout : options_.idle_timeout);
+        if (first) {
+          lowest().expires_at(deadline);
+        } else {
+          lowest().expires_after(options_.idle_timeout);
+        }
         const std::size_t want = std::min(kFirstReadBytes, buffer_.max_size());
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_nothrow);
         if (ec) {
@@ -160,12 +166,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         }
         buffer_.commit(n);
       }
+      if (!first) {
+        // From its first byte, a request must arrive whole within the read timeout.
+        deadline = Clock::now() + options_.read_timeout;
+      }
       first = false;
 
       const auto started = Clock::now();
       const auto started_wall = std::chrono::system_clock::now();
       state_ = State::kReading;
-      ReadOutcome outcome = co_await read_request();
+      ReadOutcome outcome = co_await read_request(deadline);
       if (!outcome.request && !outcome.refusal) {
         break;  // the client went away or was too slow: there is no one to answer
       }
@@ -208,12 +218,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   // Reads one whole request under the read deadline, or decides how to refuse it.
-  asio::awaitable<ReadOutcome> read_request() {
+  asio::awaitable<ReadOutcome> read_request(Clock::time_point deadline) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser_->body_limit(static_cast<std::uint64_t>(options_.max_body_bytes));
     // One deadline for the whole request, however the client spreads its bytes.
-    const auto deadline = Clock::now() + options_.read_timeout;
     lowest().expires_at(deadline);
     {
       auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, use_nothrow);
