@@ -46,8 +46,9 @@ class SignetProcess:
     """One `signet api` process listening on 127.0.0.1:port, its stderr in a file."""
 
     def __init__(self, args: list[str], log_dir: str, env: dict | None = None,
-                 port: int | None = None):
+                 port: int | None = None, verify: str | None = None):
         self.args = args
+        self.verify = verify  # CA file when signet serves HTTPS (--tls-cert), else None
         self.env = env if env is not None else clean_env()
         self.port = port
         self.log_path = None
@@ -56,7 +57,7 @@ class SignetProcess:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.verify else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -102,7 +103,8 @@ class SignetProcess:
             if self.proc.poll() is not None:
                 return False
             try:
-                if requests.get(self.url("/healthz"), timeout=2).status_code == 200:
+                res = requests.get(self.url("/healthz"), timeout=2, verify=self.verify or True)
+                if res.status_code == 200:
                     return True
             except requests.RequestException:
                 pass
@@ -153,15 +155,15 @@ def signet_args(issuer: TestIssuer, *extra: str) -> list[str]:
 
 @pytest.fixture
 def start_signet(tmp_path, binary):
-    """start_signet(issuer, *extra_flags, env=None, listen="flag", args=None, port=None)
-    -> SignetProcess, ready to serve. All of them are stopped at teardown."""
+    """start_signet(issuer, *extra_flags, env=None, listen="flag", args=None, port=None,
+    verify=None) -> SignetProcess, ready to serve. All of them are stopped at teardown."""
     started: list[SignetProcess] = []
 
     def start(issuer: TestIssuer | None = None, *extra: str, env: dict | None = None,
               listen: str | None = "flag", args: list[str] | None = None,
-              port: int | None = None):
+              port: int | None = None, verify: str | None = None):
         proc = SignetProcess(args if args is not None else signet_args(issuer, *extra),
-                             str(tmp_path), env=env, port=port)
+                             str(tmp_path), env=env, port=port, verify=verify)
         started.append(proc)
         return proc.start(listen=listen)
 
@@ -172,13 +174,13 @@ def start_signet(tmp_path, binary):
 
 @pytest.fixture
 def make_issuer(tmp_path):
-    """make_issuer(https=False, algorithms=("RS256",)) -> a started TestIssuer, stopped at
-    teardown."""
+    """make_issuer(https=False, algorithms=("RS256",), tls_names=...) -> a started TestIssuer,
+    stopped at teardown."""
     issuers: list[TestIssuer] = []
 
-    def make(https: bool = False, algorithms=("RS256",)) -> TestIssuer:
+    def make(https: bool = False, algorithms=("RS256",), **kwargs) -> TestIssuer:
         tls_dir = str(tmp_path / f"tls{len(issuers)}") if https else None
-        issuer = TestIssuer(tls_dir=tls_dir, algorithms=algorithms).start()
+        issuer = TestIssuer(tls_dir=tls_dir, algorithms=algorithms, **kwargs).start()
         issuers.append(issuer)
         return issuer
 

@@ -87,10 +87,18 @@ class Key:
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-class TlsFiles:
-    """A throw-away CA and a server certificate for 127.0.0.1 and localhost, as PEM files."""
+def _san(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
-    def __init__(self, directory: str):
+
+class TlsFiles:
+    """A throw-away CA and a server certificate (by default for 127.0.0.1 and localhost), as PEM
+    files: ca.pem, server.pem, server-key.pem."""
+
+    def __init__(self, directory: str, names: tuple[str, ...] = ("localhost", "127.0.0.1")):
         os.makedirs(directory, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
         ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -120,10 +128,7 @@ class TlsFiles:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(hours=1))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            ]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_san(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                            critical=False)
@@ -206,6 +211,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(404, {"error": "not_found"})
             return self._send(200, issuer.discovery_document())
         if path in (WELL_KNOWN_JWKS, issuer.jwks_path):
+            if issuer.jwks_delay:
+                time.sleep(issuer.jwks_delay)
             if issuer.jwks_status != 200:
                 return self._send(issuer.jwks_status, {"error": "server_error"})
             return self._send(200, issuer.jwks(), issuer.cache_control)
@@ -217,18 +224,20 @@ class TestIssuer:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, tls_dir: str | None = None, algorithms=ALGORITHMS):
+    def __init__(self, tls_dir: str | None = None, algorithms=ALGORITHMS,
+                 tls_names: tuple[str, ...] = ("localhost", "127.0.0.1")):
         self._lock = threading.Lock()
         self._counts: collections.Counter[str] = collections.Counter()
         self._keys: list[Key] = []
         self._current: dict[str, Key] = {}
-        self.tls = TlsFiles(tls_dir) if tls_dir else None
+        self.tls = TlsFiles(tls_dir, tls_names) if tls_dir else None
         self._tls_context = self.tls.server_context() if self.tls else None
         self.discovery = True           # serve the discovery document (else 404 it)
         self.discovery_issuer = None    # the issuer the document claims (default: ours)
         self.jwks_path = WELL_KNOWN_JWKS  # where the discovery document says the keys are
         self.cache_control = None       # Cache-Control of the JWKS response
         self.jwks_status = 200          # anything else: the JWKS answers this status, no keys
+        self.jwks_delay = 0.0           # seconds the JWKS response waits (a slow issuer)
         self.port = 0
         self._server = None
         self._thread = None
