@@ -111,11 +111,11 @@ class SignetProcess:
             time.sleep(0.05)
         return False
 
-    def terminate(self) -> int | None:
-        """SIGTERM and wait; returns the exit code, or None if it did not exit in time."""
+    def terminate(self, sig: int = signal.SIGTERM) -> int | None:
+        """Sends `sig` and waits; returns the exit code, or None if it did not exit in time."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.poll() if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

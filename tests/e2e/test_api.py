@@ -11,6 +11,8 @@ import concurrent.futures
 import http.client
 import json
 import re
+import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -404,6 +406,27 @@ def test_cors_on_refusal_so_the_browser_can_read_it(api):
     assert res.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
 
 
+def test_cors_origin_flag_replaces_the_default(make_issuer, start_signet):
+    issuer = make_issuer()
+    signet = start_signet(issuer, "--cors-origin", "https://app.example",
+                          "--cors-origin", "https://admin.example")
+    for origin in ("https://app.example", "https://admin.example"):
+        res = get(signet.url("/api/public"), Origin=origin)
+        assert res.headers["Access-Control-Allow-Origin"] == origin
+    res = get(signet.url("/api/public"), Origin=APP_ORIGIN)
+    assert "Access-Control-Allow-Origin" not in res.headers
+
+
+def test_cors_any_origin(make_issuer, start_signet):
+    issuer = make_issuer()
+    signet = start_signet(issuer, "--cors-origin", "*")
+    res = requests.options(signet.url("/api/private-scoped"), timeout=HTTP_TIMEOUT, headers={
+        "Origin": "https://anywhere.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert res.status_code == 204
+    assert res.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
+
+
 def test_unknown_path_is_404_json(api):
     res = get(api.url("/api/nope"))
     assert res.status_code == 404
@@ -735,6 +758,29 @@ def test_missing_issuer_is_an_error_naming_it(binary):
     assert "--issuer" in res.stderr + res.stdout
 
 
+def test_busy_port_is_an_error_naming_it(binary, make_issuer):
+    issuer = make_issuer()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = subprocess.run([binary, "api", "--issuer", issuer.url, "--audience", AUDIENCE,
+                              "--listen", f"127.0.0.1:{port}"], env=clean_env(),
+                             capture_output=True, text=True, timeout=30)
+    assert res.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr
+    assert "Address already in use" in res.stderr
+
+
+def test_listen_without_port_is_an_error(binary, make_issuer):
+    issuer = make_issuer()
+    res = subprocess.run([binary, "api", "--issuer", issuer.url, "--audience", AUDIENCE,
+                          "--listen", "127.0.0.1"], env=clean_env(), capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode != 0
+    assert "127.0.0.1:3010" in res.stderr  # the message shows the expected form
+
+
 def test_unsupported_algorithm_flag_is_an_error(binary, make_issuer):
     issuer = make_issuer()
     res = subprocess.run([binary, "api", "--issuer", issuer.url, "--audience", AUDIENCE,
@@ -777,13 +823,14 @@ def test_strict_typ(make_issuer, start_signet):
 # --- lifecycle and the token cache
 
 
-def test_sigterm_stops_gracefully(make_issuer, start_signet):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_gracefully(make_issuer, start_signet, sig):
     issuer = make_issuer()
     signet = start_signet(issuer)
     with requests.Session() as session:  # an idle keep-alive connection must not delay the stop
         assert session.get(signet.url("/api/public"), timeout=HTTP_TIMEOUT).status_code == 200
         started = time.monotonic()
-        code = signet.terminate()
+        code = signet.terminate(sig)
         elapsed = time.monotonic() - started
     assert code == 0, signet.stderr_text()
     assert elapsed < 8, f"took {elapsed:.1f} s"
