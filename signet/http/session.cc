@@ -235,7 +235,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
           std::nullopt, error_response(bhttp::status::bad_request, "invalid_request", *problem)};
     }
     if (!parser_->is_done()) {
-      if (iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+      // RFC 9110 §10.1.1: no 100 (Continue) to an HTTP/1.0 client, which would not expect it.
+      if (parser_->get().version() >= 11 &&
+          iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
         lowest().expires_after(options_.write_timeout);
         auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
         if (ec) {
