@@ -76,7 +76,8 @@ int run_api(const ApiOptions& o) {
   }
   const std::string scheme = o.tls_cert.empty() ? "http" : "https";
   log(Level::kInfo, "messages API listening",
-      {{"url", scheme + "://" + o.listen + "/api/public"},
+      {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
+                   std::to_string(server.port()) + "/api/public"},
        {"port", server.port()},
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)}});

@@ -49,7 +49,46 @@ std::string timestamp() {
   return buf;
 }
 
+// Formats any spdlog message as one JSON line, escaping the message text.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    boost::json::object line;
+    line["ts"] = timestamp();
+    line["level"] = level_name(msg.level);
+    line["msg"] = std::string_view(msg.payload.data(), msg.payload.size());
+    const std::string text = boost::json::serialize(line) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+
+ private:
+  static std::string_view level_name(spdlog::level::level_enum level) {
+    switch (level) {
+      case spdlog::level::warn:
+        return "warn";
+      case spdlog::level::err:
+      case spdlog::level::critical:
+        return "error";
+      case spdlog::level::debug:
+      case spdlog::level::trace:
+        return "debug";
+      default:
+        return "info";
+    }
+  }
+};
+
 }  // namespace
+
+void install_json_logging() {
+  auto logger = std::make_shared<spdlog::logger>("default",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_formatter(std::make_unique<JsonFormatter>());
+  spdlog::set_default_logger(std::move(logger));
+}
 
 void log(Level level, std::string_view msg, boost::json::object fields) {
   boost::json::object line;

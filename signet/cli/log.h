@@ -14,4 +14,7 @@ enum class Level { kInfo, kWarn, kError };
 // {"ts": "...Z", "level": "info", "msg": msg, ...fields}
 void log(Level level, std::string_view msg, boost::json::object fields = {});
 
+// Makes spdlog's default logger (used by the libraries) write the same JSON lines to stderr.
+void install_json_logging();
+
 }  // namespace signet::cli

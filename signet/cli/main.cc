@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 
 #include "signet/cli/api_command.h"
+#include "signet/cli/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "signet: issue and check OAuth 2.0 access tokens on your own machines.\n"
       "Run 'signet <command> --help' for the flags of a command."};
+  signet::cli::install_json_logging();
   app.require_subcommand(1);
   app.set_version_flag("--version", "signet 0.1.0");
   int exit_code = 0;

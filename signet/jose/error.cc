@@ -108,6 +108,10 @@ std::string_view to_string(Error e) {
       return "the OKP curve must be Ed25519";
     case Error::kJwkOkpKeyLength:
       return "the Ed25519 key must be 32 bytes";
+    case Error::kJwkOkpWeakKey:
+      return "the Ed25519 key is a small-order or non-canonical point";
+    case Error::kJwkOkpPrivate:
+      return "the Ed25519 private key does not match x";
     case Error::kJwkNoPrivateKey:
       return "the key has no private part";
     case Error::kJwksNotObject:

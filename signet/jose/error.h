@@ -66,6 +66,8 @@ enum class Error {
   kJwkOkpMissingMember,  // an OKP key needs "crv" and "x" as strings
   kJwkOkpCurve,          // "crv" must be Ed25519
   kJwkOkpKeyLength,      // "x" (and "d") must be exactly 32 bytes
+  kJwkOkpWeakKey,        // "x" must be a canonical encoding of a point of large order
+  kJwkOkpPrivate,        // "d" must derive the public key "x"
   kJwkNoPrivateKey,      // signing needs a private key
   kJwksNotObject,        // a JWKS must be a JSON object
   kJwksKeysMissing,      // a JWKS must have a "keys" array

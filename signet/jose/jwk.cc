@@ -184,6 +184,51 @@ Result<Jwk, Error> parse_ec(const json::object& o, Jwk jwk) {
   return jwk;
 }
 
+// Encodings of the eight small-order points of edwards25519, with the sign bit (bit 255) cleared.
+// With such a public key, R = identity and S = 0 verifies for every message or for a sizeable
+// share of them: a forgery without the private key. The same reasoning makes us refuse EC points
+// off the curve.
+constexpr std::array<std::array<std::uint8_t, 32>, 7> kSmallOrderPoints = {{
+    {0x00},  // order 4 (y = 0)
+    {0x01},  // order 1 (identity)
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+}};
+
+// RFC 8032 §5.1.3: y must be below p = 2^255 - 19 (OpenSSL accepts larger, non-canonical y), and
+// the point must not be of small order.
+bool ed25519_public_key_acceptable(std::string_view x) {
+  std::array<std::uint8_t, 32> y{};
+  std::memcpy(y.data(), x.data(), y.size());
+  y[31] &= 0x7f;
+  bool at_least_p = y[0] >= 0xed && y[31] == 0x7f;
+  for (std::size_t i = 1; at_least_p && i < 31; ++i) {
+    at_least_p = y[i] == 0xff;
+  }
+  if (at_least_p) {
+    return false;
+  }
+  for (const auto& point : kSmallOrderPoints) {
+    if (point == y) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<Jwk, Error> parse_okp(const json::object& o, Jwk jwk) {
   auto crv = get_string(o, "crv");
   if (!crv || !o.contains("x")) {
@@ -198,6 +243,9 @@ Result<Jwk, Error> parse_okp(const json::object& o, Jwk jwk) {
   }
   if (x->size() != kEd25519KeyBytes) {
     return fail(Error::kJwkOkpKeyLength);
+  }
+  if (!ed25519_public_key_acceptable(*x)) {
+    return fail(Error::kJwkOkpWeakKey);
   }
   if (o.contains("d")) {
     auto d = member_bytes(o, "d");
@@ -216,7 +264,7 @@ Result<Jwk, Error> parse_okp(const json::object& o, Jwk jwk) {
     if (EVP_PKEY_get_raw_public_key(jwk.pkey.get(), pub.data(), &len) != 1 || len != pub.size() ||
         std::memcmp(pub.data(), x->data(), len) != 0) {
       clear_openssl_errors();
-      return fail(Error::kJwkOkpKeyLength);
+      return fail(Error::kJwkOkpPrivate);
     }
     jwk.has_private = true;
     return jwk;
@@ -319,6 +367,9 @@ Result<Jwk, Error> parse_jwk(std::string_view text) {
 }
 
 const Jwk* Jwks::find(std::string_view kid) const {
+  if (kid.empty()) {
+    return nullptr;  // an empty kid names no key, not "any key without a kid"
+  }
   for (const auto& k : keys) {
     if (k.kid == kid) {
       return &k;

@@ -202,9 +202,11 @@ Result<ParsedJws, Error> parse_compact(std::string_view token, const JwsLimits& 
     return fail(checked.error());
   }
   // Validate the payload's encoding now so that every malformed token fails before any crypto.
-  if (auto payload = base64url_decode(out.payload_b64); !payload) {
+  auto payload = base64url_decode(out.payload_b64);
+  if (!payload) {
     return fail(payload.error());
   }
+  out.payload = std::move(payload).value();
   return out;
 }
 
@@ -247,11 +249,7 @@ Result<Ok, Error> verify_signature(const ParsedJws& jws, const Jwk& key) {
 }
 
 Result<json::object, Error> decode_payload(const ParsedJws& jws, const JsonLimits& limits) {
-  auto payload = base64url_decode(jws.payload_b64);
-  if (!payload) {
-    return fail(payload.error());
-  }
-  return parse_json_object(*payload, limits);
+  return parse_json_object(jws.payload, limits);
 }
 
 Result<std::string, Error> sign_compact_raw(const Jwk& key, Algorithm alg,

@@ -27,6 +27,7 @@ struct ParsedJws {
   std::string_view signing_input;  // "header.payload", a view into the token
   std::string_view payload_b64;    // a view into the token
   std::string signature;           // decoded bytes
+  std::string payload;             // decoded bytes, not yet trusted
   boost::json::object header;
   Algorithm alg = Algorithm::kRS256;
   std::optional<std::string> kid;
@@ -39,6 +40,8 @@ struct ParsedJws {
 // implement no extensions), no "b64": false. The returned views point into `token`, which must
 // outlive the result.
 Result<ParsedJws, Error> parse_compact(std::string_view token, const JwsLimits& limits = {});
+// The result would point into a destroyed temporary.
+Result<ParsedJws, Error> parse_compact(std::string&& token, const JwsLimits& limits = {}) = delete;
 
 // Verifies the signature with `key`. The algorithm is bound to the key: the header's alg must be
 // one the key accepts (its own "alg" when it has one, else its key type's), so a token cannot

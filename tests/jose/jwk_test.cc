@@ -267,12 +267,11 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"OkpX31Bytes", kOkp, {{"x", k31Bytes}}, Error::kJwkOkpKeyLength},
         Refusal{"OkpX33Bytes", kOkp, {{"x", k33Bytes}}, Error::kJwkOkpKeyLength},
         Refusal{"OkpPrivate31Bytes", kOkpPrivate, {{"d", k31Bytes}}, Error::kJwkOkpKeyLength},
-        // A seed whose public key is not x: there is no kJwkOkpPrivate, so the library reports
-        // the Ed25519 key error.
+        // A seed whose public key is not x.
         Refusal{"OkpPrivateOfAnotherKey",
                 kOkpPrivate,
                 {{"d", R"("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE")"}},
-                Error::kJwkOkpKeyLength}),
+                Error::kJwkOkpPrivate}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(JwkRefusalTest, NotAnObject) {
@@ -374,8 +373,7 @@ TEST(JwkRefusalTest, SmallOrderEd25519PublicKeysAreRefused) {
   // With a public key of small order, a signature with R = identity and S = 0 verifies, with
   // no private key at all, for every message (the identity, and its non-canonical encoding
   // p + 1) or for one message in 2, 4 or 8 (the other torsion points). The EC rules refuse
-  // points off the curve for the same reason. There is no dedicated Error for this yet
-  // (suggested: kJwkOkpWeakKey), so only the refusal itself is asserted.
+  // points off the curve for the same reason.
   constexpr std::string_view kSmallOrder[] = {
       "0100000000000000000000000000000000000000000000000000000000000000",  // order 1
       "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // order 2
@@ -395,8 +393,30 @@ TEST(JwkRefusalTest, SmallOrderEd25519PublicKeysAreRefused) {
     }
     json::object jwk = object_of(kOkp);
     jwk["x"] = b64(x);
-    EXPECT_TRUE(jwk_refusal(jwk).has_value()) << "accepted small-order key " << hex;
+    EXPECT_EQ(jwk_refusal(jwk), Error::kJwkOkpWeakKey) << "small-order key " << hex;
   }
+}
+
+TEST(JwkRefusalTest, NonCanonicalEd25519EncodingsAreRefused) {
+  // y >= p = 2^255 - 19 is not a canonical encoding (RFC 8032 §5.1.3); OpenSSL alone accepts it.
+  for (const std::uint8_t first : {0xed, 0xf0, 0xff}) {
+    std::string x(32, '\xff');
+    x[0] = static_cast<char>(first);
+    x[31] = '\x7f';
+    json::object jwk = object_of(kOkp);
+    jwk["x"] = b64(x);
+    EXPECT_EQ(jwk_refusal(jwk), Error::kJwkOkpWeakKey) << "first byte " << int{first};
+  }
+}
+
+TEST(ParseJwksTest, EmptyKidFindsNoKey) {
+  // A token with "kid": "" must not be matched to whichever key happens to have no kid.
+  json::object keyless = to_public_json(tk::test_key(Algorithm::kRS256));
+  keyless.erase("kid");
+  auto set = parse_jwks(R"({"keys":[)" + json::serialize(keyless) + "]}");
+  ASSERT_TRUE(set.ok());
+  ASSERT_EQ(set->keys.size(), 1u);
+  EXPECT_EQ(set->find(""), nullptr);
 }
 
 // --- JWKS ------------------------------------------------------------------------------------
