@@ -101,10 +101,11 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_
     TokenCache::Digest digest{};
     if (config_.token_cache) {
       digest = jose::sha256(token);
-      const std::int64_t now =
-          std::chrono::duration_cast<std::chrono::seconds>(clock_->now().time_since_epoch())
-              .count();
-      if (auto hit = token_cache_.find(digest, now, jwks_.current())) {
+      const auto now = clock_->now();
+      const std::int64_t now_s =
+          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+      // Keys too stale to verify anything also stop vouching for what they verified before.
+      if (auto hit = token_cache_.find(digest, now_s, jwks_.current_usable(now))) {
         counters_.token_cache_hits.fetch_add(1, std::memory_order_relaxed);
         return hit;
       }

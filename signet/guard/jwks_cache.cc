@@ -23,6 +23,12 @@ std::shared_ptr<const KeySet> JwksCache::current() const {
   return current_;
 }
 
+std::shared_ptr<const KeySet> JwksCache::current_usable(
+    std::chrono::system_clock::time_point now) const {
+  auto set = current();
+  return set && usable(*set, now) ? set : nullptr;
+}
+
 std::string JwksCache::last_error() const {
   std::lock_guard lock(mu_);
   return last_error_;
@@ -85,8 +91,12 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
                                                 jose::Algorithm alg) {
   const auto now = clock_->now();
   auto set = current();
-  if (!set || !usable(*set, now)) {
+  bool fetched_now = false;  // a key set fetched during this call already answers for the kid
+  if (!set || now >= set->expires_at) {
+    // Expired keys are refetched on the request path too (the background refresher may be off
+    // or behind); stale keys are only a fallback for when that fetch fails.
     bool may_fetch = true;
+    const auto before = set;
     {
       // After a failed fetch, wait a cooldown before trying again on the request path, so a
       // dead issuer does not make every request wait for a timeout.
@@ -95,6 +105,7 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
     }
     if (may_fetch) {
       set = fetch_coalesced();
+      fetched_now = set != before;
     }
     if (!set || !usable(*set, now)) {
       return fail(Error::kKeysUnavailable);
@@ -124,16 +135,30 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
   if (!kid) {
     return fail(Error::kKidMissing);
   }
+  if (fetched_now) {
+    return fail(Error::kKidUnknown);
+  }
   // An unknown kid may mean the issuer rotated keys; refetch, but at most once per cooldown,
   // so a flood of random kids cannot become a flood of fetches.
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (last_kid_refetch_ && now - *last_kid_refetch_ < config_.jwks_cooldown) {
-      return fail(Error::kKidUnknown);
+      if (!fetching_) {
+        return fail(Error::kKidUnknown);
+      }
+      // A fetch is under way (likely for this very kid, after a rotation): its answer is worth
+      // waiting for, and waiting costs the issuer nothing.
+      const std::uint64_t round = fetch_round_;
+      fetched_cv_.wait(lock, [&] { return fetch_round_ != round; });
+      set = current_;
+    } else {
+      last_kid_refetch_ = now;
+      set = nullptr;
     }
-    last_kid_refetch_ = now;
   }
-  set = fetch_coalesced();
+  if (!set) {
+    set = fetch_coalesced();
+  }
   if (set) {
     if (const jose::Jwk* key = lookup(*set)) {
       return Found{set, key};

@@ -54,6 +54,9 @@ class JwksCache {
 
   // The current key set without fetching (null before the first successful fetch).
   std::shared_ptr<const KeySet> current() const;
+  // The current key set if it may still verify at `now` (fresh, or stale within
+  // jwks_max_stale), else null.
+  std::shared_ptr<const KeySet> current_usable(std::chrono::system_clock::time_point now) const;
 
   // Fetches now (coalesced with any fetch in flight). Returns false if it failed.
   bool refresh();

@@ -513,10 +513,6 @@ def test_rotated_key_is_fetched_once(make_issuer, start_signet):
     assert issuer.count(WELL_KNOWN_JWKS) == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "signet/guard/jwks_cache.cc JwksCache::find checks the unknown-kid cooldown before "
-    "fetch_coalesced(): requests that arrive while the first one refetches are refused 401 "
-    "'no published signing key matches the token kid' instead of waiting for that fetch"))
 def test_requests_for_a_kid_being_fetched_wait_for_that_fetch(make_issuer, start_signet):
     # Coalescing: while one request refetches the JWKS for a new kid, others carrying the same
     # (valid) kid should wait for that fetch, not be told their good token is invalid.
@@ -870,9 +866,6 @@ def test_logs_never_carry_a_token(make_issuer, start_signet):
             assert part not in log
 
 
-@pytest.mark.xfail(strict=True, reason="signet/http/server.cc logs 'signal 15 received, "
-                   "stopping' with spdlog's default pattern, not as a JSON object (DESIGN.md: "
-                   "one JSON object a line on stderr)")
 def test_every_log_line_is_json(make_issuer, start_signet):
     issuer = make_issuer()
     signet = start_signet(issuer)
