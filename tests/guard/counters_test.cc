@@ -96,10 +96,10 @@ TEST(Counters, GuardCountsWhatItDecides) {
   ASSERT_TRUE(h.guard->verify(good));
   auto expired_claims = h.claims();
   expired_claims["exp"] = h.now() - 1;
-  ASSERT_FALSE(h.guard->verify(mint(test_key(jose::Algorithm::kRS256), expired_claims)));
+  ASSERT_FALSE(h.guard->verify(mint(signing_key(), expired_claims)));
   auto foreign = h.claims();
   foreign["aud"] = "https://other.test/";
-  ASSERT_FALSE(h.guard->verify(mint(test_key(jose::Algorithm::kRS256), foreign)));
+  ASSERT_FALSE(h.guard->verify(mint(signing_key(), foreign)));
 
   const Counters& c = h.guard->counters();
   EXPECT_EQ(c.verified_ok.load(), 1u);

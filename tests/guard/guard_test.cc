@@ -37,23 +37,23 @@ GuardConfig config_with_leeway(seconds leeway) {
   return c;
 }
 
-// Signs `claims` with the RS256 test key and verifies the token.
+// Signs `claims` with the default test key and verifies the token.
 Result<std::shared_ptr<const VerifiedToken>, Failure> verify_claims(GuardHarness& h,
                                                                     const json::object& claims) {
-  return h.guard->verify(mint(test_key(Algorithm::kRS256), claims));
+  return h.guard->verify(mint(signing_key(), claims));
 }
 
 Failure claims_failure(GuardHarness& h, const json::object& claims) {
-  return failure_of(*h.guard, mint(test_key(Algorithm::kRS256), claims));
+  return failure_of(*h.guard, mint(signing_key(), claims));
 }
 
-// --- algorithms ------------------------------------------------------------------------------
+// --- algorithms ----------------------------------------------------------------------------------
 
 class GuardAlgorithm : public ::testing::TestWithParam<Algorithm> {};
 
 TEST_P(GuardAlgorithm, AcceptsATokenSignedWithThePublishedKey) {
-  GuardHarness h(test_config(), all_public_keys());
   const Algorithm alg = GetParam();
+  GuardHarness h(test_config(), {public_half(test_key(alg)), public_half(other_key(kAlg))});
   auto verified = h.guard->verify(h.token(alg));
   ASSERT_TRUE(verified) << verified.error().description();
   EXPECT_EQ((*verified)->alg, alg);
@@ -65,8 +65,8 @@ TEST_P(GuardAlgorithm, AcceptsATokenSignedWithThePublishedKey) {
 }
 
 TEST_P(GuardAlgorithm, RefusesATokenSignedWithAnotherKeyUnderTheSameKid) {
-  GuardHarness h(test_config(), all_public_keys());
   const Algorithm alg = GetParam();
+  GuardHarness h(test_config(), {public_half(test_key(alg))});
   const std::string forged = mint(with_kid(other_key(alg), test_key(alg).kid), h.claims());
   EXPECT_EQ(failure_of(*h.guard, forged), token_error(jose::Error::kSignatureInvalid));
 }
@@ -78,18 +78,20 @@ INSTANTIATE_TEST_SUITE_P(Each, GuardAlgorithm, ::testing::ValuesIn(kAllAlgorithm
 
 TEST(GuardAlgorithms, AlgNotInTheConfiguredListIsRefusedBeforeAnyKeyFetch) {
   GuardConfig c = test_config();
-  c.algorithms = {Algorithm::kRS256};
-  GuardHarness h(c, all_public_keys());
+  c.algorithms = {kAlg};
+  GuardHarness h(c, {public_half(signing_key()), public_half(test_key(Algorithm::kES256))});
   EXPECT_EQ(failure_of(*h.guard, h.token(Algorithm::kES256)),
             token_error(jose::Error::kAlgNotAllowed));
-  EXPECT_EQ(failure_of(*h.guard, h.token(Algorithm::kPS256)),
-            token_error(jose::Error::kAlgNotAllowed));
+  // Refused on the header alone: the (fake) signature is never looked at.
+  const std::string rs256 = jose::base64url_encode(R"({"alg":"RS256","kid":"test-RS256"})") + "." +
+                            jose::base64url_encode(json::serialize(h.claims())) + ".c2ln";
+  EXPECT_EQ(failure_of(*h.guard, rs256), token_error(jose::Error::kAlgNotAllowed));
   EXPECT_EQ(h.source->fetches(), 0);
-  EXPECT_TRUE(h.guard->verify(h.token(Algorithm::kRS256)));
+  EXPECT_TRUE(h.guard->verify(h.token(kAlg)));
 }
 
 TEST(GuardAlgorithms, KeyWithAlgRS256RefusesAPS256Token) {
-  GuardHarness h;  // publishes test-RS256 with "alg": "RS256"
+  GuardHarness h(test_config(), {public_half(test_key(Algorithm::kRS256))});  // "alg": "RS256"
   jose::Jwk pss = test_key(Algorithm::kRS256);
   pss.alg = Algorithm::kPS256;  // same RSA key and kid, signing PS256
   const std::string token = mint(pss, h.claims());
@@ -125,8 +127,8 @@ TEST(GuardAlgorithms, EmbeddedKeyHeadersAreRefused) {
   GuardHarness h;
   EXPECT_EQ(
       failure_of(*h.guard,
-                 mint_raw(test_key(Algorithm::kRS256), Algorithm::kRS256,
-                          R"({"alg":"RS256","kid":"test-RS256","jku":"https://evil.test/jwks"})",
+                 mint_raw(signing_key(), kAlg,
+                          R"({"alg":"EdDSA","kid":"test-EdDSA","jku":"https://evil.test/jwks"})",
                           h.claims())),
       token_error(jose::Error::kHeaderJku));
 }
@@ -137,7 +139,7 @@ TEST(GuardAlgorithms, OversizedTokenIsRefusedBeforeParsingOrFetching) {
   GuardHarness h(c);
   json::object claims = h.claims();
   claims["padding"] = std::string(1024, 'x');
-  const std::string big = mint(test_key(Algorithm::kRS256), claims);
+  const std::string big = mint(signing_key(), claims);
   ASSERT_GT(big.size(), 1024u);
   EXPECT_EQ(failure_of(*h.guard, big), token_error(jose::Error::kTokenTooLarge));
   EXPECT_EQ(h.source->fetches(), 0);
@@ -151,19 +153,19 @@ TEST(GuardAlgorithms, DefaultSizeBoundIsTheJoseDefault) {
   EXPECT_EQ(failure_of(*h.guard, garbage), token_error(jose::Error::kTokenTooLarge));
 }
 
-// --- kid and key selection ---------------------------------------------------------------------
+// --- kid and key selection -----------------------------------------------------------------------
 
 TEST(GuardKeys, UnknownKidIsRefused) {
   GuardHarness h;
-  const std::string token = mint(with_kid(test_key(Algorithm::kRS256), "nobody"), h.claims());
+  const std::string token = mint(with_kid(signing_key(), "nobody"), h.claims());
   EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kKidUnknown});
 }
 
 TEST(GuardKeys, NoKidWithASingleKeyIsAccepted) {
   GuardHarness h;
-  auto verified = h.guard->verify(mint_without_kid(test_key(Algorithm::kRS256), h.claims()));
+  auto verified = h.guard->verify(mint_without_kid(signing_key(), h.claims()));
   ASSERT_TRUE(verified) << verified.error().description();
-  EXPECT_EQ((*verified)->kid, test_key(Algorithm::kRS256).kid);  // the key that verified it
+  EXPECT_EQ((*verified)->kid, kKid());  // the key that verified it
 }
 
 TEST(GuardKeys, NoKidWithTwoRsaKeysIsRefused) {
@@ -183,19 +185,19 @@ TEST(GuardKeys, NoKidUsesTheOnlyKeyThatAcceptsTheAlgorithm) {
 
 TEST(GuardKeys, NoKidSignedByAnotherKeyIsRefused) {
   GuardHarness h;
-  EXPECT_EQ(failure_of(*h.guard, mint_without_kid(other_key(Algorithm::kRS256), h.claims())),
+  EXPECT_EQ(failure_of(*h.guard, mint_without_kid(other_key(kAlg), h.claims())),
             token_error(jose::Error::kSignatureInvalid));
 }
 
 TEST(GuardKeys, KidOfAKeyOfAnotherTypeIsRefused) {
-  GuardHarness h(test_config(), all_public_keys());
-  // An ES256 token that names the RSA key.
-  const std::string token =
-      mint(with_kid(test_key(Algorithm::kES256), test_key(Algorithm::kRS256).kid), h.claims());
+  GuardHarness h(test_config(),
+                 {public_half(signing_key()), public_half(test_key(Algorithm::kES256))});
+  // An ES256 token that names the Ed25519 key.
+  const std::string token = mint(with_kid(test_key(Algorithm::kES256), kKid()), h.claims());
   EXPECT_EQ(failure_of(*h.guard, token), token_error(jose::Error::kAlgKeyMismatch));
 }
 
-// --- time claims -------------------------------------------------------------------------------
+// --- time claims ---------------------------------------------------------------------------------
 
 TEST(GuardClaims, ExpiredOneSecondAgoIsRefused) {
   GuardHarness h;
@@ -228,7 +230,7 @@ TEST(GuardClaims, ExpiryLeewayBoundaryForTheSameTokenAsTimePasses) {
   const std::int64_t exp = h.now() + 10;
   auto claims = h.claims();
   claims["exp"] = exp;
-  const std::string token = mint(test_key(Algorithm::kRS256), claims);
+  const std::string token = mint(signing_key(), claims);
   EXPECT_TRUE(h.guard->verify(token));
   h.clock->set(exp + 5 - 1);
   EXPECT_TRUE(h.guard->verify(token));
@@ -393,8 +395,7 @@ TEST(GuardClaims, AnyConfiguredAudienceIsAccepted) {
   EXPECT_TRUE(verify_claims(h, claims));
 }
 
-// --- scope and permissions
-// -------------------------------------------------------------------------
+// --- scope and permissions -----------------------------------------------------------------------
 
 TEST(GuardClaims, ScopesComeFromScopeAndPermissionsMerged) {
   GuardHarness h;
@@ -446,8 +447,7 @@ TEST(GuardClaims, PermissionsOfTheWrongTypeAreRefused) {
   EXPECT_EQ(claims_failure(h, claims), Failure{Error::kPermissionsWrongType});
 }
 
-// --- typ
-// ------------------------------------------------------------------------------------------
+// --- typ -----------------------------------------------------------------------------------------
 
 struct TypCase {
   std::string_view typ;  // "" = no typ header
@@ -476,7 +476,7 @@ TEST(GuardTyp, LenientAndStrictPolicies) {
   GuardHarness strict(strict_config);
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string("typ: \"") + std::string(c.typ) + "\"");
-    const std::string token = mint(test_key(Algorithm::kRS256), lenient.claims(), c.typ);
+    const std::string token = mint(signing_key(), lenient.claims(), c.typ);
     auto l = lenient.guard->verify(token);
     EXPECT_EQ(l.ok(), c.lenient);
     if (!c.lenient && !l) {
@@ -494,21 +494,20 @@ TEST(GuardTyp, StrictRefusesJwt) {
   GuardConfig c = test_config();
   c.typ = TypPolicy::kStrict;
   GuardHarness h(c);
-  EXPECT_EQ(failure_of(*h.guard, mint(test_key(Algorithm::kRS256), h.claims(), "JWT")),
+  EXPECT_EQ(failure_of(*h.guard, mint(signing_key(), h.claims(), "JWT")),
             Failure{Error::kTypNotAllowed});
-  EXPECT_TRUE(h.guard->verify(mint(test_key(Algorithm::kRS256), h.claims(), "at+jwt")));
+  EXPECT_TRUE(h.guard->verify(mint(signing_key(), h.claims(), "at+jwt")));
 }
 
 TEST(GuardTyp, TypNotAStringIsRefused) {
   GuardHarness h;
   EXPECT_EQ(
-      failure_of(*h.guard, mint_raw(test_key(Algorithm::kRS256), Algorithm::kRS256,
-                                    R"({"alg":"RS256","kid":"test-RS256","typ":1})", h.claims())),
+      failure_of(*h.guard, mint_raw(signing_key(), kAlg,
+                                    R"({"alg":"EdDSA","kid":"test-EdDSA","typ":1})", h.claims())),
       token_error(jose::Error::kTypNotString));
 }
 
-// --- authorize()
-// ------------------------------------------------------------------------------------
+// --- authorize() ---------------------------------------------------------------------------------
 
 const std::vector<std::string> kRequired{std::string(kScope)};
 
@@ -561,7 +560,7 @@ TEST(GuardAuthorize, ExpiredTokenIsInvalidTokenNamingTheRule) {
   GuardHarness h;
   auto claims = h.claims();
   claims["exp"] = h.now() - 1;
-  const std::string header = "Bearer " + mint(test_key(Algorithm::kRS256), claims);
+  const std::string header = "Bearer " + mint(signing_key(), claims);
   const Decision d = authorize(h, {header});
   EXPECT_EQ(d.status, 401u);
   const std::string_view rule = jose::to_string(jose::Error::kExpired);
@@ -577,7 +576,7 @@ TEST(GuardAuthorize, WrongAudienceIsInvalidTokenNamingTheRule) {
   GuardHarness h;
   auto claims = h.claims();
   claims["aud"] = "https://api.test/other";
-  const std::string header = "Bearer " + mint(test_key(Algorithm::kRS256), claims);
+  const std::string header = "Bearer " + mint(signing_key(), claims);
   const Decision d = authorize(h, {header});
   EXPECT_EQ(d.status, 401u);
   EXPECT_EQ(d.www_authenticate, invalid_token_challenge(to_string(Error::kAudMismatch)));
@@ -594,8 +593,7 @@ TEST(GuardAuthorize, GarbageTokenIsInvalidToken) {
 
 TEST(GuardAuthorize, UnknownKidIsInvalidToken) {
   GuardHarness h;
-  const Decision d =
-      authorize(h, {"Bearer " + mint(with_kid(test_key(Algorithm::kRS256), "gone"), h.claims())});
+  const Decision d = authorize(h, {"Bearer " + mint(with_kid(signing_key(), "gone"), h.claims())});
   EXPECT_EQ(d.status, 401u);
   EXPECT_EQ(d.www_authenticate, invalid_token_challenge(to_string(Error::kKidUnknown)));
 }
@@ -635,7 +633,7 @@ TEST(GuardAuthorize, InsufficientScopeIs403WithTheRequiredScope) {
   GuardHarness h;
   auto claims = h.claims();
   claims["scope"] = "write:messages";
-  const Decision d = authorize(h, {"Bearer " + mint(test_key(Algorithm::kRS256), claims)});
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
   EXPECT_EQ(d.status, 403u);
   EXPECT_NE(d.www_authenticate.find("error=\"insufficient_scope\""), std::string::npos)
       << d.www_authenticate;
@@ -659,8 +657,7 @@ TEST(GuardAuthorize, EveryRequiredScopeIsNeeded) {
 
   auto claims = h.claims();
   claims["scope"] = "write:messages read:messages";
-  const Decision ok =
-      authorize(h, {"Bearer " + mint(test_key(Algorithm::kRS256), claims)}, {}, required);
+  const Decision ok = authorize(h, {"Bearer " + mint(signing_key(), claims)}, {}, required);
   EXPECT_EQ(ok.status, 200u);
 }
 
@@ -669,7 +666,7 @@ TEST(GuardAuthorize, PermissionsSatisfyARequiredScope) {
   auto claims = h.claims();
   claims.erase("scope");
   claims["permissions"] = json::array{kScope};
-  const Decision d = authorize(h, {"Bearer " + mint(test_key(Algorithm::kRS256), claims)});
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
   EXPECT_EQ(d.status, 200u);
 }
 
@@ -700,7 +697,7 @@ TEST(GuardAuthorize, AllowedCarriesTheTokenAndItsScopes) {
   GuardHarness h;
   auto claims = h.claims();
   claims["scope"] = "read:messages write:messages";
-  const Decision d = authorize(h, {"Bearer " + mint(test_key(Algorithm::kRS256), claims)});
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
   EXPECT_EQ(d.status, 200u);
   EXPECT_TRUE(d.allowed());
   EXPECT_EQ(d.www_authenticate, "");
@@ -716,14 +713,13 @@ TEST(GuardAuthorize, NoRequiredScopeNeedsOnlyAValidToken) {
   GuardHarness h;
   auto claims = h.claims();
   claims.erase("scope");
-  const Decision d = authorize(h, {"Bearer " + mint(test_key(Algorithm::kRS256), claims)}, {}, {});
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)}, {}, {});
   EXPECT_EQ(d.status, 200u);
   ASSERT_NE(d.token, nullptr);
   EXPECT_TRUE(d.token->scopes.empty());
 }
 
-// --- configuration and start-up
-// --------------------------------------------------------------------
+// --- configuration and start-up ------------------------------------------------------------------
 
 TEST(GuardConfiguration, RefusesAConfigurationItCannotEnforce) {
   auto source = std::make_shared<FakeKeySource>();

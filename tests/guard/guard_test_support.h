@@ -49,6 +49,18 @@ inline constexpr std::string_view kAudience = "https://api.test/messages";
 inline constexpr std::string_view kScope = "read:messages";
 inline constexpr std::int64_t kLifetime = 3600;  // seconds a minted token is valid
 
+// The algorithm of the key most tests sign with. Claim, cache and decision rules do not depend on
+// it, and CTest runs every test in its own process, where generating RSA keys would dominate the
+// run time; Ed25519 keys take microseconds. RSA paths have their own tests.
+inline constexpr jose::Algorithm kAlg = jose::Algorithm::kEdDSA;
+
+inline const jose::Jwk& signing_key() {
+  return test_key(kAlg);
+}
+inline const std::string& kKid() {
+  return signing_key().kid;
+}
+
 // Every request-path behaviour is driven by the test: no background thread, no leeway unless a
 // test asks for one.
 inline GuardConfig test_config() {
@@ -101,22 +113,19 @@ inline jose::Jwk with_kid(jose::Jwk key, std::string kid) {
   return key;
 }
 
-// A Guard over a FakeKeySource (serving the public RS256 test key unless told otherwise) and a
-// FakeClock.
+// A Guard over a FakeKeySource (serving the public half of signing_key() unless told otherwise)
+// and a FakeClock.
 class GuardHarness {
  public:
-  explicit GuardHarness(
-      GuardConfig config = test_config(),
-      std::vector<jose::Jwk> keys = {public_half(test_key(jose::Algorithm::kRS256))})
+  explicit GuardHarness(GuardConfig config = test_config(),
+                        std::vector<jose::Jwk> keys = {public_half(signing_key())})
       : clock(std::make_shared<FakeClock>()),
         source(std::make_shared<FakeKeySource>(std::move(keys))),
         guard(std::make_unique<Guard>(std::move(config), source, clock)) {}
 
   std::int64_t now() const { return clock->unix(); }
   boost::json::object claims() const { return good_claims(now()); }
-  std::string token(jose::Algorithm alg = jose::Algorithm::kRS256) const {
-    return mint(test_key(alg), claims());
-  }
+  std::string token(jose::Algorithm alg = kAlg) const { return mint(test_key(alg), claims()); }
 
   std::shared_ptr<FakeClock> clock;
   std::shared_ptr<FakeKeySource> source;

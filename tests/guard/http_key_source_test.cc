@@ -149,20 +149,16 @@ GuardConfig config_for(const FakeIssuer& issuer) {
   return c;
 }
 
-const jose::Jwk& rsa_key() {
-  return test_key(Algorithm::kRS256);
-}
-
 TEST(HttpKeySource, UsesTheJwksUriFromDiscovery) {
   FakeIssuer issuer;
   issuer.serve_discovery(issuer.issuer(), kKeys);
-  issuer.serve_jwks(kKeys, rsa_key());
+  issuer.serve_jwks(kKeys, signing_key());
   HttpKeySource source(config_for(issuer));
   EXPECT_EQ(source.jwks_uri(), "");
   auto fetched = source.fetch();
   ASSERT_TRUE(fetched) << fetched.error();
   ASSERT_EQ(fetched->jwks.keys.size(), 1u);
-  EXPECT_EQ(fetched->jwks.keys[0].kid, rsa_key().kid);
+  EXPECT_EQ(fetched->jwks.keys[0].kid, signing_key().kid);
   EXPECT_FALSE(fetched->max_age);
   EXPECT_EQ(source.jwks_uri(), issuer.url(kKeys));
   EXPECT_EQ(issuer.requests(kDiscovery), 1);
@@ -178,7 +174,7 @@ TEST(HttpKeySource, UsesTheJwksUriFromDiscovery) {
 TEST(HttpKeySource, ReportsCacheControlMaxAge) {
   FakeIssuer issuer;
   issuer.serve_discovery(issuer.issuer(), kKeys);
-  issuer.serve_jwks(kKeys, rsa_key(), "public, max-age=300");
+  issuer.serve_jwks(kKeys, signing_key(), "public, max-age=300");
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_TRUE(fetched) << fetched.error();
@@ -189,7 +185,7 @@ TEST(HttpKeySource, ReportsCacheControlMaxAge) {
 TEST(HttpKeySource, ConfiguredJwksUriSkipsDiscovery) {
   FakeIssuer issuer;
   issuer.serve_discovery(issuer.issuer(), kEvilKeys);
-  issuer.serve_jwks(kKeys, rsa_key());
+  issuer.serve_jwks(kKeys, signing_key());
   GuardConfig c = config_for(issuer);
   c.jwks_uri = issuer.url(kKeys);
   HttpKeySource source(c);
@@ -203,7 +199,7 @@ TEST(HttpKeySource, DiscoveryNamingAnotherIssuerIsNotFollowed) {
   FakeIssuer issuer;
   // The document points at other keys and names another issuer: neither may be trusted.
   issuer.serve_discovery("http://evil.test/", kEvilKeys);
-  issuer.serve_jwks(kEvilKeys, other_key(Algorithm::kRS256));
+  issuer.serve_jwks(kEvilKeys, other_key(kAlg));
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_FALSE(fetched);
@@ -219,8 +215,8 @@ TEST(HttpKeySource, DiscoveryWithTheIssuerMissingItsSlashIsNotFollowed) {
   std::string unslashed = issuer.issuer();
   unslashed.pop_back();
   issuer.serve_discovery(unslashed, kEvilKeys);
-  issuer.serve_jwks(kEvilKeys, rsa_key());
-  issuer.serve_jwks(kWellKnownJwks, rsa_key());
+  issuer.serve_jwks(kEvilKeys, signing_key());
+  issuer.serve_jwks(kWellKnownJwks, signing_key());
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_TRUE(fetched) << fetched.error();
@@ -230,7 +226,7 @@ TEST(HttpKeySource, DiscoveryWithTheIssuerMissingItsSlashIsNotFollowed) {
 
 TEST(HttpKeySource, FallsBackToWellKnownJwksWhenDiscoveryIs404) {
   FakeIssuer issuer;
-  issuer.serve_jwks(kWellKnownJwks, rsa_key());
+  issuer.serve_jwks(kWellKnownJwks, signing_key());
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_TRUE(fetched) << fetched.error();
@@ -243,7 +239,7 @@ TEST(HttpKeySource, FallsBackToWellKnownJwksWhenDiscoveryIs404) {
 TEST(HttpKeySource, FallsBackWhenTheDiscoveryDocumentIsNotJson) {
   FakeIssuer issuer;
   issuer.set(kDiscovery, Route{200, "<html>hello</html>"});
-  issuer.serve_jwks(kWellKnownJwks, rsa_key());
+  issuer.serve_jwks(kWellKnownJwks, signing_key());
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_TRUE(fetched) << fetched.error();
@@ -254,7 +250,7 @@ TEST(HttpKeySource, RedirectsAreNotFollowed) {
   FakeIssuer issuer;
   issuer.set(kDiscovery, Route{302, "{}", "", issuer.url(kKeys)});
   issuer.set(kWellKnownJwks, Route{302, "{}", "", issuer.url(kKeys)});
-  issuer.serve_jwks(kKeys, rsa_key());
+  issuer.serve_jwks(kKeys, signing_key());
   HttpKeySource source(config_for(issuer));
   auto fetched = source.fetch();
   ASSERT_FALSE(fetched);
@@ -305,7 +301,7 @@ TEST(HttpKeySource, UnreachableIssuerIsReported) {
 TEST(HttpKeySource, GuardWithoutAnInjectedSourceFetchesOverHttp) {
   FakeIssuer issuer;
   issuer.serve_discovery(issuer.issuer(), kKeys);
-  issuer.serve_jwks(kKeys, rsa_key(), "max-age=600");
+  issuer.serve_jwks(kKeys, signing_key(), "max-age=600");
   GuardConfig c = config_for(issuer);
   Guard guard(c);
   ASSERT_TRUE(guard.start()) << guard.last_jwks_error();
@@ -313,7 +309,7 @@ TEST(HttpKeySource, GuardWithoutAnInjectedSourceFetchesOverHttp) {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
   claims["iss"] = issuer.issuer();
-  const std::string token = mint(rsa_key(), claims);
+  const std::string token = mint(signing_key(), claims);
   auto verified = guard.verify(token);
   ASSERT_TRUE(verified) << verified.error().description();
   ASSERT_TRUE(guard.verify(token));

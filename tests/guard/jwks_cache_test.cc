@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -21,23 +22,17 @@ using namespace std::chrono_literals;
 using jose::Algorithm;
 using std::chrono::seconds;
 
-const std::string& kRsaKid() {
-  return test_key(Algorithm::kRS256).kid;
-}
-
 // A JwksCache alone over a FakeKeySource and a FakeClock.
 class CacheHarness {
  public:
   explicit CacheHarness(GuardConfig c = test_config(),
-                        std::vector<jose::Jwk> keys = {public_half(test_key(Algorithm::kRS256))})
+                        std::vector<jose::Jwk> keys = {public_half(signing_key())})
       : config(std::move(c)),
         clock(std::make_shared<FakeClock>()),
         source(std::make_shared<FakeKeySource>(std::move(keys))),
         cache(std::make_unique<JwksCache>(source, clock, config, counters)) {}
 
-  Result<JwksCache::Found, Error> find(const std::string& kid) {
-    return cache->find(kid, Algorithm::kRS256);
-  }
+  Result<JwksCache::Found, Error> find(const std::string& kid) { return cache->find(kid, kAlg); }
   seconds ttl() const {
     const auto set = cache->current();
     return std::chrono::duration_cast<seconds>(set->expires_at - set->fetched_at);
@@ -58,7 +53,7 @@ std::string fresh_token(GuardHarness& h, const jose::Jwk& key) {
   return mint(key, claims);
 }
 std::string fresh_token(GuardHarness& h) {
-  return fresh_token(h, test_key(Algorithm::kRS256));
+  return fresh_token(h, signing_key());
 }
 
 GuardConfig without_token_cache() {
@@ -67,7 +62,7 @@ GuardConfig without_token_cache() {
   return c;
 }
 
-// --- fetch counting -----------------------------------------------------------------------------
+// --- fetch counting ------------------------------------------------------------------------------
 
 TEST(JwksCache, TenVerificationsOneFetch) {
   GuardHarness h(without_token_cache());
@@ -83,9 +78,9 @@ TEST(JwksCache, TenVerificationsOneFetch) {
 TEST(JwksCache, FirstFindFetchesAndPublishesAGeneration) {
   CacheHarness h;
   EXPECT_EQ(h.cache->current(), nullptr);
-  auto found = h.find(kRsaKid());
+  auto found = h.find(kKid());
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->key->kid, kRsaKid());
+  EXPECT_EQ(found->key->kid, kKid());
   ASSERT_NE(h.cache->current(), nullptr);
   EXPECT_EQ(h.cache->current()->generation, 1u);
   EXPECT_EQ(h.cache->current()->fetched_at, h.clock->now());
@@ -109,14 +104,13 @@ TEST(JwksCache, RefreshReportsSuccessAndFailure) {
   EXPECT_EQ(h.cache->last_error(), "");
 }
 
-// --- unknown kid and cooldown
-// ----------------------------------------------------------------------
+// --- unknown kid and cooldown --------------------------------------------------------------------
 
 TEST(JwksCache, UnknownKidTriggersOneRefetchThenKidUnknown) {
   GuardHarness h(without_token_cache());
   ASSERT_TRUE(h.guard->verify(fresh_token(h)));
   ASSERT_EQ(h.source->fetches(), 1);
-  const std::string stranger = fresh_token(h, with_kid(test_key(Algorithm::kRS256), "stranger"));
+  const std::string stranger = fresh_token(h, with_kid(signing_key(), "stranger"));
   EXPECT_EQ(failure_of(*h.guard, stranger), Failure{Error::kKidUnknown});
   EXPECT_EQ(h.source->fetches(), 2);
   // Within the cooldown the same kid costs no further fetch.
@@ -129,7 +123,7 @@ TEST(JwksCache, UnknownKidTriggersOneRefetchThenKidUnknown) {
 
 TEST(JwksCache, FloodOfRandomKidsWithinTheCooldownCostsAtMostOneFetch) {
   CacheHarness h;
-  ASSERT_TRUE(h.find(kRsaKid()));
+  ASSERT_TRUE(h.find(kKid()));
   ASSERT_EQ(h.source->fetches(), 1);
   std::mt19937_64 rng(42);
   for (int i = 0; i < 1000; ++i) {
@@ -151,7 +145,7 @@ TEST(JwksCache, FloodOfRandomKidsThroughTheGuardCostsAtMostOneFetch) {
   const std::string payload_and_sig = h.token().substr(h.token().find('.'));
   for (int i = 0; i < 200; ++i) {
     const std::string header =
-        jose::base64url_encode(R"({"alg":"RS256","kid":"r)" + std::to_string(i) + R"("})");
+        jose::base64url_encode(R"({"alg":"EdDSA","kid":"r)" + std::to_string(i) + R"("})");
     EXPECT_EQ(failure_of(*h.guard, header + payload_and_sig), Failure{Error::kKidUnknown});
   }
   EXPECT_EQ(h.source->fetches(), 2);
@@ -160,7 +154,7 @@ TEST(JwksCache, FloodOfRandomKidsThroughTheGuardCostsAtMostOneFetch) {
 
 TEST(JwksCache, AnotherRefetchOnlyOnceTheCooldownHasPassed) {
   CacheHarness h;
-  ASSERT_TRUE(h.find(kRsaKid()));
+  ASSERT_TRUE(h.find(kKid()));
   EXPECT_FALSE(h.find("a"));
   EXPECT_EQ(h.source->fetches(), 2);
   h.clock->advance(h.config.jwks_cooldown - seconds{1});
@@ -175,8 +169,8 @@ TEST(JwksCache, KeyRotationIsPickedUpWithOneRefetch) {
   GuardHarness h(without_token_cache());
   ASSERT_TRUE(h.guard->verify(fresh_token(h)));
   // The issuer starts signing with a new key (kid "next") and publishes it.
-  const jose::Jwk next = with_kid(other_key(Algorithm::kRS256), "next");
-  h.source->serve({public_half(test_key(Algorithm::kRS256)), public_half(next)});
+  const jose::Jwk next = with_kid(other_key(kAlg), "next");
+  h.source->serve({public_half(signing_key()), public_half(next)});
   auto r = h.guard->verify(fresh_token(h, next));
   ASSERT_TRUE(r) << r.error().description();
   EXPECT_EQ((*r)->kid, "next");
@@ -189,16 +183,14 @@ TEST(JwksCache, KeyRotationIsPickedUpWithOneRefetch) {
 }
 
 TEST(JwksCache, NoKidAmbiguityDoesNotRefetch) {
-  CacheHarness h(test_config(), {public_half(test_key(Algorithm::kRS256)),
-                                 public_half(other_key(Algorithm::kRS256))});
-  const auto found = h.cache->find(std::nullopt, Algorithm::kRS256);
+  CacheHarness h(test_config(), {public_half(signing_key()), public_half(other_key(kAlg))});
+  const auto found = h.cache->find(std::nullopt, kAlg);
   ASSERT_FALSE(found);
   EXPECT_EQ(found.error(), Error::kKidMissing);
   EXPECT_EQ(h.source->fetches(), 1);
 }
 
-// --- issuer outage
-// -----------------------------------------------------------------------------------
+// --- issuer outage -------------------------------------------------------------------------------
 
 TEST(JwksCache, CachedKeysOutliveAnIssuerOutageUntilMaxStale) {
   GuardHarness h(without_token_cache());
@@ -249,18 +241,16 @@ TEST(JwksCache, FailedFetchIsRetriedOnTheRequestPathOnlyAfterTheCooldown) {
   EXPECT_EQ(h.guard->counters().jwks_fetch_failures.load(), 1u);
 }
 
-// LIBRARY BUG (jwks_cache.cc, JwksCache::find): keys past expires_at but within jwks_max_stale
-// count as "usable" and are served without any refetch. Only the background refresher ever
-// refreshes them; with background_refresh = false (or before start()), a reachable issuer's
-// expired keys -- including a key it has since withdrawn -- keep verifying for up to
-// jwks_max_stale (1 h) past their TTL, although the class promises stale keys only when "the
-// issuer is unreachable".
+// Regression (fixed in a9c9e97): keys past expires_at but within jwks_max_stale were served
+// without any refetch; only the background refresher refreshed them, so with background_refresh
+// off (or before start()) a reachable issuer's withdrawn key kept verifying for up to
+// jwks_max_stale past the TTL.
 TEST(JwksCache, ExpiredKeysAreRefetchedOnTheRequestPathWithoutBackgroundRefresh) {
   GuardHarness h(without_token_cache());
   ASSERT_TRUE(h.guard->verify(fresh_token(h)));
   const auto expires_at = h.guard->jwks().current()->expires_at;
   // The issuer withdraws the key.
-  h.source->serve({public_half(other_key(Algorithm::kRS256))});
+  h.source->serve({public_half(other_key(kAlg))});
   h.clock->set(std::chrono::duration_cast<seconds>(expires_at.time_since_epoch()).count() + 1);
   const auto r = h.guard->verify(fresh_token(h));
   EXPECT_EQ(h.source->fetches(), 2) << "expired keys were used without asking the issuer";
@@ -268,8 +258,49 @@ TEST(JwksCache, ExpiredKeysAreRefetchedOnTheRequestPathWithoutBackgroundRefresh)
   EXPECT_EQ(r.error(), Failure{Error::kKidUnknown});
 }
 
-// --- TTL
-// ---------------------------------------------------------------------------------------------
+TEST(JwksCache, ExpiredKeysServeStaleWhenTheRefetchFails) {
+  GuardHarness h(without_token_cache());
+  ASSERT_TRUE(h.guard->verify(fresh_token(h)));
+  const auto expires_at = h.guard->jwks().current()->expires_at;
+  h.source->fail_with("connection refused");
+  h.clock->set(std::chrono::duration_cast<seconds>(expires_at.time_since_epoch()).count() + 1);
+  auto r = h.guard->verify(fresh_token(h));
+  EXPECT_TRUE(r) << r.error().description();
+  EXPECT_EQ(h.source->fetches(), 2);  // asked, failed, fell back to the stale keys
+  r = h.guard->verify(fresh_token(h));
+  EXPECT_TRUE(r) << r.error().description();
+  EXPECT_EQ(h.source->fetches(), 2);  // and does not ask again within the cooldown
+}
+
+// Regression (fixed in a9c9e97): a request whose kid was already being refetched (a rotation
+// seen by two requests at once) got kKidUnknown at once instead of the fetch's answer.
+TEST(JwksCache, UnknownKidWaitsForTheRefetchAlreadyUnderWay) {
+  CacheHarness h;
+  ASSERT_TRUE(h.find(kKid()));
+  const jose::Jwk next = with_kid(other_key(kAlg), "next");
+  h.source->serve({public_half(signing_key()), public_half(next)});
+  h.source->block();
+  std::optional<Result<JwksCache::Found, Error>> first;
+  std::thread t([&] { first.emplace(h.find("next")); });
+  if (!h.source->wait_for_fetches(2, 5s)) {
+    h.source->unblock();
+    t.join();
+    FAIL() << "the unknown kid did not trigger a refetch";
+  }
+  std::thread unblocker([&] {
+    std::this_thread::sleep_for(200ms);
+    h.source->unblock();
+  });
+  const auto second = h.find("next");  // within the cooldown, while the fetch runs
+  t.join();
+  unblocker.join();
+  ASSERT_TRUE(first && *first);
+  ASSERT_TRUE(second) << "refused while the fetch that answers it was under way";
+  EXPECT_EQ(second->key->kid, "next");
+  EXPECT_EQ(h.source->fetches(), 2);
+}
+
+// --- TTL -----------------------------------------------------------------------------------------
 
 TEST(JwksCache, TtlWithoutMaxAgeIsTheConfiguredDefault) {
   CacheHarness h;
@@ -350,8 +381,7 @@ TEST(JwksCache, RefreshIfDueRetriesFailuresAtTheCooldownPace) {
   EXPECT_EQ(h.source->fetches(), 2);
 }
 
-// --- concurrency
-// -------------------------------------------------------------------------------------
+// --- concurrency ---------------------------------------------------------------------------------
 
 TEST(JwksCache, ConcurrentFindsOnAnEmptyCacheShareOneFetch) {
   CacheHarness h;
@@ -361,12 +391,12 @@ TEST(JwksCache, ConcurrentFindsOnAnEmptyCacheShareOneFetch) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
-      if (h.find(kRsaKid())) {
+      if (h.find(kKid())) {
         ++ok;
       }
     });
   }
-  ASSERT_TRUE(h.source->wait_for_fetches(1, 5s));
+  EXPECT_TRUE(h.source->wait_for_fetches(1, 5s));
   std::this_thread::sleep_for(300ms);  // let every other caller queue up behind that fetch
   h.source->unblock();
   for (auto& t : threads) {

@@ -15,10 +15,6 @@ using namespace testing;  // NOLINT: the guard test helpers
 using jose::Algorithm;
 using std::chrono::seconds;
 
-const std::string& kRsaKid() {
-  return test_key(Algorithm::kRS256).kid;
-}
-
 std::uint64_t hits(const GuardHarness& h) {
   return h.guard->counters().token_cache_hits.load();
 }
@@ -29,11 +25,10 @@ std::uint64_t misses(const GuardHarness& h) {
 std::string token_with_jti(const GuardHarness& h, const std::string& jti) {
   auto claims = h.claims();
   claims["jti"] = jti;
-  return mint(test_key(Algorithm::kRS256), claims);
+  return mint(signing_key(), claims);
 }
 
-// --- through the Guard
-// ------------------------------------------------------------------------------
+// --- through the Guard ---------------------------------------------------------------------------
 
 TEST(TokenCache, SecondVerificationIsAHit) {
   GuardHarness h;
@@ -69,7 +64,7 @@ TEST(TokenCache, EntryIsNotServedAfterExp) {
   auto claims = h.claims();
   const std::int64_t exp = h.now() + 10;
   claims["exp"] = exp;
-  const std::string token = mint(test_key(Algorithm::kRS256), claims);
+  const std::string token = mint(signing_key(), claims);
   ASSERT_TRUE(h.guard->verify(token));
   h.clock->set(exp - 1);
   ASSERT_TRUE(h.guard->verify(token));
@@ -87,7 +82,7 @@ TEST(TokenCache, EntryIsDroppedOnceItsKeyLeavesTheJwks) {
   const std::string token = h.token();
   ASSERT_TRUE(h.guard->verify(token));
   // The issuer withdraws the key that signed the token.
-  h.source->serve({public_half(other_key(Algorithm::kRS256))});
+  h.source->serve({public_half(other_key(kAlg))});
   ASSERT_TRUE(h.guard->jwks().refresh());
   EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kKidUnknown});
   EXPECT_EQ(hits(h), 0u);
@@ -99,7 +94,7 @@ TEST(TokenCache, EntryIsNotServedWhenItsKidNowNamesAnotherKey) {
   const std::string token = h.token();
   ASSERT_TRUE(h.guard->verify(token));
   // Same kid, different key material.
-  h.source->serve({with_kid(public_half(other_key(Algorithm::kRS256)), kRsaKid())});
+  h.source->serve({with_kid(public_half(other_key(kAlg)), kKid())});
   ASSERT_TRUE(h.guard->jwks().refresh());
   EXPECT_EQ(failure_of(*h.guard, token), token_error(jose::Error::kSignatureInvalid));
   EXPECT_EQ(hits(h), 0u);
@@ -109,8 +104,7 @@ TEST(TokenCache, EntrySurvivesARefreshThatKeepsItsKey) {
   GuardHarness h;
   const std::string token = h.token();
   ASSERT_TRUE(h.guard->verify(token));
-  h.source->serve(
-      {public_half(other_key(Algorithm::kRS256)), public_half(test_key(Algorithm::kRS256))});
+  h.source->serve({public_half(other_key(kAlg)), public_half(signing_key())});
   ASSERT_TRUE(h.guard->jwks().refresh());
   EXPECT_TRUE(h.guard->verify(token));
   EXPECT_EQ(hits(h), 1u);
@@ -171,25 +165,23 @@ TEST(TokenCache, RefusedTokensAreNotRemembered) {
   GuardHarness h;
   auto claims = h.claims();
   claims["aud"] = "https://api.test/other";
-  const std::string token = mint(test_key(Algorithm::kRS256), claims);
+  const std::string token = mint(signing_key(), claims);
   EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kAudMismatch});
   EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kAudMismatch});
   EXPECT_EQ(hits(h), 0u);
   EXPECT_EQ(h.guard->token_cache_size(), 0u);
 }
 
-// LIBRARY BUG (guard.cc, Guard::verify; token_cache.cc, TokenCache::find): the cache is consulted
-// with jwks_.current() whatever its age. Once the issuer has been unreachable for longer than
-// expires_at + jwks_max_stale, JwksCache::find refuses every token with kKeysUnavailable (503),
-// yet a token verified earlier keeps being served from the cache (200) because its KeySet is
-// still current_: the stale-keys limit does not apply to cached tokens.
+// Regression (fixed in a9c9e97): the cache was consulted with jwks_.current() whatever its age,
+// so once the issuer had been unreachable past expires_at + jwks_max_stale, new tokens got 503
+// while a token verified earlier kept being served from the cache.
 TEST(TokenCache, CachedTokenIsNotServedOnceTheKeysAreTooStale) {
   GuardHarness h;
   ASSERT_TRUE(h.guard->start());
   const auto expires_at = h.guard->jwks().current()->expires_at;
   auto long_lived = h.claims();
   long_lived["exp"] = h.now() + 86400;  // outlives expires_at + jwks_max_stale
-  const std::string token = mint(test_key(Algorithm::kRS256), long_lived);
+  const std::string token = mint(signing_key(), long_lived);
   ASSERT_TRUE(h.guard->verify(token));
   h.source->fail_with("connection refused");
   h.clock->set(std::chrono::duration_cast<seconds>(expires_at.time_since_epoch()).count() +
@@ -197,8 +189,7 @@ TEST(TokenCache, CachedTokenIsNotServedOnceTheKeysAreTooStale) {
   // A token the guard has not seen is refused: the keys are no longer trusted...
   auto claims = h.claims();
   claims["jti"] = "unseen";
-  ASSERT_EQ(failure_of(*h.guard, mint(test_key(Algorithm::kRS256), claims)),
-            Failure{Error::kKeysUnavailable});
+  ASSERT_EQ(failure_of(*h.guard, mint(signing_key(), claims)), Failure{Error::kKeysUnavailable});
   // ...and so must be one that was verified with them earlier.
   const auto r = h.guard->verify(token);
   EXPECT_FALSE(r) << "a cached token was accepted with keys past jwks_max_stale";
@@ -207,8 +198,7 @@ TEST(TokenCache, CachedTokenIsNotServedOnceTheKeysAreTooStale) {
   }
 }
 
-// --- TokenCache alone
-// ----------------------------------------------------------------------------------
+// --- TokenCache alone ----------------------------------------------------------------------------
 
 std::shared_ptr<const KeySet> key_set(std::vector<jose::Jwk> keys, std::uint64_t generation = 1) {
   auto set = std::make_shared<KeySet>();
@@ -217,7 +207,7 @@ std::shared_ptr<const KeySet> key_set(std::vector<jose::Jwk> keys, std::uint64_t
   return set;
 }
 
-std::shared_ptr<const VerifiedToken> verified(std::int64_t exp, std::string kid = kRsaKid(),
+std::shared_ptr<const VerifiedToken> verified(std::int64_t exp, std::string kid = kKid(),
                                               std::size_t claim_bytes = 0) {
   auto t = std::make_shared<VerifiedToken>();
   t->kid = std::move(kid);
@@ -238,7 +228,7 @@ constexpr std::int64_t kNow = 1'000'000;
 
 TEST(TokenCacheUnit, FindsWhatWasInserted) {
   TokenCache cache(10, 1 << 20);
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   const auto token = verified(kNow + 60);
   EXPECT_EQ(cache.find(digest("a"), kNow, keys), nullptr);
   cache.insert(digest("a"), token, keys);
@@ -249,7 +239,7 @@ TEST(TokenCacheUnit, FindsWhatWasInserted) {
 
 TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
   TokenCache cache(10, 1 << 20);
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   cache.insert(digest("a"), verified(kNow + 60), keys);
   EXPECT_NE(cache.find(digest("a"), kNow + 59, keys), nullptr);
   EXPECT_EQ(cache.find(digest("a"), kNow + 60, keys), nullptr);
@@ -259,17 +249,16 @@ TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
 
 TEST(TokenCacheUnit, NoKeySetMeansNoHit) {
   TokenCache cache(10, 1 << 20);
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   cache.insert(digest("a"), verified(kNow + 60), keys);
   EXPECT_EQ(cache.find(digest("a"), kNow, nullptr), nullptr);
 }
 
 TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
-  const auto same = key_set(
-      {public_half(other_key(Algorithm::kRS256)), public_half(test_key(Algorithm::kRS256))}, 2);
-  const auto without = key_set({public_half(other_key(Algorithm::kRS256))}, 2);
-  const auto reused = key_set({with_kid(public_half(other_key(Algorithm::kRS256)), kRsaKid())}, 2);
+  const auto keys = key_set({public_half(signing_key())});
+  const auto same = key_set({public_half(other_key(kAlg)), public_half(signing_key())}, 2);
+  const auto without = key_set({public_half(other_key(kAlg))}, 2);
+  const auto reused = key_set({with_kid(public_half(other_key(kAlg)), kKid())}, 2);
   {
     TokenCache cache(10, 1 << 20);
     cache.insert(digest("a"), verified(kNow + 60), keys);
@@ -294,7 +283,7 @@ TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
 
 TEST(TokenCacheUnit, EvictsTheLeastRecentlyUsedEntry) {
   TokenCache cache(3, 1 << 20);
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   for (const char* name : {"a", "b", "c"}) {
     cache.insert(digest(name), verified(kNow + 60), keys);
   }
@@ -309,7 +298,7 @@ TEST(TokenCacheUnit, EvictsTheLeastRecentlyUsedEntry) {
 
 TEST(TokenCacheUnit, ReinsertingReplacesTheEntry) {
   TokenCache cache(3, 1 << 20);
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   cache.insert(digest("a"), verified(kNow + 60), keys);
   const std::size_t one = cache.bytes();
   const auto newer = verified(kNow + 120);
@@ -320,19 +309,19 @@ TEST(TokenCacheUnit, ReinsertingReplacesTheEntry) {
 }
 
 TEST(TokenCacheUnit, BoundedInBytes) {
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   // Measure one entry, then allow room for two and a half.
   std::size_t one = 0;
   {
     TokenCache probe(100, 1 << 20);
-    probe.insert(digest("probe"), verified(kNow + 60, kRsaKid(), 1000), keys);
+    probe.insert(digest("probe"), verified(kNow + 60, kKid(), 1000), keys);
     one = probe.bytes();
   }
   ASSERT_GT(one, 1000u);
   const std::size_t max_bytes = one * 5 / 2;
   TokenCache cache(100, max_bytes);
   for (const char* name : {"a", "b", "c", "d"}) {
-    cache.insert(digest(name), verified(kNow + 60, kRsaKid(), 1000), keys);
+    cache.insert(digest(name), verified(kNow + 60, kKid(), 1000), keys);
     EXPECT_LE(cache.bytes(), max_bytes);
   }
   EXPECT_EQ(cache.size(), 2u);
@@ -343,11 +332,11 @@ TEST(TokenCacheUnit, BoundedInBytes) {
 }
 
 TEST(TokenCacheUnit, AnEntryLargerThanTheWholeBoundIsNotStored) {
-  const auto keys = key_set({public_half(test_key(Algorithm::kRS256))});
+  const auto keys = key_set({public_half(signing_key())});
   TokenCache cache(100, 2048);
   cache.insert(digest("small"), verified(kNow + 60), keys);
   ASSERT_EQ(cache.size(), 1u);
-  cache.insert(digest("huge"), verified(kNow + 60, kRsaKid(), 4096), keys);
+  cache.insert(digest("huge"), verified(kNow + 60, kKid(), 4096), keys);
   EXPECT_EQ(cache.find(digest("huge"), kNow, keys), nullptr);
   // ...and did not evict what was there.
   EXPECT_NE(cache.find(digest("small"), kNow, keys), nullptr);
