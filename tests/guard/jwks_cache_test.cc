@@ -389,6 +389,7 @@ TEST(JwksCache, ConcurrentFindsOnAnEmptyCacheShareOneFetch) {
   constexpr int kThreads = 8;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       if (h.find(kKid())) {
