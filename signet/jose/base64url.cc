@@ -22,6 +22,16 @@ constexpr std::array<std::uint8_t, 256> make_decode_table() {
 
 constexpr auto kDecode = make_decode_table();
 
+// The error for the first character outside the alphabet (only called on failure).
+Error first_invalid(std::string_view text) {
+  for (const char c : text) {
+    if (kDecode[static_cast<unsigned char>(c)] == kInvalid) {
+      return c == '=' ? Error::kBase64Padding : Error::kBase64Alphabet;
+    }
+  }
+  return Error::kBase64Alphabet;
+}
+
 }  // namespace
 
 std::string base64url_encode(std::span<const std::uint8_t> bytes) {
@@ -62,25 +72,45 @@ Result<std::string, Error> base64url_decode(std::string_view text) {
     }
     return fail(Error::kBase64Length);
   }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const std::uint8_t d = kDecode[static_cast<unsigned char>(c)];
-    if (d == kInvalid) {
-      return fail(c == '=' ? Error::kBase64Padding : Error::kBase64Alphabet);
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t full = text.size() / 4;
+  const std::size_t rest = text.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 bytes
+  std::string out(full * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  // Four characters at a time: any invalid one sets the table's top bit, checked once per group.
+  for (std::size_t g = 0; g < full; ++g, in += 4, o += 3) {
+    const std::uint32_t a = kDecode[in[0]], b = kDecode[in[1]], c = kDecode[in[2]],
+                        d = kDecode[in[3]];
+    if (((a | b | c | d) & 0x80) != 0) {
+      return fail(first_invalid(text));
     }
-    acc = (acc << 6) | d;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    o[0] = static_cast<unsigned char>(v >> 16);
+    o[1] = static_cast<unsigned char>(v >> 8);
+    o[2] = static_cast<unsigned char>(v);
   }
-  // Leftover bits (2 or 4) are padding inside the last character: they must be zero.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return fail(Error::kBase64NonCanonical);
+  if (rest != 0) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < rest; ++i) {
+      const std::uint32_t d = kDecode[in[i]];
+      if ((d & 0x80) != 0) {
+        return fail(first_invalid(text));
+      }
+      v = (v << 6) | d;
+    }
+    // The leftover bits (4 for 2 characters, 2 for 3) are padding inside the last character:
+    // they must be zero, so that each byte string has exactly one encoding.
+    const unsigned unused = rest == 2 ? 4 : 2;
+    if ((v & ((1u << unused) - 1)) != 0) {
+      return fail(Error::kBase64NonCanonical);
+    }
+    v >>= unused;
+    if (rest == 2) {
+      o[0] = static_cast<unsigned char>(v);
+    } else {
+      o[0] = static_cast<unsigned char>(v >> 8);
+      o[1] = static_cast<unsigned char>(v);
+    }
   }
   return out;
 }

@@ -344,15 +344,21 @@ Result<Jwk, Error> parse_jwk(const json::object& o) {
     }
     jwk.alg = *alg;
   }
-  switch (jwk.kty) {
-    case KeyType::kRsa:
-      return parse_rsa(o, std::move(jwk));
-    case KeyType::kEc:
-      return parse_ec(o, std::move(jwk));
-    case KeyType::kOkp:
-      return parse_okp(o, std::move(jwk));
+  auto parsed = [&]() -> Result<Jwk, Error> {
+    switch (jwk.kty) {
+      case KeyType::kRsa:
+        return parse_rsa(o, std::move(jwk));
+      case KeyType::kEc:
+        return parse_ec(o, std::move(jwk));
+      case KeyType::kOkp:
+        return parse_okp(o, std::move(jwk));
+    }
+    return fail(Error::kJwkKtyUnsupported);
+  }();
+  if (parsed) {
+    parsed->verifiers = PreparedVerifiers::prepare(parsed->pkey, parsed->kty);
   }
-  return fail(Error::kJwkKtyUnsupported);
+  return parsed;
 }
 
 Result<Jwk, Error> parse_jwk(std::string_view text) {
