@@ -3,12 +3,14 @@
 #   1. token verification (Google Benchmark, one core) vs `openssl speed` on the same core;
 #   2. wrk against `signet api` (server pinned to core 0, wrk to core 1): /api/private and
 #      /api/private-scoped with a valid RS256 token vs /api/public.
-# Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (wrk seconds, default 10),
+# Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run, default 3),
+# ROUNDS (alternating rounds of the three endpoints, default 5),
 # CONNECTIONS (default 32), BENCH_MIN_TIME (Google Benchmark seconds per case, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-duration=${DURATION:-10}
+duration=${DURATION:-3}
+rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-32}
 min_time=${BENCH_MIN_TIME:-1}
 audience="https://quickstarts/api"
@@ -64,7 +66,7 @@ for row in "RS256:$rsa_sign" "ES256:$ec_sign" "EdDSA:$ed_sign"; do
   printf '  %-6s sign_compact %9.0f/s = %s of openssl sign\n' "$alg" "$signs" "$(ratio "$signs" "$raw")"
 done
 
-echo "== wrk: signet api pinned to core $server_core (1 thread), wrk to core $client_core, ${duration}s, $connections connections"
+echo "== wrk: signet api pinned to core $server_core (1 thread), wrk to core $client_core, $rounds rounds of ${duration}s, $connections connections"
 issuer_port=$(free_port)
 api_port=$(free_port)
 /usr/bin/python3 bench/issuer.py "$issuer_port" "$work" "$audience" &
@@ -84,11 +86,20 @@ test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token_
 rps() {  # requests/s of one wrk run
   taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@" | awk '/^Requests\/sec:/ {print $2}'
 }
-public=$(rps "$base/api/public")
-private=$(rps -H "Authorization: Bearer $token" "$base/api/private")
-scoped=$(rps -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")
-printf '  /api/public          %9.0f req/s\n' "$public"
-printf '  /api/private         %9.0f req/s = %s of /api/public\n' "$private" "$(ratio "$private" "$public")"
-printf '  /api/private-scoped  %9.0f req/s = %s of /api/public\n' "$scoped" "$(ratio "$scoped" "$public")"
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# The machine is shared and noisy: the three endpoints take turns, round after round, and the
+# medians are compared, so a burst of someone else's load cannot favour one endpoint.
+public_runs=""; private_runs=""; scoped_runs=""
+for round in $(seq "$rounds"); do
+  public_runs+=" $(rps "$base/api/public")"
+  private_runs+=" $(rps -H "Authorization: Bearer $token" "$base/api/private")"
+  scoped_runs+=" $(rps -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")"
+done
+public=$(median <<<"$public_runs")
+private=$(median <<<"$private_runs")
+scoped=$(median <<<"$scoped_runs")
+printf '  /api/public          %9.0f req/s (median; runs:%s)\n' "$public" "$public_runs"
+printf '  /api/private         %9.0f req/s = %s of /api/public (runs:%s)\n' "$private" "$(ratio "$private" "$public")" "$private_runs"
+printf '  /api/private-scoped  %9.0f req/s = %s of /api/public (runs:%s)\n' "$scoped" "$(ratio "$scoped" "$public")" "$scoped_runs"
 rss=$(ps -o rss= -p "${pids[1]}" | tr -d ' ')
 echo "  signet api resident memory after the runs: $((rss / 1024)) MiB"
