@@ -25,19 +25,20 @@ http::Response message(const http::Request& req, std::string_view text) {
 
 }  // namespace
 
-http::Router messages_router(guard::Guard& guard) {
+http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking) {
   http::Router router;
   router.add(beast_http::verb::get, "/api/public",
              [](const http::Request& req) { return message(req, kPublicMessage); });
-  router.add(beast_http::verb::get, "/api/private",
-             protect(guard, {}, [](const http::Request& req, const guard::VerifiedToken&) {
-               return message(req, kPrivateMessage);
-             }));
-  router.add(beast_http::verb::get, "/api/private-scoped",
-             protect(guard, {std::string(kMessagesScope)},
-                     [](const http::Request& req, const guard::VerifiedToken&) {
-                       return message(req, kScopedMessage);
-                     }));
+  router.add_async(
+      beast_http::verb::get, "/api/private",
+      protect(guard, blocking, {}, [](const http::Request& req, const guard::VerifiedToken&) {
+        return message(req, kPrivateMessage);
+      }));
+  router.add_async(beast_http::verb::get, "/api/private-scoped",
+                   protect(guard, blocking, {std::string(kMessagesScope)},
+                           [](const http::Request& req, const guard::VerifiedToken&) {
+                             return message(req, kScopedMessage);
+                           }));
   return router;
 }
 

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "signet/guard/guard.h"
 #include "signet/http/router.h"
 
@@ -12,7 +14,12 @@ namespace signet::api {
 
 constexpr std::string_view kMessagesScope = "read:messages";  // what /api/private-scoped requires
 
-// The routes of the messages API, protected by `guard` (which must outlive the router).
-http::Router messages_router(guard::Guard& guard);
+// Threads that may block on the issuer: key fetches for protected routes run there, never on the
+// server's workers. Two, so one slow fetch does not queue the next rotation behind it.
+constexpr unsigned kKeyFetchThreads = 2;
+
+// The routes of the messages API, protected by `guard` (which must outlive the router); key
+// fetches that a request must wait for run on `blocking` (see protect()).
+http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking);
 
 }  // namespace signet::api

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "signet/api/messages_api.h"
 #include "signet/cli/log.h"
@@ -62,7 +63,8 @@ int run_api(const ApiOptions& o) {
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
-  http::Server server(server_options, api::messages_router(guard));
+  boost::asio::thread_pool key_fetches(api::kKeyFetchThreads);
+  http::Server server(server_options, api::messages_router(guard, key_fetches.get_executor()));
   server.start();
 
   if (guard.start()) {

@@ -20,6 +20,8 @@ std::string_view to_string(Error e) {
       return "the token has no kid";
     case Error::kKidUnknown:
       return "no published signing key matches the token kid";
+    case Error::kKeysPending:
+      return "the issuer signing keys are being fetched";
     case Error::kKeysUnavailable:
       return "the issuer signing keys are unavailable";
     case Error::kIssMissing:

@@ -17,6 +17,7 @@ enum class Error {
   kKidMissing,       // the token has no kid and the key set has more than one candidate key
   kKidUnknown,       // no published key has the token's kid
   kKeysUnavailable,  // the issuer's keys could not be fetched and none are cached
+  kKeysPending,      // the keys must be fetched first, and the caller asked not to wait
   kIssMissing,       // "iss" is required
   kIssNotString,     // "iss" must be a string
   kIssMismatch,      // "iss" must equal the configured issuer exactly (trailing slash included)

@@ -93,7 +93,8 @@ bool Guard::start() {
   return ok;
 }
 
-Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_view token) {
+Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_view token,
+                                                                    KeyWait wait) {
   auto result = [&]() -> Result<std::shared_ptr<const VerifiedToken>, Failure> {
     if (token.size() > config_.max_token_bytes) {
       return fail(jose_failure(jose::Error::kTokenTooLarge));  // before hashing or parsing
@@ -112,7 +113,7 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_
       counters_.token_cache_misses.fetch_add(1, std::memory_order_relaxed);
     }
     std::shared_ptr<const KeySet> verified_by;
-    auto verified = verify_uncached(token, verified_by);
+    auto verified = verify_uncached(token, wait, verified_by);
     if (verified && config_.token_cache) {
       token_cache_.insert(digest, *verified, std::move(verified_by));
     }
@@ -120,14 +121,14 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_
   }();
   if (result) {
     counters_.verified_ok.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    counters_.count_failure(result.error());
+  } else if (result.error().code != Error::kKeysPending) {
+    counters_.count_failure(result.error());  // a pending lookup is retried, not an outcome
   }
   return result;
 }
 
 Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
-    std::string_view token, std::shared_ptr<const KeySet>& verified_by) {
+    std::string_view token, KeyWait wait, std::shared_ptr<const KeySet>& verified_by) {
   jose::JwsLimits limits;
   limits.max_token_bytes = config_.max_token_bytes;
   auto jws = jose::parse_compact(token, limits);
@@ -141,7 +142,7 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
   if (!typ_allowed(jws->typ, config_.typ)) {
     return fail(Failure{Error::kTypNotAllowed});
   }
-  auto found = jwks_.find(jws->kid, jws->alg);
+  auto found = jwks_.find(jws->kid, jws->alg, wait);
   if (!found) {
     return fail(Failure{found.error()});
   }
@@ -233,6 +234,7 @@ Decision Guard::refuse(const Failure& failure, std::span<const std::string> requ
       error = "invalid_request";
       break;
     case Error::kKeysUnavailable:
+    case Error::kKeysPending:
       // Not the token's fault: answering invalid_token would make clients throw good tokens away.
       d.status = 503;
       d.body = json::serialize(
@@ -267,7 +269,7 @@ Decision Guard::refuse(const Failure& failure, std::span<const std::string> requ
 }
 
 Decision Guard::authorize(const Credentials& credentials,
-                          std::span<const std::string> required_scopes) {
+                          std::span<const std::string> required_scopes, KeyWait wait) {
   auto token = extract_bearer(credentials);
   if (!token) {
     const Failure f{token.error()};
@@ -276,7 +278,7 @@ Decision Guard::authorize(const Credentials& credentials,
     }
     return refuse(f, required_scopes);
   }
-  auto verified = verify(*token);
+  auto verified = verify(*token, wait);
   if (!verified) {
     return refuse(verified.error(), required_scopes);
   }

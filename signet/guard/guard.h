@@ -45,11 +45,15 @@ class Guard {
   bool start();
 
   // Verifies one token. Never throws.
-  Result<std::shared_ptr<const VerifiedToken>, Failure> verify(std::string_view token);
+  // With KeyWait::kNever it fails with kKeysPending instead of fetching keys; retry with
+  // kMayBlock on a thread that may wait (see signet/api/protect.h).
+  Result<std::shared_ptr<const VerifiedToken>, Failure> verify(std::string_view token,
+                                                               KeyWait wait = KeyWait::kMayBlock);
 
   // The whole decision for a request: extract the bearer token, verify it, check that it has
   // every scope in `required_scopes`.
-  Decision authorize(const Credentials& credentials, std::span<const std::string> required_scopes);
+  Decision authorize(const Credentials& credentials, std::span<const std::string> required_scopes,
+                     KeyWait wait = KeyWait::kMayBlock);
 
   const Counters& counters() const { return counters_; }
   const GuardConfig& config() const { return config_; }
@@ -59,7 +63,7 @@ class Guard {
 
  private:
   Result<std::shared_ptr<const VerifiedToken>, Failure> verify_uncached(
-      std::string_view token, std::shared_ptr<const KeySet>& verified_by);
+      std::string_view token, KeyWait wait, std::shared_ptr<const KeySet>& verified_by);
   Decision refuse(const Failure& failure, std::span<const std::string> required_scopes) const;
 
   const GuardConfig config_;

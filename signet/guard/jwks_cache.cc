@@ -88,7 +88,7 @@ bool JwksCache::refresh() {
 }
 
 Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>& kid,
-                                                jose::Algorithm alg) {
+                                                jose::Algorithm alg, KeyWait wait) {
   const auto now = clock_->now();
   auto set = current();
   bool fetched_now = false;  // a key set fetched during this call already answers for the kid
@@ -104,6 +104,9 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
       may_fetch = !last_failure_ || now - *last_failure_ >= config_.jwks_cooldown;
     }
     if (may_fetch) {
+      if (wait == KeyWait::kNever) {
+        return fail(Error::kKeysPending);
+      }
       set = fetch_coalesced();
       fetched_now = set != before;
     }
@@ -146,12 +149,18 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
       if (!fetching_) {
         return fail(Error::kKidUnknown);
       }
+      if (wait == KeyWait::kNever) {
+        return fail(Error::kKeysPending);
+      }
       // A fetch is under way (likely for this very kid, after a rotation): its answer is worth
       // waiting for, and waiting costs the issuer nothing.
       const std::uint64_t round = fetch_round_;
       fetched_cv_.wait(lock, [&] { return fetch_round_ != round; });
       set = current_;
     } else {
+      if (wait == KeyWait::kNever) {
+        return fail(Error::kKeysPending);  // the cooldown is claimed by the call that fetches
+      }
       last_kid_refetch_ = now;
       set = nullptr;
     }

@@ -19,6 +19,12 @@
 
 namespace signet::guard {
 
+// Whether a lookup may block the calling thread on a fetch (up to kJwksFetchTimeout).
+enum class KeyWait {
+  kMayBlock,  // fetch or wait for a fetch when the keys require it
+  kNever,  // fail with kKeysPending instead; the caller retries with kMayBlock off its I/O thread
+};
+
 // One fetched key set, immutable once published.
 struct KeySet {
   jose::Jwks jwks;
@@ -50,7 +56,8 @@ class JwksCache {
   // The key for a token: by kid, or the only key accepting `alg` when the token has no kid.
   // May fetch (blocking, at most kJwksFetchTimeout) when no usable keys are cached or the kid
   // is unknown and the cooldown allows. Fails with kKidUnknown, kKidMissing or kKeysUnavailable.
-  Result<Found, Error> find(const std::optional<std::string>& kid, jose::Algorithm alg);
+  Result<Found, Error> find(const std::optional<std::string>& kid, jose::Algorithm alg,
+                            KeyWait wait = KeyWait::kMayBlock);
 
   // The current key set without fetching (null before the first successful fetch).
   std::shared_ptr<const KeySet> current() const;

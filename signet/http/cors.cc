@@ -69,19 +69,35 @@ void add_cors_headers(const Request& req, const CorsOptions& options, Response& 
   }
 }
 
-Response dispatch(const Request& req, const CorsOptions& options, const Router& router) {
-  Response res;
-  const std::string_view path = path_of(req.target());
-  const auto methods = router.methods_for(path);
-  const bool options_handled =
-      std::find(methods.begin(), methods.end(), beast_http::verb::options) != methods.end();
-  if (req.method() == beast_http::verb::options && !methods.empty() && !options_handled) {
-    res = options_response(req, options, router);
-  } else {
-    res = router.route(req);
+namespace {
+
+// True for an OPTIONS request the server answers itself (a known path without an OPTIONS route).
+bool server_answers_options(const Request& req, const Router& router) {
+  if (req.method() != beast_http::verb::options) {
+    return false;
   }
+  const auto methods = router.methods_for(path_of(req.target()));
+  return !methods.empty() &&
+         std::find(methods.begin(), methods.end(), beast_http::verb::options) == methods.end();
+}
+
+}  // namespace
+
+Response dispatch(const Request& req, const CorsOptions& options, const Router& router) {
+  Response res = server_answers_options(req, router) ? options_response(req, options, router)
+                                                     : router.route(req);
   add_cors_headers(req, options, res);
   return res;
+}
+
+boost::asio::awaitable<Response> dispatch_async(const Request& req, const CorsOptions& options,
+                                                const Router& router) {
+  if (server_answers_options(req, router) || !router.is_async(req)) {
+    co_return dispatch(req, options, router);
+  }
+  Response res = co_await router.route_async(req);
+  add_cors_headers(req, options, res);
+  co_return res;
 }
 
 }  // namespace signet::http

@@ -1,20 +1,49 @@
 #include "signet/http/router.h"
 
+#include <exception>
+#include <optional>
 #include <stdexcept>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace signet::http {
 
 namespace beast_http = boost::beast::http;
 
 void Router::add(beast_http::verb method, std::string path, Handler handler) {
+  add_route(method, std::move(path), Route{method, std::move(handler), nullptr});
+}
+
+void Router::add_async(beast_http::verb method, std::string path, AsyncHandler handler) {
+  add_route(method, std::move(path), Route{method, nullptr, std::move(handler)});
+}
+
+void Router::add_route(beast_http::verb method, std::string path, Route route) {
   auto& routes = routes_[path];
-  for (const auto& route : routes) {
-    if (route.method == method) {
+  for (const auto& existing : routes) {
+    if (existing.method == method) {
       throw std::invalid_argument(
           "route registered twice: " + std::string(beast_http::to_string(method)) + " " + path);
     }
   }
-  routes.push_back(Route{method, std::move(handler)});
+  routes.push_back(std::move(route));
+}
+
+const Router::Route* Router::target_route(const Request& req) const {
+  const std::string_view path = path_of(req.target());
+  if (const Route* route = find(path, req.method())) {
+    return route;
+  }
+  if (req.method() == beast_http::verb::head) {
+    return find(path, beast_http::verb::get);
+  }
+  return nullptr;
+}
+
+bool Router::is_async(const Request& req) const {
+  const Route* route = target_route(req);
+  return route != nullptr && route->async_handler != nullptr;
 }
 
 const Router::Route* Router::find(std::string_view path, beast_http::verb method) const {
@@ -68,21 +97,55 @@ std::string Router::allow_header(std::string_view path) const {
   return allow;
 }
 
+namespace {
+
+// A coroutine handler run to completion here, for synchronous callers.
+Response run_to_completion(const AsyncHandler& handler, const Request& req) {
+  boost::asio::io_context context;
+  std::optional<Response> res;
+  std::exception_ptr error;
+  boost::asio::co_spawn(context, handler(req), [&](std::exception_ptr e, Response r) {
+    error = e;
+    res = std::move(r);
+  });
+  context.run();
+  if (error) {
+    std::rethrow_exception(error);
+  }
+  return std::move(*res);
+}
+
+// A HEAD response carries the headers a GET would, including its Content-Length.
+void strip_for_head(Response& res) {
+  if (!res.has_content_length() && !res.chunked()) {
+    res.content_length(res.body().size());
+  }
+  res.body().clear();
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> Router::route_async(const Request& req) const {
+  const Route* route = target_route(req);
+  if (route == nullptr || route->async_handler == nullptr) {
+    co_return this->route(req);
+  }
+  Response res = co_await route->async_handler(req);
+  if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head) {
+    strip_for_head(res);
+  }
+  co_return res;
+}
+
 Response Router::route(const Request& req) const {
   const std::string_view path = path_of(req.target());
-  if (const Route* route = find(path, req.method())) {
-    return route->handler(req);
-  }
-  if (req.method() == beast_http::verb::head) {
-    if (const Route* get = find(path, beast_http::verb::get)) {
-      Response res = get->handler(req);
-      // A HEAD response carries the headers a GET would, including its Content-Length.
-      if (!res.has_content_length() && !res.chunked()) {
-        res.content_length(res.body().size());
-      }
-      res.body().clear();
-      return res;
+  if (const Route* route = target_route(req)) {
+    Response res =
+        route->handler ? route->handler(req) : run_to_completion(route->async_handler, req);
+    if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head) {
+      strip_for_head(res);
     }
+    return res;
   }
   const std::string allow = allow_header(path);
   if (allow.empty()) {

@@ -7,20 +7,35 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "signet/http/message.h"
 
 namespace signet::http {
+
+// A handler that may wait (for example for a key fetch) without holding a worker thread: it is a
+// coroutine on the connection's executor and may hop to other executors and back.
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 
 class Router {
  public:
   // Registers `handler` for `method` on `path` (exact match, no query string). Registering the same
   // method and path twice is a programming error and throws std::invalid_argument (start-up only).
   void add(boost::beast::http::verb method, std::string path, Handler handler);
+  // The same for a coroutine handler.
+  void add_async(boost::beast::http::verb method, std::string path, AsyncHandler handler);
+
+  // True when the request goes to a coroutine handler (the server then awaits route_async).
+  bool is_async(const Request& req) const;
+  // Like route(), awaiting a coroutine handler; for other requests it is route().
+  boost::asio::awaitable<Response> route_async(const Request& req) const;
 
   // Calls the handler for the request's method and path (the query string is ignored for
   // matching). HEAD on a path with GET but no HEAD handler runs the GET handler and drops the body,
   // keeping its Content-Length. Unknown path: 404 {"error":"not_found"}. Known path, other method:
   // 405 {"error":"method_not_allowed"} with an Allow header. Exceptions from handlers propagate.
+  // A coroutine handler is run to completion on a private I/O context (blocking the caller): for
+  // tests and synchronous callers; the server uses route_async.
   Response route(const Request& req) const;
 
   // The methods registered for `path` (a query string is ignored), in registration order; empty
@@ -34,8 +49,12 @@ class Router {
  private:
   struct Route {
     boost::beast::http::verb method;
-    Handler handler;
+    Handler handler;  // exactly one of these two is set
+    AsyncHandler async_handler;
   };
+  // The route that serves `req`: its method, or GET for a HEAD request. Null if none.
+  const Route* target_route(const Request& req) const;
+  void add_route(boost::beast::http::verb method, std::string path, Route route);
   const Route* find(std::string_view path, boost::beast::http::verb method) const;
 
   std::map<std::string, std::vector<Route>, std::less<>> routes_;

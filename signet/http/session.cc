@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -186,7 +187,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         state_ = State::kHandling;
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
-        res = handle(*outcome.request);
+        if (core_->router.is_async(*outcome.request)) {
+          res = co_await handle_async(*outcome.request);
+        } else {
+          res = handle(*outcome.request);
+        }
       } else {
         res = std::move(*outcome.refusal);
         if (parser_ && parser_->is_header_done()) {
@@ -285,18 +290,36 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     try {
       res = dispatch(req, options_.cors, core_->router);
     } catch (const std::exception& e) {
-      spdlog::error("handler for {} {} threw: {}", req.method_string(), path_of(req.target()),
-                    e.what());
-      res = json_error(req, bhttp::status::internal_server_error, "server_error",
-                       "the server could not handle this request; see its log");
+      res = handler_failed(req, e.what());
     } catch (...) {
-      spdlog::error("handler for {} {} threw a non-exception", req.method_string(),
-                    path_of(req.target()));
-      res = json_error(req, bhttp::status::internal_server_error, "server_error",
-                       "the server could not handle this request; see its log");
+      res = handler_failed(req, "a non-exception was thrown");
     }
     finish(req, res);
     return res;
+  }
+
+  // The same for a coroutine handler, which may wait without holding this worker thread.
+  asio::awaitable<Response> handle_async(const Request& req) {
+    Response res;
+    std::optional<std::string> failure;
+    try {
+      res = co_await dispatch_async(req, options_.cors, core_->router);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "a non-exception was thrown";
+    }
+    if (failure) {
+      res = handler_failed(req, *failure);
+    }
+    finish(req, res);
+    co_return res;
+  }
+
+  static Response handler_failed(const Request& req, std::string_view what) {
+    spdlog::error("handler for {} {} threw: {}", req.method_string(), path_of(req.target()), what);
+    return json_error(req, bhttp::status::internal_server_error, "server_error",
+                      "the server could not handle this request; see its log");
   }
 
   // Makes the response safe to put on this connection, whatever the handler set.

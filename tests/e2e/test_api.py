@@ -617,10 +617,6 @@ def test_failing_jwks_is_retried_only_after_cooldown(make_issuer, start_signet):
     assert issuer.count(WELL_KNOWN_JWKS) == 1  # a dead issuer does not cost a fetch per request
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the JWKS refetch for an unknown kid runs synchronously (http::fetch, up to the 5 s "
-    "kJwksFetchTimeout) on the server's worker thread; with --threads 1 it stalls every "
-    "request, /api/public and /healthz included"))
 def test_slow_refetch_does_not_stall_other_requests(make_issuer, start_signet):
     # One unknown kid against a slow issuer blocks whatever thread runs the refetch; with one
     # worker thread that must not be every request of the API.

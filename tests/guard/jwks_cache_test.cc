@@ -449,3 +449,52 @@ TEST(JwksCache, GuardWithBackgroundRefreshStartsAndStops) {
 
 }  // namespace
 }  // namespace signet::guard
+
+// --- KeyWait::kNever: callers on I/O threads are told to retry elsewhere, never blocked ------
+
+namespace signet::guard {
+namespace {
+
+using namespace testing;  // NOLINT: the guard test helpers
+
+TEST(JwksCacheKeyWait, NoKeysYetIsPendingWithoutFetching) {
+  GuardHarness h(without_token_cache());
+  auto r = h.guard->verify(h.token(), KeyWait::kNever);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Failure{Error::kKeysPending});
+  EXPECT_EQ(h.source->fetches(), 0);
+  EXPECT_EQ(h.guard->counters().total_failures(), 0u);  // a retry, not an outcome
+  EXPECT_TRUE(h.guard->verify(h.token(), KeyWait::kMayBlock));
+  EXPECT_EQ(h.source->fetches(), 1);
+  EXPECT_TRUE(h.guard->verify(h.token(), KeyWait::kNever));  // cached keys never block
+  EXPECT_EQ(h.source->fetches(), 1);
+}
+
+TEST(JwksCacheKeyWait, UnknownKidIsPendingAndLeavesTheCooldownToTheFetchingCall) {
+  GuardHarness h(without_token_cache());
+  ASSERT_TRUE(h.guard->start());
+  const jose::Jwk& rotated = other_key(kAlg);
+  h.source->serve({public_half(signing_key()), public_half(rotated)});
+  const std::string token = mint(rotated, h.claims());
+  auto r = h.guard->verify(token, KeyWait::kNever);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Failure{Error::kKeysPending});
+  EXPECT_EQ(h.source->fetches(), 1);
+  // The pending answer did not use up the refetch: the blocking retry still gets it.
+  EXPECT_TRUE(h.guard->verify(token, KeyWait::kMayBlock));
+  EXPECT_EQ(h.source->fetches(), 2);
+}
+
+TEST(JwksCacheKeyWait, UnknownKidWithinTheCooldownIsRefusedAtOnce) {
+  GuardHarness h(without_token_cache());
+  ASSERT_TRUE(h.guard->start());
+  const std::string stranger = mint(other_key(kAlg), h.claims());
+  EXPECT_EQ(failure_of(*h.guard, stranger), Failure{Error::kKidUnknown});  // uses the refetch
+  auto r = h.guard->verify(stranger, KeyWait::kNever);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Failure{Error::kKidUnknown});  // nothing to wait for: a plain refusal
+  EXPECT_EQ(h.source->fetches(), 2);
+}
+
+}  // namespace
+}  // namespace signet::guard

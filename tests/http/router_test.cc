@@ -128,5 +128,28 @@ TEST(JsonResponses, PathOfDropsTheQuery) {
   EXPECT_EQ(path_of("?x"), "");
 }
 
+TEST(Router, AsyncRoutesAreAwaitedOrRunToCompletion) {
+  Router router;
+  router.add_async(bhttp::verb::get, "/co",
+                   [](const Request& req) -> boost::asio::awaitable<Response> {
+                     co_return json_response(req, bhttp::status::ok, R"({"co":1})");
+                   });
+  router.add(bhttp::verb::get, "/plain", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, R"({"plain":1})");
+  });
+  Request co{bhttp::verb::get, "/co?x=1", 11};
+  Request plain{bhttp::verb::get, "/plain", 11};
+  Request head{bhttp::verb::head, "/co", 11};
+  EXPECT_TRUE(router.is_async(co));
+  EXPECT_TRUE(router.is_async(head));  // HEAD goes to the GET coroutine
+  EXPECT_FALSE(router.is_async(plain));
+  EXPECT_FALSE(router.is_async(Request{bhttp::verb::get, "/nowhere", 11}));
+  EXPECT_EQ(router.route(co).body(), R"({"co":1})");  // synchronous callers still get an answer
+  const Response head_res = router.route(head);
+  EXPECT_TRUE(head_res.body().empty());
+  EXPECT_EQ(head_res[bhttp::field::content_length], "8");
+  EXPECT_THROW(router.add_async(bhttp::verb::get, "/co", nullptr), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace signet::http

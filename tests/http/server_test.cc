@@ -6,6 +6,9 @@
 #include <future>
 #include <random>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "tests/http/test_support.h"
@@ -495,6 +498,71 @@ TEST(Server, ListensOnIpv6Loopback) {
     GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
   }
   EXPECT_NE(server.port(), 0);
+}
+
+}  // namespace
+}  // namespace signet::http
+
+// --- coroutine handlers --------------------------------------------------------------------------
+
+namespace signet::http {
+namespace {
+
+// A coroutine handler that waits on another executor must not hold the server's only worker:
+// a second request is answered while the first one waits.
+TEST(Server, AsyncHandlerWaitingElsewhereDoesNotHoldTheWorker) {
+  boost::asio::thread_pool elsewhere(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Router router;
+  router.add_async(bhttp::verb::get, "/slow",
+                   [&](const Request& req) -> boost::asio::awaitable<Response> {
+                     co_await boost::asio::co_spawn(
+                         elsewhere.get_executor(),
+                         [released]() -> boost::asio::awaitable<void> {
+                           released.wait();
+                           co_return;
+                         },
+                         boost::asio::use_awaitable);
+                     co_return json_response(req, bhttp::status::ok, R"({"slow":true})");
+                   });
+  router.add(bhttp::verb::get, "/fast", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, R"({"fast":true})");
+  });
+  ServerOptions options = test_options();
+  options.threads = 1;
+  RunningServer server(options, std::move(router));
+
+  RawClient slow(server.port());
+  ASSERT_TRUE(slow.send(get("/slow")));
+  RawClient fast(server.port());
+  ASSERT_TRUE(fast.send(get("/fast")));
+  const auto fast_res = fast.read_response();
+  ASSERT_TRUE(fast_res);
+  EXPECT_EQ(fast_res->body(), R"({"fast":true})");
+
+  release.set_value();
+  const auto slow_res = slow.read_response();
+  ASSERT_TRUE(slow_res);
+  EXPECT_EQ(slow_res->result(), bhttp::status::ok);
+  EXPECT_EQ(slow_res->body(), R"({"slow":true})");
+  EXPECT_EQ((*slow_res)[bhttp::field::content_length], "13");
+}
+
+TEST(Server, AsyncHandlerThatThrowsGetsA500) {
+  Router router;
+  router.add_async(bhttp::verb::get, "/boom",
+                   [](const Request&) -> boost::asio::awaitable<Response> {
+                     throw std::runtime_error("boom");
+                     co_return Response{};
+                   });
+  RunningServer server(test_options(), std::move(router));
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/boom")));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::internal_server_error);
+  EXPECT_NE(res->body().find("server_error"), std::string::npos);
 }
 
 }  // namespace
