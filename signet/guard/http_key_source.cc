@@ -1,5 +1,8 @@
 #include "signet/guard/http_key_source.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "signet/http/client.h"
 #include "signet/jose/json.h"
 
@@ -69,18 +72,35 @@ Result<std::string, std::string> HttpKeySource::discover() {
   if (!jwks_uri) {
     return fail(url + ": the document has no jwks_uri");
   }
+  // Keys for an HTTPS issuer must come over HTTPS too: a plain-HTTP jwks_uri would let anyone on
+  // the path substitute their own keys.
+  const auto lower_prefix = [](std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
+             return p == std::tolower(static_cast<unsigned char>(c));
+           });
+  };
+  if (lower_prefix(issuer_, "https://") && !lower_prefix(*jwks_uri, "https://")) {
+    return fail(url + ": the jwks_uri of an HTTPS issuer must use HTTPS");
+  }
   return std::string(*jwks_uri);
 }
 
 Result<FetchedKeys, std::string> HttpKeySource::fetch() {
   std::string uri = jwks_uri();
+  std::string discovery_error;
   if (uri.empty()) {
     auto discovered = discover();
-    uri = discovered ? discovered.value() : well_known_url(issuer_, "jwks.json");
+    if (discovered) {
+      uri = discovered.value();
+    } else {
+      discovery_error = "discovery failed (" + discovered.error() + "), then ";
+      uri = well_known_url(issuer_, "jwks.json");
+    }
   }
   auto response = get_ok(uri, ca_file_);
   if (!response) {
-    return fail(response.error());
+    return fail(discovery_error + response.error());
   }
   auto jwks = jose::parse_jwks(response->body);
   if (!jwks) {

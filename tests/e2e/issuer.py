@@ -235,6 +235,7 @@ class TestIssuer:
         self.discovery = True           # serve the discovery document (else 404 it)
         self.discovery_issuer = None    # the issuer the document claims (default: ours)
         self.jwks_path = WELL_KNOWN_JWKS  # where the discovery document says the keys are
+        self.jwks_uri = None  # when set, the discovery document's jwks_uri verbatim
         self.cache_control = None       # Cache-Control of the JWKS response
         self.jwks_status = 200          # anything else: the JWKS answers this status, no keys
         self.jwks_delay = 0.0           # seconds the JWKS response waits (a slow issuer)
@@ -296,7 +297,7 @@ class TestIssuer:
     def discovery_document(self) -> dict:
         return {
             "issuer": self.discovery_issuer or self.url,
-            "jwks_uri": self.url_of(self.jwks_path),
+            "jwks_uri": self.jwks_uri or self.url_of(self.jwks_path),
             "token_endpoint": self.url_of("/oauth/token"),
             "id_token_signing_alg_values_supported": list(ALGORITHMS),
         }

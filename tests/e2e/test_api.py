@@ -662,6 +662,17 @@ def test_https_issuer_with_ca_file(make_issuer, start_signet):
     assert_message(get(signet.url("/api/private-scoped"), token), SCOPED_MESSAGE)
 
 
+def test_https_issuer_pointing_to_plain_http_keys_is_not_followed(make_issuer, start_signet):
+    # Keys of an HTTPS issuer fetched over plain HTTP could be swapped by anyone on the path.
+    plain = make_issuer()
+    issuer = make_issuer(https=True)
+    issuer.jwks_uri = plain.url_of(WELL_KNOWN_JWKS)
+    signet = start_signet(issuer, "--ca-file", issuer.tls.ca_file)
+    assert plain.count(WELL_KNOWN_JWKS) == 0
+    assert issuer.count(WELL_KNOWN_JWKS) == 1  # the fallback on the issuer's own host
+    assert_message(get(signet.url("/api/private"), issuer.mint()), PRIVATE_MESSAGE)
+
+
 def test_https_issuer_not_trusted_by_system_store(make_issuer, start_signet):
     issuer = make_issuer(https=True)
     signet = start_signet(issuer)  # no --ca-file, SSL_CERT_* removed: the system store
