@@ -18,7 +18,8 @@ const jose::Jwk& cached_key(jose::Algorithm alg, std::string_view prefix) {
   const auto id = std::make_pair(std::string(prefix), alg);
   auto it = keys.find(id);
   if (it == keys.end()) {
-    auto key = jose::generate_jwk(alg, std::string(prefix) + "-" + std::string(jose::to_string(alg)));
+    auto key =
+        jose::generate_jwk(alg, std::string(prefix) + "-" + std::string(jose::to_string(alg)));
     if (!key) {
       throw std::runtime_error("test key generation failed");
     }
@@ -29,13 +30,18 @@ const jose::Jwk& cached_key(jose::Algorithm alg, std::string_view prefix) {
 
 }  // namespace
 
-const jose::Jwk& test_key(jose::Algorithm alg) { return cached_key(alg, "test"); }
-const jose::Jwk& other_key(jose::Algorithm alg) { return cached_key(alg, "other"); }
+const jose::Jwk& test_key(jose::Algorithm alg) {
+  return cached_key(alg, "test");
+}
+const jose::Jwk& other_key(jose::Algorithm alg) {
+  return cached_key(alg, "other");
+}
 
 jose::Jwk public_half(const jose::Jwk& key) {
   auto parsed = jose::parse_jwk(jose::to_public_json(key));
   if (!parsed) {
-    throw std::runtime_error(std::string("public_half: ") + std::string(jose::to_string(parsed.error())));
+    throw std::runtime_error(std::string("public_half: ") +
+                             std::string(jose::to_string(parsed.error())));
   }
   return std::move(parsed).value();
 }

@@ -23,6 +23,7 @@ const jose::Jwk& other_key(jose::Algorithm alg);
 jose::Jwk public_half(const jose::Jwk& key);
 
 // Signs `claims` with `key`; header gets typ when non-empty. Aborts the test on failure.
-std::string mint(const jose::Jwk& key, const boost::json::object& claims, std::string_view typ = "JWT");
+std::string mint(const jose::Jwk& key, const boost::json::object& claims,
+                 std::string_view typ = "JWT");
 
 }  // namespace signet::testing
