@@ -29,16 +29,17 @@ http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor b
   http::Router router;
   router.add(beast_http::verb::get, "/api/public",
              [](const http::Request& req) { return message(req, kPublicMessage); });
-  router.add_async(
-      beast_http::verb::get, "/api/private",
-      protect(guard, blocking, {}, [](const http::Request& req, const guard::VerifiedToken&) {
-        return message(req, kPrivateMessage);
-      }));
-  router.add_async(beast_http::verb::get, "/api/private-scoped",
-                   protect(guard, blocking, {std::string(kMessagesScope)},
-                           [](const http::Request& req, const guard::VerifiedToken&) {
-                             return message(req, kScopedMessage);
-                           }));
+  const auto add_protected = [&](std::string path, std::vector<std::string> scopes,
+                                 std::string_view text) {
+    auto route = protect(guard, blocking, std::move(scopes),
+                         [text](const http::Request& req, const guard::VerifiedToken&) {
+                           return message(req, text);
+                         });
+    router.add_async(beast_http::verb::get, std::move(path), std::move(route.async),
+                     std::move(route.immediate));
+  };
+  add_protected("/api/private", {}, kPrivateMessage);
+  add_protected("/api/private-scoped", {std::string(kMessagesScope)}, kScopedMessage);
   return router;
 }
 

@@ -1,5 +1,9 @@
 #include "signet/api/protect.h"
 
+#include <array>
+#include <memory>
+#include <span>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -10,15 +14,21 @@ namespace {
 namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 
-// Every Authorization header value of the request (there must be exactly one bearer token, so
-// the guard needs to see them all).
-std::vector<std::string_view> authorization_values(const http::Request& req) {
-  std::vector<std::string_view> values;
+// The request's Authorization header values. Two are enough to tell: a request must carry
+// exactly one bearer token, so any second value makes it invalid whatever it says.
+struct AuthorizationValues {
+  std::array<std::string_view, 2> values{};
+  std::size_t count = 0;
+  std::span<const std::string_view> span() const { return {values.data(), count}; }
+};
+
+AuthorizationValues authorization_values(const http::Request& req) {
+  AuthorizationValues out;
   auto range = req.equal_range(beast_http::field::authorization);
-  for (auto it = range.first; it != range.second; ++it) {
-    values.emplace_back(it->value().data(), it->value().size());
+  for (auto it = range.first; it != range.second && out.count < out.values.size(); ++it) {
+    out.values[out.count++] = std::string_view(it->value().data(), it->value().size());
   }
-  return values;
+  return out;
 }
 
 std::string_view query_of(std::string_view target) {
@@ -41,30 +51,48 @@ http::Response refusal(const http::Request& req, const guard::Decision& decision
   return res;
 }
 
-http::AsyncHandler protect(guard::Guard& guard, boost::asio::any_io_executor blocking,
-                           std::vector<std::string> scopes, ProtectedHandler handler) {
-  return [&guard, blocking, scopes = std::move(scopes), handler = std::move(handler)](
-             const http::Request& req) -> asio::awaitable<http::Response> {
+ProtectedRoute protect(guard::Guard& guard, boost::asio::any_io_executor blocking,
+                       std::vector<std::string> scopes, ProtectedHandler handler) {
+  auto shared = std::make_shared<const ProtectedState>(
+      ProtectedState{guard, std::move(blocking), std::move(scopes), std::move(handler)});
+  ProtectedRoute route;
+  route.immediate = [shared](const http::Request& req) -> std::optional<http::Response> {
     const auto values = authorization_values(req);
-    const std::string_view target(req.target().data(), req.target().size());
-    const guard::Credentials credentials{values, query_of(target)};
-    guard::Decision decision = guard.authorize(credentials, scopes, guard::KeyWait::kNever);
+    const guard::Decision decision = shared->guard.authorize(
+        {values.span(), query_of(req.target())}, shared->scopes, guard::KeyWait::kNever);
     if (decision.failure && decision.failure->code == guard::Error::kKeysPending) {
-      // Runs on `blocking`; the coroutine resumes on this connection's executor afterwards.
+      return std::nullopt;  // the keys must be fetched: the coroutine path takes over
+    }
+    return shared->respond(req, decision);
+  };
+  route.async = [shared](const http::Request& req) -> asio::awaitable<http::Response> {
+    const auto values = authorization_values(req);
+    const guard::Credentials credentials{values.span(), query_of(req.target())};
+    guard::Decision decision =
+        shared->guard.authorize(credentials, shared->scopes, guard::KeyWait::kNever);
+    if (decision.failure && decision.failure->code == guard::Error::kKeysPending) {
+      // Runs on the blocking executor; this coroutine resumes on the connection's executor.
       decision = co_await asio::co_spawn(
-          blocking,
+          shared->blocking,
           [&]() -> asio::awaitable<guard::Decision> {
-            co_return guard.authorize(credentials, scopes, guard::KeyWait::kMayBlock);
+            co_return shared->guard.authorize(credentials, shared->scopes,
+                                              guard::KeyWait::kMayBlock);
           },
           asio::use_awaitable);
     }
-    if (!decision.allowed()) {
-      co_return refusal(req, decision);
-    }
-    auto res = handler(req, *decision.token);
-    res.set(beast_http::field::cache_control, "no-store");
-    co_return res;
+    co_return shared->respond(req, decision);
   };
+  return route;
+}
+
+http::Response ProtectedState::respond(const http::Request& req,
+                                       const guard::Decision& decision) const {
+  if (!decision.allowed()) {
+    return refusal(req, decision);
+  }
+  auto res = handler(req, *decision.token);
+  res.set(beast_http::field::cache_control, "no-store");
+  return res;
 }
 
 }  // namespace signet::api

@@ -18,14 +18,33 @@ namespace signet::api {
 // Cache-Control: no-store.
 http::Response refusal(const http::Request& req, const guard::Decision& decision);
 
-// Wraps `handler` so it runs only for requests the guard allows with `scopes`. The wrapped
-// handler receives the verified token. The check runs on the connection's worker thread without
-// ever blocking it; when the issuer's keys must be fetched first (an unknown kid after a
-// rotation, expired keys), the check is repeated on `blocking`, an executor whose threads may
-// wait for the fetch, so a slow issuer holds none of the server's workers.
 using ProtectedHandler =
     std::function<http::Response(const http::Request&, const guard::VerifiedToken&)>;
-http::AsyncHandler protect(guard::Guard& guard, boost::asio::any_io_executor blocking,
-                           std::vector<std::string> scopes, ProtectedHandler handler);
+
+// What protect() shares between the two paths of a route.
+struct ProtectedState {
+  guard::Guard& guard;
+  boost::asio::any_io_executor blocking;
+  std::vector<std::string> scopes;
+  ProtectedHandler handler;
+
+  // The handler's answer when allowed, else the refusal; Cache-Control: no-store either way.
+  http::Response respond(const http::Request& req, const guard::Decision& decision) const;
+};
+
+// A route for Router::add_async: `immediate` answers on the worker thread whenever the keys at
+// hand decide the request (nearly always); `async` is used only when the issuer's keys must be
+// fetched first (an unknown kid after a rotation, expired keys) and repeats the check on
+// `blocking`, an executor whose threads may wait for the fetch, so a slow issuer holds none of
+// the server's workers.
+struct ProtectedRoute {
+  http::AsyncHandler async;
+  http::ImmediateHandler immediate;
+};
+
+// Wraps `handler` so it runs only for requests the guard allows with `scopes`; the handler
+// receives the verified token.
+ProtectedRoute protect(guard::Guard& guard, boost::asio::any_io_executor blocking,
+                       std::vector<std::string> scopes, ProtectedHandler handler);
 
 }  // namespace signet::api

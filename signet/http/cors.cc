@@ -90,6 +90,18 @@ Response dispatch(const Request& req, const CorsOptions& options, const Router& 
   return res;
 }
 
+std::optional<Response> dispatch_immediate(const Request& req, const CorsOptions& options,
+                                           const Router& router) {
+  if (server_answers_options(req, router)) {
+    return std::nullopt;
+  }
+  auto res = router.route_immediate(req);
+  if (res) {
+    add_cors_headers(req, options, *res);
+  }
+  return res;
+}
+
 boost::asio::awaitable<Response> dispatch_async(const Request& req, const CorsOptions& options,
                                                 const Router& router) {
   if (server_answers_options(req, router) || !router.is_async(req)) {

@@ -40,6 +40,9 @@ void add_cors_headers(const Request& req, const CorsOptions& options, Response& 
 // answered by options_response, everything else by the router; then CORS headers are added.
 // Exceptions from handlers propagate.
 Response dispatch(const Request& req, const CorsOptions& options, const Router& router);
+// For a coroutine route: the answer if its immediate handler gives one now (CORS headers added).
+std::optional<Response> dispatch_immediate(const Request& req, const CorsOptions& options,
+                                           const Router& router);
 // The same, awaiting the handler when it is a coroutine.
 boost::asio::awaitable<Response> dispatch_async(const Request& req, const CorsOptions& options,
                                                 const Router& router);

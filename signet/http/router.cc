@@ -12,11 +12,13 @@ namespace signet::http {
 namespace beast_http = boost::beast::http;
 
 void Router::add(beast_http::verb method, std::string path, Handler handler) {
-  add_route(method, std::move(path), Route{method, std::move(handler), nullptr});
+  add_route(method, std::move(path), Route{method, std::move(handler), nullptr, nullptr});
 }
 
-void Router::add_async(beast_http::verb method, std::string path, AsyncHandler handler) {
-  add_route(method, std::move(path), Route{method, nullptr, std::move(handler)});
+void Router::add_async(beast_http::verb method, std::string path, AsyncHandler handler,
+                       ImmediateHandler immediate) {
+  add_route(method, std::move(path),
+            Route{method, nullptr, std::move(handler), std::move(immediate)});
 }
 
 void Router::add_route(beast_http::verb method, std::string path, Route route) {
@@ -135,6 +137,18 @@ boost::asio::awaitable<Response> Router::route_async(const Request& req) const {
     strip_for_head(res);
   }
   co_return res;
+}
+
+std::optional<Response> Router::route_immediate(const Request& req) const {
+  const Route* route = target_route(req);
+  if (route == nullptr || !route->immediate) {
+    return std::nullopt;
+  }
+  auto res = route->immediate(req);
+  if (res && req.method() == beast_http::verb::head && route->method != beast_http::verb::head) {
+    strip_for_head(*res);
+  }
+  return res;
 }
 
 Response Router::route(const Request& req) const {

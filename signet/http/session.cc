@@ -188,7 +188,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
         if (core_->router.is_async(*outcome.request)) {
-          res = co_await handle_async(*outcome.request);
+          if (auto now = handle_immediate(*outcome.request)) {
+            res = std::move(*now);
+          } else {
+            res = co_await handle_async(*outcome.request);
+          }
         } else {
           res = handle(*outcome.request);
         }
@@ -295,6 +299,22 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       res = handler_failed(req, "a non-exception was thrown");
     }
     finish(req, res);
+    return res;
+  }
+
+  // A coroutine route's fast path, without coroutine frames; nullopt when it must wait.
+  std::optional<Response> handle_immediate(const Request& req) {
+    std::optional<Response> res;
+    try {
+      res = dispatch_immediate(req, options_.cors, core_->router);
+    } catch (const std::exception& e) {
+      res = handler_failed(req, e.what());
+    } catch (...) {
+      res = handler_failed(req, "a non-exception was thrown");
+    }
+    if (res) {
+      finish(req, *res);
+    }
     return res;
   }
 

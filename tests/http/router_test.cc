@@ -128,6 +128,30 @@ TEST(JsonResponses, PathOfDropsTheQuery) {
   EXPECT_EQ(path_of("?x"), "");
 }
 
+TEST(Router, ImmediateHandlerAnswersOrDefersToTheCoroutine) {
+  Router router;
+  router.add_async(
+      bhttp::verb::get, "/maybe",
+      [](const Request& req) -> boost::asio::awaitable<Response> {
+        co_return json_response(req, bhttp::status::ok, R"({"waited":true})");
+      },
+      [](const Request& req) -> std::optional<Response> {
+        if (req.target() == "/maybe?wait=1") {
+          return std::nullopt;
+        }
+        return json_response(req, bhttp::status::ok, R"({"waited":false})");
+      });
+  const auto now = router.route_immediate(Request{bhttp::verb::get, "/maybe", 11});
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->body(), R"({"waited":false})");
+  EXPECT_FALSE(router.route_immediate(Request{bhttp::verb::get, "/maybe?wait=1", 11}));
+  EXPECT_EQ(router.route(Request{bhttp::verb::get, "/maybe?wait=1", 11}).body(),
+            R"({"waited":true})");
+  const auto head = router.route_immediate(Request{bhttp::verb::head, "/maybe", 11});
+  ASSERT_TRUE(head);
+  EXPECT_TRUE(head->body().empty());
+}
+
 TEST(Router, AsyncRoutesAreAwaitedOrRunToCompletion) {
   Router router;
   router.add_async(bhttp::verb::get, "/co",

@@ -549,6 +549,32 @@ TEST(Server, AsyncHandlerWaitingElsewhereDoesNotHoldTheWorker) {
   EXPECT_EQ((*slow_res)[bhttp::field::content_length], "13");
 }
 
+TEST(Server, ImmediateAnswerOrCoroutineFallbackOverTheWire) {
+  std::atomic<int> awaited{0};
+  Router router;
+  router.add_async(
+      bhttp::verb::get, "/maybe",
+      [&](const Request& req) -> boost::asio::awaitable<Response> {
+        ++awaited;
+        co_return json_response(req, bhttp::status::ok, R"({"waited":true})");
+      },
+      [](const Request& req) -> std::optional<Response> {
+        if (req.target() == "/maybe?wait=1") {
+          return std::nullopt;
+        }
+        return json_response(req, bhttp::status::ok, R"({"waited":false})");
+      });
+  RunningServer server(test_options(), std::move(router));
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/maybe") + get("/maybe?wait=1")));
+  const auto first = client.read_response();
+  const auto second = client.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->body(), R"({"waited":false})");
+  EXPECT_EQ(second->body(), R"({"waited":true})");
+  EXPECT_EQ(awaited.load(), 1);
+}
+
 TEST(Server, AsyncHandlerThatThrowsGetsA500) {
   Router router;
   router.add_async(bhttp::verb::get, "/boom",
