@@ -14,8 +14,8 @@ enum class Error {
   kQueryToken,       // tokens in the query string are refused (they end up in logs)
   kToken,            // the token failed a JOSE rule; see the jose::Error alongside
   kTypNotAllowed,    // "typ" must be absent, "JWT" or "at+jwt" ("at+jwt" only in strict mode)
-  kKidMissing,       // the token has no kid and the key set has more than one candidate key
-  kKidUnknown,       // no published key has the token's kid
+  kKidMissing,       // a token without kid is ambiguous when several published keys accept its alg
+  kKidUnknown,       // no published key has the token's kid (without kid: accepts its alg)
   kKeysUnavailable,  // the issuer's keys could not be fetched and none are cached
   kKeysPending,      // the keys must be fetched first, and the caller asked not to wait
   kIssMissing,       // "iss" is required

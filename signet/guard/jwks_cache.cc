@@ -115,31 +115,31 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
     }
   }
 
+  // Without a kid, a token names its key only if exactly one published key accepts its alg.
+  const auto candidates = [&](const KeySet& s) {
+    return std::count_if(s.jwks.keys.begin(), s.jwks.keys.end(),
+                         [&](const jose::Jwk& k) { return k.accepts(alg); });
+  };
   const auto lookup = [&](const KeySet& s) -> const jose::Jwk* {
     if (kid) {
       return s.jwks.find(*kid);
     }
-    // No kid: usable only when exactly one key could have signed this algorithm.
-    const jose::Jwk* only = nullptr;
-    for (const auto& k : s.jwks.keys) {
-      if (k.accepts(alg)) {
-        if (only != nullptr) {
-          return nullptr;
-        }
-        only = &k;
-      }
+    if (candidates(s) != 1) {
+      return nullptr;
     }
-    return only;
+    return &*std::find_if(s.jwks.keys.begin(), s.jwks.keys.end(),
+                          [&](const jose::Jwk& k) { return k.accepts(alg); });
+  };
+  // Several candidates: ambiguous, and a refetch would not make the token name one.
+  const auto not_found = [&](const KeySet* s) {
+    return !kid && s != nullptr && candidates(*s) > 1 ? Error::kKidMissing : Error::kKidUnknown;
   };
 
   if (const jose::Jwk* key = lookup(*set)) {
     return Found{set, key};
   }
-  if (!kid) {
-    return fail(Error::kKidMissing);
-  }
-  if (fetched_now) {
-    return fail(Error::kKidUnknown);
+  if (fetched_now || not_found(set.get()) == Error::kKidMissing) {
+    return fail(not_found(set.get()));
   }
   // An unknown kid may mean the issuer rotated keys; refetch, but at most once per cooldown,
   // so a flood of random kids cannot become a flood of fetches.
@@ -147,7 +147,7 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
     std::unique_lock lock(mu_);
     if (last_kid_refetch_ && now - *last_kid_refetch_ < config_.jwks_cooldown) {
       if (!fetching_) {
-        return fail(Error::kKidUnknown);
+        return fail(not_found(set.get()));
       }
       if (wait == KeyWait::kNever) {
         return fail(Error::kKeysPending);
@@ -173,7 +173,7 @@ Result<JwksCache::Found, Error> JwksCache::find(const std::optional<std::string>
       return Found{set, key};
     }
   }
-  return fail(Error::kKidUnknown);
+  return fail(not_found(set.get()));
 }
 
 void JwksCache::refresh_if_due() {

@@ -498,3 +498,29 @@ TEST(JwksCacheKeyWait, UnknownKidWithinTheCooldownIsRefusedAtOnce) {
 
 }  // namespace
 }  // namespace signet::guard
+
+namespace signet::guard {
+namespace {
+
+using namespace testing;  // NOLINT: the guard test helpers
+
+// A token without kid whose alg no published key accepts may come from a key the issuer has
+// just added: like an unknown kid, it is worth one refetch per cooldown.
+TEST(JwksCacheNoKid, NoCandidateKeyRefetchesOncePerCooldown) {
+  GuardHarness h(without_token_cache(), {public_half(test_key(Algorithm::kES256))});
+  ASSERT_TRUE(h.guard->start());
+  const std::string token = mint_without_kid(signing_key(), h.claims());  // EdDSA
+  EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kKidUnknown});
+  EXPECT_EQ(h.source->fetches(), 2);
+  EXPECT_EQ(failure_of(*h.guard, token), Failure{Error::kKidUnknown});
+  EXPECT_EQ(h.source->fetches(), 2);  // within the cooldown
+  jose::Jwk added = public_half(signing_key());
+  added.kid.clear();
+  h.source->serve({public_half(test_key(Algorithm::kES256)), added});
+  h.clock->advance(h.guard->config().jwks_cooldown);
+  EXPECT_TRUE(h.guard->verify(token));
+  EXPECT_EQ(h.source->fetches(), 3);
+}
+
+}  // namespace
+}  // namespace signet::guard
