@@ -19,10 +19,11 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, in their own directory,
-# built with clang 14 so that every change is also checked against the second compiler.
+# built with clang 14 so that every change is also checked against the second compiler, plus the
+# libFuzzer targets in fuzz/, each run briefly from its seed corpus.
 $(ASAN_BUILD)/build.ninja: | deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
-	  -DSIGNET_SANITIZE=ON -DSIGNET_BUILD_BENCH=OFF
+	  -DSIGNET_SANITIZE=ON -DSIGNET_FUZZ=ON -DSIGNET_BUILD_BENCH=OFF
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
@@ -32,7 +33,7 @@ test-unit: build
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L unit
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L 'unit|fuzz'
 
 test: test-unit test-asan
 
