@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "signet/common/ascii.h"
 #include "signet/guard/http_key_source.h"
 #include "signet/jose/json.h"
 #include "signet/jose/jws.h"
@@ -14,13 +15,6 @@ namespace signet::guard {
 namespace {
 
 namespace json = boost::json;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // "typ" is a media type whose "application/" prefix may be omitted (RFC 7515 §4.1.9),
 // compared case-insensitively.

@@ -1,8 +1,6 @@
 #include "signet/guard/http_key_source.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "signet/common/ascii.h"
 #include "signet/http/client.h"
 #include "signet/jose/json.h"
 
@@ -74,13 +72,7 @@ Result<std::string, std::string> HttpKeySource::discover() {
   }
   // Keys for an HTTPS issuer must come over HTTPS too: a plain-HTTP jwks_uri would let anyone on
   // the path substitute their own keys.
-  const auto lower_prefix = [](std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
-             return p == std::tolower(static_cast<unsigned char>(c));
-           });
-  };
-  if (lower_prefix(issuer_, "https://") && !lower_prefix(*jwks_uri, "https://")) {
+  if (istarts_with(issuer_, "https://") && !istarts_with(*jwks_uri, "https://")) {
     return fail(url + ": the jwks_uri of an HTTPS issuer must use HTTPS");
   }
   return std::string(*jwks_uri);

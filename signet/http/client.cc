@@ -21,6 +21,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "signet/common/ascii.h"
 #include "signet/http/url.h"
 
 namespace signet::http {
@@ -254,13 +255,6 @@ class Exchange {
   tcp::socket* socket_ = nullptr;  // the connection in use, for the watchdog to close
   bool timed_out_ = false;
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "signet/common/ascii.h"
 #include "signet/http/cors.h"
 
 namespace signet::http::internal {
@@ -44,10 +45,6 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return beast::iequals(a, b);
-}
 
 std::string format_remote(const tcp::socket& socket) {
   boost::system::error_code ec;

@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "signet/common/ascii.h"
+
 namespace signet::jose {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 std::string_view to_string(Algorithm a) {
   switch (a) {
