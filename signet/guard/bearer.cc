@@ -29,20 +29,6 @@ constexpr std::array<bool, 256> make_token_chars() {
 }
 constexpr auto kTokenChars = make_token_chars();
 
-bool is_b64token(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && kTokenChars[static_cast<unsigned char>(s[i])]) {
-    ++i;
-  }
-  if (i == 0) {
-    return false;
-  }
-  while (i < s.size() && s[i] == '=') {
-    ++i;
-  }
-  return i == s.size();
-}
-
 bool has_bearer_scheme(std::string_view value) {
   if (value.size() < kScheme.size()) {
     return false;
@@ -57,6 +43,20 @@ bool has_bearer_scheme(std::string_view value) {
 }
 
 }  // namespace
+
+bool is_b64token(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && kTokenChars[static_cast<unsigned char>(s[i])]) {
+    ++i;
+  }
+  if (i == 0) {
+    return false;
+  }
+  while (i < s.size() && s[i] == '=') {
+    ++i;
+  }
+  return i == s.size();
+}
 
 bool query_has_access_token(std::string_view query) {
   while (!query.empty()) {
@@ -75,6 +75,14 @@ bool query_has_access_token(std::string_view query) {
 }
 
 Result<std::string_view, Error> extract_bearer(const Credentials& credentials) {
+  auto token = locate_bearer(credentials);
+  if (token && !is_b64token(*token)) {
+    return fail(Error::kMalformedHeader);
+  }
+  return token;
+}
+
+Result<std::string_view, Error> locate_bearer(const Credentials& credentials) {
   const bool in_query = query_has_access_token(credentials.query);
   std::size_t bearer_headers = 0;
   std::string_view bearer_value;
@@ -101,7 +109,7 @@ Result<std::string_view, Error> extract_bearer(const Credentials& credentials) {
   while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) {
     rest.remove_suffix(1);
   }
-  if (!is_b64token(rest)) {
+  if (rest.empty()) {
     return fail(Error::kMalformedHeader);
   }
   return rest;

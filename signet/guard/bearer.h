@@ -21,6 +21,14 @@ struct Credentials {
 // logs and browser history); a Bearer header that is not exactly one b64token is kMalformedHeader.
 Result<std::string_view, Error> extract_bearer(const Credentials& credentials);
 
+// extract_bearer without the b64token character check: what the guard uses, so that a token it
+// has verified before is found in its cache before the token is scanned byte by byte (a cached
+// token was valid base64url when it was verified). Never returns an empty token.
+Result<std::string_view, Error> locate_bearer(const Credentials& credentials);
+
+// RFC 6750 §2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+bool is_b64token(std::string_view s);
+
 // True if the query string has an access_token parameter.
 bool query_has_access_token(std::string_view query);
 

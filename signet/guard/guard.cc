@@ -89,6 +89,11 @@ bool Guard::start() {
 
 Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_view token,
                                                                     KeyWait wait) {
+  return verify_presented(token, wait, false);
+}
+
+Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_presented(
+    std::string_view token, KeyWait wait, bool check_b64token) {
   auto result = [&]() -> Result<std::shared_ptr<const VerifiedToken>, Failure> {
     if (token.size() > config_.max_token_bytes) {
       return fail(jose_failure(jose::Error::kTokenTooLarge));  // before hashing or parsing
@@ -105,6 +110,9 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_
         return hit;
       }
       counters_.token_cache_misses.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (check_b64token && !is_b64token(token)) {
+      return fail(Failure{Error::kMalformedHeader});
     }
     std::shared_ptr<const KeySet> verified_by;
     auto verified = verify_uncached(token, wait, verified_by);
@@ -264,7 +272,7 @@ Decision Guard::refuse(const Failure& failure, std::span<const std::string> requ
 
 Decision Guard::authorize(const Credentials& credentials,
                           std::span<const std::string> required_scopes, KeyWait wait) {
-  auto token = extract_bearer(credentials);
+  auto token = locate_bearer(credentials);
   if (!token) {
     const Failure f{token.error()};
     if (f.code != Error::kNoCredentials) {
@@ -272,7 +280,7 @@ Decision Guard::authorize(const Credentials& credentials,
     }
     return refuse(f, required_scopes);
   }
-  auto verified = verify(*token, wait);
+  auto verified = verify_presented(*token, wait, true);
   if (!verified) {
     return refuse(verified.error(), required_scopes);
   }

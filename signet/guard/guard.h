@@ -62,6 +62,10 @@ class Guard {
   std::size_t token_cache_size() const { return token_cache_.size(); }
 
  private:
+  // verify() for authorize(): a token the cache does not know must also be a b64token.
+  Result<std::shared_ptr<const VerifiedToken>, Failure> verify_presented(std::string_view token,
+                                                                         KeyWait wait,
+                                                                         bool check_b64token);
   Result<std::shared_ptr<const VerifiedToken>, Failure> verify_uncached(
       std::string_view token, KeyWait wait, std::shared_ptr<const KeySet>& verified_by);
   Decision refuse(const Failure& failure, std::span<const std::string> required_scopes) const;
