@@ -83,23 +83,50 @@ token_scoped=$(cat "$work/token_scoped")
 # Both tokens must really be accepted, or the numbers below would measure refusals.
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/api/private")" = 200
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")" = 200
-rps() {  # requests/s of one wrk run
-  taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@" | awk '/^Requests\/sec:/ {print $2}'
+server_pid=${pids[1]}
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }  # utime + stime of the server
+# One wrk run: prints "requests/s cpu-us-per-request". The second number is the server's own CPU
+# time (from /proc) divided by the requests it answered: unlike requests/s, other processes'
+# load on the machine barely moves it.
+measure() {
+  local before after out
+  before=$(cpu_ticks)
+  out=$(taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@")
+  after=$(cpu_ticks)
+  awk -v out="$out" -v ticks=$((after - before)) -v hz="$clk_tck" 'BEGIN {
+    n = split(out, lines, "\n")
+    for (i = 1; i <= n; i++) {
+      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
+      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
+    }
+    printf "%.0f %.2f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
+  }'
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # The machine is shared and noisy: the three endpoints take turns, round after round, and the
 # medians are compared, so a burst of someone else's load cannot favour one endpoint.
-public_runs=""; private_runs=""; scoped_runs=""
+declare -A runs cpu
 for round in $(seq "$rounds"); do
-  public_runs+=" $(rps "$base/api/public")"
-  private_runs+=" $(rps -H "Authorization: Bearer $token" "$base/api/private")"
-  scoped_runs+=" $(rps -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")"
+  for endpoint in public private private-scoped; do
+    case $endpoint in
+      public) header=() ;;
+      private) header=(-H "Authorization: Bearer $token") ;;
+      private-scoped) header=(-H "Authorization: Bearer $token_scoped") ;;
+    esac
+    read -r r c < <(measure "${header[@]}" "$base/api/$endpoint")
+    runs[$endpoint]+=" $r"
+    cpu[$endpoint]+=" $c"
+  done
 done
-public=$(median <<<"$public_runs")
-private=$(median <<<"$private_runs")
-scoped=$(median <<<"$scoped_runs")
-printf '  /api/public          %9.0f req/s (median; runs:%s)\n' "$public" "$public_runs"
-printf '  /api/private         %9.0f req/s = %s of /api/public (runs:%s)\n' "$private" "$(ratio "$private" "$public")" "$private_runs"
-printf '  /api/private-scoped  %9.0f req/s = %s of /api/public (runs:%s)\n' "$scoped" "$(ratio "$scoped" "$public")" "$scoped_runs"
+public=$(median <<<"${runs[public]}")
+public_cpu=$(median <<<"${cpu[public]}")
+printf '  %-20s %9.0f req/s (median; runs:%s), server CPU %.2f us/request\n' /api/public "$public" "${runs[public]}" "$public_cpu"
+for endpoint in private private-scoped; do
+  r=$(median <<<"${runs[$endpoint]}")
+  c=$(median <<<"${cpu[$endpoint]}")
+  printf '  %-20s %9.0f req/s = %s of /api/public (runs:%s), server CPU %.2f us/request: capacity %s of /api/public\n' \
+    "/api/$endpoint" "$r" "$(ratio "$r" "$public")" "${runs[$endpoint]}" "$c" "$(ratio "$public_cpu" "$c")"
+done
 rss=$(ps -o rss= -p "${pids[1]}" | tr -d ' ')
 echo "  signet api resident memory after the runs: $((rss / 1024)) MiB"
