@@ -65,21 +65,17 @@ ProtectedRoute protect(guard::Guard& guard, boost::asio::any_io_executor blockin
     }
     return shared->respond(req, decision);
   };
+  // Only reached when `immediate` declined: the whole check moves to the blocking executor, and
+  // this coroutine resumes on the connection's executor with its result.
   route.async = [shared](const http::Request& req) -> asio::awaitable<http::Response> {
     const auto values = authorization_values(req);
     const guard::Credentials credentials{values.span(), query_of(req.target())};
-    guard::Decision decision =
-        shared->guard.authorize(credentials, shared->scopes, guard::KeyWait::kNever);
-    if (decision.failure && decision.failure->code == guard::Error::kKeysPending) {
-      // Runs on the blocking executor; this coroutine resumes on the connection's executor.
-      decision = co_await asio::co_spawn(
-          shared->blocking,
-          [&]() -> asio::awaitable<guard::Decision> {
-            co_return shared->guard.authorize(credentials, shared->scopes,
-                                              guard::KeyWait::kMayBlock);
-          },
-          asio::use_awaitable);
-    }
+    const guard::Decision decision = co_await asio::co_spawn(
+        shared->blocking,
+        [&]() -> asio::awaitable<guard::Decision> {
+          co_return shared->guard.authorize(credentials, shared->scopes, guard::KeyWait::kMayBlock);
+        },
+        asio::use_awaitable);
     co_return shared->respond(req, decision);
   };
   return route;
