@@ -1,0 +1,27 @@
+#include "signet/store/error.h"
+
+namespace signet::store {
+
+std::string_view to_string(StoreErrorCode code) {
+  switch (code) {
+    case StoreErrorCode::kNotFound:
+      return "not found";
+    case StoreErrorCode::kConflict:
+      return "conflict";
+    case StoreErrorCode::kInvalid:
+      return "invalid";
+    case StoreErrorCode::kBusy:
+      return "busy";
+    case StoreErrorCode::kCorrupt:
+      return "corrupt";
+    case StoreErrorCode::kIo:
+      return "i/o error";
+    case StoreErrorCode::kSchemaTooNew:
+      return "schema too new";
+    case StoreErrorCode::kInternal:
+      return "internal error";
+  }
+  return "unknown error";
+}
+
+}  // namespace signet::store

@@ -1,0 +1,239 @@
+#include "signet/store/sqlite_schema.h"
+
+#include <string>
+
+namespace signet::store::sqlite {
+namespace {
+
+// Version 1. STRICT tables, so a value of the wrong type is an error rather than a conversion.
+// CHECK constraints repeat validate.h's rules as a second line of defence (and for anyone who
+// edits the file with the sqlite3 shell). Every foreign key has an index on its child columns so
+// cascades do not scan.
+//
+// `meta.generation` is bumped by triggers on every configuration table, inside the writing
+// transaction, whoever writes (this process, the admin CLI, even the sqlite3 shell): a server
+// polls it to notice configuration changes (Store::generation). Refresh tokens and failed-login
+// counters change on the request path and have no trigger, so they do not flush caches.
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO meta (key, value) VALUES ('generation', 0);
+
+CREATE TABLE apis (
+  identifier TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  signing_algorithm TEXT NOT NULL CHECK (signing_algorithm IN ('RS256', 'PS256', 'ES256', 'EdDSA')),
+  token_lifetime INTEGER NOT NULL CHECK (token_lifetime BETWEEN 1 AND 2592000),
+  allow_offline_access INTEGER NOT NULL CHECK (allow_offline_access IN (0, 1)),
+  token_profile TEXT NOT NULL CHECK (token_profile IN ('auth0', 'rfc9068')),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_permissions (
+  api TEXT NOT NULL REFERENCES apis (identifier) ON DELETE CASCADE,
+  value TEXT NOT NULL,
+  description TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (api, value)
+) STRICT;
+
+CREATE TABLE applications (
+  client_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  app_type TEXT NOT NULL CHECK (app_type IN ('m2m', 'regular_web', 'native', 'spa')),
+  grant_types TEXT NOT NULL,
+  token_endpoint_auth_method TEXT NOT NULL
+    CHECK (token_endpoint_auth_method IN ('client_secret_basic', 'client_secret_post', 'none')),
+  client_secret_hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+-- AUTOINCREMENT: a deleted grant's id is never handed out again, so a script holding an old id
+-- cannot change someone else's grant.
+CREATE TABLE client_grants (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  client_id TEXT NOT NULL REFERENCES applications (client_id) ON DELETE CASCADE,
+  audience TEXT NOT NULL REFERENCES apis (identifier) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  UNIQUE (client_id, audience)
+) STRICT;
+CREATE INDEX client_grants_audience ON client_grants (audience);
+
+CREATE TABLE client_grant_scopes (
+  grant_id INTEGER NOT NULL REFERENCES client_grants (id) ON DELETE CASCADE,
+  api TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (grant_id, scope),
+  FOREIGN KEY (api, scope) REFERENCES api_permissions (api, value) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX client_grant_scopes_permission ON client_grant_scopes (api, scope);
+
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL,
+  blocked INTEGER NOT NULL CHECK (blocked IN (0, 1)),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE user_permissions (
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  api TEXT NOT NULL,
+  permission TEXT NOT NULL,
+  PRIMARY KEY (user_id, api, permission),
+  FOREIGN KEY (api, permission) REFERENCES api_permissions (api, value) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX user_permissions_permission ON user_permissions (api, permission);
+
+-- At most one current and one next key per algorithm, enforced by the database itself.
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('RS256', 'PS256', 'ES256', 'EdDSA')),
+  state TEXT NOT NULL CHECK (state IN ('next', 'current', 'previous', 'revoked')),
+  encrypted_private_key BLOB NOT NULL,
+  public_jwk TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  rotated_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (algorithm) WHERE state = 'current';
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (algorithm) WHERE state = 'next';
+
+CREATE TABLE refresh_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash BLOB NOT NULL UNIQUE,
+  family_id TEXT NOT NULL,
+  client_id TEXT NOT NULL REFERENCES applications (client_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  audience TEXT NOT NULL REFERENCES apis (identifier) ON DELETE CASCADE,
+  scopes TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  rotated_at INTEGER,
+  revoked INTEGER NOT NULL CHECK (revoked IN (0, 1))
+) STRICT;
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id);
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_audience ON refresh_tokens (audience);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+
+CREATE TABLE failed_logins (
+  kind TEXT NOT NULL CHECK (kind IN ('user', 'client')),
+  subject TEXT NOT NULL,
+  address TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_failure_at INTEGER NOT NULL,
+  blocked_until INTEGER,
+  PRIMARY KEY (kind, subject, address)
+) STRICT;
+
+CREATE TRIGGER apis_ins AFTER INSERT ON apis BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER apis_upd AFTER UPDATE ON apis BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER apis_del AFTER DELETE ON apis BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER api_permissions_ins AFTER INSERT ON api_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER api_permissions_upd AFTER UPDATE ON api_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER api_permissions_del AFTER DELETE ON api_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER applications_ins AFTER INSERT ON applications BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER applications_upd AFTER UPDATE ON applications BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER applications_del AFTER DELETE ON applications BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grants_ins AFTER INSERT ON client_grants BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grants_upd AFTER UPDATE ON client_grants BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grants_del AFTER DELETE ON client_grants BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grant_scopes_ins AFTER INSERT ON client_grant_scopes BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grant_scopes_upd AFTER UPDATE ON client_grant_scopes BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER client_grant_scopes_del AFTER DELETE ON client_grant_scopes BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER users_upd AFTER UPDATE ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER users_del AFTER DELETE ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER user_permissions_ins AFTER INSERT ON user_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER user_permissions_upd AFTER UPDATE ON user_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER user_permissions_del AFTER DELETE ON user_permissions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER signing_keys_ins AFTER INSERT ON signing_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER signing_keys_upd AFTER UPDATE ON signing_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER signing_keys_del AFTER DELETE ON signing_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "tenant tables, generation counter and its triggers", kVersion1},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
+
+Result<int, StoreError> schema_version(Connection& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return fail(StoreError{StoreErrorCode::kInternal, "PRAGMA user_version returned no row"});
+  }
+  return static_cast<int>(stmt->column_integer(0));
+}
+
+Result<int, StoreError> migrate(Connection& db, std::span<const Migration> list) {
+  const int latest = list.empty() ? 0 : list.back().version;
+  for (const Migration& m : list) {
+    auto tx = Transaction::begin(db, Transaction::Mode::kWrite);
+    if (!tx) {
+      return fail(tx.error());
+    }
+    auto version = schema_version(db);
+    if (!version) {
+      return fail(version.error());
+    }
+    if (*version > latest) {
+      return fail(StoreError{StoreErrorCode::kSchemaTooNew,
+                             "the database has schema version " + std::to_string(*version) +
+                                 " but this signet knows versions up to " + std::to_string(latest) +
+                                 "; upgrade signet to open it"});
+    }
+    if (*version >= m.version) {
+      continue;  // applied before, maybe just now by another process
+    }
+    if (*version != m.version - 1) {
+      return fail(StoreError{StoreErrorCode::kInternal,
+                             "migrations must be numbered 1, 2, 3, ... without gaps"});
+    }
+    // sqlite3_exec needs a NUL-terminated string; the migration texts are literals, but the span
+    // may come from elsewhere (tests), so copy.
+    const std::string sql{m.sql};
+    if (auto r = db.exec(sql.c_str()); !r) {
+      return fail(StoreError{r.error().code, "migration " + std::to_string(m.version) + " (" +
+                                                 std::string{m.description} +
+                                                 "): " + r.error().message});
+    }
+    // The version is part of the same transaction: page 1 of the file holds it.
+    const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+    if (auto r = db.exec(bump.c_str()); !r) {
+      return fail(r.error());
+    }
+    if (auto r = tx->commit(); !r) {
+      return fail(r.error());
+    }
+  }
+  // Also reached with an empty list, or when every migration was already applied.
+  auto version = schema_version(db);
+  if (!version) {
+    return fail(version.error());
+  }
+  if (*version > latest) {
+    return fail(StoreError{StoreErrorCode::kSchemaTooNew,
+                           "the database has schema version " + std::to_string(*version) +
+                               " but this signet knows versions up to " + std::to_string(latest) +
+                               "; upgrade signet to open it"});
+  }
+  return *version;
+}
+
+}  // namespace signet::store::sqlite

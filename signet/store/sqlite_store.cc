@@ -1,0 +1,1690 @@
+#include "signet/store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "signet/store/sqlite_schema.h"
+#include "signet/store/validate.h"
+
+namespace signet::store {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+namespace {
+
+std::int64_t unix_seconds(Timestamp t) {
+  return t.time_since_epoch().count();
+}
+Timestamp timestamp(std::int64_t s) {
+  return Timestamp{std::chrono::seconds{s}};
+}
+std::optional<std::int64_t> unix_seconds(const std::optional<Timestamp>& t) {
+  return t ? std::optional<std::int64_t>{unix_seconds(*t)} : std::nullopt;
+}
+std::optional<Timestamp> timestamp(std::optional<std::int64_t> s) {
+  return s ? std::optional<Timestamp>{timestamp(*s)} : std::nullopt;
+}
+
+Unexpected<StoreError> not_found(std::string message) {
+  return fail(StoreError{StoreErrorCode::kNotFound, std::move(message)});
+}
+Unexpected<StoreError> invalid(std::string message) {
+  return fail(StoreError{StoreErrorCode::kInvalid, std::move(message)});
+}
+Unexpected<StoreError> conflict(std::string message) {
+  return fail(StoreError{StoreErrorCode::kConflict, std::move(message)});
+}
+Unexpected<StoreError> corrupt(std::string message) {
+  return fail(StoreError{StoreErrorCode::kCorrupt, std::move(message)});
+}
+
+// Scopes and grant types are stored space-separated: neither may contain a space (validate.h).
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += w;
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    out.emplace_back(text.substr(0, space));
+    if (space == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(space + 1);
+  }
+  return out;
+}
+
+// Runs a statement that takes one text parameter and tells whether it returns a row.
+StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, key);
+  return stmt->step();
+}
+
+// --- APIs
+
+StoreResult<std::vector<Permission>> load_permissions(Connection& db, std::string_view identifier) {
+  auto stmt =
+      db.prepare("SELECT value, description FROM api_permissions WHERE api = ?1 ORDER BY position");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, identifier);
+  std::vector<Permission> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(Permission{stmt->column_text(0), stmt->column_text(1)});
+  }
+}
+
+StoreResult<Api> read_api(const Statement& s) {
+  Api api;
+  api.identifier = s.column_text(0);
+  api.name = s.column_text(1);
+  auto alg = jose::parse_algorithm(s.column_text(2));
+  auto profile = parse_token_profile(s.column_text(5));
+  if (!alg || !profile) {
+    return corrupt("API '" + api.identifier + "' has an unknown algorithm or token profile");
+  }
+  api.signing_algorithm = *alg;
+  api.token_lifetime = std::chrono::seconds{s.column_integer(3)};
+  api.allow_offline_access = s.column_integer(4) != 0;
+  api.token_profile = *profile;
+  api.created_at = timestamp(s.column_integer(6));
+  return api;
+}
+
+StoreResult<Api> load_api(Connection& db, std::string_view identifier) {
+  Api api;
+  {
+    auto stmt = db.prepare(
+        "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
+        "token_profile, created_at FROM apis WHERE identifier = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, identifier);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("no API with identifier '" + std::string{identifier} + "'");
+    }
+    auto read = read_api(*stmt);
+    if (!read) {
+      return read;
+    }
+    api = std::move(read).value();
+  }
+  auto permissions = load_permissions(db, identifier);
+  if (!permissions) {
+    return fail(permissions.error());
+  }
+  api.permissions = std::move(permissions).value();
+  return api;
+}
+
+// Makes the API's permissions exactly `wanted`, in that order. Permissions that stay are updated
+// in place, not deleted and re-inserted, so the grants and users holding them keep them.
+StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
+  auto current = load_permissions(db, api.identifier);
+  if (!current) {
+    return fail(current.error());
+  }
+  for (const auto& old : *current) {
+    bool kept = false;
+    for (const auto& p : api.permissions) {
+      kept = kept || p.value == old.value;
+    }
+    if (!kept) {
+      auto del = db.prepare("DELETE FROM api_permissions WHERE api = ?1 AND value = ?2");
+      if (!del) {
+        return fail(del.error());
+      }
+      del->text(1, api.identifier).text(2, old.value);
+      if (auto r = del->run(); !r) {
+        return r;
+      }
+    }
+  }
+  std::int64_t position = 0;
+  for (const auto& p : api.permissions) {
+    auto upsert = db.prepare(
+        "INSERT INTO api_permissions (api, value, description, position) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (api, value) DO UPDATE SET description = excluded.description, "
+        "position = excluded.position "
+        "WHERE description IS NOT excluded.description OR position IS NOT excluded.position");
+    if (!upsert) {
+      return fail(upsert.error());
+    }
+    upsert->text(1, api.identifier).text(2, p.value).text(3, p.description).integer(4, position++);
+    if (auto r = upsert->run(); !r) {
+      return r;
+    }
+  }
+  return Ok{};
+}
+
+// --- applications
+
+StoreResult<Application> read_application(const Statement& s) {
+  Application app;
+  app.client_id = s.column_text(0);
+  app.name = s.column_text(1);
+  auto type = parse_application_type(s.column_text(2));
+  auto method = parse_token_endpoint_auth_method(s.column_text(4));
+  if (!type || !method) {
+    return corrupt("application '" + app.client_id + "' has an unknown type or auth method");
+  }
+  app.type = *type;
+  for (const auto& name : split(s.column_text(3))) {
+    auto g = parse_grant_type(name);
+    if (!g) {
+      return corrupt("application '" + app.client_id + "' has an unknown grant type");
+    }
+    app.grant_types.push_back(*g);
+  }
+  app.token_endpoint_auth_method = *method;
+  app.client_secret_hash = s.column_blob(5);
+  app.created_at = timestamp(s.column_integer(6));
+  return app;
+}
+
+std::string join_grant_types(const std::vector<GrantType>& grants) {
+  std::vector<std::string> names;
+  for (const auto g : grants) {
+    names.emplace_back(to_string(g));
+  }
+  return join(names);
+}
+
+StoreResult<Application> load_application(Connection& db, std::string_view client_id) {
+  auto stmt = db.prepare(
+      "SELECT client_id, name, app_type, grant_types, token_endpoint_auth_method, "
+      "client_secret_hash, created_at FROM applications WHERE client_id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, client_id);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return not_found("no application with client_id '" + std::string{client_id} + "'");
+  }
+  return read_application(*stmt);
+}
+
+// --- client grants
+
+StoreResult<std::vector<std::string>> load_grant_scopes(Connection& db, std::int64_t id) {
+  auto stmt =
+      db.prepare("SELECT scope FROM client_grant_scopes WHERE grant_id = ?1 ORDER BY position");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->integer(1, id);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(stmt->column_text(0));
+  }
+}
+
+ClientGrant read_grant(const Statement& s) {
+  ClientGrant g;
+  g.id = s.column_integer(0);
+  g.client_id = s.column_text(1);
+  g.audience = s.column_text(2);
+  g.created_at = timestamp(s.column_integer(3));
+  return g;
+}
+
+// Fills in the scopes of grants read without them.
+StoreResult<Ok> attach_scopes(Connection& db, std::vector<ClientGrant>& grants) {
+  for (auto& g : grants) {
+    auto scopes = load_grant_scopes(db, g.id);
+    if (!scopes) {
+      return fail(scopes.error());
+    }
+    g.scopes = std::move(scopes).value();
+  }
+  return Ok{};
+}
+
+StoreResult<ClientGrant> load_grant(Connection& db, std::int64_t id) {
+  std::vector<ClientGrant> found;
+  {
+    auto stmt =
+        db.prepare("SELECT id, client_id, audience, created_at FROM client_grants WHERE id = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->integer(1, id);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("no client grant with id " + std::to_string(id));
+    }
+    found.push_back(read_grant(*stmt));
+  }
+  if (auto r = attach_scopes(db, found); !r) {
+    return fail(r.error());
+  }
+  return std::move(found.front());
+}
+
+// Replaces the grant's scopes. Each must be a permission of the grant's API: a typo such as
+// "read:mesages" would otherwise grant nothing, silently.
+StoreResult<Ok> store_grant_scopes(Connection& db, std::int64_t id, std::string_view audience,
+                                   const std::vector<std::string>& scopes) {
+  for (const auto& scope : scopes) {
+    auto stmt = db.prepare("SELECT 1 FROM api_permissions WHERE api = ?1 AND value = ?2");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, audience).text(2, scope);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return invalid("scope '" + scope + "' is not a permission of API '" + std::string{audience} +
+                     "'");
+    }
+  }
+  auto del = db.prepare("DELETE FROM client_grant_scopes WHERE grant_id = ?1");
+  if (!del) {
+    return fail(del.error());
+  }
+  del->integer(1, id);
+  if (auto r = del->run(); !r) {
+    return r;
+  }
+  std::int64_t position = 0;
+  for (const auto& scope : scopes) {
+    auto ins = db.prepare(
+        "INSERT INTO client_grant_scopes (grant_id, api, scope, position) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    if (!ins) {
+      return fail(ins.error());
+    }
+    ins->integer(1, id).text(2, audience).text(3, scope).integer(4, position++);
+    if (auto r = ins->run(); !r) {
+      return r;
+    }
+  }
+  return Ok{};
+}
+
+// --- users
+
+User read_user(const Statement& s) {
+  User u;
+  u.id = s.column_text(0);
+  u.email = s.column_text(1);
+  u.password_hash = s.column_text(2);
+  u.blocked = s.column_integer(3) != 0;
+  u.created_at = timestamp(s.column_integer(4));
+  return u;
+}
+
+StoreResult<User> load_user(Connection& db, std::string_view sql, std::string_view key,
+                            std::string_view what) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, key);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return not_found("no user with " + std::string{what} + " '" + std::string{key} + "'");
+  }
+  return read_user(*stmt);
+}
+
+constexpr std::string_view kUserById =
+    "SELECT id, email, password_hash, blocked, created_at FROM users WHERE id = ?1";
+constexpr std::string_view kUserByEmail =
+    "SELECT id, email, password_hash, blocked, created_at FROM users WHERE email = ?1";
+
+// Checks that the user and the API exist and that every permission is one of the API's.
+StoreResult<Ok> check_user_permissions(Connection& db, std::string_view user_id,
+                                       std::string_view api,
+                                       const std::vector<std::string>& permissions,
+                                       bool must_be_defined) {
+  if (auto r = validate_key("user id", user_id); !r) {
+    return r;
+  }
+  if (auto r = validate_key("API identifier", api); !r) {
+    return r;
+  }
+  if (auto r = validate_scopes(permissions); !r) {
+    return r;
+  }
+  auto user = exists(db, "SELECT 1 FROM users WHERE id = ?1", user_id);
+  if (!user) {
+    return fail(user.error());
+  }
+  if (!*user) {
+    return not_found("no user with id '" + std::string{user_id} + "'");
+  }
+  auto api_exists = exists(db, "SELECT 1 FROM apis WHERE identifier = ?1", api);
+  if (!api_exists) {
+    return fail(api_exists.error());
+  }
+  if (!*api_exists) {
+    return not_found("no API with identifier '" + std::string{api} + "'");
+  }
+  if (!must_be_defined) {
+    return Ok{};
+  }
+  for (const auto& p : permissions) {
+    auto stmt = db.prepare("SELECT 1 FROM api_permissions WHERE api = ?1 AND value = ?2");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, api).text(2, p);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return invalid("permission '" + p + "' is not defined by API '" + std::string{api} + "'");
+    }
+  }
+  return Ok{};
+}
+
+// --- signing keys
+
+StoreResult<SigningKey> read_key(const Statement& s) {
+  SigningKey k;
+  k.kid = s.column_text(0);
+  auto alg = jose::parse_algorithm(s.column_text(1));
+  auto state = parse_signing_key_state(s.column_text(2));
+  if (!alg || !state) {
+    return corrupt("signing key '" + k.kid + "' has an unknown algorithm or state");
+  }
+  k.algorithm = *alg;
+  k.state = *state;
+  k.encrypted_private_key = s.column_blob(3);
+  k.public_jwk = s.column_text(4);
+  k.created_at = timestamp(s.column_integer(5));
+  k.rotated_at = timestamp(s.column_optional_integer(6));
+  return k;
+}
+
+StoreResult<Ok> insert_key(Connection& db, const SigningKey& key, SigningKeyState state) {
+  if (auto r = validate_signing_key(key); !r) {
+    return r;
+  }
+  auto stmt = db.prepare(
+      "INSERT INTO signing_keys (kid, algorithm, state, encrypted_private_key, public_jwk, "
+      "created_at, rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, key.kid)
+      .text(2, jose::to_string(key.algorithm))
+      .text(3, to_string(state))
+      .blob(4, key.encrypted_private_key)
+      .text(5, key.public_jwk)
+      .integer(6, unix_seconds(key.created_at))
+      .optional_integer(7, unix_seconds(key.rotated_at));
+  auto r = stmt->run();
+  if (!r && r.error().code == StoreErrorCode::kConflict) {
+    return conflict("signing key '" + key.kid + "' would duplicate a kid, or a " +
+                    std::string{to_string(state)} + " key for " +
+                    std::string{jose::to_string(key.algorithm)});
+  }
+  return r;
+}
+
+// --- refresh tokens
+
+RefreshToken read_refresh(const Statement& s) {
+  RefreshToken t;
+  t.id = s.column_text(0);
+  t.token_hash = s.column_blob(1);
+  t.family_id = s.column_text(2);
+  t.client_id = s.column_text(3);
+  t.user_id = s.column_text(4);
+  t.audience = s.column_text(5);
+  t.scopes = split(s.column_text(6));
+  t.created_at = timestamp(s.column_integer(7));
+  t.expires_at = timestamp(s.column_integer(8));
+  t.rotated_at = timestamp(s.column_optional_integer(9));
+  t.revoked = s.column_integer(10) != 0;
+  return t;
+}
+
+StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
+  if (auto r = validate_refresh_token(t); !r) {
+    return r;
+  }
+  auto stmt = db.prepare(
+      "INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, audience, "
+      "scopes, created_at, expires_at, rotated_at, revoked) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, t.id)
+      .blob(2, t.token_hash)
+      .text(3, t.family_id)
+      .text(4, t.client_id)
+      .text(5, t.user_id)
+      .text(6, t.audience)
+      .text(7, join(t.scopes))
+      .integer(8, unix_seconds(t.created_at))
+      .integer(9, unix_seconds(t.expires_at))
+      .optional_integer(10, unix_seconds(t.rotated_at))
+      .integer(11, t.revoked ? 1 : 0);
+  auto r = stmt->run();
+  if (!r && r.error().code == StoreErrorCode::kInvalid) {
+    // The schema's foreign keys: the client, user or API is gone.
+    return not_found("refresh token '" + t.id + "' names an unknown client, user or API");
+  }
+  return r;
+}
+
+// --- failed logins
+
+FailedLoginCounter read_counter(const Statement& s, int first_column) {
+  FailedLoginCounter c;
+  c.count = static_cast<int>(s.column_integer(first_column));
+  c.first_failure_at = timestamp(s.column_integer(first_column + 1));
+  c.blocked_until = timestamp(s.column_optional_integer(first_column + 2));
+  return c;
+}
+
+// Creates the file with mode 0600 when it does not exist. SQLite would create it with 0644 (less
+// the umask), and its -wal and -shm files copy the database file's mode.
+StoreResult<Ok> create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return Ok{};
+    }
+    return fail(StoreError{StoreErrorCode::kIo, "create " + path + ": " + std::strerror(errno)});
+  }
+  // The umask may only remove bits, but be explicit about what we want.
+  const int rc = ::fchmod(fd, S_IRUSR | S_IWUSR);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return fail(StoreError{StoreErrorCode::kIo, "chmod " + path + ": " + std::strerror(saved)});
+  }
+  return Ok{};
+}
+
+StoreResult<Ok> expect_pragma(Connection& db, std::string_view sql, std::string_view expected,
+                              std::string_view what) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row || stmt->column_text(0) != expected) {
+    return fail(StoreError{StoreErrorCode::kIo, std::string{what}});
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                            Options options) {
+  if (auto r = create_private_file(path); !r) {
+    return fail(r.error());
+  }
+  auto db = Connection::open(path);
+  if (!db) {
+    return fail(db.error());
+  }
+  sqlite3_busy_timeout(db->handle(), static_cast<int>(kSqliteBusyTimeout.count()));
+  // journal_mode is the first statement that reads the file, so it is where a file that is not a
+  // database shows up (kCorrupt, from SQLITE_NOTADB).
+  if (auto r = expect_pragma(*db, "PRAGMA journal_mode = WAL", "wal",
+                             "the file system does not support SQLite's WAL mode");
+      !r) {
+    return fail(r.error());
+  }
+  if (auto r = db->exec(options.sync_every_commit ? "PRAGMA synchronous = FULL"
+                                                  : "PRAGMA synchronous = NORMAL");
+      !r) {
+    return fail(r.error());
+  }
+  // Foreign keys are off by default in SQLite, per connection; the cascades depend on them.
+  if (auto r = db->exec("PRAGMA foreign_keys = ON"); !r) {
+    return fail(r.error());
+  }
+  if (auto r = expect_pragma(*db, "PRAGMA foreign_keys", "1",
+                             "this SQLite was built without foreign key support");
+      !r) {
+    return fail(r.error());
+  }
+  // Deleted rows (secret hashes, encrypted keys, refresh-token hashes) are overwritten, not left
+  // in free pages for whoever copies the file later.
+  if (auto r = db->exec("PRAGMA secure_delete = ON"); !r) {
+    return fail(r.error());
+  }
+  auto version = sqlite::migrate(*db, sqlite::migrations());
+  if (!version) {
+    return fail(version.error());
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
+StoreResult<std::uint64_t> SqliteStore::generation() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare("SELECT value FROM meta WHERE key = 'generation'");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return corrupt("the meta table has no generation");
+  }
+  return static_cast<std::uint64_t>(stmt->column_integer(0));
+}
+
+// --- APIs
+
+StoreResult<Api> SqliteStore::create_api(const Api& api) {
+  if (auto r = validate_api(api); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+      "allow_offline_access, token_profile, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, api.identifier)
+      .text(2, api.name)
+      .text(3, jose::to_string(api.signing_algorithm))
+      .integer(4, api.token_lifetime.count())
+      .integer(5, api.allow_offline_access ? 1 : 0)
+      .text(6, to_string(api.token_profile))
+      .integer(7, unix_seconds(api.created_at));
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("an API with identifier '" + api.identifier + "' already exists");
+    }
+    return fail(r.error());
+  }
+  if (auto r = store_permissions(db_, api); !r) {
+    return fail(r.error());
+  }
+  auto stored = load_api(db_, api.identifier);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Api> SqliteStore::get_api(std::string_view identifier) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  return load_api(db_, identifier);
+}
+
+StoreResult<std::vector<Api>> SqliteStore::list_apis() {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  std::vector<Api> out;
+  {
+    auto stmt = db_.prepare(
+        "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
+        "token_profile, created_at FROM apis ORDER BY created_at, identifier");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) {
+        return fail(row.error());
+      }
+      if (!*row) {
+        break;
+      }
+      auto api = read_api(*stmt);
+      if (!api) {
+        return fail(api.error());
+      }
+      out.push_back(std::move(api).value());
+    }
+  }
+  for (auto& api : out) {
+    auto permissions = load_permissions(db_, api.identifier);
+    if (!permissions) {
+      return fail(permissions.error());
+    }
+    api.permissions = std::move(permissions).value();
+  }
+  return out;
+}
+
+StoreResult<Api> SqliteStore::update_api(const Api& api) {
+  if (auto r = validate_api(api); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
+      "allow_offline_access = ?5, token_profile = ?6 WHERE identifier = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, api.identifier)
+      .text(2, api.name)
+      .text(3, jose::to_string(api.signing_algorithm))
+      .integer(4, api.token_lifetime.count())
+      .integer(5, api.allow_offline_access ? 1 : 0)
+      .text(6, to_string(api.token_profile));
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  if (db_.changes() == 0) {
+    return not_found("no API with identifier '" + api.identifier + "'");
+  }
+  if (auto r = store_permissions(db_, api); !r) {
+    return fail(r.error());
+  }
+  auto stored = load_api(db_, api.identifier);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Ok> SqliteStore::delete_api(std::string_view identifier) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare("DELETE FROM apis WHERE identifier = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, identifier);
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  if (db_.changes() == 0) {
+    return not_found("no API with identifier '" + std::string{identifier} + "'");
+  }
+  return tx->commit();
+}
+
+// --- applications
+
+StoreResult<Application> SqliteStore::create_application(const Application& app) {
+  if (auto r = validate_application(app); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO applications (client_id, name, app_type, grant_types, "
+      "token_endpoint_auth_method, client_secret_hash, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, app.client_id)
+      .text(2, app.name)
+      .text(3, to_string(app.type))
+      .text(4, join_grant_types(app.grant_types))
+      .text(5, to_string(app.token_endpoint_auth_method))
+      .blob(6, app.client_secret_hash)
+      .integer(7, unix_seconds(app.created_at));
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("an application with client_id '" + app.client_id + "' already exists");
+    }
+    return fail(r.error());
+  }
+  auto stored = load_application(db_, app.client_id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Application> SqliteStore::get_application(std::string_view client_id) {
+  std::lock_guard lock(mu_);
+  return load_application(db_, client_id);
+}
+
+StoreResult<std::vector<Application>> SqliteStore::list_applications() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT client_id, name, app_type, grant_types, token_endpoint_auth_method, "
+      "client_secret_hash, created_at FROM applications ORDER BY created_at, client_id");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  std::vector<Application> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    auto app = read_application(*stmt);
+    if (!app) {
+      return fail(app.error());
+    }
+    out.push_back(std::move(app).value());
+  }
+}
+
+StoreResult<Application> SqliteStore::update_application(const Application& app) {
+  if (auto r = validate_application(app); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
+      "token_endpoint_auth_method = ?5, client_secret_hash = ?6 WHERE client_id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, app.client_id)
+      .text(2, app.name)
+      .text(3, to_string(app.type))
+      .text(4, join_grant_types(app.grant_types))
+      .text(5, to_string(app.token_endpoint_auth_method))
+      .blob(6, app.client_secret_hash);
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  if (db_.changes() == 0) {
+    return not_found("no application with client_id '" + app.client_id + "'");
+  }
+  auto stored = load_application(db_, app.client_id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Ok> SqliteStore::delete_application(std::string_view client_id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare("DELETE FROM applications WHERE client_id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, client_id);
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  if (db_.changes() == 0) {
+    return not_found("no application with client_id '" + std::string{client_id} + "'");
+  }
+  return tx->commit();
+}
+
+// --- client grants
+
+StoreResult<ClientGrant> SqliteStore::create_client_grant(const ClientGrant& grant) {
+  if (auto r = validate_key("client_id", grant.client_id); !r) {
+    return fail(r.error());
+  }
+  if (auto r = validate_key("audience", grant.audience); !r) {
+    return fail(r.error());
+  }
+  if (auto r = validate_scopes(grant.scopes); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto app = exists(db_, "SELECT 1 FROM applications WHERE client_id = ?1", grant.client_id);
+  if (!app) {
+    return fail(app.error());
+  }
+  if (!*app) {
+    return not_found("no application with client_id '" + grant.client_id + "'");
+  }
+  auto api = exists(db_, "SELECT 1 FROM apis WHERE identifier = ?1", grant.audience);
+  if (!api) {
+    return fail(api.error());
+  }
+  if (!*api) {
+    return not_found("no API with identifier '" + grant.audience + "'");
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO client_grants (client_id, audience, created_at) VALUES (?1, ?2, ?3)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, grant.client_id).text(2, grant.audience).integer(3, unix_seconds(grant.created_at));
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("application '" + grant.client_id + "' already has a grant for API '" +
+                      grant.audience + "'");
+    }
+    return fail(r.error());
+  }
+  const std::int64_t id = db_.last_insert_rowid();
+  if (auto r = store_grant_scopes(db_, id, grant.audience, grant.scopes); !r) {
+    return fail(r.error());
+  }
+  auto stored = load_grant(db_, id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<ClientGrant> SqliteStore::get_client_grant(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  return load_grant(db_, id);
+}
+
+StoreResult<ClientGrant> SqliteStore::find_client_grant(std::string_view client_id,
+                                                        std::string_view audience) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  std::vector<ClientGrant> found;
+  {
+    auto stmt = db_.prepare(
+        "SELECT id, client_id, audience, created_at FROM client_grants "
+        "WHERE client_id = ?1 AND audience = ?2");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, client_id).text(2, audience);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("application '" + std::string{client_id} + "' has no grant for API '" +
+                       std::string{audience} + "'");
+    }
+    found.push_back(read_grant(*stmt));
+  }
+  if (auto r = attach_scopes(db_, found); !r) {
+    return fail(r.error());
+  }
+  return std::move(found.front());
+}
+
+StoreResult<std::vector<ClientGrant>> SqliteStore::list_client_grants(
+    std::optional<std::string_view> client_id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  std::vector<ClientGrant> out;
+  {
+    // One statement for both cases: a NULL parameter matches every client.
+    auto stmt = db_.prepare(
+        "SELECT id, client_id, audience, created_at FROM client_grants "
+        "WHERE ?1 IS NULL OR client_id = ?1 ORDER BY id");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    if (client_id) {
+      stmt->text(1, *client_id);
+    }
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) {
+        return fail(row.error());
+      }
+      if (!*row) {
+        break;
+      }
+      out.push_back(read_grant(*stmt));
+    }
+  }
+  if (auto r = attach_scopes(db_, out); !r) {
+    return fail(r.error());
+  }
+  return out;
+}
+
+StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
+    std::int64_t id, const std::vector<std::string>& scopes) {
+  if (auto r = validate_scopes(scopes); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto grant = load_grant(db_, id);
+  if (!grant) {
+    return grant;
+  }
+  if (auto r = store_grant_scopes(db_, id, grant->audience, scopes); !r) {
+    return fail(r.error());
+  }
+  auto stored = load_grant(db_, id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Ok> SqliteStore::delete_client_grant(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare("DELETE FROM client_grants WHERE id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->integer(1, id);
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  if (db_.changes() == 0) {
+    return not_found("no client grant with id " + std::to_string(id));
+  }
+  return tx->commit();
+}
+
+// --- users
+
+StoreResult<User> SqliteStore::create_user(const User& user) {
+  if (auto r = validate_user(user); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "INSERT INTO users (id, email, password_hash, blocked, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, user.id)
+      .text(2, user.email)
+      .text(3, user.password_hash)
+      .integer(4, user.blocked ? 1 : 0)
+      .integer(5, unix_seconds(user.created_at));
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("a user with id '" + user.id + "' or email '" + user.email +
+                      "' already exists");
+    }
+    return fail(r.error());
+  }
+  auto stored = load_user(db_, kUserById, user.id, "id");
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<User> SqliteStore::get_user(std::string_view id) {
+  std::lock_guard lock(mu_);
+  return load_user(db_, kUserById, id, "id");
+}
+
+StoreResult<User> SqliteStore::find_user_by_email(std::string_view email) {
+  std::lock_guard lock(mu_);
+  return load_user(db_, kUserByEmail, email, "email");
+}
+
+StoreResult<std::vector<User>> SqliteStore::list_users() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT id, email, password_hash, blocked, created_at FROM users ORDER BY created_at, id");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  std::vector<User> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(read_user(*stmt));
+  }
+}
+
+StoreResult<User> SqliteStore::update_user(const User& user) {
+  if (auto r = validate_user(user); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt =
+      db_.prepare("UPDATE users SET email = ?2, password_hash = ?3, blocked = ?4 WHERE id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, user.id)
+      .text(2, user.email)
+      .text(3, user.password_hash)
+      .integer(4, user.blocked ? 1 : 0);
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("a user with email '" + user.email + "' already exists");
+    }
+    return fail(r.error());
+  }
+  if (db_.changes() == 0) {
+    return not_found("no user with id '" + user.id + "'");
+  }
+  auto stored = load_user(db_, kUserById, user.id, "id");
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Ok> SqliteStore::delete_user(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare("DELETE FROM users WHERE id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, id);
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  if (db_.changes() == 0) {
+    return not_found("no user with id '" + std::string{id} + "'");
+  }
+  return tx->commit();
+}
+
+StoreResult<Ok> SqliteStore::add_user_permissions(std::string_view user_id, std::string_view api,
+                                                  const std::vector<std::string>& permissions) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  if (auto r = check_user_permissions(db_, user_id, api, permissions, true); !r) {
+    return r;
+  }
+  for (const auto& p : permissions) {
+    auto stmt = db_.prepare(
+        "INSERT INTO user_permissions (user_id, api, permission) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT DO NOTHING");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, user_id).text(2, api).text(3, p);
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  return tx->commit();
+}
+
+StoreResult<Ok> SqliteStore::remove_user_permissions(std::string_view user_id, std::string_view api,
+                                                     const std::vector<std::string>& permissions) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  if (auto r = check_user_permissions(db_, user_id, api, permissions, false); !r) {
+    return r;
+  }
+  for (const auto& p : permissions) {
+    auto stmt = db_.prepare(
+        "DELETE FROM user_permissions WHERE user_id = ?1 AND api = ?2 AND permission = ?3");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, user_id).text(2, api).text(3, p);
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  return tx->commit();
+}
+
+StoreResult<std::vector<UserPermission>> SqliteStore::list_user_permissions(
+    std::string_view user_id, std::optional<std::string_view> api) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto user = exists(db_, "SELECT 1 FROM users WHERE id = ?1", user_id);
+  if (!user) {
+    return fail(user.error());
+  }
+  if (!*user) {
+    return not_found("no user with id '" + std::string{user_id} + "'");
+  }
+  // Ordered as the API defines its permissions, so listings read like the API's own.
+  auto stmt = db_.prepare(
+      "SELECT up.api, up.permission FROM user_permissions up "
+      "JOIN api_permissions ap ON ap.api = up.api AND ap.value = up.permission "
+      "WHERE up.user_id = ?1 AND (?2 IS NULL OR up.api = ?2) ORDER BY up.api, ap.position");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, user_id);
+  if (api) {
+    stmt->text(2, *api);
+  }
+  std::vector<UserPermission> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(UserPermission{std::string{user_id}, stmt->column_text(0), stmt->column_text(1)});
+  }
+}
+
+// --- signing keys
+
+StoreResult<Ok> SqliteStore::insert_signing_keys(const std::vector<SigningKey>& keys) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  for (const auto& key : keys) {
+    if (auto r = insert_key(db_, key, key.state); !r) {
+      return r;
+    }
+  }
+  return tx->commit();
+}
+
+StoreResult<SigningKey> SqliteStore::get_signing_key(std::string_view kid) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT kid, algorithm, state, encrypted_private_key, public_jwk, created_at, rotated_at "
+      "FROM signing_keys WHERE kid = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, kid);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return not_found("no signing key with kid '" + std::string{kid} + "'");
+  }
+  return read_key(*stmt);
+}
+
+StoreResult<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT kid, algorithm, state, encrypted_private_key, public_jwk, created_at, rotated_at "
+      "FROM signing_keys ORDER BY created_at, rowid");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  std::vector<SigningKey> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    auto key = read_key(*stmt);
+    if (!key) {
+      return fail(key.error());
+    }
+    out.push_back(std::move(key).value());
+  }
+}
+
+StoreResult<Ok> SqliteStore::rotate_signing_keys(jose::Algorithm algorithm,
+                                                 const SigningKey& new_next, Timestamp now) {
+  if (new_next.algorithm != algorithm) {
+    return invalid("the new next key is " + std::string{jose::to_string(new_next.algorithm)} +
+                   ", not " + std::string{jose::to_string(algorithm)});
+  }
+  const std::string alg{jose::to_string(algorithm)};
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  std::string next_kid;
+  {
+    auto stmt = db_.prepare("SELECT kid FROM signing_keys WHERE algorithm = ?1 AND state = 'next'");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, alg);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("there is no next " + alg + " key to rotate to");
+    }
+    next_kid = stmt->column_text(0);
+  }
+  // Order matters: the unique indexes allow one current and one next per algorithm at every
+  // step, not only at commit.
+  {
+    auto stmt = db_.prepare(
+        "UPDATE signing_keys SET state = 'previous', rotated_at = ?2 "
+        "WHERE algorithm = ?1 AND state = 'current'");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, alg).integer(2, unix_seconds(now));
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  {
+    auto stmt =
+        db_.prepare("UPDATE signing_keys SET state = 'current', rotated_at = ?2 WHERE kid = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, next_kid).integer(2, unix_seconds(now));
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  SigningKey next = new_next;
+  next.rotated_at.reset();
+  if (auto r = insert_key(db_, next, SigningKeyState::kNext); !r) {
+    return r;
+  }
+  return tx->commit();
+}
+
+StoreResult<Ok> SqliteStore::revoke_signing_key(std::string_view kid, Timestamp now) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  std::string state;
+  {
+    auto stmt = db_.prepare("SELECT state FROM signing_keys WHERE kid = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, kid);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("no signing key with kid '" + std::string{kid} + "'");
+    }
+    state = stmt->column_text(0);
+  }
+  if (state != "previous") {
+    return invalid("signing key '" + std::string{kid} + "' is " + state +
+                   "; only a previous key can be revoked (rotate first)");
+  }
+  auto stmt =
+      db_.prepare("UPDATE signing_keys SET state = 'revoked', rotated_at = ?2 WHERE kid = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, kid).integer(2, unix_seconds(now));
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  return tx->commit();
+}
+
+// --- refresh tokens
+
+StoreResult<Ok> SqliteStore::insert_refresh_token(const RefreshToken& token) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  if (auto r = insert_refresh(db_, token); !r) {
+    return r;
+  }
+  return tx->commit();
+}
+
+StoreResult<RefreshToken> SqliteStore::find_refresh_token(std::string_view token_hash) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, created_at, "
+      "expires_at, rotated_at, revoked FROM refresh_tokens WHERE token_hash = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->blob(1, token_hash);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return not_found("no refresh token with this hash");  // never echo the hash
+  }
+  return read_refresh(*stmt);
+}
+
+StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
+                                                  const RefreshToken& replacement, Timestamp now) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  {
+    auto stmt = db_.prepare(
+        "SELECT family_id, rotated_at IS NOT NULL OR revoked FROM refresh_tokens WHERE id = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, old_id);
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("no refresh token with id '" + std::string{old_id} + "'");
+    }
+    if (stmt->column_text(0) != replacement.family_id) {
+      return invalid("a rotated refresh token's replacement must stay in its family");
+    }
+    if (stmt->column_integer(1) != 0) {
+      return conflict("refresh token '" + std::string{old_id} + "' was already rotated or revoked");
+    }
+  }
+  {
+    auto stmt = db_.prepare("UPDATE refresh_tokens SET rotated_at = ?2 WHERE id = ?1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, old_id).integer(2, unix_seconds(now));
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  if (auto r = insert_refresh(db_, replacement); !r) {
+    return r;
+  }
+  return tx->commit();
+}
+
+StoreResult<std::int64_t> SqliteStore::revoke_refresh_token_family(std::string_view family_id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt =
+      db_.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, family_id);
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  const std::int64_t n = db_.changes();
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return n;
+}
+
+StoreResult<std::int64_t> SqliteStore::delete_expired_refresh_tokens(Timestamp now) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->integer(1, unix_seconds(now));
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  const std::int64_t n = db_.changes();
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return n;
+}
+
+// --- failed logins
+
+StoreResult<FailedLoginCounter> SqliteStore::record_failed_login(const FailedLoginKey& key,
+                                                                 Timestamp now,
+                                                                 const LockoutPolicy& policy) {
+  if (auto r = validate_failed_login(key, policy); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  FailedLoginCounter counter;
+  {
+    // One statement, so concurrent failures from other processes cannot lose a count. SET
+    // expressions all see the row as it was: a block that has run out starts a fresh count.
+    auto stmt = db_.prepare(
+        "INSERT INTO failed_logins (kind, subject, address, count, first_failure_at, "
+        "blocked_until) VALUES (?1, ?2, ?3, 1, ?4, CASE WHEN ?5 <= 1 THEN ?6 END) "
+        "ON CONFLICT (kind, subject, address) DO UPDATE SET "
+        "count = CASE WHEN blocked_until <= ?4 THEN 1 ELSE count + 1 END, "
+        "first_failure_at = CASE WHEN blocked_until <= ?4 THEN ?4 ELSE first_failure_at END, "
+        "blocked_until = CASE "
+        "  WHEN blocked_until <= ?4 THEN CASE WHEN ?5 <= 1 THEN ?6 END "
+        "  WHEN blocked_until IS NOT NULL THEN blocked_until "
+        "  WHEN count + 1 >= ?5 THEN ?6 END "
+        "RETURNING count, first_failure_at, blocked_until");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, to_string(key.kind))
+        .text(2, key.subject)
+        .text(3, key.address)
+        .integer(4, unix_seconds(now))
+        .integer(5, policy.max_failures)
+        .integer(6, unix_seconds(now + policy.block_for));
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return fail(StoreError{StoreErrorCode::kInternal, "failed-login upsert returned no row"});
+    }
+    counter = read_counter(*stmt, 0);
+    if (auto r = stmt->run(); !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return counter;
+}
+
+StoreResult<FailedLoginCounter> SqliteStore::get_failed_logins(const FailedLoginKey& key) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT count, first_failure_at, blocked_until FROM failed_logins "
+      "WHERE kind = ?1 AND subject = ?2 AND address = ?3");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, to_string(key.kind)).text(2, key.subject).text(3, key.address);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return FailedLoginCounter{};
+  }
+  return read_counter(*stmt, 0);
+}
+
+StoreResult<Ok> SqliteStore::reset_failed_logins(const FailedLoginKey& key) {
+  std::lock_guard lock(mu_);
+  auto stmt =
+      db_.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2 AND address = ?3");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, to_string(key.kind)).text(2, key.subject).text(3, key.address);
+  return stmt->run();  // one statement: SQLite commits it on its own
+}
+
+StoreResult<std::int64_t> SqliteStore::reset_all_failed_logins(FailedLoginSubject kind,
+                                                               std::string_view subject) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, to_string(kind)).text(2, subject);
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  return db_.changes();
+}
+
+}  // namespace signet::store

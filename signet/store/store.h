@@ -1,0 +1,144 @@
+#pragma once
+
+// The tenant's durable state behind one interface, so the SQLite file (the embedded default) and a
+// PostgreSQL database (scale-out) are interchangeable for every caller.
+//
+// Contract shared by every implementation:
+// - Nothing throws. Every operation returns its value or a StoreError (see error.h for codes).
+// - Each operation is atomic: it takes effect completely or not at all, and once it returns
+//   success the change is committed and visible to every other connection and process.
+// - Time comes in as a parameter; the store never reads the clock.
+// - Input is checked against the rules in validate.h before anything is written (kInvalid).
+// - Implementations are safe to call from several threads at once.
+//
+// Deletions cascade: deleting an API deletes its permissions, the client grants for it, users'
+// permissions on it and refresh tokens for it; removing a permission from an API removes it from
+// grants and users; deleting an application or a user deletes its grants, permissions and
+// refresh tokens. Auth0 behaves the same way, and a dangling grant would be a silent surprise.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signet/common/result.h"
+#include "signet/store/error.h"
+#include "signet/store/types.h"
+
+namespace signet::store {
+
+template <typename T>
+using StoreResult = Result<T, StoreError>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- change notification
+  // A number that grows whenever configuration changes: APIs, permissions, applications, client
+  // grants, users, user permissions or signing keys, by this process or any other (the admin
+  // CLI). Cheap enough to poll a few times a second; a server keeps caches keyed by it. Refresh
+  // tokens and failed-login counters are request-path data and do not move it.
+  virtual StoreResult<std::uint64_t> generation() = 0;
+
+  // --- APIs (resource servers)
+  // Fails kConflict when the identifier is taken. Returns the API as stored.
+  virtual StoreResult<Api> create_api(const Api& api) = 0;
+  virtual StoreResult<Api> get_api(std::string_view identifier) = 0;
+  virtual StoreResult<std::vector<Api>> list_apis() = 0;
+  // Replaces everything but the identifier and created_at. Permissions that disappear are removed
+  // from grants and users; kept ones keep their grants. kNotFound when absent.
+  virtual StoreResult<Api> update_api(const Api& api) = 0;
+  virtual StoreResult<Ok> delete_api(std::string_view identifier) = 0;
+
+  // --- applications (clients)
+  virtual StoreResult<Application> create_application(const Application& app) = 0;
+  virtual StoreResult<Application> get_application(std::string_view client_id) = 0;
+  virtual StoreResult<std::vector<Application>> list_applications() = 0;
+  // Replaces everything but the client_id and created_at (so also rotates the secret hash).
+  virtual StoreResult<Application> update_application(const Application& app) = 0;
+  virtual StoreResult<Ok> delete_application(std::string_view client_id) = 0;
+
+  // --- client grants
+  // The id in `grant` is ignored; the returned grant carries the new one. kNotFound when the
+  // application or API does not exist, kInvalid when a scope is not a permission of the API,
+  // kConflict when the application already has a grant for the API.
+  virtual StoreResult<ClientGrant> create_client_grant(const ClientGrant& grant) = 0;
+  virtual StoreResult<ClientGrant> get_client_grant(std::int64_t id) = 0;
+  // The token endpoint's lookup: the grant of one application for one API.
+  virtual StoreResult<ClientGrant> find_client_grant(std::string_view client_id,
+                                                     std::string_view audience) = 0;
+  // All grants, or only those of one application.
+  virtual StoreResult<std::vector<ClientGrant>> list_client_grants(
+      std::optional<std::string_view> client_id) = 0;
+  virtual StoreResult<ClientGrant> update_client_grant_scopes(
+      std::int64_t id, const std::vector<std::string>& scopes) = 0;
+  virtual StoreResult<Ok> delete_client_grant(std::int64_t id) = 0;
+
+  // --- users
+  // kConflict when the id or the email (case-insensitively) is taken.
+  virtual StoreResult<User> create_user(const User& user) = 0;
+  virtual StoreResult<User> get_user(std::string_view id) = 0;
+  // The password grant's lookup; the email is compared ASCII case-insensitively.
+  virtual StoreResult<User> find_user_by_email(std::string_view email) = 0;
+  virtual StoreResult<std::vector<User>> list_users() = 0;
+  // Replaces email, password hash and blocked flag.
+  virtual StoreResult<User> update_user(const User& user) = 0;
+  virtual StoreResult<Ok> delete_user(std::string_view id) = 0;
+  // Adding a permission the user already has is not an error; removing one it lacks is not
+  // either. kNotFound for an unknown user or API, kInvalid for a permission the API lacks.
+  virtual StoreResult<Ok> add_user_permissions(std::string_view user_id, std::string_view api,
+                                               const std::vector<std::string>& permissions) = 0;
+  virtual StoreResult<Ok> remove_user_permissions(std::string_view user_id, std::string_view api,
+                                                  const std::vector<std::string>& permissions) = 0;
+  // The user's permissions on one API, or on all of them.
+  virtual StoreResult<std::vector<UserPermission>> list_user_permissions(
+      std::string_view user_id, std::optional<std::string_view> api) = 0;
+
+  // --- signing keys
+  // Inserts all the keys or none (first start: a current and a next per algorithm). kConflict
+  // when a kid is taken or an algorithm would get a second current or next key.
+  virtual StoreResult<Ok> insert_signing_keys(const std::vector<SigningKey>& keys) = 0;
+  virtual StoreResult<SigningKey> get_signing_key(std::string_view kid) = 0;
+  // Every key, revoked ones included, oldest first.
+  virtual StoreResult<std::vector<SigningKey>> list_signing_keys() = 0;
+  // In one transaction, for `algorithm`: current becomes previous, next becomes current, and
+  // `new_next` is inserted as next. kNotFound when the algorithm has no next key; kInvalid when
+  // `new_next` is of another algorithm. Its state field is ignored.
+  virtual StoreResult<Ok> rotate_signing_keys(jose::Algorithm algorithm, const SigningKey& new_next,
+                                              Timestamp now) = 0;
+  // Turns a previous key into revoked. kInvalid for a key in any other state: a current or next
+  // key must be rotated out first, so signing never loses its key.
+  virtual StoreResult<Ok> revoke_signing_key(std::string_view kid, Timestamp now) = 0;
+
+  // --- refresh tokens
+  virtual StoreResult<Ok> insert_refresh_token(const RefreshToken& token) = 0;
+  virtual StoreResult<RefreshToken> find_refresh_token(std::string_view token_hash) = 0;
+  // Marks `old_id` rotated at `now` and inserts `replacement` (same family), atomically.
+  // kConflict when `old_id` was already rotated or revoked: exactly one of several concurrent
+  // rotations wins, and the caller decides between its grace period and reuse detection.
+  virtual StoreResult<Ok> rotate_refresh_token(std::string_view old_id,
+                                               const RefreshToken& replacement, Timestamp now) = 0;
+  // Revokes every token of the family; returns how many were not revoked before.
+  virtual StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) = 0;
+  // Housekeeping: deletes tokens that expired before `now`; returns how many.
+  virtual StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) = 0;
+
+  // --- failed-login counters
+  // Counts one failure atomically and returns the counter after it. The failure that reaches
+  // policy.max_failures blocks the key until now + policy.block_for; a failure after a block has
+  // run out starts a fresh count.
+  virtual StoreResult<FailedLoginCounter> record_failed_login(const FailedLoginKey& key,
+                                                              Timestamp now,
+                                                              const LockoutPolicy& policy) = 0;
+  // The counter, or a zero counter when none is recorded.
+  virtual StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) = 0;
+  // Forgets one counter (after a success).
+  virtual StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) = 0;
+  // Forgets the subject's counters from every address (an admin's unblock); returns how many.
+  virtual StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
+                                                            std::string_view subject) = 0;
+};
+
+}  // namespace signet::store

@@ -1,0 +1,174 @@
+#pragma once
+
+// The tenant's state as the store holds it (DESIGN.md "Concepts"). Plain values: no behaviour
+// beyond naming, so every Store implementation and every caller shares one vocabulary.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signet/jose/algorithm.h"
+
+namespace signet::store {
+
+// Whole seconds since the Unix epoch; the store keeps no finer time. Callers pass `now` in.
+using Timestamp = std::chrono::sys_seconds;
+
+// Auth0's default access-token lifetime for an API.
+constexpr auto kDefaultTokenLifetime = std::chrono::seconds{86'400};
+// Auth0's maximum (30 days): a longer-lived bearer token is a liability, not a convenience.
+constexpr auto kMaxTokenLifetime = std::chrono::seconds{2'592'000};
+
+// Which claims layout an API's tokens use (DESIGN.md "Tokens").
+enum class TokenProfile { kAuth0, kRfc9068 };
+
+// A scope an API defines, e.g. {"read:messages", "Read messages"}.
+struct Permission {
+  std::string value;
+  std::string description;
+
+  bool operator==(const Permission&) const = default;
+};
+
+// A resource server: what an access token's `aud` names.
+struct Api {
+  std::string identifier;  // the audience; opaque, compared byte for byte (trailing '/' counts)
+  std::string name;
+  jose::Algorithm signing_algorithm = jose::Algorithm::kRS256;
+  std::chrono::seconds token_lifetime = kDefaultTokenLifetime;
+  bool allow_offline_access = false;
+  TokenProfile token_profile = TokenProfile::kAuth0;
+  std::vector<Permission> permissions;  // in the order they were given
+  Timestamp created_at{};
+
+  bool operator==(const Api&) const = default;
+};
+
+enum class ApplicationType { kM2m, kRegularWeb, kNative, kSpa };
+
+enum class GrantType { kClientCredentials, kPassword, kRefreshToken, kAuthorizationCode };
+
+enum class TokenEndpointAuthMethod { kClientSecretBasic, kClientSecretPost, kNone };
+
+// An OAuth client. The secret itself is never stored, only its keyed hash.
+struct Application {
+  std::string client_id;
+  std::string name;
+  ApplicationType type = ApplicationType::kM2m;
+  std::vector<GrantType> grant_types;
+  TokenEndpointAuthMethod token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretPost;
+  std::string client_secret_hash;  // opaque bytes; empty only for auth method kNone
+  Timestamp created_at{};
+
+  bool operator==(const Application&) const = default;
+};
+
+// What one application may get for one API by client credentials. One per (client, API).
+struct ClientGrant {
+  std::int64_t id = 0;  // assigned by the store on creation, never reused
+  std::string client_id;
+  std::string audience;             // an Api::identifier
+  std::vector<std::string> scopes;  // each one a permission the API defines
+  Timestamp created_at{};
+
+  bool operator==(const ClientGrant&) const = default;
+};
+
+struct User {
+  std::string id;             // chosen by the caller, e.g. "auth0|65a1..."
+  std::string email;          // unique, compared ASCII case-insensitively
+  std::string password_hash;  // opaque: an argon2id encoded string
+  bool blocked = false;
+  Timestamp created_at{};
+
+  bool operator==(const User&) const = default;
+};
+
+// One permission of one API granted to one user.
+struct UserPermission {
+  std::string user_id;
+  std::string api;  // an Api::identifier
+  std::string permission;
+
+  bool operator==(const UserPermission&) const = default;
+};
+
+// A key's life: published as next, signs as current, stays published as previous so tokens it
+// signed keep verifying, and disappears from the JWKS once revoked.
+enum class SigningKeyState { kNext, kCurrent, kPrevious, kRevoked };
+
+struct SigningKey {
+  std::string kid;
+  jose::Algorithm algorithm = jose::Algorithm::kRS256;
+  SigningKeyState state = SigningKeyState::kNext;
+  std::string encrypted_private_key;  // opaque bytes, encrypted by the caller before it gets here
+  std::string public_jwk;             // the public JWK as JSON text, published as is
+  Timestamp created_at{};
+  std::optional<Timestamp> rotated_at;  // when the key last changed state; empty while never
+
+  bool operator==(const SigningKey&) const = default;
+};
+
+// An opaque refresh token, stored only as a hash. Tokens rotated from one another share a family,
+// so that reuse of a rotated token can revoke them all.
+struct RefreshToken {
+  std::string id;
+  std::string token_hash;  // opaque bytes
+  std::string family_id;
+  std::string client_id;
+  std::string user_id;
+  std::string audience;
+  std::vector<std::string> scopes;
+  Timestamp created_at{};
+  Timestamp expires_at{};
+  std::optional<Timestamp> rotated_at;  // set once, by the first rotation
+  bool revoked = false;
+
+  bool operator==(const RefreshToken&) const = default;
+};
+
+// Whose failures a counter counts: a user's passwords or a client's secrets.
+enum class FailedLoginSubject { kUser, kClient };
+
+struct FailedLoginKey {
+  FailedLoginSubject kind = FailedLoginSubject::kUser;
+  std::string subject;  // the user id or username as typed, or the client_id
+  std::string address;  // the remote address the attempts came from
+
+  bool operator==(const FailedLoginKey&) const = default;
+};
+
+struct FailedLoginCounter {
+  int count = 0;  // consecutive failures; 0 when none is recorded
+  std::optional<Timestamp> first_failure_at;
+  std::optional<Timestamp> blocked_until;
+
+  bool blocked_at(Timestamp now) const { return blocked_until && now < *blocked_until; }
+  bool operator==(const FailedLoginCounter&) const = default;
+};
+
+// When failures turn into a block, and for how long.
+struct LockoutPolicy {
+  int max_failures = 10;  // the failure that reaches this count starts the block
+  std::chrono::seconds block_for = std::chrono::hours{1};
+};
+
+// Stable text forms, as stored and as shown by the admin CLI; parse_* returns nullopt on anything
+// else (exact match, no case folding).
+std::string_view to_string(TokenProfile p);
+std::string_view to_string(ApplicationType t);
+std::string_view to_string(GrantType g);
+std::string_view to_string(TokenEndpointAuthMethod m);
+std::string_view to_string(SigningKeyState s);
+std::string_view to_string(FailedLoginSubject s);
+std::optional<TokenProfile> parse_token_profile(std::string_view text);
+std::optional<ApplicationType> parse_application_type(std::string_view text);
+std::optional<GrantType> parse_grant_type(std::string_view text);
+std::optional<TokenEndpointAuthMethod> parse_token_endpoint_auth_method(std::string_view text);
+std::optional<SigningKeyState> parse_signing_key_state(std::string_view text);
+std::optional<FailedLoginSubject> parse_failed_login_subject(std::string_view text);
+
+}  // namespace signet::store

@@ -1,0 +1,177 @@
+#include "signet/store/validate.h"
+
+#include <set>
+
+namespace signet::store {
+namespace {
+
+Unexpected<StoreError> invalid(std::string message) {
+  return fail(StoreError{StoreErrorCode::kInvalid, std::move(message)});
+}
+
+Result<Ok, StoreError> check_text(std::string_view what, std::string_view value) {
+  if (value.empty()) {
+    return invalid(std::string{what} + " must not be empty");
+  }
+  if (value.size() > kMaxTextLength) {
+    return invalid(std::string{what} + " must be at most " + std::to_string(kMaxTextLength) +
+                   " bytes");
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> check_blob(std::string_view what, std::string_view value, bool required) {
+  if (required && value.empty()) {
+    return invalid(std::string{what} + " must not be empty");
+  }
+  if (value.size() > kMaxBlobLength) {
+    return invalid(std::string{what} + " must be at most " + std::to_string(kMaxBlobLength) +
+                   " bytes");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+bool is_scope_token(std::string_view s) {
+  if (s.empty() || s.size() > kMaxTextLength) {
+    return false;
+  }
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7e || c == '"' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<Ok, StoreError> validate_key(std::string_view what, std::string_view value) {
+  return check_text(what, value);
+}
+
+Result<Ok, StoreError> validate_scopes(const std::vector<std::string>& scopes) {
+  if (scopes.size() > kMaxScopes) {
+    return invalid("at most " + std::to_string(kMaxScopes) + " scopes");
+  }
+  std::set<std::string_view> seen;
+  for (const auto& s : scopes) {
+    if (!is_scope_token(s)) {
+      return invalid("scope '" + s +
+                     "' must be printable ASCII without spaces, quotes or backslashes");
+    }
+    if (!seen.insert(s).second) {
+      return invalid("scope '" + s + "' is repeated");
+    }
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> validate_api(const Api& api) {
+  if (auto r = check_text("API identifier", api.identifier); !r) {
+    return r;
+  }
+  if (auto r = check_text("API name", api.name); !r) {
+    return r;
+  }
+  if (api.token_lifetime < std::chrono::seconds{1} || api.token_lifetime > kMaxTokenLifetime) {
+    return invalid("token lifetime must be between 1 and " +
+                   std::to_string(kMaxTokenLifetime.count()) + " seconds");
+  }
+  if (api.permissions.size() > kMaxScopes) {
+    return invalid("an API has at most " + std::to_string(kMaxScopes) + " permissions");
+  }
+  std::set<std::string_view> seen;
+  for (const auto& p : api.permissions) {
+    if (!is_scope_token(p.value)) {
+      return invalid("permission '" + p.value +
+                     "' must be printable ASCII without spaces, quotes or backslashes");
+    }
+    if (p.description.size() > kMaxTextLength) {
+      return invalid("permission description must be at most " + std::to_string(kMaxTextLength) +
+                     " bytes");
+    }
+    if (!seen.insert(p.value).second) {
+      return invalid("permission '" + p.value + "' is repeated");
+    }
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> validate_application(const Application& app) {
+  if (auto r = check_text("client_id", app.client_id); !r) {
+    return r;
+  }
+  if (auto r = check_text("application name", app.name); !r) {
+    return r;
+  }
+  std::set<GrantType> seen;
+  for (const auto g : app.grant_types) {
+    if (!seen.insert(g).second) {
+      return invalid("grant type '" + std::string{to_string(g)} + "' is repeated");
+    }
+  }
+  // A confidential client without a secret hash could never authenticate, or worse, would match
+  // an empty secret.
+  const bool needs_secret = app.token_endpoint_auth_method != TokenEndpointAuthMethod::kNone;
+  return check_blob("client secret hash", app.client_secret_hash, needs_secret);
+}
+
+Result<Ok, StoreError> validate_user(const User& user) {
+  if (auto r = check_text("user id", user.id); !r) {
+    return r;
+  }
+  if (auto r = check_text("email", user.email); !r) {
+    return r;
+  }
+  return check_text("password hash", user.password_hash);
+}
+
+Result<Ok, StoreError> validate_signing_key(const SigningKey& key) {
+  if (auto r = check_text("kid", key.kid); !r) {
+    return r;
+  }
+  if (auto r = check_blob("encrypted private key", key.encrypted_private_key, true); !r) {
+    return r;
+  }
+  return check_blob("public JWK", key.public_jwk, true);
+}
+
+Result<Ok, StoreError> validate_refresh_token(const RefreshToken& token) {
+  for (const auto& [what, value] :
+       {std::pair<std::string_view, std::string_view>{"refresh token id", token.id},
+        {"refresh token family", token.family_id},
+        {"client_id", token.client_id},
+        {"user id", token.user_id},
+        {"audience", token.audience}}) {
+    if (auto r = check_text(what, value); !r) {
+      return r;
+    }
+  }
+  if (auto r = check_blob("refresh token hash", token.token_hash, true); !r) {
+    return r;
+  }
+  if (token.expires_at <= token.created_at) {
+    return invalid("a refresh token must expire after it is created");
+  }
+  return validate_scopes(token.scopes);
+}
+
+Result<Ok, StoreError> validate_failed_login(const FailedLoginKey& key,
+                                             const LockoutPolicy& policy) {
+  if (auto r = check_text("subject", key.subject); !r) {
+    return r;
+  }
+  if (auto r = check_text("address", key.address); !r) {
+    return r;
+  }
+  if (policy.max_failures < 1) {
+    return invalid("max_failures must be at least 1");
+  }
+  if (policy.block_for < std::chrono::seconds{1}) {
+    return invalid("block_for must be at least one second");
+  }
+  return Ok{};
+}
+
+}  // namespace signet::store

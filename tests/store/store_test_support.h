@@ -1,0 +1,136 @@
+#pragma once
+
+// Shared pieces of the store tests: a temporary data directory, an open SqliteStore in it, and
+// small builders for valid records that each test then bends to its case.
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "signet/store/sqlite_store.h"
+#include "signet/store/store.h"
+
+namespace signet::store {
+
+// Failing expectations name the code ("not found"), not its number.
+inline void PrintTo(StoreErrorCode code, std::ostream* os) {
+  *os << to_string(code);
+}
+
+}  // namespace signet::store
+
+namespace signet::store::testing {
+
+// 2023-11-14T22:13:20Z, as in test_common/fake_clock.h.
+inline const Timestamp kNow{std::chrono::seconds{1'700'000'000}};
+
+// A directory under TMPDIR removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "signet-store-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline Api make_api(std::string identifier = "https://api.example.com/") {
+  Api api;
+  api.identifier = std::move(identifier);
+  api.name = "Messages";
+  api.permissions = {{"read:messages", "Read messages"}, {"write:messages", "Write messages"}};
+  api.created_at = kNow;
+  return api;
+}
+
+inline Application make_app(std::string client_id = "client-1") {
+  Application app;
+  app.client_id = std::move(client_id);
+  app.name = "Backend";
+  app.type = ApplicationType::kM2m;
+  app.grant_types = {GrantType::kClientCredentials};
+  app.token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretPost;
+  app.client_secret_hash = std::string("\x00\x01hash\xff", 7);  // binary on purpose
+  app.created_at = kNow;
+  return app;
+}
+
+inline User make_user(std::string id = "auth0|1", std::string email = "alice@example.com") {
+  User u;
+  u.id = std::move(id);
+  u.email = std::move(email);
+  u.password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  u.created_at = kNow;
+  return u;
+}
+
+inline SigningKey make_key(std::string kid, SigningKeyState state,
+                           jose::Algorithm alg = jose::Algorithm::kES256) {
+  SigningKey k;
+  k.kid = std::move(kid);
+  k.algorithm = alg;
+  k.state = state;
+  k.encrypted_private_key = std::string("\x00sealed\x01", 8);
+  k.public_jwk = R"({"kty":"EC","crv":"P-256","x":"...","y":"...","kid":")" + k.kid + R"("})";
+  k.created_at = kNow;
+  return k;
+}
+
+inline RefreshToken make_refresh(std::string id, std::string family = "fam-1") {
+  RefreshToken t;
+  t.id = id;
+  t.token_hash = "hash-of-" + id;
+  t.family_id = std::move(family);
+  t.client_id = "client-1";
+  t.user_id = "auth0|1";
+  t.audience = "https://api.example.com/";
+  t.scopes = {"read:messages", "offline_access"};
+  t.created_at = kNow;
+  t.expires_at = kNow + std::chrono::hours{24 * 30};
+  return t;
+}
+
+// Each test gets its own database file in its own directory.
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteStore::open(path());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+  }
+
+  std::string path() const { return dir_.file("signet.db"); }
+
+  // An API, an application and a user that refresh tokens and grants can refer to.
+  void seed() {
+    ASSERT_TRUE(store_->create_api(make_api()).ok());
+    ASSERT_TRUE(store_->create_application(make_app()).ok());
+    ASSERT_TRUE(store_->create_user(make_user()).ok());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+}  // namespace signet::store::testing
