@@ -584,7 +584,7 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& p
   if (!db) {
     return fail(db.error());
   }
-  sqlite3_busy_timeout(db->handle(), static_cast<int>(kSqliteBusyTimeout.count()));
+  sqlite3_busy_timeout(db->handle(), static_cast<int>(options.busy_timeout.count()));
   // journal_mode is the first statement that reads the file, so it is where a file that is not a
   // database shows up (kCorrupt, from SQLITE_NOTADB).
   if (auto r = expect_pragma(*db, "PRAGMA journal_mode = WAL", "wal",

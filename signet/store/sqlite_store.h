@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
  public:
   struct Options {
     bool sync_every_commit = false;  // synchronous=FULL instead of NORMAL (see above)
+    std::chrono::milliseconds busy_timeout = kSqliteBusyTimeout;
   };
 
   // Opens the database file at `path`, creating it with mode 0600 (it holds secret hashes and

@@ -1,0 +1,25 @@
+#include "signet/store/error.h"
+
+#include <set>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+namespace signet::store {
+namespace {
+
+// The strings reach logs and the admin CLI: every code has its own.
+TEST(StoreErrorTest, EveryCodeHasADistinctStableString) {
+  std::set<std::string_view> seen;
+  const int last = static_cast<int>(StoreErrorCode::kInternal);
+  for (int i = 0; i <= last; ++i) {
+    const std::string_view text = to_string(static_cast<StoreErrorCode>(i));
+    EXPECT_NE(text, "unknown error") << i;
+    EXPECT_TRUE(seen.insert(text).second) << text;
+  }
+  EXPECT_EQ(to_string(StoreErrorCode::kNotFound), "not found");
+  EXPECT_EQ(to_string(StoreErrorCode::kConflict), "conflict");
+}
+
+}  // namespace
+}  // namespace signet::store

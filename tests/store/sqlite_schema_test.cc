@@ -1,0 +1,179 @@
+#include "signet/store/sqlite_schema.h"
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "signet/store/sqlite_db.h"
+#include "signet/store/sqlite_store.h"
+#include "tests/store/store_test_support.h"
+
+namespace signet::store::testing {
+namespace {
+
+// Runs SQL on the file through a connection of its own, as the sqlite3 shell would.
+void raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  const std::string text = message != nullptr ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << text;
+}
+
+int raw_user_version(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const int v = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return v;
+}
+
+sqlite::Connection connect(const std::string& path) {
+  raw_exec(path, "");  // creates the file
+  auto db = sqlite::Connection::open(path);
+  EXPECT_TRUE(db.ok());
+  return std::move(db).value();
+}
+
+TEST(SqliteSchemaTest, MigrationsAreNumberedFromOneWithoutGaps) {
+  const auto list = sqlite::migrations();
+  ASSERT_FALSE(list.empty());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    EXPECT_EQ(list[i].version, static_cast<int>(i) + 1);
+    EXPECT_FALSE(list[i].description.empty());
+  }
+}
+
+TEST(SqliteSchemaTest, AFreshDatabaseGetsTheLatestVersion) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  ASSERT_TRUE(SqliteStore::open(path).ok());
+  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+}
+
+TEST(SqliteSchemaTest, ReopeningIsIdempotentAndKeepsData) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto store = SqliteStore::open(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->create_api(make_api()).ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto store = SqliteStore::open(path);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ((*store)->list_apis()->size(), 1u);
+  }
+  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+}
+
+// A newer signet's database may hold tables or values this version would misread or damage.
+TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  ASSERT_TRUE(SqliteStore::open(path).ok());
+  const int future = sqlite::migrations().back().version + 1;
+  raw_exec(path, "PRAGMA user_version = " + std::to_string(future));
+  auto store = SqliteStore::open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, StoreErrorCode::kSchemaTooNew);
+  EXPECT_NE(store.error().message.find(std::to_string(future)), std::string::npos)
+      << store.error().message;
+  EXPECT_EQ(raw_user_version(path), future);  // untouched
+}
+
+TEST(SqliteSchemaTest, MigrationsApplyInOrderAndOnlyOnce) {
+  TempDir dir;
+  auto db = connect(dir.file("m.db"));
+  const sqlite::Migration first[] = {
+      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO t VALUES (1);"},
+  };
+  auto v1 = sqlite::migrate(db, first);
+  ASSERT_TRUE(v1.ok()) << v1.error().message;
+  EXPECT_EQ(*v1, 1);
+  const sqlite::Migration both[] = {
+      first[0],
+      {2, "add y", "ALTER TABLE t ADD COLUMN y TEXT; INSERT INTO t VALUES (2, 'b');"},
+  };
+  auto v2 = sqlite::migrate(db, both);
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  EXPECT_EQ(*v2, 2);
+  auto again = sqlite::migrate(db, both);
+  ASSERT_TRUE(again.ok());
+  auto count = db.prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(*count->step());
+  EXPECT_EQ(count->column_integer(0), 2);  // each migration's insert ran once
+}
+
+// A migration that fails halfway leaves the database at the previous whole version.
+TEST(SqliteSchemaTest, AFailingMigrationRollsBackEntirely) {
+  TempDir dir;
+  const std::string path = dir.file("m.db");
+  auto db = connect(path);
+  const sqlite::Migration list[] = {
+      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT;"},
+      {2, "half good", "CREATE TABLE u (y INTEGER); INSERT INTO nowhere VALUES (1);"},
+  };
+  auto r = sqlite::migrate(db, list);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("migration 2 (half good)"), std::string::npos)
+      << r.error().message;
+  auto version = sqlite::schema_version(db);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, 1);
+  auto u = db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'u'");
+  ASSERT_TRUE(u.ok());
+  ASSERT_TRUE(*u->step());
+  EXPECT_EQ(u->column_integer(0), 0);
+}
+
+TEST(SqliteSchemaTest, TheSchemaIsTheSecondLineOfDefence) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  ASSERT_TRUE(SqliteStore::open(path).ok());
+  // What validate.h refuses, the CHECK constraints refuse too, for hand edits with the shell.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'HS256', 60, 0, 'auth0', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'RS256', 2592001, 0, 'auth0', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'RS256', 'soon', 0, 'auth0', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_CONSTRAINT);  // STRICT: no silent type conversion
+  sqlite3_close(db);
+}
+
+TEST(SqliteSchemaTest, ErrorCodesMapFromSqlite) {
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_CONSTRAINT_UNIQUE, "x").code,
+            StoreErrorCode::kConflict);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_CONSTRAINT_PRIMARYKEY, "x").code,
+            StoreErrorCode::kConflict);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_CONSTRAINT_FOREIGNKEY, "x").code,
+            StoreErrorCode::kInvalid);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_CONSTRAINT_CHECK, "x").code,
+            StoreErrorCode::kInvalid);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_BUSY, "x").code, StoreErrorCode::kBusy);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_BUSY_SNAPSHOT, "x").code, StoreErrorCode::kBusy);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_CORRUPT, "x").code, StoreErrorCode::kCorrupt);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_NOTADB, "x").code, StoreErrorCode::kCorrupt);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_IOERR_FSYNC, "x").code, StoreErrorCode::kIo);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_FULL, "x").code, StoreErrorCode::kIo);
+  EXPECT_EQ(sqlite::error_from(nullptr, SQLITE_MISUSE, "x").code, StoreErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace signet::store::testing
