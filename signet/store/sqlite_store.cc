@@ -218,6 +218,7 @@ StoreResult<Application> read_application(const Statement& s) {
 
 std::string join_grant_types(const std::vector<GrantType>& grants) {
   std::vector<std::string> names;
+  names.reserve(grants.size());
   for (const auto g : grants) {
     names.emplace_back(to_string(g));
   }
