@@ -122,6 +122,12 @@ std::string_view to_string(Error e) {
       return "the JWKS has too many keys";
     case Error::kKeyGeneration:
       return "key generation failed";
+    case Error::kPemEncode:
+      return "the private key could not be encoded as PEM";
+    case Error::kPemMalformed:
+      return "not an unencrypted PKCS#8 private key PEM";
+    case Error::kPemKeyTypeMismatch:
+      return "the private key's type does not fit the algorithm";
     case Error::kExpMissing:
       return "the token has no exp claim";
     case Error::kExpNotNumber:

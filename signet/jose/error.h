@@ -73,6 +73,10 @@ enum class Error {
   kJwksKeysMissing,      // a JWKS must have a "keys" array
   kJwksTooManyKeys,      // a JWKS holds a bounded number of keys
   kKeyGeneration,        // the crypto library could not generate a key
+  // private keys at rest (PKCS#8 PEM, RFC 5958 / RFC 7468)
+  kPemEncode,           // the private key could not be encoded as PKCS#8 PEM
+  kPemMalformed,        // the text must be one unencrypted PKCS#8 "PRIVATE KEY" PEM block
+  kPemKeyTypeMismatch,  // the PEM's key type must fit the algorithm (RSA, P-256 or Ed25519)
   // claims (RFC 7519 §4.1)
   kExpMissing,     // "exp" is required
   kExpNotNumber,   // "exp" must be a NumericDate
