@@ -276,21 +276,69 @@ TEST_F(KeyManagerTest, WrongMasterKeyCannotOpenStoredKeys) {
   EXPECT_EQ(key.error().code, KeyErrorCode::kSealedWrongMasterKey);
 }
 
-TEST_F(KeyManagerTest, BlobSwappedBetweenKeysIsRefused) {
-  // Two keys of one algorithm under one master key: moving one's blob to the other's row must
-  // fail, because the kid is part of the associated data.
+TEST_F(KeyManagerTest, BlobMovedToAnotherKidIsRefused) {
+  // An attacker with write access to the database copies a key's sealed blob into another row.
+  // The kid is part of the associated data, so the blob no longer opens.
   ASSERT_TRUE(manager_->ensure_keys(Algorithm::kES256, kNow).ok());
-  auto all = keys();
-  ASSERT_EQ(all.size(), 2u);
-  SigningKey forged = all[1];
-  forged.encrypted_private_key = all[0].encrypted_private_key;
-  // Re-checking what decrypt() would do through the public pieces: open with the forged row's AAD.
+  const auto original = keys();
+  ASSERT_EQ(original.size(), 2u);
+
+  TempDir other_dir;
+  auto other = store::SqliteStore::open(other_dir.file("signet.db"));
+  ASSERT_TRUE(other.ok());
+  std::vector<SigningKey> forged = original;
+  std::swap(forged[0].encrypted_private_key, forged[1].encrypted_private_key);
+  ASSERT_TRUE((*other)->insert_signing_keys(forged).ok());
+  KeyManager victim(**other, fixed_master_key());
+  auto key = victim.current_signing_key(Algorithm::kES256);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, KeyErrorCode::kSealedAuthentication);
+}
+
+TEST_F(KeyManagerTest, PrivateKeyNotMatchingThePublishedJwkIsRefused) {
+  // A row whose sealed private key is valid for its kid but whose public JWK is another key's:
+  // signing with it would produce tokens no validator accepts, so it is refused up front.
   const MasterKey master = fixed_master_key();
   const SealedBox box(master);
-  auto opened =
-      box.open(forged.encrypted_private_key, sealed_key_aad(forged.algorithm, forged.kid));
-  ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, KeyErrorCode::kSealedAuthentication);
+  auto signing = jose::generate_jwk(Algorithm::kES256, "kid-a");
+  auto published = jose::generate_jwk(Algorithm::kES256, "kid-a");
+  ASSERT_TRUE(signing.ok() && published.ok());
+  auto pem = jose::private_key_pem(*signing);
+  ASSERT_TRUE(pem.ok());
+  auto sealed = box.seal(*pem, sealed_key_aad(Algorithm::kES256, "kid-a"));
+  ASSERT_TRUE(sealed.ok());
+  SigningKey row;
+  row.kid = "kid-a";
+  row.algorithm = Algorithm::kES256;
+  row.state = SigningKeyState::kCurrent;
+  row.encrypted_private_key = *sealed;
+  row.public_jwk = boost::json::serialize(jose::to_public_json(*published));
+  row.created_at = kNow;
+  ASSERT_TRUE(store_->insert_signing_keys({row}).ok());
+  auto key = manager_->current_signing_key(Algorithm::kES256);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, KeyErrorCode::kKeyMismatch);
+}
+
+TEST_F(KeyManagerTest, EnsureKeysAddsAMissingNextKey) {
+  // A database holding only a current key (an import, or an older version) gets its next key.
+  ASSERT_TRUE(manager_->ensure_keys(Algorithm::kEdDSA, kNow).ok());
+  auto all = keys();
+  TempDir other_dir;
+  auto other = store::SqliteStore::open(other_dir.file("signet.db"));
+  ASSERT_TRUE(other.ok());
+  for (const auto& k : all) {
+    if (k.state == SigningKeyState::kCurrent) {
+      ASSERT_TRUE((*other)->insert_signing_keys({k}).ok());
+    }
+  }
+  KeyManager m(**other, fixed_master_key());
+  ASSERT_TRUE(m.ensure_keys(Algorithm::kEdDSA, kNow).ok());
+  auto listed = (*other)->list_signing_keys();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE(m.current_signing_key(Algorithm::kEdDSA).ok());
+  EXPECT_TRUE(m.rotate(Algorithm::kEdDSA, kNow).ok());
 }
 
 }  // namespace
