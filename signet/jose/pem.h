@@ -15,7 +15,7 @@
 namespace signet::jose {
 
 // An RSA-8192 PKCS#8 PEM is about 6.4 KiB; anything much larger is not a key we would accept.
-constexpr std::size_t kMaxPrivateKeyPemBytes = 16 * 1024;
+constexpr std::size_t kMaxPrivateKeyPemBytes = std::size_t{16} * 1024;
 
 // The key's private half as unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"). The returned
 // text is secret: the caller encrypts it and then wipes it (OPENSSL_cleanse). kJwkNoPrivateKey for

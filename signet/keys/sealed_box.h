@@ -33,7 +33,8 @@ constexpr std::size_t kSealedNonceBytes = 12;    // the GCM nonce size that need
 constexpr std::size_t kSealedTagBytes = 16;      // full-length tag (SP 800-38D §5.2.1.2)
 constexpr std::size_t kSealedOverheadBytes =
     1 + kSealedKeyCheckBytes + kSealedNonceBytes + kSealedTagBytes;
-constexpr std::size_t kMaxSealedPlaintextBytes = 64 * 1024;  // far above an RSA-8192 PEM
+constexpr std::size_t kMaxSealedPlaintextBytes =
+    std::size_t{64} * 1024;  // far above an RSA-8192 PEM
 
 class SealedBox {
  public:
