@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "signet/cli/api_command.h"
+#include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "signet 0.1.0");
   int exit_code = 0;
   signet::cli::add_api_command(app, exit_code);
+  signet::cli::add_keys_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
