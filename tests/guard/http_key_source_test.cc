@@ -48,8 +48,8 @@ TEST(WellKnownUrl, KeepsTheIssuerPath) {
 struct Route {
   unsigned status = 200;
   std::string body;
-  std::string cache_control;
-  std::string location;
+  std::string cache_control = {};
+  std::string location = {};
 };
 
 // An issuer on 127.0.0.1 with an ephemeral port whose routes the test sets, counting requests.

@@ -468,7 +468,7 @@ TEST(ParseJwksTest, TooManyKeysIsRefusedOutright) {
   std::vector<std::string> keys;
   json::object rsa = object_of(kRsa);
   for (std::size_t i = 0; i < kMaxJwksKeys; ++i) {
-    rsa["kid"] = "k" + std::to_string(i);
+    rsa["kid"] = std::string("k").append(std::to_string(i));
     keys.push_back(json::serialize(rsa));
   }
   auto set = parse_jwks(jwks_of(keys));

@@ -44,7 +44,10 @@ std::string iat_and_exp() {
   return R"({"iat":)" + std::to_string(kIat) + R"(,"exp":)" + std::to_string(kExp) + "}";
 }
 std::string with_exp(std::string_view member_json) {
-  return "{" + std::string(member_json) + R"(,"exp":)" + std::to_string(kExp) + "}";
+  std::string out = "{";
+  out += member_json;
+  out += R"(,"exp":)" + std::to_string(kExp) + "}";
+  return out;
 }
 
 class CheckTimesTest : public ::testing::TestWithParam<TimeCase> {};
