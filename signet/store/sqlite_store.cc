@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include "signet/store/sqlite_schema.h"
@@ -574,6 +575,28 @@ StoreResult<Ok> expect_pragma(Connection& db, std::string_view sql, std::string_
   return Ok{};
 }
 
+// Deletes the one row that `sql` (with its key bound by `bind`) selects, in its own write
+// transaction; kNotFound with `missing` when there is no such row.
+StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
+                           const std::function<void(Statement&)>& bind, std::string missing) {
+  auto tx = Transaction::begin(db, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  bind(*stmt);
+  if (auto r = stmt->run(); !r) {
+    return r;
+  }
+  if (db.changes() == 0) {
+    return not_found(std::move(missing));
+  }
+  return tx->commit();
+}
+
 }  // namespace
 
 StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
@@ -768,22 +791,10 @@ StoreResult<Api> SqliteStore::update_api(const Api& api) {
 
 StoreResult<Ok> SqliteStore::delete_api(std::string_view identifier) {
   std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db_.prepare("DELETE FROM apis WHERE identifier = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, identifier);
-  if (auto r = stmt->run(); !r) {
-    return r;
-  }
-  if (db_.changes() == 0) {
-    return not_found("no API with identifier '" + std::string{identifier} + "'");
-  }
-  return tx->commit();
+  return delete_one(
+      db_, "DELETE FROM apis WHERE identifier = ?1",
+      [&](Statement& stmt) { stmt.text(1, identifier); },
+      "no API with identifier '" + std::string{identifier} + "'");
 }
 
 // --- applications
@@ -896,22 +907,10 @@ StoreResult<Application> SqliteStore::update_application(const Application& app)
 
 StoreResult<Ok> SqliteStore::delete_application(std::string_view client_id) {
   std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db_.prepare("DELETE FROM applications WHERE client_id = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, client_id);
-  if (auto r = stmt->run(); !r) {
-    return r;
-  }
-  if (db_.changes() == 0) {
-    return not_found("no application with client_id '" + std::string{client_id} + "'");
-  }
-  return tx->commit();
+  return delete_one(
+      db_, "DELETE FROM applications WHERE client_id = ?1",
+      [&](Statement& stmt) { stmt.text(1, client_id); },
+      "no application with client_id '" + std::string{client_id} + "'");
 }
 
 // --- client grants
@@ -1078,22 +1077,9 @@ StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
 
 StoreResult<Ok> SqliteStore::delete_client_grant(std::int64_t id) {
   std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db_.prepare("DELETE FROM client_grants WHERE id = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->integer(1, id);
-  if (auto r = stmt->run(); !r) {
-    return r;
-  }
-  if (db_.changes() == 0) {
-    return not_found("no client grant with id " + std::to_string(id));
-  }
-  return tx->commit();
+  return delete_one(
+      db_, "DELETE FROM client_grants WHERE id = ?1", [&](Statement& stmt) { stmt.integer(1, id); },
+      "no client grant with id " + std::to_string(id));
 }
 
 // --- users
@@ -1204,22 +1190,9 @@ StoreResult<User> SqliteStore::update_user(const User& user) {
 
 StoreResult<Ok> SqliteStore::delete_user(std::string_view id) {
   std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db_.prepare("DELETE FROM users WHERE id = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, id);
-  if (auto r = stmt->run(); !r) {
-    return r;
-  }
-  if (db_.changes() == 0) {
-    return not_found("no user with id '" + std::string{id} + "'");
-  }
-  return tx->commit();
+  return delete_one(
+      db_, "DELETE FROM users WHERE id = ?1", [&](Statement& stmt) { stmt.text(1, id); },
+      "no user with id '" + std::string{id} + "'");
 }
 
 StoreResult<Ok> SqliteStore::add_user_permissions(std::string_view user_id, std::string_view api,
