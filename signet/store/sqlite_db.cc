@@ -173,6 +173,22 @@ Result<Statement, StoreError> Connection::prepare(std::string_view sql) {
   return Statement{db_.get(), it->second.get()};
 }
 
+Result<std::int64_t, StoreError> Connection::query_integer(std::string_view sql,
+                                                           std::string_view no_row) {
+  auto stmt = prepare(sql);
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return fail(StoreError{StoreErrorCode::kCorrupt, std::string(no_row)});
+  }
+  return stmt->column_integer(0);
+}
+
 std::int64_t Connection::changes() const {
   return sqlite3_changes64(db_.get());
 }

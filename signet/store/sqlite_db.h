@@ -86,6 +86,9 @@ class Connection {
   Result<Statement, StoreError> prepare(std::string_view sql);
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const;
+  // The integer in the first column of the first row of `sql` (a literal, as for prepare());
+  // `no_row` is the kCorrupt message when the query returns no row.
+  Result<std::int64_t, StoreError> query_integer(std::string_view sql, std::string_view no_row);
   std::int64_t last_insert_rowid() const;
   sqlite3* handle() const { return db_.get(); }
 

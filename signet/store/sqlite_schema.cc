@@ -167,18 +167,11 @@ std::span<const Migration> migrations() {
 }
 
 Result<int, StoreError> schema_version(Connection& db) {
-  auto stmt = db.prepare("PRAGMA user_version");
-  if (!stmt) {
-    return fail(stmt.error());
+  auto version = db.query_integer("PRAGMA user_version", "PRAGMA user_version returned no row");
+  if (!version) {
+    return fail(version.error());
   }
-  auto row = stmt->step();
-  if (!row) {
-    return fail(row.error());
-  }
-  if (!*row) {
-    return fail(StoreError{StoreErrorCode::kInternal, "PRAGMA user_version returned no row"});
-  }
-  return static_cast<int>(stmt->column_integer(0));
+  return static_cast<int>(*version);
 }
 
 Result<int, StoreError> migrate(Connection& db, std::span<const Migration> list) {

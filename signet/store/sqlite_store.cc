@@ -597,6 +597,33 @@ StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
   return tx->commit();
 }
 
+// The columns create and update share, bound to ?1..?6 (?1 is the key); create adds created_at.
+Statement& bind_api(Statement& stmt, const Api& api) {
+  return stmt.text(1, api.identifier)
+      .text(2, api.name)
+      .text(3, jose::to_string(api.signing_algorithm))
+      .integer(4, api.token_lifetime.count())
+      .integer(5, api.allow_offline_access ? 1 : 0)
+      .text(6, to_string(api.token_profile));
+}
+
+Statement& bind_application(Statement& stmt, const Application& app) {
+  return stmt.text(1, app.client_id)
+      .text(2, app.name)
+      .text(3, to_string(app.type))
+      .text(4, join_grant_types(app.grant_types))
+      .text(5, to_string(app.token_endpoint_auth_method))
+      .blob(6, app.client_secret_hash);
+}
+
+// ?1..?4; create adds created_at as ?5.
+Statement& bind_user(Statement& stmt, const User& user) {
+  return stmt.text(1, user.id)
+      .text(2, user.email)
+      .text(3, user.password_hash)
+      .integer(4, user.blocked ? 1 : 0);
+}
+
 }  // namespace
 
 StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
@@ -644,18 +671,12 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& p
 
 StoreResult<std::uint64_t> SqliteStore::generation() {
   std::lock_guard lock(mu_);
-  auto stmt = db_.prepare("SELECT value FROM meta WHERE key = 'generation'");
-  if (!stmt) {
-    return fail(stmt.error());
+  auto generation = db_.query_integer("SELECT value FROM meta WHERE key = 'generation'",
+                                      "the meta table has no generation");
+  if (!generation) {
+    return fail(generation.error());
   }
-  auto row = stmt->step();
-  if (!row) {
-    return fail(row.error());
-  }
-  if (!*row) {
-    return corrupt("the meta table has no generation");
-  }
-  return static_cast<std::uint64_t>(stmt->column_integer(0));
+  return static_cast<std::uint64_t>(*generation);
 }
 
 // --- APIs
@@ -675,13 +696,7 @@ StoreResult<Api> SqliteStore::create_api(const Api& api) {
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, api.identifier)
-      .text(2, api.name)
-      .text(3, jose::to_string(api.signing_algorithm))
-      .integer(4, api.token_lifetime.count())
-      .integer(5, api.allow_offline_access ? 1 : 0)
-      .text(6, to_string(api.token_profile))
-      .integer(7, unix_seconds(api.created_at));
+  bind_api(*stmt, api).integer(7, unix_seconds(api.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("an API with identifier '" + api.identifier + "' already exists");
@@ -764,12 +779,7 @@ StoreResult<Api> SqliteStore::update_api(const Api& api) {
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, api.identifier)
-      .text(2, api.name)
-      .text(3, jose::to_string(api.signing_algorithm))
-      .integer(4, api.token_lifetime.count())
-      .integer(5, api.allow_offline_access ? 1 : 0)
-      .text(6, to_string(api.token_profile));
+  bind_api(*stmt, api);
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
@@ -815,13 +825,7 @@ StoreResult<Application> SqliteStore::create_application(const Application& app)
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, app.client_id)
-      .text(2, app.name)
-      .text(3, to_string(app.type))
-      .text(4, join_grant_types(app.grant_types))
-      .text(5, to_string(app.token_endpoint_auth_method))
-      .blob(6, app.client_secret_hash)
-      .integer(7, unix_seconds(app.created_at));
+  bind_application(*stmt, app).integer(7, unix_seconds(app.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("an application with client_id '" + app.client_id + "' already exists");
@@ -883,12 +887,7 @@ StoreResult<Application> SqliteStore::update_application(const Application& app)
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, app.client_id)
-      .text(2, app.name)
-      .text(3, to_string(app.type))
-      .text(4, join_grant_types(app.grant_types))
-      .text(5, to_string(app.token_endpoint_auth_method))
-      .blob(6, app.client_secret_hash);
+  bind_application(*stmt, app);
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
@@ -1099,11 +1098,7 @@ StoreResult<User> SqliteStore::create_user(const User& user) {
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, user.id)
-      .text(2, user.email)
-      .text(3, user.password_hash)
-      .integer(4, user.blocked ? 1 : 0)
-      .integer(5, unix_seconds(user.created_at));
+  bind_user(*stmt, user).integer(5, unix_seconds(user.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("a user with id '" + user.id + "' or email '" + user.email +
@@ -1165,10 +1160,7 @@ StoreResult<User> SqliteStore::update_user(const User& user) {
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, user.id)
-      .text(2, user.email)
-      .text(3, user.password_hash)
-      .integer(4, user.blocked ? 1 : 0);
+  bind_user(*stmt, user);
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("a user with email '" + user.email + "' already exists");
