@@ -1,7 +1,8 @@
 #include "signet/guard/bearer.h"
 
 #include <array>
-#include <cctype>
+
+#include "signet/common/ascii.h"
 
 namespace signet::guard {
 namespace {
@@ -30,13 +31,8 @@ constexpr std::array<bool, 256> make_token_chars() {
 constexpr auto kTokenChars = make_token_chars();
 
 bool has_bearer_scheme(std::string_view value) {
-  if (value.size() < kScheme.size()) {
+  if (!istarts_with(value, kScheme)) {
     return false;
-  }
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) {
-      return false;
-    }
   }
   return value.size() == kScheme.size() || value[kScheme.size()] == ' ' ||
          value[kScheme.size()] == '\t';
