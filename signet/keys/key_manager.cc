@@ -27,10 +27,12 @@ KeyError jose_error(std::string_view what, jose::Error e) {
                   std::string(what) + ": " + std::string(jose::to_string(e))};
 }
 
+// Hex, not base64url: a kid is typed on command lines (`signet keys revoke KID`), and a
+// base64url kid starting with '-' reads as an option there.
 std::string new_kid() {
   std::array<std::uint8_t, kKidRandomBytes> bytes{};
   jose::random_bytes(bytes);
-  return jose::base64url_encode(bytes);
+  return jose::to_hex(bytes);
 }
 
 // Wipes a secret string on every way out of a scope.

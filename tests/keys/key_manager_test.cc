@@ -114,6 +114,20 @@ TEST_F(KeyManagerTest, EnsureKeysCreatesOneCurrentAndOneNextAndIsIdempotent) {
   EXPECT_EQ(published_kids().size(), 8u);
 }
 
+// A kid is typed on command lines (`signet keys revoke KID`): one starting with '-' would read
+// as an option, so kids are lowercase hex.
+TEST_F(KeyManagerTest, KidsAreLowercaseHexSafeToTypeOnACommandLine) {
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(manager_->rotate(Algorithm::kEdDSA, kNow).ok() ||
+                manager_->ensure_keys(Algorithm::kEdDSA, kNow).ok());
+  }
+  ASSERT_FALSE(keys().empty());
+  for (const auto& k : keys()) {
+    EXPECT_EQ(k.kid.size(), 2 * kKidRandomBytes) << k.kid;
+    EXPECT_EQ(k.kid.find_first_not_of("0123456789abcdef"), std::string::npos) << k.kid;
+  }
+}
+
 TEST_F(KeyManagerTest, StoredBlobHoldsNeitherThePemNorTheRawPrivateKey) {
   ASSERT_TRUE(manager_->ensure_keys(Algorithm::kEdDSA, kNow).ok());
   auto current = manager_->current_signing_key(Algorithm::kEdDSA);
