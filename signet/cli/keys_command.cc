@@ -1,5 +1,7 @@
 #include "signet/cli/keys_command.h"
 
+#include "signet/cli/admin_support.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -32,11 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr std::string_view kDefaultDataDir = "./signet-data";
-constexpr std::string_view kStoreFileName = "signet.db";
-// The data directory holds the master key and encrypted private keys: owner only.
-constexpr auto kDataDirMode = fs::perms::owner_all;
-
 struct KeysOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
@@ -44,82 +41,12 @@ struct KeysOptions {
   std::string kid;
 };
 
-// A failure the command reports as one line on stderr ("signet: ...") with a non-zero exit.
-struct CommandError {
-  std::string message;
-};
-
-std::string describe(const keys::KeyError& e) {
-  return std::string(keys::to_string(e.code)) + ": " + e.message;
-}
-
-std::string describe(const store::StoreError& e) {
-  return std::string(store::to_string(e.code)) + ": " + e.message;
-}
-
 jose::Algorithm parse_alg(const std::string& name) {
   auto alg = jose::parse_algorithm(name);
   if (!alg) {
     throw CommandError{"unsupported algorithm '" + name + "': use RS256, PS256, ES256 or EdDSA"};
   }
   return *alg;
-}
-
-store::Timestamp now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-// RFC 3339 in UTC, e.g. 2026-11-28T23:37:16Z.
-std::string format_time(store::Timestamp t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  if (::gmtime_r(&secs, &utc) == nullptr) {
-    return std::to_string(secs);
-  }
-  std::array<char, 32> buf{};
-  const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(buf.data(), n);
-}
-
-// Creates the data directory (mode 0700) when it is missing; an existing one is left as it is.
-fs::path prepare_data_dir(const std::string& dir) {
-  const fs::path path(dir);
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    if (!fs::is_directory(path, ec)) {
-      throw CommandError{"data directory " + dir + " exists but is not a directory"};
-    }
-    return path;
-  }
-  if (path.has_parent_path()) {
-    fs::create_directories(path.parent_path(), ec);
-  }
-  if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
-    throw CommandError{"cannot create data directory " + dir + ": " +
-                       std::generic_category().message(errno)};
-  }
-  return path;
-}
-
-std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
-  auto opened = store::SqliteStore::open((data_dir / kStoreFileName).string());
-  if (!opened) {
-    throw CommandError{"cannot open the store " + (data_dir / kStoreFileName).string() + ": " +
-                       describe(opened.error())};
-  }
-  return std::move(*opened);
-}
-
-keys::MasterKey load_master_key(const fs::path& data_dir) {
-  std::optional<std::string> env;
-  if (const char* value = std::getenv(std::string(keys::kMasterKeyEnvVar).c_str())) {
-    env = value;
-  }
-  auto key = keys::MasterKey::load(env, data_dir);
-  if (!key) {
-    throw CommandError{describe(key.error())};
-  }
-  return std::move(*key);
 }
 
 // Everything a keys subcommand works on, opened from the data directory.
@@ -158,29 +85,14 @@ json::object key_json(const store::SigningKey& k) {
   return o;
 }
 
-void print_table(const std::vector<store::SigningKey>& keys) {
+void print_keys(const std::vector<store::SigningKey>& keys) {
   std::vector<std::vector<std::string>> rows{{"KID", "ALG", "STATE", "CREATED", "ROTATED"}};
   for (const auto& k : keys) {
     rows.push_back({k.kid, std::string(jose::to_string(k.algorithm)),
                     std::string(store::to_string(k.state)), format_time(k.created_at),
                     k.rotated_at ? format_time(*k.rotated_at) : "-"});
   }
-  std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) {
-        line += std::string(widths[i] - row[i].size() + 2, ' ');
-      }
-    }
-    std::cout << line << "\n";
-  }
+  signet::cli::print_table(rows);
 }
 
 const store::SigningKey* find_key(const std::vector<store::SigningKey>& keys, jose::Algorithm alg,
@@ -208,7 +120,7 @@ void run_list(const KeysOptions& o) {
     std::cout << "no signing keys yet: run 'signet keys create --alg RS256'\n";
     return;
   }
-  print_table(keys);
+  print_keys(keys);
 }
 
 void run_create(const KeysOptions& o) {
@@ -306,20 +218,11 @@ void run_jwks(const KeysOptions& o) {
 // Runs one subcommand, turning its failures into the exit status and a "signet: " line.
 template <typename F>
 void run(F&& body, const KeysOptions& o, int& exit_code) {
-  try {
-    body(o);
-    exit_code = 0;
-  } catch (const CommandError& e) {
-    std::cerr << "signet: " << e.message << "\n";
-    exit_code = 1;
-  }
+  run_command([&] { body(o); }, exit_code);
 }
 
 void add_common_options(CLI::App* cmd, KeysOptions& o) {
-  cmd->add_option("--data-dir", o.data_dir,
-                  "Directory of signet.db and master.key (created with mode 0700 if missing)")
-      ->envname("SIGNET_DATA_DIR")
-      ->capture_default_str();
+  add_data_dir_option(cmd, o.data_dir);
   cmd->add_flag("--json", o.json, "Print JSON on stdout instead of text (jwks always prints JSON)");
 }
 

@@ -15,6 +15,11 @@ Response json_response(const Request& req, beast_http::status status, std::strin
   return res;
 }
 
+std::string_view peer_address(const Request& req) {
+  const auto it = req.find(kPeerAddressField);
+  return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
 Response json_error(const Request& req, beast_http::status status, std::string_view error,
                     std::string_view description) {
   const boost::json::object body{{"error", error}, {"error_description", description}};

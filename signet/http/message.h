@@ -28,6 +28,13 @@ Response json_response(const Request& req, boost::beast::http::status status,
 Response json_error(const Request& req, boost::beast::http::status status, std::string_view error,
                     std::string_view description);
 
+// The header field in which the server hands handlers the peer's IP address (no port). The server
+// sets it on every request, replacing whatever a client sent under that name, so handlers can
+// trust it (brute-force counters are kept per address).
+constexpr std::string_view kPeerAddressField = "Signet-Peer-Address";
+// The peer's IP address as the server recorded it; "" when unknown (a request built in a test).
+std::string_view peer_address(const Request& req);
+
 // The request target's path, without the query string (which may carry secrets or vary freely).
 std::string_view path_of(std::string_view target);
 

@@ -57,6 +57,19 @@ std::string format_remote(const tcp::socket& socket) {
   return host + ":" + std::to_string(endpoint.port());
 }
 
+// "1.2.3.4:56" -> "1.2.3.4", "[::1]:56" -> "::1", "-" -> "".
+std::string address_of(std::string_view remote) {
+  const auto colon = remote.rfind(':');
+  if (colon == std::string_view::npos) {
+    return {};
+  }
+  std::string_view host = remote.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::string(host);
+}
+
 // Error responses for requests that never reached a handler; the connection closes after them.
 Response error_response(bhttp::status status, std::string_view error, std::string description) {
   Request stand_in{bhttp::verb::get, "/", 11};
@@ -94,6 +107,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         core_(std::move(core)),
         options_(core_->options),
         remote_(std::move(remote)),
+        peer_address_(address_of(remote_)),
         id_(core_->tracker.next_id()),
         buffer_(options_.max_header_bytes + options_.max_body_bytes) {}
 
@@ -182,6 +196,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       std::string target = "-";
       if (outcome.request) {
         state_ = State::kHandling;
+        outcome.request->set(kPeerAddressField, peer_address_);
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
         if (core_->router.is_async(*outcome.request)) {
@@ -388,6 +403,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<ServerCore> core_;
   const ServerOptions& options_;
   std::string remote_;
+  std::string peer_address_;  // remote_ without the port or brackets
   std::uint64_t id_;
   beast::flat_buffer buffer_;  // bounded: one request's header and body, pipelined bytes included
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

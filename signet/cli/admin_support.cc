@@ -1,0 +1,126 @@
+#include "signet/cli/admin_support.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <optional>
+#include <system_error>
+
+#include <CLI/CLI.hpp>
+
+namespace signet::cli {
+
+namespace fs = std::filesystem;
+
+// The data directory holds the master key and encrypted private keys: owner only.
+constexpr auto kDataDirMode = fs::perms::owner_all;
+
+std::string describe(const keys::KeyError& e) {
+  return std::string(keys::to_string(e.code)) + ": " + e.message;
+}
+
+std::string describe(const store::StoreError& e) {
+  return std::string(store::to_string(e.code)) + ": " + e.message;
+}
+
+store::Timestamp now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::string format_time(store::Timestamp t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  if (::gmtime_r(&secs, &utc) == nullptr) {
+    return std::to_string(secs);
+  }
+  std::array<char, 32> buf{};
+  const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(buf.data(), n);
+}
+
+fs::path prepare_data_dir(const std::string& dir) {
+  const fs::path path(dir);
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    if (!fs::is_directory(path, ec)) {
+      throw CommandError{"data directory " + dir + " exists but is not a directory"};
+    }
+    return path;
+  }
+  if (path.has_parent_path()) {
+    fs::create_directories(path.parent_path(), ec);
+  }
+  if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
+    throw CommandError{"cannot create data directory " + dir + ": " +
+                       std::generic_category().message(errno)};
+  }
+  return path;
+}
+
+std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
+  auto opened = store::SqliteStore::open((data_dir / kStoreFileName).string());
+  if (!opened) {
+    throw CommandError{"cannot open the store " + (data_dir / kStoreFileName).string() + ": " +
+                       describe(opened.error())};
+  }
+  return std::move(*opened);
+}
+
+keys::MasterKey load_master_key(const fs::path& data_dir) {
+  std::optional<std::string> env;
+  if (const char* value = std::getenv(std::string(keys::kMasterKeyEnvVar).c_str())) {
+    env = value;
+  }
+  auto key = keys::MasterKey::load(env, data_dir);
+  if (!key) {
+    throw CommandError{describe(key.error())};
+  }
+  return std::move(*key);
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) {
+    return;
+  }
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size() && i < widths.size()) {
+        line += std::string(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    std::cout << line << "\n";
+  }
+}
+
+void add_data_dir_option(CLI::App* cmd, std::string& dir) {
+  cmd->add_option("--data-dir", dir,
+                  "Directory of signet.db and master.key (created with mode 0700 if missing)")
+      ->envname(std::string(kDataDirEnvVar))
+      ->capture_default_str();
+}
+
+void run_command(const std::function<void()>& body, int& exit_code) {
+  try {
+    body();
+    exit_code = 0;
+  } catch (const CommandError& e) {
+    std::cerr << "signet: " << e.message << "\n";
+    exit_code = 1;
+  }
+}
+
+}  // namespace signet::cli
