@@ -1,0 +1,219 @@
+#include "signet/cli/serve_command.h"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+
+#include "signet/cli/admin_support.h"
+#include "signet/cli/log.h"
+#include "signet/http/server.h"
+#include "signet/http/url.h"
+#include "signet/keys/key_manager.h"
+#include "signet/server/authorization_server.h"
+#include "signet/server/credentials.h"
+#include "signet/server/password.h"
+#include "signet/server/tenant.h"
+#include "signet/server/token_endpoint.h"
+
+namespace signet::cli {
+namespace {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:4000";
+  std::string issuer = "http://localhost:4000/";
+  std::string data_dir{kDefaultDataDir};
+  std::string tls_cert;
+  std::string tls_key;
+  unsigned threads = 0;
+  unsigned blocking_threads = 0;
+  bool no_access_log = false;
+  std::int64_t jwks_max_age = server::kDefaultJwksMaxAge.count();
+  std::int64_t refresh_token_lifetime = server::kDefaultRefreshTokenLifetime.count();
+  std::int64_t refresh_reuse_grace = server::kDefaultRefreshReuseGrace.count();
+  int lockout_max_failures = store::LockoutPolicy{}.max_failures;
+  std::int64_t lockout_seconds = store::LockoutPolicy{}.block_for.count();
+  std::uint32_t argon2_memory_kib = server::kDefaultArgonMemoryKiB;
+  std::uint32_t argon2_iterations = server::kDefaultArgonIterations;
+  std::uint32_t argon2_parallelism = server::kDefaultArgonParallelism;
+};
+
+void check_issuer(const std::string& issuer) {
+  auto url = http::parse_url(issuer);
+  if (!url) {
+    throw CommandError{"--issuer '" + issuer +
+                       "' is not an http(s) URL; use e.g. http://localhost:4000/"};
+  }
+  if (issuer.back() != '/') {
+    throw CommandError{
+        "--issuer must end with '/' (tokens carry it exactly, and validators "
+        "compare it byte for byte): use '" +
+        issuer + "/'"};
+  }
+}
+
+int run_serve(const ServeOptions& o) {
+  check_issuer(o.issuer);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    throw CommandError{"give both --tls-cert and --tls-key, or neither"};
+  }
+  server::ArgonParams argon{o.argon2_memory_kib, o.argon2_iterations, o.argon2_parallelism};
+  if (auto valid = server::validate_argon_params(argon); !valid) {
+    throw CommandError{valid.error()};
+  }
+
+  const auto data_dir = prepare_data_dir(o.data_dir);
+  auto store = open_store(data_dir);
+  const auto master_key = load_master_key(data_dir);
+  const server::SecretHasher secrets(master_key);
+  keys::KeyManager key_manager(*store, load_master_key(data_dir));
+  const server::PasswordHasher passwords(argon);
+
+  server::Tenant tenant(*store, key_manager);
+  if (auto loaded = tenant.load(now()); !loaded) {
+    throw CommandError{loaded.error()};
+  }
+
+  server::EndpointConfig config;
+  config.issuer = o.issuer;
+  config.refresh_token_lifetime = std::chrono::seconds{o.refresh_token_lifetime};
+  config.refresh_reuse_grace = std::chrono::seconds{o.refresh_reuse_grace};
+  config.user_lockout.max_failures = o.lockout_max_failures;
+  config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
+  server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
+
+  http::ServerOptions server_options;
+  server_options.listen = o.listen;
+  server_options.threads = o.threads;
+  server_options.access_log = !o.no_access_log;
+  if (!o.tls_cert.empty()) {
+    server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
+  }
+  // argon2id and store writes run here, so they never hold a worker that JWKS and
+  // client-credentials requests need.
+  const unsigned blocking_threads = o.blocking_threads != 0
+                                        ? o.blocking_threads
+                                        : std::max(2u, std::thread::hardware_concurrency());
+  boost::asio::thread_pool blocking(blocking_threads);
+  server::RouterOptions router_options;
+  router_options.jwks_max_age = std::chrono::seconds{o.jwks_max_age};
+  http::Server server(
+      server_options,
+      server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options));
+  server.start();
+  tenant.start_watching(server::kConfigPollInterval, [](const std::string& error) {
+    log(Level::kWarn, "could not reload the configuration; serving the last good one",
+        {{"reason", error}});
+  });
+
+  const auto snap = tenant.snapshot();
+  const std::string scheme = o.tls_cert.empty() ? "http" : "https";
+  log(Level::kInfo, "authorization server listening",
+      {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
+                   std::to_string(server.port()) + "/"},
+       {"port", server.port()},
+       {"issuer", o.issuer},
+       {"data_dir", data_dir.string()},
+       {"apis", snap->apis.size()},
+       {"applications", snap->applications.size()}});
+  server.run_until_signal();
+  tenant.stop_watching();
+  blocking.join();
+  log(Level::kInfo, "authorization server stopped", {{"counters", endpoint.counters().to_json()}});
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the authorization server: POST /oauth/token (client_credentials, password,\n"
+      "refresh_token), /oauth/revoke, /oauth/introspect, /userinfo, /.well-known/jwks.json and\n"
+      "the discovery documents. Tenant state lives in --data-dir; manage it with 'signet apis',\n"
+      "'signet clients', 'signet grants', 'signet users' and 'signet keys' while it runs.");
+  cmd->add_option("--listen", o->listen, "Address and port to listen on")
+      ->envname("SIGNET_LISTEN")
+      ->capture_default_str();
+  cmd->add_option("--issuer", o->issuer,
+                  "Issuer URL put in every token's iss claim; must end with '/'.\n"
+                  "Use the URL clients reach this server at, e.g. https://auth.example.com/")
+      ->envname("SIGNET_ISSUER")
+      ->capture_default_str();
+  add_data_dir_option(cmd, o->data_dir);
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain: serve HTTPS instead of HTTP")
+      ->envname("SIGNET_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert")
+      ->envname("SIGNET_TLS_KEY")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--threads", o->threads, "Worker threads (default: one per core)")
+      ->envname("SIGNET_THREADS");
+  cmd->add_option("--blocking-threads", o->blocking_threads,
+                  "Threads for password hashing and store writes (default: one per core, at\n"
+                  "least 2)")
+      ->envname("SIGNET_BLOCKING_THREADS");
+  cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one JSON line per request")
+      ->envname("SIGNET_NO_ACCESS_LOG");
+  cmd->add_option("--jwks-max-age", o->jwks_max_age,
+                  "Seconds validators may cache /.well-known/jwks.json; a revoked key stops\n"
+                  "verifying within this")
+      ->envname("SIGNET_JWKS_MAX_AGE")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400}))
+      ->capture_default_str();
+  cmd->add_option("--refresh-token-lifetime", o->refresh_token_lifetime,
+                  "Seconds a refresh token family lives from sign-in (rotation does not extend it)")
+      ->envname("SIGNET_REFRESH_TOKEN_LIFETIME")
+      ->check(CLI::Range(std::int64_t{60}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_option("--refresh-reuse-grace", o->refresh_reuse_grace,
+                  "Seconds during which a just-rotated refresh token still works (concurrent\n"
+                  "requests of one client); later reuse revokes the whole family")
+      ->envname("SIGNET_REFRESH_REUSE_GRACE")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{300}))
+      ->capture_default_str();
+  cmd->add_option("--lockout-max-failures", o->lockout_max_failures,
+                  "Consecutive wrong passwords for one user from one address before it is\n"
+                  "blocked (429 too_many_attempts)")
+      ->envname("SIGNET_LOCKOUT_MAX_FAILURES")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--lockout-seconds", o->lockout_seconds,
+                  "How long such a block lasts, unless 'signet users unblock' lifts it sooner")
+      ->envname("SIGNET_LOCKOUT_SECONDS")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--argon2-memory-kib", o->argon2_memory_kib,
+         "argon2id memory, KiB (OWASP: 19456), of the decoy hash that passwords of unknown\n"
+         "users are checked against, so they take as long as known ones: keep it equal to\n"
+         "the parameters the users' hashes were made with")
+      ->envname("SIGNET_ARGON2_MEMORY_KIB")
+      ->capture_default_str();
+  cmd->add_option("--argon2-iterations", o->argon2_iterations, "argon2id iterations (OWASP: 2)")
+      ->envname("SIGNET_ARGON2_ITERATIONS")
+      ->capture_default_str();
+  cmd->add_option("--argon2-parallelism", o->argon2_parallelism, "argon2id lanes (OWASP: 1)")
+      ->envname("SIGNET_ARGON2_PARALLELISM")
+      ->capture_default_str();
+  cmd->callback([o, &exit_code] {
+    run_command(
+        [&] {
+          try {
+            exit_code = run_serve(*o);
+          } catch (const std::invalid_argument& e) {
+            throw CommandError{e.what()};
+          } catch (const std::runtime_error& e) {
+            throw CommandError{e.what()};
+          }
+        },
+        exit_code);
+  });
+}
+
+}  // namespace signet::cli

@@ -1,0 +1,263 @@
+#include "signet/server/authorization_server.h"
+
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "signet/guard/bearer.h"
+#include "signet/guard/error.h"
+#include "signet/http/message.h"
+#include "signet/jose/json.h"
+#include "signet/server/metadata.h"
+#include "signet/server/own_tokens.h"
+
+namespace signet::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast_http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr std::string_view kRealm = "signet";
+
+store::Timestamp wall_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// RFC 6749 §5.1: token responses must not be cached anywhere.
+void no_store(http::Response& res) {
+  res.set(beast_http::field::cache_control, "no-store");
+  res.set(beast_http::field::pragma, "no-cache");
+}
+
+http::Response oauth_response(const http::Request& req, const EndpointResult& result) {
+  if (result) {
+    auto res = http::json_response(req, beast_http::status::ok, json::serialize(*result));
+    no_store(res);
+    return res;
+  }
+  const OAuthError& e = result.error();
+  auto res = http::json_error(req, static_cast<beast_http::status>(http_status(e.code)),
+                              to_string(e.code), e.description);
+  if (e.code == OAuthErrorCode::kInvalidClient && e.basic_challenge) {
+    res.set(beast_http::field::www_authenticate,
+            "Basic realm=\"" + std::string(kRealm) + "\", charset=\"UTF-8\"");
+  }
+  if (e.retry_after) {
+    res.set(beast_http::field::retry_after, std::to_string(e.retry_after->count()));
+  }
+  no_store(res);
+  return res;
+}
+
+std::optional<std::string_view> header(const http::Request& req, beast_http::field f) {
+  const auto it = req.find(f);
+  if (it == req.end()) {
+    return std::nullopt;
+  }
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+// The one Authorization header, or an error when the client sent several.
+Result<std::optional<std::string_view>, OAuthError> authorization_of(const http::Request& req) {
+  const auto range = req.equal_range(beast_http::field::authorization);
+  if (range.first == range.second) {
+    return std::optional<std::string_view>{};
+  }
+  if (std::next(range.first) != range.second) {
+    return fail(
+        oauth_error(OAuthErrorCode::kInvalidRequest, "send at most one Authorization header"));
+  }
+  return std::optional<std::string_view>(
+      std::string_view(range.first->value().data(), range.first->value().size()));
+}
+
+using EndpointMethod = EndpointResult (TokenEndpoint::*)(const EndpointRequest&);
+
+// Parses the request and runs one endpoint method; everything but the call itself is cheap.
+http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
+                            const http::Request& req, const Params& params) {
+  auto authorization = authorization_of(req);
+  if (!authorization) {
+    return oauth_response(req, fail(authorization.error()));
+  }
+  const EndpointRequest er{&params, *authorization, http::peer_address(req), wall_now()};
+  return oauth_response(req, (endpoint.*method)(er));
+}
+
+Result<Params, OAuthError> params_of(const http::Request& req) {
+  const auto content_type = header(req, beast_http::field::content_type);
+  auto params = parse_params(content_type.value_or(""), req.body());
+  if (!params) {
+    return fail(oauth_error(OAuthErrorCode::kInvalidRequest, describe(params.error())));
+  }
+  return std::move(*params);
+}
+
+struct Shared {
+  TokenEndpoint& endpoint;
+  Tenant& tenant;
+  asio::any_io_executor blocking;
+  RouterOptions options;
+};
+
+// A POST endpoint whose work may block: parsed on the worker, run on the blocking executor.
+http::AsyncHandler blocking_endpoint(std::shared_ptr<const Shared> shared, EndpointMethod method) {
+  return [shared, method](const http::Request& req) -> asio::awaitable<http::Response> {
+    auto params = params_of(req);
+    if (!params) {
+      co_return oauth_response(req, fail(params.error()));
+    }
+    co_return co_await asio::co_spawn(
+        shared->blocking,
+        [&]() -> asio::awaitable<http::Response> {
+          co_return run_endpoint(shared->endpoint, method, req, *params);
+        },
+        asio::use_awaitable);
+  };
+}
+
+http::Response bearer_error(const http::Request& req, beast_http::status status,
+                            std::string_view error, std::string_view description) {
+  auto res = error.empty() ? http::json_error(req, status, "invalid_request", description)
+                           : http::json_error(req, status, error, description);
+  std::string challenge = "Bearer realm=\"" + std::string(kRealm) + "\"";
+  if (!error.empty()) {
+    challenge += ", error=\"" + std::string(error) + "\", error_description=\"" +
+                 std::string(description) + "\"";
+  }
+  res.set(beast_http::field::www_authenticate, challenge);
+  res.set(beast_http::field::cache_control, "no-store");
+  return res;
+}
+
+// OpenID Connect Core §5.3: the claims of the user an access token with "openid" was issued to.
+http::Response userinfo(const Shared& shared, store::Store& store, const http::Request& req) {
+  std::array<std::string_view, 2> values{};
+  std::size_t n = 0;
+  const auto range = req.equal_range(beast_http::field::authorization);
+  for (auto it = range.first; it != range.second && n < values.size(); ++it) {
+    values[n++] = std::string_view(it->value().data(), it->value().size());
+  }
+  const std::string_view target(req.target().data(), req.target().size());
+  const auto q = target.find('?');
+  const guard::Credentials credentials{std::span<const std::string_view>(values.data(), n),
+                                       q == std::string_view::npos ? "" : target.substr(q + 1)};
+  auto token = guard::extract_bearer(credentials);
+  if (!token) {
+    if (token.error() == guard::Error::kNoCredentials) {
+      return bearer_error(req, beast_http::status::unauthorized, "",
+                          "an access token is required: Authorization: Bearer <token>");
+    }
+    return bearer_error(req, beast_http::status::bad_request, "invalid_request",
+                        guard::to_string(token.error()));
+  }
+  const auto snap = shared.tenant.snapshot();
+  const std::string& issuer = shared.endpoint.config().issuer;
+  auto claims = verify_own_token(*snap, issuer, *token, wall_now());
+  if (!claims) {
+    return bearer_error(req, beast_http::status::unauthorized, "invalid_token", claims.error());
+  }
+  const std::string userinfo_aud = issuer + std::string(kUserinfoPath);
+  auto aud = jose::get_string_or_array(*claims, "aud");
+  if (!aud || std::find(aud->begin(), aud->end(), userinfo_aud) == aud->end()) {
+    return bearer_error(
+        req, beast_http::status::unauthorized, "invalid_token",
+        "the token's audience does not include " + userinfo_aud + ": request it with scope=openid");
+  }
+  const auto scope = jose::get_string(*claims, "scope");
+  const auto scopes = split_scopes(scope ? *scope : std::string_view{});
+  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
+    auto res = bearer_error(req, beast_http::status::forbidden, "insufficient_scope",
+                            "the token lacks the openid scope");
+    return res;
+  }
+  auto sub = jose::get_string(*claims, "sub");
+  if (!sub) {
+    return bearer_error(req, beast_http::status::unauthorized, "invalid_token", "no sub claim");
+  }
+  auto user = store.get_user(*sub);
+  if (!user) {
+    return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
+                        "the token's user no longer exists");
+  }
+  json::object body{{"sub", user->id}};
+  if (std::find(scopes.begin(), scopes.end(), "email") != scopes.end()) {
+    body["email"] = user->email;
+    body["email_verified"] = false;
+  }
+  auto res = http::json_response(req, beast_http::status::ok, json::serialize(body));
+  no_store(res);
+  return res;
+}
+
+}  // namespace
+
+http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
+                                  asio::any_io_executor blocking, RouterOptions options) {
+  auto shared =
+      std::make_shared<const Shared>(Shared{endpoint, tenant, std::move(blocking), options});
+  http::Router router;
+
+  // Client credentials never block (memory and one signature), so they are answered on the
+  // worker; the other grants go to the blocking executor.
+  router.add_async(beast_http::verb::post, "/" + std::string(kTokenPath),
+                   blocking_endpoint(shared, &TokenEndpoint::token),
+                   [shared](const http::Request& req) -> std::optional<http::Response> {
+                     auto params = params_of(req);
+                     if (!params) {
+                       return oauth_response(req, fail(params.error()));
+                     }
+                     if (TokenEndpoint::may_block(*params)) {
+                       return std::nullopt;
+                     }
+                     return run_endpoint(shared->endpoint, &TokenEndpoint::token, req, *params);
+                   });
+  router.add_async(beast_http::verb::post, "/" + std::string(kRevocationPath),
+                   blocking_endpoint(shared, &TokenEndpoint::revoke));
+  router.add_async(beast_http::verb::post, "/" + std::string(kIntrospectionPath),
+                   blocking_endpoint(shared, &TokenEndpoint::introspect));
+
+  router.add(
+      beast_http::verb::get, "/" + std::string(kJwksPath), [shared](const http::Request& req) {
+        auto res =
+            http::json_response(req, beast_http::status::ok, shared->tenant.snapshot()->jwks_json);
+        res.set(beast_http::field::cache_control,
+                "public, max-age=" + std::to_string(shared->options.jwks_max_age.count()));
+        return res;
+      });
+  const auto metadata = [shared](const http::Request& req) {
+    auto res = http::json_response(
+        req, beast_http::status::ok,
+        metadata_json(shared->endpoint.config().issuer, *shared->tenant.snapshot()));
+    res.set(beast_http::field::cache_control,
+            "public, max-age=" + std::to_string(kMetadataMaxAge.count()));
+    return res;
+  };
+  router.add(beast_http::verb::get, "/.well-known/openid-configuration", metadata);
+  router.add(beast_http::verb::get, "/.well-known/oauth-authorization-server", metadata);
+
+  const http::AsyncHandler userinfo_handler =
+      [shared](const http::Request& req) -> asio::awaitable<http::Response> {
+    co_return co_await asio::co_spawn(
+        shared->blocking,
+        [&]() -> asio::awaitable<http::Response> {
+          co_return userinfo(*shared, shared->endpoint.store(), req);
+        },
+        asio::use_awaitable);
+  };
+  router.add_async(beast_http::verb::get, "/" + std::string(kUserinfoPath), userinfo_handler);
+  router.add_async(beast_http::verb::post, "/" + std::string(kUserinfoPath), userinfo_handler);
+
+  router.add(beast_http::verb::get, "/counters", [shared](const http::Request& req) {
+    auto res = http::json_response(req, beast_http::status::ok,
+                                   json::serialize(shared->endpoint.counters().to_json()));
+    res.set(beast_http::field::cache_control, "no-store");
+    return res;
+  });
+  return router;
+}
+
+}  // namespace signet::server

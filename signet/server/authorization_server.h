@@ -1,0 +1,35 @@
+#pragma once
+
+// The authorization server's HTTP surface: the routes of `signet serve`, on top of the
+// HTTP-free TokenEndpoint. Adds what belongs to HTTP: body parsing, Cache-Control and Pragma on
+// every token response, WWW-Authenticate and Retry-After, the JWKS and metadata documents, and
+// /userinfo.
+
+#include <chrono>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "signet/http/router.h"
+#include "signet/server/tenant.h"
+#include "signet/server/token_endpoint.h"
+
+namespace signet::server {
+
+// How long validators may cache the JWKS. Rotation publishes the next key ahead of use, so a
+// long cache is safe for rotation; revocation takes effect after at most this long.
+constexpr auto kDefaultJwksMaxAge = std::chrono::seconds{300};
+// How long clients may cache the metadata documents (they change when APIs or scopes change).
+constexpr auto kMetadataMaxAge = std::chrono::seconds{60};
+
+struct RouterOptions {
+  std::chrono::seconds jwks_max_age = kDefaultJwksMaxAge;
+};
+
+// The routes. Requests that may block (argon2id, store writes) run on `blocking`, never on the
+// server's workers; client-credentials tokens are answered on the worker from memory.
+// `endpoint` and `tenant` must outlive the router.
+http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
+                                  boost::asio::any_io_executor blocking,
+                                  RouterOptions options = {});
+
+}  // namespace signet::server

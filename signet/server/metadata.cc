@@ -1,0 +1,55 @@
+#include "signet/server/metadata.h"
+
+#include <set>
+
+#include <boost/json.hpp>
+
+namespace signet::server {
+
+namespace json = boost::json;
+
+std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapshot) {
+  const std::string base(issuer);
+  json::array scopes{"openid", "profile", "email", "offline_access"};
+  std::set<std::string> seen{"openid", "profile", "email", "offline_access"};
+  std::set<std::string> algs;
+  for (const auto& [id, api] : snapshot.apis) {
+    algs.insert(std::string(jose::to_string(api.signing_algorithm)));
+    for (const auto& p : api.permissions) {
+      if (seen.insert(p.value).second) {
+        scopes.emplace_back(p.value);
+      }
+    }
+  }
+  json::array access_token_algs;
+  for (const auto& a : algs) {
+    access_token_algs.emplace_back(a);
+  }
+  const json::array auth_methods{"client_secret_basic", "client_secret_post"};
+  json::object doc{
+      {"issuer", base},
+      {"token_endpoint", base + std::string(kTokenPath)},
+      {"jwks_uri", base + std::string(kJwksPath)},
+      {"userinfo_endpoint", base + std::string(kUserinfoPath)},
+      {"revocation_endpoint", base + std::string(kRevocationPath)},
+      {"introspection_endpoint", base + std::string(kIntrospectionPath)},
+      {"grant_types_supported", json::array{"client_credentials", "password", "refresh_token"}},
+      {"token_endpoint_auth_methods_supported", auth_methods},
+      {"revocation_endpoint_auth_methods_supported", auth_methods},
+      {"introspection_endpoint_auth_methods_supported", auth_methods},
+      {"scopes_supported", std::move(scopes)},
+      // signet has no authorization endpoint (no browser flows yet), so it issues nothing
+      // through one: an empty list says so rather than claiming "code".
+      {"response_types_supported", json::array{}},
+      {"subject_types_supported", json::array{"public"}},
+      {"id_token_signing_alg_values_supported",
+       json::array{json::string(jose::to_string(kIdTokenAlgorithm))}},
+      // Not a registered name, but what the tokens on this server are signed with, per API.
+      {"access_token_signing_alg_values_supported", std::move(access_token_algs)},
+      {"claims_supported",
+       json::array{"iss", "sub", "aud", "exp", "iat", "azp", "scope", "email", "email_verified"}},
+  };
+  return json::serialize(doc);
+}
+
+}  // namespace signet::server

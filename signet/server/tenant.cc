@@ -1,0 +1,162 @@
+#include "signet/server/tenant.h"
+
+#include <set>
+
+#include <boost/json/serialize.hpp>
+
+namespace signet::server {
+namespace {
+
+std::string describe(const store::StoreError& e) {
+  return std::string(store::to_string(e.code)) + ": " + e.message;
+}
+
+std::string describe(const keys::KeyError& e) {
+  return std::string(keys::to_string(e.code)) + ": " + e.message;
+}
+
+}  // namespace
+
+const store::Api* TenantSnapshot::find_api(std::string_view identifier) const {
+  const auto it = apis.find(identifier);
+  return it == apis.end() ? nullptr : &it->second;
+}
+
+const store::Application* TenantSnapshot::find_application(std::string_view client_id) const {
+  const auto it = applications.find(client_id);
+  return it == applications.end() ? nullptr : &it->second;
+}
+
+const store::ClientGrant* TenantSnapshot::find_grant(std::string_view client_id,
+                                                     std::string_view audience) const {
+  const auto it = grants.find(std::make_pair(std::string(client_id), std::string(audience)));
+  return it == grants.end() ? nullptr : &it->second;
+}
+
+const jose::Jwk* TenantSnapshot::signing_key(jose::Algorithm alg) const {
+  const auto it = signing_keys.find(alg);
+  return it == signing_keys.end() ? nullptr : &it->second;
+}
+
+Tenant::Tenant(store::Store& store, keys::KeyManager& keys) : store_(store), keys_(keys) {}
+
+Tenant::~Tenant() {
+  stop_watching();
+}
+
+Result<Ok, std::string> Tenant::load(store::Timestamp now) {
+  std::lock_guard lock(load_mu_);
+  auto snap = std::make_shared<TenantSnapshot>();
+  // Read first: a change that lands while the data below is read moves the generation past this
+  // value, so the next poll reloads and nothing is missed.
+  auto generation = store_.generation();
+  if (!generation) {
+    return fail("cannot read the store's generation: " + describe(generation.error()));
+  }
+  snap->generation = *generation;
+
+  auto apis = store_.list_apis();
+  if (!apis) {
+    return fail("cannot list APIs: " + describe(apis.error()));
+  }
+  std::set<jose::Algorithm> algorithms{kIdTokenAlgorithm};
+  for (auto& api : *apis) {
+    algorithms.insert(api.signing_algorithm);
+    std::string id = api.identifier;
+    snap->apis.emplace(std::move(id), std::move(api));
+  }
+  auto apps = store_.list_applications();
+  if (!apps) {
+    return fail("cannot list applications: " + describe(apps.error()));
+  }
+  for (auto& app : *apps) {
+    std::string id = app.client_id;
+    snap->applications.emplace(std::move(id), std::move(app));
+  }
+  auto grants = store_.list_client_grants(std::nullopt);
+  if (!grants) {
+    return fail("cannot list client grants: " + describe(grants.error()));
+  }
+  for (auto& g : *grants) {
+    auto key = std::make_pair(g.client_id, g.audience);
+    snap->grants.emplace(std::move(key), std::move(g));
+  }
+
+  for (const jose::Algorithm alg : algorithms) {
+    // Creates a current and a next key on first use of an algorithm (idempotent, and safe when
+    // several servers start at once).
+    if (auto ensured = keys_.ensure_keys(alg, now); !ensured) {
+      return fail("cannot create " + std::string(jose::to_string(alg)) +
+                  " signing keys: " + describe(ensured.error()));
+    }
+    auto key = keys_.current_signing_key(alg);
+    if (!key) {
+      return fail("cannot open the current " + std::string(jose::to_string(alg)) +
+                  " signing key: " + describe(key.error()));
+    }
+    snap->signing_keys.emplace(alg, std::move(*key));
+  }
+
+  auto jwks = keys_.published_jwks();
+  if (!jwks) {
+    return fail("cannot build the JWKS: " + describe(jwks.error()));
+  }
+  snap->jwks_json = boost::json::serialize(*jwks);
+  auto parsed = jose::parse_jwks(snap->jwks_json);
+  if (!parsed) {
+    return fail("the published JWKS does not parse: " +
+                std::string(jose::to_string(parsed.error())));
+  }
+  snap->published = std::move(*parsed);
+
+  snapshot_.store(std::move(snap));
+  return Ok{};
+}
+
+Result<bool, std::string> Tenant::refresh_if_changed(store::Timestamp now) {
+  auto generation = store_.generation();
+  if (!generation) {
+    return fail("cannot read the store's generation: " + describe(generation.error()));
+  }
+  const auto current = snapshot();
+  if (current && current->generation == *generation) {
+    return false;
+  }
+  if (auto loaded = load(now); !loaded) {
+    return fail(loaded.error());
+  }
+  return true;
+}
+
+void Tenant::start_watching(std::chrono::milliseconds interval,
+                            std::function<void(const std::string&)> on_error) {
+  stop_watching();
+  {
+    std::lock_guard lock(watch_mu_);
+    stopping_ = false;
+  }
+  watcher_ = std::thread([this, interval, on_error = std::move(on_error)] {
+    std::unique_lock lock(watch_mu_);
+    while (!watch_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+      lock.unlock();
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      if (auto r = refresh_if_changed(now); !r && on_error) {
+        on_error(r.error());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Tenant::stop_watching() {
+  {
+    std::lock_guard lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) {
+    watcher_.join();
+  }
+}
+
+}  // namespace signet::server

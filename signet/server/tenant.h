@@ -1,0 +1,86 @@
+#pragma once
+
+// The configuration the token endpoint reads on every request (APIs, applications, client grants,
+// the current signing keys and the published JWKS), held in memory as an immutable snapshot and
+// replaced whenever the store's generation() moves. Issuing a client-credentials token therefore
+// touches no database, and a change made with the admin CLI in another process is picked up by
+// the next poll (well within DESIGN's one second).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "signet/common/result.h"
+#include "signet/jose/algorithm.h"
+#include "signet/jose/jwk.h"
+#include "signet/keys/key_manager.h"
+#include "signet/store/store.h"
+
+namespace signet::server {
+
+// How often the watcher asks the store whether anything changed: a change reaches requests
+// within this (plus one reload), comfortably inside the one second DESIGN.md promises.
+constexpr auto kConfigPollInterval = std::chrono::milliseconds{250};
+// ID tokens are always RS256: it is the one algorithm every OpenID Connect client must support.
+constexpr jose::Algorithm kIdTokenAlgorithm = jose::Algorithm::kRS256;
+
+struct TenantSnapshot {
+  std::uint64_t generation = 0;  // the store's generation read before any of the data below
+  std::map<std::string, store::Api, std::less<>> apis;
+  std::map<std::string, store::Application, std::less<>> applications;
+  std::map<std::pair<std::string, std::string>, store::ClientGrant> grants;  // (client, audience)
+  std::map<jose::Algorithm, jose::Jwk> signing_keys;  // the current key of each algorithm in use
+  std::string jwks_json;                              // the published JWKS, served as is
+  jose::Jwks published;  // the same keys, parsed: verifies our own tokens (userinfo, introspect)
+
+  const store::Api* find_api(std::string_view identifier) const;
+  const store::Application* find_application(std::string_view client_id) const;
+  const store::ClientGrant* find_grant(std::string_view client_id, std::string_view audience) const;
+  const jose::Jwk* signing_key(jose::Algorithm alg) const;
+};
+
+class Tenant {
+ public:
+  // `store` and `keys` must outlive the tenant.
+  Tenant(store::Store& store, keys::KeyManager& keys);
+  ~Tenant();
+  Tenant(const Tenant&) = delete;
+  Tenant& operator=(const Tenant&) = delete;
+
+  // Reads everything from the store, first creating signing keys for any algorithm an API uses
+  // (and RS256 for ID tokens) that has none yet. The error is a sentence for the operator.
+  Result<Ok, std::string> load(store::Timestamp now);
+  // Reloads when the generation moved since the last load; keeps the old snapshot (and returns
+  // the error) when reloading fails, so a busy store never takes the server down.
+  Result<bool, std::string> refresh_if_changed(store::Timestamp now);
+
+  // The current snapshot; never null after a successful load(). Cheap (an atomic load).
+  std::shared_ptr<const TenantSnapshot> snapshot() const { return snapshot_.load(); }
+
+  // Polls refresh_if_changed every `interval` on a background thread until stop_watching() or
+  // destruction; `on_error` is told of failures (it runs on that thread).
+  void start_watching(std::chrono::milliseconds interval,
+                      std::function<void(const std::string&)> on_error);
+  void stop_watching();
+
+ private:
+  store::Store& store_;
+  keys::KeyManager& keys_;
+  std::mutex load_mu_;  // one reload at a time
+  std::atomic<std::shared_ptr<const TenantSnapshot>> snapshot_;
+
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;  // guarded by watch_mu_
+  std::thread watcher_;
+};
+
+}  // namespace signet::server
