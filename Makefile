@@ -42,6 +42,7 @@ run: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+	@bash bench/serve.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -30,6 +30,8 @@ struct Jwk {
   bool has_private = false;
   std::size_t rsa_modulus_bytes = 0;                   // RSA only: the exact signature length
   std::shared_ptr<const PreparedVerifiers> verifiers;  // fast verification; may be null
+  // Fast signing with a private key, set by whoever signs many tokens with it; may be null.
+  std::shared_ptr<const PreparedSigner> signer;
 
   // True when a token whose header says `a` may be verified with this key: the key's own alg if
   // it has one, otherwise any algorithm of the key's type.

@@ -264,20 +264,28 @@ Result<std::string, Error> sign_compact_raw(const Jwk& key, Algorithm alg,
   std::string token = base64url_encode(header_json);
   token.push_back('.');
   token += base64url_encode(payload);
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (!ctx || !init_context(ctx.get(), alg, key.pkey.get(), true) ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, bytes(token), token.size()) != 1) {
-    clear_openssl_errors();
-    return fail(Error::kSigningFailed);
+  std::string sig;
+  if (key.signer && key.signer->algorithm() == alg) {
+    sig = key.signer->sign(sha256(token));
+    if (sig.empty()) {
+      return fail(Error::kSigningFailed);
+    }
+  } else {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    std::size_t len = 0;
+    if (!ctx || !init_context(ctx.get(), alg, key.pkey.get(), true) ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, bytes(token), token.size()) != 1) {
+      clear_openssl_errors();
+      return fail(Error::kSigningFailed);
+    }
+    sig.assign(len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, bytes(token),
+                       token.size()) != 1) {
+      clear_openssl_errors();
+      return fail(Error::kSigningFailed);
+    }
+    sig.resize(len);
   }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, bytes(token),
-                     token.size()) != 1) {
-    clear_openssl_errors();
-    return fail(Error::kSigningFailed);
-  }
-  sig.resize(len);
   if (alg == Algorithm::kES256) {
     auto raw = der_to_raw(sig);
     if (!raw) {

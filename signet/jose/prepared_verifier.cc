@@ -5,9 +5,9 @@
 namespace signet::jose {
 namespace {
 
-EvpPkeyCtxPtr prepare_one(const EvpPkeyPtr& key, Algorithm alg) {
+EvpPkeyCtxPtr prepare_one(const EvpPkeyPtr& key, Algorithm alg, bool sign = false) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+  if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), sha256_md()) != 1) {
     clear_openssl_errors();
     return nullptr;
@@ -60,6 +60,35 @@ bool PreparedVerifiers::verify(Algorithm alg, const Sha256Digest& digest,
     return clear_openssl_errors();
   }
   return true;
+}
+
+std::shared_ptr<const PreparedSigner> PreparedSigner::prepare(const EvpPkeyPtr& key,
+                                                              Algorithm alg) {
+  if (alg == Algorithm::kEdDSA || !key) {
+    return nullptr;
+  }
+  auto out = std::make_shared<PreparedSigner>();
+  out->alg_ = alg;
+  out->ctx_ = prepare_one(key, alg, true);
+  return out->ctx_ ? out : nullptr;
+}
+
+std::string PreparedSigner::sign(const Sha256Digest& digest) const {
+  // Like the verifiers: the prepared context is only ever copied, so threads can share it.
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_dup(ctx_.get()));
+  std::size_t len = 0;
+  if (!ctx || EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
+    clear_openssl_errors();
+    return {};
+  }
+  std::string sig(len, '\0');
+  if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, digest.data(),
+                    digest.size()) != 1) {
+    clear_openssl_errors();
+    return {};
+  }
+  sig.resize(len);
+  return sig;
 }
 
 }  // namespace signet::jose

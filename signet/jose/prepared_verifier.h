@@ -7,6 +7,7 @@
 #include <array>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "signet/jose/algorithm.h"
@@ -27,6 +28,24 @@ class PreparedVerifiers {
 
  private:
   std::array<EvpPkeyCtxPtr, 4> ctx_;  // indexed by Algorithm; EdDSA stays null (no prehash)
+};
+
+// The signing counterpart, for the authorization server's current keys: one context per key and
+// algorithm, prepared once and duplicated per signature.
+class PreparedSigner {
+ public:
+  // A signer of `alg` (RS256, PS256 or ES256) with the private `key`; null when `alg` has no
+  // prehash form (EdDSA) or OpenSSL could not prepare it (callers then use the slow path).
+  static std::shared_ptr<const PreparedSigner> prepare(const EvpPkeyPtr& key, Algorithm alg);
+
+  Algorithm algorithm() const { return alg_; }
+  // The signature over the SHA-256 `digest` (DER for ECDSA, as OpenSSL produces it), or empty
+  // when signing failed.
+  std::string sign(const Sha256Digest& digest) const;
+
+ private:
+  Algorithm alg_ = Algorithm::kRS256;
+  EvpPkeyCtxPtr ctx_;
 };
 
 }  // namespace signet::jose

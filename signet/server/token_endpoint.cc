@@ -275,21 +275,34 @@ Result<TokenEndpoint::Client, OAuthError> TokenEndpoint::authenticate(const Tena
 
   const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,
                                   std::string(req.peer_address)};
-  auto counter = store_.get_failed_logins(key);
-  if (!counter) {
-    return fail(store_failure("reading the client's failure counter", counter.error()));
+  const std::string watch_key = app->client_id + '\n' + key.address;
+  store::FailedLoginCounter counter;  // zero unless this process has seen the pair fail
+  if (client_failures_.suspect(watch_key, req.now)) {
+    auto stored = store_.get_failed_logins(key);
+    if (!stored) {
+      return fail(store_failure("reading the client's failure counter", stored.error()));
+    }
+    counter = *stored;
   }
-  if (counter->blocked_at(req.now)) {
+  if (counter.blocked_at(req.now)) {
     return fail(OAuthError{Code::kTooManyAttempts,
                            "Too many failed authentications for this client from your address; "
                            "retry after the time in Retry-After",
-                           false, retry_after(*counter, req.now)});
+                           false, retry_after(counter, req.now)});
   }
   if (!secrets_.matches(secret, app->client_secret_hash)) {
     auto after = store_.record_failed_login(key, req.now, config_.client_lockout);
     if (!after) {
       return fail(store_failure("recording a failed client authentication", after.error()));
     }
+    // Watched while the block lasts and a day beyond. Stored counts are consecutive failures
+    // and never age, so once a pair is forgotten here a later success does not reset its old
+    // count: that errs towards blocking earlier, never later.
+    client_failures_.note_failure(
+        watch_key, req.now,
+        std::max(after->blocked_until.value_or(req.now), req.now) +
+            std::max(config_.client_lockout.block_for,
+                     std::chrono::duration_cast<std::chrono::seconds>(kFailureWatchHorizon)));
     spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
                  req.peer_address, after->count);
     if (after->blocked_at(req.now)) {
@@ -318,10 +331,11 @@ Result<TokenEndpoint::Client, OAuthError> TokenEndpoint::authenticate(const Tena
                                 "credentials, or change it: signet clients update " +
                                 app->client_id + " --auth-method client_secret_post"));
   }
-  if (counter->count > 0) {
+  if (counter.count > 0) {
     if (auto reset = store_.reset_failed_logins(key); !reset) {
       return fail(store_failure("resetting the client's failure counter", reset.error()));
     }
+    client_failures_.forget(watch_key);
   }
   client.app = app;
   return client;

@@ -16,6 +16,7 @@
 
 #include "signet/common/result.h"
 #include "signet/server/credentials.h"
+#include "signet/server/failure_watch.h"
 #include "signet/server/oauth_error.h"
 #include "signet/server/params.h"
 #include "signet/server/password.h"
@@ -113,6 +114,7 @@ class TokenEndpoint {
   const SecretHasher& secrets_;
   const PasswordHasher& passwords_;
   EndpointCounters counters_;
+  FailureWatch client_failures_;  // (client_id, address) pairs whose counter is worth reading
 };
 
 }  // namespace signet::server

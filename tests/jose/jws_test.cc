@@ -316,6 +316,37 @@ TEST(JwsSignTest, KeyWithoutAlgSignsWithItsTypesDefault) {
   EXPECT_EQ(signing_algorithm(tk::test_key(Algorithm::kPS256)), Algorithm::kPS256);
 }
 
+// The prepared signer (the authorization server's fast path) must produce tokens that verify with
+// the public key exactly like the slow path's; RS256 is deterministic, so both paths agree byte
+// for byte.
+TEST(JwsSignTest, PreparedSignerTokensVerifyLikeSlowPathOnes) {
+  for (const Algorithm alg : {Algorithm::kRS256, Algorithm::kPS256, Algorithm::kES256}) {
+    Jwk key = tk::test_key(alg);
+    const std::string slow = sign_compact(key, {}, kClaimsJson).value();
+    key.signer = PreparedSigner::prepare(key.pkey, alg);
+    ASSERT_NE(key.signer, nullptr) << to_string(alg);
+    const std::string fast = sign_compact(key, {}, kClaimsJson).value();
+    auto parsed = parse_compact(fast);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_TRUE(verify_signature(*parsed, public_key(alg)).ok()) << to_string(alg);
+    if (alg == Algorithm::kRS256) {
+      EXPECT_EQ(fast, slow);
+    }
+  }
+  EXPECT_EQ(PreparedSigner::prepare(tk::test_key(Algorithm::kEdDSA).pkey, Algorithm::kEdDSA),
+            nullptr);
+}
+
+TEST(JwsSignTest, PreparedSignerForAnotherAlgorithmIsNotUsed) {
+  Jwk key = tk::test_key(Algorithm::kPS256);
+  key.signer = PreparedSigner::prepare(key.pkey, Algorithm::kRS256);  // wrong padding for PS256
+  auto token = sign_compact(key, {}, kClaimsJson);
+  ASSERT_TRUE(token.ok());
+  auto parsed = parse_compact(*token);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(verify_signature(*parsed, public_key(Algorithm::kPS256)).ok());
+}
+
 TEST(JwsSignTest, PublicKeyCannotSign) {
   auto token = sign_compact(public_key(Algorithm::kRS256), {}, kClaimsJson);
   ASSERT_FALSE(token.ok());

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Measures `signet serve` beside its baselines in one run and prints the ratios issue 3 targets:
+#   1. client_credentials tokens/s (wrk) vs `openssl speed` signatures/s, RS256 and ES256;
+#   2. password-grant tokens/s vs raw argon2id verifications/s with the same parameters.
+# The server is pinned to core 0 (one worker, one blocking thread), wrk and the baselines' client
+# side to core 1; the baselines themselves run on core 0 like the server.
+# Usage: bench/serve.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run,
+# default 5), ROUNDS (alternating rounds, default 3), CONNECTIONS (default 16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+duration=${DURATION:-5}
+rounds=${ROUNDS:-3}
+connections=${CONNECTIONS:-16}
+server_core=0
+client_core=1
+signet="$build/signet"
+work=$(mktemp -d)
+data="$work/data"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== $(openssl version)"
+
+# --- the tenant: one API per algorithm, an m2m client granted both, a user and a password client
+admin() { "$signet" "$@" --data-dir "$data"; }
+admin apis create --identifier https://bench/rs256 --name "bench RS256" --signing-alg RS256 --scopes read:messages >/dev/null
+admin apis create --identifier https://bench/es256 --name "bench ES256" --signing-alg ES256 --scopes read:messages >/dev/null
+m2m=$(admin clients create --name bench-m2m --json)
+m2m_id=$(json_field client_id <<<"$m2m")
+m2m_secret=$(json_field client_secret <<<"$m2m")
+admin grants create --client-id "$m2m_id" --audience https://bench/rs256 --scopes read:messages >/dev/null
+admin grants create --client-id "$m2m_id" --audience https://bench/es256 --scopes read:messages >/dev/null
+web=$(admin clients create --name bench-web --type regular_web --grant-types password --json)
+web_id=$(json_field client_id <<<"$web")
+web_secret=$(json_field client_secret <<<"$web")
+password="bench password $(date +%s)"
+user=$(printf '%s\n' "$password" | admin users create --email bench@example.com --password-stdin --json)
+admin users permissions add "$(json_field id <<<"$user")" --audience https://bench/rs256 read:messages >/dev/null
+
+port=$(free_port)
+taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "http://127.0.0.1:$port/" \
+  --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log 2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$port"
+
+# One wrk script per request body: wrk repeats the same POST.
+post_script() {  # name body
+  cat >"$work/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "$2"
+LUA
+}
+post_script rs256 "grant_type=client_credentials&client_id=$m2m_id&client_secret=$m2m_secret&audience=https%3A%2F%2Fbench%2Frs256"
+post_script es256 "grant_type=client_credentials&client_id=$m2m_id&client_secret=$m2m_secret&audience=https%3A%2F%2Fbench%2Fes256"
+enc_password=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$password")
+post_script password "grant_type=password&client_id=$web_id&client_secret=$web_secret&audience=https%3A%2F%2Fbench%2Frs256&username=bench%40example.com&password=$enc_password"
+# Every body must really succeed, or the numbers below would measure refusals.
+for name in rs256 es256 password; do
+  body=$(sed -n 's/^wrk.body = "\(.*\)"$/\1/p' "$work/$name.lua")
+  code=$(curl -s -o "$work/$name.out" -w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' --data "$body" "$base/oauth/token")
+  if [ "$code" != 200 ]; then echo "bench: $name request answered $code: $(cat "$work/$name.out")" >&2; exit 1; fi
+done
+
+rps() {  # script connections
+  taskset -c $client_core wrk -t1 -c"$2" -d"${duration}s" -s "$work/$1.lua" "$base/oauth/token" \
+    | awk '/^Requests\/sec:/ { print $2 } /Non-2xx/ { print "non-2xx responses" > "/dev/stderr"; exit 1 }'
+}
+
+echo "== rounds: $rounds x ${duration}s; openssl speed and argon2id alternate with wrk on core $server_core"
+declare -A runs
+for round in $(seq "$rounds"); do
+  speed=$(taskset -c $server_core openssl speed -mr -seconds 2 rsa2048 ecdsap256 2>/dev/null | grep '^+F')
+  runs[openssl_rsa]+=" $(awk -F: '$1=="+F2" {print $4}' <<<"$speed")"
+  runs[openssl_ec]+=" $(awk -F: '$1=="+F4" {print $4}' <<<"$speed")"
+  runs[rs256]+=" $(rps rs256 "$connections")"
+  runs[es256]+=" $(rps es256 "$connections")"
+  argon=$(taskset -c $server_core "$build/signet_bench" --benchmark_filter=BM_Argon2idVerify \
+    --benchmark_min_time=2 --benchmark_format=json 2>/dev/null \
+    | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["benchmarks"][0]["items_per_second"])')
+  runs[argon]+=" $argon"
+  # Two connections keep the one blocking thread busy without queueing requests for seconds.
+  runs[password]+=" $(rps password 2)"
+done
+
+m() { median <<<"${runs[$1]}"; }
+printf '  openssl rsa2048 sign     %9.0f/s (runs:%s)\n' "$(m openssl_rsa)" "${runs[openssl_rsa]}"
+printf '  client_credentials RS256 %9.0f tokens/s = %s of openssl rsa2048 sign (target >= 85%%; runs:%s)\n' \
+  "$(m rs256)" "$(ratio "$(m rs256)" "$(m openssl_rsa)")" "${runs[rs256]}"
+printf '  openssl ecdsap256 sign   %9.0f/s (runs:%s)\n' "$(m openssl_ec)" "${runs[openssl_ec]}"
+printf '  client_credentials ES256 %9.0f tokens/s = %s of openssl ecdsap256 sign (target >= 40%%; runs:%s)\n' \
+  "$(m es256)" "$(ratio "$(m es256)" "$(m openssl_ec)")" "${runs[es256]}"
+printf '  argon2id verify (m=19456 KiB, t=2, p=1) %7.1f/s (runs:%s)\n' "$(m argon)" "${runs[argon]}"
+printf '  password grant           %9.1f tokens/s = %s of raw argon2id (target >= 90%%; runs:%s)\n' \
+  "$(m password)" "$(ratio "$(m password)" "$(m argon)")" "${runs[password]}"
+rss=$(ps -o rss= -p "$server_pid" | tr -d ' ')
+echo "  signet serve resident memory after the runs: $((rss / 1024)) MiB"

@@ -1,0 +1,118 @@
+// The pieces of a client-credentials token, in process and without HTTP: hashing the presented
+// secret, signing the token, and the whole grant through TokenEndpoint. bench/serve.sh measures
+// the same grant over HTTP; the difference is the cost of the network and the HTTP layer.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+
+#include "signet/keys/key_manager.h"
+#include "signet/keys/master_key.h"
+#include "signet/server/credentials.h"
+#include "signet/server/password.h"
+#include "signet/server/tenant.h"
+#include "signet/server/token_endpoint.h"
+#include "signet/store/sqlite_store.h"
+
+namespace {
+
+namespace server = signet::server;
+namespace store = signet::store;
+using signet::jose::Algorithm;
+
+store::Timestamp now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void BM_SecretHash(benchmark::State& state) {
+  const server::SecretHasher hasher(signet::keys::MasterKey::generate());
+  const std::string secret = server::generate_secret();
+  const std::string stored = hasher.hash(secret);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(hasher.matches(secret, stored));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SecretHash);
+
+// A tenant with one API of `alg`, one m2m client and its grant, in a temporary directory.
+struct Fixture {
+  explicit Fixture(Algorithm alg) {
+    dir = std::filesystem::temp_directory_path() /
+          ("signet-bench-" + std::to_string(::getpid()) + "-" + std::to_string(int(alg)));
+    std::filesystem::create_directories(dir);
+    st = store::SqliteStore::open((dir / "signet.db").string()).value();
+    auto master = signet::keys::MasterKey::generate();
+    hasher = std::make_unique<server::SecretHasher>(master);
+    keys = std::make_unique<signet::keys::KeyManager>(*st, std::move(master));
+    store::Api api;
+    api.identifier = "https://bench/api";
+    api.name = "bench";
+    api.signing_algorithm = alg;
+    api.permissions = {{"read:messages", ""}};
+    (void)st->create_api(api);
+    secret = server::generate_secret();
+    store::Application app;
+    app.client_id = "bench-client";
+    app.name = "bench";
+    app.grant_types = {store::GrantType::kClientCredentials};
+    app.client_secret_hash = hasher->hash(secret);
+    (void)st->create_application(app);
+    store::ClientGrant grant;
+    grant.client_id = app.client_id;
+    grant.audience = api.identifier;
+    grant.scopes = {"read:messages"};
+    (void)st->create_client_grant(grant);
+    tenant = std::make_unique<server::Tenant>(*st, *keys);
+    (void)tenant->load(now());
+    passwords = std::make_unique<server::PasswordHasher>(server::ArgonParams{8192, 1, 1});
+    server::EndpointConfig config;
+    config.issuer = "http://localhost:4000/";
+    endpoint =
+        std::make_unique<server::TokenEndpoint>(config, *tenant, *st, *hasher, *passwords);
+    params.add("grant_type", "client_credentials");
+    params.add("client_id", "bench-client");
+    params.add("client_secret", secret);
+    params.add("audience", api.identifier);
+  }
+  ~Fixture() {
+    endpoint.reset();
+    tenant.reset();
+    keys.reset();
+    st.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  std::filesystem::path dir;
+  std::unique_ptr<store::SqliteStore> st;
+  std::unique_ptr<server::SecretHasher> hasher;
+  std::unique_ptr<signet::keys::KeyManager> keys;
+  std::unique_ptr<server::Tenant> tenant;
+  std::unique_ptr<server::PasswordHasher> passwords;
+  std::unique_ptr<server::TokenEndpoint> endpoint;
+  std::string secret;
+  server::Params params;
+};
+
+void BM_ClientCredentials(benchmark::State& state, Algorithm alg) {
+  Fixture f(alg);
+  const server::EndpointRequest req{&f.params, std::nullopt, "127.0.0.1", now()};
+  for (auto _ : state) {
+    auto r = f.endpoint->token(req);
+    if (!r) {
+      state.SkipWithError(r.error().description.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_ClientCredentials, RS256, Algorithm::kRS256);
+BENCHMARK_CAPTURE(BM_ClientCredentials, ES256, Algorithm::kES256);
+BENCHMARK_CAPTURE(BM_ClientCredentials, EdDSA, Algorithm::kEdDSA);
+
+}  // namespace
