@@ -72,6 +72,22 @@ TEST(Server, RouterHealthzIsNotReplaced) {
   EXPECT_EQ(res->body(), R"({"status":"custom"})");
 }
 
+// Brute-force counters are kept per address, so a client must not be able to choose its own by
+// sending the header the server uses to pass the address on.
+TEST(Server, HandlersSeeThePeerAddressAndClientsCannotForgeIt) {
+  Router router;
+  router.add(bhttp::verb::get, "/peer", [](const Request& req) {
+    return json_response(req, bhttp::status::ok, "\"" + std::string(peer_address(req)) + "\"");
+  });
+  RunningServer server(test_options(), std::move(router));
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET /peer HTTP/1.1\r\nHost: x\r\nSignet-Peer-Address: 203.0.113.9\r\n"
+                          "signet-peer-address: 203.0.113.10\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.1\"");
+}
+
 TEST(Server, KeepAliveServesTwoRequestsOnOneConnection) {
   RunningServer server(test_options(), echo_router());
   RawClient client(server.port());
