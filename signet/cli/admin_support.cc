@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 namespace signet::cli {
 
@@ -27,6 +28,26 @@ std::string describe(const keys::KeyError& e) {
 
 std::string describe(const store::StoreError& e) {
   return std::string(store::to_string(e.code)) + ": " + e.message;
+}
+
+CommandError store_failure(std::string_view doing, const store::StoreError& e) {
+  const std::string what = "cannot " + std::string(doing) + ": ";
+  switch (e.code) {
+    case store::StoreErrorCode::kNotFound:
+    case store::StoreErrorCode::kConflict:
+    case store::StoreErrorCode::kInvalid:
+      return CommandError{e.message};
+    case store::StoreErrorCode::kBusy:
+      return CommandError{what + "the database is busy (another signet process is writing); " +
+                          "nothing was changed, try again"};
+    case store::StoreErrorCode::kSchemaTooNew:
+      return CommandError{what + e.message + "; use the newer signet that migrated it"};
+    case store::StoreErrorCode::kCorrupt:
+    case store::StoreErrorCode::kIo:
+    case store::StoreErrorCode::kInternal:
+      break;
+  }
+  return CommandError{what + describe(e)};
 }
 
 store::Timestamp now() {
@@ -104,6 +125,70 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
     }
     std::cout << line << "\n";
   }
+}
+
+void print_json(const boost::json::value& value) {
+  std::cout << boost::json::serialize(value) << "\n";
+}
+
+std::vector<std::string> split_words(const std::vector<std::string>& values,
+                                     std::string_view separators) {
+  std::vector<std::string> words;
+  for (const auto& value : values) {
+    std::string_view rest(value);
+    while (!rest.empty()) {
+      const auto end = rest.find_first_of(separators);
+      const auto word = rest.substr(0, end);
+      if (!word.empty() && std::find(words.begin(), words.end(), word) == words.end()) {
+        words.emplace_back(word);
+      }
+      if (end == std::string_view::npos) {
+        break;
+      }
+      rest.remove_prefix(end + 1);
+    }
+  }
+  return words;
+}
+
+std::string shell_quote(std::string_view word) {
+  const bool safe = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+  });
+  if (safe) {
+    return std::string(word);
+  }
+  // Double quotes when nothing in the word is special inside them: hints put commands in single
+  // quotes, and "auth0|bob" reads better there than nested single quotes.
+  if (word.find_first_of("$`\\\"!'") == std::string_view::npos) {
+    return "\"" + std::string(word) + "\"";
+  }
+  std::string out = "'";
+  for (const char c : word) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator) {
+  if (words.empty()) {
+    return "-";
+  }
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += w;
+  }
+  return out;
+}
+
+void add_json_flag(CLI::App* cmd, bool& json) {
+  cmd->add_flag("--json", json,
+                "Print JSON on stdout instead of text: an object for one record, an array for a "
+                "list");
 }
 
 void add_data_dir_option(CLI::App* cmd, std::string& dir) {

@@ -9,10 +9,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/App.hpp>
+#include <boost/json/value.hpp>
 
+#include "signet/common/result.h"
 #include "signet/keys/error.h"
 #include "signet/keys/master_key.h"
 #include "signet/store/error.h"
@@ -33,6 +36,21 @@ struct CommandError {
 std::string describe(const keys::KeyError& e);
 std::string describe(const store::StoreError& e);
 
+// A store failure as the one line an operator reads. Not found, conflict and invalid input carry
+// the store's own sentence (it names the record: "an API with identifier 'x' already exists");
+// busy, corrupt, I/O and schema failures say what could not be done and what to try.
+// `doing` is what the command was doing, e.g. "list APIs".
+CommandError store_failure(std::string_view doing, const store::StoreError& e);
+
+// The value of a store call, or throws store_failure(doing, error).
+template <typename T>
+T value_or_throw(Result<T, store::StoreError> result, std::string_view doing) {
+  if (!result) {
+    throw store_failure(doing, result.error());
+  }
+  return std::move(result).value();
+}
+
 store::Timestamp now();
 // RFC 3339 in UTC, e.g. 2026-11-28T23:37:16Z.
 std::string format_time(store::Timestamp t);
@@ -47,9 +65,24 @@ keys::MasterKey load_master_key(const std::filesystem::path& data_dir);
 
 // Prints rows as left-aligned columns two spaces apart; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);
+// Prints one JSON value and a newline on stdout (the --json output of admin commands).
+void print_json(const boost::json::value& value);
+
+// The words of list-valued flags given as "a b", "a,b" or repeated: every value is split at any
+// character of `separators`, empty words are dropped, and repeats are kept once, in first order.
+std::vector<std::string> split_words(const std::vector<std::string>& values,
+                                     std::string_view separators);
+// `word` as it must be typed in a POSIX shell, for the commands that hints suggest: unchanged when
+// it is made of safe characters only, else in double quotes where they suffice
+// (signet|abc -> "signet|abc"), else in single quotes.
+std::string shell_quote(std::string_view word);
+// Joins with `separator`; "-" for an empty list, so a table cell is never blank.
+std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator);
 
 // Adds --data-dir (also SIGNET_DATA_DIR) bound to `dir`.
 void add_data_dir_option(CLI::App* cmd, std::string& dir);
+// Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).
+void add_json_flag(CLI::App* cmd, bool& json);
 
 // Runs a subcommand's body, turning a CommandError into "signet: <message>" on stderr and exit
 // status 1; success sets exit status 0.

@@ -2,12 +2,32 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "signet/cli/api_command.h"
+#include "signet/cli/apis_command.h"
+#include "signet/cli/clients_command.h"
+#include "signet/cli/grants_command.h"
 #include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
+#include "signet/cli/users_command.h"
+
+namespace {
+
+// "signet apis create": the deepest command the parser reached, for "see '... --help'" hints.
+std::string command_path(const CLI::App& app) {
+  std::string path = "signet";
+  const CLI::App* cmd = &app;
+  while (!cmd->get_subcommands().empty()) {
+    cmd = cmd->get_subcommands().front();
+    path += " " + cmd->get_name();
+  }
+  return path;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -19,10 +39,19 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   signet::cli::add_api_command(app, exit_code);
   signet::cli::add_keys_command(app, exit_code);
+  signet::cli::add_apis_command(app, exit_code);
+  signet::cli::add_clients_command(app, exit_code);
+  signet::cli::add_grants_command(app, exit_code);
+  signet::cli::add_users_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e);  // --help, --version
+    }
+    // Like every other failure: one line on stderr, status 1.
+    std::cerr << "signet: " << e.what() << " (see '" << command_path(app) << " --help')\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "signet: " << e.what() << "\n";
     return 1;

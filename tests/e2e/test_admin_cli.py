@@ -1,0 +1,978 @@
+"""End-to-end tests of the tenant's admin CLI: `signet apis`, `signet clients`, `signet grants` and
+`signet users`.
+
+Each test works in its own temporary data directory and runs the real signet binary with SIGNET_*
+cleaned from the environment. Every run is checked for leaks: no output of any command may hold a
+stored secret hash ("hs256:") or password hash ("$argon2id$"). What the CLI stored is read back
+from the SQLite file with Python's own sqlite3, as an independent check of what the commands say.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import sqlite3
+import stat
+import subprocess
+
+import pytest
+
+from conftest import clean_env, signet_bin
+
+RUN_TIMEOUT = 60.0  # s; argon2id hashing is the slow part, well under a second
+API = "https://api.example.com/"
+OTHER_API = "urn:signet:other|api v2"  # ':' '|' ' ' and '/' are all fine in an identifier
+PASSWORD = "correct horse battery staple"
+LEAKS = ("hs256:", "$argon2id$")  # stored hashes: never printed
+SECRET_HASH_LABEL = b"signet secret hash key v1"  # signet/server/credentials.cc
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def run(data_dir, *args: str, stdin: str | None = None, env: dict | None = None,
+        check: bool = True) -> subprocess.CompletedProcess:
+    """Runs `signet ARGS --data-dir DATA_DIR`, with `stdin` as input (else no input at all)."""
+    res = subprocess.run([signet_bin(), *args, "--data-dir", str(data_dir)],
+                         env=env if env is not None else clean_env(), capture_output=True,
+                         text=True, timeout=RUN_TIMEOUT, input=stdin,
+                         stdin=subprocess.DEVNULL if stdin is None else None)
+    for leak in LEAKS:
+        assert leak not in res.stdout and leak not in res.stderr, f"signet {args} printed {leak}"
+    if check:
+        assert res.returncode == 0, f"signet {args} failed: {res.stderr}"
+        assert res.stderr == "", res.stderr
+    return res
+
+
+def js(data_dir, *args: str, stdin: str | None = None):
+    """Runs a command with --json and returns its parsed stdout."""
+    return json.loads(run(data_dir, *args, "--json", stdin=stdin).stdout)
+
+
+def assert_failed_cleanly(res, *needles: str):
+    """Exit status 1, nothing on stdout, one line "signet: ..." on stderr holding each needle."""
+    assert res.returncode == 1, (res.returncode, res.stderr)
+    assert res.stdout == "", res.stdout
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("signet: "), res.stderr
+    for needle in needles:
+        assert needle.lower() in res.stderr.lower(), res.stderr
+
+
+def fails(data_dir, *args: str, stdin: str | None = None):
+    return run(data_dir, *args, stdin=stdin, check=False)
+
+
+def db_rows(data_dir, sql: str, *params) -> list[tuple]:
+    con = sqlite3.connect(data_dir / "signet.db")
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def stored_secret_hash(data_dir, client_id: str) -> str:
+    (value,), = db_rows(data_dir, "SELECT client_secret_hash FROM applications WHERE client_id = ?",
+                        client_id)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def stored_password_hash(data_dir, user_id: str) -> str:
+    (value,), = db_rows(data_dir, "SELECT password_hash FROM users WHERE id = ?", user_id)
+    return value
+
+
+def expected_secret_hash(data_dir, secret: str) -> str:
+    """What signet's SecretHasher stores for `secret`, computed independently: HMAC-SHA256 under a
+    key derived from the data directory's master key."""
+    text = (data_dir / "master.key").read_text().strip()
+    master = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    key = hmac.new(master, SECRET_HASH_LABEL, hashlib.sha256).digest()
+    return "hs256:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "signet-data"  # does not exist yet: signet creates it
+
+
+@pytest.fixture
+def tenant(data_dir):
+    """An API with two permissions and an m2m application, as most tests need."""
+    run(data_dir, "apis", "create", "--identifier", API, "--name", "Example API",
+        "--scopes", "read:messages write:messages")
+    client = js(data_dir, "clients", "create", "--name", "Messages client")
+    return {"data_dir": data_dir, "client_id": client["client_id"],
+            "client_secret": client["client_secret"]}
+
+
+def create_user(data_dir, email: str = "ada@example.com", *extra: str,
+                password: str = PASSWORD) -> dict:
+    return js(data_dir, "users", "create", "--email", email, *extra, "--password-stdin",
+              stdin=password + "\n")
+
+
+# --- apis
+
+
+def test_apis_create_with_defaults(data_dir):
+    res = run(data_dir, "apis", "create", "--identifier", API, "--name", "Example API")
+    assert f"created API {API}" in res.stdout
+    api = js(data_dir, "apis", "show", API)
+    assert api == {"identifier": API, "name": "Example API", "signing_alg": "RS256",
+                   "token_lifetime": 86400, "allow_offline_access": False,
+                   "token_profile": "auth0", "permissions": [],
+                   "created_at": api["created_at"]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", api["created_at"])
+
+
+def test_apis_create_with_every_option(data_dir):
+    api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+             "--signing-alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
+             "--token-profile", "rfc9068", "--scopes", "read:messages write:messages",
+             "--scopes", "admin", "--scopes", "read:messages")
+    assert api["identifier"] == OTHER_API
+    assert api["signing_alg"] == "EdDSA"
+    assert api["token_lifetime"] == 2592000
+    assert api["allow_offline_access"] is True
+    assert api["token_profile"] == "rfc9068"
+    assert api["permissions"] == [{"value": "read:messages", "description": ""},
+                                  {"value": "write:messages", "description": ""},
+                                  {"value": "admin", "description": ""}]
+    assert js(data_dir, "apis", "show", OTHER_API) == api
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
+def test_apis_create_each_signing_algorithm(data_dir, alg):
+    assert js(data_dir, "apis", "create", "--identifier", API, "--name", "x",
+              "--signing-alg", alg)["signing_alg"] == alg
+
+
+def test_apis_create_existing_identifier_is_a_conflict(data_dir):
+    run(data_dir, "apis", "create", "--identifier", API, "--name", "First")
+    assert_failed_cleanly(fails(data_dir, "apis", "create", "--identifier", API, "--name", "Dup"),
+                          "already exists", API)
+    assert js(data_dir, "apis", "show", API)["name"] == "First"
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--signing-alg", "HS256"], ["HS256", "RS256, PS256, ES256 or EdDSA"]),
+    (["--signing-alg", "none"], ["none", "RS256"]),
+    (["--token-profile", "jwt"], ["jwt", "auth0 or rfc9068"]),
+    (["--token-lifetime", "0"], ["--token-lifetime", "2592000"]),
+    (["--token-lifetime", "2592001"], ["--token-lifetime", "2592000"]),
+    (["--token-lifetime", "-5"], ["2592000"]),
+    (["--token-lifetime", "soon"], ["--token-lifetime"]),
+    (["--scopes", 'read"messages'], ["read\"messages"]),
+])
+def test_apis_create_bad_input_fails_and_creates_nothing(data_dir, args, needles):
+    res = fails(data_dir, "apis", "create", "--identifier", API, "--name", "x", *args)
+    assert_failed_cleanly(res, *needles)
+    assert js(data_dir, "apis", "list") == []
+
+
+@pytest.mark.parametrize("missing", ["--identifier", "--name"])
+def test_apis_create_without_required_flag_fails(data_dir, missing):
+    args = {"--identifier": API, "--name": "x"}
+    del args[missing]
+    res = fails(data_dir, "apis", "create", *[a for kv in args.items() for a in kv])
+    assert_failed_cleanly(res, missing, "signet apis create --help")
+
+
+def test_apis_list(data_dir):
+    assert js(data_dir, "apis", "list") == []
+    assert "no APIs yet" in run(data_dir, "apis", "list").stdout
+    run(data_dir, "apis", "create", "--identifier", API, "--name", "Example API",
+        "--scopes", "read:messages")
+    run(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other")
+    listed = js(data_dir, "apis", "list")
+    assert isinstance(listed, list)
+    assert [a["identifier"] for a in listed] == [API, OTHER_API]
+    assert listed[0]["permissions"] == [{"value": "read:messages", "description": ""}]
+    text = run(data_dir, "apis", "list").stdout
+    assert text.splitlines()[0].split()[:3] == ["IDENTIFIER", "NAME", "ALG"]
+    assert API in text and OTHER_API in text and "read:messages" in text
+
+
+def test_apis_show_text_lists_permissions_with_descriptions(tenant, data_dir):
+    run(data_dir, "apis", "permissions", "add", API, "read:messages",
+        "--description", "Read your messages")
+    text = run(data_dir, "apis", "show", API).stdout
+    assert "Example API" in text and "RS256" in text and "86400" in text
+    assert re.search(r"read:messages\s+Read your messages", text)
+    assert "write:messages" in text
+
+
+def test_apis_show_unknown_says_where_to_look(data_dir):
+    res = fails(data_dir, "apis", "show", "https://nope/")
+    assert_failed_cleanly(res, "no API with identifier https://nope/", "signet apis list")
+
+
+def test_apis_update_changes_only_the_given_fields(tenant, data_dir):
+    before = js(data_dir, "apis", "show", API)
+    after = js(data_dir, "apis", "update", API, "--name", "Renamed")
+    assert after == {**before, "name": "Renamed"}
+    after = js(data_dir, "apis", "update", API, "--signing-alg", "ES256", "--token-lifetime", "60",
+               "--allow-offline-access", "true", "--token-profile", "rfc9068")
+    assert after == {**before, "name": "Renamed", "signing_alg": "ES256", "token_lifetime": 60,
+                     "allow_offline_access": True, "token_profile": "rfc9068"}
+    assert js(data_dir, "apis", "update", API,
+              "--allow-offline-access", "false")["allow_offline_access"] is False
+    assert js(data_dir, "apis", "show", API)["created_at"] == before["created_at"]
+
+
+def test_apis_update_keeps_permissions_and_grants(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    js(data_dir, "apis", "update", API, "--token-lifetime", "3600")
+    assert js(data_dir, "grants", "show", str(grant["id"]))["scopes"] == ["read:messages"]
+    assert len(js(data_dir, "apis", "show", API)["permissions"]) == 2
+
+
+@pytest.mark.parametrize("args, needles", [
+    ([], ["nothing to update", "--name"]),
+    (["--allow-offline-access", "yes"], ["--allow-offline-access", "true or false"]),
+    (["--signing-alg", "HS512"], ["HS512"]),
+    (["--token-profile", "oidc"], ["oidc"]),
+    (["--token-lifetime", "2592001"], ["2592000"]),
+    (["--name", ""], ["name must not be empty"]),
+])
+def test_apis_update_bad_input_changes_nothing(tenant, data_dir, args, needles):
+    before = js(data_dir, "apis", "show", API)
+    assert_failed_cleanly(fails(data_dir, "apis", "update", API, *args), *needles)
+    assert js(data_dir, "apis", "show", API) == before
+
+
+def test_apis_update_unknown_fails(data_dir):
+    assert_failed_cleanly(fails(data_dir, "apis", "update", API, "--name", "x"),
+                          f"no API with identifier {API}", "signet apis list")
+
+
+def test_apis_delete_cascades_to_grants_and_user_permissions(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    user = create_user(data_dir)
+    run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
+    res = run(data_dir, "apis", "delete", API)
+    assert f"deleted API {API}" in res.stdout and "1 client grant" in res.stdout
+    assert js(data_dir, "apis", "list") == []
+    assert js(data_dir, "grants", "list") == []
+    assert_failed_cleanly(fails(data_dir, "grants", "show", str(grant["id"])),
+                          f"no client grant with id {grant['id']}")
+    assert js(data_dir, "users", "show", user["id"])["permissions"] == {}
+    # The application itself stays.
+    assert js(data_dir, "clients", "show", tenant["client_id"])["client_id"] == tenant["client_id"]
+    assert db_rows(data_dir, "SELECT COUNT(*) FROM client_grant_scopes") == [(0,)]
+
+
+def test_apis_delete_json_and_unknown(tenant, data_dir):
+    out = js(data_dir, "apis", "delete", API)
+    assert out == {"identifier": API, "deleted": True, "deleted_client_grants": 0}
+    assert_failed_cleanly(fails(data_dir, "apis", "delete", API),
+                          f"no API with identifier {API}")
+
+
+def test_apis_permissions_add_new_and_describe_existing(tenant, data_dir):
+    api = js(data_dir, "apis", "permissions", "add", API, "delete:messages",
+             "--description", "Delete messages")
+    assert api["permissions"][-1] == {"value": "delete:messages", "description": "Delete messages"}
+    res = run(data_dir, "apis", "permissions", "add", API, "read:messages",
+              "--description", "Read messages")
+    assert "updated the description" in res.stdout
+    res = run(data_dir, "apis", "permissions", "add", API, "read:messages")
+    assert "already has permission read:messages" in res.stdout
+    assert js(data_dir, "apis", "permissions", "list", API) == [
+        {"value": "read:messages", "description": "Read messages"},
+        {"value": "write:messages", "description": ""},
+        {"value": "delete:messages", "description": "Delete messages"}]
+
+
+def test_apis_permissions_add_keeps_grants_holding_it(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    run(data_dir, "apis", "permissions", "add", API, "read:messages", "--description", "New")
+    assert js(data_dir, "grants", "show", str(grant["id"]))["scopes"] == ["read:messages"]
+
+
+def test_apis_permissions_add_errors(tenant, data_dir):
+    assert_failed_cleanly(fails(data_dir, "apis", "permissions", "add", "https://nope/", "x"),
+                          "no API with identifier https://nope/")
+    assert_failed_cleanly(fails(data_dir, "apis", "permissions", "add", API, "two words"),
+                          "two words")
+    assert_failed_cleanly(fails(data_dir, "apis", "permissions", "add", API),
+                          "SCOPE", "--help")
+
+
+def test_apis_permissions_remove_takes_them_from_grants_and_users(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages write:messages")
+    user = create_user(data_dir)
+    run(data_dir, "users", "permissions", "add", user["id"], "--audience", API,
+        "read:messages", "write:messages")
+    api = js(data_dir, "apis", "permissions", "remove", API, "write:messages")
+    assert [p["value"] for p in api["permissions"]] == ["read:messages"]
+    assert js(data_dir, "grants", "show", str(grant["id"]))["scopes"] == ["read:messages"]
+    assert js(data_dir, "users", "show", user["id"])["permissions"] == {API: ["read:messages"]}
+
+
+def test_apis_permissions_remove_unknown_removes_nothing(tenant, data_dir):
+    res = fails(data_dir, "apis", "permissions", "remove", API, "read:messages", "typo:messages")
+    assert_failed_cleanly(res, "has no permission typo:messages")
+    assert len(js(data_dir, "apis", "show", API)["permissions"]) == 2
+    res = run(data_dir, "apis", "permissions", "remove", API, "read:messages", "write:messages")
+    assert "read:messages, write:messages" in res.stdout
+    assert js(data_dir, "apis", "permissions", "list", API) == []
+
+
+# --- clients
+
+
+def test_clients_create_m2m_prints_the_secret_once(data_dir):
+    res = run(data_dir, "clients", "create", "--name", "Messages client")
+    m = re.search(r"^client_secret\s+(\S+)$", res.stdout, re.MULTILINE)
+    assert m, res.stdout
+    secret = m.group(1)
+    client_id = re.search(r"^client_id\s+(\S+)$", res.stdout, re.MULTILINE).group(1)
+    assert "cannot be shown again" in res.stdout
+    assert len(secret) == 43 and BASE64URL.match(secret)
+    assert BASE64URL.match(client_id) and not client_id.startswith("-")
+    shown = js(data_dir, "clients", "show", client_id)
+    assert shown == {"client_id": client_id, "name": "Messages client", "type": "m2m",
+                     "grant_types": ["client_credentials"],
+                     "token_endpoint_auth_method": "client_secret_post",
+                     "created_at": shown["created_at"]}
+    # Stored as its keyed hash only, never as itself.
+    assert stored_secret_hash(data_dir, client_id) == expected_secret_hash(data_dir, secret)
+    assert secret.encode() not in (data_dir / "signet.db").read_bytes()
+
+
+def test_clients_create_json(data_dir):
+    client = js(data_dir, "clients", "create", "--name", "web", "--type", "regular_web")
+    assert set(client) == {"client_id", "client_secret", "name", "type", "grant_types",
+                           "token_endpoint_auth_method", "created_at"}
+    assert client["type"] == "regular_web"
+    assert client["grant_types"] == ["password", "refresh_token"]
+    assert len(client["client_secret"]) == 43
+    assert stored_secret_hash(data_dir, client["client_id"]) == expected_secret_hash(
+        data_dir, client["client_secret"])
+
+
+@pytest.mark.parametrize("app_type", ["native", "spa"])
+def test_clients_create_user_facing_types_default_to_password_and_refresh(data_dir, app_type):
+    client = js(data_dir, "clients", "create", "--name", "x", "--type", app_type)
+    assert client["grant_types"] == ["password", "refresh_token"]
+
+
+@pytest.mark.parametrize("args, grant_types", [
+    (["--grant-types", "client_credentials,password,refresh_token"],
+     ["client_credentials", "password", "refresh_token"]),
+    (["--grant-types", "password", "--grant-types", "client_credentials"],
+     ["password", "client_credentials"]),
+    (["--grant-types", "refresh_token, password,refresh_token"], ["refresh_token", "password"]),
+])
+def test_clients_create_grant_types(data_dir, args, grant_types):
+    client = js(data_dir, "clients", "create", "--name", "x", *args,
+                "--auth-method", "client_secret_basic")
+    assert client["grant_types"] == grant_types
+    assert client["token_endpoint_auth_method"] == "client_secret_basic"
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--type", "machine"], ["machine", "m2m, regular_web, native or spa"]),
+    (["--grant-types", "implicit"], ["implicit", "client_credentials, password or refresh_token"]),
+    (["--grant-types", "authorization_code"], ["authorization_code"]),
+    (["--grant-types", "password,bogus"], ["bogus"]),
+    (["--grant-types", ""], ["--grant-types"]),
+    (["--auth-method", "none"], ["none", "client_secret_basic or client_secret_post"]),
+    (["--auth-method", "private_key_jwt"], ["private_key_jwt"]),
+    (["--name", ""], ["name must not be empty"]),
+])
+def test_clients_create_bad_input_creates_nothing(data_dir, args, needles):
+    name = [] if "--name" in args else ["--name", "x"]
+    res = fails(data_dir, "clients", "create", *name, *args)
+    assert_failed_cleanly(res, *needles)
+    assert js(data_dir, "clients", "list") == []
+
+
+def test_clients_create_without_name_fails(data_dir):
+    assert_failed_cleanly(fails(data_dir, "clients", "create"), "--name")
+
+
+def test_clients_list_and_show_never_print_the_secret(tenant, data_dir):
+    secret = tenant["client_secret"]
+    outputs = [run(data_dir, "clients", "list").stdout,
+               run(data_dir, "clients", "list", "--json").stdout,
+               run(data_dir, "clients", "show", tenant["client_id"]).stdout,
+               run(data_dir, "clients", "show", tenant["client_id"], "--json").stdout]
+    for out in outputs:
+        assert tenant["client_id"] in out
+        assert secret not in out
+        assert "secret" not in re.sub(r"client_secret_(post|basic)", "", out)
+    listed = js(data_dir, "clients", "list")
+    assert isinstance(listed, list) and len(listed) == 1
+    assert "client_secret" not in listed[0]
+
+
+def test_clients_list_empty(data_dir):
+    assert js(data_dir, "clients", "list") == []
+    assert "no applications yet" in run(data_dir, "clients", "list").stdout
+
+
+def test_clients_show_unknown(data_dir):
+    assert_failed_cleanly(fails(data_dir, "clients", "show", "nope"),
+                          "no application with client_id nope", "signet clients list")
+
+
+def test_clients_update_changes_only_the_given_fields(tenant, data_dir):
+    cid = tenant["client_id"]
+    before = js(data_dir, "clients", "show", cid)
+    hash_before = stored_secret_hash(data_dir, cid)
+    after = js(data_dir, "clients", "update", cid, "--name", "Renamed")
+    assert after == {**before, "name": "Renamed"}
+    after = js(data_dir, "clients", "update", cid, "--type", "regular_web", "--grant-types",
+               "password,refresh_token", "--auth-method", "client_secret_basic")
+    assert after == {**before, "name": "Renamed", "type": "regular_web",
+                     "grant_types": ["password", "refresh_token"],
+                     "token_endpoint_auth_method": "client_secret_basic"}
+    assert stored_secret_hash(data_dir, cid) == hash_before  # the secret still works
+
+
+@pytest.mark.parametrize("args, needles", [
+    ([], ["nothing to update"]),
+    (["--type", "robot"], ["robot"]),
+    (["--grant-types", "implicit"], ["implicit"]),
+    (["--grant-types", ""], ["--grant-types"]),
+    (["--auth-method", "none"], ["none"]),
+])
+def test_clients_update_bad_input_changes_nothing(tenant, data_dir, args, needles):
+    before = js(data_dir, "clients", "show", tenant["client_id"])
+    assert_failed_cleanly(fails(data_dir, "clients", "update", tenant["client_id"], *args),
+                          *needles)
+    assert js(data_dir, "clients", "show", tenant["client_id"]) == before
+
+
+def test_clients_update_unknown(data_dir):
+    assert_failed_cleanly(fails(data_dir, "clients", "update", "nope", "--name", "x"),
+                          "no application with client_id nope")
+
+
+def test_clients_rotate_secret_replaces_the_secret(tenant, data_dir):
+    cid = tenant["client_id"]
+    old = tenant["client_secret"]
+    before = js(data_dir, "clients", "show", cid)
+    rotated = js(data_dir, "clients", "rotate-secret", cid)
+    new = rotated["client_secret"]
+    assert rotated["client_id"] == cid
+    assert len(new) == 43 and BASE64URL.match(new) and new != old
+    stored = stored_secret_hash(data_dir, cid)
+    assert stored == expected_secret_hash(data_dir, new)
+    assert stored != expected_secret_hash(data_dir, old)  # the old secret no longer matches
+    assert js(data_dir, "clients", "show", cid) == before  # nothing else changed
+    text = run(data_dir, "clients", "rotate-secret", cid).stdout
+    assert "cannot be shown again" in text and "old one no longer works" in text
+    newest = re.search(r"^client_secret\s+(\S+)$", text, re.MULTILINE).group(1)
+    assert stored_secret_hash(data_dir, cid) == expected_secret_hash(data_dir, newest)
+
+
+def test_clients_rotate_secret_unknown(data_dir):
+    assert_failed_cleanly(fails(data_dir, "clients", "rotate-secret", "nope"),
+                          "no application with client_id nope")
+
+
+def test_clients_delete_cascades_to_grants(tenant, data_dir):
+    js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
+    out = js(data_dir, "clients", "delete", tenant["client_id"])
+    assert out == {"client_id": tenant["client_id"], "deleted": True, "deleted_client_grants": 1}
+    assert js(data_dir, "clients", "list") == []
+    assert js(data_dir, "grants", "list") == []
+    assert_failed_cleanly(fails(data_dir, "clients", "delete", tenant["client_id"]),
+                          f"no application with client_id {tenant['client_id']}")
+
+
+def test_clients_with_another_master_key_hash_differently(tenant, data_dir):
+    env = clean_env(SIGNET_MASTER_KEY="ab" * 32)
+    res = run(data_dir, "clients", "rotate-secret", tenant["client_id"], "--json", env=env)
+    secret = json.loads(res.stdout)["client_secret"]
+    # Hashed under the key from the environment, not the one in master.key.
+    assert stored_secret_hash(data_dir, tenant["client_id"]) != expected_secret_hash(data_dir,
+                                                                                   secret)
+
+
+# --- grants
+
+
+def test_grants_create_prints_the_grant(tenant, data_dir):
+    res = run(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+              "--scopes", "read:messages")
+    m = re.search(r"created client grant (\d+)", res.stdout)
+    assert m, res.stdout
+    grant = js(data_dir, "grants", "show", m.group(1))
+    assert grant == {"id": int(m.group(1)), "client_id": tenant["client_id"], "audience": API,
+                     "scopes": ["read:messages"], "created_at": grant["created_at"]}
+
+
+def test_grants_create_json_with_repeated_and_no_scopes(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "write:messages", "--scopes", "read:messages")
+    assert isinstance(grant["id"], int)
+    assert grant["scopes"] == ["write:messages", "read:messages"]
+    other = js(data_dir, "clients", "create", "--name", "other")
+    bare = js(data_dir, "grants", "create", "--client-id", other["client_id"], "--audience", API)
+    assert bare["scopes"] == [] and bare["id"] != grant["id"]
+
+
+def test_grants_create_scope_must_be_a_permission_of_the_api(tenant, data_dir):
+    res = fails(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+                "--audience", API, "--scopes", "read:messages delete:messages")
+    assert_failed_cleanly(res, "delete:messages", "not a permission of API " + API,
+                          "signet apis permissions add")
+    assert js(data_dir, "grants", "list") == []
+
+
+def test_grants_create_unknown_client_or_api(tenant, data_dir):
+    assert_failed_cleanly(fails(data_dir, "grants", "create", "--client-id", "nope",
+                                "--audience", API),
+                          "no application with client_id nope", "signet clients list")
+    assert_failed_cleanly(fails(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+                                "--audience", "https://nope/"),
+                          "no API with identifier https://nope/", "signet apis list")
+    assert js(data_dir, "grants", "list") == []
+
+
+def test_grants_create_second_grant_for_same_api_is_a_conflict(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
+    res = fails(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+                "--audience", API, "--scopes", "read:messages")
+    assert_failed_cleanly(res, "already has a grant", f"grants update {grant['id']}")
+
+
+@pytest.mark.parametrize("missing", ["--client-id", "--audience"])
+def test_grants_create_without_required_flag(tenant, data_dir, missing):
+    args = {"--client-id": tenant["client_id"], "--audience": API}
+    del args[missing]
+    res = fails(data_dir, "grants", "create", *[a for kv in args.items() for a in kv])
+    assert_failed_cleanly(res, missing)
+
+
+def test_grants_list_all_and_per_client(tenant, data_dir):
+    assert js(data_dir, "grants", "list") == []
+    assert "no client grants yet" in run(data_dir, "grants", "list").stdout
+    run(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+        "--scopes", "admin")
+    other = js(data_dir, "clients", "create", "--name", "other")
+    g1 = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+            "--scopes", "read:messages")
+    g2 = js(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+            "--audience", OTHER_API, "--scopes", "admin")
+    g3 = js(data_dir, "grants", "create", "--client-id", other["client_id"], "--audience", API)
+    assert [g["id"] for g in js(data_dir, "grants", "list")] == [g1["id"], g2["id"], g3["id"]]
+    mine = js(data_dir, "grants", "list", "--client-id", tenant["client_id"])
+    assert [g["id"] for g in mine] == [g1["id"], g2["id"]]
+    assert mine[1] == g2
+    text = run(data_dir, "grants", "list").stdout
+    assert text.splitlines()[0].split() == ["ID", "CLIENT_ID", "AUDIENCE", "SCOPES", "CREATED"]
+    assert OTHER_API in text
+    assert_failed_cleanly(fails(data_dir, "grants", "list", "--client-id", "nope"),
+                          "no application with client_id nope")
+
+
+@pytest.mark.parametrize("grant_id, needles", [
+    ("abc", ["'abc' is not a grant id"]),
+    ("0", ["not a grant id"]),
+    ("-1", []),
+    ("1.5", ["not a grant id"]),
+    ("99999999999999999999", ["not a grant id"]),
+    ("4242", ["no client grant with id 4242", "signet grants list"]),
+])
+def test_grants_show_bad_or_unknown_id(tenant, data_dir, grant_id, needles):
+    assert_failed_cleanly(fails(data_dir, "grants", "show", grant_id), *needles)
+
+
+def test_grants_update_replaces_the_scopes(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    gid = str(grant["id"])
+    updated = js(data_dir, "grants", "update", gid, "--scopes", "write:messages read:messages")
+    assert updated == {**grant, "scopes": ["write:messages", "read:messages"]}
+    assert js(data_dir, "grants", "update", gid, "--scopes", "")["scopes"] == []
+    text = run(data_dir, "grants", "update", gid, "--scopes", "read:messages").stdout
+    assert re.search(r"^scopes\s+read:messages$", text, re.MULTILINE), text
+
+
+def test_grants_update_errors_change_nothing(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    gid = str(grant["id"])
+    assert_failed_cleanly(fails(data_dir, "grants", "update", gid, "--scopes", "nope:x"),
+                          "nope:x", "not a permission of API")
+    assert_failed_cleanly(fails(data_dir, "grants", "update", gid), "--scopes")
+    assert_failed_cleanly(fails(data_dir, "grants", "update", "777", "--scopes", "read:messages"),
+                          "no client grant with id 777")
+    assert js(data_dir, "grants", "show", gid) == grant
+
+
+def test_grants_delete(tenant, data_dir):
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
+    res = run(data_dir, "grants", "delete", str(grant["id"]))
+    assert f"deleted client grant {grant['id']}" in res.stdout
+    assert js(data_dir, "grants", "list") == []
+    assert_failed_cleanly(fails(data_dir, "grants", "delete", str(grant["id"])),
+                          f"no client grant with id {grant['id']}")
+    # The application and the API stay.
+    assert js(data_dir, "clients", "show", tenant["client_id"])
+    assert js(data_dir, "apis", "show", API)
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
+    assert js(data_dir, "grants", "delete", str(grant["id"])) == {"id": grant["id"],
+                                                                  "deleted": True}
+
+
+# --- users
+
+
+def test_users_create_with_password_from_stdin(data_dir):
+    res = run(data_dir, "users", "create", "--email", "ada@example.com", "--password-stdin",
+              stdin=PASSWORD + "\n")
+    m = re.search(r"created user (signet\|[0-9a-f]{24})$", res.stdout, re.MULTILINE)
+    assert m, res.stdout
+    user = js(data_dir, "users", "show", m.group(1))
+    assert user == {"id": m.group(1), "email": "ada@example.com", "blocked": False,
+                    "created_at": user["created_at"], "permissions": {}}
+    stored = stored_password_hash(data_dir, user["id"])
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in stored
+    assert PASSWORD.encode() not in (data_dir / "signet.db").read_bytes()
+
+
+def test_users_create_json_and_custom_id(data_dir):
+    user = create_user(data_dir, "bob@example.com", "--id", "auth0|65a1b2c3")
+    assert user == {"id": "auth0|65a1b2c3", "email": "bob@example.com", "blocked": False,
+                    "created_at": user["created_at"]}
+    a = create_user(data_dir, "carol@example.com")
+    b = create_user(data_dir, "dave@example.com")
+    assert re.fullmatch(r"signet\|[0-9a-f]{24}", a["id"]) and a["id"] != b["id"]
+
+
+@pytest.mark.parametrize("stdin, needles", [
+    ("short\n", ["at least 8"]),
+    ("1234567\r\n", ["at least 8"]),  # "\r\n" is stripped, so this is 7 characters
+    ("1234567\nlonger second line\n", ["at least 8"]),  # only the first line counts
+    ("", ["no password on stdin", "--password-stdin"]),
+    ("\n", ["at least 8"]),
+    ("x" * 1025 + "\n", ["at most 1024"]),
+    ("abcd\0efgh\n", ["NUL"]),
+])
+def test_users_create_bad_password_creates_nothing(data_dir, stdin, needles):
+    res = fails(data_dir, "users", "create", "--email", "ada@example.com", "--password-stdin",
+                stdin=stdin)
+    assert_failed_cleanly(res, *needles)
+    assert js(data_dir, "users", "list") == []
+
+
+def test_users_create_password_edge_lengths(data_dir):
+    create_user(data_dir, "a@example.com", password="12345678")
+    create_user(data_dir, "b@example.com", password="x" * 1024)
+    # Without a final newline the whole input is the password.
+    js(data_dir, "users", "create", "--email", "c@example.com", "--password-stdin",
+       stdin="no newline at the end")
+    assert len(js(data_dir, "users", "list")) == 3
+
+
+def test_users_create_needs_password_stdin(data_dir):
+    res = fails(data_dir, "users", "create", "--email", "ada@example.com", stdin=PASSWORD + "\n")
+    assert_failed_cleanly(res, "--password-stdin")
+    assert js(data_dir, "users", "list") == []
+
+
+def test_users_have_no_password_flag(data_dir):
+    res = fails(data_dir, "users", "create", "--email", "ada@example.com", "--password", PASSWORD)
+    assert res.returncode == 1 and "--password" in res.stderr
+    assert PASSWORD not in run(data_dir, "users", "create", "--help").stdout
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "@example.com", "ada@", "ada @example.com", ""])
+def test_users_create_bad_email(data_dir, email):
+    res = fails(data_dir, "users", "create", "--email", email, "--password-stdin",
+                stdin=PASSWORD + "\n")
+    assert_failed_cleanly(res, "not an email address")
+
+
+def test_users_create_conflicts(data_dir):
+    first = create_user(data_dir, "ada@example.com", "--id", "auth0|ada")
+    assert_failed_cleanly(fails(data_dir, "users", "create", "--email", "ADA@example.com",
+                                "--password-stdin", stdin=PASSWORD + "\n"),
+                          "already exists", first["id"])
+    assert_failed_cleanly(fails(data_dir, "users", "create", "--email", "other@example.com",
+                                "--id", "auth0|ada", "--password-stdin", stdin=PASSWORD + "\n"),
+                          "a user with id auth0|ada already exists")
+    assert len(js(data_dir, "users", "list")) == 1
+
+
+def test_users_list(data_dir):
+    assert js(data_dir, "users", "list") == []
+    assert "no users yet" in run(data_dir, "users", "list").stdout
+    a = create_user(data_dir, "ada@example.com")
+    b = create_user(data_dir, "bob@example.com")
+    listed = js(data_dir, "users", "list")
+    assert {u["id"] for u in listed} == {a["id"], b["id"]}
+    for u in listed:
+        assert set(u) == {"id", "email", "blocked", "created_at"}
+    text = run(data_dir, "users", "list").stdout
+    assert text.splitlines()[0].split() == ["ID", "EMAIL", "BLOCKED", "CREATED"]
+    assert "ada@example.com" in text and "bob@example.com" in text
+
+
+def test_users_show_by_id_or_email(data_dir):
+    user = create_user(data_dir, "Ada@Example.com")
+    by_id = js(data_dir, "users", "show", user["id"])
+    assert js(data_dir, "users", "show", "Ada@Example.com") == by_id
+    assert js(data_dir, "users", "show", "ada@example.com") == by_id  # case-insensitive
+    text = run(data_dir, "users", "show", user["id"]).stdout
+    assert user["id"] in text and "Ada@Example.com" in text and "no permissions" in text
+    assert_failed_cleanly(fails(data_dir, "users", "show", "nobody@example.com"),
+                          "no user with id or email nobody@example.com", "signet users list")
+
+
+def test_users_update_email(data_dir):
+    user = create_user(data_dir, "ada@example.com")
+    other = create_user(data_dir, "bob@example.com")
+    hash_before = stored_password_hash(data_dir, user["id"])
+    updated = js(data_dir, "users", "update", "ada@example.com", "--email", "ada@new.example")
+    assert updated == {**user, "email": "ada@new.example"}
+    assert stored_password_hash(data_dir, user["id"]) == hash_before
+    assert_failed_cleanly(fails(data_dir, "users", "update", user["id"], "--email",
+                                "BOB@example.com"),
+                          "already exists", other["id"])
+    assert_failed_cleanly(fails(data_dir, "users", "update", user["id"], "--email", "nope"),
+                          "not an email address")
+    assert_failed_cleanly(fails(data_dir, "users", "update", user["id"]), "--email")
+    assert_failed_cleanly(fails(data_dir, "users", "update", "ghost", "--email", "g@example.com"),
+                          "no user with id or email ghost")
+    assert js(data_dir, "users", "show", user["id"])["email"] == "ada@new.example"
+
+
+def test_users_delete(tenant, data_dir):
+    user = create_user(data_dir)
+    run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
+    res = run(data_dir, "users", "delete", "ada@example.com")
+    assert f"deleted user {user['id']}" in res.stdout
+    assert js(data_dir, "users", "list") == []
+    assert db_rows(data_dir, "SELECT COUNT(*) FROM user_permissions") == [(0,)]
+    assert_failed_cleanly(fails(data_dir, "users", "delete", user["id"]),
+                          f"no user with id or email {user['id']}")
+    again = create_user(data_dir)
+    assert js(data_dir, "users", "delete", again["id"]) == {"id": again["id"], "deleted": True}
+
+
+def insert_failed_logins(data_dir, kind: str, subject: str, addresses: list[str]):
+    con = sqlite3.connect(data_dir / "signet.db")
+    try:
+        with con:
+            for address in addresses:
+                con.execute("INSERT INTO failed_logins (kind, subject, address, count, "
+                            "first_failure_at, blocked_until) VALUES (?, ?, ?, 10, 1, 4102444800)",
+                            (kind, subject, address))
+    finally:
+        con.close()
+
+
+def test_users_block_and_unblock(data_dir):
+    user = create_user(data_dir)
+    other = create_user(data_dir, "bob@example.com")
+    blocked = js(data_dir, "users", "block", "ada@example.com")
+    assert blocked == {**user, "blocked": True}
+    assert js(data_dir, "users", "show", user["id"])["blocked"] is True
+    assert "blocked user" in run(data_dir, "users", "block", user["id"]).stdout  # idempotent
+    # Brute-force protection's counters for this user (by id, from two addresses) and others'.
+    insert_failed_logins(data_dir, "user", user["id"], ["127.0.0.1", "::1"])
+    insert_failed_logins(data_dir, "user", other["id"], ["127.0.0.1"])
+    insert_failed_logins(data_dir, "client", user["id"], ["127.0.0.1"])
+    unblocked = js(data_dir, "users", "unblock", "ada@example.com")
+    assert unblocked == {**user, "blocked": False, "cleared_failed_login_counters": 2}
+    assert js(data_dir, "users", "show", user["id"])["blocked"] is False
+    remaining = db_rows(data_dir, "SELECT kind, subject FROM failed_logins ORDER BY kind")
+    assert remaining == [("client", user["id"]), ("user", other["id"])]
+    res = run(data_dir, "users", "unblock", user["id"])
+    assert "cleared 0 failed-login counter(s)" in res.stdout
+    for cmd in ("block", "unblock"):
+        assert_failed_cleanly(fails(data_dir, "users", cmd, "ghost"), "no user with id or email")
+
+
+def test_users_set_password(data_dir):
+    user = create_user(data_dir)
+    before = stored_password_hash(data_dir, user["id"])
+    res = run(data_dir, "users", "set-password", "ada@example.com", "--password-stdin",
+              stdin="a brand new password\r\n")
+    assert f"set a new password for user {user['id']}" in res.stdout
+    after = stored_password_hash(data_dir, user["id"])
+    assert after != before and after.startswith("$argon2id$")
+    assert js(data_dir, "users", "show", user["id"])["email"] == "ada@example.com"
+    for args, stdin, needles in [
+        ([], PASSWORD + "\n", ["--password-stdin"]),
+        (["--password-stdin"], "short\n", ["at least 8"]),
+        (["--password-stdin"], "", ["no password on stdin"]),
+    ]:
+        res = fails(data_dir, "users", "set-password", user["id"], *args, stdin=stdin)
+        assert_failed_cleanly(res, *needles)
+        assert stored_password_hash(data_dir, user["id"]) == after
+    assert_failed_cleanly(fails(data_dir, "users", "set-password", "ghost", "--password-stdin",
+                                stdin=PASSWORD + "\n"), "no user with id or email ghost")
+
+
+def test_users_permissions_add_list_remove(tenant, data_dir):
+    run(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+        "--scopes", "admin audit")
+    user = create_user(data_dir)
+    out = js(data_dir, "users", "permissions", "add", "ada@example.com", "--audience", API,
+             "write:messages", "read:messages")
+    assert out == {"user_id": user["id"], "api": API,
+                   "permissions": ["read:messages", "write:messages"]}  # the API's order
+    # Adding one the user has is fine.
+    run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
+    run(data_dir, "users", "permissions", "add", user["id"], "--audience", OTHER_API, "audit")
+    assert js(data_dir, "users", "permissions", "list", user["id"]) == [
+        {"api": API, "permission": "read:messages"},
+        {"api": API, "permission": "write:messages"},
+        {"api": OTHER_API, "permission": "audit"}]
+    assert js(data_dir, "users", "permissions", "list", user["id"], "--audience", OTHER_API) == [
+        {"api": OTHER_API, "permission": "audit"}]
+    assert js(data_dir, "users", "show", user["id"])["permissions"] == {
+        API: ["read:messages", "write:messages"], OTHER_API: ["audit"]}
+    text = run(data_dir, "users", "show", user["id"]).stdout
+    assert re.search(r"read:messages write:messages", text) and OTHER_API in text
+    out = js(data_dir, "users", "permissions", "remove", user["id"], "--audience", API,
+             "read:messages", "admin")  # one it lacks: ignored
+    assert out["permissions"] == ["write:messages"]
+    text = run(data_dir, "users", "permissions", "list", user["id"]).stdout
+    assert text.splitlines()[0].split() == ["API", "PERMISSION"]
+    assert "write:messages" in text and "read:messages" not in text
+
+
+def test_users_permissions_errors(tenant, data_dir):
+    user = create_user(data_dir)
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "add", user["id"],
+                                "--audience", API, "read:messages", "delete:messages"),
+                          "permission delete:messages is not defined by API " + API,
+                          "signet apis permissions add")
+    assert js(data_dir, "users", "permissions", "list", user["id"]) == []
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "add", user["id"],
+                                "--audience", "https://nope/", "read:messages"),
+                          "no API with identifier https://nope/")
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "add", "ghost",
+                                "--audience", API, "read:messages"),
+                          "no user with id or email ghost")
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "add", user["id"],
+                                "read:messages"), "--audience")
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "remove", user["id"],
+                                "--audience", "https://nope/", "read:messages"),
+                          "no API with identifier https://nope/")
+    assert_failed_cleanly(fails(data_dir, "users", "permissions", "list", user["id"],
+                                "--audience", "https://nope/"),
+                          "no API with identifier https://nope/")
+
+
+# --- everything
+
+
+def test_data_dir_files_stay_private(tenant, data_dir):
+    create_user(data_dir)
+    js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
+    js(data_dir, "clients", "rotate-secret", tenant["client_id"])
+    assert stat.S_IMODE(os.stat(data_dir).st_mode) == 0o700
+    names = os.listdir(data_dir)
+    assert "master.key" in names and "signet.db" in names
+    for name in names:
+        mode = stat.S_IMODE(os.stat(data_dir / name).st_mode)
+        assert mode & 0o077 == 0, f"{name} has mode {oct(mode)}"
+    assert stat.S_IMODE(os.stat(data_dir / "master.key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(data_dir / "signet.db").st_mode) == 0o600
+
+
+def test_data_dir_from_environment(tmp_path):
+    data_dir = tmp_path / "from-env"
+    env = clean_env(SIGNET_DATA_DIR=str(data_dir))
+    res = subprocess.run([signet_bin(), "apis", "create", "--identifier", API, "--name", "x"],
+                         env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                         stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    assert (data_dir / "signet.db").is_file()
+    assert [a["identifier"] for a in js(data_dir, "apis", "list")] == [API]
+
+
+def test_unreadable_data_dir_is_one_clear_line(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    for args in (["apis", "list"], ["clients", "list"], ["grants", "list"], ["users", "list"]):
+        assert_failed_cleanly(fails(not_a_dir, *args), "not a directory")
+
+
+def test_unknown_flag_and_missing_subcommand_are_one_line(data_dir):
+    assert_failed_cleanly(fails(data_dir, "apis", "list", "--bogus"), "--bogus",
+                          "signet apis list --help")
+    assert_failed_cleanly(fails(data_dir, "clients"), "subcommand", "signet clients --help")
+    assert_failed_cleanly(fails(data_dir, "users", "permissions"), "subcommand",
+                          "signet users permissions --help")
+    assert_failed_cleanly(fails(data_dir, "apis", "show"), "ID")
+
+
+COMMANDS = [
+    ["apis"], ["apis", "create"], ["apis", "list"], ["apis", "show"], ["apis", "update"],
+    ["apis", "delete"], ["apis", "permissions"], ["apis", "permissions", "add"],
+    ["apis", "permissions", "remove"], ["apis", "permissions", "list"],
+    ["clients"], ["clients", "create"], ["clients", "list"], ["clients", "show"],
+    ["clients", "update"], ["clients", "rotate-secret"], ["clients", "delete"],
+    ["grants"], ["grants", "create"], ["grants", "list"], ["grants", "show"],
+    ["grants", "update"], ["grants", "delete"],
+    ["users"], ["users", "create"], ["users", "list"], ["users", "show"], ["users", "update"],
+    ["users", "delete"], ["users", "block"], ["users", "unblock"], ["users", "set-password"],
+    ["users", "permissions"], ["users", "permissions", "add"], ["users", "permissions", "remove"],
+    ["users", "permissions", "list"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
+    res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,
+                         text=True, timeout=RUN_TIMEOUT, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines and len(lines[0]) > 20  # a sentence saying what the command does
+    if len(args) > 1 and args[-1] != "permissions":
+        assert "--data-dir" in res.stdout and "SIGNET_DATA_DIR" in res.stdout
+        assert "--json" in res.stdout
+    assert not (tmp_path / "signet-data").exists()
+
+
+@pytest.mark.parametrize("args, flags", [
+    (["apis", "create"], ["--identifier", "--name", "--signing-alg", "--token-lifetime",
+                          "--allow-offline-access", "--token-profile", "--scopes"]),
+    (["apis", "update"], ["--name", "--signing-alg", "--token-lifetime",
+                          "--allow-offline-access", "--token-profile"]),
+    (["apis", "permissions", "add"], ["SCOPE", "--description"]),
+    (["clients", "create"], ["--name", "--type", "--grant-types", "--auth-method"]),
+    (["clients", "update"], ["--name", "--type", "--grant-types", "--auth-method"]),
+    (["grants", "create"], ["--client-id", "--audience", "--scopes"]),
+    (["grants", "list"], ["--client-id"]),
+    (["grants", "update"], ["GRANT_ID", "--scopes"]),
+    (["users", "create"], ["--email", "--id", "--password-stdin"]),
+    (["users", "set-password"], ["--password-stdin"]),
+    (["users", "permissions", "add"], ["--audience", "SCOPE"]),
+    (["users", "permissions", "list"], ["--audience"]),
+])
+def test_help_mentions_every_flag(args, flags):
+    res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,
+                         text=True, timeout=RUN_TIMEOUT)
+    assert res.returncode == 0, res.stderr
+    for flag in flags:
+        assert flag in res.stdout, flag
+
+
+def test_top_level_help_lists_the_admin_commands():
+    res = subprocess.run([signet_bin(), "--help"], env=clean_env(), capture_output=True,
+                         text=True, timeout=RUN_TIMEOUT)
+    assert res.returncode == 0
+    for cmd in ("apis", "clients", "grants", "users", "keys"):
+        assert re.search(rf"^\s+{cmd}\s", res.stdout, re.MULTILINE), cmd
