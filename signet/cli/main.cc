@@ -12,6 +12,7 @@
 #include "signet/cli/grants_command.h"
 #include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
+#include "signet/cli/serve_command.h"
 #include "signet/cli/users_command.h"
 
 namespace {
@@ -27,6 +28,30 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
+// CLI11's "The following arguments were not expected: --password hunter2" with every word that
+// is not an option name replaced by "...": values may be secrets (passwords are only ever read
+// with --password-stdin), option names are what the user needs to see.
+std::string without_values(const std::string& message) {
+  const std::size_t colon = message.find(':');
+  if (colon == std::string::npos) {
+    return "unexpected arguments";
+  }
+  std::string out = message.substr(0, colon + 1);
+  std::size_t pos = colon + 1;
+  while (pos < message.size()) {
+    const std::size_t start = message.find_first_not_of(' ', pos);
+    if (start == std::string::npos) {
+      break;
+    }
+    const std::size_t end = std::min(message.find(' ', start), message.size());
+    const std::string word = message.substr(start, end - start);
+    out += " ";
+    out += word.starts_with("-") ? word.substr(0, word.find('=')) : "...";
+    pos = end;
+  }
+  return out + " (values are not repeated here; passwords are read with --password-stdin)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +62,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "signet 0.1.0");
   int exit_code = 0;
+  signet::cli::add_serve_command(app, exit_code);
   signet::cli::add_api_command(app, exit_code);
   signet::cli::add_keys_command(app, exit_code);
   signet::cli::add_apis_command(app, exit_code);
@@ -49,8 +75,12 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(e);  // --help, --version
     }
-    // Like every other failure: one line on stderr, status 1.
-    std::cerr << "signet: " << e.what() << " (see '" << command_path(app) << " --help')\n";
+    // Like every other failure: one line on stderr, status 1. Unexpected arguments are not
+    // echoed: someone who typed `--password hunter2` must not find it in a log.
+    const std::string message = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
+                                    ? without_values(e.what())
+                                    : std::string(e.what());
+    std::cerr << "signet: " << message << " (see '" << command_path(app) << " --help')\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "signet: " << e.what() << "\n";

@@ -976,3 +976,12 @@ def test_top_level_help_lists_the_admin_commands():
     assert res.returncode == 0
     for cmd in ("apis", "clients", "grants", "users", "keys"):
         assert re.search(rf"^\s+{cmd}\s", res.stdout, re.MULTILINE), cmd
+
+
+def test_a_password_typed_as_an_argument_is_refused_and_never_echoed(data_dir):
+    res = run(data_dir, "users", "create", "--email", "eve@example.com",
+              "--password", "hunter2-secret", stdin="correct horse battery\n", check=False)
+    assert res.returncode == 1
+    assert "hunter2-secret" not in res.stderr + res.stdout
+    assert "--password-stdin" in res.stderr
+    assert res.stderr.startswith("signet: ")
