@@ -1,0 +1,96 @@
+"""The quickstart end to end: tokens from a real `signet serve` are accepted by a real `signet api`
+(the messages API) that finds the server's keys through its discovery document, for every
+signing algorithm, and refused without the scope, for another audience, or without a token.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from conftest import HTTP_TIMEOUT, SignetProcess
+from serve_fixtures import (Tenant, assert_token_response, client_credentials,  # noqa: F401
+                            module_serve, password_grant)
+
+ALGS = ("RS256", "PS256", "ES256", "EdDSA")
+
+
+class Setup:
+    def __init__(self, server, log_dir: str):
+        self.server = server
+        self.tenant = t = Tenant(server)
+        self.apis = {alg: t.api(scopes=("read:messages", "write:messages"), alg=alg)["identifier"]
+                     for alg in ALGS}
+        self.client = t.client()
+        for audience in self.apis.values():
+            t.grant(self.client, audience, ("read:messages", "write:messages"))
+        self.unscoped = t.client()
+        t.grant(self.unscoped, self.apis["RS256"], ("write:messages",))
+        self.outsider_api = t.api(scopes=("read:messages",))["identifier"]
+        t.grant(self.client, self.outsider_api, ("read:messages",))
+        t.sync()
+        self.messages = SignetProcess(
+            ["api", "--issuer", server.issuer, "--audience", ",".join(self.apis.values())],
+            log_dir).start()
+
+    def token(self, alg: str = "RS256", client=None, audience: str | None = None) -> str:
+        res = client_credentials(self.server, client or self.client,
+                                 audience or self.apis[alg])
+        return assert_token_response(res)["access_token"]
+
+    def call(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(self.messages.url(path), headers=headers, timeout=HTTP_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def s(module_serve, tmp_path_factory):
+    setup = Setup(module_serve(), str(tmp_path_factory.mktemp("messages")))
+    yield setup
+    setup.messages.stop()
+
+
+@pytest.mark.parametrize("alg", ALGS)
+def test_token_with_read_messages_is_accepted(s, alg):
+    token = s.token(alg)
+    for path in ("/api/private", "/api/private-scoped"):
+        res = s.call(path, token)
+        assert res.status_code == 200, (path, res.text)
+        assert "Hello from a private endpoint!" in res.json()["message"]
+
+
+def test_token_without_read_messages_is_forbidden_on_the_scoped_endpoint(s):
+    token = s.token(client=s.unscoped)
+    assert s.call("/api/private", token).status_code == 200
+    res = s.call("/api/private-scoped", token)
+    assert res.status_code == 403
+    assert res.json()["error"] == "insufficient_scope"
+    assert 'scope="read:messages"' in res.headers["WWW-Authenticate"]
+
+
+def test_no_token_is_401(s):
+    for path in ("/api/private", "/api/private-scoped"):
+        res = s.call(path)
+        assert res.status_code == 401
+        assert res.headers["WWW-Authenticate"].startswith("Bearer")
+    assert s.call("/api/public").status_code == 200
+
+
+def test_token_for_another_audience_is_refused(s):
+    token = s.token(audience=s.outsider_api)
+    res = s.call("/api/private", token)
+    assert res.status_code == 401
+    assert res.json()["error"] == "invalid_token"
+
+
+def test_user_token_from_the_password_grant_is_accepted(s):
+    client = s.tenant.client(type="regular_web", grant_types="password")
+    user = s.tenant.user(permissions={s.apis["RS256"]: ("read:messages",)})
+    s.tenant.sync()
+    body = assert_token_response(password_grant(s.server, client, user, s.apis["RS256"],
+                                                scope="openid read:messages"))
+    # aud is [api, {issuer}userinfo]: the API finds its own identifier in the array.
+    res = s.call("/api/private-scoped", body["access_token"])
+    assert res.status_code == 200, res.text
+    # An ID token is not an access token for the API.
+    assert s.call("/api/private", body["id_token"]).status_code == 401
