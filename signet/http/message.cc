@@ -15,6 +15,11 @@ Response json_response(const Request& req, beast_http::status status, std::strin
   return res;
 }
 
+void set_no_store(Response& res) {
+  res.set(beast_http::field::cache_control, "no-store");
+  res.set(beast_http::field::pragma, "no-cache");
+}
+
 std::string_view peer_address(const Request& req) {
   const auto it = req.find(kPeerAddressField);
   return it == req.end() ? std::string_view{} : std::string_view(it->value());

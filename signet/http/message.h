@@ -28,6 +28,11 @@ Response json_response(const Request& req, boost::beast::http::status status,
 Response json_error(const Request& req, boost::beast::http::status status, std::string_view error,
                     std::string_view description);
 
+// Cache-Control: no-store and Pragma: no-cache (for HTTP/1.0 caches): for token responses
+// (RFC 6749 §5.1) and for every error the server produces itself, so that a refusal is never
+// served from a cache either.
+void set_no_store(Response& res);
+
 // The header field in which the server hands handlers the peer's IP address (no port). The server
 // sets it on every request, replacing whatever a client sent under that name, so handlers can
 // trust it (brute-force counters are kept per address).

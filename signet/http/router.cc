@@ -163,13 +163,16 @@ Response Router::route(const Request& req) const {
   }
   const std::string allow = allow_header(path);
   if (allow.empty()) {
-    return json_error(req, beast_http::status::not_found, "not_found",
-                      "no resource at this path; check the URL");
+    Response res = json_error(req, beast_http::status::not_found, "not_found",
+                              "no resource at this path; check the URL");
+    set_no_store(res);
+    return res;
   }
   Response res =
       json_error(req, beast_http::status::method_not_allowed, "method_not_allowed",
                  std::string(req.method_string()) + " is not allowed here; use one of: " + allow);
   res.set(beast_http::field::allow, allow);
+  set_no_store(res);
   return res;
 }
 

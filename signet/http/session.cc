@@ -75,6 +75,7 @@ Response error_response(bhttp::status status, std::string_view error, std::strin
   Request stand_in{bhttp::verb::get, "/", 11};
   Response res = json_error(stand_in, status, error, description);
   res.keep_alive(false);
+  set_no_store(res);
   return res;
 }
 

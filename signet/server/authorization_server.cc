@@ -26,16 +26,10 @@ store::Timestamp wall_now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// RFC 6749 §5.1: token responses must not be cached anywhere.
-void no_store(http::Response& res) {
-  res.set(beast_http::field::cache_control, "no-store");
-  res.set(beast_http::field::pragma, "no-cache");
-}
-
 http::Response oauth_response(const http::Request& req, const EndpointResult& result) {
   if (result) {
     auto res = http::json_response(req, beast_http::status::ok, json::serialize(*result));
-    no_store(res);
+    http::set_no_store(res);
     return res;
   }
   const OAuthError& e = result.error();
@@ -48,7 +42,7 @@ http::Response oauth_response(const http::Request& req, const EndpointResult& re
   if (e.retry_after) {
     res.set(beast_http::field::retry_after, std::to_string(e.retry_after->count()));
   }
-  no_store(res);
+  http::set_no_store(res);
   return res;
 }
 
@@ -189,7 +183,7 @@ http::Response userinfo(const Shared& shared, store::Store& store, const http::R
     body["email_verified"] = false;
   }
   auto res = http::json_response(req, beast_http::status::ok, json::serialize(body));
-  no_store(res);
+  http::set_no_store(res);
   return res;
 }
 

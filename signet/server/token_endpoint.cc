@@ -834,7 +834,9 @@ EndpointResult TokenEndpoint::introspect(const EndpointRequest& req) {
   }
   if (looks_like_jwt(*token)) {
     auto claims = verify_own_token(*snap, config_.issuer, *token, req.now);
-    if (!claims) {
+    // Access tokens carry "gty"; an ID token (also ours, also a JWT) is not an access token and
+    // RFC 7662 describes only those and refresh tokens.
+    if (!claims || !claims->contains("gty")) {
       return inactive;
     }
     json::object out{{"active", true}, {"token_type", "Bearer"}};

@@ -696,6 +696,11 @@ TEST_F(RefreshTest, IntrospectionDescribesLiveTokensOnly) {
   EXPECT_EQ(live->at("sub").as_string(), u_);
   EXPECT_EQ(inspect(c_, at, kT0 + seconds{86'400})->at("active").as_bool(), false);
   EXPECT_EQ(inspect(c_, "garbage", kT0)->at("active").as_bool(), false);
+  // An ID token is ours and verifies, but it is not an access token.
+  auto with_id = login(c_, email_of(u_), kPassword, "openid read:messages");
+  EXPECT_EQ(
+      inspect(c_, std::string(with_id->at("id_token").as_string()), kT0)->at("active").as_bool(),
+      false);
   EXPECT_EQ(inspect(c_, at.substr(0, at.size() - 2) + "AA", kT0)->at("active").as_bool(), false);
 
   auto rt_info = inspect(c_, rt_, kT0);
