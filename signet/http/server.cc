@@ -232,7 +232,12 @@ struct Server::Impl {
   asio::awaitable<void> accept_loop() {
     while (true) {
       // Each connection gets its own strand: its coroutine and stop notices never run at once.
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), use_nothrow);
+      // With a single worker thread nothing can run at once anyway, and the strand would only
+      // add a queue to every step of every request.
+      const asio::any_io_executor executor =
+          thread_count(core->options) == 1 ? asio::any_io_executor(ioc.get_executor())
+                                           : asio::any_io_executor(asio::make_strand(ioc));
+      auto [ec, socket] = co_await acceptor.async_accept(executor, use_nothrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
           co_return;

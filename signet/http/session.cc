@@ -257,6 +257,25 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
           std::nullopt, error_response(bhttp::status::bad_request, "invalid_request", *problem)};
     }
     if (!parser_->is_done()) {
+      // A small body usually arrived with its header: parse what is buffered before starting
+      // another asynchronous read, which costs a timer and a trip through the scheduler.
+      boost::system::error_code ec;
+      while (!parser_->is_done() && buffer_.size() > 0) {
+        const std::size_t used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+          break;
+        }
+        if (ec) {
+          co_return refusal_for(ec);
+        }
+        if (used == 0) {
+          break;
+        }
+      }
+    }
+    if (!parser_->is_done()) {
       // RFC 9110 §10.1.1: no 100 (Continue) to an HTTP/1.0 client, which would not expect it.
       if (parser_->get().version() >= 11 &&
           iequals(parser_->get()[bhttp::field::expect], "100-continue")) {

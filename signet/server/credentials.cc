@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "signet/jose/base64url.h"
@@ -29,6 +31,13 @@ std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key, std:
 
 }  // namespace
 
+struct MacTemplate {
+  struct Free {
+    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MAC_CTX, Free> ctx;
+};
+
 std::string generate_secret() {
   std::array<std::uint8_t, kSecretRandomBytes> bytes{};
   jose::random_bytes(bytes);
@@ -47,16 +56,41 @@ std::string generate_client_id() {
 }
 
 SecretHasher::SecretHasher(const keys::MasterKey& master_key)
-    : key_(hmac_sha256(master_key.bytes(), kHashKeyLabel)) {}
+    : SecretHasher(hmac_sha256(master_key.bytes(), kHashKeyLabel)) {}
+
+SecretHasher::SecretHasher(const std::array<std::uint8_t, 32>& key) {
+  auto mac = std::make_shared<MacTemplate>();
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (hmac != nullptr) {
+    mac->ctx.reset(EVP_MAC_CTX_new(hmac));
+    EVP_MAC_free(hmac);  // the context keeps its own reference
+  }
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!mac->ctx || EVP_MAC_init(mac->ctx.get(), key.data(), key.size(), params) != 1) {
+    jose::clear_openssl_errors();
+    throw std::runtime_error("cannot set up HMAC-SHA256");  // start-up only
+  }
+  mac_ = std::move(mac);
+}
 
 SecretHasher SecretHasher::from_key(const std::array<std::uint8_t, 32>& key) {
-  SecretHasher h;
-  h.key_ = key;
-  return h;
+  return SecretHasher(key);
 }
 
 std::string SecretHasher::hash(std::string_view secret) const {
-  return std::string(kHashPrefix) + jose::to_hex(hmac_sha256(key_, secret));
+  std::array<std::uint8_t, 32> out{};
+  std::size_t len = 0;
+  std::unique_ptr<EVP_MAC_CTX, MacTemplate::Free> ctx(EVP_MAC_CTX_dup(mac_->ctx.get()));
+  if (!ctx ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                     secret.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
+    jose::clear_openssl_errors();
+    throw std::runtime_error("HMAC-SHA256 failed");  // no hash, no safe answer: a 500
+  }
+  return std::string(kHashPrefix) + jose::to_hex(out);
 }
 
 bool SecretHasher::matches(std::string_view secret, std::string_view stored) const {

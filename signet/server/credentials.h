@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,8 @@ std::string generate_secret();
 // as a command-line argument).
 std::string generate_client_id();
 
+struct MacTemplate;
+
 // Hashes secrets under a key derived from the master key. Cheap to copy; thread-safe.
 class SecretHasher {
  public:
@@ -45,8 +48,10 @@ class SecretHasher {
   bool matches(std::string_view secret, std::string_view stored) const;
 
  private:
-  SecretHasher() = default;
-  std::array<std::uint8_t, 32> key_{};
+  explicit SecretHasher(const std::array<std::uint8_t, 32>& key);
+  // An HMAC-SHA256 context keyed once and duplicated per hash: OpenSSL 3's one-shot HMAC()
+  // looks the algorithm up on every call, which cost more than the hash itself.
+  std::shared_ptr<const MacTemplate> mac_;
 };
 
 }  // namespace signet::server

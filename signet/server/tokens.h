@@ -15,7 +15,9 @@
 
 namespace signet::server {
 
-constexpr std::size_t kJtiRandomBytes = 16;  // 128 bits: unique without coordination
+// bytes of a jti: 64 random bits fixed per process, then a 64-bit counter (unique without
+// coordination, and without a CSPRNG call per token).
+constexpr std::size_t kJtiRandomBytes = 16;
 // Auth0's default ID token lifetime (10 hours).
 constexpr auto kDefaultIdTokenLifetime = std::chrono::seconds{36'000};
 
