@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -151,8 +153,35 @@ std::string read_new_password(bool password_stdin, const std::string& command) {
   return *password;
 }
 
+// OWASP's argon2id parameters, or those in SIGNET_ARGON2_MEMORY_KIB, SIGNET_ARGON2_ITERATIONS and
+// SIGNET_ARGON2_PARALLELISM: the variables `signet serve` reads too, so that its decoy hash for
+// unknown users costs what real users' hashes cost.
+server::ArgonParams argon_params_from_env() {
+  server::ArgonParams params;
+  const auto read = [](const char* name, std::uint32_t& out) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+      return;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long n = std::strtoul(value, &end, 10);
+    if (errno != 0 || *end != '\0' || n > 0xFFFFFFFFul || value[0] == '-') {
+      throw CommandError{std::string(name) + "='" + value + "' is not a number"};
+    }
+    out = static_cast<std::uint32_t>(n);
+  };
+  read("SIGNET_ARGON2_MEMORY_KIB", params.memory_kib);
+  read("SIGNET_ARGON2_ITERATIONS", params.iterations);
+  read("SIGNET_ARGON2_PARALLELISM", params.parallelism);
+  if (auto valid = server::validate_argon_params(params); !valid) {
+    throw CommandError{valid.error() + " (from SIGNET_ARGON2_*)"};
+  }
+  return params;
+}
+
 std::string hash_password(const std::string& password) {
-  return server::PasswordHasher().hash(password);
+  return server::PasswordHasher(argon_params_from_env()).hash(password);
 }
 
 // Never the password hash: it would let anyone who sees it guess passwords offline.
@@ -459,7 +488,10 @@ void add_users_command(CLI::App& app, int& exit_code) {
   users->require_subcommand(1);
 
   CLI::App* create = users->add_subcommand(
-      "create", "Create a user with an email and a password read from stdin. Prints the user.");
+      "create",
+      "Create a user with an email and a password read from stdin. Prints the user.\n"
+      "The password is hashed with argon2id, OWASP's parameters unless SIGNET_ARGON2_MEMORY_KIB,\n"
+      "SIGNET_ARGON2_ITERATIONS or SIGNET_ARGON2_PARALLELISM say otherwise (as for signet serve).");
   add_common_options(create, *o);
   create->add_option("--email", o->email, "The user's email, which is also their username")
       ->required();

@@ -985,3 +985,16 @@ def test_a_password_typed_as_an_argument_is_refused_and_never_echoed(data_dir):
     assert "hunter2-secret" not in res.stderr + res.stdout
     assert "--password-stdin" in res.stderr
     assert res.stderr.startswith("signet: ")
+
+
+def test_password_hash_parameters_follow_the_serve_variables(data_dir):
+    default = create_user(data_dir, "owasp@example.com")
+    assert "$m=19456,t=2,p=1$" in stored_password_hash(data_dir, default["id"])
+    env = clean_env(SIGNET_ARGON2_MEMORY_KIB="8192", SIGNET_ARGON2_ITERATIONS="3")
+    res = run(data_dir, "users", "create", "--email", "tuned@example.com", "--password-stdin",
+              "--json", stdin=PASSWORD + "\n", env=env)
+    tuned = json.loads(res.stdout)
+    assert "$m=8192,t=3,p=1$" in stored_password_hash(data_dir, tuned["id"])
+    bad = run(data_dir, "users", "create", "--email", "bad@example.com", "--password-stdin",
+              stdin=PASSWORD + "\n", env=clean_env(SIGNET_ARGON2_MEMORY_KIB="12"), check=False)
+    assert_failed_cleanly(bad, "SIGNET_ARGON2")
