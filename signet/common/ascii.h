@@ -1,7 +1,8 @@
 #pragma once
 
 // ASCII case-insensitive comparisons for protocol tokens (HTTP field values, URL schemes, JOSE
-// names). Locale-independent on purpose: protocol text is ASCII, whatever the process locale.
+// names), and hex digits. Locale-independent on purpose: protocol text is ASCII, whatever the
+// process locale.
 
 #include <algorithm>
 #include <string_view>
@@ -10,6 +11,20 @@ namespace signet {
 
 constexpr char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+// The value of a hex digit in either case, or -1 for any other character.
+constexpr int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
 }
 
 constexpr bool iequals(std::string_view a, std::string_view b) {

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "signet/common/ascii.h"
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
 
@@ -48,27 +49,14 @@ struct SecretString {
   ~SecretString() { OPENSSL_cleanse(s.data(), s.size()); }
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 std::optional<MasterKey> decode(std::string_view text) {
   std::array<std::uint8_t, kMasterKeyBytes> bytes{};
   bool ok = false;
   if (text.size() == kHexChars) {
     ok = true;
     for (std::size_t i = 0; i < kMasterKeyBytes && ok; ++i) {
-      const int hi = hex_value(text[2 * i]);
-      const int lo = hex_value(text[2 * i + 1]);
+      const int hi = hex_digit_value(text[2 * i]);
+      const int lo = hex_digit_value(text[2 * i + 1]);
       ok = hi >= 0 && lo >= 0;
       bytes[i] = static_cast<std::uint8_t>((hi << 4) | lo);
     }

@@ -68,19 +68,6 @@ bool has_control(std::string_view s) {
   return false;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 Result<std::string, ParamsFailure> percent_decode(std::string_view in, std::string_view name) {
   std::string out;
   out.reserve(in.size());
@@ -92,8 +79,8 @@ Result<std::string, ParamsFailure> percent_decode(std::string_view in, std::stri
       if (i + 2 >= in.size()) {
         return fail(ParamsFailure{ParamsError::kBadPercentEncoding, std::string(name)});
       }
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = hex_digit_value(in[i + 1]);
+      const int lo = hex_digit_value(in[i + 2]);
       if (hi < 0 || lo < 0) {
         return fail(ParamsFailure{ParamsError::kBadPercentEncoding, std::string(name)});
       }

@@ -169,11 +169,6 @@ json::object EndpointCounters::to_json() const {
       {"errors", std::move(errs)}};
 }
 
-struct TokenEndpoint::Client {
-  const store::Application* app = nullptr;
-  bool used_basic = false;
-};
-
 TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store& store,
                              const SecretHasher& secrets, const PasswordHasher& passwords)
     : config_(std::move(config)),
@@ -647,17 +642,14 @@ EndpointResult TokenEndpoint::refresh(const TenantSnapshot& snap, const Client& 
     return oauth_error(Code::kInvalidGrant,
                        "Unknown or invalid refresh token. Sign in again to get a new one.");
   };
-  if (presented->size() > kMaxPresentedSecretLength) {
+  auto found = find_refresh_token(*presented);
+  if (!found) {
+    return failed(found.error());
+  }
+  if (!*found) {
     return failed(unknown());
   }
-  auto found = store_.find_refresh_token(secrets_.hash(*presented));
-  if (!found) {
-    if (found.error().code == store::StoreErrorCode::kNotFound) {
-      return failed(unknown());
-    }
-    return failed(store_failure("looking up a refresh token", found.error()));
-  }
-  store::RefreshToken& old = *found;
+  store::RefreshToken& old = **found;
   // RFC 6749 §6: a refresh token is bound to the client it was issued to.
   if (old.client_id != client.app->client_id) {
     return failed(unknown());
@@ -772,43 +764,69 @@ EndpointResult TokenEndpoint::refresh(const TenantSnapshot& snap, const Client& 
   return body;
 }
 
-EndpointResult TokenEndpoint::revoke(const EndpointRequest& req) {
-  const Params& p = *req.params;
-  const auto snap = tenant_.snapshot();
-  auto client = authenticate(*snap, req);
+Result<TokenEndpoint::Presented, OAuthError> TokenEndpoint::presented_token(
+    const EndpointRequest& req, std::string_view purpose) {
+  Presented out;
+  out.snap = tenant_.snapshot();
+  auto client = authenticate(*out.snap, req);
   if (!client) {
-    return failed(client.error());
+    return fail(client.error());
   }
-  const auto token = p.get("token");
+  out.client = *client;
+  const auto token = req.params->get("token");
   if (!token) {
-    return failed(oauth_error(Code::kInvalidRequest, "token is required: the token to revoke"));
+    return fail(oauth_error(Code::kInvalidRequest,
+                            "token is required: the token to " + std::string(purpose)));
   }
-  if (token->size() > kMaxPresentedTokenBytes) {
+  out.token = *token;
+  return out;
+}
+
+Result<std::optional<store::RefreshToken>, OAuthError> TokenEndpoint::find_refresh_token(
+    std::string_view presented) {
+  // Longer than anything we issue: not one of ours, and not worth hashing.
+  if (presented.size() > kMaxPresentedSecretLength) {
+    return std::optional<store::RefreshToken>{};
+  }
+  auto found = store_.find_refresh_token(secrets_.hash(presented));
+  if (!found) {
+    if (found.error().code == store::StoreErrorCode::kNotFound) {
+      return std::optional<store::RefreshToken>{};
+    }
+    return fail(store_failure("looking up a refresh token", found.error()));
+  }
+  return std::optional<store::RefreshToken>(std::move(*found));
+}
+
+EndpointResult TokenEndpoint::revoke(const EndpointRequest& req) {
+  auto presented = presented_token(req, "revoke");
+  if (!presented) {
+    return failed(presented.error());
+  }
+  const std::string_view token = presented->token;
+  if (token.size() > kMaxPresentedTokenBytes) {
     return json::object{};  // not a token of ours: RFC 7009 §2.2 answers 200 all the same
   }
-  if (looks_like_jwt(*token)) {
-    if (verify_own_token(*snap, config_.issuer, *token, req.now)) {
+  if (looks_like_jwt(token)) {
+    if (verify_own_token(*presented->snap, config_.issuer, token, req.now)) {
       return failed(oauth_error(Code::kUnsupportedTokenType,
                                 "access tokens are self-contained JWTs and cannot be revoked; "
                                 "they expire at their exp. Revoke the refresh token instead."));
     }
     return json::object{};
   }
-  if (token->size() > kMaxPresentedSecretLength) {
+  auto found = find_refresh_token(token);
+  if (!found) {
+    return failed(found.error());
+  }
+  if (!*found) {
     return json::object{};
   }
-  auto found = store_.find_refresh_token(secrets_.hash(*token));
-  if (!found) {
-    if (found.error().code == store::StoreErrorCode::kNotFound) {
-      return json::object{};
-    }
-    return failed(store_failure("looking up a refresh token", found.error()));
-  }
-  if (found->client_id != client->app->client_id) {
+  if ((*found)->client_id != presented->client.app->client_id) {
     // RFC 7009 §2.1: a client may revoke only its own tokens.
     return failed(oauth_error(Code::kUnauthorizedClient, "the token was issued to another client"));
   }
-  auto revoked = store_.revoke_refresh_token_family(found->family_id);
+  auto revoked = store_.revoke_refresh_token_family((*found)->family_id);
   if (!revoked) {
     return failed(store_failure("revoking a refresh token family", revoked.error()));
   }
@@ -817,23 +835,18 @@ EndpointResult TokenEndpoint::revoke(const EndpointRequest& req) {
 }
 
 EndpointResult TokenEndpoint::introspect(const EndpointRequest& req) {
-  const Params& p = *req.params;
-  const auto snap = tenant_.snapshot();
-  auto client = authenticate(*snap, req);
-  if (!client) {
-    return failed(client.error());
+  auto presented = presented_token(req, "inspect");
+  if (!presented) {
+    return failed(presented.error());
   }
-  const auto token = p.get("token");
-  if (!token) {
-    return failed(oauth_error(Code::kInvalidRequest, "token is required: the token to inspect"));
-  }
+  const std::string_view token = presented->token;
   counters_.introspections.fetch_add(1, std::memory_order_relaxed);
   const json::object inactive{{"active", false}};
-  if (token->size() > kMaxPresentedTokenBytes) {
+  if (token.size() > kMaxPresentedTokenBytes) {
     return inactive;
   }
-  if (looks_like_jwt(*token)) {
-    auto claims = verify_own_token(*snap, config_.issuer, *token, req.now);
+  if (looks_like_jwt(token)) {
+    auto claims = verify_own_token(*presented->snap, config_.issuer, token, req.now);
     // Access tokens carry "gty"; an ID token (also ours, also a JWT) is not an access token and
     // RFC 7662 describes only those and refresh tokens.
     if (!claims || !claims->contains("gty")) {
@@ -853,20 +866,15 @@ EndpointResult TokenEndpoint::introspect(const EndpointRequest& req) {
     }
     return out;
   }
-  if (token->size() > kMaxPresentedSecretLength) {
-    return inactive;
+  auto lookup = find_refresh_token(token);
+  if (!lookup) {
+    return failed(lookup.error());
   }
-  auto found = store_.find_refresh_token(secrets_.hash(*token));
-  if (!found) {
-    if (found.error().code == store::StoreErrorCode::kNotFound) {
-      return inactive;
-    }
-    return failed(store_failure("looking up a refresh token", found.error()));
-  }
+  const std::optional<store::RefreshToken>& found = *lookup;
   // A refresh token is described only to the client that holds it, so introspection cannot be
   // used to learn about other clients' sessions. A rotated token is no longer usable.
-  if (found->client_id != client->app->client_id || found->revoked || found->rotated_at ||
-      req.now >= found->expires_at) {
+  if (!found || found->client_id != presented->client.app->client_id || found->revoked ||
+      found->rotated_at || req.now >= found->expires_at) {
     return inactive;
   }
   return json::object{{"active", true},

@@ -92,7 +92,11 @@ class TokenEndpoint {
   store::Store& store() const { return store_; }
 
  private:
-  struct Client;
+  // An authenticated client.
+  struct Client {
+    const store::Application* app = nullptr;  // points into the request's snapshot
+    bool used_basic = false;                  // authenticated with HTTP Basic
+  };
   Result<Client, OAuthError> authenticate(const TenantSnapshot& snap, const EndpointRequest& req);
   EndpointResult client_credentials(const TenantSnapshot& snap, const Client& client,
                                     const EndpointRequest& req);
@@ -107,6 +111,18 @@ class TokenEndpoint {
                                                       const std::vector<std::string>& scopes,
                                                       GrantClaim grant, const EndpointRequest& req);
   EndpointResult failed(OAuthError e);
+
+  // The prelude of revocation and introspection: an authenticated client and its `token`.
+  struct Presented {
+    std::shared_ptr<const TenantSnapshot> snap;
+    Client client;
+    std::string_view token;
+  };
+  Result<Presented, OAuthError> presented_token(const EndpointRequest& req,
+                                                std::string_view purpose);
+  // The stored refresh token a presented one hashes to; nullopt when there is none.
+  Result<std::optional<store::RefreshToken>, OAuthError> find_refresh_token(
+      std::string_view presented);
 
   EndpointConfig config_;
   Tenant& tenant_;
