@@ -75,36 +75,64 @@ for name in rs256 es256 password; do
   if [ "$code" != 200 ]; then echo "bench: $name request answered $code: $(cat "$work/$name.out")" >&2; exit 1; fi
 done
 
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }  # utime + stime of the server
+# One wrk run: prints "tokens/s server-cpu-us-per-token". The second number is the server's own
+# CPU time (from /proc) over the tokens it issued: other processes' load on the shared machine
+# barely moves it, unlike tokens/s.
 rps() {  # script connections
-  taskset -c $client_core wrk -t1 -c"$2" -d"${duration}s" -s "$work/$1.lua" "$base/oauth/token" \
-    | awk '/^Requests\/sec:/ { print $2 } /Non-2xx/ { print "non-2xx responses" > "/dev/stderr"; exit 1 }'
+  local before after out
+  before=$(cpu_ticks)
+  out=$(taskset -c $client_core wrk -t1 -c"$2" -d"${duration}s" -s "$work/$1.lua" "$base/oauth/token")
+  after=$(cpu_ticks)
+  if grep -q Non-2xx <<<"$out"; then echo "bench: non-2xx responses for $1" >&2; exit 1; fi
+  awk -v out="$out" -v ticks=$((after - before)) -v hz="$clk_tck" 'BEGIN {
+    n = split(out, lines, "\n")
+    for (i = 1; i <= n; i++) {
+      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
+      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
+    }
+    printf "%.1f %.1f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
+  }'
 }
 
 echo "== rounds: $rounds x ${duration}s; openssl speed and argon2id alternate with wrk on core $server_core"
-declare -A runs
+declare -A runs cpu
+record() {  # name script connections
+  local r c
+  read -r r c < <(rps "$2" "$3")
+  runs[$1]+=" $r"
+  cpu[$1]+=" $c"
+}
 for round in $(seq "$rounds"); do
   speed=$(taskset -c $server_core openssl speed -mr -seconds 2 rsa2048 ecdsap256 2>/dev/null | grep '^+F')
   runs[openssl_rsa]+=" $(awk -F: '$1=="+F2" {print $4}' <<<"$speed")"
   runs[openssl_ec]+=" $(awk -F: '$1=="+F4" {print $4}' <<<"$speed")"
-  runs[rs256]+=" $(rps rs256 "$connections")"
-  runs[es256]+=" $(rps es256 "$connections")"
+  record rs256 rs256 "$connections"
+  record es256 es256 "$connections"
   argon=$(taskset -c $server_core "$build/signet_bench" --benchmark_filter=BM_Argon2idVerify \
     --benchmark_min_time=2 --benchmark_format=json 2>/dev/null \
     | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["benchmarks"][0]["items_per_second"])')
   runs[argon]+=" $argon"
   # Two connections keep the one blocking thread busy without queueing requests for seconds.
-  runs[password]+=" $(rps password 2)"
+  record password password 2
 done
 
 m() { median <<<"${runs[$1]}"; }
+mc() { median <<<"${cpu[$1]}"; }
+# Capacity from CPU time: tokens one core could issue = 1e6 / (server CPU us per token).
+capacity() { awk -v us="$(mc "$1")" 'BEGIN { printf "%.0f", (us > 0 ? 1e6 / us : 0) }'; }
+report() {  # name label baseline-name baseline-label target
+  printf '  %-24s %9.1f tokens/s = %s of %s (target >= %s; runs:%s)\n' "$2" "$(m "$1")" \
+    "$(ratio "$(m "$1")" "$(m "$3")")" "$4" "$5" "${runs[$1]}"
+  printf '  %-24s server CPU %.1f us/token (runs:%s): capacity %s/s = %s of %s\n' "" "$(mc "$1")" \
+    "${cpu[$1]}" "$(capacity "$1")" "$(ratio "$(capacity "$1")" "$(m "$3")")" "$4"
+}
 printf '  openssl rsa2048 sign     %9.0f/s (runs:%s)\n' "$(m openssl_rsa)" "${runs[openssl_rsa]}"
-printf '  client_credentials RS256 %9.0f tokens/s = %s of openssl rsa2048 sign (target >= 85%%; runs:%s)\n' \
-  "$(m rs256)" "$(ratio "$(m rs256)" "$(m openssl_rsa)")" "${runs[rs256]}"
+report rs256 "client_credentials RS256" openssl_rsa "openssl rsa2048 sign" 85%
 printf '  openssl ecdsap256 sign   %9.0f/s (runs:%s)\n' "$(m openssl_ec)" "${runs[openssl_ec]}"
-printf '  client_credentials ES256 %9.0f tokens/s = %s of openssl ecdsap256 sign (target >= 40%%; runs:%s)\n' \
-  "$(m es256)" "$(ratio "$(m es256)" "$(m openssl_ec)")" "${runs[es256]}"
+report es256 "client_credentials ES256" openssl_ec "openssl ecdsap256 sign" 40%
 printf '  argon2id verify (m=19456 KiB, t=2, p=1) %7.1f/s (runs:%s)\n' "$(m argon)" "${runs[argon]}"
-printf '  password grant           %9.1f tokens/s = %s of raw argon2id (target >= 90%%; runs:%s)\n' \
-  "$(m password)" "$(ratio "$(m password)" "$(m argon)")" "${runs[password]}"
+report password "password grant" argon "raw argon2id" 90%
 rss=$(ps -o rss= -p "$server_pid" | tr -d ' ')
 echo "  signet serve resident memory after the runs: $((rss / 1024)) MiB"
