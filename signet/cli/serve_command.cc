@@ -1,8 +1,10 @@
 #include "signet/cli/serve_command.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +24,9 @@
 
 namespace signet::cli {
 namespace {
+
+// How often expired refresh tokens are deleted from the store.
+constexpr auto kRefreshTokenSweepInterval = std::chrono::hours{1};
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
@@ -120,7 +125,32 @@ int run_serve(const ServeOptions& o) {
        {"data_dir", data_dir.string()},
        {"apis", snap->apis.size()},
        {"applications", snap->applications.size()}});
+  // Expired refresh tokens are dead weight in the store (a family past its lifetime cannot be
+  // used or reused), so they are swept now and then, off the request path.
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stopping = false;
+  std::thread sweeper([&] {
+    std::unique_lock lock(sweep_mu);
+    do {
+      lock.unlock();
+      if (auto swept = store->delete_expired_refresh_tokens(now()); !swept) {
+        log(Level::kWarn, "could not delete expired refresh tokens",
+            {{"reason", describe(swept.error())}});
+      } else if (*swept > 0) {
+        log(Level::kInfo, "deleted expired refresh tokens", {{"count", *swept}});
+      }
+      lock.lock();
+    } while (!sweep_cv.wait_for(lock, kRefreshTokenSweepInterval, [&] { return stopping; }));
+  });
+
   server.run_until_signal();
+  {
+    std::lock_guard lock(sweep_mu);
+    stopping = true;
+  }
+  sweep_cv.notify_all();
+  sweeper.join();
   tenant.stop_watching();
   blocking.join();
   log(Level::kInfo, "authorization server stopped", {{"counters", endpoint.counters().to_json()}});

@@ -123,3 +123,28 @@ def test_admin_cli_works_while_the_server_is_down(start_serve):
     run_cli(server.data_dir, "keys", "list")
     server.start(port=server.port)
     assert_token_response(client_credentials(server, client, api["identifier"]))
+
+
+def test_expired_refresh_tokens_are_swept_at_start(start_serve):
+    server = start_serve()
+    tenant = Tenant(server)
+    api = tenant.api(scopes=("read:messages",), offline=True)["identifier"]
+    web = tenant.client(type="regular_web")
+    user = tenant.user(permissions={api: ("read:messages",)})
+    tenant.sync()
+    for _ in range(2):
+        assert_token_response(password_grant(server, web, user, api,
+                                             scope="offline_access read:messages"))
+    server.stop()
+    db_path = f"{server.data_dir}/signet.db"
+    with sqlite3.connect(db_path) as db:
+        (before,), = db.execute("SELECT COUNT(*) FROM refresh_tokens").fetchall()
+        assert before == 2
+        # One family ran out of time while the server was down.
+        db.execute("UPDATE refresh_tokens SET expires_at = 1 WHERE rowid = "
+                   "(SELECT MIN(rowid) FROM refresh_tokens)")
+    server.start()
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        wait_for(lambda: db.execute("SELECT COUNT(*) FROM refresh_tokens").fetchone()[0] == 1,
+                 what="the expired refresh token to be deleted")
+    assert '"deleted expired refresh tokens"' in server.stderr_text()
