@@ -28,6 +28,10 @@ namespace {
 // How often expired refresh tokens are deleted from the store.
 constexpr auto kRefreshTokenSweepInterval = std::chrono::hours{1};
 
+// Failed-login counters that began longer ago than this and block nothing are forgotten: a
+// guesser slower than max failures a day gets nowhere anyway.
+constexpr auto kFailedLoginHorizon = std::chrono::hours{24};
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
   std::string issuer = "http://localhost:4000/";
@@ -126,7 +130,9 @@ int run_serve(const ServeOptions& o) {
        {"apis", snap->apis.size()},
        {"applications", snap->applications.size()}});
   // Expired refresh tokens are dead weight in the store (a family past its lifetime cannot be
-  // used or reused), so they are swept now and then, off the request path.
+  // used or reused), and so are failed-login counters that block nothing and began over a day
+  // ago (guesses at made-up names would otherwise grow the store forever). Both are swept now
+  // and then, off the request path.
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
   bool stopping = false;
@@ -134,11 +140,16 @@ int run_serve(const ServeOptions& o) {
     std::unique_lock lock(sweep_mu);
     do {
       lock.unlock();
-      if (auto swept = store->delete_expired_refresh_tokens(now()); !swept) {
+      const auto t = now();
+      if (auto swept = store->delete_expired_refresh_tokens(t); !swept) {
         log(Level::kWarn, "could not delete expired refresh tokens",
             {{"reason", describe(swept.error())}});
       } else if (*swept > 0) {
         log(Level::kInfo, "deleted expired refresh tokens", {{"count", *swept}});
+      }
+      if (auto swept = store->delete_stale_failed_logins(t - kFailedLoginHorizon, t); !swept) {
+        log(Level::kWarn, "could not delete stale failed-login counters",
+            {{"reason", describe(swept.error())}});
       }
       lock.lock();
     } while (!sweep_cv.wait_for(lock, kRefreshTokenSweepInterval, [&] { return stopping; }));

@@ -1554,6 +1554,30 @@ StoreResult<std::int64_t> SqliteStore::delete_expired_refresh_tokens(Timestamp n
   return n;
 }
 
+StoreResult<std::int64_t> SqliteStore::delete_stale_failed_logins(Timestamp older_than,
+                                                                  Timestamp now) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  auto stmt = db_.prepare(
+      "DELETE FROM failed_logins WHERE first_failure_at < ?1 "
+      "AND (blocked_until IS NULL OR blocked_until <= ?2)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->integer(1, unix_seconds(older_than)).integer(2, unix_seconds(now));
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  const std::int64_t n = db_.changes();
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return n;
+}
+
 // --- failed logins
 
 StoreResult<FailedLoginCounter> SqliteStore::record_failed_login(const FailedLoginKey& key,

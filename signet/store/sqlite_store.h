@@ -109,6 +109,8 @@ class SqliteStore final : public Store {
   StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) override;
   StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                     std::string_view subject) override;
+  StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
+                                                       Timestamp now) override;
 
  private:
   explicit SqliteStore(sqlite::Connection db) : db_(std::move(db)) {}

@@ -139,6 +139,10 @@ class Store {
   // Forgets the subject's counters from every address (an admin's unblock); returns how many.
   virtual StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                             std::string_view subject) = 0;
+  // Housekeeping: forgets counters whose first failure came before `older_than` and that block
+  // nothing at `now`, so guesses at made-up names cannot grow the store forever. Returns how many.
+  virtual StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
+                                                               Timestamp now) = 0;
 };
 
 }  // namespace signet::store

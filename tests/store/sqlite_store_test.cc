@@ -592,6 +592,25 @@ TEST_F(SqliteStoreTest, ExpiredRefreshTokensAreDeleted) {
 
 // --- failed-login counters
 
+TEST_F(SqliteStoreTest, StaleFailedLoginsAreDeletedUnlessTheyStillBlock) {
+  const LockoutPolicy policy{2, seconds{600}};
+  const FailedLoginKey old_key{FailedLoginSubject::kUser, "unknown:a@example.com", "192.0.2.1"};
+  const FailedLoginKey blocking{FailedLoginSubject::kUser, "bob", "192.0.2.1"};
+  const FailedLoginKey recent{FailedLoginSubject::kClient, "client", "192.0.2.1"};
+  ASSERT_TRUE(store_->record_failed_login(old_key, kNow, policy).ok());
+  ASSERT_TRUE(store_->record_failed_login(blocking, kNow, policy).ok());
+  ASSERT_TRUE(store_->record_failed_login(blocking, kNow, policy).ok());  // blocked until +600
+  ASSERT_TRUE(store_->record_failed_login(recent, kNow + seconds{100}, policy).ok());
+  // First failures before kNow + 100 s, at kNow + 599 s: the block still holds.
+  EXPECT_EQ(*store_->delete_stale_failed_logins(kNow + seconds{100}, kNow + seconds{599}), 1);
+  EXPECT_EQ(store_->get_failed_logins(old_key)->count, 0);
+  EXPECT_EQ(store_->get_failed_logins(blocking)->count, 2);
+  // One second later it has run out.
+  EXPECT_EQ(*store_->delete_stale_failed_logins(kNow + seconds{100}, kNow + seconds{600}), 1);
+  EXPECT_EQ(store_->get_failed_logins(blocking)->count, 0);
+  EXPECT_EQ(store_->get_failed_logins(recent)->count, 1);
+}
+
 TEST_F(SqliteStoreTest, FailedLoginsBlockAtTheThresholdUntilTheBlockRunsOut) {
   const FailedLoginKey key{FailedLoginSubject::kUser, "alice@example.com", "192.0.2.1"};
   const LockoutPolicy policy{3, seconds{600}};
