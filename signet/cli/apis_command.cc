@@ -32,6 +32,7 @@ struct ApisOptions {
   std::int64_t token_lifetime = store::kDefaultTokenLifetime.count();
   bool allow_offline_access = false;
   std::string token_profile = "auth0";
+  bool permissions_claim = false;
   std::vector<std::string> scopes;
   // update: only what is given changes
   std::optional<std::string> new_name;
@@ -39,6 +40,7 @@ struct ApisOptions {
   std::optional<std::int64_t> new_token_lifetime;
   std::optional<std::string> new_allow_offline_access;
   std::optional<std::string> new_token_profile;
+  std::optional<std::string> new_permissions_claim;
   // permissions add|remove
   std::string permission;
   std::optional<std::string> description;
@@ -93,6 +95,7 @@ json::object api_json(const store::Api& api) {
       {"token_lifetime", api.token_lifetime.count()},
       {"allow_offline_access", api.allow_offline_access},
       {"token_profile", store::to_string(api.token_profile)},
+      {"permissions_claim", api.permissions_claim},
       {"permissions", std::move(permissions)},
       {"created_at", format_time(api.created_at)},
   };
@@ -106,6 +109,7 @@ void print_api(const store::Api& api) {
       {"token lifetime", std::to_string(api.token_lifetime.count()) + " s"},
       {"allow offline access", api.allow_offline_access ? "true" : "false"},
       {"token profile", std::string(store::to_string(api.token_profile))},
+      {"permissions claim", api.permissions_claim ? "true" : "false"},
       {"created", format_time(api.created_at)},
   });
   std::cout << "\n";
@@ -138,6 +142,7 @@ void run_create(const ApisOptions& o) {
   api.token_lifetime = parse_lifetime(o.token_lifetime);
   api.allow_offline_access = o.allow_offline_access;
   api.token_profile = parse_profile(o.token_profile);
+  api.permissions_claim = o.permissions_claim;
   for (const auto& scope : split_words(o.scopes, " \t\n")) {
     api.permissions.push_back(store::Permission{scope, ""});
   }
@@ -190,16 +195,20 @@ void run_show(const ApisOptions& o) {
 
 void run_update(const ApisOptions& o) {
   if (!o.new_name && !o.new_signing_alg && !o.new_token_lifetime && !o.new_allow_offline_access &&
-      !o.new_token_profile) {
+      !o.new_token_profile && !o.new_permissions_claim) {
     throw CommandError{
         "nothing to update: give --name, --signing-alg, --token-lifetime, "
-        "--allow-offline-access or --token-profile"};
+        "--allow-offline-access, --token-profile or --permissions-claim"};
   }
   // Everything is checked before the store is opened, so a typo changes nothing.
   std::optional<jose::Algorithm> alg;
   std::optional<std::chrono::seconds> lifetime;
   std::optional<bool> offline;
   std::optional<store::TokenProfile> profile;
+  std::optional<bool> permissions_claim;
+  if (o.new_permissions_claim) {
+    permissions_claim = parse_bool("--permissions-claim", *o.new_permissions_claim);
+  }
   if (o.new_signing_alg) {
     alg = parse_signing_alg(*o.new_signing_alg);
   }
@@ -220,6 +229,7 @@ void run_update(const ApisOptions& o) {
   api.token_lifetime = lifetime.value_or(api.token_lifetime);
   api.allow_offline_access = offline.value_or(api.allow_offline_access);
   api.token_profile = profile.value_or(api.token_profile);
+  api.permissions_claim = permissions_claim.value_or(api.permissions_claim);
   print_result(o, value_or_throw(t.store->update_api(api), "update API " + o.identifier));
 }
 
@@ -365,6 +375,9 @@ void add_apis_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   create->add_flag("--allow-offline-access", o->allow_offline_access,
                    "Allow refresh tokens (the offline_access scope) for this API");
+  create->add_flag("--permissions-claim", o->permissions_claim,
+                   "Also list the token's API scopes in a \"permissions\" array (Auth0's \"Add\n"
+                   "Permissions in the Access Token\")");
   create
       ->add_option("--token-profile", o->token_profile,
                    "Claims layout of the tokens: auth0, or rfc9068 (typ at+jwt, client_id claim)")
@@ -404,6 +417,8 @@ void add_apis_command(CLI::App& app, int& exit_code) {
                      "true or false: whether refresh tokens may be issued for this API");
   update->add_option("--token-profile", o->new_token_profile,
                      "New token profile: auth0 or rfc9068");
+  update->add_option("--permissions-claim", o->new_permissions_claim,
+                     "true or false: whether tokens list their API scopes in \"permissions\"");
   on_run(update, o, exit_code, run_update);
 
   CLI::App* del = apis->add_subcommand(

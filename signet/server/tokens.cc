@@ -109,6 +109,17 @@ Result<IssuedToken, std::string> issue_access_token(const AccessTokenRequest& re
   if (!req.scopes.empty()) {
     claims["scope"] = join_scopes(req.scopes);
   }
+  if (api.permissions_claim) {
+    // The API's permissions among the granted scopes (OpenID scopes are not permissions).
+    json::array permissions;
+    for (const auto& scope : req.scopes) {
+      if (std::any_of(api.permissions.begin(), api.permissions.end(),
+                      [&](const store::Permission& p) { return p.value == scope; })) {
+        permissions.emplace_back(scope);
+      }
+    }
+    claims["permissions"] = std::move(permissions);
+  }
   claims["gty"] = to_string(req.grant);
   claims["jti"] = issued.jti;
 

@@ -156,8 +156,15 @@ CREATE TRIGGER signing_keys_upd AFTER UPDATE ON signing_keys BEGIN UPDATE meta S
 CREATE TRIGGER signing_keys_del AFTER DELETE ON signing_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
 )sql";
 
+// Version 2: Auth0's "Add Permissions in the Access Token" switch per API (DESIGN.md "Tokens").
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE apis ADD COLUMN permissions_claim INTEGER NOT NULL DEFAULT 0
+  CHECK (permissions_claim IN (0, 1));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1},
+    {2, "the permissions claim switch of APIs", kVersion2},
 };
 
 }  // namespace

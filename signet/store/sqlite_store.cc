@@ -117,6 +117,7 @@ StoreResult<Api> read_api(const Statement& s) {
   api.allow_offline_access = s.column_integer(4) != 0;
   api.token_profile = *profile;
   api.created_at = timestamp(s.column_integer(6));
+  api.permissions_claim = s.column_integer(7) != 0;
   return api;
 }
 
@@ -125,7 +126,7 @@ StoreResult<Api> load_api(Connection& db, std::string_view identifier) {
   {
     auto stmt = db.prepare(
         "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
-        "token_profile, created_at FROM apis WHERE identifier = ?1");
+        "token_profile, created_at, permissions_claim FROM apis WHERE identifier = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -597,14 +598,15 @@ StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
   return tx->commit();
 }
 
-// The columns create and update share, bound to ?1..?6 (?1 is the key); create adds created_at.
+// The columns create and update share, bound to ?1..?7 (?1 is the key); create adds created_at.
 Statement& bind_api(Statement& stmt, const Api& api) {
   return stmt.text(1, api.identifier)
       .text(2, api.name)
       .text(3, jose::to_string(api.signing_algorithm))
       .integer(4, api.token_lifetime.count())
       .integer(5, api.allow_offline_access ? 1 : 0)
-      .text(6, to_string(api.token_profile));
+      .text(6, to_string(api.token_profile))
+      .integer(7, api.permissions_claim ? 1 : 0);
 }
 
 Statement& bind_application(Statement& stmt, const Application& app) {
@@ -692,11 +694,12 @@ StoreResult<Api> SqliteStore::create_api(const Api& api) {
   }
   auto stmt = db_.prepare(
       "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
-      "allow_offline_access, token_profile, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "allow_offline_access, token_profile, permissions_claim, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_api(*stmt, api).integer(7, unix_seconds(api.created_at));
+  bind_api(*stmt, api).integer(8, unix_seconds(api.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("an API with identifier '" + api.identifier + "' already exists");
@@ -735,7 +738,7 @@ StoreResult<std::vector<Api>> SqliteStore::list_apis() {
   {
     auto stmt = db_.prepare(
         "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
-        "token_profile, created_at FROM apis ORDER BY created_at, identifier");
+        "token_profile, created_at, permissions_claim FROM apis ORDER BY created_at, identifier");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -775,7 +778,8 @@ StoreResult<Api> SqliteStore::update_api(const Api& api) {
   }
   auto stmt = db_.prepare(
       "UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
-      "allow_offline_access = ?5, token_profile = ?6 WHERE identifier = ?1");
+      "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7 "
+      "WHERE identifier = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }

@@ -41,6 +41,9 @@ struct Api {
   std::chrono::seconds token_lifetime = kDefaultTokenLifetime;
   bool allow_offline_access = false;
   TokenProfile token_profile = TokenProfile::kAuth0;
+  // Auth0's "Add Permissions in the Access Token": tokens also list their API scopes in a
+  // "permissions" array.
+  bool permissions_claim = false;
   std::vector<Permission> permissions;  // in the order they were given
   Timestamp created_at{};
 

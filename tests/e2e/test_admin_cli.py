@@ -125,7 +125,7 @@ def test_apis_create_with_defaults(data_dir):
     api = js(data_dir, "apis", "show", API)
     assert api == {"identifier": API, "name": "Example API", "signing_alg": "RS256",
                    "token_lifetime": 86400, "allow_offline_access": False,
-                   "token_profile": "auth0", "permissions": [],
+                   "token_profile": "auth0", "permissions_claim": False, "permissions": [],
                    "created_at": api["created_at"]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", api["created_at"])
 
@@ -134,8 +134,9 @@ def test_apis_create_with_every_option(data_dir):
     api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
              "--signing-alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
              "--token-profile", "rfc9068", "--scopes", "read:messages write:messages",
-             "--scopes", "admin", "--scopes", "read:messages")
+             "--scopes", "admin", "--scopes", "read:messages", "--permissions-claim")
     assert api["identifier"] == OTHER_API
+    assert api["permissions_claim"] is True
     assert api["signing_alg"] == "EdDSA"
     assert api["token_lifetime"] == 2592000
     assert api["allow_offline_access"] is True
@@ -222,6 +223,10 @@ def test_apis_update_changes_only_the_given_fields(tenant, data_dir):
                      "allow_offline_access": True, "token_profile": "rfc9068"}
     assert js(data_dir, "apis", "update", API,
               "--allow-offline-access", "false")["allow_offline_access"] is False
+    assert js(data_dir, "apis", "update", API,
+              "--permissions-claim", "true")["permissions_claim"] is True
+    assert_failed_cleanly(fails(data_dir, "apis", "update", API, "--permissions-claim", "maybe"),
+                          "--permissions-claim")
     assert js(data_dir, "apis", "show", API)["created_at"] == before["created_at"]
 
 

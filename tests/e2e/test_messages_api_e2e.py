@@ -94,3 +94,17 @@ def test_user_token_from_the_password_grant_is_accepted(s):
     assert res.status_code == 200, res.text
     # An ID token is not an access token for the API.
     assert s.call("/api/private", body["id_token"]).status_code == 401
+
+
+def test_permissions_claim_is_added_when_the_api_asks_and_the_guard_reads_it(s):
+    from serve_fixtures import unverified
+    api = s.apis["ES256"]
+    token = s.token("ES256")
+    assert "permissions" not in unverified(token)[1]
+    s.tenant.cli("apis", "update", api, "--permissions-claim", "true")
+    s.tenant.sync()
+    token = s.token("ES256")
+    claims = unverified(token)[1]
+    assert sorted(claims["permissions"]) == ["read:messages", "write:messages"]
+    assert s.call("/api/private-scoped", token).status_code == 200
+    s.tenant.cli("apis", "update", api, "--permissions-claim", "false")

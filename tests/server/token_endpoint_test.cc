@@ -295,6 +295,25 @@ TEST_F(TokenEndpointTest, Rfc9068ProfileSaysAtJwtAndCarriesClientId) {
   EXPECT_EQ(jws->alg, jose::Algorithm::kES256);
 }
 
+TEST_F(TokenEndpointTest, PermissionsClaimListsTheApiScopesWhenTheApiAsksForIt) {
+  const Client c = m2m();
+  const Client w = web();
+  const std::string u = user({"read:messages"});
+  reload();
+  EXPECT_FALSE(claims(cc(c)).contains("permissions"));
+  auto api = store_->get_api(kApi).value();
+  api.permissions_claim = true;
+  ASSERT_TRUE(store_->update_api(api).ok());
+  reload();
+  const auto m2m_claims = claims(cc(c, "write:messages"));
+  ASSERT_TRUE(m2m_claims.contains("permissions"));
+  EXPECT_EQ(json::serialize(m2m_claims.at("permissions")), R"(["write:messages"])");
+  // OpenID scopes are not permissions.
+  const auto user_claims = claims(login(w, email_of(u), kPassword, "openid read:messages"));
+  EXPECT_EQ(json::serialize(user_claims.at("permissions")), R"(["read:messages"])");
+  EXPECT_EQ(str(user_claims, "scope"), "openid read:messages");
+}
+
 TEST_F(TokenEndpointTest, RequestedSubsetOfTheGrantIsIssuedAndMoreIsInvalidScope) {
   const Client c = m2m({"read:messages"});
   reload();

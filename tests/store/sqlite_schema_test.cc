@@ -77,6 +77,31 @@ TEST(SqliteSchemaTest, ReopeningIsIdempotentAndKeepsData) {
   EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
 }
 
+// A version-1 database (signet before the permissions claim) opens, keeps its APIs, and they
+// have the claim off.
+TEST(SqliteSchemaTest, AVersionOneDatabaseIsUpgradedInPlace) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(1)).ok());
+  }
+  raw_exec(path,
+           "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+           "allow_offline_access, token_profile, created_at) "
+           "VALUES ('https://old/', 'Old', 'RS256', 86400, 0, 'auth0', 1800000000)");
+  EXPECT_EQ(raw_user_version(path), 1);
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+  auto api = (*store)->get_api("https://old/");
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_FALSE(api->permissions_claim);
+  api->permissions_claim = true;
+  ASSERT_TRUE((*store)->update_api(*api).ok());
+  EXPECT_TRUE((*store)->get_api("https://old/")->permissions_claim);
+}
+
 // A newer signet's database may hold tables or values this version would misread or damage.
 TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
   TempDir dir;
@@ -143,15 +168,19 @@ TEST(SqliteSchemaTest, TheSchemaIsTheSecondLineOfDefence) {
   const std::string path = dir.file("signet.db");
   ASSERT_TRUE(SqliteStore::open(path).ok());
   // What validate.h refuses, the CHECK constraints refuse too, for hand edits with the shell.
+  const std::string insert =
+      "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+      "allow_offline_access, token_profile, created_at) VALUES ";
+
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'HS256', 60, 0, 'auth0', 0)",
+  EXPECT_EQ(sqlite3_exec(db, (insert + "('a', 'n', 'HS256', 60, 0, 'auth0', 0)").c_str(), nullptr,
+                         nullptr, nullptr),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(sqlite3_exec(db, (insert + "('a', 'n', 'RS256', 2592001, 0, 'auth0', 0)").c_str(),
                          nullptr, nullptr, nullptr),
             SQLITE_CONSTRAINT);
-  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'RS256', 2592001, 0, 'auth0', 0)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_CONSTRAINT);
-  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO apis VALUES ('a', 'n', 'RS256', 'soon', 0, 'auth0', 0)",
+  EXPECT_EQ(sqlite3_exec(db, (insert + "('a', 'n', 'RS256', 'soon', 0, 'auth0', 0)").c_str(),
                          nullptr, nullptr, nullptr),
             SQLITE_CONSTRAINT);  // STRICT: no silent type conversion
   sqlite3_close(db);
