@@ -1,30 +1,181 @@
 #!/usr/bin/env bash
-# `make run`: starts the quickstart's messages API on :3010 in front of an issuer.
-# The issuer defaults to signet's own authorization server address (http://localhost:4000/);
-# point it at any OpenID Connect issuer, Auth0 included:
+# `make run`: the quickstart on this machine. Creates a demo tenant on first run (kept in the data
+# directory and reused afterwards), starts the authorization server (`signet serve`, port 4000) and
+# the messages API (`signet api`, port 3010) against it, and prints the quickstart's calls with
+# the real client ids, secrets and password filled in. Ctrl-C stops both.
+#
+#   make run                      # http://localhost:4000/ and http://localhost:3010
+#   make run HTTPS=1              # https://localhost:4443/ and https://localhost:3010, local CA
 #   make run ISSUER=https://YOUR_DOMAIN/ AUDIENCE=https://quickstarts/api
+#                                 # only the messages API, in front of another issuer (Auth0...)
+#
+# Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
+# API_PORT (3010).
 set -euo pipefail
 bin=${1:-build/signet}
-export SIGNET_ISSUER=${ISSUER:-${SIGNET_ISSUER:-http://localhost:4000/}}
-export SIGNET_AUDIENCE=${AUDIENCE:-${SIGNET_AUDIENCE:-https://quickstarts/api}}
-export SIGNET_LISTEN=${LISTEN:-${SIGNET_LISTEN:-127.0.0.1:3010}}
+data=${DATA_DIR:-${SIGNET_DATA_DIR:-./signet-data}}
+https=${HTTPS:-0}
+audience=${AUDIENCE:-https://quickstarts/api}
+api_port=${API_PORT:-3010}
+py=/usr/bin/python3
 
-cat <<MSG
+# --- another issuer: only the messages API ------------------------------------------------------
+if [ -n "${ISSUER:-}" ]; then
+  cat <<MSG
 
-  signet messages API  ->  http://${SIGNET_LISTEN}
-  issuer               ->  ${SIGNET_ISSUER}   (keys from its /.well-known/openid-configuration)
-  audience             ->  ${SIGNET_AUDIENCE}
+  signet messages API  ->  http://127.0.0.1:${api_port}
+  issuer               ->  ${ISSUER}   (keys from its /.well-known/openid-configuration)
+  audience             ->  ${audience}
 
   Try it (from another terminal):
-    curl -i http://${SIGNET_LISTEN}/api/public
-    curl -i http://${SIGNET_LISTEN}/api/private                      # 401: no token
-    curl -i http://${SIGNET_LISTEN}/api/private \\
-         -H "Authorization: Bearer \$ACCESS_TOKEN"                   # 200 with a token from the issuer
-    curl -i http://${SIGNET_LISTEN}/api/private-scoped \\
-         -H "Authorization: Bearer \$ACCESS_TOKEN"                   # 403 unless it has read:messages
+    curl -i http://localhost:${api_port}/api/public
+    curl -i http://localhost:${api_port}/api/private                    # 401: no token
+    curl -i http://localhost:${api_port}/api/private-scoped \\
+         -H "Authorization: Bearer \$ACCESS_TOKEN"                 # 200 with read:messages, else 403
 
-  Another issuer: make run ISSUER=https://YOUR_DOMAIN/ AUDIENCE=YOUR_API_IDENTIFIER
   Every flag: ${bin} api --help.   Ctrl-C stops.
 
 MSG
-exec "$bin" api
+  exec "$bin" api --issuer "$ISSUER" --audience "$audience" --listen "127.0.0.1:${api_port}"
+fi
+
+if [ "$https" = 1 ]; then
+  scheme=https
+  auth_port=${AUTH_PORT:-4443}
+else
+  scheme=http
+  auth_port=${AUTH_PORT:-4000}
+fi
+issuer="${scheme}://localhost:${auth_port}/"
+api_url="${scheme}://localhost:${api_port}"
+admin() { "$bin" "$@" --data-dir "$data"; }
+field() { "$py" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# --- the demo tenant, created once ----------------------------------------------------------------
+demo="$data/demo.json"
+if [ ! -f "$demo" ]; then
+  echo "run-demo: creating the demo tenant in $data" >&2
+  mkdir -p "$data"
+  chmod 700 "$data"
+  if ! admin apis show "$audience" >/dev/null 2>&1; then
+    admin apis create --identifier "$audience" --name "Quickstart API" \
+      --scopes "read:messages write:messages" --allow-offline-access >/dev/null
+    admin apis permissions add "$audience" read:messages --description "Read messages" >/dev/null
+    admin apis permissions add "$audience" write:messages --description "Write messages" >/dev/null
+  fi
+  m2m=$(admin clients create --name "Quickstart M2M" --type m2m --json)
+  m2m_id=$(field client_id <<<"$m2m")
+  admin grants create --client-id "$m2m_id" --audience "$audience" --scopes read:messages >/dev/null
+  # Granted only write:messages: the quickstart's 403 step.
+  other=$(admin clients create --name "Quickstart M2M without read:messages" --type m2m --json)
+  other_id=$(field client_id <<<"$other")
+  admin grants create --client-id "$other_id" --audience "$audience" --scopes write:messages >/dev/null
+  web=$(admin clients create --name "Quickstart Web App" --type regular_web \
+    --grant-types password,refresh_token --json)
+  password=$("$py" -c 'import secrets; print(secrets.token_urlsafe(12))')
+  user=$(printf '%s\n' "$password" | admin users create --email user@example.com --password-stdin --json)
+  admin users permissions add "$(field id <<<"$user")" --audience "$audience" read:messages >/dev/null
+  # The secrets are shown once by the CLI; the demo keeps them (owner-only, beside master.key) so
+  # that every later `make run` can print ready-to-paste calls.
+  (
+    umask 077
+    "$py" - "$demo" "$audience" "$m2m" "$other" "$web" "$password" <<'PY'
+import json, sys
+path, audience, m2m, other, web, password = sys.argv[1:]
+pick = lambda j: {k: json.loads(j)[k] for k in ("client_id", "client_secret")}
+json.dump({"audience": audience, "m2m": pick(m2m), "m2m_without_read": pick(other),
+           "web": pick(web), "user": {"email": "user@example.com", "password": password}},
+          open(path, "w"), indent=2)
+PY
+  )
+fi
+value() { "$py" -c 'import json, sys; d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d = d[k]
+print(d)' "$demo" "$1"; }
+m2m_id=$(value m2m.client_id)
+m2m_secret=$(value m2m.client_secret)
+other_id=$(value m2m_without_read.client_id)
+other_secret=$(value m2m_without_read.client_secret)
+web_id=$(value web.client_id)
+web_secret=$(value web.client_secret)
+password=$(value user.password)
+
+# --- TLS for HTTPS=1: a local CA and a certificate for localhost ----------------------------------
+tls_flags=()
+curl_tls=()
+curl_ca=""  # as printed in the calls below
+if [ "$https" = 1 ]; then
+  admin dev-cert >/dev/null
+  tls_flags=(--tls-cert "$data/tls/cert.pem" --tls-key "$data/tls/key.pem")
+  curl_tls=(--cacert "$data/tls/ca.pem")
+  curl_ca=" --cacert $data/tls/ca.pem"
+  export SSL_CERT_FILE="$data/tls/ca.pem"  # signet api trusts the issuer's certificate
+fi
+
+# --- the two servers -------------------------------------------------------------------------------
+pids=()
+stop() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+
+"$bin" serve --data-dir "$data" --listen "127.0.0.1:${auth_port}" --issuer "$issuer" \
+  "${tls_flags[@]}" &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -fs "${curl_tls[@]}" "${issuer}.well-known/openid-configuration" >/dev/null 2>&1 && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "run-demo: signet serve did not start" >&2; exit 1; }
+  sleep 0.1
+done
+"$bin" api --issuer "$issuer" --audience "$audience" --listen "127.0.0.1:${api_port}" \
+  "${tls_flags[@]}" &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -fs "${curl_tls[@]}" "${api_url}/api/public" >/dev/null 2>&1 && break
+  kill -0 "${pids[1]}" 2>/dev/null || { echo "run-demo: signet api did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
+cat <<MSG
+
+  signet is running: the quickstart, with your own authorization server.
+    authorization server  ${issuer}          (signet serve)
+    messages API          ${api_url}      (signet api, audience ${audience})
+    data                  ${data}  (tenant: signet.db; demo credentials: demo.json)
+
+  1. Get an access token with client credentials (machine to machine):
+
+    curl${curl_ca} --request POST \\
+      --url '${issuer}oauth/token' \\
+      --header 'content-type: application/json' \\
+      --data '{"grant_type":"client_credentials","client_id": "${m2m_id}","client_secret": "${m2m_secret}","audience": "${audience}"}'
+
+  2. Or as the user, with the Resource Owner Password flow:
+
+    curl${curl_ca} --request POST \\
+      --url '${issuer}oauth/token' \\
+      --header 'content-type: application/json' \\
+      --data '{"grant_type":"password","username": "user@example.com","password": "${password}","audience": "${audience}", "scope": "read:messages", "client_id": "${web_id}", "client_secret": "${web_secret}"}'
+
+  3. Call the API with the access_token from either answer:
+
+    ACCESS_TOKEN=...   # paste it here
+    curl${curl_ca} --request GET --url ${api_url}/api/public                       # 200
+    curl${curl_ca} --request GET --url ${api_url}/api/private                      # 401, no token
+    curl${curl_ca} --request GET --url ${api_url}/api/private \\
+      --header "authorization: Bearer \$ACCESS_TOKEN"                           # 200
+    curl${curl_ca} --request GET --url ${api_url}/api/private-scoped \\
+      --header "authorization: Bearer \$ACCESS_TOKEN"                           # 200: it has read:messages
+
+  4. A token without read:messages gets 403 on /api/private-scoped: use this client in step 1:
+       client_id ${other_id}   client_secret ${other_secret}
+
+  Manage the tenant while it runs: ${bin} apis|clients|grants|users|keys --data-dir ${data} --help
+  Ctrl-C stops both servers.
+
+MSG
+wait -n "${pids[@]}" || true
+echo "run-demo: a server stopped; stopping the other" >&2
+exit 1
