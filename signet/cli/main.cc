@@ -9,10 +9,12 @@
 #include "signet/cli/api_command.h"
 #include "signet/cli/apis_command.h"
 #include "signet/cli/clients_command.h"
+#include "signet/cli/dev_cert_command.h"
 #include "signet/cli/grants_command.h"
 #include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
 #include "signet/cli/serve_command.h"
+#include "signet/cli/token_command.h"
 #include "signet/cli/users_command.h"
 
 namespace {
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
   signet::cli::add_clients_command(app, exit_code);
   signet::cli::add_grants_command(app, exit_code);
   signet::cli::add_users_command(app, exit_code);
+  signet::cli::add_token_command(app, exit_code);
+  signet::cli::add_dev_cert_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -62,12 +62,26 @@ std::string host_header(const Url& url) {
   return host;
 }
 
-// One GET from resolve to the parsed response. Runs on a single-threaded io_context; a watchdog
-// timer closes the socket at the deadline, which ends whatever operation is pending.
+// What one exchange sends: a GET, or a POST with a body. Views into the caller's arguments.
+struct Outgoing {
+  bhttp::verb method = bhttp::verb::get;
+  std::string_view content_type;  // POST only
+  std::string_view body;          // POST only
+  std::optional<std::string_view> authorization;
+};
+
+// One request from resolve to the parsed response. Runs on a single-threaded io_context; a
+// watchdog timer closes the socket at the deadline, which ends whatever operation is pending.
 class Exchange {
  public:
-  Exchange(asio::io_context& ioc, const Url& url, const FetchOptions& options)
-      : ioc_(ioc), url_(url), options_(options), resolver_(ioc), watchdog_(ioc) {}
+  Exchange(asio::io_context& ioc, const Url& url, const FetchOptions& options,
+           const Outgoing& outgoing)
+      : ioc_(ioc),
+        url_(url),
+        options_(options),
+        outgoing_(outgoing),
+        resolver_(ioc),
+        watchdog_(ioc) {}
 
   FetchResult run() {
     std::optional<ssl::context> tls_context;
@@ -159,20 +173,20 @@ class Exchange {
     if (tls_context == nullptr) {
       tcp::socket socket{ioc_};
       socket_ = &socket;
-      auto outcome = co_await connect_and_get(socket, socket, endpoints);
+      auto outcome = co_await connect_and_send(socket, socket, endpoints);
       socket_ = nullptr;
       co_return outcome;
     }
     ssl::stream<tcp::socket> stream{ioc_, *tls_context};
     socket_ = &stream.next_layer();
-    auto outcome = co_await connect_and_get(stream, stream.next_layer(), endpoints);
+    auto outcome = co_await connect_and_send(stream, stream.next_layer(), endpoints);
     socket_ = nullptr;
     co_return outcome;
   }
 
   template <typename Stream>
-  asio::awaitable<FetchOutcome> connect_and_get(Stream& stream, tcp::socket& socket,
-                                                const tcp::resolver::results_type& endpoints) {
+  asio::awaitable<FetchOutcome> connect_and_send(Stream& stream, tcp::socket& socket,
+                                                 const tcp::resolver::results_type& endpoints) {
     auto [connect_ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
     if (connect_ec || timed_out_) {
       co_return FetchOutcome{fail(classify(
@@ -184,11 +198,19 @@ class Exchange {
       }
     }
 
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
+    bhttp::request<bhttp::string_body> req{outgoing_.method, url_.target, 11};
     req.set(bhttp::field::host, host_header(url_));
     req.set(bhttp::field::accept, "application/json");
     req.set(bhttp::field::user_agent, kUserAgent);
     req.set(bhttp::field::connection, "close");
+    if (outgoing_.authorization) {
+      req.set(bhttp::field::authorization, *outgoing_.authorization);
+    }
+    if (outgoing_.method == bhttp::verb::post) {
+      req.set(bhttp::field::content_type, outgoing_.content_type);
+      req.body() = std::string(outgoing_.body);
+      req.prepare_payload();  // Content-Length, even for an empty body
+    }
     auto [write_ec, written] = co_await bhttp::async_write(stream, req, use_nothrow);
     if (write_ec || timed_out_) {
       co_return FetchOutcome{
@@ -250,6 +272,7 @@ class Exchange {
   asio::io_context& ioc_;
   const Url& url_;
   const FetchOptions& options_;
+  const Outgoing& outgoing_;
   tcp::resolver resolver_;
   asio::steady_timer watchdog_;
   tcp::socket* socket_ = nullptr;  // the connection in use, for the watchdog to close
@@ -289,6 +312,29 @@ std::vector<std::string_view> split_directives(std::string_view value) {
 // seconds; RFC 9111 §1.2.2: a delta-seconds too large to represent means 2^31.
 constexpr std::int64_t kMaxDeltaSeconds = 2147483648;
 
+// A header value must not be able to end its line and start another header (request splitting).
+bool header_safe(std::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    return c == '\r' || c == '\n' || c == '\0';
+  });
+}
+
+FetchResult send(std::string_view url_text, const FetchOptions& options,
+                 const Outgoing& outgoing) {
+  auto url = parse_url(url_text);
+  if (!url.ok()) {
+    return failure(FetchError::kBadUrl, url.error());
+  }
+  if (!header_safe(outgoing.content_type) ||
+      (outgoing.authorization && !header_safe(*outgoing.authorization))) {
+    return failure(FetchError::kBadResponse,
+                   "a request header value contains a line break or NUL; nothing was sent");
+  }
+  asio::io_context ioc{1};
+  Exchange exchange{ioc, url.value(), options, outgoing};
+  return exchange.run();
+}
+
 }  // namespace
 
 std::string_view to_string(FetchError error) {
@@ -311,14 +357,14 @@ std::string_view to_string(FetchError error) {
   return "unknown";
 }
 
-Result<FetchResponse, FetchFailure> fetch(std::string_view url_text, const FetchOptions& options) {
-  auto url = parse_url(url_text);
-  if (!url.ok()) {
-    return failure(FetchError::kBadUrl, url.error());
-  }
-  asio::io_context ioc{1};
-  Exchange exchange{ioc, url.value(), options};
-  return exchange.run();
+Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptions& options) {
+  return send(url, options, Outgoing{});
+}
+
+Result<FetchResponse, FetchFailure> post(std::string_view url, std::string_view content_type,
+                                         std::string_view body, const FetchOptions& options,
+                                         std::optional<std::string_view> authorization) {
+  return send(url, options, Outgoing{bhttp::verb::post, content_type, body, authorization});
 }
 
 std::optional<std::chrono::seconds> cache_max_age(std::string_view cache_control) {

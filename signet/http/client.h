@@ -1,7 +1,8 @@
 #pragma once
 
-// A small synchronous HTTP(S) GET client for the documents signet fetches from other servers
-// (JWKS, OpenID discovery). Fetches are rare and cached, so each call has its own I/O context.
+// A small synchronous HTTP(S) client for the documents signet fetches from other servers (JWKS,
+// OpenID discovery) and the token requests `signet token` sends. Calls are rare and cached, so
+// each has its own I/O context.
 
 #include <chrono>
 #include <cstddef>
@@ -48,6 +49,16 @@ struct FetchResponse {
 // HTTPS verifies the peer against `ca_file` (or the system store), checks the host name and sends
 // SNI, with TLS 1.2 or later. Any status is a success here; the caller decides what it accepts.
 Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptions& options);
+
+// POSTs `body` as `content_type` to `url` with Accept: application/json and, when given, the
+// Authorization header `authorization`. The same connection, TLS, deadline and size rules as
+// fetch(): no redirects followed, the peer and its host name verified, the response bounded.
+// Any status is a success. A content type or authorization value containing CR, LF or NUL is
+// refused (kBadResponse) before anything is sent.
+Result<FetchResponse, FetchFailure> post(std::string_view url, std::string_view content_type,
+                                         std::string_view body, const FetchOptions& options,
+                                         std::optional<std::string_view> authorization =
+                                             std::nullopt);
 
 // The freshness lifetime from a Cache-Control value: max-age=N (directive names are
 // case-insensitive, other directives are ignored); 0 when no-store or no-cache is present.

@@ -144,6 +144,140 @@ TEST_F(FetchTest, BodyOverTheLimitIsTooLarge) {
   EXPECT_TRUE(fetch(server_->url("/big"), options).ok());
 }
 
+// --- post --------------------------------------------------------------------------------------
+
+// A server with a POST route that echoes what it received as JSON-ish text, and counts requests.
+class PostTest : public ::testing::Test {
+ protected:
+  PostTest() {
+    Router router;
+    router.add(bhttp::verb::post, "/echo", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        seen_ = req;
+        ++posts_;
+      }
+      Response res = json_response(req, bhttp::status::ok, req.body());
+      res.set(bhttp::field::cache_control, "no-store");
+      return res;
+    });
+    router.add(bhttp::verb::post, "/moved", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        ++posts_;
+      }
+      Response res = json_response(req, bhttp::status::temporary_redirect, "{}");
+      res.set(bhttp::field::location, "/echo");
+      return res;
+    });
+    router.add(bhttp::verb::post, "/refuse", [](const Request& req) {
+      return json_error(req, bhttp::status::unauthorized, "invalid_client", "who are you?");
+    });
+    server_.emplace(test_options(), std::move(router));
+  }
+
+  int posts() {
+    const std::lock_guard lock(mutex_);
+    return posts_;
+  }
+
+  std::optional<RunningServer> server_;
+  std::mutex mutex_;
+  Request seen_;
+  int posts_ = 0;
+};
+
+TEST_F(PostTest, SendsBodyContentTypeAndLength) {
+  const std::string form = "grant_type=client_credentials&audience=https%3A%2F%2Fapi%2F";
+  const auto res =
+      post(server_->url("/echo?x=1"), "application/x-www-form-urlencoded", form, FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body, form);
+  EXPECT_EQ(res->cache_control, "no-store");
+
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_.method(), bhttp::verb::post);
+  EXPECT_EQ(seen_.target(), "/echo?x=1");
+  EXPECT_EQ(seen_[bhttp::field::content_type], "application/x-www-form-urlencoded");
+  EXPECT_EQ(seen_[bhttp::field::content_length], std::to_string(form.size()));
+  EXPECT_EQ(seen_[bhttp::field::accept], "application/json");
+  EXPECT_EQ(seen_[bhttp::field::user_agent], "signet/0.1");
+  EXPECT_EQ(seen_[bhttp::field::host], "127.0.0.1:" + std::to_string(server_->port()));
+  EXPECT_EQ(seen_.count(bhttp::field::authorization), 0u);
+}
+
+TEST_F(PostTest, SendsAuthorizationWhenGiven) {
+  const auto res = post(server_->url("/echo"), "application/json", "{}", FetchOptions{},
+                        "Basic YTpi");
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_[bhttp::field::authorization], "Basic YTpi");
+}
+
+TEST_F(PostTest, EmptyBodyHasContentLengthZero) {
+  const auto res = post(server_->url("/echo"), "text/plain", "", FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->body, "");
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_[bhttp::field::content_length], "0");
+}
+
+TEST_F(PostTest, LargeBodyArrivesWhole) {
+  const std::string big(200 * 1024, 'a');
+  FetchOptions options;
+  options.max_body_bytes = big.size();
+  const auto res = post(server_->url("/echo"), "text/plain", big, options);
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->body.size(), big.size());
+}
+
+TEST_F(PostTest, ErrorStatusIsReturnedWithItsBody) {
+  const auto res = post(server_->url("/refuse"), "application/json", "{}", FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 401u);
+  EXPECT_NE(res->body.find("invalid_client"), std::string::npos) << res->body;
+}
+
+TEST_F(PostTest, RedirectIsNotFollowed) {
+  const auto res = post(server_->url("/moved"), "application/json", "{}", FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 307u);
+  EXPECT_EQ(posts(), 1);  // the body was not sent again to /echo
+}
+
+TEST_F(PostTest, ResponseOverTheLimitIsTooLarge) {
+  FetchOptions options;
+  options.max_body_bytes = 10;
+  const auto res = post(server_->url("/echo"), "text/plain", std::string(11, 'x'), options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTooLarge) << res.error().detail;
+}
+
+TEST_F(PostTest, GetOnlyRouteAnswers405) {
+  const auto res = fetch(server_->url("/echo"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 405u);
+}
+
+TEST_F(PostTest, HeaderValuesWithLineBreaksAreNotSent) {
+  for (const auto& [type, auth] :
+       {std::pair<std::string, std::string>{"text/plain\r\nX-Evil: 1", "Basic YTpi"},
+        std::pair<std::string, std::string>{"text/plain", "Basic YTpi\nX-Evil: 1"},
+        std::pair<std::string, std::string>{"text/plain", std::string("Basic\0x", 7)}}) {
+    const auto res = post(server_->url("/echo"), type, "{}", FetchOptions{}, auth);
+    ASSERT_FALSE(res.ok());
+    EXPECT_EQ(res.error().code, FetchError::kBadResponse) << res.error().detail;
+  }
+  EXPECT_EQ(posts(), 0);
+}
+
+TEST(Post, BadUrl) {
+  const auto res = post("ftp://127.0.0.1/", "text/plain", "x", FetchOptions{});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kBadUrl);
+}
+
 TEST(Fetch, BadUrl) {
   for (const char* url :
        {"", "ftp://127.0.0.1/", "http://user@127.0.0.1/", "http://127.0.0.1:0/"}) {
@@ -192,6 +326,18 @@ TEST(Fetch, ServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(res.error().code, FetchError::kTimeout) << res.error().detail;
   EXPECT_GE(elapsed, 290ms);
   EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST(Post, ServerThatNeverAnswersTimesOut) {
+  SilentListener listener;
+  FetchOptions options;
+  options.timeout = 300ms;
+  const auto started = std::chrono::steady_clock::now();
+  const auto res = post("http://127.0.0.1:" + std::to_string(listener.port()) + "/oauth/token",
+                        "application/x-www-form-urlencoded", "a=b", options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTimeout) << res.error().detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
 }
 
 TEST(Fetch, TlsHandshakeThatNeverCompletesTimesOut) {

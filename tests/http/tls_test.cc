@@ -84,6 +84,9 @@ class TlsTest : public ::testing::Test {
       res.set(bhttp::field::cache_control, "max-age=300");
       return res;
     });
+    router.add(bhttp::verb::post, "/oauth/token", [](const Request& req) {
+      return json_response(req, bhttp::status::ok, req.body());
+    });
     return std::make_unique<RunningServer>(options, std::move(router));
   }
 
@@ -111,6 +114,31 @@ TEST_F(TlsTest, FetchVerifiesAgainstTheGivenCaFile) {
     ASSERT_TRUE(health.ok()) << health.error().detail;
     EXPECT_EQ(health->body, R"({"status":"ok"})");
   }
+}
+
+TEST_F(TlsTest, PostVerifiesAgainstTheGivenCaFile) {
+  const auto server = start(pem_);
+  FetchOptions options;
+  options.ca_file = pem_.cert_file;
+  const auto res = post(https(*server, "/oauth/token"), "application/json", R"({"a":1})", options);
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body, R"({"a":1})");
+
+  // Without the CA the secret in the body is never sent to an unverified peer.
+  const auto untrusted = post(https(*server, "/oauth/token"), "application/json", "{}", {});
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.error().code, FetchError::kTls) << untrusted.error().detail;
+}
+
+TEST_F(TlsTest, PostRefusesACertificateForAnotherName) {
+  const Pem other = make_self_signed(dir_.path(), "other", "DNS:auth.example.com");
+  const auto server = start(other);
+  FetchOptions options;
+  options.ca_file = other.cert_file;
+  const auto res = post(https(*server, "/oauth/token"), "application/json", "{}", options);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kTls) << res.error().detail;
 }
 
 TEST_F(TlsTest, FetchWithoutTheCaFails) {
