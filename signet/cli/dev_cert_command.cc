@@ -1,0 +1,457 @@
+#include "signet/cli/dev_cert_command.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include "signet/cli/admin_support.h"
+#include "signet/keys/dev_cert.h"
+
+namespace signet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::string_view kTlsDirName = "tls";  // under the data directory
+constexpr std::string_view kCaFileName = "ca.pem";
+constexpr std::string_view kCaKeyFileName = "ca-key.pem";
+constexpr std::string_view kCertFileName = "cert.pem";
+constexpr std::string_view kKeyFileName = "key.pem";
+// Renew this long before expiry, so that a demo started today never meets an expired certificate.
+constexpr auto kRenewBefore = std::chrono::days{30};
+constexpr mode_t kDirMode = S_IRWXU;  // 0700: it holds private keys
+constexpr mode_t kPublicFileMode = S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH;  // 0644: certificates
+constexpr mode_t kSecretFileMode = S_IRUSR | S_IWUSR;                      // 0600: private keys
+constexpr mode_t kGroupOtherBits = S_IRWXG | S_IRWXO;
+
+struct DevCertOptions {
+  std::string data_dir{kDefaultDataDir};
+  std::string out_dir;  // empty = <data_dir>/tls
+  bool force = false;
+  bool json = false;
+};
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
+
+// Creates `dir` (mode 0700, parents as needed) when it is missing; an existing directory is used
+// as it is.
+void prepare_out_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      throw CommandError{dir.string() + " exists but is not a directory"};
+    }
+    return;
+  }
+  fs::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
+    throw CommandError{"cannot create " + dir.string() + ": " + errno_text(errno)};
+  }
+  // mkdir's mode passes through the umask; the directory must be exactly owner-only.
+  if (::chmod(dir.c_str(), kDirMode) != 0) {
+    throw CommandError{"cannot set mode 0700 on " + dir.string() + ": " + errno_text(errno)};
+  }
+}
+
+// Holds an exclusive lock on the directory for the command's lifetime, so that two dev-cert runs
+// at once (two `make run`s) cannot pair one run's CA with the other's certificate.
+Fd lock_dir(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    throw CommandError{"cannot open " + dir.string() + ": " + errno_text(errno)};
+  }
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      throw CommandError{"cannot lock " + dir.string() + ": " + errno_text(errno)};
+    }
+  }
+  return fd;
+}
+
+// Reads a PEM file into `out`; false when it does not exist. Files larger than any PEM that
+// dev-cert writes are refused rather than read.
+bool read_pem_file(const fs::path& path, std::string& out) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return false;
+    }
+    throw CommandError{"cannot read " + path.string() + ": " + errno_text(errno)};
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    throw CommandError{"cannot read " + path.string() + ": " + errno_text(errno)};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw CommandError{path.string() + " is not a regular file"};
+  }
+  // Reserved once, so a secret is never left behind in a buffer that grew.
+  out.assign(keys::kMaxDevCertPemBytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw CommandError{"cannot read " + path.string() + ": " + errno_text(errno)};
+    }
+    if (n == 0) {
+      break;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > keys::kMaxDevCertPemBytes) {
+    throw CommandError{path.string() + " is larger than any PEM file signet dev-cert writes"};
+  }
+  out.resize(got);
+  return true;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Replaces `path` atomically: a fresh temporary file in the same directory (created by mkostemp
+// with O_EXCL and mode 0600, so a key is never readable by others, not even for a moment) gets the
+// content and `mode`, is synced, and is renamed over `path`. Readers see the old file or the new
+// one, never a part.
+void write_file_atomically(const fs::path& path, std::string_view content, mode_t mode) {
+  std::string tmp =
+      (path.parent_path() / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (fd.get() < 0) {
+    throw CommandError{"cannot create a file in " + path.parent_path().string() + ": " +
+                       errno_text(errno)};
+  }
+  struct Unlink {
+    const std::string& p;
+    bool armed = true;
+    ~Unlink() {
+      if (armed) {
+        ::unlink(p.c_str());
+      }
+    }
+  } unlink_tmp{tmp};
+  if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), content) || ::fsync(fd.get()) != 0) {
+    throw CommandError{"cannot write " + path.string() + ": " + errno_text(errno)};
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw CommandError{"cannot write " + path.string() + ": " + errno_text(errno)};
+  }
+  unlink_tmp.armed = false;
+  Fd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) {
+    ::fsync(dir.get());  // the rename itself durable; best effort
+  }
+}
+
+// A kept private key that others can read is tightened to 0600 (it may have been copied around).
+// Returns true when it changed the mode.
+bool make_owner_only(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & kGroupOtherBits) == 0) {
+    return false;
+  }
+  if (::chmod(path.c_str(), kSecretFileMode) != 0) {
+    throw CommandError{path.string() + " is readable by others and cannot be made owner-only: " +
+                       errno_text(errno) + "; run: chmod 600 " + shell_quote(path.string())};
+  }
+  return true;
+}
+
+std::string describe(const keys::DevCertError& e) {
+  return std::string(keys::to_string(e.code)) + ": " + e.message;
+}
+
+std::string day(store::Timestamp t) {
+  return format_time(t).substr(0, 10);  // 2036-02-27
+}
+
+struct Paths {
+  fs::path dir;
+  fs::path ca;
+  fs::path ca_key;
+  fs::path cert;
+  fs::path key;
+};
+
+// What the run did, for the report.
+struct Outcome {
+  std::optional<std::string> new_ca_reason;  // set when a CA was created: why
+  bool replaced_ca = false;  // the new CA took the place of one that clients may have trusted
+  std::optional<std::string> new_server_reason;  // set when a server certificate was created: why
+  keys::CertSummary ca;
+  keys::CertSummary server;
+  std::vector<fs::path> created;
+  std::vector<fs::path> tightened;  // kept keys whose mode was made 0600
+};
+
+// The CA in the directory, or a new one. A CA that exists but cannot be used is an error rather
+// than silently replaced: clients may trust it, and whoever removes it should know that.
+keys::CertifiedKey ensure_ca(const Paths& p, store::Timestamp t, Outcome& out) {
+  keys::CertifiedKey ca;
+  const bool has_cert = read_pem_file(p.ca, ca.cert_pem);
+  const bool has_key = read_pem_file(p.ca_key, ca.key_pem);
+  if (has_cert && has_key) {
+    auto checked = keys::check_dev_ca(ca);
+    if (!checked) {
+      throw CommandError{shell_quote(p.ca.string()) + " and " + shell_quote(p.ca_key.string()) +
+                         " are not a CA signet can use (" + describe(checked.error()) +
+                         "): remove both to create a new CA, which clients must then trust "
+                         "instead"};
+    }
+    if (checked->not_after - kRenewBefore <= t) {
+      out.new_ca_reason = "the previous CA expires on " + day(checked->not_after);
+    } else if (checked->not_before > t) {
+      out.new_ca_reason = "the previous CA is not valid until " + day(checked->not_before) +
+                          " (was the clock changed?)";
+    } else {
+      out.ca = std::move(*checked);
+      if (make_owner_only(p.ca_key)) {
+        out.tightened.push_back(p.ca_key);
+      }
+      return ca;
+    }
+  } else if (has_cert || has_key) {
+    out.new_ca_reason = (has_cert ? p.ca_key : p.ca).filename().string() + " was missing";
+  } else {
+    out.new_ca_reason = "none found in " + p.dir.string();
+  }
+  out.replaced_ca = has_cert;  // a ca.pem that clients may trust is about to be overwritten
+
+  auto created = keys::create_dev_ca(t);
+  if (!created) {
+    throw CommandError{"cannot create the CA: " + describe(created.error())};
+  }
+  ca = std::move(*created);
+  // The key first: a crash between the two renames leaves a pair that does not match, which the
+  // next run reports, never a certificate whose key is lost.
+  write_file_atomically(p.ca_key, ca.key_pem, kSecretFileMode);
+  write_file_atomically(p.ca, ca.cert_pem, kPublicFileMode);
+  out.created.push_back(p.ca);
+  out.created.push_back(p.ca_key);
+  auto summary = keys::check_dev_ca(ca);
+  if (!summary) {
+    throw CommandError{"the new CA does not check out: " + describe(summary.error())};
+  }
+  out.ca = std::move(*summary);
+  return ca;
+}
+
+// Why the server certificate in the directory must be replaced; nullopt when it can stay.
+std::optional<std::string> server_cert_problem(const Paths& p, const keys::CertifiedKey& ca,
+                                               bool force, store::Timestamp t, Outcome& out) {
+  if (force) {
+    return "--force";
+  }
+  if (out.new_ca_reason) {
+    return "the CA is new";
+  }
+  keys::CertifiedKey server;
+  const bool has_cert = read_pem_file(p.cert, server.cert_pem);
+  const bool has_key = read_pem_file(p.key, server.key_pem);
+  if (!has_cert && !has_key) {
+    return "none found in " + p.dir.string();
+  }
+  if (!has_cert || !has_key) {
+    return (has_cert ? p.key : p.cert).filename().string() + " was missing";
+  }
+  auto checked = keys::check_dev_server_cert(server, ca.cert_pem, t);
+  if (!checked) {
+    if (checked.error().code == keys::DevCertErrorCode::kUntrusted) {
+      return "the previous one does not verify against the CA: " + checked.error().message;
+    }
+    return "the previous one cannot be used: " + describe(checked.error());
+  }
+  if (checked->not_after - kRenewBefore <= t) {
+    return "the previous one expires on " + day(checked->not_after);
+  }
+  out.server = std::move(*checked);
+  if (make_owner_only(p.key)) {
+    out.tightened.push_back(p.key);
+  }
+  return std::nullopt;
+}
+
+void ensure_server_cert(const Paths& p, const keys::CertifiedKey& ca, bool force,
+                        store::Timestamp t, Outcome& out) {
+  out.new_server_reason = server_cert_problem(p, ca, force, t, out);
+  if (!out.new_server_reason) {
+    return;
+  }
+  auto created = keys::create_dev_server_cert(ca, t);
+  if (!created) {
+    throw CommandError{"cannot create the server certificate: " + describe(created.error())};
+  }
+  // The key first: a crash in between leaves a mismatched pair, which the next run replaces.
+  write_file_atomically(p.key, created->key_pem, kSecretFileMode);
+  write_file_atomically(p.cert, created->cert_pem, kPublicFileMode);
+  out.created.push_back(p.cert);
+  out.created.push_back(p.key);
+  auto summary = keys::summarize_cert(created->cert_pem);
+  if (!summary) {
+    throw CommandError{"the new server certificate does not parse: " + describe(summary.error())};
+  }
+  out.server = std::move(*summary);
+}
+
+void print_report(const Paths& p, const Outcome& out) {
+  const std::string ca = shell_quote(p.ca.string());
+  const std::string cert = shell_quote(p.cert.string());
+  const std::string key = shell_quote(p.key.string());
+  std::cout << "CA           "
+            << (out.new_ca_reason ? "created " + ca + " (" + *out.new_ca_reason + ")"
+                                  : "kept " + ca)
+            << "\n"
+            << "             " << out.ca.subject << ", valid until " << day(out.ca.not_after)
+            << ", key " << kCaKeyFileName << "\n"
+            << "             SHA-256 fingerprint " << out.ca.sha256_fingerprint << "\n"
+            << "certificate  "
+            << (out.new_server_reason ? "created " + cert + " (" + *out.new_server_reason + ")"
+                                      : "kept " + cert)
+            << "\n"
+            << "             " << out.server.subject
+            << " for localhost, 127.0.0.1 and ::1, valid until " << day(out.server.not_after)
+            << ", key " << kKeyFileName << "\n";
+  for (const auto& path : out.tightened) {
+    std::cout << "             made " << shell_quote(path.string())
+              << " owner-only (mode 0600): it was readable by others\n";
+  }
+  std::cout << "\nServe HTTPS with it (signet api takes the same two flags):\n"
+            << "  signet serve --tls-cert " << cert << " --tls-key " << key
+            << " --issuer https://localhost:4443/ --listen 127.0.0.1:4443\n";
+  if (out.new_server_reason) {
+    std::cout
+        << "  A server that is already running keeps the certificate it loaded: restart it.\n";
+  }
+  std::cout << "\nTrust the CA in the clients that call them (" << kCaFileName
+            << " holds no secret):\n"
+            << "  signet api --ca-file " << ca << " ...     signet token --ca-file " << ca
+            << " ...\n"
+            << "  SSL_CERT_FILE=" << ca << " <command>     OpenSSL-based tools, signet included\n"
+            << "  curl --cacert " << ca
+            << " https://localhost:4443/.well-known/openid-configuration\n"
+            << "  /usr/bin/python3 requests: requests.get(url, verify=\"" << p.ca.string()
+            << "\")\n"
+            << "  system-wide: sudo cp " << ca
+            << " /usr/local/share/ca-certificates/signet-dev.crt && sudo update-ca-certificates\n";
+  if (out.replaced_ca) {
+    std::cout << "  This is a new CA: clients that trusted the previous one must trust this one "
+                 "instead.\n";
+  }
+  std::cout << "\nKeep " << kCaKeyFileName
+            << " private: with it anyone can make certificates, for any name, that every client "
+               "trusting this CA accepts.\n";
+}
+
+void print_json_report(const Paths& p, const Outcome& out) {
+  json::array created;
+  for (const auto& path : out.created) {
+    created.emplace_back(path.string());
+  }
+  print_json(json::object{{"ca_file", p.ca.string()},
+                          {"ca_key_file", p.ca_key.string()},
+                          {"cert_file", p.cert.string()},
+                          {"key_file", p.key.string()},
+                          {"created", std::move(created)}});
+}
+
+void run_dev_cert(const DevCertOptions& o) {
+  const fs::path chosen =
+      o.out_dir.empty() ? prepare_data_dir(o.data_dir) / kTlsDirName : fs::path(o.out_dir);
+  std::error_code ec;
+  // Absolute, so that the printed commands work from any directory.
+  const fs::path dir = fs::absolute(chosen, ec).lexically_normal();
+  if (ec) {
+    throw CommandError{"cannot resolve " + chosen.string() + ": " + ec.message()};
+  }
+  prepare_out_dir(dir);
+  const Fd lock = lock_dir(dir);
+  const Paths p{dir, dir / kCaFileName, dir / kCaKeyFileName, dir / kCertFileName,
+                dir / kKeyFileName};
+  const store::Timestamp t = now();
+  Outcome out;
+  const keys::CertifiedKey ca = ensure_ca(p, t, out);
+  ensure_server_cert(p, ca, o.force, t, out);
+  if (o.json) {
+    print_json_report(p, out);
+  } else {
+    print_report(p, out);
+  }
+}
+
+}  // namespace
+
+void add_dev_cert_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<DevCertOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "dev-cert",
+      "Create a local CA and a certificate for localhost, 127.0.0.1 and ::1 signed by it, for\n"
+      "serving HTTPS in development (signet serve|api --tls-cert cert.pem --tls-key key.pem),\n"
+      "and say how to make clients trust the CA. Writes ca.pem, ca-key.pem, cert.pem (the\n"
+      "certificate, then the CA) and key.pem. Idempotent: an existing CA is kept; the\n"
+      "certificate is replaced when missing, expiring within 30 days, not signed by the CA, or\n"
+      "with --force. For development only: never trust this CA on a machine you do not control.");
+  add_data_dir_option(cmd, o->data_dir);
+  cmd->add_option("--out-dir", o->out_dir,
+                  "Directory for the four files (default: <data-dir>/tls; created with mode 0700)");
+  cmd->add_flag("--force", o->force,
+                "Replace the server certificate even if it is still good (the CA is kept unless "
+                "it is missing or expiring)");
+  cmd->add_flag("--json", o->json,
+                "Print {\"ca_file\", \"ca_key_file\", \"cert_file\", \"key_file\", \"created\": "
+                "[files written]} instead of text");
+  cmd->callback([o, &exit_code] { run_command([&] { run_dev_cert(*o); }, exit_code); });
+}
+
+}  // namespace signet::cli
