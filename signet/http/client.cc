@@ -314,13 +314,11 @@ constexpr std::int64_t kMaxDeltaSeconds = 2147483648;
 
 // A header value must not be able to end its line and start another header (request splitting).
 bool header_safe(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char c) {
-    return c == '\r' || c == '\n' || c == '\0';
-  });
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
-FetchResult send(std::string_view url_text, const FetchOptions& options,
-                 const Outgoing& outgoing) {
+FetchResult send(std::string_view url_text, const FetchOptions& options, const Outgoing& outgoing) {
   auto url = parse_url(url_text);
   if (!url.ok()) {
     return failure(FetchError::kBadUrl, url.error());

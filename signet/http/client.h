@@ -55,10 +55,9 @@ Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptio
 // fetch(): no redirects followed, the peer and its host name verified, the response bounded.
 // Any status is a success. A content type or authorization value containing CR, LF or NUL is
 // refused (kBadResponse) before anything is sent.
-Result<FetchResponse, FetchFailure> post(std::string_view url, std::string_view content_type,
-                                         std::string_view body, const FetchOptions& options,
-                                         std::optional<std::string_view> authorization =
-                                             std::nullopt);
+Result<FetchResponse, FetchFailure> post(
+    std::string_view url, std::string_view content_type, std::string_view body,
+    const FetchOptions& options, std::optional<std::string_view> authorization = std::nullopt);
 
 // The freshness lifetime from a Cache-Control value: max-age=N (directive names are
 // case-insensitive, other directives are ignored); 0 when no-store or no-cache is present.

@@ -1,0 +1,442 @@
+#include "signet/cli/token_command.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include "signet/cli/admin_support.h"
+#include "signet/client/decode.h"
+#include "signet/client/token_cache.h"
+#include "signet/client/token_client.h"
+#include "signet/common/ascii.h"
+#include "signet/guard/guard.h"
+#include "signet/jose/json.h"
+
+namespace signet::cli {
+namespace {
+
+namespace json = boost::json;
+
+// bytes; generated client secrets are 43 characters and passwords at most a few hundred. A longer
+// line is a mistake (the wrong file piped in), not a credential.
+constexpr std::size_t kMaxSecretLineBytes = 4096;
+
+struct TokenOptions {
+  std::string issuer;
+  std::string client_id;
+  bool client_secret_stdin = false;
+  std::string audience;
+  std::string scope;
+  std::string username;
+  bool password_stdin = false;
+  bool no_cache = false;
+  std::string ca_file;
+  bool json = false;
+};
+
+struct DecodeOptions {
+  std::string token;
+  bool verify = false;
+  std::string issuer;
+  std::string audience;
+  std::string ca_file;
+};
+
+std::chrono::sys_seconds now_seconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void warn(const std::string& message) {
+  std::cerr << "signet: warning: " << message << "\n";
+}
+
+// Turns terminal echo off for as long as it lives, so a typed secret is not shown.
+class EchoOff {
+ public:
+  EchoOff() {
+    if (::tcgetattr(STDIN_FILENO, &saved_) == 0) {
+      termios quiet = saved_;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+    }
+  }
+  ~EchoOff() {
+    if (active_) {
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+      std::cerr << "\n";
+    }
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+// One line of stdin without its "\n" or "\r\n"; nullopt at end of input. Stops reading past
+// `max` bytes, so piping in a huge file cannot exhaust memory (the caller sees the long line).
+std::optional<std::string> read_line(std::size_t max) {
+  std::string line;
+  int c = 0;
+  while ((c = std::getchar()) != EOF) {
+    if (c == '\n') {
+      if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+      }
+      return line;
+    }
+    line.push_back(static_cast<char>(c));
+    if (line.size() > max) {
+      return line;
+    }
+  }
+  if (line.empty()) {
+    return std::nullopt;
+  }
+  return line;
+}
+
+// The next line of stdin as the secret `what` ("client secret", "password"); prompted for with
+// `prompt`, without echo, when stdin is a terminal. `which` says where it must be in piped input,
+// for the error.
+std::string read_secret(std::string_view what, std::string_view prompt, std::string_view which,
+                        std::string_view hint) {
+  std::optional<std::string> line;
+  if (::isatty(STDIN_FILENO) == 1) {
+    const EchoOff quiet;  // before the prompt, so nothing typed after it is echoed
+    std::cerr << prompt << ": " << std::flush;
+    line = read_line(kMaxSecretLineBytes);
+  } else {
+    line = read_line(kMaxSecretLineBytes);
+  }
+  if (!line || line->empty()) {
+    throw CommandError{"no " + std::string(what) + " on stdin: give it as the " +
+                       std::string(which) + " line of input (e.g. " + std::string(hint) + ")"};
+  }
+  if (line->size() > kMaxSecretLineBytes) {
+    throw CommandError{"the " + std::string(what) + " on stdin is longer than " +
+                       std::to_string(kMaxSecretLineBytes) + " bytes; is the right file piped in?"};
+  }
+  return *line;
+}
+
+void require(const std::string& value, std::string_view flag, std::string_view env,
+             std::string_view what) {
+  if (value.empty()) {
+    throw CommandError{std::string(flag) + " is required (or " + std::string(env) +
+                       "): " + std::string(what)};
+  }
+}
+
+// The cache, or nullopt with a warning when it cannot be used (the token is then fetched anyway).
+std::optional<client::TokenCache> open_cache(const TokenOptions& o) {
+  if (o.no_cache) {
+    return std::nullopt;
+  }
+  auto path = client::cache_path_from_environment();
+  if (!path) {
+    warn(path.error() + "; fetching a token without the cache");
+    return std::nullopt;
+  }
+  return client::TokenCache(*path);
+}
+
+void print_token(const TokenOptions& o, const client::CachedToken& token, bool cached,
+                 const json::object* response, std::chrono::sys_seconds now) {
+  if (!o.json) {
+    std::cout << token.access_token << "\n";
+    return;
+  }
+  json::object out;
+  if (response != nullptr) {
+    out = *response;
+  } else {
+    out["access_token"] = token.access_token;
+    out["token_type"] = token.token_type;
+    out["expires_in"] = (token.expires_at - now).count();
+    if (!token.scope.empty()) {
+      out["scope"] = token.scope;
+    }
+  }
+  out["cached"] = cached;
+  print_json(out);
+}
+
+void run_token(const TokenOptions& o) {
+  require(o.issuer, "--issuer", "SIGNET_ISSUER",
+          "the authorization server's issuer URL, e.g. http://localhost:4000/");
+  require(o.client_id, "--client-id", "SIGNET_CLIENT_ID", "the application's client id");
+  require(o.audience, "--audience", "SIGNET_AUDIENCE",
+          "the identifier of the API the token is for, e.g. https://quickstarts/api");
+  const std::string example = "printf '%s\\n' \"$CLIENT_SECRET\" | signet token ... " +
+                              std::string("--client-secret-stdin");
+  if (!o.client_secret_stdin) {
+    throw CommandError{
+        "the client secret is read from stdin only, never from the command line: add "
+        "--client-secret-stdin (e.g. " +
+        example + ")"};
+  }
+  const bool password_grant = !o.username.empty();
+  if (password_grant != o.password_stdin) {
+    throw CommandError{
+        "--username and --password-stdin go together: the password grant reads the password "
+        "from the second line of stdin, after the client secret"};
+  }
+
+  client::TokenRequest request;
+  request.issuer = o.issuer;
+  request.client_id = o.client_id;
+  request.audience = o.audience;
+  request.scope = o.scope;
+  request.client_secret = read_secret("client secret", "Client secret", "first", example);
+  if (password_grant) {
+    request.username = o.username;
+    request.password = read_secret(
+        "password", "Password", "second",
+        "printf '%s\\n%s\\n' \"$CLIENT_SECRET\" \"$PASSWORD\" | signet token ... --username " +
+            shell_quote(o.username) + " --client-secret-stdin --password-stdin");
+  }
+
+  const std::string key = client::cache_key(
+      {o.issuer, o.client_id, o.audience, o.scope, password_grant ? o.username : ""});
+  auto cache = open_cache(o);
+  if (cache) {
+    auto hit = cache->lookup(key, now_seconds());
+    if (!hit) {
+      warn(hit.error() + "; fetching a token without the cache");
+      cache.reset();
+    } else if (*hit) {
+      print_token(o, **hit, true, nullptr, now_seconds());
+      return;
+    }
+  }
+
+  const auto asked_at = now_seconds();  // the lifetime starts no earlier than the request
+  client::TokenClient token_client(
+      std::make_shared<client::HttpTransport>(client::token_fetch_options(o.ca_file)));
+  auto response = token_client.request(request);
+  if (!response) {
+    throw CommandError{response.error()};
+  }
+  client::CachedToken token{response->access_token, response->token_type, response->scope, asked_at,
+                            asked_at};
+  if (response->expires_in) {
+    token.expires_at = asked_at + std::chrono::seconds{*response->expires_in};
+    if (cache) {
+      if (auto stored = cache->store(key, token, asked_at); !stored) {
+        warn(stored.error() + "; the token was not cached");
+      }
+    }
+  }
+  print_token(o, token, false, &response->body, asked_at);
+}
+
+// The token given on the command line, or the first line of stdin for "-"; surrounding
+// whitespace and a "Bearer " prefix (pasted from a header) are dropped.
+std::string token_argument(const std::string& given) {
+  std::string token = given;
+  if (given == "-") {
+    auto line = read_line(client::kMaxDecodeBytes);
+    if (!line) {
+      throw CommandError{"no token on stdin (TOKEN '-' reads it from the first line)"};
+    }
+    token = *line;
+  }
+  std::string_view t = token;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t' || t.front() == '\r')) {
+    t.remove_prefix(1);
+  }
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r')) {
+    t.remove_suffix(1);
+  }
+  if (istarts_with(t, "Bearer ")) {
+    t.remove_prefix(7);
+  }
+  return std::string(t);
+}
+
+// The guard's verdict on `token`: nullopt when valid, else the rule that failed. Without an
+// audience, every rule but aud is checked.
+std::optional<std::string> verify_token(const DecodeOptions& o, const std::string& token,
+                                        const client::DecodedJwt& decoded) {
+  guard::GuardConfig config;
+  config.issuer = o.issuer;
+  config.ca_file = o.ca_file;
+  config.background_refresh = false;
+  config.token_cache = false;
+  config.max_token_bytes = client::kMaxDecodeBytes;
+  const bool check_aud = !o.audience.empty();
+  if (check_aud) {
+    config.audiences = {o.audience};
+  } else if (auto aud = jose::get_string_or_array(decoded.claims, "aud"); aud && !aud->empty()) {
+    config.audiences.assign(aud->begin(), aud->end());  // whatever it says is accepted
+  } else {
+    config.audiences = {"(no audience given)"};
+  }
+  guard::Guard guard(config);
+  if (!guard.start()) {
+    throw CommandError{"cannot fetch the signing keys of " + o.issuer + ": " +
+                       guard.last_jwks_error()};
+  }
+  auto verified = guard.verify(token);
+  if (verified) {
+    return std::nullopt;
+  }
+  const guard::Failure& failure = verified.error();
+  const bool aud_rule = failure.code == guard::Error::kAudMissing ||
+                        failure.code == guard::Error::kAudWrongType ||
+                        failure.code == guard::Error::kAudMismatch;
+  if (aud_rule && !check_aud) {
+    // The aud check comes after every other rule but the scope shapes: check those here.
+    if (decoded.claims.contains("scope") && !jose::get_string(decoded.claims, "scope")) {
+      return std::string(guard::to_string(guard::Error::kScopeWrongType));
+    }
+    if (decoded.claims.contains("permissions") &&
+        !jose::get_string_array(decoded.claims, "permissions")) {
+      return std::string(guard::to_string(guard::Error::kPermissionsWrongType));
+    }
+    return std::nullopt;
+  }
+  std::string why(failure.description());
+  // A token from another server is most often refused for its key before its iss is read: say
+  // where it came from, which is usually the whole story.
+  auto iss = jose::get_string(decoded.claims, "iss");
+  if (iss && *iss != o.issuer) {
+    why += " (the token names the issuer " + std::string(*iss) + ", not " + o.issuer + ")";
+  } else if (!iss && failure.code != guard::Error::kIssMissing) {
+    why += " (the token has no iss claim)";
+  }
+  return why;
+}
+
+// Prints the token readably, and the verdict with --verify. False when the token is invalid.
+bool run_decode(const DecodeOptions& o) {
+  if (o.verify && o.issuer.empty()) {
+    throw CommandError{
+        "--verify needs --issuer (or SIGNET_ISSUER): the issuer whose published keys must have "
+        "signed the token"};
+  }
+  if (!o.verify && (!o.audience.empty())) {
+    throw CommandError{"--audience is only checked with --verify"};
+  }
+  const std::string token = token_argument(o.token);
+  auto decoded = client::decode_jwt(token);
+  if (!decoded) {
+    throw CommandError{"cannot decode the token: " + decoded.error()};
+  }
+  std::cout << client::describe_jwt(*decoded, now_seconds()) << std::flush;
+  if (!o.verify) {
+    return true;
+  }
+  auto failed = verify_token(o, token, *decoded);
+  if (!failed) {
+    std::cout << (o.audience.empty() ? "valid (aud not checked: add --audience to check it)"
+                                     : "valid")
+              << "\n";
+    return true;
+  }
+  std::cout << "invalid: " << *failed << "\n";
+  return false;
+}
+
+}  // namespace
+
+void add_token_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<TokenOptions>();
+  CLI::App* token = app.add_subcommand(
+      "token",
+      "Get an access token from an authorization server and print it, for\n"
+      "  ACCESS_TOKEN=$(printf '%s\\n' \"$CLIENT_SECRET\" | signet token --issuer URL \\\n"
+      "      --client-id ID --client-secret-stdin --audience API)\n"
+      "The token endpoint is found in the issuer's metadata. Tokens are cached (mode 0600, in\n"
+      "${XDG_CACHE_HOME:-$HOME/.cache}/signet/tokens.json, or $SIGNET_TOKEN_CACHE) and reused\n"
+      "until shortly before they expire: 10% of their lifetime, at least 30 s. The client secret\n"
+      "is the first line of stdin and the password the second; neither is ever stored.");
+  token->require_subcommand(0, 1);
+  token
+      ->add_option("--issuer", o->issuer,
+                   "Issuer URL, exactly as the server names itself (trailing slash matters),\n"
+                   "e.g. http://localhost:4000/")
+      ->envname("SIGNET_ISSUER");
+  token->add_option("--client-id", o->client_id, "The application's client id")
+      ->envname("SIGNET_CLIENT_ID");
+  token->add_flag("--client-secret-stdin", o->client_secret_stdin,
+                  "Read the client secret from the first line of stdin (required; prompted for,\n"
+                  "without echo, when stdin is a terminal)");
+  token
+      ->add_option("--audience", o->audience,
+                   "Identifier of the API the token is for, e.g. https://quickstarts/api")
+      ->envname("SIGNET_AUDIENCE");
+  token
+      ->add_option("--scope", o->scope,
+                   "Scopes to ask for, space-separated (default: all the client may get)")
+      ->envname("SIGNET_SCOPE");
+  token
+      ->add_option("--username", o->username,
+                   "Use the password grant for this user (email); needs --password-stdin")
+      ->envname("SIGNET_USERNAME");
+  token->add_flag("--password-stdin", o->password_stdin,
+                  "Read the user's password from the second line of stdin (after the secret)");
+  token->add_flag("--no-cache", o->no_cache,
+                  "Always ask the server for a new token; neither read nor write the cache");
+  token
+      ->add_option("--ca-file", o->ca_file,
+                   "PEM file of CA certificates to trust for an HTTPS issuer\n"
+                   "(default: the system's trust store)")
+      ->envname("SIGNET_CA_FILE")
+      ->check(CLI::ExistingFile);
+  token->add_flag("--json", o->json,
+                  "Print the whole token response as JSON, with \"cached\": true|false");
+
+  auto d = std::make_shared<DecodeOptions>();
+  CLI::App* decode = token->add_subcommand(
+      "decode", "Print a JWT's header and claims readably; --verify checks it against the issuer");
+  decode->footer(
+      "The header and claims are printed as indented JSON, and iat, nbf and exp also in words\n"
+      "(\"exp: expires in 23 h 59 min (2026-11-30T01:02:03Z)\"). Nothing is checked unless\n"
+      "--verify is given: then the signature against the issuer's published keys (JWKS),\n"
+      "exp/nbf/iat, iss, aud (with --audience) and the claim types, as an API would; the last\n"
+      "line says 'valid' or 'invalid: <the rule that failed>' (exit status 1).");
+  decode->add_option("TOKEN", d->token, "The token, or '-' to read it from stdin")->required();
+  decode->add_flag("--verify", d->verify, "Check the token as an API would; needs --issuer");
+  decode
+      ->add_option("--issuer", d->issuer,
+                   "Issuer URL whose keys must have signed the token (trailing slash matters)")
+      ->envname("SIGNET_ISSUER");
+  decode->add_option("--audience", d->audience,
+                     "API identifier the token's aud must contain (default: aud not checked)");
+  decode
+      ->add_option("--ca-file", d->ca_file,
+                   "PEM file of CA certificates to trust for an HTTPS issuer\n"
+                   "(default: the system's trust store)")
+      ->envname("SIGNET_CA_FILE")
+      ->check(CLI::ExistingFile);
+  decode->callback([d, &exit_code] {
+    bool valid = true;
+    run_command([&] { valid = run_decode(*d); }, exit_code);
+    if (!valid && exit_code == 0) {
+      exit_code = 1;
+    }
+  });
+
+  token->callback([o, token, &exit_code] {
+    if (!token->get_subcommands().empty()) {
+      return;  // `signet token decode` ran instead
+    }
+    run_command([&] { run_token(*o); }, exit_code);
+  });
+}
+
+}  // namespace signet::cli

@@ -1,0 +1,406 @@
+#include "signet/client/token_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "signet/jose/crypto.h"
+#include "signet/jose/json.h"
+
+namespace signet::client {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::int64_t kFormatVersion = 1;  // "version" in the file; another one is not ours
+constexpr mode_t kDirMode = 0700;           // the cache directory: the user's alone
+constexpr mode_t kFileMode = 0600;          // the cache file: bearer tokens, the user's alone
+constexpr std::string_view kKeyDomain = "signet token cache v1";  // hashed ahead of the parts
+
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
+
+std::string octal_mode(mode_t mode) {
+  std::array<char, 8> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf.data();
+}
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Closes now and reports whether the close succeeded (a write error may surface only here).
+  bool close() {
+    const int fd = std::exchange(fd_, -1);
+    return fd < 0 || ::close(fd) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+fs::path directory_of(const fs::path& path) {
+  return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// The directory may hold our file only if nobody else can replace it: a directory others may write
+// to would let them swap in a file of their own (with their token) or delete ours.
+Result<Ok, std::string> check_directory(const fs::path& dir, const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) {
+    return fail("the token cache directory " + dir.string() + " is not a directory");
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return fail("the token cache directory " + dir.string() +
+                " belongs to another user; not using the cache");
+  }
+  if ((st.st_mode & 0022) != 0) {
+    return fail("the token cache directory " + dir.string() + " is writable by group or others (" +
+                octal_mode(st.st_mode) + "); not using the cache; fix with 'chmod 700 " +
+                dir.string() + "'");
+  }
+  return Ok{};
+}
+
+// The cache file's contents; nullopt when there is no file. Refuses (with the reason) a file that
+// is not the user's alone.
+Result<std::optional<std::string>, std::string> read_file(const fs::path& path) {
+  // O_NOFOLLOW: a symbolic link planted at our path must not make us read (or trust) another file.
+  // O_NONBLOCK: a FIFO planted there must not hang us; it is refused below as not a regular file.
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return std::optional<std::string>{};
+    }
+    if (err == ELOOP) {
+      return fail("the token cache " + path.string() +
+                  " is a symbolic link; not using the cache; remove it");
+    }
+    return fail("cannot read the token cache " + path.string() + ": " + errno_text(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return fail("cannot read the token cache " + path.string() + ": " + errno_text(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail("the token cache " + path.string() + " is not a regular file; not using the cache");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return fail("the token cache " + path.string() +
+                " belongs to another user; not using the cache; remove it");
+  }
+  // Access tokens are bearer credentials: anyone who can read the file can use them.
+  if ((st.st_mode & 0077) != 0) {
+    return fail("the token cache " + path.string() + " is accessible to group or others (mode " +
+                octal_mode(st.st_mode) + "); not using the cache; fix with 'chmod 600 " +
+                path.string() + "' or remove it");
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxCacheFileBytes) {
+    return std::optional<std::string>{std::string{}};  // not a cache we wrote: a miss
+  }
+  std::string text;
+  std::array<char, 16384> buf{};
+  while (text.size() <= kMaxCacheFileBytes) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail("cannot read the token cache " + path.string() + ": " + errno_text(errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  return std::optional<std::string>{std::move(text)};
+}
+
+// The entries of a cache file's text; an unparseable file, or one of another format, has none,
+// and entries of the wrong shape are skipped.
+std::map<std::string, CachedToken> parse_entries(std::string_view text) {
+  std::map<std::string, CachedToken> entries;
+  jose::JsonLimits limits;
+  limits.max_depth = 4;
+  limits.max_members = kMaxCacheEntries + 8;
+  auto doc = jose::parse_json_object(text, limits);
+  if (!doc) {
+    return entries;
+  }
+  auto version = jose::get_int(*doc, "version", kFormatVersion, kFormatVersion);
+  const auto* tokens = doc->if_contains("tokens");
+  if (!version || tokens == nullptr || !tokens->is_object()) {
+    return entries;
+  }
+  for (const auto& [key, value] : tokens->get_object()) {
+    if (!value.is_object()) {
+      continue;
+    }
+    const auto& o = value.get_object();
+    auto access_token = jose::get_string(o, "access_token");
+    auto token_type = jose::get_string(o, "token_type");
+    auto scope = jose::get_string(o, "scope");
+    auto obtained_at = jose::get_numeric_date(o, "obtained_at");
+    auto expires_at = jose::get_numeric_date(o, "expires_at");
+    if (!access_token || access_token->empty() || !token_type || !scope || !obtained_at ||
+        !expires_at || *expires_at < *obtained_at) {
+      continue;
+    }
+    entries.emplace(
+        std::string(key),
+        CachedToken{std::string(*access_token), std::string(*token_type), std::string(*scope),
+                    std::chrono::sys_seconds{std::chrono::seconds{*obtained_at}},
+                    std::chrono::sys_seconds{std::chrono::seconds{*expires_at}}});
+  }
+  return entries;
+}
+
+std::string serialize_entries(const std::map<std::string, CachedToken>& entries) {
+  json::object tokens;
+  for (const auto& [key, t] : entries) {
+    tokens[key] = json::object{{"access_token", t.access_token},
+                               {"token_type", t.token_type},
+                               {"scope", t.scope},
+                               {"obtained_at", t.obtained_at.time_since_epoch().count()},
+                               {"expires_at", t.expires_at.time_since_epoch().count()}};
+  }
+  return json::serialize(json::object{{"version", kFormatVersion}, {"tokens", std::move(tokens)}}) +
+         "\n";
+}
+
+// Creates `dir` and its missing ancestors with mode 0700 (the XDG spec's mode for base
+// directories it asks programs to create); existing ones are left as they are.
+Result<Ok, std::string> make_directories(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    return Ok{};
+  }
+  if (dir.has_parent_path() && dir.parent_path() != dir) {
+    if (auto parent = make_directories(dir.parent_path()); !parent) {
+      return parent;
+    }
+  }
+  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
+    return fail("cannot create the token cache directory " + dir.string() + ": " +
+                errno_text(errno));
+  }
+  return Ok{};
+}
+
+// The directory holding `path`, checked; `missing_ok` makes a missing directory fine (nothing
+// cached yet) rather than an error.
+Result<bool, std::string> directory_usable(const fs::path& path, bool missing_ok) {
+  const fs::path dir = directory_of(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT && missing_ok) {
+      return false;
+    }
+    return fail("cannot use the token cache directory " + dir.string() + ": " + errno_text(errno));
+  }
+  if (auto checked = check_directory(dir, st); !checked) {
+    return fail(checked.error());
+  }
+  return true;
+}
+
+// Writes `text` to a new file in `path`'s directory and renames it over `path`.
+Result<Ok, std::string> replace_file(const fs::path& path, const std::string& text) {
+  const fs::path dir = directory_of(path);
+  std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  // mkstemp creates the file with mode 0600 and O_EXCL: no one else's file, no window of wider
+  // permissions.
+  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (fd.get() < 0) {
+    return fail("cannot write the token cache in " + dir.string() + ": " + errno_text(errno));
+  }
+  auto failed = [&](const std::string& what) -> Result<Ok, std::string> {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return fail("cannot write the token cache " + path.string() + " (" + what +
+                "): " + errno_text(err));
+  };
+  if (::fchmod(fd.get(), kFileMode) != 0) {
+    return failed("chmod");
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return failed("write");
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fsync(fd.get()) != 0) {
+    return failed("fsync");
+  }
+  if (!fd.close()) {
+    return failed("close");
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return failed("rename");
+  }
+  return Ok{};
+}
+
+std::string normalized_scope(std::string_view scope) {
+  std::vector<std::string_view> words;
+  while (!scope.empty()) {
+    const std::size_t sp = scope.find(' ');
+    const std::string_view word = scope.substr(0, sp);
+    if (!word.empty()) {
+      words.push_back(word);
+    }
+    scope = sp == std::string_view::npos ? std::string_view{} : scope.substr(sp + 1);
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  std::string out;
+  for (const auto word : words) {
+    out += (out.empty() ? "" : " ") + std::string(word);
+  }
+  return out;
+}
+
+std::optional<std::string> nonempty(std::optional<std::string> value) {
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::string> env(std::string_view name) {
+  const char* value = std::getenv(std::string(name).c_str());
+  return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+}
+
+}  // namespace
+
+std::string cache_key(const CacheKeyParts& parts) {
+  std::string input(kKeyDomain);
+  const std::string scope = normalized_scope(parts.scope);
+  for (const std::string_view part :
+       {parts.issuer, parts.client_id, parts.audience, std::string_view(scope), parts.username}) {
+    input += "\n" + std::to_string(part.size()) + ":";
+    input += part;
+  }
+  const auto digest = jose::sha256(input);
+  return jose::to_hex(digest);
+}
+
+std::chrono::seconds refresh_margin(const CachedToken& token) {
+  const auto lifetime = token.expires_at - token.obtained_at;
+  return std::max<std::chrono::seconds>(kMinRefreshMargin, lifetime * kRefreshMarginPercent / 100);
+}
+
+bool usable(const CachedToken& token, std::chrono::sys_seconds now) {
+  return now < token.expires_at - refresh_margin(token);
+}
+
+Result<fs::path, std::string> cache_path(std::optional<std::string> token_cache_env,
+                                         std::optional<std::string> xdg_cache_home,
+                                         std::optional<std::string> home) {
+  if (auto explicit_path = nonempty(std::move(token_cache_env))) {
+    return fs::path(*explicit_path);
+  }
+  // XDG Base Directory: "If an implementation encounters a relative path in any of these
+  // variables it should consider the path invalid and ignore it."
+  if (auto xdg = nonempty(std::move(xdg_cache_home)); xdg && fs::path(*xdg).is_absolute()) {
+    return fs::path(*xdg) / "signet" / "tokens.json";
+  }
+  if (auto h = nonempty(std::move(home)); h && fs::path(*h).is_absolute()) {
+    return fs::path(*h) / ".cache" / "signet" / "tokens.json";
+  }
+  return fail(std::string("no place for the token cache: set HOME, XDG_CACHE_HOME or ") +
+              std::string(kTokenCacheEnvVar) + ", or use --no-cache");
+}
+
+Result<fs::path, std::string> cache_path_from_environment() {
+  return cache_path(env(kTokenCacheEnvVar), env("XDG_CACHE_HOME"), env("HOME"));
+}
+
+TokenCache::TokenCache(fs::path path) : path_(std::move(path)) {}
+
+Result<std::optional<CachedToken>, std::string> TokenCache::lookup(
+    std::string_view key, std::chrono::sys_seconds now) const {
+  auto dir = directory_usable(path_, true);
+  if (!dir) {
+    return fail(dir.error());
+  }
+  if (!*dir) {
+    return std::optional<CachedToken>{};
+  }
+  auto text = read_file(path_);
+  if (!text) {
+    return fail(text.error());
+  }
+  if (!*text) {
+    return std::optional<CachedToken>{};
+  }
+  auto entries = parse_entries(**text);
+  const auto found = entries.find(std::string(key));
+  if (found == entries.end() || !usable(found->second, now)) {
+    return std::optional<CachedToken>{};
+  }
+  return std::optional<CachedToken>{std::move(found->second)};
+}
+
+Result<Ok, std::string> TokenCache::store(std::string_view key, const CachedToken& token,
+                                          std::chrono::sys_seconds now) const {
+  if (auto made = make_directories(directory_of(path_)); !made) {
+    return made;
+  }
+  if (auto dir = directory_usable(path_, false); !dir) {
+    return fail(dir.error());
+  }
+  auto text = read_file(path_);
+  if (!text) {
+    return fail(text.error());
+  }
+  // Read, change, replace: two processes storing at once may lose one entry, which costs one more
+  // token request later, never a wrong token.
+  auto entries = *text ? parse_entries(**text) : std::map<std::string, CachedToken>{};
+  entries.insert_or_assign(std::string(key), token);
+  std::erase_if(entries, [&](const auto& entry) { return !usable(entry.second, now); });
+  if (entries.size() > kMaxCacheEntries) {
+    std::vector<std::pair<std::chrono::sys_seconds, std::string>> by_expiry;
+    for (const auto& [k, t] : entries) {
+      by_expiry.emplace_back(t.expires_at, k);
+    }
+    std::sort(by_expiry.begin(), by_expiry.end());
+    const std::size_t excess = entries.size() - kMaxCacheEntries;
+    for (std::size_t i = 0; i < excess; ++i) {
+      entries.erase(by_expiry[i].second);
+    }
+  }
+  return replace_file(path_, serialize_entries(entries));
+}
+
+}  // namespace signet::client

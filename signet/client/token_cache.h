@@ -1,0 +1,99 @@
+#pragma once
+
+// The access tokens `signet token` has obtained, kept in one JSON file so that the next call
+// reuses a token until shortly before it expires (each machine-to-machine token an issuer mints
+// costs something; Auth0 bills them). The file holds bearer tokens: it is the user's alone
+// (mode 0600 in a 0700 directory), and a file others can read is refused, never used. Client
+// secrets and passwords are never written; entries are found by a hash of what the token was
+// requested for.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "signet/common/result.h"
+
+namespace signet::client {
+
+// A cached token is given up at least this long before it expires: it must still be valid when it
+// reaches the API, after transit and some clock skew between this host and the API's.
+constexpr auto kMinRefreshMargin = std::chrono::seconds{30};
+// ...and at least this share of its lifetime before (a 24 h token is renewed 2.4 h early), so
+// that a long job started with a cached token does not see it expire halfway.
+constexpr int kRefreshMarginPercent = 10;
+// bytes; a cache of a few hundred tokens is well under this. A larger file is not ours: ignored.
+constexpr std::size_t kMaxCacheFileBytes = 4 * 1024 * 1024;
+// entries; beyond this, the ones expiring soonest are dropped when a token is stored.
+constexpr std::size_t kMaxCacheEntries = 1000;
+
+// The environment variable naming the cache file, ahead of the XDG location.
+constexpr std::string_view kTokenCacheEnvVar = "SIGNET_TOKEN_CACHE";
+
+// What a token was requested for; two requests that differ in any part get different tokens.
+struct CacheKeyParts {
+  std::string_view issuer;
+  std::string_view client_id;
+  std::string_view audience;
+  std::string_view scope;     // compared as a set of words: "b a" and "a b" are the same key
+  std::string_view username;  // empty for client credentials
+};
+
+// Lower-case hex SHA-256 over the parts, each length-prefixed so that no two different part lists
+// hash the same input ("ab"+"c" vs "a"+"bc").
+std::string cache_key(const CacheKeyParts& parts);
+
+struct CachedToken {
+  std::string access_token;
+  std::string token_type;
+  std::string scope;
+  std::chrono::sys_seconds obtained_at;  // when the issuer answered: the start of its lifetime
+  std::chrono::sys_seconds expires_at;   // obtained_at + expires_in
+};
+
+// How long before expires_at a token stops being served: max(kMinRefreshMargin,
+// kRefreshMarginPercent of its lifetime).
+std::chrono::seconds refresh_margin(const CachedToken& token);
+
+// True while `token` may be served at `now`: now < expires_at - refresh_margin(token).
+bool usable(const CachedToken& token, std::chrono::sys_seconds now);
+
+// Where the cache lives: $SIGNET_TOKEN_CACHE, else $XDG_CACHE_HOME/signet/tokens.json, else
+// $HOME/.cache/signet/tokens.json. Empty or relative XDG_CACHE_HOME is ignored (XDG Base
+// Directory spec). The arguments are those variables' values (nullopt when unset), so that the
+// rule can be tested; an error says which variable to set.
+Result<std::filesystem::path, std::string> cache_path(std::optional<std::string> token_cache_env,
+                                                      std::optional<std::string> xdg_cache_home,
+                                                      std::optional<std::string> home);
+// cache_path() with the process's environment.
+Result<std::filesystem::path, std::string> cache_path_from_environment();
+
+class TokenCache {
+ public:
+  explicit TokenCache(std::filesystem::path path);
+
+  // The token stored under `key` while usable() at `now`; nullopt when there is none (also when
+  // the file is missing, corrupt or of another format: those are just misses). An error, which
+  // says what is wrong and how to fix it, when the file must not be used: readable or writable by
+  // group or others, owned by someone else, a symbolic link or not a regular file, in a directory
+  // others may write to, or unreadable.
+  Result<std::optional<CachedToken>, std::string> lookup(std::string_view key,
+                                                         std::chrono::sys_seconds now) const;
+
+  // Adds or replaces `key`'s token and drops every entry that is no longer usable() at `now`
+  // (and the soonest-expiring ones beyond kMaxCacheEntries). Creates missing directories with
+  // mode 0700. Writes a new file (mode 0600) beside the old one and renames it over it, so a
+  // reader sees the old file or the new one, never half of one. A corrupt old file is replaced.
+  // Refuses (with an error) what lookup() refuses.
+  Result<Ok, std::string> store(std::string_view key, const CachedToken& token,
+                                std::chrono::sys_seconds now) const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace signet::client

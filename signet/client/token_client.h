@@ -1,0 +1,98 @@
+#pragma once
+
+// The client side of the token endpoint: finds an issuer's token endpoint in its metadata and
+// asks it for an access token by client credentials or a user's password, as an application of
+// the quickstart does with curl.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "signet/common/result.h"
+#include "signet/http/client.h"
+
+namespace signet::client {
+
+constexpr auto kTokenRequestTimeout = std::chrono::seconds{10};  // each GET or POST, end to end
+// bytes; metadata documents are a few KiB, token responses (with an ID token) a few more.
+constexpr std::size_t kMaxTokenResponseBytes = 256 * 1024;
+// bytes of a non-OAuth error body quoted in a message: enough to recognise a proxy's error page.
+constexpr std::size_t kMaxQuotedBodyBytes = 200;
+
+// The network, injected so that tests can answer in its place and count requests.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual Result<http::FetchResponse, http::FetchFailure> get(std::string_view url) = 0;
+  virtual Result<http::FetchResponse, http::FetchFailure> post_form(std::string_view url,
+                                                                    std::string_view body) = 0;
+};
+
+// http::fetch and http::post with `options` (timeout, size limit, CA file).
+class HttpTransport final : public Transport {
+ public:
+  explicit HttpTransport(http::FetchOptions options);
+  Result<http::FetchResponse, http::FetchFailure> get(std::string_view url) override;
+  Result<http::FetchResponse, http::FetchFailure> post_form(std::string_view url,
+                                                            std::string_view body) override;
+
+ private:
+  http::FetchOptions options_;
+};
+
+// The FetchOptions for token requests: kTokenRequestTimeout, kMaxTokenResponseBytes, `ca_file`.
+http::FetchOptions token_fetch_options(std::string ca_file);
+
+struct TokenRequest {
+  std::string issuer;  // its metadata names the token endpoint
+  std::string client_id;
+  std::string client_secret;  // sent in the body (client_secret_post)
+  std::string audience;
+  std::string scope;                    // space-separated; empty: not sent
+  std::optional<std::string> username;  // set: the password grant; else client credentials
+  std::string password;
+};
+
+struct TokenResponse {
+  std::string access_token;
+  std::string token_type;
+  std::string scope;                       // as the server answered; empty when it did not say
+  std::optional<std::int64_t> expires_in;  // seconds; nullopt when the server did not say
+  boost::json::object body;                // the whole response, as received
+};
+
+// application/x-www-form-urlencoded (WHATWG URL §5.2): letters, digits and *-._ stay, space
+// becomes '+', every other byte %XX.
+std::string form_encode(std::string_view value);
+
+// Asks one issuer for tokens. Not thread-safe; cheap to create.
+class TokenClient {
+ public:
+  explicit TokenClient(std::shared_ptr<Transport> transport);
+
+  // The issuer's token_endpoint, from {issuer}.well-known/openid-configuration, else from
+  // {issuer}.well-known/oauth-authorization-server (RFC 8414). The document must name the same
+  // issuer (RFC 8414 §3.3: otherwise someone else's metadata could send our secret elsewhere), and
+  // an HTTPS issuer's endpoint must be HTTPS. Remembered after the first success. The error says
+  // what failed for each location tried; when the issuer cannot be reached at all, it says that.
+  Result<std::string, std::string> token_endpoint(const std::string& issuer);
+
+  // Discovers the endpoint and POSTs the grant: grant_type=client_credentials (audience, scope) or
+  // grant_type=password (username, password, audience, scope), client_id and client_secret in the
+  // body. An OAuth error answer becomes "the server refused: <error>: <error_description>". The
+  // error never contains the secret or the password.
+  Result<TokenResponse, std::string> request(const TokenRequest& request);
+
+ private:
+  std::shared_ptr<Transport> transport_;
+  std::string issuer_;          // the issuer whose endpoint is remembered
+  std::string token_endpoint_;  // "" until discovered
+};
+
+}  // namespace signet::client

@@ -1,0 +1,479 @@
+#include "signet/client/token_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/json.hpp>
+
+namespace signet::client {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using std::chrono::seconds;
+using std::chrono::sys_seconds;
+
+// 2026-11-29T00:00:00Z: a fixed "now", so every time in these tests is exact.
+constexpr sys_seconds kT0{seconds{1795910400}};
+
+// A private temporary directory (mode 0700, as mkdtemp makes it), removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/signet-client-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::permissions(path_, fs::perms::owner_all, ignored);
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+mode_t mode_of(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return 0;
+  }
+  return st.st_mode & 07777;
+}
+
+ino_t inode_of(const fs::path& path) {
+  struct stat st {};
+  ::lstat(path.c_str(), &st);
+  return st.st_ino;
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `text` as a file with `mode`, as another program (or an older signet) might have.
+void write_file(const fs::path& path, const std::string& text, mode_t mode = 0600) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  ::chmod(path.c_str(), mode);
+}
+
+CachedToken token(std::string access_token, sys_seconds obtained_at, seconds lifetime,
+                  std::string scope = "read:messages") {
+  return CachedToken{std::move(access_token), "Bearer", std::move(scope), obtained_at,
+                     obtained_at + lifetime};
+}
+
+// The keys of the entries in a cache file.
+std::vector<std::string> stored_keys(const fs::path& path) {
+  std::vector<std::string> keys;
+  const auto doc = json::parse(read_all(path));
+  for (const auto& [key, value] : doc.at("tokens").as_object()) {
+    keys.emplace_back(key);
+  }
+  return keys;
+}
+
+class TokenCacheTest : public ::testing::Test {
+ protected:
+  fs::path file() const { return dir_.path() / "signet" / "tokens.json"; }
+  TokenCache cache() const { return TokenCache(file()); }
+
+  std::optional<CachedToken> hit(std::string_view key, sys_seconds now) const {
+    auto found = cache().lookup(key, now);
+    EXPECT_TRUE(found.ok()) << found.error();
+    return found.ok() ? *found : std::nullopt;
+  }
+
+  void store(std::string_view key, const CachedToken& t, sys_seconds now) const {
+    auto stored = cache().store(key, t, now);
+    ASSERT_TRUE(stored.ok()) << stored.error();
+  }
+
+  TempDir dir_;
+};
+
+// --- keys ---------------------------------------------------------------------------------------
+
+const CacheKeyParts kParts{"http://localhost:4000/", "client-a", "https://quickstarts/api",
+                           "read:messages", ""};
+
+TEST(CacheKey, IsHexSha256AndStable) {
+  const std::string key = cache_key(kParts);
+  EXPECT_EQ(key.size(), 64u);
+  EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos) << key;
+  EXPECT_EQ(cache_key(kParts), key);
+}
+
+TEST(CacheKey, EveryPartChangesTheKey) {
+  const std::string base = cache_key(kParts);
+  CacheKeyParts p = kParts;
+  p.issuer = "http://localhost:4000";  // the trailing slash is part of the issuer
+  EXPECT_NE(cache_key(p), base);
+  p = kParts;
+  p.client_id = "client-b";
+  EXPECT_NE(cache_key(p), base);
+  p = kParts;
+  p.audience = "https://quickstarts/api/";
+  EXPECT_NE(cache_key(p), base);
+  p = kParts;
+  p.scope = "read:messages write:messages";
+  EXPECT_NE(cache_key(p), base);
+  p = kParts;
+  p.scope = "";
+  EXPECT_NE(cache_key(p), base);
+  p = kParts;
+  p.username = "user@example.com";
+  EXPECT_NE(cache_key(p), base);
+}
+
+TEST(CacheKey, ScopeIsASetOfWords) {
+  CacheKeyParts a = kParts;
+  CacheKeyParts b = kParts;
+  a.scope = "read:messages write:messages";
+  b.scope = " write:messages  read:messages read:messages";
+  EXPECT_EQ(cache_key(a), cache_key(b));
+}
+
+TEST(CacheKey, PartBoundariesAreUnambiguous) {
+  CacheKeyParts a = kParts;
+  CacheKeyParts b = kParts;
+  a.client_id = "ab";
+  a.audience = "c";
+  b.client_id = "a";
+  b.audience = "bc";
+  EXPECT_NE(cache_key(a), cache_key(b));
+}
+
+// --- margin -------------------------------------------------------------------------------------
+
+struct MarginCase {
+  long lifetime;  // s
+  long margin;    // s
+};
+
+class Margin : public ::testing::TestWithParam<MarginCase> {};
+
+TEST_P(Margin, IsTheLargerOf30SecondsAndATenthOfTheLifetime) {
+  const auto& c = GetParam();
+  const CachedToken t = token("t", kT0, seconds{c.lifetime});
+  EXPECT_EQ(refresh_margin(t), seconds{c.margin});
+  // One second on each side of the boundary.
+  EXPECT_TRUE(usable(t, t.expires_at - seconds{c.margin} - seconds{1}));
+  EXPECT_FALSE(usable(t, t.expires_at - seconds{c.margin}));
+  EXPECT_FALSE(usable(t, t.expires_at - seconds{c.margin} + seconds{1}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Lifetimes, Margin,
+                         ::testing::Values(MarginCase{60, 30}, MarginCase{299, 30},
+                                           MarginCase{300, 30}, MarginCase{310, 31},
+                                           MarginCase{3600, 360}, MarginCase{86400, 8640}));
+
+TEST(Margin, ATokenShorterThanTheMarginIsNeverUsable) {
+  const CachedToken t = token("t", kT0, seconds{20});
+  EXPECT_FALSE(usable(t, kT0));
+}
+
+TEST_F(TokenCacheTest, LookupHonoursTheMarginToTheSecond) {
+  const std::string key = cache_key(kParts);
+  store(key, token("tok", kT0, seconds{86400}), kT0);
+  const sys_seconds boundary = kT0 + seconds{86400 - 8640};
+  EXPECT_TRUE(hit(key, boundary - seconds{1}));
+  EXPECT_FALSE(hit(key, boundary));
+  EXPECT_FALSE(hit(key, boundary + seconds{1}));
+}
+
+// --- hits and misses ----------------------------------------------------------------------------
+
+TEST_F(TokenCacheTest, MissingFileAndDirectoryAreMisses) {
+  EXPECT_FALSE(hit(cache_key(kParts), kT0));
+  EXPECT_FALSE(fs::exists(file().parent_path()));  // looking creates nothing
+}
+
+TEST_F(TokenCacheTest, StoredTokenComesBackWithItsFields) {
+  const std::string key = cache_key(kParts);
+  store(key, token("eyJ.a.b", kT0, seconds{3600}, "read:messages write:messages"), kT0);
+  const auto found = hit(key, kT0 + seconds{60});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->access_token, "eyJ.a.b");
+  EXPECT_EQ(found->token_type, "Bearer");
+  EXPECT_EQ(found->scope, "read:messages write:messages");
+  EXPECT_EQ(found->obtained_at, kT0);
+  EXPECT_EQ(found->expires_at, kT0 + seconds{3600});
+}
+
+TEST_F(TokenCacheTest, EachKeyPartHasItsOwnEntry) {
+  store(cache_key(kParts), token("base", kT0, seconds{3600}), kT0);
+  std::vector<CacheKeyParts> others(5, kParts);
+  others[0].issuer = "http://127.0.0.1:4000/";
+  others[1].client_id = "client-b";
+  others[2].audience = "https://other/api";
+  others[3].scope = "write:messages";
+  others[4].username = "user@example.com";
+  for (const auto& parts : others) {
+    EXPECT_FALSE(hit(cache_key(parts), kT0)) << parts.issuer << " " << parts.client_id;
+  }
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    store(cache_key(others[i]), token("t" + std::to_string(i), kT0, seconds{3600}), kT0);
+  }
+  EXPECT_EQ(hit(cache_key(kParts), kT0)->access_token, "base");
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    EXPECT_EQ(hit(cache_key(others[i]), kT0)->access_token, "t" + std::to_string(i));
+  }
+}
+
+TEST_F(TokenCacheTest, StoringAgainReplacesTheEntry) {
+  const std::string key = cache_key(kParts);
+  store(key, token("old", kT0, seconds{3600}), kT0);
+  store(key, token("new", kT0 + seconds{10}, seconds{3600}), kT0 + seconds{10});
+  EXPECT_EQ(hit(key, kT0 + seconds{20})->access_token, "new");
+  EXPECT_EQ(stored_keys(file()).size(), 1u);
+}
+
+TEST_F(TokenCacheTest, NoSecretOrPasswordInTheFile) {
+  // Only what the key was hashed from is known to the cache: the file has hashes, not names.
+  CacheKeyParts p = kParts;
+  p.username = "user@example.com";
+  store(cache_key(p), token("tok", kT0, seconds{3600}), kT0);
+  const std::string text = read_all(file());
+  EXPECT_EQ(text.find("user@example.com"), std::string::npos) << text;
+  EXPECT_EQ(text.find("client-a"), std::string::npos) << text;
+}
+
+// --- expiry -------------------------------------------------------------------------------------
+
+TEST_F(TokenCacheTest, StoreDropsEntriesNoLongerUsable) {
+  CacheKeyParts short_lived = kParts;
+  short_lived.scope = "short";
+  store(cache_key(short_lived), token("short", kT0, seconds{100}), kT0);  // usable until T0+70
+  store(cache_key(kParts), token("long", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(stored_keys(file()).size(), 2u);
+
+  CacheKeyParts other = kParts;
+  other.scope = "other";
+  store(cache_key(other), token("other", kT0 + seconds{69}, seconds{3600}), kT0 + seconds{69});
+  EXPECT_EQ(stored_keys(file()).size(), 3u);  // one second before its margin: kept
+
+  store(cache_key(other), token("other", kT0 + seconds{70}, seconds{3600}), kT0 + seconds{70});
+  const auto keys = stored_keys(file());
+  EXPECT_EQ(keys.size(), 2u);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), cache_key(short_lived)), 0);
+  EXPECT_EQ(read_all(file()).find("\"short\""), std::string::npos);
+}
+
+TEST_F(TokenCacheTest, ExpiredTokenIsAMissNotAnError) {
+  const std::string key = cache_key(kParts);
+  store(key, token("tok", kT0, seconds{3600}), kT0);
+  const auto found = cache().lookup(key, kT0 + seconds{7200});
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_FALSE(*found);
+}
+
+TEST_F(TokenCacheTest, BeyondTheEntryLimitTheSoonestToExpireGo) {
+  fs::create_directories(file().parent_path());
+  json::object tokens;
+  for (std::size_t i = 0; i < kMaxCacheEntries; ++i) {
+    tokens["k" + std::to_string(i)] = json::object{
+        {"access_token", "t" + std::to_string(i)},
+        {"token_type", "Bearer"},
+        {"scope", ""},
+        {"obtained_at", kT0.time_since_epoch().count()},
+        {"expires_at", (kT0 + seconds{3600 + static_cast<long>(i)}).time_since_epoch().count()}};
+  }
+  write_file(file(), json::serialize(json::object{{"version", 1}, {"tokens", tokens}}));
+  EXPECT_EQ(hit("k0", kT0)->access_token, "t0");
+
+  store("new", token("new", kT0, seconds{7200}), kT0);
+  const auto keys = stored_keys(file());
+  EXPECT_EQ(keys.size(), kMaxCacheEntries);
+  EXPECT_FALSE(hit("k0", kT0));  // expired soonest
+  EXPECT_TRUE(hit("k1", kT0));
+  EXPECT_EQ(hit("new", kT0)->access_token, "new");
+}
+
+// --- file and directory modes -------------------------------------------------------------------
+
+TEST_F(TokenCacheTest, FileIs0600AndNewDirectories0700) {
+  const fs::path deep = dir_.path() / "cache" / "signet" / "tokens.json";
+  const mode_t old_umask = ::umask(0);  // even with a permissive umask
+  auto stored = TokenCache(deep).store("k", token("tok", kT0, seconds{3600}), kT0);
+  ::umask(old_umask);
+  ASSERT_TRUE(stored.ok()) << stored.error();
+  EXPECT_EQ(mode_of(deep), 0600u);
+  EXPECT_EQ(mode_of(deep.parent_path()), 0700u);
+  EXPECT_EQ(mode_of(deep.parent_path().parent_path()), 0700u);
+}
+
+TEST_F(TokenCacheTest, ExistingDirectoryIsLeftAsItIs) {
+  fs::create_directories(file().parent_path());
+  ::chmod(file().parent_path().c_str(), 0755);
+  store("k", token("tok", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(mode_of(file().parent_path()), 0755u);
+  EXPECT_EQ(mode_of(file()), 0600u);
+}
+
+TEST_F(TokenCacheTest, FileReadableByGroupOrOthersIsRefused) {
+  store("k", token("tok", kT0, seconds{3600}), kT0);
+  for (const mode_t mode : {0640, 0604, 0660, 0606, 0602, 0620}) {
+    ::chmod(file().c_str(), mode);
+    const std::string before = read_all(file());
+    auto found = cache().lookup("k", kT0);
+    ASSERT_FALSE(found.ok()) << std::oct << mode;
+    EXPECT_NE(found.error().find("chmod 600"), std::string::npos) << found.error();
+    EXPECT_NE(found.error().find(file().string()), std::string::npos) << found.error();
+    auto stored = cache().store("k2", token("tok2", kT0, seconds{3600}), kT0);
+    ASSERT_FALSE(stored.ok()) << std::oct << mode;
+    EXPECT_EQ(read_all(file()), before);  // refused means untouched
+    EXPECT_EQ(mode_of(file()), mode);
+  }
+  ::chmod(file().c_str(), 0600);
+  EXPECT_EQ(hit("k", kT0)->access_token, "tok");
+  ::chmod(file().c_str(), 0400);  // read-only for the owner is fine
+  EXPECT_EQ(hit("k", kT0)->access_token, "tok");
+}
+
+TEST_F(TokenCacheTest, DirectoryWritableByOthersIsRefused) {
+  store("k", token("tok", kT0, seconds{3600}), kT0);
+  ::chmod(file().parent_path().c_str(), 0777);
+  auto found = cache().lookup("k", kT0);
+  ASSERT_FALSE(found.ok());
+  EXPECT_NE(found.error().find("chmod 700"), std::string::npos) << found.error();
+  EXPECT_FALSE(cache().store("k", token("tok", kT0, seconds{3600}), kT0).ok());
+}
+
+TEST_F(TokenCacheTest, SymbolicLinkIsRefused) {
+  fs::create_directories(file().parent_path());
+  const fs::path target = dir_.path() / "elsewhere.json";
+  write_file(target, "{}");
+  fs::create_symlink(target, file());
+  auto found = cache().lookup("k", kT0);
+  ASSERT_FALSE(found.ok());
+  EXPECT_NE(found.error().find("symbolic link"), std::string::npos) << found.error();
+  EXPECT_FALSE(cache().store("k", token("tok", kT0, seconds{3600}), kT0).ok());
+  EXPECT_EQ(read_all(target), "{}");
+}
+
+TEST_F(TokenCacheTest, DirectoryInsteadOfTheFileIsRefused) {
+  fs::create_directories(file());
+  EXPECT_FALSE(cache().lookup("k", kT0).ok());
+  EXPECT_FALSE(cache().store("k", token("tok", kT0, seconds{3600}), kT0).ok());
+}
+
+// --- corrupt files ------------------------------------------------------------------------------
+
+class CorruptFile : public TokenCacheTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(CorruptFile, IsAMissAndIsReplacedOnStore) {
+  fs::create_directories(file().parent_path());
+  write_file(file(), GetParam());
+  auto found = cache().lookup("k", kT0);
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_FALSE(*found);
+  store("k", token("tok", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(hit("k", kT0)->access_token, "tok");
+  EXPECT_EQ(mode_of(file()), 0600u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Contents, CorruptFile,
+    ::testing::Values(
+        "", "{", "[]", "null", "\xff\xfe garbage", R"({"version":2,"tokens":{}})",
+        R"({"version":"1","tokens":{}})", R"({"version":1,"tokens":[]})", R"({"version":1})",
+        R"({"version":1,"version":1,"tokens":{}})",
+        R"({"version":1,"tokens":{"k":{"access_token":"","token_type":"Bearer","scope":"","obtained_at":1,"expires_at":99999999999}}})",
+        R"({"version":1,"tokens":{"k":{"access_token":"x","token_type":"Bearer","scope":"","obtained_at":"1","expires_at":99999999999}}})",
+        R"({"version":1,"tokens":{"k":{"access_token":"x","token_type":"Bearer","scope":"","obtained_at":99999999999,"expires_at":1}}})",
+        R"({"version":1,"tokens":{"k":"x"}})", std::string(kMaxCacheFileBytes + 1, ' ')));
+
+TEST_F(TokenCacheTest, BadEntriesAreSkippedAndGoodOnesKept) {
+  fs::create_directories(file().parent_path());
+  const auto exp = (kT0 + seconds{3600}).time_since_epoch().count();
+  const auto iat = kT0.time_since_epoch().count();
+  write_file(
+      file(),
+      R"({"version":1,"tokens":{"bad":{"access_token":7},"good":{"access_token":"g","token_type":"Bearer","scope":"","obtained_at":)" +
+          std::to_string(iat) + R"(,"expires_at":)" + std::to_string(exp) + "}}}");
+  EXPECT_FALSE(hit("bad", kT0));
+  EXPECT_EQ(hit("good", kT0)->access_token, "g");
+}
+
+// --- atomic replacement -------------------------------------------------------------------------
+
+TEST_F(TokenCacheTest, StoreRenamesANewFileOverTheOld) {
+  store("k1", token("first", kT0, seconds{3600}), kT0);
+  const ino_t before = inode_of(file());
+  // A reader that opened the old file keeps reading the whole old file.
+  const int reader = ::open(file().c_str(), O_RDONLY);
+  ASSERT_GE(reader, 0);
+  store("k2", token("second", kT0, seconds{3600}), kT0);
+  EXPECT_NE(inode_of(file()), before);
+  std::string old_text(65536, '\0');
+  const ssize_t n = ::read(reader, old_text.data(), old_text.size());
+  ::close(reader);
+  ASSERT_GT(n, 0);
+  old_text.resize(static_cast<std::size_t>(n));
+  EXPECT_NE(old_text.find("first"), std::string::npos);
+  EXPECT_EQ(old_text.find("second"), std::string::npos);
+  EXPECT_NO_THROW(json::parse(old_text));
+
+  // Nothing but the cache file is left in the directory: no temporary files.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(file().parent_path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"tokens.json"});
+  EXPECT_EQ(hit("k1", kT0)->access_token, "first");
+  EXPECT_EQ(hit("k2", kT0)->access_token, "second");
+}
+
+TEST_F(TokenCacheTest, UnwritableDirectoryIsAnErrorAndLeavesTheOldFile) {
+  store("k1", token("first", kT0, seconds{3600}), kT0);
+  if (::geteuid() == 0) {
+    GTEST_SKIP() << "root writes anywhere";
+  }
+  ::chmod(file().parent_path().c_str(), 0500);
+  auto stored = cache().store("k2", token("second", kT0, seconds{3600}), kT0);
+  ::chmod(file().parent_path().c_str(), 0700);
+  ASSERT_FALSE(stored.ok());
+  EXPECT_NE(stored.error().find("cannot write"), std::string::npos) << stored.error();
+  EXPECT_EQ(hit("k1", kT0)->access_token, "first");
+}
+
+// --- where the cache lives ----------------------------------------------------------------------
+
+TEST(CachePath, EnvironmentRules) {
+  EXPECT_EQ(*cache_path("/x/t.json", "/xdg", "/home/u"), fs::path("/x/t.json"));
+  EXPECT_EQ(*cache_path(std::nullopt, "/xdg", "/home/u"), fs::path("/xdg/signet/tokens.json"));
+  EXPECT_EQ(*cache_path("", "/xdg", "/home/u"), fs::path("/xdg/signet/tokens.json"));
+  EXPECT_EQ(*cache_path(std::nullopt, std::nullopt, "/home/u"),
+            fs::path("/home/u/.cache/signet/tokens.json"));
+  EXPECT_EQ(*cache_path(std::nullopt, "", "/home/u"),
+            fs::path("/home/u/.cache/signet/tokens.json"));
+  // XDG: a relative path is invalid and ignored.
+  EXPECT_EQ(*cache_path(std::nullopt, "relative/dir", "/home/u"),
+            fs::path("/home/u/.cache/signet/tokens.json"));
+  const auto none = cache_path(std::nullopt, std::nullopt, std::nullopt);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().find("--no-cache"), std::string::npos) << none.error();
+  EXPECT_FALSE(cache_path(std::nullopt, "rel", "also-relative").ok());
+}
+
+}  // namespace
+}  // namespace signet::client

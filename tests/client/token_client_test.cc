@@ -1,0 +1,267 @@
+#include "signet/client/token_client.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace signet::client {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kIssuer = "https://auth.example.com/";
+constexpr std::string_view kOidc = "https://auth.example.com/.well-known/openid-configuration";
+constexpr std::string_view kOauth =
+    "https://auth.example.com/.well-known/oauth-authorization-server";
+constexpr std::string_view kEndpoint = "https://auth.example.com/oauth/token";
+
+// Answers from a table instead of the network, and records every request.
+class FakeTransport final : public Transport {
+ public:
+  using Answer = Result<http::FetchResponse, http::FetchFailure>;
+
+  void on_get(std::string_view url, Answer answer) {
+    gets_.insert_or_assign(std::string(url), answer);
+  }
+  void on_post(Answer answer) { post_answer_ = std::move(answer); }
+
+  Answer get(std::string_view url) override {
+    got.emplace_back(url);
+    const auto found = gets_.find(std::string(url));
+    if (found == gets_.end()) {
+      return http::FetchResponse{404, R"({"error":"not_found"})", "application/json", ""};
+    }
+    return found->second;
+  }
+  Answer post_form(std::string_view url, std::string_view body) override {
+    posted.emplace_back(std::string(url), std::string(body));
+    return post_answer_;
+  }
+
+  std::vector<std::string> got;
+  std::vector<std::pair<std::string, std::string>> posted;
+
+ private:
+  std::map<std::string, Answer> gets_;
+  Answer post_answer_ = http::FetchResponse{500, "", "", ""};
+};
+
+http::FetchResponse ok_json(const json::object& body, unsigned status = 200) {
+  return http::FetchResponse{status, json::serialize(body), "application/json", "no-store"};
+}
+
+json::object metadata(std::string_view issuer = kIssuer, std::string_view endpoint = kEndpoint) {
+  return json::object{{"issuer", issuer}, {"token_endpoint", endpoint}};
+}
+
+TokenRequest client_credentials() {
+  TokenRequest r;
+  r.issuer = std::string(kIssuer);
+  r.client_id = "abc";
+  r.client_secret = "s3cr&t=+ /%";
+  r.audience = "https://quickstarts/api";
+  return r;
+}
+
+class TokenClientTest : public ::testing::Test {
+ protected:
+  TokenClientTest() : transport_(std::make_shared<FakeTransport>()), client_(transport_) {
+    transport_->on_get(kOidc, ok_json(metadata()));
+    transport_->on_post(ok_json(json::object{{"access_token", "eyJ.x.y"},
+                                             {"token_type", "Bearer"},
+                                             {"expires_in", 86400},
+                                             {"scope", "read:messages"}}));
+  }
+
+  std::shared_ptr<FakeTransport> transport_;
+  TokenClient client_;
+};
+
+// --- form encoding ------------------------------------------------------------------------------
+
+TEST(FormEncode, KeepsUnreservedAndEncodesTheRest) {
+  EXPECT_EQ(form_encode("AZaz09*-._"), "AZaz09*-._");
+  EXPECT_EQ(form_encode("a b"), "a+b");
+  EXPECT_EQ(form_encode("https://quickstarts/api"), "https%3A%2F%2Fquickstarts%2Fapi");
+  EXPECT_EQ(form_encode("a+b&c=d%e~"), "a%2Bb%26c%3Dd%25e%7E");
+  EXPECT_EQ(form_encode("\xc3\xa9\n"), "%C3%A9%0A");
+  EXPECT_EQ(form_encode(std::string("a\0b", 3)), "a%00b");
+  EXPECT_EQ(form_encode(""), "");
+}
+
+// --- discovery ----------------------------------------------------------------------------------
+
+TEST_F(TokenClientTest, DiscoversFromOpenIdConfiguration) {
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_TRUE(endpoint.ok()) << endpoint.error();
+  EXPECT_EQ(*endpoint, kEndpoint);
+  EXPECT_EQ(transport_->got, std::vector<std::string>{std::string(kOidc)});
+  // Remembered: no second fetch.
+  EXPECT_TRUE(client_.token_endpoint(std::string(kIssuer)).ok());
+  EXPECT_EQ(transport_->got.size(), 1u);
+}
+
+TEST_F(TokenClientTest, FallsBackToOAuthAuthorizationServerMetadata) {
+  transport_->on_get(kOidc, http::FetchResponse{404, "", "", ""});
+  transport_->on_get(kOauth, ok_json(metadata(kIssuer, "https://auth.example.com/token2")));
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_TRUE(endpoint.ok()) << endpoint.error();
+  EXPECT_EQ(*endpoint, "https://auth.example.com/token2");
+  EXPECT_EQ(transport_->got, (std::vector<std::string>{std::string(kOidc), std::string(kOauth)}));
+}
+
+TEST_F(TokenClientTest, IssuerWithoutTrailingSlashGetsTheSlashInserted) {
+  transport_->on_get(kOidc, ok_json(metadata("https://auth.example.com")));
+  const auto endpoint = client_.token_endpoint("https://auth.example.com");
+  ASSERT_TRUE(endpoint.ok()) << endpoint.error();
+  EXPECT_EQ(transport_->got.front(), kOidc);
+}
+
+TEST_F(TokenClientTest, DocumentOfAnotherIssuerIsRefused) {
+  transport_->on_get(kOidc, ok_json(metadata("https://evil.example.com/")));
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error().find("names the issuer https://evil.example.com/"), std::string::npos)
+      << endpoint.error();
+  EXPECT_NE(endpoint.error().find(std::string(kOauth) + ": HTTP 404"), std::string::npos)
+      << endpoint.error();
+}
+
+TEST_F(TokenClientTest, TrailingSlashMismatchSaysSo) {
+  const auto endpoint = client_.token_endpoint("https://auth.example.com");
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error().find("trailing slash"), std::string::npos) << endpoint.error();
+}
+
+TEST_F(TokenClientTest, HttpsIssuerMustNotSendTheSecretOverHttp) {
+  transport_->on_get(kOidc, ok_json(metadata(kIssuer, "http://auth.example.com/oauth/token")));
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error().find("must use HTTPS"), std::string::npos) << endpoint.error();
+  EXPECT_FALSE(client_.request(client_credentials()).ok());
+  EXPECT_TRUE(transport_->posted.empty());
+}
+
+TEST_F(TokenClientTest, MalformedDocumentsAreReported) {
+  transport_->on_get(kOidc, http::FetchResponse{200, "<html>", "text/html", ""});
+  transport_->on_get(kOauth, ok_json(json::object{{"issuer", kIssuer}}));
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error().find("not a JSON object"), std::string::npos) << endpoint.error();
+  EXPECT_NE(endpoint.error().find("no usable token_endpoint"), std::string::npos)
+      << endpoint.error();
+}
+
+TEST_F(TokenClientTest, UnreachableIssuerIsSaidOnceWithoutTryingAgain) {
+  transport_->on_get(kOidc, fail(http::FetchFailure{http::FetchError::kConnect,
+                                                    "connecting to auth.example.com:443 failed: "
+                                                    "Connection refused"}));
+  const auto endpoint = client_.token_endpoint(std::string(kIssuer));
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_EQ(endpoint.error(),
+            "cannot reach the issuer https://auth.example.com/: connecting to "
+            "auth.example.com:443 failed: Connection refused");
+  EXPECT_EQ(transport_->got.size(), 1u);
+}
+
+TEST_F(TokenClientTest, IssuerThatIsNotAUrl) {
+  const auto endpoint = client_.token_endpoint("auth.example.com");
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error().find("http(s) URL"), std::string::npos) << endpoint.error();
+  EXPECT_TRUE(transport_->got.empty());
+}
+
+// --- token requests -----------------------------------------------------------------------------
+
+TEST_F(TokenClientTest, ClientCredentialsFormWithEveryValueEncoded) {
+  TokenRequest r = client_credentials();
+  r.scope = "read:messages write:messages";
+  const auto response = client_.request(r);
+  ASSERT_TRUE(response.ok()) << response.error();
+  ASSERT_EQ(transport_->posted.size(), 1u);
+  EXPECT_EQ(transport_->posted[0].first, kEndpoint);
+  EXPECT_EQ(transport_->posted[0].second,
+            "grant_type=client_credentials&client_id=abc&client_secret=s3cr%26t%3D%2B+%2F%25"
+            "&audience=https%3A%2F%2Fquickstarts%2Fapi&scope=read%3Amessages+write%3Amessages");
+  EXPECT_EQ(response->access_token, "eyJ.x.y");
+  EXPECT_EQ(response->token_type, "Bearer");
+  EXPECT_EQ(response->scope, "read:messages");
+  EXPECT_EQ(response->expires_in, 86400);
+  EXPECT_EQ(response->body.at("expires_in").as_int64(), 86400);
+}
+
+TEST_F(TokenClientTest, PasswordGrantForm) {
+  TokenRequest r = client_credentials();
+  r.username = "user@example.com";
+  r.password = "correct horse&battery";
+  ASSERT_TRUE(client_.request(r).ok());
+  EXPECT_EQ(transport_->posted[0].second,
+            "grant_type=password&client_id=abc&client_secret=s3cr%26t%3D%2B+%2F%25"
+            "&username=user%40example.com&password=correct+horse%26battery"
+            "&audience=https%3A%2F%2Fquickstarts%2Fapi");
+}
+
+TEST_F(TokenClientTest, OAuthErrorBecomesTheServersWords) {
+  transport_->on_post(ok_json(json::object{{"error", "invalid_client"},
+                                           {"error_description", "Client authentication failed."}},
+                              401));
+  const auto response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error(), "the server refused: invalid_client: Client authentication failed.");
+  EXPECT_EQ(response.error().find("s3cr"), std::string::npos);
+}
+
+TEST_F(TokenClientTest, ErrorWithoutDescription) {
+  transport_->on_post(ok_json(json::object{{"error", "access_denied"}}, 403));
+  const auto response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error(), "the server refused: access_denied");
+}
+
+TEST_F(TokenClientTest, NonOAuthErrorIsQuotedSafelyAndShort) {
+  transport_->on_post(
+      http::FetchResponse{502, "<h1>Bad \x1b[2J gateway</h1>" + std::string(500, 'x'), "", ""});
+  const auto response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find("HTTP 502"), std::string::npos) << response.error();
+  EXPECT_EQ(response.error().find('\x1b'), std::string::npos) << response.error();
+  EXPECT_LT(response.error().size(), 300u);
+}
+
+TEST_F(TokenClientTest, AnswerWithoutATokenIsAnError) {
+  transport_->on_post(ok_json(json::object{{"token_type", "Bearer"}}));
+  auto response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find("no access_token"), std::string::npos);
+
+  transport_->on_post(ok_json(json::object{{"access_token", "x"}}));
+  response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find("no token_type"), std::string::npos);
+
+  transport_->on_post(http::FetchResponse{200, "not json", "", ""});
+  EXPECT_FALSE(client_.request(client_credentials()).ok());
+}
+
+TEST_F(TokenClientTest, LifetimeThatCannotBeReadIsAbsent) {
+  for (const json::value& bad : {json::value("3600"), json::value(-1), json::value(1.5)}) {
+    transport_->on_post(ok_json(
+        json::object{{"access_token", "x"}, {"token_type", "Bearer"}, {"expires_in", bad}}));
+    const auto response = client_.request(client_credentials());
+    ASSERT_TRUE(response.ok()) << response.error();
+    EXPECT_FALSE(response->expires_in) << json::serialize(bad);
+  }
+}
+
+TEST_F(TokenClientTest, TransportFailureOnPostNamesTheEndpoint) {
+  transport_->on_post(fail(http::FetchFailure{http::FetchError::kTimeout, "no complete response"}));
+  const auto response = client_.request(client_credentials());
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find(std::string(kEndpoint)), std::string::npos) << response.error();
+}
+
+}  // namespace
+}  // namespace signet::client
