@@ -101,15 +101,17 @@ web_secret=$(value web.client_secret)
 password=$(value user.password)
 
 # --- TLS for HTTPS=1: a local CA and a certificate for localhost ----------------------------------
+data_abs=$(cd "$data" && pwd)
 tls_flags=()
+api_trust=()
 curl_tls=()
-curl_ca=""  # as printed in the calls below
+curl_ca=""  # as printed in the calls below: absolute and quoted, so they paste anywhere
 if [ "$https" = 1 ]; then
-  admin dev-cert >/dev/null
-  tls_flags=(--tls-cert "$data/tls/cert.pem" --tls-key "$data/tls/key.pem")
-  curl_tls=(--cacert "$data/tls/ca.pem")
-  curl_ca=" --cacert $data/tls/ca.pem"
-  export SSL_CERT_FILE="$data/tls/ca.pem"  # signet api trusts the issuer's certificate
+  admin dev-cert >&2  # says what it created and how to trust the CA
+  tls_flags=(--tls-cert "$data_abs/tls/cert.pem" --tls-key "$data_abs/tls/key.pem")
+  api_trust=(--ca-file "$data_abs/tls/ca.pem")  # signet api trusts the issuer's certificate
+  curl_tls=(--cacert "$data_abs/tls/ca.pem")
+  curl_ca=" --cacert '$data_abs/tls/ca.pem'"
 fi
 
 # --- the two servers -------------------------------------------------------------------------------
@@ -124,26 +126,27 @@ trap stop EXIT
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:${auth_port}" --issuer "$issuer" \
   "${tls_flags[@]}" &
 pids+=($!)
-for _ in $(seq 100); do
-  curl -fs "${curl_tls[@]}" "${issuer}.well-known/openid-configuration" >/dev/null 2>&1 && break
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "run-demo: signet serve did not start" >&2; exit 1; }
-  sleep 0.1
-done
+ready() {  # url pid what
+  for _ in $(seq 150); do
+    curl -fs "${curl_tls[@]}" "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run-demo: $3 did not answer on $1; its log is above" >&2
+  exit 1
+}
+ready "${issuer}.well-known/openid-configuration" "${pids[0]}" "signet serve"
 "$bin" api --issuer "$issuer" --audience "$audience" --listen "127.0.0.1:${api_port}" \
-  "${tls_flags[@]}" &
+  "${tls_flags[@]}" "${api_trust[@]}" &
 pids+=($!)
-for _ in $(seq 100); do
-  curl -fs "${curl_tls[@]}" "${api_url}/api/public" >/dev/null 2>&1 && break
-  kill -0 "${pids[1]}" 2>/dev/null || { echo "run-demo: signet api did not start" >&2; exit 1; }
-  sleep 0.1
-done
+ready "${api_url}/api/public" "${pids[1]}" "signet api"
 
 cat <<MSG
 
   signet is running: the quickstart, with your own authorization server.
     authorization server  ${issuer}          (signet serve)
     messages API          ${api_url}      (signet api, audience ${audience})
-    data                  ${data}  (tenant: signet.db; demo credentials: demo.json)
+    data                  ${data_abs}  (tenant: signet.db; demo credentials: demo.json)
 
   1. Get an access token with client credentials (machine to machine):
 

@@ -366,9 +366,9 @@ def signet_processes_using(path: str) -> list[int]:
 
 
 CURL_POST = re.compile(
-    r"curl --cacert (?P<ca>\S+) --request POST \\\n\s+--url '(?P<url>[^']+)' \\\n"
+    r"curl --cacert '(?P<ca>[^']+)' --request POST \\\n\s+--url '(?P<url>[^']+)' \\\n"
     r"\s+--header '(?P<header>[^']+)' \\\n\s+--data '(?P<data>[^']+)'")
-CURL_SCOPED = re.compile(r"curl --cacert (?P<ca>\S+) --request GET --url (?P<url>\S+/api/"
+CURL_SCOPED = re.compile(r"curl --cacert '(?P<ca>[^']+)' --request GET --url (?P<url>\S+/api/"
                          r"private-scoped) \\\n\s+--header \"authorization: Bearer")
 
 

@@ -236,3 +236,22 @@ def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_
     finally:
         assert again.interrupt() == 0
     assert not listening(again.auth_port) and not listening(again.api_port)
+
+
+def test_a_server_that_cannot_start_stops_the_demo_with_an_error(tmp_path):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        d = Demo(tmp_path / "signet-data", tmp_path)
+        d.auth_port = busy.getsockname()[1]  # taken: signet serve cannot listen
+        env = clean_env(DATA_DIR=str(d.data_dir), AUTH_PORT=str(d.auth_port),
+                        API_PORT=str(d.api_port))
+        res = subprocess.run(["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO,
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 1
+        assert "signet serve did not answer" in res.stderr
+        assert "signet is running" not in res.stdout
+        assert not listening(d.api_port)
+    finally:
+        busy.close()
