@@ -128,7 +128,7 @@ trap stop EXIT
 pids+=($!)
 ready() {  # url pid what
   for _ in $(seq 150); do
-    curl -fs "${curl_tls[@]}" "$1" >/dev/null 2>&1 && return 0
+    curl -fs --max-time 2 "${curl_tls[@]}" "$1" >/dev/null 2>&1 && return 0
     kill -0 "$2" 2>/dev/null || break
     sleep 0.1
   done
