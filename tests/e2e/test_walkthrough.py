@@ -1,8 +1,10 @@
 """The quickstart (shared/reference/000_85a3d2eb34f6c24b.txt) step by step, with curl, against the
-servers `make run` starts (scripts/run-demo.sh): the demo tenant it creates, the token requests of
-the document with a JSON body and a form body, the password grant, and the API calls with their
-statuses, headers and bodies. A second run of the script reuses the tenant, and Ctrl-C stops both
-servers.
+servers `make run` starts (scripts/run-demo.sh), once over HTTP and once over HTTPS (`make run
+HTTPS=1`, certificates from `signet dev-cert`): the demo tenant it creates, the token requests of
+the document with a JSON body and a form body, the password grant, the API calls with their
+statuses, headers and bodies, and the same again with the `signet token` client, whose second
+call is served from its cache. A second run of the script reuses the tenant, and Ctrl-C stops
+both servers.
 """
 
 from __future__ import annotations
@@ -37,19 +39,20 @@ def free_port() -> int:
 class Demo:
     """`bash scripts/run-demo.sh` in the background, on free ports and a private data dir."""
 
-    def __init__(self, data_dir: Path, log_dir: Path):
+    def __init__(self, data_dir: Path, log_dir: Path, scheme: str = "http"):
         self.data_dir = data_dir
+        self.scheme = scheme
         self.auth_port = free_port()
         self.api_port = free_port()
-        self.issuer = f"http://localhost:{self.auth_port}/"
-        self.api = f"http://localhost:{self.api_port}"
+        self.issuer = f"{scheme}://localhost:{self.auth_port}/"
+        self.api = f"{scheme}://localhost:{self.api_port}"
         self.out = log_dir / "demo.out"
         self.err = log_dir / "demo.err"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
-                        API_PORT=str(self.api_port))
+                        API_PORT=str(self.api_port), HTTPS="1" if self.scheme == "https" else "0")
         self.proc = subprocess.Popen(
             ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO, env=env,
             stdout=open(self.out, "w"), stderr=open(self.err, "w"), start_new_session=True)
@@ -71,10 +74,17 @@ class Demo:
     def tenant(self) -> dict:
         return json.loads((self.data_dir / "demo.json").read_text())
 
+    def ca_args(self) -> list[str]:
+        """What a client needs to trust the servers: nothing over HTTP, the dev CA over HTTPS."""
+        return ["--cacert", str(self.data_dir / "tls/ca.pem")] if self.scheme == "https" else []
+
+
+CA: list[str] = []  # set per module run by the demo fixture: curl's trust arguments
+
 
 def curl(*args: str) -> tuple[int, dict, str]:
     """Runs curl as the quickstart does; returns status, lower-cased headers and body."""
-    res = subprocess.run(["curl", "--silent", "--show-error", "--include", *args],
+    res = subprocess.run(["curl", "--silent", "--show-error", "--include", *CA, *args],
                          capture_output=True, text=True, timeout=30, check=True)
     head, _, body = res.stdout.replace("\r\n", "\n").partition("\n\n")
     lines = head.split("\n")
@@ -91,11 +101,14 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    d = Demo(tmp_path_factory.mktemp("data") / "signet-data", tmp_path_factory.mktemp("logs"))
+@pytest.fixture(scope="module", params=["http", "https"])
+def demo(request, tmp_path_factory):
+    d = Demo(tmp_path_factory.mktemp("data") / "signet-data", tmp_path_factory.mktemp("logs"),
+             request.param)
     d.start()
+    CA[:] = d.ca_args()
     yield d
+    CA.clear()
     if d.proc.poll() is None:
         d.interrupt()
 
@@ -221,11 +234,70 @@ def test_step4_a_token_without_read_messages_gets_403(demo):
     assert json.loads(text)["error"] == "insufficient_scope"
 
 
+def signet_token(demo: Demo, cache_home: Path, client: dict, *extra: str,
+                 stdin_extra: str = "") -> dict:
+    """`signet token --json` as the quickstart's client, with its cache in `cache_home`."""
+    args = [signet_bin(), "token", "--issuer", demo.issuer, "--client-id", client["client_id"],
+            "--client-secret-stdin", "--audience", AUDIENCE, "--json", *extra]
+    if demo.scheme == "https":
+        args += ["--ca-file", str(demo.data_dir / "tls/ca.pem")]
+    res = subprocess.run(args, input=client["client_secret"] + "\n" + stdin_extra,
+                         capture_output=True, text=True, timeout=30,
+                         env=clean_env(XDG_CACHE_HOME=str(cache_home)))
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def issued(demo: Demo) -> dict:
+    status, _, text = curl("--url", f"{demo.issuer}counters")
+    assert status == 200
+    return json.loads(text)["issued"]
+
+
+def jti(token: str) -> str:
+    import base64
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+
+
+def test_the_walkthrough_with_the_signet_token_client(demo, tmp_path):
+    t = demo.tenant()
+    before = issued(demo)["client_credentials"]
+    first = signet_token(demo, tmp_path, t["m2m"])
+    assert first["cached"] is False
+    assert first["scope"] == "read:messages"
+    assert issued(demo)["client_credentials"] == before + 1
+    # The quickstart: "keep using it until it expires". The second call is served from the cache:
+    # the same token, and the server issued nothing.
+    second = signet_token(demo, tmp_path, t["m2m"])
+    assert second["cached"] is True
+    assert second["access_token"] == first["access_token"]
+    assert jti(second["access_token"]) == jti(first["access_token"])
+    assert issued(demo)["client_credentials"] == before + 1
+    cache = tmp_path / "signet/tokens.json"
+    assert oct(os.stat(cache).st_mode & 0o777) == "0o600"
+    assert t["m2m"]["client_secret"] not in cache.read_text()
+
+    assert call(demo, "/api/private", first["access_token"])[0] == 200
+    status, _, text = call(demo, "/api/private-scoped", first["access_token"])
+    assert status == 200 and json.loads(text) == {"message": SCOPED}
+
+    no_read = signet_token(demo, tmp_path, t["m2m_without_read"])
+    assert call(demo, "/api/private-scoped", no_read["access_token"])[0] == 403
+
+    user = signet_token(demo, tmp_path, t["web"], "--username", t["user"]["email"],
+                        "--password-stdin", "--scope", "read:messages",
+                        stdin_extra=t["user"]["password"] + "\n")
+    assert user["scope"] == "read:messages"
+    assert call(demo, "/api/private-scoped", user["access_token"])[0] == 200
+    assert t["user"]["password"] not in cache.read_text()
+
+
 def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_path):
     before = demo.tenant()
     assert demo.interrupt() == 0
     assert not listening(demo.auth_port) and not listening(demo.api_port)
-    again = Demo(demo.data_dir, tmp_path)
+    again = Demo(demo.data_dir, tmp_path, demo.scheme)
     again.start()
     try:
         assert again.tenant() == before
@@ -255,3 +327,4 @@ def test_a_server_that_cannot_start_stops_the_demo_with_an_error(tmp_path):
         assert not listening(d.api_port)
     finally:
         busy.close()
+
