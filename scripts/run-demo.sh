@@ -102,6 +102,8 @@ password=$(value user.password)
 
 # --- TLS for HTTPS=1: a local CA and a certificate for localhost ----------------------------------
 data_abs=$(cd "$data" && pwd)
+bin_abs=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+token_ca=""
 tls_flags=()
 api_trust=()
 curl_tls=()
@@ -112,6 +114,7 @@ if [ "$https" = 1 ]; then
   api_trust=(--ca-file "$data_abs/tls/ca.pem")  # signet api trusts the issuer's certificate
   curl_tls=(--cacert "$data_abs/tls/ca.pem")
   curl_ca=" --cacert '$data_abs/tls/ca.pem'"
+  token_ca=" --ca-file '$data_abs/tls/ca.pem'"
 fi
 
 # --- the two servers -------------------------------------------------------------------------------
@@ -164,7 +167,9 @@ cat <<MSG
 
   3. Call the API with the access_token from either answer:
 
-    ACCESS_TOKEN=...   # paste it here
+    ACCESS_TOKEN=...   # paste it here, or let signet token get it (and reuse it until it expires):
+    ACCESS_TOKEN=\$(printf '%s\n' '${m2m_secret}' | ${bin_abs} token --issuer ${issuer} \\
+      --client-id ${m2m_id} --client-secret-stdin --audience ${audience}${token_ca})
     curl${curl_ca} --request GET --url ${api_url}/api/public                       # 200
     curl${curl_ca} --request GET --url ${api_url}/api/private                      # 401, no token
     curl${curl_ca} --request GET --url ${api_url}/api/private \\

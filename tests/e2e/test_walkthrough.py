@@ -293,6 +293,18 @@ def test_the_walkthrough_with_the_signet_token_client(demo, tmp_path):
     assert t["user"]["password"] not in cache.read_text()
 
 
+def test_the_printed_signet_token_line_works_as_pasted(demo, tmp_path):
+    printed = demo.printed()
+    start = printed.index("ACCESS_TOKEN=$(")
+    end = printed.index(")", printed.index("--audience", start)) + 1
+    line = printed[start:end].replace("\\\n", " ")
+    res = subprocess.run(["bash", "-c", line + '\necho "$ACCESS_TOKEN"'], capture_output=True,
+                         text=True, timeout=30, env=clean_env(XDG_CACHE_HOME=str(tmp_path)))
+    assert res.returncode == 0, res.stderr
+    token = res.stdout.strip()
+    assert call(demo, "/api/private-scoped", token)[0] == 200
+
+
 def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_path):
     before = demo.tenant()
     assert demo.interrupt() == 0
