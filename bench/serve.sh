@@ -5,13 +5,13 @@
 # The server is pinned to core 0 (one worker, one blocking thread), wrk and the baselines' client
 # side to core 1; the baselines themselves run on core 0 like the server.
 # Usage: bench/serve.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run,
-# default 5), ROUNDS (alternating rounds, default 3), CONNECTIONS (default 16).
+# default 5), ROUNDS (alternating rounds, default 3), CONNECTIONS (default 32, as bench/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 duration=${DURATION:-5}
 rounds=${ROUNDS:-3}
-connections=${CONNECTIONS:-16}
+connections=${CONNECTIONS:-32}
 server_core=0
 client_core=1
 signet="$build/signet"
