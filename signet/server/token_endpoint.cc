@@ -27,6 +27,8 @@ constexpr std::size_t kMaxBasicCredentialsBytes = 2048;
 // OpenID Connect's scopes, which are about the user rather than an API's permissions.
 constexpr std::array<std::string_view, 4> kOidcScopes = {"openid", "profile", "email",
                                                          "offline_access"};
+// bytes; an email address is at most 254 (RFC 5321 §4.5.3.1), so a longer username names nobody.
+constexpr std::size_t kMaxUsernameBytes = 320;
 // bytes; a presented token longer than this is neither ours nor a refresh token.
 constexpr std::size_t kMaxPresentedTokenBytes = 16 * 1024;
 
@@ -487,6 +489,12 @@ EndpointResult TokenEndpoint::password(const TenantSnapshot& snap, const Client&
     return failed(oauth_error(
         Code::kInvalidRequest,
         std::string(!username ? "username" : "password") + " is required for grant_type=password"));
+  }
+  if (username->size() > kMaxUsernameBytes) {
+    // No account can have such a name, and the store would refuse it as a counter's subject.
+    return failed(oauth_error(Code::kInvalidRequest, "username is longer than " +
+                                                         std::to_string(kMaxUsernameBytes) +
+                                                         " bytes; it cannot name a user"));
   }
   auto audience = requested_audience(p);
   if (!audience) {

@@ -506,6 +506,17 @@ TEST_F(TokenEndpointTest, WrongPasswordAndUnknownUserGiveTheSameAnswer) {
                OAuthErrorCode::kInvalidRequest, "password is required");
 }
 
+// A hostile username must get a clear 400, not a store error (500) from a counter subject the
+// store refuses.
+TEST_F(TokenEndpointTest, AnOverlongUsernameIsInvalidRequestNotAServerError) {
+  const Client c = web();
+  reload();
+  expect_error(login(c, std::string(321, 'a'), kPassword), OAuthErrorCode::kInvalidRequest,
+               "username is longer than 320 bytes");
+  expect_error(login(c, std::string(320, 'a'), kPassword), OAuthErrorCode::kInvalidGrant,
+               "Wrong email or password.");
+}
+
 TEST_F(TokenEndpointTest, OpenidAddsAnIdTokenAndTheUserinfoAudience) {
   const Client c = web();
   const std::string u = user();
