@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 
 #include "signet/cli/admin_support.h"
+#include "signet/common/fd_io.h"
 #include "signet/keys/dev_cert.h"
 
 namespace signet::cli {
@@ -144,20 +145,6 @@ bool read_pem_file(const fs::path& path, std::string& out) {
     throw CommandError{path.string() + " is larger than any PEM file signet dev-cert writes"};
   }
   out.resize(got);
-  return true;
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
   return true;
 }
 

@@ -1,8 +1,5 @@
 #include "signet/cli/token_command.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -16,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "signet/cli/admin_support.h"
+#include "signet/cli/terminal_input.h"
 #include "signet/client/decode.h"
 #include "signet/client/token_cache.h"
 #include "signet/client/token_client.h"
@@ -61,60 +59,13 @@ void warn(const std::string& message) {
   std::cerr << "signet: warning: " << message << "\n";
 }
 
-// Turns terminal echo off for as long as it lives, so a typed secret is not shown.
-class EchoOff {
- public:
-  EchoOff() {
-    if (::tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
-    }
-  }
-  ~EchoOff() {
-    if (active_) {
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-      std::cerr << "\n";
-    }
-  }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
-
-// One line of stdin without its "\n" or "\r\n"; nullopt at end of input. Stops reading past
-// `max` bytes, so piping in a huge file cannot exhaust memory (the caller sees the long line).
-std::optional<std::string> read_line(std::size_t max) {
-  std::string line;
-  int c = 0;
-  while ((c = std::getchar()) != EOF) {
-    if (c == '\n') {
-      if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-      }
-      return line;
-    }
-    line.push_back(static_cast<char>(c));
-    if (line.size() > max) {
-      return line;
-    }
-  }
-  if (line.empty()) {
-    return std::nullopt;
-  }
-  return line;
-}
-
 // The next line of stdin as the secret `what` ("client secret", "password"); prompted for with
 // `prompt`, without echo, when stdin is a terminal. `which` says where it must be in piped input,
 // for the error.
 std::string read_secret(std::string_view what, std::string_view prompt, std::string_view which,
                         std::string_view hint) {
   std::optional<std::string> line;
-  if (::isatty(STDIN_FILENO) == 1) {
+  if (stdin_is_terminal()) {
     const EchoOff quiet;  // before the prompt, so nothing typed after it is echoed
     std::cerr << prompt << ": " << std::flush;
     line = read_line(kMaxSecretLineBytes);

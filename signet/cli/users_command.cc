@@ -1,8 +1,5 @@
 #include "signet/cli/users_command.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -22,6 +19,7 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/tenant.h"
+#include "signet/cli/terminal_input.h"
 #include "signet/jose/crypto.h"
 #include "signet/server/password.h"
 #include "signet/store/types.h"
@@ -67,53 +65,6 @@ void check_email(const std::string& email) {
   }
 }
 
-// Turns terminal echo off for as long as it lives, so a typed password is not shown.
-class EchoOff {
- public:
-  EchoOff() {
-    if (::tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
-    }
-  }
-  ~EchoOff() {
-    if (active_) {
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-      std::cerr << "\n";
-    }
-  }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
-
-// One line of stdin without its "\n" or "\r\n"; nullopt at end of input. Reads at most a few
-// bytes past the longest password allowed, so piping a huge file in cannot exhaust memory.
-std::optional<std::string> read_line() {
-  std::string line;
-  int c = 0;
-  while ((c = std::getchar()) != EOF) {
-    if (c == '\n') {
-      if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-      }
-      return line;
-    }
-    line.push_back(static_cast<char>(c));
-    if (line.size() > server::kMaxPasswordLength + 1) {
-      return line;  // too long either way: validate_new_password says so
-    }
-  }
-  if (line.empty()) {
-    return std::nullopt;
-  }
-  return line;
-}
-
 // The new password, from stdin (prompted for twice, without echo, on a terminal) and checked
 // against the password rules. `command` is what to show in the hint, e.g. "users create ...".
 std::string read_new_password(bool password_stdin, const std::string& command) {
@@ -125,23 +76,23 @@ std::string read_new_password(bool password_stdin, const std::string& command) {
         hint + ")"};
   }
   std::optional<std::string> password;
-  if (::isatty(STDIN_FILENO) == 1) {
+  if (stdin_is_terminal()) {
     std::optional<std::string> again;
     {
       const EchoOff quiet;  // before the prompt, so nothing typed after it is echoed
       std::cerr << "Password: " << std::flush;
-      password = read_line();
+      password = read_line(server::kMaxPasswordLength + 1);
     }
     {
       const EchoOff quiet;
       std::cerr << "Repeat the password: " << std::flush;
-      again = read_line();
+      again = read_line(server::kMaxPasswordLength + 1);
     }
     if (password != again) {
       throw CommandError{"the two passwords differ; nothing was changed"};
     }
   } else {
-    password = read_line();
+    password = read_line(server::kMaxPasswordLength + 1);
   }
   if (!password) {
     throw CommandError{"no password on stdin: give it as the first line of input (e.g. " + hint +

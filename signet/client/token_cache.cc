@@ -17,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "signet/common/fd_io.h"
 #include "signet/jose/crypto.h"
 #include "signet/jose/json.h"
 
@@ -247,16 +248,8 @@ Result<Ok, std::string> replace_file(const fs::path& path, const std::string& te
   if (::fchmod(fd.get(), kFileMode) != 0) {
     return failed("chmod");
   }
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return failed("write");
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  if (!write_all(fd.get(), text)) {
+    return failed("write");
   }
   if (::fsync(fd.get()) != 0) {
     return failed("fsync");

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "signet/common/ascii.h"
+#include "signet/common/fd_io.h"
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
 
@@ -130,20 +131,6 @@ Result<MasterKey, KeyError> read_key_file(int fd, const std::filesystem::path& p
                            "must hold 32 bytes as 43 base64url characters"));
   }
   return std::move(*key);
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // Creates the key file atomically: the key is written to a fresh 0600 temporary file (mkstemp

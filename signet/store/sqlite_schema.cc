@@ -167,6 +167,14 @@ constexpr Migration kMigrations[] = {
     {2, "the permissions claim switch of APIs", kVersion2},
 };
 
+// A database written by a newer signet may hold tables or values this one would misread.
+StoreError schema_too_new(int version, int latest) {
+  return StoreError{StoreErrorCode::kSchemaTooNew,
+                    "the database has schema version " + std::to_string(version) +
+                        " but this signet knows versions up to " + std::to_string(latest) +
+                        "; upgrade signet to open it"};
+}
+
 }  // namespace
 
 std::span<const Migration> migrations() {
@@ -193,10 +201,7 @@ Result<int, StoreError> migrate(Connection& db, std::span<const Migration> list)
       return fail(version.error());
     }
     if (*version > latest) {
-      return fail(StoreError{StoreErrorCode::kSchemaTooNew,
-                             "the database has schema version " + std::to_string(*version) +
-                                 " but this signet knows versions up to " + std::to_string(latest) +
-                                 "; upgrade signet to open it"});
+      return fail(schema_too_new(*version, latest));
     }
     if (*version >= m.version) {
       continue;  // applied before, maybe just now by another process
@@ -228,10 +233,7 @@ Result<int, StoreError> migrate(Connection& db, std::span<const Migration> list)
     return fail(version.error());
   }
   if (*version > latest) {
-    return fail(StoreError{StoreErrorCode::kSchemaTooNew,
-                           "the database has schema version " + std::to_string(*version) +
-                               " but this signet knows versions up to " + std::to_string(latest) +
-                               "; upgrade signet to open it"});
+    return fail(schema_too_new(*version, latest));
   }
   return *version;
 }
