@@ -155,13 +155,15 @@ def test_unknown_user_names_are_throttled_like_known_ones(s):
 
 
 def test_block_expires_after_lockout_seconds(start_serve):
-    server = start_serve("--lockout-max-failures", "2", "--lockout-seconds", "1")
+    # Three seconds, so that an argon2id verification slowed by a loaded machine still lands
+    # inside the block.
+    server = start_serve("--lockout-max-failures", "2", "--lockout-seconds", "3")
     s = Setup(server)
     user = s.user()
     assert_oauth_error(s.login(user, password="wrong one"), 400, "invalid_grant")
-    assert_blocked(s.login(user, password="wrong two"), 1)
-    assert_blocked(s.login(user), 1)
-    time.sleep(2.1)
+    assert_blocked(s.login(user, password="wrong two"), 3)
+    assert_blocked(s.login(user), 3)
+    time.sleep(4.1)
     assert_token_response(s.login(user))
 
 

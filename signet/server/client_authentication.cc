@@ -1,0 +1,204 @@
+#include "signet/server/client_authentication.h"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "signet/common/ascii.h"
+#include "signet/jose/crypto.h"
+#include "signet/server/endpoint_support.h"
+
+namespace signet::server {
+namespace {
+
+using Code = OAuthErrorCode;
+
+// Standard base64 with padding (RFC 4648 §4), as HTTP Basic uses. Strict: the length is a
+// multiple of four and only the alphabet and trailing '=' appear.
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > kMaxBasicCredentialsBytes) {
+    return std::nullopt;
+  }
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '+' || c == '/';
+    if (c == '=') {
+      if (i + 2 < in.size()) {
+        return std::nullopt;
+      }
+      ++pad;
+    } else if (!alpha || pad > 0) {
+      return std::nullopt;
+    }
+  }
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) {
+    jose::clear_openssl_errors();
+    return std::nullopt;
+  }
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+}  // namespace
+
+ClientAuthenticator::ClientAuthenticator(store::Store& store, const SecretHasher& secrets,
+                                         store::LockoutPolicy lockout)
+    : store_(store), secrets_(secrets), lockout_(lockout) {}
+
+// RFC 6749 §2.3.1: HTTP Basic (client_secret_basic) or client_id and client_secret in the body
+// (client_secret_post), never both at once.
+Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
+    const TenantSnapshot& snap, const EndpointRequest& req) {
+  const Params& p = *req.params;
+  AuthenticatedClient client;
+  std::string client_id;
+  std::string secret;
+  if (req.authorization) {
+    std::string_view h = *req.authorization;
+    if (!istarts_with(h, "Basic ")) {
+      return fail(OAuthError{Code::kInvalidClient,
+                             "the Authorization header must use the Basic scheme "
+                             "(client_secret_basic), or send client_id and client_secret in the "
+                             "body instead",
+                             true, std::nullopt});
+    }
+    h.remove_prefix(6);
+    while (!h.empty() && h.front() == ' ') {
+      h.remove_prefix(1);
+    }
+    const auto decoded = base64_decode(h);
+    const std::size_t colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      return fail(OAuthError{Code::kInvalidClient,
+                             "malformed Basic credentials: send base64(client_id:client_secret)",
+                             true, std::nullopt});
+    }
+    auto id = form_decode(std::string_view(*decoded).substr(0, colon));
+    auto sec = form_decode(std::string_view(*decoded).substr(colon + 1));
+    if (!id || !sec) {
+      return fail(OAuthError{Code::kInvalidClient,
+                             "malformed Basic credentials: client_id and client_secret are "
+                             "form-urlencoded (RFC 6749 §2.3.1)",
+                             true, std::nullopt});
+    }
+    if (p.has("client_secret")) {
+      return fail(oauth_error(Code::kInvalidRequest,
+                              "use exactly one client authentication method: HTTP Basic or "
+                              "client_secret in the body, not both"));
+    }
+    if (auto body_id = p.get("client_id"); body_id && *body_id != *id) {
+      return fail(oauth_error(Code::kInvalidRequest,
+                              "client_id in the body differs from the one in the Authorization "
+                              "header"));
+    }
+    client_id = std::move(*id);
+    secret = std::move(*sec);
+    client.used_basic = true;
+  } else {
+    const auto id = p.get("client_id");
+    const auto sec = p.get("client_secret");
+    if (!id) {
+      return fail(oauth_error(Code::kInvalidClient,
+                              "client authentication is required: send client_id and "
+                              "client_secret in the body, or HTTP Basic credentials"));
+    }
+    if (!sec) {
+      return fail(oauth_error(Code::kInvalidClient,
+                              "client_secret is required (signet has no public clients); the "
+                              "secret was shown by 'signet clients create' or 'signet clients "
+                              "rotate-secret'"));
+    }
+    client_id = std::string(*id);
+    secret = std::string(*sec);
+  }
+
+  const auto bad_credentials = [&] {
+    return OAuthError{Code::kInvalidClient, "Unknown client or wrong client secret.",
+                      client.used_basic, std::nullopt};
+  };
+  const store::Application* app = snap.find_application(client_id);
+  if (app == nullptr) {
+    // Unknown clients are not counted (there is no secret to guess), but take the time of a
+    // hash so that existence does not show in the timing.
+    (void)secrets_.matches(secret, "hs256:");
+    return fail(bad_credentials());
+  }
+
+  const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,
+                                  std::string(req.peer_address)};
+  const std::string watch_key = app->client_id + '\n' + key.address;
+  store::FailedLoginCounter counter;  // zero unless this process has seen the pair fail
+  if (failures_.suspect(watch_key, req.now)) {
+    auto stored = store_.get_failed_logins(key);
+    if (!stored) {
+      return fail(store_failure("reading the client's failure counter", stored.error()));
+    }
+    counter = *stored;
+  }
+  if (counter.blocked_at(req.now)) {
+    return fail(OAuthError{Code::kTooManyAttempts,
+                           "Too many failed authentications for this client from your address; "
+                           "retry after the time in Retry-After",
+                           false, retry_after(counter, req.now)});
+  }
+  if (!secrets_.matches(secret, app->client_secret_hash)) {
+    auto after = store_.record_failed_login(key, req.now, lockout_);
+    if (!after) {
+      return fail(store_failure("recording a failed client authentication", after.error()));
+    }
+    // Watched while the block lasts and a day beyond. Stored counts are consecutive failures
+    // and never age, so once a pair is forgotten here a later success does not reset its old
+    // count: that errs towards blocking earlier, never later.
+    failures_.note_failure(
+        watch_key, req.now,
+        std::max(after->blocked_until.value_or(req.now), req.now) +
+            std::max(lockout_.block_for,
+                     std::chrono::duration_cast<std::chrono::seconds>(kFailureWatchHorizon)));
+    spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
+                 req.peer_address, after->count);
+    if (after->blocked_at(req.now)) {
+      return fail(OAuthError{Code::kTooManyAttempts,
+                             "Too many failed authentications for this client from your "
+                             "address; retry after the time in Retry-After",
+                             false, retry_after(*after, req.now)});
+    }
+    return fail(bad_credentials());
+  }
+  // Checked only once the secret is right, so the registered method is not told to strangers.
+  const auto method = app->token_endpoint_auth_method;
+  if (client.used_basic && method != store::TokenEndpointAuthMethod::kClientSecretBasic) {
+    return fail(OAuthError{
+        Code::kInvalidClient,
+        "client " + app->client_id +
+            " authenticates with client_secret_post: send client_id and client_secret in the "
+            "body, or change it: signet clients update " +
+            app->client_id + " --auth-method client_secret_basic",
+        true, std::nullopt});
+  }
+  if (!client.used_basic && method != store::TokenEndpointAuthMethod::kClientSecretPost) {
+    return fail(oauth_error(Code::kInvalidClient,
+                            "client " + app->client_id +
+                                " authenticates with client_secret_basic: send HTTP Basic "
+                                "credentials, or change it: signet clients update " +
+                                app->client_id + " --auth-method client_secret_post"));
+  }
+  if (counter.count > 0) {
+    if (auto reset = store_.reset_failed_logins(key); !reset) {
+      return fail(store_failure("resetting the client's failure counter", reset.error()));
+    }
+    failures_.forget(watch_key);
+  }
+  client.app = app;
+  return client;
+}
+
+}  // namespace signet::server

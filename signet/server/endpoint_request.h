@@ -1,0 +1,67 @@
+#pragma once
+
+// What every unit of the token endpoint shares: its configuration, the request as the HTTP layer
+// hands it over, the result type, and the counters. The units themselves (client authentication,
+// one file per grant, revocation, introspection) sit behind TokenEndpoint in token_endpoint.h.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "signet/common/result.h"
+#include "signet/server/oauth_error.h"
+#include "signet/server/params.h"
+#include "signet/server/tokens.h"
+#include "signet/store/types.h"
+
+namespace signet::server {
+
+// Auth0's default absolute lifetime of a rotating refresh token (30 days).
+constexpr auto kDefaultRefreshTokenLifetime = std::chrono::seconds{2'592'000};
+// A rotated refresh token presented again within this is taken for a concurrent request of the
+// same client (two tabs, a retry after a lost response) and answered, not treated as theft.
+constexpr auto kDefaultRefreshReuseGrace = std::chrono::seconds{10};
+// Wrong client secrets before a client is throttled from one address, and for how long. Secrets
+// are 256-bit random, so this protects against noise and stolen-but-rotated secrets, not guessing.
+constexpr int kDefaultClientMaxFailures = 10;
+constexpr auto kDefaultClientBlockFor = std::chrono::seconds{300};
+
+struct EndpointConfig {
+  std::string issuer;  // e.g. "http://localhost:4000/", with its trailing slash
+  std::chrono::seconds refresh_token_lifetime = kDefaultRefreshTokenLifetime;
+  std::chrono::seconds refresh_reuse_grace = kDefaultRefreshReuseGrace;
+  std::chrono::seconds id_token_lifetime = kDefaultIdTokenLifetime;
+  store::LockoutPolicy user_lockout;  // 10 failures, 1 hour
+  store::LockoutPolicy client_lockout{kDefaultClientMaxFailures, kDefaultClientBlockFor};
+};
+
+struct EndpointRequest {
+  const Params* params = nullptr;
+  std::optional<std::string_view> authorization;  // the Authorization header, when sent
+  std::string_view peer_address;                  // for the brute-force counters
+  store::Timestamp now;
+};
+
+using EndpointResult = Result<boost::json::object, OAuthError>;
+
+// What the endpoint did, for operators and tests ("a second call was served from a cache: no
+// token was issued"). Monotonic; read with to_json().
+struct EndpointCounters {
+  std::atomic<std::uint64_t> issued_client_credentials{0};
+  std::atomic<std::uint64_t> issued_password{0};
+  std::atomic<std::uint64_t> issued_refresh_token{0};
+  std::atomic<std::uint64_t> refresh_reuse_detected{0};
+  std::atomic<std::uint64_t> revocations{0};
+  std::atomic<std::uint64_t> introspections{0};
+  std::array<std::atomic<std::uint64_t>, 12> errors{};  // indexed by OAuthErrorCode
+
+  boost::json::object to_json() const;
+};
+
+}  // namespace signet::server

@@ -1,0 +1,102 @@
+#include "signet/server/endpoint_support.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+#include "signet/jose/crypto.h"
+#include "signet/server/tokens.h"
+
+namespace signet::server {
+namespace {
+
+using Code = OAuthErrorCode;
+
+constexpr std::array<std::string_view, 4> kOidcScopes = {"openid", "profile", "email",
+                                                         "offline_access"};
+// characters of a request value quoted back in an error description: enough to recognise it.
+constexpr std::size_t kMaxEchoedValue = 256;
+
+}  // namespace
+
+OAuthError store_failure(std::string_view what, const store::StoreError& e) {
+  spdlog::error("token endpoint: {}: {}: {}", what, store::to_string(e.code), e.message);
+  if (e.code == store::StoreErrorCode::kBusy) {
+    return OAuthError{Code::kTemporarilyUnavailable, "the store is busy; retry shortly", false,
+                      std::chrono::seconds{1}};
+  }
+  return oauth_error(Code::kServerError, "the server could not complete the request; see its log");
+}
+
+OAuthError internal_failure(std::string_view what) {
+  spdlog::error("token endpoint: {}", what);
+  return oauth_error(Code::kServerError, "the server could not complete the request; see its log");
+}
+
+std::string random_id(std::size_t bytes) {
+  std::vector<std::uint8_t> b(bytes);
+  jose::random_bytes(b);
+  return jose::to_hex(b);
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+bool allows(const store::Application& app, store::GrantType g) {
+  return std::find(app.grant_types.begin(), app.grant_types.end(), g) != app.grant_types.end();
+}
+
+std::string quoted_list(const std::vector<std::string>& v) {
+  if (v.empty()) {
+    return "(none)";
+  }
+  std::string out(1, '\'');
+  out += join_scopes(v);
+  out += '\'';
+  return out;
+}
+
+bool is_oidc_scope(std::string_view s) {
+  return std::find(kOidcScopes.begin(), kOidcScopes.end(), s) != kOidcScopes.end();
+}
+
+Result<std::string, OAuthError> requested_audience(const Params& p) {
+  const auto audience = p.get("audience");
+  const auto resource = p.get("resource");
+  if (audience && resource && *audience != *resource) {
+    return fail(oauth_error(Code::kInvalidTarget,
+                            "audience and resource name different APIs; send one of them"));
+  }
+  if (!audience && !resource) {
+    return fail(oauth_error(Code::kInvalidRequest,
+                            "audience is required: the identifier of the API the token is for "
+                            "(see 'signet apis list')"));
+  }
+  return std::string(audience ? *audience : *resource);
+}
+
+Result<const store::Api*, OAuthError> find_api(const TenantSnapshot& snap,
+                                               std::string_view audience) {
+  const store::Api* api = snap.find_api(audience);
+  if (api == nullptr) {
+    return fail(oauth_error(Code::kInvalidTarget,
+                            "Service not found: no API has the identifier '" +
+                                std::string(audience.substr(0, kMaxEchoedValue)) +
+                                "'. Check the audience, or create the API: signet apis create "
+                                "--identifier '" +
+                                std::string(audience.substr(0, kMaxEchoedValue)) +
+                                "' --name NAME"));
+  }
+  return api;
+}
+
+std::chrono::seconds retry_after(const store::FailedLoginCounter& c, store::Timestamp now) {
+  if (!c.blocked_until) {
+    return std::chrono::seconds{1};
+  }
+  return std::max(std::chrono::seconds{1}, *c.blocked_until - now);
+}
+
+}  // namespace signet::server

@@ -1,0 +1,78 @@
+#include "signet/server/grant_client_credentials.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "signet/server/endpoint_support.h"
+#include "signet/server/user_tokens.h"
+
+namespace signet::server {
+
+namespace json = boost::json;
+using Code = OAuthErrorCode;
+
+EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
+  const TenantSnapshot& snap = g.snap;
+  const AuthenticatedClient& client = g.client;
+  const EndpointRequest& req = g.req;
+  const Params& p = *req.params;
+  auto audience = requested_audience(p);
+  if (!audience) {
+    return fail(audience.error());
+  }
+  auto api = find_api(snap, *audience);
+  if (!api) {
+    return fail(api.error());
+  }
+  const store::ClientGrant* grant = snap.find_grant(client.app->client_id, *audience);
+  if (grant == nullptr) {
+    return fail(
+        oauth_error(Code::kAccessDenied,
+                    "Client \"" + client.app->client_id + "\" is not authorized to access \"" +
+                        *audience + "\". Create a client grant: signet grants create --client-id " +
+                        client.app->client_id + " --audience '" + *audience + "' --scopes '...'"));
+  }
+  std::vector<std::string> scopes = grant->scopes;
+  if (const auto requested = p.get("scope")) {
+    std::vector<std::string> asked = split_scopes(*requested);
+    for (const auto& s : asked) {
+      if (!contains(grant->scopes, s)) {
+        return fail(oauth_error(
+            Code::kInvalidScope,
+            "scope '" + s.substr(0, 128) + "' is not granted to client " + client.app->client_id +
+                " for '" + *audience + "'; granted: " + quoted_list(grant->scopes) +
+                ". Add it: signet grants update " + std::to_string(grant->id) + " --scopes '...'"));
+      }
+    }
+    scopes = std::move(asked);
+  }
+  const jose::Jwk* key = snap.signing_key((*api)->signing_algorithm);
+  if (key == nullptr) {
+    return fail(internal_failure("no current signing key for " +
+                                 std::string(jose::to_string((*api)->signing_algorithm))));
+  }
+  AccessTokenRequest at{svc_.config.issuer,
+                        *api,
+                        client.app->client_id,
+                        client.app->client_id + "@clients",
+                        scopes,
+                        GrantClaim::kClientCredentials,
+                        false,
+                        req.now};
+  auto issued = issue_access_token(at, *key);
+  if (!issued) {
+    return fail(internal_failure(issued.error()));
+  }
+  json::object body{{"access_token", std::move(issued->token)},
+                    {"token_type", "Bearer"},
+                    {"expires_in", (*api)->token_lifetime.count()}};
+  if (!scopes.empty()) {
+    body["scope"] = join_scopes(scopes);
+  }
+  return body;
+}
+
+}  // namespace signet::server

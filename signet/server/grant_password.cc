@@ -1,0 +1,185 @@
+#include "signet/server/grant_password.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "signet/common/ascii.h"
+#include "signet/server/endpoint_support.h"
+#include "signet/server/refresh_tokens.h"
+#include "signet/server/user_tokens.h"
+
+namespace signet::server {
+
+namespace json = boost::json;
+using Code = OAuthErrorCode;
+
+namespace {
+
+// bytes; an email address is at most 254 (RFC 5321 §4.5.3.1), so a longer username names nobody.
+constexpr std::size_t kMaxUsernameBytes = 320;
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
+}
+
+// The scopes a user gets: the requested API permissions the user holds (all of them when none
+// was requested), plus the OpenID scopes asked for; offline_access only when a refresh token can
+// actually be issued.
+std::vector<std::string> user_scopes(const std::vector<std::string>& requested,
+                                     const std::vector<std::string>& held, bool offline_allowed) {
+  std::vector<std::string> out;
+  bool asked_api_scope = false;
+  for (const auto& s : requested) {
+    if (is_oidc_scope(s)) {
+      if (s != "offline_access" || offline_allowed) {
+        out.push_back(s);
+      }
+    } else {
+      asked_api_scope = true;
+      if (contains(held, s)) {
+        out.push_back(s);
+      }
+    }
+  }
+  if (!asked_api_scope) {
+    for (const auto& s : held) {
+      if (!contains(out, s)) {
+        out.push_back(s);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+EndpointResult PasswordGrant::issue(const GrantRequest& g) {
+  const TenantSnapshot& snap = g.snap;
+  const AuthenticatedClient& client = g.client;
+  const EndpointRequest& req = g.req;
+  const Params& p = *req.params;
+  const auto username = p.get("username");
+  const auto password = p.get("password");
+  if (!username || !password) {
+    return fail(oauth_error(
+        Code::kInvalidRequest,
+        std::string(!username ? "username" : "password") + " is required for grant_type=password"));
+  }
+  if (username->size() > kMaxUsernameBytes) {
+    // No account can have such a name, and the store would refuse it as a counter's subject.
+    return fail(oauth_error(Code::kInvalidRequest, "username is longer than " +
+                                                       std::to_string(kMaxUsernameBytes) +
+                                                       " bytes; it cannot name a user"));
+  }
+  auto audience = requested_audience(p);
+  if (!audience) {
+    return fail(audience.error());
+  }
+  auto api = find_api(snap, *audience);
+  if (!api) {
+    return fail(api.error());
+  }
+
+  std::optional<store::User> user;
+  auto found = svc_.store.find_user_by_email(*username);
+  if (found) {
+    user = std::move(*found);
+  } else if (found.error().code != store::StoreErrorCode::kNotFound) {
+    return fail(store_failure("looking up a user", found.error()));
+  }
+  // A known user's failures are counted under its id (what 'signet users unblock' resets); an
+  // unknown name under the name itself, so guessing at non-existent accounts is throttled too
+  // and looks the same from outside.
+  const store::FailedLoginKey key{store::FailedLoginSubject::kUser,
+                                  user ? user->id : "unknown:" + lower_ascii(*username),
+                                  std::string(req.peer_address)};
+  auto counter = svc_.store.get_failed_logins(key);
+  if (!counter) {
+    return fail(store_failure("reading the user's failure counter", counter.error()));
+  }
+  const auto blocked = [&](const store::FailedLoginCounter& c) {
+    return OAuthError{Code::kTooManyAttempts,
+                      "Too many failed logins for this user from your address. Retry after the "
+                      "time in Retry-After, or ask an admin to run: signet users unblock EMAIL",
+                      false, retry_after(c, req.now)};
+  };
+  if (counter->blocked_at(req.now)) {
+    return fail(blocked(*counter));
+  }
+  // Both branches cost one argon2id verification, so response times do not reveal which
+  // accounts exist.
+  const bool ok = user ? svc_.passwords.verify(*password, user->password_hash)
+                       : svc_.passwords.verify_dummy(*password);
+  if (!ok) {
+    auto after = svc_.store.record_failed_login(key, req.now, svc_.config.user_lockout);
+    if (!after) {
+      return fail(store_failure("recording a failed login", after.error()));
+    }
+    if (after->blocked_at(req.now)) {
+      spdlog::warn("token endpoint: user {} blocked for {} s from {} after {} failed logins",
+                   key.subject, retry_after(*after, req.now).count(), req.peer_address,
+                   after->count);
+      return fail(blocked(*after));
+    }
+    return fail(oauth_error(Code::kInvalidGrant, "Wrong email or password."));
+  }
+  if (counter->count > 0) {
+    if (auto reset = svc_.store.reset_failed_logins(key); !reset) {
+      return fail(store_failure("resetting the user's failure counter", reset.error()));
+    }
+  }
+  if (user->blocked) {
+    return fail(
+        oauth_error(Code::kInvalidGrant,
+                    "The user is blocked; an admin can run: signet users unblock " + user->email));
+  }
+
+  auto held = svc_.store.list_user_permissions(user->id, std::string_view(*audience));
+  if (!held) {
+    return fail(store_failure("listing the user's permissions", held.error()));
+  }
+  std::vector<std::string> held_scopes;
+  for (auto& up : *held) {
+    held_scopes.push_back(std::move(up.permission));
+  }
+  const bool offline_allowed =
+      (*api)->allow_offline_access && allows(*client.app, store::GrantType::kRefreshToken);
+  const auto requested = split_scopes(p.get("scope").value_or(""));
+  const auto scopes = user_scopes(requested, held_scopes, offline_allowed);
+
+  std::optional<std::string> refresh_token;
+  if (contains(scopes, "offline_access")) {
+    refresh_token = generate_secret();
+    store::RefreshToken stored;
+    stored.id = random_id(kRefreshIdRandomBytes);
+    stored.token_hash = svc_.secrets.hash(*refresh_token);
+    stored.family_id = random_id(kRefreshIdRandomBytes);
+    stored.client_id = client.app->client_id;
+    stored.user_id = user->id;
+    stored.audience = (*api)->identifier;
+    stored.scopes = scopes;
+    stored.created_at = req.now;
+    stored.expires_at = req.now + svc_.config.refresh_token_lifetime;
+    if (auto inserted = svc_.store.insert_refresh_token(stored); !inserted) {
+      return fail(store_failure("storing a refresh token", inserted.error()));
+    }
+  }
+  auto body = user_tokens(svc_.config, snap, *client.app, *user, **api, scopes,
+                          GrantClaim::kPassword, req.now);
+  if (!body) {
+    return fail(body.error());
+  }
+  if (refresh_token) {
+    (*body)["refresh_token"] = std::move(*refresh_token);
+  }
+  return body;
+}
+
+}  // namespace signet::server

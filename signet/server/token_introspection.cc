@@ -1,0 +1,70 @@
+// POST /oauth/introspect (RFC 7662), one of TokenEndpoint's units.
+
+#include "signet/server/token_endpoint.h"
+
+#include <boost/json.hpp>
+
+#include "signet/server/endpoint_support.h"
+#include "signet/server/own_tokens.h"
+#include "signet/server/refresh_tokens.h"
+
+namespace signet::server {
+
+namespace json = boost::json;
+using Code = OAuthErrorCode;
+
+EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
+  auto presented = presented_token(req, "inspect");
+  if (!presented) {
+    return fail(presented.error());
+  }
+  const std::string_view token = presented->token;
+  counters_.introspections.fetch_add(1, std::memory_order_relaxed);
+  const json::object inactive{{"active", false}};
+  if (token.size() > kMaxPresentedTokenBytes) {
+    return inactive;
+  }
+  if (looks_like_jwt(token)) {
+    auto claims = verify_own_token(*presented->snap, config_.issuer, token, req.now);
+    // Access tokens carry "gty"; an ID token (also ours, also a JWT) is not an access token and
+    // RFC 7662 describes only those and refresh tokens.
+    if (!claims || !claims->contains("gty")) {
+      return inactive;
+    }
+    json::object out{{"active", true}, {"token_type", "Bearer"}};
+    for (const std::string_view name :
+         {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "gty"}) {
+      if (const auto* v = claims->if_contains(name)) {
+        out[name] = *v;
+      }
+    }
+    if (!out.contains("client_id")) {
+      if (const auto* azp = claims->if_contains("azp")) {
+        out["client_id"] = *azp;
+      }
+    }
+    return out;
+  }
+  auto lookup = find_refresh_token(store_, secrets_, token);
+  if (!lookup) {
+    return fail(lookup.error());
+  }
+  const std::optional<store::RefreshToken>& found = *lookup;
+  // A refresh token is described only to the client that holds it, so introspection cannot be
+  // used to learn about other clients' sessions. A rotated token is no longer usable.
+  if (!found || found->client_id != presented->client.app->client_id || found->revoked ||
+      found->rotated_at || req.now >= found->expires_at) {
+    return inactive;
+  }
+  return json::object{{"active", true},
+                      {"token_type", "refresh_token"},
+                      {"client_id", found->client_id},
+                      {"sub", found->user_id},
+                      {"aud", found->audience},
+                      {"iss", config_.issuer},
+                      {"scope", join_scopes(found->scopes)},
+                      {"iat", found->created_at.time_since_epoch().count()},
+                      {"exp", found->expires_at.time_since_epoch().count()}};
+}
+
+}  // namespace signet::server

@@ -1,0 +1,28 @@
+#pragma once
+
+// The tokens of a grant made to a user (password, refresh token): the access token, and an ID
+// token when openid was granted, as a token response body.
+
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "signet/common/result.h"
+#include "signet/server/endpoint_request.h"
+#include "signet/server/oauth_error.h"
+#include "signet/server/tenant.h"
+#include "signet/server/tokens.h"
+
+namespace signet::server {
+
+// access_token, token_type, expires_in, scope (when any) and id_token (with openid); an error
+// only when signing fails or a key is missing (500, logged).
+Result<boost::json::object, OAuthError> user_tokens(const EndpointConfig& config,
+                                                    const TenantSnapshot& snap,
+                                                    const store::Application& client,
+                                                    const store::User& user, const store::Api& api,
+                                                    const std::vector<std::string>& scopes,
+                                                    GrantClaim grant, store::Timestamp now);
+
+}  // namespace signet::server

@@ -1,0 +1,129 @@
+// The client-credentials grant: claims, profiles, scopes and audience errors.
+
+#include "tests/server/token_endpoint_test_support.h"
+
+namespace signet::server::testing {
+namespace {
+
+TEST_F(TokenEndpointTest, ClientCredentialsTokenHasDesignsClaims) {
+  const Client c = m2m();
+  reload();
+  auto r = cc(c);
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(r->at("token_type").as_string(), "Bearer");
+  EXPECT_EQ(r->at("expires_in").as_int64(), 86400);
+  EXPECT_EQ(r->at("scope").as_string(), "read:messages write:messages");
+  const auto c1 = claims(r);
+  EXPECT_EQ(str(c1, "iss"), kIssuer);
+  EXPECT_EQ(str(c1, "sub"), c.id + "@clients");
+  EXPECT_EQ(str(c1, "aud"), kApi);
+  EXPECT_EQ(str(c1, "azp"), c.id);
+  EXPECT_EQ(str(c1, "gty"), "client-credentials");
+  EXPECT_EQ(c1.at("iat").as_int64(), kT0.time_since_epoch().count());
+  EXPECT_EQ(c1.at("exp").as_int64() - c1.at("iat").as_int64(), 86400);
+  EXPECT_FALSE(c1.contains("client_id"));
+  EXPECT_NE(str(c1, "jti"), str(claims(cc(c)), "jti"));
+  auto jws = jose::parse_compact(std::string_view(r->at("access_token").as_string()));
+  ASSERT_TRUE(jws.ok());
+  EXPECT_EQ(jws->typ, "JWT");
+  EXPECT_EQ(jws->alg, jose::Algorithm::kRS256);
+  EXPECT_EQ(endpoint_->counters().issued_client_credentials.load(), 2u);
+}
+
+TEST_F(TokenEndpointTest, Rfc9068ProfileSaysAtJwtAndCarriesClientId) {
+  auto api = store_->get_api(kApi).value();
+  api.token_profile = store::TokenProfile::kRfc9068;
+  api.signing_algorithm = jose::Algorithm::kES256;
+  ASSERT_TRUE(store_->update_api(api).ok());
+  const Client c = m2m();
+  reload();
+  auto r = cc(c);
+  const auto c1 = claims(r);
+  EXPECT_EQ(str(c1, "client_id"), c.id);
+  auto jws = jose::parse_compact(std::string_view(r->at("access_token").as_string()));
+  ASSERT_TRUE(jws.ok());
+  EXPECT_EQ(jws->typ, "at+jwt");
+  EXPECT_EQ(jws->alg, jose::Algorithm::kES256);
+}
+
+TEST_F(TokenEndpointTest, PermissionsClaimListsTheApiScopesWhenTheApiAsksForIt) {
+  const Client c = m2m();
+  const Client w = web();
+  const std::string u = user({"read:messages"});
+  reload();
+  EXPECT_FALSE(claims(cc(c)).contains("permissions"));
+  auto api = store_->get_api(kApi).value();
+  api.permissions_claim = true;
+  ASSERT_TRUE(store_->update_api(api).ok());
+  reload();
+  const auto m2m_claims = claims(cc(c, "write:messages"));
+  ASSERT_TRUE(m2m_claims.contains("permissions"));
+  EXPECT_EQ(json::serialize(m2m_claims.at("permissions")), R"(["write:messages"])");
+  // OpenID scopes are not permissions.
+  const auto user_claims = claims(login(w, email_of(u), kPassword, "openid read:messages"));
+  EXPECT_EQ(json::serialize(user_claims.at("permissions")), R"(["read:messages"])");
+  EXPECT_EQ(str(user_claims, "scope"), "openid read:messages");
+}
+
+TEST_F(TokenEndpointTest, RequestedSubsetOfTheGrantIsIssuedAndMoreIsInvalidScope) {
+  const Client c = m2m({"read:messages"});
+  reload();
+  EXPECT_EQ(str(claims(cc(c, "read:messages")), "scope"), "read:messages");
+  expect_error(cc(c, "read:messages write:messages"), OAuthErrorCode::kInvalidScope,
+               "scope 'write:messages' is not granted");
+}
+
+TEST_F(TokenEndpointTest, GrantWithoutScopesGivesATokenWithoutScope) {
+  const Client c = m2m({});
+  reload();
+  auto r = cc(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->contains("scope"));
+  EXPECT_FALSE(claims(r).contains("scope"));
+}
+
+TEST_F(TokenEndpointTest, AudienceErrors) {
+  const Client c = m2m();
+  const Client ungranted = client({store::GrantType::kClientCredentials});
+  reload();
+  expect_error(
+      token(
+          {{"grant_type", "client_credentials"}, {"client_id", c.id}, {"client_secret", c.secret}}),
+      OAuthErrorCode::kInvalidRequest, "audience is required");
+  expect_error(token({{"grant_type", "client_credentials"},
+                      {"client_id", c.id},
+                      {"client_secret", c.secret},
+                      {"audience", "https://nope/"}}),
+               OAuthErrorCode::kInvalidTarget, "signet apis create");
+  expect_error(token({{"grant_type", "client_credentials"},
+                      {"client_id", c.id},
+                      {"client_secret", c.secret},
+                      {"audience", std::string(kApi)},
+                      {"resource", "https://other/"}}),
+               OAuthErrorCode::kInvalidTarget, "different APIs");
+  EXPECT_TRUE(token({{"grant_type", "client_credentials"},
+                     {"client_id", c.id},
+                     {"client_secret", c.secret},
+                     {"resource", std::string(kApi)}})
+                  .ok());
+  auto denied = cc(ungranted);
+  expect_error(denied, OAuthErrorCode::kAccessDenied,
+               "signet grants create --client-id " + ungranted.id);
+  EXPECT_EQ(http_status(denied.error().code), 403);
+}
+
+TEST_F(TokenEndpointTest, AConfigurationChangeIsSeenAfterTheTenantReloads) {
+  const Client c = client({store::GrantType::kClientCredentials});
+  reload();
+  expect_error(cc(c), OAuthErrorCode::kAccessDenied);
+  store::ClientGrant g{0, c.id, std::string(kApi), {"read:messages"}, {}};
+  ASSERT_TRUE(store_->create_client_grant(g).ok());
+  auto changed = tenant_->refresh_if_changed(kT0);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_TRUE(cc(c).ok());
+  EXPECT_FALSE(*tenant_->refresh_if_changed(kT0));
+}
+
+}  // namespace
+}  // namespace signet::server::testing
