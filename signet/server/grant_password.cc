@@ -78,6 +78,14 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
                                                        std::to_string(kMaxUsernameBytes) +
                                                        " bytes; it cannot name a user"));
   }
+  // Decided before the user is looked up, and the same for every username: no account has such
+  // a password, and answering "too long" only for some accounts (or hashing for others) would
+  // tell from the outside which accounts exist.
+  if (password->size() > kMaxPasswordLength) {
+    return fail(oauth_error(Code::kInvalidRequest, "password is longer than " +
+                                                       std::to_string(kMaxPasswordLength) +
+                                                       " bytes; no account has such a password"));
+  }
   auto audience = requested_audience(p);
   if (!audience) {
     return fail(audience.error());

@@ -3,6 +3,7 @@
 // User passwords as argon2id (RFC 9106), in the PHC string format that libargon2 reads back, so
 // a hash carries its own parameters and stays verifiable after the defaults change.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,14 +46,20 @@ class PasswordHasher {
   // True when `password` matches `encoded` (an argon2id PHC string); false for a mismatch, an
   // over-long password or a malformed or non-argon2id hash. libargon2 compares in constant time.
   bool verify(std::string_view password, std::string_view encoded) const;
-  // Does the work of one verify() against a hash made at construction, and returns false: the
-  // password grant calls it for an unknown user so that "no such user" takes as long as "wrong
-  // password", and response times do not reveal which emails exist.
+  // Does exactly the work of verify() against a hash made at construction (none for an over-long
+  // password, one argon2id run otherwise), and returns false: the password grant calls it for an
+  // unknown user so that "no such user" takes as long as "wrong password", and response times do
+  // not reveal which emails exist.
   bool verify_dummy(std::string_view password) const;
+
+  // argon2id verifications run so far (verify and verify_dummy), so that tests can tell which
+  // requests did the expensive work.
+  std::uint64_t verifications() const { return verifications_.load(std::memory_order_relaxed); }
 
  private:
   ArgonParams params_;
   std::string dummy_hash_;
+  mutable std::atomic<std::uint64_t> verifications_{0};
 };
 
 }  // namespace signet::server

@@ -50,6 +50,30 @@ TEST_F(TokenEndpointTest, AnOverlongUsernameIsInvalidRequestNotAServerError) {
                "Wrong email or password.");
 }
 
+// A 2,000-byte password used to be refused at once for a known user and hashed (truncated) for
+// an unknown one, so its response time told which accounts exist. Now both get the same answer
+// before any lookup or hashing, and nothing is counted against either.
+TEST_F(TokenEndpointTest, AnOverlongPasswordGetsTheSameAnswerForKnownAndUnknownUsers) {
+  const Client c = web();
+  const std::string u = user();
+  reload();
+  const std::string long_password(2000, 'p');
+  const auto before = passwords_->verifications();
+  const auto known = login(c, email_of(u), long_password);
+  const auto unknown = login(c, "nobody@example.com", long_password);
+  expect_error(known, OAuthErrorCode::kInvalidRequest, "password is longer than 1024 bytes");
+  expect_error(unknown, OAuthErrorCode::kInvalidRequest, "password is longer than 1024 bytes");
+  EXPECT_EQ(known.error().description, unknown.error().description);
+  EXPECT_EQ(passwords_->verifications(), before);
+  const store::FailedLoginKey known_key{store::FailedLoginSubject::kUser, u, std::string(kPeer)};
+  EXPECT_EQ(store_->get_failed_logins(known_key)->count, 0);
+  // The longest acceptable password is checked as usual: one verification each.
+  const std::string longest(kMaxPasswordLength, 'p');
+  expect_error(login(c, email_of(u), longest), OAuthErrorCode::kInvalidGrant);
+  expect_error(login(c, "nobody@example.com", longest), OAuthErrorCode::kInvalidGrant);
+  EXPECT_EQ(passwords_->verifications(), before + 2);
+}
+
 TEST_F(TokenEndpointTest, OpenidAddsAnIdTokenAndTheUserinfoAudience) {
   const Client c = web();
   const std::string u = user();
