@@ -48,6 +48,34 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+OAuthError throttled(const store::FailedLoginCounter& counter, store::Timestamp now) {
+  return OAuthError{Code::kTooManyAttempts,
+                    "Too many wrong secrets for this client from your address; retry after the "
+                    "time in Retry-After with the right secret (which is never throttled)",
+                    false, retry_after(counter, now)};
+}
+
+// Checked only once the secret is right, so the registered method is not told to strangers.
+std::optional<OAuthError> wrong_method(const store::Application& app, bool used_basic) {
+  const auto method = app.token_endpoint_auth_method;
+  if (used_basic && method != store::TokenEndpointAuthMethod::kClientSecretBasic) {
+    return OAuthError{Code::kInvalidClient,
+                      "client " + app.client_id +
+                          " authenticates with client_secret_post: send client_id and "
+                          "client_secret in the body, or change it: signet clients update " +
+                          app.client_id + " --auth-method client_secret_basic",
+                      true, std::nullopt};
+  }
+  if (!used_basic && method != store::TokenEndpointAuthMethod::kClientSecretPost) {
+    return oauth_error(Code::kInvalidClient,
+                       "client " + app.client_id +
+                           " authenticates with client_secret_basic: send HTTP Basic "
+                           "credentials, or change it: signet clients update " +
+                           app.client_id + " --auth-method client_secret_post");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ClientAuthenticator::ClientAuthenticator(store::Store& store, const SecretHasher& secrets,
@@ -136,6 +164,23 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
   const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,
                                   std::string(req.peer_address)};
   const std::string watch_key = app->client_id + '\n' + key.address;
+  if (secrets_.matches(secret, app->client_secret_hash)) {
+    // The right secret is accepted even while wrong ones from this address are throttled: client
+    // ids are public (every token's azp), so a throttle that refused the right secret would let
+    // anyone lock any client out with ten bad requests; and 256 random bits are not guessed.
+    if (auto method_error = wrong_method(*app, client.used_basic)) {
+      return fail(std::move(*method_error));
+    }
+    if (failures_.suspect(watch_key, req.now)) {
+      if (auto reset = store_.reset_failed_logins(key); !reset) {
+        return fail(store_failure("resetting the client's failure counter", reset.error()));
+      }
+      failures_.forget(watch_key);
+    }
+    client.app = app;
+    return client;
+  }
+
   store::FailedLoginCounter counter;  // zero unless this process has seen the pair fail
   if (failures_.suspect(watch_key, req.now)) {
     auto stored = store_.get_failed_logins(key);
@@ -145,60 +190,26 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     counter = *stored;
   }
   if (counter.blocked_at(req.now)) {
-    return fail(OAuthError{Code::kTooManyAttempts,
-                           "Too many failed authentications for this client from your address; "
-                           "retry after the time in Retry-After",
-                           false, retry_after(counter, req.now)});
+    return fail(throttled(counter, req.now));
   }
-  if (!secrets_.matches(secret, app->client_secret_hash)) {
-    auto after = store_.record_failed_login(key, req.now, lockout_);
-    if (!after) {
-      return fail(store_failure("recording a failed client authentication", after.error()));
-    }
-    // Watched while the block lasts and a day beyond. Stored counts are consecutive failures
-    // and never age, so once a pair is forgotten here a later success does not reset its old
-    // count: that errs towards blocking earlier, never later.
-    failures_.note_failure(
-        watch_key, req.now,
-        std::max(after->blocked_until.value_or(req.now), req.now) +
-            std::max(lockout_.block_for,
-                     std::chrono::duration_cast<std::chrono::seconds>(kFailureWatchHorizon)));
-    spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
-                 req.peer_address, after->count);
-    if (after->blocked_at(req.now)) {
-      return fail(OAuthError{Code::kTooManyAttempts,
-                             "Too many failed authentications for this client from your "
-                             "address; retry after the time in Retry-After",
-                             false, retry_after(*after, req.now)});
-    }
-    return fail(bad_credentials());
+  auto after = store_.record_failed_login(key, req.now, lockout_);
+  if (!after) {
+    return fail(store_failure("recording a failed client authentication", after.error()));
   }
-  // Checked only once the secret is right, so the registered method is not told to strangers.
-  const auto method = app->token_endpoint_auth_method;
-  if (client.used_basic && method != store::TokenEndpointAuthMethod::kClientSecretBasic) {
-    return fail(OAuthError{
-        Code::kInvalidClient,
-        "client " + app->client_id +
-            " authenticates with client_secret_post: send client_id and client_secret in the "
-            "body, or change it: signet clients update " +
-            app->client_id + " --auth-method client_secret_basic",
-        true, std::nullopt});
+  // Watched while the block lasts and a day beyond. Stored counts are consecutive failures and
+  // never age, so once a pair is forgotten here a later success does not reset its old count:
+  // that errs towards blocking earlier, never later.
+  failures_.note_failure(
+      watch_key, req.now,
+      std::max(after->blocked_until.value_or(req.now), req.now) +
+          std::max(lockout_.block_for,
+                   std::chrono::duration_cast<std::chrono::seconds>(kFailureWatchHorizon)));
+  spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
+               req.peer_address, after->count);
+  if (after->blocked_at(req.now)) {
+    return fail(throttled(*after, req.now));
   }
-  if (!client.used_basic && method != store::TokenEndpointAuthMethod::kClientSecretPost) {
-    return fail(oauth_error(Code::kInvalidClient,
-                            "client " + app->client_id +
-                                " authenticates with client_secret_basic: send HTTP Basic "
-                                "credentials, or change it: signet clients update " +
-                                app->client_id + " --auth-method client_secret_post"));
-  }
-  if (counter.count > 0) {
-    if (auto reset = store_.reset_failed_logins(key); !reset) {
-      return fail(store_failure("resetting the client's failure counter", reset.error()));
-    }
-    failures_.forget(watch_key);
-  }
-  client.app = app;
-  return client;
+  return fail(bad_credentials());
 }
 
 }  // namespace signet::server

@@ -177,10 +177,13 @@ def test_wrong_client_secrets_throttle_the_client(s):
                            "invalid_client")
     res = client_credentials(s.server, wrong, api["identifier"])
     assert_blocked(res, CLIENT_LOCKOUT_SECONDS)
-    # The right secret is throttled too, for this client only.
-    assert_blocked(client_credentials(s.server, client, api["identifier"]),
-                   CLIENT_LOCKOUT_SECONDS)
+    assert_blocked(client_credentials(s.server, wrong, api["identifier"]), CLIENT_LOCKOUT_SECONDS)
     assert_token_response(client_credentials(s.server, bystander, other_api["identifier"]))
+    # The right secret is never throttled: client ids are public, so anyone could otherwise lock
+    # a client out with ten bad requests. Its success ends the block.
+    assert_token_response(client_credentials(s.server, client, api["identifier"]))
+    assert_oauth_error(client_credentials(s.server, wrong, api["identifier"]), 401,
+                       "invalid_client")
 
 
 def test_wrong_basic_secrets_throttle_the_client(s):
@@ -194,3 +197,4 @@ def test_wrong_basic_secrets_throttle_the_client(s):
         assert_oauth_error(res, 401, "invalid_client", basic_challenge=True)
     assert_blocked(s.server.token(data, headers=client.basic(secret="b" * 43)),
                    CLIENT_LOCKOUT_SECONDS)
+    assert_token_response(s.server.token(data, headers=client.basic()))

@@ -61,11 +61,11 @@ TEST_F(TokenEndpointTest, WrongSecretsThrottleTheClientFromThatAddressForTheBloc
   auto third = cc(Client{c.id, "x"});
   expect_error(third, OAuthErrorCode::kTooManyAttempts);
   EXPECT_EQ(third.error().retry_after, seconds{60});
-  // Even the right secret is refused until the block runs out, one second on each side.
-  auto blocked = cc(c, "", kT0 + seconds{59});
+  // Wrong secrets stay throttled until the block runs out, one second on each side.
+  auto blocked = cc(Client{c.id, "x"}, "", kT0 + seconds{59});
   expect_error(blocked, OAuthErrorCode::kTooManyAttempts);
   EXPECT_EQ(blocked.error().retry_after, seconds{1});
-  EXPECT_TRUE(cc(c, "", kT0 + seconds{60}).ok());
+  expect_error(cc(Client{c.id, "x"}, "", kT0 + seconds{60}), OAuthErrorCode::kInvalidClient);
   // Another address was never blocked.
   EXPECT_TRUE(token({{"grant_type", "client_credentials"},
                      {"client_id", c.id},
@@ -73,6 +73,40 @@ TEST_F(TokenEndpointTest, WrongSecretsThrottleTheClientFromThatAddressForTheBloc
                      {"audience", std::string(kApi)}},
                     kT0 + seconds{1}, std::nullopt, "198.51.100.1")
                   .ok());
+}
+
+// Client ids are public (every token's azp), so refusing the right secret during a block let
+// anyone lock a client out with ten bad requests. The right secret always gets in, and ends the
+// block for its address.
+TEST_F(TokenEndpointTest, TheRightSecretIsAcceptedWhileWrongOnesAreThrottled) {
+  const Client c = m2m();
+  reload();
+  for (int i = 0; i < 3; ++i) {
+    (void)cc(Client{c.id, "x"});
+  }
+  expect_error(cc(Client{c.id, "x"}, "", kT0 + seconds{1}), OAuthErrorCode::kTooManyAttempts);
+  EXPECT_TRUE(cc(c, "", kT0 + seconds{1}).ok());
+  // The success reset the count: two more wrong secrets are 401, the third blocks again.
+  expect_error(cc(Client{c.id, "x"}, "", kT0 + seconds{2}), OAuthErrorCode::kInvalidClient);
+  expect_error(cc(Client{c.id, "x"}, "", kT0 + seconds{2}), OAuthErrorCode::kInvalidClient);
+  expect_error(cc(Client{c.id, "x"}, "", kT0 + seconds{2}), OAuthErrorCode::kTooManyAttempts);
+  // Basic credentials too, for a client registered for them.
+  const Client basic = client({store::GrantType::kClientCredentials},
+                              store::TokenEndpointAuthMethod::kClientSecretBasic);
+  store::ClientGrant g;
+  g.client_id = basic.id;
+  g.audience = std::string(kApi);
+  EXPECT_TRUE(store_->create_client_grant(g).ok());
+  reload();
+  const auto basic_call = [&](std::string_view secret) {
+    return token({{"grant_type", "client_credentials"}, {"audience", std::string(kApi)}}, kT0,
+                 "Basic " + base64(basic.id + ":" + std::string(secret)));
+  };
+  for (int i = 0; i < 3; ++i) {
+    (void)basic_call("wrong");
+  }
+  expect_error(basic_call("wrong"), OAuthErrorCode::kTooManyAttempts);
+  EXPECT_TRUE(basic_call(basic.secret).ok());
 }
 
 TEST_F(TokenEndpointTest, ASuccessResetsTheClientsFailureCount) {
