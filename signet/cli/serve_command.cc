@@ -213,8 +213,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(std::int64_t{60}, std::int64_t{31'536'000}))
       ->capture_default_str();
   cmd->add_option("--refresh-reuse-grace", o->refresh_reuse_grace,
-                  "Seconds during which a just-rotated refresh token still works (concurrent\n"
-                  "requests of one client); later reuse revokes the whole family")
+                  "Seconds during which a just-rotated refresh token is answered with the\n"
+                  "successor already issued (concurrent requests of one client; 0 = never);\n"
+                  "later reuse revokes the whole family")
       ->envname("SIGNET_REFRESH_REUSE_GRACE")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{300}))
       ->capture_default_str();

@@ -25,6 +25,9 @@ constexpr std::string_view kRealm = "signet";
 store::Timestamp wall_now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
+store::PreciseTimestamp precise_now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
 
 http::Response oauth_response(const http::Request& req, const EndpointResult& result) {
   if (result) {
@@ -77,7 +80,7 @@ http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
   if (!authorization) {
     return oauth_response(req, fail(authorization.error()));
   }
-  const EndpointRequest er{&params, *authorization, http::peer_address(req), wall_now()};
+  const EndpointRequest er{&params, *authorization, http::peer_address(req), precise_now()};
   return oauth_response(req, (endpoint.*method)(er));
 }
 

@@ -171,7 +171,7 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     if (auto method_error = wrong_method(*app, client.used_basic)) {
       return fail(std::move(*method_error));
     }
-    if (failures_.suspect(watch_key, req.now)) {
+    if (failures_.suspect(watch_key, req.now())) {
       if (auto reset = store_.reset_failed_logins(key); !reset) {
         return fail(store_failure("resetting the client's failure counter", reset.error()));
       }
@@ -182,17 +182,17 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
   }
 
   store::FailedLoginCounter counter;  // zero unless this process has seen the pair fail
-  if (failures_.suspect(watch_key, req.now)) {
+  if (failures_.suspect(watch_key, req.now())) {
     auto stored = store_.get_failed_logins(key);
     if (!stored) {
       return fail(store_failure("reading the client's failure counter", stored.error()));
     }
     counter = *stored;
   }
-  if (counter.blocked_at(req.now)) {
-    return fail(throttled(counter, req.now));
+  if (counter.blocked_at(req.now())) {
+    return fail(throttled(counter, req.now()));
   }
-  auto after = store_.record_failed_login(key, req.now, lockout_);
+  auto after = store_.record_failed_login(key, req.now(), lockout_);
   if (!after) {
     return fail(store_failure("recording a failed client authentication", after.error()));
   }
@@ -200,14 +200,14 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
   // never age, so once a pair is forgotten here a later success does not reset its old count:
   // that errs towards blocking earlier, never later.
   failures_.note_failure(
-      watch_key, req.now,
-      std::max(after->blocked_until.value_or(req.now), req.now) +
+      watch_key, req.now(),
+      std::max(after->blocked_until.value_or(req.now()), req.now()) +
           std::max(lockout_.block_for,
                    std::chrono::duration_cast<std::chrono::seconds>(kFailureWatchHorizon)));
   spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
                req.peer_address, after->count);
-  if (after->blocked_at(req.now)) {
-    return fail(throttled(*after, req.now));
+  if (after->blocked_at(req.now())) {
+    return fail(throttled(*after, req.now()));
   }
   return fail(bad_credentials());
 }

@@ -79,18 +79,34 @@ SecretHasher SecretHasher::from_key(const std::array<std::uint8_t, 32>& key) {
   return SecretHasher(key);
 }
 
-std::string SecretHasher::hash(std::string_view secret) const {
+std::array<std::uint8_t, 32> SecretHasher::mac(std::string_view prefix,
+                                               std::string_view data) const {
   std::array<std::uint8_t, 32> out{};
   std::size_t len = 0;
   std::unique_ptr<EVP_MAC_CTX, MacTemplate::Free> ctx(EVP_MAC_CTX_dup(mac_->ctx.get()));
   if (!ctx ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
-                     secret.size()) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(prefix.data()),
+                     prefix.size()) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1 ||
       EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
     jose::clear_openssl_errors();
     throw std::runtime_error("HMAC-SHA256 failed");  // no hash, no safe answer: a 500
   }
-  return std::string(kHashPrefix) + jose::to_hex(out);
+  return out;
+}
+
+std::string SecretHasher::hash(std::string_view secret) const {
+  return std::string(kHashPrefix) + jose::to_hex(mac("", secret));
+}
+
+std::array<std::uint8_t, 32> SecretHasher::derive_key(std::string_view label,
+                                                      std::string_view secret) const {
+  // The label ends in a NUL, which no label contains, so (label, secret) pairs cannot collide;
+  // and no stored hash (an HMAC of the secret alone) equals a derived key.
+  std::string prefix(label);
+  prefix.push_back('\0');
+  return mac(prefix, secret);
 }
 
 bool SecretHasher::matches(std::string_view secret, std::string_view stored) const {

@@ -47,7 +47,12 @@ class SecretHasher {
   // over-long secret or a stored value of another form.
   bool matches(std::string_view secret, std::string_view stored) const;
 
+  // A 256-bit key derived from `secret` under the hashing key, for `label`'s purpose only: it
+  // takes both the master key and the secret to compute, and no hash() output equals it.
+  std::array<std::uint8_t, 32> derive_key(std::string_view label, std::string_view secret) const;
+
  private:
+  std::array<std::uint8_t, 32> mac(std::string_view prefix, std::string_view data) const;
   explicit SecretHasher(const std::array<std::uint8_t, 32>& key);
   // An HMAC-SHA256 context keyed once and duplicated per hash: OpenSSL 3's one-shot HMAC()
   // looks the algorithm up on every call, which cost more than the hash itself.

@@ -45,7 +45,10 @@ struct EndpointRequest {
   const Params* params = nullptr;
   std::optional<std::string_view> authorization;  // the Authorization header, when sent
   std::string_view peer_address;                  // for the brute-force counters
-  store::Timestamp now;
+  store::PreciseTimestamp at;                     // when the request arrived
+
+  // The arrival time in whole seconds, as tokens and most stored times carry it.
+  store::Timestamp now() const { return std::chrono::floor<std::chrono::seconds>(at); }
 };
 
 using EndpointResult = Result<boost::json::object, OAuthError>;

@@ -61,7 +61,7 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
                         scopes,
                         GrantClaim::kClientCredentials,
                         false,
-                        req.now};
+                        req.now()};
   auto issued = issue_access_token(at, *key);
   if (!issued) {
     return fail(internal_failure(issued.error()));

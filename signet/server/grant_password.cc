@@ -116,9 +116,9 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     return OAuthError{Code::kTooManyAttempts,
                       "Too many failed logins for this user from your address. Retry after the "
                       "time in Retry-After, or ask an admin to run: signet users unblock EMAIL",
-                      false, retry_after(c, req.now)};
+                      false, retry_after(c, req.now())};
   };
-  if (counter->blocked_at(req.now)) {
+  if (counter->blocked_at(req.now())) {
     return fail(blocked(*counter));
   }
   // Both branches cost one argon2id verification, so response times do not reveal which
@@ -126,13 +126,13 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   const bool ok = user ? svc_.passwords.verify(*password, user->password_hash)
                        : svc_.passwords.verify_dummy(*password);
   if (!ok) {
-    auto after = svc_.store.record_failed_login(key, req.now, svc_.config.user_lockout);
+    auto after = svc_.store.record_failed_login(key, req.now(), svc_.config.user_lockout);
     if (!after) {
       return fail(store_failure("recording a failed login", after.error()));
     }
-    if (after->blocked_at(req.now)) {
+    if (after->blocked_at(req.now())) {
       spdlog::warn("token endpoint: user {} blocked for {} s from {} after {} failed logins",
-                   key.subject, retry_after(*after, req.now).count(), req.peer_address,
+                   key.subject, retry_after(*after, req.now()).count(), req.peer_address,
                    after->count);
       return fail(blocked(*after));
     }
@@ -173,14 +173,14 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     stored.user_id = user->id;
     stored.audience = (*api)->identifier;
     stored.scopes = scopes;
-    stored.created_at = req.now;
-    stored.expires_at = req.now + svc_.config.refresh_token_lifetime;
+    stored.created_at = req.now();
+    stored.expires_at = req.now() + svc_.config.refresh_token_lifetime;
     if (auto inserted = svc_.store.insert_refresh_token(stored); !inserted) {
       return fail(store_failure("storing a refresh token", inserted.error()));
     }
   }
   auto body = user_tokens(svc_.config, snap, *client.app, *user, **api, scopes,
-                          GrantClaim::kPassword, req.now);
+                          GrantClaim::kPassword, req.now());
   if (!body) {
     return fail(body.error());
   }

@@ -45,7 +45,7 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
     return fail(oauth_error(Code::kInvalidGrant,
                             "The refresh token was revoked. Sign in again to get a new one."));
   }
-  if (req.now >= old.expires_at) {
+  if (req.now() >= old.expires_at) {
     return fail(oauth_error(Code::kInvalidGrant,
                             "The refresh token expired. Sign in again to get a new one."));
   }
@@ -65,11 +65,18 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
                             "The refresh token was already used. For safety every refresh token "
                             "of this sign-in is now revoked; sign in again."));
   };
-  const auto within_grace = [&](const store::RefreshToken& t) {
-    return t.rotated_at && req.now - *t.rotated_at <= svc_.config.refresh_reuse_grace;
-  };
-  if (old.rotated_at && !within_grace(old)) {
-    return reuse_detected();
+  // A rotated token presented again: within the grace period, the successor already issued
+  // (never a new one, so a retry cannot multiply a session); otherwise reuse.
+  std::optional<std::string> successor;
+  if (old.rotated_at) {
+    auto retry = successor_for_retry(old, *presented, req.at);
+    if (!retry) {
+      return fail(retry.error());
+    }
+    if (!*retry) {
+      return reuse_detected();
+    }
+    successor = std::move(*retry);
   }
 
   const store::Api* api = snap.find_api(old.audience);
@@ -113,42 +120,79 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
                                              [&](const auto& up) { return up.permission == s; });
   });
 
-  std::string next_token = generate_secret();
-  store::RefreshToken next;
-  next.id = random_id(kRefreshIdRandomBytes);
-  next.token_hash = svc_.secrets.hash(next_token);
-  next.family_id = old.family_id;
-  next.client_id = old.client_id;
-  next.user_id = old.user_id;
-  next.audience = old.audience;
-  next.scopes = old.scopes;  // RFC 6749 §6: the new refresh token keeps the original scope
-  next.created_at = req.now;
-  next.expires_at = old.expires_at;  // the family's absolute lifetime does not restart
-  auto rotated = svc_.store.rotate_refresh_token(old.id, next, req.now);
-  if (!rotated) {
-    if (rotated.error().code != store::StoreErrorCode::kConflict) {
+  if (!successor) {
+    std::string next_token = generate_secret();
+    store::RefreshToken next;
+    next.id = random_id(kRefreshIdRandomBytes);
+    next.token_hash = svc_.secrets.hash(next_token);
+    next.family_id = old.family_id;
+    next.client_id = old.client_id;
+    next.user_id = old.user_id;
+    next.audience = old.audience;
+    next.scopes = old.scopes;  // RFC 6749 §6: the new refresh token keeps the original scope
+    next.created_at = req.now();
+    next.expires_at = old.expires_at;  // the family's absolute lifetime does not restart
+    auto sealed = seal_successor(svc_.secrets, *presented, next_token, old.id);
+    if (!sealed) {
+      return fail(sealed.error());
+    }
+    auto rotated = svc_.store.rotate_refresh_token(old.id, next, *sealed, req.at);
+    if (rotated) {
+      successor = std::move(next_token);
+    } else if (rotated.error().code != store::StoreErrorCode::kConflict) {
       return fail(store_failure("rotating a refresh token", rotated.error()));
-    }
-    // Another request rotated it first. Within the grace period that is the same client racing
-    // itself, and it gets a sibling token of the same family; otherwise it is reuse.
-    auto again = svc_.store.find_refresh_token(old.token_hash);
-    if (!again) {
-      return fail(store_failure("re-reading a refresh token", again.error()));
-    }
-    if (again->revoked || !within_grace(*again)) {
-      return reuse_detected();
-    }
-    if (auto inserted = svc_.store.insert_refresh_token(next); !inserted) {
-      return fail(store_failure("storing a refresh token", inserted.error()));
+    } else {
+      // Another request rotated it first: the same client racing itself within the grace period
+      // gets that request's successor; anything else is reuse.
+      auto again = svc_.store.find_refresh_token(old.token_hash);
+      if (!again) {
+        return fail(store_failure("re-reading a refresh token", again.error()));
+      }
+      auto retry = successor_for_retry(*again, *presented, req.at);
+      if (!retry) {
+        return fail(retry.error());
+      }
+      if (!*retry) {
+        return reuse_detected();
+      }
+      successor = std::move(*retry);
     }
   }
   auto body = user_tokens(svc_.config, snap, *client.app, *user, *api, scopes,
-                          GrantClaim::kRefreshToken, req.now);
+                          GrantClaim::kRefreshToken, req.now());
   if (!body) {
     return fail(body.error());
   }
-  (*body)["refresh_token"] = std::move(next_token);
+  (*body)["refresh_token"] = std::move(*successor);
   return body;
+}
+
+Result<std::optional<std::string>, OAuthError> RefreshTokenGrant::successor_for_retry(
+    const store::RefreshToken& rotated, std::string_view presented,
+    store::PreciseTimestamp at) const {
+  const std::optional<std::string> none;
+  const auto grace =
+      std::chrono::duration_cast<std::chrono::milliseconds>(svc_.config.refresh_reuse_grace);
+  // A grace of 0 admits nothing; otherwise strictly less than the grace has passed, to the
+  // millisecond.
+  if (rotated.revoked || !rotated.rotated_at || grace.count() <= 0 ||
+      at - *rotated.rotated_at >= grace) {
+    return none;
+  }
+  auto successor = open_successor(svc_.secrets, presented, rotated.successor_sealed, rotated.id);
+  if (!successor) {
+    return none;
+  }
+  // Only while the successor itself is unused: once it has been exchanged (or its family
+  // revoked), an old copy coming back is no retry.
+  auto live = find_refresh_token(svc_.store, svc_.secrets, *successor);
+  if (!live) {
+    return fail(live.error());
+  }
+  if (!*live || (*live)->revoked || (*live)->rotated_at) {
+    return none;
+  }
+  return successor;
 }
 
 }  // namespace signet::server

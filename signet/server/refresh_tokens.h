@@ -22,4 +22,18 @@ constexpr std::size_t kRefreshIdRandomBytes = 16;
 Result<std::optional<store::RefreshToken>, OAuthError> find_refresh_token(
     store::Store& store, const SecretHasher& secrets, std::string_view presented);
 
+// A rotated token keeps its successor so that a retry within the grace period (two tabs, a lost
+// response) is answered with the successor already issued, not with a new token: the store holds
+// the successor sealed (AES-256-GCM, keys/sealed_box.h) under a key derived from the presented
+// token's plaintext and the master key. The store never holds that plaintext, so a copy of the
+// database cannot open it; only whoever presents the rotated token can.
+Result<std::string, OAuthError> seal_successor(const SecretHasher& secrets,
+                                               std::string_view presented,
+                                               std::string_view successor,
+                                               std::string_view rotated_id);
+// The successor sealed by seal_successor for the same presented token and id; nullopt when the
+// blob does not open (another token, another id, a tampered or empty blob).
+std::optional<std::string> open_successor(const SecretHasher& secrets, std::string_view presented,
+                                          std::string_view sealed, std::string_view rotated_id);
+
 }  // namespace signet::server

@@ -25,7 +25,7 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
     return inactive;
   }
   if (looks_like_jwt(token)) {
-    auto claims = verify_own_token(*presented->snap, config_.issuer, token, req.now);
+    auto claims = verify_own_token(*presented->snap, config_.issuer, token, req.now());
     // Access tokens carry "gty"; an ID token (also ours, also a JWT) is not an access token and
     // RFC 7662 describes only those and refresh tokens.
     if (!claims || !claims->contains("gty")) {
@@ -53,7 +53,7 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
   // A refresh token is described only to the client that holds it, so introspection cannot be
   // used to learn about other clients' sessions. A rotated token is no longer usable.
   if (!found || found->client_id != presented->client.app->client_id || found->revoked ||
-      found->rotated_at || req.now >= found->expires_at) {
+      found->rotated_at || req.now() >= found->expires_at) {
     return inactive;
   }
   return json::object{{"active", true},

@@ -23,7 +23,7 @@ EndpointResult TokenEndpoint::run_revoke(const EndpointRequest& req) {
     return json::object{};  // not a token of ours: RFC 7009 §2.2 answers 200 all the same
   }
   if (looks_like_jwt(token)) {
-    if (verify_own_token(*presented->snap, config_.issuer, token, req.now)) {
+    if (verify_own_token(*presented->snap, config_.issuer, token, req.now())) {
       return fail(oauth_error(Code::kUnsupportedTokenType,
                               "access tokens are self-contained JWTs and cannot be revoked; "
                               "they expire at their exp. Revoke the refresh token instead."));

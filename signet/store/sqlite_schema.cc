@@ -162,9 +162,19 @@ ALTER TABLE apis ADD COLUMN permissions_claim INTEGER NOT NULL DEFAULT 0
   CHECK (permissions_claim IN (0, 1));
 )sql";
 
+// Version 3: refresh tokens remember when they were rotated to the millisecond (a grace period
+// compared in whole seconds admitted up to one second more, and a grace of 0 still admitted the
+// same second), and keep their successor sealed for retries within the grace period.
+constexpr std::string_view kVersion3 = R"sql(
+UPDATE refresh_tokens SET rotated_at = rotated_at * 1000 WHERE rotated_at IS NOT NULL;
+ALTER TABLE refresh_tokens ADD COLUMN successor_sealed BLOB;
+CREATE INDEX refresh_tokens_family_rotated ON refresh_tokens (family_id, rotated_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1},
     {2, "the permissions claim switch of APIs", kVersion2},
+    {3, "refresh-token rotation times in milliseconds and sealed successors", kVersion3},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

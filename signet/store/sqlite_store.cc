@@ -32,6 +32,13 @@ std::optional<std::int64_t> unix_seconds(const std::optional<Timestamp>& t) {
 std::optional<Timestamp> timestamp(std::optional<std::int64_t> s) {
   return s ? std::optional<Timestamp>{timestamp(*s)} : std::nullopt;
 }
+std::optional<std::int64_t> unix_millis(const std::optional<PreciseTimestamp>& t) {
+  return t ? std::optional<std::int64_t>{t->time_since_epoch().count()} : std::nullopt;
+}
+std::optional<PreciseTimestamp> precise_timestamp(std::optional<std::int64_t> ms) {
+  return ms ? std::optional<PreciseTimestamp>{PreciseTimestamp{std::chrono::milliseconds{*ms}}}
+            : std::nullopt;
+}
 
 Unexpected<StoreError> not_found(std::string message) {
   return fail(StoreError{StoreErrorCode::kNotFound, std::move(message)});
@@ -495,8 +502,9 @@ RefreshToken read_refresh(const Statement& s) {
   t.scopes = split(s.column_text(6));
   t.created_at = timestamp(s.column_integer(7));
   t.expires_at = timestamp(s.column_integer(8));
-  t.rotated_at = timestamp(s.column_optional_integer(9));
+  t.rotated_at = precise_timestamp(s.column_optional_integer(9));
   t.revoked = s.column_integer(10) != 0;
+  t.successor_sealed = s.column_blob(11);
   return t;
 }
 
@@ -506,8 +514,8 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
   }
   auto stmt = db.prepare(
       "INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, audience, "
-      "scopes, created_at, expires_at, rotated_at, revoked) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "scopes, created_at, expires_at, rotated_at, revoked, successor_sealed) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -520,8 +528,9 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
       .text(7, join(t.scopes))
       .integer(8, unix_seconds(t.created_at))
       .integer(9, unix_seconds(t.expires_at))
-      .optional_integer(10, unix_seconds(t.rotated_at))
-      .integer(11, t.revoked ? 1 : 0);
+      .optional_integer(10, unix_millis(t.rotated_at))
+      .integer(11, t.revoked ? 1 : 0)
+      .blob(12, t.successor_sealed);
   auto r = stmt->run();
   if (!r && r.error().code == StoreErrorCode::kInvalid) {
     // The schema's foreign keys: the client, user or API is gone.
@@ -1456,7 +1465,8 @@ StoreResult<RefreshToken> SqliteStore::find_refresh_token(std::string_view token
   std::lock_guard lock(mu_);
   auto stmt = db_.prepare(
       "SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, created_at, "
-      "expires_at, rotated_at, revoked FROM refresh_tokens WHERE token_hash = ?1");
+      "expires_at, rotated_at, revoked, successor_sealed FROM refresh_tokens "
+      "WHERE token_hash = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -1472,7 +1482,9 @@ StoreResult<RefreshToken> SqliteStore::find_refresh_token(std::string_view token
 }
 
 StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
-                                                  const RefreshToken& replacement, Timestamp now) {
+                                                  const RefreshToken& replacement,
+                                                  std::string_view successor_sealed,
+                                                  PreciseTimestamp now) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
   if (!tx) {
@@ -1500,17 +1512,32 @@ StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
     }
   }
   {
-    auto stmt = db_.prepare("UPDATE refresh_tokens SET rotated_at = ?2 WHERE id = ?1");
+    auto stmt = db_.prepare(
+        "UPDATE refresh_tokens SET rotated_at = ?2, successor_sealed = ?3 WHERE id = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
-    stmt->text(1, old_id).integer(2, unix_seconds(now));
+    stmt->text(1, old_id).integer(2, now.time_since_epoch().count()).blob(3, successor_sealed);
     if (auto r = stmt->run(); !r) {
       return r;
     }
   }
   if (auto r = insert_refresh(db_, replacement); !r) {
     return r;
+  }
+  {
+    // The newest rotated tokens stay for reuse detection; older ones go (store.h).
+    auto stmt = db_.prepare(
+        "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens "
+        "WHERE family_id = ?1 AND rotated_at IS NOT NULL ORDER BY rotated_at DESC, id "
+        "LIMIT -1 OFFSET ?2)");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, replacement.family_id).integer(2, kMaxRotatedRefreshTokensPerFamily);
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
   }
   return tx->commit();
 }
@@ -1527,6 +1554,42 @@ StoreResult<std::int64_t> SqliteStore::revoke_refresh_token_family(std::string_v
     return fail(stmt.error());
   }
   stmt->text(1, family_id);
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  const std::int64_t n = db_.changes();
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return n;
+}
+
+StoreResult<std::int64_t> SqliteStore::revoke_user_refresh_tokens(std::string_view user_id) {
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  {
+    auto exists = db_.prepare("SELECT 1 FROM users WHERE id = ?1");
+    if (!exists) {
+      return fail(exists.error());
+    }
+    exists->text(1, user_id);
+    auto row = exists->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return not_found("no user with id '" + std::string{user_id} + "'");
+    }
+  }
+  auto stmt =
+      db_.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, user_id);
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }

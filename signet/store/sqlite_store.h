@@ -99,7 +99,9 @@ class SqliteStore final : public Store {
   StoreResult<Ok> insert_refresh_token(const RefreshToken& token) override;
   StoreResult<RefreshToken> find_refresh_token(std::string_view token_hash) override;
   StoreResult<Ok> rotate_refresh_token(std::string_view old_id, const RefreshToken& replacement,
-                                       Timestamp now) override;
+                                       std::string_view successor_sealed,
+                                       PreciseTimestamp now) override;
+  StoreResult<std::int64_t> revoke_user_refresh_tokens(std::string_view user_id) override;
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
 

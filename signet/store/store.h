@@ -28,6 +28,11 @@
 
 namespace signet::store {
 
+// Rotated (no longer usable) refresh tokens a family keeps for reuse detection. A rotated token
+// older than these is forgotten: presenting it is then "unknown", not "reuse", which still
+// refuses it but no longer revokes the family.
+constexpr std::int64_t kMaxRotatedRefreshTokensPerFamily = 32;
+
 template <typename T>
 using StoreResult = Result<T, StoreError>;
 
@@ -115,13 +120,21 @@ class Store {
   // --- refresh tokens
   virtual StoreResult<Ok> insert_refresh_token(const RefreshToken& token) = 0;
   virtual StoreResult<RefreshToken> find_refresh_token(std::string_view token_hash) = 0;
-  // Marks `old_id` rotated at `now` and inserts `replacement` (same family), atomically.
-  // kConflict when `old_id` was already rotated or revoked: exactly one of several concurrent
-  // rotations wins, and the caller decides between its grace period and reuse detection.
+  // Marks `old_id` rotated at `now`, keeps `successor_sealed` with it, and inserts `replacement`
+  // (same family), atomically. kConflict when `old_id` was already rotated or revoked: exactly one
+  // of several concurrent rotations wins, and the caller decides between its grace period and
+  // reuse detection. The family keeps at most kMaxRotatedRefreshTokensPerFamily rotated tokens:
+  // older ones are deleted in the same transaction, so a session refreshed every few minutes for
+  // its 30 days cannot grow the store by thousands of rows.
   virtual StoreResult<Ok> rotate_refresh_token(std::string_view old_id,
-                                               const RefreshToken& replacement, Timestamp now) = 0;
+                                               const RefreshToken& replacement,
+                                               std::string_view successor_sealed,
+                                               PreciseTimestamp now) = 0;
   // Revokes every token of the family; returns how many were not revoked before.
   virtual StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) = 0;
+  // Revokes every refresh token of the user (a password reset, `signet users revoke-sessions`);
+  // returns how many were not revoked before. kNotFound for an unknown user.
+  virtual StoreResult<std::int64_t> revoke_user_refresh_tokens(std::string_view user_id) = 0;
   // Housekeeping: deletes tokens that expired before `now`; returns how many.
   virtual StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) = 0;
 

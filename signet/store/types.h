@@ -14,8 +14,12 @@
 
 namespace signet::store {
 
-// Whole seconds since the Unix epoch; the store keeps no finer time. Callers pass `now` in.
+// Whole seconds since the Unix epoch; the store keeps no finer time except where a rule needs it
+// (PreciseTimestamp). Callers pass `now` in.
 using Timestamp = std::chrono::sys_seconds;
+// Milliseconds since the Unix epoch: when a refresh token was rotated, so that a grace period of
+// N seconds means N seconds and not up to N + 1 (and a grace of 0 admits nothing).
+using PreciseTimestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // Auth0's default access-token lifetime for an API.
 constexpr auto kDefaultTokenLifetime = std::chrono::seconds{86'400};
@@ -127,7 +131,11 @@ struct RefreshToken {
   std::vector<std::string> scopes;
   Timestamp created_at{};
   Timestamp expires_at{};
-  std::optional<Timestamp> rotated_at;  // set once, by the first rotation
+  std::optional<PreciseTimestamp> rotated_at;  // set once, by the first rotation
+  // Set with rotated_at: the successor's plaintext, sealed under a key derived from this token's
+  // own plaintext (which the store never holds), so that a retry within the grace period gets
+  // the successor already issued rather than a new token. Opaque to the store.
+  std::string successor_sealed;
   bool revoked = false;
 
   bool operator==(const RefreshToken&) const = default;

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from serve_fixtures import (Tenant, assert_no_store, assert_oauth_error,  # noqa: F401
-                            assert_token_response, client_credentials, module_serve,
+                            assert_token_response, client_credentials, module_serve, start_serve,
                             password_grant, refresh_grant, unverified, verify_with_jwks)
 
 GRACE = 1  # s, --refresh-reuse-grace
@@ -166,11 +166,29 @@ def test_reuse_after_the_grace_revokes_the_whole_family(s):
     assert introspected.json() == {"active": False}
 
 
-def test_reuse_within_the_grace_is_answered(s):
+def test_retries_within_the_grace_get_the_successor_already_issued(s):
+    # Five retries used to mint five independent refresh tokens of the same sign-in.
     first = s.sign_in()
     a = assert_token_response(s.refresh(first["refresh_token"]))
-    b = assert_token_response(s.refresh(first["refresh_token"]))  # a retry, within 1 s
-    assert a["refresh_token"] != b["refresh_token"]
+    for _ in range(5):
+        retry = assert_token_response(s.refresh(first["refresh_token"]))  # within 1 s
+        assert retry["refresh_token"] == a["refresh_token"]
+        assert retry["access_token"] != a["access_token"]
+    # The one successor rotates as usual, after which the old token is no retry any more.
+    assert_token_response(s.refresh(a["refresh_token"]))
+    assert_oauth_error(s.refresh(first["refresh_token"]), 400, "invalid_grant",
+                       contains="already used")
+
+
+def test_a_grace_of_zero_admits_no_retry(start_serve):
+    server = start_serve("--refresh-reuse-grace", "0")
+    setup = Setup(server)
+    first = setup.sign_in()
+    second = assert_token_response(setup.refresh(first["refresh_token"]))
+    # At once, in the same second: reuse, and the family is revoked.
+    assert_oauth_error(setup.refresh(first["refresh_token"]), 400, "invalid_grant",
+                       contains="already used")
+    assert_oauth_error(setup.refresh(second["refresh_token"]), 400, "invalid_grant")
 
 
 def test_concurrent_refreshes_with_one_token_both_succeed(s):
@@ -189,11 +207,10 @@ def test_concurrent_refreshes_with_one_token_both_succeed(s):
     for t in threads:
         t.join(timeout=30)
     bodies = [assert_token_response(r) for r in results]
-    assert bodies[0]["refresh_token"] != bodies[1]["refresh_token"]
+    # The loser of the race gets the winner's successor: one session, one token.
+    assert bodies[0]["refresh_token"] == bodies[1]["refresh_token"]
     assert s.server.counters()["refresh_reuse_detected"] == before
-    # Both new tokens are usable: neither request was taken for theft.
-    for body in bodies:
-        assert_token_response(s.refresh(body["refresh_token"]))
+    assert_token_response(s.refresh(bodies[0]["refresh_token"]))
 
 
 # --- POST /oauth/revoke (RFC 7009)

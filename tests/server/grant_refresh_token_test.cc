@@ -24,16 +24,46 @@ TEST_F(RefreshTest, ScopeMayBeNarrowedNeverWidened) {
   expect_error(refresh(c_, next(again), kT0, "read:messages admin"), OAuthErrorCode::kInvalidScope);
 }
 
-TEST_F(RefreshTest, ReuseWithinTheGraceGetsASiblingAndAfterItRevokesTheFamily) {
+// A retry within the grace period (two tabs, a lost response) gets the successor already issued:
+// five retries used to mint five independent refresh tokens.
+TEST_F(RefreshTest, RetriesWithinTheGraceGetTheSameSuccessorAndAfterItRevokeTheFamily) {
   const std::string rt2 = next(refresh(c_, rt_, kT0));
-  // A concurrent request of the same client, 10 s later: still inside the grace period.
-  const std::string sibling = next(refresh(c_, rt_, kT0 + seconds{10}));
-  EXPECT_NE(sibling, rt2);
-  // 11 s: reuse. Everything of the family dies, including the newest tokens.
-  expect_error(refresh(c_, rt_, kT0 + seconds{11}), OAuthErrorCode::kInvalidGrant, "already used");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(next(refresh(c_, rt_, kT0 + seconds{i})), rt2) << i;
+  }
+  // The boundary to the millisecond: 9.999 s is a retry, 10.000 s is reuse, and everything of
+  // the family dies, including the newest token.
+  EXPECT_EQ(next(refresh(c_, rt_, kT0 + std::chrono::milliseconds{9'999})), rt2);
+  expect_error(refresh(c_, rt_, kT0 + seconds{10}), OAuthErrorCode::kInvalidGrant, "already used");
   EXPECT_EQ(endpoint_->counters().refresh_reuse_detected.load(), 1u);
-  expect_error(refresh(c_, rt2, kT0 + seconds{12}), OAuthErrorCode::kInvalidGrant, "revoked");
-  expect_error(refresh(c_, sibling, kT0 + seconds{12}), OAuthErrorCode::kInvalidGrant, "revoked");
+  expect_error(refresh(c_, rt2, kT0 + seconds{11}), OAuthErrorCode::kInvalidGrant, "revoked");
+}
+
+// Once the successor has been exchanged, the rotated token coming back is no retry.
+TEST_F(RefreshTest, ARetryAfterTheSuccessorWasUsedIsReuse) {
+  const std::string rt2 = next(refresh(c_, rt_, kT0));
+  const std::string rt3 = next(refresh(c_, rt2, kT0 + seconds{1}));
+  expect_error(refresh(c_, rt_, kT0 + seconds{2}), OAuthErrorCode::kInvalidGrant, "already used");
+  expect_error(refresh(c_, rt3, kT0 + seconds{3}), OAuthErrorCode::kInvalidGrant, "revoked");
+}
+
+// A grace of 0 admits no retry at all, not even in the same second (the times were whole seconds
+// compared with <=).
+TEST_F(RefreshTest, AGraceOfZeroAdmitsNoRetry) {
+  config_.refresh_reuse_grace = seconds{0};
+  reload();
+  const std::string rt2 = next(refresh(c_, rt_, kT0));
+  expect_error(refresh(c_, rt_, kT0), OAuthErrorCode::kInvalidGrant, "already used");
+  expect_error(refresh(c_, rt2, kT0), OAuthErrorCode::kInvalidGrant, "revoked");
+}
+
+// The retry answer is the same whatever the retrying request narrows: only the access token
+// follows its scope.
+TEST_F(RefreshTest, ARetryMayNarrowItsAccessToken) {
+  const std::string rt2 = next(refresh(c_, rt_, kT0));
+  auto narrowed = refresh(c_, rt_, kT0 + seconds{1}, "read:messages");
+  EXPECT_EQ(next(narrowed), rt2);
+  EXPECT_EQ(str(claims(narrowed), "scope"), "read:messages");
 }
 
 // Rotation does not restart the clock: a family lives refresh_token_lifetime (1000 s here) from

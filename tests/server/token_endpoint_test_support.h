@@ -155,7 +155,7 @@ class TokenEndpointTest : public ::testing::Test {
 
   EndpointResult call(EndpointResult (TokenEndpoint::*method)(const EndpointRequest&),
                       std::initializer_list<std::pair<std::string, std::string>> params,
-                      store::Timestamp now = kT0,
+                      store::PreciseTimestamp now = kT0,
                       std::optional<std::string> authorization = std::nullopt,
                       std::string_view peer = kPeer) {
     Params p;
@@ -170,13 +170,13 @@ class TokenEndpointTest : public ::testing::Test {
   }
 
   EndpointResult token(std::initializer_list<std::pair<std::string, std::string>> params,
-                       store::Timestamp now = kT0,
+                       store::PreciseTimestamp now = kT0,
                        std::optional<std::string> authorization = std::nullopt,
                        std::string_view peer = kPeer) {
     return call(&TokenEndpoint::token, params, now, std::move(authorization), peer);
   }
 
-  EndpointResult cc(const Client& c, std::string scope = "", store::Timestamp now = kT0) {
+  EndpointResult cc(const Client& c, std::string scope = "", store::PreciseTimestamp now = kT0) {
     if (scope.empty()) {
       return token({{"grant_type", "client_credentials"},
                     {"client_id", c.id},
@@ -193,7 +193,7 @@ class TokenEndpointTest : public ::testing::Test {
   }
 
   EndpointResult login(const Client& c, const std::string& username, std::string_view password,
-                       std::string scope = "", store::Timestamp now = kT0,
+                       std::string scope = "", store::PreciseTimestamp now = kT0,
                        std::string_view peer = kPeer) {
     return token({{"grant_type", "password"},
                   {"client_id", c.id},
@@ -206,7 +206,7 @@ class TokenEndpointTest : public ::testing::Test {
   }
 
   EndpointResult refresh(const Client& c, const std::string& refresh_token,
-                         store::Timestamp now = kT0, std::string scope = "") {
+                         store::PreciseTimestamp now = kT0, std::string scope = "") {
     return token({{"grant_type", "refresh_token"},
                   {"client_id", c.id},
                   {"client_secret", c.secret},

@@ -102,6 +102,42 @@ TEST(SqliteSchemaTest, AVersionOneDatabaseIsUpgradedInPlace) {
   EXPECT_TRUE((*store)->get_api("https://old/")->permissions_claim);
 }
 
+// A version-2 database's refresh tokens keep working: rotation times in seconds become
+// milliseconds, and tokens rotated before the upgrade have no sealed successor (a retry of one is
+// then treated as reuse, never answered with a new token).
+TEST(SqliteSchemaTest, AVersionTwoDatabaseKeepsItsRefreshTokens) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(2)).ok());
+  }
+  raw_exec(path,
+           "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+           "allow_offline_access, token_profile, created_at) "
+           "VALUES ('https://api.example.com/', 'A', 'RS256', 86400, 1, 'auth0', 1800000000);"
+           "INSERT INTO applications (client_id, name, app_type, grant_types, "
+           "token_endpoint_auth_method, client_secret_hash, created_at) VALUES ('client-1', 'C', "
+           "'regular_web', 'password refresh_token', 'client_secret_post', X'00', 1800000000);"
+           "INSERT INTO users (id, email, password_hash, blocked, created_at) "
+           "VALUES ('auth0|1', 'a@example.com', '$argon2id$x', 0, 1800000000);"
+           "INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, audience, "
+           "scopes, created_at, expires_at, rotated_at, revoked) VALUES "
+           "('old', X'01', 'f', 'client-1', 'auth0|1', 'https://api.example.com/', 'a', "
+           "1800000000, 1800086400, 1800000005, 0), "
+           "('new', X'02', 'f', 'client-1', 'auth0|1', 'https://api.example.com/', 'a', "
+           "1800000005, 1800086400, NULL, 0)");
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto rotated = (*store)->find_refresh_token(std::string("\x01", 1));
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  EXPECT_EQ(rotated->rotated_at, PreciseTimestamp{std::chrono::milliseconds{1'800'000'005'000}});
+  EXPECT_TRUE(rotated->successor_sealed.empty());
+  auto live = (*store)->find_refresh_token(std::string("\x02", 1));
+  ASSERT_TRUE(live.ok());
+  EXPECT_FALSE(live->rotated_at);
+}
+
 // A newer signet's database may hold tables or values this version would misread or damage.
 TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
   TempDir dir;

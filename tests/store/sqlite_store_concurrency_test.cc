@@ -80,7 +80,7 @@ TEST_F(SqliteStoreTest, RefreshTokensAndFailedLoginsDoNotMoveTheGeneration) {
   seed();
   const std::uint64_t g = *store_->generation();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("rt1")).ok());
-  ASSERT_TRUE(store_->rotate_refresh_token("rt1", make_refresh("rt2"), kNow).ok());
+  ASSERT_TRUE(store_->rotate_refresh_token("rt1", make_refresh("rt2"), "", kNow).ok());
   ASSERT_TRUE(store_->revoke_refresh_token_family("fam-1").ok());
   const FailedLoginKey key{FailedLoginSubject::kUser, "u", "::1"};
   ASSERT_TRUE(store_->record_failed_login(key, kNow, {}).ok());

@@ -524,32 +524,35 @@ TEST_F(SqliteStoreTest, RefreshTokenRoundTripAndRotation) {
   EXPECT_EQ(*store_->find_refresh_token("hash-of-rt1"), t1);
   EXPECT_EQ(store_->insert_refresh_token(t1).error().code, StoreErrorCode::kConflict);
 
-  const Timestamp later = kNow + seconds{60};
+  // Rotation times keep their milliseconds (grace periods are compared to the millisecond).
+  const PreciseTimestamp later = kNow + std::chrono::milliseconds{60'123};
   RefreshToken t2 = make_refresh("rt2");
   t2.scopes = {"read:messages"};  // narrowed
-  ASSERT_TRUE(store_->rotate_refresh_token("rt1", t2, later).ok());
+  ASSERT_TRUE(store_->rotate_refresh_token("rt1", t2, "sealed successor", later).ok());
   EXPECT_EQ(store_->find_refresh_token("hash-of-rt1")->rotated_at, later);
+  EXPECT_EQ(store_->find_refresh_token("hash-of-rt1")->successor_sealed, "sealed successor");
   EXPECT_EQ(*store_->find_refresh_token("hash-of-rt2"), t2);
 
   // The second rotation of rt1 loses, and leaves its replacement out.
-  auto again = store_->rotate_refresh_token("rt1", make_refresh("rt3"), later + seconds{1});
+  auto again = store_->rotate_refresh_token("rt1", make_refresh("rt3"), "", later + seconds{1});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, StoreErrorCode::kConflict);
   EXPECT_EQ(store_->find_refresh_token("hash-of-rt1")->rotated_at, later);
   EXPECT_EQ(store_->find_refresh_token("hash-of-rt3").error().code, StoreErrorCode::kNotFound);
 
-  EXPECT_EQ(
-      store_->rotate_refresh_token("rt2", make_refresh("rt4", "other-family"), later).error().code,
-      StoreErrorCode::kInvalid);
-  EXPECT_EQ(store_->rotate_refresh_token("ghost", make_refresh("rt5"), later).error().code,
+  EXPECT_EQ(store_->rotate_refresh_token("rt2", make_refresh("rt4", "other-family"), "", later)
+                .error()
+                .code,
+            StoreErrorCode::kInvalid);
+  EXPECT_EQ(store_->rotate_refresh_token("ghost", make_refresh("rt5"), "", later).error().code,
             StoreErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
   seed();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a1", "fam-a")).ok());
-  ASSERT_TRUE(store_->rotate_refresh_token("a1", make_refresh("a2", "fam-a"), kNow).ok());
-  ASSERT_TRUE(store_->rotate_refresh_token("a2", make_refresh("a3", "fam-a"), kNow).ok());
+  ASSERT_TRUE(store_->rotate_refresh_token("a1", make_refresh("a2", "fam-a"), "", kNow).ok());
+  ASSERT_TRUE(store_->rotate_refresh_token("a2", make_refresh("a3", "fam-a"), "", kNow).ok());
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("b1", "fam-b")).ok());
 
   auto n = store_->revoke_refresh_token_family("fam-a");
@@ -561,8 +564,58 @@ TEST_F(SqliteStoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
   EXPECT_FALSE(store_->find_refresh_token("hash-of-b1")->revoked);
   EXPECT_EQ(*store_->revoke_refresh_token_family("fam-a"), 0);
   // A revoked token cannot be rotated.
-  EXPECT_EQ(store_->rotate_refresh_token("a3", make_refresh("a4", "fam-a"), kNow).error().code,
+  EXPECT_EQ(store_->rotate_refresh_token("a3", make_refresh("a4", "fam-a"), "", kNow).error().code,
             StoreErrorCode::kConflict);
+}
+
+// A family refreshed every few minutes for 30 days would keep thousands of rotated rows; it keeps
+// the newest kMaxRotatedRefreshTokensPerFamily, and other families lose nothing.
+TEST_F(SqliteStoreTest, AFamilyKeepsABoundedNumberOfRotatedTokens) {
+  seed();
+  ASSERT_TRUE(store_->insert_refresh_token(make_refresh("other", "fam-other")).ok());
+  ASSERT_TRUE(store_->insert_refresh_token(make_refresh("t0")).ok());
+  const int rotations = static_cast<int>(kMaxRotatedRefreshTokensPerFamily) + 8;
+  for (int i = 0; i < rotations; ++i) {
+    const PreciseTimestamp at = kNow + std::chrono::milliseconds{i};
+    ASSERT_TRUE(store_
+                    ->rotate_refresh_token("t" + std::to_string(i),
+                                           make_refresh("t" + std::to_string(i + 1)), "", at)
+                    .ok())
+        << i;
+  }
+  // The oldest rotated tokens are gone; the newest rotated ones and the live one remain.
+  for (int i = 0; i < rotations - kMaxRotatedRefreshTokensPerFamily; ++i) {
+    EXPECT_EQ(store_->find_refresh_token("hash-of-t" + std::to_string(i)).error().code,
+              StoreErrorCode::kNotFound)
+        << i;
+  }
+  for (int i = rotations - kMaxRotatedRefreshTokensPerFamily; i < rotations; ++i) {
+    EXPECT_TRUE(store_->find_refresh_token("hash-of-t" + std::to_string(i))->rotated_at) << i;
+  }
+  EXPECT_FALSE(store_->find_refresh_token("hash-of-t" + std::to_string(rotations))->rotated_at);
+  EXPECT_TRUE(store_->find_refresh_token("hash-of-other").ok());
+}
+
+// A password reset ends every session of the user, and only of that user.
+TEST_F(SqliteStoreTest, RevokingAUsersRefreshTokensLeavesOtherUsersAlone) {
+  seed();
+  ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a1", "fam-a")).ok());
+  ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a2", "fam-b")).ok());
+  User other;
+  other.id = "auth0|2";
+  other.email = "other@example.com";
+  other.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->create_user(other).ok());
+  RefreshToken theirs = make_refresh("o1", "fam-o");
+  theirs.user_id = other.id;
+  ASSERT_TRUE(store_->insert_refresh_token(theirs).ok());
+  EXPECT_EQ(*store_->revoke_user_refresh_tokens("auth0|1"), 2);
+  EXPECT_TRUE(store_->find_refresh_token("hash-of-a1")->revoked);
+  EXPECT_TRUE(store_->find_refresh_token("hash-of-a2")->revoked);
+  EXPECT_FALSE(store_->find_refresh_token("hash-of-o1")->revoked);
+  EXPECT_EQ(*store_->revoke_user_refresh_tokens("auth0|1"), 0);
+  EXPECT_EQ(store_->revoke_user_refresh_tokens("auth0|ghost").error().code,
+            StoreErrorCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, RefreshTokenRules) {
