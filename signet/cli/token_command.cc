@@ -93,7 +93,7 @@ void require(const std::string& value, std::string_view flag, std::string_view e
 
 // The cache, or nullopt with a warning when it cannot be used (the token is then fetched anyway).
 std::optional<client::TokenCache> open_cache(const TokenOptions& o) {
-  if (o.no_cache) {
+  if (o.no_cache || !o.username.empty()) {  // password-grant tokens are never cached
     return std::nullopt;
   }
   auto path = client::cache_path_from_environment();
@@ -160,8 +160,9 @@ void run_token(const TokenOptions& o) {
             shell_quote(o.username) + " --client-secret-stdin --password-stdin");
   }
 
-  const std::string key = client::cache_key(
-      {o.issuer, o.client_id, o.audience, o.scope, password_grant ? o.username : ""});
+  // The secret is part of the key: a wrong one finds nothing and is refused by the issuer.
+  const std::string key =
+      client::cache_key({o.issuer, o.client_id, request.client_secret, o.audience, o.scope});
   auto cache = open_cache(o);
   if (cache) {
     auto hit = cache->lookup(key, now_seconds());
@@ -181,8 +182,12 @@ void run_token(const TokenOptions& o) {
   if (!response) {
     throw CommandError{response.error()};
   }
-  client::CachedToken token{response->access_token, response->token_type, response->scope, asked_at,
-                            asked_at};
+  client::CachedToken token{response->access_token,
+                            response->token_type,
+                            response->scope,
+                            asked_at,
+                            asked_at,
+                            client::entry_tags({o.issuer, o.client_id, "", o.audience, ""})};
   if (response->expires_in) {
     token.expires_at = asked_at + std::chrono::seconds{*response->expires_in};
     if (cache) {
