@@ -17,6 +17,7 @@
 #include "signet/client/decode.h"
 #include "signet/client/token_cache.h"
 #include "signet/client/token_client.h"
+#include "signet/client/token_source.h"
 #include "signet/common/ascii.h"
 #include "signet/guard/guard.h"
 #include "signet/jose/json.h"
@@ -39,7 +40,15 @@ struct TokenOptions {
   std::string username;
   bool password_stdin = false;
   bool no_cache = false;
+  bool refresh = false;
   std::string ca_file;
+  bool json = false;
+};
+
+struct ClearOptions {
+  std::string issuer;
+  std::string client_id;
+  std::string audience;
   bool json = false;
 };
 
@@ -91,9 +100,10 @@ void require(const std::string& value, std::string_view flag, std::string_view e
   }
 }
 
-// The cache, or nullopt with a warning when it cannot be used (the token is then fetched anyway).
+// The cache, or nullopt with a warning when there is no place for it (the token is then fetched
+// anyway).
 std::optional<client::TokenCache> open_cache(const TokenOptions& o) {
-  if (o.no_cache) {
+  if (o.no_cache || !o.username.empty()) {  // password-grant tokens are never cached
     return std::nullopt;
   }
   auto path = client::cache_path_from_environment();
@@ -160,38 +170,44 @@ void run_token(const TokenOptions& o) {
             shell_quote(o.username) + " --client-secret-stdin --password-stdin");
   }
 
-  const std::string key = client::cache_key(
-      {o.issuer, o.client_id, o.audience, o.scope, password_grant ? o.username : ""});
-  auto cache = open_cache(o);
-  if (cache) {
-    auto hit = cache->lookup(key, now_seconds());
-    if (!hit) {
-      warn(hit.error() + "; fetching a token without the cache");
-      cache.reset();
-    } else if (*hit) {
-      print_token(o, **hit, true, nullptr, now_seconds());
-      return;
-    }
-  }
-
-  const auto asked_at = now_seconds();  // the lifetime starts no earlier than the request
+  const auto cache = open_cache(o);
+  const auto policy = o.no_cache  ? client::CachePolicy::kBypass
+                      : o.refresh ? client::CachePolicy::kRefresh
+                                  : client::CachePolicy::kUse;
+  const auto now = now_seconds();
   client::TokenClient token_client(
       std::make_shared<client::HttpTransport>(client::token_fetch_options(o.ca_file)));
-  auto response = token_client.request(request);
-  if (!response) {
-    throw CommandError{response.error()};
+  auto obtained =
+      client::obtain_token(token_client, cache ? &*cache : nullptr, request, policy, now, warn);
+  if (!obtained) {
+    throw CommandError{obtained.error()};
   }
-  client::CachedToken token{response->access_token, response->token_type, response->scope, asked_at,
-                            asked_at};
-  if (response->expires_in) {
-    token.expires_at = asked_at + std::chrono::seconds{*response->expires_in};
-    if (cache) {
-      if (auto stored = cache->store(key, token, asked_at); !stored) {
-        warn(stored.error() + "; the token was not cached");
-      }
-    }
+  print_token(o, obtained->token, obtained->from_cache,
+              obtained->response ? &*obtained->response : nullptr, now);
+}
+
+// Removes cached tokens: all of them, or those of one issuer (and client, and audience).
+void run_clear(const ClearOptions& o) {
+  if (o.issuer.empty() && (!o.client_id.empty() || !o.audience.empty())) {
+    throw CommandError{
+        "--client-id and --audience narrow --issuer: add --issuer URL (or leave all three out to "
+        "remove every cached token)"};
   }
-  print_token(o, token, false, &response->body, asked_at);
+  auto path = client::cache_path_from_environment();
+  if (!path) {
+    throw CommandError{path.error()};
+  }
+  const client::TokenCache cache(*path);
+  auto removed = cache.clear({o.issuer, o.client_id, o.audience});
+  if (!removed) {
+    throw CommandError{removed.error()};
+  }
+  if (o.json) {
+    print_json(json::object{{"removed", *removed}, {"cache", path->string()}});
+    return;
+  }
+  std::cout << "removed " << *removed << (*removed == 1 ? " cached token" : " cached tokens")
+            << " from " << path->string() << "\n";
 }
 
 // The token given on the command line, or the first line of stdin for "-"; surrounding
@@ -311,10 +327,17 @@ void add_token_command(CLI::App& app, int& exit_code) {
       "Get an access token from an authorization server and print it, for\n"
       "  ACCESS_TOKEN=$(printf '%s\\n' \"$CLIENT_SECRET\" | signet token --issuer URL \\\n"
       "      --client-id ID --client-secret-stdin --audience API)\n"
-      "The token endpoint is found in the issuer's metadata. Tokens are cached (mode 0600, in\n"
-      "${XDG_CACHE_HOME:-$HOME/.cache}/signet/tokens.json, or $SIGNET_TOKEN_CACHE) and reused\n"
-      "until shortly before they expire: 10% of their lifetime, at least 30 s. The client secret\n"
-      "is the first line of stdin and the password the second; neither is ever stored.");
+      "The token endpoint is found in the issuer's metadata. Client-credentials tokens are cached\n"
+      "(mode 0600, in ${XDG_CACHE_HOME:-$HOME/.cache}/signet/tokens.json, or "
+      "$SIGNET_TOKEN_CACHE),\n"
+      "keyed by issuer, client id, a hash of the client secret, audience and scope, and reused\n"
+      "until shortly before they expire (10% of their lifetime, at least 30 s) while the key that\n"
+      "signed them is in the issuer's JWKS: a token of a revoked key is replaced, and when the "
+      "JWKS\n"
+      "cannot be read a new token is asked for. Password-grant tokens are never cached. The "
+      "client\n"
+      "secret is the first line of stdin and the password the second; neither is ever stored.\n"
+      "'signet token clear' empties the cache.");
   token->require_subcommand(0, 1);
   token
       ->add_option("--issuer", o->issuer,
@@ -340,8 +363,15 @@ void add_token_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_USERNAME");
   token->add_flag("--password-stdin", o->password_stdin,
                   "Read the user's password from the second line of stdin (after the secret)");
-  token->add_flag("--no-cache", o->no_cache,
-                  "Always ask the server for a new token; neither read nor write the cache");
+  CLI::Option* no_cache = token->add_flag(
+      "--no-cache", o->no_cache,
+      "Ask the server for a new token; neither read nor write the cache (the cached token,\n"
+      "if any, stays)");
+  token
+      ->add_flag("--refresh", o->refresh,
+                 "Ask the server for a new token and put it in the cache in place of the cached\n"
+                 "one (e.g. after rotating the client secret or changing the client's grant)")
+      ->excludes(no_cache);
   token
       ->add_option("--ca-file", o->ca_file,
                    "PEM file of CA certificates to trust for an HTTPS issuer\n"
@@ -382,9 +412,35 @@ void add_token_command(CLI::App& app, int& exit_code) {
     }
   });
 
+  auto c = std::make_shared<ClearOptions>();
+  CLI::App* clear = token->add_subcommand(
+      "clear",
+      "Remove cached tokens: all of them, or those of one --issuer (and client, audience)");
+  clear->footer(
+      "Prints how many tokens were removed; with no cache file, 0. Flags are not read from the\n"
+      "environment (SIGNET_ISSUER...), so that a plain 'signet token clear' removes everything.");
+  clear->add_option("--issuer", c->issuer,
+                    "Only tokens of this issuer, exactly as given to 'signet token'");
+  clear->add_option("--client-id", c->client_id, "...and of this client id (needs --issuer)");
+  clear->add_option("--audience", c->audience, "...and for this audience (needs --issuer)");
+  clear->add_flag("--json", c->json, "Print {\"removed\": N, \"cache\": PATH}");
+  clear->callback([c, token, &exit_code] {
+    run_command(
+        [&] {
+          // `signet token --issuer X clear` fills the token command's --issuer, not clear's: it
+          // would remove every token where the user asked for one issuer's.
+          if (!token->parse_order().empty()) {
+            throw CommandError{
+                "give clear's flags after 'clear', e.g. signet token clear --issuer URL"};
+          }
+          run_clear(*c);
+        },
+        exit_code);
+  });
+
   token->callback([o, token, &exit_code] {
     if (!token->get_subcommands().empty()) {
-      return;  // `signet token decode` ran instead
+      return;  // `signet token decode` or `clear` ran instead
     }
     run_command([&] { run_token(*o); }, exit_code);
   });

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <system_error>
 #include <utility>
@@ -30,7 +31,12 @@ namespace json = boost::json;
 constexpr std::int64_t kFormatVersion = 1;  // "version" in the file; another one is not ours
 constexpr mode_t kDirMode = 0700;           // the cache directory: the user's alone
 constexpr mode_t kFileMode = 0600;          // the cache file: bearer tokens, the user's alone
-constexpr std::string_view kKeyDomain = "signet token cache v1";  // hashed ahead of the parts
+// Hashed ahead of the parts. v2 added the client secret: keys made without it (by older signet
+// versions) never equal a v2 key, so their entries are misses until they expire and are dropped.
+constexpr std::string_view kKeyDomain = "signet token cache v2";
+constexpr std::string_view kIssuerTagDomain = "signet token cache issuer";
+constexpr std::string_view kClientTagDomain = "signet token cache client";
+constexpr std::string_view kAudienceTagDomain = "signet token cache audience";
 
 std::string errno_text(int err) {
   return std::generic_category().message(err);
@@ -141,6 +147,17 @@ Result<std::optional<std::string>, std::string> read_file(const fs::path& path) 
   return std::optional<std::string>{std::move(text)};
 }
 
+// A tag member of an entry into `out`: absent is no tag (entries from before tags), another type
+// makes the entry unreadable (false).
+bool read_tag(const json::object& entry, std::string_view name, std::string& out) {
+  auto tag = jose::get_string(entry, name);
+  if (!tag) {
+    return tag.error() == jose::Access::kMissing;
+  }
+  out = std::string(*tag);
+  return true;
+}
+
 // The entries of a cache file's text; an unparseable file, or one of another format, has none,
 // and entries of the wrong shape are skipped.
 std::map<std::string, CachedToken> parse_entries(std::string_view text) {
@@ -171,11 +188,16 @@ std::map<std::string, CachedToken> parse_entries(std::string_view text) {
         !expires_at || *expires_at < *obtained_at) {
       continue;
     }
+    EntryTags tags;
+    if (!read_tag(o, "issuer_tag", tags.issuer) || !read_tag(o, "client_tag", tags.client) ||
+        !read_tag(o, "audience_tag", tags.audience)) {
+      continue;
+    }
     entries.emplace(
         std::string(key),
         CachedToken{std::string(*access_token), std::string(*token_type), std::string(*scope),
                     std::chrono::sys_seconds{std::chrono::seconds{*obtained_at}},
-                    std::chrono::sys_seconds{std::chrono::seconds{*expires_at}}});
+                    std::chrono::sys_seconds{std::chrono::seconds{*expires_at}}, std::move(tags)});
   }
   return entries;
 }
@@ -183,11 +205,19 @@ std::map<std::string, CachedToken> parse_entries(std::string_view text) {
 std::string serialize_entries(const std::map<std::string, CachedToken>& entries) {
   json::object tokens;
   for (const auto& [key, t] : entries) {
-    tokens[key] = json::object{{"access_token", t.access_token},
-                               {"token_type", t.token_type},
-                               {"scope", t.scope},
-                               {"obtained_at", t.obtained_at.time_since_epoch().count()},
-                               {"expires_at", t.expires_at.time_since_epoch().count()}};
+    json::object entry{{"access_token", t.access_token},
+                       {"token_type", t.token_type},
+                       {"scope", t.scope},
+                       {"obtained_at", t.obtained_at.time_since_epoch().count()},
+                       {"expires_at", t.expires_at.time_since_epoch().count()}};
+    for (const auto& [name, tag] :
+         {std::pair{"issuer_tag", &t.tags.issuer}, std::pair{"client_tag", &t.tags.client},
+          std::pair{"audience_tag", &t.tags.audience}}) {
+      if (!tag->empty()) {
+        entry[name] = *tag;
+      }
+    }
+    tokens[key] = std::move(entry);
   }
   return json::serialize(json::object{{"version", kFormatVersion}, {"tokens", std::move(tokens)}}) +
          "\n";
@@ -227,6 +257,28 @@ Result<bool, std::string> directory_usable(const fs::path& path, bool missing_ok
     return fail(checked.error());
   }
   return true;
+}
+
+// The entries of the cache at `path`; nullopt when there is no file (or not even its directory).
+// Refuses what read_file() and directory_usable() refuse.
+Result<std::optional<std::map<std::string, CachedToken>>, std::string> load_entries(
+    const fs::path& path) {
+  using Entries = std::optional<std::map<std::string, CachedToken>>;
+  auto dir = directory_usable(path, true);
+  if (!dir) {
+    return fail(dir.error());
+  }
+  if (!*dir) {
+    return Entries{};
+  }
+  auto text = read_file(path);
+  if (!text) {
+    return fail(text.error());
+  }
+  if (!*text) {
+    return Entries{};
+  }
+  return Entries{parse_entries(**text)};
 }
 
 // Writes `text` to a new file in `path`'s directory and renames it over `path`.
@@ -282,6 +334,17 @@ std::string normalized_scope(std::string_view scope) {
   return out;
 }
 
+// Lower-case hex SHA-256 of `domain` and the parts, each length-prefixed so that no two different
+// part lists hash the same input ("ab"+"c" vs "a"+"bc").
+std::string hash_parts(std::string_view domain, std::initializer_list<std::string_view> parts) {
+  std::string input(domain);
+  for (const std::string_view part : parts) {
+    input += "\n" + std::to_string(part.size()) + ":";
+    input += part;
+  }
+  return jose::to_hex(jose::sha256(input));
+}
+
 std::optional<std::string> nonempty(std::optional<std::string> value) {
   if (value && value->empty()) {
     return std::nullopt;
@@ -297,15 +360,19 @@ std::optional<std::string> env(std::string_view name) {
 }  // namespace
 
 std::string cache_key(const CacheKeyParts& parts) {
-  std::string input(kKeyDomain);
+  // The key is a SHA-256 over the client secret and public parts, so whoever reads the file could
+  // test guesses of the secret against it offline. Secrets are generated, not chosen: signet's
+  // are 256 random bits (Auth0's more), and SHA-256 offers no way to them shorter than guessing,
+  // which at 2^256 is as hopeless offline as at the token endpoint.
   const std::string scope = normalized_scope(parts.scope);
-  for (const std::string_view part :
-       {parts.issuer, parts.client_id, parts.audience, std::string_view(scope), parts.username}) {
-    input += "\n" + std::to_string(part.size()) + ":";
-    input += part;
-  }
-  const auto digest = jose::sha256(input);
-  return jose::to_hex(digest);
+  return hash_parts(kKeyDomain, {parts.issuer, parts.client_id, parts.client_secret, parts.audience,
+                                 std::string_view(scope)});
+}
+
+EntryTags entry_tags(const CacheKeyParts& parts) {
+  return EntryTags{hash_parts(kIssuerTagDomain, {parts.issuer}),
+                   hash_parts(kClientTagDomain, {parts.issuer, parts.client_id}),
+                   hash_parts(kAudienceTagDomain, {parts.issuer, parts.audience})};
 }
 
 std::chrono::seconds refresh_margin(const CachedToken& token) {
@@ -343,23 +410,15 @@ TokenCache::TokenCache(fs::path path) : path_(std::move(path)) {}
 
 Result<std::optional<CachedToken>, std::string> TokenCache::lookup(
     std::string_view key, std::chrono::sys_seconds now) const {
-  auto dir = directory_usable(path_, true);
-  if (!dir) {
-    return fail(dir.error());
+  auto entries = load_entries(path_);
+  if (!entries) {
+    return fail(entries.error());
   }
-  if (!*dir) {
+  if (!*entries) {
     return std::optional<CachedToken>{};
   }
-  auto text = read_file(path_);
-  if (!text) {
-    return fail(text.error());
-  }
-  if (!*text) {
-    return std::optional<CachedToken>{};
-  }
-  auto entries = parse_entries(**text);
-  const auto found = entries.find(std::string(key));
-  if (found == entries.end() || !usable(found->second, now)) {
+  const auto found = (*entries)->find(std::string(key));
+  if (found == (*entries)->end() || !usable(found->second, now)) {
     return std::optional<CachedToken>{};
   }
   return std::optional<CachedToken>{std::move(found->second)};
@@ -394,6 +453,56 @@ Result<Ok, std::string> TokenCache::store(std::string_view key, const CachedToke
     }
   }
   return replace_file(path_, serialize_entries(entries));
+}
+
+Result<Ok, std::string> TokenCache::erase(std::string_view key) const {
+  auto entries = load_entries(path_);
+  if (!entries) {
+    return fail(entries.error());
+  }
+  if (!*entries || (*entries)->erase(std::string(key)) == 0) {
+    return Ok{};
+  }
+  return replace_file(path_, serialize_entries(**entries));
+}
+
+Result<std::size_t, std::string> TokenCache::clear(const CacheSelector& selector) const {
+  if (selector.issuer.empty() && (!selector.client_id.empty() || !selector.audience.empty())) {
+    return fail(std::string(
+        "a client_id or an audience selects cached tokens of one issuer: give the issuer too"));
+  }
+  auto entries = load_entries(path_);
+  if (!entries) {
+    return fail(entries.error());
+  }
+  if (!*entries) {
+    return std::size_t{0};
+  }
+  auto& tokens = **entries;
+  if (selector.issuer.empty()) {
+    const std::size_t removed = tokens.size();
+    // The whole file goes, so that nothing it held (an entry of another format, a corrupt
+    // remainder) outlives "clear everything".
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
+      return fail("cannot remove the token cache " + path_.string() + ": " + errno_text(errno));
+    }
+    return removed;
+  }
+  const EntryTags wanted =
+      entry_tags({selector.issuer, selector.client_id, "", selector.audience, ""});
+  const std::size_t removed = std::erase_if(tokens, [&](const auto& entry) {
+    const EntryTags& tags = entry.second.tags;
+    return tags.issuer == wanted.issuer &&
+           (selector.client_id.empty() || tags.client == wanted.client) &&
+           (selector.audience.empty() || tags.audience == wanted.audience);
+  });
+  if (removed == 0) {
+    return removed;
+  }
+  if (auto written = replace_file(path_, serialize_entries(tokens)); !written) {
+    return fail(written.error());
+  }
+  return removed;
 }
 
 }  // namespace signet::client

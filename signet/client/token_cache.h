@@ -2,10 +2,12 @@
 
 // The access tokens `signet token` has obtained, kept in one JSON file so that the next call
 // reuses a token until shortly before it expires (each machine-to-machine token an issuer mints
-// costs something; Auth0 bills them). The file holds bearer tokens: it is the user's alone
-// (mode 0600 in a 0700 directory), and a file others can read is refused, never used. Client
-// secrets and passwords are never written; entries are found by a hash of what the token was
-// requested for.
+// costs something; Auth0 bills them). Only client-credentials tokens are kept: a password-grant
+// token is asked for every time, so that the issuer checks the password every time. The file
+// holds bearer tokens: it is the user's alone (mode 0600 in a 0700 directory), and a file others
+// can read is refused, never used. Client secrets and passwords are never written; an entry is
+// found by a hash of what the token was requested for, the client secret included, so that only
+// the secret that obtained a token can get it back from the cache.
 
 #include <chrono>
 #include <cstddef>
@@ -32,18 +34,31 @@ constexpr std::size_t kMaxCacheEntries = 1000;
 // The environment variable naming the cache file, ahead of the XDG location.
 constexpr std::string_view kTokenCacheEnvVar = "SIGNET_TOKEN_CACHE";
 
-// What a token was requested for; two requests that differ in any part get different tokens.
+// What a client-credentials token was requested for, and with which secret; two requests that
+// differ in any part get different entries.
 struct CacheKeyParts {
   std::string_view issuer;
   std::string_view client_id;
+  std::string_view client_secret;  // hashed into the key, never written
   std::string_view audience;
-  std::string_view scope;     // compared as a set of words: "b a" and "a b" are the same key
-  std::string_view username;  // empty for client credentials
+  std::string_view scope;  // compared as a set of words: "b a" and "a b" are the same key
 };
 
 // Lower-case hex SHA-256 over the parts, each length-prefixed so that no two different part lists
-// hash the same input ("ab"+"c" vs "a"+"bc").
+// hash the same input ("ab"+"c" vs "a"+"bc"). A wrong secret gives another key, so it finds
+// nothing and goes to the issuer, which refuses it.
 std::string cache_key(const CacheKeyParts& parts);
+
+// Whose an entry is, as hashes (the file names no issuer or client), so that `clear` can remove
+// the entries of one issuer, client or audience. Entries written before tags existed have none.
+struct EntryTags {
+  std::string issuer;    // hex SHA-256 of the issuer
+  std::string client;    // ...of the issuer and the client_id
+  std::string audience;  // ...of the issuer and the audience
+};
+
+// The tags of an entry for `parts` (the secret and the scope play no part).
+EntryTags entry_tags(const CacheKeyParts& parts);
 
 struct CachedToken {
   std::string access_token;
@@ -51,6 +66,16 @@ struct CachedToken {
   std::string scope;
   std::chrono::sys_seconds obtained_at;  // when the issuer answered: the start of its lifetime
   std::chrono::sys_seconds expires_at;   // obtained_at + expires_in
+  EntryTags tags;
+};
+
+// Which entries TokenCache::clear removes. An empty issuer selects every entry; otherwise the
+// entries of that issuer, narrowed to a client_id and/or an audience when those are not empty.
+// client_id and audience are hashed with the issuer, so they need it.
+struct CacheSelector {
+  std::string issuer;
+  std::string client_id;
+  std::string audience;
 };
 
 // How long before expires_at a token stops being served: max(kMinRefreshMargin,
@@ -89,6 +114,16 @@ class TokenCache {
   // Refuses (with an error) what lookup() refuses.
   Result<Ok, std::string> store(std::string_view key, const CachedToken& token,
                                 std::chrono::sys_seconds now) const;
+
+  // Removes `key`'s entry, if there is one (a missing file or entry is not an error; nothing is
+  // created). Refuses what lookup() refuses.
+  Result<Ok, std::string> erase(std::string_view key) const;
+
+  // Removes the entries `selector` selects and returns how many there were (0 when there is no
+  // file). Selecting every entry removes the file, whatever it holds. The file is rewritten only
+  // when something was removed. Refuses what lookup() refuses, and a selector with a client_id or
+  // an audience but no issuer.
+  Result<std::size_t, std::string> clear(const CacheSelector& selector) const;
 
   const std::filesystem::path& path() const { return path_; }
 

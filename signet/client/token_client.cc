@@ -117,10 +117,73 @@ std::string form_encode(std::string_view value) {
 
 TokenClient::TokenClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
-Result<std::string, std::string> TokenClient::token_endpoint(const std::string& issuer) {
-  if (!token_endpoint_.empty() && issuer_ == issuer) {
-    return token_endpoint_;
+Result<IssuerMetadata, std::string> TokenClient::metadata(const std::string& issuer) {
+  if (issuer_ != issuer) {
+    issuer_ = issuer;
+    metadata_.reset();
+    keys_.reset();
   }
+  if (!metadata_) {
+    metadata_ = discover(issuer);
+  }
+  return *metadata_;
+}
+
+Result<std::string, std::string> TokenClient::token_endpoint(const std::string& issuer) {
+  auto found = metadata(issuer);
+  if (!found) {
+    return fail(found.error());
+  }
+  return std::move(found->token_endpoint);
+}
+
+Result<bool, std::string> TokenClient::publishes_key(const std::string& issuer,
+                                                     std::string_view kid) {
+  if (issuer_ != issuer || !keys_) {
+    if (auto found = metadata(issuer); found) {  // forgets the keys of another issuer
+      keys_ = fetch_keys(issuer);
+    } else {
+      keys_ = fail(found.error());
+    }
+  }
+  if (!*keys_) {
+    return fail(keys_->error());
+  }
+  return (*keys_)->find(kid) != nullptr;
+}
+
+Result<jose::Jwks, std::string> TokenClient::fetch_keys(const std::string& issuer) {
+  const std::string& uri = metadata_->value().jwks_uri;
+  if (uri.empty()) {
+    return fail("the metadata of " + issuer + " names no jwks_uri");
+  }
+  const std::string shown = printable(uri);  // from the server: may hold anything
+  if (auto url = http::parse_url(uri); !url) {
+    return fail("the jwks_uri of " + issuer + " is not a URL: " + shown);
+  }
+  // A JWKS that still lists a withdrawn key keeps its tokens in use: for an HTTPS issuer, nobody
+  // on the path may answer in the issuer's place.
+  if (istarts_with(issuer, "https://") && !istarts_with(uri, "https://")) {
+    return fail("the jwks_uri of the HTTPS issuer " + issuer + " must use HTTPS, not " + shown);
+  }
+  auto response = transport_->get(uri);
+  if (!response) {
+    return fail("cannot fetch the keys of " + issuer + " from " + shown + ": " +
+                response.error().detail);
+  }
+  if (response->status != 200) {
+    return fail("cannot fetch the keys of " + issuer + " from " + shown + ": HTTP " +
+                std::to_string(response->status));
+  }
+  auto jwks = jose::parse_jwks(response->body);
+  if (!jwks) {
+    return fail("the keys of " + issuer + " at " + shown + " are not a JWKS (" +
+                std::string(jose::to_string(jwks.error())) + ")");
+  }
+  return std::move(jwks).value();
+}
+
+Result<IssuerMetadata, std::string> TokenClient::discover(const std::string& issuer) {
   if (auto url = http::parse_url(issuer); !url) {
     return fail("the issuer must be an http(s) URL such as https://auth.example.com/ (" +
                 url.error() + ")");
@@ -169,9 +232,11 @@ Result<std::string, std::string> TokenClient::token_endpoint(const std::string& 
       tried.push_back(url + ": the token_endpoint of an HTTPS issuer must use HTTPS");
       continue;
     }
-    issuer_ = issuer;
-    token_endpoint_ = std::string(*endpoint);
-    return token_endpoint_;
+    IssuerMetadata found{std::string(*endpoint), ""};
+    if (auto jwks_uri = jose::get_string(*doc, "jwks_uri")) {
+      found.jwks_uri = std::string(*jwks_uri);
+    }
+    return found;
   }
   std::string message = "cannot find the token endpoint of " + issuer + ": ";
   for (std::size_t i = 0; i < tried.size(); ++i) {

@@ -2,7 +2,8 @@
 
 // The client side of the token endpoint: finds an issuer's token endpoint in its metadata and
 // asks it for an access token by client credentials or a user's password, as an application of
-// the quickstart does with curl.
+// the quickstart does with curl; and reads the issuer's published keys (JWKS), so that a cached
+// token whose signing key the issuer has withdrawn is not used again.
 
 #include <chrono>
 #include <cstddef>
@@ -16,6 +17,7 @@
 
 #include "signet/common/result.h"
 #include "signet/http/client.h"
+#include "signet/jose/jwk.h"
 
 namespace signet::client {
 
@@ -71,17 +73,33 @@ struct TokenResponse {
 // becomes '+', every other byte %XX.
 std::string form_encode(std::string_view value);
 
-// Asks one issuer for tokens. Not thread-safe; cheap to create.
+// What `signet token` needs from an issuer's metadata.
+struct IssuerMetadata {
+  std::string token_endpoint;
+  std::string jwks_uri;  // "" when the document names none
+};
+
+// Asks one issuer for tokens. Not thread-safe; cheap to create: one per invocation, so that what
+// it remembers (metadata, keys) is never older than the invocation.
 class TokenClient {
  public:
   explicit TokenClient(std::shared_ptr<Transport> transport);
 
-  // The issuer's token_endpoint, from {issuer}.well-known/openid-configuration, else from
+  // The issuer's metadata, from {issuer}.well-known/openid-configuration, else from
   // {issuer}.well-known/oauth-authorization-server (RFC 8414). The document must name the same
   // issuer (RFC 8414 §3.3: otherwise someone else's metadata could send our secret elsewhere), and
-  // an HTTPS issuer's endpoint must be HTTPS. Remembered after the first success. The error says
-  // what failed for each location tried; when the issuer cannot be reached at all, it says that.
+  // an HTTPS issuer's token endpoint must be HTTPS. The first answer is remembered, a failure too,
+  // so that an invocation asks at most once. The error says what failed for each location tried;
+  // when the issuer cannot be reached at all, it says that.
+  Result<IssuerMetadata, std::string> metadata(const std::string& issuer);
+  // metadata(issuer)'s token_endpoint.
   Result<std::string, std::string> token_endpoint(const std::string& issuer);
+
+  // Whether the issuer's JWKS (at its metadata's jwks_uri) holds a usable key named `kid`. The key
+  // set is fetched once and remembered, a failure too. An error says why the keys could not be
+  // read: no metadata, no jwks_uri, an HTTPS issuer's jwks_uri over plain HTTP, no answer, not
+  // HTTP 200, not a JWKS.
+  Result<bool, std::string> publishes_key(const std::string& issuer, std::string_view kid);
 
   // Discovers the endpoint and POSTs the grant: grant_type=client_credentials (audience, scope) or
   // grant_type=password (username, password, audience, scope), client_id and client_secret in the
@@ -90,9 +108,13 @@ class TokenClient {
   Result<TokenResponse, std::string> request(const TokenRequest& request);
 
  private:
+  Result<IssuerMetadata, std::string> discover(const std::string& issuer);
+  Result<jose::Jwks, std::string> fetch_keys(const std::string& issuer);
+
   std::shared_ptr<Transport> transport_;
-  std::string issuer_;          // the issuer whose endpoint is remembered
-  std::string token_endpoint_;  // "" until discovered
+  std::string issuer_;  // the issuer whose metadata and keys are remembered
+  std::optional<Result<IssuerMetadata, std::string>> metadata_;  // nullopt until asked
+  std::optional<Result<jose::Jwks, std::string>> keys_;          // nullopt until asked
 };
 
 }  // namespace signet::client

@@ -13,6 +13,8 @@
 
 #include <boost/json.hpp>
 
+#include "signet/jose/crypto.h"
+
 namespace signet::client {
 namespace {
 
@@ -77,8 +79,8 @@ void write_file(const fs::path& path, const std::string& text, mode_t mode = 060
 
 CachedToken token(std::string access_token, sys_seconds obtained_at, seconds lifetime,
                   std::string scope = "read:messages") {
-  return CachedToken{std::move(access_token), "Bearer", std::move(scope), obtained_at,
-                     obtained_at + lifetime};
+  return CachedToken{std::move(access_token), "Bearer",   std::move(scope), obtained_at,
+                     obtained_at + lifetime,  EntryTags{}};
 }
 
 // The keys of the entries in a cache file.
@@ -112,8 +114,9 @@ class TokenCacheTest : public ::testing::Test {
 
 // --- keys ---------------------------------------------------------------------------------------
 
-const CacheKeyParts kParts{"http://localhost:4000/", "client-a", "https://quickstarts/api",
-                           "read:messages", ""};
+const CacheKeyParts kParts{"http://localhost:4000/", "client-a",
+                           "Zq3mV8xw1bN0pR7sT4uY6iO2eA9dF5gH1jK3lC8vB0n", "https://quickstarts/api",
+                           "read:messages"};
 
 TEST(CacheKey, IsHexSha256AndStable) {
   const std::string key = cache_key(kParts);
@@ -140,8 +143,65 @@ TEST(CacheKey, EveryPartChangesTheKey) {
   p.scope = "";
   EXPECT_NE(cache_key(p), base);
   p = kParts;
-  p.username = "user@example.com";
+  p.client_secret = "another-secret";
   EXPECT_NE(cache_key(p), base);
+}
+
+TEST(CacheKey, TheSameSecretGivesTheSameKeyAndAnotherSecretAnother) {
+  CacheKeyParts a = kParts;
+  CacheKeyParts b = kParts;
+  const std::string same(kParts.client_secret);  // equal bytes, another buffer
+  b.client_secret = same;
+  EXPECT_EQ(cache_key(a), cache_key(b));
+  for (const std::string_view wrong : {"", "x", "Zq3mV8xw1bN0pR7sT4uY6iO2eA9dF5gH1jK3lC8vB0m",
+                                       "Zq3mV8xw1bN0pR7sT4uY6iO2eA9dF5gH1jK3lC8vB0n "}) {
+    b.client_secret = wrong;
+    EXPECT_NE(cache_key(a), cache_key(b)) << wrong;
+  }
+  // The secret is a part of its own: moving bytes between it and its neighbours changes the key.
+  a.client_secret = "ab";
+  a.audience = "c";
+  b.client_secret = "a";
+  b.audience = "bc";
+  EXPECT_NE(cache_key(a), cache_key(b));
+}
+
+TEST(CacheKey, KeysOfOlderVersionsAreNotMadeAnyMore) {
+  // v1 keys hashed issuer, client, audience, scope and username, without the secret: an entry
+  // stored under one must never be found again (its token was served to any secret).
+  std::string v1 = "signet token cache v1";
+  for (const std::string_view part :
+       {kParts.issuer, kParts.client_id, kParts.audience, kParts.scope, std::string_view{}}) {
+    v1 += "\n" + std::to_string(part.size()) + ":" + std::string(part);
+  }
+  const std::string old_key = jose::to_hex(jose::sha256(v1));
+  EXPECT_NE(cache_key(kParts), old_key);
+  CacheKeyParts no_secret = kParts;
+  no_secret.client_secret = "";
+  EXPECT_NE(cache_key(no_secret), old_key);
+}
+
+TEST(EntryTags, NameIssuerClientAndAudienceByHashOnly) {
+  const EntryTags tags = entry_tags(kParts);
+  for (const std::string* tag : {&tags.issuer, &tags.client, &tags.audience}) {
+    EXPECT_EQ(tag->size(), 64u);
+    EXPECT_EQ(tag->find_first_not_of("0123456789abcdef"), std::string::npos) << *tag;
+  }
+  EXPECT_NE(tags.issuer, tags.client);
+  EXPECT_NE(tags.client, tags.audience);
+  // Neither the secret nor the scope is in them; the issuer is in all of them.
+  CacheKeyParts p = kParts;
+  p.client_secret = "another";
+  p.scope = "another";
+  const EntryTags same = entry_tags(p);
+  EXPECT_EQ(same.issuer, tags.issuer);
+  EXPECT_EQ(same.client, tags.client);
+  EXPECT_EQ(same.audience, tags.audience);
+  p.issuer = "http://127.0.0.1:4000/";
+  const EntryTags other = entry_tags(p);
+  EXPECT_NE(other.issuer, tags.issuer);
+  EXPECT_NE(other.client, tags.client);
+  EXPECT_NE(other.audience, tags.audience);
 }
 
 TEST(CacheKey, ScopeIsASetOfWords) {
@@ -226,7 +286,7 @@ TEST_F(TokenCacheTest, EachKeyPartHasItsOwnEntry) {
   others[1].client_id = "client-b";
   others[2].audience = "https://other/api";
   others[3].scope = "write:messages";
-  others[4].username = "user@example.com";
+  others[4].client_secret = "a-wrong-secret";
   for (const auto& parts : others) {
     EXPECT_FALSE(hit(cache_key(parts), kT0)) << parts.issuer << " " << parts.client_id;
   }
@@ -247,14 +307,34 @@ TEST_F(TokenCacheTest, StoringAgainReplacesTheEntry) {
   EXPECT_EQ(stored_keys(file()).size(), 1u);
 }
 
-TEST_F(TokenCacheTest, NoSecretOrPasswordInTheFile) {
-  // Only what the key was hashed from is known to the cache: the file has hashes, not names.
-  CacheKeyParts p = kParts;
-  p.username = "user@example.com";
-  store(cache_key(p), token("tok", kT0, seconds{3600}), kT0);
+TEST_F(TokenCacheTest, NoSecretOrNameInTheFile) {
+  // Only what the key and the tags were hashed from is known to the cache: the file has hashes,
+  // not names, and never the secret.
+  CachedToken t = token("tok", kT0, seconds{3600});
+  t.tags = entry_tags(kParts);
+  store(cache_key(kParts), t, kT0);
   const std::string text = read_all(file());
-  EXPECT_EQ(text.find("user@example.com"), std::string::npos) << text;
+  EXPECT_EQ(text.find(kParts.client_secret), std::string::npos) << text;
   EXPECT_EQ(text.find("client-a"), std::string::npos) << text;
+  EXPECT_EQ(text.find("localhost"), std::string::npos) << text;
+  EXPECT_EQ(text.find("quickstarts"), std::string::npos) << text;
+}
+
+TEST_F(TokenCacheTest, TagsComeBackAndEntriesWithoutTagsAreRead) {
+  CachedToken t = token("tagged", kT0, seconds{3600});
+  t.tags = entry_tags(kParts);
+  store("tagged", t, kT0);
+  store("untagged", token("untagged", kT0, seconds{3600}), kT0);
+  const auto tagged = hit("tagged", kT0);
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->tags.issuer, t.tags.issuer);
+  EXPECT_EQ(tagged->tags.client, t.tags.client);
+  EXPECT_EQ(tagged->tags.audience, t.tags.audience);
+  const auto untagged = hit("untagged", kT0);
+  ASSERT_TRUE(untagged);
+  EXPECT_EQ(untagged->tags.issuer, "");
+  const auto doc = json::parse(read_all(file()));
+  EXPECT_FALSE(doc.at("tokens").at("untagged").as_object().contains("issuer_tag"));
 }
 
 // --- expiry -------------------------------------------------------------------------------------
@@ -400,7 +480,9 @@ INSTANTIATE_TEST_SUITE_P(
         R"({"version":1,"tokens":{"k":{"access_token":"","token_type":"Bearer","scope":"","obtained_at":1,"expires_at":99999999999}}})",
         R"({"version":1,"tokens":{"k":{"access_token":"x","token_type":"Bearer","scope":"","obtained_at":"1","expires_at":99999999999}}})",
         R"({"version":1,"tokens":{"k":{"access_token":"x","token_type":"Bearer","scope":"","obtained_at":99999999999,"expires_at":1}}})",
-        R"({"version":1,"tokens":{"k":"x"}})", std::string(kMaxCacheFileBytes + 1, ' ')));
+        R"({"version":1,"tokens":{"k":"x"}})",
+        R"({"version":1,"tokens":{"k":{"access_token":"x","token_type":"Bearer","scope":"","obtained_at":1,"expires_at":99999999999,"issuer_tag":7}}})",
+        std::string(kMaxCacheFileBytes + 1, ' ')));
 
 TEST_F(TokenCacheTest, BadEntriesAreSkippedAndGoodOnesKept) {
   fs::create_directories(file().parent_path());
@@ -454,6 +536,187 @@ TEST_F(TokenCacheTest, UnwritableDirectoryIsAnErrorAndLeavesTheOldFile) {
   ASSERT_FALSE(stored.ok());
   EXPECT_NE(stored.error().find("cannot write"), std::string::npos) << stored.error();
   EXPECT_EQ(hit("k1", kT0)->access_token, "first");
+}
+
+// --- erase and clear ----------------------------------------------------------------------------
+
+TEST_F(TokenCacheTest, EraseRemovesOneEntry) {
+  store("k1", token("one", kT0, seconds{3600}), kT0);
+  store("k2", token("two", kT0, seconds{3600}), kT0);
+  ASSERT_TRUE(cache().erase("k1").ok());
+  EXPECT_FALSE(hit("k1", kT0));
+  EXPECT_EQ(hit("k2", kT0)->access_token, "two");
+  EXPECT_EQ(mode_of(file()), 0600u);
+  // Nothing to erase: the file is not rewritten.
+  const ino_t before = inode_of(file());
+  ASSERT_TRUE(cache().erase("k1").ok());
+  EXPECT_EQ(inode_of(file()), before);
+}
+
+TEST_F(TokenCacheTest, EraseWithoutAFileCreatesNothing) {
+  ASSERT_TRUE(cache().erase("k").ok());
+  EXPECT_FALSE(fs::exists(file().parent_path()));
+}
+
+TEST_F(TokenCacheTest, EraseRefusesWhatLookupRefuses) {
+  store("k", token("tok", kT0, seconds{3600}), kT0);
+  ::chmod(file().c_str(), 0644);
+  const std::string before = read_all(file());
+  auto erased = cache().erase("k");
+  ASSERT_FALSE(erased.ok());
+  EXPECT_NE(erased.error().find("chmod 600"), std::string::npos) << erased.error();
+  EXPECT_EQ(read_all(file()), before);
+}
+
+// Entries of two issuers, two clients and two audiences; their keys name them.
+class ClearTest : public TokenCacheTest {
+ protected:
+  static constexpr std::string_view kIssuerA = "http://localhost:4000/";
+  static constexpr std::string_view kIssuerB = "https://auth.example.com/";
+
+  void SetUp() override {
+    for (const auto issuer : {kIssuerA, kIssuerB}) {
+      for (const std::string_view client : {"c1", "c2"}) {
+        for (const std::string_view audience : {"https://a/api", "https://b/api"}) {
+          const CacheKeyParts parts{issuer, client, "secret", audience, "read:messages"};
+          CachedToken t = token("tok", kT0, seconds{3600});
+          t.tags = entry_tags(parts);
+          store(name(issuer, client, audience), t, kT0);
+        }
+      }
+    }
+  }
+
+  static std::string name(std::string_view issuer, std::string_view client,
+                          std::string_view audience) {
+    return std::string(issuer == kIssuerA ? "A" : "B") + "/" + std::string(client) + "/" +
+           std::string(audience.substr(8, 1));
+  }
+
+  std::size_t cleared(const CacheSelector& selector) const {
+    auto removed = cache().clear(selector);
+    EXPECT_TRUE(removed.ok()) << removed.error();
+    return removed.ok() ? *removed : 0;
+  }
+
+  std::vector<std::string> left() const {
+    auto keys = stored_keys(file());
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+};
+
+TEST_F(ClearTest, EverythingRemovesTheFile) {
+  EXPECT_EQ(cleared({}), 8u);
+  EXPECT_FALSE(fs::exists(file()));
+  EXPECT_TRUE(fs::exists(file().parent_path()));
+  EXPECT_FALSE(hit("A/c1/a", kT0));
+  EXPECT_EQ(cleared({}), 0u);
+}
+
+TEST_F(ClearTest, EverythingAlsoRemovesEntriesWithoutTagsAndUnreadableFiles) {
+  store("untagged", token("old", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(cleared({}), 9u);
+  EXPECT_FALSE(fs::exists(file()));
+  write_file(file(), "{not json");
+  EXPECT_EQ(cleared({}), 0u);
+  EXPECT_FALSE(fs::exists(file()));
+}
+
+TEST_F(ClearTest, OneIssuer) {
+  EXPECT_EQ(cleared({std::string(kIssuerA), "", ""}), 4u);
+  EXPECT_EQ(left(), (std::vector<std::string>{"B/c1/a", "B/c1/b", "B/c2/a", "B/c2/b"}));
+  EXPECT_EQ(mode_of(file()), 0600u);
+}
+
+TEST_F(ClearTest, OneIssuersClient) {
+  EXPECT_EQ(cleared({std::string(kIssuerA), "c1", ""}), 2u);
+  EXPECT_EQ(left(),
+            (std::vector<std::string>{"A/c2/a", "A/c2/b", "B/c1/a", "B/c1/b", "B/c2/a", "B/c2/b"}));
+}
+
+TEST_F(ClearTest, OneIssuersAudience) {
+  EXPECT_EQ(cleared({std::string(kIssuerB), "", "https://b/api"}), 2u);
+  EXPECT_EQ(left(),
+            (std::vector<std::string>{"A/c1/a", "A/c1/b", "A/c2/a", "A/c2/b", "B/c1/a", "B/c2/a"}));
+}
+
+TEST_F(ClearTest, OneIssuersClientAndAudience) {
+  EXPECT_EQ(cleared({std::string(kIssuerB), "c2", "https://a/api"}), 1u);
+  EXPECT_EQ(left().size(), 7u);
+  EXPECT_FALSE(hit("B/c2/a", kT0));
+}
+
+TEST_F(ClearTest, TheIssuerIsMatchedExactly) {
+  // The trailing slash is part of the issuer, as everywhere else.
+  const ino_t before = inode_of(file());
+  EXPECT_EQ(cleared({"http://localhost:4000", "", ""}), 0u);
+  EXPECT_EQ(cleared({"http://localhost:4001/", "", ""}), 0u);
+  EXPECT_EQ(cleared({std::string(kIssuerA), "c3", ""}), 0u);
+  EXPECT_EQ(inode_of(file()), before);  // nothing removed: not rewritten
+  EXPECT_EQ(left().size(), 8u);
+}
+
+TEST_F(ClearTest, EntriesWithoutTagsStayUnlessEverythingGoes) {
+  store("untagged", token("old", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(cleared({std::string(kIssuerA), "", ""}), 4u);
+  EXPECT_EQ(hit("untagged", kT0)->access_token, "old");
+}
+
+TEST_F(ClearTest, AClientOrAudienceWithoutTheIssuerIsRefused) {
+  for (const CacheSelector& selector :
+       {CacheSelector{"", "c1", ""}, CacheSelector{"", "", "https://a/api"}}) {
+    auto removed = cache().clear(selector);
+    ASSERT_FALSE(removed.ok());
+    EXPECT_NE(removed.error().find("give the issuer too"), std::string::npos) << removed.error();
+  }
+  EXPECT_EQ(left().size(), 8u);
+}
+
+TEST_F(TokenCacheTest, ClearWithoutAFileRemovesNothingAndCreatesNothing) {
+  for (const CacheSelector& selector : {CacheSelector{}, CacheSelector{"http://x/", "c", "a"}}) {
+    auto removed = cache().clear(selector);
+    ASSERT_TRUE(removed.ok()) << removed.error();
+    EXPECT_EQ(*removed, 0u);
+  }
+  EXPECT_FALSE(fs::exists(file().parent_path()));
+  fs::create_directories(file().parent_path());
+  EXPECT_EQ(*cache().clear({}), 0u);
+  EXPECT_FALSE(fs::exists(file()));
+}
+
+TEST_F(ClearTest, AnUnsafeFileIsRefusedAndLeftAsItIs) {
+  const std::string before = read_all(file());
+  for (const mode_t mode : {0640, 0604}) {
+    ::chmod(file().c_str(), mode);
+    for (const CacheSelector& selector :
+         {CacheSelector{}, CacheSelector{std::string(kIssuerA), "", ""}}) {
+      auto removed = cache().clear(selector);
+      ASSERT_FALSE(removed.ok()) << std::oct << mode;
+      EXPECT_NE(removed.error().find("chmod 600"), std::string::npos) << removed.error();
+      EXPECT_EQ(read_all(file()), before);
+      EXPECT_EQ(mode_of(file()), mode);
+    }
+  }
+  ::chmod(file().c_str(), 0600);
+  ::chmod(file().parent_path().c_str(), 0777);
+  auto removed = cache().clear({});
+  ::chmod(file().parent_path().c_str(), 0700);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_NE(removed.error().find("chmod 700"), std::string::npos) << removed.error();
+  EXPECT_TRUE(fs::exists(file()));
+}
+
+TEST_F(TokenCacheTest, ClearRefusesASymbolicLinkAndLeavesItsTarget) {
+  fs::create_directories(file().parent_path());
+  const fs::path target = dir_.path() / "elsewhere.json";
+  write_file(target, "{}");
+  fs::create_symlink(target, file());
+  auto removed = cache().clear({});
+  ASSERT_FALSE(removed.ok());
+  EXPECT_NE(removed.error().find("symbolic link"), std::string::npos) << removed.error();
+  EXPECT_TRUE(fs::is_symlink(file()));
+  EXPECT_EQ(read_all(target), "{}");
 }
 
 // --- where the cache lives ----------------------------------------------------------------------

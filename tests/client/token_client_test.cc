@@ -7,6 +7,10 @@
 
 #include <boost/json.hpp>
 
+#include "signet/jose/jwk.h"
+#include "tests/client/fake_transport.h"
+#include "tests/test_common/test_keys.h"
+
 namespace signet::client {
 namespace {
 
@@ -17,44 +21,19 @@ constexpr std::string_view kOidc = "https://auth.example.com/.well-known/openid-
 constexpr std::string_view kOauth =
     "https://auth.example.com/.well-known/oauth-authorization-server";
 constexpr std::string_view kEndpoint = "https://auth.example.com/oauth/token";
-
-// Answers from a table instead of the network, and records every request.
-class FakeTransport final : public Transport {
- public:
-  using Answer = Result<http::FetchResponse, http::FetchFailure>;
-
-  void on_get(std::string_view url, Answer answer) {
-    gets_.insert_or_assign(std::string(url), answer);
-  }
-  void on_post(Answer answer) { post_answer_ = std::move(answer); }
-
-  Answer get(std::string_view url) override {
-    got.emplace_back(url);
-    const auto found = gets_.find(std::string(url));
-    if (found == gets_.end()) {
-      return http::FetchResponse{404, R"({"error":"not_found"})", "application/json", ""};
-    }
-    return found->second;
-  }
-  Answer post_form(std::string_view url, std::string_view body) override {
-    posted.emplace_back(std::string(url), std::string(body));
-    return post_answer_;
-  }
-
-  std::vector<std::string> got;
-  std::vector<std::pair<std::string, std::string>> posted;
-
- private:
-  std::map<std::string, Answer> gets_;
-  Answer post_answer_ = http::FetchResponse{500, "", "", ""};
-};
-
-http::FetchResponse ok_json(const json::object& body, unsigned status = 200) {
-  return http::FetchResponse{status, json::serialize(body), "application/json", "no-store"};
-}
+constexpr std::string_view kJwksUri = "https://auth.example.com/.well-known/jwks.json";
 
 json::object metadata(std::string_view issuer = kIssuer, std::string_view endpoint = kEndpoint) {
-  return json::object{{"issuer", issuer}, {"token_endpoint", endpoint}};
+  return json::object{{"issuer", issuer}, {"token_endpoint", endpoint}, {"jwks_uri", kJwksUri}};
+}
+
+// The public JWKS of the test keys `kids` names (test-ES256, other-ES256).
+json::object jwks_of(std::initializer_list<const jose::Jwk*> keys) {
+  std::vector<jose::Jwk> published;
+  for (const auto* key : keys) {
+    published.push_back(testing::public_half(*key));
+  }
+  return jose::to_public_jwks(published);
 }
 
 TokenRequest client_credentials() {
@@ -167,11 +146,140 @@ TEST_F(TokenClientTest, UnreachableIssuerIsSaidOnceWithoutTryingAgain) {
   EXPECT_EQ(transport_->got.size(), 1u);
 }
 
+TEST_F(TokenClientTest, MetadataNamesTheJwksUri) {
+  const auto found = client_.metadata(std::string(kIssuer));
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_EQ(found->token_endpoint, kEndpoint);
+  EXPECT_EQ(found->jwks_uri, kJwksUri);
+  json::object without = metadata();
+  without.erase("jwks_uri");
+  transport_->on_get(kOidc, ok_json(without));
+  TokenClient fresh(transport_);
+  EXPECT_EQ(fresh.metadata(std::string(kIssuer))->jwks_uri, "");
+}
+
+TEST_F(TokenClientTest, FailedDiscoveryIsRememberedToo) {
+  // One invocation asks the issuer's metadata once: the token request after a failed key check
+  // must not repeat every location.
+  transport_->on_get(kOidc, http::FetchResponse{500, "", "", ""});
+  ASSERT_FALSE(client_.token_endpoint(std::string(kIssuer)).ok());
+  const auto asked = transport_->got.size();
+  EXPECT_EQ(asked, 2u);
+  EXPECT_FALSE(client_.publishes_key(std::string(kIssuer), "k").ok());
+  EXPECT_FALSE(client_.request(client_credentials()).ok());
+  EXPECT_EQ(transport_->got.size(), asked);
+  EXPECT_TRUE(transport_->posted.empty());
+}
+
 TEST_F(TokenClientTest, IssuerThatIsNotAUrl) {
   const auto endpoint = client_.token_endpoint("auth.example.com");
   ASSERT_FALSE(endpoint.ok());
   EXPECT_NE(endpoint.error().find("http(s) URL"), std::string::npos) << endpoint.error();
   EXPECT_TRUE(transport_->got.empty());
+}
+
+// --- published keys ---------------------------------------------------------------------------
+
+class PublishedKeysTest : public TokenClientTest {
+ protected:
+  const jose::Jwk& key_ = testing::test_key(jose::Algorithm::kES256);
+  const jose::Jwk& other_ = testing::other_key(jose::Algorithm::kES256);
+};
+
+TEST_F(PublishedKeysTest, KidInTheJwksIsPublishedAndTheSetIsFetchedOnce) {
+  transport_->on_get(kJwksUri, ok_json(jwks_of({&key_})));
+  const std::string issuer(kIssuer);
+  auto published = client_.publishes_key(issuer, key_.kid);
+  ASSERT_TRUE(published.ok()) << published.error();
+  EXPECT_TRUE(*published);
+  published = client_.publishes_key(issuer, other_.kid);
+  ASSERT_TRUE(published.ok()) << published.error();
+  EXPECT_FALSE(*published);
+  EXPECT_FALSE(*client_.publishes_key(issuer, ""));
+  EXPECT_EQ(transport_->got, (std::vector<std::string>{std::string(kOidc), std::string(kJwksUri)}));
+  // The token request reuses the metadata.
+  ASSERT_TRUE(client_.request(client_credentials()).ok());
+  EXPECT_EQ(transport_->got.size(), 2u);
+}
+
+TEST_F(PublishedKeysTest, AKeyTheJwksCannotUseIsNotPublished) {
+  json::object jwks = jwks_of({&key_});
+  json::object broken = jwks.at("keys").as_array()[0].as_object();
+  broken["kid"] = "broken";
+  broken["x"] = "AAAA";  // not a point of P-256
+  jwks["keys"].as_array().push_back(broken);
+  transport_->on_get(kJwksUri, ok_json(jwks));
+  EXPECT_TRUE(*client_.publishes_key(std::string(kIssuer), key_.kid));
+  EXPECT_FALSE(*client_.publishes_key(std::string(kIssuer), "broken"));
+}
+
+TEST_F(PublishedKeysTest, KeysOfAnotherIssuerAreFetchedAgain) {
+  transport_->on_get(kJwksUri, ok_json(jwks_of({&key_})));
+  EXPECT_TRUE(*client_.publishes_key(std::string(kIssuer), key_.kid));
+  const std::string other = "https://other.example.com/";
+  transport_->on_get("https://other.example.com/.well-known/openid-configuration",
+                     ok_json(json::object{{"issuer", other},
+                                          {"token_endpoint", "https://other.example.com/token"},
+                                          {"jwks_uri", "https://other.example.com/keys"}}));
+  transport_->on_get("https://other.example.com/keys", ok_json(jwks_of({&other_})));
+  EXPECT_FALSE(*client_.publishes_key(other, key_.kid));
+  EXPECT_TRUE(*client_.publishes_key(other, other_.kid));
+  EXPECT_EQ(transport_->got.size(), 4u);
+}
+
+struct KeysFailure {
+  const char* name;
+  std::optional<std::string> jwks_uri;  // nullopt: the metadata names none
+  std::optional<http::FetchResponse> answer;
+  const char* says;
+};
+
+class UnreadableKeys : public PublishedKeysTest,
+                       public ::testing::WithParamInterface<KeysFailure> {};
+
+TEST_P(UnreadableKeys, AreAnErrorThatSaysWhyAndIsRemembered) {
+  const auto& c = GetParam();
+  json::object doc = metadata();
+  if (c.jwks_uri) {
+    doc["jwks_uri"] = *c.jwks_uri;
+  } else {
+    doc.erase("jwks_uri");
+  }
+  transport_->on_get(kOidc, ok_json(doc));
+  if (c.answer) {
+    transport_->on_get(kJwksUri, *c.answer);
+  }
+  auto published = client_.publishes_key(std::string(kIssuer), key_.kid);
+  ASSERT_FALSE(published.ok());
+  EXPECT_NE(published.error().find(c.says), std::string::npos) << published.error();
+  const auto asked = transport_->got.size();
+  EXPECT_FALSE(client_.publishes_key(std::string(kIssuer), key_.kid).ok());
+  EXPECT_EQ(transport_->got.size(), asked);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, UnreadableKeys,
+    ::testing::Values(
+        KeysFailure{"NoJwksUri", std::nullopt, std::nullopt, "names no jwks_uri"},
+        KeysFailure{"NotAUrl", "jwks\x1b[2J", std::nullopt, "is not a URL: jwks?[2J"},
+        // Whoever answers a plain-HTTP request could keep a withdrawn key listed.
+        KeysFailure{"PlainHttpForAnHttpsIssuer", "http://auth.example.com/.well-known/jwks.json",
+                    std::nullopt, "must use HTTPS"},
+        KeysFailure{"NotFound", std::string(kJwksUri), http::FetchResponse{404, "", "", ""},
+                    "HTTP 404"},
+        KeysFailure{"NotJson", std::string(kJwksUri),
+                    http::FetchResponse{200, "<html>", "text/html", ""}, "not a JWKS"},
+        KeysFailure{"NoKeysMember", std::string(kJwksUri),
+                    http::FetchResponse{200, "{}", "application/json", ""}, "not a JWKS"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(PublishedKeysTest, UnreachableKeysSayWhere) {
+  transport_->on_get(kJwksUri, fail(http::FetchFailure{http::FetchError::kTimeout,
+                                                       "no complete response in 10 s"}));
+  auto published = client_.publishes_key(std::string(kIssuer), key_.kid);
+  ASSERT_FALSE(published.ok());
+  EXPECT_EQ(published.error(), "cannot fetch the keys of https://auth.example.com/ from " +
+                                   std::string(kJwksUri) + ": no complete response in 10 s");
 }
 
 // --- token requests -----------------------------------------------------------------------------

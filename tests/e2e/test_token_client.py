@@ -1,8 +1,9 @@
 """End-to-end tests of `signet token`, the client side of the quickstart, against a real
 `signet serve`: client-credentials and password tokens (checked with PyJWT against the served
 JWKS), the token cache (a second call is served from it: same token, same jti, no new token in the
-server's counters), its file modes and what it refuses, errors as one "signet: ..." line, and
-`signet token decode` with and without --verify.
+server's counters; but never to a wrong secret, never a password-grant token, never a token whose
+key was revoked), --refresh, --no-cache and `signet token clear`, the file modes and what it
+refuses, errors as one "signet: ..." line, and `signet token decode` with and without --verify.
 
 Every test gets its own cache directory through XDG_CACHE_HOME (and HOME), so no test sees
 another's tokens and nothing is written to the real user's cache.
@@ -20,7 +21,8 @@ import pytest
 
 from conftest import clean_env, signet_bin
 from issuer import free_port
-from serve_fixtures import Tenant, module_serve, unverified, verify_with_jwks  # noqa: F401
+from serve_fixtures import (Tenant, module_serve, start_serve, unverified,  # noqa: F401
+                            verify_with_jwks)
 
 SCOPES = ("read:messages", "write:messages")
 LIFETIME = 3600  # s; the API's token lifetime, so the cache margin is 360 s
@@ -144,14 +146,58 @@ def test_json_output_of_a_fresh_token(s, cache_home):
 
 def test_no_cache_gets_a_new_token_and_leaves_the_cache_alone(s, cache_home):
     cached = get_token(s, cache_home)
-    text = cache_file(cache_home).read_text()
+    path = cache_file(cache_home)
+    text, before_stat = path.read_text(), os.stat(path)
     before = s.issued()
     fresh = get_token(s, cache_home, "--no-cache")
     assert fresh != cached
     assert unverified(fresh)[1]["jti"] != unverified(cached)[1]["jti"]
     assert s.issued() == before + 1
-    assert cache_file(cache_home).read_text() == text
+    after_stat = os.stat(path)
+    assert path.read_text() == text
+    assert (after_stat.st_ino, after_stat.st_mtime_ns) == (before_stat.st_ino,
+                                                           before_stat.st_mtime_ns)
     assert get_token(s, cache_home) == cached
+
+
+def test_no_cache_creates_no_cache_file(s, cache_home):
+    get_token(s, cache_home, "--no-cache")
+    assert not cache_home.exists()
+
+
+def test_no_cache_and_refresh_exclude_each_other(s, cache_home):
+    res = token_run(cache_home, *m2m_args(s, "--no-cache", "--refresh"),
+                    stdin=s.m2m.client_secret + "\n")
+    assert res.returncode != 0
+    assert "--refresh" in res.stderr and "--no-cache" in res.stderr, res.stderr
+    assert res.stdout == ""
+
+
+def test_refresh_replaces_the_cached_token(s, cache_home):
+    cached = get_token(s, cache_home)
+    before = s.issued()
+    refreshed = get_token(s, cache_home, "--refresh")
+    assert refreshed != cached
+    assert unverified(refreshed)[1]["jti"] != unverified(cached)[1]["jti"]
+    assert s.issued() == before + 1
+    # The next call is served the refreshed token from the cache, which holds it alone.
+    assert get_token(s, cache_home) == refreshed
+    assert s.issued() == before + 1
+    doc = json.loads(cache_file(cache_home).read_text())
+    assert [e["access_token"] for e in doc["tokens"].values()] == [refreshed]
+
+
+def test_a_wrong_secret_is_never_served_the_cached_token(s, cache_home):
+    cached = get_token(s, cache_home)
+    text = cache_file(cache_home).read_text()
+    res = token_run(cache_home, *m2m_args(s), stdin="not-the-secret\n")
+    line = one_line_error(res)
+    assert line.startswith("signet: the server refused: invalid_client"), line
+    assert cached not in res.stdout + res.stderr
+    assert "not-the-secret" not in res.stderr
+    # The right secret still gets the cached token; the file did not change.
+    assert get_token(s, cache_home) == cached
+    assert cache_file(cache_home).read_text() == text
 
 
 def test_another_scope_is_another_token(s, cache_home):
@@ -181,14 +227,29 @@ def edit_entry(cache_home, **changes):
 
 def test_the_cache_file_is_what_is_served(s, cache_home):
     get_token(s, cache_home)
+    # Another token of the same issuer, signed by a published key, put in the file by hand.
+    res = s.server.token({"grant_type": "client_credentials", "audience": s.audience,
+                          **s.m2m.creds()})
+    assert res.status_code == 200, res.text
+    planted = res.json()["access_token"]
     now = int(time.time())
-    edit_entry(cache_home, access_token="from.the.cache", obtained_at=now,
-               expires_at=now + 3600)
+    edit_entry(cache_home, access_token=planted, obtained_at=now, expires_at=now + 3600)
     before = s.issued()
     res = token_run(cache_home, *m2m_args(s), stdin=s.m2m.client_secret + "\n")
     assert res.returncode == 0, res.stderr
-    assert res.stdout == "from.the.cache\n"
+    assert res.stdout == planted + "\n"
     assert s.issued() == before
+
+
+def test_a_cached_token_whose_key_cannot_be_checked_is_not_served(s, cache_home):
+    get_token(s, cache_home)
+    now = int(time.time())
+    edit_entry(cache_home, access_token="not.a.jwt", obtained_at=now, expires_at=now + 3600)
+    before = s.issued()
+    fresh = get_token(s, cache_home)
+    assert fresh != "not.a.jwt"
+    assert s.issued() == before + 1
+    assert get_token(s, cache_home) == fresh
 
 
 def test_an_entry_about_to_expire_is_not_used(s, cache_home):
@@ -258,6 +319,124 @@ def test_flags_from_the_environment(s, cache_home):
     assert unverified(res.stdout.strip())[1]["scope"] == "write:messages"
 
 
+# --- revoked keys
+
+
+def test_a_token_of_a_revoked_key_is_replaced(start_serve, cache_home):
+    """The cached token's key is rotated out and revoked: the next call gets a new token."""
+    server = start_serve()
+    tenant = Tenant(server)
+    api, client = tenant.m2m(scopes=("read:messages",))
+    tenant.sync()
+    args = ["--issuer", server.issuer, "--client-id", client.client_id, "--client-secret-stdin",
+            "--audience", api["identifier"]]
+
+    def token() -> str:
+        res = token_run(cache_home, *args, stdin=client.client_secret + "\n")
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == ""
+        return res.stdout.strip()
+
+    def issued() -> int:
+        return server.counters()["issued"]["client_credentials"]
+
+    first = token()
+    kid = unverified(first)[0]["kid"]
+    assert token() == first  # cached while its key is published
+    tenant.cli("keys", "rotate", "--alg", "RS256")
+    tenant.cli("keys", "rotate", "--alg", "RS256")
+    assert token() == first  # a previous key is still published: still served
+    tenant.cli("keys", "revoke", kid)
+    tenant.sync()
+    jwks = server.jwks()
+    assert kid not in {k["kid"] for k in jwks["keys"]}
+
+    before = issued()
+    second = token()
+    assert second != first
+    assert unverified(second)[1]["jti"] != unverified(first)[1]["jti"]
+    assert unverified(second)[0]["kid"] != kid
+    verify_with_jwks(second, jwks, api["identifier"], server.issuer)
+    assert issued() == before + 1
+    # The new token took the old one's place in the cache, and is served from it.
+    doc = json.loads(cache_file(cache_home).read_text())
+    assert [e["access_token"] for e in doc["tokens"].values()] == [second]
+    assert token() == second
+    assert issued() == before + 1
+
+
+# --- signet token clear
+
+
+def clear_run(cache_home, *args: str) -> subprocess.CompletedProcess:
+    return token_run(cache_home, "clear", *args)
+
+
+def test_clear_then_a_call_gets_a_new_token(s, cache_home):
+    cached = get_token(s, cache_home)
+    res = clear_run(cache_home)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"removed 1 cached token from {cache_file(cache_home)}\n"
+    assert not cache_file(cache_home).exists()
+    before = s.issued()
+    fresh = get_token(s, cache_home)
+    assert fresh != cached
+    assert unverified(fresh)[1]["jti"] != unverified(cached)[1]["jti"]
+    assert s.issued() == before + 1
+    assert get_token(s, cache_home) == fresh
+
+
+def test_clear_by_issuer_client_and_audience(s, cache_home):
+    both = get_token(s, cache_home)
+    read = get_token(s, cache_home, "--scope", "read:messages")
+
+    def cleared(*args: str) -> int:
+        res = clear_run(cache_home, *args, "--json")
+        assert res.returncode == 0, res.stderr
+        body = json.loads(res.stdout)
+        assert body["cache"] == str(cache_file(cache_home))
+        return body["removed"]
+
+    assert cleared("--issuer", s.other.issuer) == 0
+    assert cleared("--issuer", s.issuer.rstrip("/")) == 0  # the issuer exactly, as everywhere
+    assert cleared("--issuer", s.issuer, "--audience", "https://another/api") == 0
+    assert cleared("--issuer", s.issuer, "--client-id", s.web.client_id) == 0
+    assert get_token(s, cache_home) == both
+    assert cleared("--issuer", s.issuer, "--client-id", s.m2m.client_id,
+                   "--audience", s.audience) == 2
+    assert get_token(s, cache_home) != both
+    assert get_token(s, cache_home, "--scope", "read:messages") != read
+    assert cleared("--issuer", s.issuer) == 2
+    assert cleared() == 0
+
+
+def test_clear_without_a_cache_removes_nothing(cache_home):
+    res = clear_run(cache_home)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"removed 0 cached tokens from {cache_file(cache_home)}\n"
+    assert not cache_home.exists()
+
+
+def test_clear_refuses_a_cache_file_others_can_read(s, cache_home):
+    get_token(s, cache_home)
+    path = cache_file(cache_home)
+    os.chmod(path, 0o644)
+    text = path.read_text()
+    line = one_line_error(clear_run(cache_home))
+    assert "chmod 600" in line and str(path) in line, line
+    assert path.read_text() == text
+
+
+def test_clear_flags_must_follow_clear(s, cache_home):
+    get_token(s, cache_home)
+    res = token_run(cache_home, "--issuer", s.other.issuer, "clear")
+    assert "after 'clear'" in one_line_error(res)
+    assert cache_file(cache_home).exists()
+    res = clear_run(cache_home, "--client-id", s.m2m.client_id)
+    assert "add --issuer" in one_line_error(res)
+    assert cache_file(cache_home).exists()
+
+
 # --- the password grant
 
 
@@ -275,14 +454,19 @@ def test_password_flow(s, cache_home):
     assert claims["scope"] == "read:messages"
     assert s.issued("password") == before + 1
 
-    again = token_run(cache_home, *args, stdin=stdin)
-    assert again.returncode == 0 and again.stdout.strip() == token
-    assert s.issued("password") == before + 1
-    assert s.user.password not in cache_file(cache_home).read_text()
-    assert s.user.email not in cache_file(cache_home).read_text()
+    # Password-grant tokens are never cached: the issuer checks the password on every call.
+    again = token_run(cache_home, *args, "--json", stdin=stdin)
+    assert again.returncode == 0, again.stderr
+    body = json.loads(again.stdout)
+    assert body["cached"] is False
+    assert body["access_token"] != token
+    assert unverified(body["access_token"])[1]["jti"] != claims["jti"]
+    assert s.issued("password") == before + 2
+    assert not cache_file(cache_home).exists()
 
-    wrong = token_run(cache_home, *args, "--no-cache", stdin=f"{s.web.client_secret}\nnope\n")
+    wrong = token_run(cache_home, *args, stdin=f"{s.web.client_secret}\nnope\n")
     assert "invalid_grant" in one_line_error(wrong)
+    assert s.issued("password") == before + 2
 
 
 def test_password_needs_both_flags(s, cache_home):
@@ -341,8 +525,12 @@ def test_help_lists_the_flags(cache_home):
     res = token_run(cache_home, "--help")
     assert res.returncode == 0
     for flag in ("--issuer", "--client-id", "--client-secret-stdin", "--audience", "--scope",
-                 "--username", "--password-stdin", "--no-cache", "--ca-file", "--json",
-                 "SIGNET_ISSUER", "SIGNET_CA_FILE", "decode"):
+                 "--username", "--password-stdin", "--no-cache", "--refresh", "--ca-file", "--json",
+                 "SIGNET_ISSUER", "SIGNET_CA_FILE", "decode", "clear"):
+        assert flag in res.stdout, flag
+    res = token_run(cache_home, "clear", "--help")
+    assert res.returncode == 0
+    for flag in ("--issuer", "--client-id", "--audience", "--json"):
         assert flag in res.stdout, flag
     res = token_run(cache_home, "decode", "--help")
     assert res.returncode == 0
