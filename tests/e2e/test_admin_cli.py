@@ -923,6 +923,42 @@ def test_unknown_flag_and_missing_subcommand_are_one_line(data_dir):
     assert_failed_cleanly(fails(data_dir, "apis", "show"), "ID")
 
 
+@pytest.mark.parametrize("args, message", [
+    (["apis", "lsit"], "unknown command 'lsit' for 'signet apis'; did you mean 'list'?"),
+    (["clinets", "list"], "unknown command 'clinets' for 'signet'; did you mean 'clients'?"),
+    (["apis", "permissions", "lsit", API],
+     "unknown command 'lsit' for 'signet apis permissions'; did you mean 'list'?"),
+    (["clients", "rotate", "some-client"],
+     "unknown command 'rotate' for 'signet clients'; did you mean 'rotate-secret'?"),
+    (["grants", "create", "--client-id", "c", "--audiance", API],
+     "unknown flag '--audiance' for 'signet grants create'; did you mean '--audience'?"),
+    (["apis", "create", "--identifer=https://typo.example/", "--name", "x"],
+     "unknown flag '--identifer' for 'signet apis create'; did you mean '--identifier'?"),
+    (["apis", "list", "--jsno"], "unknown flag '--jsno' for 'signet apis list'; did you mean '--json'?"),
+    (["users", "create", "--email", "eve@example.com", "--password", "hunter2-secret"],
+     "unknown flag '--password' for 'signet users create'; did you mean '--password-stdin'?"),
+    (["apis", "frobnicate-hunter2"],
+     "'signet apis' has no such command: use create, list, show, update, delete or permissions"),
+    (["apis", "list", "--bogus"], "unknown flag '--bogus' for 'signet apis list' "
+                                  "(see 'signet apis list --help')"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_mistyped_commands_and_flags_get_a_suggestion(data_dir, args, message):
+    res = fails(data_dir, *args)
+    assert_failed_cleanly(res)
+    assert res.stderr == f"signet: {message}\n"
+    # Values and words far from any name are never repeated: they may be secrets.
+    for secret in ("hunter2", "typo.example"):
+        assert secret not in res.stderr
+    assert not data_dir.exists()  # nothing ran
+
+
+def test_a_typo_is_reported_before_the_flag_it_leaves_missing(tenant, data_dir):
+    # --audience is required: the typo, not "--audience is required", is what helps.
+    res = fails(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audiance", API)
+    assert_failed_cleanly(res, "did you mean '--audience'?")
+    assert js(data_dir, "grants", "list") == []
+
+
 COMMANDS = [
     ["apis"], ["apis", "create"], ["apis", "list"], ["apis", "show"], ["apis", "update"],
     ["apis", "delete"], ["apis", "permissions"], ["apis", "permissions", "add"],
