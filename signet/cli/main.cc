@@ -60,6 +60,18 @@ std::vector<std::string> flag_names(const CLI::App& cmd) {
   return names;
 }
 
+// True when a command below `cmd` takes the flag (`signet clients --data-dir X` lacks a command,
+// it has no unknown flag).
+bool taken_below(const CLI::App& cmd, std::string_view name) {
+  for (const CLI::App* sub : cmd.get_subcommands([](const CLI::App*) { return true; })) {
+    const auto names = flag_names(*sub);
+    if (std::find(names.begin(), names.end(), name) != names.end() || taken_below(*sub, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> command_names(const CLI::App& cmd) {
   std::vector<std::string> names;
   for (const CLI::App* sub : cmd.get_subcommands([](const CLI::App*) { return true; })) {
@@ -91,9 +103,12 @@ std::optional<std::string> unknown_word_message(const std::vector<const CLI::App
     for (const std::string& word : cmd->remaining(false)) {
       if (word.size() > 1 && word.starts_with("-")) {
         const std::string name = word.substr(0, word.find('='));
-        std::string message = "unknown flag '" + name + "' for '" + path + "'";
         const auto typed =
             std::string_view(name).substr(std::min(name.find_first_not_of('-'), name.size()));
+        if (taken_below(*cmd, typed)) {
+          break;  // a flag of the command that is missing: the parser says a command is needed
+        }
+        std::string message = "unknown flag '" + name + "' for '" + path + "'";
         if (const auto match = signet::cli::closest_match(typed, flag_names(*cmd))) {
           message += "; did you mean '--" + *match + "'?";
           if (match->ends_with("-stdin")) {
