@@ -131,13 +131,12 @@ void print_json(const boost::json::value& value) {
   std::cout << boost::json::serialize(value) << "\n";
 }
 
-std::vector<std::string> split_words(const std::vector<std::string>& values,
-                                     std::string_view separators) {
+std::vector<std::string> split_list(const std::vector<std::string>& values) {
   std::vector<std::string> words;
   for (const auto& value : values) {
     std::string_view rest(value);
     while (!rest.empty()) {
-      const auto end = rest.find_first_of(separators);
+      const auto end = rest.find_first_of(kListSeparators);
       const auto word = rest.substr(0, end);
       if (!word.empty() && std::find(words.begin(), words.end(), word) == words.end()) {
         words.emplace_back(word);
@@ -183,6 +182,21 @@ std::string join_or_dash(const std::vector<std::string>& words, std::string_view
     out += w;
   }
   return out;
+}
+
+void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias) {
+  cmd->add_option(alias,
+                  [option](const CLI::results_t& values) {
+                    for (const auto& value : values) {
+                      option->add_result(value);
+                    }
+                    return true;
+                  })
+      ->group("")  // not in --help
+      ->expected(option->get_items_expected_min(), option->get_items_expected_max())
+      ->allow_extra_args(option->get_allow_extra_args())
+      // At parse time, so that `option` counts as given when requirements are checked.
+      ->trigger_on_parse();
 }
 
 void add_json_flag(CLI::App* cmd, bool& json) {

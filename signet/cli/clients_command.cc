@@ -48,7 +48,7 @@ store::ApplicationType parse_type(const std::string& name) {
 
 // The grant types the token endpoint implements; authorization_code is in the model for later.
 std::vector<store::GrantType> parse_grant_types(const std::vector<std::string>& values) {
-  const auto names = split_words(values, " ,\t\n");
+  const auto names = split_list(values);
   if (names.empty()) {
     throw CommandError{
         "--grant-types needs at least one of client_credentials, password, refresh_token"};
@@ -274,7 +274,8 @@ void on_run(CLI::App* cmd, const std::shared_ptr<ClientsOptions>& o, int& exit_c
 constexpr const char* kTypeHelp =
     "Application type: m2m (a service acting for itself), regular_web, native or spa";
 constexpr const char* kGrantTypesHelp =
-    "Grant types the application may use at /oauth/token, comma-separated or repeated: "
+    "Grant types the application may use at /oauth/token, separated by commas or spaces, or "
+    "repeated: "
     "client_credentials, password, refresh_token";
 constexpr const char* kAuthMethodHelp =
     "How the application sends its secret to /oauth/token: client_secret_basic (HTTP Basic) or "

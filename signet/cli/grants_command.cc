@@ -72,7 +72,7 @@ void require_permissions(const store::Api& api, const std::vector<std::string>& 
 }
 
 void run_create(const GrantsOptions& o) {
-  const auto scopes = split_words(o.scopes, " \t\n");
+  const auto scopes = split_list(o.scopes);
   auto t = open_tenant(o.data_dir);
   const auto app = require_application(*t.store, o.client_id);
   const auto api = require_api(*t.store, o.audience);
@@ -133,7 +133,7 @@ void run_show(const GrantsOptions& o) {
 
 void run_update(const GrantsOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
-  const auto scopes = split_words(o.scopes, " \t\n");
+  const auto scopes = split_list(o.scopes);
   auto t = open_tenant(o.data_dir);
   const auto grant = require_grant(*t.store, id);
   require_permissions(require_api(*t.store, grant.audience), scopes);
@@ -188,11 +188,14 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       ->required();
   create->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  create
-      ->add_option("--scopes", o->scopes,
-                   "Scopes to grant, space-separated or repeated; each must be a permission of "
-                   "the API (none: tokens without scopes)")
-      ->allow_extra_args(false);
+  add_hidden_alias(create,
+                   create
+                       ->add_option("--scopes", o->scopes,
+                                    "Scopes to grant, separated by spaces or commas, or repeated; "
+                                    "each must be a permission of the API (none: tokens without "
+                                    "scopes)")
+                       ->allow_extra_args(false),
+                   "--scope");
   create->footer(
       "Example: signet grants create --client-id CLIENT_ID --audience https://api.example.com/ "
       "--scopes \"read:messages\"");
@@ -214,12 +217,14 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       "expire.");
   add_common_options(update, *o);
   add_id_argument(update, *o);
-  update
-      ->add_option("--scopes", o->scopes,
-                   "The new scopes, space-separated or repeated; each must be a permission of the "
-                   "API (\"\" for none)")
-      ->required()
-      ->allow_extra_args(false);
+  add_hidden_alias(update,
+                   update
+                       ->add_option("--scopes", o->scopes,
+                                    "The new scopes, separated by spaces or commas, or repeated; "
+                                    "each must be a permission of the API (\"\" for none)")
+                       ->required()
+                       ->allow_extra_args(false),
+                   "--scope");
   on_run(update, o, exit_code, run_update);
 
   CLI::App* del = grants->add_subcommand(

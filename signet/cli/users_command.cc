@@ -351,7 +351,7 @@ void print_permissions_on(const UsersOptions& o, store::Store& s, const store::U
 }
 
 void run_permissions_add(const UsersOptions& o) {
-  const auto values = split_words(o.permissions, " \t\n");
+  const auto values = split_list(o.permissions);
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto api = require_api(*t.store, o.audience);
@@ -369,7 +369,7 @@ void run_permissions_add(const UsersOptions& o) {
 }
 
 void run_permissions_remove(const UsersOptions& o) {
-  const auto values = split_words(o.permissions, " \t\n");
+  const auto values = split_list(o.permissions);
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto api = require_api(*t.store, o.audience);
@@ -509,7 +509,9 @@ void add_users_command(CLI::App& app, int& exit_code) {
   add_user_argument(padd, *o);
   padd->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  padd->add_option("SCOPE", o->permissions, "Permissions of the API to give, e.g. read:messages")
+  padd->add_option("SCOPE", o->permissions,
+                   "Permissions of the API to give, separated by spaces or commas, e.g. "
+                   "read:messages")
       ->required();
   on_run(padd, o, exit_code, run_permissions_add);
 
@@ -519,7 +521,10 @@ void add_users_command(CLI::App& app, int& exit_code) {
   add_user_argument(premove, *o);
   premove->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  premove->add_option("SCOPE", o->permissions, "Permissions to take away")->required();
+  premove
+      ->add_option("SCOPE", o->permissions,
+                   "Permissions to take away, separated by spaces or commas")
+      ->required();
   on_run(premove, o, exit_code, run_permissions_remove);
 
   CLI::App* plist =

@@ -132,7 +132,7 @@ def test_apis_create_with_defaults(data_dir):
 
 def test_apis_create_with_every_option(data_dir):
     api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
-             "--signing-alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
+             "--alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
              "--token-profile", "rfc9068", "--scopes", "read:messages write:messages",
              "--scopes", "admin", "--scopes", "read:messages", "--permissions-claim")
     assert api["identifier"] == OTHER_API
@@ -150,7 +150,7 @@ def test_apis_create_with_every_option(data_dir):
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
 def test_apis_create_each_signing_algorithm(data_dir, alg):
     assert js(data_dir, "apis", "create", "--identifier", API, "--name", "x",
-              "--signing-alg", alg)["signing_alg"] == alg
+              "--alg", alg)["signing_alg"] == alg
 
 
 def test_apis_create_existing_identifier_is_a_conflict(data_dir):
@@ -161,8 +161,9 @@ def test_apis_create_existing_identifier_is_a_conflict(data_dir):
 
 
 @pytest.mark.parametrize("args, needles", [
-    (["--signing-alg", "HS256"], ["HS256", "RS256, PS256, ES256 or EdDSA"]),
-    (["--signing-alg", "none"], ["none", "RS256"]),
+    (["--alg", "HS256"], ["HS256", "RS256, PS256, ES256 or EdDSA"]),
+    (["--alg", "none"], ["none", "RS256"]),
+    (["--allow-offline-access", "maybe"], ["--allow-offline-access", "true or false"]),
     (["--token-profile", "jwt"], ["jwt", "auth0 or rfc9068"]),
     (["--token-lifetime", "0"], ["--token-lifetime", "2592000"]),
     (["--token-lifetime", "2592001"], ["--token-lifetime", "2592000"]),
@@ -217,7 +218,7 @@ def test_apis_update_changes_only_the_given_fields(tenant, data_dir):
     before = js(data_dir, "apis", "show", API)
     after = js(data_dir, "apis", "update", API, "--name", "Renamed")
     assert after == {**before, "name": "Renamed"}
-    after = js(data_dir, "apis", "update", API, "--signing-alg", "ES256", "--token-lifetime", "60",
+    after = js(data_dir, "apis", "update", API, "--alg", "ES256", "--token-lifetime", "60",
                "--allow-offline-access", "true", "--token-profile", "rfc9068")
     assert after == {**before, "name": "Renamed", "signing_alg": "ES256", "token_lifetime": 60,
                      "allow_offline_access": True, "token_profile": "rfc9068"}
@@ -241,7 +242,7 @@ def test_apis_update_keeps_permissions_and_grants(tenant, data_dir):
 @pytest.mark.parametrize("args, needles", [
     ([], ["nothing to update", "--name"]),
     (["--allow-offline-access", "yes"], ["--allow-offline-access", "true or false"]),
-    (["--signing-alg", "HS512"], ["HS512"]),
+    (["--alg", "HS512"], ["HS512"]),
     (["--token-profile", "oidc"], ["oidc"]),
     (["--token-lifetime", "2592001"], ["2592000"]),
     (["--name", ""], ["name must not be empty"]),
@@ -331,6 +332,68 @@ def test_apis_permissions_remove_unknown_removes_nothing(tenant, data_dir):
     res = run(data_dir, "apis", "permissions", "remove", API, "read:messages", "write:messages")
     assert "read:messages, write:messages" in res.stdout
     assert js(data_dir, "apis", "permissions", "list", API) == []
+
+
+def test_switches_take_the_same_form_in_create_and_update(data_dir):
+    # Alone the flag turns a setting on; "true" or "false" may follow, in create as in update.
+    api = js(data_dir, "apis", "create", "--identifier", API, "--name", "x",
+             "--allow-offline-access", "--permissions-claim", "false")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (True, False)
+    api = js(data_dir, "apis", "update", API, "--allow-offline-access", "false",
+             "--permissions-claim")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (False, True)
+    api = js(data_dir, "apis", "update", API, "--allow-offline-access=true",
+             "--permissions-claim=false")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (True, False)
+
+
+def test_every_list_takes_commas_spaces_or_repeats(tenant, data_dir):
+    api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+             "--scopes", "a,b c", "--scopes", "d, e")
+    assert [p["value"] for p in api["permissions"]] == ["a", "b", "c", "d", "e"]
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+               "--audience", OTHER_API, "--scopes", "a,b", "--scopes", "c")
+    assert sorted(grant["scopes"]) == ["a", "b", "c"]
+    updated = js(data_dir, "grants", "update", str(grant["id"]), "--scopes", "d e,a")
+    assert sorted(updated["scopes"]) == ["a", "d", "e"]
+    user = create_user(data_dir)
+    out = js(data_dir, "users", "permissions", "add", user["id"], "--audience", OTHER_API, "a,b", "c d")
+    assert out["permissions"] == ["a", "b", "c", "d"]
+    out = js(data_dir, "users", "permissions", "remove", user["id"], "--audience", OTHER_API, "a, c")
+    assert out["permissions"] == ["b", "d"]
+    api = js(data_dir, "apis", "permissions", "remove", OTHER_API, "a,b", "c")
+    assert [p["value"] for p in api["permissions"]] == ["d", "e"]
+    app = js(data_dir, "clients", "create", "--name", "spaced", "--grant-types",
+             "password refresh_token")
+    assert app["grant_types"] == ["password", "refresh_token"]
+
+
+def test_a_permission_name_cannot_hold_a_list_separator(tenant, data_dir):
+    for name in ("read,write", "read write"):
+        assert_failed_cleanly(fails(data_dir, "apis", "permissions", "add", API, name),
+                              "comma or white space", "one permission at a time")
+    assert [p["value"] for p in js(data_dir, "apis", "show", API)["permissions"]] == \
+        ["read:messages", "write:messages"]
+
+
+def test_old_flag_names_still_work_but_help_shows_one_name(tenant, data_dir):
+    api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+             "--signing-alg", "ES256", "--scope", "x:read")
+    assert api["signing_alg"] == "ES256"
+    assert [p["value"] for p in api["permissions"]] == ["x:read"]
+    assert js(data_dir, "apis", "update", OTHER_API, "--signing-alg", "PS256")["signing_alg"] == \
+        "PS256"
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scope", "read:messages", "--scope", "write:messages")
+    assert sorted(grant["scopes"]) == ["read:messages", "write:messages"]
+    # --scope alone satisfies the required --scopes of grants update.
+    assert js(data_dir, "grants", "update", str(grant["id"]), "--scope", "write:messages")[
+        "scopes"] == ["write:messages"]
+    for args in (["apis", "create"], ["apis", "update"], ["grants", "create"], ["grants", "update"]):
+        res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,
+                             text=True, timeout=RUN_TIMEOUT)
+        assert "--signing-alg" not in res.stdout
+        assert not re.search(r"--scope\b(?!s)", res.stdout), res.stdout
 
 
 # --- clients
@@ -988,9 +1051,9 @@ def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
 
 
 @pytest.mark.parametrize("args, flags", [
-    (["apis", "create"], ["--identifier", "--name", "--signing-alg", "--token-lifetime",
+    (["apis", "create"], ["--identifier", "--name", "--alg", "--token-lifetime",
                           "--allow-offline-access", "--token-profile", "--scopes"]),
-    (["apis", "update"], ["--name", "--signing-alg", "--token-lifetime",
+    (["apis", "update"], ["--name", "--alg", "--token-lifetime",
                           "--allow-offline-access", "--token-profile"]),
     (["apis", "permissions", "add"], ["SCOPE", "--description"]),
     (["clients", "create"], ["--name", "--type", "--grant-types", "--auth-method"]),
