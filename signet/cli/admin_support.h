@@ -87,6 +87,13 @@ void add_data_dir_option(CLI::App* cmd, std::string& dir);
 // working while help shows one name per idea: `alias` takes values as `option` does and hands
 // them to it, as if `option` had been given them.
 void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias);
+// Before a deletion, which cannot be undone: returns when the operator agreed, else throws
+// CommandError and nothing may be deleted. With `yes` (--yes) it returns at once; when stdin is a
+// terminal it asks "<question> [y/N] " on stderr and agrees on y or yes; without a terminal (a
+// script) it refuses, so that a script deletes only what it says it means to.
+void confirm_deletion(bool yes, const std::string& question);
+// Adds --yes/-y bound to `yes`: delete without asking (what scripts use).
+void add_yes_flag(CLI::App* cmd, bool& yes);
 // Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).
 void add_json_flag(CLI::App* cmd, bool& json);
 

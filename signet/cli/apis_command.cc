@@ -25,6 +25,7 @@ namespace json = boost::json;
 struct ApisOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;        // delete --yes
   std::string identifier;  // --identifier for create, the positional ID everywhere else
   // create
   std::string name;
@@ -242,6 +243,9 @@ void run_delete(const ApisOptions& o) {
       value_or_throw(t.store->list_client_grants(std::nullopt), "list client grants");
   const auto cascaded = std::count_if(grants.begin(), grants.end(),
                                       [&](const auto& g) { return g.audience == api.identifier; });
+  confirm_deletion(o.yes, "Delete API '" + api.identifier +
+                              "' and its permissions, client grants (" + std::to_string(cascaded) +
+                              "), user permissions and refresh tokens?");
   value_or_throw(t.store->delete_api(api.identifier), "delete API " + api.identifier);
   if (o.json) {
     print_json(json::object{
@@ -455,6 +459,7 @@ void add_apis_command(CLI::App& app, int& exit_code) {
       "and refresh tokens for it. Tokens already issued stay valid until they expire.");
   add_common_options(del, *o);
   add_id_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 
   CLI::App* permissions = apis->add_subcommand(

@@ -23,6 +23,7 @@ namespace json = boost::json;
 struct GrantsOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;      // delete --yes
   std::string grant_id;  // the positional GRANT_ID, as typed
   std::string client_id;
   std::string audience;
@@ -145,6 +146,9 @@ void run_delete(const GrantsOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
   auto t = open_tenant(o.data_dir);
   const auto grant = require_grant(*t.store, id);
+  confirm_deletion(o.yes, "Delete client grant " + std::to_string(id) + ", so that application '" +
+                              grant.client_id + "' can no longer get tokens for API '" +
+                              grant.audience + "'?");
   value_or_throw(t.store->delete_client_grant(id), "delete client grant " + std::to_string(id));
   if (o.json) {
     print_json(json::object{{"id", id}, {"deleted", true}});
@@ -233,6 +237,7 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       "already issued stay valid until they expire.");
   add_common_options(del, *o);
   add_id_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 }
 

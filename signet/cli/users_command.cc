@@ -35,6 +35,7 @@ constexpr std::size_t kUserIdRandomBytes = 12;  // 24 hex digits, as Auth0's ids
 struct UsersOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;  // delete --yes
   std::string user;  // the positional ID: a user id or an email
   // create
   std::string email;
@@ -278,6 +279,8 @@ void run_update(const UsersOptions& o) {
 void run_delete(const UsersOptions& o) {
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
+  confirm_deletion(o.yes, "Delete user '" + user.id + "' (" + user.email +
+                              ") and their permissions and refresh tokens?");
   value_or_throw(t.store->delete_user(user.id), "delete user " + user.id);
   if (o.json) {
     print_json(json::object{{"id", user.id}, {"deleted", true}});
@@ -475,6 +478,7 @@ void add_users_command(CLI::App& app, int& exit_code) {
       users->add_subcommand("delete", "Delete a user, with their permissions and refresh tokens.");
   add_common_options(del, *o);
   add_user_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 
   CLI::App* block = users->add_subcommand(

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import pty
 import re
 import sqlite3
 import stat
@@ -263,7 +264,7 @@ def test_apis_delete_cascades_to_grants_and_user_permissions(tenant, data_dir):
                "--scopes", "read:messages")
     user = create_user(data_dir)
     run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
-    res = run(data_dir, "apis", "delete", API)
+    res = run(data_dir, "apis", "delete", API, "--yes")
     assert f"deleted API {API}" in res.stdout and "1 client grant" in res.stdout
     assert js(data_dir, "apis", "list") == []
     assert js(data_dir, "grants", "list") == []
@@ -276,7 +277,7 @@ def test_apis_delete_cascades_to_grants_and_user_permissions(tenant, data_dir):
 
 
 def test_apis_delete_json_and_unknown(tenant, data_dir):
-    out = js(data_dir, "apis", "delete", API)
+    out = js(data_dir, "apis", "delete", API, "--yes")
     assert out == {"identifier": API, "deleted": True, "deleted_client_grants": 0}
     assert_failed_cleanly(fails(data_dir, "apis", "delete", API),
                           f"no API with identifier {API}")
@@ -553,7 +554,7 @@ def test_clients_rotate_secret_unknown(data_dir):
 
 def test_clients_delete_cascades_to_grants(tenant, data_dir):
     js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    out = js(data_dir, "clients", "delete", tenant["client_id"])
+    out = js(data_dir, "clients", "delete", tenant["client_id"], "--yes")
     assert out == {"client_id": tenant["client_id"], "deleted": True, "deleted_client_grants": 1}
     assert js(data_dir, "clients", "list") == []
     assert js(data_dir, "grants", "list") == []
@@ -685,7 +686,7 @@ def test_grants_update_errors_change_nothing(tenant, data_dir):
 
 def test_grants_delete(tenant, data_dir):
     grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    res = run(data_dir, "grants", "delete", str(grant["id"]))
+    res = run(data_dir, "grants", "delete", str(grant["id"]), "-y")
     assert f"deleted client grant {grant['id']}" in res.stdout
     assert js(data_dir, "grants", "list") == []
     assert_failed_cleanly(fails(data_dir, "grants", "delete", str(grant["id"])),
@@ -694,8 +695,8 @@ def test_grants_delete(tenant, data_dir):
     assert js(data_dir, "clients", "show", tenant["client_id"])
     assert js(data_dir, "apis", "show", API)
     grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    assert js(data_dir, "grants", "delete", str(grant["id"])) == {"id": grant["id"],
-                                                                  "deleted": True}
+    out = js(data_dir, "grants", "delete", str(grant["id"]), "--yes")
+    assert out == {"id": grant["id"], "deleted": True}
 
 
 # --- users
@@ -825,14 +826,15 @@ def test_users_update_email(data_dir):
 def test_users_delete(tenant, data_dir):
     user = create_user(data_dir)
     run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
-    res = run(data_dir, "users", "delete", "ada@example.com")
+    res = run(data_dir, "users", "delete", "ada@example.com", "--yes")
     assert f"deleted user {user['id']}" in res.stdout
     assert js(data_dir, "users", "list") == []
     assert db_rows(data_dir, "SELECT COUNT(*) FROM user_permissions") == [(0,)]
     assert_failed_cleanly(fails(data_dir, "users", "delete", user["id"]),
                           f"no user with id or email {user['id']}")
     again = create_user(data_dir)
-    assert js(data_dir, "users", "delete", again["id"]) == {"id": again["id"], "deleted": True}
+    out = js(data_dir, "users", "delete", again["id"], "--yes")
+    assert out == {"id": again["id"], "deleted": True}
 
 
 def insert_failed_logins(data_dir, kind: str, subject: str, addresses: list[str]):
@@ -940,6 +942,89 @@ def test_users_permissions_errors(tenant, data_dir):
     assert_failed_cleanly(fails(data_dir, "users", "permissions", "list", user["id"],
                                 "--audience", "https://nope/"),
                           "no API with identifier https://nope/")
+
+
+# --- deleting asks first
+
+
+def run_on_terminal(data_dir, *args: str, answer: str) -> subprocess.CompletedProcess:
+    """Runs `signet ARGS --data-dir DATA_DIR` with stdin on a pseudo-terminal, where `answer` and
+    Enter are typed; stdout and stderr are captured as usual."""
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen([signet_bin(), *args, "--data-dir", str(data_dir)],
+                              stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=clean_env(), text=True) as proc:
+            os.close(terminal)
+            terminal = -1
+            os.write(controller, answer.encode() + b"\n")  # held by the terminal until read
+            out, err = proc.communicate(timeout=RUN_TIMEOUT)
+            return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        os.close(controller)
+        if terminal != -1:
+            os.close(terminal)
+
+
+@pytest.fixture
+def four_records(tenant, data_dir):
+    """One record of each kind that can be deleted: (command, id, prompt, how to see it)."""
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    user = create_user(data_dir)
+    cid = tenant["client_id"]
+    return [
+        ("grants", str(grant["id"]),
+         f"Delete client grant {grant['id']}, so that application '{cid}' can no longer get "
+         f"tokens for API '{API}'? [y/N] ",
+         "SELECT COUNT(*) FROM client_grants"),
+        ("users", "ada@example.com",
+         f"Delete user '{user['id']}' (ada@example.com) and their permissions and refresh tokens? "
+         "[y/N] ",
+         "SELECT COUNT(*) FROM users"),
+        ("clients", cid,
+         f"Delete application '{cid}' (Messages client), its secret, client grants (0) and "
+         "refresh tokens? [y/N] ",
+         "SELECT COUNT(*) FROM applications"),
+        ("apis", API,
+         f"Delete API '{API}' and its permissions, client grants (0), user permissions and "
+         "refresh tokens? [y/N] ",
+         "SELECT COUNT(*) FROM apis"),
+    ]
+
+
+def test_delete_on_a_terminal_asks_and_keeps_the_record_unless_yes(four_records, data_dir):
+    # In this order each record is the last that refers to the next, so the counts are exact.
+    for noun, record, prompt, count in four_records:
+        for answer in ("n", "", "yes please", "no"):
+            res = run_on_terminal(data_dir, noun, "delete", record, answer=answer)
+            assert res.returncode == 1, res.stderr
+            assert res.stdout == ""
+            assert res.stderr == prompt + "signet: nothing was deleted (answer y to delete, or " \
+                                          "add --yes)\n"
+            assert db_rows(data_dir, count) == [(1,)], (noun, answer)
+        res = run_on_terminal(data_dir, noun, "delete", record, answer="Y")
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == prompt
+        assert "deleted" in res.stdout
+        assert db_rows(data_dir, count) == [(0,)], noun
+
+
+def test_delete_on_a_terminal_with_yes_does_not_ask(tenant, data_dir):
+    res = run_on_terminal(data_dir, "apis", "delete", API, "--yes", answer="n")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert js(data_dir, "apis", "list") == []
+
+
+def test_delete_without_a_terminal_needs_yes(four_records, data_dir):
+    for noun, record, _, count in four_records:
+        for stdin in (None, "y\n"):  # no input at all, or a "y" piped in: neither is a person
+            assert_failed_cleanly(fails(data_dir, noun, "delete", record, stdin=stdin),
+                                  "refusing to delete without confirmation: add --yes")
+            assert db_rows(data_dir, count) == [(1,)], noun
+    for noun, record, _, count in four_records:
+        run(data_dir, noun, "delete", record, "--yes")
+        assert db_rows(data_dir, count) == [(0,)], noun
 
 
 # --- everything
@@ -1065,6 +1150,8 @@ def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
     (["users", "set-password"], ["--password-stdin"]),
     (["users", "permissions", "add"], ["--audience", "SCOPE"]),
     (["users", "permissions", "list"], ["--audience"]),
+    (["apis", "delete"], ["--yes"]), (["clients", "delete"], ["--yes"]),
+    (["grants", "delete"], ["--yes"]), (["users", "delete"], ["--yes"]),
 ])
 def test_help_mentions_every_flag(args, flags):
     res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,
