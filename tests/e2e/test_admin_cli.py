@@ -10,10 +10,12 @@ from the SQLite file with Python's own sqlite3, as an independent check of what 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
 import os
+import pathlib
 import pty
 import re
 import sqlite3
@@ -23,6 +25,7 @@ import subprocess
 import pytest
 
 from conftest import clean_env, signet_bin
+from serve_fixtures import Tenant, password_grant, start_serve  # noqa: F401 (a fixture)
 
 RUN_TIMEOUT = 60.0  # s; argon2id hashing is the slow part, well under a second
 API = "https://api.example.com/"
@@ -709,7 +712,8 @@ def test_users_create_with_password_from_stdin(data_dir):
     assert m, res.stdout
     user = js(data_dir, "users", "show", m.group(1))
     assert user == {"id": m.group(1), "email": "ada@example.com", "blocked": False,
-                    "created_at": user["created_at"], "permissions": {}}
+                    "created_at": user["created_at"], "permissions": {}, "locked_out": False,
+                    "lockouts": []}
     stored = stored_password_hash(data_dir, user["id"])
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
@@ -788,9 +792,11 @@ def test_users_list(data_dir):
     listed = js(data_dir, "users", "list")
     assert {u["id"] for u in listed} == {a["id"], b["id"]}
     for u in listed:
-        assert set(u) == {"id", "email", "blocked", "created_at"}
+        assert set(u) == {"id", "email", "blocked", "locked_out", "lockouts", "created_at"}
+        assert (u["locked_out"], u["lockouts"]) == (False, [])
     text = run(data_dir, "users", "list").stdout
-    assert text.splitlines()[0].split() == ["ID", "EMAIL", "BLOCKED", "CREATED"]
+    assert text.splitlines()[0].split() == ["ID", "EMAIL", "BLOCKED", "LOCKED_OUT", "CREATED"]
+    assert text.splitlines()[1].split()[3] == "-"
     assert "ada@example.com" in text and "bob@example.com" in text
 
 
@@ -869,6 +875,47 @@ def test_users_block_and_unblock(data_dir):
     assert "cleared 0 failed-login counter(s)" in res.stdout
     for cmd in ("block", "unblock"):
         assert_failed_cleanly(fails(data_dir, "users", cmd, "ghost"), "no user with id or email")
+
+
+def test_users_list_and_show_tell_who_is_locked_out(start_serve):
+    # The real path: wrong passwords at a running server's token endpoint start the lockout.
+    server = start_serve("--lockout-max-failures", "2", "--lockout-seconds", "600")
+    tenant = Tenant(server)
+    api = tenant.api(scopes=("read:messages",))["identifier"]
+    client = tenant.client(type="regular_web", grant_types="password")
+    locked, free = tenant.user(), tenant.user()
+    tenant.sync()
+    before = datetime.datetime.now(datetime.timezone.utc)
+    # One wrong password only counts; the second reaches the limit and blocks.
+    assert password_grant(server, client, free, api, password="wrong once").status_code == 400
+    for attempt in ("wrong 1", "wrong 2"):
+        res = password_grant(server, client, locked, api, password=attempt)
+    assert res.status_code == 429, res.text
+
+    data_dir = pathlib.Path(server.data_dir)
+    listed = {u["email"]: u for u in js(data_dir, "users", "list")}
+    assert listed[free.email]["locked_out"] is False and listed[free.email]["lockouts"] == []
+    assert listed[locked.email]["locked_out"] is True
+    [lockout] = listed[locked.email]["lockouts"]
+    assert lockout["address"] == "127.0.0.1" and lockout["failed_logins"] == 2
+    until = datetime.datetime.fromisoformat(lockout["until"].replace("Z", "+00:00"))
+    assert before + datetime.timedelta(seconds=599) <= until
+    assert until <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=600)
+    shown = js(data_dir, "users", "show", locked.email)
+    assert (shown["locked_out"], shown["lockouts"]) == (True, [lockout])
+
+    rows = {line.split()[1]: line.split() for line in
+            run(data_dir, "users", "list").stdout.splitlines()[1:]}
+    assert rows[free.email][3] == "-"
+    assert " ".join(rows[locked.email][3:8]) == f"yes (1 address, until {lockout['until']})"
+    text = run(data_dir, "users", "show", locked.email).stdout
+    assert f"yes (1 address, until {lockout['until']})" in text
+    assert re.search(rf"^127\.0\.0\.1\s+2\s+{lockout['until']}$", text, re.MULTILINE), text
+    assert f"signet users unblock {locked.email}" in text
+    assert "locked out by" not in run(data_dir, "users", "show", free.email).stdout
+
+    run(data_dir, "users", "unblock", locked.email)
+    assert js(data_dir, "users", "show", locked.email)["locked_out"] is False
 
 
 def test_users_set_password(data_dir):
