@@ -35,8 +35,8 @@ echo "== $(openssl version)"
 
 # --- the tenant: one API per algorithm, an m2m client granted both, a user and a password client
 admin() { "$signet" "$@" --data-dir "$data"; }
-admin apis create --identifier https://bench/rs256 --name "bench RS256" --signing-alg RS256 --scopes read:messages >/dev/null
-admin apis create --identifier https://bench/es256 --name "bench ES256" --signing-alg ES256 --scopes read:messages >/dev/null
+admin apis create --identifier https://bench/rs256 --name "bench RS256" --alg RS256 --scopes read:messages >/dev/null
+admin apis create --identifier https://bench/es256 --name "bench ES256" --alg ES256 --scopes read:messages >/dev/null
 m2m=$(admin clients create --name bench-m2m --json)
 m2m_id=$(json_field client_id <<<"$m2m")
 m2m_secret=$(json_field client_secret <<<"$m2m")

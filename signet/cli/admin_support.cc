@@ -15,9 +15,15 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include "signet/cli/terminal_input.h"
+#include "signet/common/ascii.h"
+
 namespace signet::cli {
 
 namespace fs = std::filesystem;
+
+// bytes; "yes" and a few stray spaces. A longer answer is not a yes.
+constexpr std::size_t kMaxAnswerBytes = 16;
 
 // The data directory holds the master key and encrypted private keys: owner only.
 constexpr auto kDataDirMode = fs::perms::owner_all;
@@ -131,13 +137,12 @@ void print_json(const boost::json::value& value) {
   std::cout << boost::json::serialize(value) << "\n";
 }
 
-std::vector<std::string> split_words(const std::vector<std::string>& values,
-                                     std::string_view separators) {
+std::vector<std::string> split_list(const std::vector<std::string>& values) {
   std::vector<std::string> words;
   for (const auto& value : values) {
     std::string_view rest(value);
     while (!rest.empty()) {
-      const auto end = rest.find_first_of(separators);
+      const auto end = rest.find_first_of(kListSeparators);
       const auto word = rest.substr(0, end);
       if (!word.empty() && std::find(words.begin(), words.end(), word) == words.end()) {
         words.emplace_back(word);
@@ -183,6 +188,40 @@ std::string join_or_dash(const std::vector<std::string>& words, std::string_view
     out += w;
   }
   return out;
+}
+
+void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias) {
+  cmd->add_option(alias,
+                  [option](const CLI::results_t& values) {
+                    for (const auto& value : values) {
+                      option->add_result(value);
+                    }
+                    return true;
+                  })
+      ->group("")  // not in --help
+      ->expected(option->get_items_expected_min(), option->get_items_expected_max())
+      ->allow_extra_args(option->get_allow_extra_args())
+      // At parse time, so that `option` counts as given when requirements are checked.
+      ->trigger_on_parse();
+}
+
+void confirm_deletion(bool yes, const std::string& question) {
+  if (yes) {
+    return;
+  }
+  if (!stdin_is_terminal()) {
+    throw CommandError{"refusing to delete without confirmation: add --yes"};
+  }
+  std::cerr << question << " [y/N] " << std::flush;
+  const auto answer = read_line(kMaxAnswerBytes);
+  if (!answer || !(iequals(*answer, "y") || iequals(*answer, "yes"))) {
+    throw CommandError{"nothing was deleted (answer y to delete, or add --yes)"};
+  }
+}
+
+void add_yes_flag(CLI::App* cmd, bool& yes) {
+  cmd->add_flag("-y,--yes", yes,
+                "Delete without asking (needed when stdin is not a terminal, as in scripts)");
 }
 
 void add_json_flag(CLI::App* cmd, bool& json) {

@@ -68,10 +68,12 @@ void print_table(const std::vector<std::vector<std::string>>& rows);
 // Prints one JSON value and a newline on stdout (the --json output of admin commands).
 void print_json(const boost::json::value& value);
 
-// The words of list-valued flags given as "a b", "a,b" or repeated: every value is split at any
-// character of `separators`, empty words are dropped, and repeats are kept once, in first order.
-std::vector<std::string> split_words(const std::vector<std::string>& values,
-                                     std::string_view separators);
+// What separates the words of a list-valued flag or argument (scopes, grant types): a comma or
+// white space, in every command, so "a b", "a,b", "a, b" and the flag repeated all mean the same.
+constexpr std::string_view kListSeparators = ", \t\n";
+// The words of list-valued flags: every value is split at kListSeparators, empty words are
+// dropped, and repeats are kept once, in first order.
+std::vector<std::string> split_list(const std::vector<std::string>& values);
 // `word` as it must be typed in a POSIX shell, for the commands that hints suggest: unchanged when
 // it is made of safe characters only, else in double quotes where they suffice
 // (signet|abc -> "signet|abc"), else in single quotes.
@@ -81,6 +83,17 @@ std::string join_or_dash(const std::vector<std::string>& words, std::string_view
 
 // Adds --data-dir (also SIGNET_DATA_DIR) bound to `dir`.
 void add_data_dir_option(CLI::App* cmd, std::string& dir);
+// Gives `option` a second name, hidden from --help, so that scripts written for an older name keep
+// working while help shows one name per idea: `alias` takes values as `option` does and hands
+// them to it, as if `option` had been given them.
+void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias);
+// Before a deletion, which cannot be undone: returns when the operator agreed, else throws
+// CommandError and nothing may be deleted. With `yes` (--yes) it returns at once; when stdin is a
+// terminal it asks "<question> [y/N] " on stderr and agrees on y or yes; without a terminal (a
+// script) it refuses, so that a script deletes only what it says it means to.
+void confirm_deletion(bool yes, const std::string& question);
+// Adds --yes/-y bound to `yes`: delete without asking (what scripts use).
+void add_yes_flag(CLI::App* cmd, bool& yes);
 // Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).
 void add_json_flag(CLI::App* cmd, bool& json);
 

@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "signet/api/messages_api.h"
+#include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
 #include "signet/guard/guard.h"
 #include "signet/http/server.h"
@@ -45,7 +46,7 @@ int run_api(const ApiOptions& o) {
     auto alg = jose::parse_algorithm(name);
     if (!alg) {
       throw CLI::ValidationError(
-          "--algorithm", "unsupported algorithm '" + name + "': use RS256, PS256, ES256 or EdDSA");
+          "--alg", "unsupported algorithm '" + name + "': use RS256, PS256, ES256 or EdDSA");
     }
     config.algorithms.push_back(*alg);
   }
@@ -132,11 +133,15 @@ void add_api_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert")
       ->envname("SIGNET_TLS_KEY")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--algorithm", options->algorithms,
-                  "Signing algorithms to accept (repeat; RS256, PS256, ES256, EdDSA)")
-      ->envname("SIGNET_ALGORITHMS")
-      ->delimiter(',')
-      ->capture_default_str();
+  // --alg as in every signet command; --algorithm, its name before, still works.
+  add_hidden_alias(cmd,
+                   cmd->add_option("--alg", options->algorithms,
+                                   "Signing algorithms to accept (repeat, or separate by commas; "
+                                   "RS256, PS256, ES256, EdDSA)")
+                       ->envname("SIGNET_ALGORITHMS")
+                       ->delimiter(',')
+                       ->capture_default_str(),
+                   "--algorithm");
   cmd->add_option("--leeway", options->leeway,
                   "Seconds of clock skew tolerated on exp, nbf and iat")
       ->envname("SIGNET_LEEWAY")

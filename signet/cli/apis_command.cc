@@ -25,18 +25,19 @@ namespace json = boost::json;
 struct ApisOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;        // delete --yes
   std::string identifier;  // --identifier for create, the positional ID everywhere else
   // create
   std::string name;
-  std::string signing_alg = "RS256";
+  std::string alg = "RS256";
   std::int64_t token_lifetime = store::kDefaultTokenLifetime.count();
-  bool allow_offline_access = false;
+  std::optional<std::string> allow_offline_access;  // true or false, as for update
   std::string token_profile = "auth0";
-  bool permissions_claim = false;
+  std::optional<std::string> permissions_claim;
   std::vector<std::string> scopes;
   // update: only what is given changes
   std::optional<std::string> new_name;
-  std::optional<std::string> new_signing_alg;
+  std::optional<std::string> new_alg;
   std::optional<std::int64_t> new_token_lifetime;
   std::optional<std::string> new_allow_offline_access;
   std::optional<std::string> new_token_profile;
@@ -47,7 +48,7 @@ struct ApisOptions {
   std::vector<std::string> permission_values;
 };
 
-jose::Algorithm parse_signing_alg(const std::string& name) {
+jose::Algorithm parse_alg(const std::string& name) {
   auto alg = jose::parse_algorithm(name);
   if (!alg) {
     throw CommandError{"unsupported signing algorithm '" + name +
@@ -138,12 +139,13 @@ void run_create(const ApisOptions& o) {
   store::Api api;
   api.identifier = o.identifier;
   api.name = o.name;
-  api.signing_algorithm = parse_signing_alg(o.signing_alg);
+  api.signing_algorithm = parse_alg(o.alg);
   api.token_lifetime = parse_lifetime(o.token_lifetime);
-  api.allow_offline_access = o.allow_offline_access;
+  api.allow_offline_access =
+      parse_bool("--allow-offline-access", o.allow_offline_access.value_or("false"));
   api.token_profile = parse_profile(o.token_profile);
-  api.permissions_claim = o.permissions_claim;
-  for (const auto& scope : split_words(o.scopes, " \t\n")) {
+  api.permissions_claim = parse_bool("--permissions-claim", o.permissions_claim.value_or("false"));
+  for (const auto& scope : split_list(o.scopes)) {
     api.permissions.push_back(store::Permission{scope, ""});
   }
   api.created_at = now();
@@ -194,10 +196,10 @@ void run_show(const ApisOptions& o) {
 }
 
 void run_update(const ApisOptions& o) {
-  if (!o.new_name && !o.new_signing_alg && !o.new_token_lifetime && !o.new_allow_offline_access &&
+  if (!o.new_name && !o.new_alg && !o.new_token_lifetime && !o.new_allow_offline_access &&
       !o.new_token_profile && !o.new_permissions_claim) {
     throw CommandError{
-        "nothing to update: give --name, --signing-alg, --token-lifetime, "
+        "nothing to update: give --name, --alg, --token-lifetime, "
         "--allow-offline-access, --token-profile or --permissions-claim"};
   }
   // Everything is checked before the store is opened, so a typo changes nothing.
@@ -209,8 +211,8 @@ void run_update(const ApisOptions& o) {
   if (o.new_permissions_claim) {
     permissions_claim = parse_bool("--permissions-claim", *o.new_permissions_claim);
   }
-  if (o.new_signing_alg) {
-    alg = parse_signing_alg(*o.new_signing_alg);
+  if (o.new_alg) {
+    alg = parse_alg(*o.new_alg);
   }
   if (o.new_token_lifetime) {
     lifetime = parse_lifetime(*o.new_token_lifetime);
@@ -241,6 +243,9 @@ void run_delete(const ApisOptions& o) {
       value_or_throw(t.store->list_client_grants(std::nullopt), "list client grants");
   const auto cascaded = std::count_if(grants.begin(), grants.end(),
                                       [&](const auto& g) { return g.audience == api.identifier; });
+  confirm_deletion(o.yes, "Delete API '" + api.identifier +
+                              "' and its permissions, client grants (" + std::to_string(cascaded) +
+                              "), user permissions and refresh tokens?");
   value_or_throw(t.store->delete_api(api.identifier), "delete API " + api.identifier);
   if (o.json) {
     print_json(json::object{
@@ -253,6 +258,10 @@ void run_delete(const ApisOptions& o) {
 
 void run_permissions_add(const ApisOptions& o) {
   const std::string& value = o.permission;
+  if (value.find_first_of(kListSeparators) != std::string::npos) {
+    throw CommandError{"a permission's name cannot hold a comma or white space ('" + value +
+                       "'): lists of scopes are split there; add one permission at a time"};
+  }
   auto t = open_tenant(o.data_dir);
   auto api = require_api(*t.store, o.identifier);
   auto existing = std::find_if(api.permissions.begin(), api.permissions.end(),
@@ -282,7 +291,7 @@ void run_permissions_add(const ApisOptions& o) {
 }
 
 void run_permissions_remove(const ApisOptions& o) {
-  const auto values = split_words(o.permission_values, " \t\n");
+  const auto values = split_list(o.permission_values);
   auto t = open_tenant(o.data_dir);
   auto api = require_api(*t.store, o.identifier);
   // All or nothing: a typo in one name must not leave the others half removed.
@@ -327,6 +336,27 @@ void run_permissions_list(const ApisOptions& o) {
   print_table(rows);
 }
 
+// The algorithm flag, named --alg as in `signet keys` (and the JOSE header); --signing-alg, its
+// name before, still works.
+template <typename T>
+void add_alg_option(CLI::App* cmd, T& alg, const std::string& help) {
+  add_hidden_alias(cmd, cmd->add_option("--alg", alg, help), "--signing-alg");
+}
+
+// A setting that is on or off, given the same way to create and update: the flag alone turns it
+// on, "--flag false" or "--flag=false" turns it off (parse_bool checks the word).
+void add_switch(CLI::App* cmd, const std::string& name, std::optional<std::string>& value,
+                const std::string& help) {
+  cmd->add_option(
+         name,
+         [&value](const CLI::results_t& words) {
+           value = words.empty() || words.front().empty() ? "true" : words.front();
+           return true;
+         },
+         help + " (alone: true; or true, false)")
+      ->expected(0, 1);
+}
+
 void add_common_options(CLI::App* cmd, ApisOptions& o) {
   add_data_dir_option(cmd, o.data_dir);
   add_json_flag(cmd, o.json);
@@ -343,6 +373,12 @@ template <typename F>
 void on_run(CLI::App* cmd, const std::shared_ptr<ApisOptions>& o, int& exit_code, F body) {
   cmd->callback([o, &exit_code, body] { run_command([&] { body(*o); }, exit_code); });
 }
+
+constexpr const char* kOfflineAccessHelp =
+    "Whether refresh tokens (the offline_access scope) may be issued for this API";
+constexpr const char* kPermissionsClaimHelp =
+    "Whether tokens also list their API scopes in a \"permissions\" array (Auth0's \"Add\n"
+    "Permissions in the Access Token\")";
 
 }  // namespace
 
@@ -365,28 +401,27 @@ void add_apis_command(CLI::App& app, int& exit_code) {
                    "https://api.example.com/ (any string; a trailing slash counts)")
       ->required();
   create->add_option("--name", o->name, "A name for people, e.g. \"Messages API\"")->required();
-  create
-      ->add_option("--signing-alg", o->signing_alg,
-                   "Algorithm that signs this API's tokens: RS256, PS256, ES256 or EdDSA")
-      ->capture_default_str();
+  add_alg_option(create, o->alg,
+                 "Algorithm that signs this API's tokens: RS256, PS256, ES256 or EdDSA (default: "
+                 "RS256)");
   create
       ->add_option("--token-lifetime", o->token_lifetime,
                    "Seconds an access token for this API stays valid (1 to 2592000)")
       ->capture_default_str();
-  create->add_flag("--allow-offline-access", o->allow_offline_access,
-                   "Allow refresh tokens (the offline_access scope) for this API");
-  create->add_flag("--permissions-claim", o->permissions_claim,
-                   "Also list the token's API scopes in a \"permissions\" array (Auth0's \"Add\n"
-                   "Permissions in the Access Token\")");
+  add_switch(create, "--allow-offline-access", o->allow_offline_access, kOfflineAccessHelp);
+  add_switch(create, "--permissions-claim", o->permissions_claim, kPermissionsClaimHelp);
   create
       ->add_option("--token-profile", o->token_profile,
                    "Claims layout of the tokens: auth0, or rfc9068 (typ at+jwt, client_id claim)")
       ->capture_default_str();
-  create
-      ->add_option("--scopes", o->scopes,
-                   "Permissions to define, space-separated or repeated, e.g. "
-                   "\"read:messages write:messages\" (descriptions: 'apis permissions add')")
-      ->allow_extra_args(false);
+  add_hidden_alias(create,
+                   create
+                       ->add_option("--scopes", o->scopes,
+                                    "Permissions to define, separated by spaces or commas, or "
+                                    "repeated, e.g. \"read:messages write:messages\" "
+                                    "(descriptions: 'apis permissions add')")
+                       ->allow_extra_args(false),
+                   "--scope");
   create->footer(
       "Example: signet apis create --identifier https://api.example.com/ --name \"Example API\" "
       "--scopes \"read:messages write:messages\"");
@@ -409,16 +444,13 @@ void add_apis_command(CLI::App& app, int& exit_code) {
   add_common_options(update, *o);
   add_id_argument(update, *o);
   update->add_option("--name", o->new_name, "New name");
-  update->add_option("--signing-alg", o->new_signing_alg,
-                     "New signing algorithm: RS256, PS256, ES256 or EdDSA");
+  add_alg_option(update, o->new_alg, "New signing algorithm: RS256, PS256, ES256 or EdDSA");
   update->add_option("--token-lifetime", o->new_token_lifetime,
                      "New access-token lifetime in seconds (1 to 2592000)");
-  update->add_option("--allow-offline-access", o->new_allow_offline_access,
-                     "true or false: whether refresh tokens may be issued for this API");
+  add_switch(update, "--allow-offline-access", o->new_allow_offline_access, kOfflineAccessHelp);
   update->add_option("--token-profile", o->new_token_profile,
                      "New token profile: auth0 or rfc9068");
-  update->add_option("--permissions-claim", o->new_permissions_claim,
-                     "true or false: whether tokens list their API scopes in \"permissions\"");
+  add_switch(update, "--permissions-claim", o->new_permissions_claim, kPermissionsClaimHelp);
   on_run(update, o, exit_code, run_update);
 
   CLI::App* del = apis->add_subcommand(
@@ -427,6 +459,7 @@ void add_apis_command(CLI::App& app, int& exit_code) {
       "and refresh tokens for it. Tokens already issued stay valid until they expire.");
   add_common_options(del, *o);
   add_id_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 
   CLI::App* permissions = apis->add_subcommand(
@@ -451,7 +484,10 @@ void add_apis_command(CLI::App& app, int& exit_code) {
       "Nothing is removed unless every SCOPE is a permission of the API.");
   add_common_options(premove, *o);
   add_id_argument(premove, *o);
-  premove->add_option("SCOPE", o->permission_values, "The permissions to remove")->required();
+  premove
+      ->add_option("SCOPE", o->permission_values,
+                   "The permissions to remove, separated by spaces or commas")
+      ->required();
   on_run(premove, o, exit_code, run_permissions_remove);
 
   CLI::App* plist =

@@ -23,6 +23,7 @@ namespace json = boost::json;
 struct ClientsOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;       // delete --yes
   std::string client_id;  // the positional ID
   // create
   std::string name;
@@ -48,7 +49,7 @@ store::ApplicationType parse_type(const std::string& name) {
 
 // The grant types the token endpoint implements; authorization_code is in the model for later.
 std::vector<store::GrantType> parse_grant_types(const std::vector<std::string>& values) {
-  const auto names = split_words(values, " ,\t\n");
+  const auto names = split_list(values);
   if (names.empty()) {
     throw CommandError{
         "--grant-types needs at least one of client_credentials, password, refresh_token"};
@@ -246,6 +247,9 @@ void run_delete(const ClientsOptions& o) {
   // Counted only to tell the operator what went with the application (the store cascades).
   const auto grants = value_or_throw(t.store->list_client_grants(app.client_id),
                                      "list the grants of application " + app.client_id);
+  confirm_deletion(o.yes, "Delete application '" + app.client_id + "' (" + app.name +
+                              "), its secret, client grants (" + std::to_string(grants.size()) +
+                              ") and refresh tokens?");
   value_or_throw(t.store->delete_application(app.client_id), "delete application " + app.client_id);
   if (o.json) {
     print_json(json::object{
@@ -274,7 +278,8 @@ void on_run(CLI::App* cmd, const std::shared_ptr<ClientsOptions>& o, int& exit_c
 constexpr const char* kTypeHelp =
     "Application type: m2m (a service acting for itself), regular_web, native or spa";
 constexpr const char* kGrantTypesHelp =
-    "Grant types the application may use at /oauth/token, comma-separated or repeated: "
+    "Grant types the application may use at /oauth/token, separated by commas or spaces, or "
+    "repeated: "
     "client_credentials, password, refresh_token";
 constexpr const char* kAuthMethodHelp =
     "How the application sends its secret to /oauth/token: client_secret_basic (HTTP Basic) or "
@@ -345,6 +350,7 @@ void add_clients_command(CLI::App& app, int& exit_code) {
       "working at once; access tokens already issued stay valid until they expire.");
   add_common_options(del, *o);
   add_id_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 }
 

@@ -23,6 +23,7 @@ namespace json = boost::json;
 struct GrantsOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;      // delete --yes
   std::string grant_id;  // the positional GRANT_ID, as typed
   std::string client_id;
   std::string audience;
@@ -72,7 +73,7 @@ void require_permissions(const store::Api& api, const std::vector<std::string>& 
 }
 
 void run_create(const GrantsOptions& o) {
-  const auto scopes = split_words(o.scopes, " \t\n");
+  const auto scopes = split_list(o.scopes);
   auto t = open_tenant(o.data_dir);
   const auto app = require_application(*t.store, o.client_id);
   const auto api = require_api(*t.store, o.audience);
@@ -133,7 +134,7 @@ void run_show(const GrantsOptions& o) {
 
 void run_update(const GrantsOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
-  const auto scopes = split_words(o.scopes, " \t\n");
+  const auto scopes = split_list(o.scopes);
   auto t = open_tenant(o.data_dir);
   const auto grant = require_grant(*t.store, id);
   require_permissions(require_api(*t.store, grant.audience), scopes);
@@ -145,6 +146,9 @@ void run_delete(const GrantsOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
   auto t = open_tenant(o.data_dir);
   const auto grant = require_grant(*t.store, id);
+  confirm_deletion(o.yes, "Delete client grant " + std::to_string(id) + ", so that application '" +
+                              grant.client_id + "' can no longer get tokens for API '" +
+                              grant.audience + "'?");
   value_or_throw(t.store->delete_client_grant(id), "delete client grant " + std::to_string(id));
   if (o.json) {
     print_json(json::object{{"id", id}, {"deleted", true}});
@@ -188,11 +192,14 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       ->required();
   create->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  create
-      ->add_option("--scopes", o->scopes,
-                   "Scopes to grant, space-separated or repeated; each must be a permission of "
-                   "the API (none: tokens without scopes)")
-      ->allow_extra_args(false);
+  add_hidden_alias(create,
+                   create
+                       ->add_option("--scopes", o->scopes,
+                                    "Scopes to grant, separated by spaces or commas, or repeated; "
+                                    "each must be a permission of the API (none: tokens without "
+                                    "scopes)")
+                       ->allow_extra_args(false),
+                   "--scope");
   create->footer(
       "Example: signet grants create --client-id CLIENT_ID --audience https://api.example.com/ "
       "--scopes \"read:messages\"");
@@ -214,12 +221,14 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       "expire.");
   add_common_options(update, *o);
   add_id_argument(update, *o);
-  update
-      ->add_option("--scopes", o->scopes,
-                   "The new scopes, space-separated or repeated; each must be a permission of the "
-                   "API (\"\" for none)")
-      ->required()
-      ->allow_extra_args(false);
+  add_hidden_alias(update,
+                   update
+                       ->add_option("--scopes", o->scopes,
+                                    "The new scopes, separated by spaces or commas, or repeated; "
+                                    "each must be a permission of the API (\"\" for none)")
+                       ->required()
+                       ->allow_extra_args(false),
+                   "--scope");
   on_run(update, o, exit_code, run_update);
 
   CLI::App* del = grants->add_subcommand(
@@ -228,6 +237,7 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       "already issued stay valid until they expire.");
   add_common_options(del, *o);
   add_id_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 }
 

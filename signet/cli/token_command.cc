@@ -156,11 +156,16 @@ void run_token(const TokenOptions& o) {
         "from the second line of stdin, after the client secret"};
   }
 
+  // Separated by spaces or commas, as in every signet command; the server wants spaces.
+  std::string scope;
+  for (const auto& word : split_list({o.scope})) {
+    scope += scope.empty() ? word : " " + word;
+  }
   client::TokenRequest request;
   request.issuer = o.issuer;
   request.client_id = o.client_id;
   request.audience = o.audience;
-  request.scope = o.scope;
+  request.scope = scope;
   request.client_secret = read_secret("client secret", "Client secret", "first", example);
   if (password_grant) {
     request.username = o.username;
@@ -353,10 +358,13 @@ void add_token_command(CLI::App& app, int& exit_code) {
       ->add_option("--audience", o->audience,
                    "Identifier of the API the token is for, e.g. https://quickstarts/api")
       ->envname("SIGNET_AUDIENCE");
-  token
-      ->add_option("--scope", o->scope,
-                   "Scopes to ask for, space-separated (default: all the client may get)")
-      ->envname("SIGNET_SCOPE");
+  add_hidden_alias(token,
+                   token
+                       ->add_option("--scopes", o->scope,
+                                    "Scopes to ask for, separated by spaces or commas (default: "
+                                    "all the client may get)")
+                       ->envname("SIGNET_SCOPE"),
+                   "--scope");
   token
       ->add_option("--username", o->username,
                    "Use the password grant for this user (email); needs --password-stdin")

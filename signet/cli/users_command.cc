@@ -35,6 +35,7 @@ constexpr std::size_t kUserIdRandomBytes = 12;  // 24 hex digits, as Auth0's ids
 struct UsersOptions {
   std::string data_dir{kDefaultDataDir};
   bool json = false;
+  bool yes = false;  // delete --yes
   std::string user;  // the positional ID: a user id or an email
   // create
   std::string email;
@@ -175,6 +176,48 @@ json::array string_array(const std::vector<std::string>& values) {
   return out;
 }
 
+// The counters of brute-force protection that block the user now: the token endpoint counts a
+// known user's wrong passwords under the user id, per address.
+std::vector<store::AddressFailedLogins> lockouts_of(store::Store& s, const store::User& u,
+                                                    store::Timestamp at) {
+  auto counters = value_or_throw(s.list_failed_logins(store::FailedLoginSubject::kUser, u.id),
+                                 "list the failed logins of user " + u.id);
+  std::erase_if(counters, [&](const auto& c) { return !c.counter.blocked_at(at); });
+  return counters;
+}
+
+json::array lockouts_json(const std::vector<store::AddressFailedLogins>& lockouts) {
+  json::array out;
+  for (const auto& l : lockouts) {
+    out.push_back(json::object{{"address", l.address},
+                               {"failed_logins", l.counter.count},
+                               {"until", format_time(*l.counter.blocked_until)}});
+  }
+  return out;
+}
+
+// user_json() with whether brute-force protection locks the user out, and from where.
+json::object user_json(const store::User& u,
+                       const std::vector<store::AddressFailedLogins>& lockouts) {
+  auto out = user_json(u);
+  out["locked_out"] = !lockouts.empty();
+  out["lockouts"] = lockouts_json(lockouts);
+  return out;
+}
+
+// "-", or "yes (2 addresses, until 2026-11-28T23:37:16Z)" with the last block's end.
+std::string lockout_cell(const std::vector<store::AddressFailedLogins>& lockouts) {
+  if (lockouts.empty()) {
+    return "-";
+  }
+  store::Timestamp until{};
+  for (const auto& l : lockouts) {
+    until = std::max(until, *l.counter.blocked_until);
+  }
+  return "yes (" + std::to_string(lockouts.size()) +
+         (lockouts.size() == 1 ? " address" : " addresses") + ", until " + format_time(until) + ")";
+}
+
 std::vector<store::UserPermission> permissions_of(store::Store& s, const store::User& u,
                                                   std::optional<std::string_view> api) {
   return value_or_throw(s.list_user_permissions(u.id, api), "list the permissions of user " + u.id);
@@ -216,10 +259,15 @@ void run_create(const UsersOptions& o) {
 void run_list(const UsersOptions& o) {
   auto t = open_tenant(o.data_dir);
   const auto users = value_or_throw(t.store->list_users(), "list users");
+  const auto at = now();
+  std::vector<std::vector<store::AddressFailedLogins>> lockouts;
+  for (const auto& u : users) {
+    lockouts.push_back(lockouts_of(*t.store, u, at));
+  }
   if (o.json) {
     json::array out;
-    for (const auto& u : users) {
-      out.push_back(user_json(u));
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      out.push_back(user_json(users[i], lockouts[i]));
     }
     print_json(out);
     return;
@@ -229,9 +277,11 @@ void run_list(const UsersOptions& o) {
                  "--password-stdin'\n";
     return;
   }
-  std::vector<std::vector<std::string>> rows{{"ID", "EMAIL", "BLOCKED", "CREATED"}};
-  for (const auto& u : users) {
-    rows.push_back({u.id, u.email, u.blocked ? "true" : "false", format_time(u.created_at)});
+  std::vector<std::vector<std::string>> rows{{"ID", "EMAIL", "BLOCKED", "LOCKED_OUT", "CREATED"}};
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto& u = users[i];
+    rows.push_back({u.id, u.email, u.blocked ? "true" : "false", lockout_cell(lockouts[i]),
+                    format_time(u.created_at)});
   }
   print_table(rows);
 }
@@ -240,28 +290,42 @@ void run_show(const UsersOptions& o) {
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto grouped = by_api(permissions_of(*t.store, user, std::nullopt));
+  const auto lockouts = lockouts_of(*t.store, user, now());
   if (o.json) {
     json::object permissions;
     for (const auto& [api, values] : grouped) {
       permissions[api] = string_array(values);
     }
-    auto out = user_json(user);
+    auto out = user_json(user, lockouts);
     out["permissions"] = std::move(permissions);
     print_json(out);
     return;
   }
-  print_table(user_rows(user));
+  auto rows = user_rows(user);
+  rows.insert(rows.begin() + 3, {"locked out", lockout_cell(lockouts)});
+  print_table(rows);
   std::cout << "\n";
   if (grouped.empty()) {
     std::cout << "no permissions: give some with 'signet users permissions add "
               << shell_quote(user.id) << " --audience API SCOPE...'\n";
+  } else {
+    std::vector<std::vector<std::string>> permission_rows{{"API", "PERMISSIONS"}};
+    for (const auto& [api, values] : grouped) {
+      permission_rows.push_back({api, join_or_dash(values, " ")});
+    }
+    print_table(permission_rows);
+  }
+  if (lockouts.empty()) {
     return;
   }
-  std::vector<std::vector<std::string>> rows{{"API", "PERMISSIONS"}};
-  for (const auto& [api, values] : grouped) {
-    rows.push_back({api, join_or_dash(values, " ")});
+  std::cout << "\nlocked out by brute-force protection (wrong passwords) from:\n";
+  std::vector<std::vector<std::string>> lockout_rows{{"ADDRESS", "FAILED_LOGINS", "UNTIL"}};
+  for (const auto& l : lockouts) {
+    lockout_rows.push_back(
+        {l.address, std::to_string(l.counter.count), format_time(*l.counter.blocked_until)});
   }
-  print_table(rows);
+  print_table(lockout_rows);
+  std::cout << "lift it now with 'signet users unblock " << shell_quote(user.email) << "'\n";
 }
 
 void run_update(const UsersOptions& o) {
@@ -278,6 +342,8 @@ void run_update(const UsersOptions& o) {
 void run_delete(const UsersOptions& o) {
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
+  confirm_deletion(o.yes, "Delete user '" + user.id + "' (" + user.email +
+                              ") and their permissions and refresh tokens?");
   value_or_throw(t.store->delete_user(user.id), "delete user " + user.id);
   if (o.json) {
     print_json(json::object{{"id", user.id}, {"deleted", true}});
@@ -351,7 +417,7 @@ void print_permissions_on(const UsersOptions& o, store::Store& s, const store::U
 }
 
 void run_permissions_add(const UsersOptions& o) {
-  const auto values = split_words(o.permissions, " \t\n");
+  const auto values = split_list(o.permissions);
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto api = require_api(*t.store, o.audience);
@@ -369,7 +435,7 @@ void run_permissions_add(const UsersOptions& o) {
 }
 
 void run_permissions_remove(const UsersOptions& o) {
-  const auto values = split_words(o.permissions, " \t\n");
+  const auto values = split_list(o.permissions);
   auto t = open_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto api = require_api(*t.store, o.audience);
@@ -475,6 +541,7 @@ void add_users_command(CLI::App& app, int& exit_code) {
       users->add_subcommand("delete", "Delete a user, with their permissions and refresh tokens.");
   add_common_options(del, *o);
   add_user_argument(del, *o);
+  add_yes_flag(del, o->yes);
   on_run(del, o, exit_code, run_delete);
 
   CLI::App* block = users->add_subcommand(
@@ -509,7 +576,9 @@ void add_users_command(CLI::App& app, int& exit_code) {
   add_user_argument(padd, *o);
   padd->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  padd->add_option("SCOPE", o->permissions, "Permissions of the API to give, e.g. read:messages")
+  padd->add_option("SCOPE", o->permissions,
+                   "Permissions of the API to give, separated by spaces or commas, e.g. "
+                   "read:messages")
       ->required();
   on_run(padd, o, exit_code, run_permissions_add);
 
@@ -519,7 +588,10 @@ void add_users_command(CLI::App& app, int& exit_code) {
   add_user_argument(premove, *o);
   premove->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
       ->required();
-  premove->add_option("SCOPE", o->permissions, "Permissions to take away")->required();
+  premove
+      ->add_option("SCOPE", o->permissions,
+                   "Permissions to take away, separated by spaces or commas")
+      ->required();
   on_run(premove, o, exit_code, run_permissions_remove);
 
   CLI::App* plist =

@@ -1719,6 +1719,29 @@ StoreResult<FailedLoginCounter> SqliteStore::get_failed_logins(const FailedLogin
   return read_counter(*stmt, 0);
 }
 
+StoreResult<std::vector<AddressFailedLogins>> SqliteStore::list_failed_logins(
+    FailedLoginSubject kind, std::string_view subject) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT address, count, first_failure_at, blocked_until FROM failed_logins "
+      "WHERE kind = ?1 AND subject = ?2 ORDER BY address");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, to_string(kind)).text(2, subject);
+  std::vector<AddressFailedLogins> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(AddressFailedLogins{stmt->column_text(0), read_counter(*stmt, 1)});
+  }
+}
+
 StoreResult<Ok> SqliteStore::reset_failed_logins(const FailedLoginKey& key) {
   std::lock_guard lock(mu_);
   auto stmt =

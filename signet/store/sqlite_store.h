@@ -108,6 +108,8 @@ class SqliteStore final : public Store {
   StoreResult<FailedLoginCounter> record_failed_login(const FailedLoginKey& key, Timestamp now,
                                                       const LockoutPolicy& policy) override;
   StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) override;
+  StoreResult<std::vector<AddressFailedLogins>> list_failed_logins(
+      FailedLoginSubject kind, std::string_view subject) override;
   StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) override;
   StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                     std::string_view subject) override;

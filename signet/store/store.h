@@ -147,6 +147,10 @@ class Store {
                                                               const LockoutPolicy& policy) = 0;
   // The counter, or a zero counter when none is recorded.
   virtual StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) = 0;
+  // Every counter of the subject, one per address, ordered by address (what an admin looks at
+  // before an unblock); empty when none is recorded.
+  virtual StoreResult<std::vector<AddressFailedLogins>> list_failed_logins(
+      FailedLoginSubject kind, std::string_view subject) = 0;
   // Forgets one counter (after a success).
   virtual StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) = 0;
   // Forgets the subject's counters from every address (an admin's unblock); returns how many.

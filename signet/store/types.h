@@ -161,6 +161,14 @@ struct FailedLoginCounter {
   bool operator==(const FailedLoginCounter&) const = default;
 };
 
+// One address's counter for a subject, as an admin sees them all.
+struct AddressFailedLogins {
+  std::string address;
+  FailedLoginCounter counter;
+
+  bool operator==(const AddressFailedLogins&) const = default;
+};
+
 // When failures turn into a block, and for how long.
 struct LockoutPolicy {
   int max_failures = 10;  // the failure that reaches this count starts the block

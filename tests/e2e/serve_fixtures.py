@@ -239,7 +239,7 @@ class Tenant:
         if scopes:
             args += ["--scopes", " ".join(scopes)]
         if alg:
-            args += ["--signing-alg", alg]
+            args += ["--alg", alg]
         if lifetime is not None:
             args += ["--token-lifetime", str(lifetime)]
         if offline:

@@ -10,10 +10,13 @@ from the SQLite file with Python's own sqlite3, as an independent check of what 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
 import os
+import pathlib
+import pty
 import re
 import sqlite3
 import stat
@@ -22,6 +25,7 @@ import subprocess
 import pytest
 
 from conftest import clean_env, signet_bin
+from serve_fixtures import Tenant, password_grant, start_serve  # noqa: F401 (a fixture)
 
 RUN_TIMEOUT = 60.0  # s; argon2id hashing is the slow part, well under a second
 API = "https://api.example.com/"
@@ -132,7 +136,7 @@ def test_apis_create_with_defaults(data_dir):
 
 def test_apis_create_with_every_option(data_dir):
     api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
-             "--signing-alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
+             "--alg", "EdDSA", "--token-lifetime", "2592000", "--allow-offline-access",
              "--token-profile", "rfc9068", "--scopes", "read:messages write:messages",
              "--scopes", "admin", "--scopes", "read:messages", "--permissions-claim")
     assert api["identifier"] == OTHER_API
@@ -150,7 +154,7 @@ def test_apis_create_with_every_option(data_dir):
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
 def test_apis_create_each_signing_algorithm(data_dir, alg):
     assert js(data_dir, "apis", "create", "--identifier", API, "--name", "x",
-              "--signing-alg", alg)["signing_alg"] == alg
+              "--alg", alg)["signing_alg"] == alg
 
 
 def test_apis_create_existing_identifier_is_a_conflict(data_dir):
@@ -161,8 +165,9 @@ def test_apis_create_existing_identifier_is_a_conflict(data_dir):
 
 
 @pytest.mark.parametrize("args, needles", [
-    (["--signing-alg", "HS256"], ["HS256", "RS256, PS256, ES256 or EdDSA"]),
-    (["--signing-alg", "none"], ["none", "RS256"]),
+    (["--alg", "HS256"], ["HS256", "RS256, PS256, ES256 or EdDSA"]),
+    (["--alg", "none"], ["none", "RS256"]),
+    (["--allow-offline-access", "maybe"], ["--allow-offline-access", "true or false"]),
     (["--token-profile", "jwt"], ["jwt", "auth0 or rfc9068"]),
     (["--token-lifetime", "0"], ["--token-lifetime", "2592000"]),
     (["--token-lifetime", "2592001"], ["--token-lifetime", "2592000"]),
@@ -217,7 +222,7 @@ def test_apis_update_changes_only_the_given_fields(tenant, data_dir):
     before = js(data_dir, "apis", "show", API)
     after = js(data_dir, "apis", "update", API, "--name", "Renamed")
     assert after == {**before, "name": "Renamed"}
-    after = js(data_dir, "apis", "update", API, "--signing-alg", "ES256", "--token-lifetime", "60",
+    after = js(data_dir, "apis", "update", API, "--alg", "ES256", "--token-lifetime", "60",
                "--allow-offline-access", "true", "--token-profile", "rfc9068")
     assert after == {**before, "name": "Renamed", "signing_alg": "ES256", "token_lifetime": 60,
                      "allow_offline_access": True, "token_profile": "rfc9068"}
@@ -241,7 +246,7 @@ def test_apis_update_keeps_permissions_and_grants(tenant, data_dir):
 @pytest.mark.parametrize("args, needles", [
     ([], ["nothing to update", "--name"]),
     (["--allow-offline-access", "yes"], ["--allow-offline-access", "true or false"]),
-    (["--signing-alg", "HS512"], ["HS512"]),
+    (["--alg", "HS512"], ["HS512"]),
     (["--token-profile", "oidc"], ["oidc"]),
     (["--token-lifetime", "2592001"], ["2592000"]),
     (["--name", ""], ["name must not be empty"]),
@@ -262,7 +267,7 @@ def test_apis_delete_cascades_to_grants_and_user_permissions(tenant, data_dir):
                "--scopes", "read:messages")
     user = create_user(data_dir)
     run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
-    res = run(data_dir, "apis", "delete", API)
+    res = run(data_dir, "apis", "delete", API, "--yes")
     assert f"deleted API {API}" in res.stdout and "1 client grant" in res.stdout
     assert js(data_dir, "apis", "list") == []
     assert js(data_dir, "grants", "list") == []
@@ -275,7 +280,7 @@ def test_apis_delete_cascades_to_grants_and_user_permissions(tenant, data_dir):
 
 
 def test_apis_delete_json_and_unknown(tenant, data_dir):
-    out = js(data_dir, "apis", "delete", API)
+    out = js(data_dir, "apis", "delete", API, "--yes")
     assert out == {"identifier": API, "deleted": True, "deleted_client_grants": 0}
     assert_failed_cleanly(fails(data_dir, "apis", "delete", API),
                           f"no API with identifier {API}")
@@ -331,6 +336,68 @@ def test_apis_permissions_remove_unknown_removes_nothing(tenant, data_dir):
     res = run(data_dir, "apis", "permissions", "remove", API, "read:messages", "write:messages")
     assert "read:messages, write:messages" in res.stdout
     assert js(data_dir, "apis", "permissions", "list", API) == []
+
+
+def test_switches_take_the_same_form_in_create_and_update(data_dir):
+    # Alone the flag turns a setting on; "true" or "false" may follow, in create as in update.
+    api = js(data_dir, "apis", "create", "--identifier", API, "--name", "x",
+             "--allow-offline-access", "--permissions-claim", "false")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (True, False)
+    api = js(data_dir, "apis", "update", API, "--allow-offline-access", "false",
+             "--permissions-claim")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (False, True)
+    api = js(data_dir, "apis", "update", API, "--allow-offline-access=true",
+             "--permissions-claim=false")
+    assert (api["allow_offline_access"], api["permissions_claim"]) == (True, False)
+
+
+def test_every_list_takes_commas_spaces_or_repeats(tenant, data_dir):
+    api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+             "--scopes", "a,b c", "--scopes", "d, e")
+    assert [p["value"] for p in api["permissions"]] == ["a", "b", "c", "d", "e"]
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"],
+               "--audience", OTHER_API, "--scopes", "a,b", "--scopes", "c")
+    assert sorted(grant["scopes"]) == ["a", "b", "c"]
+    updated = js(data_dir, "grants", "update", str(grant["id"]), "--scopes", "d e,a")
+    assert sorted(updated["scopes"]) == ["a", "d", "e"]
+    user = create_user(data_dir)
+    out = js(data_dir, "users", "permissions", "add", user["id"], "--audience", OTHER_API, "a,b", "c d")
+    assert out["permissions"] == ["a", "b", "c", "d"]
+    out = js(data_dir, "users", "permissions", "remove", user["id"], "--audience", OTHER_API, "a, c")
+    assert out["permissions"] == ["b", "d"]
+    api = js(data_dir, "apis", "permissions", "remove", OTHER_API, "a,b", "c")
+    assert [p["value"] for p in api["permissions"]] == ["d", "e"]
+    app = js(data_dir, "clients", "create", "--name", "spaced", "--grant-types",
+             "password refresh_token")
+    assert app["grant_types"] == ["password", "refresh_token"]
+
+
+def test_a_permission_name_cannot_hold_a_list_separator(tenant, data_dir):
+    for name in ("read,write", "read write"):
+        assert_failed_cleanly(fails(data_dir, "apis", "permissions", "add", API, name),
+                              "comma or white space", "one permission at a time")
+    assert [p["value"] for p in js(data_dir, "apis", "show", API)["permissions"]] == \
+        ["read:messages", "write:messages"]
+
+
+def test_old_flag_names_still_work_but_help_shows_one_name(tenant, data_dir):
+    api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
+             "--signing-alg", "ES256", "--scope", "x:read")
+    assert api["signing_alg"] == "ES256"
+    assert [p["value"] for p in api["permissions"]] == ["x:read"]
+    assert js(data_dir, "apis", "update", OTHER_API, "--signing-alg", "PS256")["signing_alg"] == \
+        "PS256"
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scope", "read:messages", "--scope", "write:messages")
+    assert sorted(grant["scopes"]) == ["read:messages", "write:messages"]
+    # --scope alone satisfies the required --scopes of grants update.
+    assert js(data_dir, "grants", "update", str(grant["id"]), "--scope", "write:messages")[
+        "scopes"] == ["write:messages"]
+    for args in (["apis", "create"], ["apis", "update"], ["grants", "create"], ["grants", "update"]):
+        res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,
+                             text=True, timeout=RUN_TIMEOUT)
+        assert "--signing-alg" not in res.stdout
+        assert not re.search(r"--scope\b(?!s)", res.stdout), res.stdout
 
 
 # --- clients
@@ -490,7 +557,7 @@ def test_clients_rotate_secret_unknown(data_dir):
 
 def test_clients_delete_cascades_to_grants(tenant, data_dir):
     js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    out = js(data_dir, "clients", "delete", tenant["client_id"])
+    out = js(data_dir, "clients", "delete", tenant["client_id"], "--yes")
     assert out == {"client_id": tenant["client_id"], "deleted": True, "deleted_client_grants": 1}
     assert js(data_dir, "clients", "list") == []
     assert js(data_dir, "grants", "list") == []
@@ -622,7 +689,7 @@ def test_grants_update_errors_change_nothing(tenant, data_dir):
 
 def test_grants_delete(tenant, data_dir):
     grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    res = run(data_dir, "grants", "delete", str(grant["id"]))
+    res = run(data_dir, "grants", "delete", str(grant["id"]), "-y")
     assert f"deleted client grant {grant['id']}" in res.stdout
     assert js(data_dir, "grants", "list") == []
     assert_failed_cleanly(fails(data_dir, "grants", "delete", str(grant["id"])),
@@ -631,8 +698,8 @@ def test_grants_delete(tenant, data_dir):
     assert js(data_dir, "clients", "show", tenant["client_id"])
     assert js(data_dir, "apis", "show", API)
     grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API)
-    assert js(data_dir, "grants", "delete", str(grant["id"])) == {"id": grant["id"],
-                                                                  "deleted": True}
+    out = js(data_dir, "grants", "delete", str(grant["id"]), "--yes")
+    assert out == {"id": grant["id"], "deleted": True}
 
 
 # --- users
@@ -645,7 +712,8 @@ def test_users_create_with_password_from_stdin(data_dir):
     assert m, res.stdout
     user = js(data_dir, "users", "show", m.group(1))
     assert user == {"id": m.group(1), "email": "ada@example.com", "blocked": False,
-                    "created_at": user["created_at"], "permissions": {}}
+                    "created_at": user["created_at"], "permissions": {}, "locked_out": False,
+                    "lockouts": []}
     stored = stored_password_hash(data_dir, user["id"])
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
@@ -724,9 +792,11 @@ def test_users_list(data_dir):
     listed = js(data_dir, "users", "list")
     assert {u["id"] for u in listed} == {a["id"], b["id"]}
     for u in listed:
-        assert set(u) == {"id", "email", "blocked", "created_at"}
+        assert set(u) == {"id", "email", "blocked", "locked_out", "lockouts", "created_at"}
+        assert (u["locked_out"], u["lockouts"]) == (False, [])
     text = run(data_dir, "users", "list").stdout
-    assert text.splitlines()[0].split() == ["ID", "EMAIL", "BLOCKED", "CREATED"]
+    assert text.splitlines()[0].split() == ["ID", "EMAIL", "BLOCKED", "LOCKED_OUT", "CREATED"]
+    assert text.splitlines()[1].split()[3] == "-"
     assert "ada@example.com" in text and "bob@example.com" in text
 
 
@@ -762,14 +832,15 @@ def test_users_update_email(data_dir):
 def test_users_delete(tenant, data_dir):
     user = create_user(data_dir)
     run(data_dir, "users", "permissions", "add", user["id"], "--audience", API, "read:messages")
-    res = run(data_dir, "users", "delete", "ada@example.com")
+    res = run(data_dir, "users", "delete", "ada@example.com", "--yes")
     assert f"deleted user {user['id']}" in res.stdout
     assert js(data_dir, "users", "list") == []
     assert db_rows(data_dir, "SELECT COUNT(*) FROM user_permissions") == [(0,)]
     assert_failed_cleanly(fails(data_dir, "users", "delete", user["id"]),
                           f"no user with id or email {user['id']}")
     again = create_user(data_dir)
-    assert js(data_dir, "users", "delete", again["id"]) == {"id": again["id"], "deleted": True}
+    out = js(data_dir, "users", "delete", again["id"], "--yes")
+    assert out == {"id": again["id"], "deleted": True}
 
 
 def insert_failed_logins(data_dir, kind: str, subject: str, addresses: list[str]):
@@ -804,6 +875,47 @@ def test_users_block_and_unblock(data_dir):
     assert "cleared 0 failed-login counter(s)" in res.stdout
     for cmd in ("block", "unblock"):
         assert_failed_cleanly(fails(data_dir, "users", cmd, "ghost"), "no user with id or email")
+
+
+def test_users_list_and_show_tell_who_is_locked_out(start_serve):
+    # The real path: wrong passwords at a running server's token endpoint start the lockout.
+    server = start_serve("--lockout-max-failures", "2", "--lockout-seconds", "600")
+    tenant = Tenant(server)
+    api = tenant.api(scopes=("read:messages",))["identifier"]
+    client = tenant.client(type="regular_web", grant_types="password")
+    locked, free = tenant.user(), tenant.user()
+    tenant.sync()
+    before = datetime.datetime.now(datetime.timezone.utc)
+    # One wrong password only counts; the second reaches the limit and blocks.
+    assert password_grant(server, client, free, api, password="wrong once").status_code == 400
+    for attempt in ("wrong 1", "wrong 2"):
+        res = password_grant(server, client, locked, api, password=attempt)
+    assert res.status_code == 429, res.text
+
+    data_dir = pathlib.Path(server.data_dir)
+    listed = {u["email"]: u for u in js(data_dir, "users", "list")}
+    assert listed[free.email]["locked_out"] is False and listed[free.email]["lockouts"] == []
+    assert listed[locked.email]["locked_out"] is True
+    [lockout] = listed[locked.email]["lockouts"]
+    assert lockout["address"] == "127.0.0.1" and lockout["failed_logins"] == 2
+    until = datetime.datetime.fromisoformat(lockout["until"].replace("Z", "+00:00"))
+    assert before + datetime.timedelta(seconds=599) <= until
+    assert until <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=600)
+    shown = js(data_dir, "users", "show", locked.email)
+    assert (shown["locked_out"], shown["lockouts"]) == (True, [lockout])
+
+    rows = {line.split()[1]: line.split() for line in
+            run(data_dir, "users", "list").stdout.splitlines()[1:]}
+    assert rows[free.email][3] == "-"
+    assert " ".join(rows[locked.email][3:8]) == f"yes (1 address, until {lockout['until']})"
+    text = run(data_dir, "users", "show", locked.email).stdout
+    assert f"yes (1 address, until {lockout['until']})" in text
+    assert re.search(rf"^127\.0\.0\.1\s+2\s+{lockout['until']}$", text, re.MULTILINE), text
+    assert f"signet users unblock {locked.email}" in text
+    assert "locked out by" not in run(data_dir, "users", "show", free.email).stdout
+
+    run(data_dir, "users", "unblock", locked.email)
+    assert js(data_dir, "users", "show", locked.email)["locked_out"] is False
 
 
 def test_users_set_password(data_dir):
@@ -879,6 +991,89 @@ def test_users_permissions_errors(tenant, data_dir):
                           "no API with identifier https://nope/")
 
 
+# --- deleting asks first
+
+
+def run_on_terminal(data_dir, *args: str, answer: str) -> subprocess.CompletedProcess:
+    """Runs `signet ARGS --data-dir DATA_DIR` with stdin on a pseudo-terminal, where `answer` and
+    Enter are typed; stdout and stderr are captured as usual."""
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen([signet_bin(), *args, "--data-dir", str(data_dir)],
+                              stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=clean_env(), text=True) as proc:
+            os.close(terminal)
+            terminal = -1
+            os.write(controller, answer.encode() + b"\n")  # held by the terminal until read
+            out, err = proc.communicate(timeout=RUN_TIMEOUT)
+            return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        os.close(controller)
+        if terminal != -1:
+            os.close(terminal)
+
+
+@pytest.fixture
+def four_records(tenant, data_dir):
+    """One record of each kind that can be deleted: (command, id, prompt, how to see it)."""
+    grant = js(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audience", API,
+               "--scopes", "read:messages")
+    user = create_user(data_dir)
+    cid = tenant["client_id"]
+    return [
+        ("grants", str(grant["id"]),
+         f"Delete client grant {grant['id']}, so that application '{cid}' can no longer get "
+         f"tokens for API '{API}'? [y/N] ",
+         "SELECT COUNT(*) FROM client_grants"),
+        ("users", "ada@example.com",
+         f"Delete user '{user['id']}' (ada@example.com) and their permissions and refresh tokens? "
+         "[y/N] ",
+         "SELECT COUNT(*) FROM users"),
+        ("clients", cid,
+         f"Delete application '{cid}' (Messages client), its secret, client grants (0) and "
+         "refresh tokens? [y/N] ",
+         "SELECT COUNT(*) FROM applications"),
+        ("apis", API,
+         f"Delete API '{API}' and its permissions, client grants (0), user permissions and "
+         "refresh tokens? [y/N] ",
+         "SELECT COUNT(*) FROM apis"),
+    ]
+
+
+def test_delete_on_a_terminal_asks_and_keeps_the_record_unless_yes(four_records, data_dir):
+    # In this order each record is the last that refers to the next, so the counts are exact.
+    for noun, record, prompt, count in four_records:
+        for answer in ("n", "", "yes please", "no"):
+            res = run_on_terminal(data_dir, noun, "delete", record, answer=answer)
+            assert res.returncode == 1, res.stderr
+            assert res.stdout == ""
+            assert res.stderr == prompt + "signet: nothing was deleted (answer y to delete, or " \
+                                          "add --yes)\n"
+            assert db_rows(data_dir, count) == [(1,)], (noun, answer)
+        res = run_on_terminal(data_dir, noun, "delete", record, answer="Y")
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == prompt
+        assert "deleted" in res.stdout
+        assert db_rows(data_dir, count) == [(0,)], noun
+
+
+def test_delete_on_a_terminal_with_yes_does_not_ask(tenant, data_dir):
+    res = run_on_terminal(data_dir, "apis", "delete", API, "--yes", answer="n")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert js(data_dir, "apis", "list") == []
+
+
+def test_delete_without_a_terminal_needs_yes(four_records, data_dir):
+    for noun, record, _, count in four_records:
+        for stdin in (None, "y\n"):  # no input at all, or a "y" piped in: neither is a person
+            assert_failed_cleanly(fails(data_dir, noun, "delete", record, stdin=stdin),
+                                  "refusing to delete without confirmation: add --yes")
+            assert db_rows(data_dir, count) == [(1,)], noun
+    for noun, record, _, count in four_records:
+        run(data_dir, noun, "delete", record, "--yes")
+        assert db_rows(data_dir, count) == [(0,)], noun
+
+
 # --- everything
 
 
@@ -923,6 +1118,42 @@ def test_unknown_flag_and_missing_subcommand_are_one_line(data_dir):
     assert_failed_cleanly(fails(data_dir, "apis", "show"), "ID")
 
 
+@pytest.mark.parametrize("args, message", [
+    (["apis", "lsit"], "unknown command 'lsit' for 'signet apis'; did you mean 'list'?"),
+    (["clinets", "list"], "unknown command 'clinets' for 'signet'; did you mean 'clients'?"),
+    (["apis", "permissions", "lsit", API],
+     "unknown command 'lsit' for 'signet apis permissions'; did you mean 'list'?"),
+    (["clients", "rotate", "some-client"],
+     "unknown command 'rotate' for 'signet clients'; did you mean 'rotate-secret'?"),
+    (["grants", "create", "--client-id", "c", "--audiance", API],
+     "unknown flag '--audiance' for 'signet grants create'; did you mean '--audience'?"),
+    (["apis", "create", "--identifer=https://typo.example/", "--name", "x"],
+     "unknown flag '--identifer' for 'signet apis create'; did you mean '--identifier'?"),
+    (["apis", "list", "--jsno"], "unknown flag '--jsno' for 'signet apis list'; did you mean '--json'?"),
+    (["users", "create", "--email", "eve@example.com", "--password", "hunter2-secret"],
+     "unknown flag '--password' for 'signet users create'; did you mean '--password-stdin'?"),
+    (["apis", "frobnicate-hunter2"],
+     "'signet apis' has no such command: use create, list, show, update, delete or permissions"),
+    (["apis", "list", "--bogus"], "unknown flag '--bogus' for 'signet apis list' "
+                                  "(see 'signet apis list --help')"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_mistyped_commands_and_flags_get_a_suggestion(data_dir, args, message):
+    res = fails(data_dir, *args)
+    assert_failed_cleanly(res)
+    assert res.stderr.startswith(f"signet: {message}"), res.stderr
+    # Values and words far from any name are never repeated: they may be secrets.
+    for secret in ("hunter2", "typo.example"):
+        assert secret not in res.stderr
+    assert not data_dir.exists()  # nothing ran
+
+
+def test_a_typo_is_reported_before_the_flag_it_leaves_missing(tenant, data_dir):
+    # --audience is required: the typo, not "--audience is required", is what helps.
+    res = fails(data_dir, "grants", "create", "--client-id", tenant["client_id"], "--audiance", API)
+    assert_failed_cleanly(res, "did you mean '--audience'?")
+    assert js(data_dir, "grants", "list") == []
+
+
 COMMANDS = [
     ["apis"], ["apis", "create"], ["apis", "list"], ["apis", "show"], ["apis", "update"],
     ["apis", "delete"], ["apis", "permissions"], ["apis", "permissions", "add"],
@@ -952,9 +1183,9 @@ def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
 
 
 @pytest.mark.parametrize("args, flags", [
-    (["apis", "create"], ["--identifier", "--name", "--signing-alg", "--token-lifetime",
+    (["apis", "create"], ["--identifier", "--name", "--alg", "--token-lifetime",
                           "--allow-offline-access", "--token-profile", "--scopes"]),
-    (["apis", "update"], ["--name", "--signing-alg", "--token-lifetime",
+    (["apis", "update"], ["--name", "--alg", "--token-lifetime",
                           "--allow-offline-access", "--token-profile"]),
     (["apis", "permissions", "add"], ["SCOPE", "--description"]),
     (["clients", "create"], ["--name", "--type", "--grant-types", "--auth-method"]),
@@ -966,6 +1197,8 @@ def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
     (["users", "set-password"], ["--password-stdin"]),
     (["users", "permissions", "add"], ["--audience", "SCOPE"]),
     (["users", "permissions", "list"], ["--audience"]),
+    (["apis", "delete"], ["--yes"]), (["clients", "delete"], ["--yes"]),
+    (["grants", "delete"], ["--yes"]), (["users", "delete"], ["--yes"]),
 ])
 def test_help_mentions_every_flag(args, flags):
     res = subprocess.run([signet_bin(), *args, "--help"], env=clean_env(), capture_output=True,

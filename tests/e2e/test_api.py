@@ -744,11 +744,11 @@ def test_help_mentions_every_flag(binary):
                          text=True, timeout=30)
     assert res.returncode == 0, res.stderr
     for flag in ["--issuer", "--audience", "--listen", "--jwks-uri", "--ca-file", "--cors-origin",
-                 "--tls-cert", "--tls-key", "--algorithm", "--leeway", "--strict-typ",
+                 "--tls-cert", "--tls-key", "--alg", "--leeway", "--strict-typ",
                  "--no-token-cache", "--no-access-log", "--threads"]:
         assert flag in res.stdout, flag
         env_name = "SIGNET_" + flag[2:].upper().replace("-", "_")
-        if flag == "--algorithm":
+        if flag == "--alg":
             env_name = "SIGNET_ALGORITHMS"
         assert env_name in res.stdout, env_name
 
@@ -787,7 +787,7 @@ def test_listen_without_port_is_an_error(binary, make_issuer):
 def test_unsupported_algorithm_flag_is_an_error(binary, make_issuer):
     issuer = make_issuer()
     res = subprocess.run([binary, "api", "--issuer", issuer.url, "--audience", AUDIENCE,
-                          "--algorithm", "HS256", "--listen", f"127.0.0.1:{free_port()}"],
+                          "--alg", "HS256", "--listen", f"127.0.0.1:{free_port()}"],
                          env=clean_env(), capture_output=True, text=True, timeout=30)
     assert res.returncode != 0
     assert "HS256" in res.stderr + res.stdout
@@ -795,7 +795,7 @@ def test_unsupported_algorithm_flag_is_an_error(binary, make_issuer):
 
 def test_algorithm_flag_limits_what_is_accepted(make_issuer, start_signet):
     issuer = make_issuer(algorithms=("RS256", "ES256"))
-    signet = start_signet(issuer, "--algorithm", "ES256")
+    signet = start_signet(issuer, "--algorithm", "ES256")  # the name before --alg still works
     assert_message(get(signet.url("/api/private"), issuer.mint("ES256")), PRIVATE_MESSAGE)
     assert_invalid_token(get(signet.url("/api/private"), issuer.mint("RS256")),
                          "signing algorithm not allowed")

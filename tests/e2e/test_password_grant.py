@@ -236,7 +236,7 @@ def test_userinfo_refuses_a_forged_token(s):
 def test_userinfo_for_a_deleted_user(s):
     user = s.tenant.user(permissions={s.api: HELD})
     body = assert_token_response(password_grant(s.server, s.client, user, s.api, scope="openid"))
-    s.tenant.cli("users", "delete", user.id)
+    s.tenant.cli("users", "delete", user.id, "--yes")
     res = s.server.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert res.status_code == 401, res.text
     assert res.json()["error"] == "invalid_token"

@@ -143,7 +143,7 @@ def test_refresh_for_a_deleted_user_is_refused(s):
     user = s.tenant.user(permissions={s.api: SCOPES})
     body = assert_token_response(password_grant(s.server, s.client, user, s.api,
                                                 scope=SIGN_IN_SCOPE))
-    s.tenant.cli("users", "delete", user.id)
+    s.tenant.cli("users", "delete", user.id, "--yes")
     assert_oauth_error(s.refresh(body["refresh_token"]), 400, "invalid_grant")
     assert s.introspect(body["refresh_token"]).json() == {"active": False}
 

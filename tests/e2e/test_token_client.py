@@ -212,6 +212,9 @@ def test_another_scope_is_another_token(s, cache_home):
     pair = get_token(s, cache_home, "--scope", "read:messages write:messages")
     assert pair not in (read, both)
     assert get_token(s, cache_home, "--scope", "write:messages read:messages") == pair
+    # --scopes is the name every signet command uses (--scope stays an alias), and commas
+    # separate as well as spaces.
+    assert get_token(s, cache_home, "--scopes", "write:messages,read:messages") == pair
     assert s.issued() == before + 1
 
 
@@ -524,7 +527,7 @@ def test_an_issuer_that_is_not_an_authorization_server(s, cache_home):
 def test_help_lists_the_flags(cache_home):
     res = token_run(cache_home, "--help")
     assert res.returncode == 0
-    for flag in ("--issuer", "--client-id", "--client-secret-stdin", "--audience", "--scope",
+    for flag in ("--issuer", "--client-id", "--client-secret-stdin", "--audience", "--scopes",
                  "--username", "--password-stdin", "--no-cache", "--refresh", "--ca-file", "--json",
                  "SIGNET_ISSUER", "SIGNET_CA_FILE", "decode", "clear"):
         assert flag in res.stdout, flag

@@ -380,7 +380,7 @@ def test_deleted_grant_is_access_denied_within_a_second(s):
     grant = s.tenant.cli_json("grants", "list", "--client-id", client.client_id)[0]
     s.tenant.sync()
     assert_token_response(client_credentials(s.server, client, api["identifier"]))
-    s.tenant.cli("grants", "delete", str(grant["id"]))
+    s.tenant.cli("grants", "delete", str(grant["id"]), "--yes")
     start = time.monotonic()
     res = wait_for_status(lambda: client_credentials(s.server, client, api["identifier"]), 403,
                           timeout=2.0, what="the deleted grant to be refused")
@@ -392,7 +392,7 @@ def test_deleted_api_is_invalid_target_within_a_second(s):
     api, client = s.tenant.m2m()
     s.tenant.sync()
     assert_token_response(client_credentials(s.server, client, api["identifier"]))
-    s.tenant.cli("apis", "delete", api["identifier"])
+    s.tenant.cli("apis", "delete", api["identifier"], "--yes")
     res = wait_for_status(lambda: client_credentials(s.server, client, api["identifier"]), 400,
                           timeout=2.0, what="the deleted API to be refused")
     assert_oauth_error(res, 400, "invalid_target")

@@ -715,6 +715,31 @@ TEST_F(SqliteStoreTest, FailedLoginsBlockAtTheThresholdUntilTheBlockRunsOut) {
       1);
 }
 
+TEST_F(SqliteStoreTest, ListFailedLoginsGivesEachAddressOfOneSubject) {
+  const LockoutPolicy policy{2, seconds{600}};
+  EXPECT_EQ(*store_->list_failed_logins(FailedLoginSubject::kUser, "u1"),
+            std::vector<AddressFailedLogins>{});
+  for (const char* address : {"2001:db8::1", "192.0.2.9", "2001:db8::1"}) {
+    ASSERT_TRUE(
+        store_->record_failed_login({FailedLoginSubject::kUser, "u1", address}, kNow, policy).ok());
+  }
+  // Another subject, and a client of the same name, are not listed.
+  ASSERT_TRUE(
+      store_->record_failed_login({FailedLoginSubject::kUser, "u2", "192.0.2.9"}, kNow, policy)
+          .ok());
+  ASSERT_TRUE(
+      store_->record_failed_login({FailedLoginSubject::kClient, "u1", "192.0.2.9"}, kNow, policy)
+          .ok());
+
+  const auto listed = store_->list_failed_logins(FailedLoginSubject::kUser, "u1");
+  ASSERT_TRUE(listed.ok());
+  const std::vector<AddressFailedLogins> expected{
+      {"192.0.2.9", FailedLoginCounter{1, kNow, std::nullopt}},
+      {"2001:db8::1", FailedLoginCounter{2, kNow, kNow + seconds{600}}},
+  };
+  EXPECT_EQ(*listed, expected);
+}
+
 TEST_F(SqliteStoreTest, ThresholdOfOneBlocksAtTheFirstFailure) {
   const FailedLoginKey key{FailedLoginSubject::kClient, "client-1", "::1"};
   auto c = store_->record_failed_login(key, kNow, {1, seconds{5}});
