@@ -15,12 +15,15 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include "signet/common/file_safety.h"
+
 namespace signet::cli {
 
 namespace fs = std::filesystem;
 
 // The data directory holds the master key and encrypted private keys: owner only.
 constexpr auto kDataDirMode = fs::perms::owner_all;
+constexpr std::string_view kDataDirWhat = "the data directory";  // in messages, before its path
 
 std::string describe(const keys::KeyError& e) {
   return std::string(keys::to_string(e.code)) + ": " + e.message;
@@ -67,19 +70,21 @@ std::string format_time(store::Timestamp t) {
 
 fs::path prepare_data_dir(const std::string& dir) {
   const fs::path path(dir);
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    if (!fs::is_directory(path, ec)) {
-      throw CommandError{"data directory " + dir + " exists but is not a directory"};
+  auto checked = check_path(path, Trust::kDirectory, kDataDirWhat);
+  if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
+    std::error_code ec;
+    if (path.has_parent_path()) {
+      fs::create_directories(path.parent_path(), ec);  // a failure shows in mkdir's errno
     }
-    return path;
+    if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
+      throw CommandError{"cannot create the data directory " + path.string() + ": " +
+                         std::generic_category().message(errno)};
+    }
+    // Checked again: another process may have created it first, with other modes.
+    checked = check_path(path, Trust::kDirectory, kDataDirWhat);
   }
-  if (path.has_parent_path()) {
-    fs::create_directories(path.parent_path(), ec);
-  }
-  if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
-    throw CommandError{"cannot create data directory " + dir + ": " +
-                       std::generic_category().message(errno)};
+  if (!checked) {
+    throw CommandError{checked.error().message};
   }
   return path;
 }
@@ -151,26 +156,6 @@ std::vector<std::string> split_words(const std::vector<std::string>& values,
   return words;
 }
 
-std::string shell_quote(std::string_view word) {
-  const bool safe = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-  });
-  if (safe) {
-    return std::string(word);
-  }
-  // Double quotes when nothing in the word is special inside them: hints put commands in single
-  // quotes, and "auth0|bob" reads better there than nested single quotes.
-  if (word.find_first_of("$`\\\"!'") == std::string_view::npos) {
-    return "\"" + std::string(word) + "\"";
-  }
-  std::string out = "'";
-  for (const char c : word) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
 std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator) {
   if (words.empty()) {
     return "-";
@@ -192,8 +177,10 @@ void add_json_flag(CLI::App* cmd, bool& json) {
 }
 
 void add_data_dir_option(CLI::App* cmd, std::string& dir) {
-  cmd->add_option("--data-dir", dir,
-                  "Directory of signet.db and master.key (created with mode 0700 if missing)")
+  cmd->add_option(
+         "--data-dir", dir,
+         "Directory of signet.db and master.key (created with mode 0700 if missing; it must be "
+         "yours and writable by you alone)")
       ->envname(std::string(kDataDirEnvVar))
       ->capture_default_str();
 }

@@ -1,0 +1,200 @@
+"""End-to-end tests of the files signet trusts with secrets: the data directory, master.key and
+the directory and keys of `signet dev-cert`.
+
+Each must belong to the user running signet (or root) and be writable by nobody else; master.key
+and the private keys readable by nobody else either (signet/common/file_safety.h). Anything else
+is refused before anything is read or written, with one line that names the path and the command
+that fixes it. Tests that need "another user" give the file to `nobody` (uid 65534), which only
+root can do: they are skipped, saying so, for other users.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+
+import pytest
+
+from conftest import clean_env, signet_bin
+from issuer import free_port
+
+RUN_TIMEOUT = 60.0  # s; a refusal comes before any key generation, well under a second
+NOBODY = 65534      # Debian's "nobody": another user for the ownership tests
+API = "https://api.example.com/"
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="giving a file to another user (nobody) needs root")
+
+
+def signet(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([signet_bin(), *args], env=env if env is not None else clean_env(),
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+def serve(data_dir, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`signet serve` expected to refuse at start; a server that starts instead fails the test by
+    running into RUN_TIMEOUT."""
+    port = free_port()
+    return signet("serve", "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}",
+                  "--issuer", f"http://127.0.0.1:{port}/", env=env)
+
+
+def assert_refused(res, *needles: str):
+    """Exit status 1, nothing on stdout, one line "signet: ..." on stderr holding each needle."""
+    assert res.returncode == 1, (res.returncode, res.stderr)
+    assert res.stdout == "", res.stdout
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("signet: "), res.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def listing(path) -> list[str]:
+    return sorted(os.listdir(path))
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """A data directory with a store, a master key and an API, made by the CLI itself."""
+    directory = tmp_path / "signet-data"
+    res = signet("apis", "create", "--identifier", API, "--name", "Example",
+                 "--data-dir", str(directory))
+    assert res.returncode == 0, res.stderr
+    res = signet("clients", "create", "--name", "Backend", "--data-dir", str(directory))
+    assert res.returncode == 0, res.stderr
+    assert mode(directory) == 0o700 and mode(directory / "master.key") == 0o600
+    return directory
+
+
+# --- the data directory
+
+
+@pytest.mark.parametrize("unsafe_mode", [0o770, 0o720, 0o707, 0o777, 0o1777])
+def test_serve_refuses_a_data_directory_others_can_write(data_dir, unsafe_mode):
+    os.chmod(data_dir, unsafe_mode)
+    before = listing(data_dir)
+    assert_refused(serve(data_dir), f"the data directory {data_dir}", "writable by group or others",
+                   f"chmod 700 {data_dir}")
+    assert listing(data_dir) == before
+
+
+@pytest.mark.parametrize("args", [
+    ["apis", "list"], ["apis", "show", API], ["apis", "create", "--identifier", "urn:x",
+                                              "--name", "x"],
+    ["clients", "list"], ["clients", "create", "--name", "x"], ["grants", "list"],
+    ["users", "list"], ["keys", "list"], ["keys", "jwks"], ["keys", "create"],
+    ["dev-cert"],
+], ids=" ".join)
+def test_admin_commands_refuse_a_data_directory_others_can_write(data_dir, args):
+    os.chmod(data_dir, 0o775)
+    before = listing(data_dir)
+    assert_refused(signet(*args, "--data-dir", str(data_dir)),
+                   f"the data directory {data_dir}", f"chmod 700 {data_dir}")
+    assert listing(data_dir) == before
+
+
+def test_a_data_directory_others_can_read_but_not_write_is_used(data_dir):
+    os.chmod(data_dir, 0o755)  # e.g. made by hand with the default umask
+    res = signet("apis", "list", "--data-dir", str(data_dir))
+    assert res.returncode == 0, res.stderr
+    assert API in res.stdout
+
+
+@needs_root
+def test_another_users_data_directory_is_refused(data_dir):
+    os.chown(data_dir, NOBODY, NOBODY)
+    for res in (serve(data_dir), signet("apis", "list", "--data-dir", str(data_dir))):
+        assert_refused(res, f"the data directory {data_dir}", "belongs to nobody",
+                       f"sudo chown -R root {data_dir}")
+
+
+# --- master.key
+
+
+@pytest.mark.parametrize("unsafe_mode", [0o640, 0o604, 0o644, 0o660, 0o602])
+def test_a_master_key_others_can_read_or_write_is_refused(data_dir, unsafe_mode):
+    key = data_dir / "master.key"
+    os.chmod(key, unsafe_mode)
+    for res in (serve(data_dir), signet("clients", "create", "--name", "y",
+                                        "--data-dir", str(data_dir))):
+        assert_refused(res, f"the master key file {key}", f"chmod 600 {key}")
+    assert mode(key) == unsafe_mode  # refused, not silently changed
+
+
+def test_a_symlinked_master_key_is_refused(data_dir, tmp_path):
+    key = data_dir / "master.key"
+    elsewhere = tmp_path / "elsewhere.key"
+    os.rename(key, elsewhere)
+    os.symlink(elsewhere, key)
+    assert_refused(serve(data_dir), f"the master key file {key}", "symbolic link")
+
+
+@needs_root
+def test_another_users_master_key_is_refused(data_dir):
+    key = data_dir / "master.key"
+    os.chown(key, NOBODY, NOBODY)
+    assert_refused(serve(data_dir), f"the master key file {key}", "belongs to nobody",
+                   f"sudo chown root {key}")
+
+
+# --- signet dev-cert
+
+
+def dev_cert(out_dir) -> subprocess.CompletedProcess:
+    return signet("dev-cert", "--out-dir", str(out_dir))
+
+
+@pytest.fixture
+def certs(tmp_path):
+    out = tmp_path / "certs"
+    res = dev_cert(out)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.mark.parametrize("unsafe_mode", [0o770, 0o777, 0o1777])
+def test_dev_cert_refuses_an_output_directory_others_can_write(tmp_path, unsafe_mode):
+    out = tmp_path / "shared"
+    out.mkdir()
+    os.chmod(out, unsafe_mode)
+    assert_refused(dev_cert(out), f"the certificate directory {out}", f"chmod 700 {out}")
+    assert listing(out) == []  # no CA key left where others could take or replace it
+
+
+def test_dev_cert_refuses_its_existing_directory_once_others_can_write_it(certs):
+    before = {name: (certs / name).read_bytes() for name in listing(certs)}
+    os.chmod(certs, 0o757)
+    assert_refused(dev_cert(certs), f"the certificate directory {certs}", f"chmod 700 {certs}")
+    assert {name: (certs / name).read_bytes() for name in listing(certs)} == before
+
+
+@pytest.mark.parametrize("name, fix", [("ca-key.pem", "chmod 600"), ("key.pem", "chmod 600"),
+                                       ("ca.pem", "chmod 644"), ("cert.pem", "chmod 644")])
+def test_dev_cert_refuses_files_others_can_write(certs, name, fix):
+    os.chmod(certs / name, 0o666)
+    assert_refused(dev_cert(certs), str(certs / name), "writable by group or others",
+                   f"{fix} {certs / name}")
+
+
+@pytest.mark.parametrize("name", ["ca-key.pem", "ca.pem", "key.pem"])
+def test_dev_cert_refuses_symlinked_files(certs, tmp_path, name):
+    elsewhere = tmp_path / f"elsewhere-{name}"
+    os.rename(certs / name, elsewhere)
+    os.symlink(elsewhere, certs / name)
+    assert_refused(dev_cert(certs), str(certs / name), "symbolic link")
+
+
+@needs_root
+def test_dev_cert_refuses_another_users_directory_or_ca_key(certs):
+    os.chown(certs / "ca-key.pem", NOBODY, NOBODY)
+    assert_refused(dev_cert(certs), str(certs / "ca-key.pem"), "belongs to nobody")
+    os.chown(certs / "ca-key.pem", 0, 0)
+    os.chown(certs, NOBODY, NOBODY)
+    assert_refused(dev_cert(certs), f"the certificate directory {certs}", "belongs to nobody")
