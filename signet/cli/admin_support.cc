@@ -68,8 +68,34 @@ std::string format_time(store::Timestamp t) {
   return std::string(buf.data(), n);
 }
 
+namespace {
+
+// `dir` as an absolute path without a trailing slash, so that every message and log line names
+// the directory unambiguously, whatever the working directory was.
+fs::path absolute_data_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::path path = fs::absolute(dir, ec);
+  if (ec) {
+    throw CommandError{"cannot resolve the data directory " + dir + ": " + ec.message()};
+  }
+  path = path.lexically_normal();
+  if (!path.has_filename() && path.has_parent_path()) {
+    path = path.parent_path();  // "/srv/signet-data/" -> "/srv/signet-data"
+  }
+  return path;
+}
+
+// What to do when the data directory or its store is not there, for read-only commands.
+std::string create_it_first(const fs::path& path) {
+  return "pass --data-dir (or set " + std::string(kDataDirEnvVar) +
+         ") to use an existing one, or create it with 'signet serve --data-dir " +
+         shell_quote(path.string()) + "' or a create command (e.g. 'signet apis create')";
+}
+
+}  // namespace
+
 fs::path prepare_data_dir(const std::string& dir) {
-  const fs::path path(dir);
+  const fs::path path = absolute_data_dir(dir);
   auto checked = check_path(path, Trust::kDirectory, kDataDirWhat);
   if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
     std::error_code ec;
@@ -89,6 +115,18 @@ fs::path prepare_data_dir(const std::string& dir) {
   return path;
 }
 
+fs::path existing_data_dir(const std::string& dir) {
+  const fs::path path = absolute_data_dir(dir);
+  auto checked = check_path(path, Trust::kDirectory, kDataDirWhat);
+  if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
+    throw CommandError{"no data directory " + path.string() + ": " + create_it_first(path)};
+  }
+  if (!checked) {
+    throw CommandError{checked.error().message};
+  }
+  return path;
+}
+
 std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
   auto opened = store::SqliteStore::open((data_dir / kStoreFileName).string());
   if (!opened) {
@@ -96,6 +134,16 @@ std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
                        describe(opened.error())};
   }
   return std::move(*opened);
+}
+
+std::unique_ptr<store::SqliteStore> open_existing_store(const fs::path& data_dir) {
+  const fs::path db = data_dir / kStoreFileName;
+  struct stat st {};
+  if (::lstat(db.c_str(), &st) != 0 && errno == ENOENT) {
+    throw CommandError{"no store in the data directory " + data_dir.string() + " (" +
+                       std::string(kStoreFileName) + " is missing): " + create_it_first(data_dir)};
+  }
+  return open_store(data_dir);
 }
 
 keys::MasterKey load_master_key(const fs::path& data_dir) {
@@ -177,10 +225,9 @@ void add_json_flag(CLI::App* cmd, bool& json) {
 }
 
 void add_data_dir_option(CLI::App* cmd, std::string& dir) {
-  cmd->add_option(
-         "--data-dir", dir,
-         "Directory of signet.db and master.key (created with mode 0700 if missing; it must be "
-         "yours and writable by you alone)")
+  cmd->add_option("--data-dir", dir,
+                  "Directory of signet.db and master.key (commands that write create it, mode "
+                  "0700, when missing; it must be yours and writable by you alone)")
       ->envname(std::string(kDataDirEnvVar))
       ->capture_default_str();
 }

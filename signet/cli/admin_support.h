@@ -56,12 +56,18 @@ store::Timestamp now();
 // RFC 3339 in UTC, e.g. 2026-11-28T23:37:16Z.
 std::string format_time(store::Timestamp t);
 
-// The data directory, created with mode 0700 when missing (it holds the master key and encrypted
-// private keys). An existing one must belong to the effective user (or root) and be writable by
-// nobody else (signet/common/file_safety.h); else CommandError saying how to fix it.
+// The data directory as an absolute path (what messages and serve's log line show), for commands
+// that write: created with mode 0700 when missing (it holds the master key and encrypted private
+// keys). An existing one must belong to the effective user (or root) and be writable by nobody
+// else (signet/common/file_safety.h); else CommandError saying how to fix it.
 std::filesystem::path prepare_data_dir(const std::string& dir);
+// The same for read-only commands (list, show, jwks), which create nothing: a missing directory is
+// a CommandError naming its absolute path and how to point at or create the right one.
+std::filesystem::path existing_data_dir(const std::string& dir);
 // Opens (creating and migrating) <data_dir>/signet.db. Throws CommandError.
 std::unique_ptr<store::SqliteStore> open_store(const std::filesystem::path& data_dir);
+// Opens <data_dir>/signet.db only if it exists (read-only commands); CommandError else.
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::filesystem::path& data_dir);
 // SIGNET_MASTER_KEY, else <data_dir>/master.key (created on first use; refused unless it is a
 // regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);

@@ -10,14 +10,17 @@ root can do: they are skipped, saying so, for other users.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import stat
 import subprocess
 
 import pytest
 
-from conftest import clean_env, signet_bin
+from conftest import READY_TIMEOUT, STOP_TIMEOUT, clean_env, signet_bin
 from issuer import free_port
+from serve_fixtures import wait_for
 
 RUN_TIMEOUT = 60.0  # s; a refusal comes before any key generation, well under a second
 NOBODY = 65534      # Debian's "nobody": another user for the ownership tests
@@ -198,3 +201,82 @@ def test_dev_cert_refuses_another_users_directory_or_ca_key(certs):
     os.chown(certs / "ca-key.pem", 0, 0)
     os.chown(certs, NOBODY, NOBODY)
     assert_refused(dev_cert(certs), f"the certificate directory {certs}", "belongs to nobody")
+
+
+# --- read-only commands create nothing, and every message names the absolute data directory
+
+READ_ONLY = [
+    ["apis", "list"], ["apis", "show", API], ["apis", "permissions", "list", API],
+    ["clients", "list"], ["clients", "show", "some-client"], ["grants", "list"],
+    ["grants", "show", "1"], ["users", "list"], ["users", "show", "ada@example.com"],
+    ["users", "permissions", "list", "ada@example.com"], ["keys", "list"], ["keys", "jwks"],
+]
+
+
+@pytest.mark.parametrize("args", READ_ONLY, ids=" ".join)
+def test_read_only_commands_refuse_a_missing_data_directory_and_create_nothing(tmp_path, args):
+    # Relative, as an admin in the wrong directory would type it: the message shows where it is.
+    res = signet(*args, "--data-dir", "nowhere/signet-data", cwd=tmp_path)
+    absolute = tmp_path / "nowhere" / "signet-data"
+    assert_refused(res, f"no data directory {absolute}:", "--data-dir", "SIGNET_DATA_DIR",
+                   "signet serve")
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [["apis", "list"], ["keys", "list"]], ids=" ".join)
+def test_the_default_data_directory_is_named_absolute_and_not_created(tmp_path, args):
+    assert_refused(signet(*args, cwd=tmp_path), f"no data directory {tmp_path / 'signet-data'}:")
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [["apis", "list"], ["users", "show", "x"], ["keys", "jwks"]],
+                         ids=" ".join)
+def test_read_only_commands_refuse_a_data_directory_without_a_store(tmp_path, args):
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o700)
+    assert_refused(signet(*args, "--data-dir", str(empty)),
+                   f"no store in the data directory {empty} (signet.db is missing)")
+    assert listing(empty) == []
+
+
+def test_a_command_that_writes_still_creates_the_data_directory(tmp_path):
+    res = signet("apis", "create", "--identifier", API, "--name", "x", "--data-dir", "d",
+                 cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert mode(tmp_path / "d") == 0o700
+    res = signet("apis", "list", "--data-dir", "d", cwd=tmp_path)
+    assert res.returncode == 0 and API in res.stdout, res.stderr
+
+
+def test_errors_about_the_data_directory_name_it_absolute(data_dir):
+    os.chmod(data_dir, 0o770)
+    res = signet("apis", "list", "--data-dir", data_dir.name, cwd=data_dir.parent)
+    assert_refused(res, f"the data directory {data_dir} is writable", f"chmod 700 {data_dir}")
+
+
+def test_serve_logs_the_absolute_data_directory(tmp_path):
+    port = free_port()
+    log_path = tmp_path / "serve.stderr"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([signet_bin(), "serve", "--data-dir", "rel/data",
+                                 "--listen", f"127.0.0.1:{port}",
+                                 "--issuer", f"http://127.0.0.1:{port}/"],
+                                env=clean_env(), cwd=tmp_path, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log)
+    try:
+        started = wait_for(lambda: started_line(log_path), timeout=READY_TIMEOUT,
+                           what="serve's start line")
+        assert started["data_dir"] == str(tmp_path / "rel" / "data")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_TIMEOUT)
+
+
+def started_line(log_path) -> dict | None:
+    """serve's "listening" log line as JSON, once written."""
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if "listening" in entry.get("msg", ""):
+                return entry
+    return None
