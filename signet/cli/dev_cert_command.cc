@@ -241,27 +241,43 @@ struct Outcome {
   std::vector<fs::path> tightened;  // kept keys whose mode was made 0600
 };
 
-// The CA in the directory, or a new one. A CA that exists but cannot be used is an error rather
-// than silently replaced: clients may trust it, and whoever removes it should know that.
+// Why the CA in the directory must be replaced; nullopt when it can stay (its summary is then in
+// out.ca). A CA that exists but cannot be used is an error rather than silently replaced: clients
+// may trust it, and whoever removes it should know that.
+std::optional<std::string> ca_problem(const Paths& p, const keys::CertifiedKey& ca,
+                                      store::Timestamp t, Outcome& out) {
+  auto checked = keys::check_dev_ca(ca);
+  if (!checked && checked.error().code == keys::DevCertErrorCode::kUnconstrained) {
+    // Made before signet constrained its CA: its key, unencrypted on disk, could sign for any
+    // site. Replaced, and the report says that clients must trust the new one.
+    return "the previous CA could sign for any name; the new one only for localhost, 127.0.0.0/8 "
+           "and ::1";
+  }
+  if (!checked) {
+    throw CommandError{shell_quote(p.ca.string()) + " and " + shell_quote(p.ca_key.string()) +
+                       " are not a CA signet can use (" + describe(checked.error()) +
+                       "): remove both to create a new CA, which clients must then trust "
+                       "instead"};
+  }
+  if (checked->not_after - kRenewBefore <= t) {
+    return "the previous CA expires on " + day(checked->not_after);
+  }
+  if (checked->not_before > t) {
+    return "the previous CA is not valid until " + day(checked->not_before) +
+           " (was the clock changed?)";
+  }
+  out.ca = std::move(*checked);
+  return std::nullopt;
+}
+
+// The CA in the directory, or a new one.
 keys::CertifiedKey ensure_ca(const Paths& p, store::Timestamp t, Outcome& out) {
   keys::CertifiedKey ca;
   const bool has_cert = read_pem_file(p.ca, Trust::kPublicFile, "the CA certificate", ca.cert_pem);
   const bool has_key = read_pem_file(p.ca_key, Trust::kSecretFile, "the CA key", ca.key_pem);
   if (has_cert && has_key) {
-    auto checked = keys::check_dev_ca(ca);
-    if (!checked) {
-      throw CommandError{shell_quote(p.ca.string()) + " and " + shell_quote(p.ca_key.string()) +
-                         " are not a CA signet can use (" + describe(checked.error()) +
-                         "): remove both to create a new CA, which clients must then trust "
-                         "instead"};
-    }
-    if (checked->not_after - kRenewBefore <= t) {
-      out.new_ca_reason = "the previous CA expires on " + day(checked->not_after);
-    } else if (checked->not_before > t) {
-      out.new_ca_reason = "the previous CA is not valid until " + day(checked->not_before) +
-                          " (was the clock changed?)";
-    } else {
-      out.ca = std::move(*checked);
+    out.new_ca_reason = ca_problem(p, ca, t, out);
+    if (!out.new_ca_reason) {
       if (make_owner_only(p.ca_key)) {
         out.tightened.push_back(p.ca_key);
       }
@@ -395,9 +411,10 @@ void print_report(const Paths& p, const Outcome& out) {
     std::cout << "  This is a new CA: clients that trusted the previous one must trust this one "
                  "instead.\n";
   }
-  std::cout << "\nKeep " << kCaKeyFileName
-            << " private: with it anyone can make certificates, for any name, that every client "
-               "trusting this CA accepts.\n";
+  std::cout
+      << "\nKeep " << kCaKeyFileName
+      << " private: with it anyone can make certificates that every client trusting this "
+         "CA accepts (only for localhost, 127.0.0.0/8 and ::1: the CA is name-constrained).\n";
 }
 
 void print_json_report(const Paths& p, const Outcome& out) {
@@ -447,7 +464,9 @@ void add_dev_cert_command(CLI::App& app, int& exit_code) {
       "and say how to make clients trust the CA. Writes ca.pem, ca-key.pem, cert.pem (the\n"
       "certificate, then the CA) and key.pem. Idempotent: an existing CA is kept; the\n"
       "certificate is replaced when missing, expiring within 30 days, not signed by the CA, or\n"
-      "with --force. For development only: never trust this CA on a machine you do not control.");
+      "with --force. The CA can only sign for localhost, 127.0.0.0/8 and ::1 (nameConstraints);\n"
+      "one made before it had them is replaced. For development only: never trust this CA on a\n"
+      "machine you do not control.");
   add_data_dir_option(cmd, o->data_dir);
   cmd->add_option("--out-dir", o->out_dir,
                   "Directory for the four files (default: <data-dir>/tls; created with mode 0700)");

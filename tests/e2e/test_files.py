@@ -280,3 +280,93 @@ def started_line(log_path) -> dict | None:
             if "listening" in entry.get("msg", ""):
                 return entry
     return None
+
+
+# --- the dev CA signs for the loopback names only
+
+OLD_CA_CONFIG = """[req]
+distinguished_name = dn
+x509_extensions = v3
+prompt = no
+[dn]
+CN = signet development CA
+[v3]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+"""
+
+
+def openssl(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          cwd=cwd)
+
+
+def sign_with_ca(certs, work, names: str) -> str:
+    """A server certificate for `names`, signed with ca-key.pem as a thief would sign it."""
+    cn = names.split(",")[0].split(":", 1)[1]
+    (work / "ext.cnf").write_text(
+        f"subjectAltName = {names}\nbasicConstraints = critical,CA:FALSE\n"
+        "extendedKeyUsage = serverAuth\n")
+    res = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-nodes", "-subj", f"/CN={cn}", "-keyout", "forged.key", "-out", "forged.csr",
+                  cwd=work)
+    assert res.returncode == 0, res.stderr
+    res = openssl("x509", "-req", "-in", "forged.csr", "-CA", str(certs / "ca.pem"),
+                  "-CAkey", str(certs / "ca-key.pem"), "-set_serial", "7", "-days", "1",
+                  "-extfile", "ext.cnf", "-out", "forged.pem", cwd=work)
+    assert res.returncode == 0, res.stderr
+    return str(work / "forged.pem")
+
+
+def test_the_dev_ca_is_name_constrained_to_the_loopback_names(certs):
+    res = openssl("x509", "-noout", "-ext", "nameConstraints", "-in", str(certs / "ca.pem"))
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())
+    assert "X509v3 Name Constraints: critical" in text, text
+    assert ("Permitted: DNS:localhost IP:127.0.0.0/255.0.0.0 "
+            "IP:0:0:0:0:0:0:0:1/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF") in text, text
+    assert "Excluded" not in text
+
+
+@pytest.mark.parametrize("names", ["DNS:example.com", "DNS:localhost,DNS:example.com",
+                                   "IP:10.0.0.1", "DNS:localhost.example.com"])
+def test_a_certificate_for_another_name_signed_with_the_ca_key_does_not_verify(certs, tmp_path,
+                                                                               names):
+    forged = sign_with_ca(certs, tmp_path, names)
+    res = openssl("verify", "-CAfile", str(certs / "ca.pem"), forged)
+    assert res.returncode != 0, res.stdout
+    assert "permitted subtree violation" in res.stdout + res.stderr, res.stdout + res.stderr
+
+
+def test_a_certificate_for_localhost_signed_with_the_ca_key_verifies(certs, tmp_path):
+    # The control for the test above: the same steps, within the constraints.
+    forged = sign_with_ca(certs, tmp_path, "DNS:localhost,IP:127.0.0.1,IP:::1")
+    res = openssl("verify", "-CAfile", str(certs / "ca.pem"), forged)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_dev_cert_replaces_a_ca_made_without_name_constraints(tmp_path):
+    out = tmp_path / "certs"
+    out.mkdir(mode=0o700)
+    (tmp_path / "old-ca.cnf").write_text(OLD_CA_CONFIG)
+    res = openssl("req", "-x509", "-config", str(tmp_path / "old-ca.cnf"), "-newkey", "ec",
+                  "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+                  "-keyout", str(out / "ca-key.pem"), "-out", str(out / "ca.pem"))
+    assert res.returncode == 0, res.stderr
+    old_ca = (out / "ca.pem").read_text()
+
+    res = dev_cert(out)
+    assert res.returncode == 0, res.stderr
+    assert "the previous CA could sign for any name" in res.stdout, res.stdout
+    assert "This is a new CA" in res.stdout, res.stdout
+    assert (out / "ca.pem").read_text() != old_ca
+    ext = openssl("x509", "-noout", "-ext", "nameConstraints", "-in", str(out / "ca.pem"))
+    assert "DNS:localhost" in ext.stdout, ext.stdout + ext.stderr
+    res = openssl("verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname",
+                  "localhost", "-CAfile", str(out / "ca.pem"), str(out / "cert.pem"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    # The new CA is kept from then on: dev-cert stays idempotent.
+    again = signet("dev-cert", "--out-dir", str(out), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["created"] == []
