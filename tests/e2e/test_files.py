@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -370,3 +371,67 @@ def test_dev_cert_replaces_a_ca_made_without_name_constraints(tmp_path):
     again = signet("dev-cert", "--out-dir", str(out), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["created"] == []
+
+
+# --- no core dumps: the processes hold the master key, signing keys, secrets and passwords
+
+CORE_LIMIT_BEFORE = 1 << 20  # bytes; what the tests start signet with, so a 0 is signet's doing
+
+
+def allow_core_files():
+    """Runs in the child before exec: a non-zero core limit, as a shell with `ulimit -c` has."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    limit = CORE_LIMIT_BEFORE if hard == resource.RLIM_INFINITY else min(CORE_LIMIT_BEFORE, hard)
+    resource.setrlimit(resource.RLIMIT_CORE, (limit, hard))
+
+
+def core_limits(pid: int) -> tuple[str, str]:
+    """The soft and hard "Max core file size" of a running process, from /proc/<pid>/limits."""
+    with open(f"/proc/{pid}/limits", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                soft, hard = line[len("Max core file size"):].split()[:2]
+                return soft, hard
+    raise AssertionError(f"no core file size in /proc/{pid}/limits")
+
+
+def assert_not_dumpable(pid: int):
+    assert core_limits(pid) == ("0", "0")
+    if os.geteuid() != 0:
+        # A non-dumpable process's /proc files belong to root (proc(5)); as root, everything
+        # already does, so only the limits tell.
+        assert os.stat(f"/proc/{pid}/mem").st_uid == 0
+
+
+def test_serve_cannot_dump_core(tmp_path):
+    assert CORE_LIMIT_BEFORE > 0
+    port = free_port()
+    with open(tmp_path / "serve.stderr", "wb") as log:
+        proc = subprocess.Popen([signet_bin(), "serve", "--data-dir", str(tmp_path / "data"),
+                                 "--listen", f"127.0.0.1:{port}",
+                                 "--issuer", f"http://127.0.0.1:{port}/"],
+                                env=clean_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                preexec_fn=allow_core_files)
+    try:
+        wait_for(lambda: started_line(tmp_path / "serve.stderr"), timeout=READY_TIMEOUT,
+                 what="serve's start line")
+        assert_not_dumpable(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_TIMEOUT)
+
+
+def test_a_cli_command_waiting_for_a_password_cannot_dump_core(data_dir):
+    # users create holds the master key and, once typed, the password; it waits on stdin for it.
+    proc = subprocess.Popen([signet_bin(), "users", "create", "--email", "ada@example.com",
+                             "--password-stdin", "--data-dir", str(data_dir)],
+                            env=clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=allow_core_files)
+    try:
+        # The limit drops when main starts; until then it is the one the test set.
+        wait_for(lambda: core_limits(proc.pid) == ("0", "0"), timeout=READY_TIMEOUT,
+                 what="users create to drop its core limit")
+        assert_not_dumpable(proc.pid)
+    finally:
+        out, err = proc.communicate("correct horse battery staple\n", timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0, err
