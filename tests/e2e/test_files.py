@@ -6,6 +6,10 @@ and the private keys readable by nobody else either (signet/common/file_safety.h
 is refused before anything is read or written, with one line that names the path and the command
 that fixes it. Tests that need "another user" give the file to `nobody` (uid 65534), which only
 root can do: they are skipped, saying so, for other users.
+
+Also here: read-only admin commands create no data directory and name the absolute path they
+looked at; the dev CA signs for the loopback names only (nameConstraints); and no signet process
+can dump core (the secrets above would end up in the core file).
 """
 
 from __future__ import annotations
