@@ -17,6 +17,7 @@
 
 #include "signet/cli/terminal_input.h"
 #include "signet/common/ascii.h"
+#include "signet/common/file_safety.h"
 
 namespace signet::cli {
 
@@ -27,6 +28,7 @@ constexpr std::size_t kMaxAnswerBytes = 16;
 
 // The data directory holds the master key and encrypted private keys: owner only.
 constexpr auto kDataDirMode = fs::perms::owner_all;
+constexpr std::string_view kDataDirWhat = "the data directory";  // in messages, before its path
 
 std::string describe(const keys::KeyError& e) {
   return std::string(keys::to_string(e.code)) + ": " + e.message;
@@ -71,21 +73,61 @@ std::string format_time(store::Timestamp t) {
   return std::string(buf.data(), n);
 }
 
-fs::path prepare_data_dir(const std::string& dir) {
-  const fs::path path(dir);
+namespace {
+
+// `dir` as an absolute path without a trailing slash, so that every message and log line names
+// the directory unambiguously, whatever the working directory was.
+fs::path absolute_data_dir(const std::string& dir) {
   std::error_code ec;
-  if (fs::exists(path, ec)) {
-    if (!fs::is_directory(path, ec)) {
-      throw CommandError{"data directory " + dir + " exists but is not a directory"};
+  fs::path path = fs::absolute(dir, ec);
+  if (ec) {
+    throw CommandError{"cannot resolve the data directory " + dir + ": " + ec.message()};
+  }
+  path = path.lexically_normal();
+  if (!path.has_filename() && path.has_parent_path()) {
+    path = path.parent_path();  // "/srv/signet-data/" -> "/srv/signet-data"
+  }
+  return path;
+}
+
+// What to do when the data directory or its store is not there, for read-only commands.
+std::string create_it_first(const fs::path& path) {
+  return "pass --data-dir (or set " + std::string(kDataDirEnvVar) +
+         ") to use an existing one, or create it with 'signet serve --data-dir " +
+         shell_quote(path.string()) + "' or a create command (e.g. 'signet apis create')";
+}
+
+}  // namespace
+
+fs::path prepare_data_dir(const std::string& dir) {
+  const fs::path path = absolute_data_dir(dir);
+  auto checked = check_path(path, Trust::kDirectory, kDataDirWhat);
+  if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
+    std::error_code ec;
+    if (path.has_parent_path()) {
+      fs::create_directories(path.parent_path(), ec);  // a failure shows in mkdir's errno
     }
-    return path;
+    if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
+      throw CommandError{"cannot create the data directory " + path.string() + ": " +
+                         std::generic_category().message(errno)};
+    }
+    // Checked again: another process may have created it first, with other modes.
+    checked = check_path(path, Trust::kDirectory, kDataDirWhat);
   }
-  if (path.has_parent_path()) {
-    fs::create_directories(path.parent_path(), ec);
+  if (!checked) {
+    throw CommandError{checked.error().message};
   }
-  if (::mkdir(path.c_str(), static_cast<mode_t>(kDataDirMode)) != 0 && errno != EEXIST) {
-    throw CommandError{"cannot create data directory " + dir + ": " +
-                       std::generic_category().message(errno)};
+  return path;
+}
+
+fs::path existing_data_dir(const std::string& dir) {
+  const fs::path path = absolute_data_dir(dir);
+  auto checked = check_path(path, Trust::kDirectory, kDataDirWhat);
+  if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
+    throw CommandError{"no data directory " + path.string() + ": " + create_it_first(path)};
+  }
+  if (!checked) {
+    throw CommandError{checked.error().message};
   }
   return path;
 }
@@ -97,6 +139,16 @@ std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
                        describe(opened.error())};
   }
   return std::move(*opened);
+}
+
+std::unique_ptr<store::SqliteStore> open_existing_store(const fs::path& data_dir) {
+  const fs::path db = data_dir / kStoreFileName;
+  struct stat st {};
+  if (::lstat(db.c_str(), &st) != 0 && errno == ENOENT) {
+    throw CommandError{"no store in the data directory " + data_dir.string() + " (" +
+                       std::string(kStoreFileName) + " is missing): " + create_it_first(data_dir)};
+  }
+  return open_store(data_dir);
 }
 
 keys::MasterKey load_master_key(const fs::path& data_dir) {
@@ -156,26 +208,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& values) {
   return words;
 }
 
-std::string shell_quote(std::string_view word) {
-  const bool safe = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-  });
-  if (safe) {
-    return std::string(word);
-  }
-  // Double quotes when nothing in the word is special inside them: hints put commands in single
-  // quotes, and "auth0|bob" reads better there than nested single quotes.
-  if (word.find_first_of("$`\\\"!'") == std::string_view::npos) {
-    return "\"" + std::string(word) + "\"";
-  }
-  std::string out = "'";
-  for (const char c : word) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
 std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator) {
   if (words.empty()) {
     return "-";
@@ -232,7 +264,8 @@ void add_json_flag(CLI::App* cmd, bool& json) {
 
 void add_data_dir_option(CLI::App* cmd, std::string& dir) {
   cmd->add_option("--data-dir", dir,
-                  "Directory of signet.db and master.key (created with mode 0700 if missing)")
+                  "Directory of signet.db and master.key (commands that write create it, mode "
+                  "0700, when missing; it must be yours and writable by you alone)")
       ->envname(std::string(kDataDirEnvVar))
       ->capture_default_str();
 }

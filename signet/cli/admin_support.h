@@ -16,6 +16,7 @@
 #include <boost/json/value.hpp>
 
 #include "signet/common/result.h"
+#include "signet/common/shell_quote.h"
 #include "signet/keys/error.h"
 #include "signet/keys/master_key.h"
 #include "signet/store/error.h"
@@ -55,12 +56,20 @@ store::Timestamp now();
 // RFC 3339 in UTC, e.g. 2026-11-28T23:37:16Z.
 std::string format_time(store::Timestamp t);
 
-// Creates the data directory (mode 0700: it holds the master key and encrypted private keys)
-// when it is missing; an existing one is left as it is. Throws CommandError.
+// The data directory as an absolute path (what messages and serve's log line show), for commands
+// that write: created with mode 0700 when missing (it holds the master key and encrypted private
+// keys). An existing one must belong to the effective user (or root) and be writable by nobody
+// else (signet/common/file_safety.h); else CommandError saying how to fix it.
 std::filesystem::path prepare_data_dir(const std::string& dir);
+// The same for read-only commands (list, show, jwks), which create nothing: a missing directory is
+// a CommandError naming its absolute path and how to point at or create the right one.
+std::filesystem::path existing_data_dir(const std::string& dir);
 // Opens (creating and migrating) <data_dir>/signet.db. Throws CommandError.
 std::unique_ptr<store::SqliteStore> open_store(const std::filesystem::path& data_dir);
-// SIGNET_MASTER_KEY, else <data_dir>/master.key (created on first use). Throws CommandError.
+// Opens <data_dir>/signet.db only if it exists (read-only commands); CommandError else.
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::filesystem::path& data_dir);
+// SIGNET_MASTER_KEY, else <data_dir>/master.key (created on first use; refused unless it is a
+// regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);
 
 // Prints rows as left-aligned columns two spaces apart; the first row is the header.
@@ -74,10 +83,8 @@ constexpr std::string_view kListSeparators = ", \t\n";
 // The words of list-valued flags: every value is split at kListSeparators, empty words are
 // dropped, and repeats are kept once, in first order.
 std::vector<std::string> split_list(const std::vector<std::string>& values);
-// `word` as it must be typed in a POSIX shell, for the commands that hints suggest: unchanged when
-// it is made of safe characters only, else in double quotes where they suffice
-// (signet|abc -> "signet|abc"), else in single quotes.
-std::string shell_quote(std::string_view word);
+// The commands that hints suggest are quoted for a POSIX shell (signet/common/shell_quote.h).
+using signet::shell_quote;
 // Joins with `separator`; "-" for an empty list, so a table cell is never blank.
 std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator);
 

@@ -160,7 +160,7 @@ void run_create(const ApisOptions& o) {
 }
 
 void run_list(const ApisOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto apis = value_or_throw(t.store->list_apis(), "list APIs");
   if (o.json) {
     json::array out;
@@ -191,7 +191,7 @@ void run_list(const ApisOptions& o) {
 }
 
 void run_show(const ApisOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   print_result(o, require_api(*t.store, o.identifier));
 }
 
@@ -315,7 +315,7 @@ void run_permissions_remove(const ApisOptions& o) {
 }
 
 void run_permissions_list(const ApisOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto api = require_api(*t.store, o.identifier);
   if (o.json) {
     json::array out;

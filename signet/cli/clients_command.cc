@@ -163,7 +163,7 @@ void run_create(const ClientsOptions& o) {
 }
 
 void run_list(const ClientsOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto apps = value_or_throw(t.store->list_applications(), "list applications");
   if (o.json) {
     json::array out;
@@ -197,7 +197,7 @@ void print_result(const ClientsOptions& o, const store::Application& app) {
 }
 
 void run_show(const ClientsOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   print_result(o, require_application(*t.store, o.client_id));
 }
 

@@ -23,6 +23,7 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/common/fd_io.h"
+#include "signet/common/file_safety.h"
 #include "signet/keys/dev_cert.h"
 
 namespace signet::cli {
@@ -42,6 +43,7 @@ constexpr mode_t kDirMode = S_IRWXU;  // 0700: it holds private keys
 constexpr mode_t kPublicFileMode = S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH;  // 0644: certificates
 constexpr mode_t kSecretFileMode = S_IRUSR | S_IWUSR;                      // 0600: private keys
 constexpr mode_t kGroupOtherBits = S_IRWXG | S_IRWXO;
+constexpr std::string_view kDirWhat = "the certificate directory";
 
 struct DevCertOptions {
   std::string data_dir{kDefaultDataDir};
@@ -73,23 +75,28 @@ std::string errno_text(int err) {
   return std::generic_category().message(err);
 }
 
-// Creates `dir` (mode 0700, parents as needed) when it is missing; an existing directory is used
-// as it is.
+// Creates `dir` (mode 0700, parents as needed) when it is missing. An existing directory must be
+// the user's (or root's) and writable by nobody else: whoever else can write it could swap in a CA
+// of their own, which the user then trusts. Since nobody else can change its entries, the files in
+// it stay the ones checked while the command runs.
 void prepare_out_dir(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) {
-      throw CommandError{dir.string() + " exists but is not a directory"};
+  auto checked = check_path(dir, Trust::kDirectory, kDirWhat);
+  if (!checked && checked.error().code == UnsafeFileCode::kMissing) {
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);  // a failure shows in mkdir's errno
+    if (::mkdir(dir.c_str(), kDirMode) == 0) {
+      // mkdir's mode passes through the umask; the directory must be exactly owner-only.
+      if (::chmod(dir.c_str(), kDirMode) != 0) {
+        throw CommandError{"cannot set mode 0700 on " + dir.string() + ": " + errno_text(errno)};
+      }
+    } else if (errno != EEXIST) {
+      throw CommandError{"cannot create " + dir.string() + ": " + errno_text(errno)};
     }
-    return;
+    // Checked again: another process may have created it first, with other modes.
+    checked = check_path(dir, Trust::kDirectory, kDirWhat);
   }
-  fs::create_directories(dir.parent_path(), ec);
-  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
-    throw CommandError{"cannot create " + dir.string() + ": " + errno_text(errno)};
-  }
-  // mkdir's mode passes through the umask; the directory must be exactly owner-only.
-  if (::chmod(dir.c_str(), kDirMode) != 0) {
-    throw CommandError{"cannot set mode 0700 on " + dir.string() + ": " + errno_text(errno)};
+  if (!checked) {
+    throw CommandError{checked.error().message};
   }
 }
 
@@ -108,22 +115,33 @@ Fd lock_dir(const fs::path& dir) {
   return fd;
 }
 
-// Reads a PEM file into `out`; false when it does not exist. Files larger than any PEM that
-// dev-cert writes are refused rather than read.
-bool read_pem_file(const fs::path& path, std::string& out) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+// Reads a PEM file into `out`; false when it does not exist. The file must be the user's (or
+// root's), a regular file and writable by nobody else (file_safety.h); a key (Trust::kSecretFile)
+// that others can only read is let through, for the caller to make owner-only if it keeps it.
+// Files larger than any PEM that dev-cert writes are refused rather than read.
+bool read_pem_file(const fs::path& path, Trust trust, std::string_view what, std::string& out) {
+  // O_NOFOLLOW: a link must not make us trust (or later chmod) another file; O_NONBLOCK: a FIFO
+  // must not hang us, it is refused below as not a regular file.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno == ENOENT) {
+    const int err = errno;
+    if (err == ENOENT) {
       return false;
     }
-    throw CommandError{"cannot read " + path.string() + ": " + errno_text(errno)};
+    if (err == ELOOP) {
+      if (auto safe = check_path(path, trust, what); !safe) {
+        throw CommandError{safe.error().message};
+      }
+    }
+    throw CommandError{"cannot read " + path.string() + ": " + errno_text(err)};
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
     throw CommandError{"cannot read " + path.string() + ": " + errno_text(errno)};
   }
-  if (!S_ISREG(st.st_mode)) {
-    throw CommandError{path.string() + " is not a regular file"};
+  if (auto safe = check_file_status(path, st, trust, what);
+      !safe && safe.error().code != UnsafeFileCode::kReadableByOthers) {
+    throw CommandError{safe.error().message};
   }
   // Reserved once, so a secret is never left behind in a buffer that grew.
   out.assign(keys::kMaxDevCertPemBytes + 1, '\0');
@@ -223,27 +241,43 @@ struct Outcome {
   std::vector<fs::path> tightened;  // kept keys whose mode was made 0600
 };
 
-// The CA in the directory, or a new one. A CA that exists but cannot be used is an error rather
-// than silently replaced: clients may trust it, and whoever removes it should know that.
+// Why the CA in the directory must be replaced; nullopt when it can stay (its summary is then in
+// out.ca). A CA that exists but cannot be used is an error rather than silently replaced: clients
+// may trust it, and whoever removes it should know that.
+std::optional<std::string> ca_problem(const Paths& p, const keys::CertifiedKey& ca,
+                                      store::Timestamp t, Outcome& out) {
+  auto checked = keys::check_dev_ca(ca);
+  if (!checked && checked.error().code == keys::DevCertErrorCode::kUnconstrained) {
+    // Made before signet constrained its CA: its key, unencrypted on disk, could sign for any
+    // site. Replaced, and the report says that clients must trust the new one.
+    return "the previous CA could sign for any name; the new one only for localhost, 127.0.0.0/8 "
+           "and ::1";
+  }
+  if (!checked) {
+    throw CommandError{shell_quote(p.ca.string()) + " and " + shell_quote(p.ca_key.string()) +
+                       " are not a CA signet can use (" + describe(checked.error()) +
+                       "): remove both to create a new CA, which clients must then trust "
+                       "instead"};
+  }
+  if (checked->not_after - kRenewBefore <= t) {
+    return "the previous CA expires on " + day(checked->not_after);
+  }
+  if (checked->not_before > t) {
+    return "the previous CA is not valid until " + day(checked->not_before) +
+           " (was the clock changed?)";
+  }
+  out.ca = std::move(*checked);
+  return std::nullopt;
+}
+
+// The CA in the directory, or a new one.
 keys::CertifiedKey ensure_ca(const Paths& p, store::Timestamp t, Outcome& out) {
   keys::CertifiedKey ca;
-  const bool has_cert = read_pem_file(p.ca, ca.cert_pem);
-  const bool has_key = read_pem_file(p.ca_key, ca.key_pem);
+  const bool has_cert = read_pem_file(p.ca, Trust::kPublicFile, "the CA certificate", ca.cert_pem);
+  const bool has_key = read_pem_file(p.ca_key, Trust::kSecretFile, "the CA key", ca.key_pem);
   if (has_cert && has_key) {
-    auto checked = keys::check_dev_ca(ca);
-    if (!checked) {
-      throw CommandError{shell_quote(p.ca.string()) + " and " + shell_quote(p.ca_key.string()) +
-                         " are not a CA signet can use (" + describe(checked.error()) +
-                         "): remove both to create a new CA, which clients must then trust "
-                         "instead"};
-    }
-    if (checked->not_after - kRenewBefore <= t) {
-      out.new_ca_reason = "the previous CA expires on " + day(checked->not_after);
-    } else if (checked->not_before > t) {
-      out.new_ca_reason = "the previous CA is not valid until " + day(checked->not_before) +
-                          " (was the clock changed?)";
-    } else {
-      out.ca = std::move(*checked);
+    out.new_ca_reason = ca_problem(p, ca, t, out);
+    if (!out.new_ca_reason) {
       if (make_owner_only(p.ca_key)) {
         out.tightened.push_back(p.ca_key);
       }
@@ -285,8 +319,9 @@ std::optional<std::string> server_cert_problem(const Paths& p, const keys::Certi
     return "the CA is new";
   }
   keys::CertifiedKey server;
-  const bool has_cert = read_pem_file(p.cert, server.cert_pem);
-  const bool has_key = read_pem_file(p.key, server.key_pem);
+  const bool has_cert =
+      read_pem_file(p.cert, Trust::kPublicFile, "the server certificate", server.cert_pem);
+  const bool has_key = read_pem_file(p.key, Trust::kSecretFile, "the server key", server.key_pem);
   if (!has_cert && !has_key) {
     return "none found in " + p.dir.string();
   }
@@ -376,9 +411,10 @@ void print_report(const Paths& p, const Outcome& out) {
     std::cout << "  This is a new CA: clients that trusted the previous one must trust this one "
                  "instead.\n";
   }
-  std::cout << "\nKeep " << kCaKeyFileName
-            << " private: with it anyone can make certificates, for any name, that every client "
-               "trusting this CA accepts.\n";
+  std::cout
+      << "\nKeep " << kCaKeyFileName
+      << " private: with it anyone can make certificates that every client trusting this "
+         "CA accepts (only for localhost, 127.0.0.0/8 and ::1: the CA is name-constrained).\n";
 }
 
 void print_json_report(const Paths& p, const Outcome& out) {
@@ -428,7 +464,9 @@ void add_dev_cert_command(CLI::App& app, int& exit_code) {
       "and say how to make clients trust the CA. Writes ca.pem, ca-key.pem, cert.pem (the\n"
       "certificate, then the CA) and key.pem. Idempotent: an existing CA is kept; the\n"
       "certificate is replaced when missing, expiring within 30 days, not signed by the CA, or\n"
-      "with --force. For development only: never trust this CA on a machine you do not control.");
+      "with --force. The CA can only sign for localhost, 127.0.0.0/8 and ::1 (nameConstraints);\n"
+      "one made before it had them is replaced. For development only: never trust this CA on a\n"
+      "machine you do not control.");
   add_data_dir_option(cmd, o->data_dir);
   cmd->add_option("--out-dir", o->out_dir,
                   "Directory for the four files (default: <data-dir>/tls; created with mode 0700)");

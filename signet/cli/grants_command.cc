@@ -97,7 +97,7 @@ void run_create(const GrantsOptions& o) {
 }
 
 void run_list(const GrantsOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   std::optional<std::string_view> filter;
   if (o.client_filter) {
     // An unknown client_id is more likely a typo than an application without grants.
@@ -128,7 +128,7 @@ void run_list(const GrantsOptions& o) {
 
 void run_show(const GrantsOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   print_result(o, require_grant(*t.store, id));
 }
 

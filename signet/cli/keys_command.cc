@@ -62,6 +62,14 @@ Context open_context(const KeysOptions& o) {
   return c;
 }
 
+// For list and jwks, which only read: a missing data directory or store is an error, not created.
+Context open_existing_context(const KeysOptions& o) {
+  Context c;
+  c.data_dir = existing_data_dir(o.data_dir);
+  c.store = open_existing_store(c.data_dir);
+  return c;
+}
+
 std::vector<store::SigningKey> list_keys(store::Store& s) {
   auto keys = s.list_signing_keys();
   if (!keys) {
@@ -106,7 +114,7 @@ const store::SigningKey* find_key(const std::vector<store::SigningKey>& keys, jo
 }
 
 void run_list(const KeysOptions& o) {
-  auto c = open_context(o);
+  auto c = open_existing_context(o);
   const auto keys = list_keys(*c.store);
   if (o.json) {
     json::array out;
@@ -206,7 +214,7 @@ void run_revoke(const KeysOptions& o) {
 }
 
 void run_jwks(const KeysOptions& o) {
-  auto c = open_context(o);
+  auto c = open_existing_context(o);
   keys::KeyManager manager(*c.store, load_master_key(c.data_dir));
   auto jwks = manager.published_jwks();
   if (!jwks) {

@@ -21,6 +21,7 @@
 #include "signet/cli/serve_command.h"
 #include "signet/cli/token_command.h"
 #include "signet/cli/users_command.h"
+#include "signet/common/no_dump.h"
 
 namespace {
 
@@ -159,6 +160,14 @@ std::string without_values(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First, for every subcommand: serve, api and the admin commands hold the master key, decrypted
+  // signing keys, client secrets or passwords, and `token` holds a client secret. A core file
+  // would write them to disk; a debugger attached by the same user could read them. Doing it for
+  // all, before the command line is even parsed, leaves no command to forget.
+  if (auto no_dump = signet::forbid_core_dumps(); !no_dump) {
+    std::cerr << "signet: " << no_dump.error() << "\n";
+    return 1;
+  }
   CLI::App app{
       "signet: issue and check OAuth 2.0 access tokens on your own machines.\n"
       "Run 'signet <command> --help' for the flags of a command."};

@@ -20,6 +20,13 @@ Tenant open_tenant(const std::string& data_dir) {
   return t;
 }
 
+Tenant open_existing_tenant(const std::string& data_dir) {
+  Tenant t;
+  t.data_dir = existing_data_dir(data_dir);
+  t.store = open_existing_store(t.data_dir);
+  return t;
+}
+
 store::Api require_api(store::Store& s, std::string_view identifier) {
   auto api = s.get_api(identifier);
   if (!api) {

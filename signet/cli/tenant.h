@@ -15,14 +15,18 @@
 
 namespace signet::cli {
 
-// The data directory (created mode 0700 when missing) and the store in it.
+// The data directory (absolute) and the store in it.
 struct Tenant {
   std::filesystem::path data_dir;
   std::unique_ptr<store::SqliteStore> store;
 };
 
-// Throws CommandError when the directory or the store cannot be opened.
+// For commands that write: the directory (created mode 0700 when missing) and the store (created
+// when missing). Throws CommandError when either cannot be opened or the directory is not safe.
 Tenant open_tenant(const std::string& data_dir);
+// For read-only commands (list, show): the same, but a missing directory or store is a
+// CommandError that says where it looked, and nothing is created.
+Tenant open_existing_tenant(const std::string& data_dir);
 
 // Each returns the named record or throws CommandError: "no ... (see 'signet ... list')" when it
 // does not exist, store_failure() for anything else.

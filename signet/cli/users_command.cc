@@ -257,7 +257,7 @@ void run_create(const UsersOptions& o) {
 }
 
 void run_list(const UsersOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto users = value_or_throw(t.store->list_users(), "list users");
   const auto at = now();
   std::vector<std::vector<store::AddressFailedLogins>> lockouts;
@@ -287,7 +287,7 @@ void run_list(const UsersOptions& o) {
 }
 
 void run_show(const UsersOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   const auto grouped = by_api(permissions_of(*t.store, user, std::nullopt));
   const auto lockouts = lockouts_of(*t.store, user, now());
@@ -445,7 +445,7 @@ void run_permissions_remove(const UsersOptions& o) {
 }
 
 void run_permissions_list(const UsersOptions& o) {
-  auto t = open_tenant(o.data_dir);
+  auto t = open_existing_tenant(o.data_dir);
   const auto user = require_user(*t.store, o.user);
   std::optional<std::string_view> api;
   if (o.audience_filter) {

@@ -19,6 +19,7 @@
 #include <boost/json/value.hpp>
 
 #include "signet/common/fd_io.h"
+#include "signet/common/file_safety.h"
 #include "signet/jose/crypto.h"
 #include "signet/jose/json.h"
 
@@ -77,17 +78,9 @@ fs::path directory_of(const fs::path& path) {
 // The directory may hold our file only if nobody else can replace it: a directory others may write
 // to would let them swap in a file of their own (with their token) or delete ours.
 Result<Ok, std::string> check_directory(const fs::path& dir, const struct stat& st) {
-  if (!S_ISDIR(st.st_mode)) {
-    return fail("the token cache directory " + dir.string() + " is not a directory");
-  }
-  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
-    return fail("the token cache directory " + dir.string() +
-                " belongs to another user; not using the cache");
-  }
-  if ((st.st_mode & 0022) != 0) {
-    return fail("the token cache directory " + dir.string() + " is writable by group or others (" +
-                octal_mode(st.st_mode) + "); not using the cache; fix with 'chmod 700 " +
-                dir.string() + "'");
+  if (auto safe = check_file_status(dir, st, Trust::kDirectory, "the token cache directory");
+      !safe) {
+    return fail(safe.error().message + "; not using the cache");
   }
   return Ok{};
 }

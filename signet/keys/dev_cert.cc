@@ -173,6 +173,26 @@ bool add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
+// True when `cert` carries kDevCaNameConstraints: the same DER value, critical. Compared as
+// encoded, since a CA constrained otherwise (wider, or not critical) is not one signet made.
+DevCertResult<bool> has_dev_name_constraints(X509* cert) {
+  X509V3_CTX ctx{};
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  const X509ExtensionPtr want(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_name_constraints, kDevCaNameConstraints));
+  if (!want) {
+    return fail(crypto_error("encoding the CA's name constraints"));
+  }
+  const int index = X509_get_ext_by_NID(cert, NID_name_constraints, -1);
+  if (index < 0 || X509_get_ext_by_NID(cert, NID_name_constraints, index) >= 0) {
+    return false;  // none, or more than one
+  }
+  X509_EXTENSION* have = X509_get_ext(cert, index);
+  return X509_EXTENSION_get_critical(have) == 1 &&
+         ASN1_STRING_cmp(X509_EXTENSION_get_data(have), X509_EXTENSION_get_data(want.get())) == 0;
+}
+
 // A v3 certificate for `key` with `subject`, everything but extensions and signature.
 X509Ptr new_cert(const jose::EvpPkeyPtr& key, X509_NAME* subject, X509_NAME* issuer,
                  sys_seconds not_before, sys_seconds not_after) {
@@ -262,6 +282,16 @@ DevCertResult<ParsedCa> parse_ca(const CertifiedKey& ca) {
     return fail(error(DevCertErrorCode::kNotCa,
                       "the CA certificate is not a self-signed CA (basicConstraints CA:TRUE)"));
   }
+  auto constrained = has_dev_name_constraints(cert->get());
+  if (!constrained) {
+    return fail(constrained.error());
+  }
+  if (!*constrained) {
+    // Without them, whoever holds the CA key can make certificates for any site.
+    return fail(error(DevCertErrorCode::kUnconstrained,
+                      "the CA certificate is not name-constrained to localhost, 127.0.0.0/8 "
+                      "and ::1, so its key could sign for any name"));
+  }
   auto key = read_key(ca.key_pem, "the CA key");
   if (!key) {
     return fail(key.error());
@@ -286,6 +316,8 @@ std::string_view to_string(DevCertErrorCode code) {
       return "key mismatch";
     case DevCertErrorCode::kNotCa:
       return "not a CA";
+    case DevCertErrorCode::kUnconstrained:
+      return "CA not name-constrained";
     case DevCertErrorCode::kUntrusted:
       return "certificate does not verify";
   }
@@ -323,6 +355,7 @@ DevCertResult<CertifiedKey> create_dev_ca(sys_seconds now) {
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
   if (!add_extension(cert.get(), &ctx, NID_basic_constraints, kCaBasicConstraints) ||
       !add_extension(cert.get(), &ctx, NID_key_usage, kCaKeyUsage) ||
+      !add_extension(cert.get(), &ctx, NID_name_constraints, kDevCaNameConstraints) ||
       !add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash")) {
     return fail(crypto_error("adding the CA certificate's extensions"));
   }

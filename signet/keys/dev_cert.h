@@ -9,8 +9,10 @@
 // names localhost, 127.0.0.1 and ::1 and nothing else, and is good for TLS server authentication
 // only.
 //
-// For development only: the CA key is kept unencrypted beside its certificate, and whoever holds
-// it can make certificates for any name that every client trusting the CA accepts.
+// For development only: the CA key is kept unencrypted beside its certificate. The CA is therefore
+// name-constrained (RFC 5280 §4.2.1.10, critical) to localhost, 127.0.0.0/8 and ::1: whoever gets
+// hold of ca-key.pem can make certificates that clients trusting the CA accept, but only for this
+// machine's loopback names, never for another site.
 //
 // Nothing here reads the clock: `now` comes from the caller.
 
@@ -35,15 +37,21 @@ constexpr std::size_t kDevCertSerialBytes = 16;
 constexpr std::size_t kMaxDevCertPemBytes = std::size_t{64} * 1024;
 
 constexpr std::string_view kDevCaCommonName = "signet development CA";
+// The only names the CA may sign for, in openssl.cnf syntax: localhost (and its subdomains, as
+// RFC 5280 defines a DNS constraint), IPv4 loopback 127.0.0.0/8 and IPv6 loopback ::1/128.
+constexpr const char* kDevCaNameConstraints =
+    "critical,permitted;DNS:localhost,permitted;IP:127.0.0.0/255.0.0.0,"
+    "permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
 constexpr std::string_view kDevServerCommonName = "localhost";
 
 enum class DevCertErrorCode {
-  kCrypto,       // OpenSSL failed to generate a key, or to build, sign or encode a certificate
-  kCertPem,      // a certificate file must start with a PEM certificate ("BEGIN CERTIFICATE")
-  kKeyPem,       // a key file must hold an unencrypted PEM private key
-  kKeyMismatch,  // the private key must be the one whose public half the certificate holds
-  kNotCa,        // a CA certificate must be self-signed with basicConstraints CA:TRUE
-  kUntrusted,    // the server certificate must verify against the CA alone, for localhost, now
+  kCrypto,         // OpenSSL failed to generate a key, or to build, sign or encode a certificate
+  kCertPem,        // a certificate file must start with a PEM certificate ("BEGIN CERTIFICATE")
+  kKeyPem,         // a key file must hold an unencrypted PEM private key
+  kKeyMismatch,    // the private key must be the one whose public half the certificate holds
+  kNotCa,          // a CA certificate must be self-signed with basicConstraints CA:TRUE
+  kUnconstrained,  // a CA must carry exactly kDevCaNameConstraints, critical (older ones did not)
+  kUntrusted,      // the server certificate must verify against the CA alone, for localhost, now
 };
 
 // Stable text for logs and the CLI ("key mismatch", ...).
@@ -81,8 +89,8 @@ struct CertSummary {
 };
 
 // A new CA: CN "signet development CA", valid from `now` for kDevCaLifetime, basicConstraints
-// critical CA:TRUE pathlen:0, keyUsage critical keyCertSign and cRLSign, a subjectKeyIdentifier.
-// kCrypto when OpenSSL fails.
+// critical CA:TRUE pathlen:0, keyUsage critical keyCertSign and cRLSign, nameConstraints
+// kDevCaNameConstraints (critical), a subjectKeyIdentifier. kCrypto when OpenSSL fails.
 DevCertResult<CertifiedKey> create_dev_ca(std::chrono::sys_seconds now);
 
 // A new server certificate signed by `ca` (a pair from create_dev_ca, or read back from its
@@ -90,8 +98,8 @@ DevCertResult<CertifiedKey> create_dev_ca(std::chrono::sys_seconds now);
 // basicConstraints critical CA:FALSE, keyUsage critical digitalSignature, extendedKeyUsage
 // serverAuth, authority and subject key identifiers; valid from `now` for kDevServerCertLifetime,
 // but never past the CA's own expiry. cert_pem is the server certificate followed by the CA's, the
-// chain a TLS server sends. kCertPem/kKeyPem/kKeyMismatch/kNotCa when `ca` is not a usable CA,
-// kCrypto when OpenSSL fails.
+// chain a TLS server sends. kCertPem/kKeyPem/kKeyMismatch/kNotCa/kUnconstrained when `ca` is not
+// a usable CA, kCrypto when OpenSSL fails.
 DevCertResult<CertifiedKey> create_dev_server_cert(const CertifiedKey& ca,
                                                    std::chrono::sys_seconds now);
 
@@ -99,8 +107,9 @@ DevCertResult<CertifiedKey> create_dev_server_cert(const CertifiedKey& ca,
 DevCertResult<CertSummary> summarize_cert(std::string_view pem);
 
 // Checks that `ca` can sign server certificates: its certificate parses, is a self-signed CA
-// (kNotCa) and holds the public half of its key (kKeyPem, kKeyMismatch). Says nothing about
-// validity dates: see the summary it returns.
+// (kNotCa), carries exactly kDevCaNameConstraints (kUnconstrained: a CA made before signet
+// constrained its names, which should be replaced) and holds the public half of its key (kKeyPem,
+// kKeyMismatch). Says nothing about validity dates: see the summary it returns.
 DevCertResult<CertSummary> check_dev_ca(const CertifiedKey& ca);
 
 // Checks that `server` is a certificate TLS clients trusting only `ca_cert_pem` accept for

@@ -10,7 +10,8 @@ namespace signet::keys {
 // key material.
 enum class KeyErrorCode {
   kMasterKeyMalformed,      // SIGNET_MASTER_KEY must be 32 bytes as 64 hex digits or base64url
-  kMasterKeyFileInsecure,   // the master key file must be a regular file readable by its owner only
+  kMasterKeyFileInsecure,   // the master key file must be a regular file, the effective user's (or
+                            // root's), accessible to its owner only (signet/common/file_safety.h)
   kMasterKeyFileMalformed,  // the master key file must hold 32 bytes as base64url text
   kMasterKeyFileIo,         // the master key file could not be created, read or written
   kSealedTruncated,         // a sealed blob must hold version, key check, nonce and tag

@@ -13,6 +13,7 @@
 
 #include "signet/common/ascii.h"
 #include "signet/common/fd_io.h"
+#include "signet/common/file_safety.h"
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
 
@@ -22,7 +23,7 @@ namespace {
 constexpr std::size_t kHexChars = kMasterKeyBytes * 2;  // 64
 constexpr std::size_t kBase64urlChars = 43;             // ceil(32 * 4 / 3), no padding
 constexpr int kCreateAttempts = 2;                      // a lost creation race reads the winner
-constexpr mode_t kGroupOtherBits = S_IRWXG | S_IRWXO;   // any of these makes the file readable
+constexpr std::string_view kFileWhat = "the master key file";
 
 // Closes a file descriptor when it goes out of scope.
 class Fd {
@@ -93,13 +94,10 @@ Result<MasterKey, KeyError> read_key_file(int fd, const std::filesystem::path& p
   if (::fstat(fd, &st) != 0) {
     return fail(io_error(path, "fstat", errno));
   }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(file_error(KeyErrorCode::kMasterKeyFileInsecure, path, "not a regular file"));
-  }
-  // Whoever can read this file can decrypt every signing key: refuse rather than use it.
-  if ((st.st_mode & kGroupOtherBits) != 0) {
-    return fail(file_error(KeyErrorCode::kMasterKeyFileInsecure, path,
-                           "is accessible by group or others; run: chmod 600 " + path.string()));
+  // Whoever can read this file can decrypt every signing key, and whoever can write it can make
+  // signet seal new keys under a key they know: refuse rather than use it.
+  if (auto safe = check_file_status(path, st, Trust::kSecretFile, kFileWhat); !safe) {
+    return fail(KeyError{KeyErrorCode::kMasterKeyFileInsecure, safe.error().message});
   }
   SecretString text;
   text.s.resize(kMaxMasterKeyFileBytes + 1);
@@ -225,12 +223,19 @@ Result<MasterKey, KeyError> MasterKey::load(const std::optional<std::string>& en
   const std::filesystem::path path = data_dir / kMasterKeyFileName;
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     // O_NOFOLLOW: a symlink planted in the data directory must not redirect us to another file.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO planted there must not hang us; it is refused as not a regular file.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() >= 0) {
       return read_key_file(fd.get(), path);
     }
-    if (errno != ENOENT) {
-      return fail(io_error(path, "open", errno));
+    const int err = errno;
+    if (err == ELOOP) {  // O_NOFOLLOW met a symbolic link: say so rather than "too many levels"
+      if (auto safe = check_path(path, Trust::kSecretFile, kFileWhat); !safe) {
+        return fail(KeyError{KeyErrorCode::kMasterKeyFileInsecure, safe.error().message});
+      }
+    }
+    if (err != ENOENT) {
+      return fail(io_error(path, "open", err));
     }
     auto created = create_key_file(path);
     if (!created) {

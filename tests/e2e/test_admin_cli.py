@@ -71,6 +71,12 @@ def fails(data_dir, *args: str, stdin: str | None = None):
     return run(data_dir, *args, stdin=stdin, check=False)
 
 
+def listed(data_dir, noun: str) -> list:
+    """`signet NOUN list --json`, or [] when the data directory was never created: list creates
+    nothing, so it refuses a missing data directory (tests/e2e/test_files.py)."""
+    return js(data_dir, noun, "list") if data_dir.exists() else []
+
+
 def db_rows(data_dir, sql: str, *params) -> list[tuple]:
     con = sqlite3.connect(data_dir / "signet.db")
     try:
@@ -178,7 +184,7 @@ def test_apis_create_existing_identifier_is_a_conflict(data_dir):
 def test_apis_create_bad_input_fails_and_creates_nothing(data_dir, args, needles):
     res = fails(data_dir, "apis", "create", "--identifier", API, "--name", "x", *args)
     assert_failed_cleanly(res, *needles)
-    assert js(data_dir, "apis", "list") == []
+    assert listed(data_dir, "apis") == []
 
 
 @pytest.mark.parametrize("missing", ["--identifier", "--name"])
@@ -190,6 +196,7 @@ def test_apis_create_without_required_flag_fails(data_dir, missing):
 
 
 def test_apis_list(data_dir):
+    run(data_dir, "clients", "create", "--name", "x")  # a tenant without APIs
     assert js(data_dir, "apis", "list") == []
     assert "no APIs yet" in run(data_dir, "apis", "list").stdout
     run(data_dir, "apis", "create", "--identifier", API, "--name", "Example API",
@@ -213,7 +220,7 @@ def test_apis_show_text_lists_permissions_with_descriptions(tenant, data_dir):
     assert "write:messages" in text
 
 
-def test_apis_show_unknown_says_where_to_look(data_dir):
+def test_apis_show_unknown_says_where_to_look(tenant, data_dir):
     res = fails(data_dir, "apis", "show", "https://nope/")
     assert_failed_cleanly(res, "no API with identifier https://nope/", "signet apis list")
 
@@ -467,7 +474,7 @@ def test_clients_create_bad_input_creates_nothing(data_dir, args, needles):
     name = [] if "--name" in args else ["--name", "x"]
     res = fails(data_dir, "clients", "create", *name, *args)
     assert_failed_cleanly(res, *needles)
-    assert js(data_dir, "clients", "list") == []
+    assert listed(data_dir, "clients") == []
 
 
 def test_clients_create_without_name_fails(data_dir):
@@ -490,11 +497,12 @@ def test_clients_list_and_show_never_print_the_secret(tenant, data_dir):
 
 
 def test_clients_list_empty(data_dir):
+    run(data_dir, "apis", "create", "--identifier", API, "--name", "x")  # a tenant without clients
     assert js(data_dir, "clients", "list") == []
     assert "no applications yet" in run(data_dir, "clients", "list").stdout
 
 
-def test_clients_show_unknown(data_dir):
+def test_clients_show_unknown(tenant, data_dir):
     assert_failed_cleanly(fails(data_dir, "clients", "show", "nope"),
                           "no application with client_id nope", "signet clients list")
 
@@ -785,6 +793,7 @@ def test_users_create_conflicts(data_dir):
 
 
 def test_users_list(data_dir):
+    run(data_dir, "apis", "create", "--identifier", API, "--name", "x")  # a tenant without users
     assert js(data_dir, "users", "list") == []
     assert "no users yet" in run(data_dir, "users", "list").stdout
     a = create_user(data_dir, "ada@example.com")

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -116,6 +117,75 @@ std::string common_name(X509* cert) {
                      static_cast<std::size_t>(ASN1_STRING_length(data)));
 }
 
+using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<NAME_CONSTRAINTS_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+
+EvpPkeyPtr new_p256() {
+  return EvpPkeyPtr(EVP_EC_gen("P-256"));
+}
+
+// A certificate for `key` named CN=`cn`, issued by `issuer` (itself when null) and signed with
+// `signer`, carrying the extensions `exts` (openssl.cnf syntax, by NID). What a thief holding a
+// CA key could make, with OpenSSL alone.
+X509Ptr make_cert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* signer,
+                  const std::vector<std::pair<int, std::string>>& exts) {
+  X509Ptr cert(X509_new());
+  X509NamePtr name(X509_NAME_new());
+  EXPECT_EQ(X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                                       reinterpret_cast<const unsigned char*>(cn.data()),
+                                       static_cast<int>(cn.size()), -1, 0),
+            1);
+  EXPECT_EQ(X509_set_version(cert.get(), X509_VERSION_3), 1);
+  EXPECT_EQ(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242), 1);
+  EXPECT_EQ(X509_set_subject_name(cert.get(), name.get()), 1);
+  EXPECT_EQ(X509_set_issuer_name(cert.get(),
+                                 issuer != nullptr ? X509_get_subject_name(issuer) : name.get()),
+            1);
+  ASN1_TIME_set(X509_getm_notBefore(cert.get()),
+                static_cast<time_t>(kNow.time_since_epoch().count()));
+  ASN1_TIME_set(X509_getm_notAfter(cert.get()),
+                static_cast<time_t>((kNow + 24h).time_since_epoch().count()));
+  EXPECT_EQ(X509_set_pubkey(cert.get(), key), 1);
+  X509V3_CTX ctx{};
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (const auto& [nid, value] : exts) {
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+    EXPECT_NE(ext, nullptr) << value;
+    EXPECT_EQ(X509_add_ext(cert.get(), ext.get(), -1), 1);
+  }
+  EXPECT_GT(X509_sign(cert.get(), signer, EVP_sha256()), 0);
+  return cert;
+}
+
+std::string to_pem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  EXPECT_EQ(PEM_write_bio_X509(bio.get(), cert), 1);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string to_pem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  EXPECT_EQ(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), 1);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+// The extensions of a server certificate, with `names` as its subjectAltName (none when empty).
+std::vector<std::pair<int, std::string>> server_exts(const std::string& names) {
+  std::vector<std::pair<int, std::string>> exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+                                                   {NID_key_usage, "critical,digitalSignature"},
+                                                   {NID_ext_key_usage, "serverAuth"}};
+  if (!names.empty()) {
+    exts.emplace_back(NID_subject_alt_name, names);
+  }
+  return exts;
+}
+
 // A CA and a server certificate made once for the tests that only read them.
 class DevCertTest : public ::testing::Test {
  protected:
@@ -157,6 +227,72 @@ TEST_F(DevCertTest, CaIsASelfSignedCaForEndEntitiesOnly) {
   EXPECT_NE(X509_get0_subject_key_id(ca.get()), nullptr);
   EXPECT_EQ(X509_get_ext_by_NID(ca.get(), NID_ext_key_usage, -1), -1);
   EXPECT_EQ(X509_get_signature_nid(ca.get()), NID_ecdsa_with_SHA256);
+}
+
+TEST_F(DevCertTest, CaIsNameConstrainedToTheLoopbackNames) {
+  X509Ptr ca = read_cert(ca_->cert_pem);
+  ASSERT_NE(ca, nullptr);
+  EXPECT_TRUE(extension_is_critical(ca.get(), NID_name_constraints));
+  int critical = -1;
+  NameConstraintsPtr nc(static_cast<NAME_CONSTRAINTS*>(
+      X509_get_ext_d2i(ca.get(), NID_name_constraints, &critical, nullptr)));
+  ASSERT_NE(nc, nullptr);
+  EXPECT_EQ(critical, 1);
+  EXPECT_EQ(nc->excludedSubtrees, nullptr);
+  ASSERT_NE(nc->permittedSubtrees, nullptr);
+  ASSERT_EQ(sk_GENERAL_SUBTREE_num(nc->permittedSubtrees), 3);
+  std::vector<std::string> permitted;
+  for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); ++i) {
+    const GENERAL_SUBTREE* subtree = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
+    const GENERAL_NAME* base = subtree->base;
+    if (base->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = base->d.dNSName;
+      permitted.push_back("DNS:" + std::string(reinterpret_cast<const char*>(dns->data),
+                                               static_cast<std::size_t>(dns->length)));
+    } else if (base->type == GEN_IPADD) {
+      // An IP constraint is the address followed by its mask (RFC 5280 §4.2.1.10).
+      std::string hex = "IP:";
+      for (int j = 0; j < base->d.iPAddress->length; ++j) {
+        char byte[3];
+        std::snprintf(byte, sizeof byte, "%02x", base->d.iPAddress->data[j]);
+        hex += byte;
+      }
+      permitted.push_back(hex);
+    } else {
+      permitted.push_back("other");
+    }
+  }
+  EXPECT_EQ(permitted, (std::vector<std::string>{
+                           "DNS:localhost",
+                           "IP:7f000000ff000000",
+                           "IP:00000000000000000000000000000001ffffffffffffffffffffffffffffffff",
+                       }));
+}
+
+TEST_F(DevCertTest, CaKeyCannotSignForOtherNames) {
+  // What a thief holding ca-key.pem could try: certificates for other sites, signed by the CA.
+  X509Ptr ca = read_cert(ca_->cert_pem);
+  EvpPkeyPtr ca_key = read_key(ca_->key_pem);
+  ASSERT_NE(ca, nullptr);
+  ASSERT_NE(ca_key, nullptr);
+  EvpPkeyPtr key = new_p256();
+  struct Case {
+    const char* cn;
+    const char* names;
+  };
+  for (const Case& c :
+       {Case{"example.com", "DNS:example.com"}, Case{"localhost", "DNS:localhost,DNS:example.com"},
+        Case{"localhost.example.com", "DNS:localhost.example.com"}, Case{"intranet", "IP:10.0.0.1"},
+        Case{"v6", "IP:::2"}, Case{"localhost", "DNS:localhost,IP:192.168.1.1"},
+        Case{"example.com", ""}}) {  // no SAN: the CN is checked as a host name
+    X509Ptr forged = make_cert(c.cn, key.get(), ca.get(), ca_key.get(), server_exts(c.names));
+    EXPECT_EQ(verify(forged.get(), ca.get(), kNow), X509_V_ERR_PERMITTED_VIOLATION)
+        << c.cn << " " << c.names;
+  }
+  // Within the constraints, the same CA key still works: other loopback addresses too.
+  X509Ptr local = make_cert("localhost", key.get(), ca.get(), ca_key.get(),
+                            server_exts("DNS:localhost,IP:127.0.0.1,IP:127.1.2.3,IP:::1"));
+  EXPECT_EQ(verify(local.get(), ca.get(), kNow), X509_V_OK);
 }
 
 TEST_F(DevCertTest, ServerCertificateHasExactlyTheLocalNames) {
@@ -399,6 +535,42 @@ TEST_F(DevCertTest, CheckDevCaRefusesWhatIsNotAUsableCa) {
   }
 }
 
+TEST(DevCertUnconstrained, CaWithoutTheNameConstraintsIsRefusedAndSignsNothing) {
+  // Made as `signet dev-cert` made CAs before it constrained them, and three near misses.
+  EvpPkeyPtr key = new_p256();
+  const std::vector<std::pair<int, std::string>> base = {
+      {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+      {NID_key_usage, "critical,keyCertSign,cRLSign"},
+      {NID_subject_key_identifier, "hash"}};
+  auto with = [&](const std::string& constraints) {
+    auto exts = base;
+    exts.emplace_back(NID_name_constraints, constraints);
+    return exts;
+  };
+  const std::string ours = kDevCaNameConstraints;
+  const std::vector<std::pair<std::string, std::vector<std::pair<int, std::string>>>> cases = {
+      {"no name constraints", base},
+      {"not critical", with(ours.substr(std::string("critical,").size()))},
+      {"wider", with(ours + ",permitted;DNS:example.com")},
+      {"other names", with("critical,permitted;DNS:example.com")},
+  };
+  for (const auto& [name, exts] : cases) {
+    X509Ptr cert = make_cert("signet development CA", key.get(), nullptr, key.get(), exts);
+    const CertifiedKey ca{to_pem(cert.get()), to_pem(key.get())};
+    auto checked = check_dev_ca(ca);
+    ASSERT_FALSE(checked.ok()) << name;
+    EXPECT_EQ(checked.error().code, DevCertErrorCode::kUnconstrained) << name;
+    EXPECT_NE(checked.error().message.find("localhost"), std::string::npos);
+    EXPECT_EQ(ERR_peek_error(), 0u) << name;
+    auto server = create_dev_server_cert(ca, kNow);
+    ASSERT_FALSE(server.ok()) << name;
+    EXPECT_EQ(server.error().code, DevCertErrorCode::kUnconstrained) << name;
+  }
+  // The control: the same CA with exactly signet's constraints is accepted.
+  X509Ptr cert = make_cert("signet development CA", key.get(), nullptr, key.get(), with(ours));
+  EXPECT_TRUE(check_dev_ca(CertifiedKey{to_pem(cert.get()), to_pem(key.get())}).ok());
+}
+
 TEST_F(DevCertTest, CheckServerCertRefusesAMismatchedKey) {
   auto other = create_dev_server_cert(*ca_, kNow);
   ASSERT_TRUE(other.ok());
@@ -422,9 +594,10 @@ TEST_F(DevCertTest, RenewedServerCertificateIsNew) {
 }
 
 TEST(DevCertErrors, EveryCodeHasADistinctName) {
-  const DevCertErrorCode codes[] = {DevCertErrorCode::kCrypto, DevCertErrorCode::kCertPem,
-                                    DevCertErrorCode::kKeyPem, DevCertErrorCode::kKeyMismatch,
-                                    DevCertErrorCode::kNotCa,  DevCertErrorCode::kUntrusted};
+  const DevCertErrorCode codes[] = {DevCertErrorCode::kCrypto,   DevCertErrorCode::kCertPem,
+                                    DevCertErrorCode::kKeyPem,   DevCertErrorCode::kKeyMismatch,
+                                    DevCertErrorCode::kNotCa,    DevCertErrorCode::kUnconstrained,
+                                    DevCertErrorCode::kUntrusted};
   std::vector<std::string_view> names;
   for (const auto code : codes) {
     names.push_back(to_string(code));

@@ -1,6 +1,7 @@
 #include "signet/keys/master_key.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -156,7 +157,51 @@ TEST(MasterKeyTest, SymlinkedKeyFileIsRefused) {
   std::filesystem::create_symlink(other.path() / "master.key", dir.path() / "master.key");
   auto key = MasterKey::load(std::nullopt, dir.path());
   ASSERT_FALSE(key.ok());
-  EXPECT_EQ(key.error().code, KeyErrorCode::kMasterKeyFileIo);
+  EXPECT_EQ(key.error().code, KeyErrorCode::kMasterKeyFileInsecure);
+  EXPECT_NE(key.error().message.find("symbolic link"), std::string::npos) << key.error().message;
+  EXPECT_NE(key.error().message.find((dir.path() / "master.key").string()), std::string::npos);
+}
+
+TEST(MasterKeyTest, KeyFileOthersCanWriteIsRefused) {
+  // Whoever can write it could make signet seal new signing keys under a key they know.
+  for (const mode_t mode : {0620, 0602, 0622}) {
+    TempDir dir;
+    const std::string path = dir.file("master.key");
+    ASSERT_TRUE(MasterKey::load(std::nullopt, dir.path()).ok());
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    auto key = MasterKey::load(std::nullopt, dir.path());
+    ASSERT_FALSE(key.ok()) << std::oct << mode;
+    EXPECT_EQ(key.error().code, KeyErrorCode::kMasterKeyFileInsecure);
+    EXPECT_NE(key.error().message.find("writable by group or others"), std::string::npos)
+        << key.error().message;
+  }
+}
+
+TEST(MasterKeyTest, AnotherUsersKeyFileIsRefused) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give the key file to another user";
+  }
+  constexpr uid_t kNobody = 65534;
+  TempDir dir;
+  const std::string path = dir.file("master.key");
+  ASSERT_TRUE(MasterKey::load(std::nullopt, dir.path()).ok());
+  ASSERT_EQ(::chown(path.c_str(), kNobody, kNobody), 0);
+  auto key = MasterKey::load(std::nullopt, dir.path());
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, KeyErrorCode::kMasterKeyFileInsecure);
+  EXPECT_NE(key.error().message.find("sudo chown root " + path), std::string::npos)
+      << key.error().message;
+}
+
+TEST(MasterKeyTest, KeyFileThatIsNoRegularFileIsRefusedWithoutHanging) {
+  TempDir dir;
+  const std::string path = dir.file("master.key");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);  // opened without O_NONBLOCK, this would block
+  auto key = MasterKey::load(std::nullopt, dir.path());
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, KeyErrorCode::kMasterKeyFileInsecure);
+  EXPECT_NE(key.error().message.find("not a regular file"), std::string::npos)
+      << key.error().message;
 }
 
 TEST(MasterKeyTest, MovedFromKeyIsZeroed) {
