@@ -29,6 +29,7 @@ struct ApiOptions {
   bool no_token_cache = false;
   bool no_access_log = false;
   unsigned threads = 0;
+  std::vector<std::string> trusted_proxies;
 };
 
 int run_api(const ApiOptions& o) {
@@ -60,6 +61,7 @@ int run_api(const ApiOptions& o) {
   server_options.threads = o.threads;
   server_options.cors.allowed_origins = o.cors_origins;
   server_options.access_log = !o.no_access_log;
+  server_options.trusted_proxies = o.trusted_proxies;
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
@@ -152,6 +154,12 @@ void add_api_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_NO_ACCESS_LOG");
   cmd->add_option("--threads", options->threads, "Worker threads (default: one per core)")
       ->envname("SIGNET_THREADS");
+  cmd->add_option("--trusted-proxy", options->trusted_proxies,
+                  "Reverse proxy (CIDR, e.g. 10.0.0.0/8, or one address) whose Forwarded or\n"
+                  "X-Forwarded-For header names the client, for lockouts and the access log;\n"
+                  "repeat for several. Without it those headers are ignored")
+      ->envname("SIGNET_TRUSTED_PROXY")
+      ->delimiter(',');
   cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
 }
 

@@ -170,6 +170,7 @@ struct Server::Impl {
         backoff_timer(control),
         timer(control) {
     validate(options);
+    core->trusted_proxies = TrustedProxies(options.trusted_proxies);
     if (options.tls) {
       core->tls.emplace(make_tls_context(*options.tls));
     }
@@ -234,9 +235,9 @@ struct Server::Impl {
       // Each connection gets its own strand: its coroutine and stop notices never run at once.
       // With a single worker thread nothing can run at once anyway, and the strand would only
       // add a queue to every step of every request.
-      const asio::any_io_executor executor =
-          thread_count(core->options) == 1 ? asio::any_io_executor(ioc.get_executor())
-                                           : asio::any_io_executor(asio::make_strand(ioc));
+      const asio::any_io_executor executor = thread_count(core->options) == 1
+                                                 ? asio::any_io_executor(ioc.get_executor())
+                                                 : asio::any_io_executor(asio::make_strand(ioc));
       auto [ec, socket] = co_await acceptor.async_accept(executor, use_nothrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "signet/http/cors.h"
 #include "signet/http/message.h"
@@ -51,6 +52,10 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
   std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
   std::size_t max_connections = kDefaultMaxConnections;
+  // Reverse proxies (CIDR networks or single addresses, IPv4 or IPv6) whose Forwarded or
+  // X-Forwarded-For header names the client: see client_address() in client_address.h. Empty:
+  // forwarding headers are ignored and the client is the connection's peer.
+  std::vector<std::string> trusted_proxies;
   std::optional<TlsOptions> tls;
   CorsOptions cors;
   bool access_log = true;
@@ -62,9 +67,10 @@ struct ServerOptions {
 // run() is not executing (call stop() and wait for run() to return).
 class Server {
  public:
-  // Validates the options and loads the TLS certificate and key; throws std::invalid_argument or
-  // std::runtime_error with a message that names the bad option or file (start-up only). Adds
-  // GET /healthz -> 200 {"status":"ok"} unless the router already has that path.
+  // Validates the options (trusted_proxies included) and loads the TLS certificate and key; throws
+  // std::invalid_argument or std::runtime_error with a message that names the bad option, value or
+  // file (start-up only). Adds GET /healthz -> 200 {"status":"ok"} unless the router already has
+  // that path.
   Server(ServerOptions options, Router router);
   ~Server();
   Server(const Server&) = delete;

@@ -46,28 +46,16 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-std::string format_remote(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) {
-    return "-";
-  }
+std::string format_remote(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return host + ":" + std::to_string(endpoint.port());
 }
 
-// "1.2.3.4:56" -> "1.2.3.4", "[::1]:56" -> "::1", "-" -> "".
-std::string address_of(std::string_view remote) {
-  const auto colon = remote.rfind(':');
-  if (colon == std::string_view::npos) {
-    return {};
-  }
-  std::string_view host = remote.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::string(host);
+IpAddress ip_address_of(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v4() ? IpAddress::v4(address.to_v4().to_bytes())
+                         : IpAddress::v6(address.to_v6().to_bytes());
 }
 
 // Error responses for requests that never reached a handler; the connection closes after them.
@@ -103,12 +91,14 @@ std::optional<std::string> framing_problem(
 template <typename Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, std::shared_ptr<ServerCore> core, std::string remote)
+  Session(Stream stream, std::shared_ptr<ServerCore> core, const tcp::endpoint& remote)
       : stream_(std::move(stream)),
         core_(std::move(core)),
         options_(core_->options),
-        remote_(std::move(remote)),
-        peer_address_(address_of(remote_)),
+        remote_(format_remote(remote)),
+        peer_(ip_address_of(remote)),
+        peer_address_(peer_.to_string()),
+        peer_is_proxy_(core_->trusted_proxies.contains(peer_)),
         id_(core_->tracker.next_id()),
         buffer_(options_.max_header_bytes + options_.max_body_bytes) {}
 
@@ -195,9 +185,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       Response res;
       std::string method = "-";
       std::string target = "-";
+      std::string client = peer_address_;
       if (outcome.request) {
         state_ = State::kHandling;
-        outcome.request->set(kPeerAddressField, peer_address_);
+        if (peer_is_proxy_) {
+          // A proxy carries many clients on one connection: each request names its own.
+          client = client_address(peer_, core_->trusted_proxies, *outcome.request).to_string();
+        }
+        outcome.request->set(kPeerAddressField, client);
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
         if (core_->router.is_async(*outcome.request)) {
@@ -229,7 +224,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (core_->access_log) {
         core_->access_log->write(AccessLogEntry{
             started_wall, remote_, method, target, res.result_int(), written,
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)});
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started), client});
       }
       if (write_ec) {
         lowest().close();
@@ -427,8 +422,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   Stream stream_;
   std::shared_ptr<ServerCore> core_;
   const ServerOptions& options_;
-  std::string remote_;
-  std::string peer_address_;  // remote_ without the port or brackets
+  std::string remote_;        // the peer's address and port, for the access log
+  IpAddress peer_;            // the peer's address
+  std::string peer_address_;  // peer_ as text
+  bool peer_is_proxy_;        // peer_ is a trusted proxy: requests name their client
   std::uint64_t id_;
   beast::flat_buffer buffer_;  // bounded: one request's header and body, pipelined bytes included
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -479,16 +476,19 @@ void launch(std::shared_ptr<Session<Stream>> session, const std::shared_ptr<Serv
 }  // namespace
 
 void start_session(tcp::socket socket, const std::shared_ptr<ServerCore>& core) {
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  std::string remote = format_remote(socket);
+  boost::system::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) {
+    socket.close(ec);  // the client is already gone: there is no one to serve
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
   if (core->tls) {
     launch(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *core->tls), core,
-                                                std::move(remote)),
+                                                remote),
            core, false);
   } else {
-    launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core,
-                                                  std::move(remote)),
+    launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core, remote),
            core, true);
   }
 }

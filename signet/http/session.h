@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "signet/http/access_log.h"
+#include "signet/http/client_address.h"
 #include "signet/http/connections.h"
 #include "signet/http/router.h"
 #include "signet/http/server.h"
@@ -22,6 +23,7 @@ struct ServerCore {
   Router router;
   std::optional<AccessLog> access_log;
   std::optional<boost::asio::ssl::context> tls;  // set when options.tls is
+  TrustedProxies trusted_proxies;                // options.trusted_proxies, parsed
   ConnectionTracker tracker;
 };
 

@@ -34,7 +34,8 @@ std::string error_of(const Response& res) {
 Router echo_router() {
   Router router;
   router.add(bhttp::verb::get, "/echo", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "\"" + std::string(path_of(req.target())) + "\"");
+    return json_response(req, bhttp::status::ok,
+                         boost::json::serialize(boost::json::string(path_of(req.target()))));
   });
   router.add(bhttp::verb::post, "/echo",
              [](const Request& req) { return json_response(req, bhttp::status::ok, req.body()); });
@@ -44,6 +45,15 @@ Router echo_router() {
   });
   router.add(bhttp::verb::get, "/throw",
              [](const Request&) -> Response { throw std::runtime_error("handler bug"); });
+  return router;
+}
+
+Router peer_router() {
+  Router router;
+  router.add(bhttp::verb::get, "/peer", [](const Request& req) {
+    return json_response(req, bhttp::status::ok,
+                         boost::json::serialize(boost::json::string(peer_address(req))));
+  });
   return router;
 }
 
@@ -75,14 +85,51 @@ TEST(Server, RouterHealthzIsNotReplaced) {
 // Brute-force counters are kept per address, so a client must not be able to choose its own by
 // sending the header the server uses to pass the address on.
 TEST(Server, HandlersSeeThePeerAddressAndClientsCannotForgeIt) {
-  Router router;
-  router.add(bhttp::verb::get, "/peer", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "\"" + std::string(peer_address(req)) + "\"");
-  });
-  RunningServer server(test_options(), std::move(router));
+  RunningServer server(test_options(), peer_router());
   RawClient client(server.port());
-  ASSERT_TRUE(client.send("GET /peer HTTP/1.1\r\nHost: x\r\nSignet-Peer-Address: 203.0.113.9\r\n"
-                          "signet-peer-address: 203.0.113.10\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("GET /peer HTTP/1.1\r\nHost: x\r\nSignet-Peer-Address: 203.0.113.9\r\n"
+                  "signet-peer-address: 203.0.113.10\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.1\"");
+}
+
+// Behind a reverse proxy every client would share the proxy's address (and its lockouts): a
+// trusted proxy's X-Forwarded-For names the client, anyone else's is ignored.
+TEST(Server, HandlersSeeTheClientNamedByATrustedProxyOnly) {
+  ServerOptions options = test_options();
+  options.trusted_proxies = {"127.0.0.1"};
+  RunningServer server(options, peer_router());
+  const std::string request = get("/peer", "X-Forwarded-For: 1.2.3.4, 203.0.113.5\r\n");
+  RawClient proxy(server.port());
+  for (const char* expected : {"\"203.0.113.5\"", "\"203.0.113.5\""}) {  // per request
+    ASSERT_TRUE(proxy.send(request));
+    const auto res = proxy.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body(), expected);
+  }
+  ASSERT_TRUE(proxy.send(get("/peer", "Forwarded: for=\"[2001:db8::5]:80\"\r\n")));
+  auto res = proxy.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"2001:db8::5\"");
+  ASSERT_TRUE(proxy.send(get("/peer", "X-Forwarded-For: not an address\r\n")));
+  res = proxy.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.1\"");
+
+  RawClient direct(server.port(), "127.0.0.2");
+  ASSERT_TRUE(direct.send(request));
+  res = direct.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.2\"");
+}
+
+TEST(Server, ForwardingHeadersAreIgnoredWithoutTrustedProxies) {
+  RunningServer server(test_options(), peer_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send(get("/peer", "X-Forwarded-For: 203.0.113.5\r\nForwarded: for=1.2.3.4\r\n")));
   const auto res = client.read_response();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body(), "\"127.0.0.1\"");
@@ -498,6 +545,15 @@ TEST(Server, BadOptionsThrowAtConstruction) {
   ServerOptions options = test_options();
   options.read_timeout = 0ms;
   EXPECT_THROW(Server(options, Router{}), std::invalid_argument);
+
+  options = test_options();
+  options.trusted_proxies = {"10.0.0.0/8", "10.0.0.0/33"};
+  try {
+    Server server(options, Router{});
+    FAIL() << "accepted a bad trusted proxy";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'10.0.0.0/33'"), std::string::npos) << e.what();
+  }
 
   options = test_options();
   options.tls = TlsOptions{"/nonexistent/cert.pem", "/nonexistent/key.pem"};
