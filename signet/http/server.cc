@@ -90,6 +90,7 @@ void validate(const ServerOptions& options) {
   positive(options.read_timeout, "read_timeout");
   positive(options.idle_timeout, "idle_timeout");
   positive(options.write_timeout, "write_timeout");
+  positive(options.pressure_idle_timeout, "pressure_idle_timeout");
   if (options.shutdown_grace.count() < 0) {
     throw std::invalid_argument("server option shutdown_grace must not be negative");
   }
@@ -102,6 +103,9 @@ void validate(const ServerOptions& options) {
   }
   if (options.max_connections == 0) {
     throw std::invalid_argument("server option max_connections must be positive");
+  }
+  if (options.max_connections_per_address == 0) {
+    throw std::invalid_argument("server option max_connections_per_address must be positive");
   }
   parse_listen(options.listen);
 }

@@ -38,9 +38,12 @@ constexpr std::size_t kFirstReadBytes = 4096;
 // the error response before the client reads it).
 constexpr auto kLingerTime = std::chrono::milliseconds{1000};
 constexpr std::size_t kLingerBytes = 256 * 1024;  // bytes
-// Sent, without waiting for anything, to a connection beyond the limit.
+// Sent, without waiting for anything, to a connection beyond the limits.
 constexpr std::string_view kBusyBody =
     R"({"error":"temporarily_unavailable","error_description":"too many connections; retry"})";
+constexpr std::string_view kAddressBusyBody =
+    R"({"error":"temporarily_unavailable","error_description":)"
+    R"("too many connections from your address; close idle ones or retry later"})";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using PlainStream = beast::tcp_stream;
@@ -105,11 +108,24 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   ~Session() override { core_->tracker.remove(id_); }
 
   std::uint64_t id() const { return id_; }
+  // Where the connection limits count this connection: its address group, or "" (not counted per
+  // group) for a trusted proxy, whose connections carry many clients.
+  std::string address_group() const {
+    return peer_is_proxy_ ? std::string() : http::address_group(peer_);
+  }
   tcp::socket& socket() { return beast::get_lowest_layer(stream_).socket(); }
 
   void begin_stop() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->stop_requested_ = true;
+      if (self->state_ == State::kIdle) {
+        beast::get_lowest_layer(self->stream_).cancel();
+      }
+    });
+  }
+
+  void evict() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->state_ == State::kIdle) {
         beast::get_lowest_layer(self->stream_).cancel();
       }
@@ -158,14 +174,20 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         // Idle until the next request starts.
         state_ = State::kIdle;
         if (first) {
+          // Not evictable: a new connection has the read timeout to send its first request.
           lowest().expires_at(deadline);
         } else {
-          lowest().expires_after(options_.idle_timeout);
+          const auto now = Clock::now();
+          lowest().expires_at(now + idle_timeout());
+          mark_idle(now);
         }
         const std::size_t want = std::min(kFirstReadBytes, buffer_.max_size());
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_nothrow);
+        if (!first && !mark_busy()) {
+          break;  // evicted to make room for a new connection: what arrived meanwhile is dropped
+        }
         if (ec) {
-          break;  // closed by the client, idle timeout, or stop
+          break;  // closed by the client, idle timeout, stop, or eviction
         }
         buffer_.commit(n);
       }
@@ -237,6 +259,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       }
     }
     co_await close(linger);
+  }
+
+  // How long an idle keep-alive connection waits for its next request: less when the server is
+  // under pressure, so that idle sockets give way to clients with work.
+  std::chrono::milliseconds idle_timeout() const {
+    const bool pressure =
+        core_->tracker.approximate_size() * 100 > options_.max_connections * kPressurePercent;
+    return pressure ? std::min(options_.idle_timeout, options_.pressure_idle_timeout)
+                    : options_.idle_timeout;
   }
 
   // Reads one whole request under the read deadline, or decides how to refuse it.
@@ -446,16 +477,23 @@ void log_session_exception(std::exception_ptr e) {
   }
 }
 
-// Tells a connection beyond the limit why, without waiting on it (plain HTTP only: a TLS client
+std::string busy_response(std::string_view body) {
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+         "Cache-Control: no-store\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + std::string(body);
+}
+
+// Tells a connection beyond the limits why, without waiting on it (plain HTTP only: a TLS client
 // would need a handshake first, which is exactly the work a flood should not get).
-void refuse(tcp::socket& socket, bool can_answer) {
-  static const std::string busy =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(kBusyBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBusyBody);
+void refuse(tcp::socket& socket, ConnectionTracker::Admission admission, bool can_answer) {
+  static const std::string busy = busy_response(kBusyBody);
+  static const std::string address_busy = busy_response(kAddressBusyBody);
   boost::system::error_code ignored;
-  if (can_answer) {
+  if (can_answer && admission != ConnectionTracker::Admission::kStopping) {
     socket.non_blocking(true, ignored);
-    socket.write_some(asio::buffer(busy), ignored);
+    socket.write_some(
+        asio::buffer(admission == ConnectionTracker::Admission::kAddressFull ? address_busy : busy),
+        ignored);
   }
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
@@ -464,9 +502,13 @@ void refuse(tcp::socket& socket, bool can_answer) {
 template <typename Stream>
 void launch(std::shared_ptr<Session<Stream>> session, const std::shared_ptr<ServerCore>& core,
             bool can_answer) {
-  const auto admission = core->tracker.add(session->id(), session, core->options.max_connections);
-  if (admission != ConnectionTracker::Admission::kAdmitted) {
-    refuse(session->socket(), can_answer && admission == ConnectionTracker::Admission::kFull);
+  using Admission = ConnectionTracker::Admission;
+  const ConnectionTracker::Limits limits{core->options.max_connections,
+                                         core->options.max_connections_per_address};
+  const auto admission =
+      core->tracker.add(session->id(), session, session->address_group(), limits);
+  if (admission != Admission::kAdmitted) {
+    refuse(session->socket(), admission, can_answer);
     return;
   }
   auto executor = session->socket().get_executor();

@@ -28,7 +28,7 @@ struct ServerCore {
 };
 
 // Takes over a freshly accepted socket (whose executor must be a strand): admits it against the
-// connection limit and serves its requests on that strand until it closes.
+// connection limits and serves its requests on that strand until it closes.
 void start_session(boost::asio::ip::tcp::socket socket, const std::shared_ptr<ServerCore>& core);
 
 }  // namespace signet::http::internal
