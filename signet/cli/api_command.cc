@@ -30,6 +30,9 @@ struct ApiOptions {
   bool no_token_cache = false;
   bool no_access_log = false;
   unsigned threads = 0;
+  std::size_t max_connections = http::kDefaultMaxConnections;
+  std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
+  std::vector<std::string> trusted_proxies;
 };
 
 int run_api(const ApiOptions& o) {
@@ -61,6 +64,9 @@ int run_api(const ApiOptions& o) {
   server_options.threads = o.threads;
   server_options.cors.allowed_origins = o.cors_origins;
   server_options.access_log = !o.no_access_log;
+  server_options.max_connections = o.max_connections;
+  server_options.max_connections_per_address = o.max_connections_per_address;
+  server_options.trusted_proxies = o.trusted_proxies;
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
@@ -157,6 +163,24 @@ void add_api_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_NO_ACCESS_LOG");
   cmd->add_option("--threads", options->threads, "Worker threads (default: one per core)")
       ->envname("SIGNET_THREADS");
+  cmd->add_option("--max-connections", options->max_connections,
+                  "Open connections at most; when full, the one idle the longest is closed for a\n"
+                  "new one, and only when none is idle is the new one refused (503)")
+      ->envname("SIGNET_MAX_CONNECTIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", options->max_connections_per_address,
+                  "Open connections at most from one IPv4 address or IPv6 /64 (trusted proxies\n"
+                  "excepted); beyond it new ones get 503")
+      ->envname("SIGNET_MAX_CONNECTIONS_PER_ADDRESS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--trusted-proxy", options->trusted_proxies,
+                  "Reverse proxy (CIDR, e.g. 10.0.0.0/8, or one address) whose Forwarded or\n"
+                  "X-Forwarded-For header names the client, for lockouts, limits and the access\n"
+                  "log; repeat for several. Without it those headers are ignored")
+      ->envname("SIGNET_TRUSTED_PROXY")
+      ->delimiter(',');
   cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
 }
 

@@ -41,6 +41,9 @@ struct ServeOptions {
   unsigned threads = 0;
   unsigned blocking_threads = 0;
   bool no_access_log = false;
+  std::size_t max_connections = http::kDefaultMaxConnections;
+  std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
+  std::vector<std::string> trusted_proxies;
   std::int64_t jwks_max_age = server::kDefaultJwksMaxAge.count();
   std::int64_t refresh_token_lifetime = server::kDefaultRefreshTokenLifetime.count();
   std::int64_t refresh_reuse_grace = server::kDefaultRefreshReuseGrace.count();
@@ -99,6 +102,9 @@ int run_serve(const ServeOptions& o) {
   server_options.listen = o.listen;
   server_options.threads = o.threads;
   server_options.access_log = !o.no_access_log;
+  server_options.max_connections = o.max_connections;
+  server_options.max_connections_per_address = o.max_connections_per_address;
+  server_options.trusted_proxies = o.trusted_proxies;
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
@@ -201,6 +207,24 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_BLOCKING_THREADS");
   cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one JSON line per request")
       ->envname("SIGNET_NO_ACCESS_LOG");
+  cmd->add_option("--max-connections", o->max_connections,
+                  "Open connections at most; when full, the one idle the longest is closed for a\n"
+                  "new one, and only when none is idle is the new one refused (503)")
+      ->envname("SIGNET_MAX_CONNECTIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", o->max_connections_per_address,
+                  "Open connections at most from one IPv4 address or IPv6 /64 (trusted proxies\n"
+                  "excepted); beyond it new ones get 503")
+      ->envname("SIGNET_MAX_CONNECTIONS_PER_ADDRESS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--trusted-proxy", o->trusted_proxies,
+                  "Reverse proxy (CIDR, e.g. 10.0.0.0/8, or one address) whose Forwarded or\n"
+                  "X-Forwarded-For header names the client, for lockouts, limits and the access\n"
+                  "log; repeat for several. Without it those headers are ignored")
+      ->envname("SIGNET_TRUSTED_PROXY")
+      ->delimiter(',');
   cmd->add_option("--jwks-max-age", o->jwks_max_age,
                   "Seconds validators may cache /.well-known/jwks.json; a revoked key stops\n"
                   "verifying within this")

@@ -63,6 +63,8 @@ std::string format_access_log(const AccessLogEntry& entry) {
   append_json_string(line, format_rfc3339(entry.time));
   line += ",\"remote\":";
   append_json_string(line, entry.remote);
+  line += ",\"client\":";
+  append_json_string(line, entry.client.empty() ? std::string_view("-") : entry.client);
   line += ",\"method\":";
   append_json_string(line, entry.method);
   line += ",\"path\":";

@@ -17,16 +17,20 @@ namespace signet::http {
 
 struct AccessLogEntry {
   std::chrono::system_clock::time_point time;  // when the request started
-  std::string_view remote;                     // client address and port
+  std::string_view remote;                     // the connection's peer address and port
   std::string_view method;                     // "-" when the request could not be parsed
   std::string_view target;                     // the request target; the query is dropped
   unsigned status = 0;
   std::size_t bytes = 0;  // bytes written to the connection for this response, headers included
   std::chrono::microseconds duration{0};
+  // The client's address after trusted-proxy resolution (see client_address.h): the peer's
+  // address unless a trusted proxy named another client. "" when unknown.
+  std::string_view client;
 };
 
-// {"ts":"2024-05-01T12:00:00.123Z","remote":...,"method":...,"path":...,"status":...,
-//  "bytes":...,"duration_us":...}: ts in RFC 3339 UTC, path without its query string.
+// {"ts":"2024-05-01T12:00:00.123Z","remote":...,"client":...,"method":...,"path":...,
+//  "status":...,"bytes":...,"duration_us":...}: ts in RFC 3339 UTC, client "-" when unknown, path
+//  without its query string.
 std::string format_access_log(const AccessLogEntry& entry);
 
 // RFC 3339 UTC with milliseconds, e.g. "2024-05-01T12:00:00.123Z".

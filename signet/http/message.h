@@ -33,11 +33,16 @@ Response json_error(const Request& req, boost::beast::http::status status, std::
 // served from a cache either.
 void set_no_store(Response& res);
 
-// The header field in which the server hands handlers the peer's IP address (no port). The server
-// sets it on every request, replacing whatever a client sent under that name, so handlers can
-// trust it (brute-force counters are kept per address).
+// The header field in which the server hands handlers the client's IP address (no port): the
+// connection's peer, or, when the peer is a trusted proxy (ServerOptions::trusted_proxies), the
+// client its Forwarded or X-Forwarded-For header names (client_address() in client_address.h).
+// The server sets it on every request, replacing whatever a client sent under that name, so
+// handlers can trust it (brute-force counters are kept per address; count them by
+// address_group() so that one IPv6 host cannot use a fresh address for every guess).
 constexpr std::string_view kPeerAddressField = "Signet-Peer-Address";
-// The peer's IP address as the server recorded it; "" when unknown (a request built in a test).
+// The client's IP address after trusted-proxy resolution, as the server recorded it: IPv4 dotted
+// or RFC 5952 IPv6 text, an IPv4-mapped address as IPv4. "" when unknown (a request built in a
+// test).
 std::string_view peer_address(const Request& req);
 
 // The request target's path, without the query string (which may carry secrets or vary freely).

@@ -90,6 +90,7 @@ void validate(const ServerOptions& options) {
   positive(options.read_timeout, "read_timeout");
   positive(options.idle_timeout, "idle_timeout");
   positive(options.write_timeout, "write_timeout");
+  positive(options.pressure_idle_timeout, "pressure_idle_timeout");
   if (options.shutdown_grace.count() < 0) {
     throw std::invalid_argument("server option shutdown_grace must not be negative");
   }
@@ -102,6 +103,9 @@ void validate(const ServerOptions& options) {
   }
   if (options.max_connections == 0) {
     throw std::invalid_argument("server option max_connections must be positive");
+  }
+  if (options.max_connections_per_address == 0) {
+    throw std::invalid_argument("server option max_connections_per_address must be positive");
   }
   parse_listen(options.listen);
 }
@@ -170,6 +174,7 @@ struct Server::Impl {
         backoff_timer(control),
         timer(control) {
     validate(options);
+    core->trusted_proxies = TrustedProxies(options.trusted_proxies);
     if (options.tls) {
       core->tls.emplace(make_tls_context(*options.tls));
     }
@@ -234,9 +239,9 @@ struct Server::Impl {
       // Each connection gets its own strand: its coroutine and stop notices never run at once.
       // With a single worker thread nothing can run at once anyway, and the strand would only
       // add a queue to every step of every request.
-      const asio::any_io_executor executor =
-          thread_count(core->options) == 1 ? asio::any_io_executor(ioc.get_executor())
-                                           : asio::any_io_executor(asio::make_strand(ioc));
+      const asio::any_io_executor executor = thread_count(core->options) == 1
+                                                 ? asio::any_io_executor(ioc.get_executor())
+                                                 : asio::any_io_executor(asio::make_strand(ioc));
       auto [ec, socket] = co_await acceptor.async_accept(executor, use_nothrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "signet/http/cors.h"
 #include "signet/http/message.h"
@@ -35,6 +36,19 @@ constexpr auto kDefaultShutdownGrace = std::chrono::milliseconds{10'000};
 // connections; beyond this new ones get 503 and are closed, so a flood cannot exhaust descriptors
 // (it stays under the usual soft limit of 1024, leaving room for the store, logs and fetches).
 constexpr std::size_t kDefaultMaxConnections = 512;
+// connections from one address group (an IPv4 address, an IPv6 /64; see address_group() in
+// client_address.h); beyond this its new ones get 503, so that one host cannot take the
+// connections every other client needs. A browser opens at most 6 per origin, so this leaves
+// room for a NAT of several users or a client's connection pool, and it takes 8 groups to fill
+// the default total. Connections from trusted proxies are not counted per group.
+constexpr std::size_t kDefaultMaxConnectionsPerAddress = 64;
+// percent of max_connections; above it the server is under pressure and idle keep-alive
+// connections wait pressure_idle_timeout instead of idle_timeout for their next request, so that
+// idle sockets give way sooner to clients with work.
+constexpr std::size_t kPressurePercent = 75;
+// an idle keep-alive connection under pressure is closed after this; long enough for a client
+// that sends its requests in a burst.
+constexpr auto kDefaultPressureIdleTimeout = std::chrono::milliseconds{2'000};
 
 struct TlsOptions {
   std::string cert_file;  // PEM certificate chain, leaf first
@@ -50,7 +64,15 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
   std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
+  // When max_connections are open, a new connection closes the one idle the longest between
+  // keep-alive requests; it is refused with 503 only when none is idle.
   std::size_t max_connections = kDefaultMaxConnections;
+  std::size_t max_connections_per_address = kDefaultMaxConnectionsPerAddress;
+  std::chrono::milliseconds pressure_idle_timeout = kDefaultPressureIdleTimeout;
+  // Reverse proxies (CIDR networks or single addresses, IPv4 or IPv6) whose Forwarded or
+  // X-Forwarded-For header names the client: see client_address() in client_address.h. Empty:
+  // forwarding headers are ignored and the client is the connection's peer.
+  std::vector<std::string> trusted_proxies;
   std::optional<TlsOptions> tls;
   CorsOptions cors;
   bool access_log = true;
@@ -62,9 +84,10 @@ struct ServerOptions {
 // run() is not executing (call stop() and wait for run() to return).
 class Server {
  public:
-  // Validates the options and loads the TLS certificate and key; throws std::invalid_argument or
-  // std::runtime_error with a message that names the bad option or file (start-up only). Adds
-  // GET /healthz -> 200 {"status":"ok"} unless the router already has that path.
+  // Validates the options (trusted_proxies included) and loads the TLS certificate and key; throws
+  // std::invalid_argument or std::runtime_error with a message that names the bad option, value or
+  // file (start-up only). Adds GET /healthz -> 200 {"status":"ok"} unless the router already has
+  // that path.
   Server(ServerOptions options, Router router);
   ~Server();
   Server(const Server&) = delete;

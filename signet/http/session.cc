@@ -38,36 +38,27 @@ constexpr std::size_t kFirstReadBytes = 4096;
 // the error response before the client reads it).
 constexpr auto kLingerTime = std::chrono::milliseconds{1000};
 constexpr std::size_t kLingerBytes = 256 * 1024;  // bytes
-// Sent, without waiting for anything, to a connection beyond the limit.
+// Sent, without waiting for anything, to a connection beyond the limits.
 constexpr std::string_view kBusyBody =
     R"({"error":"temporarily_unavailable","error_description":"too many connections; retry"})";
+constexpr std::string_view kAddressBusyBody =
+    R"({"error":"temporarily_unavailable","error_description":)"
+    R"("too many connections from your address; close idle ones or retry later"})";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-std::string format_remote(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) {
-    return "-";
-  }
+std::string format_remote(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return host + ":" + std::to_string(endpoint.port());
 }
 
-// "1.2.3.4:56" -> "1.2.3.4", "[::1]:56" -> "::1", "-" -> "".
-std::string address_of(std::string_view remote) {
-  const auto colon = remote.rfind(':');
-  if (colon == std::string_view::npos) {
-    return {};
-  }
-  std::string_view host = remote.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::string(host);
+IpAddress ip_address_of(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v4() ? IpAddress::v4(address.to_v4().to_bytes())
+                         : IpAddress::v6(address.to_v6().to_bytes());
 }
 
 // Error responses for requests that never reached a handler; the connection closes after them.
@@ -103,23 +94,38 @@ std::optional<std::string> framing_problem(
 template <typename Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, std::shared_ptr<ServerCore> core, std::string remote)
+  Session(Stream stream, std::shared_ptr<ServerCore> core, const tcp::endpoint& remote)
       : stream_(std::move(stream)),
         core_(std::move(core)),
         options_(core_->options),
-        remote_(std::move(remote)),
-        peer_address_(address_of(remote_)),
+        remote_(format_remote(remote)),
+        peer_(ip_address_of(remote)),
+        peer_address_(peer_.to_string()),
+        peer_is_proxy_(core_->trusted_proxies.contains(peer_)),
         id_(core_->tracker.next_id()),
         buffer_(options_.max_header_bytes + options_.max_body_bytes) {}
 
   ~Session() override { core_->tracker.remove(id_); }
 
   std::uint64_t id() const { return id_; }
+  // Where the connection limits count this connection: its address group, or "" (not counted per
+  // group) for a trusted proxy, whose connections carry many clients.
+  std::string address_group() const {
+    return peer_is_proxy_ ? std::string() : http::address_group(peer_);
+  }
   tcp::socket& socket() { return beast::get_lowest_layer(stream_).socket(); }
 
   void begin_stop() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->stop_requested_ = true;
+      if (self->state_ == State::kIdle) {
+        beast::get_lowest_layer(self->stream_).cancel();
+      }
+    });
+  }
+
+  void evict() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->state_ == State::kIdle) {
         beast::get_lowest_layer(self->stream_).cancel();
       }
@@ -168,14 +174,20 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         // Idle until the next request starts.
         state_ = State::kIdle;
         if (first) {
+          // Not evictable: a new connection has the read timeout to send its first request.
           lowest().expires_at(deadline);
         } else {
-          lowest().expires_after(options_.idle_timeout);
+          const auto now = Clock::now();
+          lowest().expires_at(now + idle_timeout());
+          mark_idle(now);
         }
         const std::size_t want = std::min(kFirstReadBytes, buffer_.max_size());
         auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_nothrow);
+        if (!first && !mark_busy()) {
+          break;  // evicted to make room for a new connection: what arrived meanwhile is dropped
+        }
         if (ec) {
-          break;  // closed by the client, idle timeout, or stop
+          break;  // closed by the client, idle timeout, stop, or eviction
         }
         buffer_.commit(n);
       }
@@ -195,9 +207,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       Response res;
       std::string method = "-";
       std::string target = "-";
+      std::string client = peer_address_;
       if (outcome.request) {
         state_ = State::kHandling;
-        outcome.request->set(kPeerAddressField, peer_address_);
+        if (peer_is_proxy_) {
+          // A proxy carries many clients on one connection: each request names its own.
+          client = client_address(peer_, core_->trusted_proxies, *outcome.request).to_string();
+        }
+        outcome.request->set(kPeerAddressField, client);
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
         if (core_->router.is_async(*outcome.request)) {
@@ -229,7 +246,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (core_->access_log) {
         core_->access_log->write(AccessLogEntry{
             started_wall, remote_, method, target, res.result_int(), written,
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)});
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started), client});
       }
       if (write_ec) {
         lowest().close();
@@ -242,6 +259,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       }
     }
     co_await close(linger);
+  }
+
+  // How long an idle keep-alive connection waits for its next request: less when the server is
+  // under pressure, so that idle sockets give way to clients with work.
+  std::chrono::milliseconds idle_timeout() const {
+    const bool pressure =
+        core_->tracker.approximate_size() * 100 > options_.max_connections * kPressurePercent;
+    return pressure ? std::min(options_.idle_timeout, options_.pressure_idle_timeout)
+                    : options_.idle_timeout;
   }
 
   // Reads one whole request under the read deadline, or decides how to refuse it.
@@ -427,8 +453,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   Stream stream_;
   std::shared_ptr<ServerCore> core_;
   const ServerOptions& options_;
-  std::string remote_;
-  std::string peer_address_;  // remote_ without the port or brackets
+  std::string remote_;        // the peer's address and port, for the access log
+  IpAddress peer_;            // the peer's address
+  std::string peer_address_;  // peer_ as text
+  bool peer_is_proxy_;        // peer_ is a trusted proxy: requests name their client
   std::uint64_t id_;
   beast::flat_buffer buffer_;  // bounded: one request's header and body, pipelined bytes included
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -449,16 +477,23 @@ void log_session_exception(std::exception_ptr e) {
   }
 }
 
-// Tells a connection beyond the limit why, without waiting on it (plain HTTP only: a TLS client
+std::string busy_response(std::string_view body) {
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+         "Cache-Control: no-store\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + std::string(body);
+}
+
+// Tells a connection beyond the limits why, without waiting on it (plain HTTP only: a TLS client
 // would need a handshake first, which is exactly the work a flood should not get).
-void refuse(tcp::socket& socket, bool can_answer) {
-  static const std::string busy =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(kBusyBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBusyBody);
+void refuse(tcp::socket& socket, ConnectionTracker::Admission admission, bool can_answer) {
+  static const std::string busy = busy_response(kBusyBody);
+  static const std::string address_busy = busy_response(kAddressBusyBody);
   boost::system::error_code ignored;
-  if (can_answer) {
+  if (can_answer && admission != ConnectionTracker::Admission::kStopping) {
     socket.non_blocking(true, ignored);
-    socket.write_some(asio::buffer(busy), ignored);
+    socket.write_some(
+        asio::buffer(admission == ConnectionTracker::Admission::kAddressFull ? address_busy : busy),
+        ignored);
   }
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
@@ -467,9 +502,13 @@ void refuse(tcp::socket& socket, bool can_answer) {
 template <typename Stream>
 void launch(std::shared_ptr<Session<Stream>> session, const std::shared_ptr<ServerCore>& core,
             bool can_answer) {
-  const auto admission = core->tracker.add(session->id(), session, core->options.max_connections);
-  if (admission != ConnectionTracker::Admission::kAdmitted) {
-    refuse(session->socket(), can_answer && admission == ConnectionTracker::Admission::kFull);
+  using Admission = ConnectionTracker::Admission;
+  const ConnectionTracker::Limits limits{core->options.max_connections,
+                                         core->options.max_connections_per_address};
+  const auto admission =
+      core->tracker.add(session->id(), session, session->address_group(), limits);
+  if (admission != Admission::kAdmitted) {
+    refuse(session->socket(), admission, can_answer);
     return;
   }
   auto executor = session->socket().get_executor();
@@ -479,16 +518,19 @@ void launch(std::shared_ptr<Session<Stream>> session, const std::shared_ptr<Serv
 }  // namespace
 
 void start_session(tcp::socket socket, const std::shared_ptr<ServerCore>& core) {
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  std::string remote = format_remote(socket);
+  boost::system::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) {
+    socket.close(ec);  // the client is already gone: there is no one to serve
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
   if (core->tls) {
     launch(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *core->tls), core,
-                                                std::move(remote)),
+                                                remote),
            core, false);
   } else {
-    launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core,
-                                                  std::move(remote)),
+    launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core, remote),
            core, true);
   }
 }

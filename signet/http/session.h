@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "signet/http/access_log.h"
+#include "signet/http/client_address.h"
 #include "signet/http/connections.h"
 #include "signet/http/router.h"
 #include "signet/http/server.h"
@@ -22,11 +23,12 @@ struct ServerCore {
   Router router;
   std::optional<AccessLog> access_log;
   std::optional<boost::asio::ssl::context> tls;  // set when options.tls is
+  TrustedProxies trusted_proxies;                // options.trusted_proxies, parsed
   ConnectionTracker tracker;
 };
 
 // Takes over a freshly accepted socket (whose executor must be a strand): admits it against the
-// connection limit and serves its requests on that strand until it closes.
+// connection limits and serves its requests on that strand until it closes.
 void start_session(boost::asio::ip::tcp::socket socket, const std::shared_ptr<ServerCore>& core);
 
 }  // namespace signet::http::internal

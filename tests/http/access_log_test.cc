@@ -23,21 +23,24 @@ TEST(AccessLog, FormatsOneJsonObjectWithoutTheQuery) {
                              "/api/private?access_token=eyJsecret",
                              200,
                              1234,
-                             56us};
+                             56us,
+                             "203.0.113.5"};
   const std::string line = format_access_log(entry);
-  EXPECT_EQ(line, R"({"ts":"2024-05-01T12:00:00.123Z","remote":"127.0.0.1:5000","method":"GET",)"
-                  R"("path":"/api/private","status":200,"bytes":1234,"duration_us":56})");
+  EXPECT_EQ(line, R"({"ts":"2024-05-01T12:00:00.123Z","remote":"127.0.0.1:5000",)"
+                  R"("client":"203.0.113.5","method":"GET","path":"/api/private","status":200,)"
+                  R"("bytes":1234,"duration_us":56})");
   EXPECT_EQ(line.find("secret"), std::string::npos);
 }
 
 TEST(AccessLog, EscapesWhateverTheClientSent) {
   const AccessLogEntry entry{
-      std::chrono::system_clock::time_point{}, "-", "-", "/a\"b\\c\n\x01\xff", 400, 0, 0us};
+      std::chrono::system_clock::time_point{}, "-", "-", "/a\"b\\c\n\x01\xff", 400, 0, 0us, ""};
   const std::string line = format_access_log(entry);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   const auto parsed = boost::json::parse(line).as_object();
   EXPECT_EQ(parsed.at("path").as_string(), "/a\"b\\c\n\x01\xc3\xbf");
   EXPECT_EQ(parsed.at("ts").as_string(), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(parsed.at("client").as_string(), "-");  // unknown
 }
 
 TEST(AccessLog, Rfc3339) {
@@ -75,6 +78,7 @@ TEST(AccessLog, ServerLogsEachRequestWithoutQueryOrHeaders) {
   EXPECT_GT(entry.at("bytes").as_int64(), 0);
   EXPECT_TRUE(entry.at("duration_us").is_int64());
   EXPECT_EQ(std::string(entry.at("remote").as_string()).rfind("127.0.0.1:", 0), 0u);
+  EXPECT_EQ(entry.at("client").as_string(), "127.0.0.1");
   EXPECT_EQ(log.find("hunter2"), std::string::npos);
   EXPECT_EQ(log.find("eyJ"), std::string::npos);
   EXPECT_EQ(log.find("Bearer"), std::string::npos);

@@ -34,7 +34,8 @@ std::string error_of(const Response& res) {
 Router echo_router() {
   Router router;
   router.add(bhttp::verb::get, "/echo", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "\"" + std::string(path_of(req.target())) + "\"");
+    return json_response(req, bhttp::status::ok,
+                         boost::json::serialize(boost::json::string(path_of(req.target()))));
   });
   router.add(bhttp::verb::post, "/echo",
              [](const Request& req) { return json_response(req, bhttp::status::ok, req.body()); });
@@ -44,6 +45,15 @@ Router echo_router() {
   });
   router.add(bhttp::verb::get, "/throw",
              [](const Request&) -> Response { throw std::runtime_error("handler bug"); });
+  return router;
+}
+
+Router peer_router() {
+  Router router;
+  router.add(bhttp::verb::get, "/peer", [](const Request& req) {
+    return json_response(req, bhttp::status::ok,
+                         boost::json::serialize(boost::json::string(peer_address(req))));
+  });
   return router;
 }
 
@@ -75,14 +85,51 @@ TEST(Server, RouterHealthzIsNotReplaced) {
 // Brute-force counters are kept per address, so a client must not be able to choose its own by
 // sending the header the server uses to pass the address on.
 TEST(Server, HandlersSeeThePeerAddressAndClientsCannotForgeIt) {
-  Router router;
-  router.add(bhttp::verb::get, "/peer", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "\"" + std::string(peer_address(req)) + "\"");
-  });
-  RunningServer server(test_options(), std::move(router));
+  RunningServer server(test_options(), peer_router());
   RawClient client(server.port());
-  ASSERT_TRUE(client.send("GET /peer HTTP/1.1\r\nHost: x\r\nSignet-Peer-Address: 203.0.113.9\r\n"
-                          "signet-peer-address: 203.0.113.10\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("GET /peer HTTP/1.1\r\nHost: x\r\nSignet-Peer-Address: 203.0.113.9\r\n"
+                  "signet-peer-address: 203.0.113.10\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.1\"");
+}
+
+// Behind a reverse proxy every client would share the proxy's address (and its lockouts): a
+// trusted proxy's X-Forwarded-For names the client, anyone else's is ignored.
+TEST(Server, HandlersSeeTheClientNamedByATrustedProxyOnly) {
+  ServerOptions options = test_options();
+  options.trusted_proxies = {"127.0.0.1"};
+  RunningServer server(options, peer_router());
+  const std::string request = get("/peer", "X-Forwarded-For: 1.2.3.4, 203.0.113.5\r\n");
+  RawClient proxy(server.port());
+  for (const char* expected : {"\"203.0.113.5\"", "\"203.0.113.5\""}) {  // per request
+    ASSERT_TRUE(proxy.send(request));
+    const auto res = proxy.read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body(), expected);
+  }
+  ASSERT_TRUE(proxy.send(get("/peer", "Forwarded: for=\"[2001:db8::5]:80\"\r\n")));
+  auto res = proxy.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"2001:db8::5\"");
+  ASSERT_TRUE(proxy.send(get("/peer", "X-Forwarded-For: not an address\r\n")));
+  res = proxy.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.1\"");
+
+  RawClient direct(server.port(), "127.0.0.2");
+  ASSERT_TRUE(direct.send(request));
+  res = direct.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "\"127.0.0.2\"");
+}
+
+TEST(Server, ForwardingHeadersAreIgnoredWithoutTrustedProxies) {
+  RunningServer server(test_options(), peer_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send(get("/peer", "X-Forwarded-For: 203.0.113.5\r\nForwarded: for=1.2.3.4\r\n")));
   const auto res = client.read_response();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body(), "\"127.0.0.1\"");
@@ -371,9 +418,64 @@ TEST(Server, ThrowingHandlerGets500AndTheConnectionStaysUsable) {
   EXPECT_EQ(res->result(), bhttp::status::ok);
 }
 
-TEST(Server, ConnectionsBeyondTheLimitAreRefused) {
+// Only connections in the middle of a request: nothing can give way, so the newcomer is refused.
+TEST(Server, FullOfBusyConnectionsRefusesANewOne) {
   ServerOptions options = test_options();
   options.max_connections = 2;
+  RunningServer server(options, echo_router());
+  // One connection has sent part of its first request, the other a whole request and part of a
+  // second one in the same packet (so it never waits idle in between).
+  RawClient first(server.port());
+  ASSERT_TRUE(first.send("GET /echo HTTP/1.1\r\nHost: l\r\n"));
+  RawClient second(server.port());
+  ASSERT_TRUE(second.send(get("/healthz") + "GET /echo HTTP/1.1\r\nHost: l\r\n"));
+  ASSERT_TRUE(second.read_response());
+
+  RawClient third(server.port());
+  const auto res = third.read_response(2s);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(error_of(*res), "temporarily_unavailable");
+  EXPECT_EQ((*res)[bhttp::field::cache_control], "no-store");
+  EXPECT_TRUE(third.closed_within(1s));
+  // The two admitted connections still work.
+  ASSERT_TRUE(first.send("\r\n"));
+  EXPECT_TRUE(first.read_response());
+  ASSERT_TRUE(second.send("\r\n"));
+  EXPECT_TRUE(second.read_response());
+}
+
+// 515 idle keep-alive sockets must not get every other client a 503: when the server is full, the
+// connection idle the longest makes room.
+TEST(Server, FullServerClosesTheOldestIdleConnectionForANewOne) {
+  ServerOptions options = test_options();
+  options.max_connections = 2;
+  // One worker: the oldest connection has surely gone idle before the second one is answered.
+  options.threads = 1;
+  RunningServer server(options, echo_router());
+  RawClient oldest(server.port());
+  ASSERT_TRUE(oldest.send(get("/healthz")));
+  ASSERT_TRUE(oldest.read_response());
+  RawClient newer(server.port());
+  ASSERT_TRUE(newer.send(get("/healthz")));
+  ASSERT_TRUE(newer.read_response());
+
+  RawClient newcomer(server.port());
+  ASSERT_TRUE(newcomer.send(get("/echo")));
+  const auto res = newcomer.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_TRUE(oldest.closed_within(2s));
+  ASSERT_TRUE(newer.send(get("/healthz")));  // the other idle connection is untouched
+  const auto again = newer.read_response();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->result(), bhttp::status::ok);
+}
+
+TEST(Server, ConnectionsBeyondThePerAddressLimitAreRefused) {
+  ServerOptions options = test_options();
+  options.max_connections = 10;
+  options.max_connections_per_address = 2;
   RunningServer server(options, echo_router());
   RawClient first(server.port());
   RawClient second(server.port());
@@ -385,10 +487,58 @@ TEST(Server, ConnectionsBeyondTheLimitAreRefused) {
   const auto res = third.read_response(2s);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result(), bhttp::status::service_unavailable);
+  EXPECT_NE(res->body().find("from your address"), std::string::npos) << res->body();
   EXPECT_TRUE(third.closed_within(1s));
-  // The two admitted connections still work.
+
+  // Another address is not affected (the server listens on 127.0.0.1; all of 127/8 is local).
+  RawClient elsewhere(server.port(), "127.0.0.2");
+  ASSERT_TRUE(elsewhere.send(get("/healthz")));
+  const auto ok = elsewhere.read_response();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->result(), bhttp::status::ok);
   ASSERT_TRUE(first.send(get("/healthz")));
   EXPECT_TRUE(first.read_response());
+}
+
+// A reverse proxy carries many clients on its connections: the per-address limit is not its.
+TEST(Server, TrustedProxiesAreExemptFromThePerAddressLimit) {
+  ServerOptions options = test_options();
+  options.max_connections_per_address = 1;
+  options.trusted_proxies = {"127.0.0.1/32"};
+  RunningServer server(options, echo_router());
+  RawClient first(server.port());
+  RawClient second(server.port());
+  for (RawClient* client : {&first, &second}) {
+    ASSERT_TRUE(client->send(get("/healthz")));
+    const auto res = client->read_response();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result(), bhttp::status::ok);
+  }
+  RawClient untrusted(server.port(), "127.0.0.2");
+  RawClient untrusted_again(server.port(), "127.0.0.2");
+  const auto res = untrusted_again.read_response(2s);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::service_unavailable);
+}
+
+TEST(Server, UnderPressureIdleConnectionsWaitLess) {
+  ServerOptions options = test_options();
+  options.max_connections = 4;  // pressure: more than 3 open
+  options.idle_timeout = 60s;
+  options.pressure_idle_timeout = 100ms;
+  RunningServer server(options, echo_router());
+  // Three open: no pressure, an idle connection waits its full idle timeout.
+  RawClient a(server.port());
+  RawClient b(server.port());
+  RawClient c(server.port());
+  ASSERT_TRUE(c.send(get("/healthz")));
+  ASSERT_TRUE(c.read_response());
+  EXPECT_FALSE(c.closed_within(1s));
+  // A fourth: the next idle wait is the short one.
+  RawClient d(server.port());
+  ASSERT_TRUE(d.send(get("/healthz")));
+  ASSERT_TRUE(d.read_response());
+  EXPECT_TRUE(d.closed_within(5s));
 }
 
 TEST(Server, CorsOverTheWire) {
@@ -498,6 +648,19 @@ TEST(Server, BadOptionsThrowAtConstruction) {
   ServerOptions options = test_options();
   options.read_timeout = 0ms;
   EXPECT_THROW(Server(options, Router{}), std::invalid_argument);
+
+  options = test_options();
+  options.max_connections_per_address = 0;
+  EXPECT_THROW(Server(options, Router{}), std::invalid_argument);
+
+  options = test_options();
+  options.trusted_proxies = {"10.0.0.0/8", "10.0.0.0/33"};
+  try {
+    Server server(options, Router{});
+    FAIL() << "accepted a bad trusted proxy";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'10.0.0.0/33'"), std::string::npos) << e.what();
+  }
 
   options = test_options();
   options.tls = TlsOptions{"/nonexistent/cert.pem", "/nonexistent/key.pem"};

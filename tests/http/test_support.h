@@ -68,13 +68,23 @@ class RunningServer {
   std::thread thread_;
 };
 
-// A blocking TCP client on 127.0.0.1 whose every wait is bounded.
+// A blocking TCP client on 127.0.0.1 whose every wait is bounded. It connects from
+// `source_address`, any of 127.0.0.0/8 (all of it is loopback on Linux), so that a test can be
+// several clients.
 class RawClient {
  public:
-  explicit RawClient(unsigned short port) {
+  explicit RawClient(unsigned short port, const char* source_address = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) {
       throw std::runtime_error("socket() failed");
+    }
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address, &source.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw std::runtime_error(std::string("cannot bind to source address ") + source_address);
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
