@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import clean_env, signet_bin
 
@@ -169,6 +170,33 @@ def test_step1_client_credentials_with_a_form_body(demo):
         "--data-urlencode", f"audience={AUDIENCE}")
     assert status == 200, text
     assert json.loads(text)["scope"] == "read:messages"
+
+
+JSON_AS_FORM = ("the body is JSON but Content-Type is application/x-www-form-urlencoded: add "
+                "--header 'content-type: application/json' (or send a form)")
+
+
+def test_step1_without_its_content_type_header_the_answer_names_the_missing_header(demo):
+    """The commonest slip: the quickstart's curl without `content-type: application/json`. curl
+    then sends the JSON as application/x-www-form-urlencoded."""
+    m2m = demo.tenant()["m2m"]
+    body = json.dumps({"grant_type": "client_credentials", "client_id": m2m["client_id"],
+                       "client_secret": m2m["client_secret"], "audience": AUDIENCE})
+    status, headers, text = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
+                                 "--data", body)
+    assert status == 400, text
+    assert headers["cache-control"] == "no-store"
+    assert json.loads(text) == {"error": "invalid_request", "error_description": JSON_AS_FORM}
+    assert m2m["client_secret"] not in text
+    # The same request as the issue puts it, with requests.
+    verify = str(demo.data_dir / "tls/ca.pem") if demo.scheme == "https" else True
+    res = requests.post(f"{demo.issuer}oauth/token", data=body, verify=verify, timeout=30,
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert res.status_code == 400
+    assert res.json() == {"error": "invalid_request", "error_description": JSON_AS_FORM}
+    # With the header, the same body gets its token.
+    status, _, body_json = token_json(demo, m2m)
+    assert status == 200, body_json
 
 
 def test_step2_the_password_grant(demo):
