@@ -10,14 +10,17 @@
 #                                 # only the messages API, in front of another issuer (Auth0...)
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
-# API_PORT (3010).
+# API_PORT (3010). SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
+# must not fill with its applications.
 #
 # Before starting anything it checks that its ports are free (naming what holds them) and that no
 # other `make run` uses the data directory; it prints its banner only once the servers it started
 # answer on their ports.
 set -euo pipefail
 bin=${1:-build/signet}
-data=${DATA_DIR:-${SIGNET_DATA_DIR:-./signet-data}}
+data=${DATA_DIR:-./signet-data}
+# The admin commands below get --data-dir, but SIGNET_DATA_DIR would still win over it.
+unset SIGNET_DATA_DIR
 https=${HTTPS:-0}
 audience=${AUDIENCE:-https://quickstarts/api}
 api_port=${API_PORT:-3010}

@@ -45,8 +45,11 @@ def free_port() -> int:
 class Demo:
     """`bash scripts/run-demo.sh` in the background, on free ports and a private data dir."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, scheme: str = "http"):
+    def __init__(self, data_dir: Path, log_dir: Path, scheme: str = "http", cwd: Path = REPO,
+                 **env):
         self.data_dir = data_dir
+        self.cwd = cwd
+        self.env = env  # more environment; DATA_DIR=None leaves DATA_DIR unset
         self.scheme = scheme
         self.auth_port = free_port()
         self.api_port = free_port()
@@ -59,8 +62,10 @@ class Demo:
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
                         API_PORT=str(self.api_port), HTTPS="1" if self.scheme == "https" else "0")
+        env.update(self.env)
+        env = {k: v for k, v in env.items() if v is not None}
         self.proc = subprocess.Popen(
-            ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO, env=env,
+            ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=self.cwd, env=env,
             stdout=open(self.out, "w"), stderr=open(self.err, "w"), start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while "Ctrl-C stops both servers." not in self.printed():
@@ -565,3 +570,16 @@ def test_make_stopped_by_sigterm_on_a_terminal_stops_both_servers(tmp_path):
     while listening(term.auth_port) or listening(term.api_port):
         assert time.monotonic() < deadline, "the servers outlived make"
         time.sleep(0.1)
+
+
+def test_your_own_tenant_in_signet_data_dir_is_not_the_demos(tmp_path):
+    """The README's own tenant lives in SIGNET_DATA_DIR; make run keeps to ./signet-data (or
+    DATA_DIR) even when that variable is set in the same shell."""
+    own = tmp_path / "my-tenant"
+    demo = Demo(tmp_path / "signet-data", tmp_path, cwd=tmp_path, DATA_DIR=None,
+                SIGNET_DATA_DIR=str(own)).start()
+    try:
+        assert (tmp_path / "signet-data/demo.json").exists()
+        assert not own.exists()
+    finally:
+        assert demo.interrupt() == 0
