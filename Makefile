@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan test test-unit test-asan run bench format clean
+.PHONY: all deps build build-signet build-asan test test-unit test-asan run bench format clean
 
 all: build
 
@@ -17,6 +17,10 @@ $(BUILD)/build.ninja: | deps
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
+
+# Only the binary: what `make run` needs, without the tests and benchmarks.
+build-signet: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target signet
 
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, in their own directory,
 # built with clang 14 so that every change is also checked against the second compiler, plus the
@@ -37,7 +41,7 @@ test-asan: build-asan
 
 test: test-unit test-asan
 
-run: build
+run: build-signet
 	@bash scripts/run-demo.sh $(BUILD)/signet
 
 bench: build

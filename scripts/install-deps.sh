@@ -10,7 +10,7 @@ packages=(
   libargon2-dev libsqlite3-dev libpq-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  wrk curl util-linux procps
+  wrk curl util-linux procps iproute2
   python3 python3-pytest python3-requests python3-jwt python3-cryptography
 )
 

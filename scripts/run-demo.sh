@@ -2,7 +2,7 @@
 # `make run`: the quickstart on this machine. Creates a demo tenant on first run (kept in the data
 # directory and reused afterwards), starts the authorization server (`signet serve`, port 4000) and
 # the messages API (`signet api`, port 3010) against it, and prints the quickstart's calls with
-# the real client ids, secrets and password filled in. Ctrl-C stops both.
+# the real client ids, secrets and password filled in. Ctrl-C stops both and exits 0.
 #
 #   make run                      # http://localhost:4000/ and http://localhost:3010
 #   make run HTTPS=1              # https://localhost:4443/ and https://localhost:3010, local CA
@@ -10,17 +10,86 @@
 #                                 # only the messages API, in front of another issuer (Auth0...)
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
-# API_PORT (3010).
+# API_PORT (3010). SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
+# must not fill with its applications.
+#
+# Before starting anything it checks that its ports are free (naming what holds them) and that no
+# other `make run` uses the data directory; it prints its banner only once the servers it started
+# answer on their ports.
 set -euo pipefail
 bin=${1:-build/signet}
-data=${DATA_DIR:-${SIGNET_DATA_DIR:-./signet-data}}
+data=${DATA_DIR:-./signet-data}
+# The admin commands below get --data-dir, but SIGNET_DATA_DIR would still win over it.
+unset SIGNET_DATA_DIR
 https=${HTTPS:-0}
 audience=${AUDIENCE:-https://quickstarts/api}
 api_port=${API_PORT:-3010}
 py=/usr/bin/python3
 
+# What listens on TCP port $1, on any address ("python3 (pid 1234)"), or nothing when the port is
+# free. Any address counts: a server on [::1] or 0.0.0.0 would answer the printed localhost URLs.
+port_holder() {
+  local line
+  if ! command -v ss >/dev/null 2>&1; then  # iproute2 missing: only whether something answers
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      echo "another process (install iproute2 to see which)"
+    fi
+    return 0
+  fi
+  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)
+  [ -n "$line" ] || return 0
+  if [[ $line =~ users:\(\(\"([^\"]*)\",pid=([0-9]+) ]]; then
+    echo "${BASH_REMATCH[1]} (pid ${BASH_REMATCH[2]})"
+  else
+    echo "a process of another user (sudo ss -ltnp 'sport = :$1' names it)"
+  fi
+}
+
+# Stops with one line naming the holder when port $1 is taken; $2 is what needs it, $3 the variable
+# that moves it.
+require_free_port() {
+  local holder
+  holder=$(port_holder "$1")
+  if [ -n "$holder" ]; then
+    echo "run-demo: port $1 (for $2) is in use by $holder: stop it, or choose another port:" \
+      "$3=$(($1 + 1)) make run" >&2
+    exit 1
+  fi
+}
+
+# Whether process $2 itself listens on port $1 (without ss: whether it is alive), so the banner is
+# never printed for a server someone else started on the same port.
+listens() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+  else
+    kill -0 "$2" 2>/dev/null
+  fi
+}
+
+# --- on a terminal, the demo is a job of its own ---------------------------------------------------
+# Ctrl-C on a terminal signals its whole foreground process group, make included, and make then
+# dies of SIGINT whatever its recipe does (status 130, and "make: *** [Makefile: run] Error 130"
+# when the recipe says 130 too). So on a terminal this script runs itself again as a job of its
+# own (set -m): Ctrl-C reaches only that job, which stops both servers and exits 0, and make sees
+# that 0. RUN_DEMO_PARENT tells the job who started it.
+in_foreground_of_a_terminal() {
+  local pgid tpgid
+  read -r pgid tpgid < <(ps -o pgid=,tpgid= -p $$ 2>/dev/null) || return 1
+  [ -t 0 ] && [ -n "$tpgid" ] && [ "$tpgid" = "$pgid" ]
+}
+if [ -z "${RUN_DEMO_PARENT:-}" ] && in_foreground_of_a_terminal; then
+  set -m
+  status=0
+  RUN_DEMO_PARENT=$$ bash "${BASH_SOURCE[0]}" "$@" || status=$?
+  exit "$status"
+fi
+parent=${RUN_DEMO_PARENT:-}
+unset RUN_DEMO_PARENT
+
 # --- another issuer: only the messages API ------------------------------------------------------
 if [ -n "${ISSUER:-}" ]; then
+  require_free_port "$api_port" "signet api" API_PORT
   cat <<MSG
 
   signet messages API  ->  http://127.0.0.1:${api_port}
@@ -51,30 +120,81 @@ api_url="${scheme}://localhost:${api_port}"
 admin() { "$bin" "$@" --data-dir "$data"; }
 field() { "$py" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
+# --- one demo per data directory, on free ports ---------------------------------------------------
+if [ ! -d "$data" ]; then
+  mkdir -p "$data"
+  chmod 700 "$data"
+fi
+# Held (flock, released when this script ends) while the demo runs; the servers do not inherit it.
+lock="$data/make-run.lock"
+exec 9>>"$lock"
+if ! flock -n 9; then
+  echo "run-demo: make run is already running on $data (pid $(cat "$lock" 2>/dev/null)): use" \
+    "it, stop it with Ctrl-C, or start another with DATA_DIR=./other AUTH_PORT=$((auth_port + 1))" \
+    "API_PORT=$((api_port + 1)) make run" >&2
+  exit 1
+fi
+echo $$ >"$lock"
+# From here on Ctrl-C (or SIGTERM) stops whatever has started and ends quietly with status 0,
+# also half-way through creating the tenant: a later run picks up what exists.
+pids=()
+stop() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM HUP
+trap stop EXIT
+
+require_free_port "$auth_port" "signet serve" AUTH_PORT
+require_free_port "$api_port" "signet api" API_PORT
+
 # --- the demo tenant, created once ----------------------------------------------------------------
+# The demo's application named $1 (further arguments: how to create it), printed as
+# `clients create --json` prints it. One that exists already (demo.json lost, or a first run
+# stopped half-way) gets a new secret instead of a twin, so retries never pile up applications.
+demo_client() {
+  local name=$1 id
+  shift
+  id=$(admin clients list --json | "$py" -c 'import json, sys
+print(next((c["client_id"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]), ""))' "$name")
+  if [ -n "$id" ]; then
+    admin clients rotate-secret "$id" --json
+  else
+    admin clients create --name "$name" "$@" --json
+  fi
+}
+# A client grant of $2 on the demo API for application $1, unless it has one.
+demo_grant() {
+  local granted
+  granted=$(admin grants list --client-id "$1" --json | "$py" -c 'import json, sys
+print(any(g["audience"] == sys.argv[1] for g in json.load(sys.stdin)))' "$audience")
+  if [ "$granted" != True ]; then
+    admin grants create --client-id "$1" --audience "$audience" --scopes "$2" >/dev/null
+  fi
+}
+
 demo="$data/demo.json"
 if [ ! -f "$demo" ]; then
   echo "run-demo: creating the demo tenant in $data" >&2
-  mkdir -p "$data"
-  chmod 700 "$data"
   if ! admin apis show "$audience" >/dev/null 2>&1; then
     admin apis create --identifier "$audience" --name "Quickstart API" \
       --scopes "read:messages write:messages" --allow-offline-access >/dev/null
     admin apis permissions add "$audience" read:messages --description "Read messages" >/dev/null
     admin apis permissions add "$audience" write:messages --description "Write messages" >/dev/null
   fi
-  m2m=$(admin clients create --name "Quickstart M2M" --type m2m --json)
-  m2m_id=$(field client_id <<<"$m2m")
-  admin grants create --client-id "$m2m_id" --audience "$audience" --scopes read:messages >/dev/null
+  m2m=$(demo_client "Quickstart M2M" --type m2m)
+  demo_grant "$(field client_id <<<"$m2m")" read:messages
   # Granted only write:messages: the quickstart's 403 step.
-  other=$(admin clients create --name "Quickstart M2M without read:messages" --type m2m --json)
-  other_id=$(field client_id <<<"$other")
-  admin grants create --client-id "$other_id" --audience "$audience" --scopes write:messages >/dev/null
-  web=$(admin clients create --name "Quickstart Web App" --type regular_web \
-    --grant-types password,refresh_token --json)
+  other=$(demo_client "Quickstart M2M without read:messages" --type m2m)
+  demo_grant "$(field client_id <<<"$other")" write:messages
+  web=$(demo_client "Quickstart Web App" --type regular_web --grant-types password,refresh_token)
   password=$("$py" -c 'import secrets; print(secrets.token_urlsafe(12))')
-  user=$(printf '%s\n' "$password" | admin users create --email user@example.com --password-stdin --json)
-  admin users permissions add "$(field id <<<"$user")" --audience "$audience" read:messages >/dev/null
+  if admin users show user@example.com >/dev/null 2>&1; then
+    printf '%s\n' "$password" | admin users set-password user@example.com --password-stdin >/dev/null
+  else
+    printf '%s\n' "$password" | admin users create --email user@example.com --password-stdin >/dev/null
+  fi
+  admin users permissions add user@example.com --audience "$audience" read:messages >/dev/null
   # The secrets are shown once by the CLI; the demo keeps them (owner-only, beside master.key) so
   # that every later `make run` can print ready-to-paste calls.
   (
@@ -118,31 +238,27 @@ if [ "$https" = 1 ]; then
 fi
 
 # --- the two servers -------------------------------------------------------------------------------
-pids=()
-stop() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap 'stop; exit 0' INT TERM
-trap stop EXIT
-
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:${auth_port}" --issuer "$issuer" \
-  "${tls_flags[@]}" &
+  "${tls_flags[@]}" 9>&- &
 pids+=($!)
-ready() {  # url pid what
-  for _ in $(seq 150); do
-    curl -fs --max-time 2 "${curl_tls[@]}" "$1" >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || break
+ready() {  # url port pid what
+  for _ in $(seq 600); do
+    kill -0 "$3" 2>/dev/null || break
+    if curl -fs --max-time 2 "${curl_tls[@]}" "$1" >/dev/null 2>&1; then
+      listens "$2" "$3" && return 0
+      echo "run-demo: something else answers on port $2: $(port_holder "$2")" >&2
+      exit 1
+    fi
     sleep 0.1
   done
-  echo "run-demo: $3 did not answer on $1; its log is above" >&2
+  echo "run-demo: $4 did not answer on $1; its log is above" >&2
   exit 1
 }
-ready "${issuer}.well-known/openid-configuration" "${pids[0]}" "signet serve"
+ready "${issuer}.well-known/openid-configuration" "$auth_port" "${pids[0]}" "signet serve"
 "$bin" api --issuer "$issuer" --audience "$audience" --listen "127.0.0.1:${api_port}" \
-  "${tls_flags[@]}" "${api_trust[@]}" &
+  "${tls_flags[@]}" "${api_trust[@]}" 9>&- &
 pids+=($!)
-ready "${api_url}/api/public" "${pids[1]}" "signet api"
+ready "${api_url}/api/public" "$api_port" "${pids[1]}" "signet api"
 
 cat <<MSG
 
@@ -184,6 +300,15 @@ cat <<MSG
   Ctrl-C stops both servers.
 
 MSG
+# As a job of its own (above), the demo also ends when the script that started it is gone (make
+# stopped with SIGTERM): the EXIT trap then stops the servers.
+if [ -n "$parent" ]; then
+  tail --pid="$parent" -f /dev/null 9>&- &
+  pids+=($!)
+fi
 wait -n "${pids[@]}" || true
+if [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; then
+  exit 0
+fi
 echo "run-demo: a server stopped; stopping the other" >&2
 exit 1

@@ -1,5 +1,8 @@
 #include "signet/api/messages_api.h"
 
+#include <algorithm>
+#include <string>
+
 #include <boost/json/serialize.hpp>
 
 #include "signet/api/protect.h"
@@ -14,9 +17,11 @@ constexpr std::string_view kPublicMessage =
     "Hello from a public endpoint! You don't need to be authenticated to see this.";
 constexpr std::string_view kPrivateMessage =
     "Hello from a private endpoint! You need to be authenticated to see this.";
-constexpr std::string_view kScopedMessage =
-    "Hello from a private endpoint! You need to be authenticated and have a scope of "
-    "read:messages to see this.";
+// With the default scope, the quickstart's text exactly.
+std::string scoped_message(std::string_view scope) {
+  return "Hello from a private endpoint! You need to be authenticated and have a scope of " +
+         std::string(scope) + " to see this.";
+}
 
 http::Response message(const http::Request& req, std::string_view text) {
   return http::json_response(req, beast_http::status::ok,
@@ -25,12 +30,19 @@ http::Response message(const http::Request& req, std::string_view text) {
 
 }  // namespace
 
-http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking) {
+bool is_scope_token(std::string_view scope) {
+  return !scope.empty() && std::all_of(scope.begin(), scope.end(), [](char c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking,
+                             std::string_view required_scope) {
   http::Router router;
   router.add(beast_http::verb::get, "/api/public",
              [](const http::Request& req) { return message(req, kPublicMessage); });
   const auto add_protected = [&](std::string path, std::vector<std::string> scopes,
-                                 std::string_view text) {
+                                 std::string text) {
     auto route = protect(guard, blocking, std::move(scopes),
                          [text](const http::Request& req, const guard::VerifiedToken&) {
                            return message(req, text);
@@ -38,8 +50,9 @@ http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor b
     router.add_async(beast_http::verb::get, std::move(path), std::move(route.async),
                      std::move(route.immediate));
   };
-  add_protected("/api/private", {}, kPrivateMessage);
-  add_protected("/api/private-scoped", {std::string(kMessagesScope)}, kScopedMessage);
+  add_protected("/api/private", {}, std::string(kPrivateMessage));
+  add_protected("/api/private-scoped", {std::string(required_scope)},
+                scoped_message(required_scope));
   return router;
 }
 

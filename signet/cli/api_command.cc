@@ -10,6 +10,7 @@
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
 #include "signet/guard/guard.h"
+#include "signet/guard/http_key_source.h"
 #include "signet/http/server.h"
 
 namespace signet::cli {
@@ -25,6 +26,7 @@ struct ApiOptions {
   std::string tls_cert;
   std::string tls_key;
   std::vector<std::string> algorithms{"RS256", "PS256", "ES256", "EdDSA"};
+  std::string required_scope{api::kMessagesScope};
   int leeway = static_cast<int>(guard::kDefaultLeeway.count());
   bool strict_typ = false;
   bool no_token_cache = false;
@@ -34,6 +36,37 @@ struct ApiOptions {
   std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
   std::vector<std::string> trusted_proxies;
 };
+
+// Tokens carry the issuer their server names in its metadata, so an --issuer that differs from it
+// (most often by the trailing slash) makes every token fail the iss check. Said once at start,
+// with the value to use; not fatal, since the metadata may be down or the operator may know
+// better. `named` is what the guard's own discovery read (nothing with --jwks-uri, which skips
+// discovery).
+void check_issuer_metadata(const guard::GuardConfig& config,
+                           const std::optional<Result<std::string, std::string>>& named) {
+  if (!named) {
+    return;
+  }
+  const std::string url = guard::well_known_url(config.issuer, "openid-configuration");
+  if (!*named) {
+    log(Level::kWarn,
+        "could not read the issuer's metadata to check --issuer; tokens must carry exactly this "
+        "iss",
+        {{"issuer", config.issuer}, {"metadata_url", url}, {"reason", named->error()}});
+    return;
+  }
+  const std::string& metadata_issuer = named->value();
+  if (metadata_issuer == config.issuer) {
+    return;
+  }
+  const bool slash_only =
+      metadata_issuer == config.issuer + "/" || metadata_issuer + "/" == config.issuer;
+  log(Level::kWarn,
+      "--issuer '" + config.issuer + "' differs from the issuer's own metadata, which names '" +
+          metadata_issuer + "'" + (slash_only ? " (note the trailing slash)" : "") +
+          ": its tokens carry that iss and will be refused; set --issuer '" + metadata_issuer + "'",
+      {{"issuer", config.issuer}, {"metadata_issuer", metadata_issuer}, {"metadata_url", url}});
+}
 
 int run_api(const ApiOptions& o) {
   guard::GuardConfig config;
@@ -53,12 +86,19 @@ int run_api(const ApiOptions& o) {
     }
     config.algorithms.push_back(*alg);
   }
+  if (!api::is_scope_token(o.required_scope)) {
+    throw CLI::ValidationError("--required-scope",
+                               "'" + o.required_scope +
+                                   "' is not one scope: give a single scope name such as "
+                                   "read:messages, without spaces or quotes");
+  }
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     throw CLI::ValidationError("--tls-cert/--tls-key",
                                "give both a certificate and its key, or neither");
   }
 
-  guard::Guard guard(config);
+  auto key_source = std::make_shared<guard::HttpKeySource>(config);
+  guard::Guard guard(config, key_source);
   http::ServerOptions server_options;
   server_options.listen = o.listen;
   server_options.threads = o.threads;
@@ -71,7 +111,8 @@ int run_api(const ApiOptions& o) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
   boost::asio::thread_pool key_fetches(api::kKeyFetchThreads);
-  http::Server server(server_options, api::messages_router(guard, key_fetches.get_executor()));
+  http::Server server(server_options,
+                      api::messages_router(guard, key_fetches.get_executor(), o.required_scope));
   server.start();
 
   if (guard.start()) {
@@ -83,13 +124,15 @@ int run_api(const ApiOptions& o) {
     log(Level::kWarn, "could not fetch the issuer's signing keys yet; will retry",
         {{"issuer", config.issuer}, {"reason", guard.last_jwks_error()}});
   }
+  check_issuer_metadata(config, key_source->metadata_issuer());
   const std::string scheme = o.tls_cert.empty() ? "http" : "https";
   log(Level::kInfo, "messages API listening",
       {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
                    std::to_string(server.port()) + "/api/public"},
        {"port", server.port()},
        {"issuer", config.issuer},
-       {"audience", boost::json::value_from(config.audiences)}});
+       {"audience", boost::json::value_from(config.audiences)},
+       {"required_scope", o.required_scope}});
   server.run_until_signal();
   log(Level::kInfo, "messages API stopped",
       {{"counters", boost::json::parse(guard.counters().to_json())}});
@@ -148,6 +191,10 @@ void add_api_command(CLI::App& app, int& exit_code) {
                        ->delimiter(',')
                        ->capture_default_str(),
                    "--algorithm");
+  cmd->add_option("--required-scope", options->required_scope,
+                  "Scope a token needs for /api/private-scoped (in its scope or permissions claim)")
+      ->envname("SIGNET_REQUIRED_SCOPE")
+      ->capture_default_str();
   cmd->add_option("--leeway", options->leeway,
                   "Seconds of clock skew tolerated on exp, nbf and iat")
       ->envname("SIGNET_LEEWAY")

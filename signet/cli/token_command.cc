@@ -285,7 +285,7 @@ std::optional<std::string> verify_token(const DecodeOptions& o, const std::strin
   // A token from another server is most often refused for its key before its iss is read: say
   // where it came from, which is usually the whole story.
   auto iss = jose::get_string(decoded.claims, "iss");
-  if (iss && *iss != o.issuer) {
+  if (iss && *iss != o.issuer && failure.code != guard::Error::kIssMismatch) {
     why += " (the token names the issuer " + std::string(*iss) + ", not " + o.issuer + ")";
   } else if (!iss && failure.code != guard::Error::kIssMissing) {
     why += " (the token has no iss claim)";

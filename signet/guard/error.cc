@@ -46,8 +46,55 @@ std::string_view to_string(Error e) {
   return "unknown error";
 }
 
-std::string_view Failure::description() const {
-  return code == Error::kToken ? jose::to_string(jose) : to_string(code);
+std::string Failure::description() const {
+  if (!detail.empty()) {
+    return detail;
+  }
+  return std::string(code == Error::kToken ? jose::to_string(jose) : to_string(code));
+}
+
+std::string echo_claim(std::string_view value) {
+  std::string out;
+  const std::string_view shown = value.substr(0, kMaxEchoedClaimBytes);
+  out.reserve(shown.size() + 3);
+  for (const char c : shown) {
+    const bool printable = c >= 0x20 && c <= 0x7e;
+    out.push_back(printable && c != '"' && c != '\'' && c != '\\' ? c : '?');
+  }
+  if (value.size() > shown.size()) {
+    out += "...";
+  }
+  return out;
+}
+
+std::string issuer_mismatch(std::string_view token_issuer, std::string_view expected) {
+  std::string out = "token issuer '" + echo_claim(token_issuer) + "' is not the expected '" +
+                    echo_claim(expected) + "'";
+  const auto without_slash = [](std::string_view s) {
+    return !s.empty() && s.back() == '/' ? s.substr(0, s.size() - 1) : s;
+  };
+  if (without_slash(token_issuer) == without_slash(expected)) {
+    out += " (note the trailing slash)";
+  }
+  return out;
+}
+
+std::string audience_mismatch(std::span<const std::string_view> token_audiences,
+                              std::span<const std::string> expected) {
+  const auto list = [](auto values) {
+    std::string out;
+    std::size_t shown = 0;
+    for (const auto& v : values) {
+      if (shown == kMaxEchoedClaimValues) {
+        out += ", and " + std::to_string(values.size() - shown) + " more";
+        break;
+      }
+      out += (shown++ == 0 ? "'" : ", '") + echo_claim(v) + "'";
+    }
+    return out;
+  };
+  return "token audience [" + list(token_audiences) + "] does not include " +
+         (expected.size() == 1 ? "the expected " : "any of the expected ") + list(expected);
 }
 
 }  // namespace signet::guard

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstddef>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "signet/jose/error.h"
@@ -35,9 +38,33 @@ std::string_view to_string(Error e);
 struct Failure {
   Error code;
   jose::Error jose = jose::Error::kSignatureInvalid;  // meaningful only when code == kToken
+  // What the token said against what was expected, for kIssMismatch and kAudMismatch (see
+  // issuer_mismatch() and audience_mismatch()); already safe for a WWW-Authenticate header.
+  std::string detail{};
 
-  // The text for logs and error_description: the JOSE rule for kToken, else the guard rule.
-  std::string_view description() const;
+  // The text for logs and error_description: the detail when there is one, else the JOSE rule
+  // for kToken, else the guard rule.
+  std::string description() const;
 };
+
+// How much of a token's claim value a description repeats, and how many values of an array:
+// enough to recognise a near-miss, not enough for a caller to fill responses and logs with it.
+constexpr std::size_t kMaxEchoedClaimBytes = 100;
+constexpr std::size_t kMaxEchoedClaimValues = 4;
+
+// `value` as a description may show it: printable ASCII only, without quotes or backslashes
+// (any other byte becomes '?'), cut at kMaxEchoedClaimBytes (then "..."). A description ends up
+// inside the quoted error_description of a WWW-Authenticate header (RFC 6750 §3), which those
+// characters would break or forge.
+std::string echo_claim(std::string_view value);
+
+// "token issuer 'A' is not the expected 'B'", with "(note the trailing slash)" when the two
+// differ only by one.
+std::string issuer_mismatch(std::string_view token_issuer, std::string_view expected);
+
+// "token audience ['A', 'B'] does not include the expected 'C'" (or "any of the expected 'C',
+// 'D'" for several).
+std::string audience_mismatch(std::span<const std::string_view> token_audiences,
+                              std::span<const std::string> expected);
 
 }  // namespace signet::guard

@@ -166,8 +166,11 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
     return fail(
         Failure{iss.error() == jose::Access::kMissing ? Error::kIssMissing : Error::kIssNotString});
   }
+  // The values go into the refusal: neither is a secret (the issuer's metadata publishes its
+  // name, and an audience is an API's public identifier), and only a token signed by one of the
+  // issuer's keys gets this far.
   if (*iss != config_.issuer) {
-    return fail(Failure{Error::kIssMismatch});
+    return fail(Failure{Error::kIssMismatch, {}, issuer_mismatch(*iss, config_.issuer)});
   }
   auto aud = jose::get_string_or_array(*claims, "aud");
   if (!aud) {
@@ -179,7 +182,7 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
            config_.audiences.end();
   });
   if (!audience_ok) {
-    return fail(Failure{Error::kAudMismatch});
+    return fail(Failure{Error::kAudMismatch, {}, audience_mismatch(*aud, config_.audiences)});
   }
 
   auto out = std::make_shared<VerifiedToken>();

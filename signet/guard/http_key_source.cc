@@ -1,5 +1,7 @@
 #include "signet/guard/http_key_source.h"
 
+#include <boost/json/object.hpp>
+
 #include "signet/common/ascii.h"
 #include "signet/http/client.h"
 #include "signet/jose/json.h"
@@ -50,23 +52,48 @@ std::string HttpKeySource::jwks_uri() const {
   return jwks_uri_;
 }
 
+std::optional<Result<std::string, std::string>> HttpKeySource::metadata_issuer() const {
+  std::lock_guard lock(mu_);
+  return metadata_issuer_;
+}
+
 Result<std::string, std::string> HttpKeySource::discover() {
   const std::string url = well_known_url(issuer_, "openid-configuration");
-  auto response = get_ok(url, ca_file_);
-  if (!response) {
-    return fail(response.error());
+  auto document = [&]() -> Result<boost::json::object, std::string> {
+    auto response = get_ok(url, ca_file_);
+    if (!response) {
+      return fail(response.error());
+    }
+    auto doc = jose::parse_json_object(response->body);
+    if (!doc) {
+      return fail(url + ": " + std::string(jose::to_string(doc.error())));
+    }
+    return std::move(doc).value();
+  }();
+  auto named = [&]() -> Result<std::string, std::string> {
+    if (!document) {
+      return fail(document.error());
+    }
+    auto issuer = jose::get_string(*document, "issuer");
+    if (!issuer) {
+      return fail(url + ": the document has no issuer string");
+    }
+    return std::string(*issuer);
+  }();
+  {
+    std::lock_guard lock(mu_);
+    metadata_issuer_ = named;
   }
-  auto doc = jose::parse_json_object(response->body);
-  if (!doc) {
-    return fail(url + ": " + std::string(jose::to_string(doc.error())));
+  if (!named) {
+    return fail(named.error());
   }
+  const auto& doc = *document;
   // OpenID Connect Discovery §4.3: the document's issuer must be exactly the one we trust,
   // or a compromised or confused metadata host could point us at someone else's keys.
-  auto issuer = jose::get_string(*doc, "issuer");
-  if (!issuer || *issuer != issuer_) {
+  if (*named != issuer_) {
     return fail(url + ": the document's issuer does not match the configured issuer " + issuer_);
   }
-  auto jwks_uri = jose::get_string(*doc, "jwks_uri");
+  auto jwks_uri = jose::get_string(doc, "jwks_uri");
   if (!jwks_uri) {
     return fail(url + ": the document has no jwks_uri");
   }

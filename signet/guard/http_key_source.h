@@ -1,6 +1,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "signet/guard/config.h"
@@ -21,6 +22,12 @@ class HttpKeySource final : public KeySource {
   // The URL the next fetch will use, once known ("" before discovery).
   std::string jwks_uri() const;
 
+  // The `issuer` the discovery document named when it was last read, or why it could not be
+  // read; nullopt before discovery has run (and always with a configured jwks_uri, which skips
+  // it). Lets the caller tell an operator whose configured issuer differs from the issuer's own
+  // (most often by a trailing slash) before every token is refused, without a second fetch.
+  std::optional<Result<std::string, std::string>> metadata_issuer() const;
+
  private:
   Result<std::string, std::string> discover();
 
@@ -28,6 +35,7 @@ class HttpKeySource final : public KeySource {
   std::string ca_file_;
   mutable std::mutex mu_;
   std::string jwks_uri_;  // configured, or discovered and remembered
+  std::optional<Result<std::string, std::string>> metadata_issuer_;
 };
 
 // {issuer}.well-known/<suffix>, inserting the '/' an issuer without trailing slash lacks.

@@ -135,6 +135,15 @@ Result<Params, ParamsFailure> parse_json_params(std::string_view body) {
   return params;
 }
 
+// A JSON object or array where a form was announced. No form parameter of any OAuth request
+// starts with '{' or '[', so such a body is the quickstart's JSON sent without its
+// `content-type: application/json` header (curl's --data then says form-urlencoded); decoded as a
+// form it would be one long, meaningless parameter name.
+bool looks_like_json(std::string_view body) {
+  const std::size_t first = body.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && (body[first] == '{' || body[first] == '[');
+}
+
 }  // namespace
 
 Result<std::string, ParamsFailure> form_decode(std::string_view text) {
@@ -163,6 +172,8 @@ std::string_view to_string(ParamsError e) {
       return "malformed_json";
     case ParamsError::kNotAString:
       return "parameter_not_a_string";
+    case ParamsError::kJsonAsForm:
+      return "json_sent_as_form";
   }
   return "unknown";
 }
@@ -269,6 +280,9 @@ Result<Params, ParamsFailure> parse_params(std::string_view content_type, std::s
     }
   }
   if (iequals(media, "application/x-www-form-urlencoded")) {
+    if (looks_like_json(body)) {
+      return fail(ParamsFailure{ParamsError::kJsonAsForm, ""});
+    }
     return parse_form(body);
   }
   if (iequals(media, "application/json")) {
@@ -310,6 +324,9 @@ std::string describe(const ParamsFailure& f) {
       return "the JSON body is malformed (" + f.detail + "); send one JSON object of strings";
     case ParamsError::kNotAString:
       return "parameter '" + f.detail + "' must be a JSON string";
+    case ParamsError::kJsonAsForm:
+      return "the body is JSON but Content-Type is application/x-www-form-urlencoded: add "
+             "--header 'content-type: application/json' (or send a form)";
   }
   return "malformed request";
 }

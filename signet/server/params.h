@@ -28,6 +28,7 @@ enum class ParamsError {
   kNameTooLong,           // a parameter name longer than kMaxParamNameBytes
   kMalformedJson,         // the JSON body does not parse, or is not an object
   kNotAString,            // a JSON member whose value is not a string
+  kJsonAsForm,  // a form-urlencoded body that is JSON: curl's --data without a JSON Content-Type
 };
 
 std::string_view to_string(ParamsError e);

@@ -265,7 +265,8 @@ def _now() -> int:
     return int(time.time())
 
 
-# id -> (token factory taking the issuer, the exact error_description)
+# id -> (token factory taking the issuer, the exact error_description or a function of the issuer
+# that gives it)
 REFUSED_TOKENS = {
     "expired": (lambda i: i.mint("RS256", i.claims(iat=_now() - 3720, exp=_now() - 120)),
                 "the token has expired"),
@@ -275,16 +276,24 @@ REFUSED_TOKENS = {
                       "the token was issued in the future (iat)"),
     "missing-exp": (lambda i: i.mint("RS256", i.claims(exp=None)), "the token has no exp claim"),
     "wrong-iss": (lambda i: i.mint("RS256", i.claims(iss="https://evil.example/")),
-                  "the token was issued by another issuer"),
-    "iss-without-trailing-slash": (lambda i: i.mint("RS256", i.claims(iss=i.url.rstrip("/"))),
-                                   "the token was issued by another issuer"),
+                  lambda i: f"token issuer 'https://evil.example/' is not the expected '{i.url}'"),
+    "iss-without-trailing-slash": (
+        lambda i: i.mint("RS256", i.claims(iss=i.url.rstrip("/"))),
+        lambda i: (f"token issuer '{i.url.rstrip('/')}' is not the expected '{i.url}' "
+                   "(note the trailing slash)")),
     "missing-iss": (lambda i: i.mint("RS256", i.claims(iss=None)), "the token has no iss claim"),
     "wrong-aud": (lambda i: i.mint("RS256", i.claims(aud="https://other/api")),
-                  "the token is not meant for this audience"),
+                  f"token audience ['https://other/api'] does not include the expected "
+                  f"'{AUDIENCE}'"),
     "aud-with-trailing-slash": (lambda i: i.mint("RS256", i.claims(aud=AUDIENCE + "/")),
-                                "the token is not meant for this audience"),
+                                f"token audience ['{AUDIENCE}/'] does not include the expected "
+                                f"'{AUDIENCE}'"),
     "aud-array-without-ours": (lambda i: i.mint("RS256", i.claims(aud=["account", "other"])),
-                               "the token is not meant for this audience"),
+                               "token audience ['account', 'other'] does not include the "
+                               f"expected '{AUDIENCE}'"),
+    "hostile-aud": (lambda i: i.mint("RS256", i.claims(aud=['x"\r\nSet-Cookie: a=b', "y" * 500])),
+                    "token audience ['x???Set-Cookie: a=b', '" + "y" * 100 + "...'] does not "
+                    f"include the expected '{AUDIENCE}'"),
     "missing-aud": (lambda i: i.mint("RS256", i.claims(aud=None)), "the token has no aud claim"),
     "scope-not-a-string": (lambda i: i.mint("RS256", i.claims(scope=["read:messages"])),
                            "the scope claim must be a string"),
@@ -317,6 +326,8 @@ REFUSED_TOKENS = {
 @pytest.mark.parametrize("case", list(REFUSED_TOKENS))
 def test_bad_token_is_refused(api, shared_issuer, case):
     make, description = REFUSED_TOKENS[case]
+    if callable(description):
+        description = description(shared_issuer)
     token = make(shared_issuer)
     if case == "9-KiB-token":
         assert 9 * 1024 < len(token) < 16 * 1024
@@ -736,7 +747,8 @@ def test_flags_take_precedence_over_environment(make_issuer, start_signet):
     assert_message(get(signet.url("/api/private"), issuer.mint()), PRIVATE_MESSAGE)
     other = issuer.mint(claims=issuer.claims(aud="https://other/api"))
     assert_invalid_token(get(signet.url("/api/private"), other),
-                         "the token is not meant for this audience")
+                         "token audience ['https://other/api'] does not include the expected "
+                         f"'{AUDIENCE}'")
 
 
 def test_help_mentions_every_flag(binary):
@@ -745,7 +757,7 @@ def test_help_mentions_every_flag(binary):
     assert res.returncode == 0, res.stderr
     for flag in ["--issuer", "--audience", "--listen", "--jwks-uri", "--ca-file", "--cors-origin",
                  "--tls-cert", "--tls-key", "--alg", "--leeway", "--strict-typ",
-                 "--no-token-cache", "--no-access-log", "--threads"]:
+                 "--no-token-cache", "--no-access-log", "--threads", "--required-scope"]:
         assert flag in res.stdout, flag
         env_name = "SIGNET_" + flag[2:].upper().replace("-", "_")
         if flag == "--alg":
@@ -821,6 +833,79 @@ def test_strict_typ(make_issuer, start_signet):
                          "the token typ is not accepted")
     assert_invalid_token(get(signet.url("/api/private"), issuer.mint(typ=None)),
                          "the token typ is not accepted")
+
+
+def test_required_scope_flag(make_issuer, start_signet):
+    issuer = make_issuer()
+    signet = start_signet(issuer, "--required-scope", "write:messages")
+    writer = issuer.mint(claims=issuer.claims(scope="write:messages"))
+    assert_message(get(signet.url("/api/private-scoped"), writer),
+                   "Hello from a private endpoint! You need to be authenticated and have a scope "
+                   "of write:messages to see this.")
+    reader = issuer.mint(claims=issuer.claims(scope="read:messages"))
+    res = get(signet.url("/api/private-scoped"), reader)
+    assert_refusal(res.status_code, dict(res.headers), res.content, 403, "insufficient_scope",
+                   "the token lacks the scope write:messages", scope="write:messages")
+    assert_message(get(signet.url("/api/private"), reader), PRIVATE_MESSAGE)
+
+
+@pytest.mark.parametrize("scope", ["read:messages write:messages", 'read"messages', ""])
+def test_required_scope_must_be_one_scope(binary, make_issuer, scope):
+    issuer = make_issuer()
+    res = subprocess.run([binary, "api", "--issuer", issuer.url, "--audience", AUDIENCE,
+                          "--listen", f"127.0.0.1:{free_port()}", "--required-scope", scope],
+                         env=clean_env(), capture_output=True, text=True, timeout=30)
+    assert res.returncode != 0
+    assert "--required-scope" in res.stderr
+    assert "is not one scope" in res.stderr
+
+
+def log_lines(signet) -> list[dict]:
+    return [json.loads(line) for line in signet.stderr_text().splitlines() if line.strip()]
+
+
+def started_log(signet) -> list[dict]:
+    """The log lines up to and including "messages API listening", which comes after the start-up
+    checks."""
+    wait_for(lambda: any(l.get("msg") == "messages API listening" for l in log_lines(signet)),
+             what="the listening log line")
+    return log_lines(signet)
+
+
+def test_issuer_agreeing_with_its_metadata_gives_no_warning(make_issuer, start_signet):
+    issuer = make_issuer()
+    signet = start_signet(issuer)
+    assert [l for l in started_log(signet) if l.get("level", "info") != "info"] == []
+
+
+def test_issuer_differing_from_its_metadata_is_a_warning_naming_both(make_issuer, start_signet):
+    issuer = make_issuer()
+    bare = issuer.url.rstrip("/")
+    signet = start_signet(args=["api", "--issuer", bare, "--audience", AUDIENCE])
+    warnings = [l for l in started_log(signet) if l.get("metadata_issuer")]
+    assert len(warnings) == 1, warnings
+    w = warnings[0]
+    assert w["level"] == "warn"
+    assert w["issuer"] == bare and w["metadata_issuer"] == issuer.url
+    assert w["metadata_url"] == issuer.url_of(WELL_KNOWN_CONFIG)
+    assert f"set --issuer '{issuer.url}'" in w["msg"] and "(note the trailing slash)" in w["msg"]
+    # Not fatal: the keys come from {issuer}/.well-known/jwks.json, and tokens are refused naming
+    # the slash.
+    assert_invalid_token(get(signet.url("/api/private"), issuer.mint()),
+                         f"token issuer '{issuer.url}' is not the expected '{bare}' (note the "
+                         "trailing slash)")
+
+
+def test_unreadable_metadata_is_a_warning_not_fatal(make_issuer, start_signet):
+    issuer = make_issuer()
+    issuer.discovery = False  # the discovery document answers 404
+    signet = start_signet(issuer)
+    warnings = [l for l in started_log(signet) if l.get("level") == "warn"]
+    assert len(warnings) == 1, warnings
+    assert warnings[0]["msg"].startswith("could not read the issuer's metadata to check --issuer")
+    assert warnings[0]["issuer"] == issuer.url
+    assert "HTTP status 404" in warnings[0]["reason"]
+    assert_message(get(signet.url("/api/private"), issuer.mint()), PRIVATE_MESSAGE)
 
 
 # --- lifecycle and the token cache

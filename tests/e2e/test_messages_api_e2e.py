@@ -5,6 +5,9 @@ signing algorithm, and refused without the scope, for another audience, or witho
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 import requests
 
@@ -26,6 +29,8 @@ class Setup:
             t.grant(self.client, audience, ("read:messages", "write:messages"))
         self.unscoped = t.client()
         t.grant(self.unscoped, self.apis["RS256"], ("write:messages",))
+        self.reader = t.client()
+        t.grant(self.reader, self.apis["RS256"], ("read:messages",))
         self.outsider_api = t.api(scopes=("read:messages",))["identifier"]
         t.grant(self.client, self.outsider_api, ("read:messages",))
         t.sync()
@@ -108,3 +113,76 @@ def test_permissions_claim_is_added_when_the_api_asks_and_the_guard_reads_it(s):
     assert sorted(claims["permissions"]) == ["read:messages", "write:messages"]
     assert s.call("/api/private-scoped", token).status_code == 200
     s.tenant.cli("apis", "update", api, "--permissions-claim", "false")
+
+
+def test_audience_refusal_names_the_token_audience_and_the_expected_ones(s):
+    token = s.token(audience=s.outsider_api)
+    res = s.call("/api/private", token)
+    assert res.status_code == 401
+    expected = ", ".join(f"'{a}'" for a in s.apis.values())
+    assert res.json()["error_description"] == (
+        f"token audience ['{s.outsider_api}'] does not include any of the expected {expected}")
+
+
+def start_messages_api(s, log_dir, *flags: str, issuer: str | None = None) -> SignetProcess:
+    return SignetProcess(["api", "--issuer", issuer or s.server.issuer,
+                          "--audience", s.apis["RS256"], *flags], str(log_dir)).start()
+
+
+def started_log(api: SignetProcess) -> list[dict]:
+    """signet api's JSON log lines once it says it listens (after its start-up checks)."""
+    deadline = time.monotonic() + 30
+    while True:
+        lines = [json.loads(line) for line in api.stderr_text().splitlines() if line.strip()]
+        if any(line.get("msg") == "messages API listening" for line in lines):
+            return lines
+        assert time.monotonic() < deadline, api.stderr_text()
+        time.sleep(0.05)
+
+
+def test_issuer_without_its_trailing_slash_is_warned_about_at_start(s, tmp_path):
+    bare = s.server.issuer.rstrip("/")
+    api = start_messages_api(s, tmp_path, issuer=bare)
+    try:
+        warnings = [line for line in started_log(api) if line.get("level") == "warn"]
+        assert len(warnings) == 1, warnings
+        w = warnings[0]
+        assert w["issuer"] == bare and w["metadata_issuer"] == s.server.issuer
+        assert w["msg"] == (
+            f"--issuer '{bare}' differs from the issuer's own metadata, which names "
+            f"'{s.server.issuer}' (note the trailing slash): its tokens carry that iss and will "
+            f"be refused; set --issuer '{s.server.issuer}'")
+        # As the warning says: a token from this server is refused, naming the slash.
+        res = requests.get(api.url("/api/private"), timeout=HTTP_TIMEOUT,
+                           headers={"Authorization": f"Bearer {s.token()}"})
+        assert res.status_code == 401
+        assert res.json()["error_description"] == (
+            f"token issuer '{s.server.issuer}' is not the expected '{bare}' (note the trailing "
+            "slash)")
+    finally:
+        api.stop()
+    # With the slash, the start is quiet.
+    api = start_messages_api(s, tmp_path)
+    try:
+        assert [line for line in started_log(api) if line.get("level") == "warn"] == []
+    finally:
+        api.stop()
+
+
+def test_required_scope_flag_with_tokens_from_the_server(s, tmp_path):
+    api = start_messages_api(s, tmp_path, "--required-scope", "write:messages")
+    try:
+        writer = s.token(client=s.unscoped)  # granted only write:messages
+        res = requests.get(api.url("/api/private-scoped"), timeout=HTTP_TIMEOUT,
+                           headers={"Authorization": f"Bearer {writer}"})
+        assert res.status_code == 200, res.text
+        assert res.json()["message"] == ("Hello from a private endpoint! You need to be "
+                                         "authenticated and have a scope of write:messages to "
+                                         "see this.")
+        reader = s.token(client=s.reader)  # granted only read:messages
+        res = requests.get(api.url("/api/private-scoped"), timeout=HTTP_TIMEOUT,
+                           headers={"Authorization": f"Bearer {reader}"})
+        assert res.status_code == 403
+        assert 'scope="write:messages"' in res.headers["WWW-Authenticate"]
+    finally:
+        api.stop()

@@ -583,7 +583,9 @@ def test_decode_verify_names_the_failed_rule(s, cache_home):
     res = token_run(cache_home, "decode", token, "--verify", "--issuer", s.issuer,
                     "--audience", "https://another/api")
     assert res.returncode == 1
-    assert res.stdout.splitlines()[-1] == "invalid: the token is not meant for this audience"
+    assert res.stdout.splitlines()[-1] == (
+        f"invalid: token audience ['{s.audience}'] does not include the expected "
+        "'https://another/api'")
 
     # Tampered payload: the signature no longer matches.
     header, payload, signature = token.split(".")

@@ -4,13 +4,18 @@ HTTPS=1`, certificates from `signet dev-cert`): the demo tenant it creates, the 
 the document with a JSON body and a form body, the password grant, the API calls with their
 statuses, headers and bodies, and the same again with the `signet token` client, whose second
 call is served from its cache. A second run of the script reuses the tenant, and Ctrl-C stops
-both servers.
+both servers (also under make on a terminal, where make then exits 0). What can go wrong in the
+first hour: a port already taken (named with its holder, nothing started), a second run while the
+first runs, a server answering that the script did not start (no banner), a lost demo.json (new
+secrets for the same applications, not new applications).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -18,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import clean_env, signet_bin
 
@@ -39,8 +45,11 @@ def free_port() -> int:
 class Demo:
     """`bash scripts/run-demo.sh` in the background, on free ports and a private data dir."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, scheme: str = "http"):
+    def __init__(self, data_dir: Path, log_dir: Path, scheme: str = "http", cwd: Path = REPO,
+                 **env):
         self.data_dir = data_dir
+        self.cwd = cwd
+        self.env = env  # more environment; DATA_DIR=None leaves DATA_DIR unset
         self.scheme = scheme
         self.auth_port = free_port()
         self.api_port = free_port()
@@ -53,8 +62,10 @@ class Demo:
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
                         API_PORT=str(self.api_port), HTTPS="1" if self.scheme == "https" else "0")
+        env.update(self.env)
+        env = {k: v for k, v in env.items() if v is not None}
         self.proc = subprocess.Popen(
-            ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO, env=env,
+            ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=self.cwd, env=env,
             stdout=open(self.out, "w"), stderr=open(self.err, "w"), start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while "Ctrl-C stops both servers." not in self.printed():
@@ -169,6 +180,33 @@ def test_step1_client_credentials_with_a_form_body(demo):
         "--data-urlencode", f"audience={AUDIENCE}")
     assert status == 200, text
     assert json.loads(text)["scope"] == "read:messages"
+
+
+JSON_AS_FORM = ("the body is JSON but Content-Type is application/x-www-form-urlencoded: add "
+                "--header 'content-type: application/json' (or send a form)")
+
+
+def test_step1_without_its_content_type_header_the_answer_names_the_missing_header(demo):
+    """The commonest slip: the quickstart's curl without `content-type: application/json`. curl
+    then sends the JSON as application/x-www-form-urlencoded."""
+    m2m = demo.tenant()["m2m"]
+    body = json.dumps({"grant_type": "client_credentials", "client_id": m2m["client_id"],
+                       "client_secret": m2m["client_secret"], "audience": AUDIENCE})
+    status, headers, text = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
+                                 "--data", body)
+    assert status == 400, text
+    assert headers["cache-control"] == "no-store"
+    assert json.loads(text) == {"error": "invalid_request", "error_description": JSON_AS_FORM}
+    assert m2m["client_secret"] not in text
+    # The same request as the issue puts it, with requests.
+    verify = str(demo.data_dir / "tls/ca.pem") if demo.scheme == "https" else True
+    res = requests.post(f"{demo.issuer}oauth/token", data=body, verify=verify, timeout=30,
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert res.status_code == 400
+    assert res.json() == {"error": "invalid_request", "error_description": JSON_AS_FORM}
+    # With the header, the same body gets its token.
+    status, _, body_json = token_json(demo, m2m)
+    assert status == 200, body_json
 
 
 def test_step2_the_password_grant(demo):
@@ -305,6 +343,33 @@ def test_the_printed_signet_token_line_works_as_pasted(demo, tmp_path):
     assert call(demo, "/api/private-scoped", token)[0] == 200
 
 
+def run_demo(data_dir: Path, auth_port: int, api_port: int, bin_path: str | None = None,
+             **env) -> subprocess.CompletedProcess:
+    """run-demo.sh to its end (for runs that must stop with an error)."""
+    return subprocess.run(["bash", str(REPO / "scripts/run-demo.sh"), bin_path or signet_bin()],
+                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env=clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(auth_port),
+                                        API_PORT=str(api_port), **env))
+
+
+def test_a_second_run_while_the_first_runs_says_so_and_prints_no_banner(demo, tmp_path):
+    # Same data directory, other ports: the data directory is in use.
+    res = run_demo(demo.data_dir, free_port(), free_port())
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"run-demo: make run is already running on {demo.data_dir} (pid ")
+    assert "signet is running" not in res.stdout
+    # Same ports, another data directory: the ports are in use, by the first run's signet.
+    res = run_demo(tmp_path / "other-data", demo.auth_port, demo.api_port)
+    assert res.returncode == 1
+    assert f"run-demo: port {demo.auth_port} (for signet serve) is in use by signet (pid " \
+        in res.stderr
+    assert f"AUTH_PORT={demo.auth_port + 1} make run" in res.stderr
+    assert "signet is running" not in res.stdout
+    assert not (tmp_path / "other-data/demo.json").exists()
+    # The first run is untouched.
+    assert call(demo, "/api/public")[0] == 200
+
+
 def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_path):
     before = demo.tenant()
     assert demo.interrupt() == 0
@@ -322,21 +387,199 @@ def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_
     assert not listening(again.auth_port) and not listening(again.api_port)
 
 
-def test_a_server_that_cannot_start_stops_the_demo_with_an_error(tmp_path):
-    busy = socket.socket()
-    busy.bind(("127.0.0.1", 0))
-    busy.listen()
-    try:
-        d = Demo(tmp_path / "signet-data", tmp_path)
-        d.auth_port = busy.getsockname()[1]  # taken: signet serve cannot listen
-        env = clean_env(DATA_DIR=str(d.data_dir), AUTH_PORT=str(d.auth_port),
-                        API_PORT=str(d.api_port))
-        res = subprocess.run(["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO,
-                             env=env, capture_output=True, text=True, timeout=60)
-        assert res.returncode == 1
-        assert "signet serve did not answer" in res.stderr
-        assert "signet is running" not in res.stdout
-        assert not listening(d.api_port)
-    finally:
-        busy.close()
+@pytest.mark.parametrize("which", ["auth", "api"])
+def test_a_held_port_is_named_with_its_holder_and_nothing_starts(tmp_path, which):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        other = free_port()
+        ports = (port, other) if which == "auth" else (other, port)
+        res = run_demo(tmp_path / "signet-data", *ports)
+    assert res.returncode == 1
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    what, variable = ("signet serve", "AUTH_PORT") if which == "auth" else ("signet api",
+                                                                            "API_PORT")
+    assert lines[0] == (f"run-demo: port {port} (for {what}) is in use by python3 "
+                        f"(pid {os.getpid()}): stop it, or choose another port: "
+                        f"{variable}={port + 1} make run")
+    assert res.stdout == ""
+    assert not listening(other)
+    assert not (tmp_path / "signet-data/demo.json").exists()  # not even the tenant
 
+
+def fake_signet(tmp_path: Path, serve: str) -> str:
+    """A signet that runs `serve` (shell) for `signet serve` and is the real one otherwise."""
+    path = tmp_path / "signet"
+    path.write_text(f'#!/bin/sh\nif [ "$1" = serve ]; then\n{serve}\nfi\n'
+                    f'exec {signet_bin()} "$@"\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_server_that_cannot_start_stops_the_demo_with_an_error(tmp_path):
+    api_port = free_port()
+    res = run_demo(tmp_path / "signet-data", free_port(), api_port,
+                   fake_signet(tmp_path, 'echo "signet serve: cannot start" >&2; exit 1'))
+    assert res.returncode == 1
+    assert "signet serve: cannot start" in res.stderr
+    assert "signet serve did not answer" in res.stderr
+    assert "signet is running" not in res.stdout
+    assert not listening(api_port)
+
+
+def test_no_banner_when_another_process_answers_on_the_port(tmp_path):
+    """The server the script started is alive, but what answers on its port is someone else's:
+    the banner would describe servers the script did not start."""
+    auth_port, api_port = free_port(), free_port()
+    www = tmp_path / "www/.well-known"
+    www.mkdir(parents=True)
+    (www / "openid-configuration").write_text("{}")
+    # `signet serve` starts a stranger on the port and stays alive itself, without listening.
+    stranger = (f"/usr/bin/python3 -m http.server {auth_port} --bind 127.0.0.1 "
+                f"--directory {tmp_path / 'www'} >/dev/null 2>&1 &\nexec sleep 600")
+    proc = subprocess.Popen(
+        ["bash", str(REPO / "scripts/run-demo.sh"), fake_signet(tmp_path, stranger)], cwd=REPO,
+        env=clean_env(DATA_DIR=str(tmp_path / "signet-data"), AUTH_PORT=str(auth_port),
+                      API_PORT=str(api_port)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the stranger
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 1
+    assert f"run-demo: something else answers on port {auth_port}: python3 (pid " in err
+    assert "signet is running" not in out
+    assert not listening(api_port)
+
+
+def clients(data_dir: Path) -> list[dict]:
+    return json.loads(subprocess.run([signet_bin(), "clients", "list", "--json", "--data-dir",
+                                      str(data_dir)], capture_output=True, text=True,
+                                     check=True).stdout)
+
+
+def test_a_lost_demo_json_gets_new_secrets_for_the_same_clients_and_user(tmp_path):
+    data_dir = tmp_path / "signet-data"
+    first = Demo(data_dir, tmp_path).start()
+    try:
+        before = first.tenant()
+    finally:
+        assert first.interrupt() == 0
+    apps = clients(data_dir)
+    assert len(apps) == 3
+    (data_dir / "demo.json").unlink()
+
+    again = Demo(data_dir, tmp_path).start()
+    try:
+        after = again.tenant()
+        assert clients(data_dir) == apps  # the same applications, no twins
+        users = json.loads(subprocess.run([signet_bin(), "users", "list", "--json", "--data-dir",
+                                           str(data_dir)], capture_output=True, text=True,
+                                          check=True).stdout)
+        assert len(users) == 1
+        for name in ("m2m", "m2m_without_read", "web"):
+            assert after[name]["client_id"] == before[name]["client_id"]
+            assert after[name]["client_secret"] != before[name]["client_secret"]
+        assert after["user"]["password"] != before["user"]["password"]
+        # The printed credentials work; the lost ones no longer do.
+        printed = again.printed()
+        assert after["m2m"]["client_secret"] in printed and after["user"]["password"] in printed
+        status, _, token = token_json(again, after["m2m"])
+        assert status == 200, token
+        assert call(again, "/api/private-scoped", token["access_token"])[0] == 200
+        status, _, token = token_json(again, after["m2m_without_read"])
+        assert status == 200 and token["scope"] == "write:messages"
+        assert token_json(again, before["m2m"])[0] == 401
+        body = {"grant_type": "password", "username": after["user"]["email"],
+                "password": after["user"]["password"], "audience": AUDIENCE,
+                "scope": "read:messages", "client_id": after["web"]["client_id"],
+                "client_secret": after["web"]["client_secret"]}
+        status, _, text = curl("--request", "POST", "--url", f"{again.issuer}oauth/token",
+                               "--header", "content-type: application/json",
+                               "--data", json.dumps(body))
+        assert status == 200, text
+        assert call(again, "/api/private-scoped", json.loads(text)["access_token"])[0] == 200
+    finally:
+        assert again.interrupt() == 0
+
+
+class Terminal:
+    """`make run` on a pseudo-terminal, as a person starts it: make and the script in the
+    terminal's foreground process group, Ctrl-C typed as the byte the terminal turns into SIGINT."""
+
+    def __init__(self, data_dir: Path):
+        self.auth_port, self.api_port = free_port(), free_port()
+        env = clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(self.auth_port),
+                        API_PORT=str(self.api_port))
+        build = os.path.dirname(signet_bin())
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: a new session whose controlling terminal is the pty
+            try:
+                os.chdir(REPO)
+                # -o build-signet: the binary under test is already built.
+                os.execvpe("make", ["make", "-o", "build-signet", "run", f"BUILD={build}"], env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.output = b""
+
+    def read_until(self, text: bytes, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while text not in self.output and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:  # EIO: every process holding the terminal has ended
+                    return text in self.output
+                if not chunk:
+                    return text in self.output
+                self.output += chunk
+        return text in self.output
+
+    def wait(self) -> int:
+        self.read_until(b"\0never printed\0", timeout=30)  # drain to EOF
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return status
+
+
+def test_ctrl_c_under_make_on_a_terminal_exits_0_quietly(tmp_path):
+    term = Terminal(tmp_path / "signet-data")
+    assert term.read_until(b"Ctrl-C stops both servers.", START_TIMEOUT), term.output.decode()
+    os.write(term.fd, b"\x03")  # Ctrl-C
+    status = term.wait()
+    text = term.output.decode(errors="replace")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, text)
+    assert "make: ***" not in text and "Error" not in text
+    assert "a server stopped" not in text
+    assert not listening(term.auth_port) and not listening(term.api_port)
+
+
+def test_make_stopped_by_sigterm_on_a_terminal_stops_both_servers(tmp_path):
+    term = Terminal(tmp_path / "signet-data")
+    assert term.read_until(b"Ctrl-C stops both servers.", START_TIMEOUT), term.output.decode()
+    os.kill(term.pid, signal.SIGTERM)  # make only, as `kill <make's pid>` does
+    term.wait()
+    deadline = time.monotonic() + 30
+    while listening(term.auth_port) or listening(term.api_port):
+        assert time.monotonic() < deadline, "the servers outlived make"
+        time.sleep(0.1)
+
+
+def test_your_own_tenant_in_signet_data_dir_is_not_the_demos(tmp_path):
+    """The README's own tenant lives in SIGNET_DATA_DIR; make run keeps to ./signet-data (or
+    DATA_DIR) even when that variable is set in the same shell."""
+    own = tmp_path / "my-tenant"
+    demo = Demo(tmp_path / "signet-data", tmp_path, cwd=tmp_path, DATA_DIR=None,
+                SIGNET_DATA_DIR=str(own)).start()
+    try:
+        assert (tmp_path / "signet-data/demo.json").exists()
+        assert not own.exists()
+    finally:
+        assert demo.interrupt() == 0

@@ -572,15 +572,100 @@ TEST(GuardAuthorize, ExpiredTokenIsInvalidTokenNamingTheRule) {
   EXPECT_EQ(*d.failure, token_error(jose::Error::kExpired));
 }
 
-TEST(GuardAuthorize, WrongAudienceIsInvalidTokenNamingTheRule) {
+TEST(GuardAuthorize, WrongAudienceNamesWhatCameAndWhatWasExpected) {
   GuardHarness h;
   auto claims = h.claims();
   claims["aud"] = "https://api.test/other";
   const std::string header = "Bearer " + mint(signing_key(), claims);
   const Decision d = authorize(h, {header});
   EXPECT_EQ(d.status, 401u);
-  EXPECT_EQ(d.www_authenticate, invalid_token_challenge(to_string(Error::kAudMismatch)));
-  EXPECT_EQ(body_of(d).at("error_description").as_string(), to_string(Error::kAudMismatch));
+  const std::string description =
+      "token audience ['https://api.test/other'] does not include the expected "
+      "'https://api.test/messages'";
+  EXPECT_EQ(d.www_authenticate, invalid_token_challenge(description));
+  EXPECT_EQ(body_of(d).at("error_description").as_string(), description);
+  ASSERT_TRUE(d.failure);
+  EXPECT_EQ(d.failure->code, Error::kAudMismatch);
+}
+
+TEST(GuardAuthorize, IssuerWithoutTheTrailingSlashNamesBothValuesAndTheSlash) {
+  GuardConfig c = test_config();
+  c.issuer = "http://localhost:4000/";
+  GuardHarness h(c);
+  auto claims = h.claims();
+  claims["iss"] = "http://localhost:4000";
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
+  EXPECT_EQ(d.status, 401u);
+  const std::string description =
+      "token issuer 'http://localhost:4000' is not the expected 'http://localhost:4000/' (note "
+      "the trailing slash)";
+  EXPECT_EQ(d.www_authenticate, invalid_token_challenge(description));
+  EXPECT_EQ(body_of(d).at("error_description").as_string(), description);
+}
+
+TEST(GuardAuthorize, AnotherIssuerIsNamedWithoutTheSlashNote) {
+  GuardHarness h;
+  auto claims = h.claims();
+  claims["iss"] = "https://evil.test/";
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
+  EXPECT_EQ(body_of(d).at("error_description").as_string(),
+            "token issuer 'https://evil.test/' is not the expected 'https://issuer.test/'");
+}
+
+TEST(GuardAuthorize, SeveralExpectedAudiencesAreAllNamed) {
+  GuardConfig c = test_config();
+  c.audiences = {std::string(kAudience), "https://api.test/second"};
+  GuardHarness h(c);
+  auto claims = h.claims();
+  claims["aud"] = json::array{"account", "https://issuer.test/userinfo"};
+  const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
+  EXPECT_EQ(body_of(d).at("error_description").as_string(),
+            "token audience ['account', 'https://issuer.test/userinfo'] does not include any of "
+            "the expected 'https://api.test/messages', 'https://api.test/second'");
+}
+
+// The values a token carries are the caller's to choose: they must not break the quoted
+// error_description out of its header (CR LF would start a new header line, a quote a new
+// parameter), nor make responses and logs as long as the token.
+TEST(GuardAuthorize, HostileClaimValuesLeaveTheChallengeWellFormedAndShort) {
+  const std::string long_value(2000, 'a');  // well under the token size limit
+  const std::vector<std::string> hostile = {"x\", error=\"none\r\nSet-Cookie: a=b",
+                                            "it's 'quoted'",
+                                            "back\\slash",
+                                            std::string("nul\0byte", 8),
+                                            "caf\xC3\xA9",
+                                            long_value};
+  GuardHarness h;
+  for (const std::string& value : hostile) {
+    for (const char* claim : {"iss", "aud"}) {
+      SCOPED_TRACE(std::string(claim) + " = " + value.substr(0, 40));
+      auto claims = h.claims();
+      claims[claim] = value;
+      if (std::string_view(claim) == "aud") {
+        claims["aud"] = json::array{value, "b", "c", "d", "e", "f"};
+      }
+      const Decision d = authorize(h, {"Bearer " + mint(signing_key(), claims)});
+      ASSERT_EQ(d.status, 401u);
+      // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E, inside quotes.
+      const std::string prefix =
+          "Bearer realm=\"signet\", error=\"invalid_token\", error_description=\"";
+      ASSERT_EQ(d.www_authenticate.rfind(prefix, 0), 0u) << d.www_authenticate;
+      ASSERT_EQ(d.www_authenticate.back(), '"');
+      const std::string description =
+          d.www_authenticate.substr(prefix.size(), d.www_authenticate.size() - prefix.size() - 1);
+      for (const char ch : description) {
+        const auto u = static_cast<unsigned char>(ch);
+        EXPECT_TRUE(u >= 0x20 && u <= 0x7e && u != '"' && u != '\\') << static_cast<int>(u);
+      }
+      // The expected value is intact, the token's value is cut, and the body says the same.
+      EXPECT_NE(description.find(std::string_view(claim) == "iss" ? "'https://issuer.test/'"
+                                                                  : "'https://api.test/messages'"),
+                std::string::npos)
+          << description;
+      EXPECT_LT(description.size(), 600u);
+      EXPECT_EQ(body_of(d).at("error_description").as_string(), description);
+    }
+  }
 }
 
 TEST(GuardAuthorize, GarbageTokenIsInvalidToken) {

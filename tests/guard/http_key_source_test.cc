@@ -224,6 +224,61 @@ TEST(HttpKeySource, DiscoveryWithTheIssuerMissingItsSlashIsNotFollowed) {
   EXPECT_EQ(source.jwks_uri(), issuer.url(kWellKnownJwks));
 }
 
+// --- metadata_issuer(): what signet api checks --issuer against at start
+// --------------------------
+
+TEST(HttpKeySource, MetadataIssuerIsUnknownBeforeDiscoveryAndWithAConfiguredJwksUri) {
+  FakeIssuer issuer;
+  issuer.serve_discovery(issuer.issuer(), kKeys);
+  issuer.serve_jwks(kKeys, signing_key());
+  HttpKeySource source(config_for(issuer));
+  EXPECT_FALSE(source.metadata_issuer());
+  GuardConfig c = config_for(issuer);
+  c.jwks_uri = issuer.url(kKeys);
+  HttpKeySource configured(c);
+  ASSERT_TRUE(configured.fetch());
+  EXPECT_FALSE(configured.metadata_issuer());
+}
+
+TEST(HttpKeySource, MetadataIssuerIsTheDocumentsEvenWhenItDiffers) {
+  FakeIssuer issuer;
+  std::string unslashed = issuer.issuer();
+  unslashed.pop_back();
+  issuer.serve_discovery(issuer.issuer(), kKeys);
+  issuer.serve_jwks(kKeys, signing_key());
+  issuer.serve_jwks(kWellKnownJwks, signing_key());
+  GuardConfig c = config_for(issuer);
+  c.issuer = unslashed;  // the operator's slip: the document names the issuer with its slash
+  HttpKeySource source(c);
+  ASSERT_TRUE(source.fetch());
+  const auto named = source.metadata_issuer();
+  ASSERT_TRUE(named);
+  ASSERT_TRUE(*named) << named->error();
+  EXPECT_EQ(named->value(), issuer.issuer());
+  EXPECT_EQ(issuer.requests(kDiscovery), 1);  // read once, by the key fetch itself
+  EXPECT_EQ(issuer.requests(kKeys), 0);       // and still not followed
+}
+
+TEST(HttpKeySource, MetadataIssuerSaysWhyTheDocumentCouldNotBeRead) {
+  FakeIssuer issuer;
+  issuer.serve_jwks(kWellKnownJwks, signing_key());
+  HttpKeySource source(config_for(issuer));
+  ASSERT_TRUE(source.fetch());  // discovery 404, then the well-known JWKS
+  auto named = source.metadata_issuer();
+  ASSERT_TRUE(named);
+  ASSERT_FALSE(*named);
+  EXPECT_NE(named->error().find(issuer.url(kDiscovery) + ": HTTP status 404"), std::string::npos)
+      << named->error();
+
+  FakeIssuer without_issuer;
+  without_issuer.set(kDiscovery, Route{200, R"({"jwks_uri":"x"})"});
+  HttpKeySource source2(config_for(without_issuer));
+  EXPECT_FALSE(source2.fetch());
+  named = source2.metadata_issuer();
+  ASSERT_TRUE(named && !*named);
+  EXPECT_NE(named->error().find("the document has no issuer string"), std::string::npos);
+}
+
 TEST(HttpKeySource, FallsBackToWellKnownJwksWhenDiscoveryIs404) {
   FakeIssuer issuer;
   issuer.serve_jwks(kWellKnownJwks, signing_key());

@@ -124,6 +124,32 @@ TEST(ParamsTest, DescriptionsNameTheParameterAndTheFix) {
   EXPECT_NE(describe(p.error()).find("application/x-www-form-urlencoded"), std::string::npos);
 }
 
+// The quickstart's curl without its `content-type: application/json` header: curl sends the JSON
+// as application/x-www-form-urlencoded. It used to be refused as one over-long parameter name.
+TEST(ParamsTest, JsonSentAsAFormIsRefusedWithTheMissingHeader) {
+  const std::string body =
+      R"({"grant_type":"client_credentials","client_id": "abc","client_secret": "s3cret",)"
+      R"("audience": "https://quickstarts/api"})";
+  for (const std::string& b :
+       {body, " \r\n\t" + body, std::string(R"([{"a":"b"}])"), std::string("{")}) {
+    auto p = parse_params(kForm, b);
+    ASSERT_FALSE(p.ok()) << b;
+    EXPECT_EQ(p.error().code, ParamsError::kJsonAsForm) << b;
+    EXPECT_EQ(describe(p.error()),
+              "the body is JSON but Content-Type is application/x-www-form-urlencoded: add "
+              "--header 'content-type: application/json' (or send a form)");
+  }
+  auto p = parse_params("application/x-www-form-urlencoded; charset=utf-8", body);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, ParamsError::kJsonAsForm);
+  // The description never echoes the body, which holds the client secret.
+  EXPECT_EQ(describe(p.error()).find("s3cret"), std::string::npos);
+  // Forms are still forms, and the same JSON with its media type is accepted.
+  EXPECT_EQ(ok(kForm, "a=%7B").get("a"), "{");
+  EXPECT_EQ(ok(kForm, "a=b&c={}").get("c"), "{}");
+  EXPECT_EQ(ok(kJson, body).get("client_id"), "abc");
+}
+
 TEST(ParamsTest, FormDecodeDecodesBasicCredentials) {
   EXPECT_EQ(form_decode("a%3Ab+c").value(), "a:b c");
   EXPECT_FALSE(form_decode("%G0").ok());
