@@ -263,10 +263,16 @@ void add_json_flag(CLI::App* cmd, bool& json) {
 }
 
 void add_data_dir_option(CLI::App* cmd, std::string& dir) {
+  // The variable is read here rather than with CLI11's envname: the verbs of one noun share their
+  // options, and CLI11 applies a variable to the options of verbs that were not run too, so the
+  // variable overwrote an explicit --data-dir given to the verb that was.
+  if (const char* env = std::getenv(std::string(kDataDirEnvVar).c_str()); env != nullptr && *env) {
+    dir = env;
+  }
   cmd->add_option("--data-dir", dir,
                   "Directory of signet.db and master.key (commands that write create it, mode "
-                  "0700, when missing; it must be yours and writable by you alone)")
-      ->envname(std::string(kDataDirEnvVar))
+                  "0700, when missing; it must be yours and writable by you alone) [env: " +
+                      std::string(kDataDirEnvVar) + "]")
       ->capture_default_str();
 }
 

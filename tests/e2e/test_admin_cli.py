@@ -195,6 +195,25 @@ def test_apis_create_without_required_flag_fails(data_dir, missing):
     assert_failed_cleanly(res, missing, "signet apis create --help")
 
 
+# Every verb of a noun shares its options, and the variable used to be applied to the verbs that
+# did not run as well, so it overwrote an explicit --data-dir.
+@pytest.mark.parametrize("verb", [("apis", "list"), ("clients", "list"), ("grants", "list"),
+                                  ("users", "list")])
+def test_an_explicit_data_dir_beats_the_variable(tmp_path, verb):
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    run(mine, "apis", "create", "--identifier", "https://mine/", "--name", "Mine")
+    run(other, "apis", "create", "--identifier", "https://other/", "--name", "Other")
+    env = {**clean_env(), "SIGNET_DATA_DIR": str(other)}
+    listed = run(mine, *verb, "--json", env=env).stdout
+    assert json.loads(listed) == js(mine, *verb)
+    if verb[0] == "apis":
+        assert [a["identifier"] for a in json.loads(listed)] == ["https://mine/"]
+    # Without the flag, the variable is used.
+    res = subprocess.run([signet_bin(), "apis", "list", "--json"], env=env, capture_output=True,
+                         text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert [a["identifier"] for a in json.loads(res.stdout)] == ["https://other/"], res.stderr
+
+
 def test_apis_list(data_dir):
     run(data_dir, "clients", "create", "--name", "x")  # a tenant without APIs
     assert js(data_dir, "apis", "list") == []
