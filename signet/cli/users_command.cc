@@ -321,8 +321,10 @@ void run_show(const UsersOptions& o) {
   std::cout << "\nlocked out by brute-force protection (wrong passwords) from:\n";
   std::vector<std::vector<std::string>> lockout_rows{{"ADDRESS", "FAILED_LOGINS", "UNTIL"}};
   for (const auto& l : lockouts) {
+    // The account-wide counter slows every address the user has not signed in from.
     lockout_rows.push_back(
-        {l.address, std::to_string(l.counter.count), format_time(*l.counter.blocked_until)});
+        {l.address == store::kAnyAddress ? "any new address (slowed down)" : l.address,
+         std::to_string(l.counter.count), format_time(*l.counter.blocked_until)});
   }
   print_table(lockout_rows);
   std::cout << "lift it now with 'signet users unblock " << shell_quote(user.email) << "'\n";

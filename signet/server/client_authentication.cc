@@ -8,6 +8,7 @@
 #include <string>
 
 #include "signet/common/ascii.h"
+#include "signet/http/client_address.h"
 #include "signet/jose/crypto.h"
 #include "signet/server/endpoint_support.h"
 
@@ -161,8 +162,9 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     return fail(bad_credentials());
   }
 
+  // Counted per address group (an IPv6 /64 is one client: http/client_address.h).
   const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,
-                                  std::string(req.peer_address)};
+                                  http::address_group(req.peer_address)};
   const std::string watch_key = app->client_id + '\n' + key.address;
   if (secrets_.matches(secret, app->client_secret_hash)) {
     // The right secret is accepted even while wrong ones from this address are throttled: client

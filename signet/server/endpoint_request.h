@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 
 #include "signet/common/result.h"
+#include "signet/server/login_throttle.h"
 #include "signet/server/oauth_error.h"
 #include "signet/server/params.h"
 #include "signet/server/tokens.h"
@@ -37,7 +38,9 @@ struct EndpointConfig {
   std::chrono::seconds refresh_token_lifetime = kDefaultRefreshTokenLifetime;
   std::chrono::seconds refresh_reuse_grace = kDefaultRefreshReuseGrace;
   std::chrono::seconds id_token_lifetime = kDefaultIdTokenLifetime;
-  store::LockoutPolicy user_lockout;  // 10 failures, 1 hour
+  store::LockoutPolicy user_lockout;        // 10 failures per address group, 1 hour
+  store::AccountDelayPolicy account_delay;  // from any address: 10 free, then 1 s doubling to 30 s
+  std::int64_t max_failing_accounts_per_address = kDefaultMaxFailingAccountsPerAddress;
   store::LockoutPolicy client_lockout{kDefaultClientMaxFailures, kDefaultClientBlockFor};
 };
 

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "signet/common/ascii.h"
+#include "signet/http/client_address.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/user_tokens.h"
@@ -105,43 +106,31 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   // A known user's failures are counted under its id (what 'signet users unblock' resets); an
   // unknown name under the name itself, so guessing at non-existent accounts is throttled too
   // and looks the same from outside.
-  const store::FailedLoginKey key{store::FailedLoginSubject::kUser,
-                                  user ? user->id : "unknown:" + lower_ascii(*username),
-                                  std::string(req.peer_address)};
-  auto counter = svc_.store.get_failed_logins(key);
-  if (!counter) {
-    return fail(store_failure("reading the user's failure counter", counter.error()));
+  const LoginAttempt attempt{user ? user->id : "unknown:" + lower_ascii(*username),
+                             user.has_value(), http::address_group(req.peer_address), req.now()};
+  auto admitted = throttle_.admit(attempt);
+  if (!admitted) {
+    return fail(admitted.error());
   }
-  const auto blocked = [&](const store::FailedLoginCounter& c) {
-    return OAuthError{Code::kTooManyAttempts,
-                      "Too many failed logins for this user from your address. Retry after the "
-                      "time in Retry-After, or ask an admin to run: signet users unblock EMAIL",
-                      false, retry_after(c, req.now())};
-  };
-  if (counter->blocked_at(req.now())) {
-    return fail(blocked(*counter));
+  if (admitted->refusal) {
+    return fail(*admitted->refusal);
   }
   // Both branches cost one argon2id verification, so response times do not reveal which
   // accounts exist.
   const bool ok = user ? svc_.passwords.verify(*password, user->password_hash)
                        : svc_.passwords.verify_dummy(*password);
   if (!ok) {
-    auto after = svc_.store.record_failed_login(key, req.now(), svc_.config.user_lockout);
-    if (!after) {
-      return fail(store_failure("recording a failed login", after.error()));
+    auto blocked = throttle_.failed(attempt);
+    if (!blocked) {
+      return fail(blocked.error());
     }
-    if (after->blocked_at(req.now())) {
-      spdlog::warn("token endpoint: user {} blocked for {} s from {} after {} failed logins",
-                   key.subject, retry_after(*after, req.now()).count(), req.peer_address,
-                   after->count);
-      return fail(blocked(*after));
+    if (*blocked) {
+      return fail(**blocked);
     }
     return fail(oauth_error(Code::kInvalidGrant, "Wrong email or password."));
   }
-  if (counter->count > 0) {
-    if (auto reset = svc_.store.reset_failed_logins(key); !reset) {
-      return fail(store_failure("resetting the user's failure counter", reset.error()));
-    }
+  if (auto done = throttle_.succeeded(attempt, *admitted); !done) {
+    return fail(done.error());
   }
   if (user->blocked) {
     return fail(

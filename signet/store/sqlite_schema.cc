@@ -171,10 +171,23 @@ ALTER TABLE refresh_tokens ADD COLUMN successor_sealed BLOB;
 CREATE INDEX refresh_tokens_family_rotated ON refresh_tokens (family_id, rotated_at);
 )sql";
 
+// Version 4: what the password grant's throttle needs (server/login_throttle.h): the addresses
+// each user signed in from, and counting the accounts one address failed on.
+constexpr std::string_view kVersion4 = R"sql(
+CREATE TABLE sign_in_addresses (
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  last_sign_in_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, address)
+) STRICT;
+CREATE INDEX failed_logins_address ON failed_logins (kind, address);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1},
     {2, "the permissions claim switch of APIs", kVersion2},
     {3, "refresh-token rotation times in milliseconds and sealed successors", kVersion3},
+    {4, "sign-in addresses, failed logins by address", kVersion4},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

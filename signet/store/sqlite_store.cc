@@ -1768,3 +1768,144 @@ StoreResult<std::int64_t> SqliteStore::reset_all_failed_logins(FailedLoginSubjec
 }
 
 }  // namespace signet::store
+
+namespace signet::store {
+
+StoreResult<FailedLoginCounter> SqliteStore::record_account_failure(
+    FailedLoginSubject kind, std::string_view subject, Timestamp now,
+    const AccountDelayPolicy& policy) {
+  const FailedLoginKey key{kind, std::string(subject), std::string(kAnyAddress)};
+  if (auto r = validate_failed_login(key, LockoutPolicy{}); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  FailedLoginCounter counter;
+  {
+    // One statement counts, so concurrent failures from other processes cannot lose a count.
+    auto stmt = db_.prepare(
+        "INSERT INTO failed_logins (kind, subject, address, count, first_failure_at) "
+        "VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (kind, subject, address) DO UPDATE SET "
+        "count = count + 1 RETURNING count, first_failure_at");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, to_string(kind))
+        .text(2, subject)
+        .text(3, kAnyAddress)
+        .integer(4, unix_seconds(now));
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return fail(StoreError{StoreErrorCode::kInternal, "account failure upsert returned no row"});
+    }
+    counter.count = static_cast<int>(stmt->column_integer(0));
+    counter.first_failure_at = timestamp(stmt->column_integer(1));
+    if (auto r = stmt->run(); !r) {
+      return fail(r.error());
+    }
+  }
+  const auto delay = policy.delay(counter.count);
+  if (delay.count() > 0) {
+    counter.blocked_until = now + delay;
+  }
+  {
+    auto stmt = db_.prepare(
+        "UPDATE failed_logins SET blocked_until = ?4 WHERE kind = ?1 AND subject = ?2 AND "
+        "address = ?3");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, to_string(kind))
+        .text(2, subject)
+        .text(3, kAnyAddress)
+        .optional_integer(4, unix_seconds(counter.blocked_until));
+    if (auto r = stmt->run(); !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return counter;
+}
+
+StoreResult<std::int64_t> SqliteStore::count_failed_login_subjects(FailedLoginSubject kind,
+                                                                   std::string_view address) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare("SELECT count(*) FROM failed_logins WHERE kind = ?1 AND address = ?2");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, to_string(kind)).text(2, address);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  return *row ? stmt->column_integer(0) : std::int64_t{0};
+}
+
+StoreResult<Ok> SqliteStore::record_sign_in_address(std::string_view user_id,
+                                                    std::string_view address, Timestamp now) {
+  if (auto r = validate_key("address", address); !r) {
+    return r;
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  {
+    auto stmt = db_.prepare(
+        "INSERT INTO sign_in_addresses (user_id, address, last_sign_in_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (user_id, address) DO UPDATE SET last_sign_in_at = ?3");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, user_id).text(2, address).integer(3, unix_seconds(now));
+    if (auto r = stmt->run(); !r) {
+      if (r.error().code == StoreErrorCode::kInvalid) {
+        return not_found("no user with id '" + std::string{user_id} + "'");
+      }
+      return r;
+    }
+  }
+  {
+    auto stmt = db_.prepare(
+        "DELETE FROM sign_in_addresses WHERE user_id = ?1 AND address IN (SELECT address FROM "
+        "sign_in_addresses WHERE user_id = ?1 ORDER BY last_sign_in_at DESC, address "
+        "LIMIT -1 OFFSET ?2)");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->text(1, user_id).integer(2, kMaxSignInAddressesPerUser);
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+  }
+  return tx->commit();
+}
+
+StoreResult<bool> SqliteStore::signed_in_from(std::string_view user_id, std::string_view address,
+                                              Timestamp since) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare(
+      "SELECT 1 FROM sign_in_addresses WHERE user_id = ?1 AND address = ?2 AND "
+      "last_sign_in_at >= ?3");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, user_id).text(2, address).integer(3, unix_seconds(since));
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  return *row;
+}
+
+}  // namespace signet::store

@@ -102,6 +102,15 @@ class SqliteStore final : public Store {
                                        std::string_view successor_sealed,
                                        PreciseTimestamp now) override;
   StoreResult<std::int64_t> revoke_user_refresh_tokens(std::string_view user_id) override;
+  StoreResult<FailedLoginCounter> record_account_failure(FailedLoginSubject kind,
+                                                         std::string_view subject, Timestamp now,
+                                                         const AccountDelayPolicy& policy) override;
+  StoreResult<std::int64_t> count_failed_login_subjects(FailedLoginSubject kind,
+                                                        std::string_view address) override;
+  StoreResult<Ok> record_sign_in_address(std::string_view user_id, std::string_view address,
+                                         Timestamp now) override;
+  StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
+                                   Timestamp since) override;
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
 

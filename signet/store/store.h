@@ -32,6 +32,9 @@ namespace signet::store {
 // older than these is forgotten: presenting it is then "unknown", not "reuse", which still
 // refuses it but no longer revokes the family.
 constexpr std::int64_t kMaxRotatedRefreshTokensPerFamily = 32;
+// Addresses a user is remembered to have signed in from; older ones are forgotten. A handful of
+// homes, offices and phones' networks.
+constexpr std::int64_t kMaxSignInAddressesPerUser = 16;
 
 template <typename T>
 using StoreResult = Result<T, StoreError>;
@@ -151,11 +154,30 @@ class Store {
   // before an unblock); empty when none is recorded.
   virtual StoreResult<std::vector<AddressFailedLogins>> list_failed_logins(
       FailedLoginSubject kind, std::string_view subject) = 0;
+  // Counts one failure of `subject` from any address, in the counter whose address is
+  // kAnyAddress, and sets its blocked_until to now + policy.delay(count) (none while the delay is
+  // 0). Returns the counter after it. Reset it with reset_failed_logins.
+  virtual StoreResult<FailedLoginCounter> record_account_failure(
+      FailedLoginSubject kind, std::string_view subject, Timestamp now,
+      const AccountDelayPolicy& policy) = 0;
+  // How many subjects of `kind` have a failure counter for `address` (what one address has been
+  // guessing at).
+  virtual StoreResult<std::int64_t> count_failed_login_subjects(FailedLoginSubject kind,
+                                                                std::string_view address) = 0;
   // Forgets one counter (after a success).
   virtual StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) = 0;
   // Forgets the subject's counters from every address (an admin's unblock); returns how many.
   virtual StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                             std::string_view subject) = 0;
+  // --- where users signed in from
+  // Remembers that `user_id` signed in from `address` (an address group) at `now`; a user keeps
+  // its kMaxSignInAddressesPerUser most recent addresses. kNotFound for an unknown user.
+  virtual StoreResult<Ok> record_sign_in_address(std::string_view user_id, std::string_view address,
+                                                 Timestamp now) = 0;
+  // True when `user_id` signed in from `address` at or after `since`.
+  virtual StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
+                                           Timestamp since) = 0;
+
   // Housekeeping: forgets counters whose first failure came before `older_than` and that block
   // nothing at `now`, so guesses at made-up names cannot grow the store forever. Returns how many.
   virtual StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,

@@ -1,9 +1,21 @@
 #include "signet/store/types.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
 namespace signet::store {
+
+std::chrono::seconds AccountDelayPolicy::delay(int failures) const {
+  if (failures < free_failures || free_failures <= 0) {
+    return std::chrono::seconds{0};
+  }
+  auto d = first_delay;
+  for (int i = free_failures; i < failures && d < max_delay; ++i) {
+    d *= 2;
+  }
+  return std::min(d, max_delay);
+}
 namespace {
 
 template <typename E, std::size_t N>

@@ -175,6 +175,24 @@ struct LockoutPolicy {
   std::chrono::seconds block_for = std::chrono::hours{1};
 };
 
+// The address of the counter that counts a subject's failures from every address at once.
+inline constexpr std::string_view kAnyAddress = "*";
+
+// How consecutive failures from anywhere slow down the next attempt on an account: distributed
+// guessing (many addresses, each under its own lockout) gets one guess per delay, while the
+// delay stays short enough that it never locks the owner out.
+struct AccountDelayPolicy {
+  // Failures before any delay: as many as one address may make before its own lockout, so that
+  // one address meets that lockout first and only spreading the guesses meets this.
+  int free_failures = 10;
+  std::chrono::seconds first_delay{1};
+  std::chrono::seconds max_delay{30};
+
+  // 0 below free_failures; first_delay at free_failures, doubled for each failure beyond, at
+  // most max_delay.
+  std::chrono::seconds delay(int failures) const;
+};
+
 // Stable text forms, as stored and as shown by the admin CLI; parse_* returns nullopt on anything
 // else (exact match, no case folding).
 std::string_view to_string(TokenProfile p);

@@ -14,6 +14,7 @@ import json
 import select
 import socket
 import subprocess
+import time
 import urllib.parse
 
 from conftest import HTTP_TIMEOUT, clean_env, signet_bin
@@ -196,9 +197,12 @@ def test_lockouts_count_the_client_a_trusted_proxy_names(start_serve):
     assert (status, body["error"]) == (429, "too_many_attempts"), body
     status, body = s.login(s.user.password, "203.0.113.5")
     assert (status, body["error"]) == (429, "too_many_attempts"), body
-    # Another client behind the same proxy is not blocked.
+    # Another client behind the same proxy is not blocked; it only waits out the account's
+    # 1 s delay after ten failures in a row (limit 2 of server/login_throttle.h).
     status, body = s.login("wrong again", "203.0.113.6")
-    assert (status, body["error"]) == (400, "invalid_grant"), body
+    assert (status, body["error"]) == (429, "too_many_attempts"), body
+    assert "slowed down" in body["error_description"], body
+    time.sleep(1.2)
     status, body = s.login(s.user.password, "203.0.113.6")
     assert status == 200, body
     # The access log shows the client, beside the proxy's socket.
@@ -219,3 +223,31 @@ def test_without_trusted_proxy_forwarding_headers_are_ignored(start_serve):
     # The server's own peer is what counted: every "client" is blocked together.
     status, body = s.login(s.user.password, "198.51.100.1")
     assert (status, body["error"]) == (429, "too_many_attempts"), body
+
+
+def test_an_ipv6_slash64_behind_a_proxy_is_one_client(start_serve):
+    s = PasswordSetup(start_serve("--trusted-proxy", "127.0.0.1/32",
+                                  "--lockout-max-failures", "3"))
+    for i in range(3):
+        status, body = s.login(f"wrong {i}", f"2001:db8:5:6::{i + 1}")
+    assert (status, body["error"]) == (429, "too_many_attempts"), body
+    status, body = s.login(s.user.password, "2001:db8:5:6:aaaa::9")  # same /64
+    assert (status, body["error"]) == (429, "too_many_attempts"), body
+    status, body = s.login(s.user.password, "2001:db8:5:7::1")  # the next /64
+    assert status == 200, body
+
+
+def test_guessing_from_many_addresses_slows_the_account_but_not_its_owner(start_serve):
+    # Ten addresses, one wrong password each: no address is locked out, but the account is
+    # slowed for every address the user has not signed in from.
+    s = PasswordSetup(start_serve("--trusted-proxy", "127.0.0.1/32"))
+    status, body = s.login(s.user.password, "198.51.100.200")  # the owner's usual address
+    assert status == 200, body
+    for i in range(10):
+        status, body = s.login(f"wrong {i}", f"203.0.113.{i + 1}")
+        assert (status, body["error"]) == (400, "invalid_grant"), (i, body)
+    status, body = s.login("wrong 10", "203.0.113.100")
+    assert (status, body["error"]) == (429, "too_many_attempts"), body
+    assert "slowed down" in body["error_description"], body
+    status, body = s.login(s.user.password, "198.51.100.200")
+    assert status == 200, body

@@ -618,6 +618,56 @@ TEST_F(SqliteStoreTest, RevokingAUsersRefreshTokensLeavesOtherUsersAlone) {
             StoreErrorCode::kNotFound);
 }
 
+// The account-wide counter behind the password grant's delay (server/login_throttle.h).
+TEST_F(SqliteStoreTest, AccountFailuresCountFromAnyAddressAndDelayTheNextAttempt) {
+  const AccountDelayPolicy policy{2, seconds{1}, seconds{4}};
+  const std::vector<std::optional<Timestamp>> expected = {
+      std::nullopt, kNow + seconds{1}, kNow + seconds{2}, kNow + seconds{4}, kNow + seconds{4}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    auto c = store_->record_account_failure(FailedLoginSubject::kUser, "u", kNow, policy);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->count, static_cast<int>(i) + 1);
+    EXPECT_EQ(c->blocked_until, expected[i]) << i;
+  }
+  const FailedLoginKey any{FailedLoginSubject::kUser, "u", std::string(kAnyAddress)};
+  EXPECT_EQ(store_->get_failed_logins(any)->count, 5);
+  ASSERT_TRUE(store_->reset_failed_logins(any).ok());
+  EXPECT_EQ(store_->get_failed_logins(any)->count, 0);
+}
+
+TEST_F(SqliteStoreTest, FailedLoginSubjectsAreCountedPerAddress) {
+  for (const char* subject : {"a", "b", "c"}) {
+    ASSERT_TRUE(
+        store_->record_failed_login({FailedLoginSubject::kUser, subject, "192.0.2.1"}, kNow, {})
+            .ok());
+  }
+  ASSERT_TRUE(
+      store_->record_failed_login({FailedLoginSubject::kClient, "x", "192.0.2.1"}, kNow, {}).ok());
+  ASSERT_TRUE(
+      store_->record_failed_login({FailedLoginSubject::kUser, "a", "192.0.2.2"}, kNow, {}).ok());
+  EXPECT_EQ(*store_->count_failed_login_subjects(FailedLoginSubject::kUser, "192.0.2.1"), 3);
+  EXPECT_EQ(*store_->count_failed_login_subjects(FailedLoginSubject::kClient, "192.0.2.1"), 1);
+  EXPECT_EQ(*store_->count_failed_login_subjects(FailedLoginSubject::kUser, "192.0.2.9"), 0);
+}
+
+TEST_F(SqliteStoreTest, SignInAddressesAreRememberedBoundedAndGoWithTheUser) {
+  seed();
+  const std::string user = make_user().id;
+  for (int i = 0; i < kMaxSignInAddressesPerUser + 4; ++i) {
+    ASSERT_TRUE(
+        store_->record_sign_in_address(user, "a" + std::to_string(i), kNow + seconds{i}).ok());
+  }
+  EXPECT_FALSE(*store_->signed_in_from(user, "a0", kNow));  // the oldest were forgotten
+  EXPECT_TRUE(*store_->signed_in_from(user, "a19", kNow));
+  EXPECT_FALSE(*store_->signed_in_from(user, "a19", kNow + seconds{20}));  // before `since`
+  ASSERT_TRUE(store_->record_sign_in_address(user, "a19", kNow + seconds{30}).ok());
+  EXPECT_TRUE(*store_->signed_in_from(user, "a19", kNow + seconds{20}));
+  EXPECT_EQ(store_->record_sign_in_address("auth0|ghost", "a", kNow).error().code,
+            StoreErrorCode::kNotFound);
+  ASSERT_TRUE(store_->delete_user(user).ok());
+  EXPECT_FALSE(*store_->signed_in_from(user, "a19", kNow));
+}
+
 TEST_F(SqliteStoreTest, RefreshTokenRules) {
   seed();
   RefreshToken unknown_client = make_refresh("x1");
