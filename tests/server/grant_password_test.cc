@@ -125,6 +125,20 @@ TEST_F(TokenEndpointTest, GuessingAtUnknownUsersIsThrottledToo) {
   expect_error(login(c, "ghost@example.com", "c"), OAuthErrorCode::kTooManyAttempts);
 }
 
+// The suggested command is pasted as it is: an email with shell characters is quoted.
+TEST_F(TokenEndpointTest, TheUnblockHintQuotesTheEmail) {
+  const Client c = web();
+  store::User u;
+  u.id = "signet|quoted";
+  u.email = "o'brien$(id)@example.com";
+  u.password_hash = passwords_->hash(kPassword);
+  u.blocked = true;
+  ASSERT_TRUE(store_->create_user(u).ok());
+  reload();
+  expect_error(login(c, u.email, kPassword), OAuthErrorCode::kInvalidGrant,
+               R"(signet users unblock 'o'\''brien$(id)@example.com')");
+}
+
 TEST_F(TokenEndpointTest, ABlockedUserGetsNoToken) {
   const Client c = web();
   const std::string u = user();
