@@ -10,8 +10,10 @@
 #include "signet/guard/error.h"
 #include "signet/http/message.h"
 #include "signet/jose/json.h"
+#include "signet/server/endpoint_support.h"
 #include "signet/server/metadata.h"
 #include "signet/server/own_tokens.h"
+#include "signet/server/token_holders.h"
 
 namespace signet::server {
 namespace {
@@ -171,15 +173,21 @@ http::Response userinfo(const Shared& shared, store::Store& store, const http::R
                             "the token lacks the openid scope");
     return res;
   }
-  auto sub = jose::get_string(*claims, "sub");
-  if (!sub) {
-    return bearer_error(req, beast_http::status::unauthorized, "invalid_token", "no sub claim");
+  // The token outlives admin changes: a blocked or deleted user, or a deleted application, gets
+  // nothing here, as at introspection.
+  auto holders = check_token_holders(*snap, store, *claims);
+  if (!holders) {
+    return oauth_response(req, fail(store_failure("looking up a token's user", holders.error())));
   }
-  auto user = store.get_user(*sub);
-  if (!user) {
+  if (holders->status != HolderStatus::kActive) {
     return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
-                        "the token's user no longer exists");
+                        describe(holders->status));
   }
+  if (!holders->user) {
+    return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
+                        "the token was issued to an application, not to a user");
+  }
+  const store::User* user = &*holders->user;
   json::object body{{"sub", user->id}};
   if (std::find(scopes.begin(), scopes.end(), "email") != scopes.end()) {
     body["email"] = user->email;
