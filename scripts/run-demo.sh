@@ -10,13 +10,14 @@
 #                                 # only the messages API, in front of another issuer (Auth0...)
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
-# API_PORT (3010).
+# API_PORT (3010), METRICS_PORT (9464: the authorization server's /counters, on loopback only).
 set -euo pipefail
 bin=${1:-build/signet}
 data=${DATA_DIR:-${SIGNET_DATA_DIR:-./signet-data}}
 https=${HTTPS:-0}
 audience=${AUDIENCE:-https://quickstarts/api}
 api_port=${API_PORT:-3010}
+metrics_port=${METRICS_PORT:-9464}
 py=/usr/bin/python3
 
 # --- another issuer: only the messages API ------------------------------------------------------
@@ -127,7 +128,7 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:${auth_port}" --issuer "$issuer" \
-  "${tls_flags[@]}" &
+  --metrics-listen "127.0.0.1:${metrics_port}" "${tls_flags[@]}" &
 pids+=($!)
 ready() {  # url pid what
   for _ in $(seq 150); do
@@ -150,6 +151,7 @@ cat <<MSG
     authorization server  ${issuer}          (signet serve)
     messages API          ${api_url}      (signet api, audience ${audience})
     data                  ${data_abs}  (tenant: signet.db; demo credentials: demo.json)
+    counters              http://127.0.0.1:${metrics_port}/counters  (tokens issued, errors; loopback only)
 
   1. Get an access token with client credentials (machine to machine):
 

@@ -256,9 +256,14 @@ http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
   router.add_async(beast_http::verb::get, "/" + std::string(kUserinfoPath), userinfo_handler);
   router.add_async(beast_http::verb::post, "/" + std::string(kUserinfoPath), userinfo_handler);
 
-  router.add(beast_http::verb::get, "/counters", [shared](const http::Request& req) {
+  return router;
+}
+
+http::Router metrics_router(const TokenEndpoint& endpoint) {
+  http::Router router;
+  router.add(beast_http::verb::get, "/counters", [&endpoint](const http::Request& req) {
     auto res = http::json_response(req, beast_http::status::ok,
-                                   json::serialize(shared->endpoint.counters().to_json()));
+                                   json::serialize(endpoint.counters().to_json()));
     res.set(beast_http::field::cache_control, "no-store");
     return res;
   });

@@ -44,6 +44,7 @@ class Demo:
         self.scheme = scheme
         self.auth_port = free_port()
         self.api_port = free_port()
+        self.metrics_port = free_port()
         self.issuer = f"{scheme}://localhost:{self.auth_port}/"
         self.api = f"{scheme}://localhost:{self.api_port}"
         self.out = log_dir / "demo.out"
@@ -52,7 +53,8 @@ class Demo:
 
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
-                        API_PORT=str(self.api_port), HTTPS="1" if self.scheme == "https" else "0")
+                        API_PORT=str(self.api_port), METRICS_PORT=str(self.metrics_port),
+                        HTTPS="1" if self.scheme == "https" else "0")
         self.proc = subprocess.Popen(
             ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=REPO, env=env,
             stdout=open(self.out, "w"), stderr=open(self.err, "w"), start_new_session=True)
@@ -249,7 +251,8 @@ def signet_token(demo: Demo, cache_home: Path, client: dict, *extra: str,
 
 
 def issued(demo: Demo) -> dict:
-    status, _, text = curl("--url", f"{demo.issuer}counters")
+    # The counters are served on the metrics listener only (plain HTTP, loopback).
+    status, _, text = curl("--url", f"http://127.0.0.1:{demo.metrics_port}/counters")
     assert status == 200
     return json.loads(text)["issued"]
 
