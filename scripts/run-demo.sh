@@ -10,7 +10,8 @@
 #                                 # only the messages API, in front of another issuer (Auth0...)
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
-# API_PORT (3010). SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
+# API_PORT (3010), METRICS_PORT (9464: the authorization server's /counters, on loopback only).
+# SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
 # must not fill with its applications.
 #
 # Before starting anything it checks that its ports are free (naming what holds them) and that no
@@ -24,6 +25,7 @@ unset SIGNET_DATA_DIR
 https=${HTTPS:-0}
 audience=${AUDIENCE:-https://quickstarts/api}
 api_port=${API_PORT:-3010}
+metrics_port=${METRICS_PORT:-9464}
 py=/usr/bin/python3
 
 # What listens on TCP port $1, on any address ("python3 (pid 1234)"), or nothing when the port is
@@ -147,6 +149,7 @@ trap stop EXIT
 
 require_free_port "$auth_port" "signet serve" AUTH_PORT
 require_free_port "$api_port" "signet api" API_PORT
+require_free_port "$metrics_port" "the counters of signet serve" METRICS_PORT
 
 # --- the demo tenant, created once ----------------------------------------------------------------
 # The demo's application named $1 (further arguments: how to create it), printed as
@@ -239,7 +242,7 @@ fi
 
 # --- the two servers -------------------------------------------------------------------------------
 "$bin" serve --data-dir "$data" --listen "127.0.0.1:${auth_port}" --issuer "$issuer" \
-  "${tls_flags[@]}" 9>&- &
+  --metrics-listen "127.0.0.1:${metrics_port}" "${tls_flags[@]}" 9>&- &
 pids+=($!)
 ready() {  # url port pid what
   for _ in $(seq 600); do
@@ -266,6 +269,7 @@ cat <<MSG
     authorization server  ${issuer}          (signet serve)
     messages API          ${api_url}      (signet api, audience ${audience})
     data                  ${data_abs}  (tenant: signet.db; demo credentials: demo.json)
+    counters              http://127.0.0.1:${metrics_port}/counters  (tokens issued, errors; loopback only)
 
   1. Get an access token with client credentials (machine to machine):
 

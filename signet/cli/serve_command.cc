@@ -28,12 +28,19 @@ namespace {
 // How often expired refresh tokens are deleted from the store.
 constexpr auto kRefreshTokenSweepInterval = std::chrono::hours{1};
 
+// The metrics listener serves a scraper or two and an operator's curl, on loopback or a private
+// network: a few connections are plenty, and a bounded number cannot starve the public listener.
+constexpr std::size_t kMetricsMaxConnections = 16;
+// One worker: /counters is a few atomic loads and a small JSON document.
+constexpr unsigned kMetricsThreads = 1;
+
 // Failed-login counters that began longer ago than this and block nothing are forgotten: a
 // guesser slower than max failures a day gets nowhere anyway.
 constexpr auto kFailedLoginHorizon = std::chrono::hours{24};
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
+  std::string metrics_listen;  // empty: counters are not served over HTTP
   std::string issuer = "http://localhost:4000/";
   std::string data_dir{kDefaultDataDir};
   std::string tls_cert;
@@ -66,6 +73,37 @@ void check_issuer(const std::string& issuer) {
         "compare it byte for byte): use '" +
         issuer + "/'"};
   }
+}
+
+// The listener of /counters, or nullptr without --metrics-listen. Its options are checked here,
+// before anything is opened, so a bad value fails at start with the flag's name.
+std::unique_ptr<http::Server> metrics_server(const ServeOptions& o,
+                                             const server::TokenEndpoint& endpoint) {
+  if (o.metrics_listen.empty()) {
+    return nullptr;
+  }
+  if (o.metrics_listen == o.listen) {
+    throw CommandError{"--metrics-listen " + o.metrics_listen +
+                       " is the address of --listen: give the metrics listener its own port "
+                       "(e.g. 127.0.0.1:9464), on loopback or a private network"};
+  }
+  http::ServerOptions options;
+  options.listen = o.metrics_listen;
+  options.threads = kMetricsThreads;
+  options.access_log = !o.no_access_log;
+  options.max_connections = kMetricsMaxConnections;
+  options.max_connections_per_address = kMetricsMaxConnections;
+  try {
+    return std::make_unique<http::Server>(options, server::metrics_router(endpoint));
+  } catch (const std::invalid_argument& e) {
+    throw CommandError{"--metrics-listen: " + std::string(e.what())};
+  }
+}
+
+// "http://127.0.0.1:4000/": `listen` with the port actually bound (port 0 picks one).
+std::string listener_url(std::string_view scheme, const std::string& listen, unsigned short port) {
+  return std::string(scheme) + "://" + listen.substr(0, listen.rfind(':') + 1) +
+         std::to_string(port) + "/";
 }
 
 int run_serve(const ServeOptions& o) {
@@ -119,7 +157,15 @@ int run_serve(const ServeOptions& o) {
   http::Server server(
       server_options,
       server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options));
+  const auto metrics = metrics_server(o, endpoint);
   server.start();
+  if (metrics) {
+    try {
+      metrics->start();
+    } catch (const std::runtime_error& e) {
+      throw CommandError{"--metrics-listen: " + std::string(e.what())};
+    }
+  }
   tenant.start_watching(server::kConfigPollInterval, [](const std::string& error) {
     log(Level::kWarn, "could not reload the configuration; serving the last good one",
         {{"reason", error}});
@@ -128,13 +174,28 @@ int run_serve(const ServeOptions& o) {
   const auto snap = tenant.snapshot();
   const std::string scheme = o.tls_cert.empty() ? "http" : "https";
   log(Level::kInfo, "authorization server listening",
-      {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
-                   std::to_string(server.port()) + "/"},
+      {{"url", listener_url(scheme, o.listen, server.port())},
        {"port", server.port()},
+       {"metrics_url",
+        metrics ? listener_url("http", o.metrics_listen, metrics->port()) + "counters" : "off"},
        {"issuer", o.issuer},
        {"data_dir", data_dir.string()},
        {"apis", snap->apis.size()},
        {"applications", snap->applications.size()}});
+  // The metrics listener runs on its own thread; the public one takes the signals, and stopping
+  // it stops this one. Should this one fail, the public one stops too rather than serve on
+  // without the metrics the operator asked for.
+  std::thread metrics_thread;
+  if (metrics) {
+    metrics_thread = std::thread([&] {
+      try {
+        metrics->run();
+      } catch (const std::exception& e) {
+        log(Level::kError, "the metrics listener failed; stopping", {{"reason", e.what()}});
+        server.stop();
+      }
+    });
+  }
   // Expired refresh tokens are dead weight in the store (a family past its lifetime cannot be
   // used or reused), and so are failed-login counters that block nothing and began over a day
   // ago (guesses at made-up names would otherwise grow the store forever). Both are swept now
@@ -162,6 +223,10 @@ int run_serve(const ServeOptions& o) {
   });
 
   server.run_until_signal();
+  if (metrics) {
+    metrics->stop();
+    metrics_thread.join();
+  }
   {
     std::lock_guard lock(sweep_mu);
     stopping = true;
@@ -187,6 +252,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", o->listen, "Address and port to listen on")
       ->envname("SIGNET_LISTEN")
       ->capture_default_str();
+  cmd->add_option("--metrics-listen", o->metrics_listen,
+                  "Address and port of a second, plain-HTTP listener for GET /counters (tokens\n"
+                  "issued, errors by code); bind it to loopback or a private network. Without it\n"
+                  "counters are only logged at stop")
+      ->envname("SIGNET_METRICS_LISTEN");
   cmd->add_option("--issuer", o->issuer,
                   "Issuer URL put in every token's iss claim; must end with '/'.\n"
                   "Use the URL clients reach this server at, e.g. https://auth.example.com/")

@@ -388,6 +388,17 @@ void run_unblock(const UsersOptions& o) {
             << " failed-login counter(s)\n";
 }
 
+// Revokes every refresh token of the user, so each app signed in as them must sign in again;
+// returns how many were live. Access tokens already issued are self-contained and run out with
+// their lifetime.
+std::int64_t end_sessions(store::Store& s, const store::User& u) {
+  return value_or_throw(s.revoke_user_refresh_tokens(u.id),
+                        "revoke the refresh tokens of user " + u.id);
+}
+
+constexpr std::string_view kAccessTokensNote =
+    "access tokens already issued stay valid until they expire (the API's token lifetime)";
+
 void run_set_password(const UsersOptions& o) {
   auto t = open_tenant(o.data_dir);
   auto user = require_user(*t.store, o.user);
@@ -395,11 +406,39 @@ void run_set_password(const UsersOptions& o) {
       read_new_password(o.password_stdin, "users set-password " + shell_quote(user.id));
   user.password_hash = hash_password(password);
   const auto updated = value_or_throw(t.store->update_user(user), "set the password of " + user.id);
+  // A reset often follows a compromise: whoever signed in with the old password must not keep a
+  // session for the refresh token's 30 days. There is deliberately no flag to keep them.
+  std::int64_t revoked = 0;
+  try {
+    revoked = end_sessions(*t.store, updated);
+  } catch (const CommandError& e) {
+    throw CommandError{e.message +
+                       " (the new password is set; end the sessions with 'signet users "
+                       "revoke-sessions " +
+                       shell_quote(updated.id) + "')"};
+  }
   if (o.json) {
-    print_json(user_json(updated));
+    auto out = user_json(updated);
+    out["revoked_refresh_tokens"] = revoked;
+    print_json(out);
     return;
   }
-  std::cout << "set a new password for user " << updated.id << "\n";
+  std::cout << "set a new password for user " << updated.id << " and ended their sessions: revoked "
+            << revoked << " refresh token(s); " << kAccessTokensNote << "\n";
+}
+
+void run_revoke_sessions(const UsersOptions& o) {
+  auto t = open_tenant(o.data_dir);
+  const auto user = require_user(*t.store, o.user);
+  const auto revoked = end_sessions(*t.store, user);
+  if (o.json) {
+    print_json(
+        json::object{{"id", user.id}, {"email", user.email}, {"revoked_refresh_tokens", revoked}});
+    return;
+  }
+  std::cout << "revoked " << revoked << " refresh token(s) of user " << user.id << " ("
+            << user.email << "): every app signed in as them must sign in again; "
+            << kAccessTokensNote << "\n";
 }
 
 // The permissions a user has on one API, after a change.
@@ -561,11 +600,21 @@ void add_users_command(CLI::App& app, int& exit_code) {
   on_run(unblock, o, exit_code, run_unblock);
 
   CLI::App* set_password =
-      users->add_subcommand("set-password", "Replace a user's password with one read from stdin.");
+      users->add_subcommand("set-password",
+                            "Replace a user's password with one read from stdin, and end their\n"
+                            "sessions: their refresh tokens are revoked.");
   add_common_options(set_password, *o);
   add_user_argument(set_password, *o);
   add_password_stdin_flag(set_password, *o);
   on_run(set_password, o, exit_code, run_set_password);
+
+  CLI::App* revoke_sessions = users->add_subcommand(
+      "revoke-sessions",
+      "End a user's sessions: revoke all their refresh tokens, so every app signed in as them\n"
+      "must sign in again (set-password does this too). Prints how many were revoked.");
+  add_common_options(revoke_sessions, *o);
+  add_user_argument(revoke_sessions, *o);
+  on_run(revoke_sessions, o, exit_code, run_revoke_sessions);
 
   CLI::App* permissions = users->add_subcommand(
       "permissions",

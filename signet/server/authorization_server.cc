@@ -10,8 +10,10 @@
 #include "signet/guard/error.h"
 #include "signet/http/message.h"
 #include "signet/jose/json.h"
+#include "signet/server/endpoint_support.h"
 #include "signet/server/metadata.h"
 #include "signet/server/own_tokens.h"
+#include "signet/server/token_holders.h"
 
 namespace signet::server {
 namespace {
@@ -171,15 +173,21 @@ http::Response userinfo(const Shared& shared, store::Store& store, const http::R
                             "the token lacks the openid scope");
     return res;
   }
-  auto sub = jose::get_string(*claims, "sub");
-  if (!sub) {
-    return bearer_error(req, beast_http::status::unauthorized, "invalid_token", "no sub claim");
+  // The token outlives admin changes: a blocked or deleted user, or a deleted application, gets
+  // nothing here, as at introspection.
+  auto holders = check_token_holders(*snap, store, *claims);
+  if (!holders) {
+    return oauth_response(req, fail(store_failure("looking up a token's user", holders.error())));
   }
-  auto user = store.get_user(*sub);
-  if (!user) {
+  if (holders->status != HolderStatus::kActive) {
     return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
-                        "the token's user no longer exists");
+                        describe(holders->status));
   }
+  if (!holders->user) {
+    return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
+                        "the token was issued to an application, not to a user");
+  }
+  const store::User* user = &*holders->user;
   json::object body{{"sub", user->id}};
   if (std::find(scopes.begin(), scopes.end(), "email") != scopes.end()) {
     body["email"] = user->email;
@@ -248,9 +256,14 @@ http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
   router.add_async(beast_http::verb::get, "/" + std::string(kUserinfoPath), userinfo_handler);
   router.add_async(beast_http::verb::post, "/" + std::string(kUserinfoPath), userinfo_handler);
 
-  router.add(beast_http::verb::get, "/counters", [shared](const http::Request& req) {
+  return router;
+}
+
+http::Router metrics_router(const TokenEndpoint& endpoint) {
+  http::Router router;
+  router.add(beast_http::verb::get, "/counters", [&endpoint](const http::Request& req) {
     auto res = http::json_response(req, beast_http::status::ok,
-                                   json::serialize(shared->endpoint.counters().to_json()));
+                                   json::serialize(endpoint.counters().to_json()));
     res.set(beast_http::field::cache_control, "no-store");
     return res;
   });

@@ -25,11 +25,18 @@ struct RouterOptions {
   std::chrono::seconds jwks_max_age = kDefaultJwksMaxAge;
 };
 
-// The routes. Requests that may block (argon2id, store writes) run on `blocking`, never on the
-// server's workers; client-credentials tokens are answered on the worker from memory.
-// `endpoint` and `tenant` must outlive the router.
+// The routes of the public listener. Requests that may block (argon2id, store writes) run on
+// `blocking`, never on the server's workers; client-credentials tokens are answered on the worker
+// from memory. `endpoint` and `tenant` must outlive the router.
 http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
                                   boost::asio::any_io_executor blocking,
                                   RouterOptions options = {});
+
+// The routes of the metrics listener (`signet serve --metrics-listen`): GET /counters, the
+// token endpoint's counts of tokens issued and errors by code (issue 11 adds /metrics here). They
+// are business volume and live feedback for an attacker (is my guessing being counted, blocked?),
+// so they are never on the public listener: the operator binds this one to loopback or a private
+// network. `endpoint` must outlive the router.
+http::Router metrics_router(const TokenEndpoint& endpoint);
 
 }  // namespace signet::server

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "signet/common/ascii.h"
-#include "signet/common/shell_quote.h"
 #include "signet/http/client_address.h"
 #include "signet/jose/crypto.h"
 #include "signet/server/endpoint_support.h"
@@ -65,7 +64,7 @@ std::optional<OAuthError> wrong_method(const store::Application& app, bool used_
                       "client " + app.client_id +
                           " authenticates with client_secret_post: send client_id and "
                           "client_secret in the body, or change it: signet clients update " +
-                          shell_quote(app.client_id) + " --auth-method client_secret_basic",
+                          command_word(app.client_id, "CLIENT_ID") + " --auth-method client_secret_basic",
                       true, std::nullopt};
   }
   if (!used_basic && method != store::TokenEndpointAuthMethod::kClientSecretPost) {
@@ -73,7 +72,7 @@ std::optional<OAuthError> wrong_method(const store::Application& app, bool used_
                        "client " + app.client_id +
                            " authenticates with client_secret_basic: send HTTP Basic "
                            "credentials, or change it: signet clients update " +
-                           shell_quote(app.client_id) + " --auth-method client_secret_post");
+                           command_word(app.client_id, "CLIENT_ID") + " --auth-method client_secret_post");
   }
   return std::nullopt;
 }

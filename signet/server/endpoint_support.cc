@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "signet/common/shell_quote.h"
 #include "signet/jose/crypto.h"
 #include "signet/server/tokens.h"
 
@@ -15,10 +16,38 @@ using Code = OAuthErrorCode;
 
 constexpr std::array<std::string_view, 4> kOidcScopes = {"openid", "profile", "email",
                                                          "offline_access"};
-// characters of a request value quoted back in an error description: enough to recognise it.
-constexpr std::size_t kMaxEchoedValue = 256;
+
+bool is_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7F;
+}
 
 }  // namespace
+
+std::string echoed(std::string_view value, std::size_t max) {
+  std::size_t n = value.size();
+  if (n > max) {
+    n = max;
+    // Back up over continuation bytes (10xxxxxx) so no character is cut in half.
+    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) {
+      --n;
+    }
+  }
+  std::string out(value.substr(0, n));
+  std::replace_if(out.begin(), out.end(), is_control, '?');
+  if (n < value.size()) {
+    out += "...";
+  }
+  return out;
+}
+
+std::string command_word(std::string_view value, std::string_view placeholder) {
+  if (value.empty() || value.size() > kMaxEchoedValue ||
+      std::any_of(value.begin(), value.end(), is_control)) {
+    return std::string(placeholder);
+  }
+  return shell_quote(value);
+}
 
 OAuthError store_failure(std::string_view what, const store::StoreError& e) {
   spdlog::error("token endpoint: {}: {}: {}", what, store::to_string(e.code), e.message);
@@ -82,12 +111,10 @@ Result<const store::Api*, OAuthError> find_api(const TenantSnapshot& snap,
   const store::Api* api = snap.find_api(audience);
   if (api == nullptr) {
     return fail(oauth_error(Code::kInvalidTarget,
-                            "Service not found: no API has the identifier '" +
-                                std::string(audience.substr(0, kMaxEchoedValue)) +
+                            "Service not found: no API has the identifier '" + echoed(audience) +
                                 "'. Check the audience, or create the API: signet apis create "
-                                "--identifier '" +
-                                std::string(audience.substr(0, kMaxEchoedValue)) +
-                                "' --name NAME"));
+                                "--identifier " +
+                                command_word(audience, "IDENTIFIER") + " --name NAME"));
   }
   return api;
 }

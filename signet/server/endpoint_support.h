@@ -1,7 +1,8 @@
 #pragma once
 
 // Small pieces that several units of the token endpoint use: turning store and internal failures
-// into OAuth errors, the audience of a request, and scope-list helpers.
+// into OAuth errors, the audience of a request, scope-list helpers, and request values quoted back
+// in error descriptions.
 
 #include <chrono>
 #include <cstddef>
@@ -17,6 +18,22 @@
 #include "signet/store/types.h"
 
 namespace signet::server {
+
+// bytes of a request value quoted back in an error description: enough to recognise it, and an
+// error cannot be used to make the server send back what the client sent, or grow a log line.
+constexpr std::size_t kMaxEchoedValue = 256;
+// bytes of a refused scope quoted back: scope names are short.
+constexpr std::size_t kMaxEchoedScope = 128;
+
+// A request value for the prose of an error description: at most `max` bytes (cut at a UTF-8
+// character boundary, then "..."), each control character replaced with '?'. Descriptions go into
+// JSON bodies and WWW-Authenticate headers, so they stay one printable line.
+std::string echoed(std::string_view value, std::size_t max = kMaxEchoedValue);
+// A request value as one word of a shell command that a description suggests (shell_quote(), so
+// pasted into a POSIX shell it is exactly that value, whatever quotes, $(...) or backquotes it
+// holds), or `placeholder` (e.g. AUDIENCE) when it cannot be pasted as it is: longer than
+// kMaxEchoedValue, empty, or holding a control character.
+std::string command_word(std::string_view value, std::string_view placeholder);
 
 // Logs the store's error and answers 503 for a busy store (retry shortly) or 500 for the rest;
 // nothing of the store's message reaches the client.

@@ -29,11 +29,13 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
   }
   const store::ClientGrant* grant = snap.find_grant(client.app->client_id, *audience);
   if (grant == nullptr) {
-    return fail(
-        oauth_error(Code::kAccessDenied,
-                    "Client \"" + client.app->client_id + "\" is not authorized to access \"" +
-                        *audience + "\". Create a client grant: signet grants create --client-id " +
-                        client.app->client_id + " --audience '" + *audience + "' --scopes '...'"));
+    // The audience names an API here, but the hint is pasted into a shell: quoted all the same.
+    return fail(oauth_error(Code::kAccessDenied,
+                            "Client \"" + echoed(client.app->client_id) +
+                                "\" is not authorized to access \"" + echoed(*audience) +
+                                "\". Create a client grant: signet grants create --client-id " +
+                                command_word(client.app->client_id, "CLIENT_ID") + " --audience " +
+                                command_word(*audience, "AUDIENCE") + " --scopes '...'"));
   }
   std::vector<std::string> scopes = grant->scopes;
   if (const auto requested = p.get("scope")) {
@@ -42,9 +44,10 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
       if (!contains(grant->scopes, s)) {
         return fail(oauth_error(
             Code::kInvalidScope,
-            "scope '" + s.substr(0, 128) + "' is not granted to client " + client.app->client_id +
-                " for '" + *audience + "'; granted: " + quoted_list(grant->scopes) +
-                ". Add it: signet grants update " + std::to_string(grant->id) + " --scopes '...'"));
+            "scope '" + echoed(s, kMaxEchoedScope) + "' is not granted to client " +
+                echoed(client.app->client_id) + " for '" + echoed(*audience) +
+                "'; granted: " + quoted_list(grant->scopes) + ". Add it: signet grants update " +
+                std::to_string(grant->id) + " --scopes '...'"));
       }
     }
     scopes = std::move(asked);

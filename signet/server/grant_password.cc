@@ -7,7 +7,6 @@
 #include <boost/json.hpp>
 
 #include "signet/common/ascii.h"
-#include "signet/common/shell_quote.h"
 #include "signet/http/client_address.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/refresh_tokens.h"
@@ -137,7 +136,7 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     return fail(
         oauth_error(Code::kInvalidGrant,
                     "The user is blocked; an admin can run: signet users unblock " +
-                        shell_quote(user->email)));
+                        command_word(user->email, "EMAIL")));
   }
 
   auto held = svc_.store.list_user_permissions(user->id, std::string_view(*audience));

@@ -91,9 +91,9 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
     return fail(store_failure("looking up a user", user.error()));
   }
   if (user->blocked) {
-    return fail(
-        oauth_error(Code::kInvalidGrant,
-                    "The user is blocked; an admin can run: signet users unblock " + user->email));
+    return fail(oauth_error(Code::kInvalidGrant,
+                            "The user is blocked; an admin can run: signet users unblock " +
+                                command_word(user->email, "EMAIL")));
   }
 
   // RFC 6749 §6: the scope may be narrowed, never widened beyond what the token was issued with.
@@ -104,7 +104,7 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
       if (!contains(old.scopes, s)) {
         return fail(oauth_error(
             Code::kInvalidScope,
-            "scope '" + s.substr(0, 128) +
+            "scope '" + echoed(s, kMaxEchoedScope) +
                 "' was not granted with this refresh token; granted: " + quoted_list(old.scopes)));
       }
     }

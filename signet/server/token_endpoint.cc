@@ -98,8 +98,7 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
                                   [&](const GrantEntry& e) { return e.name == *grant_type; });
   if (entry == grants_.end()) {
     return fail(oauth_error(Code::kUnsupportedGrantType,
-                            "grant_type '" +
-                                std::string(grant_type->substr(0, kMaxEchoedGrantType)) +
+                            "grant_type '" + echoed(*grant_type, kMaxEchoedGrantType) +
                                 "' is not supported: use " + names()));
   }
   const auto snap = tenant_.snapshot();
@@ -115,8 +114,8 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
     return fail(oauth_error(Code::kUnauthorizedClient,
                             "Grant type '" + std::string(entry->name) +
                                 "' not allowed for the client. Enable it: signet clients update " +
-                                client->app->client_id + " --grant-types " + list +
-                                std::string(entry->name)));
+                                command_word(client->app->client_id, "CLIENT_ID") +
+                                " --grant-types " + list + std::string(entry->name)));
   }
   auto result = entry->grant->issue(GrantRequest{*snap, *client, req});
   if (result) {

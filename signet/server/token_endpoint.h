@@ -6,8 +6,9 @@
 //
 // The units behind this facade, one job each: client_authentication.h (who is calling),
 // grant_client_credentials.h, grant_password.h and grant_refresh_token.h (one per grant_type,
-// chosen from a table), token_revocation.cc and token_introspection.cc, and refresh_tokens.h
-// (the refresh-token storage they share).
+// chosen from a table), token_revocation.cc and token_introspection.cc, refresh_tokens.h
+// (the refresh-token storage they share), and token_holders.h (whether a token's user and
+// application still stand behind it, which /userinfo asks too).
 
 #include <memory>
 #include <optional>

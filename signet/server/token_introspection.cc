@@ -7,6 +7,7 @@
 #include "signet/server/endpoint_support.h"
 #include "signet/server/own_tokens.h"
 #include "signet/server/refresh_tokens.h"
+#include "signet/server/token_holders.h"
 
 namespace signet::server {
 
@@ -29,6 +30,15 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
     // Access tokens carry "gty"; an ID token (also ours, also a JWT) is not an access token and
     // RFC 7662 describes only those and refresh tokens.
     if (!claims || !claims->contains("gty")) {
+      return inactive;
+    }
+    // A token outlives admin changes; a blocked or deleted user, or a deleted application, has
+    // none that is active (RFC 7662 §2.2 leaves "active" to the server's policy).
+    auto holders = check_token_holders(*presented->snap, store_, *claims);
+    if (!holders) {
+      return fail(store_failure("looking up a token's user", holders.error()));
+    }
+    if (holders->status != HolderStatus::kActive) {
       return inactive;
     }
     json::object out{{"active", true}, {"token_type", "Bearer"}};
@@ -54,6 +64,15 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
   // used to learn about other clients' sessions. A rotated token is no longer usable.
   if (!found || found->client_id != presented->client.app->client_id || found->revoked ||
       found->rotated_at || req.now() >= found->expires_at) {
+    return inactive;
+  }
+  // The refresh grant refuses a blocked user's token; so does its description. A deleted user's
+  // tokens are gone with the user, but a lookup that races the deletion says so too.
+  auto holder = check_user_holder(store_, found->user_id);
+  if (!holder) {
+    return fail(store_failure("looking up a refresh token's user", holder.error()));
+  }
+  if (holder->status != HolderStatus::kActive) {
     return inactive;
   }
   return json::object{{"active", true},

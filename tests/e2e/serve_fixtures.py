@@ -92,12 +92,16 @@ def cli_json(data_dir, *args: str, stdin: str | None = None):
 
 
 class ServeProcess(SignetProcess):
-    """`signet serve` on 127.0.0.1:<free port>, its issuer http://127.0.0.1:<port>/."""
+    """`signet serve` on 127.0.0.1:<free port>, its issuer http://127.0.0.1:<port>/, and its
+    metrics listener (/counters) on 127.0.0.1:<another free port> unless metrics=False."""
 
-    def __init__(self, data_dir, log_dir: str, *flags: str, env: dict | None = None):
+    def __init__(self, data_dir, log_dir: str, *flags: str, env: dict | None = None,
+                 metrics: bool = True):
         super().__init__([], log_dir, env=env)
         self.data_dir = str(data_dir)
         self.flags = list(flags)
+        self.metrics = metrics
+        self.metrics_port: int | None = None
 
     @property
     def issuer(self) -> str:
@@ -110,6 +114,9 @@ class ServeProcess(SignetProcess):
             self.args = ["serve", "--listen", f"127.0.0.1:{chosen}",
                          "--issuer", f"http://127.0.0.1:{chosen}/",
                          "--data-dir", self.data_dir, *self.flags]
+            if self.metrics:
+                self.metrics_port = free_port()
+                self.args += ["--metrics-listen", f"127.0.0.1:{self.metrics_port}"]
             self._launch(chosen)
             if self.wait_ready():
                 return self
@@ -149,19 +156,27 @@ class ServeProcess(SignetProcess):
         assert res.status_code == 200, res.text
         return res.json()
 
+    def metrics_get(self, path: str, **kwargs) -> requests.Response:
+        """GET on the metrics listener (plain HTTP)."""
+        assert self.metrics_port is not None, "started with metrics=False"
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        return requests.get(f"http://127.0.0.1:{self.metrics_port}{path}", **kwargs)
+
     def counters(self) -> dict:
-        res = self.get("/counters")
+        res = self.metrics_get("/counters")
         assert res.status_code == 200, res.text
         return res.json()
 
 
 @pytest.fixture
 def start_serve(tmp_path):
-    """start_serve(*flags, data_dir=None) -> a ready ServeProcess; all stopped at teardown."""
+    """start_serve(*flags, data_dir=None, metrics=True) -> a ready ServeProcess; all stopped at
+    teardown."""
     started: list[ServeProcess] = []
 
-    def start(*flags: str, data_dir=None) -> ServeProcess:
-        proc = ServeProcess(data_dir or tmp_path / f"data{len(started)}", str(tmp_path), *flags)
+    def start(*flags: str, data_dir=None, metrics: bool = True) -> ServeProcess:
+        proc = ServeProcess(data_dir or tmp_path / f"data{len(started)}", str(tmp_path), *flags,
+                            metrics=metrics)
         started.append(proc)
         return proc.start()
 

@@ -946,12 +946,59 @@ def test_users_list_and_show_tell_who_is_locked_out(start_serve):
     assert js(data_dir, "users", "show", locked.email)["locked_out"] is False
 
 
-def test_users_set_password(data_dir):
+def insert_refresh_tokens(data_dir, client_id: str, user_id: str, revoked: list[int]):
+    """One refresh token (its own sign-in) per entry of `revoked`, revoked when 1."""
+    con = sqlite3.connect(data_dir / "signet.db")
+    try:
+        with con:
+            for flag in revoked:
+                n = con.execute("SELECT COUNT(*) FROM refresh_tokens").fetchone()[0]
+                con.execute("INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, "
+                            "user_id, audience, scopes, created_at, expires_at, revoked) VALUES "
+                            "(?, ?, ?, ?, ?, ?, 'offline_access', 1, 4102444800, ?)",
+                            (f"rt{n}", os.urandom(32), f"family{n}", client_id, user_id, API,
+                             flag))
+    finally:
+        con.close()
+
+
+def live_refresh_tokens(data_dir) -> list[tuple]:
+    return db_rows(data_dir, "SELECT user_id, COUNT(*) FROM refresh_tokens WHERE revoked = 0 "
+                   "GROUP BY user_id ORDER BY user_id")
+
+
+def test_users_revoke_sessions(tenant, data_dir):
     user = create_user(data_dir)
+    other = create_user(data_dir, "bob@example.com")
+    insert_refresh_tokens(data_dir, tenant["client_id"], user["id"], [0, 0, 1])
+    insert_refresh_tokens(data_dir, tenant["client_id"], other["id"], [0])
+    res = run(data_dir, "users", "revoke-sessions", "ada@example.com")
+    assert res.stdout == (f"revoked 2 refresh token(s) of user {user['id']} (ada@example.com): "
+                          "every app signed in as them must sign in again; access tokens already "
+                          "issued stay valid until they expire (the API's token lifetime)\n")
+    assert live_refresh_tokens(data_dir) == [(other["id"], 1)]
+    assert js(data_dir, "users", "revoke-sessions", user["id"]) == {
+        "id": user["id"], "email": "ada@example.com", "revoked_refresh_tokens": 0}
+    assert js(data_dir, "users", "show", user["id"])["blocked"] is False  # not a block
+    assert_failed_cleanly(fails(data_dir, "users", "revoke-sessions", "ghost"),
+                          "no user with id or email ghost", "signet users list")
+    assert live_refresh_tokens(data_dir) == [(other["id"], 1)]
+
+
+def test_users_set_password(tenant, data_dir):
+    user = create_user(data_dir)
+    other = create_user(data_dir, "bob@example.com")
+    insert_refresh_tokens(data_dir, tenant["client_id"], user["id"], [0, 0, 1])
+    insert_refresh_tokens(data_dir, tenant["client_id"], other["id"], [0])
     before = stored_password_hash(data_dir, user["id"])
     res = run(data_dir, "users", "set-password", "ada@example.com", "--password-stdin",
               stdin="a brand new password\r\n")
-    assert f"set a new password for user {user['id']}" in res.stdout
+    assert res.stdout.startswith(f"set a new password for user {user['id']} and ended their "
+                                 "sessions: revoked 2 refresh token(s);"), res.stdout
+    assert live_refresh_tokens(data_dir) == [(other["id"], 1)]
+    out = js(data_dir, "users", "set-password", user["id"], "--password-stdin",
+             stdin="a brand new password\n")
+    assert out == {**user, "revoked_refresh_tokens": 0}
     after = stored_password_hash(data_dir, user["id"])
     assert after != before and after.startswith("$argon2id$")
     assert js(data_dir, "users", "show", user["id"])["email"] == "ada@example.com"
@@ -965,6 +1012,26 @@ def test_users_set_password(data_dir):
         assert stored_password_hash(data_dir, user["id"]) == after
     assert_failed_cleanly(fails(data_dir, "users", "set-password", "ghost", "--password-stdin",
                                 stdin=PASSWORD + "\n"), "no user with id or email ghost")
+
+
+def test_users_set_password_that_cannot_end_the_sessions_says_how_to(tenant, data_dir):
+    user = create_user(data_dir)
+    insert_refresh_tokens(data_dir, tenant["client_id"], user["id"], [0])
+    # A store that refuses the revocation after the password was written (as a busy or failing
+    # disk might): the trigger stands in for that failure.
+    con = sqlite3.connect(data_dir / "signet.db")
+    with con:
+        con.execute("CREATE TRIGGER refuse BEFORE UPDATE ON refresh_tokens "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    con.close()
+    before = stored_password_hash(data_dir, user["id"])
+    res = fails(data_dir, "users", "set-password", user["id"], "--password-stdin",
+                stdin="a brand new password\n")
+    # The id (signet|...) is quoted for the shell.
+    assert_failed_cleanly(res, "the new password is set",
+                          f"signet users revoke-sessions \"{user['id']}\"")
+    assert stored_password_hash(data_dir, user["id"]) != before
+    assert live_refresh_tokens(data_dir) == [(user["id"], 1)]
 
 
 def test_users_permissions_add_list_remove(tenant, data_dir):

@@ -386,7 +386,8 @@ def test_make_run_https(tmp_path):
     while api_port == auth_port:
         api_port = free_port()
     log = open(tmp_path / "run-demo.out", "w+", encoding="utf-8")
-    env = clean_env(HTTPS="1", DATA_DIR=data, AUTH_PORT=str(auth_port), API_PORT=str(api_port))
+    env = clean_env(HTTPS="1", DATA_DIR=data, AUTH_PORT=str(auth_port), API_PORT=str(api_port),
+                    METRICS_PORT=str(free_port()))
     # Its own session, so that Ctrl-C can be sent to the script and both servers at once, as a
     # terminal does.
     demo = subprocess.Popen(["bash", os.path.join(REPO, "scripts", "run-demo.sh"), signet_bin()],

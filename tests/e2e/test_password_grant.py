@@ -237,9 +237,40 @@ def test_userinfo_for_a_deleted_user(s):
     user = s.tenant.user(permissions={s.api: HELD})
     body = assert_token_response(password_grant(s.server, s.client, user, s.api, scope="openid"))
     s.tenant.cli("users", "delete", user.id, "--yes")
-    res = s.server.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert_invalid_token(userinfo(s, body["access_token"]), "the token's user no longer exists")
+
+
+def userinfo(s, token: str):
+    return s.server.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
+
+
+def assert_invalid_token(res, says: str):
     assert res.status_code == 401, res.text
     assert res.json()["error"] == "invalid_token"
+    assert says in res.json()["error_description"], res.text
+    challenge = res.headers["WWW-Authenticate"]
+    assert 'error="invalid_token"' in challenge and says in challenge, challenge
+    assert res.headers["Cache-Control"] == "no-store"
+
+
+def test_userinfo_for_a_blocked_user(s):
+    user = s.tenant.user(permissions={s.api: HELD})
+    body = assert_token_response(password_grant(s.server, s.client, user, s.api, scope="openid"))
+    assert userinfo(s, body["access_token"]).json() == {"sub": user.id}
+    s.tenant.cli("users", "block", user.id)
+    assert_invalid_token(userinfo(s, body["access_token"]), "the user is blocked")
+    s.tenant.cli("users", "unblock", user.id)
+    assert userinfo(s, body["access_token"]).json() == {"sub": user.id}
+
+
+def test_userinfo_for_a_deleted_client(s):
+    client = s.tenant.client(type="regular_web")
+    s.tenant.sync()
+    body = assert_token_response(password_grant(s.server, client, s.user, s.api, scope="openid"))
+    assert userinfo(s, body["access_token"]).status_code == 200
+    s.tenant.cli("clients", "delete", client.client_id, "--yes")
+    s.tenant.sync()
+    assert_invalid_token(userinfo(s, body["access_token"]), "no longer exists")
 
 
 # --- offline_access

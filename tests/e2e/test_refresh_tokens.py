@@ -148,6 +148,57 @@ def test_refresh_for_a_deleted_user_is_refused(s):
     assert s.introspect(body["refresh_token"]).json() == {"active": False}
 
 
+# --- admin changes end sessions
+
+
+def sign_in_as(s, user, client=None) -> dict:
+    body = assert_token_response(password_grant(s.server, client or s.client, user, s.api,
+                                                 scope=SIGN_IN_SCOPE))
+    assert "refresh_token" in body, body
+    return body
+
+
+def assert_revoked(res):
+    assert_oauth_error(res, 400, "invalid_grant", contains="The refresh token was revoked.")
+
+
+def test_set_password_revokes_the_users_refresh_tokens(s):
+    user = s.tenant.user(permissions={s.api: SCOPES})
+    first, second = sign_in_as(s, user), sign_in_as(s, user, client=s.other)
+    bystander = s.sign_in()  # another user's session is not touched
+    res = s.tenant.cli("users", "set-password", user.email, "--password-stdin",
+                       stdin="a brand new password\n")
+    assert (f"set a new password for user {user.id} and ended their sessions: revoked 2 refresh "
+            f"token(s)") in res.stdout, res.stdout
+    assert_revoked(s.refresh(first["refresh_token"]))
+    assert_revoked(s.refresh(second["refresh_token"], client=s.other))
+    assert s.introspect(first["refresh_token"]).json() == {"active": False}
+    assert_token_response(s.refresh(bystander["refresh_token"]))
+    # The new password starts a new session, which a reset without sessions leaves alone.
+    user.password = "a brand new password"
+    fresh = sign_in_as(s, user)
+    out = s.tenant.cli_json("users", "set-password", user.id, "--password-stdin",
+                            stdin="another new password\n")
+    assert out["revoked_refresh_tokens"] == 1 and out["id"] == user.id
+    assert_revoked(s.refresh(fresh["refresh_token"]))
+
+
+def test_revoke_sessions_ends_every_session_of_the_user(s):
+    user = s.tenant.user(permissions={s.api: SCOPES})
+    first, second = sign_in_as(s, user), sign_in_as(s, user)
+    rotated = assert_token_response(s.refresh(first["refresh_token"]))
+    res = s.tenant.cli("users", "revoke-sessions", user.email)
+    # first (rotated), its successor and second: three tokens of two sign-ins.
+    assert f"revoked 3 refresh token(s) of user {user.id} ({user.email})" in res.stdout, res.stdout
+    assert_revoked(s.refresh(rotated["refresh_token"]))
+    assert_revoked(s.refresh(second["refresh_token"]))
+    assert s.introspect(second["refresh_token"]).json() == {"active": False}
+    assert s.tenant.cli_json("users", "revoke-sessions", user.id) == {
+        "id": user.id, "email": user.email, "revoked_refresh_tokens": 0}
+    # Not a block: the user signs in again with the same password.
+    assert_token_response(s.refresh(sign_in_as(s, user)["refresh_token"]))
+
+
 # --- reuse detection and the grace period
 
 
@@ -352,6 +403,40 @@ def test_introspecting_refresh_tokens(s):
     second = assert_token_response(s.refresh(first["refresh_token"]))
     assert s.introspect(first["refresh_token"]).json() == {"active": False}
     assert s.introspect(second["refresh_token"]).json()["active"] is True
+
+
+def test_introspecting_a_blocked_users_tokens(s):
+    user = s.tenant.user(permissions={s.api: SCOPES})
+    body = sign_in_as(s, user)
+    assert s.introspect(body["access_token"]).json()["active"] is True
+    s.tenant.cli("users", "block", user.id)
+    assert s.introspect(body["access_token"]).json() == {"active": False}
+    assert s.introspect(body["refresh_token"]).json() == {"active": False}
+    s.tenant.cli("users", "unblock", user.id)
+    assert s.introspect(body["access_token"]).json()["sub"] == user.id
+    assert s.introspect(body["refresh_token"]).json()["active"] is True
+
+
+def test_introspecting_a_deleted_users_access_token(s):
+    user = s.tenant.user(permissions={s.api: SCOPES})
+    body = sign_in_as(s, user)
+    s.tenant.cli("users", "delete", user.id, "--yes")
+    assert s.introspect(body["access_token"]).json() == {"active": False}
+
+
+def test_introspecting_tokens_of_a_deleted_client(s):
+    api, m2m = s.tenant.m2m()
+    web = s.tenant.client(type="regular_web")
+    s.tenant.sync()
+    machine = assert_token_response(client_credentials(s.server, m2m, api["identifier"]))
+    human = sign_in_as(s, s.user, client=web)
+    for token in (machine["access_token"], human["access_token"]):
+        assert s.introspect(token).json()["active"] is True
+    for client in (m2m, web):
+        s.tenant.cli("clients", "delete", client.client_id, "--yes")
+    s.tenant.sync()
+    for token in (machine["access_token"], human["access_token"]):
+        assert s.introspect(token).json() == {"active": False}
 
 
 def test_introspect_without_client_authentication_is_401(s):

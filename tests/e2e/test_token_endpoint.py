@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import shlex
 import socket
 import time
 import urllib.parse
@@ -328,6 +329,18 @@ def test_missing_audience(s):
 def test_unknown_audience(s):
     res = s.server.token(s.form(audience="https://nowhere.example/"))
     assert_oauth_error(res, 400, "invalid_target", contains="https://nowhere.example/")
+
+
+@pytest.mark.parametrize("audience", [
+    "it's", "$(rm -rf ~)", "`id`", "a b  c", "'; rm -rf ~; echo '", "\"x\" \\ !1 ~ *", "ü api",
+], ids=["quote", "command-substitution", "backquotes", "spaces", "breakout", "mixed", "utf8"])
+def test_unknown_audience_hint_pastes_into_a_shell_as_that_audience(s, audience):
+    res = s.server.token(s.form(audience=audience))
+    description = assert_oauth_error(res, 400, "invalid_target")
+    assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in description), description
+    command = description[description.index("signet apis create"):]
+    assert shlex.split(command) == ["signet", "apis", "create", "--identifier", audience,
+                                    "--name", "NAME"], description
 
 
 def test_audience_trailing_slash_is_significant(s):

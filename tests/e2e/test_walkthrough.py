@@ -53,6 +53,7 @@ class Demo:
         self.scheme = scheme
         self.auth_port = free_port()
         self.api_port = free_port()
+        self.metrics_port = free_port()
         self.issuer = f"{scheme}://localhost:{self.auth_port}/"
         self.api = f"{scheme}://localhost:{self.api_port}"
         self.out = log_dir / "demo.out"
@@ -61,7 +62,8 @@ class Demo:
 
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
-                        API_PORT=str(self.api_port), HTTPS="1" if self.scheme == "https" else "0")
+                        API_PORT=str(self.api_port), METRICS_PORT=str(self.metrics_port),
+                        HTTPS="1" if self.scheme == "https" else "0")
         env.update(self.env)
         env = {k: v for k, v in env.items() if v is not None}
         self.proc = subprocess.Popen(
@@ -287,7 +289,8 @@ def signet_token(demo: Demo, cache_home: Path, client: dict, *extra: str,
 
 
 def issued(demo: Demo) -> dict:
-    status, _, text = curl("--url", f"{demo.issuer}counters")
+    # The counters are served on the metrics listener only (plain HTTP, loopback).
+    status, _, text = curl("--url", f"http://127.0.0.1:{demo.metrics_port}/counters")
     assert status == 200
     return json.loads(text)["issued"]
 
@@ -346,6 +349,7 @@ def test_the_printed_signet_token_line_works_as_pasted(demo, tmp_path):
 def run_demo(data_dir: Path, auth_port: int, api_port: int, bin_path: str | None = None,
              **env) -> subprocess.CompletedProcess:
     """run-demo.sh to its end (for runs that must stop with an error)."""
+    env.setdefault("METRICS_PORT", str(free_port()))
     return subprocess.run(["bash", str(REPO / "scripts/run-demo.sh"), bin_path or signet_bin()],
                           cwd=REPO, capture_output=True, text=True, timeout=120,
                           env=clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(auth_port),
@@ -442,7 +446,7 @@ def test_no_banner_when_another_process_answers_on_the_port(tmp_path):
     proc = subprocess.Popen(
         ["bash", str(REPO / "scripts/run-demo.sh"), fake_signet(tmp_path, stranger)], cwd=REPO,
         env=clean_env(DATA_DIR=str(tmp_path / "signet-data"), AUTH_PORT=str(auth_port),
-                      API_PORT=str(api_port)),
+                      API_PORT=str(api_port), METRICS_PORT=str(free_port())),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=120)
@@ -515,7 +519,7 @@ class Terminal:
     def __init__(self, data_dir: Path):
         self.auth_port, self.api_port = free_port(), free_port()
         env = clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(self.auth_port),
-                        API_PORT=str(self.api_port))
+                        API_PORT=str(self.api_port), METRICS_PORT=str(free_port()))
         build = os.path.dirname(signet_bin())
         pid, fd = pty.fork()
         if pid == 0:  # the child: a new session whose controlling terminal is the pty
