@@ -128,7 +128,7 @@ http::Response bearer_error(const http::Request& req, beast_http::status status,
                  std::string(description) + "\"";
   }
   res.set(beast_http::field::www_authenticate, challenge);
-  res.set(beast_http::field::cache_control, "no-store");
+  http::set_no_store(res);  // with Pragma: no-cache, like every other refusal of the server
   return res;
 }
 
