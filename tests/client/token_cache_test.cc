@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "signet/jose/crypto.h"
+#include "tests/test_common/temp_dir.h"
 
 namespace signet::client {
 namespace {
@@ -26,26 +27,7 @@ using std::chrono::sys_seconds;
 // 2026-11-29T00:00:00Z: a fixed "now", so every time in these tests is exact.
 constexpr sys_seconds kT0{seconds{1795910400}};
 
-// A private temporary directory (mode 0700, as mkdtemp makes it), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/signet-client-test-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using signet::testing::TempDir;
 
 mode_t mode_of(const fs::path& path) {
   struct stat st {};

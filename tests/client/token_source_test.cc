@@ -14,6 +14,7 @@
 
 #include "signet/jose/jwk.h"
 #include "tests/client/fake_transport.h"
+#include "tests/test_common/temp_dir.h"
 #include "tests/test_common/test_keys.h"
 
 namespace signet::client {
@@ -31,25 +32,7 @@ constexpr std::string_view kEndpoint = "https://auth.example.com/oauth/token";
 constexpr std::string_view kJwksUri = "https://auth.example.com/jwks";
 constexpr std::int64_t kLifetime = 3600;  // s
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/signet-source-test-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using signet::testing::TempDir;
 
 std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,4 +1,5 @@
 #include "signet/common/file_safety.h"
+#include "tests/test_common/temp_dir.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,27 +22,7 @@ namespace fs = std::filesystem;
 
 constexpr uid_t kNobody = 65534;  // Debian's "nobody": another user for the ownership tests
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "signet-files-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using signet::testing::TempDir;
 
 fs::path make_dir(const fs::path& path, mode_t mode) {
   fs::create_directory(path);

@@ -16,6 +16,7 @@
 
 #include "signet/store/sqlite_store.h"
 #include "signet/store/store.h"
+#include "tests/test_common/temp_dir.h"
 
 namespace signet::store {
 
@@ -31,29 +32,7 @@ namespace signet::store::testing {
 // 2023-11-14T22:13:20Z, as in test_common/fake_clock.h.
 inline const Timestamp kNow{std::chrono::seconds{1'700'000'000}};
 
-// A directory under TMPDIR removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "signet-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using signet::testing::TempDir;
 
 inline Api make_api(std::string identifier = "https://api.example.com/") {
   Api api;
