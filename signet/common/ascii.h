@@ -5,12 +5,22 @@
 // process locale.
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace signet {
 
 constexpr char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+// `s` with its ASCII letters in lower case; other bytes, UTF-8 included, unchanged.
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
 }
 
 // The value of a hex digit in either case, or -1 for any other character.

@@ -6,22 +6,14 @@
 #include <array>
 #include <cctype>
 
+#include "signet/common/ascii.h"
+
 namespace signet::http {
 namespace {
 
 constexpr std::size_t kMaxUrlBytes = 8 * 1024;  // bytes; far beyond any real JWKS or discovery URL
 constexpr std::size_t kMaxHostBytes = 253;      // bytes; the DNS limit for a full domain name
 constexpr unsigned long kMaxPort = 65535;       // TCP ports are 16 bits
-
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
 
 bool is_reg_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
@@ -58,7 +50,7 @@ Result<Url, std::string> parse_url(std::string_view text) {
     return error("URL has no scheme (expected http:// or https://)");
   }
   Url url;
-  url.scheme = to_lower(text.substr(0, scheme_end));
+  url.scheme = ascii_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") {
     return error("URL scheme '" + url.scheme + "' is not supported (expected http or https)");
   }
@@ -120,7 +112,7 @@ Result<Url, std::string> parse_url(std::string_view text) {
                    "' contains characters not allowed in a host");
     }
   }
-  url.host = to_lower(host);
+  url.host = ascii_lower(host);
 
   if (has_port) {
     if (port_text.empty()) {

@@ -22,14 +22,6 @@ namespace {
 // bytes; an email address is at most 254 (RFC 5321 §4.5.3.1), so a longer username names nobody.
 constexpr std::size_t kMaxUsernameBytes = 320;
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = ascii_lower(c);
-  }
-  return out;
-}
-
 // The scopes a user gets: the requested API permissions the user holds (all of them when none
 // was requested), plus the OpenID scopes asked for; offline_access only when a refresh token can
 // actually be issued.
@@ -106,7 +98,7 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   // A known user's failures are counted under its id (what 'signet users unblock' resets); an
   // unknown name under the name itself, so guessing at non-existent accounts is throttled too
   // and looks the same from outside.
-  const LoginAttempt attempt{user ? user->id : "unknown:" + lower_ascii(*username),
+  const LoginAttempt attempt{user ? user->id : "unknown:" + ascii_lower(*username),
                              user.has_value(), http::address_group(req.peer_address), req.now()};
   auto admitted = throttle_.admit(attempt);
   if (!admitted) {
@@ -133,10 +125,9 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     return fail(done.error());
   }
   if (user->blocked) {
-    return fail(
-        oauth_error(Code::kInvalidGrant,
-                    "The user is blocked; an admin can run: signet users unblock " +
-                        command_word(user->email, "EMAIL")));
+    return fail(oauth_error(Code::kInvalidGrant,
+                            "The user is blocked; an admin can run: signet users unblock " +
+                                command_word(user->email, "EMAIL")));
   }
 
   auto held = svc_.store.list_user_permissions(user->id, std::string_view(*audience));
