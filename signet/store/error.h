@@ -13,6 +13,8 @@ enum class StoreErrorCode {
   kConflict,      // a unique key is taken (identifier, client_id, email, kid, one grant per
                   // client and API, one current and one next key per algorithm) or the record
                   // already moved on (a refresh token rotated twice)
+  kStale,         // an update named the revision it read (if_revision), and the record has been
+                  // written since: nothing was written
   kInvalid,       // the input breaks a rule of the model (lifetime out of range, empty name, a
                   // scope the API does not define, revoking a key that is not previous)
   kBusy,          // another writer held the database for longer than the busy timeout

@@ -55,17 +55,25 @@ class Store {
   virtual StoreResult<Api> create_api(const Api& api) = 0;
   virtual StoreResult<Api> get_api(std::string_view identifier) = 0;
   virtual StoreResult<std::vector<Api>> list_apis() = 0;
+  // A window of list_apis(), in creation order, with the total count.
+  virtual StoreResult<Page<Api>> page_apis(const PageRequest& page) = 0;
   // Replaces everything but the identifier and created_at. Permissions that disappear are removed
-  // from grants and users; kept ones keep their grants. kNotFound when absent.
-  virtual StoreResult<Api> update_api(const Api& api) = 0;
+  // from grants and users; kept ones keep their grants. kNotFound when absent. With
+  // `if_revision`, kStale (and nothing written) unless the stored record is at that revision:
+  // a read-modify-write that lost a race learns it instead of overwriting the winner.
+  virtual StoreResult<Api> update_api(const Api& api,
+                                      std::optional<Revision> if_revision = std::nullopt) = 0;
   virtual StoreResult<Ok> delete_api(std::string_view identifier) = 0;
 
   // --- applications (clients)
   virtual StoreResult<Application> create_application(const Application& app) = 0;
   virtual StoreResult<Application> get_application(std::string_view client_id) = 0;
   virtual StoreResult<std::vector<Application>> list_applications() = 0;
+  virtual StoreResult<Page<Application>> page_applications(const PageRequest& page) = 0;
   // Replaces everything but the client_id and created_at (so also rotates the secret hash).
-  virtual StoreResult<Application> update_application(const Application& app) = 0;
+  // `if_revision` as for update_api.
+  virtual StoreResult<Application> update_application(
+      const Application& app, std::optional<Revision> if_revision = std::nullopt) = 0;
   virtual StoreResult<Ok> delete_application(std::string_view client_id) = 0;
 
   // --- client grants
@@ -80,8 +88,15 @@ class Store {
   // All grants, or only those of one application.
   virtual StoreResult<std::vector<ClientGrant>> list_client_grants(
       std::optional<std::string_view> client_id) = 0;
+  // A window of the grants, optionally only those of one application and/or one API, in creation
+  // order, with the total count of the filtered list.
+  virtual StoreResult<Page<ClientGrant>> page_client_grants(
+      const PageRequest& page, std::optional<std::string_view> client_id,
+      std::optional<std::string_view> audience) = 0;
+  // `if_revision` as for update_api.
   virtual StoreResult<ClientGrant> update_client_grant_scopes(
-      std::int64_t id, const std::vector<std::string>& scopes) = 0;
+      std::int64_t id, const std::vector<std::string>& scopes,
+      std::optional<Revision> if_revision = std::nullopt) = 0;
   virtual StoreResult<Ok> delete_client_grant(std::int64_t id) = 0;
 
   // --- users
@@ -91,8 +106,13 @@ class Store {
   // The password grant's lookup; the email is compared ASCII case-insensitively.
   virtual StoreResult<User> find_user_by_email(std::string_view email) = 0;
   virtual StoreResult<std::vector<User>> list_users() = 0;
-  // Replaces email, password hash and blocked flag.
-  virtual StoreResult<User> update_user(const User& user) = 0;
+  // A window of the users in creation order, with the total count. With `search`, only users
+  // whose email or id contains it (ASCII case-insensitively; '%' and '_' are plain characters).
+  virtual StoreResult<Page<User>> page_users(const PageRequest& page,
+                                             std::optional<std::string_view> search) = 0;
+  // Replaces email, password hash and blocked flag. `if_revision` as for update_api.
+  virtual StoreResult<User> update_user(const User& user,
+                                        std::optional<Revision> if_revision = std::nullopt) = 0;
   virtual StoreResult<Ok> delete_user(std::string_view id) = 0;
   // Adding a permission the user already has is not an error; removing one it lacks is not
   // either. kNotFound for an unknown user or API, kInvalid for a permission the API lacks.
@@ -169,6 +189,10 @@ class Store {
   // Forgets the subject's counters from every address (an admin's unblock); returns how many.
   virtual StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                             std::string_view subject) = 0;
+  // The most recent counters of every subject and address (the console's log of failures),
+  // newest first failure first, at most `limit`.
+  virtual StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) = 0;
+
   // --- where users signed in from
   // Remembers that `user_id` signed in from `address` (an address group) at `now`; a user keeps
   // its kMaxSignInAddressesPerUser most recent addresses. kNotFound for an unknown user.
@@ -177,6 +201,8 @@ class Store {
   // True when `user_id` signed in from `address` at or after `since`.
   virtual StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
                                            Timestamp since) = 0;
+  // The most recent sign-ins (user, address group, when), newest first, at most `limit`.
+  virtual StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) = 0;
 
   // Housekeeping: forgets counters whose first failure came before `older_than` and that block
   // nothing at `now`, so guesses at made-up names cannot grow the store forever. Returns how many.

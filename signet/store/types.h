@@ -21,6 +21,25 @@ using Timestamp = std::chrono::sys_seconds;
 // N seconds means N seconds and not up to N + 1 (and a grace of 0 admits nothing).
 using PreciseTimestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
+// Which write of a record a reader saw (what an HTTP ETag names). The store sets it at every
+// create and update from one counter that only grows and is never reused, so a record deleted and
+// created again never gets a revision it had before, and a stale If-Match cannot match by chance.
+using Revision = std::uint64_t;
+
+// A window of a list: `offset` records skipped, at most `limit` returned, in a stable order
+// (creation order for every record type).
+struct PageRequest {
+  std::int64_t offset = 0;
+  std::int64_t limit = 50;
+};
+
+// One window of a list, and how many records the whole list holds.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::int64_t total = 0;
+};
+
 // Auth0's default access-token lifetime for an API.
 constexpr auto kDefaultTokenLifetime = std::chrono::seconds{86'400};
 // Auth0's maximum (30 days): a longer-lived bearer token is a liability, not a convenience.
@@ -50,6 +69,8 @@ struct Api {
   bool permissions_claim = false;
   std::vector<Permission> permissions;  // in the order they were given
   Timestamp created_at{};
+  // Set by the store at every write (see Revision); ignored in what callers pass in.
+  Revision revision = 0;
 
   bool operator==(const Api&) const = default;
 };
@@ -69,6 +90,7 @@ struct Application {
   TokenEndpointAuthMethod token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretPost;
   std::string client_secret_hash;  // opaque bytes; empty only for auth method kNone
   Timestamp created_at{};
+  Revision revision = 0;
 
   bool operator==(const Application&) const = default;
 };
@@ -80,6 +102,7 @@ struct ClientGrant {
   std::string audience;             // an Api::identifier
   std::vector<std::string> scopes;  // each one a permission the API defines
   Timestamp created_at{};
+  Revision revision = 0;
 
   bool operator==(const ClientGrant&) const = default;
 };
@@ -90,6 +113,7 @@ struct User {
   std::string password_hash;  // opaque: an argon2id encoded string
   bool blocked = false;
   Timestamp created_at{};
+  Revision revision = 0;
 
   bool operator==(const User&) const = default;
 };
@@ -167,6 +191,23 @@ struct AddressFailedLogins {
   FailedLoginCounter counter;
 
   bool operator==(const AddressFailedLogins&) const = default;
+};
+
+// One counter with whose it is, as the console's log lists them.
+struct FailedLoginRecord {
+  FailedLoginKey key;
+  FailedLoginCounter counter;
+
+  bool operator==(const FailedLoginRecord&) const = default;
+};
+
+// A user's last sign-in from one address group.
+struct SignInRecord {
+  std::string user_id;
+  std::string address;
+  Timestamp signed_in_at{};
+
+  bool operator==(const SignInRecord&) const = default;
 };
 
 // When failures turn into a block, and for how long.
