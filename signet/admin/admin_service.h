@@ -119,6 +119,8 @@ class AdminService final : public Admin {
   AdminResult<store::Application> read_application(std::string_view client_id);
   AdminResult<store::ClientGrant> read_grant(std::int64_t id);
   AdminResult<store::User> read_user(std::string_view id);
+  // The id of the user with `email` (compared case-insensitively), or nullopt when none has it.
+  AdminResult<std::optional<std::string>> email_owner(std::string_view email);
   AdminResult<std::int64_t> count_grants(std::optional<std::string_view> client_id,
                                          std::optional<std::string_view> audience);
   bool is_protected(std::string_view identifier) const;
