@@ -59,8 +59,8 @@ AdminResult<store::PageRequest> to_store_page(const PageRequest& page) {
   }
   // page * per_page must fit: no list holds that many records, but the product must not wrap.
   if (page.page > std::numeric_limits<std::int64_t>::max() / page.per_page) {
-    return invalid("page " + std::to_string(page.page) + " is past the end of any list; ask for " +
-                   "page 0 with include_totals to see how many records there are");
+    return invalid("page " + std::to_string(page.page) +
+                   " is past the end of any list: ask for an earlier page");
   }
   return store::PageRequest{page.page * page.per_page, page.per_page};
 }
