@@ -8,6 +8,7 @@
 #include <span>
 #include <utility>
 
+#include "signet/admin/auth0_json.h"
 #include "signet/jose/crypto.h"
 #include "signet/store/validate.h"
 
@@ -448,36 +449,10 @@ AdminResult<store::Api> AdminService::update_api(std::string_view identifier, co
   }
   const auto apply = [&](store::Api& api) -> AdminResult<Ok> {
     const store::Api before = api;
-    api.name = patch.name.value_or(api.name);
-    api.signing_algorithm = patch.signing_algorithm.value_or(api.signing_algorithm);
-    api.token_lifetime = patch.token_lifetime.value_or(api.token_lifetime);
-    api.allow_offline_access = patch.allow_offline_access.value_or(api.allow_offline_access);
-    api.token_profile = patch.token_profile.value_or(api.token_profile);
-    api.permissions_claim = patch.permissions_claim.value_or(api.permissions_claim);
-    if (patch.permissions) {
-      api.permissions = *patch.permissions;
+    // The same application of a patch as RemoteAdmin's (auth0_json.h), so the two cannot drift.
+    if (auto applied = apply_api_patch(patch, api); !applied) {
+      return applied;
     }
-    for (const auto& added : patch.add_permissions) {
-      auto existing = std::find_if(api.permissions.begin(), api.permissions.end(),
-                                   [&](const auto& p) { return p.value == added.value; });
-      if (existing == api.permissions.end()) {
-        api.permissions.push_back(added);
-      } else if (!added.description.empty()) {
-        // Updated in place: grants and users that hold the permission keep it.
-        existing->description = added.description;
-      }
-    }
-    // All or nothing: a typo in one name must not leave the others half removed.
-    for (const auto& value : patch.remove_permissions) {
-      if (!has_permission(api, value)) {
-        return invalid("API " + api.identifier + " has no permission " + value +
-                       "; nothing was removed");
-      }
-    }
-    std::erase_if(api.permissions, [&](const auto& p) {
-      return std::find(patch.remove_permissions.begin(), patch.remove_permissions.end(), p.value) !=
-             patch.remove_permissions.end();
-    });
     // Its name and permissions are what the console and every admin token rely on; its other
     // settings (lifetime, algorithm) are the operator's to tune.
     if (is_protected(api.identifier) &&
