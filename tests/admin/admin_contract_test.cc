@@ -2,7 +2,12 @@
 // RemoteAdmin talking over 127.0.0.1 to a real server whose Management API runs an AdminService
 // on another store, with a Management API token that server issued at /oauth/token. A scenario
 // must give the same records and the same error codes on both ("a caller cannot tell them
-// apart"); where the HTTP API legitimately says less, the test names the difference.
+// apart"). Where the HTTP API legitimately says less, the test asserts the difference:
+// - counts it does not return (sessions ended by a password change or a revoke, lockout
+//   counters cleared) are -1 from RemoteAdmin;
+// - records in a page carry no ETag, so their revision is 0 from RemoteAdmin (a single read
+//   gives the revision to write with);
+// - user_lockouts lists only the counters that block now, without the account-wide throttle.
 
 #include <algorithm>
 #include <array>
@@ -631,6 +636,64 @@ TEST_P(AdminContract, UserPermissions) {
   EXPECT_TRUE(truth().list_user_permissions("auth0|a", std::nullopt)->empty());
   expect_code(admin().remove_user_permissions("auth0|a", kApi, {}), Code::kInvalid);
   expect_code(admin().remove_user_permissions("auth0|a", "urn:missing", {"x"}), Code::kNotFound);
+}
+
+TEST_P(AdminContract, UserLockoutsSayLessOverHttp) {
+  auto user = admin().create_user(user_draft("alice@example.com")).value();
+  // Counters as the token endpoint leaves them: one address blocked (for an hour from the real
+  // clock, which the Management API reads), another counting, and the account-wide throttle.
+  const auto now = std::chrono::floor<seconds>(std::chrono::system_clock::now());
+  const auto key = [&](std::string address) {
+    return store::FailedLoginKey{store::FailedLoginSubject::kUser, user.id, std::move(address)};
+  };
+  const auto blocked = side_->store()
+                           .record_failed_login(key("192.0.2.0/24"), now,
+                                                store::LockoutPolicy{1, std::chrono::hours{1}})
+                           .value();
+  ASSERT_TRUE(blocked.blocked_until.has_value());
+  ASSERT_TRUE(side_->store().record_failed_login(key("198.51.100.0/24"), now, {}).ok());
+  ASSERT_TRUE(side_->store()
+                  .record_account_failure(store::FailedLoginSubject::kUser, user.id, now, {})
+                  .ok());
+
+  auto lockouts = admin().user_lockouts(user.id);
+  ASSERT_TRUE(lockouts.ok()) << lockouts.error().message;
+  EXPECT_TRUE(lockouts->blocked_now);
+  if (remote()) {
+    // user-blocks lists only what blocks now, without the account-wide throttle (a delay of
+    // seconds, not a block): one counter.
+    ASSERT_EQ(lockouts->counters.size(), 1u);
+    EXPECT_EQ(lockouts->counters[0].address, "192.0.2.0/24");
+    EXPECT_EQ(lockouts->counters[0].counter.count, 1);
+    EXPECT_EQ(lockouts->counters[0].counter.blocked_until, blocked.blocked_until);
+  } else {
+    ASSERT_EQ(lockouts->counters.size(), 3u);
+    EXPECT_EQ(lockouts->counters, truth().user_lockouts(user.id)->counters);
+  }
+
+  // The log is the same either way.
+  const auto logs = admin().list_logs(PageRequest{}, LogFilter{});
+  const auto truth_logs = truth().list_logs(PageRequest{}, LogFilter{});
+  ASSERT_TRUE(logs.ok()) << logs.error().message;
+  ASSERT_EQ(logs->total, truth_logs->total);
+  ASSERT_EQ(logs->items.size(), truth_logs->items.size());
+  EXPECT_FALSE(logs->items.empty());
+  for (std::size_t i = 0; i < logs->items.size(); ++i) {
+    const auto& a = logs->items[i];
+    const auto& b = truth_logs->items[i];
+    EXPECT_EQ(a.log_id, b.log_id);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.description, b.description);
+    EXPECT_EQ(a.date, b.date);
+    EXPECT_EQ(a.user_id, b.user_id);
+    EXPECT_EQ(a.client_id, b.client_id);
+    EXPECT_EQ(a.ip, b.ip);
+  }
+
+  // How many counters were forgotten is not in the HTTP answer: -1 remotely.
+  EXPECT_EQ(admin().clear_user_lockouts(user.id).value(), remote() ? -1 : 3);
+  EXPECT_TRUE(admin().user_lockouts(user.id)->counters.empty());
+  EXPECT_TRUE(truth().user_lockouts(user.id)->counters.empty());
 }
 
 // --- signing keys
