@@ -261,7 +261,29 @@ std::string format_date(store::Timestamp t) {
   return buf.data();
 }
 
+namespace {
+
+// True when `text` has digits exactly where `shape` has 'd' and the same bytes elsewhere: sscanf's
+// %d alone would also take a space or a sign ("2023-11- 4", "+023").
+bool has_shape(std::string_view text, std::string_view shape) {
+  if (text.size() != shape.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (shape[i] == 'd' ? !digit : text[i] != shape[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<store::Timestamp> parse_date(std::string_view text) {
+  if (!has_shape(text, "dddd-dd-ddTdd:dd:dd.dddZ") && !has_shape(text, "dddd-dd-ddTdd:dd:ddZ")) {
+    return std::nullopt;
+  }
   int y = 0;
   int mo = 0;
   int d = 0;
@@ -902,7 +924,9 @@ AdminResult<std::vector<std::string>> grant_scope_from_json(const json::object& 
   return std::move(*scope);
 }
 
-AdminResult<Ok> apply_api_patch(const ApiPatch& p, store::Api& api) {
+AdminResult<Ok> apply_api_patch(const ApiPatch& p, store::Api& record) {
+  // Applied to a copy: a refused patch leaves the caller's record as it was.
+  store::Api api = record;
   api.name = p.name.value_or(api.name);
   api.signing_algorithm = p.signing_algorithm.value_or(api.signing_algorithm);
   api.token_lifetime = p.token_lifetime.value_or(api.token_lifetime);
@@ -932,6 +956,7 @@ AdminResult<Ok> apply_api_patch(const ApiPatch& p, store::Api& api) {
     return std::find(p.remove_permissions.begin(), p.remove_permissions.end(), q.value) !=
            p.remove_permissions.end();
   });
+  record = std::move(api);
   return Ok{};
 }
 

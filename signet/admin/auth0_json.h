@@ -76,8 +76,8 @@ AdminResult<UserPatch> user_patch_from_json(const boost::json::object& json);
 AdminResult<std::vector<std::string>> grant_scope_from_json(const boost::json::object& json,
                                                             bool required);
 
-// Applies `patch` to `api` (what AdminService and RemoteAdmin both do): kInvalid when a removed
-// permission is not one of the API's, or when the patch changes nothing it could.
+// Applies `patch` to `api` (what RemoteAdmin does before it writes the whole list): kInvalid
+// when a removed permission is not one of the API's, and then `api` is left as it was.
 AdminResult<Ok> apply_api_patch(const ApiPatch& patch, store::Api& api);
 
 }  // namespace signet::admin

@@ -601,6 +601,13 @@ AdminResult<std::vector<store::UserPermission>> RemoteAdmin::list_user_permissio
     return fail(AdminError{AdminErrorCode::kUnreachable, "the server's permissions answer is not "
                                                          "a list"});
   }
+  // The answer holds every API's; the filter is applied here, and an API that does not exist is
+  // kNotFound (a typo, as AdminService says), not an empty list.
+  if (api) {
+    if (auto found = get_api(*api); !found) {
+      return fail(found.error());
+    }
+  }
   for (const auto& e : *list) {
     const auto* p = e.if_object();
     if (p == nullptr) {
