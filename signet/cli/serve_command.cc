@@ -13,6 +13,7 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/console/console_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
 #include "signet/keys/key_manager.h"
@@ -154,9 +155,10 @@ int run_serve(const ServeOptions& o) {
   boost::asio::thread_pool blocking(blocking_threads);
   server::RouterOptions router_options;
   router_options.jwks_max_age = std::chrono::seconds{o.jwks_max_age};
-  http::Server server(
-      server_options,
-      server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options));
+  auto router =
+      server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options);
+  console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
+  http::Server server(server_options, std::move(router));
   const auto metrics = metrics_server(o, endpoint);
   server.start();
   if (metrics) {
