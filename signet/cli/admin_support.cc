@@ -43,6 +43,7 @@ CommandError store_failure(std::string_view doing, const store::StoreError& e) {
   switch (e.code) {
     case store::StoreErrorCode::kNotFound:
     case store::StoreErrorCode::kConflict:
+    case store::StoreErrorCode::kStale:
     case store::StoreErrorCode::kInvalid:
       return CommandError{e.message};
     case store::StoreErrorCode::kBusy:

@@ -8,6 +8,8 @@ std::string_view to_string(StoreErrorCode code) {
       return "not found";
     case StoreErrorCode::kConflict:
       return "conflict";
+    case StoreErrorCode::kStale:
+      return "stale";
     case StoreErrorCode::kInvalid:
       return "invalid";
     case StoreErrorCode::kBusy:

@@ -183,11 +183,52 @@ CREATE TABLE sign_in_addresses (
 CREATE INDEX failed_logins_address ON failed_logins (kind, address);
 )sql";
 
+// Version 5: revisions (types.h Revision), what the Management API's ETags name. One counter in
+// meta, bumped by the store at every create and update, so that no two writes ever share a
+// revision, even of a record deleted and created again. Rows written before get distinct
+// revisions from the same counter, in creation order. The console lists the newest failed logins
+// and sign-ins; the indexes keep that from sorting the whole table.
+constexpr std::string_view kVersion5 = R"sql(
+ALTER TABLE apis ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE applications ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE client_grants ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+INSERT INTO meta (key, value) VALUES ('revision', 0);
+
+UPDATE apis SET revision = n.base + n.rank FROM (
+  SELECT rowid AS id, row_number() OVER (ORDER BY rowid) AS rank,
+         (SELECT value FROM meta WHERE key = 'revision') AS base FROM apis) AS n
+WHERE apis.rowid = n.id;
+UPDATE meta SET value = value + (SELECT count(*) FROM apis) WHERE key = 'revision';
+
+UPDATE applications SET revision = n.base + n.rank FROM (
+  SELECT rowid AS id, row_number() OVER (ORDER BY rowid) AS rank,
+         (SELECT value FROM meta WHERE key = 'revision') AS base FROM applications) AS n
+WHERE applications.rowid = n.id;
+UPDATE meta SET value = value + (SELECT count(*) FROM applications) WHERE key = 'revision';
+
+UPDATE client_grants SET revision = n.base + n.rank FROM (
+  SELECT id, row_number() OVER (ORDER BY id) AS rank,
+         (SELECT value FROM meta WHERE key = 'revision') AS base FROM client_grants) AS n
+WHERE client_grants.id = n.id;
+UPDATE meta SET value = value + (SELECT count(*) FROM client_grants) WHERE key = 'revision';
+
+UPDATE users SET revision = n.base + n.rank FROM (
+  SELECT rowid AS id, row_number() OVER (ORDER BY rowid) AS rank,
+         (SELECT value FROM meta WHERE key = 'revision') AS base FROM users) AS n
+WHERE users.rowid = n.id;
+UPDATE meta SET value = value + (SELECT count(*) FROM users) WHERE key = 'revision';
+
+CREATE INDEX failed_logins_first_failure ON failed_logins (first_failure_at);
+CREATE INDEX sign_in_addresses_time ON sign_in_addresses (last_sign_in_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1},
     {2, "the permissions claim switch of APIs", kVersion2},
     {3, "refresh-token rotation times in milliseconds and sealed successors", kVersion3},
     {4, "sign-in addresses, failed logins by address", kVersion4},
+    {5, "record revisions, recent failed logins and sign-ins", kVersion5},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

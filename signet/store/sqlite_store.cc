@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <utility>
 
 #include "signet/store/sqlite_schema.h"
@@ -17,6 +18,34 @@ namespace signet::store {
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
+
+// Returns the error of `expr` (a Result) from the enclosing function when it failed, so that
+// passing an error on takes one line.
+#define SIGNET_STORE_TRY(expr)                   \
+  do {                                           \
+    if (auto store_try_ = (expr); !store_try_) { \
+      return fail(store_try_.error());           \
+    }                                            \
+  } while (false)
+
+// Declares `var` holding the value of `expr` (a Result), or returns its error.
+#define SIGNET_STORE_TRY_ASSIGN(var, expr) \
+  auto var##_result_ = (expr);             \
+  if (!var##_result_) {                    \
+    return fail(var##_result_.error());    \
+  }                                        \
+  auto var = std::move(var##_result_).value()
+
+// The columns every query that reads a whole record selects, in the order read_api,
+// read_application, read_grant and read_user read them.
+#define SIGNET_API_COLUMNS                                                                     \
+  "identifier, name, signing_algorithm, token_lifetime, allow_offline_access, token_profile, " \
+  "created_at, permissions_claim, revision"
+#define SIGNET_APPLICATION_COLUMNS                                                           \
+  "client_id, name, app_type, grant_types, token_endpoint_auth_method, client_secret_hash, " \
+  "created_at, revision"
+#define SIGNET_GRANT_COLUMNS "id, client_id, audience, created_at, revision"
+#define SIGNET_USER_COLUMNS "id, email, password_hash, blocked, created_at, revision"
 
 namespace {
 
@@ -51,6 +80,134 @@ Unexpected<StoreError> conflict(std::string message) {
 }
 Unexpected<StoreError> corrupt(std::string message) {
   return fail(StoreError{StoreErrorCode::kCorrupt, std::move(message)});
+}
+
+// Readers return a record or a StoreResult of one; read_rows takes either.
+template <typename T>
+StoreResult<T> as_result(T value) {
+  return value;
+}
+template <typename T>
+StoreResult<T> as_result(StoreResult<T> result) {
+  return result;
+}
+
+// Every row `stmt` returns, each read by `read` (a Statement -> T or StoreResult<T>).
+template <typename T, typename Read>
+StoreResult<std::vector<T>> read_rows(Statement& stmt, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+    if (!row) {
+      return out;
+    }
+    SIGNET_STORE_TRY_ASSIGN(item, as_result(read(stmt)));
+    out.push_back(std::move(item));
+  }
+}
+
+// The single integer `stmt` returns (a count); kInternal when it returns no row.
+StoreResult<std::int64_t> read_count(Statement& stmt) {
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return fail(StoreError{StoreErrorCode::kInternal, "a count returned no row"});
+  }
+  return stmt.column_integer(0);
+}
+
+// --- revisions
+
+// The next value of the revision counter (types.h Revision), for the record the caller's write
+// transaction creates or updates. A rollback gives it back, so no two committed writes share one.
+StoreResult<Revision> next_revision(Connection& db) {
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value"));
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return corrupt("the meta table has no revision counter");
+  }
+  const auto revision = static_cast<Revision>(stmt.column_integer(0));
+  SIGNET_STORE_TRY(stmt.run());
+  return revision;
+}
+
+// kStale unless the record `what` names, stored at `stored`, is at `if_revision` (when given).
+// Called before anything is written, so a lost race writes nothing.
+StoreResult<Ok> check_revision(std::string_view what, Revision stored,
+                               std::optional<Revision> if_revision) {
+  if (if_revision && *if_revision != stored) {
+    return fail(StoreError{StoreErrorCode::kStale,
+                           std::string{what} + " is at revision " + std::to_string(stored) +
+                               ", not " + std::to_string(*if_revision) +
+                               " as read: it changed since; read it again and redo the change"});
+  }
+  return Ok{};
+}
+
+// For an update of the record that `sql` (its revision, by the text key ?1) selects: kNotFound
+// with `missing` when it is absent, else check_revision, else the revision the update writes.
+StoreResult<Revision> claim_revision(Connection& db, std::string_view sql, std::string_view key,
+                                     std::string_view what, std::string missing,
+                                     std::optional<Revision> if_revision) {
+  Revision stored = 0;
+  {
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
+    stmt.text(1, key);
+    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+    if (!row) {
+      return not_found(std::move(missing));
+    }
+    stored = static_cast<Revision>(stmt.column_integer(0));
+  }
+  SIGNET_STORE_TRY(check_revision(what, stored, if_revision));
+  return next_revision(db);
+}
+
+// A grant whose scopes change, directly or because its API dropped a permission, is updated.
+StoreResult<Ok> bump_grant_revision(Connection& db, std::int64_t id) {
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("UPDATE client_grants SET revision = ?2 WHERE id = ?1"));
+  stmt.integer(1, id).integer(2, static_cast<std::int64_t>(revision));
+  return stmt.run();
+}
+
+// --- pages
+
+// One window of a list, inside the caller's read transaction so that the total matches the
+// items: `rows_sql` takes LIMIT ?1 OFFSET ?2 and `count_sql` counts the same rows; both take their
+// filters from ?3 on, bound by `bind_filters`. The database does the slicing, so a page of a long
+// list reads only the page.
+template <typename T, typename Read>
+StoreResult<Page<T>> read_page(Connection& db, const PageRequest& page, std::string_view rows_sql,
+                               std::string_view count_sql,
+                               const std::function<void(Statement&)>& bind_filters, Read read) {
+  Page<T> out;
+  {
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(rows_sql));
+    stmt.integer(1, page.limit).integer(2, page.offset);
+    bind_filters(stmt);
+    SIGNET_STORE_TRY_ASSIGN(items, read_rows<T>(stmt, read));
+    out.items = std::move(items);
+  }
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(count_sql));
+  bind_filters(stmt);
+  SIGNET_STORE_TRY_ASSIGN(total, read_count(stmt));
+  out.total = total;
+  return out;
+}
+
+// A LIKE pattern matching text that contains `search`, where '%', '_' and '\' stand for
+// themselves (with ESCAPE '\').
+std::string contains_pattern(std::string_view search) {
+  std::string out = "%";
+  for (const char c : search) {
+    if (c == '%' || c == '_' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  out += '%';
+  return out;
 }
 
 // Scopes and grant types are stored space-separated: neither may contain a space (validate.h).
@@ -125,15 +282,14 @@ StoreResult<Api> read_api(const Statement& s) {
   api.token_profile = *profile;
   api.created_at = timestamp(s.column_integer(6));
   api.permissions_claim = s.column_integer(7) != 0;
+  api.revision = static_cast<Revision>(s.column_integer(8));
   return api;
 }
 
 StoreResult<Api> load_api(Connection& db, std::string_view identifier) {
   Api api;
   {
-    auto stmt = db.prepare(
-        "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
-        "token_profile, created_at, permissions_claim FROM apis WHERE identifier = ?1");
+    auto stmt = db.prepare("SELECT " SIGNET_API_COLUMNS " FROM apis WHERE identifier = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -160,18 +316,27 @@ StoreResult<Api> load_api(Connection& db, std::string_view identifier) {
 }
 
 // Makes the API's permissions exactly `wanted`, in that order. Permissions that stay are updated
-// in place, not deleted and re-inserted, so the grants and users holding them keep them.
+// in place, not deleted and re-inserted, so the grants and users holding them keep them. Grants
+// that lose a scope to a dropped permission get a new revision: their content changed.
 StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
   auto current = load_permissions(db, api.identifier);
   if (!current) {
     return fail(current.error());
   }
+  std::set<std::int64_t> changed_grants;
   for (const auto& old : *current) {
     bool kept = false;
     for (const auto& p : api.permissions) {
       kept = kept || p.value == old.value;
     }
     if (!kept) {
+      SIGNET_STORE_TRY_ASSIGN(holders, db.prepare("SELECT grant_id FROM client_grant_scopes "
+                                                  "WHERE api = ?1 AND scope = ?2"));
+      holders.text(1, api.identifier).text(2, old.value);
+      SIGNET_STORE_TRY_ASSIGN(ids, read_rows<std::int64_t>(holders, [](const Statement& row) {
+                                return row.column_integer(0);
+                              }));
+      changed_grants.insert(ids.begin(), ids.end());
       auto del = db.prepare("DELETE FROM api_permissions WHERE api = ?1 AND value = ?2");
       if (!del) {
         return fail(del.error());
@@ -196,6 +361,9 @@ StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
     if (auto r = upsert->run(); !r) {
       return r;
     }
+  }
+  for (const std::int64_t id : changed_grants) {
+    SIGNET_STORE_TRY(bump_grant_revision(db, id));
   }
   return Ok{};
 }
@@ -222,6 +390,7 @@ StoreResult<Application> read_application(const Statement& s) {
   app.token_endpoint_auth_method = *method;
   app.client_secret_hash = s.column_blob(5);
   app.created_at = timestamp(s.column_integer(6));
+  app.revision = static_cast<Revision>(s.column_integer(7));
   return app;
 }
 
@@ -235,9 +404,8 @@ std::string join_grant_types(const std::vector<GrantType>& grants) {
 }
 
 StoreResult<Application> load_application(Connection& db, std::string_view client_id) {
-  auto stmt = db.prepare(
-      "SELECT client_id, name, app_type, grant_types, token_endpoint_auth_method, "
-      "client_secret_hash, created_at FROM applications WHERE client_id = ?1");
+  auto stmt =
+      db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications WHERE client_id = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -280,6 +448,7 @@ ClientGrant read_grant(const Statement& s) {
   g.client_id = s.column_text(1);
   g.audience = s.column_text(2);
   g.created_at = timestamp(s.column_integer(3));
+  g.revision = static_cast<Revision>(s.column_integer(4));
   return g;
 }
 
@@ -298,8 +467,7 @@ StoreResult<Ok> attach_scopes(Connection& db, std::vector<ClientGrant>& grants) 
 StoreResult<ClientGrant> load_grant(Connection& db, std::int64_t id) {
   std::vector<ClientGrant> found;
   {
-    auto stmt =
-        db.prepare("SELECT id, client_id, audience, created_at FROM client_grants WHERE id = ?1");
+    auto stmt = db.prepare("SELECT " SIGNET_GRANT_COLUMNS " FROM client_grants WHERE id = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -371,6 +539,7 @@ User read_user(const Statement& s) {
   u.password_hash = s.column_text(2);
   u.blocked = s.column_integer(3) != 0;
   u.created_at = timestamp(s.column_integer(4));
+  u.revision = static_cast<Revision>(s.column_integer(5));
   return u;
 }
 
@@ -391,10 +560,9 @@ StoreResult<User> load_user(Connection& db, std::string_view sql, std::string_vi
   return read_user(*stmt);
 }
 
-constexpr std::string_view kUserById =
-    "SELECT id, email, password_hash, blocked, created_at FROM users WHERE id = ?1";
+constexpr std::string_view kUserById = "SELECT " SIGNET_USER_COLUMNS " FROM users WHERE id = ?1";
 constexpr std::string_view kUserByEmail =
-    "SELECT id, email, password_hash, blocked, created_at FROM users WHERE email = ?1";
+    "SELECT " SIGNET_USER_COLUMNS " FROM users WHERE email = ?1";
 
 // Checks that the user and the API exist and that every permission is one of the API's.
 StoreResult<Ok> check_user_permissions(Connection& db, std::string_view user_id,
@@ -607,9 +775,11 @@ StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
   return tx->commit();
 }
 
-// The columns create and update share, bound to ?1..?7 (?1 is the key); create adds created_at.
-Statement& bind_api(Statement& stmt, const Api& api) {
-  return stmt.text(1, api.identifier)
+// The columns create and update share, bound to ?1..?7 (?1 is the key) and the revision to ?8;
+// create adds created_at as ?9.
+Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
+  return stmt.integer(8, static_cast<std::int64_t>(revision))
+      .text(1, api.identifier)
       .text(2, api.name)
       .text(3, jose::to_string(api.signing_algorithm))
       .integer(4, api.token_lifetime.count())
@@ -618,8 +788,10 @@ Statement& bind_api(Statement& stmt, const Api& api) {
       .integer(7, api.permissions_claim ? 1 : 0);
 }
 
-Statement& bind_application(Statement& stmt, const Application& app) {
-  return stmt.text(1, app.client_id)
+// ?1..?6 and the revision as ?7; create adds created_at as ?8.
+Statement& bind_application(Statement& stmt, const Application& app, Revision revision) {
+  return stmt.integer(7, static_cast<std::int64_t>(revision))
+      .text(1, app.client_id)
       .text(2, app.name)
       .text(3, to_string(app.type))
       .text(4, join_grant_types(app.grant_types))
@@ -627,9 +799,10 @@ Statement& bind_application(Statement& stmt, const Application& app) {
       .blob(6, app.client_secret_hash);
 }
 
-// ?1..?4; create adds created_at as ?5.
-Statement& bind_user(Statement& stmt, const User& user) {
-  return stmt.text(1, user.id)
+// ?1..?4 and the revision as ?5; create adds created_at as ?6.
+Statement& bind_user(Statement& stmt, const User& user, Revision revision) {
+  return stmt.integer(5, static_cast<std::int64_t>(revision))
+      .text(1, user.id)
       .text(2, user.email)
       .text(3, user.password_hash)
       .integer(4, user.blocked ? 1 : 0);
@@ -701,14 +874,15 @@ StoreResult<Api> SqliteStore::create_api(const Api& api) {
   if (!tx) {
     return fail(tx.error());
   }
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
   auto stmt = db_.prepare(
       "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
-      "allow_offline_access, token_profile, permissions_claim, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "allow_offline_access, token_profile, permissions_claim, revision, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_api(*stmt, api).integer(8, unix_seconds(api.created_at));
+  bind_api(*stmt, api, revision).integer(9, unix_seconds(api.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("an API with identifier '" + api.identifier + "' already exists");
@@ -745,9 +919,8 @@ StoreResult<std::vector<Api>> SqliteStore::list_apis() {
   }
   std::vector<Api> out;
   {
-    auto stmt = db_.prepare(
-        "SELECT identifier, name, signing_algorithm, token_lifetime, allow_offline_access, "
-        "token_profile, created_at, permissions_claim FROM apis ORDER BY created_at, identifier");
+    auto stmt =
+        db_.prepare("SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY created_at, identifier");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -776,7 +949,23 @@ StoreResult<std::vector<Api>> SqliteStore::list_apis() {
   return out;
 }
 
-StoreResult<Api> SqliteStore::update_api(const Api& api) {
+StoreResult<Page<Api>> SqliteStore::page_apis(const PageRequest& page) {
+  SIGNET_STORE_TRY(validate_page(page));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  SIGNET_STORE_TRY_ASSIGN(
+      out,
+      read_page<Api>(
+          db_, page, "SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY rowid LIMIT ?1 OFFSET ?2",
+          "SELECT count(*) FROM apis", [](Statement&) {}, read_api));
+  for (auto& api : out.items) {
+    SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db_, api.identifier));
+    api.permissions = std::move(permissions);
+  }
+  return out;
+}
+
+StoreResult<Api> SqliteStore::update_api(const Api& api, std::optional<Revision> if_revision) {
   if (auto r = validate_api(api); !r) {
     return fail(r.error());
   }
@@ -785,19 +974,20 @@ StoreResult<Api> SqliteStore::update_api(const Api& api) {
   if (!tx) {
     return fail(tx.error());
   }
+  SIGNET_STORE_TRY_ASSIGN(
+      revision, claim_revision(db_, "SELECT revision FROM apis WHERE identifier = ?1",
+                               api.identifier, "API '" + api.identifier + "'",
+                               "no API with identifier '" + api.identifier + "'", if_revision));
   auto stmt = db_.prepare(
       "UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
-      "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7 "
+      "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7, revision = ?8 "
       "WHERE identifier = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_api(*stmt, api);
+  bind_api(*stmt, api, revision);
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
-  }
-  if (db_.changes() == 0) {
-    return not_found("no API with identifier '" + api.identifier + "'");
   }
   if (auto r = store_permissions(db_, api); !r) {
     return fail(r.error());
@@ -831,14 +1021,15 @@ StoreResult<Application> SqliteStore::create_application(const Application& app)
   if (!tx) {
     return fail(tx.error());
   }
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
   auto stmt = db_.prepare(
       "INSERT INTO applications (client_id, name, app_type, grant_types, "
-      "token_endpoint_auth_method, client_secret_hash, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "token_endpoint_auth_method, client_secret_hash, revision, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_application(*stmt, app).integer(7, unix_seconds(app.created_at));
+  bind_application(*stmt, app, revision).integer(8, unix_seconds(app.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("an application with client_id '" + app.client_id + "' already exists");
@@ -862,9 +1053,8 @@ StoreResult<Application> SqliteStore::get_application(std::string_view client_id
 
 StoreResult<std::vector<Application>> SqliteStore::list_applications() {
   std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
-      "SELECT client_id, name, app_type, grant_types, token_endpoint_auth_method, "
-      "client_secret_hash, created_at FROM applications ORDER BY created_at, client_id");
+  auto stmt = db_.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
+                          " FROM applications ORDER BY created_at, client_id");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -885,7 +1075,18 @@ StoreResult<std::vector<Application>> SqliteStore::list_applications() {
   }
 }
 
-StoreResult<Application> SqliteStore::update_application(const Application& app) {
+StoreResult<Page<Application>> SqliteStore::page_applications(const PageRequest& page) {
+  SIGNET_STORE_TRY(validate_page(page));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  return read_page<Application>(
+      db_, page,
+      "SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications ORDER BY rowid LIMIT ?1 OFFSET ?2",
+      "SELECT count(*) FROM applications", [](Statement&) {}, read_application);
+}
+
+StoreResult<Application> SqliteStore::update_application(const Application& app,
+                                                         std::optional<Revision> if_revision) {
   if (auto r = validate_application(app); !r) {
     return fail(r.error());
   }
@@ -894,18 +1095,21 @@ StoreResult<Application> SqliteStore::update_application(const Application& app)
   if (!tx) {
     return fail(tx.error());
   }
+  SIGNET_STORE_TRY_ASSIGN(
+      revision,
+      claim_revision(db_, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
+                     "application '" + app.client_id + "'",
+                     "no application with client_id '" + app.client_id + "'", if_revision));
   auto stmt = db_.prepare(
       "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
-      "token_endpoint_auth_method = ?5, client_secret_hash = ?6 WHERE client_id = ?1");
+      "token_endpoint_auth_method = ?5, client_secret_hash = ?6, revision = ?7 "
+      "WHERE client_id = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_application(*stmt, app);
+  bind_application(*stmt, app, revision);
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
-  }
-  if (db_.changes() == 0) {
-    return not_found("no application with client_id '" + app.client_id + "'");
   }
   auto stored = load_application(db_, app.client_id);
   if (!stored) {
@@ -956,12 +1160,17 @@ StoreResult<ClientGrant> SqliteStore::create_client_grant(const ClientGrant& gra
   if (!*api) {
     return not_found("no API with identifier '" + grant.audience + "'");
   }
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
   auto stmt = db_.prepare(
-      "INSERT INTO client_grants (client_id, audience, created_at) VALUES (?1, ?2, ?3)");
+      "INSERT INTO client_grants (client_id, audience, created_at, revision) "
+      "VALUES (?1, ?2, ?3, ?4)");
   if (!stmt) {
     return fail(stmt.error());
   }
-  stmt->text(1, grant.client_id).text(2, grant.audience).integer(3, unix_seconds(grant.created_at));
+  stmt->text(1, grant.client_id)
+      .text(2, grant.audience)
+      .integer(3, unix_seconds(grant.created_at))
+      .integer(4, static_cast<std::int64_t>(revision));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("application '" + grant.client_id + "' already has a grant for API '" +
@@ -1001,9 +1210,8 @@ StoreResult<ClientGrant> SqliteStore::find_client_grant(std::string_view client_
   }
   std::vector<ClientGrant> found;
   {
-    auto stmt = db_.prepare(
-        "SELECT id, client_id, audience, created_at FROM client_grants "
-        "WHERE client_id = ?1 AND audience = ?2");
+    auto stmt = db_.prepare("SELECT " SIGNET_GRANT_COLUMNS
+                            " FROM client_grants WHERE client_id = ?1 AND audience = ?2");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -1034,9 +1242,8 @@ StoreResult<std::vector<ClientGrant>> SqliteStore::list_client_grants(
   std::vector<ClientGrant> out;
   {
     // One statement for both cases: a NULL parameter matches every client.
-    auto stmt = db_.prepare(
-        "SELECT id, client_id, audience, created_at FROM client_grants "
-        "WHERE ?1 IS NULL OR client_id = ?1 ORDER BY id");
+    auto stmt = db_.prepare("SELECT " SIGNET_GRANT_COLUMNS
+                            " FROM client_grants WHERE ?1 IS NULL OR client_id = ?1 ORDER BY id");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -1060,8 +1267,36 @@ StoreResult<std::vector<ClientGrant>> SqliteStore::list_client_grants(
   return out;
 }
 
+StoreResult<Page<ClientGrant>> SqliteStore::page_client_grants(
+    const PageRequest& page, std::optional<std::string_view> client_id,
+    std::optional<std::string_view> audience) {
+  SIGNET_STORE_TRY(validate_page(page));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  // A NULL filter matches every grant. Ids only grow (AUTOINCREMENT): creation order.
+  SIGNET_STORE_TRY_ASSIGN(
+      out,
+      read_page<ClientGrant>(
+          db_, page,
+          "SELECT " SIGNET_GRANT_COLUMNS " FROM client_grants WHERE (?3 IS NULL OR client_id = ?3) "
+          "AND (?4 IS NULL OR audience = ?4) ORDER BY id LIMIT ?1 OFFSET ?2",
+          "SELECT count(*) FROM client_grants WHERE (?3 IS NULL OR client_id = ?3) "
+          "AND (?4 IS NULL OR audience = ?4)",
+          [&](Statement& stmt) {
+            if (client_id) {
+              stmt.text(3, *client_id);
+            }
+            if (audience) {
+              stmt.text(4, *audience);
+            }
+          },
+          read_grant));
+  SIGNET_STORE_TRY(attach_scopes(db_, out.items));
+  return out;
+}
+
 StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
-    std::int64_t id, const std::vector<std::string>& scopes) {
+    std::int64_t id, const std::vector<std::string>& scopes, std::optional<Revision> if_revision) {
   if (auto r = validate_scopes(scopes); !r) {
     return fail(r.error());
   }
@@ -1074,9 +1309,10 @@ StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
   if (!grant) {
     return grant;
   }
-  if (auto r = store_grant_scopes(db_, id, grant->audience, scopes); !r) {
-    return fail(r.error());
-  }
+  SIGNET_STORE_TRY(
+      check_revision("client grant " + std::to_string(id), grant->revision, if_revision));
+  SIGNET_STORE_TRY(store_grant_scopes(db_, id, grant->audience, scopes));
+  SIGNET_STORE_TRY(bump_grant_revision(db_, id));
   auto stored = load_grant(db_, id);
   if (!stored) {
     return stored;
@@ -1105,13 +1341,14 @@ StoreResult<User> SqliteStore::create_user(const User& user) {
   if (!tx) {
     return fail(tx.error());
   }
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
   auto stmt = db_.prepare(
-      "INSERT INTO users (id, email, password_hash, blocked, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO users (id, email, password_hash, blocked, revision, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_user(*stmt, user).integer(5, unix_seconds(user.created_at));
+  bind_user(*stmt, user, revision).integer(6, unix_seconds(user.created_at));
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("a user with id '" + user.id + "' or email '" + user.email +
@@ -1141,8 +1378,7 @@ StoreResult<User> SqliteStore::find_user_by_email(std::string_view email) {
 
 StoreResult<std::vector<User>> SqliteStore::list_users() {
   std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
-      "SELECT id, email, password_hash, blocked, created_at FROM users ORDER BY created_at, id");
+  auto stmt = db_.prepare("SELECT " SIGNET_USER_COLUMNS " FROM users ORDER BY created_at, id");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -1159,7 +1395,33 @@ StoreResult<std::vector<User>> SqliteStore::list_users() {
   }
 }
 
-StoreResult<User> SqliteStore::update_user(const User& user) {
+StoreResult<Page<User>> SqliteStore::page_users(const PageRequest& page,
+                                                std::optional<std::string_view> search) {
+  SIGNET_STORE_TRY(validate_page(page));
+  if (search) {
+    SIGNET_STORE_TRY(validate_search(*search));
+  }
+  const std::optional<std::string> pattern =
+      search ? std::optional<std::string>{contains_pattern(*search)} : std::nullopt;
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  // LIKE compares ASCII letters case-insensitively (case_sensitive_like is never set).
+  return read_page<User>(
+      db_, page,
+      "SELECT " SIGNET_USER_COLUMNS
+      " FROM users WHERE ?3 IS NULL OR email LIKE ?3 ESCAPE '\\' OR id LIKE ?3 ESCAPE '\\' "
+      "ORDER BY rowid LIMIT ?1 OFFSET ?2",
+      "SELECT count(*) FROM users "
+      "WHERE ?3 IS NULL OR email LIKE ?3 ESCAPE '\\' OR id LIKE ?3 ESCAPE '\\'",
+      [&](Statement& stmt) {
+        if (pattern) {
+          stmt.text(3, *pattern);
+        }
+      },
+      read_user);
+}
+
+StoreResult<User> SqliteStore::update_user(const User& user, std::optional<Revision> if_revision) {
   if (auto r = validate_user(user); !r) {
     return fail(r.error());
   }
@@ -1168,20 +1430,22 @@ StoreResult<User> SqliteStore::update_user(const User& user) {
   if (!tx) {
     return fail(tx.error());
   }
-  auto stmt =
-      db_.prepare("UPDATE users SET email = ?2, password_hash = ?3, blocked = ?4 WHERE id = ?1");
+  SIGNET_STORE_TRY_ASSIGN(
+      revision,
+      claim_revision(db_, "SELECT revision FROM users WHERE id = ?1", user.id,
+                     "user '" + user.id + "'", "no user with id '" + user.id + "'", if_revision));
+  auto stmt = db_.prepare(
+      "UPDATE users SET email = ?2, password_hash = ?3, blocked = ?4, revision = ?5 "
+      "WHERE id = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
-  bind_user(*stmt, user);
+  bind_user(*stmt, user, revision);
   if (auto r = stmt->run(); !r) {
     if (r.error().code == StoreErrorCode::kConflict) {
       return conflict("a user with email '" + user.email + "' already exists");
     }
     return fail(r.error());
-  }
-  if (db_.changes() == 0) {
-    return not_found("no user with id '" + user.id + "'");
   }
   auto stored = load_user(db_, kUserById, user.id, "id");
   if (!stored) {
@@ -1767,6 +2031,28 @@ StoreResult<std::int64_t> SqliteStore::reset_all_failed_logins(FailedLoginSubjec
   return db_.changes();
 }
 
+StoreResult<std::vector<FailedLoginRecord>> SqliteStore::recent_failed_logins(std::int64_t limit) {
+  SIGNET_STORE_TRY(validate_limit(limit));
+  std::lock_guard lock(mu_);
+  // Blocked counters before unblocked ones of the same second (NULL sorts last descending); the
+  // key last, so that equal times still list in one stable order.
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("SELECT kind, subject, address, count, first_failure_at, blocked_until "
+                        "FROM failed_logins ORDER BY first_failure_at DESC, blocked_until DESC, "
+                        "kind, subject, address LIMIT ?1"));
+  stmt.integer(1, limit);
+  return read_rows<FailedLoginRecord>(
+      stmt, [](const Statement& row) -> StoreResult<FailedLoginRecord> {
+        const auto kind = parse_failed_login_subject(row.column_text(0));
+        if (!kind) {
+          return corrupt("a failed-login counter has the unknown kind '" + row.column_text(0) +
+                         "'");
+        }
+        return FailedLoginRecord{FailedLoginKey{*kind, row.column_text(1), row.column_text(2)},
+                                 read_counter(row, 3)};
+      });
+}
+
 }  // namespace signet::store
 
 namespace signet::store {
@@ -1889,6 +2175,18 @@ StoreResult<Ok> SqliteStore::record_sign_in_address(std::string_view user_id,
     }
   }
   return tx->commit();
+}
+
+StoreResult<std::vector<SignInRecord>> SqliteStore::recent_sign_ins(std::int64_t limit) {
+  SIGNET_STORE_TRY(validate_limit(limit));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("SELECT user_id, address, last_sign_in_at FROM sign_in_addresses "
+                        "ORDER BY last_sign_in_at DESC, user_id, address LIMIT ?1"));
+  stmt.integer(1, limit);
+  return read_rows<SignInRecord>(stmt, [](const Statement& row) {
+    return SignInRecord{row.column_text(0), row.column_text(1), timestamp(row.column_integer(2))};
+  });
 }
 
 StoreResult<bool> SqliteStore::signed_in_from(std::string_view user_id, std::string_view address,

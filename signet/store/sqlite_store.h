@@ -54,16 +54,22 @@ class SqliteStore final : public Store {
 
   StoreResult<std::uint64_t> generation() override;
 
+  // The `if_revision` defaults repeat Store's: a call through SqliteStore takes them from here.
+
   StoreResult<Api> create_api(const Api& api) override;
   StoreResult<Api> get_api(std::string_view identifier) override;
   StoreResult<std::vector<Api>> list_apis() override;
-  StoreResult<Api> update_api(const Api& api) override;
+  StoreResult<Page<Api>> page_apis(const PageRequest& page) override;
+  StoreResult<Api> update_api(const Api& api,
+                              std::optional<Revision> if_revision = std::nullopt) override;
   StoreResult<Ok> delete_api(std::string_view identifier) override;
 
   StoreResult<Application> create_application(const Application& app) override;
   StoreResult<Application> get_application(std::string_view client_id) override;
   StoreResult<std::vector<Application>> list_applications() override;
-  StoreResult<Application> update_application(const Application& app) override;
+  StoreResult<Page<Application>> page_applications(const PageRequest& page) override;
+  StoreResult<Application> update_application(
+      const Application& app, std::optional<Revision> if_revision = std::nullopt) override;
   StoreResult<Ok> delete_application(std::string_view client_id) override;
 
   StoreResult<ClientGrant> create_client_grant(const ClientGrant& grant) override;
@@ -72,15 +78,22 @@ class SqliteStore final : public Store {
                                              std::string_view audience) override;
   StoreResult<std::vector<ClientGrant>> list_client_grants(
       std::optional<std::string_view> client_id) override;
+  StoreResult<Page<ClientGrant>> page_client_grants(
+      const PageRequest& page, std::optional<std::string_view> client_id,
+      std::optional<std::string_view> audience) override;
   StoreResult<ClientGrant> update_client_grant_scopes(
-      std::int64_t id, const std::vector<std::string>& scopes) override;
+      std::int64_t id, const std::vector<std::string>& scopes,
+      std::optional<Revision> if_revision = std::nullopt) override;
   StoreResult<Ok> delete_client_grant(std::int64_t id) override;
 
   StoreResult<User> create_user(const User& user) override;
   StoreResult<User> get_user(std::string_view id) override;
   StoreResult<User> find_user_by_email(std::string_view email) override;
   StoreResult<std::vector<User>> list_users() override;
-  StoreResult<User> update_user(const User& user) override;
+  StoreResult<Page<User>> page_users(const PageRequest& page,
+                                     std::optional<std::string_view> search) override;
+  StoreResult<User> update_user(const User& user,
+                                std::optional<Revision> if_revision = std::nullopt) override;
   StoreResult<Ok> delete_user(std::string_view id) override;
   StoreResult<Ok> add_user_permissions(std::string_view user_id, std::string_view api,
                                        const std::vector<std::string>& permissions) override;
@@ -111,6 +124,7 @@ class SqliteStore final : public Store {
                                          Timestamp now) override;
   StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
                                    Timestamp since) override;
+  StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) override;
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
 
@@ -122,6 +136,7 @@ class SqliteStore final : public Store {
   StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) override;
   StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                     std::string_view subject) override;
+  StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) override;
   StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
                                                        Timestamp now) override;
 

@@ -50,6 +50,31 @@ Result<Ok, StoreError> validate_key(std::string_view what, std::string_view valu
   return check_text(what, value);
 }
 
+Result<Ok, StoreError> validate_page(const PageRequest& page) {
+  if (page.offset < 0) {
+    return invalid("page offset must not be negative (got " + std::to_string(page.offset) + ")");
+  }
+  if (page.limit < 0) {
+    return invalid("page limit must not be negative (got " + std::to_string(page.limit) + ")");
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> validate_limit(std::int64_t limit) {
+  if (limit < 0) {
+    return invalid("limit must not be negative (got " + std::to_string(limit) + ")");
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> validate_search(std::string_view search) {
+  // Longer text cannot match an email or id, and would only make every comparison slower.
+  if (search.size() > kMaxTextLength) {
+    return invalid("search text must be at most " + std::to_string(kMaxTextLength) + " bytes");
+  }
+  return Ok{};
+}
+
 Result<Ok, StoreError> validate_scopes(const std::vector<std::string>& scopes) {
   if (scopes.size() > kMaxScopes) {
     return invalid("at most " + std::to_string(kMaxScopes) + " scopes");

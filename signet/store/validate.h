@@ -4,6 +4,7 @@
 // SQLite and PostgreSQL refuse the same things with the same kInvalid messages.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +36,11 @@ Result<Ok, StoreError> validate_failed_login(const FailedLoginKey& key,
                                              const LockoutPolicy& policy);
 // A lookup key (identifier, client_id, user id, kid, ...): non-empty and bounded.
 Result<Ok, StoreError> validate_key(std::string_view what, std::string_view value);
+// A window of a list: neither offset nor limit negative.
+Result<Ok, StoreError> validate_page(const PageRequest& page);
+// How many of the most recent records to return: not negative.
+Result<Ok, StoreError> validate_limit(std::int64_t limit);
+// Text to search for: may be empty (it matches everything), bounded like the text it searches.
+Result<Ok, StoreError> validate_search(std::string_view search);
 
 }  // namespace signet::store

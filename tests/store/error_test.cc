@@ -19,6 +19,7 @@ TEST(StoreErrorTest, EveryCodeHasADistinctStableString) {
   }
   EXPECT_EQ(to_string(StoreErrorCode::kNotFound), "not found");
   EXPECT_EQ(to_string(StoreErrorCode::kConflict), "conflict");
+  EXPECT_EQ(to_string(StoreErrorCode::kStale), "stale");
 }
 
 }  // namespace

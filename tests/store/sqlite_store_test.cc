@@ -26,6 +26,8 @@ TEST_F(SqliteStoreTest, ApiRoundTripsEveryField) {
   api.token_profile = TokenProfile::kRfc9068;
   auto created = store_->create_api(api);
   ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_GT(created->revision, 0u);  // set by the store
+  api.revision = created->revision;
   EXPECT_EQ(*created, api);
   auto got = store_->get_api(api.identifier);
   ASSERT_TRUE(got.ok());
@@ -201,6 +203,8 @@ TEST_F(SqliteStoreTest, ApplicationRoundTripsEveryField) {
   app.token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretBasic;
   auto created = store_->create_application(app);
   ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_GT(created->revision, 0u);
+  app.revision = created->revision;
   EXPECT_EQ(*created, app);
   EXPECT_EQ(*store_->get_application("client-1"), app);
 
@@ -331,6 +335,8 @@ TEST_F(SqliteStoreTest, UserRoundTripAndCaseInsensitiveEmail) {
   u.blocked = true;
   auto created = store_->create_user(u);
   ASSERT_TRUE(created.ok());
+  EXPECT_GT(created->revision, 0u);
+  u.revision = created->revision;
   EXPECT_EQ(*created, u);
   EXPECT_EQ(*store_->get_user("auth0|1"), u);
   EXPECT_EQ(store_->find_user_by_email("ALICE@example.COM")->id, "auth0|1");
@@ -348,6 +354,8 @@ TEST_F(SqliteStoreTest, UserRoundTripAndCaseInsensitiveEmail) {
   changed.password_hash = "$argon2id$new";
   auto updated = store_->update_user(changed);
   ASSERT_TRUE(updated.ok());
+  EXPECT_GT(updated->revision, changed.revision);
+  changed.revision = updated->revision;
   EXPECT_EQ(*updated, changed);
   EXPECT_EQ(store_->list_users()->size(), 2u);
 

@@ -1,0 +1,19 @@
+#include "signet/admin/admin.h"
+
+namespace signet::admin {
+
+bool ApiPatch::empty() const {
+  return !name && !signing_algorithm && !token_lifetime && !allow_offline_access &&
+         !token_profile && !permissions_claim && !permissions && add_permissions.empty() &&
+         remove_permissions.empty();
+}
+
+bool ApplicationPatch::empty() const {
+  return !name && !type && !grant_types && !token_endpoint_auth_method;
+}
+
+bool UserPatch::empty() const {
+  return !email && !password && !blocked;
+}
+
+}  // namespace signet::admin
