@@ -22,7 +22,7 @@ export const consoleClientId = 'signet-console';
 // Every scope of the Management API (docs/management-api.md); a user gets those it holds.
 export const managementScopes = [
   'read:resource_servers', 'create:resource_servers', 'update:resource_servers', 'delete:resource_servers',
-  'read:clients', 'create:clients', 'update:clients', 'delete:clients',
+  'read:clients', 'create:clients', 'update:clients', 'delete:clients', 'update:client_keys',
   'read:client_grants', 'create:client_grants', 'update:client_grants', 'delete:client_grants',
   'read:users', 'create:users', 'update:users', 'delete:users',
   'read:logs', 'read:signing_keys', 'create:signing_keys', 'update:signing_keys', 'delete:sessions',

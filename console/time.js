@@ -8,7 +8,7 @@ const units = [
   ['minute', 60],
   ['second', 1],
 ];
-const words = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const words = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
 
 // `seconds` from now (negative: in the past) in words. Rounds toward zero, so a token that
 // expires in 23 h 59 min is said to expire "in 23 hours", never later than it does.

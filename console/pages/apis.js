@@ -297,7 +297,9 @@ async function m2mTab(section, state, query) {
     const item = h('li', { class: 'card m2m-row', 'data-client-id': client.client_id },
       h('div', { class: 'm2m-head' },
         h('div', {}, h('strong', {}, link(`#/applications/${enc(client.client_id)}/settings`, client.name)),
-          h('div', { class: 'hint' }, h('code', {}, client.client_id), ` · ${client.app_type}`)),
+          h('div', { class: 'hint' }, h('code', {}, client.client_id), ` · ${client.app_type}`),
+          (client.grant_types || []).includes('client_credentials') ? null
+            : h('div', { class: 'hint' }, 'Cannot use client credentials: enable the grant in its settings first.')),
         toggle.element),
       errors.element);
     const redraw = () => item.replaceWith(row(client));
@@ -397,7 +399,7 @@ async function testTab(section, state, query) {
     });
     if (sure) {
       await busy(rotate, errors, async () => {
-        const { data } = await post(`clients/${enc(client.client_id)}/rotate-secret`, {});
+        const { data } = await post(`clients/${enc(client.client_id)}/rotate-secret`);
         rememberSecret(client.client_id, data.client_secret);
         secret.value = data.client_secret;
         updateSecretHint();

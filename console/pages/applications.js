@@ -194,7 +194,7 @@ function settingsTab(section, state) {
     });
     if (sure) {
       await busy(rotate, credErrors, async () => {
-        const { data } = await post(`clients/${enc(client.client_id)}/rotate-secret`, {});
+        const { data } = await post(`clients/${enc(client.client_id)}/rotate-secret`);
         rememberSecret(client.client_id, data.client_secret);
         shown.replaceChildren(secretOnce(client.client_id, data.client_secret));
         announce('Rotated the secret; copy the new one now');

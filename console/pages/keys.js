@@ -72,7 +72,7 @@ export async function page(view) {
             });
             if (sure) {
               await busy(revoke, errors, async () => {
-                await put(`keys/signing/${enc(k.kid)}/revoke`, {});
+                await put(`keys/signing/${enc(k.kid)}/revoke`);
                 announce(`Revoked ${k.kid}`);
                 refresh();
               });
