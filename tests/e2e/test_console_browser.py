@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from conftest import HTTP_TIMEOUT, SignetProcess, clean_env
-from serve_fixtures import DEFAULT_PASSWORD, run_cli, start_serve, unique  # noqa: F401
+from serve_fixtures import DEFAULT_PASSWORD, Tenant, run_cli, start_serve, unique  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -455,3 +455,159 @@ def test_the_console_is_served_with_its_headers(start_serve):
     assert requests.get(serve.url("/console/app.js"), timeout=HTTP_TIMEOUT).headers[
         "Content-Type"] == "text/javascript; charset=utf-8"
     assert requests.get(serve.url("/console/nope.js"), timeout=HTTP_TIMEOUT).status_code == 404
+
+
+def management_token(serve, email: str, password: str) -> str:
+    """A Management API token for the administrator, as the console gets one."""
+    res = requests.post(serve.url("/oauth/token"), data={
+        "grant_type": "password", "client_id": "signet-console", "username": email,
+        "password": password, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    return res.json()["access_token"]
+
+
+def test_users_applications_logs_and_the_authentication_debugger(start_serve, browser):
+    serve = start_serve("--lockout-max-failures", "3")
+    tenant = Tenant(serve)
+    api = tenant.api(scopes=("read:messages", "write:messages"), offline=True)
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+
+    # --- a user: create, permissions, block, password, lockout, sessions
+    nav(browser, "Users")
+    button(browser, "Create user").click()
+    user_email = f"{unique('ada')}@example.com"
+    fill(browser, "Email", user_email)
+    fill(browser, "Password", DEFAULT_PASSWORD)
+    button(browser, "Create").click()
+    visible(browser, By.XPATH, f"//main//h1[normalize-space()={json.dumps(user_email)}]", "the user")
+    Select(labelled(browser, "API")).select_by_value(api["identifier"])
+    Select(labelled(browser, "Permissions")).select_by_value("read:messages")
+    button(browser, "Add permissions").click()
+    announced(browser, "Added read:messages")
+    remove = visible(browser, By.CSS_SELECTOR, "button[aria-label^='Remove read:messages']")
+    remove.click()
+    announced(browser, "Removed read:messages")
+    wait(browser, lambda d: "The user holds no permissions." in d.page_source, "no permissions")
+
+    button(browser, "Block user").click()
+    confirm(browser, "Block user")
+    announced(browser, "Blocked")
+    visible(browser, By.XPATH, "//h1/following-sibling::span[text()='Blocked']", "the Blocked badge")
+    button(browser, "Unblock user").click()
+    announced(browser, "Unblocked")
+
+    fill(browser, "New password", "a brand new password 9")
+    button(browser, "Set password").click()
+    announced(browser, "The password is set")
+
+    def sign_in_as_user(secret: str) -> requests.Response:
+        return requests.post(serve.url("/oauth/token"), data={
+            "grant_type": "password", "client_id": "signet-console", "username": user_email,
+            "password": secret, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
+
+    # Three wrong passwords lock the user out from this address; the console shows and clears it.
+    for _ in range(3):
+        assert sign_in_as_user(DEFAULT_PASSWORD).status_code in (400, 403, 429)
+    # The logs show the wrong passwords (they are the failed-login counters for now, so this
+    # comes before clearing them).
+    nav(browser, "Logs")
+    Select(labelled(browser, "Type")).select_by_value("fp")
+    button(browser, "Filter").click()
+    wait(browser, lambda d: "#/logs?type=fp" in d.current_url, "the filtered logs")
+    cells = wait(browser, lambda d: d.find_elements(By.XPATH, "//tbody/tr/td[2]/code"), "log rows")
+    assert {c.text for c in cells} == {"fp"}
+
+    nav(browser, "Users")
+    fill(browser, "Search by email or id", user_email.split("@")[0])
+    button(browser, "Search").click()
+    visible(browser, By.LINK_TEXT, user_email).click()
+    text_in(browser, By.TAG_NAME, "main", "127.0.0.1")
+    screenshot(browser, "user")
+    button(browser, "Clear the lockout").click()
+    announced(browser, "The lockout is cleared")
+    text_in(browser, By.TAG_NAME, "main", "Not locked out from any address.")
+    assert sign_in_as_user("a brand new password 9").status_code == 200
+    button(browser, "End sessions").click()
+    confirm(browser, "End sessions")
+    announced(browser, "sessions are ended")
+
+    # --- an application: create, settings with If-Match, a concurrent change, secret, delete
+    nav(browser, "Applications")
+    button(browser, "Create application").click()
+    app_name = unique("Reports")
+    fill(browser, "Name", app_name)
+    button(browser, "Create").click()
+    first_secret = visible(browser, By.CSS_SELECTOR, "input[data-secret]").get_attribute("value")
+    client_id = labelled(browser, "Client ID").get_attribute("value")
+    visible(browser, By.LINK_TEXT, f"Open {app_name}").click()
+    fill(browser, "Name", app_name + " v2")
+    button(browser, "Save").click()
+    announced(browser, "Saved")
+    # Someone else renames it meanwhile: the console's next save is refused, not lost.
+    admin_token = management_token(serve, email, password)
+    res = requests.patch(serve.url(f"/api/v2/clients/{client_id}"), json={"name": "renamed"},
+                         headers={"authorization": f"Bearer {admin_token}"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    fill(browser, "Name", app_name + " v3")
+    button(browser, "Save").click()
+    text_in(browser, By.CSS_SELECTOR, "form [role=alert]", "Someone changed this since you opened it")
+    button(browser, "Rotate secret").click()
+    confirm(browser, "Rotate secret")
+    new_secret = visible(browser, By.CSS_SELECTOR, "input[data-secret]").get_attribute("value")
+    assert new_secret and new_secret != first_secret
+    visible(browser, By.XPATH, "//nav[@class='tabs']//a[normalize-space()='APIs']").click()
+    text_in(browser, By.TAG_NAME, "main", "It is not authorized for any API yet.")
+
+    # --- the Authentication API debugger, with the secret this tab knows
+    tenant.cli("grants", "create", "--client-id", client_id, "--audience", api["identifier"],
+               "--scopes", "read:messages")
+    nav(browser, "Authentication API debugger")
+    Select(labelled(browser, "Grant type")).select_by_value("client_credentials")
+    client_field = fill(browser, "Client ID", client_id)
+    client_field.send_keys(Keys.TAB)  # a change event: the known secret is filled in
+    assert labelled(browser, "Client secret").get_attribute("value") == new_secret
+    fill(browser, "Audience (API identifier)", api["identifier"])
+    button(browser, "Run").click()
+    response = text_in(browser, By.ID, "debugger-response", "HTTP 200").text
+    assert "access_token" in response and '"scope": "read:messages"' in response
+    request = code_text(browser, "debugger-request")
+    assert request.startswith("POST /oauth/token HTTP/1.1") and "grant_type=client_credentials" in request
+    screenshot(browser, "debugger")
+    # A wrong secret: the refusal is shown as it came.
+    fill(browser, "Client secret", "not the secret")
+    button(browser, "Run").click()
+    text_in(browser, By.ID, "debugger-response", "HTTP 401")
+    text_in(browser, By.ID, "debugger-response", "invalid_client")
+
+    # The password grant, then the refresh token it brought.
+    web = tenant.client(type="regular_web", grant_types="password,refresh_token")
+    tenant.cli("users", "permissions", "add", user_email, "--audience", api["identifier"],
+               "read:messages")
+    Select(labelled(browser, "Grant type")).select_by_value("password")
+    fill(browser, "Client ID", web.client_id)
+    fill(browser, "Client secret", web.client_secret)
+    fill(browser, "Username (email)", user_email)
+    fill(browser, "Password", "a brand new password 9")
+    fill(browser, "Audience (API identifier)", api["identifier"])
+    fill(browser, "Scope (optional)", "read:messages offline_access")
+    button(browser, "Run").click()
+    text_in(browser, By.ID, "debugger-response", "refresh_token")
+    button(browser, "Use the refresh token").click()
+    assert Select(labelled(browser, "Grant type")).first_selected_option.get_attribute("value") \
+        == "refresh_token"
+    button(browser, "Run").click()
+    wait(browser, lambda d: "grant_type=refresh_token" in code_text(d, "debugger-request")
+         and "HTTP 200" in code_text(d, "debugger-response"), "the refreshed token")
+
+    # --- deleting the application
+    nav(browser, "Applications")
+    visible(browser, By.LINK_TEXT, "renamed").click()
+    button(browser, "Delete application").click()
+    confirm(browser, "Delete application")
+    announced(browser, "Deleted the application")
+    res = requests.get(serve.url(f"/api/v2/clients/{client_id}"),
+                       headers={"authorization": f"Bearer {admin_token}"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 404
+    # The only failed requests were the ones the test provoked.
+    assert script_errors(browser, expected=("status of 412", "status of 401")) == []
