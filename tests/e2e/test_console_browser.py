@@ -473,6 +473,25 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     email, password = make_admin(serve)
     sign_in(browser, serve, email, password)
 
+    # --- an API's settings and permissions (each write with If-Match)
+    visible(browser, By.LINK_TEXT, api["name"]).click()
+    fill(browser, "Token lifetime (seconds)", "3600")
+    button(browser, "Save").click()
+    announced(browser, "Saved")
+    visible(browser, By.LINK_TEXT, "Permissions").click()
+    fill(browser, "Permission", "delete:messages")
+    fill(browser, "Description", "Delete messages")
+    button(browser, "Add").click()
+    announced(browser, "Added delete:messages")
+    visible(browser, By.CSS_SELECTOR, "button[aria-label='Remove write:messages']").click()
+    confirm(browser, "Remove permission")
+    announced(browser, "Removed write:messages")
+    wait(browser, lambda d: not d.find_elements(
+        By.CSS_SELECTOR, "button[aria-label='Remove write:messages']"), "write:messages to go")
+    stored = tenant.cli_json("apis", "show", api["identifier"])
+    assert stored["token_lifetime"] == 3600, stored
+    assert "write:messages" not in json.dumps(stored) and "delete:messages" in json.dumps(stored)
+
     # --- a user: create, permissions, block, password, lockout, sessions
     nav(browser, "Users")
     button(browser, "Create user").click()
@@ -611,3 +630,35 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     assert res.status_code == 404
     # The only failed requests were the ones the test provoked.
     assert script_errors(browser, expected=("status of 412", "status of 401")) == []
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
+def test_the_token_debugger_verifies_every_algorithm(start_serve, browser, alg):
+    serve = start_serve()
+    tenant = Tenant(serve)
+    api, client = tenant.m2m(scopes=("read:messages",), alg=alg)
+    tenant.sync()
+    res = requests.post(serve.url("/oauth/token"), timeout=HTTP_TIMEOUT, data={
+        "grant_type": "client_credentials", "audience": api["identifier"], **client.creds()})
+    assert res.status_code == 200, res.text
+    token = res.json()["access_token"]
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    nav(browser, "Token debugger")
+    box = labelled(browser, "Token")
+    box.send_keys(token)
+    text_in(browser, By.ID, "signature-status", "Signature verified with the tenant's key")
+    assert f"({alg})" in browser.find_element(By.ID, "signature-status").text
+    # One bit flipped in the signature's first byte fails verification.
+    head, body, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 1
+    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    box.clear()
+    box.send_keys(f"{head}.{body}.{flipped}")
+    text_in(browser, By.ID, "signature-status", "Invalid signature")
+    # Not a JWT at all: said plainly.
+    box.clear()
+    box.send_keys("not-a-token")
+    text_in(browser, By.CSS_SELECTOR, "main [role=alert]", "three parts")
+    assert script_errors(browser) == []
