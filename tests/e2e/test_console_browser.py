@@ -25,7 +25,8 @@ import pytest
 import requests
 
 from conftest import HTTP_TIMEOUT, SignetProcess, clean_env
-from serve_fixtures import DEFAULT_PASSWORD, Tenant, run_cli, start_serve, unique  # noqa: F401
+from serve_fixtures import (DEFAULT_PASSWORD, ServeProcess, Tenant, run_cli,  # noqa: F401
+                            start_serve, unique)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -237,7 +238,6 @@ def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
     # The page itself: served with its CSP, and loading it breaks none of it.
     sign_in(browser, serve, email, password)
     assert script_errors(browser) == []
-    screenshot(browser, "apis-empty")
 
     # An API, which brings its Test Application along.
     identifier = f"https://{unique('messages')}.example/api"
@@ -263,7 +263,6 @@ def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
     app_secret = secret_box.get_attribute("value")
     client_id = labelled(browser, "Client ID").get_attribute("value")
     assert len(app_secret) >= 43 and client_id
-    screenshot(browser, "application-created")
 
     # Authorize it in the API's Machine to Machine tab, with read:messages only.
     nav(browser, "APIs")
@@ -383,6 +382,25 @@ def test_revoking_the_key_of_the_session_ends_it(start_serve, browser):
 
     wait(browser, signed_out, "the sign-in form after the revocation")
     text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "sign in again")
+
+
+def test_a_refused_token_returns_to_the_sign_in_form(start_serve, browser, tmp_path):
+    serve = start_serve(metrics=False)
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    # Another tenant (other keys) takes over the address: the console's token is now foreign.
+    port = serve.port
+    serve.stop()
+    other = ServeProcess(tmp_path / "other", str(tmp_path), metrics=False)
+    try:
+        other.start(port=port)
+        browser.find_element(By.CSS_SELECTOR, "#nav a[href='#/applications']").click()
+        visible(browser, By.ID, "login-title", "the sign-in form")
+        text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "sign in again")
+        assert not browser.find_element(By.ID, "nav").is_displayed()
+    finally:
+        other.stop()
+    assert script_errors(browser, expected=("status of 401",)) == []
 
 
 def test_sign_in_from_the_keyboard_alone(start_serve, browser):
@@ -542,7 +560,6 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     button(browser, "Search").click()
     visible(browser, By.LINK_TEXT, user_email).click()
     text_in(browser, By.TAG_NAME, "main", "127.0.0.1")
-    screenshot(browser, "user")
     button(browser, "Clear the lockout").click()
     announced(browser, "The lockout is cleared")
     text_in(browser, By.TAG_NAME, "main", "Not locked out from any address.")
