@@ -144,13 +144,21 @@ def script_errors(driver, expected: tuple[str, ...] = ()) -> list[str]:
             if entry["level"] == "SEVERE" and not any(e in entry["message"] for e in expected)]
 
 
-def screenshot(driver, name: str):
+def screenshot(driver, name: str, height: int | None = None):
+    """Saves the window as console-NAME.png in $SIGNET_SCREENSHOTS, if set; with `height`, the
+    top of the page in a window that tall."""
     directory = os.environ.get("SIGNET_SCREENSHOTS")
     if directory:
         # Without the last status message, which would hide part of the page.
         driver.execute_script("document.getElementById('status').textContent = ''")
+        size = driver.get_window_size()
+        if height:
+            driver.set_window_size(size["width"], height)
+            driver.execute_script("window.scrollTo(0, 0)")
         os.makedirs(directory, exist_ok=True)
         driver.save_screenshot(os.path.join(directory, f"console-{name}.png"))
+        if height:
+            driver.set_window_size(size["width"], size["height"])
 
 
 # --- the tenant
@@ -309,7 +317,7 @@ def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
         url = fill(browser, "API URL", api.url("/api/private"))
         url.send_keys(Keys.TAB)
         api_curl = text_in(browser, By.ID, "test-api-curl", api.url("/api/private")).text
-        screenshot(browser, "test")
+        screenshot(browser, "test", height=1500)
         call = curl_request(api_curl)
         assert call["headers"]["authorization"] == f"Bearer {token}"
         assert requests.get(call["url"], timeout=HTTP_TIMEOUT).status_code == 401
