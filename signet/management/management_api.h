@@ -23,9 +23,9 @@
 
 namespace signet::management {
 
-// Bytes of a request body; the largest legitimate one (an API with a few hundred scopes) is far
-// smaller.
-constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
+// Bytes of a request body: the server's own limit (http::kDefaultMaxBodyBytes) refuses larger
+// ones first, with 413; an API with a few hundred scopes is far smaller.
+constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // Nesting of a request body: the deepest legitimate one is three (scopes of a resource server).
 constexpr std::size_t kMaxBodyDepth = 32;
 // The console's own application: a public client (no secret) that may only use the password

@@ -507,8 +507,10 @@ class Api {
     if (decision.status == 403) {
       code = "insufficient_scope";
       message = "Insufficient scope, expected: " + (scopes.empty() ? std::string() : scopes.front());
-    } else if (decision.status == 401 && !decision.failure) {
+    } else if (decision.failure && decision.failure->code == guard::Error::kNoCredentials) {
       code = "missing_token";
+      message = "send a Management API access token (Authorization: Bearer <token>) for the "
+                "audience " + audience_ + " (see docs/management-api.md)";
     }
     auto res = error_response(req, decision.status, code, message);
     if (!decision.www_authenticate.empty()) {
@@ -754,6 +756,12 @@ void Api::add_client_grant_routes() {
           return fail_with(call, scope);
         }
         auto created = call.admin.create_client_grant(*client_id, *audience, *scope);
+        if (!created && created.error().code == admin::AdminErrorCode::kNotFound) {
+          // Name the record that is missing, as Auth0's errorCode does.
+          const bool client_exists = static_cast<bool>(call.admin.get_application(*client_id));
+          return admin_error(call.req, created.error(),
+                             client_exists ? Resource::kResourceServer : Resource::kClient);
+        }
         if (!created) {
           return fail_with(call, created);
         }
@@ -1017,7 +1025,9 @@ void Api::add_user_routes() {
     const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     json::array blocked;
     for (const auto& c : lockouts->counters) {
-      if (c.counter.blocked_at(now)) {
+      // The account-wide counter only delays the next attempt by seconds (login_throttle.h): a
+      // throttle, not a block an admin needs to lift.
+      if (c.counter.blocked_at(now) && c.address != store::kAnyAddress) {
         blocked.push_back(json::object{
             {"identifier", user->email},
             {"ip", c.address},
