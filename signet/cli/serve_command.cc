@@ -14,6 +14,7 @@
 #include "signet/admin/admin_service.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/console/console_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
 #include "signet/keys/key_manager.h"
@@ -168,6 +169,7 @@ int run_serve(const ServeOptions& o) {
       server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options);
   management::add_management_routes(router, management::ManagementOptions{o.issuer}, admin,
                                     tenant, blocking.get_executor());
+  console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
   http::Server server(server_options, std::move(router));
   const auto metrics = metrics_server(o, endpoint);
   server.start();
