@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +22,7 @@
 #include "signet/admin/auth0_json.h"
 #include "signet/common/ascii.h"
 #include "signet/guard/guard.h"
+#include "signet/guard/static_key_source.h"
 #include "signet/jose/json.h"
 #include "signet/management/management_api.h"
 #include "signet/server/params.h"
@@ -31,22 +34,17 @@ namespace asio = boost::asio;
 namespace bh = boost::beast::http;
 namespace json = boost::json;
 
-// How long a Management API guard keeps the tenant's keys before reading them again: a memory
-// read, so short, and a revoked key stops opening the Management API within it.
-constexpr auto kKeysMaxAge = std::chrono::seconds{1};
 // A path has at most this many segments below the base (keys/signing/{kid}/revoke).
 constexpr std::size_t kMaxSegments = 4;
 
-// The guard's key source: the keys this server publishes, from the tenant snapshot.
-class TenantKeySource final : public guard::KeySource {
- public:
-  explicit TenantKeySource(server::Tenant& tenant) : tenant_(tenant) {}
-  Result<guard::FetchedKeys, std::string> fetch() override {
-    return guard::FetchedKeys{tenant_.snapshot()->published, kKeysMaxAge};
-  }
-
- private:
-  server::Tenant& tenant_;
+// The guard of one tenant snapshot: the keys it verifies with are the ones the snapshot
+// publishes, and it lives as long as the snapshot is current. A rotation or revocation makes a new
+// snapshot and so a new guard, with an empty verified-token cache: a token signed by a revoked
+// key stops opening the Management API as soon as the server sees the revocation, instead of
+// when a JWKS cache would have expired.
+struct SnapshotGuard {
+  std::uint64_t generation = 0;
+  std::shared_ptr<guard::Guard> guard;
 };
 
 // Which record type a route is about: names the errorCode of a 404 or 409.
@@ -352,7 +350,7 @@ class Api {
         issuer_(std::move(issuer)),
         audience_(management_audience(issuer_)),
         base_(management_base_path(issuer_)),
-        guard_(guard_config(issuer_, audience_), std::make_shared<TenantKeySource>(tenant)) {
+        tenant_(tenant) {
     add_routes();
   }
 
@@ -453,13 +451,21 @@ class Api {
   const std::string& base() const { return base_; }
 
  private:
-  static guard::GuardConfig guard_config(const std::string& issuer, const std::string& audience) {
-    guard::GuardConfig config;
-    config.issuer = issuer;
-    config.audiences = {audience};
-    config.background_refresh = false;  // the keys are a memory read away
-    config.jwks_default_ttl = kKeysMaxAge;
-    return config;
+  // The guard for the tenant's current snapshot, made when the snapshot changed.
+  std::shared_ptr<guard::Guard> current_guard() {
+    const auto snapshot = tenant_.snapshot();
+    std::lock_guard lock(guard_mu_);
+    if (!guard_.guard || guard_.generation != snapshot->generation) {
+      guard::GuardConfig config;
+      config.issuer = issuer_;
+      config.audiences = {audience_};
+      config.background_refresh = false;  // the keys never change under this guard
+      guard_ = SnapshotGuard{snapshot->generation,
+                             std::make_shared<guard::Guard>(
+                                 std::move(config),
+                                 std::make_shared<guard::StaticKeySource>(snapshot->published))};
+    }
+    return guard_.guard;
   }
 
   static bool matches(const std::vector<std::string_view>& pattern,
@@ -489,7 +495,7 @@ class Api {
     const guard::Credentials credentials{
         authorization,
         question == std::string_view::npos ? std::string_view{} : target.substr(question + 1)};
-    const auto decision = guard_.authorize(credentials, scopes);
+    const auto decision = current_guard()->authorize(credentials, scopes);
     if (decision.allowed()) {
       return std::nullopt;
     }
@@ -581,7 +587,9 @@ class Api {
   const std::string issuer_;
   const std::string audience_;
   const std::string base_;
-  guard::Guard guard_;
+  server::Tenant& tenant_;
+  std::mutex guard_mu_;
+  SnapshotGuard guard_;  // guarded by guard_mu_
   std::vector<Route> routes_;
 };
 

@@ -361,10 +361,6 @@ def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
         "the revoked key to leave the JWKS")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the Management API's guard keeps the tenant's keys for at least the guard's minimum JWKS "
-    "TTL (60 s, which raises management's kKeysMaxAge of 1 s) and its token cache vouches for "
-    "tokens of a revoked key while that set is usable, so a revoked key still opens the API"))
 def test_revoking_the_key_of_the_session_ends_it(start_serve, browser):
     serve = start_serve()
     email, password = make_admin(serve)

@@ -8,12 +8,13 @@ import concurrent.futures
 import json
 import urllib.parse
 
+import jwt
 import pytest
 import requests
 
 from conftest import HTTP_TIMEOUT
 from serve_fixtures import (DEFAULT_PASSWORD, Client, Tenant, client_credentials, module_serve,
-                            unique)
+                            unique, wait_for, wait_for_status)
 
 ALL_SCOPES = [f"{verb}:{noun}" for noun in ("clients", "resource_servers", "client_grants", "users")
               for verb in ("read", "create", "update", "delete")] + [
@@ -531,8 +532,17 @@ def test_signing_keys_rotate_and_revoke(server, admin):
     assert admin.get(f"keys/signing/{old_kid}").json()["state"] == "previous"
     err = auth0_error(admin.call("PUT", f"keys/signing/{new_kid}/revoke"), 400, "invalid_body")
     assert "rotate" in err["message"]
+    # The module's token was signed by the key about to be revoked: a fresh one, signed by the
+    # new current key, keeps the other tests going; the old one must stop working.
+    old_token = admin.token
+    new_token = wait_for(lambda: management_token(server, Tenant(server), ALL_SCOPES), what="a token")
+    assert jwt.get_unverified_header(new_token)["kid"] == new_kid
     revoked = admin.call("PUT", f"keys/signing/{old_kid}/revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    admin.token = new_token
+    wait_for_status(lambda: Management(server, old_token).get("clients"), 401,
+                    what="the revoked key's token to be refused")
+    assert admin.get("clients").status_code == 200
     auth0_error(admin.get("keys/signing/nokid"), 404, "inexistent_key")
     auth0_error(admin.post("keys/signing/rotate", {"alg": "HS256"}), 400, "invalid_body")
 
