@@ -92,7 +92,7 @@ for path in "/.well-known/jwks.json" "/api/v2/clients?per_page=50&include_totals
   if [ "$code" != 200 ]; then echo "bench: $path answered $code: $(head -c 300 "$work/check.out")" >&2; exit 1; fi
 done
 items=$(curl -s -H "Authorization: Bearer $token" "$base/api/v2/clients?page=$last_page&per_page=50&include_totals=true" \
-  | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"{len(d[\"clients\"])} clients of {d[\"total\"]}")')
+  | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["clients"]), "clients of", d["total"])')
 
 # One wrk run: prints "requests/s p99-latency-ms".
 rps() {  # path
