@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <set>
 
@@ -513,14 +514,15 @@ AdminResult<store::ClientGrant> client_grant_from_json(const json::value& value)
   SIGNET_TRY_ASSIGN(audience, req_string(*o, "audience", "a client grant"));
   SIGNET_TRY_ASSIGN(scope, opt_strings(*o, "scope"));
   SIGNET_TRY_ASSIGN(created, read_date(*o, "created_at"));
-  try {
-    std::size_t used = 0;
-    grant.id = std::stoll(id, &used);
-    if (used != id.size()) {
-      return fail(bad("a client grant's id must be a decimal number, not '" + id + "'"));
+  {
+    // Digits only: from_chars alone would take a sign, and stoll leading spaces too.
+    const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), grant.id);
+    if (!digits || ec != std::errc{} || end != id.data() + id.size() || grant.id < 1) {
+      return fail(bad("a client grant's id must be a positive decimal number, not '" + id + "'"));
     }
-  } catch (const std::exception&) {
-    return fail(bad("a client grant's id must be a decimal number, not '" + id + "'"));
   }
   grant.client_id = std::move(client_id);
   grant.audience = std::move(audience);

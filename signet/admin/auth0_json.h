@@ -4,9 +4,11 @@
 // the Management API writes records and reads drafts and patches; RemoteAdmin (the CLI with
 // --server) writes drafts and patches and reads records. One codec, so the two ends cannot drift.
 //
-// Readers are strict: a member of the wrong type, a value outside the model, or a member the
-// shape does not have is kInvalid naming it. A silently ignored misspelt field would be a change
-// the caller believes was made.
+// Readers of what a caller sends (drafts and patches) are strict: a member of the wrong type, a
+// value outside the model, or a member the shape does not have is kInvalid naming it. A silently
+// ignored misspelt field would be a change the caller believes was made. Readers of records (what
+// a server answers) check every member they use the same way, but pass over members they do not
+// know, so that a CLI keeps working against a newer server that answers with more fields.
 
 #include <optional>
 #include <string>

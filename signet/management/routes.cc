@@ -980,8 +980,11 @@ void Api::add_user_routes() {
     if (!refs) {
       return error_response(call.req, 400, "invalid_body", refs.error());
     }
-    // Every API and permission is checked before anything changes, so a typo in the last one
-    // leaves the user as it was.
+    // The user first (a missing user is 404 whatever the body names), then every API and
+    // permission, before anything changes, so a typo in the last one leaves the user as it was.
+    if (auto user = call.admin.get_user(call.params[0]); !user) {
+      return fail_with(call, user);
+    }
     const auto groups = by_api(*refs);
     for (const auto& [api_id, names] : groups) {
       auto api = call.admin.get_api(api_id);

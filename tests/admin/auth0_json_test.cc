@@ -250,7 +250,7 @@ TEST(Auth0Records, ClientGrantRoundTripsWithItsIdAsText) {
   ASSERT_TRUE(empty.ok()) << empty.error().message;
   EXPECT_EQ(*empty, grant);
 
-  for (const char* id : {"", "x", "12x", "99999999999999999999"}) {
+  for (const char* id : {"", "x", "12x", "99999999999999999999", " 12", "+12", "-5", "0"}) {
     auto bad = client_grant_to_json(grant);
     bad["id"] = id;
     expect_invalid(client_grant_from_json(bad), "id");
