@@ -417,6 +417,26 @@ Result<std::optional<CachedToken>, std::string> TokenCache::lookup(
   return std::optional<CachedToken>{std::move(found->second)};
 }
 
+Result<std::optional<CachedToken>, std::string> TokenCache::find_for_audience(
+    std::string_view issuer, std::string_view audience, std::chrono::sys_seconds now) const {
+  auto entries = load_entries(path_);
+  if (!entries) {
+    return fail(entries.error());
+  }
+  std::optional<CachedToken> best;
+  if (!*entries) {
+    return best;
+  }
+  const EntryTags wanted = entry_tags({issuer, "", "", audience, ""});
+  for (auto& [key, token] : **entries) {
+    if (token.tags.issuer == wanted.issuer && token.tags.audience == wanted.audience &&
+        usable(token, now) && (!best || token.expires_at > best->expires_at)) {
+      best = std::move(token);
+    }
+  }
+  return best;
+}
+
 Result<Ok, std::string> TokenCache::store(std::string_view key, const CachedToken& token,
                                           std::chrono::sys_seconds now) const {
   if (auto made = make_directories(directory_of(path_)); !made) {

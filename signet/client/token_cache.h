@@ -125,6 +125,14 @@ class TokenCache {
   // an audience but no issuer.
   Result<std::size_t, std::string> clear(const CacheSelector& selector) const;
 
+  // A token for `audience` of `issuer` that is usable() at `now`, whichever client obtained it
+  // (the one that stays usable longest); nullopt when there is none. For the admin CLI's
+  // --server, which needs a Management API token and no secret: the file is this user's alone,
+  // so what it holds are tokens this user obtained with `signet token`. Refuses what lookup()
+  // refuses.
+  Result<std::optional<CachedToken>, std::string> find_for_audience(
+      std::string_view issuer, std::string_view audience, std::chrono::sys_seconds now) const;
+
   const std::filesystem::path& path() const { return path_; }
 
  private:

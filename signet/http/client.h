@@ -43,9 +43,9 @@ struct FetchResponse {
   std::string body;
   std::string content_type;
   std::string cache_control;
-  std::string etag;              // the ETag header, as sent
-  std::string www_authenticate;  // a 401's or 403's challenge
-  std::string retry_after;       // a 429's or 503's Retry-After
+  std::string etag{};              // the ETag header, as sent
+  std::string www_authenticate{};  // a 401's or 403's challenge
+  std::string retry_after{};       // a 429's or 503's Retry-After
 };
 
 // One request of any method, for clients of JSON APIs (the admin CLI's --server).

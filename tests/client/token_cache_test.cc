@@ -720,5 +720,42 @@ TEST(CachePath, EnvironmentRules) {
   EXPECT_FALSE(cache_path(std::nullopt, "rel", "also-relative").ok());
 }
 
+
+// The admin CLI's --server finds a Management API token by issuer and audience, from any client.
+TEST_F(TokenCacheTest, FindForAudienceTakesTheLongestUsableTokenOfThatAudienceOnly) {
+  const CacheKeyParts mgmt_a{"http://localhost:4000/", "client-a", "s1", "http://localhost:4000/api/v2/", ""};
+  const CacheKeyParts mgmt_b{"http://localhost:4000/", "client-b", "s2", "http://localhost:4000/api/v2/", ""};
+  const CacheKeyParts other_api{"http://localhost:4000/", "client-a", "s1", "https://api.example/", ""};
+  const CacheKeyParts other_issuer{"http://localhost:4001/", "client-a", "s1", "http://localhost:4000/api/v2/", ""};
+  const auto put = [&](const CacheKeyParts& parts, const std::string& name, seconds lifetime) {
+    CachedToken t = token(name, kT0, lifetime);
+    t.tags = entry_tags(parts);
+    store(cache_key(parts), t, kT0);
+  };
+  auto none = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(*none);  // no file yet
+
+  put(mgmt_a, "short", seconds{3600});
+  put(mgmt_b, "long", seconds{7200});
+  put(other_api, "other-api", seconds{86400});
+  put(other_issuer, "other-issuer", seconds{86400});
+  auto found = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
+  ASSERT_TRUE(found.ok()) << found.error();
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->access_token, "long");
+
+  // Past the usable margin of both (7200 s lifetime: 720 s margin), nothing is served.
+  const auto late = kT0 + seconds{7200 - 720};
+  auto expired = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", late);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_FALSE(*expired);
+  auto just_before = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/",
+                                               late - seconds{1});
+  ASSERT_TRUE(just_before.ok());
+  ASSERT_TRUE(*just_before);
+  EXPECT_EQ((*just_before)->access_token, "long");
+}
+
 }  // namespace
 }  // namespace signet::client
