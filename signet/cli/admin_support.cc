@@ -15,16 +15,12 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
-#include "signet/cli/terminal_input.h"
-#include "signet/common/ascii.h"
+#include "signet/cli/printers.h"
 #include "signet/common/file_safety.h"
 
 namespace signet::cli {
 
 namespace fs = std::filesystem;
-
-// bytes; "yes" and a few stray spaces. A longer answer is not a yes.
-constexpr std::size_t kMaxAnswerBytes = 16;
 
 // The data directory holds the master key and encrypted private keys: owner only.
 constexpr auto kDataDirMode = fs::perms::owner_all;
@@ -164,30 +160,8 @@ keys::MasterKey load_master_key(const fs::path& data_dir) {
   return std::move(*key);
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) {
-    return;
-  }
-  std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size() && i < widths.size()) {
-        line += std::string(widths[i] - row[i].size() + 2, ' ');
-      }
-    }
-    std::cout << line << "\n";
-  }
-}
-
 void print_json(const boost::json::value& value) {
-  std::cout << boost::json::serialize(value) << "\n";
+  print_json(std::cout, value);
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& values) {
@@ -238,18 +212,20 @@ void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& ali
       ->trigger_on_parse();
 }
 
-void confirm_deletion(bool yes, const std::string& question) {
-  if (yes) {
-    return;
-  }
-  if (!stdin_is_terminal()) {
-    throw CommandError{"refusing to delete without confirmation: add --yes"};
-  }
-  std::cerr << question << " [y/N] " << std::flush;
-  const auto answer = read_line(kMaxAnswerBytes);
-  if (!answer || !(iequals(*answer, "y") || iequals(*answer, "yes"))) {
-    throw CommandError{"nothing was deleted (answer y to delete, or add --yes)"};
-  }
+CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
+                             std::optional<std::vector<std::string>>& values,
+                             const std::string& help) {
+  return cmd
+      ->add_option(
+          name,
+          [&values](const CLI::results_t& words) {
+            values = words;
+            return true;
+          },
+          help)
+      ->type_name("TEXT")
+      ->expected(1, CLI::detail::expected_max_vector_size)
+      ->allow_extra_args(false);
 }
 
 void add_yes_flag(CLI::App* cmd, bool& yes) {

@@ -2,11 +2,12 @@
 
 // What every admin command (`signet keys|apis|clients|grants|users`) and `signet serve` share:
 // the data directory, the store in it, the master key, failures as one "signet: ..." line, and
-// plain-text tables.
+// flags. Records are printed by signet/cli/printers.h.
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,9 +73,7 @@ std::unique_ptr<store::SqliteStore> open_existing_store(const std::filesystem::p
 // regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);
 
-// Prints rows as left-aligned columns two spaces apart; the first row is the header.
-void print_table(const std::vector<std::vector<std::string>>& rows);
-// Prints one JSON value and a newline on stdout (the --json output of admin commands).
+// Prints one JSON value and a newline on stdout (signet/cli/printers.h prints to any stream).
 void print_json(const boost::json::value& value);
 
 // What separates the words of a list-valued flag or argument (scopes, grant types): a comma or
@@ -94,11 +93,13 @@ void add_data_dir_option(CLI::App* cmd, std::string& dir);
 // working while help shows one name per idea: `alias` takes values as `option` does and hands
 // them to it, as if `option` had been given them.
 void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias);
-// Before a deletion, which cannot be undone: returns when the operator agreed, else throws
-// CommandError and nothing may be deleted. With `yes` (--yes) it returns at once; when stdin is a
-// terminal it asks "<question> [y/N] " on stderr and agrees on y or yes; without a terminal (a
-// script) it refuses, so that a script deletes only what it says it means to.
-void confirm_deletion(bool yes, const std::string& question);
+// Adds a list-valued flag whose presence matters even when it holds no word (`--grant-types ""`,
+// refused by the command rather than taken as absent): `values` gets every word given, in order,
+// when the flag is given at all, and stays nullopt otherwise. Like a flag bound to a vector, it
+// takes one word each time and may be repeated.
+CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
+                             std::optional<std::vector<std::string>>& values,
+                             const std::string& help);
 // Adds --yes/-y bound to `yes`: delete without asking (what scripts use).
 void add_yes_flag(CLI::App* cmd, bool& yes);
 // Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).
