@@ -65,7 +65,7 @@ TEST_F(CommandContextTest, ConfirmationOnATerminalTakesYOrYes) {
 }
 
 TEST_F(CommandContextTest, ConfirmationOnATerminalRefusesAnythingElse) {
-  for (const std::string answer :
+  for (const std::string& answer :
        std::vector<std::string>{"n\n", "\n", "", "yess\n", std::string(40, 'y') + "\n"}) {
     reset_streams(answer, /*terminal=*/true);
     try {
