@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -34,25 +35,11 @@ std::string describe(const store::StoreError& e) {
   return std::string(store::to_string(e.code)) + ": " + e.message;
 }
 
-CommandError store_failure(std::string_view doing, const store::StoreError& e) {
-  const std::string what = "cannot " + std::string(doing) + ": ";
-  switch (e.code) {
-    case store::StoreErrorCode::kNotFound:
-    case store::StoreErrorCode::kConflict:
-    case store::StoreErrorCode::kStale:
-    case store::StoreErrorCode::kInvalid:
-      return CommandError{e.message};
-    case store::StoreErrorCode::kBusy:
-      return CommandError{what + "the database is busy (another signet process is writing); " +
-                          "nothing was changed, try again"};
-    case store::StoreErrorCode::kSchemaTooNew:
-      return CommandError{what + e.message + "; use the newer signet that migrated it"};
-    case store::StoreErrorCode::kCorrupt:
-    case store::StoreErrorCode::kIo:
-    case store::StoreErrorCode::kInternal:
-      break;
+CommandError admin_failure(const admin::AdminError& e, std::string_view hint) {
+  if (hint.empty()) {
+    return CommandError{e.message};
   }
-  return CommandError{what + describe(e)};
+  return CommandError{e.message + " " + std::string(hint)};
 }
 
 store::Timestamp now() {
@@ -158,6 +145,30 @@ keys::MasterKey load_master_key(const fs::path& data_dir) {
     throw CommandError{describe(key.error())};
   }
   return std::move(*key);
+}
+
+server::ArgonParams argon_params_from_env() {
+  server::ArgonParams params;
+  const auto read = [](const char* name, std::uint32_t& out) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+      return;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long n = std::strtoul(value, &end, 10);
+    if (errno != 0 || *end != '\0' || n > 0xFFFFFFFFul || value[0] == '-') {
+      throw CommandError{std::string(name) + "='" + value + "' is not a number"};
+    }
+    out = static_cast<std::uint32_t>(n);
+  };
+  read("SIGNET_ARGON2_MEMORY_KIB", params.memory_kib);
+  read("SIGNET_ARGON2_ITERATIONS", params.iterations);
+  read("SIGNET_ARGON2_PARALLELISM", params.parallelism);
+  if (auto valid = server::validate_argon_params(params); !valid) {
+    throw CommandError{valid.error() + " (from SIGNET_ARGON2_*)"};
+  }
+  return params;
 }
 
 void print_json(const boost::json::value& value) {

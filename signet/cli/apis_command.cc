@@ -12,7 +12,6 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/printers.h"
-#include "signet/cli/tenant.h"
 #include "signet/jose/algorithm.h"
 
 namespace signet::cli::apis {
@@ -46,6 +45,8 @@ std::chrono::seconds parse_lifetime(std::int64_t seconds) {
   return std::chrono::seconds{seconds};
 }
 
+const Hint kNoSuchApi{admin::AdminErrorCode::kNotFound, "(see 'signet apis list')"};
+
 bool parse_bool(const std::string& flag, const std::string& text) {
   if (text == "true") {
     return true;
@@ -59,21 +60,20 @@ bool parse_bool(const std::string& flag, const std::string& text) {
 }  // namespace
 
 void run_create(CommandContext& ctx, const CreateOptions& o) {
-  store::Api api;
-  api.identifier = o.identifier;
-  api.name = o.name;
-  api.signing_algorithm = parse_alg(o.alg);
-  api.token_lifetime = parse_lifetime(o.token_lifetime);
-  api.allow_offline_access =
+  admin::ApiDraft draft;
+  draft.identifier = o.identifier;
+  draft.name = o.name;
+  draft.signing_algorithm = parse_alg(o.alg);
+  draft.token_lifetime = parse_lifetime(o.token_lifetime);
+  draft.allow_offline_access =
       parse_bool("--allow-offline-access", o.allow_offline_access.value_or("false"));
-  api.token_profile = parse_profile(o.token_profile);
-  api.permissions_claim = parse_bool("--permissions-claim", o.permissions_claim.value_or("false"));
+  draft.token_profile = parse_profile(o.token_profile);
+  draft.permissions_claim =
+      parse_bool("--permissions-claim", o.permissions_claim.value_or("false"));
   for (const auto& scope : split_list(o.scopes)) {
-    api.permissions.push_back(store::Permission{scope, ""});
+    draft.permissions.push_back(store::Permission{scope, ""});
   }
-  api.created_at = ctx.now();
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto created = value_or_throw(db.create_api(api), "create API " + o.identifier);
+  const auto created = value_or_throw(ctx.admin(Access::kWrite).create_api(draft));
   if (!o.json) {
     ctx.out() << "created API " << created.identifier << "\n\n";
   }
@@ -81,15 +81,15 @@ void run_create(CommandContext& ctx, const CreateOptions& o) {
 }
 
 void run_list(CommandContext& ctx, const ListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  print_list(ctx.out(), o.json, value_or_throw(db.list_apis(), "list APIs"),
+  auto& admin = ctx.admin(Access::kRead);
+  print_list(ctx.out(), o.json, all_pages([&](const auto& page) { return admin.list_apis(page); }),
              "no APIs yet: create one with 'signet apis create --identifier "
              "https://api.example.com/ --name \"Example API\"'");
 }
 
 void run_show(CommandContext& ctx, const ShowOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  print_record(ctx.out(), o.json, require_api(db, o.identifier));
+  print_record(ctx.out(), o.json,
+               value_or_throw(ctx.admin(Access::kRead).get_api(o.identifier), {kNoSuchApi}));
 }
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
@@ -99,121 +99,102 @@ void run_update(CommandContext& ctx, const UpdateOptions& o) {
         "nothing to update: give --name, --alg, --token-lifetime, "
         "--allow-offline-access, --token-profile or --permissions-claim"};
   }
-  // Everything is checked before the store is opened, so a typo changes nothing.
-  std::optional<jose::Algorithm> alg;
-  std::optional<std::chrono::seconds> lifetime;
-  std::optional<bool> offline;
-  std::optional<store::TokenProfile> profile;
-  std::optional<bool> permissions_claim;
+  // Every flag is read before the tenant is opened, so a typo changes nothing.
+  admin::ApiPatch patch;
+  patch.name = o.name;
   if (o.permissions_claim) {
-    permissions_claim = parse_bool("--permissions-claim", *o.permissions_claim);
+    patch.permissions_claim = parse_bool("--permissions-claim", *o.permissions_claim);
   }
   if (o.alg) {
-    alg = parse_alg(*o.alg);
+    patch.signing_algorithm = parse_alg(*o.alg);
   }
   if (o.token_lifetime) {
-    lifetime = parse_lifetime(*o.token_lifetime);
+    patch.token_lifetime = parse_lifetime(*o.token_lifetime);
   }
   if (o.allow_offline_access) {
-    offline = parse_bool("--allow-offline-access", *o.allow_offline_access);
+    patch.allow_offline_access = parse_bool("--allow-offline-access", *o.allow_offline_access);
   }
   if (o.token_profile) {
-    profile = parse_profile(*o.token_profile);
+    patch.token_profile = parse_profile(*o.token_profile);
   }
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  // update_api replaces the whole record, so this is a read-modify-write of the current one.
-  auto api = require_api(db, o.identifier);
-  api.name = o.name.value_or(api.name);
-  api.signing_algorithm = alg.value_or(api.signing_algorithm);
-  api.token_lifetime = lifetime.value_or(api.token_lifetime);
-  api.allow_offline_access = offline.value_or(api.allow_offline_access);
-  api.token_profile = profile.value_or(api.token_profile);
-  api.permissions_claim = permissions_claim.value_or(api.permissions_claim);
-  print_record(ctx.out(), o.json, value_or_throw(db.update_api(api), "update API " + o.identifier));
+  print_record(
+      ctx.out(), o.json,
+      value_or_throw(ctx.admin(Access::kWrite).update_api(o.identifier, patch, {}), {kNoSuchApi}));
 }
 
 void run_delete(CommandContext& ctx, const DeleteOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto api = require_api(db, o.identifier);
-  // Counted only to tell the operator what went with the API (the store cascades by itself).
-  const auto grants = value_or_throw(db.list_client_grants(std::nullopt), "list client grants");
-  const auto cascaded = std::count_if(grants.begin(), grants.end(),
-                                      [&](const auto& g) { return g.audience == api.identifier; });
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto api = value_or_throw(admin.get_api(o.identifier), {kNoSuchApi});
+  // Counted only to ask about what goes with the API (the store cascades by itself).
+  const auto grants = value_or_throw(
+      admin.list_client_grants(admin::PageRequest{0, 1}, {std::nullopt, api.identifier}));
   confirm_deletion(ctx, o.yes,
                    "Delete API '" + api.identifier + "' and its permissions, client grants (" +
-                       std::to_string(cascaded) + "), user permissions and refresh tokens?");
-  value_or_throw(db.delete_api(api.identifier), "delete API " + api.identifier);
+                       std::to_string(grants.total) + "), user permissions and refresh tokens?");
+  const auto deleted = value_or_throw(admin.delete_api(api.identifier), {kNoSuchApi});
   if (o.json) {
-    print_json(ctx.out(), json::object{{"identifier", api.identifier},
+    print_json(ctx.out(), json::object{{"identifier", deleted.api.identifier},
                                        {"deleted", true},
-                                       {"deleted_client_grants", cascaded}});
+                                       {"deleted_client_grants", deleted.client_grants}});
     return;
   }
-  ctx.out() << "deleted API " << api.identifier << ", its permissions and " << cascaded
-            << " client grant(s) for it\n";
+  ctx.out() << "deleted API " << deleted.api.identifier << ", its permissions and "
+            << deleted.client_grants << " client grant(s) for it\n";
 }
 
 void run_permissions_add(CommandContext& ctx, const PermissionsAddOptions& o) {
-  const std::string& value = o.permission;
-  if (value.find_first_of(kListSeparators) != std::string::npos) {
-    throw CommandError{"a permission's name cannot hold a comma or white space ('" + value +
-                       "'): lists of scopes are split there; add one permission at a time"};
-  }
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto api = require_api(db, o.identifier);
-  auto existing = std::find_if(api.permissions.begin(), api.permissions.end(),
-                               [&](const auto& p) { return p.value == value; });
-  std::string outcome;
-  bool changed = true;
-  if (existing == api.permissions.end()) {
-    api.permissions.push_back(store::Permission{value, o.description.value_or("")});
-    outcome = "added permission " + value + " to API " + api.identifier;
-  } else if (o.description && *o.description != existing->description) {
-    // Updated in place: grants and users that hold the permission keep it.
-    existing->description = *o.description;
-    outcome = "updated the description of permission " + value + " of API " + api.identifier;
-  } else {
-    // Adding what exists is not an error, so scripts can run this again; nothing is written.
-    changed = false;
-    outcome = "API " + api.identifier + " already has permission " + value + "; nothing changed";
-  }
-  if (changed) {
-    api = value_or_throw(db.update_api(api), "update API " + api.identifier);
-  }
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto before = value_or_throw(admin.get_api(o.identifier), {kNoSuchApi});
+  admin::ApiPatch patch;
+  // Adding one that exists keeps it (grants and users that hold it keep it), with the new
+  // description when one is given.
+  patch.add_permissions.push_back(store::Permission{o.permission, o.description.value_or("")});
+  const auto after = value_or_throw(admin.update_api(before.identifier, patch, {}), {kNoSuchApi});
   if (o.json) {
-    print_json(ctx.out(), to_json(api));
+    print_json(ctx.out(), to_json(after));
     return;
   }
-  ctx.out() << outcome << "\n";
+  const auto described = [&](const store::Api& api) -> std::optional<std::string> {
+    for (const auto& p : api.permissions) {
+      if (p.value == o.permission) {
+        return p.description;
+      }
+    }
+    return std::nullopt;
+  };
+  const auto was = described(before);
+  if (!was) {
+    ctx.out() << "added permission " << o.permission << " to API " << after.identifier << "\n";
+  } else if (described(after) != was) {
+    ctx.out() << "updated the description of permission " << o.permission << " of API "
+              << after.identifier << "\n";
+  } else {
+    // Adding what exists is not an error, so scripts can run this again; nothing was written.
+    ctx.out() << "API " << after.identifier << " already has permission " << o.permission
+              << "; nothing changed\n";
+  }
 }
 
 void run_permissions_remove(CommandContext& ctx, const PermissionsRemoveOptions& o) {
-  const auto values = split_list(o.permissions);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto api = require_api(db, o.identifier);
-  // All or nothing: a typo in one name must not leave the others half removed.
-  for (const auto& value : values) {
-    if (std::none_of(api.permissions.begin(), api.permissions.end(),
-                     [&](const auto& p) { return p.value == value; })) {
-      throw CommandError{"API " + api.identifier + " has no permission " + value +
-                         " (see 'signet apis show " + shell_quote(api.identifier) + "')"};
-    }
-  }
-  std::erase_if(api.permissions, [&](const auto& p) {
-    return std::find(values.begin(), values.end(), p.value) != values.end();
-  });
-  const auto updated = value_or_throw(db.update_api(api), "update API " + api.identifier);
+  admin::ApiPatch patch;
+  patch.remove_permissions = split_list(o.permissions);
+  // All or nothing: a typo in one name leaves the others in place.
+  const auto updated =
+      value_or_throw(ctx.admin(Access::kWrite).update_api(o.identifier, patch, {}),
+                     {kNoSuchApi,
+                      {admin::AdminErrorCode::kInvalid,
+                       "(see 'signet apis show " + shell_quote(o.identifier) + "')"}});
   if (o.json) {
     print_json(ctx.out(), to_json(updated));
     return;
   }
-  ctx.out() << "removed permission(s) " << join_or_dash(values, ", ") << " from API "
-            << api.identifier << "; client grants and users that held them no longer do\n";
+  ctx.out() << "removed permission(s) " << join_or_dash(patch.remove_permissions, ", ")
+            << " from API " << updated.identifier
+            << "; client grants and users that held them no longer do\n";
 }
 
 void run_permissions_list(CommandContext& ctx, const PermissionsListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  const auto api = require_api(db, o.identifier);
+  const auto api = value_or_throw(ctx.admin(Access::kRead).get_api(o.identifier), {kNoSuchApi});
   print_list(ctx.out(), o.json, api.permissions,
              "API " + api.identifier + " has no permissions yet");
 }

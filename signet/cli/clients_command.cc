@@ -10,8 +10,6 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/printers.h"
-#include "signet/cli/tenant.h"
-#include "signet/server/credentials.h"
 #include "signet/store/types.h"
 
 namespace signet::cli::clients {
@@ -28,7 +26,8 @@ store::ApplicationType parse_type(const std::string& name) {
   return *type;
 }
 
-// The grant types the token endpoint implements; authorization_code is in the model for later.
+// The grant type names as typed; which of them the token endpoint implements is the admin
+// service's rule.
 std::vector<store::GrantType> parse_grant_types(const std::vector<std::string>& values) {
   const auto names = split_list(values);
   if (names.empty()) {
@@ -38,7 +37,7 @@ std::vector<store::GrantType> parse_grant_types(const std::vector<std::string>& 
   std::vector<store::GrantType> out;
   for (const auto& name : names) {
     auto g = store::parse_grant_type(name);
-    if (!g || *g == store::GrantType::kAuthorizationCode) {
+    if (!g) {
       throw CommandError{"unsupported grant type '" + name +
                          "': use client_credentials, password or refresh_token"};
     }
@@ -47,31 +46,18 @@ std::vector<store::GrantType> parse_grant_types(const std::vector<std::string>& 
   return out;
 }
 
-// Machine-to-machine applications get tokens for themselves; the others act for a user.
-std::vector<store::GrantType> default_grant_types(store::ApplicationType type) {
-  if (type == store::ApplicationType::kM2m) {
-    return {store::GrantType::kClientCredentials};
-  }
-  return {store::GrantType::kPassword, store::GrantType::kRefreshToken};
-}
-
-// Every application made here has a secret, so "none" (a public client) is not offered.
+// The method's name as typed; that "none" (a public client) is not offered yet is the admin
+// service's rule.
 store::TokenEndpointAuthMethod parse_auth_method(const std::string& name) {
   auto method = store::parse_token_endpoint_auth_method(name);
-  if (!method || *method == store::TokenEndpointAuthMethod::kNone) {
+  if (!method) {
     throw CommandError{"unsupported token endpoint auth method '" + name +
                        "': use client_secret_basic or client_secret_post"};
   }
   return *method;
 }
 
-// A fresh secret and the hash the store keeps of it, under the data directory's master key.
-std::pair<std::string, std::string> new_secret(const Tenant& t) {
-  const server::SecretHasher hasher(load_master_key(t.data_dir));
-  std::string secret = server::generate_secret();
-  std::string hash = hasher.hash(secret);
-  return {std::move(secret), std::move(hash)};
-}
+const Hint kNoSuchApplication{admin::AdminErrorCode::kNotFound, "(see 'signet clients list')"};
 
 // The one time a secret is shown: after create and rotate-secret.
 void print_with_secret(CommandContext& ctx, bool json, const admin::ApplicationWithSecret& app,
@@ -85,91 +71,82 @@ void print_with_secret(CommandContext& ctx, bool json, const admin::ApplicationW
 }  // namespace
 
 void run_create(CommandContext& ctx, const CreateOptions& o) {
-  store::Application app;
-  app.name = o.name;
-  app.type = parse_type(o.type);
-  app.grant_types =
-      o.grant_types.empty() ? default_grant_types(app.type) : parse_grant_types(o.grant_types);
-  app.token_endpoint_auth_method = parse_auth_method(o.auth_method);
-  app.client_id = server::generate_client_id();
-  app.created_at = ctx.now();
-  auto& t = ctx.tenant(Access::kWrite);
-  auto [secret, hash] = new_secret(t);
-  app.client_secret_hash = std::move(hash);
-  const auto created = value_or_throw(t.store->create_application(app), "create application");
-  print_with_secret(ctx, o.json, {created, secret},
-                    "created application " + created.name + " with client_id " + created.client_id);
+  admin::ApplicationDraft draft;
+  draft.name = o.name;
+  draft.type = parse_type(o.type);
+  if (!o.grant_types.empty()) {  // none given: the type's defaults
+    draft.grant_types = parse_grant_types(o.grant_types);
+  }
+  draft.token_endpoint_auth_method = parse_auth_method(o.auth_method);
+  const auto created = value_or_throw(ctx.admin(Access::kWrite).create_application(draft));
+  print_with_secret(ctx, o.json, created,
+                    "created application " + created.application.name + " with client_id " +
+                        created.application.client_id);
 }
 
 void run_list(CommandContext& ctx, const ListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  print_list(ctx.out(), o.json, value_or_throw(db.list_applications(), "list applications"),
+  auto& admin = ctx.admin(Access::kRead);
+  print_list(ctx.out(), o.json,
+             all_pages([&](const auto& page) { return admin.list_applications(page); }),
              "no applications yet: create one with 'signet clients create --name \"My App\"'");
 }
 
 void run_show(CommandContext& ctx, const ShowOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  print_record(ctx.out(), o.json, require_application(db, o.client_id));
+  print_record(
+      ctx.out(), o.json,
+      value_or_throw(ctx.admin(Access::kRead).get_application(o.client_id), {kNoSuchApplication}));
 }
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
   if (!o.name && !o.type && !o.grant_types && !o.auth_method) {
     throw CommandError{"nothing to update: give --name, --type, --grant-types or --auth-method"};
   }
-  // Everything is checked before the store is opened, so a typo changes nothing.
-  std::optional<store::ApplicationType> type;
-  std::optional<std::vector<store::GrantType>> grant_types;
-  std::optional<store::TokenEndpointAuthMethod> method;
+  // Every flag is read before the tenant is opened, so a typo changes nothing.
+  admin::ApplicationPatch patch;
+  patch.name = o.name;
   if (o.type) {
-    type = parse_type(*o.type);
+    patch.type = parse_type(*o.type);
   }
   if (o.grant_types) {
-    grant_types = parse_grant_types(*o.grant_types);
+    patch.grant_types = parse_grant_types(*o.grant_types);
   }
   if (o.auth_method) {
-    method = parse_auth_method(*o.auth_method);
+    patch.token_endpoint_auth_method = parse_auth_method(*o.auth_method);
   }
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  // update_application replaces the whole record (secret hash included): read-modify-write.
-  auto app = require_application(db, o.client_id);
-  app.name = o.name.value_or(app.name);
-  app.type = type.value_or(app.type);
-  app.grant_types = grant_types.value_or(app.grant_types);
-  app.token_endpoint_auth_method = method.value_or(app.token_endpoint_auth_method);
   print_record(ctx.out(), o.json,
-               value_or_throw(db.update_application(app), "update application " + app.client_id));
+               value_or_throw(ctx.admin(Access::kWrite).update_application(o.client_id, patch, {}),
+                              {kNoSuchApplication}));
 }
 
 void run_rotate_secret(CommandContext& ctx, const RotateSecretOptions& o) {
-  auto& t = ctx.tenant(Access::kWrite);
-  auto app = require_application(*t.store, o.client_id);
-  auto [secret, hash] = new_secret(t);
-  app.client_secret_hash = std::move(hash);
-  const auto updated = value_or_throw(t.store->update_application(app),
-                                      "rotate the secret of application " + app.client_id);
-  print_with_secret(ctx, o.json, {updated, secret},
-                    "new client secret for " + updated.client_id + "; the old one no longer works");
+  const auto rotated =
+      value_or_throw(ctx.admin(Access::kWrite).rotate_secret(o.client_id), {kNoSuchApplication});
+  print_with_secret(
+      ctx, o.json, rotated,
+      "new client secret for " + rotated.application.client_id + "; the old one no longer works");
 }
 
 void run_delete(CommandContext& ctx, const DeleteOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto app = require_application(db, o.client_id);
-  // Counted only to tell the operator what went with the application (the store cascades).
-  const auto grants = value_or_throw(db.list_client_grants(app.client_id),
-                                     "list the grants of application " + app.client_id);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto app = value_or_throw(admin.get_application(o.client_id), {kNoSuchApplication});
+  // Counted only to ask about what goes with the application (the store cascades).
+  const auto grants = value_or_throw(
+      admin.list_client_grants(admin::PageRequest{0, 1}, {app.client_id, std::nullopt}));
   confirm_deletion(ctx, o.yes,
                    "Delete application '" + app.client_id + "' (" + app.name +
-                       "), its secret, client grants (" + std::to_string(grants.size()) +
+                       "), its secret, client grants (" + std::to_string(grants.total) +
                        ") and refresh tokens?");
-  value_or_throw(db.delete_application(app.client_id), "delete application " + app.client_id);
+  const auto deleted =
+      value_or_throw(admin.delete_application(app.client_id), {kNoSuchApplication});
   if (o.json) {
-    print_json(ctx.out(), json::object{{"client_id", app.client_id},
+    print_json(ctx.out(), json::object{{"client_id", deleted.application.client_id},
                                        {"deleted", true},
-                                       {"deleted_client_grants", grants.size()}});
+                                       {"deleted_client_grants", deleted.client_grants}});
     return;
   }
-  ctx.out() << "deleted application " << app.client_id << " (" << app.name << ") and its "
-            << grants.size() << " client grant(s); its secret and refresh tokens no longer work\n";
+  ctx.out() << "deleted application " << deleted.application.client_id << " ("
+            << deleted.application.name << ") and its " << deleted.client_grants
+            << " client grant(s); its secret and refresh tokens no longer work\n";
 }
 
 namespace {

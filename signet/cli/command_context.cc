@@ -5,8 +5,14 @@
 #include <istream>
 #include <ostream>
 
+#include "signet/admin/admin_service.h"
+#include "signet/cli/read_only_admin.h"
 #include "signet/cli/terminal_input.h"
 #include "signet/common/ascii.h"
+#include "signet/keys/key_manager.h"
+#include "signet/keys/master_key.h"
+#include "signet/server/credentials.h"
+#include "signet/server/password.h"
 
 namespace signet::cli {
 
@@ -20,6 +26,22 @@ store::Timestamp system_now() {
 }
 
 }  // namespace
+
+// The service and what it holds references to, alive together. Members are built in this order:
+// the secret hasher reads the master key before the key manager takes it.
+struct LocalAdmin {
+  LocalAdmin(store::Store& store, keys::MasterKey master_key, const server::ArgonParams& argon,
+             admin::AdminService::Clock clock)
+      : secrets(master_key),
+        keys(store, std::move(master_key)),
+        passwords(argon),
+        service(store, keys, secrets, passwords, std::move(clock)) {}
+
+  server::SecretHasher secrets;
+  keys::KeyManager keys;
+  server::PasswordHasher passwords;
+  admin::AdminService service;
+};
 
 CommandContext::CommandContext(std::ostream& out, std::ostream& err, std::istream& in,
                                bool in_is_terminal, Clock clock, TenantLocation location)
@@ -58,8 +80,31 @@ std::optional<std::string> CommandContext::read_secret(std::string_view prompt, 
 }
 
 void CommandContext::set_location(TenantLocation location) {
-  location_ = std::move(location);
+  read_only_.reset();
+  reader_.reset();
+  writer_.reset();
   tenant_.reset();
+  location_ = std::move(location);
+}
+
+admin::Admin& CommandContext::admin(Access access) {
+  const auto clock = [this] { return now(); };
+  if (access == Access::kWrite) {
+    if (!writer_) {
+      Tenant& t = tenant(Access::kWrite);
+      writer_ = std::make_unique<LocalAdmin>(*t.store, load_master_key(t.data_dir),
+                                             argon_params_from_env(), clock);
+    }
+    return writer_->service;
+  }
+  if (!read_only_) {
+    // Reading needs no master key, and must not create master.key: a key of its own, which
+    // nothing can use, since ReadOnlyAdmin lets no write through (read_only_admin.h).
+    reader_ = std::make_unique<LocalAdmin>(
+        *tenant(Access::kRead).store, keys::MasterKey::generate(), server::ArgonParams{}, clock);
+    read_only_ = std::make_unique<ReadOnlyAdmin>(reader_->service);
+  }
+  return *read_only_;
 }
 
 Tenant& CommandContext::tenant(Access access) {

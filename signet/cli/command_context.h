@@ -5,8 +5,9 @@
 // A command reads and writes nothing else, so a test runs it in process with string streams, a
 // fixed clock and a temporary data directory (tests/cli/).
 //
-// Verbs are registered with VerbRegistrar::add(): each has its own options struct, filled by its flags, and
-// one run function `void run(CommandContext&, const Options&)` that throws CommandError to fail.
+// Verbs are registered with VerbRegistrar::add(): each has its own options struct, filled by its
+// flags, and one run function `void run(CommandContext&, const Options&)` that throws CommandError
+// to fail.
 
 #include <cstddef>
 #include <functional>
@@ -19,6 +20,7 @@
 
 #include <CLI/App.hpp>
 
+#include "signet/admin/admin.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/tenant.h"
 #include "signet/store/types.h"
@@ -34,6 +36,8 @@ struct TenantLocation {
 // Whether a command changes the tenant. A command that only reads creates nothing: a missing data
 // directory or store is an error that says where it looked.
 enum class Access { kRead, kWrite };
+
+struct LocalAdmin;  // an AdminService on the local tenant, with the key manager and hashers it uses
 
 class CommandContext {
  public:
@@ -69,8 +73,16 @@ class CommandContext {
   const TenantLocation& location() const { return location_; }
   void set_location(TenantLocation location);
 
-  // The local tenant (data directory and store), opened on first use. kWrite creates the data
-  // directory and store when missing; kRead refuses a missing one. Throws CommandError.
+  // The admin operations on the tenant (signet/admin/admin.h), opened on first use: an
+  // AdminService on the local data directory (a server's Management API with --server, later).
+  // kWrite loads the master key (SIGNET_MASTER_KEY, else <data-dir>/master.key, created when
+  // missing) and the argon2id parameters of SIGNET_ARGON2_*; kRead needs neither, creates
+  // nothing, and gives an Admin that refuses every write. Throws CommandError.
+  admin::Admin& admin(Access access);
+
+  // The local tenant (data directory and store), opened on first use, for what the Admin
+  // interface does not do (`keys create`, `keys jwks`). kWrite creates the data directory and
+  // store when missing; kRead refuses a missing one. Throws CommandError.
   Tenant& tenant(Access access);
 
  private:
@@ -85,6 +97,9 @@ class CommandContext {
   Clock clock_;
   TenantLocation location_;
   std::unique_ptr<Tenant> tenant_;
+  std::unique_ptr<LocalAdmin> writer_;       // admin(kWrite)
+  std::unique_ptr<LocalAdmin> reader_;       // behind admin(kRead)
+  std::unique_ptr<admin::Admin> read_only_;  // admin(kRead): reader_, writes refused
 };
 
 // Runs one command against `ctx`: a CommandError becomes "signet: <message>" on ctx.err() and

@@ -1,6 +1,8 @@
 #include "signet/cli/grants_command.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -12,7 +14,6 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/printers.h"
-#include "signet/cli/tenant.h"
 #include "signet/store/types.h"
 
 namespace signet::cli::grants {
@@ -20,84 +21,106 @@ namespace {
 
 namespace json = boost::json;
 
-// Checked here as well as in the store, to say which command defines the missing permission.
-void require_permissions(const store::Api& api, const std::vector<std::string>& scopes) {
+// A grant id as typed: a positive decimal integer, else CommandError.
+std::int64_t parse_grant_id(std::string_view text) {
+  std::int64_t id = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, id);
+  if (text.empty() || ec != std::errc{} || ptr != end || id <= 0) {
+    throw CommandError{"'" + std::string(text) +
+                       "' is not a grant id: grant ids are positive numbers (see 'signet grants "
+                       "list')"};
+  }
+  return id;
+}
+
+const Hint kNoSuchGrant{admin::AdminErrorCode::kNotFound, "(see 'signet grants list')"};
+
+// After the admin service refused scopes that are not permissions of `api`: which command
+// defines the first of them.
+std::string define_first_missing(const store::Api& api, const std::vector<std::string>& scopes) {
   for (const auto& scope : scopes) {
     if (std::none_of(api.permissions.begin(), api.permissions.end(),
                      [&](const auto& p) { return p.value == scope; })) {
-      throw CommandError{"scope " + scope + " is not a permission of API " + api.identifier +
-                         " (define it with 'signet apis permissions add " +
-                         shell_quote(api.identifier) + " " + shell_quote(scope) +
-                         "', or see 'signet apis show " + shell_quote(api.identifier) + "')"};
+      return "(define it with 'signet apis permissions add " + shell_quote(api.identifier) + " " +
+             shell_quote(scope) + "', or see 'signet apis show " + shell_quote(api.identifier) +
+             "')";
     }
   }
+  return "";
 }
 
 }  // namespace
 
 void run_create(CommandContext& ctx, const CreateOptions& o) {
   const auto scopes = split_list(o.scopes);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto app = require_application(db, o.client_id);
-  const auto api = require_api(db, o.audience);
-  require_permissions(api, scopes);
-  if (auto existing = db.find_client_grant(app.client_id, api.identifier)) {
-    throw CommandError{"application " + app.client_id + " already has a grant for API " +
-                       api.identifier + ": it is grant " + std::to_string(existing->id) +
-                       " (change its scopes with 'signet grants update " +
-                       std::to_string(existing->id) + " --scopes ...')"};
+  auto& admin = ctx.admin(Access::kWrite);
+  // Read first only to say which list to look in when one of them does not exist.
+  const auto app =
+      value_or_throw(admin.get_application(o.client_id),
+                     {{admin::AdminErrorCode::kNotFound, "(see 'signet clients list')"}});
+  const auto api = value_or_throw(admin.get_api(o.audience),
+                                  {{admin::AdminErrorCode::kNotFound, "(see 'signet apis list')"}});
+  auto created = admin.create_client_grant(app.client_id, api.identifier, scopes);
+  if (!created && created.error().code == admin::AdminErrorCode::kInvalid) {
+    throw admin_failure(created.error(), define_first_missing(api, scopes));
   }
-  store::ClientGrant grant;
-  grant.client_id = app.client_id;
-  grant.audience = api.identifier;
-  grant.scopes = scopes;
-  grant.created_at = ctx.now();
-  const auto created = value_or_throw(db.create_client_grant(grant), "create client grant");
+  if (!created && created.error().code == admin::AdminErrorCode::kConflict) {
+    // The grant the application has for the API: the one to change instead.
+    const auto existing = value_or_throw(
+        admin.list_client_grants(admin::PageRequest{0, 1}, {app.client_id, api.identifier}));
+    if (!existing.items.empty()) {
+      const auto id = std::to_string(existing.items.front().id);
+      throw admin_failure(created.error(), "('signet grants update " + id + " --scopes ...')");
+    }
+  }
+  const auto grant = value_or_throw(std::move(created));
   if (!o.json) {
-    ctx.out() << "created client grant " << created.id << "\n\n";
+    ctx.out() << "created client grant " << grant.id << "\n\n";
   }
-  print_record(ctx.out(), o.json, created);
+  print_record(ctx.out(), o.json, grant);
 }
 
 void run_list(CommandContext& ctx, const ListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  std::optional<std::string_view> filter;
-  if (o.client_id) {
-    // An unknown client_id is more likely a typo than an application without grants.
-    require_application(db, *o.client_id);
-    filter = *o.client_id;
-  }
-  print_list(ctx.out(), o.json, value_or_throw(db.list_client_grants(filter), "list client grants"),
+  auto& admin = ctx.admin(Access::kRead);
+  admin::ClientGrantFilter filter;
+  filter.client_id = o.client_id;
+  // An unknown client_id is more likely a typo than an application without grants.
+  print_list(ctx.out(), o.json,
+             all_pages([&](const auto& page) { return admin.list_client_grants(page, filter); },
+                       {{admin::AdminErrorCode::kNotFound, "(see 'signet clients list')"}}),
              "no client grants yet: create one with 'signet grants create --client-id ID "
              "--audience API --scopes \"read:messages\"'");
 }
 
 void run_show(CommandContext& ctx, const ShowOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
-  auto& db = *ctx.tenant(Access::kRead).store;
-  print_record(ctx.out(), o.json, require_grant(db, id));
+  print_record(ctx.out(), o.json,
+               value_or_throw(ctx.admin(Access::kRead).get_client_grant(id), {kNoSuchGrant}));
 }
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
   const auto scopes = split_list(o.scopes);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto grant = require_grant(db, id);
-  require_permissions(require_api(db, grant.audience), scopes);
-  print_record(ctx.out(), o.json,
-               value_or_throw(db.update_client_grant_scopes(id, scopes),
-                              "update client grant " + std::to_string(id)));
+  auto& admin = ctx.admin(Access::kWrite);
+  auto updated = admin.update_client_grant(id, scopes, {});
+  if (!updated && updated.error().code == admin::AdminErrorCode::kInvalid) {
+    const auto grant = value_or_throw(admin.get_client_grant(id), {kNoSuchGrant});
+    const auto api = value_or_throw(admin.get_api(grant.audience));
+    throw admin_failure(updated.error(), define_first_missing(api, scopes));
+  }
+  print_record(ctx.out(), o.json, value_or_throw(std::move(updated), {kNoSuchGrant}));
 }
 
 void run_delete(CommandContext& ctx, const DeleteOptions& o) {
   const auto id = parse_grant_id(o.grant_id);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto grant = require_grant(db, id);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto grant = value_or_throw(admin.get_client_grant(id), {kNoSuchGrant});
   confirm_deletion(ctx, o.yes,
                    "Delete client grant " + std::to_string(id) + ", so that application '" +
                        grant.client_id + "' can no longer get tokens for API '" + grant.audience +
                        "'?");
-  value_or_throw(db.delete_client_grant(id), "delete client grant " + std::to_string(id));
+  value_or_throw(admin.delete_client_grant(id), {kNoSuchGrant});
   if (o.json) {
     print_json(ctx.out(), json::object{{"id", id}, {"deleted", true}});
     return;

@@ -53,10 +53,12 @@ signet::keys::KeyManager key_manager(Tenant& t) {
 }  // namespace
 
 void run_list(CommandContext& ctx, const ListOptions& o) {
-  print_list(ctx.out(), o.json, list_keys(*ctx.tenant(Access::kRead).store),
+  print_list(ctx.out(), o.json, value_or_throw(ctx.admin(Access::kRead).list_signing_keys()),
              "no signing keys yet: run 'signet keys create --alg RS256'");
 }
 
+// Not an admin operation (signet serve does it at start for every algorithm an API signs with):
+// done on the local tenant's keys.
 void run_create(CommandContext& ctx, const CreateOptions& o) {
   const auto alg = parse_alg(o.alg);
   auto& t = ctx.tenant(Access::kWrite);
@@ -83,58 +85,37 @@ void run_create(CommandContext& ctx, const CreateOptions& o) {
 
 void run_rotate(CommandContext& ctx, const RotateOptions& o) {
   const auto alg = parse_alg(o.alg);
-  auto manager = key_manager(ctx.tenant(Access::kWrite));
-  auto rotated = manager.rotate(alg, ctx.now());
-  if (!rotated) {
-    std::string hint;
-    if (rotated.error().code == signet::keys::KeyErrorCode::kNoSigningKey) {
-      hint = " (run 'signet keys create --alg " + o.alg + "' first)";
-    } else if (rotated.error().code == signet::keys::KeyErrorCode::kSealedWrongMasterKey) {
-      hint = "; nothing was changed";
-    }
-    throw CommandError{"cannot rotate " + o.alg + " keys: " + describe(rotated.error()) + hint};
-  }
+  const auto rotated = value_or_throw(
+      ctx.admin(Access::kWrite).rotate_signing_keys(alg),
+      {{admin::AdminErrorCode::kNotFound, "(run 'signet keys create --alg " + o.alg + "' first)"}});
   if (o.json) {
-    print_json(ctx.out(), json::object{{"alg", jose::to_string(alg)}, {"current", *rotated}});
+    print_json(ctx.out(), json::object{{"alg", jose::to_string(rotated.algorithm)},
+                                       {"current", rotated.current_kid}});
     return;
   }
-  ctx.out() << *rotated << "\n";
+  ctx.out() << rotated.current_kid << "\n";
 }
 
 void run_revoke(CommandContext& ctx, const RevokeOptions& o) {
-  auto& t = ctx.tenant(Access::kWrite);
-  // Looked up first only to say precisely why a revoke is refused; the store checks the state
-  // again inside its own transaction.
-  auto key = t.store->get_signing_key(o.kid);
-  if (!key) {
-    if (key.error().code == store::StoreErrorCode::kNotFound) {
-      throw CommandError{"no signing key with kid " + o.kid + " (see 'signet keys list')"};
+  auto& admin = ctx.admin(Access::kWrite);
+  const Hint no_such_key{admin::AdminErrorCode::kNotFound, "(see 'signet keys list')"};
+  auto revoked = admin.revoke_signing_key(o.kid);
+  if (!revoked && revoked.error().code == admin::AdminErrorCode::kInvalid) {
+    // Refused for its state: a current or next key can be rotated out; say how.
+    const auto key = value_or_throw(admin.get_signing_key(o.kid), {no_such_key});
+    if (key.state == store::SigningKeyState::kCurrent ||
+        key.state == store::SigningKeyState::kNext) {
+      throw admin_failure(revoked.error(), "('signet keys rotate --alg " +
+                                               std::string(jose::to_string(key.algorithm)) + "')");
     }
-    throw CommandError{"cannot read key " + o.kid + ": " + describe(key.error())};
   }
-  const std::string alg(jose::to_string(key->algorithm));
-  switch (key->state) {
-    case store::SigningKeyState::kPrevious:
-      break;
-    case store::SigningKeyState::kRevoked:
-      throw CommandError{"key " + o.kid + " is already revoked"};
-    case store::SigningKeyState::kCurrent:
-    case store::SigningKeyState::kNext:
-      throw CommandError{"key " + o.kid + " is " + std::string(store::to_string(key->state)) +
-                         ": only previous keys can be revoked; rotate first ('signet keys "
-                         "rotate --alg " +
-                         alg + "')"};
-  }
-  auto manager = key_manager(t);
-  auto revoked = manager.revoke(o.kid, ctx.now());
-  if (!revoked) {
-    throw CommandError{"cannot revoke key " + o.kid + ": " + describe(revoked.error())};
-  }
+  const auto key = value_or_throw(std::move(revoked), {no_such_key});
   if (o.json) {
-    print_json(ctx.out(), json::object{{"revoked", o.kid}, {"alg", alg}});
+    print_json(ctx.out(),
+               json::object{{"revoked", key.kid}, {"alg", jose::to_string(key.algorithm)}});
     return;
   }
-  ctx.out() << "revoked " << o.kid << "\n";
+  ctx.out() << "revoked " << key.kid << "\n";
 }
 
 void run_jwks(CommandContext& ctx, const JwksOptions&) {

@@ -1,10 +1,7 @@
 #include "signet/cli/users_command.h"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,8 +13,6 @@
 
 #include "signet/cli/admin_support.h"
 #include "signet/cli/printers.h"
-#include "signet/cli/tenant.h"
-#include "signet/jose/crypto.h"
 #include "signet/server/password.h"
 #include "signet/store/types.h"
 
@@ -26,31 +21,11 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kUserIdPrefix = "signet|";
-constexpr std::size_t kUserIdRandomBytes = 12;  // 24 hex digits, as Auth0's ids have
+const Hint kNoSuchUser{admin::AdminErrorCode::kNotFound, "(see 'signet users list')"};
+const Hint kNoSuchApi{admin::AdminErrorCode::kNotFound, "(see 'signet apis list')"};
 
-std::string new_user_id() {
-  std::array<std::uint8_t, kUserIdRandomBytes> bytes{};
-  jose::random_bytes(bytes);
-  return std::string(kUserIdPrefix) + jose::to_hex(bytes);
-}
-
-// Only a sanity check (the password grant takes the email as the username): something on each
-// side of an '@', and nothing that cannot be typed on one line.
-void check_email(const std::string& email) {
-  const auto at = email.rfind('@');
-  const bool printable = std::all_of(email.begin(), email.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u > 0x20 && u != 0x7f;
-  });
-  if (!printable || at == std::string::npos || at == 0 || at + 1 == email.size()) {
-    throw CommandError{"'" + email + "' is not an email address (expected name@example.com)"};
-  }
-}
-
-// The new password, from the context's input (prompted for twice, without echo, on a terminal)
-// and checked against the password rules. `command` is what to show in the hint, e.g. "users
-// create ...".
+// The new password, from the context's input (prompted for twice, without echo, on a terminal).
+// `command` is what to show in the hint, e.g. "users create ...".
 std::string read_new_password(CommandContext& ctx, bool password_stdin,
                               const std::string& command) {
   const std::string hint = "printf '%s\\n' \"$PASSWORD\" | signet " + command + " --password-stdin";
@@ -76,74 +51,39 @@ std::string read_new_password(CommandContext& ctx, bool password_stdin,
     throw CommandError{"no password on stdin: give it as the first line of input (e.g. " + hint +
                        ")"};
   }
-  if (auto valid = server::validate_new_password(*password); !valid) {
-    throw CommandError{valid.error() + "; nothing was changed"};
-  }
-  return *password;
+  return *password;  // checked against the password rules by the admin service
 }
 
-// OWASP's argon2id parameters, or those in SIGNET_ARGON2_MEMORY_KIB, SIGNET_ARGON2_ITERATIONS and
-// SIGNET_ARGON2_PARALLELISM: the variables `signet serve` reads too, so that its decoy hash for
-// unknown users costs what real users' hashes cost.
-server::ArgonParams argon_params_from_env() {
-  server::ArgonParams params;
-  const auto read = [](const char* name, std::uint32_t& out) {
-    const char* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-      return;
-    }
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long n = std::strtoul(value, &end, 10);
-    if (errno != 0 || *end != '\0' || n > 0xFFFFFFFFul || value[0] == '-') {
-      throw CommandError{std::string(name) + "='" + value + "' is not a number"};
-    }
-    out = static_cast<std::uint32_t>(n);
-  };
-  read("SIGNET_ARGON2_MEMORY_KIB", params.memory_kib);
-  read("SIGNET_ARGON2_ITERATIONS", params.iterations);
-  read("SIGNET_ARGON2_PARALLELISM", params.parallelism);
-  if (auto valid = server::validate_argon_params(params); !valid) {
-    throw CommandError{valid.error() + " (from SIGNET_ARGON2_*)"};
-  }
-  return params;
-}
-
-std::string hash_password(const std::string& password) {
-  return server::PasswordHasher(argon_params_from_env()).hash(password);
-}
-
-// The counters of brute-force protection that block the user now: the token endpoint counts a
-// known user's wrong passwords under the user id, per address.
-std::vector<store::AddressFailedLogins> lockouts_of(store::Store& s, const store::User& u,
+// The counters of brute-force protection that block the user at `at`: the token endpoint counts
+// a known user's wrong passwords under the user id, per address.
+std::vector<store::AddressFailedLogins> lockouts_of(admin::Admin& admin, const store::User& u,
                                                     store::Timestamp at) {
-  auto counters = value_or_throw(s.list_failed_logins(store::FailedLoginSubject::kUser, u.id),
-                                 "list the failed logins of user " + u.id);
-  std::erase_if(counters, [&](const auto& c) { return !c.counter.blocked_at(at); });
-  return counters;
-}
-
-std::vector<store::UserPermission> permissions_of(store::Store& s, const store::User& u,
-                                                  std::optional<std::string_view> api) {
-  return value_or_throw(s.list_user_permissions(u.id, api), "list the permissions of user " + u.id);
-}
-
-// Revokes every refresh token of the user, so each app signed in as them must sign in again;
-// returns how many were live. Access tokens already issued are self-contained and run out with
-// their lifetime.
-std::int64_t end_sessions(store::Store& s, const store::User& u) {
-  return value_or_throw(s.revoke_user_refresh_tokens(u.id),
-                        "revoke the refresh tokens of user " + u.id);
+  auto lockouts = value_or_throw(admin.user_lockouts(u.id), {kNoSuchUser});
+  std::erase_if(lockouts.counters, [&](const auto& c) { return !c.counter.blocked_at(at); });
+  return std::move(lockouts.counters);
 }
 
 constexpr std::string_view kAccessTokensNote =
     "access tokens already issued stay valid until they expire (the API's token lifetime)";
 
+// After the admin service refused permissions that `api` does not define: which command defines
+// the first of them.
+std::string define_first_missing(const store::Api& api, const std::vector<std::string>& values) {
+  for (const auto& value : values) {
+    if (std::none_of(api.permissions.begin(), api.permissions.end(),
+                     [&](const auto& p) { return p.value == value; })) {
+      return "(define it with 'signet apis permissions add " + shell_quote(api.identifier) + " " +
+             shell_quote(value) + "')";
+    }
+  }
+  return "";
+}
+
 // The permissions a user has on one API, after a change.
-void print_permissions_on(CommandContext& ctx, bool json, store::Store& s, const store::User& u,
+void print_permissions_on(CommandContext& ctx, bool json, admin::Admin& admin, const store::User& u,
                           const std::string& api, std::string_view verb) {
   std::vector<std::string> values;
-  for (const auto& p : permissions_of(s, u, api)) {
+  for (const auto& p : value_or_throw(admin.list_user_permissions(u.id, api))) {
     values.push_back(p.permission);
   }
   if (json) {
@@ -163,24 +103,14 @@ void print_permissions_on(CommandContext& ctx, bool json, store::Store& s, const
 }  // namespace
 
 void run_create(CommandContext& ctx, const CreateOptions& o) {
-  check_email(o.email);
-  const std::string id = o.id.value_or(new_user_id());
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  // Checked before the password is read and hashed, to fail fast and name the clash.
-  if (auto existing = db.get_user(id)) {
-    throw CommandError{"a user with id " + id + " already exists"};
-  }
-  if (auto existing = db.find_user_by_email(o.email)) {
-    throw CommandError{"a user with email " + o.email + " already exists (" + existing->id + ")"};
-  }
-  const auto password =
+  // Opened before the password is asked for, so that a tenant that cannot be opened is said first.
+  auto& admin = ctx.admin(Access::kWrite);
+  admin::UserDraft draft;
+  draft.email = o.email;
+  draft.id = o.id;
+  draft.password =
       read_new_password(ctx, o.password_stdin, "users create --email " + shell_quote(o.email));
-  store::User user;
-  user.id = id;
-  user.email = o.email;
-  user.password_hash = hash_password(password);
-  user.created_at = ctx.now();
-  const auto created = value_or_throw(db.create_user(user), "create user " + id);
+  const auto created = value_or_throw(admin.create_user(draft));
   if (!o.json) {
     ctx.out() << "created user " << created.id << "\n\n";
   }
@@ -188,11 +118,11 @@ void run_create(CommandContext& ctx, const CreateOptions& o) {
 }
 
 void run_list(CommandContext& ctx, const ListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
+  auto& admin = ctx.admin(Access::kRead);
   const auto at = ctx.now();
   std::vector<UserWithLockouts> users;
-  for (auto& u : value_or_throw(db.list_users(), "list users")) {
-    auto lockouts = lockouts_of(db, u, at);
+  for (auto& u : all_pages([&](const auto& page) { return admin.list_users(page, {}); })) {
+    auto lockouts = lockouts_of(admin, u, at);
     users.push_back(UserWithLockouts{std::move(u), std::move(lockouts)});
   }
   print_list(ctx.out(), o.json, users,
@@ -201,32 +131,30 @@ void run_list(CommandContext& ctx, const ListOptions& o) {
 }
 
 void run_show(CommandContext& ctx, const ShowOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  auto user = require_user(db, o.user);
-  auto permissions = permissions_of(db, user, std::nullopt);
-  auto lockouts = lockouts_of(db, user, ctx.now());
+  auto& admin = ctx.admin(Access::kRead);
+  auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  auto permissions = value_or_throw(admin.list_user_permissions(user.id, {}), {kNoSuchUser});
+  auto lockouts = lockouts_of(admin, user, ctx.now());
   print_record(ctx.out(), o.json,
                UserProfile{std::move(user), std::move(lockouts), std::move(permissions)});
 }
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
-  check_email(o.email);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto user = require_user(db, o.user);
-  if (auto other = db.find_user_by_email(o.email); other && other->id != user.id) {
-    throw CommandError{"a user with email " + o.email + " already exists (" + other->id + ")"};
-  }
-  user.email = o.email;
-  print_record(ctx.out(), o.json, value_or_throw(db.update_user(user), "update user " + user.id));
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  admin::UserPatch patch;
+  patch.email = o.email;
+  print_record(ctx.out(), o.json,
+               value_or_throw(admin.update_user(user.id, patch, {}), {kNoSuchUser}).user);
 }
 
 void run_delete(CommandContext& ctx, const DeleteOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto user = require_user(db, o.user);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
   confirm_deletion(ctx, o.yes,
                    "Delete user '" + user.id + "' (" + user.email +
                        ") and their permissions and refresh tokens?");
-  value_or_throw(db.delete_user(user.id), "delete user " + user.id);
+  value_or_throw(admin.delete_user(user.id), {kNoSuchUser});
   if (o.json) {
     print_json(ctx.out(), json::object{{"id", user.id}, {"deleted", true}});
     return;
@@ -236,10 +164,11 @@ void run_delete(CommandContext& ctx, const DeleteOptions& o) {
 }
 
 void run_block(CommandContext& ctx, const BlockOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto user = require_user(db, o.user);
-  user.blocked = true;
-  const auto updated = value_or_throw(db.update_user(user), "block user " + user.id);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  admin::UserPatch patch;
+  patch.blocked = true;
+  const auto updated = value_or_throw(admin.update_user(user.id, patch, {}), {kNoSuchUser}).user;
   if (o.json) {
     print_json(ctx.out(), to_json(updated));
     return;
@@ -249,15 +178,14 @@ void run_block(CommandContext& ctx, const BlockOptions& o) {
 }
 
 void run_unblock(CommandContext& ctx, const UnblockOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto user = require_user(db, o.user);
-  user.blocked = false;
-  const auto updated = value_or_throw(db.update_user(user), "unblock user " + user.id);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  admin::UserPatch patch;
+  patch.blocked = false;
+  const auto updated = value_or_throw(admin.update_user(user.id, patch, {}), {kNoSuchUser}).user;
   // The token endpoint counts a known user's failed logins under the user id, per address; an
   // unblock forgives them all, or the user would stay locked out by brute-force protection.
-  const auto cleared =
-      value_or_throw(db.reset_all_failed_logins(store::FailedLoginSubject::kUser, user.id),
-                     "clear the failed logins of user " + user.id);
+  const auto cleared = value_or_throw(admin.clear_user_lockouts(user.id), {kNoSuchUser});
   if (o.json) {
     auto out = to_json(updated);
     out["cleared_failed_login_counters"] = cleared;
@@ -269,37 +197,37 @@ void run_unblock(CommandContext& ctx, const UnblockOptions& o) {
 }
 
 void run_set_password(CommandContext& ctx, const SetPasswordOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  auto user = require_user(db, o.user);
-  const auto password =
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  admin::UserPatch patch;
+  patch.password =
       read_new_password(ctx, o.password_stdin, "users set-password " + shell_quote(user.id));
-  user.password_hash = hash_password(password);
-  const auto updated = value_or_throw(db.update_user(user), "set the password of " + user.id);
-  // A reset often follows a compromise: whoever signed in with the old password must not keep a
-  // session for the refresh token's 30 days. There is deliberately no flag to keep them.
-  std::int64_t revoked = 0;
-  try {
-    revoked = end_sessions(db, updated);
-  } catch (const CommandError& e) {
-    throw CommandError{e.message +
-                       " (the new password is set; end the sessions with 'signet users "
-                       "revoke-sessions " +
-                       shell_quote(updated.id) + "')"};
+  // The service ends the user's sessions with the reset (a reset often follows a compromise);
+  // there is deliberately no flag to keep them.
+  auto updated = admin.update_user(user.id, patch, {});
+  if (!updated) {
+    // When the password was written but the sessions could not be ended, say how to end them.
+    if (auto now = admin.get_user(user.id); now && now->revision != user.revision) {
+      throw admin_failure(updated.error(), "(end the sessions with 'signet users revoke-sessions " +
+                                               shell_quote(user.id) + "')");
+    }
   }
+  const auto done = value_or_throw(std::move(updated), {kNoSuchUser});
   if (o.json) {
-    auto out = to_json(updated);
-    out["revoked_refresh_tokens"] = revoked;
+    auto out = to_json(done.user);
+    out["revoked_refresh_tokens"] = done.sessions_ended;
     print_json(ctx.out(), out);
     return;
   }
-  ctx.out() << "set a new password for user " << updated.id << " and ended their sessions: revoked "
-            << revoked << " refresh token(s); " << kAccessTokensNote << "\n";
+  ctx.out() << "set a new password for user " << done.user.id
+            << " and ended their sessions: revoked " << done.sessions_ended << " refresh token(s); "
+            << kAccessTokensNote << "\n";
 }
 
 void run_revoke_sessions(CommandContext& ctx, const RevokeSessionsOptions& o) {
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto user = require_user(db, o.user);
-  const auto revoked = end_sessions(db, user);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  const auto revoked = value_or_throw(admin.revoke_sessions(user.id), {kNoSuchUser});
   if (o.json) {
     print_json(
         ctx.out(),
@@ -313,41 +241,36 @@ void run_revoke_sessions(CommandContext& ctx, const RevokeSessionsOptions& o) {
 
 void run_permissions_add(CommandContext& ctx, const PermissionsAddOptions& o) {
   const auto values = split_list(o.permissions);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto user = require_user(db, o.user);
-  const auto api = require_api(db, o.audience);
-  for (const auto& value : values) {
-    if (std::none_of(api.permissions.begin(), api.permissions.end(),
-                     [&](const auto& p) { return p.value == value; })) {
-      throw CommandError{"permission " + value + " is not defined by API " + api.identifier +
-                         " (define it with 'signet apis permissions add " +
-                         shell_quote(api.identifier) + " " + shell_quote(value) + "')"};
-    }
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  const auto api = value_or_throw(admin.get_api(o.audience), {kNoSuchApi});
+  if (auto added = admin.add_user_permissions(user.id, api.identifier, values); !added) {
+    throw admin_failure(added.error(), added.error().code == admin::AdminErrorCode::kInvalid
+                                           ? define_first_missing(api, values)
+                                           : "");
   }
-  value_or_throw(db.add_user_permissions(user.id, api.identifier, values),
-                 "add permissions to user " + user.id);
-  print_permissions_on(ctx, o.json, db, user, api.identifier, "added");
+  print_permissions_on(ctx, o.json, admin, user, api.identifier, "added");
 }
 
 void run_permissions_remove(CommandContext& ctx, const PermissionsRemoveOptions& o) {
   const auto values = split_list(o.permissions);
-  auto& db = *ctx.tenant(Access::kWrite).store;
-  const auto user = require_user(db, o.user);
-  const auto api = require_api(db, o.audience);
-  value_or_throw(db.remove_user_permissions(user.id, api.identifier, values),
-                 "remove permissions from user " + user.id);
-  print_permissions_on(ctx, o.json, db, user, api.identifier, "removed");
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
+  const auto api = value_or_throw(admin.get_api(o.audience), {kNoSuchApi});
+  value_or_throw(admin.remove_user_permissions(user.id, api.identifier, values));
+  print_permissions_on(ctx, o.json, admin, user, api.identifier, "removed");
 }
 
 void run_permissions_list(CommandContext& ctx, const PermissionsListOptions& o) {
-  auto& db = *ctx.tenant(Access::kRead).store;
-  const auto user = require_user(db, o.user);
+  auto& admin = ctx.admin(Access::kRead);
+  const auto user = value_or_throw(admin.find_user(o.user), {kNoSuchUser});
   std::optional<std::string_view> api;
   if (o.audience) {
-    require_api(db, *o.audience);
     api = *o.audience;
   }
-  print_list(ctx.out(), o.json, permissions_of(db, user, api),
+  // The user was found: an unknown is the API.
+  print_list(ctx.out(), o.json,
+             value_or_throw(admin.list_user_permissions(user.id, api), {kNoSuchApi}),
              "user " + user.id + " has no permissions" +
                  (api ? " on API " + std::string(*api) : std::string()));
 }
@@ -385,8 +308,8 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
                    "The user's email, which is also their username")
       ->required();
   create.command->add_option("--id", create.options.id,
-                             "The user's id (the 'sub' of their tokens); default: signet| and 24 "
-                             "random hex digits");
+                             "The user's id (the 'sub' of their tokens); default: auth0| and 24 "
+                             "random hex digits, as Auth0's");
   add_password_stdin_flag(create.command, create.options.password_stdin);
   create.command->footer(
       "Example: printf '%s\\n' \"$PASSWORD\" | signet users create --email ada@example.com "

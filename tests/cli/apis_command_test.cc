@@ -111,6 +111,21 @@ TEST_F(ApisCommandTest, ListShowsOneRowEach) {
             "urn:bb      Test API  RS256  86400     false    auth0    -\n");
 }
 
+TEST_F(ApisCommandTest, ListShowsEveryPage) {
+  // One more than the service's largest page, so that the list takes two.
+  auto& admin = ctx().admin(Access::kWrite);
+  for (std::int64_t i = 0; i <= admin::kMaxPerPage; ++i) {
+    admin::ApiDraft draft;
+    draft.identifier = "urn:api:" + std::to_string(i);
+    draft.name = "API";
+    ASSERT_TRUE(admin.create_api(draft));
+  }
+  ASSERT_EQ(run(run_list, ListOptions{.json = true}), 0) << err();
+  const auto listed = json::parse(out()).as_array();
+  ASSERT_EQ(listed.size(), static_cast<std::size_t>(admin::kMaxPerPage + 1));
+  EXPECT_EQ(listed.back().at("identifier"), "urn:api:100");
+}
+
 TEST_F(ApisCommandTest, ShowUnknownSaysWhereToLook) {
   create_api("urn:a");
   EXPECT_EQ(run(run_show, ShowOptions{"urn:b", false}), 1);
@@ -190,7 +205,10 @@ TEST_F(ApisCommandTest, PermissionsRemoveIsAllOrNothing) {
   create_api("urn:a", {"read", "write"});
   EXPECT_EQ(run(run_permissions_remove, PermissionsRemoveOptions{"urn:a", {"read nope"}, false}),
             1);
-  EXPECT_EQ(err(), "signet: API urn:a has no permission nope (see 'signet apis show urn:a')\n");
+  // The service's sentence, and where to see the API's permissions.
+  EXPECT_EQ(err(),
+            "signet: API urn:a has no permission nope; nothing was removed (see 'signet apis show "
+            "urn:a')\n");
   ASSERT_EQ(run(run_permissions_list, PermissionsListOptions{"urn:a", true}), 0);
   EXPECT_EQ(json::parse(out()).as_array().size(), 2u);
   ASSERT_EQ(run(run_permissions_remove, PermissionsRemoveOptions{"urn:a", {"read,write"}, false}),

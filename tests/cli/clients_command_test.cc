@@ -80,8 +80,13 @@ TEST_F(ClientsCommandTest, UpdateRefusesAnEmptyGrantTypeListAndChangesNothing) {
   o.grant_types = std::vector<std::string>{"authorization_code"};
   EXPECT_EQ(run(run_update, o), 1);
   EXPECT_EQ(err(),
-            "signet: unsupported grant type 'authorization_code': use client_credentials, "
-            "password or refresh_token\n");
+            "signet: grant type authorization_code is not supported yet (it arrives with the "
+            "sign-in pages): use client_credentials, password or refresh_token\n");
+  o.grant_types = std::vector<std::string>{"implicit"};
+  EXPECT_EQ(run(run_update, o), 1);
+  EXPECT_EQ(err(),
+            "signet: unsupported grant type 'implicit': use client_credentials, password or "
+            "refresh_token\n");
   o.grant_types = std::vector<std::string>{"password", "refresh_token"};
   o.auth_method = "client_secret_basic";
   o.json = true;

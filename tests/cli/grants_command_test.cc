@@ -43,8 +43,9 @@ TEST_F(GrantsCommandTest, CreatePrintsTheGrant) {
 TEST_F(GrantsCommandTest, AScopeMustBeAPermissionOfTheApi) {
   EXPECT_EQ(run(run_create, CreateOptions{client_id_, "urn:a", {"read", "delete"}, false}), 1);
   EXPECT_EQ(err(),
-            "signet: scope delete is not a permission of API urn:a (define it with 'signet apis "
-            "permissions add urn:a delete', or see 'signet apis show urn:a')\n");
+            "signet: scope delete is not a permission of API urn:a: add it to the API's "
+            "permissions first (define it with 'signet apis permissions add urn:a delete', or "
+            "see 'signet apis show urn:a')\n");
   ASSERT_EQ(run(run_list, ListOptions{std::nullopt, true}), 0);
   EXPECT_EQ(out(), "[]\n");
 }
@@ -53,8 +54,8 @@ TEST_F(GrantsCommandTest, ASecondGrantForTheSameApiNamesTheFirst) {
   ASSERT_EQ(run(run_create, CreateOptions{client_id_, "urn:a", {}, false}), 0) << err();
   EXPECT_EQ(run(run_create, CreateOptions{client_id_, "urn:a", {"read"}, false}), 1);
   EXPECT_EQ(err(), "signet: application " + client_id_ +
-                       " already has a grant for API urn:a: it is grant 1 (change its scopes "
-                       "with 'signet grants update 1 --scopes ...')\n");
+                       " already has a grant for API urn:a: it is grant 1; change that grant's "
+                       "scopes instead ('signet grants update 1 --scopes ...')\n");
 }
 
 TEST_F(GrantsCommandTest, ListByAnUnknownApplicationIsATypo) {

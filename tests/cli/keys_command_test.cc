@@ -51,16 +51,16 @@ TEST_F(KeysCommandTest, OnlyAPreviousKeyCanBeRevoked) {
   ASSERT_EQ(run(run_create, CreateOptions{"ES256", false}), 0) << err();
   const auto current = kid_in("current");
   EXPECT_EQ(run(run_revoke, RevokeOptions{current, false}), 1);
-  EXPECT_EQ(err(), "signet: key " + current +
-                       " is current: only previous keys can be revoked; rotate first ('signet "
-                       "keys rotate --alg ES256')\n");
+  EXPECT_EQ(err(), "signet: signing key " + current +
+                       " is current: only a previous key can be revoked; rotate the ES256 keys "
+                       "first, until this one is previous ('signet keys rotate --alg ES256')\n");
   ASSERT_EQ(run(run_rotate, RotateOptions{"ES256", false}), 0) << err();
   const auto rotated_to = out();
   EXPECT_EQ(rotated_to, kid_in("current") + "\n");
   ASSERT_EQ(run(run_revoke, RevokeOptions{current, true}), 0) << err();
   EXPECT_EQ(out(), "{\"revoked\":\"" + current + "\",\"alg\":\"ES256\"}\n");
   EXPECT_EQ(run(run_revoke, RevokeOptions{current, false}), 1);
-  EXPECT_EQ(err(), "signet: key " + current + " is already revoked\n");
+  EXPECT_EQ(err(), "signet: signing key " + current + " is already revoked\n");
   EXPECT_EQ(run(run_revoke, RevokeOptions{"nope", false}), 1);
   EXPECT_EQ(err(), "signet: no signing key with kid nope (see 'signet keys list')\n");
 }

@@ -72,20 +72,32 @@ TEST_F(UsersCommandTest, OnATerminalThePasswordIsAskedTwice) {
   EXPECT_EQ(err(), "Password: Repeat the password: ");
 }
 
-TEST_F(UsersCommandTest, ConflictsAreNamedBeforeThePasswordIsRead) {
+TEST_F(UsersCommandTest, ConflictsNameTheUserThatHasTheIdOrEmail) {
   create_user("u1", "ada@example.com");
   CreateOptions o;
   o.email = "ADA@example.com";
   o.password_stdin = true;
-  EXPECT_EQ(run(run_create, o, ""), 1);  // no password given: the clash is found first
+  EXPECT_EQ(run(run_create, o, std::string(kPassword) + "\n"), 1);
   EXPECT_EQ(err(), "signet: a user with email ADA@example.com already exists (u1)\n");
   o.email = "other@example.com";
   o.id = "u1";
-  EXPECT_EQ(run(run_create, o, ""), 1);
+  EXPECT_EQ(run(run_create, o, std::string(kPassword) + "\n"), 1);
   EXPECT_EQ(err(), "signet: a user with id u1 already exists\n");
 }
 
+TEST_F(UsersCommandTest, TheServiceMakesAuth0StyleIds) {
+  CreateOptions o;
+  o.email = "ada@example.com";
+  o.password_stdin = true;
+  o.json = true;
+  ASSERT_EQ(run(run_create, o, std::string(kPassword) + "\n"), 0) << err();
+  const std::string id(json::parse(out()).as_object().at("id").as_string());
+  EXPECT_EQ(id.rfind("auth0|", 0), 0u) << id;
+  EXPECT_EQ(id.size(), 6u + 24u) << id;
+}
+
 TEST_F(UsersCommandTest, AnEmailNeedsSomethingOnEachSideOfTheAt) {
+  create_user("u1", "ada@example.com");
   for (const std::string email : {"ada", "@example.com", "ada@", "a da@example.com"}) {
     EXPECT_EQ(run(run_update, UpdateOptions{"u1", email, false}), 1) << email;
     EXPECT_EQ(err(),
@@ -138,8 +150,8 @@ TEST_F(UsersCommandTest, PermissionsMustBeDefinedByTheApi) {
   EXPECT_EQ(run(run_permissions_add, PermissionsAddOptions{"u1", "urn:a", {"read nope"}, false}),
             1);
   EXPECT_EQ(err(),
-            "signet: permission nope is not defined by API urn:a (define it with 'signet apis "
-            "permissions add urn:a nope')\n");
+            "signet: permission nope is not defined by API urn:a: add it to the API's permissions "
+            "first (define it with 'signet apis permissions add urn:a nope')\n");
   ASSERT_EQ(run(run_permissions_add, PermissionsAddOptions{"u1", "urn:a", {"read,write"}, false}),
             0)
       << err();
