@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk curl util-linux procps iproute2
   python3 python3-pytest python3-requests python3-jwt python3-cryptography
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -258,6 +258,33 @@ ready() {  # url port pid what
   exit 1
 }
 ready "${issuer}.well-known/openid-configuration" "$auth_port" "${pids[0]}" "signet serve"
+
+# --- the console's first administrator, once signet serve has made the Management API -----------
+# Every permission of the Management API, read from the API itself so that the demo never lags
+# behind what this signet defines.
+management="${issuer}api/v2/"
+admin_password=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("admin", {}).get("password", ""))' "$demo")
+if [ -z "$admin_password" ]; then
+  admin_password=$("$py" -c 'import secrets; print(secrets.token_urlsafe(12))')
+  if admin users show admin@example.com >/dev/null 2>&1; then
+    printf '%s\n' "$admin_password" | admin users set-password admin@example.com --password-stdin >/dev/null
+  else
+    printf '%s\n' "$admin_password" | admin users create --email admin@example.com --password-stdin >/dev/null
+  fi
+  scopes=$(admin apis permissions list "$management" --json | "$py" -c 'import json, sys
+print(" ".join(p["value"] for p in json.load(sys.stdin)))')
+  admin users permissions add admin@example.com --audience "$management" $scopes >/dev/null
+  (
+    umask 077
+    "$py" - "$demo" "$admin_password" <<'PY'
+import json, sys
+path, password = sys.argv[1:]
+d = json.load(open(path))
+d["admin"] = {"email": "admin@example.com", "password": password}
+json.dump(d, open(path, "w"), indent=2)
+PY
+  )
+fi
 "$bin" api --issuer "$issuer" --audience "$audience" --listen "127.0.0.1:${api_port}" \
   "${tls_flags[@]}" "${api_trust[@]}" 9>&- &
 pids+=($!)
@@ -299,6 +326,10 @@ cat <<MSG
 
   4. A token without read:messages gets 403 on /api/private-scoped: use this client in step 1:
        client_id ${other_id}   client_secret ${other_secret}
+
+  5. The console (APIs with their Test tab, applications, users, keys, logs, token debugger):
+       ${issuer}console/   sign in as admin@example.com with password ${admin_password}
+     or script the Management API: ${issuer}api/v2/ (docs/management-api.md)
 
   Manage the tenant while it runs: ${bin} apis|clients|grants|users|keys --data-dir ${data} --help
   Ctrl-C stops both servers.

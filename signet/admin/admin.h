@@ -77,7 +77,8 @@ struct ApiPatch {
   std::optional<bool> permissions_claim;
   // The whole list, replacing the stored one (Auth0's PATCH "scopes").
   std::optional<std::vector<store::Permission>> permissions;
-  // Applied after `permissions`: each is added, or its description updated when it exists.
+  // Applied after `permissions`: each is added, or its description updated when it exists (an
+  // empty description keeps the existing one, so adding what exists changes nothing).
   std::vector<store::Permission> add_permissions;
   // Applied last. Every name must be a permission of the API (kInvalid else, nothing written).
   std::vector<std::string> remove_permissions;

@@ -8,6 +8,7 @@
 #include <span>
 #include <utility>
 
+#include "signet/admin/auth0_json.h"
 #include "signet/jose/crypto.h"
 #include "signet/store/validate.h"
 
@@ -59,8 +60,8 @@ AdminResult<store::PageRequest> to_store_page(const PageRequest& page) {
   }
   // page * per_page must fit: no list holds that many records, but the product must not wrap.
   if (page.page > std::numeric_limits<std::int64_t>::max() / page.per_page) {
-    return invalid("page " + std::to_string(page.page) + " is past the end of any list; ask for " +
-                   "page 0 with include_totals to see how many records there are");
+    return invalid("page " + std::to_string(page.page) +
+                   " is past the end of any list: ask for an earlier page");
   }
   return store::PageRequest{page.page * page.per_page, page.per_page};
 }
@@ -362,6 +363,17 @@ AdminResult<store::User> AdminService::read_user(std::string_view id) {
   return std::move(user).value();
 }
 
+AdminResult<std::optional<std::string>> AdminService::email_owner(std::string_view email) {
+  auto user = store_.find_user_by_email(email);
+  if (!user) {
+    if (user.error().code == StoreErrorCode::kNotFound) {
+      return std::optional<std::string>{};
+    }
+    return store_failure("look up the email " + std::string(email), user.error());
+  }
+  return std::optional<std::string>{user->id};
+}
+
 AdminResult<std::int64_t> AdminService::count_grants(std::optional<std::string_view> client_id,
                                                      std::optional<std::string_view> audience) {
   auto page = store_.page_client_grants(store::PageRequest{0, 1}, client_id, audience);
@@ -437,36 +449,10 @@ AdminResult<store::Api> AdminService::update_api(std::string_view identifier, co
   }
   const auto apply = [&](store::Api& api) -> AdminResult<Ok> {
     const store::Api before = api;
-    api.name = patch.name.value_or(api.name);
-    api.signing_algorithm = patch.signing_algorithm.value_or(api.signing_algorithm);
-    api.token_lifetime = patch.token_lifetime.value_or(api.token_lifetime);
-    api.allow_offline_access = patch.allow_offline_access.value_or(api.allow_offline_access);
-    api.token_profile = patch.token_profile.value_or(api.token_profile);
-    api.permissions_claim = patch.permissions_claim.value_or(api.permissions_claim);
-    if (patch.permissions) {
-      api.permissions = *patch.permissions;
+    // The same application of a patch as RemoteAdmin's (auth0_json.h), so the two cannot drift.
+    if (auto applied = apply_api_patch(patch, api); !applied) {
+      return applied;
     }
-    for (const auto& added : patch.add_permissions) {
-      auto existing = std::find_if(api.permissions.begin(), api.permissions.end(),
-                                   [&](const auto& p) { return p.value == added.value; });
-      if (existing == api.permissions.end()) {
-        api.permissions.push_back(added);
-      } else if (!added.description.empty()) {
-        // Updated in place: grants and users that hold the permission keep it.
-        existing->description = added.description;
-      }
-    }
-    // All or nothing: a typo in one name must not leave the others half removed.
-    for (const auto& value : patch.remove_permissions) {
-      if (!has_permission(api, value)) {
-        return invalid("API " + api.identifier + " has no permission " + value +
-                       "; nothing was removed");
-      }
-    }
-    std::erase_if(api.permissions, [&](const auto& p) {
-      return std::find(patch.remove_permissions.begin(), patch.remove_permissions.end(), p.value) !=
-             patch.remove_permissions.end();
-    });
     // Its name and permissions are what the console and every admin token rely on; its other
     // settings (lifetime, algorithm) are the operator's to tune.
     if (is_protected(api.identifier) &&
@@ -519,7 +505,11 @@ AdminResult<Page<store::Application>> AdminService::list_applications(const Page
   if (!apps) {
     return store_failure("list applications", apps.error());
   }
-  return to_page(std::move(apps).value(), *request);
+  auto out = to_page(std::move(apps).value(), *request);
+  for (auto& app : out.items) {
+    app.client_secret_hash.clear();
+  }
+  return out;
 }
 
 AdminResult<store::Application> AdminService::get_application(std::string_view client_id) {
@@ -712,7 +702,11 @@ AdminResult<store::ClientGrant> AdminService::create_client_grant(
   if (auto r = check_scopes(*api, scopes); !r) {
     return fail(r.error());
   }
-  if (auto existing = store_.find_client_grant(app->client_id, api->identifier)) {
+  auto existing = store_.find_client_grant(app->client_id, api->identifier);
+  if (!existing && existing.error().code != StoreErrorCode::kNotFound) {
+    return store_failure("read the grants of application " + app->client_id, existing.error());
+  }
+  if (existing) {
     return conflict("application " + app->client_id + " already has a grant for API " +
                     api->identifier + ": it is grant " + std::to_string(existing->id) +
                     "; change that grant's scopes instead");
@@ -837,11 +831,17 @@ AdminResult<store::User> AdminService::create_user(const UserDraft& draft) {
     return fail(id.error());
   }
   // Checked before the password is hashed (argon2id is slow on purpose), to name the clash.
-  if (auto existing = store_.get_user(*id)) {
+  auto same_id = store_.get_user(*id);
+  if (!same_id && same_id.error().code != StoreErrorCode::kNotFound) {
+    return store_failure("read user " + *id, same_id.error());
+  }
+  if (same_id) {
     return conflict("a user with id " + *id + " already exists");
   }
-  if (auto existing = store_.find_user_by_email(draft.email)) {
-    return conflict("a user with email " + draft.email + " already exists (" + existing->id + ")");
+  if (auto taken = email_owner(draft.email); !taken) {
+    return fail(taken.error());
+  } else if (*taken) {
+    return conflict("a user with email " + draft.email + " already exists (" + **taken + ")");
   }
   auto hash =
       guarded("hash the password of user " + *id, [&] { return passwords_.hash(draft.password); });
@@ -882,8 +882,10 @@ AdminResult<UpdatedUser> AdminService::update_user(std::string_view id, const Us
     return fail(user.error());
   }
   if (patch.email) {
-    if (auto other = store_.find_user_by_email(*patch.email); other && other->id != uid) {
-      return conflict("a user with email " + *patch.email + " already exists (" + other->id + ")");
+    if (auto taken = email_owner(*patch.email); !taken) {
+      return fail(taken.error());
+    } else if (*taken && **taken != uid) {
+      return conflict("a user with email " + *patch.email + " already exists (" + **taken + ")");
     }
   }
   std::optional<std::string> hash;

@@ -57,9 +57,8 @@ class AdminService final : public Admin {
   AdminResult<Page<store::Api>> list_apis(const PageRequest& page) override;
   AdminResult<store::Api> get_api(std::string_view identifier) override;
   AdminResult<store::Api> create_api(const ApiDraft& draft) override;
-  // An add_permissions entry with an empty description keeps the description of an existing
-  // permission (so "add read:messages" twice changes nothing); to clear a description, replace
-  // the list with `permissions`. A patch that changes nothing writes nothing: the revision stays.
+  // To clear a permission's description, replace the list with `permissions` (an empty one in
+  // add_permissions keeps it). A patch that changes nothing writes nothing: the revision stays.
   AdminResult<store::Api> update_api(std::string_view identifier, const ApiPatch& patch,
                                      std::optional<store::Revision> if_revision) override;
   AdminResult<DeletedApi> delete_api(std::string_view identifier) override;
@@ -119,6 +118,8 @@ class AdminService final : public Admin {
   AdminResult<store::Application> read_application(std::string_view client_id);
   AdminResult<store::ClientGrant> read_grant(std::int64_t id);
   AdminResult<store::User> read_user(std::string_view id);
+  // The id of the user with `email` (compared case-insensitively), or nullopt when none has it.
+  AdminResult<std::optional<std::string>> email_owner(std::string_view email);
   AdminResult<std::int64_t> count_grants(std::optional<std::string_view> client_id,
                                          std::optional<std::string_view> audience);
   bool is_protected(std::string_view identifier) const;

@@ -11,11 +11,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 
+#include "signet/admin/admin_service.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/console/console_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
 #include "signet/keys/key_manager.h"
+#include "signet/management/management_api.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
 #include "signet/server/password.h"
@@ -123,6 +126,14 @@ int run_serve(const ServeOptions& o) {
   keys::KeyManager key_manager(*store, load_master_key(data_dir));
   const server::PasswordHasher passwords(argon);
 
+  // The Management API and the console's application exist from the first start (as in Auth0,
+  // where every tenant has its Management API), so that a client grant can open it.
+  if (auto ensured = management::ensure_management_api(*store, o.issuer, now()); !ensured) {
+    throw CommandError{ensured.error()};
+  }
+  admin::AdminService admin(*store, key_manager, secrets, passwords, &now,
+                            management::management_audience(o.issuer));
+
   server::Tenant tenant(*store, key_manager);
   if (auto loaded = tenant.load(now()); !loaded) {
     throw CommandError{loaded.error()};
@@ -154,9 +165,12 @@ int run_serve(const ServeOptions& o) {
   boost::asio::thread_pool blocking(blocking_threads);
   server::RouterOptions router_options;
   router_options.jwks_max_age = std::chrono::seconds{o.jwks_max_age};
-  http::Server server(
-      server_options,
-      server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options));
+  auto router =
+      server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options);
+  management::add_management_routes(router, management::ManagementOptions{o.issuer}, admin,
+                                    tenant, blocking.get_executor());
+  console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
+  http::Server server(server_options, std::move(router));
   const auto metrics = metrics_server(o, endpoint);
   server.start();
   if (metrics) {

@@ -65,9 +65,10 @@ std::string host_header(const Url& url) {
 // What one exchange sends: a GET, or a POST with a body. Views into the caller's arguments.
 struct Outgoing {
   bhttp::verb method = bhttp::verb::get;
-  std::string_view content_type;  // POST only
-  std::string_view body;          // POST only
+  std::string_view content_type;  // with a body only
+  std::string_view body;
   std::optional<std::string_view> authorization;
+  std::optional<std::string_view> if_match;
 };
 
 // One request from resolve to the parsed response. Runs on a single-threaded io_context; a
@@ -206,8 +207,13 @@ class Exchange {
     if (outgoing_.authorization) {
       req.set(bhttp::field::authorization, *outgoing_.authorization);
     }
-    if (outgoing_.method == bhttp::verb::post) {
-      req.set(bhttp::field::content_type, outgoing_.content_type);
+    if (outgoing_.if_match) {
+      req.set(bhttp::field::if_match, *outgoing_.if_match);
+    }
+    if (outgoing_.method == bhttp::verb::post || !outgoing_.content_type.empty()) {
+      if (!outgoing_.content_type.empty()) {
+        req.set(bhttp::field::content_type, outgoing_.content_type);
+      }
       req.body() = std::string(outgoing_.body);
       req.prepare_payload();  // Content-Length, even for an empty body
     }
@@ -243,6 +249,9 @@ class Exchange {
     response.status = res.result_int();
     response.content_type = std::string(res[bhttp::field::content_type]);
     response.cache_control = std::string(res[bhttp::field::cache_control]);
+    response.etag = std::string(res[bhttp::field::etag]);
+    response.www_authenticate = std::string(res[bhttp::field::www_authenticate]);
+    response.retry_after = std::string(res[bhttp::field::retry_after]);
     response.body = std::move(res.body());
     co_return FetchOutcome{std::move(response)};
   }
@@ -324,7 +333,8 @@ FetchResult send(std::string_view url_text, const FetchOptions& options, const O
     return failure(FetchError::kBadUrl, url.error());
   }
   if (!header_safe(outgoing.content_type) ||
-      (outgoing.authorization && !header_safe(*outgoing.authorization))) {
+      (outgoing.authorization && !header_safe(*outgoing.authorization)) ||
+      (outgoing.if_match && !header_safe(*outgoing.if_match))) {
     return failure(FetchError::kBadResponse,
                    "a request header value contains a line break or NUL; nothing was sent");
   }
@@ -362,7 +372,21 @@ Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptio
 Result<FetchResponse, FetchFailure> post(std::string_view url, std::string_view content_type,
                                          std::string_view body, const FetchOptions& options,
                                          std::optional<std::string_view> authorization) {
-  return send(url, options, Outgoing{bhttp::verb::post, content_type, body, authorization});
+  return send(url, options,
+              Outgoing{bhttp::verb::post, content_type, body, authorization, std::nullopt});
+}
+
+Result<FetchResponse, FetchFailure> send_request(std::string_view url, const ApiRequest& request,
+                                                 const FetchOptions& options) {
+  const bhttp::verb method = bhttp::string_to_verb(request.method);
+  if (method != bhttp::verb::get && method != bhttp::verb::post && method != bhttp::verb::put &&
+      method != bhttp::verb::patch && method != bhttp::verb::delete_) {
+    return failure(FetchError::kBadResponse,
+                   "unsupported method '" + std::string(request.method) + "'; nothing was sent");
+  }
+  return send(url, options,
+              Outgoing{method, request.content_type, request.body, request.authorization,
+                       request.if_match});
 }
 
 std::optional<std::chrono::seconds> cache_max_age(std::string_view cache_control) {

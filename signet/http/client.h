@@ -43,6 +43,18 @@ struct FetchResponse {
   std::string body;
   std::string content_type;
   std::string cache_control;
+  std::string etag;              // the ETag header, as sent
+  std::string www_authenticate;  // a 401's or 403's challenge
+  std::string retry_after;       // a 429's or 503's Retry-After
+};
+
+// One request of any method, for clients of JSON APIs (the admin CLI's --server).
+struct ApiRequest {
+  std::string_view method = "GET";  // GET, POST, PUT, PATCH or DELETE
+  std::string_view content_type;    // with a body only; empty: no body is sent
+  std::string_view body;
+  std::optional<std::string_view> authorization;
+  std::optional<std::string_view> if_match;  // sent as If-Match
 };
 
 // GETs `url` with Accept: application/json. Never follows redirects: a 3xx comes back as it is.
@@ -58,6 +70,12 @@ Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptio
 Result<FetchResponse, FetchFailure> post(
     std::string_view url, std::string_view content_type, std::string_view body,
     const FetchOptions& options, std::optional<std::string_view> authorization = std::nullopt);
+
+// Sends `request` to `url` with the same connection, TLS, deadline and size rules as fetch(). An
+// unknown method, or a header value containing CR, LF or NUL, is refused (kBadResponse) before
+// anything is sent. Any status is a success.
+Result<FetchResponse, FetchFailure> send_request(std::string_view url, const ApiRequest& request,
+                                                 const FetchOptions& options);
 
 // The freshness lifetime from a Cache-Control value: max-age=N (directive names are
 // case-insensitive, other directives are ignored); 0 when no-store or no-cache is present.

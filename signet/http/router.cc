@@ -1,5 +1,6 @@
 #include "signet/http/router.h"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -32,13 +33,37 @@ void Router::add_route(beast_http::verb method, std::string path, Route route) {
   routes.push_back(std::move(route));
 }
 
+void Router::add_subtree(std::string prefix, AsyncHandler handler) {
+  for (const auto& [existing, route] : subtrees_) {
+    if (existing == prefix) {
+      throw std::invalid_argument("subtree registered twice: " + prefix);
+    }
+  }
+  // The subtree's handler sees every method; HEAD is its to answer too.
+  subtrees_.emplace_back(std::move(prefix),
+                         Route{beast_http::verb::unknown, nullptr, std::move(handler), nullptr});
+  std::stable_sort(subtrees_.begin(), subtrees_.end(), [](const auto& a, const auto& b) {
+    return a.first.size() > b.first.size();
+  });
+}
+
 const Router::Route* Router::target_route(const Request& req) const {
   const std::string_view path = path_of(req.target());
   if (const Route* route = find(path, req.method())) {
     return route;
   }
   if (req.method() == beast_http::verb::head) {
-    return find(path, beast_http::verb::get);
+    if (const Route* route = find(path, beast_http::verb::get)) {
+      return route;
+    }
+  }
+  if (routes_.contains(path)) {
+    return nullptr;  // a known path with another method: 405 below, not the subtree
+  }
+  for (const auto& [prefix, route] : subtrees_) {
+    if (path.starts_with(prefix)) {
+      return &route;
+    }
   }
   return nullptr;
 }
@@ -133,7 +158,8 @@ boost::asio::awaitable<Response> Router::route_async(const Request& req) const {
     co_return this->route(req);
   }
   Response res = co_await route->async_handler(req);
-  if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head) {
+  if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head &&
+      route->method != beast_http::verb::unknown) {
     strip_for_head(res);
   }
   co_return res;
@@ -156,7 +182,8 @@ Response Router::route(const Request& req) const {
   if (const Route* route = target_route(req)) {
     Response res =
         route->handler ? route->handler(req) : run_to_completion(route->async_handler, req);
-    if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head) {
+    if (req.method() == beast_http::verb::head && route->method != beast_http::verb::head &&
+        route->method != beast_http::verb::unknown) {
       strip_for_head(res);
     }
     return res;

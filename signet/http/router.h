@@ -31,6 +31,12 @@ class Router {
   void add_async(boost::beast::http::verb method, std::string path, AsyncHandler handler,
                  ImmediateHandler immediate = nullptr);
 
+  // Registers `handler` for every method on every path that starts with `prefix` and has no
+  // route of its own: for an API that dispatches its own paths (path parameters, its own 404 and
+  // 405 bodies). The longest matching prefix wins. Registering a prefix twice throws
+  // std::invalid_argument (start-up only).
+  void add_subtree(std::string prefix, AsyncHandler handler);
+
   // True when the request goes to a coroutine handler (the server then awaits route_async).
   bool is_async(const Request& req) const;
   // Like route(), awaiting a coroutine handler; for other requests it is route().
@@ -67,6 +73,7 @@ class Router {
   const Route* find(std::string_view path, boost::beast::http::verb method) const;
 
   std::map<std::string, std::vector<Route>, std::less<>> routes_;
+  std::vector<std::pair<std::string, Route>> subtrees_;  // longest prefix first
 };
 
 }  // namespace signet::http

@@ -141,8 +141,16 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
                               "client_secret in the body, or HTTP Basic credentials"));
     }
     if (!sec) {
+      // A public client (token_endpoint_auth_method none, such as the console's page) has no
+      // secret to send: its client_id alone names it, and its grant types bound what it can do.
+      const store::Application* app = snap.find_application(*id);
+      if (app != nullptr &&
+          app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone) {
+        client.app = app;
+        return client;
+      }
       return fail(oauth_error(Code::kInvalidClient,
-                              "client_secret is required (signet has no public clients); the "
+                              "client_secret is required for a confidential client; the "
                               "secret was shown by 'signet clients create' or 'signet clients "
                               "rotate-secret'"));
     }
@@ -162,6 +170,12 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     return fail(bad_credentials());
   }
 
+  if (app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone) {
+    return fail(OAuthError{Code::kInvalidClient,
+                           "client " + app->client_id +
+                               " is public and has no secret: send only its client_id",
+                           client.used_basic, std::nullopt});
+  }
   // Counted per address group (an IPv6 /64 is one client: http/client_address.h).
   const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,
                                   http::address_group(req.peer_address)};

@@ -45,6 +45,8 @@ class Params {
   std::optional<std::string_view> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
   std::size_t size() const { return values_.size(); }
+  // Every parameter, by name.
+  const std::map<std::string, std::string, std::less<>>& entries() const { return values_; }
 
   // For building requests in tests and in the parser. Returns false when `name` is present.
   bool add(std::string name, std::string value);

@@ -55,7 +55,6 @@ class SqliteStore final : public Store {
   StoreResult<std::uint64_t> generation() override;
 
   // The `if_revision` defaults repeat Store's: a call through SqliteStore takes them from here.
-
   StoreResult<Api> create_api(const Api& api) override;
   StoreResult<Api> get_api(std::string_view identifier) override;
   StoreResult<std::vector<Api>> list_apis() override;

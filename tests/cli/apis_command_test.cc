@@ -206,9 +206,7 @@ TEST_F(ApisCommandTest, PermissionsRemoveIsAllOrNothing) {
   EXPECT_EQ(run(run_permissions_remove, PermissionsRemoveOptions{"urn:a", {"read nope"}, false}),
             1);
   // The service's sentence, and where to see the API's permissions.
-  EXPECT_EQ(err(),
-            "signet: API urn:a has no permission nope; nothing was removed (see 'signet apis show "
-            "urn:a')\n");
+  EXPECT_EQ(err(), "signet: API urn:a has no permission nope (see 'signet apis show urn:a')\n");
   ASSERT_EQ(run(run_permissions_list, PermissionsListOptions{"urn:a", true}), 0);
   EXPECT_EQ(json::parse(out()).as_array().size(), 2u);
   ASSERT_EQ(run(run_permissions_remove, PermissionsRemoveOptions{"urn:a", {"read,write"}, false}),

@@ -13,6 +13,7 @@ secrets for the same applications, not new applications).
 from __future__ import annotations
 
 import json
+import urllib.parse
 import os
 import pty
 import select
@@ -158,6 +159,43 @@ def test_the_demo_tenant_is_created_and_printed(demo):
                                     capture_output=True, text=True, check=True).stdout)
     assert api["name"] == "Quickstart API"
     assert {p["value"] for p in api["permissions"]} == {"read:messages", "write:messages"}
+
+
+def test_step5_the_printed_administrator_signs_in_to_the_management_api(demo):
+    admin = demo.tenant()["admin"]
+    printed = demo.printed()
+    assert f"{demo.issuer}console/" in printed and admin["password"] in printed
+    # As the console does: the password grant with its public client, no secret.
+    status, _, body = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
+                           "--data-urlencode", "grant_type=password",
+                           "--data-urlencode", "client_id=signet-console",
+                           "--data-urlencode", f"username={admin['email']}",
+                           "--data-urlencode", f"password={admin['password']}",
+                           "--data-urlencode", f"audience={demo.issuer}api/v2/",
+                           "--data-urlencode", "scope=read:clients read:resource_servers")
+    assert status == 200, body
+    token = json.loads(body)["access_token"]
+    status, _, body = curl("--url", f"{demo.issuer}api/v2/resource-servers/"
+                           + urllib.parse.quote(AUDIENCE, safe=""),
+                           "--header", f"authorization: Bearer {token}")
+    assert status == 200, body
+    assert json.loads(body)["name"] == "Quickstart API"
+    # The user of the quickstart holds no Management API permission: no way in.
+    user = demo.tenant()["user"]
+    status, _, body = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
+                           "--data-urlencode", "grant_type=password",
+                           "--data-urlencode", "client_id=signet-console",
+                           "--data-urlencode", f"username={user['email']}",
+                           "--data-urlencode", f"password={user['password']}",
+                           "--data-urlencode", f"audience={demo.issuer}api/v2/",
+                           "--data-urlencode", "scope=read:clients")
+    if status == 200:
+        token = json.loads(body)["access_token"]
+        status, _, body = curl("--url", f"{demo.issuer}api/v2/clients",
+                               "--header", f"authorization: Bearer {token}")
+        assert status == 403, body
+    else:
+        assert status in (400, 403), body
 
 
 def test_step1_client_credentials_with_a_json_body(demo):
@@ -475,7 +513,8 @@ def test_a_lost_demo_json_gets_new_secrets_for_the_same_clients_and_user(tmp_pat
     finally:
         assert first.interrupt() == 0
     apps = clients(data_dir)
-    assert len(apps) == 3
+    # The demo's three applications, and the console's own (made by serve at first start).
+    assert len([a for a in apps if a["client_id"] != "signet-console"]) == 3
     (data_dir / "demo.json").unlink()
 
     again = Demo(data_dir, tmp_path).start()
@@ -485,7 +524,8 @@ def test_a_lost_demo_json_gets_new_secrets_for_the_same_clients_and_user(tmp_pat
         users = json.loads(subprocess.run([signet_bin(), "users", "list", "--json", "--data-dir",
                                            str(data_dir)], capture_output=True, text=True,
                                           check=True).stdout)
-        assert len(users) == 1
+        assert sorted(u["email"] for u in users) == ["admin@example.com", "user@example.com"]
+        assert after["admin"]["password"] != before["admin"]["password"]  # lost: a new one
         for name in ("m2m", "m2m_without_read", "web"):
             assert after[name]["client_id"] == before[name]["client_id"]
             assert after[name]["client_secret"] != before[name]["client_secret"]

@@ -391,5 +391,164 @@ TEST(Fetch, GarbageResponseIsBadResponse) {
   EXPECT_EQ(res.error().code, FetchError::kBadResponse) << res.error().detail;
 }
 
+// --- send_request ------------------------------------------------------------------------------
+
+// A server with a route for each method a JSON API client sends, answering with the ETag,
+// WWW-Authenticate and Retry-After headers a Management API client reads; it counts requests.
+class SendRequestTest : public ::testing::Test {
+ protected:
+  SendRequestTest() {
+    Router router;
+    for (const auto method : {bhttp::verb::get, bhttp::verb::post, bhttp::verb::put,
+                              bhttp::verb::patch, bhttp::verb::delete_}) {
+      router.add(method, "/thing", [this](const Request& req) {
+        {
+          const std::lock_guard lock(mutex_);
+          seen_ = req;
+          ++requests_;
+        }
+        Response res = json_response(req, bhttp::status::ok, R"({"ok":true})");
+        res.set(bhttp::field::etag, "\"7\"");
+        return res;
+      });
+    }
+    router.add(bhttp::verb::get, "/challenge", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        ++requests_;
+      }
+      Response res = json_error(req, bhttp::status::unauthorized, "invalid_token", "expired");
+      res.set(bhttp::field::www_authenticate, R"(Bearer realm="api", error="invalid_token")");
+      return res;
+    });
+    router.add(bhttp::verb::patch, "/busy", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        ++requests_;
+      }
+      Response res = json_error(req, bhttp::status::service_unavailable, "busy", "later");
+      res.set(bhttp::field::retry_after, "5");
+      return res;
+    });
+    server_.emplace(test_options(), std::move(router));
+  }
+
+  int requests() {
+    const std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+  std::optional<RunningServer> server_;
+  std::mutex mutex_;
+  Request seen_;
+  int requests_ = 0;
+};
+
+ApiRequest api_request(std::string_view method, std::string_view body = {},
+                       std::optional<std::string_view> if_match = std::nullopt) {
+  ApiRequest req;
+  req.method = method;
+  if (!body.empty()) {
+    req.content_type = "application/json";
+    req.body = body;
+  }
+  req.authorization = "Bearer token";
+  req.if_match = if_match;
+  return req;
+}
+
+TEST_F(SendRequestTest, SendsEachMethodWithBodyAndIfMatch) {
+  const std::string body = R"({"name":"Renamed"})";
+  for (const auto& [text, verb] :
+       {std::pair{"PUT", bhttp::verb::put}, std::pair{"PATCH", bhttp::verb::patch},
+        std::pair{"DELETE", bhttp::verb::delete_}, std::pair{"POST", bhttp::verb::post}}) {
+    const auto res =
+        send_request(server_->url("/thing?x=1"), api_request(text, body, "\"3\""), FetchOptions{});
+    ASSERT_TRUE(res.ok()) << res.error().detail;
+    EXPECT_EQ(res->status, 200u);
+    EXPECT_EQ(res->body, R"({"ok":true})");
+    EXPECT_EQ(res->etag, "\"7\"");
+    const std::lock_guard lock(mutex_);
+    EXPECT_EQ(seen_.method(), verb) << text;
+    EXPECT_EQ(seen_.target(), "/thing?x=1");
+    EXPECT_EQ(seen_.body(), body) << text;
+    EXPECT_EQ(seen_[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(seen_[bhttp::field::content_length], std::to_string(body.size()));
+    EXPECT_EQ(seen_[bhttp::field::if_match], "\"3\"");
+    EXPECT_EQ(seen_[bhttp::field::authorization], "Bearer token");
+    EXPECT_EQ(seen_[bhttp::field::accept], "application/json");
+  }
+  EXPECT_EQ(requests(), 4);
+}
+
+TEST_F(SendRequestTest, WithoutABodyNoneIsSent) {
+  for (const auto& [text, verb] :
+       {std::pair{"GET", bhttp::verb::get}, std::pair{"DELETE", bhttp::verb::delete_}}) {
+    const auto res = send_request(server_->url("/thing"), api_request(text), FetchOptions{});
+    ASSERT_TRUE(res.ok()) << res.error().detail;
+    EXPECT_EQ(res->status, 200u);
+    const std::lock_guard lock(mutex_);
+    EXPECT_EQ(seen_.method(), verb);
+    EXPECT_TRUE(seen_.body().empty());
+    EXPECT_EQ(seen_.count(bhttp::field::content_type), 0u) << text;
+    EXPECT_EQ(seen_.count(bhttp::field::if_match), 0u) << text;
+  }
+  // A POST always says how long its (empty) body is.
+  const auto res = send_request(server_->url("/thing"), api_request("POST"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_[bhttp::field::content_length], "0");
+}
+
+TEST_F(SendRequestTest, ReadsTheChallengeAndRetryAfter) {
+  const auto challenged =
+      send_request(server_->url("/challenge"), api_request("GET"), FetchOptions{});
+  ASSERT_TRUE(challenged.ok()) << challenged.error().detail;
+  EXPECT_EQ(challenged->status, 401u);
+  EXPECT_EQ(challenged->www_authenticate, R"(Bearer realm="api", error="invalid_token")");
+  EXPECT_TRUE(challenged->retry_after.empty());
+  EXPECT_TRUE(challenged->etag.empty());
+
+  const auto busy = send_request(server_->url("/busy"), api_request("PATCH", "{}"), FetchOptions{});
+  ASSERT_TRUE(busy.ok()) << busy.error().detail;
+  EXPECT_EQ(busy->status, 503u);
+  EXPECT_EQ(busy->retry_after, "5");
+  EXPECT_TRUE(busy->www_authenticate.empty());
+}
+
+TEST_F(SendRequestTest, UnknownMethodsAreRefusedBeforeSending) {
+  for (const char* method : {"", "HEAD", "OPTIONS", "TRACE", "CONNECT", "get", "Patch", "FOO",
+                             "GET ", "PATCH\r\nX-Evil: 1"}) {
+    const auto res = send_request(server_->url("/thing"), api_request(method), FetchOptions{});
+    ASSERT_FALSE(res.ok()) << method;
+    EXPECT_EQ(res.error().code, FetchError::kBadResponse) << method;
+    EXPECT_NE(res.error().detail.find("nothing was sent"), std::string::npos) << res.error().detail;
+  }
+  EXPECT_EQ(requests(), 0);
+}
+
+TEST_F(SendRequestTest, LineBreaksInHeaderValuesAreRefusedBeforeSending) {
+  for (const std::string& if_match : {std::string("\"1\"\r\nX-Evil: 1"), std::string("\"1\"\n"),
+                                      std::string("\"1\"\r"), std::string("\"1\0\"", 4)}) {
+    const auto res =
+        send_request(server_->url("/thing"), api_request("PATCH", "{}", if_match), FetchOptions{});
+    ASSERT_FALSE(res.ok());
+    EXPECT_EQ(res.error().code, FetchError::kBadResponse) << res.error().detail;
+  }
+  ApiRequest bad_auth = api_request("DELETE");
+  bad_auth.authorization = "Bearer a\r\nX-Evil: 1";
+  EXPECT_FALSE(send_request(server_->url("/thing"), bad_auth, FetchOptions{}).ok());
+  ApiRequest bad_type = api_request("PUT", "{}");
+  bad_type.content_type = "application/json\nX-Evil: 1";
+  EXPECT_FALSE(send_request(server_->url("/thing"), bad_type, FetchOptions{}).ok());
+  EXPECT_EQ(requests(), 0);
+}
+
+TEST(SendRequest, BadUrl) {
+  const auto res = send_request("ftp://127.0.0.1/", api_request("GET"), FetchOptions{});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FetchError::kBadUrl);
+}
+
 }  // namespace
 }  // namespace signet::http

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace signet::http {
@@ -173,6 +175,117 @@ TEST(Router, AsyncRoutesAreAwaitedOrRunToCompletion) {
   EXPECT_TRUE(head_res.body().empty());
   EXPECT_EQ(head_res[bhttp::field::content_length], "8");
   EXPECT_THROW(router.add_async(bhttp::verb::get, "/co", nullptr), std::invalid_argument);
+}
+
+// --- add_subtree
+
+// A subtree handler that answers with its name and the method and target it saw.
+AsyncHandler subtree(std::string name) {
+  return [name](const Request& req) -> boost::asio::awaitable<Response> {
+    co_return json_response(
+        req, bhttp::status::ok,
+        boost::json::serialize(boost::json::object{{"handler", name},
+                                                   {"method", std::string(req.method_string())},
+                                                   {"target", std::string(req.target())}}));
+  };
+}
+
+std::string handler_of(const Response& res) {
+  return std::string(boost::json::parse(res.body()).as_object().at("handler").as_string());
+}
+
+TEST(RouterSubtree, LongestPrefixWinsWhateverTheOrder) {
+  Router router;
+  router.add_subtree("/api/v2/", subtree("long"));
+  router.add_subtree("/api/", subtree("short"));
+  router.add_subtree("/api/v2/keys/", subtree("longest"));
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/v2/clients"))), "long");
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/v2/keys/signing"))),
+            "longest");
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/v2/"))), "long");
+  // "/api/v2" is not under "/api/v2/": the shorter prefix takes it.
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/v2"))), "short");
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::delete_, "/api/x?q=/api/v2/"))),
+            "short");
+  const Response outside = router.route(make_request(bhttp::verb::get, "/apix"));
+  EXPECT_EQ(outside.result(), bhttp::status::not_found);
+  EXPECT_EQ(error_of(outside), "not_found");
+}
+
+TEST(RouterSubtree, SeesEveryMethodAndTheWholeTarget) {
+  Router router;
+  router.add_subtree("/api/v2/", subtree("api"));
+  for (const auto method : {bhttp::verb::get, bhttp::verb::post, bhttp::verb::put,
+                            bhttp::verb::patch, bhttp::verb::delete_, bhttp::verb::options}) {
+    const Request req = make_request(method, "/api/v2/users/a%7Cb?page=1");
+    EXPECT_TRUE(router.is_async(req));
+    const auto body = boost::json::parse(router.route(req).body()).as_object();
+    EXPECT_EQ(body.at("method").as_string(), bhttp::to_string(method));
+    EXPECT_EQ(body.at("target").as_string(), "/api/v2/users/a%7Cb?page=1");
+  }
+}
+
+TEST(RouterSubtree, ExactRoutesWinOverTheSubtree) {
+  Router router = make_router();
+  router.add_subtree("/api/", subtree("api"));
+  const Response exact = router.route(make_request(bhttp::verb::get, "/api/public"));
+  EXPECT_EQ(exact.body(), R"({"message":"public"})");
+  EXPECT_FALSE(router.is_async(make_request(bhttp::verb::get, "/api/public")));
+  // HEAD on an exact GET route is that route's, stripped as usual.
+  const Response head = router.route(make_request(bhttp::verb::head, "/api/public"));
+  EXPECT_EQ(head.result(), bhttp::status::ok);
+  EXPECT_TRUE(head.body().empty());
+  // A path the exact routes do not know goes to the subtree.
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/public/x"))), "api");
+}
+
+TEST(RouterSubtree, AKnownPathWithAnotherMethodIs405NotTheSubtree) {
+  Router router = make_router();
+  router.add_subtree("/api/", subtree("api"));
+  const Request req = make_request(bhttp::verb::post, "/api/public");
+  EXPECT_FALSE(router.is_async(req));
+  const Response res = router.route(req);
+  EXPECT_EQ(res.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(error_of(res), "method_not_allowed");
+  EXPECT_EQ(res[bhttp::field::allow], "GET, HEAD, OPTIONS");
+  // And the same through the coroutine path the server takes.
+  boost::asio::io_context context;
+  std::optional<Response> awaited;
+  boost::asio::co_spawn(context, router.route_async(req),
+                        [&](std::exception_ptr, Response r) { awaited = std::move(r); });
+  context.run();
+  ASSERT_TRUE(awaited);
+  EXPECT_EQ(awaited->result(), bhttp::status::method_not_allowed);
+}
+
+TEST(RouterSubtree, RegisteringAPrefixTwiceIsAnError) {
+  Router router;
+  router.add_subtree("/api/v2/", subtree("first"));
+  EXPECT_THROW(router.add_subtree("/api/v2/", subtree("second")), std::invalid_argument);
+  router.add_subtree("/api/v2", subtree("other"));  // another prefix, however close
+  EXPECT_EQ(handler_of(router.route(make_request(bhttp::verb::get, "/api/v2/x"))), "first");
+}
+
+TEST(RouterSubtree, HeadGoesToTheSubtreeHandlerUnstripped) {
+  Router router;
+  router.add_subtree("/api/v2/", subtree("api"));
+  const Request req = make_request(bhttp::verb::head, "/api/v2/clients");
+  EXPECT_TRUE(router.is_async(req));
+  // The subtree answers HEAD itself: the router neither turns it into GET nor drops its body.
+  for (const Response& res : {router.route(req), [&] {
+                                boost::asio::io_context context;
+                                std::optional<Response> out;
+                                boost::asio::co_spawn(
+                                    context, router.route_async(req),
+                                    [&](std::exception_ptr, Response r) { out = std::move(r); });
+                                context.run();
+                                return std::move(*out);
+                              }()}) {
+    ASSERT_FALSE(res.body().empty());
+    const auto body = boost::json::parse(res.body()).as_object();
+    EXPECT_EQ(body.at("handler").as_string(), "api");
+    EXPECT_EQ(body.at("method").as_string(), "HEAD");
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,87 @@ TEST(SqliteSchemaTest, AVersionTwoDatabaseKeepsItsRefreshTokens) {
   auto live = (*store)->find_refresh_token(std::string("\x02", 1));
   ASSERT_TRUE(live.ok());
   EXPECT_FALSE(live->rotated_at);
+}
+
+// A version-4 database's records get revisions: distinct, from the one counter, so that the
+// first write after the upgrade comes after them all and no two records share one.
+TEST(SqliteSchemaTest, AVersionFourDatabaseGivesEveryRecordItsOwnRevision) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(4)).ok());
+  }
+  raw_exec(path,
+           "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+           "allow_offline_access, token_profile, created_at) VALUES "
+           "('urn:a', 'A', 'RS256', 86400, 0, 'auth0', 1800000000), "
+           "('urn:b', 'B', 'RS256', 86400, 0, 'auth0', 1700000000);"
+           "INSERT INTO api_permissions (api, value, description, position) "
+           "VALUES ('urn:a', 'read', '', 0);"
+           "INSERT INTO applications (client_id, name, app_type, grant_types, "
+           "token_endpoint_auth_method, client_secret_hash, created_at) VALUES "
+           "('client-1', 'C', 'm2m', 'client_credentials', 'client_secret_post', X'00', 1), "
+           "('client-2', 'D', 'm2m', 'client_credentials', 'client_secret_post', X'00', 1);"
+           "INSERT INTO client_grants (client_id, audience, created_at) VALUES "
+           "('client-1', 'urn:a', 1), ('client-2', 'urn:a', 1), ('client-2', 'urn:b', 1);"
+           "INSERT INTO client_grant_scopes (grant_id, api, scope, position) "
+           "VALUES (1, 'urn:a', 'read', 0);"
+           "INSERT INTO users (id, email, password_hash, blocked, created_at) VALUES "
+           "('auth0|1', 'a@example.com', '$argon2id$x', 0, 1), "
+           "('auth0|2', 'b@example.com', '$argon2id$x', 1, 1)");
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(raw_user_version(path), 5);
+
+  // Each list held in a variable: a range-for over a temporary Result's value would dangle.
+  std::set<Revision> revisions;
+  const auto apis = (*store)->list_apis();
+  const auto apps = (*store)->list_applications();
+  const auto grants = (*store)->list_client_grants(std::nullopt);
+  const auto users = (*store)->list_users();
+  ASSERT_TRUE(apis.ok() && apps.ok() && grants.ok() && users.ok());
+  for (const Api& api : *apis) {
+    revisions.insert(api.revision);
+  }
+  for (const Application& app : *apps) {
+    revisions.insert(app.revision);
+  }
+  for (const ClientGrant& grant : *grants) {
+    revisions.insert(grant.revision);
+  }
+  for (const User& user : *users) {
+    revisions.insert(user.revision);
+  }
+  EXPECT_EQ(revisions, (std::set<Revision>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  // In creation order within a table, whatever created_at says.
+  EXPECT_LT((*store)->get_api("urn:a")->revision, (*store)->get_api("urn:b")->revision);
+  EXPECT_EQ((*store)->get_client_grant(1)->scopes, std::vector<std::string>{"read"});
+
+  auto next = (*store)->create_user(make_user("auth0|3", "c@example.com"));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->revision, 10u);
+  // The old records take part in if_revision like new ones.
+  const User old = *(*store)->get_user("auth0|1");
+  User edit = old;
+  edit.blocked = true;
+  EXPECT_EQ((*store)->update_user(edit, old.revision + 1).error().code, StoreErrorCode::kStale);
+  EXPECT_TRUE((*store)->update_user(edit, old.revision).ok());
+}
+
+// An empty version-4 database starts its counter at zero, and the first record gets revision 1.
+TEST(SqliteSchemaTest, AnEmptyVersionFourDatabaseStartsTheRevisionCounter) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(4)).ok());
+  }
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto api = (*store)->create_api(make_api());
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_EQ(api->revision, 1u);
 }
 
 // A newer signet's database may hold tables or values this version would misread or damage.

@@ -169,6 +169,44 @@ TEST_F(SqliteStoreTest, FourConnectionsWritingAtOnceLoseNoUpdates) {
   EXPECT_EQ(store_->get_failed_logins(key)->count, kThreads * kWritesPerThread);
 }
 
+// Two editors (say the console and the CLI) read the same revision and both write it back: the
+// check happens inside the write transaction, so exactly one wins and the other learns it lost,
+// whichever connection commits first.
+TEST_F(SqliteStoreTest, TwoReadModifyWritesOfOneRevisionLetExactlyOneWin) {
+  constexpr int kRounds = 20;
+  auto other = open_or_die(path());
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(store_->create_user(make_user()).ok());
+  for (int round = 0; round < kRounds; ++round) {
+    const Revision read = store_->get_user("auth0|1")->revision;
+    std::atomic<bool> go{false};
+    std::vector<StoreResult<User>> results(2, fail(StoreError{StoreErrorCode::kInternal, ""}));
+    std::vector<std::thread> editors;
+    for (int e = 0; e < 2; ++e) {
+      editors.emplace_back([&, e] {
+        User edit = make_user();
+        edit.email = "editor" + std::to_string(e) + "@example.com";
+        while (!go) {
+          std::this_thread::yield();
+        }
+        results[e] = (e == 0 ? store_ : other)->update_user(edit, read);
+      });
+    }
+    go = true;
+    for (auto& th : editors) {
+      th.join();
+    }
+    ASSERT_NE(results[0].ok(), results[1].ok()) << "round " << round;
+    const int winner = results[0].ok() ? 0 : 1;
+    EXPECT_EQ(results[1 - winner].error().code, StoreErrorCode::kStale)
+        << results[1 - winner].error().message;
+    auto stored = store_->get_user("auth0|1");
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(*stored, *results[winner]) << "the loser wrote something";
+    EXPECT_EQ(stored->email, "editor" + std::to_string(winner) + "@example.com");
+  }
+}
+
 TEST_F(SqliteStoreTest, AWriterHeldUpPastTheBusyTimeoutFailsBusyWhileReadersGoOn) {
   ASSERT_TRUE(store_->create_api(make_api()).ok());
   auto impatient = open_or_die(path(), {.busy_timeout = std::chrono::milliseconds{100}});

@@ -1,0 +1,685 @@
+"""The console (`{issuer}console/`) in a real browser: Debian's headless Chromium driven by
+Selenium against a real `signet serve`, as issue 8 asks. An administrator signs in, creates an API
+(which also creates its Test Application), creates an application and authorizes it in the API's
+Machine to Machine tab with one of two scopes, gets a token in the Test tab, runs the curl commands
+the tab shows (the token request and the API call, parsed and replayed with requests) against a
+real `signet api` (401 without the token, 200 with it), reads the token in the token debugger
+("Signature verified"), rotates a key and revokes the previous one; revoking the key that signed
+the console's own token ends its session (the login form says so). The page must load without a
+single CSP violation or script error, sign-in works from the keyboard alone, and nothing
+overflows a 390 px wide screen.
+
+With SIGNET_SCREENSHOTS=<dir> (e.g. docs/images) the same run saves console-*.png there for the
+README; without it nothing is written outside the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shlex
+
+import pytest
+import requests
+
+from conftest import HTTP_TIMEOUT, SignetProcess, clean_env
+from serve_fixtures import (DEFAULT_PASSWORD, ServeProcess, Tenant, run_cli,  # noqa: F401
+                            start_serve, unique)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+    pytest.skip("Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver): "
+                "run scripts/install-deps.sh", allow_module_level=True)
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="python3-selenium is not installed: run scripts/install-deps.sh")
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+WAIT = 30.0  # s; an upper bound for a page to react on a loaded machine, not an expected time
+DESKTOP = (1280, 900)
+PHONE = (390, 844)  # an iPhone 12-15 in CSS pixels
+
+
+# --- the browser
+
+
+def chromium_options(width: int, height: int):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox",  # CI runs as root, where the sandbox cannot start
+                 "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}",
+                 # Loopback only: no update checks, sync, translation or other calls home.
+                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-default-apps",
+                 "--disable-features=Translate,OptimizationHints,MediaRouter",
+                 "--no-proxy-server"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return options
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=clean_env(HOME=str(tmp_path))),
+                              options=chromium_options(*DESKTOP))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait(driver, condition, what: str, timeout: float = WAIT):
+    try:
+        return WebDriverWait(driver, timeout).until(condition)
+    except TimeoutException:
+        raise AssertionError(f"timed out waiting for {what}; page: {driver.current_url}\n"
+                             f"{driver.find_element(By.TAG_NAME, 'body').text[:3000]}") from None
+
+
+def visible(driver, by, value, what: str | None = None):
+    return wait(driver, ec.visibility_of_element_located((by, value)), what or value)
+
+
+def text_in(driver, by, value, text: str):
+    wait(driver, ec.text_to_be_present_in_element((by, value), text), f"{text!r} in {value}")
+    return driver.find_element(by, value)
+
+
+def button(driver, label: str, scope=None):
+    """The enabled, visible button whose text is `label`."""
+    xpath = f".//button[normalize-space()={json.dumps(label)}]"
+    root = scope or driver
+
+    def find(_):
+        for b in root.find_elements(By.XPATH, xpath):
+            if b.is_displayed() and b.is_enabled():
+                return b
+        return False
+
+    return wait(driver, find, f"button {label!r}")
+
+
+def labelled(driver, label: str, scope=None):
+    """The form control whose <label> says `label`."""
+    root = scope or driver
+    lab = wait(driver, lambda _: next((el for el in root.find_elements(
+        By.XPATH, f".//label[normalize-space()={json.dumps(label)}]") if el.is_displayed()), False),
+        f"label {label!r}")
+    return driver.find_element(By.ID, lab.get_attribute("for"))
+
+
+def fill(driver, label: str, value: str, scope=None):
+    control = labelled(driver, label, scope)
+    control.clear()
+    control.send_keys(value)
+    return control
+
+
+def nav(driver, label: str):
+    driver.find_element(By.XPATH, f"//nav[@id='nav']//a[normalize-space()={json.dumps(label)}]").click()
+    visible(driver, By.XPATH, f"//main//h1[normalize-space()={json.dumps(label)}]", f"page {label}")
+
+
+def confirm(driver, label: str):
+    dialog = visible(driver, By.CSS_SELECTOR, "dialog[open]", "the confirmation dialog")
+    button(driver, label, dialog).click()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog[open]"), "the dialog to close")
+
+
+def announced(driver, text: str):
+    text_in(driver, By.ID, "status", text)
+
+
+def script_errors(driver, expected: tuple[str, ...] = ()) -> list[str]:
+    """Errors in the browser's console since the last call (CSP violations, exceptions, failed
+    loads), but those that contain one of `expected`."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and not any(e in entry["message"] for e in expected)]
+
+
+def screenshot(driver, name: str, height: int | None = None):
+    """Saves the window as console-NAME.png in $SIGNET_SCREENSHOTS, if set; with `height`, the
+    top of the page in a window that tall."""
+    directory = os.environ.get("SIGNET_SCREENSHOTS")
+    if directory:
+        # Without the last status message, which would hide part of the page.
+        driver.execute_script("document.getElementById('status').textContent = ''")
+        size = driver.get_window_size()
+        if height:
+            driver.set_window_size(size["width"], height)
+            driver.execute_script("window.scrollTo(0, 0)")
+        os.makedirs(directory, exist_ok=True)
+        driver.save_screenshot(os.path.join(directory, f"console-{name}.png"))
+        if height:
+            driver.set_window_size(size["width"], size["height"])
+
+
+# --- the tenant
+
+
+def make_admin(serve) -> tuple[str, str]:
+    """An administrator: `signet users create --admin` where the CLI has it, else a user given
+    every permission of the Management API."""
+    email = f"{unique('admin')}@example.com"
+    has_admin_flag = "--admin" in run_cli(serve.data_dir, "users", "create", "--help").stdout
+    args = ["users", "create", "--email", email, "--password-stdin", "--json"]
+    user = json.loads(run_cli(serve.data_dir, *args, *(["--admin"] if has_admin_flag else []),
+                              stdin=DEFAULT_PASSWORD + "\n").stdout)
+    if not has_admin_flag:
+        audience = serve.issuer + "api/v2/"
+        apis = json.loads(run_cli(serve.data_dir, "apis", "list", "--json").stdout)
+        management = next(a for a in apis if a["identifier"] == audience)
+        scopes = [p if isinstance(p, str) else p.get("value") or p.get("name")
+                  for p in management.get("scopes") or management.get("permissions")]
+        run_cli(serve.data_dir, "users", "permissions", "add", user.get("id") or user["user_id"],
+                "--audience", audience, *scopes)
+    return email, DEFAULT_PASSWORD
+
+
+def sign_in(driver, serve, email: str, password: str):
+    driver.get(serve.url("/console/"))
+    fill(driver, "Email", email)
+    fill(driver, "Password", password)
+    button(driver, "Sign in").click()
+    visible(driver, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
+
+
+def curl_request(command: str) -> dict:
+    """The method, URL, headers and body of a curl command line as the console prints it."""
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[0] == "curl", command
+    request = {"method": "GET", "url": None, "headers": {}, "data": None}
+    i = 1
+    while i < len(words):
+        word = words[i]
+        if word in ("--request", "-X"):
+            request["method"] = words[i + 1]
+            i += 2
+        elif word == "--url":
+            request["url"] = words[i + 1]
+            i += 2
+        elif word in ("--header", "-H"):
+            name, _, value = words[i + 1].partition(":")
+            request["headers"][name.strip()] = value.strip()
+            i += 2
+        elif word in ("--data", "-d"):
+            request["data"] = words[i + 1]
+            request["method"] = "POST" if request["method"] == "GET" else request["method"]
+            i += 2
+        elif not word.startswith("-") and request["url"] is None:
+            request["url"] = word
+            i += 1
+        else:
+            raise AssertionError(f"unexpected curl argument {word!r} in {command}")
+    return request
+
+
+def replay(command: str) -> requests.Response:
+    r = curl_request(command)
+    return requests.request(r["method"], r["url"], headers=r["headers"], data=r["data"],
+                            timeout=HTTP_TIMEOUT)
+
+
+def claims_of(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def code_text(driver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+# --- the tests
+
+
+def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
+    serve = start_serve()
+    email, password = make_admin(serve)
+
+    # The page itself: served with its CSP, and loading it breaks none of it.
+    sign_in(browser, serve, email, password)
+    assert script_errors(browser) == []
+
+    # An API, which brings its Test Application along.
+    identifier = f"https://{unique('messages')}.example/api"
+    name = "Messages API"
+    button(browser, "Create API").click()
+    fill(browser, "Name", name)
+    fill(browser, "Identifier", identifier)
+    fill(browser, "Permissions (optional)", "read:messages write:messages")
+    button(browser, "Create").click()
+    application_select = visible(browser, By.ID, "test-application", "the Test tab")
+    options = [o.text for o in Select(application_select).options]
+    assert any(f"{name} (Test Application)" in o for o in options), options
+    # Its secret was seen in this tab, so the tab knows it.
+    assert browser.find_element(By.ID, "test-client-secret").get_attribute("value")
+
+    # A second application, whose secret is shown once.
+    nav(browser, "Applications")
+    button(browser, "Create application").click()
+    app_name = unique("Deploy script")
+    fill(browser, "Name", app_name)
+    button(browser, "Create").click()
+    secret_box = visible(browser, By.CSS_SELECTOR, "input[data-secret]", "the new secret")
+    app_secret = secret_box.get_attribute("value")
+    client_id = labelled(browser, "Client ID").get_attribute("value")
+    assert len(app_secret) >= 43 and client_id
+
+    # Authorize it in the API's Machine to Machine tab, with read:messages only.
+    nav(browser, "APIs")
+    visible(browser, By.LINK_TEXT, name).click()
+    visible(browser, By.LINK_TEXT, "Machine to Machine Applications").click()
+    row = visible(browser, By.CSS_SELECTOR, f"li[data-client-id='{client_id}']", "the application's row")
+    switch = row.find_element(By.CSS_SELECTOR, "input[role=switch]")
+    assert not switch.is_selected()
+    switch.click()
+    announced(browser, "is authorized for")
+    row = visible(browser, By.CSS_SELECTOR, f"li[data-client-id='{client_id}'] form.scopes", "its scopes")
+    write = labelled(browser, "write:messages", row)
+    assert write.is_selected() and labelled(browser, "read:messages", row).is_selected()
+    write.click()
+    button(browser, "Update", row).click()
+    announced(browser, "Updated the permissions")
+    screenshot(browser, "m2m")
+
+    # The Test tab: the snippets carry the real values, and the curl shown gets a token.
+    visible(browser, By.LINK_TEXT, "Test").click()
+    Select(visible(browser, By.ID, "test-application")).select_by_value(client_id)
+    assert browser.find_element(By.ID, "test-client-secret").get_attribute("value") == app_secret
+    token_curl = code_text(browser, "test-token-request")
+    for value in (client_id, app_secret, identifier, serve.issuer + "oauth/token"):
+        assert value in token_curl, token_curl
+    res = replay(token_curl)
+    assert res.status_code == 200, res.text
+    assert claims_of(res.json()["access_token"])["scope"] == "read:messages"
+    for language, expected in (("cpp", "--client-secret-stdin"), ("python", "requests.post"),
+                               ("node", "await fetch")):
+        browser.find_element(By.CSS_SELECTOR, f"button[data-language={language}]").click()
+        text = code_text(browser, "test-token-request")
+        assert expected in text and client_id in text and identifier in text, text
+    browser.find_element(By.CSS_SELECTOR, "button[data-language=curl]").click()
+    button(browser, "Get token").click()
+    response = text_in(browser, By.ID, "test-token-response", "access_token").text
+    token = json.loads(response)["access_token"]
+    assert claims_of(token)["aud"] == identifier
+
+    # The call to the API with that token works against a real `signet api` for the audience.
+    api = SignetProcess(["api", "--issuer", serve.issuer, "--audience", identifier],
+                        str(tmp_path)).start()
+    try:
+        url = fill(browser, "API URL", api.url("/api/private"))
+        url.send_keys(Keys.TAB)
+        api_curl = text_in(browser, By.ID, "test-api-curl", api.url("/api/private")).text
+        screenshot(browser, "test", height=1500)
+        call = curl_request(api_curl)
+        assert call["headers"]["authorization"] == f"Bearer {token}"
+        assert requests.get(call["url"], timeout=HTTP_TIMEOUT).status_code == 401
+        assert replay(api_curl).status_code == 200
+    finally:
+        api.stop()
+
+    # The token debugger checks the signature against the tenant's JWKS.
+    button(browser, "Open in the token debugger").click()
+    status = text_in(browser, By.ID, "signature-status", "Signature verified")
+    assert "bad" not in status.get_attribute("class")
+    summary = browser.find_element(By.ID, "token-summary").text
+    assert re.search(r"Expires in (23 hours|1 day)", summary), summary
+    assert "Issued by this tenant" in summary
+    screenshot(browser, "token-debugger")
+    # A byte changed in the signature: verification fails.
+    box = browser.find_element(By.ID, "token-input")
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    box.clear()
+    box.send_keys(tampered)
+    text_in(browser, By.ID, "signature-status", "Invalid signature")
+
+    # Rotate the RS256 key: the key that signed the token becomes previous.
+    nav(browser, "Signing keys")
+    header = token.split(".")[0]
+    kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    Select(labelled(browser, "Algorithm")).select_by_value("RS256")
+    button(browser, "Rotate").click()
+    confirm(browser, "Rotate key")
+    announced(browser, "is the current key")
+    row = visible(browser, By.XPATH, f"//tr[td/code[text()={json.dumps(kid)}]]", "the old key")
+    text_in(browser, By.XPATH, f"//tr[td/code[text()={json.dumps(kid)}]]", "previous")
+    screenshot(browser, "keys")
+    assert script_errors(browser) == []
+
+    # Revoke it: it leaves the JWKS.
+    button(browser, "Revoke", row).click()
+    confirm(browser, "Revoke key")
+    wait(browser, lambda _: kid not in [k["kid"] for k in requests.get(
+        serve.url("/.well-known/jwks.json"), timeout=HTTP_TIMEOUT).json()["keys"]],
+        "the revoked key to leave the JWKS")
+
+
+def test_revoking_the_key_of_the_session_ends_it(start_serve, browser):
+    serve = start_serve()
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    nav(browser, "Signing keys")
+    Select(labelled(browser, "Algorithm")).select_by_value("RS256")
+    button(browser, "Rotate").click()
+    confirm(browser, "Rotate key")
+    announced(browser, "is the current key")
+    # The console's own token was signed by the RS256 key that is now the previous one.
+    row = visible(browser, By.XPATH, "//tr[td/span[text()='previous']]", "the previous key")
+    button(browser, "Revoke", row).click()
+    confirm(browser, "Revoke key")
+
+    def signed_out(driver):
+        # The server reloads its keys within a second; until it has, a page still loads, so
+        # each look goes to another page (another Management API call).
+        if driver.find_elements(By.ID, "login-title"):
+            return True
+        target = "#/apis" if driver.current_url.endswith("#/logs") else "#/logs"
+        driver.find_element(By.CSS_SELECTOR, f"#nav a[href='{target}']").click()
+        return False
+
+    wait(browser, signed_out, "the sign-in form after the revocation")
+    text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "sign in again")
+
+
+def test_a_refused_token_returns_to_the_sign_in_form(start_serve, browser, tmp_path):
+    serve = start_serve(metrics=False)
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    # Another tenant (other keys) takes over the address: the console's token is now foreign.
+    port = serve.port
+    serve.stop()
+    other = ServeProcess(tmp_path / "other", str(tmp_path), metrics=False)
+    try:
+        other.start(port=port)
+        browser.find_element(By.CSS_SELECTOR, "#nav a[href='#/applications']").click()
+        visible(browser, By.ID, "login-title", "the sign-in form")
+        text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "sign in again")
+        assert not browser.find_element(By.ID, "nav").is_displayed()
+    finally:
+        other.stop()
+    assert script_errors(browser, expected=("status of 401",)) == []
+
+
+def test_sign_in_from_the_keyboard_alone(start_serve, browser):
+    serve = start_serve()
+    email, password = make_admin(serve)
+    browser.get(serve.url("/console/"))
+    visible(browser, By.ID, "login-title", "the sign-in form")
+    screenshot(browser, "login")
+    # The email field has the focus; Tab moves to the password, then to the button.
+    wait(browser, lambda d: d.switch_to.active_element.get_attribute("type") == "email",
+         "the focus on the email field")
+    active = browser.switch_to.active_element
+    active.send_keys(email, Keys.TAB)
+    active = browser.switch_to.active_element
+    assert active.get_attribute("type") == "password"
+    active.send_keys("wrong password", Keys.TAB)
+    active = browser.switch_to.active_element
+    assert active.tag_name == "button" and active.text == "Sign in"
+    active.send_keys(Keys.ENTER)
+    # A refusal is announced and puts the focus back on the password.
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".login [role=alert]").text.strip(),
+         "the refusal")
+    active = browser.switch_to.active_element
+    assert active.get_attribute("type") == "password"
+    active.send_keys(Keys.CONTROL, "a")
+    active.send_keys(password, Keys.ENTER)
+    visible(browser, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
+    # The focus ring is drawn for keyboard users.
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    outline = browser.execute_script(
+        "return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    # The wrong password's 400 is the only failed request.
+    assert script_errors(browser, expected=(
+        "/oauth/token - Failed to load resource: the server responded with a status of 400",)) == []
+
+
+def test_the_console_fits_a_phone(start_serve, browser):
+    serve = start_serve()
+    email, password = make_admin(serve)
+    browser.set_window_size(*PHONE)
+    sign_in(browser, serve, email, password)
+    for page in ("APIs", "Applications", "Users", "Signing keys", "Logs",
+                 "Authentication API debugger", "Token debugger"):
+        nav(browser, page)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        inner = browser.execute_script("return window.innerWidth")
+        assert width <= inner, f"{page}: the page is {width} px wide on a {inner} px screen"
+    nav(browser, "APIs")
+    screenshot(browser, "phone")
+    assert script_errors(browser) == []
+
+
+def test_the_console_is_served_with_its_headers(start_serve):
+    serve = start_serve(metrics=False)
+    res = requests.get(serve.url("/console"), allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 308 and res.headers["Location"] == "/console/"
+    page = requests.get(serve.url("/console/"), timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    # No inline script or style anywhere: every script and sheet is a file of its own.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
+    assert "<style" not in page.text and " style=" not in page.text
+    again = requests.get(serve.url("/console/"), headers={"If-None-Match": page.headers["ETag"]},
+                         timeout=HTTP_TIMEOUT)
+    assert again.status_code == 304 and again.content == b""
+    assert requests.get(serve.url("/console/app.js"), timeout=HTTP_TIMEOUT).headers[
+        "Content-Type"] == "text/javascript; charset=utf-8"
+    assert requests.get(serve.url("/console/nope.js"), timeout=HTTP_TIMEOUT).status_code == 404
+
+
+def management_token(serve, email: str, password: str) -> str:
+    """A Management API token for the administrator, as the console gets one."""
+    res = requests.post(serve.url("/oauth/token"), data={
+        "grant_type": "password", "client_id": "signet-console", "username": email,
+        "password": password, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    return res.json()["access_token"]
+
+
+def test_users_applications_logs_and_the_authentication_debugger(start_serve, browser):
+    serve = start_serve("--lockout-max-failures", "3")
+    tenant = Tenant(serve)
+    api = tenant.api(scopes=("read:messages", "write:messages"), offline=True)
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+
+    # --- an API's settings and permissions (each write with If-Match)
+    visible(browser, By.LINK_TEXT, api["name"]).click()
+    fill(browser, "Token lifetime (seconds)", "3600")
+    button(browser, "Save").click()
+    announced(browser, "Saved")
+    visible(browser, By.LINK_TEXT, "Permissions").click()
+    fill(browser, "Permission", "delete:messages")
+    fill(browser, "Description", "Delete messages")
+    button(browser, "Add").click()
+    announced(browser, "Added delete:messages")
+    visible(browser, By.CSS_SELECTOR, "button[aria-label='Remove write:messages']").click()
+    confirm(browser, "Remove permission")
+    announced(browser, "Removed write:messages")
+    wait(browser, lambda d: not d.find_elements(
+        By.CSS_SELECTOR, "button[aria-label='Remove write:messages']"), "write:messages to go")
+    stored = tenant.cli_json("apis", "show", api["identifier"])
+    assert stored["token_lifetime"] == 3600, stored
+    assert "write:messages" not in json.dumps(stored) and "delete:messages" in json.dumps(stored)
+
+    # --- a user: create, permissions, block, password, lockout, sessions
+    nav(browser, "Users")
+    button(browser, "Create user").click()
+    user_email = f"{unique('ada')}@example.com"
+    fill(browser, "Email", user_email)
+    fill(browser, "Password", DEFAULT_PASSWORD)
+    button(browser, "Create").click()
+    visible(browser, By.XPATH, f"//main//h1[normalize-space()={json.dumps(user_email)}]", "the user")
+    Select(labelled(browser, "API")).select_by_value(api["identifier"])
+    Select(labelled(browser, "Permissions")).select_by_value("read:messages")
+    button(browser, "Add permissions").click()
+    announced(browser, "Added read:messages")
+    remove = visible(browser, By.CSS_SELECTOR, "button[aria-label^='Remove read:messages']")
+    remove.click()
+    announced(browser, "Removed read:messages")
+    wait(browser, lambda d: "The user holds no permissions." in d.page_source, "no permissions")
+
+    button(browser, "Block user").click()
+    confirm(browser, "Block user")
+    announced(browser, "Blocked")
+    visible(browser, By.XPATH, "//h1/following-sibling::span[text()='Blocked']", "the Blocked badge")
+    button(browser, "Unblock user").click()
+    announced(browser, "Unblocked")
+
+    fill(browser, "New password", "a brand new password 9")
+    button(browser, "Set password").click()
+    announced(browser, "The password is set")
+
+    def sign_in_as_user(secret: str) -> requests.Response:
+        return requests.post(serve.url("/oauth/token"), data={
+            "grant_type": "password", "client_id": "signet-console", "username": user_email,
+            "password": secret, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
+
+    # Three wrong passwords lock the user out from this address; the console shows and clears it.
+    for _ in range(3):
+        assert sign_in_as_user(DEFAULT_PASSWORD).status_code in (400, 403, 429)
+    # The logs show the wrong passwords (they are the failed-login counters for now, so this
+    # comes before clearing them).
+    nav(browser, "Logs")
+    Select(labelled(browser, "Type")).select_by_value("fp")
+    button(browser, "Filter").click()
+    wait(browser, lambda d: "#/logs?type=fp" in d.current_url, "the filtered logs")
+    cells = wait(browser, lambda d: d.find_elements(By.XPATH, "//tbody/tr/td[2]/code"), "log rows")
+    assert {c.text for c in cells} == {"fp"}
+
+    nav(browser, "Users")
+    fill(browser, "Search by email or id", user_email.split("@")[0])
+    button(browser, "Search").click()
+    visible(browser, By.LINK_TEXT, user_email).click()
+    text_in(browser, By.TAG_NAME, "main", "127.0.0.1")
+    button(browser, "Clear the lockout").click()
+    announced(browser, "The lockout is cleared")
+    text_in(browser, By.TAG_NAME, "main", "Not locked out from any address.")
+    assert sign_in_as_user("a brand new password 9").status_code == 200
+    button(browser, "End sessions").click()
+    confirm(browser, "End sessions")
+    announced(browser, "sessions are ended")
+
+    # --- an application: create, settings with If-Match, a concurrent change, secret, delete
+    nav(browser, "Applications")
+    button(browser, "Create application").click()
+    app_name = unique("Reports")
+    fill(browser, "Name", app_name)
+    button(browser, "Create").click()
+    first_secret = visible(browser, By.CSS_SELECTOR, "input[data-secret]").get_attribute("value")
+    client_id = labelled(browser, "Client ID").get_attribute("value")
+    visible(browser, By.LINK_TEXT, f"Open {app_name}").click()
+    fill(browser, "Name", app_name + " v2")
+    button(browser, "Save").click()
+    announced(browser, "Saved")
+    # Someone else renames it meanwhile: the console's next save is refused, not lost.
+    admin_token = management_token(serve, email, password)
+    res = requests.patch(serve.url(f"/api/v2/clients/{client_id}"), json={"name": "renamed"},
+                         headers={"authorization": f"Bearer {admin_token}"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    fill(browser, "Name", app_name + " v3")
+    button(browser, "Save").click()
+    text_in(browser, By.CSS_SELECTOR, "form [role=alert]", "Someone changed this since you opened it")
+    button(browser, "Rotate secret").click()
+    confirm(browser, "Rotate secret")
+    new_secret = visible(browser, By.CSS_SELECTOR, "input[data-secret]").get_attribute("value")
+    assert new_secret and new_secret != first_secret
+    visible(browser, By.XPATH, "//nav[@class='tabs']//a[normalize-space()='APIs']").click()
+    text_in(browser, By.TAG_NAME, "main", "It is not authorized for any API yet.")
+
+    # --- the Authentication API debugger, with the secret this tab knows
+    tenant.cli("grants", "create", "--client-id", client_id, "--audience", api["identifier"],
+               "--scopes", "read:messages")
+    nav(browser, "Authentication API debugger")
+    Select(labelled(browser, "Grant type")).select_by_value("client_credentials")
+    client_field = fill(browser, "Client ID", client_id)
+    client_field.send_keys(Keys.TAB)  # a change event: the known secret is filled in
+    assert labelled(browser, "Client secret").get_attribute("value") == new_secret
+    fill(browser, "Audience (API identifier)", api["identifier"])
+    button(browser, "Run").click()
+    response = text_in(browser, By.ID, "debugger-response", "HTTP 200").text
+    assert "access_token" in response and '"scope": "read:messages"' in response
+    request = code_text(browser, "debugger-request")
+    assert request.startswith("POST /oauth/token HTTP/1.1") and "grant_type=client_credentials" in request
+    screenshot(browser, "debugger")
+    # A wrong secret: the refusal is shown as it came.
+    fill(browser, "Client secret", "not the secret")
+    button(browser, "Run").click()
+    text_in(browser, By.ID, "debugger-response", "HTTP 401")
+    text_in(browser, By.ID, "debugger-response", "invalid_client")
+
+    # The password grant, then the refresh token it brought.
+    web = tenant.client(type="regular_web", grant_types="password,refresh_token")
+    tenant.cli("users", "permissions", "add", user_email, "--audience", api["identifier"],
+               "read:messages")
+    Select(labelled(browser, "Grant type")).select_by_value("password")
+    fill(browser, "Client ID", web.client_id)
+    fill(browser, "Client secret", web.client_secret)
+    fill(browser, "Username (email)", user_email)
+    fill(browser, "Password", "a brand new password 9")
+    fill(browser, "Audience (API identifier)", api["identifier"])
+    fill(browser, "Scope (optional)", "read:messages offline_access")
+    button(browser, "Run").click()
+    text_in(browser, By.ID, "debugger-response", "refresh_token")
+    button(browser, "Use the refresh token").click()
+    assert Select(labelled(browser, "Grant type")).first_selected_option.get_attribute("value") \
+        == "refresh_token"
+    button(browser, "Run").click()
+    wait(browser, lambda d: "grant_type=refresh_token" in code_text(d, "debugger-request")
+         and "HTTP 200" in code_text(d, "debugger-response"), "the refreshed token")
+
+    # --- deleting the application
+    nav(browser, "Applications")
+    visible(browser, By.LINK_TEXT, "renamed").click()
+    button(browser, "Delete application").click()
+    confirm(browser, "Delete application")
+    announced(browser, "Deleted the application")
+    res = requests.get(serve.url(f"/api/v2/clients/{client_id}"),
+                       headers={"authorization": f"Bearer {admin_token}"}, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 404
+    # The only failed requests were the ones the test provoked.
+    assert script_errors(browser, expected=("status of 412", "status of 401")) == []
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
+def test_the_token_debugger_verifies_every_algorithm(start_serve, browser, alg):
+    serve = start_serve()
+    tenant = Tenant(serve)
+    api, client = tenant.m2m(scopes=("read:messages",), alg=alg)
+    tenant.sync()
+    res = requests.post(serve.url("/oauth/token"), timeout=HTTP_TIMEOUT, data={
+        "grant_type": "client_credentials", "audience": api["identifier"], **client.creds()})
+    assert res.status_code == 200, res.text
+    token = res.json()["access_token"]
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    nav(browser, "Token debugger")
+    box = labelled(browser, "Token")
+    box.send_keys(token)
+    text_in(browser, By.ID, "signature-status", "Signature verified with the tenant's key")
+    assert f"({alg})" in browser.find_element(By.ID, "signature-status").text
+    # One bit flipped in the signature's first byte fails verification.
+    head, body, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 1
+    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    box.clear()
+    box.send_keys(f"{head}.{body}.{flipped}")
+    text_in(browser, By.ID, "signature-status", "Invalid signature")
+    # Not a JWT at all: said plainly.
+    box.clear()
+    box.send_keys("not-a-token")
+    text_in(browser, By.CSS_SELECTOR, "main [role=alert]", "three parts")
+    assert script_errors(browser) == []
