@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -15,16 +16,12 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
-#include "signet/cli/terminal_input.h"
-#include "signet/common/ascii.h"
+#include "signet/cli/printers.h"
 #include "signet/common/file_safety.h"
 
 namespace signet::cli {
 
 namespace fs = std::filesystem;
-
-// bytes; "yes" and a few stray spaces. A longer answer is not a yes.
-constexpr std::size_t kMaxAnswerBytes = 16;
 
 // The data directory holds the master key and encrypted private keys: owner only.
 constexpr auto kDataDirMode = fs::perms::owner_all;
@@ -38,25 +35,11 @@ std::string describe(const store::StoreError& e) {
   return std::string(store::to_string(e.code)) + ": " + e.message;
 }
 
-CommandError store_failure(std::string_view doing, const store::StoreError& e) {
-  const std::string what = "cannot " + std::string(doing) + ": ";
-  switch (e.code) {
-    case store::StoreErrorCode::kNotFound:
-    case store::StoreErrorCode::kConflict:
-    case store::StoreErrorCode::kStale:
-    case store::StoreErrorCode::kInvalid:
-      return CommandError{e.message};
-    case store::StoreErrorCode::kBusy:
-      return CommandError{what + "the database is busy (another signet process is writing); " +
-                          "nothing was changed, try again"};
-    case store::StoreErrorCode::kSchemaTooNew:
-      return CommandError{what + e.message + "; use the newer signet that migrated it"};
-    case store::StoreErrorCode::kCorrupt:
-    case store::StoreErrorCode::kIo:
-    case store::StoreErrorCode::kInternal:
-      break;
+CommandError admin_failure(const admin::AdminError& e, std::string_view hint) {
+  if (hint.empty()) {
+    return CommandError{e.message};
   }
-  return CommandError{what + describe(e)};
+  return CommandError{e.message + " " + std::string(hint)};
 }
 
 store::Timestamp now() {
@@ -164,30 +147,32 @@ keys::MasterKey load_master_key(const fs::path& data_dir) {
   return std::move(*key);
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) {
-    return;
-  }
-  std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
+server::ArgonParams argon_params_from_env() {
+  server::ArgonParams params;
+  const auto read = [](const char* name, std::uint32_t& out) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+      return;
     }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size() && i < widths.size()) {
-        line += std::string(widths[i] - row[i].size() + 2, ' ');
-      }
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long n = std::strtoul(value, &end, 10);
+    if (errno != 0 || *end != '\0' || n > 0xFFFFFFFFul || value[0] == '-') {
+      throw CommandError{std::string(name) + "='" + value + "' is not a number"};
     }
-    std::cout << line << "\n";
+    out = static_cast<std::uint32_t>(n);
+  };
+  read("SIGNET_ARGON2_MEMORY_KIB", params.memory_kib);
+  read("SIGNET_ARGON2_ITERATIONS", params.iterations);
+  read("SIGNET_ARGON2_PARALLELISM", params.parallelism);
+  if (auto valid = server::validate_argon_params(params); !valid) {
+    throw CommandError{valid.error() + " (from SIGNET_ARGON2_*)"};
   }
+  return params;
 }
 
 void print_json(const boost::json::value& value) {
-  std::cout << boost::json::serialize(value) << "\n";
+  print_json(std::cout, value);
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& values) {
@@ -238,18 +223,20 @@ void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& ali
       ->trigger_on_parse();
 }
 
-void confirm_deletion(bool yes, const std::string& question) {
-  if (yes) {
-    return;
-  }
-  if (!stdin_is_terminal()) {
-    throw CommandError{"refusing to delete without confirmation: add --yes"};
-  }
-  std::cerr << question << " [y/N] " << std::flush;
-  const auto answer = read_line(kMaxAnswerBytes);
-  if (!answer || !(iequals(*answer, "y") || iequals(*answer, "yes"))) {
-    throw CommandError{"nothing was deleted (answer y to delete, or add --yes)"};
-  }
+CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
+                             std::optional<std::vector<std::string>>& values,
+                             const std::string& help) {
+  return cmd
+      ->add_option(
+          name,
+          [&values](const CLI::results_t& words) {
+            values = words;
+            return true;
+          },
+          help)
+      ->type_name("TEXT")
+      ->expected(1, CLI::detail::expected_max_vector_size)
+      ->allow_extra_args(false);
 }
 
 void add_yes_flag(CLI::App* cmd, bool& yes) {

@@ -1,12 +1,16 @@
 #pragma once
 
 // What every admin command (`signet keys|apis|clients|grants|users`) and `signet serve` share:
-// the data directory, the store in it, the master key, failures as one "signet: ..." line, and
-// plain-text tables.
+// the data directory, the store in it, the master key, failures as one "signet: ..." line (with
+// the CLI's hints after an admin operation's own sentence), and flags. Records are printed by
+// signet/cli/printers.h.
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,10 +19,12 @@
 #include <CLI/App.hpp>
 #include <boost/json/value.hpp>
 
+#include "signet/admin/admin.h"
 #include "signet/common/result.h"
 #include "signet/common/shell_quote.h"
 #include "signet/keys/error.h"
 #include "signet/keys/master_key.h"
+#include "signet/server/password.h"
 #include "signet/store/error.h"
 #include "signet/store/sqlite_store.h"
 #include "signet/store/types.h"
@@ -37,19 +43,49 @@ struct CommandError {
 std::string describe(const keys::KeyError& e);
 std::string describe(const store::StoreError& e);
 
-// A store failure as the one line an operator reads. Not found, conflict and invalid input carry
-// the store's own sentence (it names the record: "an API with identifier 'x' already exists");
-// busy, corrupt, I/O and schema failures say what could not be done and what to try.
-// `doing` is what the command was doing, e.g. "list APIs".
-CommandError store_failure(std::string_view doing, const store::StoreError& e);
+// An admin operation's failure as the one line an operator reads: the operation's own sentence,
+// then `hint` (e.g. "(see 'signet apis list')") when there is one. Hints name CLI commands, so
+// they live here, not in the admin service.
+CommandError admin_failure(const admin::AdminError& e, std::string_view hint = {});
 
-// The value of a store call, or throws store_failure(doing, error).
+// A hint for one kind of admin failure: `text` follows the message when the operation fails with
+// `code`.
+struct Hint {
+  admin::AdminErrorCode code;
+  std::string text;
+};
+
+// The value of an admin operation, or throws admin_failure() with the first hint for its code.
 template <typename T>
-T value_or_throw(Result<T, store::StoreError> result, std::string_view doing) {
+T value_or_throw(admin::AdminResult<T> result, std::initializer_list<Hint> hints = {}) {
   if (!result) {
-    throw store_failure(doing, result.error());
+    for (const auto& hint : hints) {
+      if (hint.code == result.error().code) {
+        throw admin_failure(result.error(), hint.text);
+      }
+    }
+    throw admin_failure(result.error());
   }
   return std::move(result).value();
+}
+
+// Every record of a paged admin list, asking for the largest pages. `fetch` takes an
+// admin::PageRequest and returns an AdminResult<admin::Page<T>>; `hints` as for value_or_throw.
+template <typename Fetch>
+auto all_pages(Fetch fetch, std::initializer_list<Hint> hints = {}) {
+  admin::PageRequest request{0, admin::kMaxPerPage};
+  auto first = value_or_throw(fetch(request), hints);
+  auto items = std::move(first.items);
+  for (auto total = first.total; static_cast<std::int64_t>(items.size()) < total;) {
+    ++request.page;
+    auto page = value_or_throw(fetch(request), hints);
+    if (page.items.empty()) {
+      break;  // records deleted meanwhile: what is left was listed
+    }
+    total = page.total;
+    std::move(page.items.begin(), page.items.end(), std::back_inserter(items));
+  }
+  return items;
 }
 
 store::Timestamp now();
@@ -72,9 +108,13 @@ std::unique_ptr<store::SqliteStore> open_existing_store(const std::filesystem::p
 // regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);
 
-// Prints rows as left-aligned columns two spaces apart; the first row is the header.
-void print_table(const std::vector<std::vector<std::string>>& rows);
-// Prints one JSON value and a newline on stdout (the --json output of admin commands).
+// OWASP's argon2id parameters, or those in SIGNET_ARGON2_MEMORY_KIB, SIGNET_ARGON2_ITERATIONS and
+// SIGNET_ARGON2_PARALLELISM: the variables `signet serve` reads too, so that its decoy hash for
+// unknown users costs what real users' hashes cost. Throws CommandError for a value that is not a
+// number or that the password rules refuse.
+server::ArgonParams argon_params_from_env();
+
+// Prints one JSON value and a newline on stdout (signet/cli/printers.h prints to any stream).
 void print_json(const boost::json::value& value);
 
 // What separates the words of a list-valued flag or argument (scopes, grant types): a comma or
@@ -94,11 +134,13 @@ void add_data_dir_option(CLI::App* cmd, std::string& dir);
 // working while help shows one name per idea: `alias` takes values as `option` does and hands
 // them to it, as if `option` had been given them.
 void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& alias);
-// Before a deletion, which cannot be undone: returns when the operator agreed, else throws
-// CommandError and nothing may be deleted. With `yes` (--yes) it returns at once; when stdin is a
-// terminal it asks "<question> [y/N] " on stderr and agrees on y or yes; without a terminal (a
-// script) it refuses, so that a script deletes only what it says it means to.
-void confirm_deletion(bool yes, const std::string& question);
+// Adds a list-valued flag whose presence matters even when it holds no word (`--grant-types ""`,
+// refused by the command rather than taken as absent): `values` gets every word given, in order,
+// when the flag is given at all, and stays nullopt otherwise. Like a flag bound to a vector, it
+// takes one word each time and may be repeated.
+CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
+                             std::optional<std::vector<std::string>>& values,
+                             const std::string& help);
 // Adds --yes/-y bound to `yes`: delete without asking (what scripts use).
 void add_yes_flag(CLI::App* cmd, bool& yes);
 // Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).

@@ -1,9 +1,10 @@
 #include "signet/cli/grants_command.h"
 
 #include <algorithm>
-#include <iostream>
-#include <memory>
+#include <charconv>
+#include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,171 +13,132 @@
 #include <boost/json.hpp>
 
 #include "signet/cli/admin_support.h"
-#include "signet/cli/tenant.h"
+#include "signet/cli/printers.h"
 #include "signet/store/types.h"
 
-namespace signet::cli {
+namespace signet::cli::grants {
 namespace {
 
 namespace json = boost::json;
 
-struct GrantsOptions {
-  std::string data_dir{kDefaultDataDir};
-  bool json = false;
-  bool yes = false;      // delete --yes
-  std::string grant_id;  // the positional GRANT_ID, as typed
-  std::string client_id;
-  std::string audience;
-  std::optional<std::string> client_filter;  // list --client-id
-  std::vector<std::string> scopes;
-};
-
-json::object grant_json(const store::ClientGrant& g) {
-  json::array scopes;
-  for (const auto& s : g.scopes) {
-    scopes.emplace_back(s);
+// A grant id as typed: a positive decimal integer, else CommandError.
+std::int64_t parse_grant_id(std::string_view text) {
+  std::int64_t id = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, id);
+  if (text.empty() || ec != std::errc{} || ptr != end || id <= 0) {
+    throw CommandError{"'" + std::string(text) +
+                       "' is not a grant id: grant ids are positive numbers (see 'signet grants "
+                       "list')"};
   }
-  return json::object{
-      {"id", g.id},
-      {"client_id", g.client_id},
-      {"audience", g.audience},
-      {"scopes", std::move(scopes)},
-      {"created_at", format_time(g.created_at)},
-  };
+  return id;
 }
 
-void print_result(const GrantsOptions& o, const store::ClientGrant& g) {
-  if (o.json) {
-    print_json(grant_json(g));
-    return;
-  }
-  print_table({
-      {"id", std::to_string(g.id)},
-      {"client_id", g.client_id},
-      {"audience", g.audience},
-      {"scopes", join_or_dash(g.scopes, " ")},
-      {"created", format_time(g.created_at)},
-  });
-}
+const Hint kNoSuchGrant{admin::AdminErrorCode::kNotFound, "(see 'signet grants list')"};
 
-// Checked here as well as in the store, to say which command defines the missing permission.
-void require_permissions(const store::Api& api, const std::vector<std::string>& scopes) {
+// After the admin service refused scopes that are not permissions of `api`: which command
+// defines the first of them.
+std::string define_first_missing(const store::Api& api, const std::vector<std::string>& scopes) {
   for (const auto& scope : scopes) {
     if (std::none_of(api.permissions.begin(), api.permissions.end(),
                      [&](const auto& p) { return p.value == scope; })) {
-      throw CommandError{"scope " + scope + " is not a permission of API " + api.identifier +
-                         " (define it with 'signet apis permissions add " +
-                         shell_quote(api.identifier) + " " + shell_quote(scope) +
-                         "', or see 'signet apis show " + shell_quote(api.identifier) + "')"};
+      return "(define it with 'signet apis permissions add " + shell_quote(api.identifier) + " " +
+             shell_quote(scope) + "', or see 'signet apis show " + shell_quote(api.identifier) +
+             "')";
     }
   }
-}
-
-void run_create(const GrantsOptions& o) {
-  const auto scopes = split_list(o.scopes);
-  auto t = open_tenant(o.data_dir);
-  const auto app = require_application(*t.store, o.client_id);
-  const auto api = require_api(*t.store, o.audience);
-  require_permissions(api, scopes);
-  if (auto existing = t.store->find_client_grant(app.client_id, api.identifier)) {
-    throw CommandError{"application " + app.client_id + " already has a grant for API " +
-                       api.identifier + ": it is grant " + std::to_string(existing->id) +
-                       " (change its scopes with 'signet grants update " +
-                       std::to_string(existing->id) + " --scopes ...')"};
-  }
-  store::ClientGrant grant;
-  grant.client_id = app.client_id;
-  grant.audience = api.identifier;
-  grant.scopes = scopes;
-  grant.created_at = now();
-  const auto created = value_or_throw(t.store->create_client_grant(grant), "create client grant");
-  if (!o.json) {
-    std::cout << "created client grant " << created.id << "\n\n";
-  }
-  print_result(o, created);
-}
-
-void run_list(const GrantsOptions& o) {
-  auto t = open_existing_tenant(o.data_dir);
-  std::optional<std::string_view> filter;
-  if (o.client_filter) {
-    // An unknown client_id is more likely a typo than an application without grants.
-    require_application(*t.store, *o.client_filter);
-    filter = *o.client_filter;
-  }
-  const auto grants = value_or_throw(t.store->list_client_grants(filter), "list client grants");
-  if (o.json) {
-    json::array out;
-    for (const auto& g : grants) {
-      out.push_back(grant_json(g));
-    }
-    print_json(out);
-    return;
-  }
-  if (grants.empty()) {
-    std::cout << "no client grants yet: create one with 'signet grants create --client-id ID "
-                 "--audience API --scopes \"read:messages\"'\n";
-    return;
-  }
-  std::vector<std::vector<std::string>> rows{{"ID", "CLIENT_ID", "AUDIENCE", "SCOPES", "CREATED"}};
-  for (const auto& g : grants) {
-    rows.push_back({std::to_string(g.id), g.client_id, g.audience, join_or_dash(g.scopes, " "),
-                    format_time(g.created_at)});
-  }
-  print_table(rows);
-}
-
-void run_show(const GrantsOptions& o) {
-  const auto id = parse_grant_id(o.grant_id);
-  auto t = open_existing_tenant(o.data_dir);
-  print_result(o, require_grant(*t.store, id));
-}
-
-void run_update(const GrantsOptions& o) {
-  const auto id = parse_grant_id(o.grant_id);
-  const auto scopes = split_list(o.scopes);
-  auto t = open_tenant(o.data_dir);
-  const auto grant = require_grant(*t.store, id);
-  require_permissions(require_api(*t.store, grant.audience), scopes);
-  print_result(o, value_or_throw(t.store->update_client_grant_scopes(id, scopes),
-                                 "update client grant " + std::to_string(id)));
-}
-
-void run_delete(const GrantsOptions& o) {
-  const auto id = parse_grant_id(o.grant_id);
-  auto t = open_tenant(o.data_dir);
-  const auto grant = require_grant(*t.store, id);
-  confirm_deletion(o.yes, "Delete client grant " + std::to_string(id) + ", so that application '" +
-                              grant.client_id + "' can no longer get tokens for API '" +
-                              grant.audience + "'?");
-  value_or_throw(t.store->delete_client_grant(id), "delete client grant " + std::to_string(id));
-  if (o.json) {
-    print_json(json::object{{"id", id}, {"deleted", true}});
-    return;
-  }
-  std::cout << "deleted client grant " << id << ": application " << grant.client_id
-            << " can no longer get tokens for API " << grant.audience << "\n";
-}
-
-void add_common_options(CLI::App* cmd, GrantsOptions& o) {
-  add_data_dir_option(cmd, o.data_dir);
-  add_json_flag(cmd, o.json);
-}
-
-void add_id_argument(CLI::App* cmd, GrantsOptions& o) {
-  cmd->add_option("GRANT_ID", o.grant_id, "The grant's id, a number (see 'signet grants list')")
-      ->required();
-}
-
-template <typename F>
-void on_run(CLI::App* cmd, const std::shared_ptr<GrantsOptions>& o, int& exit_code, F body) {
-  cmd->callback([o, &exit_code, body] { run_command([&] { body(*o); }, exit_code); });
+  return "";
 }
 
 }  // namespace
 
-void add_grants_command(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<GrantsOptions>();
+void run_create(CommandContext& ctx, const CreateOptions& o) {
+  const auto scopes = split_list(o.scopes);
+  auto& admin = ctx.admin(Access::kWrite);
+  // Read first only to say which list to look in when one of them does not exist.
+  const auto app =
+      value_or_throw(admin.get_application(o.client_id),
+                     {{admin::AdminErrorCode::kNotFound, "(see 'signet clients list')"}});
+  const auto api = value_or_throw(admin.get_api(o.audience),
+                                  {{admin::AdminErrorCode::kNotFound, "(see 'signet apis list')"}});
+  auto created = admin.create_client_grant(app.client_id, api.identifier, scopes);
+  if (!created && created.error().code == admin::AdminErrorCode::kInvalid) {
+    throw admin_failure(created.error(), define_first_missing(api, scopes));
+  }
+  if (!created && created.error().code == admin::AdminErrorCode::kConflict) {
+    // The grant the application has for the API: the one to change instead.
+    const auto existing = value_or_throw(
+        admin.list_client_grants(admin::PageRequest{0, 1}, {app.client_id, api.identifier}));
+    if (!existing.items.empty()) {
+      const auto id = std::to_string(existing.items.front().id);
+      throw admin_failure(created.error(), "('signet grants update " + id + " --scopes ...')");
+    }
+  }
+  const auto grant = value_or_throw(std::move(created));
+  if (!o.json) {
+    ctx.out() << "created client grant " << grant.id << "\n\n";
+  }
+  print_record(ctx.out(), o.json, grant);
+}
+
+void run_list(CommandContext& ctx, const ListOptions& o) {
+  auto& admin = ctx.admin(Access::kRead);
+  admin::ClientGrantFilter filter;
+  filter.client_id = o.client_id;
+  // An unknown client_id is more likely a typo than an application without grants.
+  print_list(ctx.out(), o.json,
+             all_pages([&](const auto& page) { return admin.list_client_grants(page, filter); },
+                       {{admin::AdminErrorCode::kNotFound, "(see 'signet clients list')"}}),
+             "no client grants yet: create one with 'signet grants create --client-id ID "
+             "--audience API --scopes \"read:messages\"'");
+}
+
+void run_show(CommandContext& ctx, const ShowOptions& o) {
+  const auto id = parse_grant_id(o.grant_id);
+  print_record(ctx.out(), o.json,
+               value_or_throw(ctx.admin(Access::kRead).get_client_grant(id), {kNoSuchGrant}));
+}
+
+void run_update(CommandContext& ctx, const UpdateOptions& o) {
+  const auto id = parse_grant_id(o.grant_id);
+  const auto scopes = split_list(o.scopes);
+  auto& admin = ctx.admin(Access::kWrite);
+  auto updated = admin.update_client_grant(id, scopes, {});
+  if (!updated && updated.error().code == admin::AdminErrorCode::kInvalid) {
+    const auto grant = value_or_throw(admin.get_client_grant(id), {kNoSuchGrant});
+    const auto api = value_or_throw(admin.get_api(grant.audience));
+    throw admin_failure(updated.error(), define_first_missing(api, scopes));
+  }
+  print_record(ctx.out(), o.json, value_or_throw(std::move(updated), {kNoSuchGrant}));
+}
+
+void run_delete(CommandContext& ctx, const DeleteOptions& o) {
+  const auto id = parse_grant_id(o.grant_id);
+  auto& admin = ctx.admin(Access::kWrite);
+  const auto grant = value_or_throw(admin.get_client_grant(id), {kNoSuchGrant});
+  confirm_deletion(ctx, o.yes,
+                   "Delete client grant " + std::to_string(id) + ", so that application '" +
+                       grant.client_id + "' can no longer get tokens for API '" + grant.audience +
+                       "'?");
+  value_or_throw(admin.delete_client_grant(id), {kNoSuchGrant});
+  if (o.json) {
+    print_json(ctx.out(), json::object{{"id", id}, {"deleted", true}});
+    return;
+  }
+  ctx.out() << "deleted client grant " << id << ": application " << grant.client_id
+            << " can no longer get tokens for API " << grant.audience << "\n";
+}
+
+namespace {
+
+void add_id_argument(CLI::App* cmd, std::string& grant_id) {
+  cmd->add_option("GRANT_ID", grant_id, "The grant's id, a number (see 'signet grants list')")
+      ->required();
+}
+
+}  // namespace
+
+void add_command(CLI::App& app, VerbRegistrar& verbs) {
   CLI::App* grants = app.add_subcommand(
       "grants",
       "Manage client grants: which scopes of an API an application may get by client\n"
@@ -184,61 +146,59 @@ void add_grants_command(CLI::App& app, int& exit_code) {
       "answers 403 access_denied for that API.");
   grants->require_subcommand(1);
 
-  CLI::App* create = grants->add_subcommand(
-      "create",
-      "Let an application get tokens for an API, with the given scopes. Prints the grant's id.");
-  add_common_options(create, *o);
-  create->add_option("--client-id", o->client_id, "The application (see 'signet clients list')")
+  auto create = verbs.add(
+      grants, "create",
+      "Let an application get tokens for an API, with the given scopes. Prints the grant's id.",
+      run_create);
+  create.command
+      ->add_option("--client-id", create.options.client_id,
+                   "The application (see 'signet clients list')")
       ->required();
-  create->add_option("--audience", o->audience, "The API's identifier (see 'signet apis list')")
+  create.command
+      ->add_option("--audience", create.options.audience,
+                   "The API's identifier (see 'signet apis list')")
       ->required();
-  add_hidden_alias(create,
-                   create
-                       ->add_option("--scopes", o->scopes,
+  add_hidden_alias(create.command,
+                   create.command
+                       ->add_option("--scopes", create.options.scopes,
                                     "Scopes to grant, separated by spaces or commas, or repeated; "
                                     "each must be a permission of the API (none: tokens without "
                                     "scopes)")
                        ->allow_extra_args(false),
                    "--scope");
-  create->footer(
+  create.command->footer(
       "Example: signet grants create --client-id CLIENT_ID --audience https://api.example.com/ "
       "--scopes \"read:messages\"");
-  on_run(create, o, exit_code, run_create);
 
-  CLI::App* list = grants->add_subcommand("list", "List client grants, all or one application's.");
-  add_common_options(list, *o);
-  list->add_option("--client-id", o->client_filter, "Only the grants of this application");
-  on_run(list, o, exit_code, run_list);
+  auto list = verbs.add(grants, "list", "List client grants, all or one application's.", run_list);
+  list.command->add_option("--client-id", list.options.client_id,
+                           "Only the grants of this application");
 
-  CLI::App* show = grants->add_subcommand("show", "Show one client grant.");
-  add_common_options(show, *o);
-  add_id_argument(show, *o);
-  on_run(show, o, exit_code, run_show);
+  auto show = verbs.add(grants, "show", "Show one client grant.", run_show);
+  add_id_argument(show.command, show.options.grant_id);
 
-  CLI::App* update = grants->add_subcommand(
-      "update",
+  auto update = verbs.add(
+      grants, "update",
       "Replace a grant's scopes. Tokens already issued keep the scopes they carry until they\n"
-      "expire.");
-  add_common_options(update, *o);
-  add_id_argument(update, *o);
-  add_hidden_alias(update,
-                   update
-                       ->add_option("--scopes", o->scopes,
+      "expire.",
+      run_update);
+  add_id_argument(update.command, update.options.grant_id);
+  add_hidden_alias(update.command,
+                   update.command
+                       ->add_option("--scopes", update.options.scopes,
                                     "The new scopes, separated by spaces or commas, or repeated; "
                                     "each must be a permission of the API (\"\" for none)")
                        ->required()
                        ->allow_extra_args(false),
                    "--scope");
-  on_run(update, o, exit_code, run_update);
 
-  CLI::App* del = grants->add_subcommand(
-      "delete",
+  auto del = verbs.add(
+      grants, "delete",
       "Delete a client grant: the application can no longer get tokens for that API. Tokens\n"
-      "already issued stay valid until they expire.");
-  add_common_options(del, *o);
-  add_id_argument(del, *o);
-  add_yes_flag(del, o->yes);
-  on_run(del, o, exit_code, run_delete);
+      "already issued stay valid until they expire.",
+      run_delete);
+  add_id_argument(del.command, del.options.grant_id);
+  add_yes_flag(del.command, del.options.yes);
 }
 
-}  // namespace signet::cli
+}  // namespace signet::cli::grants

@@ -13,6 +13,7 @@
 #include "signet/cli/api_command.h"
 #include "signet/cli/apis_command.h"
 #include "signet/cli/clients_command.h"
+#include "signet/cli/command_context.h"
 #include "signet/cli/dev_cert_command.h"
 #include "signet/cli/did_you_mean.h"
 #include "signet/cli/grants_command.h"
@@ -175,13 +176,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "signet 0.1.0");
   int exit_code = 0;
+  // The admin commands run in this context: the process's streams, its clock, and the tenant
+  // their --data-dir names.
+  auto context = signet::cli::CommandContext::for_process();
+  signet::cli::VerbRegistrar verbs(context, exit_code);
   signet::cli::add_serve_command(app, exit_code);
   signet::cli::add_api_command(app, exit_code);
-  signet::cli::add_keys_command(app, exit_code);
-  signet::cli::add_apis_command(app, exit_code);
-  signet::cli::add_clients_command(app, exit_code);
-  signet::cli::add_grants_command(app, exit_code);
-  signet::cli::add_users_command(app, exit_code);
+  signet::cli::keys::add_command(app, verbs);
+  signet::cli::apis::add_command(app, verbs);
+  signet::cli::clients::add_command(app, verbs);
+  signet::cli::grants::add_command(app, verbs);
+  signet::cli::users::add_command(app, verbs);
   signet::cli::add_token_command(app, exit_code);
   signet::cli::add_dev_cert_command(app, exit_code);
   try {

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <iostream>
+#include <istream>
 
 namespace signet::cli {
 
@@ -31,9 +31,13 @@ bool stdin_is_terminal() {
 }
 
 std::optional<std::string> read_line(std::size_t max) {
+  return read_line(std::cin, max);
+}
+
+std::optional<std::string> read_line(std::istream& in, std::size_t max) {
   std::string line;
-  int c = 0;
-  while ((c = std::getchar()) != EOF) {
+  std::istream::int_type c = 0;
+  while ((c = in.get()) != std::istream::traits_type::eof()) {
     if (c == '\n') {
       if (!line.empty() && line.back() == '\r') {
         line.pop_back();

@@ -6,6 +6,7 @@
 #include <termios.h>
 
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <string>
 
@@ -31,5 +32,7 @@ bool stdin_is_terminal();
 // line is longer than `max` bytes, so piping in a huge file cannot exhaust memory (the caller sees
 // the over-long line and refuses it).
 std::optional<std::string> read_line(std::size_t max);
+// The same from `in` (read_line(max) reads std::cin, which shares stdin's buffer with stdio).
+std::optional<std::string> read_line(std::istream& in, std::size_t max);
 
 }  // namespace signet::cli

@@ -735,7 +735,8 @@ def test_grants_delete(tenant, data_dir):
 def test_users_create_with_password_from_stdin(data_dir):
     res = run(data_dir, "users", "create", "--email", "ada@example.com", "--password-stdin",
               stdin=PASSWORD + "\n")
-    m = re.search(r"created user (signet\|[0-9a-f]{24})$", res.stdout, re.MULTILINE)
+    # Ids are made by the admin service, as Auth0 makes them (signet/admin/admin.h).
+    m = re.search(r"created user (auth0\|[0-9a-f]{24})$", res.stdout, re.MULTILINE)
     assert m, res.stdout
     user = js(data_dir, "users", "show", m.group(1))
     assert user == {"id": m.group(1), "email": "ada@example.com", "blocked": False,
@@ -753,7 +754,7 @@ def test_users_create_json_and_custom_id(data_dir):
                     "created_at": user["created_at"]}
     a = create_user(data_dir, "carol@example.com")
     b = create_user(data_dir, "dave@example.com")
-    assert re.fullmatch(r"signet\|[0-9a-f]{24}", a["id"]) and a["id"] != b["id"]
+    assert re.fullmatch(r"auth0\|[0-9a-f]{24}", a["id"]) and a["id"] != b["id"]
 
 
 @pytest.mark.parametrize("stdin, needles", [
@@ -1027,7 +1028,7 @@ def test_users_set_password_that_cannot_end_the_sessions_says_how_to(tenant, dat
     before = stored_password_hash(data_dir, user["id"])
     res = fails(data_dir, "users", "set-password", user["id"], "--password-stdin",
                 stdin="a brand new password\n")
-    # The id (signet|...) is quoted for the shell.
+    # The id (auth0|...) is quoted for the shell.
     assert_failed_cleanly(res, "the new password is set",
                           f"signet users revoke-sessions \"{user['id']}\"")
     assert stored_password_hash(data_dir, user["id"]) != before

@@ -129,7 +129,7 @@ def test_revoke_current_key_fails_and_says_what_to_do(data_dir):
     before = listed(data_dir)
     current = by_state(before)["current"][0]
     res = keys(data_dir, "revoke", current, check=False)
-    assert_failed_cleanly(res, "current", "only previous keys can be revoked", "rotate")
+    assert_failed_cleanly(res, "current", "only a previous key can be revoked", "rotate")
     assert listed(data_dir) == before
 
 

@@ -1,0 +1,143 @@
+#include "signet/cli/command_context.h"
+
+#include <chrono>
+#include <iostream>
+#include <istream>
+#include <ostream>
+
+#include "signet/admin/admin_service.h"
+#include "signet/cli/read_only_admin.h"
+#include "signet/cli/terminal_input.h"
+#include "signet/common/ascii.h"
+#include "signet/keys/key_manager.h"
+#include "signet/keys/master_key.h"
+#include "signet/server/credentials.h"
+#include "signet/server/password.h"
+
+namespace signet::cli {
+
+namespace {
+
+// bytes; "yes" and a few stray spaces. A longer answer is not a yes.
+constexpr std::size_t kMaxAnswerBytes = 16;
+
+store::Timestamp system_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+// The service and what it holds references to, alive together. Members are built in this order:
+// the secret hasher reads the master key before the key manager takes it.
+struct LocalAdmin {
+  LocalAdmin(store::Store& store, keys::MasterKey master_key, const server::ArgonParams& argon,
+             admin::AdminService::Clock clock)
+      : secrets(master_key),
+        keys(store, std::move(master_key)),
+        passwords(argon),
+        service(store, keys, secrets, passwords, std::move(clock)) {}
+
+  server::SecretHasher secrets;
+  keys::KeyManager keys;
+  server::PasswordHasher passwords;
+  admin::AdminService service;
+};
+
+CommandContext::CommandContext(std::ostream& out, std::ostream& err, std::istream& in,
+                               bool in_is_terminal, Clock clock, TenantLocation location)
+    : out_(out),
+      err_(err),
+      in_(in),
+      in_is_terminal_(in_is_terminal),
+      clock_(std::move(clock)),
+      location_(std::move(location)) {}
+
+CommandContext::CommandContext(ProcessStreams)
+    : CommandContext(std::cout, std::cerr, std::cin, stdin_is_terminal(), system_now, {}) {
+  controls_echo_ = true;
+}
+
+CommandContext CommandContext::for_process() {
+  return CommandContext(ProcessStreams{});
+}
+
+CommandContext::~CommandContext() = default;
+
+std::optional<std::string> CommandContext::read_line(std::size_t max) {
+  return cli::read_line(in_, max);
+}
+
+std::optional<std::string> CommandContext::read_secret(std::string_view prompt, std::size_t max) {
+  if (!in_is_terminal_) {
+    return read_line(max);
+  }
+  std::optional<EchoOff> quiet;
+  if (controls_echo_) {
+    quiet.emplace();  // before the prompt, so nothing typed after it is echoed
+  }
+  err_ << prompt << std::flush;
+  return read_line(max);
+}
+
+void CommandContext::set_location(TenantLocation location) {
+  read_only_.reset();
+  reader_.reset();
+  writer_.reset();
+  tenant_.reset();
+  location_ = std::move(location);
+}
+
+admin::Admin& CommandContext::admin(Access access) {
+  const auto clock = [this] { return now(); };
+  if (access == Access::kWrite) {
+    if (!writer_) {
+      Tenant& t = tenant(Access::kWrite);
+      writer_ = std::make_unique<LocalAdmin>(*t.store, load_master_key(t.data_dir),
+                                             argon_params_from_env(), clock);
+    }
+    return writer_->service;
+  }
+  if (!read_only_) {
+    // Reading needs no master key, and must not create master.key: a key of its own, which
+    // nothing can use, since ReadOnlyAdmin lets no write through (read_only_admin.h).
+    reader_ = std::make_unique<LocalAdmin>(
+        *tenant(Access::kRead).store, keys::MasterKey::generate(), server::ArgonParams{}, clock);
+    read_only_ = std::make_unique<ReadOnlyAdmin>(reader_->service);
+  }
+  return *read_only_;
+}
+
+Tenant& CommandContext::tenant(Access access) {
+  if (!tenant_) {
+    tenant_ = std::make_unique<Tenant>(access == Access::kWrite
+                                           ? open_tenant(location_.data_dir)
+                                           : open_existing_tenant(location_.data_dir));
+  }
+  return *tenant_;
+}
+
+void confirm_deletion(CommandContext& ctx, bool yes, const std::string& question) {
+  if (yes) {
+    return;
+  }
+  if (!ctx.in_is_terminal()) {
+    throw CommandError{"refusing to delete without confirmation: add --yes"};
+  }
+  ctx.err() << question << " [y/N] " << std::flush;
+  const auto answer = ctx.read_line(kMaxAnswerBytes);
+  if (!answer || !(iequals(*answer, "y") || iequals(*answer, "yes"))) {
+    throw CommandError{"nothing was deleted (answer y to delete, or add --yes)"};
+  }
+}
+
+int run_in_context(CommandContext& ctx, const std::function<void(CommandContext&)>& command) {
+  try {
+    command(ctx);
+    return 0;
+  } catch (const CommandError& e) {
+    ctx.err() << "signet: " << e.message << "\n";
+    return 1;
+  }
+}
+
+}  // namespace signet::cli

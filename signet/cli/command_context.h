@@ -1,0 +1,154 @@
+#pragma once
+
+// What every admin command (`signet keys|apis|clients|grants|users`) is handed when it runs, as
+// gh's factory and kubectl's IOStreams are: its streams, the clock, and the tenant it manages.
+// A command reads and writes nothing else, so a test runs it in process with string streams, a
+// fixed clock and a temporary data directory (tests/cli/).
+//
+// Verbs are registered with VerbRegistrar::add(): each has its own options struct, filled by its
+// flags, and one run function `void run(CommandContext&, const Options&)` that throws CommandError
+// to fail.
+
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <CLI/App.hpp>
+
+#include "signet/admin/admin.h"
+#include "signet/cli/admin_support.h"
+#include "signet/cli/tenant.h"
+#include "signet/store/types.h"
+
+namespace signet::cli {
+
+// Where the tenant a command manages lives: a local data directory (later also a server's
+// Management API, `--server URL`).
+struct TenantLocation {
+  std::string data_dir{kDefaultDataDir};
+};
+
+// Whether a command changes the tenant. A command that only reads creates nothing: a missing data
+// directory or store is an error that says where it looked.
+enum class Access { kRead, kWrite };
+
+struct LocalAdmin;  // an AdminService on the local tenant, with the key manager and hashers it uses
+
+class CommandContext {
+ public:
+  using Clock = std::function<store::Timestamp()>;
+
+  // `in_is_terminal`: whether a person types on `in`, so that prompts make sense.
+  CommandContext(std::ostream& out, std::ostream& err, std::istream& in, bool in_is_terminal,
+                 Clock clock, TenantLocation location);
+  // The process's own: std::cout, std::cerr, std::cin (a terminal when stdin is one, with echo
+  // turned off while secrets are typed), and the system clock in whole seconds.
+  static CommandContext for_process();
+
+  CommandContext(const CommandContext&) = delete;
+  CommandContext& operator=(const CommandContext&) = delete;
+  ~CommandContext();
+
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  bool in_is_terminal() const { return in_is_terminal_; }
+  // The clock, in whole seconds (what the store keeps).
+  store::Timestamp now() const { return clock_(); }
+
+  // One line of input without its "\n" or "\r\n"; nullopt at end of input. Stops reading once the
+  // line is longer than `max` bytes, so piping in a huge file cannot exhaust memory (the caller
+  // sees the over-long line and refuses it).
+  std::optional<std::string> read_line(std::size_t max);
+  // A secret typed after `prompt` (on err), without echo on a terminal. Without a terminal there
+  // is no prompt: the next line is read.
+  std::optional<std::string> read_secret(std::string_view prompt, std::size_t max);
+
+  // Where the tenant lives. The registration helper sets it from --data-dir before the command
+  // runs; nothing is opened until a command asks.
+  const TenantLocation& location() const { return location_; }
+  void set_location(TenantLocation location);
+
+  // The admin operations on the tenant (signet/admin/admin.h), opened on first use: an
+  // AdminService on the local data directory (a server's Management API with --server, later).
+  // kWrite loads the master key (SIGNET_MASTER_KEY, else <data-dir>/master.key, created when
+  // missing) and the argon2id parameters of SIGNET_ARGON2_*; kRead needs neither, creates
+  // nothing, and gives an Admin that refuses every write. Throws CommandError.
+  admin::Admin& admin(Access access);
+
+  // The local tenant (data directory and store), opened on first use, for what the Admin
+  // interface does not do (`keys create`, `keys jwks`). kWrite creates the data directory and
+  // store when missing; kRead refuses a missing one. Throws CommandError.
+  Tenant& tenant(Access access);
+
+ private:
+  struct ProcessStreams {};  // for_process(): the streams are the process's own
+  CommandContext(ProcessStreams);
+
+  std::ostream& out_;
+  std::ostream& err_;
+  std::istream& in_;
+  bool in_is_terminal_;
+  bool controls_echo_ = false;  // only the process's own terminal has echo to turn off
+  Clock clock_;
+  TenantLocation location_;
+  std::unique_ptr<Tenant> tenant_;
+  std::unique_ptr<LocalAdmin> writer_;       // admin(kWrite)
+  std::unique_ptr<LocalAdmin> reader_;       // behind admin(kRead)
+  std::unique_ptr<admin::Admin> read_only_;  // admin(kRead): reader_, writes refused
+};
+
+// Runs one command against `ctx`: a CommandError becomes "signet: <message>" on ctx.err() and
+// status 1; success is status 0.
+int run_in_context(CommandContext& ctx, const std::function<void(CommandContext&)>& command);
+
+// Before a deletion, which cannot be undone: returns when the operator agreed, else throws
+// CommandError and nothing may be deleted. With `yes` (--yes) it returns at once; when input is a
+// terminal it asks "<question> [y/N] " on err and agrees on y or yes; without a terminal (a
+// script) it refuses, so that a script deletes only what it says it means to.
+void confirm_deletion(CommandContext& ctx, bool yes, const std::string& question);
+
+// One registered verb: its subcommand, to add flags to, and its options, to bind them to.
+template <typename Options>
+struct Verb {
+  CLI::App* command;
+  Options& options;
+};
+
+// Where admin verbs are registered: the context they run in and the exit status they set.
+class VerbRegistrar {
+ public:
+  VerbRegistrar(CommandContext& ctx, int& exit_code) : ctx_(ctx), exit_code_(exit_code) {}
+
+  // Adds the verb `name` under `noun`, with a fresh Options, --data-dir, and --json when Options
+  // has a `json` member. When the verb is chosen, its location goes to the context and `run` runs
+  // there (run_in_context).
+  template <typename Options>
+  Verb<Options> add(CLI::App* noun, const std::string& name, const std::string& description,
+                    void (*run)(CommandContext&, const Options&)) {
+    // Owned by the callback, which CLI::App keeps as long as the command exists.
+    auto state = std::make_shared<std::pair<Options, TenantLocation>>();
+    CLI::App* cmd = noun->add_subcommand(name, description);
+    add_data_dir_option(cmd, state->second.data_dir);
+    if constexpr (requires { state->first.json; }) {
+      add_json_flag(cmd, state->first.json);
+    }
+    cmd->callback([&ctx = ctx_, &exit_code = exit_code_, state, run] {
+      ctx.set_location(state->second);
+      exit_code = run_in_context(ctx, [&](CommandContext& c) { run(c, state->first); });
+    });
+    return Verb<Options>{cmd, state->first};
+  }
+
+  CommandContext& context() { return ctx_; }
+
+ private:
+  CommandContext& ctx_;
+  int& exit_code_;
+};
+
+}  // namespace signet::cli

@@ -1,0 +1,379 @@
+#include "signet/cli/printers.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include <boost/json/serialize.hpp>
+
+#include "signet/cli/admin_support.h"
+#include "signet/jose/algorithm.h"
+
+namespace signet::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string yes_no(bool value) {
+  return value ? "true" : "false";
+}
+
+json::array string_array(const std::vector<std::string>& values) {
+  json::array out;
+  for (const auto& v : values) {
+    out.emplace_back(v);
+  }
+  return out;
+}
+
+std::vector<std::string> grant_type_names(const store::Application& app) {
+  std::vector<std::string> names;
+  for (const auto g : app.grant_types) {
+    names.emplace_back(store::to_string(g));
+  }
+  return names;
+}
+
+// "-", or "yes (2 addresses, until 2026-11-28T23:37:16Z)" with the last block's end.
+std::string lockout_cell(const std::vector<store::AddressFailedLogins>& lockouts) {
+  if (lockouts.empty()) {
+    return "-";
+  }
+  store::Timestamp until{};
+  for (const auto& l : lockouts) {
+    until = std::max(until, *l.counter.blocked_until);
+  }
+  return "yes (" + std::to_string(lockouts.size()) +
+         (lockouts.size() == 1 ? " address" : " addresses") + ", until " + format_time(until) + ")";
+}
+
+json::array lockouts_json(const std::vector<store::AddressFailedLogins>& lockouts) {
+  json::array out;
+  for (const auto& l : lockouts) {
+    out.push_back(json::object{{"address", l.address},
+                               {"failed_logins", l.counter.count},
+                               {"until", format_time(*l.counter.blocked_until)}});
+  }
+  return out;
+}
+
+// The user's permissions grouped by API, APIs in the order the store lists them.
+std::vector<std::pair<std::string, std::vector<std::string>>> by_api(
+    const std::vector<store::UserPermission>& permissions) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto& p : permissions) {
+    if (out.empty() || out.back().first != p.api) {
+      out.emplace_back(p.api, std::vector<std::string>{});
+    }
+    out.back().second.push_back(p.permission);
+  }
+  return out;
+}
+
+}  // namespace
+
+void print_table(std::ostream& out, const TableRows& rows) {
+  if (rows.empty()) {
+    return;
+  }
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size() && i < widths.size()) {
+        line += std::string(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    out << line << "\n";
+  }
+}
+
+void print_json(std::ostream& out, const json::value& value) {
+  out << json::serialize(value) << "\n";
+}
+
+// --- APIs
+
+json::object to_json(const store::Api& api) {
+  json::array permissions;
+  for (const auto& p : api.permissions) {
+    permissions.push_back(to_json(p));
+  }
+  return json::object{
+      {"identifier", api.identifier},
+      {"name", api.name},
+      {"signing_alg", jose::to_string(api.signing_algorithm)},
+      {"token_lifetime", api.token_lifetime.count()},
+      {"allow_offline_access", api.allow_offline_access},
+      {"token_profile", store::to_string(api.token_profile)},
+      {"permissions_claim", api.permissions_claim},
+      {"permissions", std::move(permissions)},
+      {"created_at", format_time(api.created_at)},
+  };
+}
+
+void print_details(std::ostream& out, const store::Api& api) {
+  print_table(out, {
+                       {"identifier", api.identifier},
+                       {"name", api.name},
+                       {"signing algorithm", std::string(jose::to_string(api.signing_algorithm))},
+                       {"token lifetime", std::to_string(api.token_lifetime.count()) + " s"},
+                       {"allow offline access", yes_no(api.allow_offline_access)},
+                       {"token profile", std::string(store::to_string(api.token_profile))},
+                       {"permissions claim", yes_no(api.permissions_claim)},
+                       {"created", format_time(api.created_at)},
+                   });
+  out << "\n";
+  if (api.permissions.empty()) {
+    out << "no permissions yet: add one with 'signet apis permissions add "
+        << shell_quote(api.identifier) << " read:messages --description \"Read messages\"'\n";
+    return;
+  }
+  print_rows(out, api.permissions);
+}
+
+void print_rows(std::ostream& out, const std::vector<store::Api>& apis) {
+  TableRows rows{{"IDENTIFIER", "NAME", "ALG", "LIFETIME", "OFFLINE", "PROFILE", "PERMISSIONS"}};
+  for (const auto& api : apis) {
+    std::vector<std::string> values;
+    for (const auto& p : api.permissions) {
+      values.push_back(p.value);
+    }
+    rows.push_back({api.identifier, api.name, std::string(jose::to_string(api.signing_algorithm)),
+                    std::to_string(api.token_lifetime.count()), yes_no(api.allow_offline_access),
+                    std::string(store::to_string(api.token_profile)), join_or_dash(values, " ")});
+  }
+  print_table(out, rows);
+}
+
+// --- an API's permissions
+
+json::object to_json(const store::Permission& permission) {
+  return json::object{{"value", permission.value}, {"description", permission.description}};
+}
+
+void print_rows(std::ostream& out, const std::vector<store::Permission>& permissions) {
+  TableRows rows{{"PERMISSION", "DESCRIPTION"}};
+  for (const auto& p : permissions) {
+    rows.push_back({p.value, p.description.empty() ? "-" : p.description});
+  }
+  print_table(out, rows);
+}
+
+// --- applications
+
+json::object to_json(const store::Application& app) {
+  return json::object{
+      {"client_id", app.client_id},
+      {"name", app.name},
+      {"type", store::to_string(app.type)},
+      {"grant_types", string_array(grant_type_names(app))},
+      {"token_endpoint_auth_method", store::to_string(app.token_endpoint_auth_method)},
+      {"created_at", format_time(app.created_at)},
+  };
+}
+
+TableRows detail_rows(const store::Application& app) {
+  return {
+      {"client_id", app.client_id},
+      {"name", app.name},
+      {"type", std::string(store::to_string(app.type))},
+      {"grant types", join_or_dash(grant_type_names(app), ", ")},
+      {"auth method", std::string(store::to_string(app.token_endpoint_auth_method))},
+      {"created", format_time(app.created_at)},
+  };
+}
+
+void print_details(std::ostream& out, const store::Application& app) {
+  print_table(out, detail_rows(app));
+}
+
+void print_rows(std::ostream& out, const std::vector<store::Application>& apps) {
+  TableRows rows{{"CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "AUTH_METHOD", "CREATED"}};
+  for (const auto& app : apps) {
+    rows.push_back({app.client_id, app.name, std::string(store::to_string(app.type)),
+                    join_or_dash(grant_type_names(app), ","),
+                    std::string(store::to_string(app.token_endpoint_auth_method)),
+                    format_time(app.created_at)});
+  }
+  print_table(out, rows);
+}
+
+// --- an application with its new secret
+
+json::object to_json(const admin::ApplicationWithSecret& created) {
+  auto out = to_json(created.application);
+  out["client_secret"] = created.client_secret;
+  return out;
+}
+
+void print_details(std::ostream& out, const admin::ApplicationWithSecret& created) {
+  auto rows = detail_rows(created.application);
+  rows.insert(rows.begin() + 1, {"client_secret", created.client_secret});
+  print_table(out, rows);
+  out << "\nStore the client secret now: it cannot be shown again (signet keeps only a hash of "
+         "it). If it is lost, run 'signet clients rotate-secret "
+      << shell_quote(created.application.client_id) << "'.\n";
+}
+
+// --- client grants
+
+json::object to_json(const store::ClientGrant& grant) {
+  return json::object{
+      {"id", grant.id},
+      {"client_id", grant.client_id},
+      {"audience", grant.audience},
+      {"scopes", string_array(grant.scopes)},
+      {"created_at", format_time(grant.created_at)},
+  };
+}
+
+void print_details(std::ostream& out, const store::ClientGrant& grant) {
+  print_table(out, {
+                       {"id", std::to_string(grant.id)},
+                       {"client_id", grant.client_id},
+                       {"audience", grant.audience},
+                       {"scopes", join_or_dash(grant.scopes, " ")},
+                       {"created", format_time(grant.created_at)},
+                   });
+}
+
+void print_rows(std::ostream& out, const std::vector<store::ClientGrant>& grants) {
+  TableRows rows{{"ID", "CLIENT_ID", "AUDIENCE", "SCOPES", "CREATED"}};
+  for (const auto& g : grants) {
+    rows.push_back({std::to_string(g.id), g.client_id, g.audience, join_or_dash(g.scopes, " "),
+                    format_time(g.created_at)});
+  }
+  print_table(out, rows);
+}
+
+// --- users
+
+json::object to_json(const store::User& user) {
+  return json::object{
+      {"id", user.id},
+      {"email", user.email},
+      {"blocked", user.blocked},
+      {"created_at", format_time(user.created_at)},
+  };
+}
+
+TableRows detail_rows(const store::User& user) {
+  return {
+      {"id", user.id},
+      {"email", user.email},
+      {"blocked", yes_no(user.blocked)},
+      {"created", format_time(user.created_at)},
+  };
+}
+
+void print_details(std::ostream& out, const store::User& user) {
+  print_table(out, detail_rows(user));
+}
+
+json::object to_json(const UserWithLockouts& u) {
+  auto out = to_json(u.user);
+  out["locked_out"] = !u.lockouts.empty();
+  out["lockouts"] = lockouts_json(u.lockouts);
+  return out;
+}
+
+void print_rows(std::ostream& out, const std::vector<UserWithLockouts>& users) {
+  TableRows rows{{"ID", "EMAIL", "BLOCKED", "LOCKED_OUT", "CREATED"}};
+  for (const auto& [u, lockouts] : users) {
+    rows.push_back(
+        {u.id, u.email, yes_no(u.blocked), lockout_cell(lockouts), format_time(u.created_at)});
+  }
+  print_table(out, rows);
+}
+
+json::object to_json(const UserProfile& profile) {
+  json::object permissions;
+  for (const auto& [api, values] : by_api(profile.permissions)) {
+    permissions[api] = string_array(values);
+  }
+  auto out = to_json(UserWithLockouts{profile.user, profile.lockouts});
+  out["permissions"] = std::move(permissions);
+  return out;
+}
+
+void print_details(std::ostream& out, const UserProfile& profile) {
+  const auto& user = profile.user;
+  auto rows = detail_rows(user);
+  rows.insert(rows.begin() + 3, {"locked out", lockout_cell(profile.lockouts)});
+  print_table(out, rows);
+  out << "\n";
+  const auto grouped = by_api(profile.permissions);
+  if (grouped.empty()) {
+    out << "no permissions: give some with 'signet users permissions add " << shell_quote(user.id)
+        << " --audience API SCOPE...'\n";
+  } else {
+    TableRows permission_rows{{"API", "PERMISSIONS"}};
+    for (const auto& [api, values] : grouped) {
+      permission_rows.push_back({api, join_or_dash(values, " ")});
+    }
+    print_table(out, permission_rows);
+  }
+  if (profile.lockouts.empty()) {
+    return;
+  }
+  out << "\nlocked out by brute-force protection (wrong passwords) from:\n";
+  TableRows lockout_rows{{"ADDRESS", "FAILED_LOGINS", "UNTIL"}};
+  for (const auto& l : profile.lockouts) {
+    // The account-wide counter slows every address the user has not signed in from.
+    lockout_rows.push_back(
+        {l.address == store::kAnyAddress ? "any new address (slowed down)" : l.address,
+         std::to_string(l.counter.count), format_time(*l.counter.blocked_until)});
+  }
+  print_table(out, lockout_rows);
+  out << "lift it now with 'signet users unblock " << shell_quote(user.email) << "'\n";
+}
+
+// --- a user's permissions
+
+json::object to_json(const store::UserPermission& permission) {
+  return json::object{{"api", permission.api}, {"permission", permission.permission}};
+}
+
+void print_rows(std::ostream& out, const std::vector<store::UserPermission>& permissions) {
+  TableRows rows{{"API", "PERMISSION"}};
+  for (const auto& p : permissions) {
+    rows.push_back({p.api, p.permission});
+  }
+  print_table(out, rows);
+}
+
+// --- signing keys
+
+json::object to_json(const store::SigningKey& key) {
+  json::object o;
+  o["kid"] = key.kid;
+  o["alg"] = jose::to_string(key.algorithm);
+  o["state"] = store::to_string(key.state);
+  o["created_at"] = format_time(key.created_at);
+  if (key.rotated_at) {
+    o["rotated_at"] = format_time(*key.rotated_at);
+  } else {
+    o["rotated_at"] = nullptr;
+  }
+  return o;
+}
+
+void print_rows(std::ostream& out, const std::vector<store::SigningKey>& keys) {
+  TableRows rows{{"KID", "ALG", "STATE", "CREATED", "ROTATED"}};
+  for (const auto& k : keys) {
+    rows.push_back({k.kid, std::string(jose::to_string(k.algorithm)),
+                    std::string(store::to_string(k.state)), format_time(k.created_at),
+                    k.rotated_at ? format_time(*k.rotated_at) : "-"});
+  }
+  print_table(out, rows);
+}
+
+}  // namespace signet::cli
