@@ -1,11 +1,15 @@
 #include "signet/cli/command_context.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <istream>
 #include <ostream>
 
 #include "signet/admin/admin_service.h"
+#include "signet/admin/remote_admin.h"
+#include "signet/client/token_cache.h"
+#include "signet/http/url.h"
 #include "signet/cli/read_only_admin.h"
 #include "signet/cli/terminal_input.h"
 #include "signet/common/ascii.h"
@@ -88,6 +92,17 @@ void CommandContext::set_location(TenantLocation location) {
 }
 
 admin::Admin& CommandContext::admin(Access access) {
+  if (!location_.server.empty()) {
+    if (!remote_) {
+      const std::string issuer = server_issuer(location_.server);
+      admin::RemoteOptions options;
+      options.server = issuer;
+      options.token = management_token(issuer);
+      options.fetch.ca_file = location_.ca_file;
+      remote_ = std::make_unique<admin::RemoteAdmin>(std::move(options));
+    }
+    return *remote_;
+  }
   const auto clock = [this] { return now(); };
   if (access == Access::kWrite) {
     if (!writer_) {
@@ -108,12 +123,65 @@ admin::Admin& CommandContext::admin(Access access) {
 }
 
 Tenant& CommandContext::tenant(Access access) {
+  if (!location_.server.empty()) {
+    throw CommandError{"this command works on a local data directory only (it reads or writes "
+                       "key material the Management API never hands out): drop --server and run "
+                       "it where the data directory is"};
+  }
   if (!tenant_) {
     tenant_ = std::make_unique<Tenant>(access == Access::kWrite
                                            ? open_tenant(location_.data_dir)
                                            : open_existing_tenant(location_.data_dir));
   }
   return *tenant_;
+}
+
+void add_server_options(CLI::App* cmd, TenantLocation& location) {
+  cmd->add_option("--server", location.server,
+                  "Manage the tenant of this signet server through its Management API instead of "
+                  "a data directory, e.g. https://auth.example.com/ (token: " +
+                      std::string(kManagementTokenEnvVar) +
+                      ", else signet token's cache)")
+      ->envname(std::string(kServerEnvVar));
+  cmd->add_option("--ca-file", location.ca_file,
+                  "With --server: the PEM file of the CA that signed the server's certificate "
+                  "(e.g. signet-data/tls/ca.pem from 'signet dev-cert')")
+      ->envname("SIGNET_CA_FILE");
+}
+
+std::string server_issuer(const std::string& server) {
+  auto url = http::parse_url(server);
+  if (!url.ok() || server.find_first_of("?#") != std::string::npos) {
+    throw CommandError{"--server '" + server +
+                       "' is not a server's URL: give its issuer, e.g. https://auth.example.com/"};
+  }
+  return server.ends_with('/') ? server : server + "/";
+}
+
+std::string management_token(const std::string& issuer) {
+  if (const char* env = std::getenv(std::string(kManagementTokenEnvVar).c_str());
+      env != nullptr && *env != '\0') {
+    return env;
+  }
+  const std::string audience = issuer + "api/v2/";
+  const auto hint = "get one with 'printf %s\\n \"$SECRET\" | signet token --issuer " +
+                    shell_quote(issuer) + " --client-id CLIENT_ID --client-secret-stdin --audience " +
+                    shell_quote(audience) + "' (an application with a client grant for that audience; "
+                    "the token is cached for --server), or set " +
+                    std::string(kManagementTokenEnvVar);
+  auto path = client::cache_path_from_environment();
+  if (!path) {
+    throw CommandError{"no Management API token for " + issuer + ": " + hint};
+  }
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto found = client::TokenCache(*path).find_for_audience(issuer, audience, now);
+  if (!found) {
+    throw CommandError{"cannot read signet token's cache: " + found.error()};
+  }
+  if (!*found) {
+    throw CommandError{"no Management API token for " + issuer + ": " + hint};
+  }
+  return (*found)->access_token;
 }
 
 void confirm_deletion(CommandContext& ctx, bool yes, const std::string& question) {

@@ -27,11 +27,30 @@
 
 namespace signet::cli {
 
-// Where the tenant a command manages lives: a local data directory (later also a server's
-// Management API, `--server URL`).
+// Where the tenant a command manages lives: a local data directory, or, with `--server URL`, a
+// server's Management API (docs/management-api.md).
 struct TenantLocation {
   std::string data_dir{kDefaultDataDir};
+  std::string server{};   // the server's issuer URL; empty: the local data directory
+  std::string ca_file{};  // PEM bundle that signs the server's certificate; empty: the system's
 };
+
+// The environment variable holding a Management API access token for --server.
+constexpr std::string_view kManagementTokenEnvVar = "SIGNET_MANAGEMENT_TOKEN";
+// The environment variable that gives --server's value (a flag given wins).
+constexpr std::string_view kServerEnvVar = "SIGNET_SERVER";
+
+// Adds --server (also SIGNET_SERVER) and --ca-file, bound to `location`.
+void add_server_options(CLI::App* cmd, TenantLocation& location);
+
+// --server's value as the issuer URL it names: an http(s) URL, given a trailing '/' when it has
+// none. CommandError for anything else.
+std::string server_issuer(const std::string& server);
+
+// The Management API token for `issuer`: SIGNET_MANAGEMENT_TOKEN when set, else a usable token
+// for the audience {issuer}api/v2/ in `signet token`'s cache. CommandError saying how to get one
+// when there is neither.
+std::string management_token(const std::string& issuer);
 
 // Whether a command changes the tenant. A command that only reads creates nothing: a missing data
 // directory or store is an error that says where it looked.
@@ -74,7 +93,8 @@ class CommandContext {
   void set_location(TenantLocation location);
 
   // The admin operations on the tenant (signet/admin/admin.h), opened on first use: an
-  // AdminService on the local data directory (a server's Management API with --server, later).
+  // AdminService on the local data directory, or a RemoteAdmin on the server with --server (whose
+  // token decides what may be read or written).
   // kWrite loads the master key (SIGNET_MASTER_KEY, else <data-dir>/master.key, created when
   // missing) and the argon2id parameters of SIGNET_ARGON2_*; kRead needs neither, creates
   // nothing, and gives an Admin that refuses every write. Throws CommandError.
@@ -82,7 +102,8 @@ class CommandContext {
 
   // The local tenant (data directory and store), opened on first use, for what the Admin
   // interface does not do (`keys create`, `keys jwks`). kWrite creates the data directory and
-  // store when missing; kRead refuses a missing one. Throws CommandError.
+  // store when missing; kRead refuses a missing one. Throws CommandError, also with --server
+  // (those commands work on a data directory only).
   Tenant& tenant(Access access);
 
  private:
@@ -100,6 +121,7 @@ class CommandContext {
   std::unique_ptr<LocalAdmin> writer_;       // admin(kWrite)
   std::unique_ptr<LocalAdmin> reader_;       // behind admin(kRead)
   std::unique_ptr<admin::Admin> read_only_;  // admin(kRead): reader_, writes refused
+  std::unique_ptr<admin::Admin> remote_;     // admin(any) with --server
 };
 
 // Runs one command against `ctx`: a CommandError becomes "signet: <message>" on ctx.err() and
@@ -134,6 +156,7 @@ class VerbRegistrar {
     auto state = std::make_shared<std::pair<Options, TenantLocation>>();
     CLI::App* cmd = noun->add_subcommand(name, description);
     add_data_dir_option(cmd, state->second.data_dir);
+    add_server_options(cmd, state->second);
     if constexpr (requires { state->first.json; }) {
       add_json_flag(cmd, state->first.json);
     }

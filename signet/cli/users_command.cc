@@ -102,17 +102,50 @@ void print_permissions_on(CommandContext& ctx, bool json, admin::Admin& admin, c
 
 }  // namespace
 
+// The Management API an administrator gets every permission of: {issuer}api/v2/, the server's
+// with --server. It must exist (signet serve makes it at its first start), checked before anything
+// is created, so that a failure leaves no half-made administrator.
+std::optional<store::Api> management_api(CommandContext& ctx, admin::Admin& admin,
+                                         const CreateOptions& o) {
+  if (!o.admin) {
+    return std::nullopt;
+  }
+  const std::string issuer =
+      ctx.location().server.empty() ? o.issuer : server_issuer(ctx.location().server);
+  const std::string audience = issuer + "api/v2/";
+  auto api = admin.get_api(audience);
+  if (!api && api.error().code == admin::AdminErrorCode::kNotFound) {
+    throw CommandError{"the Management API " + audience +
+                       " does not exist yet: signet serve creates it at its first start; start "
+                       "it once with --issuer " + issuer +
+                       ", or give --issuer the URL your signet serve runs with"};
+  }
+  return value_or_throw(std::move(api));
+}
+
 void run_create(CommandContext& ctx, const CreateOptions& o) {
   // Opened before the password is asked for, so that a tenant that cannot be opened is said first.
   auto& admin = ctx.admin(Access::kWrite);
+  const auto management = management_api(ctx, admin, o);
   admin::UserDraft draft;
   draft.email = o.email;
   draft.id = o.id;
   draft.password =
       read_new_password(ctx, o.password_stdin, "users create --email " + shell_quote(o.email));
   const auto created = value_or_throw(admin.create_user(draft));
+  if (management) {
+    std::vector<std::string> all;
+    for (const auto& p : management->permissions) {
+      all.push_back(p.value);
+    }
+    value_or_throw(admin.add_user_permissions(created.id, management->identifier, all));
+  }
   if (!o.json) {
-    ctx.out() << "created user " << created.id << "\n\n";
+    ctx.out() << "created user " << created.id;
+    if (management) {
+      ctx.out() << ", an administrator: every permission of " << management->identifier;
+    }
+    ctx.out() << "\n\n";
   }
   print_record(ctx.out(), o.json, created);
 }
@@ -311,6 +344,15 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
                              "The user's id (the 'sub' of their tokens); default: auth0| and 24 "
                              "random hex digits, as Auth0's");
   add_password_stdin_flag(create.command, create.options.password_stdin);
+  create.command->add_flag("--admin", create.options.admin,
+                           "Give the user every permission of the Management API, so they can "
+                           "sign in to the console ({issuer}console/) and manage the tenant");
+  create.command
+      ->add_option("--issuer", create.options.issuer,
+                   "With --admin, without --server: the issuer signet serve runs with, whose "
+                   "Management API is {issuer}api/v2/")
+      ->capture_default_str()
+      ->envname("SIGNET_ISSUER");
   create.command->footer(
       "Example: printf '%s\\n' \"$PASSWORD\" | signet users create --email ada@example.com "
       "--password-stdin");

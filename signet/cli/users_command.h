@@ -21,8 +21,10 @@ namespace signet::cli::users {
 
 struct CreateOptions {
   std::string email;
-  std::optional<std::string> id;  // default: signet| and 24 random hex digits
+  std::optional<std::string> id;  // default: auth0| and 24 random hex digits
   bool password_stdin = false;    // the password is the first line of input
+  bool admin = false;             // every permission of the Management API (the console's admin)
+  std::string issuer = "http://localhost:4000/";  // whose Management API, without --server
   bool json = false;
 };
 void run_create(CommandContext& ctx, const CreateOptions& o);
