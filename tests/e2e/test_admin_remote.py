@@ -191,3 +191,24 @@ def test_concurrent_permission_additions_all_survive(server, tenant, manager, wh
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     held = {p["value"] for p in tenant.cli_json("apis", "show", identifier)["permissions"]}
     assert held == set(names)
+
+
+def test_an_administrator_needs_the_management_api_and_nothing_is_made_without_it(tmp_path, server):
+    data = tmp_path / "fresh"
+    res = subprocess.run([signet_bin(), "users", "create", "--email", "first@example.com",
+                          "--password-stdin", "--admin", "--data-dir", str(data)],
+                         env=clean_env(), input=DEFAULT_PASSWORD + "\n", capture_output=True,
+                         text=True, timeout=CLI_TIMEOUT)
+    assert res.returncode == 1
+    assert "the Management API http://localhost:4000/api/v2/ does not exist yet" in res.stderr
+    assert "--issuer" in res.stderr
+    listed = subprocess.run([signet_bin(), "users", "list", "--json", "--data-dir", str(data)],
+                            env=clean_env(), capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    # Against a server that made its Management API, --issuer names it.
+    made = subprocess.run([signet_bin(), "users", "create", "--email", f"{unique('a')}@example.com",
+                           "--password-stdin", "--admin", "--issuer", server.issuer, "--json",
+                           "--data-dir", server.data_dir], env=clean_env(),
+                          input=DEFAULT_PASSWORD + "\n", capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT)
+    assert made.returncode == 0, made.stderr

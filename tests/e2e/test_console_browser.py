@@ -165,21 +165,10 @@ def screenshot(driver, name: str, height: int | None = None):
 
 
 def make_admin(serve) -> tuple[str, str]:
-    """An administrator: `signet users create --admin` where the CLI has it, else a user given
-    every permission of the Management API."""
+    """An administrator, made as an operator does: `signet users create --admin`."""
     email = f"{unique('admin')}@example.com"
-    has_admin_flag = "--admin" in run_cli(serve.data_dir, "users", "create", "--help").stdout
-    args = ["users", "create", "--email", email, "--password-stdin", "--json"]
-    user = json.loads(run_cli(serve.data_dir, *args, *(["--admin"] if has_admin_flag else []),
-                              stdin=DEFAULT_PASSWORD + "\n").stdout)
-    if not has_admin_flag:
-        audience = serve.issuer + "api/v2/"
-        apis = json.loads(run_cli(serve.data_dir, "apis", "list", "--json").stdout)
-        management = next(a for a in apis if a["identifier"] == audience)
-        scopes = [p if isinstance(p, str) else p.get("value") or p.get("name")
-                  for p in management.get("scopes") or management.get("permissions")]
-        run_cli(serve.data_dir, "users", "permissions", "add", user.get("id") or user["user_id"],
-                "--audience", audience, *scopes)
+    run_cli(serve.data_dir, "users", "create", "--email", email, "--password-stdin", "--admin",
+            "--issuer", serve.issuer, stdin=DEFAULT_PASSWORD + "\n")
     return email, DEFAULT_PASSWORD
 
 
