@@ -635,3 +635,27 @@ def test_concurrent_patches_with_one_etag_let_exactly_one_win(admin):
         results = list(pool.map(
             lambda i: admin.patch(path, {"name": f"n{i}"}, headers={"If-Match": etag}), range(8)))
     assert sorted(r.status_code for r in results) == [200] + [412] * 7
+
+
+# --- the console's public client
+
+
+def test_the_console_client_gets_management_tokens_only(server, tenant):
+    api, _ = tenant.m2m()
+    email = f"{unique('pub')}@example.com"
+    user = tenant.user(email=email, permissions={api["identifier"]: ("read:messages",),
+                                                 server.issuer + "api/v2/": ("read:clients",)})
+    tenant.sync()
+    base = {"grant_type": "password", "client_id": "signet-console", "username": user.email,
+            "password": user.password}
+    ok = server.token({**base, "audience": server.issuer + "api/v2/"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["scope"] == "read:clients"
+    other = server.token({**base, "audience": api["identifier"]})
+    assert other.status_code == 400 and other.json()["error"] == "unauthorized_client", other.text
+    assert "public" in other.json()["error_description"]
+    secret = server.token({**base, "audience": server.issuer + "api/v2/", "client_secret": "x"})
+    assert secret.status_code == 401 and secret.json()["error"] == "invalid_client", secret.text
+    cc = server.token({"grant_type": "client_credentials", "client_id": "signet-console",
+                       "audience": server.issuer + "api/v2/"})
+    assert cc.status_code == 400 and cc.json()["error"] == "unauthorized_client", cc.text
