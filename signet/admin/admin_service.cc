@@ -47,6 +47,19 @@ Unexpected<AdminError> store_failure(std::string_view doing, const store::StoreE
   return fail(from_store(doing, e));
 }
 
+// A record the store read, or not found (saying which record) or a store failure (saying what was
+// being done).
+template <typename T>
+AdminResult<T> found(store::StoreResult<T> read, std::string missing, std::string_view doing) {
+  if (read) {
+    return std::move(read).value();
+  }
+  if (read.error().code == StoreErrorCode::kNotFound) {
+    return not_found(std::move(missing));
+  }
+  return store_failure(doing, read.error());
+}
+
 // --- paging
 
 AdminResult<store::PageRequest> to_store_page(const PageRequest& page) {
@@ -320,47 +333,25 @@ bool AdminService::is_protected(std::string_view identifier) const {
 }
 
 AdminResult<store::Api> AdminService::read_api(std::string_view identifier) {
-  auto api = store_.get_api(identifier);
-  if (!api) {
-    if (api.error().code == StoreErrorCode::kNotFound) {
-      return not_found("no API with identifier " + std::string(identifier));
-    }
-    return store_failure("read API " + std::string(identifier), api.error());
-  }
-  return std::move(api).value();
+  const std::string id(identifier);
+  return found(store_.get_api(identifier), "no API with identifier " + id, "read API " + id);
 }
 
 AdminResult<store::Application> AdminService::read_application(std::string_view client_id) {
-  auto app = store_.get_application(client_id);
-  if (!app) {
-    if (app.error().code == StoreErrorCode::kNotFound) {
-      return not_found("no application with client_id " + std::string(client_id));
-    }
-    return store_failure("read application " + std::string(client_id), app.error());
-  }
-  return std::move(app).value();
+  const std::string id(client_id);
+  return found(store_.get_application(client_id), "no application with client_id " + id,
+               "read application " + id);
 }
 
 AdminResult<store::ClientGrant> AdminService::read_grant(std::int64_t id) {
-  auto grant = store_.get_client_grant(id);
-  if (!grant) {
-    if (grant.error().code == StoreErrorCode::kNotFound) {
-      return not_found("no client grant with id " + std::to_string(id));
-    }
-    return store_failure("read client grant " + std::to_string(id), grant.error());
-  }
-  return std::move(grant).value();
+  const std::string text = std::to_string(id);
+  return found(store_.get_client_grant(id), "no client grant with id " + text,
+               "read client grant " + text);
 }
 
 AdminResult<store::User> AdminService::read_user(std::string_view id) {
-  auto user = store_.get_user(id);
-  if (!user) {
-    if (user.error().code == StoreErrorCode::kNotFound) {
-      return not_found("no user with id " + std::string(id));
-    }
-    return store_failure("read user " + std::string(id), user.error());
-  }
-  return std::move(user).value();
+  const std::string text(id);
+  return found(store_.get_user(id), "no user with id " + text, "read user " + text);
 }
 
 AdminResult<std::optional<std::string>> AdminService::email_owner(std::string_view email) {

@@ -14,6 +14,11 @@ namespace {
 
 namespace json = boost::json;
 
+// Bounds on what a server answers: the deepest record is four levels (a page of resource servers
+// with their scopes), and a page holds at most 100 records of a few hundred members each.
+constexpr std::size_t kMaxAnswerDepth = 32;
+constexpr std::size_t kMaxAnswerMembers = 100'000;
+
 // An ETag this API writes: "123". Anything else is no revision.
 std::optional<store::Revision> revision_of(std::string_view etag) {
   if (etag.size() < 3 || etag.front() != '"' || etag.back() != '"') {
@@ -165,8 +170,8 @@ AdminResult<RemoteAdmin::Answer> RemoteAdmin::call(std::string_view method, cons
   answer.revision = revision_of(res->etag);
   if (!res->body.empty()) {
     jose::JsonLimits limits;
-    limits.max_depth = 32;
-    limits.max_members = 100'000;
+    limits.max_depth = kMaxAnswerDepth;
+    limits.max_members = kMaxAnswerMembers;
     auto parsed = jose::parse_json(res->body, limits);
     if (parsed) {
       answer.body = std::move(*parsed);

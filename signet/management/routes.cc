@@ -34,6 +34,9 @@ namespace asio = boost::asio;
 namespace bh = boost::beast::http;
 namespace json = boost::json;
 
+// Members of one object or elements of one array in a request body: a resource server with
+// thousands of scopes fits, a body that is one huge array to exhaust the parser does not.
+constexpr std::size_t kMaxBodyMembers = 10'000;
 // A path has at most this many segments below the base (keys/signing/{kid}/revoke).
 constexpr std::size_t kMaxSegments = 4;
 
@@ -272,7 +275,7 @@ Result<json::object, std::string> parse_body(const http::Request& req) {
   }
   jose::JsonLimits limits;
   limits.max_depth = kMaxBodyDepth;
-  limits.max_members = 10'000;
+  limits.max_members = kMaxBodyMembers;
   auto parsed = jose::parse_json(req.body(), limits);
   if (!parsed) {
     return fail("the body is not valid JSON (" + std::string(jose::to_string(parsed.error())) +
