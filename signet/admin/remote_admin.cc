@@ -109,6 +109,24 @@ AdminResult<T> read_record(const json::value& body, std::optional<store::Revisio
   return record;
 }
 
+// The answer's record, or the failure of the call or of reading the record.
+template <typename T, typename Answer, typename Read>
+AdminResult<T> as_record(AdminResult<Answer> answer, Read read) {
+  if (!answer) {
+    return fail(answer.error());
+  }
+  return read_record<T>(answer->body, answer->revision, read);
+}
+
+// The answer's page, or the failure of the call or of reading the page.
+template <typename T, typename Answer, typename Read>
+AdminResult<Page<T>> as_page(AdminResult<Answer> answer, std::string_view key, Read read) {
+  if (!answer) {
+    return fail(answer.error());
+  }
+  return read_page<T>(answer->body, key, read);
+}
+
 json::value permissions_body(std::string_view api, const std::vector<std::string>& names) {
   json::array list;
   for (const auto& name : names) {
@@ -209,31 +227,16 @@ AdminResult<RemoteAdmin::Answer> RemoteAdmin::call(std::string_view method, cons
 // --- APIs
 
 AdminResult<Page<store::Api>> RemoteAdmin::list_apis(const PageRequest& page) {
-  auto answer = call("GET", "resource-servers?" + query_of(page));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_page<store::Api>(answer->body, "resource_servers",
-                               [](const json::value& v) { return api_from_json(v); });
+  return as_page<store::Api>(call("GET", "resource-servers?" + query_of(page)), "resource_servers", [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::get_api(std::string_view identifier) {
-  auto answer = call("GET", "resource-servers/" + url_encode(identifier));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::Api>(answer->body, answer->revision,
-                                 [](const json::value& v) { return api_from_json(v); });
+  return as_record<store::Api>(call("GET", "resource-servers/" + url_encode(identifier)), [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::create_api(const ApiDraft& draft) {
   const json::value body = api_draft_to_json(draft);
-  auto answer = call("POST", "resource-servers", &body);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::Api>(answer->body, answer->revision,
-                                 [](const json::value& v) { return api_from_json(v); });
+  return as_record<store::Api>(call("POST", "resource-servers", &body), [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::update_api(std::string_view identifier, const ApiPatch& patch,
@@ -319,21 +322,11 @@ AdminResult<DeletedApi> RemoteAdmin::delete_api(std::string_view identifier) {
 // --- applications
 
 AdminResult<Page<store::Application>> RemoteAdmin::list_applications(const PageRequest& page) {
-  auto answer = call("GET", "clients?" + query_of(page));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_page<store::Application>(
-      answer->body, "clients", [](const json::value& v) { return application_from_json(v); });
+  return as_page<store::Application>(call("GET", "clients?" + query_of(page)), "clients", [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<store::Application> RemoteAdmin::get_application(std::string_view client_id) {
-  auto answer = call("GET", "clients/" + url_encode(client_id));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::Application>(
-      answer->body, answer->revision, [](const json::value& v) { return application_from_json(v); });
+  return as_record<store::Application>(call("GET", "clients/" + url_encode(client_id)), [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<ApplicationWithSecret> RemoteAdmin::create_application(const ApplicationDraft& draft) {
@@ -355,12 +348,7 @@ AdminResult<store::Application> RemoteAdmin::update_application(
     std::string_view client_id, const ApplicationPatch& patch,
     std::optional<store::Revision> if_revision) {
   const json::value body = application_patch_to_json(patch);
-  auto answer = call("PATCH", "clients/" + url_encode(client_id), &body, if_revision);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::Application>(
-      answer->body, answer->revision, [](const json::value& v) { return application_from_json(v); });
+  return as_record<store::Application>(call("PATCH", "clients/" + url_encode(client_id), &body, if_revision), [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<ApplicationWithSecret> RemoteAdmin::rotate_secret(std::string_view client_id) {
@@ -404,21 +392,11 @@ AdminResult<Page<store::ClientGrant>> RemoteAdmin::list_client_grants(
   if (filter.audience) {
     path += "&audience=" + url_encode(*filter.audience);
   }
-  auto answer = call("GET", path);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_page<store::ClientGrant>(
-      answer->body, "client_grants", [](const json::value& v) { return client_grant_from_json(v); });
+  return as_page<store::ClientGrant>(call("GET", path), "client_grants", [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::get_client_grant(std::int64_t id) {
-  auto answer = call("GET", "client-grants/" + std::to_string(id));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::ClientGrant>(
-      answer->body, answer->revision, [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(call("GET", "client-grants/" + std::to_string(id)), [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::create_client_grant(
@@ -429,12 +407,7 @@ AdminResult<store::ClientGrant> RemoteAdmin::create_client_grant(
   }
   const json::value body =
       json::object{{"client_id", client_id}, {"audience", audience}, {"scope", std::move(scope)}};
-  auto answer = call("POST", "client-grants", &body);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::ClientGrant>(
-      answer->body, answer->revision, [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(call("POST", "client-grants", &body), [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::update_client_grant(
@@ -445,12 +418,7 @@ AdminResult<store::ClientGrant> RemoteAdmin::update_client_grant(
     scope.emplace_back(s);
   }
   const json::value body = json::object{{"scope", std::move(scope)}};
-  auto answer = call("PATCH", "client-grants/" + std::to_string(id), &body, if_revision);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::ClientGrant>(
-      answer->body, answer->revision, [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(call("PATCH", "client-grants/" + std::to_string(id), &body, if_revision), [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::delete_client_grant(std::int64_t id) {
@@ -472,21 +440,11 @@ AdminResult<Page<store::User>> RemoteAdmin::list_users(const PageRequest& page,
   if (search) {
     path += "&q=" + url_encode(*search);
   }
-  auto answer = call("GET", path);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_page<store::User>(answer->body, "users",
-                                [](const json::value& v) { return user_from_json(v); });
+  return as_page<store::User>(call("GET", path), "users", [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<store::User> RemoteAdmin::get_user(std::string_view id) {
-  auto answer = call("GET", "users/" + url_encode(id));
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::User>(answer->body, answer->revision,
-                                  [](const json::value& v) { return user_from_json(v); });
+  return as_record<store::User>(call("GET", "users/" + url_encode(id)), [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<store::User> RemoteAdmin::find_user(std::string_view id_or_email) {
@@ -513,12 +471,7 @@ AdminResult<store::User> RemoteAdmin::find_user(std::string_view id_or_email) {
 
 AdminResult<store::User> RemoteAdmin::create_user(const UserDraft& draft) {
   const json::value body = user_draft_to_json(draft);
-  auto answer = call("POST", "users", &body);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_record<store::User>(answer->body, answer->revision,
-                                  [](const json::value& v) { return user_from_json(v); });
+  return as_record<store::User>(call("POST", "users", &body), [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<UpdatedUser> RemoteAdmin::update_user(std::string_view id, const UserPatch& patch,
@@ -718,12 +671,7 @@ AdminResult<Page<LogEvent>> RemoteAdmin::list_logs(const PageRequest& page, cons
   if (filter.client_id) {
     path += "&client_id=" + url_encode(*filter.client_id);
   }
-  auto answer = call("GET", path);
-  if (!answer) {
-    return fail(answer.error());
-  }
-  return read_page<LogEvent>(answer->body, "logs",
-                             [](const json::value& v) { return log_event_from_json(v); });
+  return as_page<LogEvent>(call("GET", path), "logs", [](const json::value& v) { return log_event_from_json(v); });
 }
 
 }  // namespace signet::admin
