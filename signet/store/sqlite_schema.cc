@@ -223,12 +223,74 @@ CREATE INDEX failed_logins_first_failure ON failed_logins (first_failure_at);
 CREATE INDEX sign_in_addresses_time ON sign_in_addresses (last_sign_in_at);
 )sql";
 
+// Version 6: sign-in (docs/sign-in.md). Applications gain their redirect, logout and CORS URLs
+// (newline-separated: validate.h keeps control characters out of them), private_key_jwt keys, and
+// an auth_method column that admits the new methods. SQLite cannot change the CHECK of the old
+// column without rebuilding the table, and dropping it would cascade through the foreign keys of
+// grants and refresh tokens; so the old column stays, written with a value it accepts, and is no
+// longer read. Clients that took the old default (client_secret_post) now accept HTTP Basic too,
+// the new default: before this version the default and a pinned client_secret_post were stored
+// alike, and both are secret methods of the same strength.
+constexpr std::string_view kVersion6 = R"sql(
+ALTER TABLE applications ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'client_secret_basic_or_post'
+  CHECK (auth_method IN ('client_secret_basic', 'client_secret_post', 'none',
+                         'client_secret_basic_or_post', 'private_key_jwt'));
+UPDATE applications SET auth_method = CASE token_endpoint_auth_method
+  WHEN 'client_secret_post' THEN 'client_secret_basic_or_post'
+  ELSE token_endpoint_auth_method END;
+ALTER TABLE applications ADD COLUMN callbacks TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN allowed_logout_urls TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN web_origins TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN jwks TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN jwks_uri TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE authorization_codes (
+  code_hash BLOB PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES applications (client_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  audience TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  refresh_family_id TEXT NOT NULL,
+  auth_time INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) STRICT;
+CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
+CREATE INDEX authorization_codes_client ON authorization_codes (client_id);
+CREATE INDEX authorization_codes_user ON authorization_codes (user_id);
+
+CREATE TABLE browser_sessions (
+  id_hash BLOB PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  auth_time INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX browser_sessions_user ON browser_sessions (user_id);
+CREATE INDEX browser_sessions_expires ON browser_sessions (expires_at);
+CREATE INDEX browser_sessions_last_seen ON browser_sessions (last_seen_at);
+
+CREATE TABLE client_assertions (
+  client_id TEXT NOT NULL REFERENCES applications (client_id) ON DELETE CASCADE,
+  jti TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, jti)
+) STRICT;
+CREATE INDEX client_assertions_expires ON client_assertions (expires_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1},
     {2, "the permissions claim switch of APIs", kVersion2},
     {3, "refresh-token rotation times in milliseconds and sealed successors", kVersion3},
     {4, "sign-in addresses, failed logins by address", kVersion4},
     {5, "record revisions, recent failed logins and sign-ins", kVersion5},
+    {6, "sign-in: application URLs and keys, codes, browser sessions, client assertions",
+     kVersion6},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

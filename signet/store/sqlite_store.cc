@@ -41,9 +41,9 @@ using sqlite::Transaction;
 #define SIGNET_API_COLUMNS                                                                     \
   "identifier, name, signing_algorithm, token_lifetime, allow_offline_access, token_profile, " \
   "created_at, permissions_claim, revision"
-#define SIGNET_APPLICATION_COLUMNS                                                           \
-  "client_id, name, app_type, grant_types, token_endpoint_auth_method, client_secret_hash, " \
-  "created_at, revision"
+#define SIGNET_APPLICATION_COLUMNS                                                    \
+  "client_id, name, app_type, grant_types, auth_method, client_secret_hash, created_at, " \
+  "revision, callbacks, allowed_logout_urls, web_origins, jwks, jwks_uri"
 #define SIGNET_GRANT_COLUMNS "id, client_id, audience, created_at, revision"
 #define SIGNET_USER_COLUMNS "id, email, password_hash, blocked, created_at, revision"
 
@@ -235,6 +235,31 @@ std::vector<std::string> split(std::string_view text) {
   return out;
 }
 
+// URL lists are stored one per line: validate.h keeps control characters out of URLs.
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += l;
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    out.emplace_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
 // Runs a statement that takes one text parameter and tells whether it returns a row.
 StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key) {
   auto stmt = db.prepare(sql);
@@ -391,6 +416,11 @@ StoreResult<Application> read_application(const Statement& s) {
   app.client_secret_hash = s.column_blob(5);
   app.created_at = timestamp(s.column_integer(6));
   app.revision = static_cast<Revision>(s.column_integer(7));
+  app.callbacks = split_lines(s.column_text(8));
+  app.allowed_logout_urls = split_lines(s.column_text(9));
+  app.web_origins = split_lines(s.column_text(10));
+  app.jwks = s.column_text(11);
+  app.jwks_uri = s.column_text(12);
   return app;
 }
 
@@ -788,7 +818,18 @@ Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
       .integer(7, api.permissions_claim ? 1 : 0);
 }
 
-// ?1..?6 and the revision as ?7; create adds created_at as ?8.
+// The value the pre-version-6 column (sqlite_schema.cc) accepts for a method.
+std::string_view legacy_auth_method(TokenEndpointAuthMethod m) {
+  switch (m) {
+    case TokenEndpointAuthMethod::kClientSecretBasic:
+    case TokenEndpointAuthMethod::kNone:
+      return to_string(m);
+    default:
+      return "client_secret_post";
+  }
+}
+
+// ?1..?6, the revision as ?7, and ?9..?14; create adds created_at as ?8.
 Statement& bind_application(Statement& stmt, const Application& app, Revision revision) {
   return stmt.integer(7, static_cast<std::int64_t>(revision))
       .text(1, app.client_id)
@@ -796,7 +837,13 @@ Statement& bind_application(Statement& stmt, const Application& app, Revision re
       .text(3, to_string(app.type))
       .text(4, join_grant_types(app.grant_types))
       .text(5, to_string(app.token_endpoint_auth_method))
-      .blob(6, app.client_secret_hash);
+      .blob(6, app.client_secret_hash)
+      .text(9, legacy_auth_method(app.token_endpoint_auth_method))
+      .text(10, join_lines(app.callbacks))
+      .text(11, join_lines(app.allowed_logout_urls))
+      .text(12, join_lines(app.web_origins))
+      .text(13, app.jwks)
+      .text(14, app.jwks_uri);
 }
 
 // ?1..?4 and the revision as ?5; create adds created_at as ?6.
@@ -1023,9 +1070,10 @@ StoreResult<Application> SqliteStore::create_application(const Application& app)
   }
   SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
   auto stmt = db_.prepare(
-      "INSERT INTO applications (client_id, name, app_type, grant_types, "
-      "token_endpoint_auth_method, client_secret_hash, revision, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "INSERT INTO applications (client_id, name, app_type, grant_types, auth_method, "
+      "client_secret_hash, revision, created_at, token_endpoint_auth_method, callbacks, "
+      "allowed_logout_urls, web_origins, jwks, jwks_uri) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -1101,8 +1149,9 @@ StoreResult<Application> SqliteStore::update_application(const Application& app,
                      "application '" + app.client_id + "'",
                      "no application with client_id '" + app.client_id + "'", if_revision));
   auto stmt = db_.prepare(
-      "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
-      "token_endpoint_auth_method = ?5, client_secret_hash = ?6, revision = ?7 "
+      "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, auth_method = ?5, "
+      "client_secret_hash = ?6, revision = ?7, token_endpoint_auth_method = ?9, callbacks = ?10, "
+      "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
       "WHERE client_id = ?1");
   if (!stmt) {
     return fail(stmt.error());
@@ -2204,6 +2253,231 @@ StoreResult<bool> SqliteStore::signed_in_from(std::string_view user_id, std::str
     return fail(row.error());
   }
   return *row;
+}
+
+// --- sign-in: authorization codes, browser sessions, client assertions
+
+StoreResult<Ok> SqliteStore::insert_authorization_code(const AuthorizationCode& code) {
+  SIGNET_STORE_TRY(validate_authorization_code(code));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kWrite));
+  SIGNET_STORE_TRY_ASSIGN(client,
+                          exists(db_, "SELECT 1 FROM applications WHERE client_id = ?1",
+                                 code.client_id));
+  if (!client) {
+    return not_found("no application with client_id '" + code.client_id + "'");
+  }
+  SIGNET_STORE_TRY_ASSIGN(user, exists(db_, "SELECT 1 FROM users WHERE id = ?1", code.user_id));
+  if (!user) {
+    return not_found("no user with id '" + code.user_id + "'");
+  }
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("INSERT INTO authorization_codes (code_hash, client_id, user_id, "
+                        "redirect_uri, code_challenge, audience, scopes, nonce, "
+                        "refresh_family_id, auth_time, created_at, expires_at, used_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+  stmt.blob(1, code.code_hash)
+      .text(2, code.client_id)
+      .text(3, code.user_id)
+      .text(4, code.redirect_uri)
+      .text(5, code.code_challenge)
+      .text(6, code.audience)
+      .text(7, join(code.scopes))
+      .text(8, code.nonce)
+      .text(9, code.refresh_family_id)
+      .integer(10, unix_seconds(code.auth_time))
+      .integer(11, unix_seconds(code.created_at))
+      .integer(12, unix_seconds(code.expires_at))
+      .optional_integer(13, unix_seconds(code.used_at));
+  if (auto r = stmt.run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("an authorization code with this hash already exists");
+    }
+    return fail(r.error());
+  }
+  SIGNET_STORE_TRY(tx.commit());
+  return Ok{};
+}
+
+StoreResult<AuthorizationCode> SqliteStore::redeem_authorization_code(std::string_view code_hash,
+                                                                      Timestamp now) {
+  SIGNET_STORE_TRY(validate_key("code hash", code_hash));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kWrite));
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("SELECT code_hash, client_id, user_id, redirect_uri, code_challenge, "
+                        "audience, scopes, nonce, refresh_family_id, auth_time, created_at, "
+                        "expires_at, used_at FROM authorization_codes WHERE code_hash = ?1"));
+  stmt.blob(1, code_hash);
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return not_found("no such authorization code");
+  }
+  AuthorizationCode code;
+  code.code_hash = stmt.column_blob(0);
+  code.client_id = stmt.column_text(1);
+  code.user_id = stmt.column_text(2);
+  code.redirect_uri = stmt.column_text(3);
+  code.code_challenge = stmt.column_text(4);
+  code.audience = stmt.column_text(5);
+  code.scopes = split(stmt.column_text(6));
+  code.nonce = stmt.column_text(7);
+  code.refresh_family_id = stmt.column_text(8);
+  code.auth_time = timestamp(stmt.column_integer(9));
+  code.created_at = timestamp(stmt.column_integer(10));
+  code.expires_at = timestamp(stmt.column_integer(11));
+  code.used_at = timestamp(stmt.column_optional_integer(12));
+  if (!code.used_at) {
+    SIGNET_STORE_TRY_ASSIGN(
+        mark, db_.prepare("UPDATE authorization_codes SET used_at = ?2 WHERE code_hash = ?1"));
+    mark.blob(1, code_hash).integer(2, unix_seconds(now));
+    SIGNET_STORE_TRY(mark.run());
+  }
+  SIGNET_STORE_TRY(tx.commit());
+  return code;
+}
+
+StoreResult<std::int64_t> SqliteStore::delete_expired_authorization_codes(Timestamp before) {
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(stmt,
+                          db_.prepare("DELETE FROM authorization_codes WHERE expires_at < ?1"));
+  stmt.integer(1, unix_seconds(before));
+  SIGNET_STORE_TRY(stmt.run());
+  return db_.changes();
+}
+
+namespace {
+
+BrowserSession read_browser_session(const Statement& s) {
+  BrowserSession out;
+  out.id_hash = s.column_blob(0);
+  out.user_id = s.column_text(1);
+  out.auth_time = timestamp(s.column_integer(2));
+  out.last_seen_at = timestamp(s.column_integer(3));
+  out.expires_at = timestamp(s.column_integer(4));
+  return out;
+}
+
+}  // namespace
+
+StoreResult<Ok> SqliteStore::create_browser_session(const BrowserSession& session) {
+  SIGNET_STORE_TRY(validate_browser_session(session));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kWrite));
+  SIGNET_STORE_TRY_ASSIGN(user,
+                          exists(db_, "SELECT 1 FROM users WHERE id = ?1", session.user_id));
+  if (!user) {
+    return not_found("no user with id '" + session.user_id + "'");
+  }
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("INSERT INTO browser_sessions (id_hash, user_id, auth_time, "
+                        "last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  stmt.blob(1, session.id_hash)
+      .text(2, session.user_id)
+      .integer(3, unix_seconds(session.auth_time))
+      .integer(4, unix_seconds(session.last_seen_at))
+      .integer(5, unix_seconds(session.expires_at));
+  if (auto r = stmt.run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("a browser session with this id already exists");
+    }
+    return fail(r.error());
+  }
+  SIGNET_STORE_TRY(tx.commit());
+  return Ok{};
+}
+
+StoreResult<BrowserSession> SqliteStore::get_browser_session(std::string_view id_hash) {
+  SIGNET_STORE_TRY(validate_key("session id hash", id_hash));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("SELECT id_hash, user_id, auth_time, last_seen_at, expires_at "
+                        "FROM browser_sessions WHERE id_hash = ?1"));
+  stmt.blob(1, id_hash);
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return not_found("no such browser session");
+  }
+  return read_browser_session(stmt);
+}
+
+StoreResult<Ok> SqliteStore::touch_browser_session(std::string_view id_hash, Timestamp now) {
+  SIGNET_STORE_TRY(validate_key("session id hash", id_hash));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("UPDATE browser_sessions SET last_seen_at = max(last_seen_at, ?2) "
+                        "WHERE id_hash = ?1"));
+  stmt.blob(1, id_hash).integer(2, unix_seconds(now));
+  SIGNET_STORE_TRY(stmt.run());
+  if (db_.changes() == 0) {
+    return not_found("no such browser session");
+  }
+  return Ok{};
+}
+
+StoreResult<Ok> SqliteStore::delete_browser_session(std::string_view id_hash) {
+  SIGNET_STORE_TRY(validate_key("session id hash", id_hash));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(stmt, db_.prepare("DELETE FROM browser_sessions WHERE id_hash = ?1"));
+  stmt.blob(1, id_hash);
+  SIGNET_STORE_TRY(stmt.run());
+  return Ok{};
+}
+
+StoreResult<std::int64_t> SqliteStore::delete_user_browser_sessions(std::string_view user_id) {
+  SIGNET_STORE_TRY(validate_key("user id", user_id));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(stmt, db_.prepare("DELETE FROM browser_sessions WHERE user_id = ?1"));
+  stmt.text(1, user_id);
+  SIGNET_STORE_TRY(stmt.run());
+  return db_.changes();
+}
+
+StoreResult<std::vector<BrowserSession>> SqliteStore::list_user_browser_sessions(
+    std::string_view user_id) {
+  SIGNET_STORE_TRY(validate_key("user id", user_id));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("SELECT id_hash, user_id, auth_time, last_seen_at, expires_at "
+                        "FROM browser_sessions WHERE user_id = ?1 ORDER BY auth_time, rowid"));
+  stmt.text(1, user_id);
+  return read_rows<BrowserSession>(stmt, read_browser_session);
+}
+
+StoreResult<std::int64_t> SqliteStore::delete_expired_browser_sessions(Timestamp now,
+                                                                       Timestamp idle_before) {
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(stmt, db_.prepare("DELETE FROM browser_sessions WHERE expires_at <= ?1 "
+                                            "OR last_seen_at < ?2"));
+  stmt.integer(1, unix_seconds(now)).integer(2, unix_seconds(idle_before));
+  SIGNET_STORE_TRY(stmt.run());
+  return db_.changes();
+}
+
+StoreResult<bool> SqliteStore::record_client_assertion(std::string_view client_id,
+                                                       std::string_view jti,
+                                                       Timestamp expires_at, Timestamp now) {
+  SIGNET_STORE_TRY(validate_key("client_id", client_id));
+  SIGNET_STORE_TRY(validate_key("jti", jti));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kWrite));
+  SIGNET_STORE_TRY_ASSIGN(forget,
+                          db_.prepare("DELETE FROM client_assertions WHERE expires_at <= ?1"));
+  forget.integer(1, unix_seconds(now));
+  SIGNET_STORE_TRY(forget.run());
+  SIGNET_STORE_TRY_ASSIGN(client,
+                          exists(db_, "SELECT 1 FROM applications WHERE client_id = ?1", client_id));
+  if (!client) {
+    return not_found("no application with client_id '" + std::string{client_id} + "'");
+  }
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db_.prepare("INSERT INTO client_assertions (client_id, jti, expires_at) "
+                        "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"));
+  stmt.text(1, client_id).text(2, jti).integer(3, unix_seconds(expires_at));
+  SIGNET_STORE_TRY(stmt.run());
+  const bool fresh = db_.changes() == 1;
+  SIGNET_STORE_TRY(tx.commit());
+  return fresh;
 }
 
 }  // namespace signet::store

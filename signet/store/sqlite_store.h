@@ -127,6 +127,21 @@ class SqliteStore final : public Store {
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
 
+  StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) override;
+  StoreResult<AuthorizationCode> redeem_authorization_code(std::string_view code_hash,
+                                                           Timestamp now) override;
+  StoreResult<std::int64_t> delete_expired_authorization_codes(Timestamp before) override;
+  StoreResult<Ok> create_browser_session(const BrowserSession& session) override;
+  StoreResult<BrowserSession> get_browser_session(std::string_view id_hash) override;
+  StoreResult<Ok> touch_browser_session(std::string_view id_hash, Timestamp now) override;
+  StoreResult<Ok> delete_browser_session(std::string_view id_hash) override;
+  StoreResult<std::int64_t> delete_user_browser_sessions(std::string_view user_id) override;
+  StoreResult<std::vector<BrowserSession>> list_user_browser_sessions(
+      std::string_view user_id) override;
+  StoreResult<std::int64_t> delete_expired_browser_sessions(Timestamp now,
+                                                            Timestamp idle_before) override;
+  StoreResult<bool> record_client_assertion(std::string_view client_id, std::string_view jti,
+                                            Timestamp expires_at, Timestamp now) override;
   StoreResult<FailedLoginCounter> record_failed_login(const FailedLoginKey& key, Timestamp now,
                                                       const LockoutPolicy& policy) override;
   StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) override;

@@ -161,6 +161,47 @@ class Store {
   // Housekeeping: deletes tokens that expired before `now`; returns how many.
   virtual StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) = 0;
 
+  // --- sign-in: authorization codes, browser sessions, client assertions
+  // kNotFound when the client or user does not exist; kConflict when the hash is taken.
+  virtual StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) = 0;
+  // Redeems a code atomically: returns it as it was before this call, and marks it used. A
+  // result whose used_at is empty means this call redeemed it; a set used_at means it was
+  // redeemed before (the caller revokes what that first use issued). Exactly one of several
+  // concurrent redemptions sees it unused. kNotFound for an unknown (or deleted) code; expiry is
+  // the caller's to check.
+  virtual StoreResult<AuthorizationCode> redeem_authorization_code(std::string_view code_hash,
+                                                                   Timestamp now) = 0;
+  // Housekeeping: deletes codes that expired before `before` (kept a while after expiry so that
+  // a late second use is still recognised as reuse). Returns how many.
+  virtual StoreResult<std::int64_t> delete_expired_authorization_codes(Timestamp before) = 0;
+
+  // kNotFound when the user does not exist; kConflict when the hash is taken.
+  virtual StoreResult<Ok> create_browser_session(const BrowserSession& session) = 0;
+  // kNotFound when unknown or ended.
+  virtual StoreResult<BrowserSession> get_browser_session(std::string_view id_hash) = 0;
+  // Moves last_seen_at; kNotFound when unknown or ended.
+  virtual StoreResult<Ok> touch_browser_session(std::string_view id_hash, Timestamp now) = 0;
+  // Ends one session (logout); ending an unknown one is not an error.
+  virtual StoreResult<Ok> delete_browser_session(std::string_view id_hash) = 0;
+  // Ends every session of the user (`signet users revoke-sessions`, a password change); returns
+  // how many. Zero for an unknown user.
+  virtual StoreResult<std::int64_t> delete_user_browser_sessions(std::string_view user_id) = 0;
+  // The user's sessions, oldest first.
+  virtual StoreResult<std::vector<BrowserSession>> list_user_browser_sessions(
+      std::string_view user_id) = 0;
+  // Housekeeping: deletes sessions past their absolute end at `now`, or idle since before
+  // `idle_before`. Returns how many.
+  virtual StoreResult<std::int64_t> delete_expired_browser_sessions(Timestamp now,
+                                                                    Timestamp idle_before) = 0;
+
+  // private_key_jwt replay protection (RFC 7523 §3 item 7): remembers that `client_id` used
+  // assertion `jti`, valid until `expires_at`. True when it was not seen before (among entries
+  // not yet expired at `now`); false for a replay. Entries expired at `now` are forgotten on the
+  // way, so the table holds only assertions that could still be replayed.
+  virtual StoreResult<bool> record_client_assertion(std::string_view client_id,
+                                                    std::string_view jti, Timestamp expires_at,
+                                                    Timestamp now) = 0;
+
   // --- failed-login counters
   // Counts one failure atomically and returns the counter after it. The failure that reaches
   // policy.max_failures blocks the key until now + policy.block_for; a failure after a block has

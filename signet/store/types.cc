@@ -37,10 +37,12 @@ constexpr Names<GrantType, 4> kGrantTypes{{
     {GrantType::kRefreshToken, "refresh_token"},
     {GrantType::kAuthorizationCode, "authorization_code"},
 }};
-constexpr Names<TokenEndpointAuthMethod, 3> kAuthMethods{{
+constexpr Names<TokenEndpointAuthMethod, 5> kAuthMethods{{
     {TokenEndpointAuthMethod::kClientSecretBasic, "client_secret_basic"},
     {TokenEndpointAuthMethod::kClientSecretPost, "client_secret_post"},
     {TokenEndpointAuthMethod::kNone, "none"},
+    {TokenEndpointAuthMethod::kClientSecretBasicOrPost, "client_secret_basic_or_post"},
+    {TokenEndpointAuthMethod::kPrivateKeyJwt, "private_key_jwt"},
 }};
 constexpr Names<SigningKeyState, 4> kKeyStates{{
     {SigningKeyState::kNext, "next"},

@@ -79,7 +79,19 @@ enum class ApplicationType { kM2m, kRegularWeb, kNative, kSpa };
 
 enum class GrantType { kClientCredentials, kPassword, kRefreshToken, kAuthorizationCode };
 
-enum class TokenEndpointAuthMethod { kClientSecretBasic, kClientSecretPost, kNone };
+// How a client proves who it is at the token endpoint (RFC 6749 §2.3, OIDC Core §9). A
+// confidential client accepts both secret methods unless one is pinned (RFC 6749 §2.3.1 says a
+// server MUST support HTTP Basic; libraries and `curl -u` use it, form posts use the body).
+enum class TokenEndpointAuthMethod {
+  kClientSecretBasic,        // pinned to HTTP Basic
+  kClientSecretPost,         // pinned to client_id and client_secret in the body
+  kNone,                     // public: spa and native apps, no secret
+  kClientSecretBasicOrPost,  // the default: either secret method, one per request
+  kPrivateKeyJwt,            // a JWT signed by a key in the client's JWKS (RFC 7523)
+};
+
+// Lists of an application's URLs (callbacks, logout URLs, web origins) hold at most this many.
+constexpr std::size_t kMaxApplicationUrls = 100;
 
 // An OAuth client. The secret itself is never stored, only its keyed hash.
 struct Application {
@@ -87,12 +99,56 @@ struct Application {
   std::string name;
   ApplicationType type = ApplicationType::kM2m;
   std::vector<GrantType> grant_types;
-  TokenEndpointAuthMethod token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretPost;
-  std::string client_secret_hash;  // opaque bytes; empty only for auth method kNone
+  TokenEndpointAuthMethod token_endpoint_auth_method =
+      TokenEndpointAuthMethod::kClientSecretBasicOrPost;
+  std::string client_secret_hash;  // opaque bytes; empty only for auth methods kNone and kPrivateKeyJwt
+  // Where /authorize may send the browser back (Auth0's "Allowed Callback URLs"), compared exactly.
+  std::vector<std::string> callbacks;
+  // Where logout may send the browser back (Auth0's "Allowed Logout URLs"), compared exactly.
+  std::vector<std::string> allowed_logout_urls;
+  // Origins whose pages may call the token endpoint (CORS), e.g. "http://localhost:3000".
+  std::vector<std::string> web_origins;
+  // private_key_jwt: the client's public keys, a JWK Set as JSON text, or where to fetch it.
+  std::string jwks;
+  std::string jwks_uri;
   Timestamp created_at{};
   Revision revision = 0;
 
   bool operator==(const Application&) const = default;
+};
+
+// An authorization code (RFC 6749 §4.1.2): single use, short-lived, bound to the client, the
+// redirect URI and the PKCE challenge. Only its hash is stored.
+struct AuthorizationCode {
+  std::string code_hash;  // opaque bytes
+  std::string client_id;
+  std::string user_id;
+  std::string redirect_uri;
+  std::string code_challenge;  // the S256 challenge (RFC 7636 §4.2); empty when none was sent
+  std::string audience;        // an Api::identifier
+  std::vector<std::string> scopes;
+  std::string nonce;  // echoed into the ID token; empty when none was sent
+  // The family the exchange's refresh token starts, chosen with the code, so that a second use of
+  // the code can revoke what the first one issued (RFC 6749 §4.1.2).
+  std::string refresh_family_id;
+  Timestamp auth_time{};  // when the user last typed a password
+  Timestamp created_at{};
+  Timestamp expires_at{};
+  std::optional<Timestamp> used_at;  // set by the first redemption
+
+  bool operator==(const AuthorizationCode&) const = default;
+};
+
+// A signed-in browser (the login page's session cookie). Only the hash of the cookie's value is
+// stored, so the table does not hold usable cookies.
+struct BrowserSession {
+  std::string id_hash;  // opaque bytes
+  std::string user_id;
+  Timestamp auth_time{};     // when the password was checked
+  Timestamp last_seen_at{};  // moved by each /authorize that used the session
+  Timestamp expires_at{};    // the absolute end, whatever the activity
+
+  bool operator==(const BrowserSession&) const = default;
 };
 
 // What one application may get for one API by client credentials. One per (client, API).

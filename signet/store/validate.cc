@@ -1,5 +1,6 @@
 #include "signet/store/validate.h"
 
+#include <algorithm>
 #include <set>
 
 namespace signet::store {
@@ -138,8 +139,72 @@ Result<Ok, StoreError> validate_application(const Application& app) {
   }
   // A confidential client without a secret hash could never authenticate, or worse, would match
   // an empty secret.
-  const bool needs_secret = app.token_endpoint_auth_method != TokenEndpointAuthMethod::kNone;
-  return check_blob("client secret hash", app.client_secret_hash, needs_secret);
+  const auto method = app.token_endpoint_auth_method;
+  const bool needs_secret = method != TokenEndpointAuthMethod::kNone &&
+                            method != TokenEndpointAuthMethod::kPrivateKeyJwt;
+  if (auto r = check_blob("client secret hash", app.client_secret_hash, needs_secret); !r) {
+    return r;
+  }
+  for (const auto& [what, urls] :
+       {std::pair<std::string_view, const std::vector<std::string>*>{"callback", &app.callbacks},
+        {"allowed logout URL", &app.allowed_logout_urls},
+        {"web origin", &app.web_origins}}) {
+    if (urls->size() > kMaxApplicationUrls) {
+      return invalid("an application has at most " + std::to_string(kMaxApplicationUrls) + " " +
+                     std::string{what} + "s");
+    }
+    std::set<std::string_view> seen;
+    for (const auto& url : *urls) {
+      if (auto r = check_text(what, url); !r) {
+        return r;
+      }
+      if (std::any_of(url.begin(), url.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          })) {
+        return invalid(std::string{what} + " must not contain control characters");
+      }
+      if (!seen.insert(url).second) {
+        return invalid(std::string{what} + " '" + url + "' is repeated");
+      }
+    }
+  }
+  if (auto r = check_blob("JWKS", app.jwks, false); !r) {
+    return r;
+  }
+  if (app.jwks_uri.size() > kMaxTextLength) {
+    return invalid("jwks_uri must be at most " + std::to_string(kMaxTextLength) + " bytes");
+  }
+  if (method == TokenEndpointAuthMethod::kPrivateKeyJwt && app.jwks.empty() ==
+                                                               app.jwks_uri.empty()) {
+    return invalid("a private_key_jwt client has exactly one of a JWKS and a jwks_uri");
+  }
+  return Ok{};
+}
+
+Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code) {
+  for (const auto& [what, value] : {std::pair<std::string_view, std::string_view>{
+                                        "code hash", code.code_hash},
+                                    {"client_id", code.client_id},
+                                    {"user id", code.user_id},
+                                    {"redirect URI", code.redirect_uri},
+                                    {"audience", code.audience},
+                                    {"refresh family id", code.refresh_family_id}}) {
+    if (auto r = check_text(what, value); !r) {
+      return r;
+    }
+  }
+  if (code.code_challenge.size() > kMaxTextLength || code.nonce.size() > kMaxTextLength) {
+    return invalid("code challenge and nonce must be at most " + std::to_string(kMaxTextLength) +
+                   " bytes");
+  }
+  return validate_scopes(code.scopes);
+}
+
+Result<Ok, StoreError> validate_browser_session(const BrowserSession& session) {
+  if (auto r = check_text("session id hash", session.id_hash); !r) {
+    return r;
+  }
+  return check_text("user id", session.user_id);
 }
 
 Result<Ok, StoreError> validate_user(const User& user) {

@@ -32,6 +32,8 @@ Result<Ok, StoreError> validate_scopes(const std::vector<std::string>& scopes);
 Result<Ok, StoreError> validate_user(const User& user);
 Result<Ok, StoreError> validate_signing_key(const SigningKey& key);
 Result<Ok, StoreError> validate_refresh_token(const RefreshToken& token);
+Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code);
+Result<Ok, StoreError> validate_browser_session(const BrowserSession& session);
 Result<Ok, StoreError> validate_failed_login(const FailedLoginKey& key,
                                              const LockoutPolicy& policy);
 // A lookup key (identifier, client_id, user id, kid, ...): non-empty and bounded.

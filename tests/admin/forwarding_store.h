@@ -230,6 +230,50 @@ class ForwardingStore final : public Store {
     return call("recent_failed_logins", [&] { return inner_.recent_failed_logins(limit); });
   }
 
+  StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) override {
+    return call("insert_authorization_code", [&] { return inner_.insert_authorization_code(code); });
+  }
+  StoreResult<AuthorizationCode> redeem_authorization_code(std::string_view code_hash,
+                                                           Timestamp now) override {
+    return call("redeem_authorization_code",
+                [&] { return inner_.redeem_authorization_code(code_hash, now); });
+  }
+  StoreResult<std::int64_t> delete_expired_authorization_codes(Timestamp before) override {
+    return call("delete_expired_authorization_codes",
+                [&] { return inner_.delete_expired_authorization_codes(before); });
+  }
+  StoreResult<Ok> create_browser_session(const BrowserSession& session) override {
+    return call("create_browser_session", [&] { return inner_.create_browser_session(session); });
+  }
+  StoreResult<BrowserSession> get_browser_session(std::string_view id_hash) override {
+    return call("get_browser_session", [&] { return inner_.get_browser_session(id_hash); });
+  }
+  StoreResult<Ok> touch_browser_session(std::string_view id_hash, Timestamp now) override {
+    return call("touch_browser_session",
+                [&] { return inner_.touch_browser_session(id_hash, now); });
+  }
+  StoreResult<Ok> delete_browser_session(std::string_view id_hash) override {
+    return call("delete_browser_session", [&] { return inner_.delete_browser_session(id_hash); });
+  }
+  StoreResult<std::int64_t> delete_user_browser_sessions(std::string_view user_id) override {
+    return call("delete_user_browser_sessions",
+                [&] { return inner_.delete_user_browser_sessions(user_id); });
+  }
+  StoreResult<std::vector<BrowserSession>> list_user_browser_sessions(
+      std::string_view user_id) override {
+    return call("list_user_browser_sessions",
+                [&] { return inner_.list_user_browser_sessions(user_id); });
+  }
+  StoreResult<std::int64_t> delete_expired_browser_sessions(Timestamp now,
+                                                            Timestamp idle_before) override {
+    return call("delete_expired_browser_sessions",
+                [&] { return inner_.delete_expired_browser_sessions(now, idle_before); });
+  }
+  StoreResult<bool> record_client_assertion(std::string_view client_id, std::string_view jti,
+                                            Timestamp expires_at, Timestamp now) override {
+    return call("record_client_assertion",
+                [&] { return inner_.record_client_assertion(client_id, jti, expires_at, now); });
+  }
   StoreResult<Ok> record_sign_in_address(std::string_view user_id, std::string_view address,
                                          Timestamp now) override {
     return call("record_sign_in_address",
