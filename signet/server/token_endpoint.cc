@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "signet/server/endpoint_support.h"
+#include "signet/server/grant_authorization_code.h"
 #include "signet/server/grant_client_credentials.h"
 #include "signet/server/grant_password.h"
 #include "signet/server/grant_refresh_token.h"
@@ -28,8 +29,10 @@ json::object EndpointCounters::to_json() const {
   return json::object{
       {"issued", json::object{{"client_credentials", issued_client_credentials.load()},
                               {"password", issued_password.load()},
-                              {"refresh_token", issued_refresh_token.load()}}},
+                              {"refresh_token", issued_refresh_token.load()},
+                              {"authorization_code", issued_authorization_code.load()}}},
       {"refresh_reuse_detected", refresh_reuse_detected.load()},
+      {"code_reuse_detected", code_reuse_detected.load()},
       {"revocations", revocations.load()},
       {"introspections", introspections.load()},
       {"errors", std::move(errs)}};
@@ -51,6 +54,9 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
                      &counters_.issued_password});
   grants_.push_back({"refresh_token", store::GrantType::kRefreshToken,
                      std::make_unique<RefreshTokenGrant>(svc), &counters_.issued_refresh_token});
+  grants_.push_back({"authorization_code", store::GrantType::kAuthorizationCode,
+                     std::make_unique<AuthorizationCodeGrant>(svc),
+                     &counters_.issued_authorization_code});
 }
 
 TokenEndpoint::~TokenEndpoint() = default;

@@ -5,10 +5,11 @@
 // results go out as a JSON body or an OAuthError, so the grant logic is tested without sockets.
 //
 // The units behind this facade, one job each: client_authentication.h (who is calling),
-// grant_client_credentials.h, grant_password.h and grant_refresh_token.h (one per grant_type,
-// chosen from a table), token_revocation.cc and token_introspection.cc, refresh_tokens.h
-// (the refresh-token storage they share), and token_holders.h (whether a token's user and
-// application still stand behind it, which /userinfo asks too).
+// grant_client_credentials.h, grant_password.h, grant_refresh_token.h and
+// grant_authorization_code.h (one per grant_type, chosen from a table), token_revocation.cc and
+// token_introspection.cc, refresh_tokens.h (the refresh-token storage they share), and
+// token_holders.h (whether a token's user and application still stand behind it, which /userinfo
+// asks too).
 
 #include <memory>
 #include <optional>

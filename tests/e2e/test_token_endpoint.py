@@ -194,7 +194,7 @@ def test_missing_grant_type(s):
 
 
 def test_unknown_grant_type(s):
-    res = s.server.token(s.form(grant_type="authorization_code"))
+    res = s.server.token(s.form(grant_type="urn:ietf:params:oauth:grant-type:device_code"))
     assert_oauth_error(res, 400, "unsupported_grant_type", contains="authorization_code")
 
 
