@@ -22,6 +22,7 @@
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
 #include "signet/server/password.h"
+#include "signet/server/sign_in.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
 
@@ -59,6 +60,11 @@ struct ServeOptions {
   std::int64_t refresh_reuse_grace = server::kDefaultRefreshReuseGrace.count();
   int lockout_max_failures = store::LockoutPolicy{}.max_failures;
   std::int64_t lockout_seconds = store::LockoutPolicy{}.block_for.count();
+  std::int64_t session_idle_timeout = server::kDefaultSessionIdleTimeout.count();
+  std::int64_t session_lifetime = server::kDefaultSessionLifetime.count();
+  bool allow_code_without_pkce = false;
+  std::string tenant_name = server::Branding{}.tenant_name;
+  std::string logo_url;
   std::uint32_t argon2_memory_kib = server::kDefaultArgonMemoryKiB;
   std::uint32_t argon2_iterations = server::kDefaultArgonIterations;
   std::uint32_t argon2_parallelism = server::kDefaultArgonParallelism;
@@ -167,8 +173,14 @@ int run_serve(const ServeOptions& o) {
   router_options.jwks_max_age = std::chrono::seconds{o.jwks_max_age};
   auto router =
       server::authorization_router(endpoint, tenant, blocking.get_executor(), router_options);
-  management::add_management_routes(router, management::ManagementOptions{o.issuer}, admin,
-                                    tenant, blocking.get_executor());
+  server::SignInConfig sign_in;
+  sign_in.session_idle_timeout = std::chrono::seconds{o.session_idle_timeout};
+  sign_in.session_lifetime = std::chrono::seconds{o.session_lifetime};
+  sign_in.require_pkce = !o.allow_code_without_pkce;
+  sign_in.branding = server::Branding{o.tenant_name, o.logo_url};
+  server::add_sign_in_routes(router, endpoint, blocking.get_executor(), sign_in);
+  management::add_management_routes(router, management::ManagementOptions{o.issuer}, admin, tenant,
+                                    blocking.get_executor());
   console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
   http::Server server(server_options, std::move(router));
   const auto metrics = metrics_server(o, endpoint);
@@ -230,6 +242,17 @@ int run_serve(const ServeOptions& o) {
       }
       if (auto swept = store->delete_stale_failed_logins(t - kFailedLoginHorizon, t); !swept) {
         log(Level::kWarn, "could not delete stale failed-login counters",
+            {{"reason", describe(swept.error())}});
+      }
+      if (auto swept = store->delete_expired_authorization_codes(t - server::kUsedCodeRetention);
+          !swept) {
+        log(Level::kWarn, "could not delete expired authorization codes",
+            {{"reason", describe(swept.error())}});
+      }
+      if (auto swept = store->delete_expired_browser_sessions(
+              t, t - std::chrono::seconds{o.session_idle_timeout});
+          !swept) {
+        log(Level::kWarn, "could not delete ended browser sessions",
             {{"reason", describe(swept.error())}});
       }
       lock.lock();
@@ -338,6 +361,25 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_LOCKOUT_SECONDS")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}))
       ->capture_default_str();
+  cmd->add_option("--session-idle-timeout", o->session_idle_timeout,
+                  "Seconds a browser session (the login page's cookie) lasts without use")
+      ->envname("SIGNET_SESSION_IDLE_TIMEOUT")
+      ->check(CLI::Range(std::int64_t{60}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_option("--session-lifetime", o->session_lifetime,
+                  "Seconds after sign-in when a browser session ends, however much it is used")
+      ->envname("SIGNET_SESSION_LIFETIME")
+      ->check(CLI::Range(std::int64_t{60}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_flag("--allow-code-without-pkce", o->allow_code_without_pkce,
+                "Let confidential clients use the authorization code flow without PKCE\n"
+                "(public clients always need it; RFC 9700 recommends it for all)")
+      ->envname("SIGNET_ALLOW_CODE_WITHOUT_PKCE");
+  cmd->add_option("--tenant-name", o->tenant_name, "The name the login page shows")
+      ->envname("SIGNET_TENANT_NAME")
+      ->capture_default_str();
+  cmd->add_option("--logo-url", o->logo_url, "An https URL of a logo for the login page")
+      ->envname("SIGNET_LOGO_URL");
   cmd->add_option(
          "--argon2-memory-kib", o->argon2_memory_kib,
          "argon2id memory, KiB (OWASP: 19456), of the decoy hash that passwords of unknown\n"

@@ -10,6 +10,7 @@
 #include "signet/server/credentials.h"
 #include "signet/server/endpoint_request.h"
 #include "signet/server/password.h"
+#include "signet/server/password_check.h"
 #include "signet/server/tenant.h"
 #include "signet/store/store.h"
 
@@ -22,6 +23,7 @@ struct GrantServices {
   const SecretHasher& secrets;
   const PasswordHasher& passwords;
   EndpointCounters& counters;
+  PasswordCheck& password_check;  // shared with the login page (password_check.h)
 };
 
 struct GrantRequest {

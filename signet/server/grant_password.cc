@@ -6,9 +6,9 @@
 
 #include <boost/json.hpp>
 
-#include "signet/common/ascii.h"
 #include "signet/http/client_address.h"
 #include "signet/server/endpoint_support.h"
+#include "signet/server/password_check.h"
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/user_tokens.h"
 
@@ -16,42 +16,6 @@ namespace signet::server {
 
 namespace json = boost::json;
 using Code = OAuthErrorCode;
-
-namespace {
-
-// bytes; an email address is at most 254 (RFC 5321 §4.5.3.1), so a longer username names nobody.
-constexpr std::size_t kMaxUsernameBytes = 320;
-
-// The scopes a user gets: the requested API permissions the user holds (all of them when none
-// was requested), plus the OpenID scopes asked for; offline_access only when a refresh token can
-// actually be issued.
-std::vector<std::string> user_scopes(const std::vector<std::string>& requested,
-                                     const std::vector<std::string>& held, bool offline_allowed) {
-  std::vector<std::string> out;
-  bool asked_api_scope = false;
-  for (const auto& s : requested) {
-    if (is_oidc_scope(s)) {
-      if (s != "offline_access" || offline_allowed) {
-        out.push_back(s);
-      }
-    } else {
-      asked_api_scope = true;
-      if (contains(held, s)) {
-        out.push_back(s);
-      }
-    }
-  }
-  if (!asked_api_scope) {
-    for (const auto& s : held) {
-      if (!contains(out, s)) {
-        out.push_back(s);
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   const TenantSnapshot& snap = g.snap;
@@ -64,20 +28,6 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     return fail(oauth_error(
         Code::kInvalidRequest,
         std::string(!username ? "username" : "password") + " is required for grant_type=password"));
-  }
-  if (username->size() > kMaxUsernameBytes) {
-    // No account can have such a name, and the store would refuse it as a counter's subject.
-    return fail(oauth_error(Code::kInvalidRequest, "username is longer than " +
-                                                       std::to_string(kMaxUsernameBytes) +
-                                                       " bytes; it cannot name a user"));
-  }
-  // Decided before the user is looked up, and the same for every username: no account has such
-  // a password, and answering "too long" only for some accounts (or hashing for others) would
-  // tell from the outside which accounts exist.
-  if (password->size() > kMaxPasswordLength) {
-    return fail(oauth_error(Code::kInvalidRequest, "password is longer than " +
-                                                       std::to_string(kMaxPasswordLength) +
-                                                       " bytes; no account has such a password"));
   }
   auto audience = requested_audience(p);
   if (!audience) {
@@ -95,50 +45,15 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
     return fail(oauth_error(Code::kUnauthorizedClient,
                             "client " + client.app->client_id +
                                 " is public: with the password grant it may only ask for the "
-                                "Management API (" + svc_.config.issuer +
+                                "Management API (" +
+                                svc_.config.issuer +
                                 "api/v2/); use an application of your own for this API"));
   }
 
-  std::optional<store::User> user;
-  auto found = svc_.store.find_user_by_email(*username);
-  if (found) {
-    user = std::move(*found);
-  } else if (found.error().code != store::StoreErrorCode::kNotFound) {
-    return fail(store_failure("looking up a user", found.error()));
-  }
-  // A known user's failures are counted under its id (what 'signet users unblock' resets); an
-  // unknown name under the name itself, so guessing at non-existent accounts is throttled too
-  // and looks the same from outside.
-  const LoginAttempt attempt{user ? user->id : "unknown:" + ascii_lower(*username),
-                             user.has_value(), http::address_group(req.peer_address), req.now()};
-  auto admitted = throttle_.admit(attempt);
-  if (!admitted) {
-    return fail(admitted.error());
-  }
-  if (admitted->refusal) {
-    return fail(*admitted->refusal);
-  }
-  // Both branches cost one argon2id verification, so response times do not reveal which
-  // accounts exist.
-  const bool ok = user ? svc_.passwords.verify(*password, user->password_hash)
-                       : svc_.passwords.verify_dummy(*password);
-  if (!ok) {
-    auto blocked = throttle_.failed(attempt);
-    if (!blocked) {
-      return fail(blocked.error());
-    }
-    if (*blocked) {
-      return fail(**blocked);
-    }
-    return fail(oauth_error(Code::kInvalidGrant, "Wrong email or password."));
-  }
-  if (auto done = throttle_.succeeded(attempt, *admitted); !done) {
-    return fail(done.error());
-  }
-  if (user->blocked) {
-    return fail(oauth_error(Code::kInvalidGrant,
-                            "The user is blocked; an admin can run: signet users unblock " +
-                                command_word(user->email, "EMAIL")));
+  auto user = svc_.password_check.check(*username, *password, http::address_group(req.peer_address),
+                                        req.now());
+  if (!user) {
+    return fail(user.error());
   }
 
   auto held = svc_.store.list_user_permissions(user->id, std::string_view(*audience));

@@ -4,22 +4,16 @@
 // per-user lockouts, and a refresh token when offline_access is granted.
 
 #include "signet/server/grant.h"
-#include "signet/server/login_throttle.h"
 
 namespace signet::server {
 
 class PasswordGrant final : public Grant {
  public:
-  explicit PasswordGrant(GrantServices svc)
-      : svc_(svc),
-        throttle_(svc.store, ThrottlePolicy{svc.config.user_lockout, svc.config.account_delay,
-                                            svc.config.max_failing_accounts_per_address,
-                                            kDefaultFamiliarAddressWindow}) {}
+  explicit PasswordGrant(GrantServices svc) : svc_(svc) {}
   EndpointResult issue(const GrantRequest& g) override;
 
  private:
   GrantServices svc_;
-  LoginThrottle throttle_;
 };
 
 }  // namespace signet::server

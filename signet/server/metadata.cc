@@ -32,22 +32,28 @@ std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapsho
       {"jwks_uri", base + std::string(kJwksPath)},
       {"userinfo_endpoint", base + std::string(kUserinfoPath)},
       {"revocation_endpoint", base + std::string(kRevocationPath)},
+      {"authorization_endpoint", base + "authorize"},
+      {"end_session_endpoint", base + "oidc/logout"},
       {"introspection_endpoint", base + std::string(kIntrospectionPath)},
-      {"grant_types_supported", json::array{"client_credentials", "password", "refresh_token"}},
+      {"grant_types_supported",
+       json::array{"authorization_code", "client_credentials", "password", "refresh_token"}},
       {"token_endpoint_auth_methods_supported", auth_methods},
       {"revocation_endpoint_auth_methods_supported", auth_methods},
       {"introspection_endpoint_auth_methods_supported", auth_methods},
       {"scopes_supported", std::move(scopes)},
-      // signet has no authorization endpoint (no browser flows yet), so it issues nothing
-      // through one: an empty list says so rather than claiming "code".
-      {"response_types_supported", json::array{}},
+      {"response_types_supported", json::array{"code"}},
+      {"response_modes_supported", json::array{"query"}},
+      {"code_challenge_methods_supported", json::array{"S256"}},
+      // RFC 9207: every authorization response names its issuer.
+      {"authorization_response_iss_parameter_supported", true},
+      {"prompt_values_supported", json::array{"none", "login", "consent", "select_account"}},
       {"subject_types_supported", json::array{"public"}},
       {"id_token_signing_alg_values_supported",
        json::array{json::string(jose::to_string(kIdTokenAlgorithm))}},
       // Not a registered name, but what the tokens on this server are signed with, per API.
       {"access_token_signing_alg_values_supported", std::move(access_token_algs)},
-      {"claims_supported",
-       json::array{"iss", "sub", "aud", "exp", "iat", "azp", "scope", "email", "email_verified"}},
+      {"claims_supported", json::array{"iss", "sub", "aud", "exp", "iat", "azp", "scope", "email",
+                                       "email_verified", "nonce", "auth_time", "at_hash"}},
   };
   return json::serialize(doc);
 }

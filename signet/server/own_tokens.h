@@ -22,6 +22,11 @@ Result<boost::json::object, std::string> verify_own_token(const TenantSnapshot& 
                                                           std::string_view token,
                                                           store::Timestamp now);
 
+// As verify_own_token, but without the time checks: for an ID token presented as a logout hint,
+// which OpenID RP-Initiated Logout §2 says to accept after it expired.
+Result<boost::json::object, std::string> verify_own_token_ignoring_time(
+    const TenantSnapshot& snapshot, std::string_view issuer, std::string_view token);
+
 // True when `token` has the shape of a JWS (three dot-separated segments): refresh tokens never
 // contain a dot, so the two kinds are told apart without a lookup.
 bool looks_like_jwt(std::string_view token);

@@ -56,6 +56,10 @@ class TokenEndpoint {
   const EndpointConfig& config() const { return config_; }
   const EndpointCounters& counters() const { return counters_; }
   store::Store& store() const { return store_; }
+  // The email-and-password check of the password grant, which the login page shares.
+  PasswordCheck& password_check() { return password_check_; }
+  const SecretHasher& secrets() const { return secrets_; }
+  Tenant& tenant() const { return tenant_; }
 
  private:
   // One row of the grant table.
@@ -87,6 +91,7 @@ class TokenEndpoint {
   const SecretHasher& secrets_;
   const PasswordHasher& passwords_;
   EndpointCounters counters_;
+  PasswordCheck password_check_;
   ClientAuthenticator clients_;
   std::vector<GrantEntry> grants_;
 };
