@@ -145,7 +145,7 @@ function sessionFrom(res, body, nonce) {
 // On return from /authorize: exchanges the code for tokens. Resolves the session, or null when
 // the page was not opened by a sign-in answer; throws with what to do next.
 export async function finishSignIn() {
-  const answer = takeAuthorizationResponse();
+  const answer = takeAuthorizationResponse(issuer);
   if (!answer) {
     return null;
   }

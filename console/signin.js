@@ -59,10 +59,11 @@ export async function startAuthorization(issuer, request, returnHash) {
   window.location.assign(url.toString());
 }
 
-// The answer /authorize sent the browser back with, or null when the page was opened without one.
-// Removes it from the address bar (a code must not stay in the history) and restores the hash the
-// sign-in started from. Resolves {code, verifier, nonce} or throws with what to do next.
-export function takeAuthorizationResponse() {
+// The answer {issuer}authorize sent the browser back with, or null when the page was opened
+// without one. Removes it from the address bar (a code must not stay in the history) and restores
+// the hash the sign-in started from. Resolves {code, verifier, nonce} or throws with what to do
+// next.
+export function takeAuthorizationResponse(issuer) {
   const params = new URLSearchParams(window.location.search);
   if (!params.has('code') && !params.has('error')) {
     return null;
@@ -87,6 +88,11 @@ export function takeAuthorizationResponse() {
   if (!pending || params.get('state') !== pending.state) {
     throw new Error('This sign-in answer was not started from this tab (its state does not '
       + 'match): sign in again.');
+  }
+  // Security: the answer names its issuer (RFC 9207); a code from another one is not sent here.
+  if (params.has('iss') && params.get('iss') !== issuer) {
+    throw new Error(`This sign-in answer comes from ${params.get('iss')}, not from ${issuer}: `
+      + 'sign in again.');
   }
   return { code: params.get('code'), verifier: pending.verifier, nonce: pending.nonce };
 }

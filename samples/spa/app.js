@@ -162,6 +162,13 @@ async function finishLogIn(params) {
       + 'does not match): log in again.');
     return;
   }
+  // Security: signet names itself in the answer (RFC 9207), so a code from another authorization
+  // server (a mix-up attack) is never sent to this one's token endpoint.
+  if (params.has('iss') && params.get('iss') !== config.issuer) {
+    showError(`This sign-in answer comes from ${params.get('iss')}, not from ${config.issuer}: `
+      + 'log in again.');
+    return;
+  }
   const res = await fetch(`${config.issuer}oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

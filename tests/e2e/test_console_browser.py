@@ -409,6 +409,19 @@ def test_an_answer_the_console_did_not_ask_for_is_not_exchanged(start_serve, bro
     assert not browser.find_element(By.ID, "nav").is_displayed()
 
 
+def test_an_answer_from_another_issuer_is_not_exchanged(start_serve, browser):
+    """A mix-up attack (RFC 9207): this tab's state, another authorization server's name."""
+    serve = start_serve()
+    browser.get(serve.url("/console/"))
+    visible(browser, By.ID, "login-title", "the sign-in page")
+    browser.execute_script("sessionStorage.setItem('signet-console:sign-in', JSON.stringify("
+                           "{state: 'mine', nonce: 'n', verifier: 'v', returnHash: '#/keys'}))")
+    browser.get(serve.url("/console/?code=c&state=mine&iss=https%3A%2F%2Felsewhere.example%2F"))
+    text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "comes from https://elsewhere.example/")
+    assert browser.current_url == serve.url("/console/#/keys")
+    assert not browser.find_element(By.ID, "nav").is_displayed()
+
+
 def test_an_error_from_authorize_is_shown(start_serve, browser):
     serve = start_serve()
     browser.get(serve.url("/console/?error=access_denied&error_description=The+user+is+blocked"

@@ -218,3 +218,19 @@ def test_an_answer_the_page_did_not_ask_for_is_not_exchanged(world, browser):
     assert browser.current_url == world.spa.url
     text_in(browser, By.ID, "who", "Not signed in.")
     assert script_errors(browser, expected=EXPECTED_ERRORS) == []
+
+
+def test_an_answer_from_another_issuer_is_not_exchanged(world, browser):
+    """A mix-up attack (RFC 9207): the answer carries this tab's state but names another
+    authorization server; its code must not go to this one's token endpoint."""
+    browser.get(world.spa.url)
+    text_in(browser, By.ID, "who", "Not signed in.")
+    browser.execute_script("sessionStorage.setItem('signet-sample-spa:request', JSON.stringify("
+                           "{state: 'mine', nonce: 'n', verifier: 'v'}))")
+    query = urllib.parse.urlencode({"code": "c", "state": "mine",
+                                    "iss": "https://elsewhere.example/"})
+    browser.get(f"{world.spa.url}?{query}")
+    text_in(browser, By.ID, "error", "comes from https://elsewhere.example/")
+    assert browser.current_url == world.spa.url
+    assert browser.execute_script("return sessionStorage.length") == 0
+    text_in(browser, By.ID, "who", "Not signed in.")
