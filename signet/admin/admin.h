@@ -60,7 +60,7 @@ struct Page {
 struct ApiDraft {
   std::string identifier;
   std::string name;
-  std::optional<jose::Algorithm> signing_algorithm;     // default RS256
+  std::optional<jose::Algorithm> signing_algorithm;    // default RS256
   std::optional<std::chrono::seconds> token_lifetime;  // default 86400 s
   std::optional<bool> allow_offline_access;            // default false
   std::optional<store::TokenProfile> token_profile;    // default auth0
@@ -131,8 +131,8 @@ struct ClientGrantFilter {
 // --- users
 struct UserDraft {
   std::string email;
-  std::string password;             // checked by the password rules; only its hash is kept
-  std::optional<std::string> id;    // generated ("auth0|" + 24 hex digits) when absent
+  std::string password;           // checked by the password rules; only its hash is kept
+  std::optional<std::string> id;  // generated ("auth0|" + 24 hex digits) when absent
 };
 
 struct UserPatch {
@@ -145,7 +145,8 @@ struct UserPatch {
 
 struct UpdatedUser {
   store::User user;
-  std::int64_t sessions_ended = 0;  // refresh tokens revoked by a password change
+  std::int64_t sessions_ended = 0;  // refresh tokens revoked by a password change (browser
+                                    // sessions end too)
 };
 
 // A user's lockout state: a counter per address group, and the account-wide one (address "*").
@@ -163,14 +164,14 @@ struct RotatedKeys {
 // --- logs (what the store records today: sign-ins and failure counters; the operations issue
 // turns this into a full event log)
 struct LogEvent {
-  std::string log_id;       // stable for the same underlying record
-  std::string type;         // Auth0's codes: "s" success login, "fp" failed password,
-                            // "fcc" failed client authentication, "limit_wc" blocked
+  std::string log_id;  // stable for the same underlying record
+  std::string type;    // Auth0's codes: "s" success login, "fp" failed password,
+                       // "fcc" failed client authentication, "limit_wc" blocked
   std::string description;
   store::Timestamp date{};
-  std::string user_id;      // empty when not a user's
-  std::string client_id;    // empty when not a client's
-  std::string ip;           // an address group ("*" for the account-wide counter)
+  std::string user_id;    // empty when not a user's
+  std::string client_id;  // empty when not a client's
+  std::string ip;         // an address group ("*" for the account-wide counter)
 };
 
 struct LogFilter {
@@ -194,8 +195,7 @@ class Admin {
   // --- applications
   virtual AdminResult<Page<store::Application>> list_applications(const PageRequest& page) = 0;
   virtual AdminResult<store::Application> get_application(std::string_view client_id) = 0;
-  virtual AdminResult<ApplicationWithSecret> create_application(
-      const ApplicationDraft& draft) = 0;
+  virtual AdminResult<ApplicationWithSecret> create_application(const ApplicationDraft& draft) = 0;
   virtual AdminResult<store::Application> update_application(
       std::string_view client_id, const ApplicationPatch& patch,
       std::optional<store::Revision> if_revision) = 0;
@@ -226,7 +226,8 @@ class Admin {
   virtual AdminResult<UpdatedUser> update_user(std::string_view id, const UserPatch& patch,
                                                std::optional<store::Revision> if_revision) = 0;
   virtual AdminResult<store::User> delete_user(std::string_view id) = 0;
-  // Revokes every refresh token of the user; returns how many were live.
+  // Revokes every refresh token of the user and ends its browser sessions (the login page asks
+  // for the password again); returns how many refresh tokens were live.
   virtual AdminResult<std::int64_t> revoke_sessions(std::string_view id) = 0;
   virtual AdminResult<UserLockouts> user_lockouts(std::string_view id) = 0;
   // Forgets every failure counter of the user (Auth0's "unblock" of a brute-force block);

@@ -908,12 +908,13 @@ AdminResult<UpdatedUser> AdminService::update_user(std::string_view id, const Us
     // A reset often follows a compromise: whoever signed in with the old password must not keep
     // a session for the refresh token's 30 days. There is deliberately no way to keep them.
     auto revoked = store_.revoke_user_refresh_tokens(uid);
-    if (!revoked) {
-      AdminError e = from_store("end the sessions of user " + uid, revoked.error());
+    auto signed_out = revoked ? store_.delete_user_browser_sessions(uid) : revoked;
+    if (!signed_out) {
+      AdminError e = from_store("end the sessions of user " + uid, signed_out.error());
       e.message += " (the new password is set; revoke the user's sessions to end them)";
       return fail(std::move(e));
     }
-    out.sessions_ended = *revoked;
+    out.sessions_ended = *revoked;  // browser sessions end too, uncounted
   }
   return out;
 }
@@ -937,6 +938,11 @@ AdminResult<std::int64_t> AdminService::revoke_sessions(std::string_view id) {
   auto revoked = store_.revoke_user_refresh_tokens(user->id);
   if (!revoked) {
     return store_failure("revoke the refresh tokens of user " + user->id, revoked.error());
+  }
+  // And the browser's sign-in sessions, so the login page asks for the password again.
+  auto signed_out = store_.delete_user_browser_sessions(user->id);
+  if (!signed_out) {
+    return store_failure("end the browser sessions of user " + user->id, signed_out.error());
   }
   return *revoked;
 }

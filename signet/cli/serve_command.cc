@@ -163,6 +163,7 @@ int run_serve(const ServeOptions& o) {
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
+  server_options.cors.allow = server::web_origin_cors(tenant);
   // argon2id and store writes run here, so they never hold a worker that JWKS and
   // client-credentials requests need.
   const unsigned blocking_threads = o.blocking_threads != 0

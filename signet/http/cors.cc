@@ -21,9 +21,12 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-bool origin_allowed(const CorsOptions& options, std::string_view origin) {
+bool origin_allowed(const CorsOptions& options, std::string_view origin, std::string_view path) {
   if (origin.empty()) {
     return false;
+  }
+  if (options.allow) {
+    return options.allow(origin, path);
   }
   return std::any_of(
       options.allowed_origins.begin(), options.allowed_origins.end(),
@@ -39,7 +42,8 @@ Response options_response(const Request& req, const CorsOptions& options, const 
   Response res{beast_http::status::no_content, req.version()};
   res.keep_alive(req.keep_alive());
   res.set(beast_http::field::allow, router.allow_header(req.target()));
-  if (!is_preflight(req) || !origin_allowed(options, req[beast_http::field::origin])) {
+  if (!is_preflight(req) ||
+      !origin_allowed(options, req[beast_http::field::origin], path_of(req.target()))) {
     return res;
   }
   res.set(beast_http::field::access_control_allow_methods, router.allow_header(req.target()));
@@ -52,7 +56,7 @@ Response options_response(const Request& req, const CorsOptions& options, const 
 }
 
 void add_cors_headers(const Request& req, const CorsOptions& options, Response& res) {
-  if (options.allowed_origins.empty()) {
+  if (!options.enabled()) {
     return;
   }
   // Caches must not serve one origin's answer to another, allowed or not.
@@ -63,7 +67,7 @@ void add_cors_headers(const Request& req, const CorsOptions& options, Response& 
     res.set(beast_http::field::vary, std::string(vary) + ", Origin");
   }
   const auto origin = req[beast_http::field::origin];
-  if (origin_allowed(options, origin)) {
+  if (origin_allowed(options, origin, path_of(req.target()))) {
     // The request's own origin rather than "*", so that the same code serves credentialed requests.
     res.set(beast_http::field::access_control_allow_origin, origin);
   }

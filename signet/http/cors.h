@@ -4,6 +4,7 @@
 // no sockets, so every rule is unit-testable.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,10 +20,17 @@ struct CorsOptions {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_headers{"Authorization", "Content-Type"};
   std::chrono::seconds max_age{600};  // how long a browser may cache a preflight answer
+  // When set, decides instead of allowed_origins, per origin and request path: for origins that
+  // change at run time (the authorization server's applications register their web origins).
+  std::function<bool(std::string_view origin, std::string_view path)> allow;
+
+  bool enabled() const { return !allowed_origins.empty() || allow != nullptr; }
 };
 
-// True when `origin` is in the allowed list (exact, case-sensitive match) or the list has "*".
-bool origin_allowed(const CorsOptions& options, std::string_view origin);
+// True when `origin` is in the allowed list (exact, case-sensitive match) or the list has "*",
+// or, with `allow` set, when it says so for `path`.
+bool origin_allowed(const CorsOptions& options, std::string_view origin,
+                    std::string_view path = {});
 
 // True for a CORS preflight: OPTIONS with both Origin and Access-Control-Request-Method.
 bool is_preflight(const Request& req);

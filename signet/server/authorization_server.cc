@@ -259,6 +259,29 @@ http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
   return router;
 }
 
+std::function<bool(std::string_view, std::string_view)> web_origin_cors(const Tenant& tenant) {
+  return [&tenant](std::string_view origin, std::string_view path) {
+    const std::string_view paths[] = {kTokenPath,
+                                      kRevocationPath,
+                                      kUserinfoPath,
+                                      kJwksPath,
+                                      ".well-known/openid-configuration",
+                                      ".well-known/oauth-authorization-server"};
+    if (path.empty() || path.front() != '/' ||
+        std::find(std::begin(paths), std::end(paths), path.substr(1)) == std::end(paths)) {
+      return false;
+    }
+    const auto snap = tenant.snapshot();
+    for (const auto& [id, app] : snap->applications) {
+      if (std::find(app.web_origins.begin(), app.web_origins.end(), origin) !=
+          app.web_origins.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 http::Router metrics_router(const TokenEndpoint& endpoint) {
   http::Router router;
   router.add(beast_http::verb::get, "/counters", [&endpoint](const http::Request& req) {

@@ -6,6 +6,8 @@
 // /userinfo.
 
 #include <chrono>
+#include <functional>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -31,6 +33,13 @@ struct RouterOptions {
 http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
                                   boost::asio::any_io_executor blocking,
                                   RouterOptions options = {});
+
+// Which browser origins may call which paths of the public listener (CorsOptions::allow): an
+// origin some application lists in its web_origins, on the endpoints a single-page app calls
+// (token, revocation, userinfo, discovery and JWKS). Read from the tenant at each request, so
+// a new web origin works as soon as the configuration reloads. `tenant` must outlive it.
+std::function<bool(std::string_view origin, std::string_view path)> web_origin_cors(
+    const Tenant& tenant);
 
 // The routes of the metrics listener (`signet serve --metrics-listen`): GET /counters, the
 // token endpoint's counts of tokens issued and errors by code (issue 11 adds /metrics here). They

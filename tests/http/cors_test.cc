@@ -167,3 +167,34 @@ TEST(Cors, VaryIsMergedNotReplaced) {
 
 }  // namespace
 }  // namespace signet::http
+
+namespace signet::http {
+namespace {
+
+// The authorization server's origins change with its applications: a predicate decides, per
+// origin and path, and the answer follows it.
+TEST(Cors, APredicateDecidesPerOriginAndPath) {
+  CorsOptions options;
+  options.allow = [](std::string_view origin, std::string_view path) {
+    return origin == kApp && path == "/api/private";
+  };
+  EXPECT_TRUE(options.enabled());
+  EXPECT_TRUE(origin_allowed(options, kApp, "/api/private"));
+  EXPECT_FALSE(origin_allowed(options, kApp, "/elsewhere"));
+  EXPECT_FALSE(origin_allowed(options, "https://evil.example", "/api/private"));
+
+  const Router router = make_router();
+  const Response allowed =
+      dispatch(make_request(bhttp::verb::get, "/api/private", kApp), options, router);
+  EXPECT_EQ(allowed[bhttp::field::access_control_allow_origin], kApp);
+  EXPECT_EQ(allowed[bhttp::field::vary], "Origin");
+  const Response pre = dispatch(preflight(kApp), options, router);
+  EXPECT_EQ(pre[bhttp::field::access_control_allow_origin], kApp);
+  const Response other = dispatch(
+      make_request(bhttp::verb::get, "/api/private", "https://evil.example"), options, router);
+  EXPECT_TRUE(other[bhttp::field::access_control_allow_origin].empty());
+  EXPECT_EQ(other[bhttp::field::vary], "Origin");
+}
+
+}  // namespace
+}  // namespace signet::http
