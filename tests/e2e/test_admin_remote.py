@@ -11,7 +11,6 @@ import subprocess
 import pytest
 
 from conftest import clean_env, signet_bin
-from login_page import management_scopes_sign_in
 from serve_fixtures import (CLI_TIMEOUT, DEFAULT_PASSWORD, Tenant, client_credentials,
                             module_serve, unique)
 
@@ -103,11 +102,16 @@ def test_users_and_an_administrator_remotely(server, tenant, manager):
     shown = tenant.cli_json("users", "show", email)
     assert shown["id"] == created["id"]
     assert sorted(shown["permissions"][server.issuer + "api/v2/"]) == sorted(ALL_SCOPES)
-    # The administrator signs in as the console does (the login page) and manages the tenant
-    # with their token.
-    tokens = management_scopes_sign_in(server.issuer, email, DEFAULT_PASSWORD,
-                                       " ".join(ALL_SCOPES)).tokens
-    users = remote_json(server, "users", "list", token=tokens["access_token"])
+    # The administrator signs in through an application of the operator's (the console's own
+    # client is public, so it signs in with /authorize and PKCE, not with a password) and manages
+    # the tenant with their token.
+    app = tenant.client(type="regular_web", grant_types="password")
+    tenant.sync()
+    res = server.token({"grant_type": "password", **app.creds(), "username": email,
+                        "password": DEFAULT_PASSWORD, "audience": server.issuer + "api/v2/",
+                        "scope": " ".join(ALL_SCOPES)})
+    assert res.status_code == 200, res.text
+    users = remote_json(server, "users", "list", token=res.json()["access_token"])
     assert email in [u["email"] for u in users]
     remote(server, "users", "block", email, token=token)
     assert tenant.cli_json("users", "show", email)["blocked"] is True

@@ -151,6 +151,19 @@ def test_first_start_creates_the_management_api_and_the_console_client(server, a
     assert console["web_origins"] == [server.issuer.rstrip("/")]
 
 
+def test_the_console_signs_in_through_the_login_page(server, tenant):
+    email = f"{unique('console')}@example.com"
+    user = tenant.user(email=email, permissions={server.issuer + "api/v2/": ("read:clients",)})
+    tenant.sync()
+    # As the console does: /authorize with PKCE as signet-console, the login page, the code
+    # exchanged; the token carries the Management API permissions asked for that the user holds.
+    tokens = management_scopes_sign_in(server.issuer, user.email, user.password,
+                                       "read:clients read:users").tokens
+    assert set(tokens["scope"].split()) == {"openid", "profile", "email", "read:clients"}
+    assert Management(server, tokens["access_token"]).get("clients").status_code == 200
+    assert Management(server, tokens["access_token"]).get("users").status_code == 403
+
+
 def test_no_token_is_401_with_a_challenge(server):
     res = Management(server, None).get("clients")
     body = auth0_error(res, 401, "missing_token")
@@ -645,27 +658,20 @@ def test_concurrent_patches_with_one_etag_let_exactly_one_win(admin):
 # --- the console's public client
 
 
-def test_the_console_client_signs_in_through_the_login_page_only(server, tenant):
+def test_the_console_client_is_public_so_it_gets_no_password_or_m2m_tokens(server, tenant):
     api, _ = tenant.m2m()
     email = f"{unique('pub')}@example.com"
     user = tenant.user(email=email, permissions={api["identifier"]: ("read:messages",),
                                                  server.issuer + "api/v2/": ("read:clients",)})
     tenant.sync()
-    # As the console does: /authorize with PKCE, the login page, the code exchanged.
-    signed_in = management_scopes_sign_in(server.issuer, user.email, user.password,
-                                          "read:clients read:users")
-    tokens = signed_in.tokens
-    assert set(tokens["scope"].split()) == {"openid", "profile", "email", "read:clients"}
-    assert Management(server, tokens["access_token"]).get("clients").status_code == 200
-    # Its old way in, the password grant, is closed: anyone can name a public client.
     base = {"grant_type": "password", "client_id": "signet-console", "username": user.email,
             "password": user.password}
     for audience in (server.issuer + "api/v2/", api["identifier"]):
         res = server.token({**base, "audience": audience})
         assert res.status_code == 400 and res.json()["error"] == "unauthorized_client", res.text
+        assert "authorization code flow with PKCE" in res.json()["error_description"]
     secret = server.token({**base, "audience": server.issuer + "api/v2/", "client_secret": "x"})
-    assert secret.status_code in (400, 401), secret.text
-    assert secret.json()["error"] in ("invalid_client", "unauthorized_client"), secret.text
+    assert secret.status_code == 401 and secret.json()["error"] == "invalid_client", secret.text
     cc = server.token({"grant_type": "client_credentials", "client_id": "signet-console",
                        "audience": server.issuer + "api/v2/"})
     assert cc.status_code == 400 and cc.json()["error"] == "unauthorized_client", cc.text
