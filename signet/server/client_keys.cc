@@ -79,7 +79,8 @@ Result<std::shared_ptr<guard::JwksCache>, OAuthError> ClientKeys::cache_for(
     }));
   }
   auto cache =
-      std::make_shared<guard::JwksCache>(std::move(source), options_.clock, config_, counters_);
+      std::make_shared<guard::JwksCache>(std::move(source), options_.clock, config_,
+                                         app.jwks_uri.empty() ? inline_counters_ : counters_);
   sets_[name] = Entry{cache, ++uses_};
   return cache;
 }

@@ -53,7 +53,8 @@ class ClientKeys {
                                                    const std::optional<std::string>& kid,
                                                    jose::Algorithm alg);
 
-  // Fetch attempts of every jwks_uri, and how many failed (for tests and operators).
+  // Fetch attempts of every jwks_uri, and how many failed (for tests and operators); inline key
+  // sets are not fetched and not counted.
   const guard::Counters& counters() const { return counters_; }
 
  private:
@@ -66,7 +67,8 @@ class ClientKeys {
 
   ClientKeysOptions options_;
   guard::GuardConfig config_;
-  guard::Counters counters_;
+  guard::Counters counters_;         // of jwks_uri sets
+  guard::Counters inline_counters_;  // of inline sets, whose "fetch" only copies the parsed keys
   std::mutex mu_;
   std::map<std::string, Entry, std::less<>> sets_;  // by "jwks:" + SHA-256 or "uri:" + URI
   std::uint64_t uses_ = 0;

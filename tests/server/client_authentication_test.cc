@@ -353,6 +353,8 @@ TEST_F(ClientAssertionTest, WithoutAKidTheOnlyKeyForTheAlgIsUsedAndSeveralAreAmb
   const std::string two = key_client(jwks_of({*es_key_, second}));
   reload();
   EXPECT_TRUE(with_assertion(sign(claims_for(one), no_kid)).ok());
+  // Inline keys are never fetched: nothing counts as a fetch of a jwks_uri.
+  EXPECT_EQ(endpoint_->clients().assertions().keys().counters().jwks_fetches.load(), 0u);
   expect_error(with_assertion(sign(claims_for(two), no_kid)), OAuthErrorCode::kInvalidClient,
                "name the signing key with kid");
 }
