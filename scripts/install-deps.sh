@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk curl util-linux procps iproute2
-  python3 python3-pytest python3-requests python3-jwt python3-cryptography
+  python3 python3-pytest python3-requests python3-jwt python3-cryptography python3-authlib
   chromium chromium-driver python3-selenium
 )
 

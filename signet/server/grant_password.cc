@@ -37,19 +37,6 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   if (!api) {
     return fail(api.error());
   }
-  // A public client (no secret: the console's page) proves nothing about which application asks,
-  // so with the password grant it gets only Management API tokens, which the console needs; a
-  // user's tokens for other APIs come through an application the operator made for them.
-  if (client.app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone &&
-      *audience != svc_.config.issuer + "api/v2/") {
-    return fail(oauth_error(Code::kUnauthorizedClient,
-                            "client " + client.app->client_id +
-                                " is public: with the password grant it may only ask for the "
-                                "Management API (" +
-                                svc_.config.issuer +
-                                "api/v2/); use an application of your own for this API"));
-  }
-
   auto user = svc_.password_check.check(*username, *password, http::address_group(req.peer_address),
                                         req.now());
   if (!user) {

@@ -37,13 +37,17 @@ constexpr std::size_t kMaxPresentedTokenBytes = 16 * 1024;
 
 class TokenEndpoint {
  public:
-  // Everything referenced must outlive the endpoint.
+  // Everything referenced must outlive the endpoint. `client_keys`: where private_key_jwt
+  // clients' jwks_uri documents come from (HTTP(S) by default; tests serve their own).
   TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store& store,
-                const SecretHasher& secrets, const PasswordHasher& passwords);
+                const SecretHasher& secrets, const PasswordHasher& passwords,
+                ClientKeysOptions client_keys = {});
   ~TokenEndpoint();
 
-  // True when the request may take long (argon2id, store writes): every grant but client
-  // credentials, which is answered from memory. The HTTP layer runs the others off its workers.
+  // True when the request may take long (argon2id, store writes, fetches): every grant but client
+  // credentials, which is answered from memory, and any request with a client assertion (its
+  // jti is recorded in the store, and its keys may be fetched). The HTTP layer runs these off its
+  // workers.
   static bool may_block(const Params& params);
 
   // POST /oauth/token: the success body holds access_token, token_type, expires_in, scope, and
@@ -56,6 +60,7 @@ class TokenEndpoint {
 
   const EndpointConfig& config() const { return config_; }
   const EndpointCounters& counters() const { return counters_; }
+  const ClientAuthenticator& clients() const { return clients_; }
   store::Store& store() const { return store_; }
   // The email-and-password check of the password grant, which the login page shares.
   PasswordCheck& password_check() { return password_check_; }

@@ -401,12 +401,61 @@ def test_client_lifecycle_and_the_secret_shown_once(server, admin):
     ({}, "name"),
     ({"name": "x", "app_type": "robot"}, "app_type"),
     ({"name": "x", "grant_types": ["implicit"]}, "implicit"),
-    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
-    ({"name": "x", "callbacks": []}, "callbacks"),
+    ({"name": "x", "token_endpoint_auth_method": "client_secret_jwt"},
+     "token_endpoint_auth_method"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt"}, "needs its public keys"),
+    ({"name": "x", "callbacks": "https://app.example.com/cb"}, "callbacks"),
+    ({"name": "x", "app_type": "spa", "callbacks": ["/cb"]}, "absolute URL"),
+    ({"name": "x", "app_type": "spa", "web_origins": ["http://localhost:3000/"]},
+     "write http://localhost:3000"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt", "jwks": "{}"}, "jwks"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt",
+      "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "d": "AA"}]}},
+     "private member"),
+    ({"name": "x", "allowed_callback_urls": []}, "allowed_callback_urls"),
 ])
 def test_a_bad_client_is_400(admin, body, fragment):
     err = auth0_error(admin.post("clients", body), 400, "invalid_body")
     assert fragment in err["message"], err
+
+
+def test_sign_in_urls_and_keys_of_a_client(admin):
+    res = admin.post("clients", {"name": "SPA", "app_type": "spa",
+                                 "callbacks": ["http://localhost:3000/callback"],
+                                 "allowed_logout_urls": ["http://localhost:3000/"],
+                                 "web_origins": ["http://localhost:3000"]})
+    assert res.status_code == 201, res.text
+    spa = res.json()
+    assert spa["token_endpoint_auth_method"] == "none" and "client_secret" not in spa
+    assert spa["grant_types"] == ["authorization_code", "refresh_token"]
+    assert spa["callbacks"] == ["http://localhost:3000/callback"]
+    assert spa["allowed_logout_urls"] == ["http://localhost:3000/"]
+    assert spa["web_origins"] == ["http://localhost:3000"]
+    patched = admin.patch(f"clients/{spa['client_id']}", {"web_origins": [],
+                                                         "callbacks": ["com.example.app:/cb"]})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["web_origins"] == [] and patched.json()["callbacks"] == [
+        "com.example.app:/cb"]
+    assert admin.get(f"clients/{spa['client_id']}").json()["allowed_logout_urls"] == [
+        "http://localhost:3000/"]
+
+    jwks = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
+    res = admin.post("clients", {"name": "Signed", "token_endpoint_auth_method": "private_key_jwt",
+                                 "jwks": jwks})
+    assert res.status_code == 201, res.text
+    signed = res.json()
+    assert "client_secret" not in signed and signed["jwks"] == jwks
+    moved = admin.patch(f"clients/{signed['client_id']}",
+                        {"jwks_uri": "https://client.example/jwks.json"})
+    assert moved.status_code == 200, moved.text
+    assert "jwks" not in moved.json()
+    assert moved.json()["jwks_uri"] == "https://client.example/jwks.json"
+    back = admin.patch(f"clients/{signed['client_id']}",
+                       {"token_endpoint_auth_method": "client_secret_basic_or_post"})
+    err = auth0_error(back, 400, "invalid_body")
+    assert "rotate-secret" in err["message"], err
 
 
 # --- client grants
