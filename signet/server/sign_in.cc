@@ -491,9 +491,25 @@ Result<Ok, std::string> end_session(const Shared& s, const http::Request& req,
   return Ok{};
 }
 
-bool logout_url_allowed(const store::Application& client, std::string_view url) {
-  return std::find(client.allowed_logout_urls.begin(), client.allowed_logout_urls.end(), url) !=
-         client.allowed_logout_urls.end();
+// Why logout may not send the browser to `target` for the client `client_id`, or nullopt when it
+// may: only to one of that client's allowed logout URLs, compared exactly. Anything else would
+// make logout an open redirector.
+std::optional<std::string> refuse_logout_target(const TenantSnapshot& snap,
+                                                std::string_view client_id,
+                                                std::string_view parameter,
+                                                std::string_view target) {
+  const store::Application* client = snap.find_application(client_id);
+  if (client == nullptr) {
+    return "no application has the client_id '" + echoed(client_id) + "'";
+  }
+  const auto& allowed = client->allowed_logout_urls;
+  if (std::find(allowed.begin(), allowed.end(), target) != allowed.end()) {
+    return std::nullopt;
+  }
+  return std::string(parameter) + " '" + echoed(target) +
+         "' is not one of the application's Allowed Logout URLs. Register it: signet clients "
+         "update " +
+         command_word(client->client_id, "CLIENT_ID") + " --logout-urls URL[,URL...]";
 }
 
 http::Response signed_out(const Shared& s, const http::Request& req,
@@ -528,18 +544,8 @@ http::Response auth0_logout(const Shared& s, const http::Request& req) {
                         "URLs list it");
   }
   const auto snap = s.endpoint.tenant().snapshot();
-  const store::Application* client = snap->find_application(*client_id);
-  if (client == nullptr) {
-    return logout_error(s, req, "no application has the client_id '" + echoed(*client_id) + "'");
-  }
-  if (!logout_url_allowed(*client, *return_to)) {
-    // Never a redirect to an unregistered URL: that would make logout an open redirector.
-    return logout_error(s, req,
-                        "returnTo '" + echoed(*return_to) +
-                            "' is not one of the application's Allowed Logout URLs. Register it: "
-                            "signet clients update " +
-                            command_word(client->client_id, "CLIENT_ID") +
-                            " --logout-urls URL[,URL...]");
+  if (auto refused = refuse_logout_target(*snap, *client_id, "returnTo", *return_to)) {
+    return logout_error(s, req, std::move(*refused));
   }
   return signed_out(s, req, std::string(*return_to));
 }
@@ -592,17 +598,8 @@ http::Response oidc_logout(const Shared& s, const http::Request& req) {
                         "post_logout_redirect_uri needs id_token_hint or client_id, to "
                         "know which application registered it");
   }
-  const store::Application* client = snap->find_application(id);
-  if (client == nullptr) {
-    return logout_error(s, req, "no application has the client_id '" + echoed(id) + "'");
-  }
-  if (!logout_url_allowed(*client, *target)) {
-    return logout_error(s, req,
-                        "post_logout_redirect_uri '" + echoed(*target) +
-                            "' is not one of the application's Allowed Logout URLs. Register "
-                            "it: signet clients update " +
-                            command_word(client->client_id, "CLIENT_ID") +
-                            " --logout-urls URL[,URL...]");
+  if (auto refused = refuse_logout_target(*snap, id, "post_logout_redirect_uri", *target)) {
+    return logout_error(s, req, std::move(*refused));
   }
   Fields fields;
   if (const auto state = params->get("state")) {

@@ -2,7 +2,7 @@
 quickstart runs over it — `signet serve` with the issuer https://localhost:PORT/, tokens by client
 credentials (form and JSON) and password, and `signet api` serving HTTPS while it fetches the
 issuer's keys over HTTPS, trusting the CA through SSL_CERT_FILE or --ca-file. Then `make run
-HTTPS=1` (scripts/run-demo.sh): its printed calls work with curl --cacert, and Ctrl-C stops both
+HTTPS=1` (scripts/run-demo.sh): its printed calls work with curl --cacert, and Ctrl-C stops all
 servers.
 """
 
@@ -387,7 +387,7 @@ def test_make_run_https(tmp_path):
         api_port = free_port()
     log = open(tmp_path / "run-demo.out", "w+", encoding="utf-8")
     env = clean_env(HTTPS="1", DATA_DIR=data, AUTH_PORT=str(auth_port), API_PORT=str(api_port),
-                    METRICS_PORT=str(free_port()))
+                    METRICS_PORT=str(free_port()), SPA_PORT=str(free_port()))
     # Its own session, so that Ctrl-C can be sent to the script and both servers at once, as a
     # terminal does.
     demo = subprocess.Popen(["bash", os.path.join(REPO, "scripts", "run-demo.sh"), signet_bin()],
@@ -397,7 +397,7 @@ def test_make_run_https(tmp_path):
         def printed():
             assert demo.poll() is None, f"run-demo.sh exited early:\n{read(log.name)}"
             text = read(log.name)
-            return text if "Ctrl-C stops both servers" in text else None
+            return text if "Ctrl-C stops the servers." in text else None
 
         text = wait_for(printed, timeout=DEMO_TIMEOUT, what="run-demo.sh to print the calls")
         with open(os.path.join(data, "demo.json"), encoding="utf-8") as f:
@@ -436,7 +436,7 @@ def test_make_run_https(tmp_path):
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
         assert demo.wait(timeout=20) == 0, read(log.name)
         wait_for(lambda: not signet_processes_using(data), timeout=10,
-                 what="both servers to exit")
+                 what="the servers to exit")
         assert not listening(auth_port) and not listening(api_port)
     finally:
         if demo.poll() is None:
