@@ -10,6 +10,7 @@ body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:c
 main{width:100%;max-width:380px;margin:24px;padding:32px;background:#fff;border-radius:12px;
   box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06)}
 .logo{display:block;max-height:56px;max-width:200px;margin:0 auto 16px}
+p.tenant{margin:0 0 8px;text-align:center;font-weight:600;color:#4f46e5;letter-spacing:.02em}
 h1{font-size:1.4rem;margin:0 0 4px;text-align:center}
 p.sub{margin:0 0 24px;text-align:center;color:#4b5563}
 label{display:block;font-weight:600;margin:12px 0 4px}
@@ -38,6 +39,7 @@ std::string head(const Branding& branding, std::string_view stylesheet, std::str
   if (!branding.logo_url.empty()) {
     out += "<img class=\"logo\" alt=\"\" src=\"" + html_escape(branding.logo_url) + "\">";
   }
+  out += "<p class=\"tenant\">" + html_escape(branding.tenant_name) + "</p>";
   return out;
 }
 

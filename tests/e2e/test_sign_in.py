@@ -524,6 +524,22 @@ def test_discovery_names_the_sign_in_endpoints(s):
     assert doc["authorization_response_iss_parameter_supported"] is True
 
 
+def test_the_login_page_shows_the_tenant_name_and_logo(start_serve):
+    server = start_serve("--tenant-name", "Acme <Corp>", "--logo-url",
+                         "https://cdn.example.com/logo.png")
+    t = Tenant(server)
+    api = t.api()["identifier"]
+    spa = make_app(t, "spa", SPA_CALLBACK)
+    t.sync()
+    s = type("S", (), {})()
+    s.server, s.api = server, api
+    page = Flow(s, spa).authorize()
+    assert page.status_code == 200
+    assert "Acme &lt;Corp&gt;" in page.text and "<Corp>" not in page.text  # escaped
+    assert 'src="https://cdn.example.com/logo.png"' in page.text
+    assert "spa app" in page.text  # "to continue to" the application's name
+
+
 def test_https_issuer_cookies_are_host_prefixed_and_secure(start_serve):
     server = start_serve()
     # The issuer, not the listener, decides (TLS may end at a proxy); restart with an https one.
