@@ -124,10 +124,12 @@ class LoginForm(html.parser.HTMLParser):
             self._done = True
 
 
-def browser_sign_in(s: Setup, authorization_url: str) -> str:
-    """Plays the user's browser: opens the authorization URL, fills in signet's login form and
-    submits it. Returns the URL signet sends the browser back to (the app's callback)."""
-    browser = requests.Session()
+def browser_sign_in(s: Setup, authorization_url: str,
+                    browser: requests.Session | None = None) -> str:
+    """Plays the user's browser (a cookie jar): opens the authorization URL, fills in signet's
+    login form and submits it. Returns the URL signet sends the browser back to (the app's
+    callback)."""
+    browser = browser or requests.Session()
     page = browser.get(authorization_url, allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert page.status_code == 200, (page.status_code, page.headers.get("Location"), page.text)
     assert page.headers["Content-Type"].startswith("text/html")
@@ -180,21 +182,29 @@ def authlib_id_token_claims(s: Setup, token: dict, client_id: str, nonce: str) -
 # --- Authlib
 
 
-def authlib_session(s: Setup, app: App) -> OAuth2Session:
+def authlib_session(s: Setup, app: App, auth_method: str | None = None) -> OAuth2Session:
     """OAuth2Session as an app configures it: a confidential app with its secret (Authlib's
-    default client_secret_basic), a public one with token_endpoint_auth_method none."""
+    default client_secret_basic, unless auth_method says otherwise), a public one with
+    token_endpoint_auth_method none."""
     kwargs = {"scope": SCOPE, "redirect_uri": app.redirect_uri, "code_challenge_method": "S256"}
     if app.public:
         kwargs["token_endpoint_auth_method"] = "none"
     else:
         kwargs["client_secret"] = app.secret
+        if auth_method:
+            kwargs["token_endpoint_auth_method"] = auth_method
     return OAuth2Session(app.client_id, **kwargs)
 
 
-@pytest.mark.parametrize("kind", ["regular_web", "spa", "native"])
-def test_authlib_authorization_code_with_pkce(s, kind):
+@pytest.mark.parametrize("kind, auth_method", [
+    ("regular_web", None),  # client_secret_basic
+    ("regular_web", "client_secret_post"),  # signet's default accepts either
+    ("spa", None),
+    ("native", None),
+])
+def test_authlib_authorization_code_with_pkce(s, kind, auth_method):
     app = s.apps[kind]
-    oauth = authlib_session(s, app)
+    oauth = authlib_session(s, app, auth_method)
     verifier = generate_token(48)
     nonce = generate_token(20)
     url, state = oauth.create_authorization_url(s.meta["authorization_endpoint"],
@@ -294,26 +304,34 @@ def run_node(node: str, args: dict, expect_ok: bool = True) -> dict:
     return out
 
 
-def node_client(app: App) -> dict:
+def node_client(app: App, auth_method: str | None = None) -> dict:
     client = {"client_id": app.client_id, "redirect_uri": app.redirect_uri}
     if app.public:
         client["token_endpoint_auth_method"] = "none"
     else:
         client["client_secret"] = app.secret  # openid-client's default: client_secret_basic
+        if auth_method:
+            client["token_endpoint_auth_method"] = auth_method
     return client
 
 
-@pytest.mark.parametrize("kind", ["regular_web", "spa", "native"])
-def test_openid_client_authorization_code_with_pkce(s, node, kind):
+@pytest.mark.parametrize("kind, auth_method", [
+    ("regular_web", None),  # client_secret_basic
+    ("regular_web", "client_secret_post"),  # signet's default accepts either
+    ("spa", None),
+    ("native", None),
+])
+def test_openid_client_authorization_code_with_pkce(s, node, kind, auth_method):
     app = s.apps[kind]
-    common = {"issuer": s.server.issuer, "client": node_client(app)}
+    common = {"issuer": s.server.issuer, "client": node_client(app, auth_method)}
     start = run_node(node, {**common, "step": "start", "scope": SCOPE, "audience": s.api})
     url = start["url"]
     assert url.startswith(s.meta["authorization_endpoint"] + "?")
     q = query_of(url)
     assert q["code_challenge_method"] == "S256" and q["audience"] == s.api
 
-    callback = browser_sign_in(s, url)
+    browser = requests.Session()
+    callback = browser_sign_in(s, url, browser)
     out = run_node(node, {**common, "step": "callback", "callback_url": callback,
                           "checks": start["checks"]})
 
@@ -334,6 +352,19 @@ def test_openid_client_authorization_code_with_pkce(s, node, kind):
     if "claims" in refreshed:  # a new ID token, validated like the first
         assert refreshed["claims"]["sub"] == s.user.id
     assert out["userinfo_after_refresh"]["sub"] == s.user.id
+
+    # The browser has a session now: the same authorization URL answers at once, no form.
+    assert browser.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT).status_code == 302
+    # Logout with the URL openid-client builds (id_token_hint, client_id, state): signet ends
+    # the browser's session and sends it to the registered logout URL.
+    logout = run_node(node, {**common, "step": "end_session", "id_token": tokens["id_token"],
+                             "post_logout_redirect_uri": LOGOUT_URL, "state": "bye"})
+    assert logout["url"].startswith(s.meta["end_session_endpoint"] + "?")
+    res = browser.get(logout["url"], allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 302, (res.status_code, res.text)
+    assert res.headers["Location"] == LOGOUT_URL + "?state=bye"
+    again = browser.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert again.status_code == 200  # the login form: the session is over
 
 
 def test_openid_client_refuses_a_callback_from_another_issuer(s, node):

@@ -4,6 +4,7 @@
 //
 //   node flow.js '{"step": "start", ...}'     -> {"url": authorization URL, "checks": {...}}
 //   node flow.js '{"step": "callback", ...}'  -> the token set, its refresh, and userinfo
+//   node flow.js '{"step": "end_session", ...}' -> {"url": RP-Initiated Logout URL}
 //   node flow.js '{"step": "client_credentials", ...}' -> the token set
 //
 // Every step discovers the issuer afresh (Issuer.discover), as an application does at start-up.
@@ -86,6 +87,17 @@ const steps = {
       refreshed: tokenSetJson(refreshed),
       userinfo_after_refresh: userinfoAfterRefresh,
     };
+  },
+
+  // OpenID Connect RP-Initiated Logout: the URL the app sends the browser to.
+  async end_session(args) {
+    const client = await makeClient(args);
+    const url = client.endSessionUrl({
+      id_token_hint: args.id_token,
+      post_logout_redirect_uri: args.post_logout_redirect_uri,
+      state: args.state,
+    });
+    return { url };
   },
 
   async client_credentials(args) {
