@@ -30,7 +30,7 @@ from serve_fixtures import LEEWAY, Tenant, module_serve, verify_with_jwks  # noq
 authlib = pytest.importorskip(
     "authlib", reason="python3-authlib is not installed: run scripts/install-deps.sh")
 from authlib.common.security import generate_token  # noqa: E402
-from authlib.integrations.requests_client import OAuth2Session  # noqa: E402
+from authlib.integrations.requests_client import OAuth2Session, OAuthError  # noqa: E402
 from authlib.jose import JsonWebKey, JsonWebToken  # noqa: E402
 from authlib.oauth2.rfc6749 import MismatchingStateException  # noqa: E402
 from authlib.oidc.core import CodeIDToken  # noqa: E402
@@ -193,6 +193,7 @@ def authlib_session(s: Setup, app: App, auth_method: str | None = None) -> OAuth
         kwargs["client_secret"] = app.secret
         if auth_method:
             kwargs["token_endpoint_auth_method"] = auth_method
+            kwargs["revocation_endpoint_auth_method"] = auth_method
     return OAuth2Session(app.client_id, **kwargs)
 
 
@@ -240,6 +241,14 @@ def test_authlib_authorization_code_with_pkce(s, kind, auth_method):
     assert refreshed["refresh_token"] and refreshed["refresh_token"] != first_refresh_token
     check_access_token(s, refreshed["access_token"], app.client_id)
     assert oauth.token["access_token"] == refreshed["access_token"]
+
+    # Revocation at sign-out (RFC 7009): the refresh token stops working at once.
+    res = oauth.revoke_token(s.meta["revocation_endpoint"], token=refreshed["refresh_token"],
+                             token_type_hint="refresh_token", timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    with pytest.raises(OAuthError) as refused:
+        oauth.refresh_token(s.meta["token_endpoint"], timeout=HTTP_TIMEOUT)
+    assert refused.value.error == "invalid_grant"
 
 
 def test_authlib_refuses_a_callback_with_another_state(s):
@@ -352,6 +361,11 @@ def test_openid_client_authorization_code_with_pkce(s, node, kind, auth_method):
     if "claims" in refreshed:  # a new ID token, validated like the first
         assert refreshed["claims"]["sub"] == s.user.id
     assert out["userinfo_after_refresh"]["sub"] == s.user.id
+
+    # Revocation at sign-out (RFC 7009), with the client's own authentication method.
+    revoked = run_node(node, {**common, "step": "revoke",
+                              "refresh_token": refreshed["refresh_token"]})
+    assert revoked["refresh_error"] == "invalid_grant", revoked
 
     # The browser has a session now: the same authorization URL answers at once, no form.
     assert browser.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT).status_code == 302

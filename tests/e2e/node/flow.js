@@ -4,6 +4,7 @@
 //
 //   node flow.js '{"step": "start", ...}'     -> {"url": authorization URL, "checks": {...}}
 //   node flow.js '{"step": "callback", ...}'  -> the token set, its refresh, and userinfo
+//   node flow.js '{"step": "revoke", ...}'    -> how a refresh with the revoked token failed
 //   node flow.js '{"step": "end_session", ...}' -> {"url": RP-Initiated Logout URL}
 //   node flow.js '{"step": "client_credentials", ...}' -> the token set
 //
@@ -87,6 +88,18 @@ const steps = {
       refreshed: tokenSetJson(refreshed),
       userinfo_after_refresh: userinfoAfterRefresh,
     };
+  },
+
+  // RFC 7009, as an app does at sign-out; the refresh token must stop working at once.
+  async revoke(args) {
+    const client = await makeClient(args);
+    await client.revoke(args.refresh_token, 'refresh_token');
+    try {
+      await client.refresh(args.refresh_token);
+    } catch (err) {
+      return { refresh_error: err.error, refresh_error_description: err.error_description };
+    }
+    return { refresh_error: null };
   },
 
   // OpenID Connect RP-Initiated Logout: the URL the app sends the browser to.
