@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Measures signet beside its baselines in one run and prints the ratios the issues set targets for:
-#   1. token verification (Google Benchmark, one core) vs `openssl speed` on the same core;
+#   1. token verification (Google Benchmark, one core) vs `openssl speed` on the same core, and
+#      token issuing in process (client credentials, the authorization-code exchange) vs openssl's
+#      signing rate;
 #   2. wrk against `signet api` (server pinned to core 0, wrk to core 1): /api/private and
 #      /api/private-scoped with a valid RS256 token vs /api/public.
 # Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run, default 3),
@@ -63,6 +65,18 @@ for row in "RS256:$rsa_sign" "ES256:$ec_sign" "EdDSA:$ed_sign"; do
   alg=${row%%:*}; raw=${row#*:}
   signs=$(per_sec "BM_Sign/${alg}")
   printf '  %-6s sign_compact %9.0f/s = %s of openssl sign\n' "$alg" "$signs" "$(ratio "$signs" "$raw")"
+done
+# Issuing in process (bench/token_bench.cc): an exchange with openid signs twice (access and ID
+# token), so its signature rate is what compares with openssl's.
+cc=$(per_sec "BM_ClientCredentials/RS256")
+printf '  %-40s %7.0f tokens/s = %s of openssl rsa2048 sign\n' \
+  "client_credentials RS256" "$cc" "$(ratio "$cc" "$rsa_sign")"
+for row in "RS256:1" "RS256_openid:2" "RS256_openid_offline:2"; do
+  variant=${row%%:*}; signatures=${row#*:}
+  exchanges=$(per_sec "BM_CodeExchange/$variant")
+  sigs=$(awk -v a="$exchanges" -v n="$signatures" 'BEGIN { print a * n }')
+  printf '  %-40s %7.0f tokens/s (%s signature(s) each) = %s of openssl rsa2048 sign\n' \
+    "authorization_code $variant" "$exchanges" "$signatures" "$(ratio "$sigs" "$rsa_sign")"
 done
 
 echo "== wrk: signet api pinned to core $server_core (1 thread), wrk to core $client_core, $rounds rounds of ${duration}s, $connections connections"

@@ -1,12 +1,16 @@
 // The pieces of a client-credentials token, in process and without HTTP: hashing the presented
 // secret, signing the token, and the whole grant through TokenEndpoint. bench/serve.sh measures
-// the same grant over HTTP; the difference is the cost of the network and the HTTP layer.
+// the same grant over HTTP; the difference is the cost of the network and the HTTP layer. Also
+// the code exchange (grant_type=authorization_code), which bench/run.sh compares with openssl's
+// RSA signing rate as it does client credentials.
 
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -17,7 +21,9 @@
 #include "signet/http/message.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
+#include "signet/server/endpoint_support.h"
 #include "signet/server/password.h"
+#include "signet/server/refresh_tokens.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
 #include "signet/store/sqlite_store.h"
@@ -43,7 +49,8 @@ void BM_SecretHash(benchmark::State& state) {
 }
 BENCHMARK(BM_SecretHash);
 
-// A tenant with one API of `alg`, one m2m client and its grant, in a temporary directory.
+// A tenant with one API of `alg`, one m2m client and its grant, and a user who signs in through
+// a web client (authorization code and refresh token), in a temporary directory.
 struct Fixture {
   explicit Fixture(Algorithm alg) {
     dir = std::filesystem::temp_directory_path() /
@@ -58,12 +65,15 @@ struct Fixture {
     api.name = "bench";
     api.signing_algorithm = alg;
     api.permissions = {{"read:messages", ""}};
+    api.allow_offline_access = true;
     (void)st->create_api(api);
     secret = server::generate_secret();
     store::Application app;
     app.client_id = "bench-client";
     app.name = "bench";
     app.grant_types = {store::GrantType::kClientCredentials};
+    // Pinned to the body, as the requests below send the secret, whatever the default method.
+    app.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretPost;
     app.client_secret_hash = hasher->hash(secret);
     (void)st->create_application(app);
     store::ClientGrant grant;
@@ -71,6 +81,20 @@ struct Fixture {
     grant.audience = api.identifier;
     grant.scopes = {"read:messages"};
     (void)st->create_client_grant(grant);
+    store::Application web;
+    web.client_id = "bench-web";
+    web.name = "bench web";
+    web.type = store::ApplicationType::kRegularWeb;
+    web.grant_types = {store::GrantType::kAuthorizationCode, store::GrantType::kRefreshToken};
+    web.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretPost;
+    web.client_secret_hash = hasher->hash(secret);
+    (void)st->create_application(web);
+    store::User user;
+    user.id = "signet|bench";
+    user.email = "bench@example.com";
+    user.password_hash = "$argon2id$unused";
+    (void)st->create_user(user);
+    (void)st->add_user_permissions(user.id, api.identifier, {"read:messages"});
     tenant = std::make_unique<server::Tenant>(*st, *keys);
     (void)tenant->load(now());
     passwords = std::make_unique<server::PasswordHasher>(server::ArgonParams{8192, 1, 1});
@@ -117,6 +141,78 @@ void BM_ClientCredentials(benchmark::State& state, Algorithm alg) {
 BENCHMARK_CAPTURE(BM_ClientCredentials, RS256, Algorithm::kRS256);
 BENCHMARK_CAPTURE(BM_ClientCredentials, ES256, Algorithm::kES256);
 BENCHMARK_CAPTURE(BM_ClientCredentials, EdDSA, Algorithm::kEdDSA);
+
+// RFC 7636 Appendix B: the verifier every benchmark code is bound to, and its S256 challenge.
+constexpr std::string_view kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+constexpr std::string_view kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+// codes inserted (as /authorize would) while the clock is paused, before they are exchanged.
+constexpr std::size_t kCodeBatch = 256;
+
+// The code exchange for the web client on codes inserted beforehand: PKCE, redeeming the code
+// (a SQLite write), the user and its permissions, the access token; with openid an ID token (a
+// second RSA signature), with offline_access a stored refresh token.
+void BM_CodeExchange(benchmark::State& state, std::vector<std::string> scopes) {
+  Fixture f(Algorithm::kRS256);
+  std::vector<server::Params> batch;
+  std::size_t next = 0;
+  const auto refill = [&] {
+    batch.clear();
+    next = 0;
+    const auto at = now();
+    for (std::size_t i = 0; i < kCodeBatch; ++i) {
+      const std::string code = server::generate_secret();
+      store::AuthorizationCode stored;
+      stored.code_hash = f.hasher->hash(code);
+      stored.client_id = "bench-web";
+      stored.user_id = "signet|bench";
+      stored.redirect_uri = "https://app.example.com/callback";
+      stored.code_challenge = std::string(kChallenge);
+      stored.audience = "https://bench/api";
+      stored.scopes = scopes;
+      stored.nonce = "bench-nonce";
+      stored.refresh_family_id = server::random_id(server::kRefreshIdRandomBytes);
+      stored.auth_time = at;
+      stored.created_at = at;
+      stored.expires_at = at + std::chrono::hours{1};  // outlives any run
+      if (!f.st->insert_authorization_code(stored)) {
+        return false;
+      }
+      server::Params p;
+      p.add("grant_type", "authorization_code");
+      p.add("client_id", "bench-web");
+      p.add("client_secret", f.secret);
+      p.add("code", code);
+      p.add("redirect_uri", stored.redirect_uri);
+      p.add("code_verifier", std::string(kVerifier));
+      batch.push_back(std::move(p));
+    }
+    return true;
+  };
+  for (auto _ : state) {
+    if (next == batch.size()) {
+      state.PauseTiming();
+      const bool ok = refill();
+      state.ResumeTiming();
+      if (!ok) {
+        state.SkipWithError("inserting codes failed");
+        break;
+      }
+    }
+    const server::EndpointRequest req{&batch[next++], std::nullopt, "127.0.0.1", now()};
+    auto r = f.endpoint->token(req);
+    if (!r) {
+      state.SkipWithError(r.error().description.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_CodeExchange, RS256, std::vector<std::string>{"read:messages"});
+BENCHMARK_CAPTURE(BM_CodeExchange, RS256_openid,
+                  std::vector<std::string>{"openid", "read:messages"});
+BENCHMARK_CAPTURE(BM_CodeExchange, RS256_openid_offline,
+                  std::vector<std::string>{"openid", "offline_access", "read:messages"});
 
 }  // namespace
 

@@ -2,9 +2,9 @@
 // that index.html is the only document and every page is a bookmarkable URL.
 
 import {
-  ApiError, currentSession, issuer, managementAudience, setSignedOutHandler, signIn, signOut,
+  currentSession, finishSignIn, issuer, logOut, managementAudience, setSignedOutHandler, signIn,
 } from './api.js';
-import { announce, errorBox, field, h } from './dom.js';
+import { announce, errorBox, h } from './dom.js';
 import { setRenderer } from './refresh.js';
 import * as apis from './pages/apis.js';
 import * as applications from './pages/applications.js';
@@ -44,35 +44,18 @@ function currentRoute() {
   };
 }
 
+// Signed out: one button to signet's login page (the authorization code flow with PKCE), which
+// brings the browser back here signed in.
 function loginPage(view) {
   const errors = errorBox();
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const form = h('form', { class: 'login-form', novalidate: true },
-    field('Email', email),
-    field('Password', password),
-    errors.element,
-    submit);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!email.value || !password.value) {
-      errors.show('Enter your email and password.');
-      (email.value ? password : email).focus();
-      return;
-    }
+  const submit = h('button', { type: 'button', class: 'primary', id: 'sign-in' }, 'Sign in');
+  submit.addEventListener('click', async () => {
     submit.disabled = true;
     errors.clear();
     try {
-      await signIn(email.value.trim(), password.value);
-      signInMessage = '';
-      password.value = '';
-      announce(`Signed in as ${email.value.trim()}`);
-      render(true);
+      await signIn(window.location.hash || '#/apis');
     } catch (e) {
-      errors.show(e instanceof ApiError ? e.message : `Sign-in failed: ${e.message}`);
-      password.focus();
-    } finally {
+      errors.show(`Sign-in could not start: ${e.message}`);
       submit.disabled = false;
     }
   });
@@ -82,11 +65,12 @@ function loginPage(view) {
   view.append(h('section', { class: 'login', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title' }, 'Sign in to the console'),
     h('p', { class: 'hint' }, `Tenant ${issuer}`),
-    form,
-    h('p', { class: 'hint' }, 'Sign in as a user who holds Management API permissions (',
-      h('code', {}, managementAudience), '). The first administrator is made with ',
+    errors.element,
+    h('div', { class: 'login-form' }, submit),
+    h('p', { class: 'hint' }, 'Sign in on the tenant\'s login page as a user who holds Management '
+      + 'API permissions (', h('code', {}, managementAudience), '). The first administrator is made with ',
       h('code', {}, 'signet users create --email you@example.com --password-stdin --admin'), '.')));
-  window.setTimeout(() => email.focus(), 0);
+  window.setTimeout(() => submit.focus(), 0);
 }
 
 function updateChrome(path) {
@@ -143,11 +127,27 @@ setSignedOutHandler((message) => {
 });
 
 signOutButton.addEventListener('click', () => {
-  signOut('');
-  announce('Signed out');
+  announce('Signing out');
+  logOut();
 });
 
+// Back from the login page (?code=... or ?error=...): the sign-in ends here, before the first
+// page renders.
+async function start() {
+  main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  try {
+    const session = await finishSignIn();
+    if (session) {
+      signInMessage = '';
+      announce(`Signed in as ${session.email}`);
+    }
+  } catch (e) {
+    signInMessage = e.message;
+  }
+  setRenderer(() => render());
+  window.addEventListener('hashchange', () => render(true));
+  render(Boolean(currentSession()));
+}
+
 document.getElementById('tenant').textContent = issuer;
-setRenderer(() => render());
-window.addEventListener('hashchange', () => render(true));
-render();
+start();

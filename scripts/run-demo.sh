@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # `make run`: the quickstart on this machine. Creates a demo tenant on first run (kept in the data
-# directory and reused afterwards), starts the authorization server (`signet serve`, port 4000) and
-# the messages API (`signet api`, port 3010) against it, and prints the quickstart's calls with
-# the real client ids, secrets and password filled in. Ctrl-C stops both and exits 0.
+# directory and reused afterwards), starts the authorization server (`signet serve`, port 4000),
+# the messages API (`signet api`, port 3010) against it and the sample single-page app
+# (samples/spa, port 3000), and prints the quickstart's calls with the real client ids, secrets
+# and password filled in. Ctrl-C stops all three and exits 0.
 #
-#   make run                      # http://localhost:4000/ and http://localhost:3010
-#   make run HTTPS=1              # https://localhost:4443/ and https://localhost:3010, local CA
+#   make run                      # http://localhost:4000/, http://localhost:3010, and the SPA
+#                                 # on http://localhost:3000/
+#   make run HTTPS=1              # https://localhost:4443/ and https://localhost:3010, local CA;
+#                                 # the SPA stays on http://localhost:3000/ (a secure context)
 #   make run ISSUER=https://YOUR_DOMAIN/ AUDIENCE=https://quickstarts/api
 #                                 # only the messages API, in front of another issuer (Auth0...)
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
-# API_PORT (3010), METRICS_PORT (9464: the authorization server's /counters, on loopback only).
+# API_PORT (3010), SPA_PORT (3000: the sample single-page app), METRICS_PORT (9464: the
+# authorization server's /counters, on loopback only).
 # SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
 # must not fill with its applications.
 #
@@ -25,8 +29,10 @@ unset SIGNET_DATA_DIR
 https=${HTTPS:-0}
 audience=${AUDIENCE:-https://quickstarts/api}
 api_port=${API_PORT:-3010}
+spa_port=${SPA_PORT:-3000}
 metrics_port=${METRICS_PORT:-9464}
 py=/usr/bin/python3
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # What listens on TCP port $1, on any address ("python3 (pid 1234)"), or nothing when the port is
 # free. Any address counts: a server on [::1] or 0.0.0.0 would answer the printed localhost URLs.
@@ -73,7 +79,7 @@ listens() {
 # Ctrl-C on a terminal signals its whole foreground process group, make included, and make then
 # dies of SIGINT whatever its recipe does (status 130, and "make: *** [Makefile: run] Error 130"
 # when the recipe says 130 too). So on a terminal this script runs itself again as a job of its
-# own (set -m): Ctrl-C reaches only that job, which stops both servers and exits 0, and make sees
+# own (set -m): Ctrl-C reaches only that job, which stops the servers and exits 0, and make sees
 # that 0. RUN_DEMO_PARENT tells the job who started it.
 in_foreground_of_a_terminal() {
   local pgid tpgid
@@ -119,6 +125,10 @@ else
 fi
 issuer="${scheme}://localhost:${auth_port}/"
 api_url="${scheme}://localhost:${api_port}"
+# The sample SPA stays on plain HTTP in both modes: http://localhost is a secure context, so its
+# WebCrypto (PKCE) works, and it is the messages API's default CORS origin.
+spa_origin="http://localhost:${spa_port}"
+spa_url="${spa_origin}/"
 admin() { "$bin" "$@" --data-dir "$data"; }
 field() { "$py" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
@@ -133,7 +143,7 @@ exec 9>>"$lock"
 if ! flock -n 9; then
   echo "run-demo: make run is already running on $data (pid $(cat "$lock" 2>/dev/null)): use" \
     "it, stop it with Ctrl-C, or start another with DATA_DIR=./other AUTH_PORT=$((auth_port + 1))" \
-    "API_PORT=$((api_port + 1)) make run" >&2
+    "API_PORT=$((api_port + 1)) SPA_PORT=$((spa_port + 1)) make run" >&2
   exit 1
 fi
 echo $$ >"$lock"
@@ -150,16 +160,21 @@ trap stop EXIT
 require_free_port "$auth_port" "signet serve" AUTH_PORT
 require_free_port "$api_port" "signet api" API_PORT
 require_free_port "$metrics_port" "the counters of signet serve" METRICS_PORT
+require_free_port "$spa_port" "the sample single-page app" SPA_PORT
 
 # --- the demo tenant, created once ----------------------------------------------------------------
+# The client_id of the demo's application named $1, or nothing.
+client_named() {
+  admin clients list --json | "$py" -c 'import json, sys
+print(next((c["client_id"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]), ""))' "$1"
+}
 # The demo's application named $1 (further arguments: how to create it), printed as
 # `clients create --json` prints it. One that exists already (demo.json lost, or a first run
 # stopped half-way) gets a new secret instead of a twin, so retries never pile up applications.
 demo_client() {
   local name=$1 id
   shift
-  id=$(admin clients list --json | "$py" -c 'import json, sys
-print(next((c["client_id"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]), ""))' "$name")
+  id=$(client_named "$name")
   if [ -n "$id" ]; then
     admin clients rotate-secret "$id" --json
   else
@@ -215,6 +230,24 @@ fi
 value() { "$py" -c 'import json, sys; d = json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d = d[k]
 print(d)' "$demo" "$1"; }
+# --- the sample SPA's application ------------------------------------------------------------------
+# A public client (no secret: a page cannot keep one) that signs users in through /authorize with
+# PKCE. Made here rather than with the tenant above so that a tenant from an older make run gets
+# it too, and its URLs follow SPA_PORT. The quickstart's user already holds read:messages on the
+# API (above), and user tokens carry the user's permissions: no client grant is needed.
+spa_name="Quickstart SPA"
+spa_urls=(--callbacks "$spa_url" --logout-urls "$spa_url" --web-origins "$spa_origin")
+spa_id=$(client_named "$spa_name")
+if [ -z "$spa_id" ]; then
+  spa_id=$(admin clients create --name "$spa_name" --type spa --auth-method none \
+    --grant-types authorization_code,refresh_token "${spa_urls[@]}" --json | field client_id)
+elif ! admin clients show "$spa_id" --json | "$py" -c 'import json, sys
+c = json.load(sys.stdin)
+sys.exit(0 if (c.get("callbacks"), c.get("allowed_logout_urls"), c.get("web_origins")) ==
+         ([sys.argv[1]], [sys.argv[1]], [sys.argv[2]]) else 1)' "$spa_url" "$spa_origin"; then
+  admin clients update "$spa_id" "${spa_urls[@]}" >/dev/null
+fi
+
 m2m_id=$(value m2m.client_id)
 m2m_secret=$(value m2m.client_secret)
 other_id=$(value m2m_without_read.client_id)
@@ -286,10 +319,39 @@ PY
   )
 fi
 "$bin" api --issuer "$issuer" --audience "$audience" --listen "127.0.0.1:${api_port}" \
-  "${tls_flags[@]}" "${api_trust[@]}" 9>&- &
+  --cors-origin "$spa_origin" "${tls_flags[@]}" "${api_trust[@]}" 9>&- &
 pids+=($!)
 ready "${api_url}/api/public" "$api_port" "${pids[1]}" "signet api"
 
+# --- the sample SPA: samples/spa and its config.json, served as static files ----------------------
+# A copy in the data directory, so the checkout stays clean and config.json (no secret in it: the
+# application is public) always describes this tenant.
+spa_dir="$data_abs/spa"
+rm -rf -- "$spa_dir"
+mkdir -p "$spa_dir"
+cp "$repo"/samples/spa/*.html "$repo"/samples/spa/*.js "$repo"/samples/spa/*.css "$spa_dir/"
+"$py" - "$spa_dir/config.json" "$issuer" "$spa_id" "$audience" "$api_url" <<'PY'
+import json, sys
+path, issuer, client_id, audience, api_base = sys.argv[1:]
+json.dump({"issuer": issuer, "client_id": client_id, "audience": audience, "api_base": api_base},
+          open(path, "w"), indent=2)
+PY
+# Its request log goes to a file: the terminal keeps the banner.
+"$py" -m http.server "$spa_port" --bind 127.0.0.1 --directory "$spa_dir" \
+  >"$data_abs/spa.log" 2>&1 9>&- &
+pids+=($!)
+if ! (ready "http://127.0.0.1:${spa_port}/config.json" "$spa_port" "${pids[2]}" \
+  "the sample single-page app"); then
+  cat "$data_abs/spa.log" >&2
+  exit 1
+fi
+
+spa_tls_note=""
+if [ "$https" = 1 ]; then
+  spa_tls_note="
+     Over HTTPS the browser must trust the local CA first (the dev-cert lines above say how),
+     or the page cannot reach ${issuer} and ${api_url}."
+fi
 cat <<MSG
 
   signet is running: the quickstart, with your own authorization server.
@@ -297,6 +359,7 @@ cat <<MSG
     messages API          ${api_url}      (signet api, audience ${audience})
     data                  ${data_abs}  (tenant: signet.db; demo credentials: demo.json)
     counters              http://127.0.0.1:${metrics_port}/counters  (tokens issued, errors; loopback only)
+    sample SPA            ${spa_url}          (samples/spa, application ${spa_id})
 
   1. Get an access token with client credentials (machine to machine):
 
@@ -327,12 +390,17 @@ cat <<MSG
   4. A token without read:messages gets 403 on /api/private-scoped: use this client in step 1:
        client_id ${other_id}   client_secret ${other_secret}
 
-  5. The console (APIs with their Test tab, applications, users, keys, logs, token debugger):
+  5. Sign in from a browser: open ${spa_url} and log in as user@example.com with password
+       ${password}
+     (signet's login page, the authorization code flow with PKCE), then call the three endpoints
+     with the user's token.${spa_tls_note}
+
+  6. The console (APIs with their Test tab, applications, users, keys, logs, token debugger):
        ${issuer}console/   sign in as admin@example.com with password ${admin_password}
      or script the Management API: ${issuer}api/v2/ (docs/management-api.md)
 
   Manage the tenant while it runs: ${bin} apis|clients|grants|users|keys --data-dir ${data} --help
-  Ctrl-C stops both servers.
+  Ctrl-C stops the servers.
 
 MSG
 # As a job of its own (above), the demo also ends when the script that started it is gone (make
@@ -345,5 +413,5 @@ wait -n "${pids[@]}" || true
 if [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; then
   exit 0
 fi
-echo "run-demo: a server stopped; stopping the other" >&2
+echo "run-demo: a server stopped; stopping the others" >&2
 exit 1

@@ -1,5 +1,6 @@
 // Applications (clients): the list, creating one (its secret shown once), and an application's
-// settings, credentials (rotate the secret), the APIs it is authorized for, and deleting it.
+// settings (with its sign-in URLs), credentials (rotate the secret), the APIs it is authorized
+// for, and deleting it.
 
 import { del, enc, fetchPage, get, listAll, patch, perPage, post } from '../api.js';
 import {
@@ -24,15 +25,49 @@ const grantTypes = [
   ['authorization_code', 'Authorization code'],
 ];
 const authMethods = [
-  ['client_secret_post', 'Client secret in the body (client_secret_post)'],
-  ['client_secret_basic', 'HTTP Basic (client_secret_basic)'],
+  ['client_secret_basic_or_post', 'Client secret, by HTTP Basic or in the body (client_secret_basic_or_post)'],
+  ['client_secret_basic', 'Client secret by HTTP Basic only (client_secret_basic)'],
+  ['client_secret_post', 'Client secret in the body only (client_secret_post)'],
+  ['private_key_jwt', 'A JWT signed with its private key (private_key_jwt)'],
+  ['none', 'None: a public application without a secret (none)'],
 ];
+// Single-page and native apps run on their users' devices: they are public and have no secret.
+const publicTypes = ['spa', 'native'];
 const defaultGrants = {
   non_interactive: ['client_credentials'],
   regular_web: ['authorization_code', 'refresh_token'],
   spa: ['authorization_code', 'refresh_token'],
   native: ['authorization_code', 'refresh_token'],
 };
+
+function authMethodName(method) {
+  const found = authMethods.find(([key]) => key === method);
+  return found ? found[1] : method;
+}
+
+function hasSecret(method) {
+  return method !== 'none' && method !== 'private_key_jwt';
+}
+
+// A list edited one entry a line; blank lines and surrounding spaces are dropped.
+function urlList(label, values, hint) {
+  const area = h('textarea', { rows: '3', spellcheck: 'false', autocomplete: 'off', class: 'mono' });
+  area.value = (values || []).join('\n');
+  return {
+    element: field(label, area, hint),
+    values: () => area.value.split('\n').map((line) => line.trim()).filter((line) => line !== ''),
+  };
+}
+
+// Where a private_key_jwt application's public keys are, for the settings page.
+function keysText(client) {
+  if (client.jwks_uri) {
+    return `Fetched from ${client.jwks_uri}`;
+  }
+  const keys = client.jwks && Array.isArray(client.jwks.keys) ? client.jwks.keys : [];
+  const kids = keys.map((k) => k.kid || '(no kid)');
+  return kids.length ? `${kids.length} registered: ${kids.join(', ')}` : 'None registered';
+}
 
 function appTypeName(type) {
   const found = appTypes.find(([key]) => key === type);
@@ -98,7 +133,9 @@ function createForm(view) {
       created.replaceChildren(
         data.client_secret ? secretOnce(data.client_id, data.client_secret) : null,
         h('p', {}, link(appHref(data.client_id), `Open ${data.name}`)));
-      announce(`Created the application ${data.name}; copy its secret now`);
+      announce(data.client_secret
+        ? `Created the application ${data.name}; copy its secret now`
+        : `Created the application ${data.name}; it has no secret`);
       created.querySelector('h2')?.setAttribute('tabindex', '-1');
       created.querySelector('h2')?.focus();
     });
@@ -135,7 +172,12 @@ export async function detailPage(view, [clientId, tab = 'settings']) {
   view.append(
     h('p', { class: 'crumbs' }, link('#/applications', 'Applications'), ' / '),
     heading(client.name),
-    facts([['Client ID', h('code', {}, client.client_id)], ['Type', appTypeName(client.app_type)], ['Created', dateText(client.created_at)]]),
+    facts([
+      ['Client ID', h('code', {}, client.client_id)],
+      ['Type', appTypeName(client.app_type)],
+      ['Authentication', authMethodName(client.token_endpoint_auth_method)],
+      ['Created', dateText(client.created_at)],
+    ]),
     tabs([
       ['settings', 'Settings', appHref(clientId, 'settings')],
       ['apis', 'APIs', appHref(clientId, 'apis')],
@@ -156,13 +198,26 @@ function settingsTab(section, state) {
   const type = select(appTypes, client.app_type);
   const grants = grantBoxes(client.grant_types || []);
   const method = select(authMethods, client.token_endpoint_auth_method);
+  const callbacks = urlList('Allowed callback URLs', client.callbacks,
+    'One URL a line: where sign-in may send users back, e.g. https://app.example.com/callback (or com.example.app:/callback for a native app).');
+  const logoutUrls = urlList('Allowed logout URLs', client.allowed_logout_urls,
+    'One URL a line: where logout may send users back.');
+  const webOrigins = urlList('Allowed web origins', client.web_origins,
+    'One origin a line, as scheme://host[:port] with no path, e.g. http://localhost:3000: pages there may call the token endpoint.');
+  const keys = client.token_endpoint_auth_method === 'private_key_jwt'
+    ? h('p', { class: 'hint' }, `Public keys: ${keysText(client)}. Change them with signet clients update --jwks FILE or --jwks-uri URL.`)
+    : null;
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
   const form = h('form', { class: 'card form' },
     h('h2', {}, 'Settings'),
     field('Name', name),
     field('Application type', type),
     grants.fieldset,
-    field('Token endpoint authentication', method, 'How the application sends its secret to /oauth/token.'),
+    field('Token endpoint authentication', method, 'How the application proves who it is at /oauth/token.'),
+    keys,
+    callbacks.element,
+    logoutUrls.element,
+    webOrigins.element,
     errors.element,
     h('div', { class: 'actions' }, save));
   form.addEventListener('submit', (event) => {
@@ -176,6 +231,9 @@ function settingsTab(section, state) {
         app_type: type.value,
         grant_types: grants.values(),
         token_endpoint_auth_method: method.value,
+        callbacks: callbacks.values(),
+        allowed_logout_urls: logoutUrls.values(),
+        web_origins: webOrigins.values(),
       }, state.etag);
       state.client = data;
       state.etag = etag;
@@ -201,12 +259,20 @@ function settingsTab(section, state) {
       });
     }
   }, { class: 'secondary' });
+  let credentialsText;
+  if (publicTypes.includes(client.app_type)) {
+    credentialsText = 'This application is public: it has no secret, and signs users in with the authorization code flow and PKCE.';
+  } else if (!hasSecret(client.token_endpoint_auth_method)) {
+    credentialsText = 'This application does not use a secret. Rotating one prepares a switch back to a secret method: it works once the authentication above is a client secret.';
+  } else if (secret) {
+    credentialsText = 'This browser tab knows the current secret (it was created or rotated here); the Test tab of its APIs uses it.';
+  } else {
+    credentialsText = 'The server keeps only a hash of the secret. If it is lost, rotate it: the old one stops working at once.';
+  }
   const credentials = h('div', { class: 'card' },
     h('h2', {}, 'Credentials'),
-    h('p', {}, secret
-      ? 'This browser tab knows the current secret (it was created or rotated here); the Test tab of its APIs uses it.'
-      : 'The server keeps only a hash of the secret. If it is lost, rotate it: the old one stops working at once.'),
-    credErrors.element, rotate, shown);
+    h('p', {}, credentialsText),
+    credErrors.element, publicTypes.includes(client.app_type) ? null : rotate, shown);
 
   const dangerErrors = errorBox();
   const remove = button('Delete application', async () => {

@@ -75,7 +75,7 @@ export function page(view) {
   const run = h('button', { type: 'submit', class: 'primary', id: 'debugger-run' }, 'Run');
   const form = h('form', { class: 'card form' },
     field('Grant type', grant),
-    field('Client ID', clientId, 'The console\'s own public client is signet-console (no secret).'),
+    field('Client ID', clientId, 'An application of this tenant (see Applications).'),
     field('Client secret', clientSecret, 'Prefilled when this tab created or rotated it; empty for a public client.'),
     field('Client authentication', authMethod),
     Object.values(fields),

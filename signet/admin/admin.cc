@@ -9,7 +9,8 @@ bool ApiPatch::empty() const {
 }
 
 bool ApplicationPatch::empty() const {
-  return !name && !type && !grant_types && !token_endpoint_auth_method;
+  return !name && !type && !grant_types && !token_endpoint_auth_method && !callbacks &&
+         !allowed_logout_urls && !web_origins && !jwks && !jwks_uri;
 }
 
 bool UserPatch::empty() const {

@@ -96,22 +96,37 @@ struct ApplicationDraft {
   std::string name;
   store::ApplicationType type = store::ApplicationType::kM2m;
   std::vector<store::GrantType> grant_types;  // empty: the type's defaults
-  // Default client_secret_post for confidential types (accepted with basic too, see the sign-in
-  // issue); none is refused until public clients exist.
+  // Default: none for spa and native apps (public: they cannot keep a secret), else
+  // client_secret_basic_or_post. private_key_jwt needs exactly one of jwks and jwks_uri.
   std::optional<store::TokenEndpointAuthMethod> token_endpoint_auth_method;
   std::optional<std::string> client_id;  // chosen by the caller; generated when absent
+  std::vector<std::string> callbacks;
+  std::vector<std::string> allowed_logout_urls;
+  std::vector<std::string> web_origins;
+  std::string jwks;      // a JWK Set of public keys, as JSON text; empty: none
+  std::string jwks_uri;  // empty: none
 };
 
 struct ApplicationPatch {
   std::optional<std::string> name;
   std::optional<store::ApplicationType> type;
   std::optional<std::vector<store::GrantType>> grant_types;
+  // Switching to none or private_key_jwt drops the secret; switching back to a secret method
+  // needs a secret made by rotate_secret first.
   std::optional<store::TokenEndpointAuthMethod> token_endpoint_auth_method;
+  // Whole lists, replacing the stored ones.
+  std::optional<std::vector<std::string>> callbacks;
+  std::optional<std::vector<std::string>> allowed_logout_urls;
+  std::optional<std::vector<std::string>> web_origins;
+  // Setting one of them (non-empty) clears the other; "" clears it.
+  std::optional<std::string> jwks;
+  std::optional<std::string> jwks_uri;
 
   bool empty() const;
 };
 
-// The one answer that carries a client secret.
+// The one answer that carries a client secret; empty for a client without one (none,
+// private_key_jwt).
 struct ApplicationWithSecret {
   store::Application application;
   std::string client_secret;

@@ -8,6 +8,7 @@
 #include <span>
 #include <utility>
 
+#include "signet/admin/application_checks.h"
 #include "signet/admin/auth0_json.h"
 #include "signet/jose/crypto.h"
 #include "signet/store/validate.h"
@@ -27,9 +28,9 @@ constexpr std::size_t kUserIdRandomBytes = 12;        // 24 hex digits, as Auth0
 // bytes of SHA-256 in a log_id: 96 bits, so two events of one log never share an id by chance.
 constexpr std::size_t kLogIdBytes = 12;
 
-// The grant types the token endpoint implements; authorization_code is in the model for the
-// sign-in work.
-constexpr std::string_view kSupportedGrantTypes = "client_credentials, password or refresh_token";
+// The grant types an application may have, for messages.
+constexpr std::string_view kSupportedGrantTypes =
+    "authorization_code, client_credentials, password or refresh_token";
 
 Unexpected<AdminError> invalid(std::string message) {
   return fail(AdminError::invalid(std::move(message)));
@@ -185,33 +186,112 @@ AdminResult<Ok> check_grant_types(const std::vector<store::GrantType>& grant_typ
     return invalid("an application needs at least one grant type: " +
                    std::string(kSupportedGrantTypes));
   }
-  for (const auto g : grant_types) {
-    if (g == store::GrantType::kAuthorizationCode) {
-      return invalid(
-          "grant type authorization_code is not supported yet (it arrives with the "
-          "sign-in pages): use " +
-          std::string(kSupportedGrantTypes));
+  return Ok{};
+}
+
+// Single-page and native apps run on their users' devices, where a secret is anyone's to read.
+bool is_public_type(store::ApplicationType type) {
+  return type == store::ApplicationType::kSpa || type == store::ApplicationType::kNative;
+}
+
+bool uses_secret(store::TokenEndpointAuthMethod method) {
+  return method != store::TokenEndpointAuthMethod::kNone &&
+         method != store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+}
+
+store::TokenEndpointAuthMethod default_auth_method(store::ApplicationType type) {
+  return is_public_type(type) ? store::TokenEndpointAuthMethod::kNone
+                              : store::TokenEndpointAuthMethod::kClientSecretBasicOrPost;
+}
+
+// Machine-to-machine applications get tokens for themselves; the others act for a user, signed
+// in through /authorize. Public ones cannot use the password grant (anyone can send their
+// client_id); a regular web app keeps it, as the quickstart uses it.
+std::vector<store::GrantType> default_grant_types(store::ApplicationType type) {
+  if (type == store::ApplicationType::kM2m) {
+    return {store::GrantType::kClientCredentials};
+  }
+  if (is_public_type(type)) {
+    return {store::GrantType::kAuthorizationCode, store::GrantType::kRefreshToken};
+  }
+  return {store::GrantType::kAuthorizationCode, store::GrantType::kPassword,
+          store::GrantType::kRefreshToken};
+}
+
+AdminResult<Ok> check_urls(const std::vector<std::string>& urls, std::string_view what) {
+  for (const auto& url : urls) {
+    if (auto r = check_redirect_url(what, url); !r) {
+      return invalid(r.error());
     }
   }
   return Ok{};
 }
 
-AdminResult<Ok> check_auth_method(store::TokenEndpointAuthMethod method) {
-  if (method == store::TokenEndpointAuthMethod::kNone) {
+// The rules tying an application's type, auth method, grants, URLs and keys together, checked on
+// the record as it is about to be written (a patch may change any one of them).
+AdminResult<Ok> check_application(const store::Application& app) {
+  const auto method = app.token_endpoint_auth_method;
+  const std::string type(store::to_string(app.type));
+  if (is_public_type(app.type) && method != store::TokenEndpointAuthMethod::kNone) {
+    return invalid("a " + type +
+                   " application runs on its users' devices, where it cannot keep a secret or a "
+                   "private key: its token endpoint auth method is none (the default for spa and "
+                   "native), not " +
+                   std::string(store::to_string(method)));
+  }
+  if (app.type == store::ApplicationType::kM2m && method == store::TokenEndpointAuthMethod::kNone) {
     return invalid(
-        "token endpoint auth method none (a public client, without a secret) is not supported "
-        "yet: public clients arrive with the sign-in pages; use client_secret_basic or "
-        "client_secret_post");
+        "a machine-to-machine application must authenticate itself: use auth method "
+        "client_secret_basic_or_post (the default) or private_key_jwt, not none");
+  }
+  if (method == store::TokenEndpointAuthMethod::kNone) {
+    for (const auto g : app.grant_types) {
+      if (g == store::GrantType::kPassword || g == store::GrantType::kClientCredentials) {
+        return invalid("a public application (auth method none) cannot use the " +
+                       std::string(store::to_string(g)) +
+                       " grant, as anyone can send its client_id: use authorization_code (with "
+                       "PKCE) and refresh_token");
+      }
+    }
+  }
+  if (method == store::TokenEndpointAuthMethod::kPrivateKeyJwt &&
+      app.jwks.empty() == app.jwks_uri.empty()) {
+    return invalid(
+        "a private_key_jwt application needs its public keys: give exactly one of jwks (a JWK "
+        "Set; --jwks FILE) and jwks_uri (where the client publishes it; --jwks-uri URL)");
+  }
+  if (auto r = check_urls(app.callbacks, "callback"); !r) {
+    return r;
+  }
+  if (auto r = check_urls(app.allowed_logout_urls, "allowed logout URL"); !r) {
+    return r;
+  }
+  for (const auto& origin : app.web_origins) {
+    if (auto r = check_web_origin(origin); !r) {
+      return invalid(r.error());
+    }
+  }
+  if (!app.jwks.empty()) {
+    if (auto r = check_jwks(app.jwks); !r) {
+      return invalid(r.error());
+    }
+  }
+  if (!app.jwks_uri.empty()) {
+    if (auto r = check_jwks_uri(app.jwks_uri); !r) {
+      return invalid(r.error());
+    }
   }
   return Ok{};
 }
 
-// Machine-to-machine applications get tokens for themselves; the others act for a user.
-std::vector<store::GrantType> default_grant_types(store::ApplicationType type) {
-  if (type == store::ApplicationType::kM2m) {
-    return {store::GrantType::kClientCredentials};
+// Keys given for a client that will not use them are most likely a forgotten --auth-method.
+AdminResult<Ok> check_keys_are_used(const store::Application& app) {
+  if (app.token_endpoint_auth_method != store::TokenEndpointAuthMethod::kPrivateKeyJwt) {
+    return invalid(
+        "jwks and jwks_uri are used only by private_key_jwt: also set the auth method "
+        "private_key_jwt (--auth-method private_key_jwt)");
   }
-  return {store::GrantType::kPassword, store::GrantType::kRefreshToken};
+  return Ok{};
 }
 
 std::string new_user_id() {
@@ -518,11 +598,21 @@ AdminResult<ApplicationWithSecret> AdminService::create_application(const Applic
   app.type = draft.type;
   app.grant_types = draft.grant_types.empty() ? default_grant_types(app.type) : draft.grant_types;
   app.token_endpoint_auth_method =
-      draft.token_endpoint_auth_method.value_or(store::TokenEndpointAuthMethod::kClientSecretPost);
+      draft.token_endpoint_auth_method.value_or(default_auth_method(app.type));
+  app.callbacks = draft.callbacks;
+  app.allowed_logout_urls = draft.allowed_logout_urls;
+  app.web_origins = draft.web_origins;
+  app.jwks = draft.jwks;
+  app.jwks_uri = draft.jwks_uri;
   if (auto r = check_grant_types(app.grant_types); !r) {
     return fail(r.error());
   }
-  if (auto r = check_auth_method(app.token_endpoint_auth_method); !r) {
+  if (!app.jwks.empty() || !app.jwks_uri.empty()) {
+    if (auto r = check_keys_are_used(app); !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r = check_application(app); !r) {
     return fail(r.error());
   }
   // A chosen client_id travels in Basic credentials, form bodies and the `sub` of tokens
@@ -531,10 +621,13 @@ AdminResult<ApplicationWithSecret> AdminService::create_application(const Applic
     return invalid("client_id '" + *draft.client_id +
                    "' must be printable ASCII without spaces, quotes or backslashes");
   }
+  const bool secret = uses_secret(app.token_endpoint_auth_method);
   auto made = guarded("create application " + app.name, [&] {
     SecretAndHash out;
-    out.secret = server::generate_secret();
-    out.hash = secrets_.hash(out.secret);
+    if (secret) {
+      out.secret = server::generate_secret();
+      out.hash = secrets_.hash(out.secret);
+    }
     std::string id = draft.client_id ? *draft.client_id : server::generate_client_id();
     return std::make_pair(std::move(id), std::move(out));
   });
@@ -558,28 +651,64 @@ AdminResult<store::Application> AdminService::update_application(
   const std::string id(client_id);
   if (patch.empty()) {
     return invalid("nothing to update for application " + id +
-                   ": give a new name, type, grant types or token endpoint auth method");
+                   ": give a new name, type, grant types, token endpoint auth method, "
+                   "callbacks, allowed logout URLs, web origins, jwks or jwks_uri");
   }
   if (patch.grant_types) {
     if (auto r = check_grant_types(*patch.grant_types); !r) {
       return fail(r.error());
     }
   }
-  if (patch.token_endpoint_auth_method) {
-    if (auto r = check_auth_method(*patch.token_endpoint_auth_method); !r) {
-      return fail(r.error());
-    }
+  const bool sets_jwks = patch.jwks && !patch.jwks->empty();
+  const bool sets_jwks_uri = patch.jwks_uri && !patch.jwks_uri->empty();
+  if (sets_jwks && sets_jwks_uri) {
+    return invalid(
+        "give either jwks (--jwks FILE) or jwks_uri (--jwks-uri URL), not both: a "
+        "client's keys come from one place");
   }
   auto updated = apply_patch<store::Application>(
       "update application " + id, "application " + id, if_revision,
       [&] { return read_application(id); },
       [&](store::Application& app) -> AdminResult<Ok> {
+        const auto before = app.token_endpoint_auth_method;
         app.name = patch.name.value_or(app.name);
         app.type = patch.type.value_or(app.type);
         app.grant_types = patch.grant_types.value_or(app.grant_types);
         app.token_endpoint_auth_method =
             patch.token_endpoint_auth_method.value_or(app.token_endpoint_auth_method);
-        return Ok{};
+        app.callbacks = patch.callbacks.value_or(app.callbacks);
+        app.allowed_logout_urls = patch.allowed_logout_urls.value_or(app.allowed_logout_urls);
+        app.web_origins = patch.web_origins.value_or(app.web_origins);
+        if (patch.jwks) {
+          app.jwks = *patch.jwks;
+          if (sets_jwks) {
+            app.jwks_uri.clear();
+          }
+        }
+        if (patch.jwks_uri) {
+          app.jwks_uri = *patch.jwks_uri;
+          if (sets_jwks_uri) {
+            app.jwks.clear();
+          }
+        }
+        const auto method = app.token_endpoint_auth_method;
+        // A client that stops using its secret loses it: a secret nobody uses is only a risk.
+        if (method != before && !uses_secret(method)) {
+          app.client_secret_hash.clear();
+        }
+        if (uses_secret(method) && app.client_secret_hash.empty()) {
+          return invalid("application " + id + " has no client secret (its auth method was " +
+                         std::string(store::to_string(before)) +
+                         "): make one first with signet clients rotate-secret " + id +
+                         " (POST clients/" + id + "/rotate-secret), then set the auth method " +
+                         std::string(store::to_string(method)) + " again");
+        }
+        if (sets_jwks || sets_jwks_uri) {
+          if (auto r = check_keys_are_used(app); !r) {
+            return r;
+          }
+        }
+        return check_application(app);
       },
       [&](const store::Application& app, store::Revision revision) {
         return store_.update_application(app, revision);
@@ -602,10 +731,16 @@ AdminResult<ApplicationWithSecret> AdminService::rotate_secret(std::string_view 
   if (!made) {
     return fail(made.error());
   }
+  // A client on none or private_key_jwt may get a secret too: it is how it switches back to a
+  // secret method (the secret is refused until then).
   auto updated = apply_patch<store::Application>(
       "rotate the secret of application " + id, "application " + id, std::nullopt,
       [&] { return read_application(id); },
       [&](store::Application& app) -> AdminResult<Ok> {
+        if (is_public_type(app.type)) {
+          return invalid("application " + id + " is a " + std::string(store::to_string(app.type)) +
+                         " application: it is public and cannot keep a secret, so it has none");
+        }
         app.client_secret_hash = made->hash;
         return Ok{};
       },

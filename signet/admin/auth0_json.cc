@@ -203,7 +203,40 @@ AdminResult<store::TokenEndpointAuthMethod> parse_auth_method(std::string_view t
     return *m;
   }
   return fail(bad("unknown token_endpoint_auth_method '" + std::string(text) +
-                  "': use client_secret_post or client_secret_basic"));
+                  "': use client_secret_basic_or_post, client_secret_basic, client_secret_post, "
+                  "private_key_jwt or none"));
+}
+
+// RFC 7591 §2 "jwks": the client's JWK Set as a JSON object, kept as its serialized text (the
+// admin service checks that it is a set of public keys).
+AdminResult<std::optional<std::string>> opt_jwks(const json::object& obj) {
+  const auto* v = obj.if_contains("jwks");
+  if (v == nullptr) {
+    return std::optional<std::string>{};
+  }
+  if (v->is_null()) {
+    return std::optional<std::string>{std::string{}};  // a patch's way to clear it
+  }
+  if (!v->is_object()) {
+    return fail(bad("'jwks' must be a JSON object, a JWK Set: {\"keys\": [...]}"));
+  }
+  return std::optional<std::string>{json::serialize(*v)};
+}
+
+// The client-metadata members records and drafts share, as Auth0 and RFC 7591 name them.
+constexpr std::string_view kCallbacks = "callbacks";
+constexpr std::string_view kLogoutUrls = "allowed_logout_urls";
+constexpr std::string_view kWebOrigins = "web_origins";
+
+// The JWKS text as a JSON value for an answer; text that does not parse (never written by the
+// admin service) goes out as a string rather than breaking the whole answer.
+json::value jwks_value(const std::string& text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return json::string(text);
+  }
+  return v;
 }
 
 AdminResult<store::Revision> read_revision(const json::object& obj) {
@@ -355,20 +388,32 @@ json::object application_to_json(const store::Application& app) {
   for (const auto g : app.grant_types) {
     grants.emplace_back(store::to_string(g));
   }
-  return json::object{
+  json::object out{
       {"client_id", app.client_id},
       {"name", app.name},
       {"app_type", app_type_name(app.type)},
       {"grant_types", std::move(grants)},
       {"token_endpoint_auth_method", store::to_string(app.token_endpoint_auth_method)},
-      {"is_first_party", true},
-      {"created_at", format_date(app.created_at)},
+      {kCallbacks, strings(app.callbacks)},
+      {kLogoutUrls, strings(app.allowed_logout_urls)},
+      {kWebOrigins, strings(app.web_origins)},
   };
+  if (!app.jwks.empty()) {
+    out["jwks"] = jwks_value(app.jwks);
+  }
+  if (!app.jwks_uri.empty()) {
+    out["jwks_uri"] = app.jwks_uri;
+  }
+  out["is_first_party"] = true;
+  out["created_at"] = format_date(app.created_at);
+  return out;
 }
 
 json::object application_to_json(const ApplicationWithSecret& app) {
   auto out = application_to_json(app.application);
-  out["client_secret"] = app.client_secret;
+  if (!app.client_secret.empty()) {  // a client on none or private_key_jwt has none
+    out["client_secret"] = app.client_secret;
+  }
   return out;
 }
 
@@ -473,7 +518,17 @@ AdminResult<store::Application> application_from_json(const json::value& value) 
   SIGNET_TRY_ASSIGN(type, opt_string(*o, "app_type"));
   SIGNET_TRY_ASSIGN(grant_names, opt_strings(*o, "grant_types"));
   SIGNET_TRY_ASSIGN(method, opt_string(*o, "token_endpoint_auth_method"));
+  SIGNET_TRY_ASSIGN(callbacks, opt_strings(*o, kCallbacks));
+  SIGNET_TRY_ASSIGN(logout_urls, opt_strings(*o, kLogoutUrls));
+  SIGNET_TRY_ASSIGN(web_origins, opt_strings(*o, kWebOrigins));
+  SIGNET_TRY_ASSIGN(jwks, opt_jwks(*o));
+  SIGNET_TRY_ASSIGN(jwks_uri, opt_string(*o, "jwks_uri"));
   SIGNET_TRY_ASSIGN(created, read_date(*o, "created_at"));
+  app.callbacks = callbacks.value_or(std::vector<std::string>{});
+  app.allowed_logout_urls = logout_urls.value_or(std::vector<std::string>{});
+  app.web_origins = web_origins.value_or(std::vector<std::string>{});
+  app.jwks = jwks.value_or("");
+  app.jwks_uri = jwks_uri.value_or("");
   app.client_id = std::move(client_id);
   app.name = name.value_or("");
   if (type) {
@@ -499,8 +554,8 @@ AdminResult<store::Application> application_from_json(const json::value& value) 
 AdminResult<ApplicationWithSecret> application_with_secret_from_json(const json::value& value) {
   SIGNET_TRY_ASSIGN(app, application_from_json(value));
   const auto* o = as_object(value);
-  SIGNET_TRY_ASSIGN(secret, req_string(*o, "client_secret", "the answer"));
-  return ApplicationWithSecret{std::move(app), std::move(secret)};
+  SIGNET_TRY_ASSIGN(secret, opt_string(*o, "client_secret"));
+  return ApplicationWithSecret{std::move(app), secret.value_or("")};
 }
 
 AdminResult<store::ClientGrant> client_grant_from_json(const json::value& value) {
@@ -754,13 +809,30 @@ json::object application_draft_to_json(const ApplicationDraft& d) {
   if (d.client_id) {
     out["client_id"] = *d.client_id;
   }
+  if (!d.callbacks.empty()) {
+    out[kCallbacks] = strings(d.callbacks);
+  }
+  if (!d.allowed_logout_urls.empty()) {
+    out[kLogoutUrls] = strings(d.allowed_logout_urls);
+  }
+  if (!d.web_origins.empty()) {
+    out[kWebOrigins] = strings(d.web_origins);
+  }
+  if (!d.jwks.empty()) {
+    out["jwks"] = jwks_value(d.jwks);
+  }
+  if (!d.jwks_uri.empty()) {
+    out["jwks_uri"] = d.jwks_uri;
+  }
   return out;
 }
 
 AdminResult<ApplicationDraft> application_draft_from_json(const json::object& o) {
-  if (auto known = only_known(
-          o, {"name", "app_type", "grant_types", "token_endpoint_auth_method", "client_id"},
-          "a client");
+  if (auto known = only_known(o,
+                              {"name", "app_type", "grant_types", "token_endpoint_auth_method",
+                               "client_id", kCallbacks, kLogoutUrls, kWebOrigins, "jwks",
+                               "jwks_uri"},
+                              "a client");
       !known) {
     return fail(known.error());
   }
@@ -770,6 +842,16 @@ AdminResult<ApplicationDraft> application_draft_from_json(const json::object& o)
   SIGNET_TRY_ASSIGN(grants, opt_strings(o, "grant_types"));
   SIGNET_TRY_ASSIGN(method, opt_string(o, "token_endpoint_auth_method"));
   SIGNET_TRY_ASSIGN(client_id, opt_string(o, "client_id"));
+  SIGNET_TRY_ASSIGN(callbacks, opt_strings(o, kCallbacks));
+  SIGNET_TRY_ASSIGN(logout_urls, opt_strings(o, kLogoutUrls));
+  SIGNET_TRY_ASSIGN(web_origins, opt_strings(o, kWebOrigins));
+  SIGNET_TRY_ASSIGN(jwks, opt_jwks(o));
+  SIGNET_TRY_ASSIGN(jwks_uri, opt_string(o, "jwks_uri"));
+  d.callbacks = callbacks.value_or(std::vector<std::string>{});
+  d.allowed_logout_urls = logout_urls.value_or(std::vector<std::string>{});
+  d.web_origins = web_origins.value_or(std::vector<std::string>{});
+  d.jwks = jwks.value_or("");
+  d.jwks_uri = jwks_uri.value_or("");
   d.name = std::move(name);
   if (type) {
     auto parsed = parse_app_type(*type);
@@ -809,6 +891,21 @@ json::object application_patch_to_json(const ApplicationPatch& p) {
   if (p.token_endpoint_auth_method) {
     out["token_endpoint_auth_method"] = store::to_string(*p.token_endpoint_auth_method);
   }
+  if (p.callbacks) {
+    out[kCallbacks] = strings(*p.callbacks);
+  }
+  if (p.allowed_logout_urls) {
+    out[kLogoutUrls] = strings(*p.allowed_logout_urls);
+  }
+  if (p.web_origins) {
+    out[kWebOrigins] = strings(*p.web_origins);
+  }
+  if (p.jwks) {
+    out["jwks"] = p.jwks->empty() ? json::value(nullptr) : jwks_value(*p.jwks);
+  }
+  if (p.jwks_uri) {
+    out["jwks_uri"] = *p.jwks_uri;
+  }
   return out;
 }
 
@@ -820,7 +917,9 @@ AdminResult<ApplicationPatch> application_patch_from_json(const json::object& o)
     return fail(bad("a client secret cannot be set: rotate it with POST "
                     "clients/{client_id}/rotate-secret"));
   }
-  if (auto known = only_known(o, {"name", "app_type", "grant_types", "token_endpoint_auth_method"},
+  if (auto known = only_known(o,
+                              {"name", "app_type", "grant_types", "token_endpoint_auth_method",
+                               kCallbacks, kLogoutUrls, kWebOrigins, "jwks", "jwks_uri"},
                               "a client");
       !known) {
     return fail(known.error());
@@ -830,6 +929,16 @@ AdminResult<ApplicationPatch> application_patch_from_json(const json::object& o)
   SIGNET_TRY_ASSIGN(type, opt_string(o, "app_type"));
   SIGNET_TRY_ASSIGN(grants, opt_strings(o, "grant_types"));
   SIGNET_TRY_ASSIGN(method, opt_string(o, "token_endpoint_auth_method"));
+  SIGNET_TRY_ASSIGN(callbacks, opt_strings(o, kCallbacks));
+  SIGNET_TRY_ASSIGN(logout_urls, opt_strings(o, kLogoutUrls));
+  SIGNET_TRY_ASSIGN(web_origins, opt_strings(o, kWebOrigins));
+  SIGNET_TRY_ASSIGN(jwks, opt_jwks(o));
+  SIGNET_TRY_ASSIGN(jwks_uri, opt_string(o, "jwks_uri"));
+  p.callbacks = std::move(callbacks);
+  p.allowed_logout_urls = std::move(logout_urls);
+  p.web_origins = std::move(web_origins);
+  p.jwks = std::move(jwks);
+  p.jwks_uri = std::move(jwks_uri);
   p.name = std::move(name);
   if (type) {
     auto parsed = parse_app_type(*type);

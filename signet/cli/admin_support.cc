@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <system_error>
@@ -173,6 +175,26 @@ server::ArgonParams argon_params_from_env() {
 
 void print_json(const boost::json::value& value) {
   print_json(std::cout, value);
+}
+
+std::string read_text_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw CommandError{"cannot read " + std::string(what) + " from " + path + ": " +
+                       std::strerror(errno)};
+  }
+  // One byte more than allowed is read, to tell "exactly the limit" from "longer".
+  std::string text(max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    throw CommandError{"cannot read " + std::string(what) + " from " + path};
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > max_bytes) {
+    throw CommandError{std::string(what) + " in " + path + " is longer than " +
+                       std::to_string(max_bytes) + " bytes"};
+  }
+  return text;
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& values) {

@@ -125,6 +125,9 @@ constexpr std::string_view kListSeparators = ", \t\n";
 std::vector<std::string> split_list(const std::vector<std::string>& values);
 // The commands that hints suggest are quoted for a POSIX shell (signet/common/shell_quote.h).
 using signet::shell_quote;
+// The whole of a small text file a flag names (a JWK Set for --jwks): CommandError naming `what`
+// and the path when it cannot be read or is longer than `max_bytes`.
+std::string read_text_file(const std::string& path, std::size_t max_bytes, std::string_view what);
 // Joins with `separator`; "-" for an empty list, so a table cell is never blank.
 std::string join_or_dash(const std::vector<std::string>& words, std::string_view separator);
 

@@ -22,7 +22,12 @@ struct CreateOptions {
   std::string name;
   std::string type = "m2m";
   std::vector<std::string> grant_types;  // as typed; empty: the type's default
-  std::string auth_method = "client_secret_post";
+  std::string auth_method;               // empty: the type's default
+  std::vector<std::string> callbacks;    // as typed: commas, spaces or repeats
+  std::vector<std::string> logout_urls;
+  std::vector<std::string> web_origins;
+  std::string jwks_file;  // a JWK Set file; empty: none
+  std::string jwks_uri;
   bool json = false;
 };
 void run_create(CommandContext& ctx, const CreateOptions& o);
@@ -45,6 +50,12 @@ struct UpdateOptions {
   std::optional<std::string> type;
   std::optional<std::vector<std::string>> grant_types;  // given, even as "" (refused)
   std::optional<std::string> auth_method;
+  // Given, even as "": an empty list clears the stored one.
+  std::optional<std::vector<std::string>> callbacks;
+  std::optional<std::vector<std::string>> logout_urls;
+  std::optional<std::vector<std::string>> web_origins;
+  std::optional<std::string> jwks_file;  // "" clears the keys
+  std::optional<std::string> jwks_uri;   // "" clears it
   bool json = false;
 };
 void run_update(CommandContext& ctx, const UpdateOptions& o);

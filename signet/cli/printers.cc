@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "signet/cli/admin_support.h"
@@ -25,6 +26,30 @@ json::array string_array(const std::vector<std::string>& values) {
     out.emplace_back(v);
   }
   return out;
+}
+
+// "2 keys: kid-1, kid-2" for a JWKS's row in a table; the keys themselves are in --json.
+std::string jwks_summary(const std::string& text) {
+  json::error_code ec;
+  const json::value v = json::parse(text, ec);
+  const json::array* keys = nullptr;
+  if (!ec && v.is_object()) {
+    if (const auto* k = v.as_object().if_contains("keys")) {
+      keys = k->if_array();
+    }
+  }
+  if (keys == nullptr) {
+    return "(not a JWK Set: register it again with --jwks FILE)";
+  }
+  std::vector<std::string> kids;
+  for (const auto& key : *keys) {
+    const auto* o = key.if_object();
+    const auto* kid = o != nullptr ? o->if_contains("kid") : nullptr;
+    kids.push_back(kid != nullptr && kid->is_string() ? std::string(kid->as_string())
+                                                      : std::string("(no kid)"));
+  }
+  return std::to_string(kids.size()) + (kids.size() == 1 ? " key: " : " keys: ") +
+         join_or_dash(kids, ", ");
 }
 
 std::vector<std::string> grant_type_names(const store::Application& app) {
@@ -170,18 +195,31 @@ void print_rows(std::ostream& out, const std::vector<store::Permission>& permiss
 // --- applications
 
 json::object to_json(const store::Application& app) {
-  return json::object{
+  json::object out{
       {"client_id", app.client_id},
       {"name", app.name},
       {"type", store::to_string(app.type)},
       {"grant_types", string_array(grant_type_names(app))},
       {"token_endpoint_auth_method", store::to_string(app.token_endpoint_auth_method)},
       {"created_at", format_time(app.created_at)},
+      {"callbacks", string_array(app.callbacks)},
+      {"allowed_logout_urls", string_array(app.allowed_logout_urls)},
+      {"web_origins", string_array(app.web_origins)},
   };
+  if (!app.jwks.empty()) {
+    // Written by the admin service as a JSON object; shown as text if it somehow is not.
+    json::error_code ec;
+    json::value jwks = json::parse(app.jwks, ec);
+    out["jwks"] = ec ? json::value(json::string(app.jwks)) : std::move(jwks);
+  }
+  if (!app.jwks_uri.empty()) {
+    out["jwks_uri"] = app.jwks_uri;
+  }
+  return out;
 }
 
 TableRows detail_rows(const store::Application& app) {
-  return {
+  TableRows rows{
       {"client_id", app.client_id},
       {"name", app.name},
       {"type", std::string(store::to_string(app.type))},
@@ -189,6 +227,23 @@ TableRows detail_rows(const store::Application& app) {
       {"auth method", std::string(store::to_string(app.token_endpoint_auth_method))},
       {"created", format_time(app.created_at)},
   };
+  // The sign-in URLs mean nothing to a machine-to-machine application: shown there only if set.
+  const bool signs_in = app.type != store::ApplicationType::kM2m;
+  for (const auto& [label, urls] :
+       {std::pair<std::string, const std::vector<std::string>*>{"callbacks", &app.callbacks},
+        {"logout URLs", &app.allowed_logout_urls},
+        {"web origins", &app.web_origins}}) {
+    if (signs_in || !urls->empty()) {
+      rows.push_back({label, join_or_dash(*urls, " ")});
+    }
+  }
+  if (!app.jwks.empty()) {
+    rows.push_back({"jwks", jwks_summary(app.jwks)});
+  }
+  if (!app.jwks_uri.empty()) {
+    rows.push_back({"jwks_uri", app.jwks_uri});
+  }
+  return rows;
 }
 
 void print_details(std::ostream& out, const store::Application& app) {
@@ -210,12 +265,24 @@ void print_rows(std::ostream& out, const std::vector<store::Application>& apps) 
 
 json::object to_json(const admin::ApplicationWithSecret& created) {
   auto out = to_json(created.application);
-  out["client_secret"] = created.client_secret;
+  if (!created.client_secret.empty()) {  // none and private_key_jwt clients have no secret
+    out["client_secret"] = created.client_secret;
+  }
   return out;
 }
 
 void print_details(std::ostream& out, const admin::ApplicationWithSecret& created) {
   auto rows = detail_rows(created.application);
+  if (created.client_secret.empty()) {
+    print_table(out, rows);
+    out << (created.application.token_endpoint_auth_method ==
+                    store::TokenEndpointAuthMethod::kPrivateKeyJwt
+                ? "\nThe application has no client secret: it authenticates with a JWT signed by "
+                  "its private key (private_key_jwt).\n"
+                : "\nThe application is public and has no client secret: it signs users in "
+                  "with the authorization code flow and PKCE.\n");
+    return;
+  }
   rows.insert(rows.begin() + 1, {"client_secret", created.client_secret});
   print_table(out, rows);
   out << "\nStore the client secret now: it cannot be shown again (signet keeps only a hash of "

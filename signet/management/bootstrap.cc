@@ -13,8 +13,7 @@ std::string management_base_path(std::string_view issuer) {
   // The issuer was checked at start-up (an http(s) URL ending in '/'); its path is what follows
   // the authority.
   const std::size_t scheme = issuer.find("://");
-  const std::size_t slash =
-      issuer.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  const std::size_t slash = issuer.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
   const std::string_view path = slash == std::string_view::npos ? "/" : issuer.substr(slash);
   return std::string(path) + "api/v2/";
 }
@@ -31,9 +30,10 @@ const std::vector<store::Permission>& management_permissions() {
     for (const auto& [noun, words] : nouns) {
       for (const std::string_view verb : {"read", "create", "update", "delete"}) {
         out.push_back({std::string(verb) + ":" + std::string(noun),
-                       std::string(verb == "read" ? "Read" : verb == "create" ? "Create"
-                                                         : verb == "update" ? "Update"
-                                                                            : "Delete") +
+                       std::string(verb == "read"     ? "Read"
+                                   : verb == "create" ? "Create"
+                                   : verb == "update" ? "Update"
+                                                      : "Delete") +
                            " " + std::string(words)});
       }
     }
@@ -102,28 +102,76 @@ Result<Ok, std::string> ensure_api(store::Store& store, const std::string& audie
   return fail(std::string("cannot set up the Management API: another process keeps changing it"));
 }
 
-Result<Ok, std::string> ensure_console_client(store::Store& store, store::Timestamp now) {
-  auto existing = store.get_application(kConsoleClientId);
-  if (existing) {
-    return Ok{};
+// The origin a browser sends for pages under `issuer` (RFC 6454 §6.2: scheme, host and the port
+// unless it is the scheme's default), e.g. "http://localhost:4000".
+std::string web_origin(std::string_view issuer) {
+  auto url = http::parse_url(issuer);
+  if (!url) {
+    return {};  // signet serve checked the issuer before; nothing to allow otherwise
   }
-  if (existing.error().code != store::StoreErrorCode::kNotFound) {
-    return fail(describe("read the console's application", existing.error()));
+  const bool ipv6 = url->host.find(':') != std::string::npos;
+  std::string origin = url->scheme + "://" + (ipv6 ? "[" + url->host + "]" : url->host);
+  if (url->port != (url->tls() ? "443" : "80")) {
+    origin += ":" + url->port;
   }
-  store::Application app;
-  app.client_id = std::string(kConsoleClientId);
-  app.name = "signet console";
+  return origin;
+}
+
+// The console's application as this signet wants it: a public client (a page in a browser cannot
+// keep a secret) that signs in through /authorize with PKCE at {issuer}console/ and logs out back
+// there; its page calls /oauth/token from the issuer's own origin.
+void set_console_sign_in(store::Application& app, std::string_view issuer) {
+  const std::string console_url = std::string(issuer) + "console/";
   app.type = store::ApplicationType::kSpa;
-  // The password grant until the sign-in work brings /authorize; a public client, since a page
-  // in a browser cannot keep a secret.
-  app.grant_types = {store::GrantType::kPassword};
+  app.grant_types = {store::GrantType::kAuthorizationCode, store::GrantType::kRefreshToken};
   app.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
-  app.created_at = now;
-  auto created = store.create_application(app);
-  if (!created && created.error().code != store::StoreErrorCode::kConflict) {
-    return fail(describe("create the console's application", created.error()));
+  app.client_secret_hash.clear();
+  app.callbacks = {console_url};
+  app.allowed_logout_urls = {console_url};
+  app.web_origins = {web_origin(issuer)};
+  app.jwks.clear();
+  app.jwks_uri.clear();
+}
+
+Result<Ok, std::string> ensure_console_client(store::Store& store, std::string_view issuer,
+                                              store::Timestamp now) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto existing = store.get_application(kConsoleClientId);
+    if (!existing && existing.error().code != store::StoreErrorCode::kNotFound) {
+      return fail(describe("read the console's application", existing.error()));
+    }
+    if (!existing) {
+      store::Application app;
+      app.client_id = std::string(kConsoleClientId);
+      app.name = "signet console";
+      set_console_sign_in(app, issuer);
+      app.created_at = now;
+      auto created = store.create_application(app);
+      if (created) {
+        return Ok{};
+      }
+      if (created.error().code == store::StoreErrorCode::kConflict) {
+        continue;  // another process created it first: check what it made
+      }
+      return fail(describe("create the console's application", created.error()));
+    }
+    // A tenant from an older signet (the password grant), or one served before under another
+    // issuer URL: the console signs in the way this signet and this issuer need.
+    store::Application app = *existing;
+    set_console_sign_in(app, issuer);
+    if (app == *existing) {
+      return Ok{};
+    }
+    auto updated = store.update_application(app, existing->revision);
+    if (updated) {
+      return Ok{};
+    }
+    if (updated.error().code != store::StoreErrorCode::kStale) {
+      return fail(describe("update the console's application", updated.error()));
+    }
   }
-  return Ok{};
+  return fail(
+      std::string("cannot set up the console's application: another process keeps changing it"));
 }
 
 }  // namespace
@@ -133,7 +181,7 @@ Result<Ok, std::string> ensure_management_api(store::Store& store, std::string_v
   if (auto api = ensure_api(store, management_audience(issuer), now); !api) {
     return api;
   }
-  return ensure_console_client(store, now);
+  return ensure_console_client(store, issuer, now);
 }
 
 Result<Ok, std::string> make_administrator(store::Store& store, std::string_view issuer,
@@ -145,8 +193,7 @@ Result<Ok, std::string> make_administrator(store::Store& store, std::string_view
   for (const auto& p : management_permissions()) {
     all.push_back(p.value);
   }
-  if (auto added = store.add_user_permissions(user_id, management_audience(issuer), all);
-      !added) {
+  if (auto added = store.add_user_permissions(user_id, management_audience(issuer), all); !added) {
     return fail(describe("give the user the Management API's permissions", added.error()));
   }
   return Ok{};

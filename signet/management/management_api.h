@@ -28,8 +28,9 @@ namespace signet::management {
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // Nesting of a request body: the deepest legitimate one is three (scopes of a resource server).
 constexpr std::size_t kMaxBodyDepth = 32;
-// The console's own application: a public client (no secret) that may only use the password
-// grant, for the Management API; created at first start.
+// The console's own application: a public client (no secret) that signs in through /authorize
+// with PKCE at {issuer}console/ (authorization_code and refresh_token grants); created at first
+// start, and brought to that at every start (an older tenant's, or another issuer URL's).
 inline constexpr std::string_view kConsoleClientId = "signet-console";
 inline constexpr std::string_view kManagementApiName = "signet Management API";
 // Management API tokens are admin power: an hour, not the default day.
@@ -42,9 +43,10 @@ std::string management_base_path(std::string_view issuer);
 // Every permission of the Management API, with a description.
 const std::vector<store::Permission>& management_permissions();
 
-// First start: creates the Management API and the console's application when missing, and adds
-// permissions a newer signet defines to an existing Management API. Idempotent and safe when
-// several processes start at once. The message says what failed.
+// First start: creates the Management API and the console's application when missing, adds
+// permissions a newer signet defines to an existing Management API, and sets the console
+// application's type, grants, auth method and URLs for `issuer`. Idempotent and safe when several
+// processes start at once. The message says what failed.
 Result<Ok, std::string> ensure_management_api(store::Store& store, std::string_view issuer,
                                               store::Timestamp now);
 // Gives `user_id` every permission of the Management API (the first administrator).

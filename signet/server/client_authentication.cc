@@ -59,36 +59,78 @@ OAuthError throttled(const store::FailedLoginCounter& counter, store::Timestamp 
 // Checked only once the secret is right, so the registered method is not told to strangers.
 std::optional<OAuthError> wrong_method(const store::Application& app, bool used_basic) {
   const auto method = app.token_endpoint_auth_method;
-  if (used_basic && method != store::TokenEndpointAuthMethod::kClientSecretBasic) {
+  if (used_basic && method == store::TokenEndpointAuthMethod::kClientSecretPost) {
     return OAuthError{Code::kInvalidClient,
                       "client " + app.client_id +
                           " authenticates with client_secret_post: send client_id and "
                           "client_secret in the body, or change it: signet clients update " +
-                          command_word(app.client_id, "CLIENT_ID") + " --auth-method client_secret_basic",
+                          command_word(app.client_id, "CLIENT_ID") +
+                          " --auth-method client_secret_basic_or_post",
                       true, std::nullopt};
   }
-  if (!used_basic && method != store::TokenEndpointAuthMethod::kClientSecretPost) {
+  if (!used_basic && method == store::TokenEndpointAuthMethod::kClientSecretBasic) {
     return oauth_error(Code::kInvalidClient,
                        "client " + app.client_id +
                            " authenticates with client_secret_basic: send HTTP Basic "
                            "credentials, or change it: signet clients update " +
-                           command_word(app.client_id, "CLIENT_ID") + " --auth-method client_secret_post");
+                           command_word(app.client_id, "CLIENT_ID") +
+                           " --auth-method client_secret_basic_or_post");
   }
   return std::nullopt;
+}
+
+// A client whose method involves no secret, told what to send instead of one.
+std::optional<OAuthError> has_no_secret(const store::Application& app, bool used_basic) {
+  switch (app.token_endpoint_auth_method) {
+    case store::TokenEndpointAuthMethod::kNone:
+      return OAuthError{
+          Code::kInvalidClient,
+          "client " + app.client_id + " is public and has no secret: send only its client_id",
+          used_basic, std::nullopt};
+    case store::TokenEndpointAuthMethod::kPrivateKeyJwt:
+      return OAuthError{Code::kInvalidClient,
+                        "client " + app.client_id +
+                            " authenticates with private_key_jwt and has no secret: send "
+                            "client_assertion_type=" +
+                            std::string(kJwtBearerAssertionType) +
+                            " and client_assertion=<a JWT signed with its private key>",
+                        used_basic, std::nullopt};
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace
 
 ClientAuthenticator::ClientAuthenticator(store::Store& store, const SecretHasher& secrets,
-                                         store::LockoutPolicy lockout)
-    : store_(store), secrets_(secrets), lockout_(lockout) {}
+                                         store::LockoutPolicy lockout, std::string issuer,
+                                         ClientKeysOptions keys)
+    : store_(store),
+      secrets_(secrets),
+      lockout_(lockout),
+      assertions_(store, std::move(issuer), std::move(keys)) {}
 
 // RFC 6749 §2.3.1: HTTP Basic (client_secret_basic) or client_id and client_secret in the body
-// (client_secret_post), never both at once.
+// (client_secret_post); RFC 7523 §2.2: a client assertion (private_key_jwt). Never two at once:
+// a request that carries two methods is ambiguous about which one the server relied on.
 Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     const TenantSnapshot& snap, const EndpointRequest& req) {
   const Params& p = *req.params;
   AuthenticatedClient client;
+  if (p.has("client_assertion") || p.has("client_assertion_type")) {
+    if (req.authorization || p.has("client_secret")) {
+      return fail(oauth_error(Code::kInvalidRequest,
+                              "use exactly one client authentication method: a client assertion "
+                              "(private_key_jwt), HTTP Basic or client_secret in the body, not "
+                              "several"));
+    }
+    auto app = assertions_.verify(snap, p, req.now());
+    if (!app) {
+      return fail(app.error());
+    }
+    client.app = *app;
+    return client;
+  }
   std::string client_id;
   std::string secret;
   if (req.authorization) {
@@ -138,7 +180,8 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     if (!id) {
       return fail(oauth_error(Code::kInvalidClient,
                               "client authentication is required: send client_id and "
-                              "client_secret in the body, or HTTP Basic credentials"));
+                              "client_secret in the body, HTTP Basic credentials, or a client "
+                              "assertion (private_key_jwt)"));
     }
     if (!sec) {
       // A public client (token_endpoint_auth_method none, such as the console's page) has no
@@ -148,6 +191,11 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
           app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone) {
         client.app = app;
         return client;
+      }
+      if (app != nullptr) {
+        if (auto no_secret = has_no_secret(*app, false)) {
+          return fail(std::move(*no_secret));
+        }
       }
       return fail(oauth_error(Code::kInvalidClient,
                               "client_secret is required for a confidential client; the "
@@ -170,11 +218,8 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     return fail(bad_credentials());
   }
 
-  if (app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone) {
-    return fail(OAuthError{Code::kInvalidClient,
-                           "client " + app->client_id +
-                               " is public and has no secret: send only its client_id",
-                           client.used_basic, std::nullopt});
+  if (auto no_secret = has_no_secret(*app, client.used_basic)) {
+    return fail(std::move(*no_secret));
   }
   // Counted per address group (an IPv6 /64 is one client: http/client_address.h).
   const store::FailedLoginKey key{store::FailedLoginSubject::kClient, app->client_id,

@@ -62,7 +62,9 @@ struct EndpointCounters {
   std::atomic<std::uint64_t> issued_client_credentials{0};
   std::atomic<std::uint64_t> issued_password{0};
   std::atomic<std::uint64_t> issued_refresh_token{0};
+  std::atomic<std::uint64_t> issued_authorization_code{0};
   std::atomic<std::uint64_t> refresh_reuse_detected{0};
+  std::atomic<std::uint64_t> code_reuse_detected{0};  // second uses of an authorization code
   std::atomic<std::uint64_t> revocations{0};
   std::atomic<std::uint64_t> introspections{0};
   std::array<std::atomic<std::uint64_t>, 12> errors{};  // indexed by OAuthErrorCode

@@ -37,19 +37,6 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   if (!api) {
     return fail(api.error());
   }
-  // A public client (no secret: the console's page) proves nothing about which application asks,
-  // so with the password grant it gets only Management API tokens, which the console needs; a
-  // user's tokens for other APIs come through an application the operator made for them.
-  if (client.app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone &&
-      *audience != svc_.config.issuer + "api/v2/") {
-    return fail(oauth_error(Code::kUnauthorizedClient,
-                            "client " + client.app->client_id +
-                                " is public: with the password grant it may only ask for the "
-                                "Management API (" +
-                                svc_.config.issuer +
-                                "api/v2/); use an application of your own for this API"));
-  }
-
   auto user = svc_.password_check.check(*username, *password, http::address_group(req.peer_address),
                                         req.now());
   if (!user) {
@@ -71,23 +58,24 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
 
   std::optional<std::string> refresh_token;
   if (contains(scopes, "offline_access")) {
-    refresh_token = generate_secret();
-    store::RefreshToken stored;
-    stored.id = random_id(kRefreshIdRandomBytes);
-    stored.token_hash = svc_.secrets.hash(*refresh_token);
-    stored.family_id = random_id(kRefreshIdRandomBytes);
-    stored.client_id = client.app->client_id;
-    stored.user_id = user->id;
-    stored.audience = (*api)->identifier;
-    stored.scopes = scopes;
-    stored.created_at = req.now();
-    stored.expires_at = req.now() + svc_.config.refresh_token_lifetime;
-    if (auto inserted = svc_.store.insert_refresh_token(stored); !inserted) {
-      return fail(store_failure("storing a refresh token", inserted.error()));
+    store::RefreshToken first;
+    first.family_id = random_id(kRefreshIdRandomBytes);
+    first.client_id = client.app->client_id;
+    first.user_id = user->id;
+    first.audience = (*api)->identifier;
+    first.scopes = scopes;
+    first.created_at = req.now();
+    first.expires_at = req.now() + svc_.config.refresh_token_lifetime;
+    auto issued = insert_new_refresh_token(svc_.store, svc_.secrets, std::move(first));
+    if (!issued) {
+      return fail(issued.error());
     }
+    refresh_token = std::move(*issued);
   }
   auto body = user_tokens(svc_.config, snap, *client.app, *user, **api, scopes,
-                          GrantClaim::kPassword, req.now());
+                          GrantClaim::kPassword, req.now(),
+                          // The password was checked by this very request.
+                          SignInClaims{.nonce = {}, .auth_time = req.now()});
   if (!body) {
     return fail(body.error());
   }

@@ -159,7 +159,7 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
     }
   }
   auto body = user_tokens(svc_.config, snap, *client.app, *user, *api, scopes,
-                          GrantClaim::kRefreshToken, req.now());
+                          GrantClaim::kRefreshToken, req.now(), SignInClaims{});
   if (!body) {
     return fail(body.error());
   }

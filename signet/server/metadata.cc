@@ -25,7 +25,13 @@ std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapsho
   for (const auto& a : algs) {
     access_token_algs.emplace_back(a);
   }
-  const json::array auth_methods{"client_secret_basic", "client_secret_post"};
+  // A public client (none) only ever calls the token endpoint (a code with its PKCE verifier).
+  const json::array token_auth_methods{"client_secret_basic", "client_secret_post",
+                                       "private_key_jwt", "none"};
+  const json::array auth_methods{"client_secret_basic", "client_secret_post", "private_key_jwt"};
+  // What a private_key_jwt assertion may be signed with: every asymmetric algorithm signet's JOSE
+  // verifies (never HMAC, never none).
+  const json::array assertion_algs{"RS256", "PS256", "ES256", "EdDSA"};
   json::object doc{
       {"issuer", base},
       {"token_endpoint", base + std::string(kTokenPath)},
@@ -37,9 +43,12 @@ std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapsho
       {"introspection_endpoint", base + std::string(kIntrospectionPath)},
       {"grant_types_supported",
        json::array{"authorization_code", "client_credentials", "password", "refresh_token"}},
-      {"token_endpoint_auth_methods_supported", auth_methods},
+      {"token_endpoint_auth_methods_supported", token_auth_methods},
+      {"token_endpoint_auth_signing_alg_values_supported", assertion_algs},
       {"revocation_endpoint_auth_methods_supported", auth_methods},
+      {"revocation_endpoint_auth_signing_alg_values_supported", assertion_algs},
       {"introspection_endpoint_auth_methods_supported", auth_methods},
+      {"introspection_endpoint_auth_signing_alg_values_supported", assertion_algs},
       {"scopes_supported", std::move(scopes)},
       {"response_types_supported", json::array{"code"}},
       {"response_modes_supported", json::array{"query"}},

@@ -14,7 +14,8 @@ namespace signet::server {
 enum class OAuthErrorCode {
   kInvalidRequest,          // 400: a parameter is missing, repeated, malformed or unsupported
   kInvalidClient,           // 401: the client is unknown or its authentication failed
-  kInvalidGrant,            // 400: bad user credentials, or an unknown/expired/reused refresh token
+  kInvalidGrant,            // 400: bad user credentials, an unknown/expired/reused refresh token
+                            // or authorization code, a code's redirect_uri or PKCE mismatch
   kUnauthorizedClient,      // 400: the grant type is not enabled for this client
   kUnsupportedGrantType,    // 400: a grant type signet does not implement
   kInvalidScope,            // 400: a scope beyond what the client or token may have

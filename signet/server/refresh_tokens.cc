@@ -44,6 +44,18 @@ std::optional<std::string> open_successor(const SecretHasher& secrets, std::stri
   return std::move(*opened);
 }
 
+Result<std::string, OAuthError> insert_new_refresh_token(store::Store& store,
+                                                         const SecretHasher& secrets,
+                                                         store::RefreshToken first) {
+  std::string token = generate_secret();
+  first.id = random_id(kRefreshIdRandomBytes);
+  first.token_hash = secrets.hash(token);
+  if (auto inserted = store.insert_refresh_token(first); !inserted) {
+    return fail(store_failure("storing a refresh token", inserted.error()));
+  }
+  return token;
+}
+
 Result<std::optional<store::RefreshToken>, OAuthError> find_refresh_token(
     store::Store& store, const SecretHasher& secrets, std::string_view presented) {
   // Longer than anything we issue: not one of ours, and not worth hashing.

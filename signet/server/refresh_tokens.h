@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "signet/common/result.h"
@@ -16,6 +17,15 @@ namespace signet::server {
 
 // bytes of a refresh token's id and family id (hex in the store).
 constexpr std::size_t kRefreshIdRandomBytes = 16;
+
+// Issues the first refresh token of a family: `first` as the grant fills it (family, client,
+// user, audience, scopes, created_at, expires_at); its id and token are made here, only the
+// token's hash is stored, and the plaintext is returned to be shown once. The password grant
+// starts a new family; the code exchange uses the family chosen with the code, so that a second
+// use of the code can revoke it.
+Result<std::string, OAuthError> insert_new_refresh_token(store::Store& store,
+                                                         const SecretHasher& secrets,
+                                                         store::RefreshToken first);
 
 // The stored refresh token a presented one hashes to; nullopt when there is none (also for
 // anything longer than a secret we issue, which is not hashed at all).

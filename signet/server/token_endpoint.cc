@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "signet/server/endpoint_support.h"
+#include "signet/server/grant_authorization_code.h"
 #include "signet/server/grant_client_credentials.h"
 #include "signet/server/grant_password.h"
 #include "signet/server/grant_refresh_token.h"
@@ -28,15 +29,18 @@ json::object EndpointCounters::to_json() const {
   return json::object{
       {"issued", json::object{{"client_credentials", issued_client_credentials.load()},
                               {"password", issued_password.load()},
-                              {"refresh_token", issued_refresh_token.load()}}},
+                              {"refresh_token", issued_refresh_token.load()},
+                              {"authorization_code", issued_authorization_code.load()}}},
       {"refresh_reuse_detected", refresh_reuse_detected.load()},
+      {"code_reuse_detected", code_reuse_detected.load()},
       {"revocations", revocations.load()},
       {"introspections", introspections.load()},
       {"errors", std::move(errs)}};
 }
 
 TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store& store,
-                             const SecretHasher& secrets, const PasswordHasher& passwords)
+                             const SecretHasher& secrets, const PasswordHasher& passwords,
+                             ClientKeysOptions client_keys)
     : config_(std::move(config)),
       tenant_(tenant),
       store_(store),
@@ -46,7 +50,7 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
           store, passwords,
           ThrottlePolicy{config_.user_lockout, config_.account_delay,
                          config_.max_failing_accounts_per_address, kDefaultFamiliarAddressWindow}),
-      clients_(store, secrets, config_.client_lockout) {
+      clients_(store, secrets, config_.client_lockout, config_.issuer, std::move(client_keys)) {
   const GrantServices svc{config_, store_, secrets_, passwords_, counters_, password_check_};
   grants_.push_back({"client_credentials", store::GrantType::kClientCredentials,
                      std::make_unique<ClientCredentialsGrant>(svc),
@@ -55,12 +59,16 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
                      &counters_.issued_password});
   grants_.push_back({"refresh_token", store::GrantType::kRefreshToken,
                      std::make_unique<RefreshTokenGrant>(svc), &counters_.issued_refresh_token});
+  grants_.push_back({"authorization_code", store::GrantType::kAuthorizationCode,
+                     std::make_unique<AuthorizationCodeGrant>(svc),
+                     &counters_.issued_authorization_code});
 }
 
 TokenEndpoint::~TokenEndpoint() = default;
 
 bool TokenEndpoint::may_block(const Params& params) {
-  return params.get("grant_type") != std::optional<std::string_view>("client_credentials");
+  return params.get("grant_type") != std::optional<std::string_view>("client_credentials") ||
+         params.has("client_assertion");
 }
 
 EndpointResult TokenEndpoint::counted(EndpointResult result) {
@@ -109,6 +117,20 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
   auto client = clients_.authenticate(*snap, req);
   if (!client) {
     return fail(client.error());
+  }
+  // A public client's client_id proves nothing about who asks (it is in every page of a SPA), so
+  // it may only use grants bound to something else: a code with its PKCE verifier, or a refresh
+  // token issued through one. Password and client credentials would give tokens to anyone.
+  if (client->app->token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone &&
+      entry->type != store::GrantType::kAuthorizationCode &&
+      entry->type != store::GrantType::kRefreshToken) {
+    return fail(oauth_error(Code::kUnauthorizedClient,
+                            "client " + client->app->client_id +
+                                " is public (it has no secret), so it cannot use grant_type " +
+                                std::string(entry->name) +
+                                ": use the authorization code flow with PKCE (/authorize, then "
+                                "grant_type=authorization_code), or an application with a "
+                                "secret"));
   }
   if (!allows(*client->app, entry->type)) {
     std::string list;

@@ -5,10 +5,11 @@
 // results go out as a JSON body or an OAuthError, so the grant logic is tested without sockets.
 //
 // The units behind this facade, one job each: client_authentication.h (who is calling),
-// grant_client_credentials.h, grant_password.h and grant_refresh_token.h (one per grant_type,
-// chosen from a table), token_revocation.cc and token_introspection.cc, refresh_tokens.h
-// (the refresh-token storage they share), and token_holders.h (whether a token's user and
-// application still stand behind it, which /userinfo asks too).
+// grant_client_credentials.h, grant_password.h, grant_refresh_token.h and
+// grant_authorization_code.h (one per grant_type, chosen from a table), token_revocation.cc and
+// token_introspection.cc, refresh_tokens.h (the refresh-token storage they share), and
+// token_holders.h (whether a token's user and application still stand behind it, which /userinfo
+// asks too).
 
 #include <memory>
 #include <optional>
@@ -36,13 +37,17 @@ constexpr std::size_t kMaxPresentedTokenBytes = 16 * 1024;
 
 class TokenEndpoint {
  public:
-  // Everything referenced must outlive the endpoint.
+  // Everything referenced must outlive the endpoint. `client_keys`: where private_key_jwt
+  // clients' jwks_uri documents come from (HTTP(S) by default; tests serve their own).
   TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store& store,
-                const SecretHasher& secrets, const PasswordHasher& passwords);
+                const SecretHasher& secrets, const PasswordHasher& passwords,
+                ClientKeysOptions client_keys = {});
   ~TokenEndpoint();
 
-  // True when the request may take long (argon2id, store writes): every grant but client
-  // credentials, which is answered from memory. The HTTP layer runs the others off its workers.
+  // True when the request may take long (argon2id, store writes, fetches): every grant but client
+  // credentials, which is answered from memory, and any request with a client assertion (its
+  // jti is recorded in the store, and its keys may be fetched). The HTTP layer runs these off its
+  // workers.
   static bool may_block(const Params& params);
 
   // POST /oauth/token: the success body holds access_token, token_type, expires_in, scope, and
@@ -55,6 +60,7 @@ class TokenEndpoint {
 
   const EndpointConfig& config() const { return config_; }
   const EndpointCounters& counters() const { return counters_; }
+  const ClientAuthenticator& clients() const { return clients_; }
   store::Store& store() const { return store_; }
   // The email-and-password check of the password grant, which the login page shares.
   PasswordCheck& password_check() { return password_check_; }

@@ -54,6 +54,8 @@ std::string_view to_string(GrantClaim g) {
       return "password";
     case GrantClaim::kRefreshToken:
       return "refresh_token";
+    case GrantClaim::kAuthorizationCode:
+      return "authorization_code";
   }
   return "client-credentials";
 }
@@ -143,6 +145,12 @@ Result<std::string, std::string> issue_id_token(const IdTokenRequest& req, const
   claims["iat"] = seconds_of(req.now);
   claims["exp"] = seconds_of(req.now) + req.lifetime.count();
   claims["azp"] = req.client_id;
+  if (req.auth_time) {
+    claims["auth_time"] = seconds_of(*req.auth_time);
+  }
+  if (!req.nonce.empty()) {
+    claims["nonce"] = req.nonce;
+  }
   if (req.email_scope) {
     claims["email"] = req.user->email;
     // signet never sends mail, so it cannot claim an address was verified.

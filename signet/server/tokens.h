@@ -22,7 +22,7 @@ constexpr std::size_t kJtiRandomBytes = 16;
 constexpr auto kDefaultIdTokenLifetime = std::chrono::seconds{36'000};
 
 // The "gty" claim: how the token was obtained.
-enum class GrantClaim { kClientCredentials, kPassword, kRefreshToken };
+enum class GrantClaim { kClientCredentials, kPassword, kRefreshToken, kAuthorizationCode };
 std::string_view to_string(GrantClaim g);
 
 struct AccessTokenRequest {
@@ -53,6 +53,12 @@ struct IdTokenRequest {
   std::string_view access_token;  // for at_hash
   std::chrono::seconds lifetime = kDefaultIdTokenLifetime;
   store::Timestamp now;
+  // OIDC Core §3.1.3.6: the nonce of the authentication request, echoed so the client can tell
+  // this token answers its own request (no claim when empty).
+  std::string_view nonce;
+  // OIDC Core §2: when the user last typed a password (no claim when unknown, as after a
+  // refresh: the original time is not kept, and a later one would be a lie).
+  std::optional<store::Timestamp> auth_time;
 };
 
 // Signs an OpenID Connect ID token (Core §2) with `key` (RS256).

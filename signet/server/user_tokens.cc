@@ -6,12 +6,10 @@ namespace signet::server {
 
 namespace json = boost::json;
 
-Result<json::object, OAuthError> user_tokens(const EndpointConfig& config,
-                                             const TenantSnapshot& snap,
-                                             const store::Application& client,
-                                             const store::User& user, const store::Api& api,
-                                             const std::vector<std::string>& scopes,
-                                             GrantClaim grant, store::Timestamp now) {
+Result<json::object, OAuthError> user_tokens(
+    const EndpointConfig& config, const TenantSnapshot& snap, const store::Application& client,
+    const store::User& user, const store::Api& api, const std::vector<std::string>& scopes,
+    GrantClaim grant, store::Timestamp now, const SignInClaims& sign_in) {
   const jose::Jwk* key = snap.signing_key(api.signing_algorithm);
   if (key == nullptr) {
     return fail(internal_failure("no current signing key for " +
@@ -34,8 +32,15 @@ Result<json::object, OAuthError> user_tokens(const EndpointConfig& config,
     if (id_key == nullptr) {
       return fail(internal_failure("no current RS256 key for ID tokens"));
     }
-    IdTokenRequest it{config.issuer, client.client_id,         &user, contains(scopes, "email"),
-                      issued->token, config.id_token_lifetime, now};
+    const IdTokenRequest it{.issuer = config.issuer,
+                            .client_id = client.client_id,
+                            .user = &user,
+                            .email_scope = contains(scopes, "email"),
+                            .access_token = issued->token,
+                            .lifetime = config.id_token_lifetime,
+                            .now = now,
+                            .nonce = sign_in.nonce,
+                            .auth_time = sign_in.auth_time};
     auto id_token = issue_id_token(it, *id_key);
     if (!id_token) {
       return fail(internal_failure(id_token.error()));

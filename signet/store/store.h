@@ -13,8 +13,9 @@
 //
 // Deletions cascade: deleting an API deletes its permissions, the client grants for it, users'
 // permissions on it and refresh tokens for it; removing a permission from an API removes it from
-// grants and users; deleting an application or a user deletes its grants, permissions and
-// refresh tokens. Auth0 behaves the same way, and a dangling grant would be a silent surprise.
+// grants and users; deleting an application or a user deletes its grants, permissions, refresh
+// tokens and authorization codes (and an application its client-assertion records, a user its
+// browser sessions). Auth0 behaves the same way, and a dangling grant would be a silent surprise.
 
 #include <cstdint>
 #include <optional>
@@ -162,7 +163,8 @@ class Store {
   virtual StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) = 0;
 
   // --- sign-in: authorization codes, browser sessions, client assertions
-  // kNotFound when the client or user does not exist; kConflict when the hash is taken.
+  // kNotFound when the client or user does not exist; kConflict when the hash is taken; kInvalid
+  // (validate.h) also for a code marked used or expiring no later than it is created.
   virtual StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) = 0;
   // Redeems a code atomically: returns it as it was before this call, and marks it used. A
   // result whose used_at is empty means this call redeemed it; a set used_at means it was

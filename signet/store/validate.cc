@@ -197,6 +197,13 @@ Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code
     return invalid("code challenge and nonce must be at most " + std::to_string(kMaxTextLength) +
                    " bytes");
   }
+  // A code stored as used, or dead on arrival, could never be redeemed: a caller's mistake.
+  if (code.used_at) {
+    return invalid("a new authorization code must not be marked used");
+  }
+  if (code.expires_at <= code.created_at) {
+    return invalid("an authorization code must expire after it is created");
+  }
   return validate_scopes(code.scopes);
 }
 

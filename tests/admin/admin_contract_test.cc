@@ -31,6 +31,7 @@
 #include "signet/admin/remote_admin.h"
 #include "signet/http/client.h"
 #include "signet/jose/json.h"
+#include "signet/jose/jwk.h"
 #include "signet/keys/key_manager.h"
 #include "signet/keys/master_key.h"
 #include "signet/management/management_api.h"
@@ -410,7 +411,8 @@ TEST_P(AdminContract, ApplicationSecretsAppearOnlyInCreateAndRotate) {
   EXPECT_EQ(app.name, "Backend");
   EXPECT_EQ(app.type, store::ApplicationType::kM2m);
   EXPECT_EQ(app.grant_types, (std::vector<store::GrantType>{store::GrantType::kClientCredentials}));
-  EXPECT_EQ(app.token_endpoint_auth_method, store::TokenEndpointAuthMethod::kClientSecretPost);
+  EXPECT_EQ(app.token_endpoint_auth_method,
+            store::TokenEndpointAuthMethod::kClientSecretBasicOrPost);
   EXPECT_EQ(app.created_at, kStart);
   EXPECT_TRUE(app.client_secret_hash.empty());
   EXPECT_GT(app.revision, 0u);
@@ -473,6 +475,51 @@ TEST_P(AdminContract, ApplicationErrors) {
   expect_code(admin().update_application("missing", patch, std::nullopt), Code::kNotFound);
   expect_code(admin().update_application(kAdminClientId, ApplicationPatch{}, std::nullopt),
               Code::kInvalid);
+}
+
+TEST_P(AdminContract, SignInUrlsAndKeysTravelBothWays) {
+  auto spa = app_draft("SPA");
+  spa.type = store::ApplicationType::kSpa;
+  spa.callbacks = {"http://localhost:3000/callback", "https://app.example.com/callback"};
+  spa.allowed_logout_urls = {"http://localhost:3000/"};
+  spa.web_origins = {"http://localhost:3000"};
+  auto made = admin().create_application(spa);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_TRUE(made->client_secret.empty());  // public: no secret
+  EXPECT_EQ(made->application.token_endpoint_auth_method, store::TokenEndpointAuthMethod::kNone);
+  EXPECT_EQ(made->application.callbacks, spa.callbacks);
+  EXPECT_EQ(truth().get_application(made->application.client_id).value(), made->application);
+  ApplicationPatch patch;
+  patch.callbacks = std::vector<std::string>{"com.example.app:/callback"};
+  patch.web_origins = std::vector<std::string>{};
+  auto updated = admin().update_application(made->application.client_id, patch, std::nullopt);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  EXPECT_EQ(updated->callbacks, *patch.callbacks);
+  EXPECT_TRUE(updated->web_origins.empty());
+  EXPECT_EQ(updated->allowed_logout_urls, spa.allowed_logout_urls);
+  auto bad = patch;
+  bad.web_origins = std::vector<std::string>{"http://localhost:3000/"};
+  expect_code(admin().update_application(made->application.client_id, bad, std::nullopt),
+              Code::kInvalid);
+
+  // Written compactly, as the Management API serializes a jwks object.
+  const auto key = jose::generate_jwk(jose::Algorithm::kES256, "k1").value();
+  auto keyed = app_draft("Signed");
+  keyed.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  keyed.jwks = json::serialize(jose::to_public_jwks({key}));
+  auto signed_app = admin().create_application(keyed);
+  ASSERT_TRUE(signed_app.ok()) << signed_app.error().message;
+  EXPECT_TRUE(signed_app->client_secret.empty());
+  EXPECT_EQ(signed_app->application.jwks, keyed.jwks);
+  EXPECT_EQ(truth().get_application(signed_app->application.client_id).value(),
+            signed_app->application);
+  ApplicationPatch to_uri;
+  to_uri.jwks_uri = "https://client.example/jwks.json";
+  auto moved = admin().update_application(signed_app->application.client_id, to_uri, std::nullopt);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_TRUE(moved->jwks.empty());
+  EXPECT_EQ(moved->jwks_uri, "https://client.example/jwks.json");
+  EXPECT_EQ(truth().get_application(signed_app->application.client_id).value(), *moved);
 }
 
 // --- client grants

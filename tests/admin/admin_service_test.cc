@@ -15,7 +15,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
+#include "signet/jose/jwk.h"
 #include "signet/keys/key_manager.h"
 #include "signet/keys/master_key.h"
 #include "signet/server/credentials.h"
@@ -664,7 +666,8 @@ TEST_F(AdminServiceTest, CreateApplicationMakesAClientIdAndASecretShownOnce) {
   EXPECT_EQ(made->client_secret.size(), server::kSecretTextLength);
   EXPECT_EQ(app.type, store::ApplicationType::kM2m);
   EXPECT_EQ(app.grant_types, std::vector<store::GrantType>{store::GrantType::kClientCredentials});
-  EXPECT_EQ(app.token_endpoint_auth_method, store::TokenEndpointAuthMethod::kClientSecretPost);
+  EXPECT_EQ(app.token_endpoint_auth_method,
+            store::TokenEndpointAuthMethod::kClientSecretBasicOrPost);
   EXPECT_EQ(app.created_at, kStart);
   EXPECT_TRUE(app.client_secret_hash.empty());
   // The store keeps the hash the token endpoint checks.
@@ -672,16 +675,32 @@ TEST_F(AdminServiceTest, CreateApplicationMakesAClientIdAndASecretShownOnce) {
   EXPECT_TRUE(hasher().matches(made->client_secret, stored.client_secret_hash));
 }
 
-TEST_F(AdminServiceTest, ApplicationsThatActForUsersDefaultToPasswordAndRefreshToken) {
-  for (const auto type : {store::ApplicationType::kRegularWeb, store::ApplicationType::kNative,
-                          store::ApplicationType::kSpa}) {
+TEST_F(AdminServiceTest, ApplicationsThatActForUsersDefaultToTheCodeFlow) {
+  auto web = app_draft("web");
+  web.type = store::ApplicationType::kRegularWeb;
+  auto made = service_->create_application(web);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(made->application.grant_types,
+            (std::vector<store::GrantType>{store::GrantType::kAuthorizationCode,
+                                           store::GrantType::kPassword,
+                                           store::GrantType::kRefreshToken}));
+  EXPECT_EQ(made->application.token_endpoint_auth_method,
+            store::TokenEndpointAuthMethod::kClientSecretBasicOrPost);
+  EXPECT_EQ(made->client_secret.size(), server::kSecretTextLength);
+  // Single-page and native apps are public: no secret, and no grant that trusts a client_id.
+  for (const auto type : {store::ApplicationType::kNative, store::ApplicationType::kSpa}) {
     auto draft = app_draft("x");
     draft.type = type;
-    auto made = service_->create_application(draft);
-    ASSERT_TRUE(made.ok()) << made.error().message;
-    EXPECT_EQ(made->application.grant_types,
-              (std::vector<store::GrantType>{store::GrantType::kPassword,
+    auto pub = service_->create_application(draft);
+    ASSERT_TRUE(pub.ok()) << pub.error().message;
+    EXPECT_EQ(pub->application.grant_types,
+              (std::vector<store::GrantType>{store::GrantType::kAuthorizationCode,
                                              store::GrantType::kRefreshToken}));
+    EXPECT_EQ(pub->application.token_endpoint_auth_method, store::TokenEndpointAuthMethod::kNone);
+    EXPECT_TRUE(pub->client_secret.empty());
+    EXPECT_TRUE(sqlite_->get_application(pub->application.client_id)->client_secret_hash.empty());
+    expect_error(service_->rotate_secret(pub->application.client_id), Code::kInvalid,
+                 "cannot keep a secret");
   }
   auto draft = app_draft("x");
   draft.grant_types = {store::GrantType::kRefreshToken};
@@ -706,21 +725,210 @@ TEST_F(AdminServiceTest, CreateApplicationTakesAChosenClientIdOnce) {
                "client_id '' must be printable ASCII");
 }
 
-TEST_F(AdminServiceTest, CreateApplicationRefusesWhatTheTokenEndpointCannotDoYet) {
-  auto code = app_draft("x");
-  code.grant_types = {store::GrantType::kAuthorizationCode};
-  expect_error(service_->create_application(code), Code::kInvalid,
-               "authorization_code is not supported yet");
-  auto public_client = app_draft("x");
-  public_client.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
-  expect_error(service_->create_application(public_client), Code::kInvalid,
-               "public clients arrive with the sign-in");
+TEST_F(AdminServiceTest, CreateApplicationRefusesWhatCouldNeverWork) {
+  auto public_m2m = app_draft("x");
+  public_m2m.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
+  expect_error(service_->create_application(public_m2m), Code::kInvalid,
+               "machine-to-machine application must authenticate itself");
+  auto spa_secret = app_draft("x");
+  spa_secret.type = store::ApplicationType::kSpa;
+  spa_secret.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretPost;
+  expect_error(service_->create_application(spa_secret), Code::kInvalid,
+               "cannot keep a secret or a private key");
+  auto native_password = app_draft("x");
+  native_password.type = store::ApplicationType::kNative;
+  native_password.grant_types = {store::GrantType::kAuthorizationCode, store::GrantType::kPassword};
+  expect_error(service_->create_application(native_password), Code::kInvalid,
+               "cannot use the password grant");
+  auto web_none_cc = app_draft("x");
+  web_none_cc.type = store::ApplicationType::kRegularWeb;
+  web_none_cc.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
+  web_none_cc.grant_types = {store::GrantType::kClientCredentials};
+  expect_error(service_->create_application(web_none_cc), Code::kInvalid,
+               "cannot use the client_credentials grant");
   auto repeated = app_draft("x");
   repeated.grant_types = {store::GrantType::kPassword, store::GrantType::kPassword};
   expect_error(service_->create_application(repeated), Code::kInvalid, "repeated");
   expect_error(service_->create_application(app_draft("")), Code::kInvalid,
                "name must not be empty");
   EXPECT_EQ(service_->list_applications({})->total, 0);
+}
+
+TEST_F(AdminServiceTest, ApplicationUrlsAreCheckedThenStoredAsGiven) {
+  auto draft = app_draft("spa");
+  draft.type = store::ApplicationType::kSpa;
+  draft.callbacks = {"http://localhost:3000/callback", "https://app.example.com/cb?x=1"};
+  draft.allowed_logout_urls = {"http://localhost:3000/"};
+  draft.web_origins = {"http://localhost:3000", "https://app.example.com"};
+  auto made = service_->create_application(draft);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(made->application.callbacks, draft.callbacks);
+  EXPECT_EQ(made->application.allowed_logout_urls, draft.allowed_logout_urls);
+  EXPECT_EQ(made->application.web_origins, draft.web_origins);
+  auto native = app_draft("native");
+  native.type = store::ApplicationType::kNative;
+  native.callbacks = {"com.example.app:/callback"};
+  EXPECT_TRUE(service_->create_application(native).ok());
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> callbacks, logout_urls, origins;
+    std::string expected;
+  };
+  const std::vector<Case> cases{
+      {"relative callback", {"/callback"}, {}, {}, "is not an absolute URL"},
+      {"fragment", {"https://app.example.com/cb#x"}, {}, {}, "fragment"},
+      {"userinfo", {"https://user@app.example.com/cb"}, {}, {}, "userinfo"},
+      {"javascript", {"javascript:alert(1)"}, {}, {}, "never a place to send a browser"},
+      {"repeated", {"https://a.example/cb", "https://a.example/cb"}, {}, {}, "is repeated"},
+      {"logout URL", {}, {"data:text/html,x"}, {}, "allowed logout URL 'data:text/html,x'"},
+      {"origin with a path", {}, {}, {"http://localhost:3000/"}, "write http://localhost:3000"},
+      {"origin with a default port",
+       {},
+       {},
+       {"https://app.example.com:443"},
+       "write https://app.example.com"},
+      {"origin not http", {}, {}, {"ftp://app.example.com"}, "web origin 'ftp://app.example.com'"},
+  };
+  const std::string id = made->application.client_id;
+  const auto before = *service_->get_application(id);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto bad = app_draft("bad");
+    bad.type = store::ApplicationType::kSpa;
+    bad.callbacks = c.callbacks;
+    bad.allowed_logout_urls = c.logout_urls;
+    bad.web_origins = c.origins;
+    expect_error(service_->create_application(bad), Code::kInvalid, c.expected);
+    ApplicationPatch patch;
+    patch.callbacks = c.callbacks;
+    patch.allowed_logout_urls = c.logout_urls;
+    patch.web_origins = c.origins;
+    expect_error(service_->update_application(id, patch, std::nullopt), Code::kInvalid, c.expected);
+  }
+  EXPECT_EQ(*service_->get_application(id), before);
+  // A patch replaces a whole list, and an empty one clears it.
+  ApplicationPatch clear;
+  clear.callbacks = std::vector<std::string>{};
+  clear.web_origins = std::vector<std::string>{"https://other.example"};
+  auto cleared = service_->update_application(id, clear, std::nullopt);
+  ASSERT_TRUE(cleared.ok()) << cleared.error().message;
+  EXPECT_TRUE(cleared->callbacks.empty());
+  EXPECT_EQ(cleared->allowed_logout_urls, draft.allowed_logout_urls);
+  EXPECT_EQ(cleared->web_origins, std::vector<std::string>{"https://other.example"});
+}
+
+// A public JWK Set of one fresh key.
+std::string public_jwks(std::string kid = "k1") {
+  auto key = jose::generate_jwk(jose::Algorithm::kES256, std::move(kid)).value();
+  return boost::json::serialize(jose::to_public_jwks({key}));
+}
+
+TEST_F(AdminServiceTest, PrivateKeyJwtNeedsExactlyOnePlaceForItsPublicKeys) {
+  auto draft = app_draft("signed");
+  draft.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  expect_error(service_->create_application(draft), Code::kInvalid,
+               "needs its public keys: give exactly one of jwks");
+  draft.jwks = public_jwks();
+  draft.jwks_uri = "https://client.example/jwks.json";
+  expect_error(service_->create_application(draft), Code::kInvalid, "exactly one of jwks");
+  draft.jwks_uri.clear();
+  auto made = service_->create_application(draft);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_TRUE(made->client_secret.empty());
+  EXPECT_TRUE(sqlite_->get_application(made->application.client_id)->client_secret_hash.empty());
+  EXPECT_EQ(made->application.jwks, draft.jwks);
+
+  auto uri = app_draft("fetched");
+  uri.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  for (const std::string ok : {"https://client.example/jwks.json", "http://localhost:8080/jwks",
+                               "http://127.0.0.1:9/k", "http://[::1]:9/k"}) {
+    uri.jwks_uri = ok;
+    uri.name = "fetched " + ok;
+    EXPECT_TRUE(service_->create_application(uri).ok()) << ok;
+  }
+  uri.jwks_uri = "http://client.example/jwks.json";
+  expect_error(service_->create_application(uri), Code::kInvalid, "must use https");
+  uri.jwks_uri = "jwks.json";
+  expect_error(service_->create_application(uri), Code::kInvalid, "jwks_uri 'jwks.json'");
+
+  // Keys for a client that does not use them are most likely a forgotten auth method.
+  auto unused = app_draft("unused");
+  unused.jwks = public_jwks();
+  expect_error(service_->create_application(unused), Code::kInvalid,
+               "also set the auth method private_key_jwt");
+}
+
+TEST_F(AdminServiceTest, AJwksMustBeASetOfUsablePublicKeys) {
+  auto key = jose::generate_jwk(jose::Algorithm::kES256, "k1").value();
+  auto pub = jose::to_public_jwks({key});
+  auto with_private = pub;
+  with_private["keys"].as_array()[0].as_object()["d"] = "c2VjcmV0";
+  auto hmac = boost::json::object{
+      {"keys", boost::json::array{boost::json::object{{"kty", "oct"}, {"k", "c2VjcmV0"}}}}};
+  auto other_curve = pub;
+  other_curve["keys"].as_array()[0].as_object()["crv"] = "P-384";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {boost::json::serialize(with_private), "holds the private member \"d\""},
+      {boost::json::serialize(hmac), "holds the private member \"k\""},
+      {"not json", "is not a JSON object"},
+      {"[]", "is not a JSON object"},
+      {R"({"keys": []})", "no \"keys\" array"},
+      {R"({"keys": [7]})", "key 1 of the JWKS is not a JSON object"},
+      {boost::json::serialize(other_curve), "key 'k1' of the JWKS cannot be used"},
+  };
+  for (const auto& [jwks, expected] : cases) {
+    SCOPED_TRACE(jwks);
+    auto draft = app_draft("signed");
+    draft.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+    draft.jwks = jwks;
+    expect_error(service_->create_application(draft), Code::kInvalid, expected);
+  }
+  EXPECT_EQ(service_->list_applications({})->total, 0);
+}
+
+TEST_F(AdminServiceTest, SwitchingToKeysDropsTheSecretAndSwitchingBackNeedsANewOne) {
+  auto made = create_app();
+  const auto id = made.application.client_id;
+  ApplicationPatch to_keys;
+  to_keys.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  expect_error(service_->update_application(id, to_keys, std::nullopt), Code::kInvalid,
+               "needs its public keys");
+  to_keys.jwks = public_jwks();
+  auto keyed = service_->update_application(id, to_keys, std::nullopt);
+  ASSERT_TRUE(keyed.ok()) << keyed.error().message;
+  EXPECT_TRUE(sqlite_->get_application(id)->client_secret_hash.empty());
+  // Another place for the keys replaces the first.
+  ApplicationPatch to_uri;
+  to_uri.jwks_uri = "https://client.example/jwks.json";
+  auto moved = service_->update_application(id, to_uri, std::nullopt);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_TRUE(moved->jwks.empty());
+  EXPECT_EQ(moved->jwks_uri, "https://client.example/jwks.json");
+  ApplicationPatch both;
+  both.jwks = public_jwks();
+  both.jwks_uri = "https://client.example/jwks.json";
+  expect_error(service_->update_application(id, both, std::nullopt), Code::kInvalid, "not both");
+  ApplicationPatch no_keys;
+  no_keys.jwks_uri = "";
+  expect_error(service_->update_application(id, no_keys, std::nullopt), Code::kInvalid,
+               "needs its public keys");
+
+  ApplicationPatch back;
+  back.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretBasicOrPost;
+  expect_error(service_->update_application(id, back, std::nullopt), Code::kInvalid,
+               "signet clients rotate-secret " + id);
+  auto rotated = service_->rotate_secret(id);
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  // Still private_key_jwt until the method changes; the new secret waits for it.
+  EXPECT_EQ(rotated->application.token_endpoint_auth_method,
+            store::TokenEndpointAuthMethod::kPrivateKeyJwt);
+  auto secret_again = service_->update_application(id, back, std::nullopt);
+  ASSERT_TRUE(secret_again.ok()) << secret_again.error().message;
+  EXPECT_TRUE(
+      hasher().matches(rotated->client_secret, sqlite_->get_application(id)->client_secret_hash));
+  EXPECT_FALSE(
+      hasher().matches(made.client_secret, sqlite_->get_application(id)->client_secret_hash));
 }
 
 TEST_F(AdminServiceTest, NoAnswerButCreateAndRotateCarriesTheSecretOrItsHash) {
@@ -768,14 +976,18 @@ TEST_F(AdminServiceTest, UpdateApplicationRefusesBadInputAndWritesNothing) {
   none_granted.grant_types = std::vector<store::GrantType>{};
   expect_error(service_->update_application(id, none_granted, std::nullopt), Code::kInvalid,
                "at least one grant type");
-  ApplicationPatch code;
-  code.grant_types = std::vector<store::GrantType>{store::GrantType::kAuthorizationCode};
-  expect_error(service_->update_application(id, code, std::nullopt), Code::kInvalid,
-               "authorization_code");
   ApplicationPatch public_client;
   public_client.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
   expect_error(service_->update_application(id, public_client, std::nullopt), Code::kInvalid,
-               "public clients");
+               "must authenticate itself");
+  ApplicationPatch spa;
+  spa.type = store::ApplicationType::kSpa;
+  expect_error(service_->update_application(id, spa, std::nullopt), Code::kInvalid,
+               "cannot keep a secret");
+  ApplicationPatch unused_keys;
+  unused_keys.jwks_uri = "https://client.example/jwks.json";
+  expect_error(service_->update_application(id, unused_keys, std::nullopt), Code::kInvalid,
+               "also set the auth method private_key_jwt");
   ApplicationPatch name;
   name.name = "Renamed";
   expect_error(service_->update_application(id, name, before.revision + 1000), Code::kStale,

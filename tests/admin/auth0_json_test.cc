@@ -58,9 +58,16 @@ store::Application full_application() {
   app.type = store::ApplicationType::kRegularWeb;
   app.grant_types = {store::GrantType::kPassword, store::GrantType::kRefreshToken};
   app.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretBasic;
+  app.callbacks = {"https://app.example.com/callback", "http://localhost:3000/callback"};
+  app.allowed_logout_urls = {"https://app.example.com/"};
+  app.web_origins = {"https://app.example.com"};
   app.created_at = kT;
   return app;
 }
+
+// A JWK Set as the codec writes it (serialized without spaces).
+constexpr std::string_view kJwksText =
+    R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"eA","y":"eQ"}]})";
 
 // --- dates
 
@@ -205,8 +212,34 @@ TEST(Auth0Records, ApplicationRoundTripsWithoutItsSecretHash) {
   app.client_secret_hash.clear();
   EXPECT_EQ(*back, app);
 
+  EXPECT_EQ(out.at("callbacks"),
+            (json::array{"https://app.example.com/callback", "http://localhost:3000/callback"}));
+  EXPECT_EQ(out.at("web_origins"), json::array{"https://app.example.com"});
+  EXPECT_FALSE(out.contains("jwks"));
+  EXPECT_FALSE(out.contains("jwks_uri"));
+
+  // The keys of private_key_jwt: jwks as a JSON object (RFC 7591 §2), jwks_uri as a string.
+  store::Application keyed = full_application();
+  keyed.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  keyed.jwks = std::string(kJwksText);
+  const auto keyed_json = application_to_json(keyed);
+  EXPECT_TRUE(keyed_json.at("jwks").is_object());
+  EXPECT_EQ(application_from_json(keyed_json).value(), keyed);
+  keyed.jwks.clear();
+  keyed.jwks_uri = "https://client.example/jwks.json";
+  EXPECT_EQ(application_to_json(keyed).at("jwks_uri"), "https://client.example/jwks.json");
+  EXPECT_EQ(application_from_json(application_to_json(keyed)).value(), keyed);
+  // A record from an older server, without the sign-in members, reads with empty lists.
+  auto older = application_to_json(app);
+  older.erase("callbacks");
+  older.erase("allowed_logout_urls");
+  older.erase("web_origins");
+  EXPECT_TRUE(application_from_json(older)->callbacks.empty());
+
   for (const auto method :
-       {store::TokenEndpointAuthMethod::kClientSecretPost, store::TokenEndpointAuthMethod::kNone}) {
+       {store::TokenEndpointAuthMethod::kClientSecretPost, store::TokenEndpointAuthMethod::kNone,
+        store::TokenEndpointAuthMethod::kClientSecretBasicOrPost,
+        store::TokenEndpointAuthMethod::kPrivateKeyJwt}) {
     store::Application m2m = full_application();
     m2m.type = store::ApplicationType::kM2m;
     m2m.grant_types = {store::GrantType::kClientCredentials};
@@ -227,9 +260,15 @@ TEST(Auth0Records, ApplicationWithSecretRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->application, app.application);
   EXPECT_EQ(back->client_secret, "the-secret");
-  // An answer that should carry the secret and does not is not one.
-  expect_invalid(application_with_secret_from_json(application_to_json(app.application)),
-                 "client_secret");
+  // A client without a secret (none, private_key_jwt) is answered without the member.
+  const ApplicationWithSecret public_app{full_application(), ""};
+  EXPECT_FALSE(application_to_json(public_app).contains("client_secret"));
+  auto without = application_with_secret_from_json(application_to_json(public_app));
+  ASSERT_TRUE(without.ok()) << without.error().message;
+  EXPECT_TRUE(without->client_secret.empty());
+  auto wrong = application_to_json(app);
+  wrong["client_secret"] = 7;
+  expect_invalid(application_with_secret_from_json(wrong), "client_secret");
 }
 
 TEST(Auth0Records, ClientGrantRoundTripsWithItsIdAsText) {
@@ -362,8 +401,14 @@ TEST(Auth0Records, ReadersRefuseWrongShapes) {
   app["app_type"] = "machine";
   expect_invalid(application_from_json(app), "machine");
   app = application_to_json(full_application());
-  app["token_endpoint_auth_method"] = "private_key_jwt";
-  expect_invalid(application_from_json(app), "private_key_jwt");
+  app["token_endpoint_auth_method"] = "client_secret_jwt";
+  expect_invalid(application_from_json(app), "client_secret_jwt");
+  app = application_to_json(full_application());
+  app["callbacks"] = "https://app.example.com/callback";
+  expect_invalid(application_from_json(app), "callbacks");
+  app = application_to_json(full_application());
+  app["jwks"] = json::array{};
+  expect_invalid(application_from_json(app), "jwks");
 }
 
 // --- drafts and patches both ways
@@ -450,6 +495,11 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
   draft.grant_types = {store::GrantType::kClientCredentials};
   draft.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretBasic;
   draft.client_id = "chosen-id";
+  draft.callbacks = {"https://app.example.com/callback"};
+  draft.allowed_logout_urls = {"https://app.example.com/"};
+  draft.web_origins = {"https://app.example.com"};
+  draft.jwks = std::string(kJwksText);
+  draft.jwks_uri = "https://client.example/jwks.json";
   ApplicationDraft minimal;
   minimal.name = "Web";
   minimal.type = store::ApplicationType::kSpa;
@@ -461,21 +511,41 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
     EXPECT_EQ(back->grant_types, d.grant_types);
     EXPECT_EQ(back->token_endpoint_auth_method, d.token_endpoint_auth_method);
     EXPECT_EQ(back->client_id, d.client_id);
+    EXPECT_EQ(back->callbacks, d.callbacks);
+    EXPECT_EQ(back->allowed_logout_urls, d.allowed_logout_urls);
+    EXPECT_EQ(back->web_origins, d.web_origins);
+    EXPECT_EQ(back->jwks, d.jwks);
+    EXPECT_EQ(back->jwks_uri, d.jwks_uri);
   }
+  EXPECT_TRUE(application_draft_to_json(draft).at("jwks").is_object());
+  EXPECT_FALSE(application_draft_to_json(minimal).contains("callbacks"));
   EXPECT_EQ(application_draft_to_json(draft).at("app_type"), "non_interactive");
 
   ApplicationPatch patch;
   patch.name = "Renamed";
   patch.type = store::ApplicationType::kNative;
   patch.grant_types = std::vector<store::GrantType>{store::GrantType::kPassword};
-  patch.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretPost;
-  for (const ApplicationPatch& p : {patch, ApplicationPatch{}}) {
+  patch.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kClientSecretBasicOrPost;
+  patch.callbacks = std::vector<std::string>{"com.example.app:/callback"};
+  patch.allowed_logout_urls = std::vector<std::string>{};  // empties the list
+  patch.web_origins = std::vector<std::string>{"http://localhost:3000"};
+  patch.jwks = std::string(kJwksText);
+  patch.jwks_uri = "";  // clears it
+  ApplicationPatch clears_jwks;
+  clears_jwks.jwks = "";
+  EXPECT_TRUE(application_patch_to_json(clears_jwks).at("jwks").is_null());
+  for (const ApplicationPatch& p : {patch, clears_jwks, ApplicationPatch{}}) {
     auto back = application_patch_from_json(application_patch_to_json(p));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(back->name, p.name);
     EXPECT_EQ(back->type, p.type);
     EXPECT_EQ(back->grant_types, p.grant_types);
     EXPECT_EQ(back->token_endpoint_auth_method, p.token_endpoint_auth_method);
+    EXPECT_EQ(back->callbacks, p.callbacks);
+    EXPECT_EQ(back->allowed_logout_urls, p.allowed_logout_urls);
+    EXPECT_EQ(back->web_origins, p.web_origins);
+    EXPECT_EQ(back->jwks, p.jwks);
+    EXPECT_EQ(back->jwks_uri, p.jwks_uri);
   }
 }
 
@@ -621,13 +691,30 @@ INSTANTIATE_TEST_SUITE_P(
         StrictCase{"app_draft", R"({"name":"x","grant_types":"client_credentials"})",
                    "'grant_types' must be an array of strings"},
         StrictCase{"app_draft", R"({"name":"x","grant_types":[1]})", "grant_types"},
-        StrictCase{"app_draft", R"({"name":"x","token_endpoint_auth_method":"private_key_jwt"})",
-                   "private_key_jwt"},
+        StrictCase{"app_draft", R"({"name":"x","token_endpoint_auth_method":"client_secret_jwt"})",
+                   "client_secret_jwt"},
+        StrictCase{"app_draft", R"({"name":"x","callbacks":"https://a.example/cb"})",
+                   "'callbacks' must be an array of strings"},
+        StrictCase{"app_draft", R"({"name":"x","allowed_logout_urls":[1]})",
+                   "'allowed_logout_urls' must be an array of strings"},
+        StrictCase{"app_draft", R"({"name":"x","web_origins":{"a":1}})",
+                   "'web_origins' must be an array of strings"},
+        StrictCase{"app_draft", R"({"name":"x","jwks":"{\"keys\":[]}"})",
+                   "'jwks' must be a JSON object"},
+        StrictCase{"app_draft", R"({"name":"x","jwks":[]})", "'jwks' must be a JSON object"},
+        StrictCase{"app_draft", R"({"name":"x","jwks_uri":["https://a.example/k"]})",
+                   "'jwks_uri' must be a string"},
+        StrictCase{"app_draft", R"({"name":"x","allowed_callback_urls":[]})",
+                   "allowed_callback_urls"},
         StrictCase{"app_draft", R"({"name":"x","client_secret":"s"})", "client_secret"},
         StrictCase{"app_draft", R"({"name":"x","client_id":7})", "'client_id' must be a string"},
         StrictCase{"app_patch", R"({"client_id":"other"})", "client_id cannot change"},
         StrictCase{"app_patch", R"({"client_secret":"s"})", "rotate-secret"},
-        StrictCase{"app_patch", R"({"callbacks":[]})", "callbacks"},
+        StrictCase{"app_patch", R"({"callbacks":null})", "'callbacks' must be an array"},
+        StrictCase{"app_patch", R"({"web_origins":"http://localhost:3000"})", "web_origins"},
+        StrictCase{"app_patch", R"({"jwks":true})", "'jwks' must be a JSON object"},
+        StrictCase{"app_patch", R"({"jwks_uri":null})", "'jwks_uri' must be a string"},
+        StrictCase{"app_patch", R"({"allowed_origins":[]})", "allowed_origins"},
         StrictCase{"app_patch", R"({"app_type":"m2m2"})", "m2m2"},
         StrictCase{"app_patch", R"({"grant_types":["password","device_code"]})", "device_code"},
         StrictCase{"app_patch", R"({"token_endpoint_auth_method":"client_secret_jwt"})",

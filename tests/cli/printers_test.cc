@@ -121,6 +121,76 @@ TEST(ApplicationPrinter, WithItsNewSecretShowsItOnceWithTheWarning) {
   EXPECT_EQ(j.at("client_id"), "client-1");
 }
 
+TEST(ApplicationPrinter, SignInUrlsAndKeysFollowTheFieldsTheyDoNotChange) {
+  // A machine-to-machine application without URLs prints exactly what it printed before.
+  auto m2m = application();
+  m2m.type = store::ApplicationType::kM2m;
+  EXPECT_EQ(printed([&](auto& out) { print_details(out, m2m); }),
+            "client_id    client-1\n"
+            "name         Messages client\n"
+            "type         m2m\n"
+            "grant types  password, refresh_token\n"
+            "auth method  client_secret_post\n"
+            "created      2023-11-14T22:13:20Z\n");
+  const auto m2m_json = to_json(m2m);
+  EXPECT_EQ(m2m_json.at("callbacks"), json::array{});
+  EXPECT_FALSE(m2m_json.contains("jwks"));
+  EXPECT_FALSE(m2m_json.contains("jwks_uri"));
+
+  auto spa = application();
+  spa.type = store::ApplicationType::kSpa;
+  spa.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
+  spa.callbacks = {"http://localhost:3000/", "http://localhost:3000/cb"};
+  spa.web_origins = {"http://localhost:3000"};
+  EXPECT_EQ(printed([&](auto& out) { print_details(out, spa); }),
+            "client_id    client-1\n"
+            "name         Messages client\n"
+            "type         spa\n"
+            "grant types  password, refresh_token\n"
+            "auth method  none\n"
+            "created      2023-11-14T22:13:20Z\n"
+            "callbacks    http://localhost:3000/ http://localhost:3000/cb\n"
+            "logout URLs  -\n"
+            "web origins  http://localhost:3000\n");
+  const auto spa_json = to_json(spa);
+  EXPECT_EQ(spa_json.at("callbacks"),
+            (json::array{"http://localhost:3000/", "http://localhost:3000/cb"}));
+  EXPECT_EQ(spa_json.at("allowed_logout_urls"), json::array{});
+  EXPECT_EQ(spa_json.at("web_origins"), json::array{"http://localhost:3000"});
+
+  auto keyed = m2m;
+  keyed.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  keyed.jwks = R"({"keys":[{"kty":"EC","kid":"a"},{"kty":"EC"}]})";
+  const auto text = printed([&](auto& out) { print_details(out, keyed); });
+  EXPECT_NE(text.find("jwks         2 keys: a, (no kid)\n"), std::string::npos) << text;
+  EXPECT_EQ(to_json(keyed).at("jwks").at("keys").as_array().size(), 2u);
+  keyed.jwks = "not json";
+  EXPECT_NE(printed([&](auto& out) { print_details(out, keyed); }).find("register it again"),
+            std::string::npos);
+  EXPECT_EQ(to_json(keyed).at("jwks"), "not json");
+  keyed.jwks.clear();
+  keyed.jwks_uri = "https://client.example/jwks.json";
+  EXPECT_NE(printed([&](auto& out) {
+              print_details(out, keyed);
+            }).find("jwks_uri     https://client.example/jwks.json\n"),
+            std::string::npos);
+  EXPECT_EQ(to_json(keyed).at("jwks_uri"), "https://client.example/jwks.json");
+}
+
+TEST(ApplicationPrinter, WithoutASecretSaysHowItAuthenticates) {
+  auto app = application();
+  app.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kPrivateKeyJwt;
+  const admin::ApplicationWithSecret keyed{app, ""};
+  const auto text = printed([&](auto& out) { print_details(out, keyed); });
+  EXPECT_EQ(text.find("client_secret"), std::string::npos) << text;
+  EXPECT_NE(text.find("private_key_jwt).\n"), std::string::npos) << text;
+  EXPECT_FALSE(to_json(keyed).contains("client_secret"));
+  app.token_endpoint_auth_method = store::TokenEndpointAuthMethod::kNone;
+  const admin::ApplicationWithSecret pub{app, ""};
+  EXPECT_NE(printed([&](auto& out) { print_details(out, pub); }).find("authorization code flow"),
+            std::string::npos);
+}
+
 TEST(GrantPrinter, ScopesSeparatedBySpacesOrADash) {
   store::ClientGrant g;
   g.id = 7;

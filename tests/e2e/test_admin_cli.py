@@ -441,8 +441,9 @@ def test_clients_create_m2m_prints_the_secret_once(data_dir):
     shown = js(data_dir, "clients", "show", client_id)
     assert shown == {"client_id": client_id, "name": "Messages client", "type": "m2m",
                      "grant_types": ["client_credentials"],
-                     "token_endpoint_auth_method": "client_secret_post",
-                     "created_at": shown["created_at"]}
+                     "token_endpoint_auth_method": "client_secret_basic_or_post",
+                     "created_at": shown["created_at"], "callbacks": [],
+                     "allowed_logout_urls": [], "web_origins": []}
     # Stored as its keyed hash only, never as itself.
     assert stored_secret_hash(data_dir, client_id) == expected_secret_hash(data_dir, secret)
     assert secret.encode() not in (data_dir / "signet.db").read_bytes()
@@ -451,18 +452,23 @@ def test_clients_create_m2m_prints_the_secret_once(data_dir):
 def test_clients_create_json(data_dir):
     client = js(data_dir, "clients", "create", "--name", "web", "--type", "regular_web")
     assert set(client) == {"client_id", "client_secret", "name", "type", "grant_types",
-                           "token_endpoint_auth_method", "created_at"}
+                           "token_endpoint_auth_method", "created_at", "callbacks",
+                           "allowed_logout_urls", "web_origins"}
     assert client["type"] == "regular_web"
-    assert client["grant_types"] == ["password", "refresh_token"]
+    assert client["grant_types"] == ["authorization_code", "password", "refresh_token"]
     assert len(client["client_secret"]) == 43
     assert stored_secret_hash(data_dir, client["client_id"]) == expected_secret_hash(
         data_dir, client["client_secret"])
 
 
 @pytest.mark.parametrize("app_type", ["native", "spa"])
-def test_clients_create_user_facing_types_default_to_password_and_refresh(data_dir, app_type):
+def test_clients_create_public_types_default_to_the_code_flow_without_a_secret(data_dir,
+                                                                                app_type):
     client = js(data_dir, "clients", "create", "--name", "x", "--type", app_type)
-    assert client["grant_types"] == ["password", "refresh_token"]
+    assert client["grant_types"] == ["authorization_code", "refresh_token"]
+    assert client["token_endpoint_auth_method"] == "none"
+    assert "client_secret" not in client
+    assert not stored_secret_hash(data_dir, client["client_id"])
 
 
 @pytest.mark.parametrize("args, grant_types", [
@@ -481,12 +487,21 @@ def test_clients_create_grant_types(data_dir, args, grant_types):
 
 @pytest.mark.parametrize("args, needles", [
     (["--type", "machine"], ["machine", "m2m, regular_web, native or spa"]),
-    (["--grant-types", "implicit"], ["implicit", "client_credentials, password or refresh_token"]),
-    (["--grant-types", "authorization_code"], ["authorization_code"]),
+    (["--grant-types", "implicit"],
+     ["implicit", "authorization_code, client_credentials, password or refresh_token"]),
     (["--grant-types", "password,bogus"], ["bogus"]),
     (["--grant-types", ""], ["--grant-types"]),
-    (["--auth-method", "none"], ["none", "client_secret_basic or client_secret_post"]),
-    (["--auth-method", "private_key_jwt"], ["private_key_jwt"]),
+    (["--auth-method", "none"], ["none", "machine-to-machine application must authenticate"]),
+    (["--auth-method", "private_key_jwt"], ["private_key_jwt", "--jwks FILE"]),
+    (["--auth-method", "client_secret_jwt"], ["client_secret_jwt", "client_secret_basic_or_post"]),
+    (["--type", "spa", "--auth-method", "client_secret_post"], ["cannot keep a secret"]),
+    (["--type", "spa", "--grant-types", "password"], ["cannot use the password grant"]),
+    (["--type", "spa", "--callbacks", "/callback"], ["callback '/callback'", "absolute URL"]),
+    (["--type", "spa", "--web-origins", "http://localhost:3000/"],
+     ["write http://localhost:3000"]),
+    (["--jwks-uri", "https://client.example/jwks.json"], ["--auth-method private_key_jwt"]),
+    (["--auth-method", "private_key_jwt", "--jwks-uri", "http://client.example/jwks.json"],
+     ["must use https"]),
     (["--name", ""], ["name must not be empty"]),
 ])
 def test_clients_create_bad_input_creates_nothing(data_dir, args, needles):
@@ -546,6 +561,9 @@ def test_clients_update_changes_only_the_given_fields(tenant, data_dir):
     (["--grant-types", "implicit"], ["implicit"]),
     (["--grant-types", ""], ["--grant-types"]),
     (["--auth-method", "none"], ["none"]),
+    (["--auth-method", "private_key_jwt"], ["needs its public keys"]),
+    (["--type", "spa"], ["cannot keep a secret"]),
+    (["--logout-urls", "javascript:alert(1)"], ["never a place"]),
 ])
 def test_clients_update_bad_input_changes_nothing(tenant, data_dir, args, needles):
     before = js(data_dir, "clients", "show", tenant["client_id"])
@@ -1284,8 +1302,11 @@ def test_help_explains_the_command_and_touches_nothing(args, tmp_path):
     (["apis", "update"], ["--name", "--alg", "--token-lifetime",
                           "--allow-offline-access", "--token-profile"]),
     (["apis", "permissions", "add"], ["SCOPE", "--description"]),
-    (["clients", "create"], ["--name", "--type", "--grant-types", "--auth-method"]),
-    (["clients", "update"], ["--name", "--type", "--grant-types", "--auth-method"]),
+    (["clients", "create"], ["--name", "--type", "--grant-types", "--auth-method", "--callbacks",
+                             "--logout-urls", "--web-origins", "--jwks", "--jwks-uri",
+                             "client_secret_basic_or_post", "private_key_jwt"]),
+    (["clients", "update"], ["--name", "--type", "--grant-types", "--auth-method", "--callbacks",
+                             "--logout-urls", "--web-origins", "--jwks", "--jwks-uri"]),
     (["grants", "create"], ["--client-id", "--audience", "--scopes"]),
     (["grants", "list"], ["--client-id"]),
     (["grants", "update"], ["GRANT_ID", "--scopes"]),

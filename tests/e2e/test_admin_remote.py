@@ -102,8 +102,12 @@ def test_users_and_an_administrator_remotely(server, tenant, manager):
     shown = tenant.cli_json("users", "show", email)
     assert shown["id"] == created["id"]
     assert sorted(shown["permissions"][server.issuer + "api/v2/"]) == sorted(ALL_SCOPES)
-    # The administrator signs in as the console does and manages the tenant with their token.
-    res = server.token({"grant_type": "password", "client_id": "signet-console", "username": email,
+    # The administrator signs in through an application of the operator's (the console's own
+    # client is public, so it signs in with /authorize and PKCE, not with a password) and manages
+    # the tenant with their token.
+    app = tenant.client(type="regular_web", grant_types="password")
+    tenant.sync()
+    res = server.token({"grant_type": "password", **app.creds(), "username": email,
                         "password": DEFAULT_PASSWORD, "audience": server.issuer + "api/v2/",
                         "scope": " ".join(ALL_SCOPES)})
     assert res.status_code == 200, res.text

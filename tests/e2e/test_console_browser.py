@@ -1,13 +1,15 @@
 """The console (`{issuer}console/`) in a real browser: Debian's headless Chromium driven by
-Selenium against a real `signet serve`, as issue 8 asks. An administrator signs in, creates an API
+Selenium against a real `signet serve`, as issue 8 asks. An administrator signs in (through
+signet's login page: /authorize with PKCE, issue 9), creates an API
 (which also creates its Test Application), creates an application and authorizes it in the API's
 Machine to Machine tab with one of two scopes, gets a token in the Test tab, runs the curl commands
 the tab shows (the token request and the API call, parsed and replayed with requests) against a
 real `signet api` (401 without the token, 200 with it), reads the token in the token debugger
 ("Signature verified"), rotates a key and revokes the previous one; revoking the key that signed
-the console's own token ends its session (the login form says so). The page must load without a
-single CSP violation or script error, sign-in works from the keyboard alone, and nothing
-overflows a 390 px wide screen.
+the console's own token ends its session (the sign-in page says so); signing out ends signet's
+session too, so the next sign-in shows the login form again. The page must load without a single
+CSP violation or script error, sign-in works from the keyboard alone, and nothing overflows a
+390 px wide screen.
 
 With SIGNET_SCREENSHOTS=<dir> (e.g. docs/images) the same run saves console-*.png there for the
 README; without it nothing is written outside the test's temporary directory.
@@ -24,86 +26,20 @@ import shlex
 import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT, SignetProcess, clean_env
+from conftest import HTTP_TIMEOUT, SignetProcess
+from login_page import (failed_login, login_form, management_scopes_sign_in, pkce_pair, query_of,
+                        sign_in as sign_in_without_browser)
 from serve_fixtures import (DEFAULT_PASSWORD, ServeProcess, Tenant, run_cli,  # noqa: F401
                             start_serve, unique)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip("Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver): "
-                "run scripts/install-deps.sh", allow_module_level=True)
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="python3-selenium is not installed: run scripts/install-deps.sh")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+# Skips this module when Chromium or Selenium is missing, so it comes before selenium.
+from chromium import (PHONE, browser, button, login_page, script_errors,  # noqa: F401
+                      submit_login, text_in, visible, wait)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-WAIT = 30.0  # s; an upper bound for a page to react on a loaded machine, not an expected time
-DESKTOP = (1280, 900)
-PHONE = (390, 844)  # an iPhone 12-15 in CSS pixels
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 # --- the browser
-
-
-def chromium_options(width: int, height: int):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox",  # CI runs as root, where the sandbox cannot start
-                 "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}",
-                 # Loopback only: no update checks, sync, translation or other calls home.
-                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-default-apps",
-                 "--disable-features=Translate,OptimizationHints,MediaRouter",
-                 "--no-proxy-server"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return options
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=clean_env(HOME=str(tmp_path))),
-                              options=chromium_options(*DESKTOP))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def wait(driver, condition, what: str, timeout: float = WAIT):
-    try:
-        return WebDriverWait(driver, timeout).until(condition)
-    except TimeoutException:
-        raise AssertionError(f"timed out waiting for {what}; page: {driver.current_url}\n"
-                             f"{driver.find_element(By.TAG_NAME, 'body').text[:3000]}") from None
-
-
-def visible(driver, by, value, what: str | None = None):
-    return wait(driver, ec.visibility_of_element_located((by, value)), what or value)
-
-
-def text_in(driver, by, value, text: str):
-    wait(driver, ec.text_to_be_present_in_element((by, value), text), f"{text!r} in {value}")
-    return driver.find_element(by, value)
-
-
-def button(driver, label: str, scope=None):
-    """The enabled, visible button whose text is `label`."""
-    xpath = f".//button[normalize-space()={json.dumps(label)}]"
-    root = scope or driver
-
-    def find(_):
-        for b in root.find_elements(By.XPATH, xpath):
-            if b.is_displayed() and b.is_enabled():
-                return b
-        return False
-
-    return wait(driver, find, f"button {label!r}")
 
 
 def labelled(driver, label: str, scope=None):
@@ -137,13 +73,6 @@ def announced(driver, text: str):
     text_in(driver, By.ID, "status", text)
 
 
-def script_errors(driver, expected: tuple[str, ...] = ()) -> list[str]:
-    """Errors in the browser's console since the last call (CSP violations, exceptions, failed
-    loads), but those that contain one of `expected`."""
-    return [entry["message"] for entry in driver.get_log("browser")
-            if entry["level"] == "SEVERE" and not any(e in entry["message"] for e in expected)]
-
-
 def screenshot(driver, name: str, height: int | None = None):
     """Saves the window as console-NAME.png in $SIGNET_SCREENSHOTS, if set; with `height`, the
     top of the page in a window that tall."""
@@ -173,11 +102,15 @@ def make_admin(serve) -> tuple[str, str]:
 
 
 def sign_in(driver, serve, email: str, password: str):
+    """The console's Sign in: to signet's login page and back, signed in. The login page's own
+    requests (a favicon it may not have) are not the console's errors."""
     driver.get(serve.url("/console/"))
-    fill(driver, "Email", email)
-    fill(driver, "Password", password)
     button(driver, "Sign in").click()
+    submit_login(driver, email, password)
     visible(driver, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
+    assert not driver.current_url.split("#")[0].endswith(("?", "&")) and "code=" not in \
+        driver.current_url, f"the code stayed in the address: {driver.current_url}"
+    assert script_errors(driver, expected=("favicon.ico",)) == []
 
 
 def curl_request(command: str) -> dict:
@@ -225,6 +158,22 @@ def code_text(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
 
+def attacker_code(serve, email: str, password: str) -> str:
+    """A code from /authorize for the console's client, never exchanged."""
+    session = requests.Session()
+    _, challenge = pkce_pair()
+    page = session.get(serve.url("/authorize"), params={
+        "response_type": "code", "client_id": "signet-console",
+        "redirect_uri": serve.issuer + "console/", "scope": "openid",
+        "audience": serve.issuer + "api/v2/", "state": "attacker", "code_challenge": challenge,
+        "code_challenge_method": "S256"}, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    form = login_form(page)
+    res = session.post(form.action, data={**form.fields, "email": email, "password": password},
+                       allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert res.status_code in (302, 303), res.text[:2000]
+    return query_of(res.headers["Location"])["code"]
+
+
 # --- the tests
 
 
@@ -232,9 +181,8 @@ def test_console_from_sign_in_to_key_rotation(start_serve, browser, tmp_path):
     serve = start_serve()
     email, password = make_admin(serve)
 
-    # The page itself: served with its CSP, and loading it breaks none of it.
+    # The page itself: served with its CSP, and loading it breaks none of it (sign_in checks).
     sign_in(browser, serve, email, password)
-    assert script_errors(browser) == []
 
     # An API, which brings its Test Application along.
     identifier = f"https://{unique('messages')}.example/api"
@@ -373,8 +321,11 @@ def test_revoking_the_key_of_the_session_ends_it(start_serve, browser):
         driver.find_element(By.CSS_SELECTOR, f"#nav a[href='{target}']").click()
         return False
 
-    wait(browser, signed_out, "the sign-in form after the revocation")
+    wait(browser, signed_out, "the sign-in page after the revocation")
     text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "sign in again")
+    # signet's own session still stands: Sign in comes straight back, without the login form.
+    button(browser, "Sign in").click()
+    visible(browser, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
 
 
 def test_a_refused_token_returns_to_the_sign_in_form(start_serve, browser, tmp_path):
@@ -400,35 +351,114 @@ def test_sign_in_from_the_keyboard_alone(start_serve, browser):
     serve = start_serve()
     email, password = make_admin(serve)
     browser.get(serve.url("/console/"))
-    visible(browser, By.ID, "login-title", "the sign-in form")
+    visible(browser, By.ID, "login-title", "the sign-in page")
     screenshot(browser, "login")
-    # The email field has the focus; Tab moves to the password, then to the button.
-    wait(browser, lambda d: d.switch_to.active_element.get_attribute("type") == "email",
-         "the focus on the email field")
+    # The Sign in button has the focus; Enter goes to signet's login page.
+    wait(browser, lambda d: d.switch_to.active_element.text == "Sign in",
+         "the focus on the Sign in button")
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    # On the login page: email, Tab, password, Enter.
+    login_page(browser).click()
     active = browser.switch_to.active_element
+    assert active.get_attribute("name") == "email"
     active.send_keys(email, Keys.TAB)
     active = browser.switch_to.active_element
-    assert active.get_attribute("type") == "password"
-    active.send_keys("wrong password", Keys.TAB)
-    active = browser.switch_to.active_element
-    assert active.tag_name == "button" and active.text == "Sign in"
-    active.send_keys(Keys.ENTER)
-    # A refusal is announced and puts the focus back on the password.
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".login [role=alert]").text.strip(),
-         "the refusal")
-    active = browser.switch_to.active_element
-    assert active.get_attribute("type") == "password"
-    active.send_keys(Keys.CONTROL, "a")
-    active.send_keys(password, Keys.ENTER)
+    assert active.get_attribute("name") == "password"
+    active.send_keys("wrong password", Keys.ENTER)
+    # A refusal is said on the page, which asks again.
+    text_in(browser, By.TAG_NAME, "body", "Wrong email or password.")
+    secret = visible(browser, By.CSS_SELECTOR, "input[name=password]")
+    secret.click()
+    secret.send_keys(Keys.CONTROL, "a")
+    secret.send_keys(password, Keys.ENTER)
     visible(browser, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
     # The focus ring is drawn for keyboard users.
     browser.switch_to.active_element.send_keys(Keys.TAB)
     outline = browser.execute_script(
         "return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
-    # The wrong password's 400 is the only failed request.
+    # The wrong password's answer is the only failed request.
     assert script_errors(browser, expected=(
-        "/oauth/token - Failed to load resource: the server responded with a status of 400",)) == []
+        "favicon.ico", "/u/login - Failed to load resource: the server responded with a status "
+        "of 401")) == []
+
+
+def test_sign_out_ends_signets_session_too(start_serve, browser):
+    serve = start_serve()
+    email, password = make_admin(serve)
+    sign_in(browser, serve, email, password)
+    button(browser, "Sign out").click()
+    # Through {issuer}v2/logout and back to the console, signed out.
+    visible(browser, By.ID, "login-title", "the sign-in page after signing out")
+    wait(browser, lambda d: d.current_url.startswith(serve.url("/console/")), "the console")
+    assert not browser.find_element(By.ID, "nav").is_displayed()
+    # The session at signet ended as well: Sign in shows the login form again.
+    button(browser, "Sign in").click()
+    submit_login(browser, email, password)
+    visible(browser, By.XPATH, "//main//h1[normalize-space()='APIs']", "the APIs page")
+    assert script_errors(browser, expected=("favicon.ico",)) == []
+
+
+def test_with_offline_access_the_console_renews_its_token_and_sign_out_revokes_it(start_serve,
+                                                                                 browser):
+    serve = start_serve()
+    email, password = make_admin(serve)
+    # Refresh tokens for the Management API, and tokens that are due for renewal a second after
+    # they are issued (the console renews a minute before expiry).
+    run_cli(serve.data_dir, "apis", "update", serve.issuer + "api/v2/", "--token-lifetime", "61",
+            "--allow-offline-access")
+    Tenant(serve).sync()
+    sign_in(browser, serve, email, password)
+    assert serve.counters()["issued"]["refresh_token"] == 0
+
+    def renewed(driver):
+        # Each page is a Management API call, which renews a token that is due first.
+        target = "#/apis" if driver.current_url.endswith("#/logs") else "#/logs"
+        driver.find_element(By.CSS_SELECTOR, f"#nav a[href='{target}']").click()
+        return serve.counters()["issued"]["refresh_token"] >= 1
+
+    wait(browser, renewed, "the console to renew its token with the refresh token")
+    nav(browser, "Applications")  # still signed in, with the new token
+    assert browser.find_element(By.ID, "nav").is_displayed()
+    revocations = serve.counters()["revocations"]
+    button(browser, "Sign out").click()
+    visible(browser, By.ID, "login-title", "the sign-in page after signing out")
+    assert serve.counters()["revocations"] == revocations + 1
+    assert script_errors(browser, expected=("favicon.ico",)) == []
+
+
+def test_an_answer_the_console_did_not_ask_for_is_not_exchanged(start_serve, browser):
+    """Login CSRF (RFC 6749 §10.12): a page sends the administrator's browser to the console with
+    a code of its own. Without this tab's state the console exchanges nothing, and says so."""
+    serve = start_serve()
+    email, password = make_admin(serve)
+    # A real code, for the attacker's own sign-in, that nobody redeemed yet.
+    code = attacker_code(serve, email, password)
+    browser.get(serve.url(f"/console/?code={code}&state=forged"))
+    text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "state does not match")
+    assert "code=" not in browser.current_url
+    assert not browser.find_element(By.ID, "nav").is_displayed()
+
+
+def test_an_answer_from_another_issuer_is_not_exchanged(start_serve, browser):
+    """A mix-up attack (RFC 9207): this tab's state, another authorization server's name."""
+    serve = start_serve()
+    browser.get(serve.url("/console/"))
+    visible(browser, By.ID, "login-title", "the sign-in page")
+    browser.execute_script("sessionStorage.setItem('signet-console:sign-in', JSON.stringify("
+                           "{state: 'mine', nonce: 'n', verifier: 'v', returnHash: '#/keys'}))")
+    browser.get(serve.url("/console/?code=c&state=mine&iss=https%3A%2F%2Felsewhere.example%2F"))
+    text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "comes from https://elsewhere.example/")
+    assert browser.current_url == serve.url("/console/#/keys")
+    assert not browser.find_element(By.ID, "nav").is_displayed()
+
+
+def test_an_error_from_authorize_is_shown(start_serve, browser):
+    serve = start_serve()
+    browser.get(serve.url("/console/?error=access_denied&error_description=The+user+is+blocked"
+                          "&state=x"))
+    text_in(browser, By.CSS_SELECTOR, ".login [role=alert]", "access_denied (The user is blocked)")
+    assert "error=" not in browser.current_url
 
 
 def test_the_console_fits_a_phone(start_serve, browser):
@@ -469,12 +499,9 @@ def test_the_console_is_served_with_its_headers(start_serve):
 
 
 def management_token(serve, email: str, password: str) -> str:
-    """A Management API token for the administrator, as the console gets one."""
-    res = requests.post(serve.url("/oauth/token"), data={
-        "grant_type": "password", "client_id": "signet-console", "username": email,
-        "password": password, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
-    assert res.status_code == 200, res.text
-    return res.json()["access_token"]
+    """A Management API token for the administrator, as the console gets one (the login page)."""
+    return management_scopes_sign_in(serve.issuer, email, password,
+                                     "read:clients update:clients").tokens["access_token"]
 
 
 def test_users_applications_logs_and_the_authentication_debugger(start_serve, browser):
@@ -531,14 +558,13 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     button(browser, "Set password").click()
     announced(browser, "The password is set")
 
-    def sign_in_as_user(secret: str) -> requests.Response:
-        return requests.post(serve.url("/oauth/token"), data={
-            "grant_type": "password", "client_id": "signet-console", "username": user_email,
-            "password": secret, "audience": serve.issuer + "api/v2/"}, timeout=HTTP_TIMEOUT)
-
-    # Three wrong passwords lock the user out from this address; the console shows and clears it.
+    # Three wrong passwords on the login page lock the user out from this address; the console
+    # shows and clears it.
     for _ in range(3):
-        assert sign_in_as_user(DEFAULT_PASSWORD).status_code in (400, 403, 429)
+        res = failed_login(serve.issuer, user_email, DEFAULT_PASSWORD,
+                           audience=serve.issuer + "api/v2/")
+        assert res.status_code in (401, 429), res.text[:2000]
+        assert "Location" not in res.headers
     # The logs show the wrong passwords (they are the failed-login counters for now, so this
     # comes before clearing them).
     nav(browser, "Logs")
@@ -556,7 +582,8 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     button(browser, "Clear the lockout").click()
     announced(browser, "The lockout is cleared")
     text_in(browser, By.TAG_NAME, "main", "Not locked out from any address.")
-    assert sign_in_as_user("a brand new password 9").status_code == 200
+    assert sign_in_without_browser(serve.issuer, user_email, "a brand new password 9",
+                                   audience=serve.issuer + "api/v2/").token.status_code == 200
     button(browser, "End sessions").click()
     confirm(browser, "End sessions")
     announced(browser, "sessions are ended")

@@ -51,8 +51,14 @@ def test_discovery_names_issuer_and_endpoints(s):
     assert doc["introspection_endpoint"] == f"{issuer}oauth/introspect"
     assert set(doc["grant_types_supported"]) == {"client_credentials", "password",
                                                  "refresh_token"}
-    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic",
-                                                                 "client_secret_post"}
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+    for endpoint in ("revocation", "introspection"):
+        assert set(doc[f"{endpoint}_endpoint_auth_methods_supported"]) == {
+            "client_secret_basic", "client_secret_post", "private_key_jwt"}
+    for endpoint in ("token", "revocation", "introspection"):
+        algs = doc[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert "RS256" in algs and "ES256" in algs and "none" not in algs and "HS256" not in algs
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
 
 

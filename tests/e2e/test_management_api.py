@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conftest import HTTP_TIMEOUT
+from login_page import management_scopes_sign_in
 from serve_fixtures import (DEFAULT_PASSWORD, Client, Tenant, client_credentials, module_serve,
                             unique, wait_for, wait_for_status)
 
@@ -143,7 +144,24 @@ def test_first_start_creates_the_management_api_and_the_console_client(server, a
     console = admin.get("clients/signet-console").json()
     assert console["app_type"] == "spa"
     assert console["token_endpoint_auth_method"] == "none"
-    assert console["grant_types"] == ["password"]
+    # It signs in through /authorize at the console's own address, with PKCE.
+    assert console["grant_types"] == ["authorization_code", "refresh_token"]
+    assert console["callbacks"] == [server.issuer + "console/"]
+    assert console["allowed_logout_urls"] == [server.issuer + "console/"]
+    assert console["web_origins"] == [server.issuer.rstrip("/")]
+
+
+def test_the_console_signs_in_through_the_login_page(server, tenant):
+    email = f"{unique('console')}@example.com"
+    user = tenant.user(email=email, permissions={server.issuer + "api/v2/": ("read:clients",)})
+    tenant.sync()
+    # As the console does: /authorize with PKCE as signet-console, the login page, the code
+    # exchanged; the token carries the Management API permissions asked for that the user holds.
+    tokens = management_scopes_sign_in(server.issuer, user.email, user.password,
+                                       "read:clients read:users").tokens
+    assert set(tokens["scope"].split()) == {"openid", "profile", "email", "read:clients"}
+    assert Management(server, tokens["access_token"]).get("clients").status_code == 200
+    assert Management(server, tokens["access_token"]).get("users").status_code == 403
 
 
 def test_no_token_is_401_with_a_challenge(server):
@@ -383,12 +401,61 @@ def test_client_lifecycle_and_the_secret_shown_once(server, admin):
     ({}, "name"),
     ({"name": "x", "app_type": "robot"}, "app_type"),
     ({"name": "x", "grant_types": ["implicit"]}, "implicit"),
-    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
-    ({"name": "x", "callbacks": []}, "callbacks"),
+    ({"name": "x", "token_endpoint_auth_method": "client_secret_jwt"},
+     "token_endpoint_auth_method"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt"}, "needs its public keys"),
+    ({"name": "x", "callbacks": "https://app.example.com/cb"}, "callbacks"),
+    ({"name": "x", "app_type": "spa", "callbacks": ["/cb"]}, "absolute URL"),
+    ({"name": "x", "app_type": "spa", "web_origins": ["http://localhost:3000/"]},
+     "write http://localhost:3000"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt", "jwks": "{}"}, "jwks"),
+    ({"name": "x", "token_endpoint_auth_method": "private_key_jwt",
+      "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "d": "AA"}]}},
+     "private member"),
+    ({"name": "x", "allowed_callback_urls": []}, "allowed_callback_urls"),
 ])
 def test_a_bad_client_is_400(admin, body, fragment):
     err = auth0_error(admin.post("clients", body), 400, "invalid_body")
     assert fragment in err["message"], err
+
+
+def test_sign_in_urls_and_keys_of_a_client(admin):
+    res = admin.post("clients", {"name": "SPA", "app_type": "spa",
+                                 "callbacks": ["http://localhost:3000/callback"],
+                                 "allowed_logout_urls": ["http://localhost:3000/"],
+                                 "web_origins": ["http://localhost:3000"]})
+    assert res.status_code == 201, res.text
+    spa = res.json()
+    assert spa["token_endpoint_auth_method"] == "none" and "client_secret" not in spa
+    assert spa["grant_types"] == ["authorization_code", "refresh_token"]
+    assert spa["callbacks"] == ["http://localhost:3000/callback"]
+    assert spa["allowed_logout_urls"] == ["http://localhost:3000/"]
+    assert spa["web_origins"] == ["http://localhost:3000"]
+    patched = admin.patch(f"clients/{spa['client_id']}", {"web_origins": [],
+                                                         "callbacks": ["com.example.app:/cb"]})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["web_origins"] == [] and patched.json()["callbacks"] == [
+        "com.example.app:/cb"]
+    assert admin.get(f"clients/{spa['client_id']}").json()["allowed_logout_urls"] == [
+        "http://localhost:3000/"]
+
+    jwks = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
+    res = admin.post("clients", {"name": "Signed", "token_endpoint_auth_method": "private_key_jwt",
+                                 "jwks": jwks})
+    assert res.status_code == 201, res.text
+    signed = res.json()
+    assert "client_secret" not in signed and signed["jwks"] == jwks
+    moved = admin.patch(f"clients/{signed['client_id']}",
+                        {"jwks_uri": "https://client.example/jwks.json"})
+    assert moved.status_code == 200, moved.text
+    assert "jwks" not in moved.json()
+    assert moved.json()["jwks_uri"] == "https://client.example/jwks.json"
+    back = admin.patch(f"clients/{signed['client_id']}",
+                       {"token_endpoint_auth_method": "client_secret_basic_or_post"})
+    err = auth0_error(back, 400, "invalid_body")
+    assert "rotate-secret" in err["message"], err
 
 
 # --- client grants
@@ -640,7 +707,7 @@ def test_concurrent_patches_with_one_etag_let_exactly_one_win(admin):
 # --- the console's public client
 
 
-def test_the_console_client_gets_management_tokens_only(server, tenant):
+def test_the_console_client_is_public_so_it_gets_no_password_or_m2m_tokens(server, tenant):
     api, _ = tenant.m2m()
     email = f"{unique('pub')}@example.com"
     user = tenant.user(email=email, permissions={api["identifier"]: ("read:messages",),
@@ -648,12 +715,10 @@ def test_the_console_client_gets_management_tokens_only(server, tenant):
     tenant.sync()
     base = {"grant_type": "password", "client_id": "signet-console", "username": user.email,
             "password": user.password}
-    ok = server.token({**base, "audience": server.issuer + "api/v2/"})
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["scope"] == "read:clients"
-    other = server.token({**base, "audience": api["identifier"]})
-    assert other.status_code == 400 and other.json()["error"] == "unauthorized_client", other.text
-    assert "public" in other.json()["error_description"]
+    for audience in (server.issuer + "api/v2/", api["identifier"]):
+        res = server.token({**base, "audience": audience})
+        assert res.status_code == 400 and res.json()["error"] == "unauthorized_client", res.text
+        assert "authorization code flow with PKCE" in res.json()["error_description"]
     secret = server.token({**base, "audience": server.issuer + "api/v2/", "client_secret": "x"})
     assert secret.status_code == 401 and secret.json()["error"] == "invalid_client", secret.text
     cc = server.token({"grant_type": "client_credentials", "client_id": "signet-console",

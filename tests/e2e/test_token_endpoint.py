@@ -29,15 +29,16 @@ CLAIMS = {"iss", "sub", "aud", "iat", "exp", "azp", "scope", "gty", "jti"}
 
 
 class Setup:
-    """One server with an API, a client_secret_post client and a client_secret_basic client,
-    both granted every scope of the API."""
+    """One server with an API, a client pinned to client_secret_post and one pinned to
+    client_secret_basic, both granted every scope of the API. (A client made with defaults takes
+    either: tests/e2e/test_client_authentication.py.)"""
 
     def __init__(self, server):
         self.server = server
         self.tenant = Tenant(server)
         self.api = self.tenant.api(scopes=SCOPES, lifetime=LIFETIME)
         self.audience = self.api["identifier"]
-        self.post_client = self.tenant.client()
+        self.post_client = self.tenant.client(auth_method="client_secret_post")
         self.tenant.grant(self.post_client, self.audience, SCOPES)
         self.basic_client = self.tenant.client(auth_method="client_secret_basic")
         self.tenant.grant(self.basic_client, self.audience, SCOPES)
@@ -194,7 +195,7 @@ def test_missing_grant_type(s):
 
 
 def test_unknown_grant_type(s):
-    res = s.server.token(s.form(grant_type="authorization_code"))
+    res = s.server.token(s.form(grant_type="urn:ietf:params:oauth:grant-type:device_code"))
     assert_oauth_error(res, 400, "unsupported_grant_type", contains="authorization_code")
 
 
@@ -311,14 +312,16 @@ def test_basic_and_body_secret_together(s):
 def test_basic_used_by_a_client_secret_post_client(s):
     res = s.server.token({"grant_type": "client_credentials", "audience": s.audience},
                          headers=s.post_client.basic())
-    assert_oauth_error(res, 401, "invalid_client", contains="client_secret_post",
-                       basic_challenge=True)
+    description = assert_oauth_error(res, 401, "invalid_client", contains="client_secret_post",
+                                     basic_challenge=True)
+    assert "--auth-method client_secret_basic_or_post" in description
 
 
 def test_post_used_by_a_client_secret_basic_client(s):
     res = s.server.token({"grant_type": "client_credentials", "audience": s.audience,
                           **s.basic_client.creds()})
-    assert_oauth_error(res, 401, "invalid_client", contains="client_secret_basic")
+    description = assert_oauth_error(res, 401, "invalid_client", contains="client_secret_basic")
+    assert "--auth-method client_secret_basic_or_post" in description
 
 
 def test_missing_audience(s):

@@ -3,8 +3,10 @@ servers `make run` starts (scripts/run-demo.sh), once over HTTP and once over HT
 HTTPS=1`, certificates from `signet dev-cert`): the demo tenant it creates, the token requests of
 the document with a JSON body and a form body, the password grant, the API calls with their
 statuses, headers and bodies, and the same again with the `signet token` client, whose second
-call is served from its cache. A second run of the script reuses the tenant, and Ctrl-C stops
-both servers (also under make on a terminal, where make then exits 0). What can go wrong in the
+call is served from its cache; the sample single-page app on its own port, its config.json and
+its application, with which the printed user signs in through the login page (the browser part
+is tests/e2e/test_spa_browser.py). A second run of the script reuses the tenant, and Ctrl-C stops
+the servers (also under make on a terminal, where make then exits 0). What can go wrong in the
 first hour: a port already taken (named with its holder, nothing started), a second run while the
 first runs, a server answering that the script did not start (no banner), a lost demo.json (new
 secrets for the same applications, not new applications).
@@ -27,6 +29,7 @@ import pytest
 import requests
 
 from conftest import clean_env, signet_bin
+from login_page import management_scopes_sign_in, sign_in
 
 REPO = Path(__file__).resolve().parents[2]
 AUDIENCE = "https://quickstarts/api"
@@ -55,6 +58,8 @@ class Demo:
         self.auth_port = free_port()
         self.api_port = free_port()
         self.metrics_port = free_port()
+        self.spa_port = free_port()
+        self.spa = f"http://localhost:{self.spa_port}/"  # plain HTTP in both modes
         self.issuer = f"{scheme}://localhost:{self.auth_port}/"
         self.api = f"{scheme}://localhost:{self.api_port}"
         self.out = log_dir / "demo.out"
@@ -64,14 +69,14 @@ class Demo:
     def start(self) -> "Demo":
         env = clean_env(DATA_DIR=str(self.data_dir), AUTH_PORT=str(self.auth_port),
                         API_PORT=str(self.api_port), METRICS_PORT=str(self.metrics_port),
-                        HTTPS="1" if self.scheme == "https" else "0")
+                        SPA_PORT=str(self.spa_port), HTTPS="1" if self.scheme == "https" else "0")
         env.update(self.env)
         env = {k: v for k, v in env.items() if v is not None}
         self.proc = subprocess.Popen(
             ["bash", str(REPO / "scripts/run-demo.sh"), signet_bin()], cwd=self.cwd, env=env,
             stdout=open(self.out, "w"), stderr=open(self.err, "w"), start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
-        while "Ctrl-C stops both servers." not in self.printed():
+        while "Ctrl-C stops the servers." not in self.printed():
             assert self.proc.poll() is None, f"run-demo.sh exited early:\n{self.err.read_text()}"
             assert time.monotonic() < deadline, f"run-demo.sh did not start:\n{self.err.read_text()}"
             time.sleep(0.1)
@@ -87,6 +92,10 @@ class Demo:
 
     def tenant(self) -> dict:
         return json.loads((self.data_dir / "demo.json").read_text())
+
+    def verify(self):
+        """requests' verify= for the servers: the dev CA over HTTPS."""
+        return str(self.data_dir / "tls/ca.pem") if self.scheme == "https" else True
 
     def ca_args(self) -> list[str]:
         """What a client needs to trust the servers: nothing over HTTP, the dev CA over HTTPS."""
@@ -161,20 +170,64 @@ def test_the_demo_tenant_is_created_and_printed(demo):
     assert {p["value"] for p in api["permissions"]} == {"read:messages", "write:messages"}
 
 
-def test_step5_the_printed_administrator_signs_in_to_the_management_api(demo):
+def test_step5_the_sample_spa_is_served_with_its_own_config(demo):
+    printed = demo.printed()
+    user = demo.tenant()["user"]
+    assert demo.spa in printed and user["password"] in printed
+    page = requests.get(demo.spa, timeout=30)
+    assert page.status_code == 200 and "Sample single-page app" in page.text
+    for asset in ("app.js", "style.css"):
+        assert requests.get(demo.spa + asset, timeout=30).status_code == 200
+    config = requests.get(demo.spa + "config.json", timeout=30).json()
+    assert set(config) == {"issuer", "client_id", "audience", "api_base"}
+    assert (config["issuer"], config["audience"], config["api_base"]) == (
+        demo.issuer, AUDIENCE, demo.api)
+    # A public client whose URLs are the page's; nothing secret is served.
+    app = json.loads(subprocess.run([signet_bin(), "clients", "show", config["client_id"],
+                                     "--json", "--data-dir", str(demo.data_dir)],
+                                    capture_output=True, text=True, check=True).stdout)
+    assert app["name"] == "Quickstart SPA" and app["type"] == "spa"
+    assert app["token_endpoint_auth_method"] == "none"
+    assert sorted(app["grant_types"]) == ["authorization_code", "refresh_token"]
+    assert app["callbacks"] == [demo.spa] and app["allowed_logout_urls"] == [demo.spa]
+    assert app["web_origins"] == [demo.spa.rstrip("/")]
+    assert not any(s in page.text + json.dumps(config) for s in (
+        user["password"], demo.tenant()["web"]["client_secret"]))
+
+
+def test_step5_the_printed_user_signs_in_with_the_spas_client(demo):
+    """What the SPA does, without a browser: the login page, the code, the token, the calls, and
+    the CORS answers the page needs from both servers."""
+    user = demo.tenant()["user"]
+    config = requests.get(demo.spa + "config.json", timeout=30).json()
+    origin = demo.spa.rstrip("/")
+    signed_in = sign_in(demo.issuer, user["email"], user["password"], audience=AUDIENCE,
+                        client_id=config["client_id"], redirect_uri=demo.spa,
+                        scope="openid profile email read:messages", verify=demo.verify())
+    tokens = signed_in.tokens
+    assert "read:messages" in tokens["scope"].split()
+    assert call(demo, "/api/private-scoped", tokens["access_token"])[0] == 200
+    # The page's fetch of /oauth/token is cross-origin: signet answers with its origin.
+    res = requests.post(f"{demo.issuer}oauth/token", data={"grant_type": "refresh_token",
+                        "client_id": config["client_id"], "refresh_token": "x"},
+                        headers={"Origin": origin}, verify=demo.verify(), timeout=30)
+    assert res.headers.get("Access-Control-Allow-Origin") == origin, res.headers
+    # And the API lets the page send its Authorization header.
+    status, headers, _ = curl("--request", "OPTIONS", "--url", f"{demo.api}/api/private",
+                              "--header", f"Origin: {origin}",
+                              "--header", "Access-Control-Request-Method: GET",
+                              "--header", "Access-Control-Request-Headers: authorization")
+    assert status == 204 and headers["access-control-allow-origin"] == origin, headers
+
+
+def test_step6_the_printed_administrator_signs_in_to_the_management_api(demo):
     admin = demo.tenant()["admin"]
     printed = demo.printed()
     assert f"{demo.issuer}console/" in printed and admin["password"] in printed
-    # As the console does: the password grant with its public client, no secret.
-    status, _, body = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
-                           "--data-urlencode", "grant_type=password",
-                           "--data-urlencode", "client_id=signet-console",
-                           "--data-urlencode", f"username={admin['email']}",
-                           "--data-urlencode", f"password={admin['password']}",
-                           "--data-urlencode", f"audience={demo.issuer}api/v2/",
-                           "--data-urlencode", "scope=read:clients read:resource_servers")
-    assert status == 200, body
-    token = json.loads(body)["access_token"]
+    # As the console does: its public client through the login page, with PKCE.
+    token = management_scopes_sign_in(demo.issuer, admin["email"], admin["password"],
+                                      "read:clients read:resource_servers",
+                                      verify=demo.verify()).tokens["access_token"]
     status, _, body = curl("--url", f"{demo.issuer}api/v2/resource-servers/"
                            + urllib.parse.quote(AUDIENCE, safe=""),
                            "--header", f"authorization: Bearer {token}")
@@ -182,20 +235,12 @@ def test_step5_the_printed_administrator_signs_in_to_the_management_api(demo):
     assert json.loads(body)["name"] == "Quickstart API"
     # The user of the quickstart holds no Management API permission: no way in.
     user = demo.tenant()["user"]
-    status, _, body = curl("--request", "POST", "--url", f"{demo.issuer}oauth/token",
-                           "--data-urlencode", "grant_type=password",
-                           "--data-urlencode", "client_id=signet-console",
-                           "--data-urlencode", f"username={user['email']}",
-                           "--data-urlencode", f"password={user['password']}",
-                           "--data-urlencode", f"audience={demo.issuer}api/v2/",
-                           "--data-urlencode", "scope=read:clients")
-    if status == 200:
-        token = json.loads(body)["access_token"]
-        status, _, body = curl("--url", f"{demo.issuer}api/v2/clients",
-                               "--header", f"authorization: Bearer {token}")
-        assert status == 403, body
-    else:
-        assert status in (400, 403), body
+    token = management_scopes_sign_in(demo.issuer, user["email"], user["password"],
+                                      "read:clients", verify=demo.verify()).tokens
+    assert not set(token["scope"].split()) & {"read:clients"}
+    status, _, body = curl("--url", f"{demo.issuer}api/v2/clients",
+                           "--header", f"authorization: Bearer {token['access_token']}")
+    assert status == 403, body
 
 
 def test_step1_client_credentials_with_a_json_body(demo):
@@ -239,8 +284,7 @@ def test_step1_without_its_content_type_header_the_answer_names_the_missing_head
     assert json.loads(text) == {"error": "invalid_request", "error_description": JSON_AS_FORM}
     assert m2m["client_secret"] not in text
     # The same request as the issue puts it, with requests.
-    verify = str(demo.data_dir / "tls/ca.pem") if demo.scheme == "https" else True
-    res = requests.post(f"{demo.issuer}oauth/token", data=body, verify=verify, timeout=30,
+    res = requests.post(f"{demo.issuer}oauth/token", data=body, verify=demo.verify(), timeout=30,
                         headers={"content-type": "application/x-www-form-urlencoded"})
     assert res.status_code == 400
     assert res.json() == {"error": "invalid_request", "error_description": JSON_AS_FORM}
@@ -388,6 +432,7 @@ def run_demo(data_dir: Path, auth_port: int, api_port: int, bin_path: str | None
              **env) -> subprocess.CompletedProcess:
     """run-demo.sh to its end (for runs that must stop with an error)."""
     env.setdefault("METRICS_PORT", str(free_port()))
+    env.setdefault("SPA_PORT", str(free_port()))
     return subprocess.run(["bash", str(REPO / "scripts/run-demo.sh"), bin_path or signet_bin()],
                           cwd=REPO, capture_output=True, text=True, timeout=120,
                           env=clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(auth_port),
@@ -416,6 +461,7 @@ def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_
     before = demo.tenant()
     assert demo.interrupt() == 0
     assert not listening(demo.auth_port) and not listening(demo.api_port)
+    assert not listening(demo.spa_port)
     again = Demo(demo.data_dir, tmp_path, demo.scheme)
     again.start()
     try:
@@ -424,25 +470,31 @@ def test_ctrl_c_stops_both_servers_and_a_second_run_reuses_the_tenant(demo, tmp_
         status, _, token = token_json(again, before["m2m"])
         assert status == 200
         assert call(again, "/api/private-scoped", token["access_token"])[0] == 200
+        # The SPA's application followed its new port, without a twin.
+        config = requests.get(again.spa + "config.json", timeout=30).json()
+        assert [a["client_id"] for a in clients(demo.data_dir)
+                if a["name"] == "Quickstart SPA"] == [config["client_id"]]
     finally:
         assert again.interrupt() == 0
     assert not listening(again.auth_port) and not listening(again.api_port)
+    assert not listening(again.spa_port)
 
 
-@pytest.mark.parametrize("which", ["auth", "api"])
+@pytest.mark.parametrize("which", ["auth", "api", "spa"])
 def test_a_held_port_is_named_with_its_holder_and_nothing_starts(tmp_path, which):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         other = free_port()
-        ports = (port, other) if which == "auth" else (other, port)
-        res = run_demo(tmp_path / "signet-data", *ports)
+        ports = {"auth": (port, other), "api": (other, port), "spa": (other, free_port())}[which]
+        extra = {"SPA_PORT": str(port)} if which == "spa" else {}
+        res = run_demo(tmp_path / "signet-data", *ports, **extra)
     assert res.returncode == 1
     lines = res.stderr.splitlines()
     assert len(lines) == 1, res.stderr
-    what, variable = ("signet serve", "AUTH_PORT") if which == "auth" else ("signet api",
-                                                                            "API_PORT")
+    what, variable = {"auth": ("signet serve", "AUTH_PORT"), "api": ("signet api", "API_PORT"),
+                      "spa": ("the sample single-page app", "SPA_PORT")}[which]
     assert lines[0] == (f"run-demo: port {port} (for {what}) is in use by python3 "
                         f"(pid {os.getpid()}): stop it, or choose another port: "
                         f"{variable}={port + 1} make run")
@@ -484,7 +536,8 @@ def test_no_banner_when_another_process_answers_on_the_port(tmp_path):
     proc = subprocess.Popen(
         ["bash", str(REPO / "scripts/run-demo.sh"), fake_signet(tmp_path, stranger)], cwd=REPO,
         env=clean_env(DATA_DIR=str(tmp_path / "signet-data"), AUTH_PORT=str(auth_port),
-                      API_PORT=str(api_port), METRICS_PORT=str(free_port())),
+                      API_PORT=str(api_port), METRICS_PORT=str(free_port()),
+                      SPA_PORT=str(free_port())),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=120)
@@ -513,14 +566,16 @@ def test_a_lost_demo_json_gets_new_secrets_for_the_same_clients_and_user(tmp_pat
     finally:
         assert first.interrupt() == 0
     apps = clients(data_dir)
-    # The demo's three applications, and the console's own (made by serve at first start).
-    assert len([a for a in apps if a["client_id"] != "signet-console"]) == 3
+    # The demo's four applications, and the console's own (made by serve at first start).
+    assert len([a for a in apps if a["client_id"] != "signet-console"]) == 4
     (data_dir / "demo.json").unlink()
 
     again = Demo(data_dir, tmp_path).start()
     try:
         after = again.tenant()
-        assert clients(data_dir) == apps  # the same applications, no twins
+        # The same applications, no twins (the SPA's URLs follow this run's SPA_PORT).
+        assert [(a["client_id"], a["name"]) for a in clients(data_dir)] == \
+            [(a["client_id"], a["name"]) for a in apps]
         users = json.loads(subprocess.run([signet_bin(), "users", "list", "--json", "--data-dir",
                                            str(data_dir)], capture_output=True, text=True,
                                           check=True).stdout)
@@ -559,7 +614,8 @@ class Terminal:
     def __init__(self, data_dir: Path):
         self.auth_port, self.api_port = free_port(), free_port()
         env = clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(self.auth_port),
-                        API_PORT=str(self.api_port), METRICS_PORT=str(free_port()))
+                        API_PORT=str(self.api_port), METRICS_PORT=str(free_port()),
+                        SPA_PORT=str(free_port()))
         build = os.path.dirname(signet_bin())
         pid, fd = pty.fork()
         if pid == 0:  # the child: a new session whose controlling terminal is the pty
@@ -595,7 +651,7 @@ class Terminal:
 
 def test_ctrl_c_under_make_on_a_terminal_exits_0_quietly(tmp_path):
     term = Terminal(tmp_path / "signet-data")
-    assert term.read_until(b"Ctrl-C stops both servers.", START_TIMEOUT), term.output.decode()
+    assert term.read_until(b"Ctrl-C stops the servers.", START_TIMEOUT), term.output.decode()
     os.write(term.fd, b"\x03")  # Ctrl-C
     status = term.wait()
     text = term.output.decode(errors="replace")
@@ -607,7 +663,7 @@ def test_ctrl_c_under_make_on_a_terminal_exits_0_quietly(tmp_path):
 
 def test_make_stopped_by_sigterm_on_a_terminal_stops_both_servers(tmp_path):
     term = Terminal(tmp_path / "signet-data")
-    assert term.read_until(b"Ctrl-C stops both servers.", START_TIMEOUT), term.output.decode()
+    assert term.read_until(b"Ctrl-C stops the servers.", START_TIMEOUT), term.output.decode()
     os.kill(term.pid, signal.SIGTERM)  # make only, as `kill <make's pid>` does
     term.wait()
     deadline = time.monotonic() + 30

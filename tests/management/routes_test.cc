@@ -331,7 +331,10 @@ TEST(EnsureManagementApi, IsIdempotent) {
   EXPECT_EQ(api.permissions, management_permissions());
   const auto console = st->get_application(kConsoleClientId).value();
   EXPECT_EQ(console.type, store::ApplicationType::kSpa);
-  EXPECT_EQ(console.grant_types, (std::vector<store::GrantType>{store::GrantType::kPassword}));
+  EXPECT_EQ(console.grant_types,
+            (std::vector<store::GrantType>{store::GrantType::kAuthorizationCode,
+                                           store::GrantType::kRefreshToken}));
+  EXPECT_EQ(console.callbacks, std::vector<std::string>{"http://localhost:4000/console/"});
   EXPECT_EQ(console.token_endpoint_auth_method, store::TokenEndpointAuthMethod::kNone);
   EXPECT_TRUE(console.client_secret_hash.empty());
 

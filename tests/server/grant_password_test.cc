@@ -88,6 +88,10 @@ TEST_F(TokenEndpointTest, OpenidAddsAnIdTokenAndTheUserinfoAudience) {
   EXPECT_EQ(str(id, "sub"), u);
   EXPECT_EQ(str(id, "email"), email_of(u));
   EXPECT_NE(str(id, "at_hash"), "<absent>");
+  // The password was checked by this very request; no authentication request, so no nonce.
+  ASSERT_TRUE(id.contains("auth_time"));
+  EXPECT_EQ(id.at("auth_time").as_int64(), kT0.time_since_epoch().count());
+  EXPECT_FALSE(id.contains("nonce"));
 }
 
 TEST_F(TokenEndpointTest, UserLockoutBlocksEvenTheRightPasswordUntilItRunsOut) {

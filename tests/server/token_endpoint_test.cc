@@ -10,10 +10,16 @@ TEST_F(TokenEndpointTest, GrantTypeErrors) {
   reload();
   expect_error(token({{"client_id", c.id}, {"client_secret", c.secret}}),
                OAuthErrorCode::kInvalidRequest, "grant_type is required");
+  expect_error(token({{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
+                      {"client_id", c.id},
+                      {"client_secret", c.secret}}),
+               OAuthErrorCode::kUnsupportedGrantType,
+               "use client_credentials, password, refresh_token or authorization_code");
   expect_error(
       token(
           {{"grant_type", "authorization_code"}, {"client_id", c.id}, {"client_secret", c.secret}}),
-      OAuthErrorCode::kUnsupportedGrantType);
+      OAuthErrorCode::kUnauthorizedClient,
+      "Grant type 'authorization_code' not allowed for the client.");
   expect_error(login(c, "x@example.com", "y"), OAuthErrorCode::kUnauthorizedClient,
                "Grant type 'password' not allowed for the client.");
 }

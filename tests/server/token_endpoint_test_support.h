@@ -108,7 +108,8 @@ class TokenEndpointTest : public ::testing::Test {
 
   void reload() {
     ASSERT_TRUE(tenant_->load(kT0).ok());
-    endpoint_ = std::make_unique<TokenEndpoint>(config_, *tenant_, *store_, *secrets_, *passwords_);
+    endpoint_ = std::make_unique<TokenEndpoint>(config_, *tenant_, *store_, *secrets_, *passwords_,
+                                                client_keys_);
   }
 
   Client client(
@@ -248,6 +249,7 @@ class TokenEndpointTest : public ::testing::Test {
   std::unique_ptr<PasswordHasher> passwords_;
   std::unique_ptr<Tenant> tenant_;
   EndpointConfig config_;
+  ClientKeysOptions client_keys_;  // where private_key_jwt clients' jwks_uri keys come from
   std::unique_ptr<TokenEndpoint> endpoint_;
   int clients_ = 0;
   int users_ = 0;

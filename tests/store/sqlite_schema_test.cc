@@ -220,6 +220,53 @@ TEST(SqliteSchemaTest, AnEmptyVersionFourDatabaseStartsTheRevisionCounter) {
   EXPECT_EQ(api->revision, 1u);
 }
 
+// A version-5 database's clients keep working: the old default (client_secret_post, which a
+// pinned client_secret_post was stored as too) becomes the new default that also accepts HTTP
+// Basic; a pinned client_secret_basic and a public client keep their method; nobody gains URLs.
+TEST(SqliteSchemaTest, AVersionFiveDatabaseMovesItsClientsToTheNewAuthMethods) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(5)).ok());
+  }
+  raw_exec(path,
+           "INSERT INTO applications (client_id, name, app_type, grant_types, "
+           "token_endpoint_auth_method, client_secret_hash, created_at, revision) VALUES "
+           "('post', 'P', 'm2m', 'client_credentials', 'client_secret_post', X'00', 1, 1), "
+           "('basic', 'B', 'regular_web', 'password refresh_token', 'client_secret_basic', X'01', "
+           "1, 2), "
+           "('public', 'S', 'spa', 'password refresh_token', 'none', X'', 1, 3);"
+           "UPDATE meta SET value = 3 WHERE key = 'revision'");
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(raw_user_version(path), 6);
+
+  const std::pair<std::string, TokenEndpointAuthMethod> expected[] = {
+      {"post", TokenEndpointAuthMethod::kClientSecretBasicOrPost},
+      {"basic", TokenEndpointAuthMethod::kClientSecretBasic},
+      {"public", TokenEndpointAuthMethod::kNone},
+  };
+  for (const auto& [client_id, method] : expected) {
+    auto app = (*store)->get_application(client_id);
+    ASSERT_TRUE(app.ok()) << client_id << ": " << app.error().message;
+    EXPECT_EQ(app->token_endpoint_auth_method, method) << client_id;
+    EXPECT_TRUE(app->callbacks.empty()) << client_id;
+    EXPECT_TRUE(app->allowed_logout_urls.empty()) << client_id;
+    EXPECT_TRUE(app->web_origins.empty()) << client_id;
+    EXPECT_TRUE(app->jwks.empty() && app->jwks_uri.empty()) << client_id;
+  }
+  // The migrated clients are written back like new ones, with the methods the old column lacks.
+  auto migrated = (*store)->get_application("post");
+  ASSERT_TRUE(migrated.ok());
+  Application edit = *migrated;
+  edit.callbacks = {"https://app.example.com/callback"};
+  auto updated = (*store)->update_application(edit, migrated->revision);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  EXPECT_EQ(updated->callbacks, edit.callbacks);
+  EXPECT_EQ(updated->token_endpoint_auth_method, TokenEndpointAuthMethod::kClientSecretBasicOrPost);
+}
+
 // A newer signet's database may hold tables or values this version would misread or damage.
 TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
   TempDir dir;
