@@ -62,6 +62,7 @@ struct ServeOptions {
   std::int64_t lockout_seconds = store::LockoutPolicy{}.block_for.count();
   std::int64_t session_idle_timeout = server::kDefaultSessionIdleTimeout.count();
   std::int64_t session_lifetime = server::kDefaultSessionLifetime.count();
+  std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
   std::string tenant_name = server::Branding{}.tenant_name;
   std::string logo_url;
@@ -177,6 +178,7 @@ int run_serve(const ServeOptions& o) {
   server::SignInConfig sign_in;
   sign_in.session_idle_timeout = std::chrono::seconds{o.session_idle_timeout};
   sign_in.session_lifetime = std::chrono::seconds{o.session_lifetime};
+  sign_in.login_form_lifetime = std::chrono::seconds{o.login_form_lifetime};
   sign_in.require_pkce = !o.allow_code_without_pkce;
   sign_in.branding = server::Branding{o.tenant_name, o.logo_url};
   server::add_sign_in_routes(router, endpoint, blocking.get_executor(), sign_in);
@@ -371,6 +373,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "Seconds after sign-in when a browser session ends, however much it is used")
       ->envname("SIGNET_SESSION_LIFETIME")
       ->check(CLI::Range(std::int64_t{60}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_option("--login-form-lifetime", o->login_form_lifetime,
+                  "Seconds a login page stays usable; an older form is shown again")
+      ->envname("SIGNET_LOGIN_FORM_LIFETIME")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}))
       ->capture_default_str();
   cmd->add_flag("--allow-code-without-pkce", o->allow_code_without_pkce,
                 "Let confidential clients use the authorization code flow without PKCE\n"

@@ -170,7 +170,7 @@ CsrfCheck check_csrf(const Shared& s, std::optional<std::string_view> form_cooki
     return CsrfCheck::kMissing;
   }
   const auto age = now.time_since_epoch().count() - t;
-  if (age < 0 || age > kLoginFormLifetime.count()) {
+  if (age < 0 || age > s.config.login_form_lifetime.count()) {
     return CsrfCheck::kStale;
   }
   return CsrfCheck::kOk;
@@ -359,7 +359,10 @@ http::Response authorize(const Shared& s, const http::Request& req) {
     return server_error(s, req, "reading the browser session", live.error());
   }
   bool need_login = !*live || ar->prompt == Prompt::kLogin;
-  if (*live && ar->max_age && now - (*live)->session.auth_time > *ar->max_age) {
+  // max_age=0 always asks again (OIDC Core §3.1.2.1: like prompt=login), even within the second
+  // of the last sign-in.
+  if (*live && ar->max_age &&
+      (ar->max_age->count() == 0 || now - (*live)->session.auth_time > *ar->max_age)) {
     need_login = true;
   }
   if (need_login) {

@@ -28,7 +28,7 @@ constexpr auto kUsedCodeRetention = std::chrono::hours{1};
 constexpr auto kDefaultSessionIdleTimeout = std::chrono::seconds{3 * 86'400};
 constexpr auto kDefaultSessionLifetime = std::chrono::seconds{30 * 86'400};
 // A login form older than this is refused (its CSRF token is stale) and shown again.
-constexpr auto kLoginFormLifetime = std::chrono::seconds{3'600};
+constexpr auto kDefaultLoginFormLifetime = std::chrono::seconds{3'600};
 // bytes of a session id and of the login form's cookie: 256 bits, never guessed.
 constexpr std::size_t kSessionIdRandomBytes = 32;
 
@@ -42,6 +42,7 @@ inline constexpr std::string_view kOidcLogoutPath = "oidc/logout";
 struct SignInConfig {
   std::chrono::seconds session_idle_timeout = kDefaultSessionIdleTimeout;
   std::chrono::seconds session_lifetime = kDefaultSessionLifetime;
+  std::chrono::seconds login_form_lifetime = kDefaultLoginFormLifetime;
   bool require_pkce = true;  // also for confidential clients (public ones always)
   Branding branding;
 };

@@ -111,8 +111,9 @@ class ServeProcess(SignetProcess):
         """Starts on `port` (a free one when None) and waits until /healthz answers."""
         for _ in range(5):
             chosen = port or free_port()
-            self.args = ["serve", "--listen", f"127.0.0.1:{chosen}",
-                         "--issuer", f"http://127.0.0.1:{chosen}/",
+            # An --issuer among the flags replaces the listener's own URL (TLS ending at a proxy).
+            issuer = [] if "--issuer" in self.flags else ["--issuer", f"http://127.0.0.1:{chosen}/"]
+            self.args = ["serve", "--listen", f"127.0.0.1:{chosen}", *issuer,
                          "--data-dir", self.data_dir, *self.flags]
             if self.metrics:
                 self.metrics_port = free_port()

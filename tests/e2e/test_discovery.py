@@ -49,8 +49,8 @@ def test_discovery_names_issuer_and_endpoints(s):
     assert doc["userinfo_endpoint"] == f"{issuer}userinfo"
     assert doc["revocation_endpoint"] == f"{issuer}oauth/revoke"
     assert doc["introspection_endpoint"] == f"{issuer}oauth/introspect"
-    assert set(doc["grant_types_supported"]) == {"client_credentials", "password",
-                                                 "refresh_token"}
+    assert set(doc["grant_types_supported"]) == {"authorization_code", "client_credentials",
+                                                 "password", "refresh_token"}
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
     for endpoint in ("revocation", "introspection"):
