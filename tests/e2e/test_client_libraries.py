@@ -32,7 +32,6 @@ authlib = pytest.importorskip(
 from authlib.common.security import generate_token  # noqa: E402
 from authlib.integrations.requests_client import OAuth2Session, OAuthError  # noqa: E402
 from authlib.jose import JsonWebKey, JsonWebToken  # noqa: E402
-from authlib.oauth2.rfc6749 import MismatchingStateException  # noqa: E402
 from authlib.oidc.core import CodeIDToken  # noqa: E402
 
 NODE_DIR = os.path.join(os.path.dirname(__file__), "node")
@@ -208,9 +207,8 @@ def test_authlib_authorization_code_with_pkce(s, kind, auth_method):
     oauth = authlib_session(s, app, auth_method)
     verifier = generate_token(48)
     nonce = generate_token(20)
-    url, state = oauth.create_authorization_url(s.meta["authorization_endpoint"],
-                                                code_verifier=verifier, nonce=nonce,
-                                                audience=s.api)
+    url, _ = oauth.create_authorization_url(s.meta["authorization_endpoint"],
+                                            code_verifier=verifier, nonce=nonce, audience=s.api)
     assert "code_challenge=" in url and "code_challenge_method=S256" in url
     before = int(time.time())
     callback = browser_sign_in(s, url)
@@ -249,20 +247,6 @@ def test_authlib_authorization_code_with_pkce(s, kind, auth_method):
     with pytest.raises(OAuthError) as refused:
         oauth.refresh_token(s.meta["token_endpoint"], timeout=HTTP_TIMEOUT)
     assert refused.value.error == "invalid_grant"
-
-
-def test_authlib_refuses_a_callback_with_another_state(s):
-    """The library's own CSRF check works against signet's answer: a callback for another sign-in
-    (another state) is refused before any code exchange."""
-    app = s.apps["spa"]
-    oauth = authlib_session(s, app)
-    verifier = generate_token(48)
-    url, _ = oauth.create_authorization_url(s.meta["authorization_endpoint"],
-                                            code_verifier=verifier, audience=s.api)
-    callback = browser_sign_in(s, url)
-    with pytest.raises(MismatchingStateException):
-        oauth.fetch_token(s.meta["token_endpoint"], authorization_response=callback,
-                          state="another-sign-in", code_verifier=verifier, timeout=HTTP_TIMEOUT)
 
 
 @pytest.mark.parametrize("which, method", [
@@ -381,20 +365,20 @@ def test_openid_client_authorization_code_with_pkce(s, node, kind, auth_method):
     assert again.status_code == 200  # the login form: the session is over
 
 
-def test_openid_client_refuses_a_callback_from_another_issuer(s, node):
-    """RFC 9207 as openid-client applies it: signet advertises
-    authorization_response_iss_parameter_supported, so an answer naming another issuer (a
-    mix-up attack) is refused before the code is sent anywhere."""
+def test_openid_client_refuses_a_callback_without_iss(s, node):
+    """RFC 9207 as openid-client applies it: because signet's discovery document says
+    authorization_response_iss_parameter_supported, a callback stripped of its iss (a mix-up
+    attack) is refused before the code is sent anywhere."""
     app = s.apps["spa"]
     common = {"issuer": s.server.issuer, "client": node_client(app)}
     start = run_node(node, {**common, "step": "start", "scope": SCOPE, "audience": s.api})
     callback = browser_sign_in(s, start["url"])
     q = query_of(callback)
-    q["iss"] = "https://attacker.example/"
-    forged = app.redirect_uri + "?" + urllib.parse.urlencode(q)
-    out = run_node(node, {**common, "step": "callback", "callback_url": forged,
+    del q["iss"]
+    stripped = app.redirect_uri + "?" + urllib.parse.urlencode(q)
+    out = run_node(node, {**common, "step": "callback", "callback_url": stripped,
                           "checks": start["checks"]}, expect_ok=False)
-    assert out["error"] == "RPError" and "iss mismatch" in out["message"], out
+    assert out["error"] == "RPError" and "iss missing" in out["message"], out
 
 
 def test_openid_client_client_credentials(s, node):
