@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that building, testing and benchmarking signet need.
-# Does nothing (and needs no network) when they are all present.
+# Installs every Debian 12 package that building, testing and benchmarking signet need, and the
+# npm packages of tests/e2e/node (openid-client, pinned by its committed package-lock.json).
+# Does nothing (and needs no network) when they are all present: this is the only place where
+# anything is downloaded, so builds and `make test` run offline afterwards.
 set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build pkg-config clang-14 clang-format libclang-rt-14-dev
@@ -14,6 +18,11 @@ packages=(
   python3 python3-pytest python3-requests python3-jwt python3-cryptography python3-authlib
   chromium chromium-driver python3-selenium
 )
+# Node.js runs openid-client for tests/e2e/test_client_libraries.py. Debian 12's nodejs and npm
+# give Node 18; a machine with a newer nodejs package bundles its own npm, and Debian's npm would
+# conflict with it, so each is asked for only when its command is missing.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -22,15 +31,23 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
+# npm writes node_modules/.package-lock.json last, so its absence also catches an interrupted
+# install; a newer package-lock.json (a changed pin) installs again. --ignore-scripts: no package
+# runs code at install time.
+node_dir="$repo/tests/e2e/node"
+installed="$node_dir/node_modules/.package-lock.json"
+if [ ! -f "$installed" ] || [ "$node_dir/package-lock.json" -nt "$installed" ]; then
+  echo "install-deps: installing tests/e2e/node's npm packages (npm ci)" >&2
+  (cd "$node_dir" && npm ci --ignore-scripts --no-audit --no-fund)
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
