@@ -106,7 +106,7 @@ StoreResult<FailedLoginCounter> MemoryFailureCounters::get(const FailedLoginKey&
   return it->second;
 }
 
-// The store's rules (sqlite_store.cc, record_failed_login), in memory.
+// The store's rules (sqlite_login_counters.cc, record_failed_login), in memory.
 StoreResult<FailedLoginCounter> MemoryFailureCounters::record(const FailedLoginKey& key,
                                                               Timestamp now,
                                                               const store::LockoutPolicy& policy) {

@@ -1,0 +1,265 @@
+#include "signet/store/sqlite_store.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/validate.h"
+
+namespace signet::store {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
+using sqlite::detail::claim_revision;
+using sqlite::detail::conflict;
+using sqlite::detail::corrupt;
+using sqlite::detail::delete_one;
+using sqlite::detail::join;
+using sqlite::detail::next_revision;
+using sqlite::detail::not_found;
+using sqlite::detail::read_page;
+using sqlite::detail::split;
+using sqlite::detail::timestamp;
+using sqlite::detail::unix_seconds;
+
+// The columns a query reading a whole application selects, in read_application's order.
+#define SIGNET_APPLICATION_COLUMNS                                                        \
+  "client_id, name, app_type, grant_types, auth_method, client_secret_hash, created_at, " \
+  "revision, callbacks, allowed_logout_urls, web_origins, jwks, jwks_uri"
+
+namespace {
+
+// URL lists are stored one per line: validate.h keeps control characters out of URLs.
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += l;
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    out.emplace_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+StoreResult<Application> read_application(const Statement& s) {
+  Application app;
+  app.client_id = s.column_text(0);
+  app.name = s.column_text(1);
+  auto type = parse_application_type(s.column_text(2));
+  auto method = parse_token_endpoint_auth_method(s.column_text(4));
+  if (!type || !method) {
+    return corrupt("application '" + app.client_id + "' has an unknown type or auth method");
+  }
+  app.type = *type;
+  for (const auto& name : split(s.column_text(3))) {
+    auto g = parse_grant_type(name);
+    if (!g) {
+      return corrupt("application '" + app.client_id + "' has an unknown grant type");
+    }
+    app.grant_types.push_back(*g);
+  }
+  app.token_endpoint_auth_method = *method;
+  app.client_secret_hash = s.column_blob(5);
+  app.created_at = timestamp(s.column_integer(6));
+  app.revision = static_cast<Revision>(s.column_integer(7));
+  app.callbacks = split_lines(s.column_text(8));
+  app.allowed_logout_urls = split_lines(s.column_text(9));
+  app.web_origins = split_lines(s.column_text(10));
+  app.jwks = s.column_text(11);
+  app.jwks_uri = s.column_text(12);
+  return app;
+}
+
+std::string join_grant_types(const std::vector<GrantType>& grants) {
+  std::vector<std::string> names;
+  names.reserve(grants.size());
+  for (const auto g : grants) {
+    names.emplace_back(to_string(g));
+  }
+  return join(names);
+}
+
+StoreResult<Application> load_application(Connection& db, std::string_view client_id) {
+  auto stmt =
+      db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications WHERE client_id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  stmt->text(1, client_id);
+  auto row = stmt->step();
+  if (!row) {
+    return fail(row.error());
+  }
+  if (!*row) {
+    return not_found("no application with client_id '" + std::string{client_id} + "'");
+  }
+  return read_application(*stmt);
+}
+
+// The value the pre-version-6 column (sqlite_schema.cc) accepts for a method.
+std::string_view legacy_auth_method(TokenEndpointAuthMethod m) {
+  switch (m) {
+    case TokenEndpointAuthMethod::kClientSecretBasic:
+    case TokenEndpointAuthMethod::kNone:
+      return to_string(m);
+    default:
+      return "client_secret_post";
+  }
+}
+
+// ?1..?6, the revision as ?7, and ?9..?14; create adds created_at as ?8.
+Statement& bind_application(Statement& stmt, const Application& app, Revision revision) {
+  return stmt.integer(7, static_cast<std::int64_t>(revision))
+      .text(1, app.client_id)
+      .text(2, app.name)
+      .text(3, to_string(app.type))
+      .text(4, join_grant_types(app.grant_types))
+      .text(5, to_string(app.token_endpoint_auth_method))
+      .blob(6, app.client_secret_hash)
+      .text(9, legacy_auth_method(app.token_endpoint_auth_method))
+      .text(10, join_lines(app.callbacks))
+      .text(11, join_lines(app.allowed_logout_urls))
+      .text(12, join_lines(app.web_origins))
+      .text(13, app.jwks)
+      .text(14, app.jwks_uri);
+}
+
+}  // namespace
+
+// --- applications
+
+StoreResult<Application> SqliteStore::create_application(const Application& app) {
+  if (auto r = validate_application(app); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
+  auto stmt = db_.prepare(
+      "INSERT INTO applications (client_id, name, app_type, grant_types, auth_method, "
+      "client_secret_hash, revision, created_at, token_endpoint_auth_method, callbacks, "
+      "allowed_logout_urls, web_origins, jwks, jwks_uri) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  bind_application(*stmt, app, revision).integer(8, unix_seconds(app.created_at));
+  if (auto r = stmt->run(); !r) {
+    if (r.error().code == StoreErrorCode::kConflict) {
+      return conflict("an application with client_id '" + app.client_id + "' already exists");
+    }
+    return fail(r.error());
+  }
+  auto stored = load_application(db_, app.client_id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Application> SqliteStore::get_application(std::string_view client_id) {
+  std::lock_guard lock(mu_);
+  return load_application(db_, client_id);
+}
+
+StoreResult<std::vector<Application>> SqliteStore::list_applications() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
+                          " FROM applications ORDER BY created_at, client_id");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  std::vector<Application> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(row.error());
+    }
+    if (!*row) {
+      return out;
+    }
+    auto app = read_application(*stmt);
+    if (!app) {
+      return fail(app.error());
+    }
+    out.push_back(std::move(app).value());
+  }
+}
+
+StoreResult<Page<Application>> SqliteStore::page_applications(const PageRequest& page) {
+  SIGNET_STORE_TRY(validate_page(page));
+  std::lock_guard lock(mu_);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  return read_page<Application>(
+      db_, page,
+      "SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications ORDER BY rowid LIMIT ?1 OFFSET ?2",
+      "SELECT count(*) FROM applications", [](Statement&) {}, read_application);
+}
+
+StoreResult<Application> SqliteStore::update_application(const Application& app,
+                                                         std::optional<Revision> if_revision) {
+  if (auto r = validate_application(app); !r) {
+    return fail(r.error());
+  }
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  if (!tx) {
+    return fail(tx.error());
+  }
+  SIGNET_STORE_TRY_ASSIGN(
+      revision,
+      claim_revision(db_, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
+                     "application '" + app.client_id + "'",
+                     "no application with client_id '" + app.client_id + "'", if_revision));
+  auto stmt = db_.prepare(
+      "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, auth_method = ?5, "
+      "client_secret_hash = ?6, revision = ?7, token_endpoint_auth_method = ?9, callbacks = ?10, "
+      "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
+      "WHERE client_id = ?1");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  bind_application(*stmt, app, revision);
+  if (auto r = stmt->run(); !r) {
+    return fail(r.error());
+  }
+  auto stored = load_application(db_, app.client_id);
+  if (!stored) {
+    return stored;
+  }
+  if (auto r = tx->commit(); !r) {
+    return fail(r.error());
+  }
+  return stored;
+}
+
+StoreResult<Ok> SqliteStore::delete_application(std::string_view client_id) {
+  std::lock_guard lock(mu_);
+  return delete_one(
+      db_, "DELETE FROM applications WHERE client_id = ?1",
+      [&](Statement& stmt) { stmt.text(1, client_id); },
+      "no application with client_id '" + std::string{client_id} + "'");
+}
+
+}  // namespace signet::store

@@ -1,0 +1,141 @@
+#pragma once
+
+// Internal to the SQLite store: the helpers that its parts (sqlite_apis.cc,
+// sqlite_applications.cc, sqlite_grants.cc, sqlite_users.cc, sqlite_keys.cc,
+// sqlite_refresh_tokens.cc, sqlite_login_counters.cc, sqlite_sign_in.cc) share. Not installed
+// (CMakeLists.txt excludes *_internal.h) and not for any caller outside signet/store: they use
+// SqliteStore through store.h and sqlite_store.h.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "signet/store/sqlite_db.h"
+#include "signet/store/store.h"
+
+// Returns the error of `expr` (a Result) from the enclosing function when it failed, so that
+// passing an error on takes one line.
+#define SIGNET_STORE_TRY(expr)                   \
+  do {                                           \
+    if (auto store_try_ = (expr); !store_try_) { \
+      return fail(store_try_.error());           \
+    }                                            \
+  } while (false)
+
+// Declares `var` holding the value of `expr` (a Result), or returns its error.
+#define SIGNET_STORE_TRY_ASSIGN(var, expr) \
+  auto var##_result_ = (expr);             \
+  if (!var##_result_) {                    \
+    return fail(var##_result_.error());    \
+  }                                        \
+  auto var = std::move(var##_result_).value()
+
+namespace signet::store::sqlite::detail {
+
+// --- time: stored as whole seconds since the epoch
+
+std::int64_t unix_seconds(Timestamp t);
+Timestamp timestamp(std::int64_t s);
+std::optional<std::int64_t> unix_seconds(const std::optional<Timestamp>& t);
+std::optional<Timestamp> timestamp(std::optional<std::int64_t> s);
+
+// --- errors, each with its StoreErrorCode
+
+Unexpected<StoreError> not_found(std::string message);
+Unexpected<StoreError> invalid(std::string message);
+Unexpected<StoreError> conflict(std::string message);
+Unexpected<StoreError> corrupt(std::string message);
+
+// --- rows
+
+// Readers return a record or a StoreResult of one; read_rows takes either.
+template <typename T>
+StoreResult<T> as_result(T value) {
+  return value;
+}
+template <typename T>
+StoreResult<T> as_result(StoreResult<T> result) {
+  return result;
+}
+
+// Every row `stmt` returns, each read by `read` (a Statement -> T or StoreResult<T>).
+template <typename T, typename Read>
+StoreResult<std::vector<T>> read_rows(Statement& stmt, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+    if (!row) {
+      return out;
+    }
+    SIGNET_STORE_TRY_ASSIGN(item, as_result(read(stmt)));
+    out.push_back(std::move(item));
+  }
+}
+
+// The single integer `stmt` returns (a count); kInternal when it returns no row.
+StoreResult<std::int64_t> read_count(Statement& stmt);
+
+// Runs a statement that takes one text parameter and tells whether it returns a row.
+StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key);
+
+// Deletes the one row that `sql` (with its key bound by `bind`) selects, in its own write
+// transaction; kNotFound with `missing` when there is no such row.
+StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
+                           const std::function<void(Statement&)>& bind, std::string missing);
+
+// --- revisions
+
+// The next value of the revision counter (types.h Revision), for the record the caller's write
+// transaction creates or updates. A rollback gives it back, so no two committed writes share one.
+StoreResult<Revision> next_revision(Connection& db);
+
+// kStale unless the record `what` names, stored at `stored`, is at `if_revision` (when given).
+// Called before anything is written, so a lost race writes nothing.
+StoreResult<Ok> check_revision(std::string_view what, Revision stored,
+                               std::optional<Revision> if_revision);
+
+// For an update of the record that `sql` (its revision, by the text key ?1) selects: kNotFound
+// with `missing` when it is absent, else check_revision, else the revision the update writes.
+StoreResult<Revision> claim_revision(Connection& db, std::string_view sql, std::string_view key,
+                                     std::string_view what, std::string missing,
+                                     std::optional<Revision> if_revision);
+
+// A grant whose scopes change, directly or because its API dropped a permission, is updated.
+StoreResult<Ok> bump_grant_revision(Connection& db, std::int64_t id);
+
+// --- pages
+
+// One window of a list, inside the caller's read transaction so that the total matches the
+// items: `rows_sql` takes LIMIT ?1 OFFSET ?2 and `count_sql` counts the same rows; both take their
+// filters from ?3 on, bound by `bind_filters`. The database does the slicing, so a page of a long
+// list reads only the page.
+template <typename T, typename Read>
+StoreResult<Page<T>> read_page(Connection& db, const PageRequest& page, std::string_view rows_sql,
+                               std::string_view count_sql,
+                               const std::function<void(Statement&)>& bind_filters, Read read) {
+  Page<T> out;
+  {
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(rows_sql));
+    stmt.integer(1, page.limit).integer(2, page.offset);
+    bind_filters(stmt);
+    SIGNET_STORE_TRY_ASSIGN(items, read_rows<T>(stmt, read));
+    out.items = std::move(items);
+  }
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(count_sql));
+  bind_filters(stmt);
+  SIGNET_STORE_TRY_ASSIGN(total, read_count(stmt));
+  out.total = total;
+  return out;
+}
+
+// --- word lists
+
+// Scopes and grant types are stored space-separated: neither may contain a space (validate.h).
+std::string join(const std::vector<std::string>& words);
+std::vector<std::string> split(std::string_view text);
+
+}  // namespace signet::store::sqlite::detail
