@@ -48,7 +48,7 @@ class FailureCounters {
 
 class StoreFailureCounters final : public FailureCounters {
  public:
-  explicit StoreFailureCounters(store::Store& store) : store_(store) {}
+  explicit StoreFailureCounters(store::LoginCounterStore& store) : store_(store) {}
   store::StoreResult<store::FailedLoginCounter> get(const store::FailedLoginKey& key,
                                                     store::Timestamp now) override;
   store::StoreResult<store::FailedLoginCounter> record(const store::FailedLoginKey& key,
@@ -62,7 +62,7 @@ class StoreFailureCounters final : public FailureCounters {
                                                  store::Timestamp now) override;
 
  private:
-  store::Store& store_;
+  store::LoginCounterStore& store_;
 };
 
 // Thread-safe.

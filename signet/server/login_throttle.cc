@@ -28,7 +28,7 @@ OAuthError locked_out(const store::FailedLoginCounter& c, store::Timestamp now) 
 
 }  // namespace
 
-LoginThrottle::LoginThrottle(store::Store& store, ThrottlePolicy policy)
+LoginThrottle::LoginThrottle(store::LoginCounterStore& store, ThrottlePolicy policy)
     : store_(store), policy_(policy), stored_(store) {}
 
 FailureCounters& LoginThrottle::counters(const LoginAttempt& a) {

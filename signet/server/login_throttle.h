@@ -61,7 +61,7 @@ class LoginThrottle {
   };
 
   // `store` must outlive the throttle.
-  LoginThrottle(store::Store& store, ThrottlePolicy policy);
+  LoginThrottle(store::LoginCounterStore& store, ThrottlePolicy policy);
 
   // Whether the attempt may be tried (the password verified); reads counters only.
   Result<Admission, OAuthError> admit(const LoginAttempt& a);
@@ -75,7 +75,7 @@ class LoginThrottle {
  private:
   FailureCounters& counters(const LoginAttempt& a);
 
-  store::Store& store_;
+  store::LoginCounterStore& store_;
   const ThrottlePolicy policy_;
   StoreFailureCounters stored_;
   MemoryFailureCounters unknown_;

@@ -40,9 +40,15 @@ constexpr std::int64_t kMaxSignInAddressesPerUser = 16;
 template <typename T>
 using StoreResult = Result<T, StoreError>;
 
-class Store {
+// The store is five roles, one per kind of state, so that a caller can depend on only what it
+// uses (the login throttle on counters, the key manager on keys) and a test can fake one role.
+// Store is all of them at once: what an implementation provides.
+
+// The tenant's configuration: APIs, applications, client grants, users and their permissions,
+// and the generation counter that tells caches when any of it (or a signing key) changed.
+class ConfigurationStore {
  public:
-  virtual ~Store() = default;
+  virtual ~ConfigurationStore() = default;
 
   // --- change notification
   // A number that grows whenever configuration changes: APIs, permissions, applications, client
@@ -124,6 +130,12 @@ class Store {
   // The user's permissions on one API, or on all of them.
   virtual StoreResult<std::vector<UserPermission>> list_user_permissions(
       std::string_view user_id, std::optional<std::string_view> api) = 0;
+};
+
+// Signing keys and their rotation.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
 
   // --- signing keys
   // Inserts all the keys or none (first start: a current and a next per algorithm). kConflict
@@ -140,6 +152,12 @@ class Store {
   // Turns a previous key into revoked. kInvalid for a key in any other state: a current or next
   // key must be rotated out first, so signing never loses its key.
   virtual StoreResult<Ok> revoke_signing_key(std::string_view kid, Timestamp now) = 0;
+};
+
+// Refresh tokens, their rotation and reuse detection.
+class RefreshTokenStore {
+ public:
+  virtual ~RefreshTokenStore() = default;
 
   // --- refresh tokens
   virtual StoreResult<Ok> insert_refresh_token(const RefreshToken& token) = 0;
@@ -161,6 +179,12 @@ class Store {
   virtual StoreResult<std::int64_t> revoke_user_refresh_tokens(std::string_view user_id) = 0;
   // Housekeeping: deletes tokens that expired before `now`; returns how many.
   virtual StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) = 0;
+};
+
+// Browser sign-in: authorization codes, sessions, and private_key_jwt replay records.
+class SignInStore {
+ public:
+  virtual ~SignInStore() = default;
 
   // --- sign-in: authorization codes, browser sessions, client assertions
   // kNotFound when the client or user does not exist; kConflict when the hash is taken; kInvalid
@@ -203,6 +227,12 @@ class Store {
   virtual StoreResult<bool> record_client_assertion(std::string_view client_id,
                                                     std::string_view jti, Timestamp expires_at,
                                                     Timestamp now) = 0;
+};
+
+// Brute-force counters of passwords and client secrets, and where users signed in from.
+class LoginCounterStore {
+ public:
+  virtual ~LoginCounterStore() = default;
 
   // --- failed-login counters
   // Counts one failure atomically and returns the counter after it. The failure that reaches
@@ -251,6 +281,15 @@ class Store {
   // nothing at `now`, so guesses at made-up names cannot grow the store forever. Returns how many.
   virtual StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
                                                                Timestamp now) = 0;
+};
+
+class Store : public ConfigurationStore,
+              public KeyStore,
+              public RefreshTokenStore,
+              public SignInStore,
+              public LoginCounterStore {
+ public:
+  ~Store() override = default;
 };
 
 }  // namespace signet::store
