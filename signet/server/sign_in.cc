@@ -327,8 +327,21 @@ http::Response login_page(const Shared& s, const http::Request& req, const Autho
   return res;
 }
 
-// The query string or form body as parameters; repeated or malformed ones are refused.
-Result<Params, std::string> query_params(const http::Request& req) {
+// The request's parameters: the query of a GET, the form body of a POST (the authorization
+// endpoint and RP-Initiated Logout take both: OIDC Core §3.1.2.1, RP-Initiated Logout §2).
+// Repeated or malformed parameters are refused.
+Result<Params, std::string> request_params(const http::Request& req) {
+  if (req.method() == beast_http::verb::post) {
+    const auto ct = req.find(beast_http::field::content_type);
+    auto parsed =
+        parse_params(ct == req.end() ? std::string_view{}
+                                     : std::string_view(ct->value().data(), ct->value().size()),
+                     req.body());
+    if (!parsed) {
+      return fail(describe(parsed.error()));
+    }
+    return std::move(*parsed);
+  }
   const std::string_view target(req.target().data(), req.target().size());
   const auto q = target.find('?');
   auto params = parse_form(q == std::string_view::npos ? std::string_view{} : target.substr(q + 1));
@@ -344,7 +357,7 @@ AuthorizationPolicy policy_of(const Shared& s) {
 
 http::Response authorize(const Shared& s, const http::Request& req) {
   const auto now = wall_now();
-  auto params = query_params(req);
+  auto params = request_params(req);
   if (!params) {
     return message_page(s, req, beast_http::status::bad_request,
                         "Something is wrong with this sign-in link", params.error());
@@ -388,17 +401,10 @@ http::Response authorize(const Shared& s, const http::Request& req) {
 
 http::Response login(const Shared& s, const http::Request& req) {
   const auto now = wall_now();
-  const auto content_type = req.find(beast_http::field::content_type);
-  auto params = parse_params(
-      content_type == req.end()
-          ? std::string_view{}
-          : std::string_view(content_type->value().data(), content_type->value().size()),
-      req.body());
+  auto params = request_params(req);
   if (!params) {
     return message_page(s, req, beast_http::status::bad_request,
-                        "The sign-in form was not sent "
-                        "correctly",
-                        describe(params.error()));
+                        "The sign-in form was not sent correctly", params.error());
   }
   const auto snap = s.endpoint.tenant().snapshot();
   auto ar = check_authorization_request(*snap, *params, policy_of(s));
@@ -529,7 +535,7 @@ http::Response logout_error(const Shared& s, const http::Request& req, std::stri
 
 // Auth0's logout: /v2/logout?client_id=...&returnTo=...
 http::Response auth0_logout(const Shared& s, const http::Request& req) {
-  auto params = query_params(req);
+  auto params = request_params(req);
   if (!params) {
     return logout_error(s, req, params.error());
   }
@@ -552,22 +558,9 @@ http::Response auth0_logout(const Shared& s, const http::Request& req) {
 
 // OpenID Connect RP-Initiated Logout 1.0 §2 (GET with a query, or POST with a form).
 http::Response oidc_logout(const Shared& s, const http::Request& req) {
-  Result<Params, std::string> params = Params{};
-  if (req.method() == beast_http::verb::post) {
-    const auto ct = req.find(beast_http::field::content_type);
-    auto parsed =
-        parse_params(ct == req.end() ? std::string_view{}
-                                     : std::string_view(ct->value().data(), ct->value().size()),
-                     req.body());
-    if (!parsed) {
-      return logout_error(s, req, describe(parsed.error()));
-    }
-    params = std::move(*parsed);
-  } else {
-    params = query_params(req);
-    if (!params) {
-      return logout_error(s, req, params.error());
-    }
+  auto params = request_params(req);
+  if (!params) {
+    return logout_error(s, req, params.error());
   }
   const auto snap = s.endpoint.tenant().snapshot();
   std::vector<std::string> hinted;  // the ID token's audiences
@@ -632,6 +625,8 @@ void add_sign_in_routes(http::Router& router, TokenEndpoint& endpoint,
   std::shared_ptr<const Shared> shared = s;
 
   router.add_async(beast_http::verb::get, "/" + std::string(kAuthorizePath),
+                   on_blocking(shared, &authorize));
+  router.add_async(beast_http::verb::post, "/" + std::string(kAuthorizePath),
                    on_blocking(shared, &authorize));
   router.add_async(beast_http::verb::post, "/" + std::string(kLoginPath),
                    on_blocking(shared, &login));

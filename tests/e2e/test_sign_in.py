@@ -197,6 +197,26 @@ def test_sign_in_and_exchange_the_code(s, kind):
     assert_token_response(refreshed)
 
 
+def test_authorize_also_takes_a_form_post(s):
+    # OIDC Core §3.1.2.1: the authorization endpoint supports GET and POST.
+    flow = Flow(s, s.spa)
+    params = {"response_type": "code", "client_id": s.spa.client_id,
+              "redirect_uri": SPA_CALLBACK, "state": flow.state, "audience": s.api,
+              "scope": "openid", "code_challenge": flow.challenge,
+              "code_challenge_method": "S256"}
+    page = flow.browser.post(s.server.url("/authorize"), data=params, allow_redirects=False,
+                             timeout=10)
+    assert page.status_code == 200 and "Log in" in page.text
+    assert_token_response(flow.exchange(code_of(flow.submit(page), flow.state)))
+    again = flow.browser.post(s.server.url("/authorize"), data=params, allow_redirects=False,
+                              timeout=10)
+    assert again.status_code == 302 and query_of(again)["state"] == flow.state
+    bad = flow.browser.post(s.server.url("/authorize"), data="client_id=a&client_id=b",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            allow_redirects=False, timeout=10)
+    assert bad.status_code == 400 and "Location" not in bad.headers
+
+
 def test_a_confidential_app_also_authenticates_with_the_body(s):
     flow = Flow(s, s.web)
     code = flow.sign_in()
