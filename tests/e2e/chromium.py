@@ -22,7 +22,7 @@ if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
                 "run scripts/install-deps.sh", allow_module_level=True)
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="python3-selenium is not installed: run scripts/install-deps.sh")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402,E501
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
@@ -60,7 +60,10 @@ def browser(tmp_path):
 
 def wait(driver, condition, what: str, timeout: float = WAIT):
     try:
-        return WebDriverWait(driver, timeout).until(condition)
+        # A page that re-renders while a condition looks at it leaves stale elements behind:
+        # that is "not yet", so the condition is simply tried again.
+        return WebDriverWait(driver, timeout,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException:
         raise AssertionError(f"timed out waiting for {what}; page: {driver.current_url}\n"
                              f"{driver.find_element(By.TAG_NAME, 'body').text[:3000]}") from None

@@ -45,10 +45,16 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 def labelled(driver, label: str, scope=None):
     """The form control whose <label> says `label`."""
     root = scope or driver
-    lab = wait(driver, lambda _: next((el for el in root.find_elements(
-        By.XPATH, f".//label[normalize-space()={json.dumps(label)}]") if el.is_displayed()), False),
-        f"label {label!r}")
-    return driver.find_element(By.ID, lab.get_attribute("for"))
+
+    def control(_):
+        # Label and control are looked up in one attempt, so a re-render between the two makes
+        # the wait try again instead of failing on a stale element.
+        lab = next((el for el in root.find_elements(
+            By.XPATH, f".//label[normalize-space()={json.dumps(label)}]") if el.is_displayed()),
+            None)
+        return driver.find_element(By.ID, lab.get_attribute("for")) if lab else False
+
+    return wait(driver, control, f"label {label!r}")
 
 
 def fill(driver, label: str, value: str, scope=None):
