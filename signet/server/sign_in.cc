@@ -634,7 +634,8 @@ void add_sign_in_routes(http::Router& router, TokenEndpoint& endpoint,
              [](const http::Request& req) {
                http::Response res{beast_http::status::ok, req.version()};
                res.set(beast_http::field::content_type, "text/css; charset=utf-8");
-               res.set(beast_http::field::cache_control, "public, max-age=3600");
+               res.set(beast_http::field::cache_control,
+                       "public, max-age=" + std::to_string(kLoginStylesheetMaxAge.count()));
                res.set("X-Content-Type-Options", "nosniff");
                res.keep_alive(req.keep_alive());
                res.body() = std::string(login_stylesheet());

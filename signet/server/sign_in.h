@@ -29,6 +29,8 @@ constexpr auto kDefaultSessionIdleTimeout = std::chrono::seconds{3 * 86'400};
 constexpr auto kDefaultSessionLifetime = std::chrono::seconds{30 * 86'400};
 // A login form older than this is refused (its CSRF token is stale) and shown again.
 constexpr auto kDefaultLoginFormLifetime = std::chrono::seconds{3'600};
+// How long browsers may cache the login page's stylesheet: it changes only with signet itself.
+constexpr auto kLoginStylesheetMaxAge = std::chrono::seconds{3'600};
 // bytes of a session id and of the login form's cookie: 256 bits, never guessed.
 constexpr std::size_t kSessionIdRandomBytes = 32;
 

@@ -17,6 +17,7 @@ using sqlite::detail::conflict;
 using sqlite::detail::corrupt;
 using sqlite::detail::delete_one;
 using sqlite::detail::join;
+using sqlite::detail::kLineSeparator;
 using sqlite::detail::next_revision;
 using sqlite::detail::not_found;
 using sqlite::detail::read_page;
@@ -30,31 +31,6 @@ using sqlite::detail::unix_seconds;
   "revision, callbacks, allowed_logout_urls, web_origins, jwks, jwks_uri"
 
 namespace {
-
-// URL lists are stored one per line: validate.h keeps control characters out of URLs.
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) {
-    if (!out.empty()) {
-      out += '\n';
-    }
-    out += l;
-  }
-  return out;
-}
-
-std::vector<std::string> split_lines(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    out.emplace_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) {
-      break;
-    }
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
 
 StoreResult<Application> read_application(const Statement& s) {
   Application app;
@@ -77,9 +53,9 @@ StoreResult<Application> read_application(const Statement& s) {
   app.client_secret_hash = s.column_blob(5);
   app.created_at = timestamp(s.column_integer(6));
   app.revision = static_cast<Revision>(s.column_integer(7));
-  app.callbacks = split_lines(s.column_text(8));
-  app.allowed_logout_urls = split_lines(s.column_text(9));
-  app.web_origins = split_lines(s.column_text(10));
+  app.callbacks = split(s.column_text(8), kLineSeparator);
+  app.allowed_logout_urls = split(s.column_text(9), kLineSeparator);
+  app.web_origins = split(s.column_text(10), kLineSeparator);
   app.jwks = s.column_text(11);
   app.jwks_uri = s.column_text(12);
   return app;
@@ -132,9 +108,9 @@ Statement& bind_application(Statement& stmt, const Application& app, Revision re
       .text(5, to_string(app.token_endpoint_auth_method))
       .blob(6, app.client_secret_hash)
       .text(9, legacy_auth_method(app.token_endpoint_auth_method))
-      .text(10, join_lines(app.callbacks))
-      .text(11, join_lines(app.allowed_logout_urls))
-      .text(12, join_lines(app.web_origins))
+      .text(10, join(app.callbacks, kLineSeparator))
+      .text(11, join(app.allowed_logout_urls, kLineSeparator))
+      .text(12, join(app.web_origins, kLineSeparator))
       .text(13, app.jwks)
       .text(14, app.jwks_uri);
 }

@@ -112,26 +112,26 @@ StoreResult<Ok> bump_grant_revision(Connection& db, std::int64_t id) {
   return stmt.run();
 }
 
-std::string join(const std::vector<std::string>& words) {
+std::string join(const std::vector<std::string>& words, char separator) {
   std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) {
-      out += ' ';
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) {
+      out += separator;
     }
-    out += w;
+    out += words[i];
   }
   return out;
 }
 
-std::vector<std::string> split(std::string_view text) {
+std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> out;
   while (!text.empty()) {
-    const auto space = text.find(' ');
-    out.emplace_back(text.substr(0, space));
-    if (space == std::string_view::npos) {
+    const auto at = text.find(separator);
+    out.emplace_back(text.substr(0, at));
+    if (at == std::string_view::npos) {
       break;
     }
-    text.remove_prefix(space + 1);
+    text.remove_prefix(at + 1);
   }
   return out;
 }

@@ -134,8 +134,11 @@ StoreResult<Page<T>> read_page(Connection& db, const PageRequest& page, std::str
 
 // --- word lists
 
-// Scopes and grant types are stored space-separated: neither may contain a space (validate.h).
-std::string join(const std::vector<std::string>& words);
-std::vector<std::string> split(std::string_view text);
+// Scopes and grant types are stored space-separated (neither may contain a space), application
+// URLs one per line (no URL may hold a control character): validate.h keeps the separator out.
+constexpr char kWordSeparator = ' ';
+constexpr char kLineSeparator = '\n';
+std::string join(const std::vector<std::string>& words, char separator = kWordSeparator);
+std::vector<std::string> split(std::string_view text, char separator = kWordSeparator);
 
 }  // namespace signet::store::sqlite::detail
