@@ -33,10 +33,6 @@ std::string describe(const keys::KeyError& e) {
   return std::string(keys::to_string(e.code)) + ": " + e.message;
 }
 
-std::string describe(const store::StoreError& e) {
-  return std::string(store::to_string(e.code)) + ": " + e.message;
-}
-
 CommandError admin_failure(const admin::AdminError& e, std::string_view hint) {
   if (hint.empty()) {
     return CommandError{e.message};

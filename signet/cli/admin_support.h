@@ -41,7 +41,6 @@ struct CommandError {
 };
 
 std::string describe(const keys::KeyError& e);
-std::string describe(const store::StoreError& e);
 
 // An admin operation's failure as the one line an operator reads: the operation's own sentence,
 // then `hint` (e.g. "(see 'signet apis list')") when there is one. Hints name CLI commands, so

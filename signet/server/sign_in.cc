@@ -31,10 +31,6 @@ namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-std::string describe(const store::StoreError& e) {
-  return std::string(store::to_string(e.code)) + ": " + e.message;
-}
-using server::describe;
 
 store::Timestamp wall_now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());

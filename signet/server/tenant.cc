@@ -7,10 +7,6 @@
 namespace signet::server {
 namespace {
 
-std::string describe(const store::StoreError& e) {
-  return std::string(store::to_string(e.code)) + ": " + e.message;
-}
-
 std::string describe(const keys::KeyError& e) {
   return std::string(keys::to_string(e.code)) + ": " + e.message;
 }

@@ -26,4 +26,8 @@ std::string_view to_string(StoreErrorCode code) {
   return "unknown error";
 }
 
+std::string describe(const StoreError& e) {
+  return std::string(to_string(e.code)) + ": " + e.message;
+}
+
 }  // namespace signet::store

@@ -33,4 +33,7 @@ struct StoreError {
   std::string message;  // human-readable detail; never holds a secret, hash or key material
 };
 
+// "<code>: <message>", the one line a log or an operator reads.
+std::string describe(const StoreError& e);
+
 }  // namespace signet::store
