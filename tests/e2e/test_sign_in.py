@@ -534,6 +534,21 @@ def test_oidc_logout_with_an_id_token_hint(s):
     assert res.status_code == 200 and "signed out" in res.text
 
 
+def test_oidc_logout_also_takes_a_form_post(s):
+    flow = Flow(s, s.web)
+    body = assert_token_response(flow.exchange(flow.sign_in()))
+    res = flow.browser.post(s.server.url("/oidc/logout"),
+                            data={"id_token_hint": body["id_token"],
+                                  "post_logout_redirect_uri": LOGOUT_URL},
+                            allow_redirects=False, timeout=10)
+    assert res.status_code == 302 and res.headers["Location"] == LOGOUT_URL
+    assert flow.authorize().status_code == 200  # the session ended
+    bad = flow.browser.post(s.server.url("/oidc/logout"), data="state=a&state=b",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            allow_redirects=False, timeout=10)
+    assert bad.status_code == 400 and "Location" not in bad.headers
+
+
 def test_discovery_names_the_sign_in_endpoints(s):
     doc = requests.get(s.server.url("/.well-known/openid-configuration"), timeout=10).json()
     assert doc["authorization_endpoint"] == s.server.issuer + "authorize"
