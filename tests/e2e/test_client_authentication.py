@@ -9,6 +9,7 @@ tokens. Every client is registered with the admin CLI, as an operator would.
 from __future__ import annotations
 
 import http.server
+import base64
 import json
 import threading
 import time
@@ -33,6 +34,13 @@ def public_jwk(private_key, kid: str) -> dict:
     """The public JWK of a cryptography private key (EC P-256 or RSA), with its kid."""
     algorithm = ECAlgorithm if isinstance(private_key, ec.EllipticCurvePrivateKey) else RSAAlgorithm
     jwk = json.loads(algorithm.to_jwk(private_key.public_key()))
+    if algorithm is ECAlgorithm:
+        # RFC 7518 §6.2.1.2: P-256 coordinates are exactly 32 bytes. Debian's PyJWT drops leading
+        # zero bytes (one key in 128), which signet rightly refuses; pad them here.
+        numbers = private_key.public_key().public_numbers()
+        for name in ("x", "y"):
+            raw = getattr(numbers, name).to_bytes(32, "big")
+            jwk[name] = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     return {**jwk, "kid": kid}
 
 
