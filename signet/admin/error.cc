@@ -71,6 +71,10 @@ AdminError from_store(std::string_view doing, const store::StoreError& e) {
       return {AdminErrorCode::kUnavailable,
               what + "the database is busy (another signet process is writing); nothing was "
                      "changed, try again"};
+    case store::StoreErrorCode::kUnavailable:
+      return {AdminErrorCode::kUnavailable,
+              what + "the database cannot be reached (" + e.message +
+                  "); nothing was changed, try again when it is back"};
     case store::StoreErrorCode::kSchemaTooNew:
       return {AdminErrorCode::kUnavailable,
               what + e.message + "; use the newer signet that migrated it"};

@@ -55,6 +55,11 @@ OAuthError store_failure(std::string_view what, const store::StoreError& e) {
     return OAuthError{Code::kTemporarilyUnavailable, "the store is busy; retry shortly", false,
                       std::chrono::seconds{1}};
   }
+  if (e.code == store::StoreErrorCode::kUnavailable) {
+    return OAuthError{Code::kTemporarilyUnavailable,
+                      "the database cannot be reached; retry in a few seconds", false,
+                      kStoreUnavailableRetryAfter};
+  }
   return oauth_error(Code::kServerError, "the server could not complete the request; see its log");
 }
 

@@ -24,6 +24,9 @@ namespace signet::server {
 constexpr std::size_t kMaxEchoedValue = 256;
 // bytes of a refused scope quoted back: scope names are short.
 constexpr std::size_t kMaxEchoedScope = 128;
+// Retry-After when the database cannot be reached: a database restart or a failover takes
+// seconds, and clients that all come back at once would only find it still starting.
+constexpr std::chrono::seconds kStoreUnavailableRetryAfter{5};
 
 // A request value for the prose of an error description: at most `max` bytes (cut at a UTF-8
 // character boundary, then "..."), each control character replaced with '?'. Descriptions go into

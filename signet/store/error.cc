@@ -14,6 +14,8 @@ std::string_view to_string(StoreErrorCode code) {
       return "invalid";
     case StoreErrorCode::kBusy:
       return "busy";
+    case StoreErrorCode::kUnavailable:
+      return "unavailable";
     case StoreErrorCode::kCorrupt:
       return "corrupt";
     case StoreErrorCode::kIo:

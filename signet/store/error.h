@@ -17,7 +17,11 @@ enum class StoreErrorCode {
                   // written since: nothing was written
   kInvalid,       // the input breaks a rule of the model (lifetime out of range, empty name, a
                   // scope the API does not define, revoking a key that is not previous)
-  kBusy,          // another writer held the database for longer than the busy timeout
+  kBusy,          // another writer held the database for longer than the busy timeout, or the
+                  // database kept refusing a transaction that met others (PostgreSQL)
+  kUnavailable,   // the database server cannot be reached (down, restarting, the network, every
+                  // pooled connection in use for longer than the wait): nothing was written by
+                  // this call, and trying again later may work
   kCorrupt,       // the file is not a signet database, is damaged, or holds a value this version
                   // cannot read
   kIo,            // the file could not be created, opened, read, written or synced
