@@ -115,7 +115,7 @@ struct Fixture {
   }
 
   std::filesystem::path dir;
-  std::unique_ptr<store::SqliteStore> st;
+  std::unique_ptr<store::SqlStore> st;
   std::unique_ptr<server::SecretHasher> hasher;
   std::unique_ptr<signet::keys::KeyManager> keys;
   std::unique_ptr<server::Tenant> tenant;

@@ -114,7 +114,7 @@ fs::path existing_data_dir(const std::string& dir) {
   return path;
 }
 
-std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
+std::unique_ptr<store::SqlStore> open_store(const fs::path& data_dir) {
   auto opened = store::SqliteStore::open((data_dir / kStoreFileName).string());
   if (!opened) {
     throw CommandError{"cannot open the store " + (data_dir / kStoreFileName).string() + ": " +
@@ -123,7 +123,7 @@ std::unique_ptr<store::SqliteStore> open_store(const fs::path& data_dir) {
   return std::move(*opened);
 }
 
-std::unique_ptr<store::SqliteStore> open_existing_store(const fs::path& data_dir) {
+std::unique_ptr<store::SqlStore> open_existing_store(const fs::path& data_dir) {
   const fs::path db = data_dir / kStoreFileName;
   struct stat st {};
   if (::lstat(db.c_str(), &st) != 0 && errno == ENOENT) {

@@ -100,9 +100,9 @@ std::filesystem::path prepare_data_dir(const std::string& dir);
 // a CommandError naming its absolute path and how to point at or create the right one.
 std::filesystem::path existing_data_dir(const std::string& dir);
 // Opens (creating and migrating) <data_dir>/signet.db. Throws CommandError.
-std::unique_ptr<store::SqliteStore> open_store(const std::filesystem::path& data_dir);
+std::unique_ptr<store::SqlStore> open_store(const std::filesystem::path& data_dir);
 // Opens <data_dir>/signet.db only if it exists (read-only commands); CommandError else.
-std::unique_ptr<store::SqliteStore> open_existing_store(const std::filesystem::path& data_dir);
+std::unique_ptr<store::SqlStore> open_existing_store(const std::filesystem::path& data_dir);
 // SIGNET_MASTER_KEY, else <data_dir>/master.key (created on first use; refused unless it is a
 // regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);

@@ -14,7 +14,7 @@ namespace signet::cli {
 // The data directory (absolute) and the store in it.
 struct Tenant {
   std::filesystem::path data_dir;
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::SqlStore> store;
 };
 
 // For commands that write: the directory (created mode 0700 when missing) and the store (created

@@ -42,45 +42,40 @@ StoreError error_from(sqlite3* db, int rc, std::string_view context) {
   return StoreError{code, std::move(message)};
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+void SqliteStatement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
 }
 
-void Statement::note(int rc) {
+void SqliteStatement::note(int rc) {
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
     bind_rc_ = rc;
   }
 }
 
-Statement& Statement::text(int index, std::string_view value) {
+void SqliteStatement::bind_text(int index, std::string_view value) {
   // SQLITE_TRANSIENT: SQLite copies the bytes, so the caller's string may go away.
   note(
       sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  return *this;
 }
 
-Statement& Statement::blob(int index, std::string_view value) {
+void SqliteStatement::bind_blob(int index, std::string_view value) {
   // A null pointer would bind NULL, not an empty blob.
   static constexpr char kEmpty = 0;
   note(sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(), value.size(),
                            SQLITE_TRANSIENT));
-  return *this;
 }
 
-Statement& Statement::integer(int index, std::int64_t value) {
+void SqliteStatement::bind_integer(int index, std::int64_t value) {
   note(sqlite3_bind_int64(stmt_, index, value));
-  return *this;
 }
 
-Statement& Statement::optional_integer(int index, std::optional<std::int64_t> value) {
-  note(value ? sqlite3_bind_int64(stmt_, index, *value) : sqlite3_bind_null(stmt_, index));
-  return *this;
+void SqliteStatement::bind_null_integer(int index) {
+  note(sqlite3_bind_null(stmt_, index));
 }
 
-Result<bool, StoreError> Statement::step() {
+Result<bool, StoreError> SqliteStatement::step() {
   if (bind_rc_ != SQLITE_OK) {
     return fail(error_from(nullptr, bind_rc_, "bind"));
   }
@@ -94,51 +89,32 @@ Result<bool, StoreError> Statement::step() {
   return fail(error_from(db_, rc, sqlite3_sql(stmt_)));
 }
 
-Result<Ok, StoreError> Statement::run() {
-  for (;;) {
-    auto r = step();
-    if (!r) {
-      return fail(r.error());
-    }
-    if (!*r) {
-      return Ok{};
-    }
-  }
-}
-
-std::string Statement::column_text(int column) const {
+std::string SqliteStatement::column_text(int column) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int n = sqlite3_column_bytes(stmt_, column);
   return p == nullptr ? std::string{} : std::string(p, static_cast<std::size_t>(n));
 }
 
-std::string Statement::column_blob(int column) const {
+std::string SqliteStatement::column_blob(int column) const {
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   const int n = sqlite3_column_bytes(stmt_, column);
   return p == nullptr ? std::string{} : std::string(p, static_cast<std::size_t>(n));
 }
 
-std::int64_t Statement::column_integer(int column) const {
+std::int64_t SqliteStatement::column_integer(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
-bool Statement::column_is_null(int column) const {
+bool SqliteStatement::column_is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-std::optional<std::int64_t> Statement::column_optional_integer(int column) const {
-  if (column_is_null(column)) {
-    return std::nullopt;
-  }
-  return column_integer(column);
-}
-
-Result<Connection, StoreError> Connection::open(const std::string& path) {
+Result<std::unique_ptr<Connection>, StoreError> Connection::open(const std::string& path) {
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
-  Connection db{raw};  // closes `raw` on every path, even a failed open
+  std::unique_ptr<Connection> db{new Connection{raw}};  // closes `raw` on every path
   if (rc != SQLITE_OK) {
     return fail(error_from(raw, rc, "open " + path));
   }
@@ -149,15 +125,17 @@ Connection::~Connection() {
   cache_.clear();  // finalize statements before the connection closes
 }
 
-Result<Ok, StoreError> Connection::exec(const char* sql) {
-  const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+Result<Ok, StoreError> Connection::exec(std::string_view sql) {
+  // sqlite3_exec needs a NUL-terminated string; fixed SQL is short, so copy.
+  const std::string text{sql};
+  const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) {
     return fail(error_from(db_.get(), rc, "exec"));
   }
   return Ok{};
 }
 
-Result<Statement, StoreError> Connection::prepare(std::string_view sql) {
+Result<sql::Statement, StoreError> Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* raw = nullptr;
@@ -168,56 +146,39 @@ Result<Statement, StoreError> Connection::prepare(std::string_view sql) {
       sqlite3_finalize(raw);
       return fail(error_from(db_.get(), rc, "prepare"));
     }
-    it = cache_.emplace(sql, raw).first;
+    it = cache_.emplace(sql, std::make_unique<SqliteStatement>(db_.get(), raw)).first;
   }
-  return Statement{db_.get(), it->second.get()};
-}
-
-Result<std::int64_t, StoreError> Connection::query_integer(std::string_view sql,
-                                                           std::string_view no_row) {
-  auto stmt = prepare(sql);
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  auto row = stmt->step();
-  if (!row) {
-    return fail(row.error());
-  }
-  if (!*row) {
-    return fail(StoreError{StoreErrorCode::kCorrupt, std::string(no_row)});
-  }
-  return stmt->column_integer(0);
+  return sql::Statement{it->second.get()};
 }
 
 std::int64_t Connection::changes() const {
   return sqlite3_changes64(db_.get());
 }
 
-std::int64_t Connection::last_insert_rowid() const {
-  return sqlite3_last_insert_rowid(db_.get());
+Result<Ok, StoreError> Connection::begin(sql::TransactionMode mode) {
+  // IMMEDIATE takes the write lock up front. A deferred transaction that reads and then writes
+  // gets SQLITE_BUSY at once, without waiting, when another connection committed in between;
+  // IMMEDIATE waits under the busy timeout instead.
+  return exec(mode == sql::TransactionMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-Result<Transaction, StoreError> Transaction::begin(Connection& db, Mode mode) {
-  if (auto r = db.exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"); !r) {
-    return fail(r.error());
-  }
-  return Transaction{db};
+Result<Ok, StoreError> Connection::commit() {
+  return exec("COMMIT");
 }
 
-Transaction::~Transaction() {
-  if (open_) {
-    // Nothing useful to do if even the rollback fails: SQLite rolls back on its own when the
-    // connection closes or the next BEGIN finds the transaction gone.
-    (void)db_->exec("ROLLBACK");
-  }
+void Connection::rollback() {
+  // Nothing useful to do if even the rollback fails: SQLite rolls back on its own when the
+  // connection closes or the next BEGIN finds the transaction gone.
+  (void)exec("ROLLBACK");
 }
 
-Result<Ok, StoreError> Transaction::commit() {
-  auto r = db_->exec("COMMIT");
-  if (r) {
-    open_ = false;
-  }
-  return r;
+Result<sql::Lease, StoreError> Database::acquire() {
+  mu_.lock();
+  return sql::Lease{connection_.get(), sql::GiveBack{this}};
+}
+
+void Database::give_back(sql::Connection* /*connection*/) noexcept {
+  mu_.unlock();
 }
 
 }  // namespace signet::store::sqlite

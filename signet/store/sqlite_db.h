@@ -1,23 +1,21 @@
 #pragma once
 
-// Thin RAII over the SQLite C API for the SQLite store: a connection that owns its prepared
-// statements, a statement in use that always resets, and a transaction that rolls back unless
-// committed. Every SQLite return code is checked and turned into a StoreError.
-//
-// Not thread-safe: SqliteStore serialises access to one Connection.
+// The SQLite driver behind sql_db.h: one connection to the database file, behind a mutex, with
+// its prepared statements cached for the connection's life. Every SQLite return code is checked
+// and turned into a StoreError.
 
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 
 #include <sqlite3.h>
 
 #include "signet/common/result.h"
 #include "signet/store/error.h"
+#include "signet/store/sql_db.h"
 
 namespace signet::store::sqlite {
 
@@ -28,38 +26,24 @@ StoreError error_from(sqlite3* db, int rc, std::string_view context);
 struct ConnectionCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
-struct StatementFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
 
-// A prepared statement being used: bind parameters (1-based), step, read columns (0-based).
-// Destruction resets it and clears its bindings, so it is ready for the next use and releases
-// any read snapshot it held. A bind failure is remembered and reported by the next step().
-class Statement {
+class SqliteStatement final : public sql::StatementBackend {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept
-      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  Statement& operator=(Statement&&) = delete;
-  ~Statement();
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
 
-  Statement& text(int index, std::string_view value);
-  Statement& blob(int index, std::string_view value);
-  Statement& integer(int index, std::int64_t value);
-  Statement& optional_integer(int index, std::optional<std::int64_t> value);
-
-  // True when a row is available, false when the statement is done.
-  Result<bool, StoreError> step();
-  // Steps to the end, for statements that return no rows.
-  Result<Ok, StoreError> run();
-
-  std::string column_text(int column) const;
-  std::string column_blob(int column) const;
-  std::int64_t column_integer(int column) const;
-  bool column_is_null(int column) const;
-  std::optional<std::int64_t> column_optional_integer(int column) const;
+  void bind_text(int index, std::string_view value) override;
+  void bind_blob(int index, std::string_view value) override;
+  void bind_integer(int index, std::int64_t value) override;
+  void bind_null_integer(int index) override;
+  Result<bool, StoreError> step() override;
+  std::string column_text(int column) const override;
+  std::string column_blob(int column) const override;
+  std::int64_t column_integer(int column) const override;
+  bool column_is_null(int column) const override;
+  void reset() override;
 
  private:
   void note(int rc);
@@ -69,27 +53,26 @@ class Statement {
   int bind_rc_ = SQLITE_OK;
 };
 
-class Connection {
+class Connection final : public sql::Connection {
  public:
   // Opens an existing file read-write. Extended result codes on; SQLite's own mutex off, since
   // the owner serialises calls.
-  static Result<Connection, StoreError> open(const std::string& path);
+  static Result<std::unique_ptr<Connection>, StoreError> open(const std::string& path);
 
-  Connection(Connection&&) noexcept = default;
-  Connection& operator=(Connection&&) noexcept = default;
-  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
 
-  // Runs fixed SQL (pragmas, schema): never with user data, which goes through prepare().
-  Result<Ok, StoreError> exec(const char* sql);
-  // Returns the cached prepared statement for `sql`. `sql` must be a string literal: the cache
-  // is keyed by it and keeps it for the connection's life.
-  Result<Statement, StoreError> prepare(std::string_view sql);
-  // Rows changed by the last INSERT, UPDATE or DELETE.
-  std::int64_t changes() const;
-  // The integer in the first column of the first row of `sql` (a literal, as for prepare());
-  // `no_row` is the kCorrupt message when the query returns no row.
-  Result<std::int64_t, StoreError> query_integer(std::string_view sql, std::string_view no_row);
-  std::int64_t last_insert_rowid() const;
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  Result<Ok, StoreError> exec(std::string_view sql) override;
+  Result<sql::Statement, StoreError> prepare(std::string_view sql) override;
+  std::int64_t changes() const override;
+  Result<Ok, StoreError> begin(sql::TransactionMode mode) override;
+  Result<Ok, StoreError> commit() override;
+  void rollback() override;
+  // SQLite waits for the write lock itself (the busy timeout): there is nothing to retry.
+  bool last_error_is_retryable() const override { return false; }
+
   sqlite3* handle() const { return db_.get(); }
 
  private:
@@ -97,35 +80,25 @@ class Connection {
 
   // Statements are finalized before the connection closes (declaration order matters).
   std::unique_ptr<sqlite3, ConnectionCloser> db_;
-  std::unordered_map<std::string_view, std::unique_ptr<sqlite3_stmt, StatementFinalizer>> cache_;
+  std::unordered_map<std::string_view, std::unique_ptr<SqliteStatement>> cache_;
 };
 
-// A transaction begun by begin() (so that its error can be returned); rolls back on destruction
-// unless commit() succeeded.
-class Transaction {
+// The one connection, lent to one caller at a time: SQLite has one writer at a time anyway, and
+// a store call holds the connection for microseconds.
+class Database final : public sql::Database {
  public:
-  enum class Mode {
-    kRead,   // BEGIN: one consistent snapshot for several reads
-    kWrite,  // BEGIN IMMEDIATE: takes the write lock up front. A deferred transaction that reads
-             // and then writes gets SQLITE_BUSY at once, without waiting, when another connection
-             // committed in between; IMMEDIATE waits under the busy timeout instead.
-  };
+  explicit Database(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
 
-  static Result<Transaction, StoreError> begin(Connection& db, Mode mode);
-  Transaction(Transaction&& other) noexcept
-      : db_(other.db_), open_(std::exchange(other.open_, false)) {}
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction();
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  Result<sql::Lease, StoreError> acquire() override;
+  Connection& connection() { return *connection_; }  // for set-up, before any lease
 
-  Result<Ok, StoreError> commit();
+ protected:
+  void give_back(sql::Connection* connection) noexcept override;
 
  private:
-  explicit Transaction(Connection& db) : db_(&db), open_(true) {}
-
-  Connection* db_;
-  bool open_;
+  std::mutex mu_;  // held from acquire() to give_back()
+  std::unique_ptr<Connection> connection_;
 };
 
 }  // namespace signet::store::sqlite

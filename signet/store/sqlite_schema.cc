@@ -318,7 +318,7 @@ Result<int, StoreError> schema_version(Connection& db) {
 Result<int, StoreError> migrate(Connection& db, std::span<const Migration> list) {
   const int latest = list.empty() ? 0 : list.back().version;
   for (const Migration& m : list) {
-    auto tx = Transaction::begin(db, Transaction::Mode::kWrite);
+    auto tx = sql::Transaction::begin(db, sql::TransactionMode::kWrite);
     if (!tx) {
       return fail(tx.error());
     }

@@ -8,11 +8,13 @@
 #include <cstring>
 #include <utility>
 
+#include "signet/store/sqlite_db.h"
 #include "signet/store/sqlite_schema.h"
 
 namespace signet::store {
 
 using sqlite::Connection;
+using sqlite::Database;
 
 namespace {
 
@@ -54,15 +56,15 @@ StoreResult<Ok> expect_pragma(Connection& db, std::string_view sql, std::string_
 
 }  // namespace
 
-StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
-                                                            Options options) {
+StoreResult<std::unique_ptr<SqlStore>> SqliteStore::open(const std::string& path, Options options) {
   if (auto r = create_private_file(path); !r) {
     return fail(r.error());
   }
-  auto db = Connection::open(path);
-  if (!db) {
-    return fail(db.error());
+  auto opened = Connection::open(path);
+  if (!opened) {
+    return fail(opened.error());
   }
+  auto& db = *opened;
   sqlite3_busy_timeout(db->handle(), static_cast<int>(options.busy_timeout.count()));
   // journal_mode is the first statement that reads the file, so it is where a file that is not a
   // database shows up (kCorrupt, from SQLITE_NOTADB).
@@ -94,17 +96,7 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& p
   if (!version) {
     return fail(version.error());
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
-}
-
-StoreResult<std::uint64_t> SqliteStore::generation() {
-  std::lock_guard lock(mu_);
-  auto generation = db_.query_integer("SELECT value FROM meta WHERE key = 'generation'",
-                                      "the meta table has no generation");
-  if (!generation) {
-    return fail(generation.error());
-  }
-  return static_cast<std::uint64_t>(*generation);
+  return std::make_unique<SqlStore>(std::make_unique<Database>(std::move(db)));
 }
 
 }  // namespace signet::store

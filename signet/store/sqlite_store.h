@@ -1,6 +1,6 @@
 #pragma once
 
-// The embedded store: one SQLite file in the data directory.
+// The embedded store: one SQLite file in the data directory, behind SqlStore.
 //
 // Durability: WAL journal with synchronous=NORMAL by default. A commit is in the WAL file (in the
 // OS page cache) before it returns, so every committed change survives the server being killed,
@@ -9,26 +9,17 @@
 // commit, for machines where that risk matters more than the write latency on the request path
 // (refresh-token rotation, failed-login counters).
 //
-// Threading: one connection, guarded by a mutex; every operation holds it for its whole
-// transaction. SQLite admits one writer at a time anyway, and the reads a token request makes are
-// indexed lookups that take microseconds, far below the signature that follows; callers cache
-// configuration by generation() besides. One connection also keeps the prepared-statement cache
-// and the transaction state simple and obviously correct. Other processes (the admin CLI) use
-// their own connection; the busy timeout makes them wait for each other instead of failing.
-//
-// Change notification: generation() reads a counter that triggers bump inside every transaction
-// that changes configuration, whichever process commits it (see sqlite_schema.cc). A
-// counter, rather than PRAGMA data_version, because data_version also moves with every refresh
-// token and failed login written by another replica, and does not move for this connection's own
-// writes; and because a PostgreSQL store can keep the same counter.
+// Threading: one connection, lent to one operation at a time (sqlite_db.h). SQLite admits one
+// writer at a time anyway, and the reads a token request makes are indexed lookups that take
+// microseconds, far below the signature that follows; callers cache configuration by generation()
+// besides. Other processes (the admin CLI) use their own connection; the busy timeout makes them
+// wait for each other instead of failing.
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "signet/store/sqlite_db.h"
-#include "signet/store/store.h"
+#include "signet/store/sql_store.h"
 
 namespace signet::store {
 
@@ -36,8 +27,7 @@ namespace signet::store {
 // short (a few rows), so waiting this long means something is wrong, not busy.
 constexpr auto kSqliteBusyTimeout = std::chrono::milliseconds{5000};
 
-class SqliteStore final : public Store {
- public:
+struct SqliteStore {
   struct Options {
     bool sync_every_commit = false;  // synchronous=FULL instead of NORMAL (see above)
     std::chrono::milliseconds busy_timeout = kSqliteBusyTimeout;
@@ -47,118 +37,10 @@ class SqliteStore final : public Store {
   // encrypted private keys) when it does not exist, and brings its schema up to date.
   // kSchemaTooNew for a file from a newer signet, kCorrupt for a file that is not an SQLite
   // database, kIo when the file cannot be created or opened.
-  static StoreResult<std::unique_ptr<SqliteStore>> open(const std::string& path, Options options);
-  static StoreResult<std::unique_ptr<SqliteStore>> open(const std::string& path) {
+  static StoreResult<std::unique_ptr<SqlStore>> open(const std::string& path, Options options);
+  static StoreResult<std::unique_ptr<SqlStore>> open(const std::string& path) {
     return open(path, Options{});
   }
-
-  StoreResult<std::uint64_t> generation() override;
-
-  // The `if_revision` defaults repeat Store's: a call through SqliteStore takes them from here.
-  StoreResult<Api> create_api(const Api& api) override;
-  StoreResult<Api> get_api(std::string_view identifier) override;
-  StoreResult<std::vector<Api>> list_apis() override;
-  StoreResult<Page<Api>> page_apis(const PageRequest& page) override;
-  StoreResult<Api> update_api(const Api& api,
-                              std::optional<Revision> if_revision = std::nullopt) override;
-  StoreResult<Ok> delete_api(std::string_view identifier) override;
-
-  StoreResult<Application> create_application(const Application& app) override;
-  StoreResult<Application> get_application(std::string_view client_id) override;
-  StoreResult<std::vector<Application>> list_applications() override;
-  StoreResult<Page<Application>> page_applications(const PageRequest& page) override;
-  StoreResult<Application> update_application(
-      const Application& app, std::optional<Revision> if_revision = std::nullopt) override;
-  StoreResult<Ok> delete_application(std::string_view client_id) override;
-
-  StoreResult<ClientGrant> create_client_grant(const ClientGrant& grant) override;
-  StoreResult<ClientGrant> get_client_grant(std::int64_t id) override;
-  StoreResult<ClientGrant> find_client_grant(std::string_view client_id,
-                                             std::string_view audience) override;
-  StoreResult<std::vector<ClientGrant>> list_client_grants(
-      std::optional<std::string_view> client_id) override;
-  StoreResult<Page<ClientGrant>> page_client_grants(
-      const PageRequest& page, std::optional<std::string_view> client_id,
-      std::optional<std::string_view> audience) override;
-  StoreResult<ClientGrant> update_client_grant_scopes(
-      std::int64_t id, const std::vector<std::string>& scopes,
-      std::optional<Revision> if_revision = std::nullopt) override;
-  StoreResult<Ok> delete_client_grant(std::int64_t id) override;
-
-  StoreResult<User> create_user(const User& user) override;
-  StoreResult<User> get_user(std::string_view id) override;
-  StoreResult<User> find_user_by_email(std::string_view email) override;
-  StoreResult<std::vector<User>> list_users() override;
-  StoreResult<Page<User>> page_users(const PageRequest& page,
-                                     std::optional<std::string_view> search) override;
-  StoreResult<User> update_user(const User& user,
-                                std::optional<Revision> if_revision = std::nullopt) override;
-  StoreResult<Ok> delete_user(std::string_view id) override;
-  StoreResult<Ok> add_user_permissions(std::string_view user_id, std::string_view api,
-                                       const std::vector<std::string>& permissions) override;
-  StoreResult<Ok> remove_user_permissions(std::string_view user_id, std::string_view api,
-                                          const std::vector<std::string>& permissions) override;
-  StoreResult<std::vector<UserPermission>> list_user_permissions(
-      std::string_view user_id, std::optional<std::string_view> api) override;
-
-  StoreResult<Ok> insert_signing_keys(const std::vector<SigningKey>& keys) override;
-  StoreResult<SigningKey> get_signing_key(std::string_view kid) override;
-  StoreResult<std::vector<SigningKey>> list_signing_keys() override;
-  StoreResult<Ok> rotate_signing_keys(jose::Algorithm algorithm, const SigningKey& new_next,
-                                      Timestamp now) override;
-  StoreResult<Ok> revoke_signing_key(std::string_view kid, Timestamp now) override;
-
-  StoreResult<Ok> insert_refresh_token(const RefreshToken& token) override;
-  StoreResult<RefreshToken> find_refresh_token(std::string_view token_hash) override;
-  StoreResult<Ok> rotate_refresh_token(std::string_view old_id, const RefreshToken& replacement,
-                                       std::string_view successor_sealed,
-                                       PreciseTimestamp now) override;
-  StoreResult<std::int64_t> revoke_user_refresh_tokens(std::string_view user_id) override;
-  StoreResult<FailedLoginCounter> record_account_failure(FailedLoginSubject kind,
-                                                         std::string_view subject, Timestamp now,
-                                                         const AccountDelayPolicy& policy) override;
-  StoreResult<std::int64_t> count_failed_login_subjects(FailedLoginSubject kind,
-                                                        std::string_view address) override;
-  StoreResult<Ok> record_sign_in_address(std::string_view user_id, std::string_view address,
-                                         Timestamp now) override;
-  StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
-                                   Timestamp since) override;
-  StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) override;
-  StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
-  StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
-
-  StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) override;
-  StoreResult<AuthorizationCode> redeem_authorization_code(std::string_view code_hash,
-                                                           Timestamp now) override;
-  StoreResult<std::int64_t> delete_expired_authorization_codes(Timestamp before) override;
-  StoreResult<Ok> create_browser_session(const BrowserSession& session) override;
-  StoreResult<BrowserSession> get_browser_session(std::string_view id_hash) override;
-  StoreResult<Ok> touch_browser_session(std::string_view id_hash, Timestamp now) override;
-  StoreResult<Ok> delete_browser_session(std::string_view id_hash) override;
-  StoreResult<std::int64_t> delete_user_browser_sessions(std::string_view user_id) override;
-  StoreResult<std::vector<BrowserSession>> list_user_browser_sessions(
-      std::string_view user_id) override;
-  StoreResult<std::int64_t> delete_expired_browser_sessions(Timestamp now,
-                                                            Timestamp idle_before) override;
-  StoreResult<bool> record_client_assertion(std::string_view client_id, std::string_view jti,
-                                            Timestamp expires_at, Timestamp now) override;
-  StoreResult<FailedLoginCounter> record_failed_login(const FailedLoginKey& key, Timestamp now,
-                                                      const LockoutPolicy& policy) override;
-  StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) override;
-  StoreResult<std::vector<AddressFailedLogins>> list_failed_logins(
-      FailedLoginSubject kind, std::string_view subject) override;
-  StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) override;
-  StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
-                                                    std::string_view subject) override;
-  StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) override;
-  StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
-                                                       Timestamp now) override;
-
- private:
-  explicit SqliteStore(sqlite::Connection db) : db_(std::move(db)) {}
-
-  std::mutex mu_;
-  sqlite::Connection db_;  // used only with mu_ held
 };
 
 }  // namespace signet::store

@@ -163,7 +163,7 @@ class Side {
         *store_, *keys_, secrets_, passwords_, [] { return kStart; }, audience());
   }
 
-  store::SqliteStore& store() { return *store_; }
+  store::SqlStore& store() { return *store_; }
   keys::KeyManager& keys() { return *keys_; }
   AdminService& service() { return *service_; }
   const server::SecretHasher& secrets() const { return secrets_; }
@@ -173,7 +173,7 @@ class Side {
   signet::testing::TempDir dir_;
   server::SecretHasher secrets_;
   server::PasswordHasher passwords_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::unique_ptr<keys::KeyManager> keys_;
   std::unique_ptr<AdminService> service_;
 };

@@ -185,7 +185,7 @@ class AdminServiceTest : public ::testing::Test {
   }
 
   signet::testing::TempDir dir_;
-  std::unique_ptr<store::SqliteStore> sqlite_;  // the real store, for writes behind the service
+  std::unique_ptr<store::SqlStore> sqlite_;  // the real store, for writes behind the service
   std::unique_ptr<ForwardingStore> store_;      // what the service uses
   std::unique_ptr<keys::KeyManager> keys_;
   const server::PasswordHasher passwords_{kCheapArgon};

@@ -99,7 +99,7 @@ class KeyManagerTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::unique_ptr<KeyManager> manager_;
 };
 

@@ -118,7 +118,7 @@ class InProcess {
   }
 
   admin::AdminService& service() { return service_; }
-  store::SqliteStore& store() { return *store_; }
+  store::SqlStore& store() { return *store_; }
   const std::string& token() const { return token_; }
 
  private:
@@ -142,7 +142,7 @@ class InProcess {
   signet::testing::TempDir dir_;
   server::SecretHasher secrets_;
   server::PasswordHasher passwords_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   keys::KeyManager keys_;
   admin::AdminService service_;
   server::Tenant tenant_;

@@ -243,7 +243,7 @@ class TokenEndpointTest : public ::testing::Test {
 
   static inline TempDir* template_dir_ = nullptr;
   TempDir dir_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::unique_ptr<keys::KeyManager> keys_;
   std::unique_ptr<SecretHasher> secrets_;
   std::unique_ptr<PasswordHasher> passwords_;

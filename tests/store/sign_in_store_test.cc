@@ -159,7 +159,7 @@ TEST_F(SignInStoreTest, OfManyConcurrentRedemptionsExactlyOneSeesTheCodeUnused) 
   constexpr int kRedeemers = 8;
   constexpr int kRounds = 5;
   seed();
-  std::vector<std::unique_ptr<SqliteStore>> stores;
+  std::vector<std::unique_ptr<SqlStore>> stores;
   for (int t = 0; t < kRedeemers; ++t) {
     auto opened = SqliteStore::open(path());
     ASSERT_TRUE(opened.ok()) << opened.error().message;

@@ -39,7 +39,7 @@ int raw_user_version(const std::string& path) {
   return v;
 }
 
-sqlite::Connection connect(const std::string& path) {
+std::unique_ptr<sqlite::Connection> connect(const std::string& path) {
   raw_exec(path, "");  // creates the file
   auto db = sqlite::Connection::open(path);
   EXPECT_TRUE(db.ok());
@@ -85,7 +85,7 @@ TEST(SqliteSchemaTest, AVersionOneDatabaseIsUpgradedInPlace) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(1)).ok());
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(1)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -111,7 +111,7 @@ TEST(SqliteSchemaTest, AVersionTwoDatabaseKeepsItsRefreshTokens) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(2)).ok());
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(2)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -146,7 +146,7 @@ TEST(SqliteSchemaTest, AVersionFourDatabaseGivesEveryRecordItsOwnRevision) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(4)).ok());
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(4)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -211,7 +211,7 @@ TEST(SqliteSchemaTest, AnEmptyVersionFourDatabaseStartsTheRevisionCounter) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(4)).ok());
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(4)).ok());
   }
   auto store = SqliteStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error().message;
@@ -228,7 +228,7 @@ TEST(SqliteSchemaTest, AVersionFiveDatabaseMovesItsClientsToTheNewAuthMethods) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(db, sqlite::migrations().first(5)).ok());
+    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(5)).ok());
   }
   raw_exec(path,
            "INSERT INTO applications (client_id, name, app_type, grant_types, "
@@ -288,19 +288,19 @@ TEST(SqliteSchemaTest, MigrationsApplyInOrderAndOnlyOnce) {
   const sqlite::Migration first[] = {
       {1, "create t", "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO t VALUES (1);"},
   };
-  auto v1 = sqlite::migrate(db, first);
+  auto v1 = sqlite::migrate(*db, first);
   ASSERT_TRUE(v1.ok()) << v1.error().message;
   EXPECT_EQ(*v1, 1);
   const sqlite::Migration both[] = {
       first[0],
       {2, "add y", "ALTER TABLE t ADD COLUMN y TEXT; INSERT INTO t VALUES (2, 'b');"},
   };
-  auto v2 = sqlite::migrate(db, both);
+  auto v2 = sqlite::migrate(*db, both);
   ASSERT_TRUE(v2.ok()) << v2.error().message;
   EXPECT_EQ(*v2, 2);
-  auto again = sqlite::migrate(db, both);
+  auto again = sqlite::migrate(*db, both);
   ASSERT_TRUE(again.ok());
-  auto count = db.prepare("SELECT count(*) FROM t");
+  auto count = db->prepare("SELECT count(*) FROM t");
   ASSERT_TRUE(count.ok());
   ASSERT_TRUE(*count->step());
   EXPECT_EQ(count->column_integer(0), 2);  // each migration's insert ran once
@@ -315,14 +315,14 @@ TEST(SqliteSchemaTest, AFailingMigrationRollsBackEntirely) {
       {1, "create t", "CREATE TABLE t (x INTEGER) STRICT;"},
       {2, "half good", "CREATE TABLE u (y INTEGER); INSERT INTO nowhere VALUES (1);"},
   };
-  auto r = sqlite::migrate(db, list);
+  auto r = sqlite::migrate(*db, list);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("migration 2 (half good)"), std::string::npos)
       << r.error().message;
-  auto version = sqlite::schema_version(db);
+  auto version = sqlite::schema_version(*db);
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, 1);
-  auto u = db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'u'");
+  auto u = db->prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'u'");
   ASSERT_TRUE(u.ok());
   ASSERT_TRUE(*u->step());
   EXPECT_EQ(u->column_integer(0), 0);

@@ -28,7 +28,7 @@ using std::chrono::seconds;
 constexpr int kThreads = 4;
 constexpr int kWritesPerThread = 50;
 
-std::unique_ptr<SqliteStore> open_or_die(const std::string& path,
+std::unique_ptr<SqlStore> open_or_die(const std::string& path,
                                          SqliteStore::Options options = {}) {
   auto store = SqliteStore::open(path, options);
   EXPECT_TRUE(store.ok()) << store.error().message;
@@ -146,7 +146,7 @@ TEST_F(SqliteStoreTest, FourThreadsOnOneStoreLoseNoUpdates) {
 TEST_F(SqliteStoreTest, FourConnectionsWritingAtOnceLoseNoUpdates) {
   const FailedLoginKey key{FailedLoginSubject::kUser, "bob", "198.51.100.1"};
   const LockoutPolicy never{1'000'000, seconds{1}};
-  std::vector<std::unique_ptr<SqliteStore>> stores;
+  std::vector<std::unique_ptr<SqlStore>> stores;
   for (int t = 0; t < kThreads; ++t) {
     stores.push_back(open_or_die(path()));
     ASSERT_NE(stores.back(), nullptr);

@@ -109,7 +109,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
 };
 
 }  // namespace signet::store::testing

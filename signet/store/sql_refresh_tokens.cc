@@ -1,24 +1,25 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::conflict;
-using sqlite::detail::invalid;
-using sqlite::detail::join;
-using sqlite::detail::not_found;
-using sqlite::detail::split;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::conflict;
+using sql::detail::invalid;
+using sql::detail::join;
+using sql::detail::not_found;
+using sql::detail::split;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 namespace {
 
@@ -82,21 +83,21 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
 
 // --- refresh tokens
 
-StoreResult<Ok> SqliteStore::insert_refresh_token(const RefreshToken& token) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::insert_refresh_token(const RefreshToken& token) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  if (auto r = insert_refresh(db_, token); !r) {
+  if (auto r = insert_refresh(db, token); !r) {
     return r;
   }
   return tx->commit();
 }
 
-StoreResult<RefreshToken> SqliteStore::find_refresh_token(std::string_view token_hash) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+StoreResult<RefreshToken> SqlStore::find_refresh_token(std::string_view token_hash) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, created_at, "
       "expires_at, rotated_at, revoked, successor_sealed FROM refresh_tokens "
       "WHERE token_hash = ?1");
@@ -114,17 +115,17 @@ StoreResult<RefreshToken> SqliteStore::find_refresh_token(std::string_view token
   return read_refresh(*stmt);
 }
 
-StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
-                                                  const RefreshToken& replacement,
-                                                  std::string_view successor_sealed,
-                                                  PreciseTimestamp now) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::rotate_refresh_token(std::string_view old_id,
+                                               const RefreshToken& replacement,
+                                               std::string_view successor_sealed,
+                                               PreciseTimestamp now) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "SELECT family_id, rotated_at IS NOT NULL OR revoked FROM refresh_tokens WHERE id = ?1");
     if (!stmt) {
       return fail(stmt.error());
@@ -145,7 +146,7 @@ StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
     }
   }
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "UPDATE refresh_tokens SET rotated_at = ?2, successor_sealed = ?3 WHERE id = ?1");
     if (!stmt) {
       return fail(stmt.error());
@@ -155,12 +156,12 @@ StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
       return r;
     }
   }
-  if (auto r = insert_refresh(db_, replacement); !r) {
+  if (auto r = insert_refresh(db, replacement); !r) {
     return r;
   }
   {
     // The newest rotated tokens stay for reuse detection; older ones go (store.h).
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens "
         "WHERE family_id = ?1 AND rotated_at IS NOT NULL ORDER BY rotated_at DESC, id "
         "LIMIT -1 OFFSET ?2)");
@@ -175,14 +176,14 @@ StoreResult<Ok> SqliteStore::rotate_refresh_token(std::string_view old_id,
   return tx->commit();
 }
 
-StoreResult<std::int64_t> SqliteStore::revoke_refresh_token_family(std::string_view family_id) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<std::int64_t> SqlStore::revoke_refresh_token_family(std::string_view family_id) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   auto stmt =
-      db_.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0");
+      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -190,21 +191,21 @@ StoreResult<std::int64_t> SqliteStore::revoke_refresh_token_family(std::string_v
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  const std::int64_t n = db_.changes();
+  const std::int64_t n = db.changes();
   if (auto r = tx->commit(); !r) {
     return fail(r.error());
   }
   return n;
 }
 
-StoreResult<std::int64_t> SqliteStore::revoke_user_refresh_tokens(std::string_view user_id) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<std::int64_t> SqlStore::revoke_user_refresh_tokens(std::string_view user_id) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   {
-    auto exists = db_.prepare("SELECT 1 FROM users WHERE id = ?1");
+    auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?1");
     if (!exists) {
       return fail(exists.error());
     }
@@ -218,7 +219,7 @@ StoreResult<std::int64_t> SqliteStore::revoke_user_refresh_tokens(std::string_vi
     }
   }
   auto stmt =
-      db_.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
+      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -226,20 +227,20 @@ StoreResult<std::int64_t> SqliteStore::revoke_user_refresh_tokens(std::string_vi
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  const std::int64_t n = db_.changes();
+  const std::int64_t n = db.changes();
   if (auto r = tx->commit(); !r) {
     return fail(r.error());
   }
   return n;
 }
 
-StoreResult<std::int64_t> SqliteStore::delete_expired_refresh_tokens(Timestamp now) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<std::int64_t> SqlStore::delete_expired_refresh_tokens(Timestamp now) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  auto stmt = db_.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?1");
+  auto stmt = db.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -247,7 +248,7 @@ StoreResult<std::int64_t> SqliteStore::delete_expired_refresh_tokens(Timestamp n
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  const std::int64_t n = db_.changes();
+  const std::int64_t n = db.changes();
   if (auto r = tx->commit(); !r) {
     return fail(r.error());
   }

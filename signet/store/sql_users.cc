@@ -1,27 +1,28 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::claim_revision;
-using sqlite::detail::conflict;
-using sqlite::detail::delete_one;
-using sqlite::detail::exists;
-using sqlite::detail::invalid;
-using sqlite::detail::next_revision;
-using sqlite::detail::not_found;
-using sqlite::detail::read_page;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::claim_revision;
+using sql::detail::conflict;
+using sql::detail::delete_one;
+using sql::detail::exists;
+using sql::detail::invalid;
+using sql::detail::next_revision;
+using sql::detail::not_found;
+using sql::detail::read_page;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 // The columns a query reading a whole user selects, in read_user's order.
 #define SIGNET_USER_COLUMNS "id, email, password_hash, blocked, created_at, revision"
@@ -135,17 +136,17 @@ Statement& bind_user(Statement& stmt, const User& user, Revision revision) {
 
 // --- users
 
-StoreResult<User> SqliteStore::create_user(const User& user) {
+StoreResult<User> SqlStore::create_user(const User& user) {
   if (auto r = validate_user(user); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
-  auto stmt = db_.prepare(
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+  auto stmt = db.prepare(
       "INSERT INTO users (id, email, password_hash, blocked, revision, created_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!stmt) {
@@ -159,7 +160,7 @@ StoreResult<User> SqliteStore::create_user(const User& user) {
     }
     return fail(r.error());
   }
-  auto stored = load_user(db_, kUserById, user.id, "id");
+  auto stored = load_user(db, kUserById, user.id, "id");
   if (!stored) {
     return stored;
   }
@@ -169,19 +170,19 @@ StoreResult<User> SqliteStore::create_user(const User& user) {
   return stored;
 }
 
-StoreResult<User> SqliteStore::get_user(std::string_view id) {
-  std::lock_guard lock(mu_);
-  return load_user(db_, kUserById, id, "id");
+StoreResult<User> SqlStore::get_user(std::string_view id) {
+  SIGNET_STORE_LEASE(db);
+  return load_user(db, kUserById, id, "id");
 }
 
-StoreResult<User> SqliteStore::find_user_by_email(std::string_view email) {
-  std::lock_guard lock(mu_);
-  return load_user(db_, kUserByEmail, email, "email");
+StoreResult<User> SqlStore::find_user_by_email(std::string_view email) {
+  SIGNET_STORE_LEASE(db);
+  return load_user(db, kUserByEmail, email, "email");
 }
 
-StoreResult<std::vector<User>> SqliteStore::list_users() {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare("SELECT " SIGNET_USER_COLUMNS " FROM users ORDER BY created_at, id");
+StoreResult<std::vector<User>> SqlStore::list_users() {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare("SELECT " SIGNET_USER_COLUMNS " FROM users ORDER BY created_at, id");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -198,19 +199,19 @@ StoreResult<std::vector<User>> SqliteStore::list_users() {
   }
 }
 
-StoreResult<Page<User>> SqliteStore::page_users(const PageRequest& page,
-                                                std::optional<std::string_view> search) {
+StoreResult<Page<User>> SqlStore::page_users(const PageRequest& page,
+                                             std::optional<std::string_view> search) {
   SIGNET_STORE_TRY(validate_page(page));
   if (search) {
     SIGNET_STORE_TRY(validate_search(*search));
   }
   const std::optional<std::string> pattern =
       search ? std::optional<std::string>{contains_pattern(*search)} : std::nullopt;
-  std::lock_guard lock(mu_);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  SIGNET_STORE_LEASE(db);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
   // LIKE compares ASCII letters case-insensitively (case_sensitive_like is never set).
   return read_page<User>(
-      db_, page,
+      db, page,
       "SELECT " SIGNET_USER_COLUMNS
       " FROM users WHERE ?3 IS NULL OR email LIKE ?3 ESCAPE '\\' OR id LIKE ?3 ESCAPE '\\' "
       "ORDER BY rowid LIMIT ?1 OFFSET ?2",
@@ -224,20 +225,20 @@ StoreResult<Page<User>> SqliteStore::page_users(const PageRequest& page,
       read_user);
 }
 
-StoreResult<User> SqliteStore::update_user(const User& user, std::optional<Revision> if_revision) {
+StoreResult<User> SqlStore::update_user(const User& user, std::optional<Revision> if_revision) {
   if (auto r = validate_user(user); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   SIGNET_STORE_TRY_ASSIGN(
       revision,
-      claim_revision(db_, "SELECT revision FROM users WHERE id = ?1", user.id,
+      claim_revision(db, "SELECT revision FROM users WHERE id = ?1", user.id,
                      "user '" + user.id + "'", "no user with id '" + user.id + "'", if_revision));
-  auto stmt = db_.prepare(
+  auto stmt = db.prepare(
       "UPDATE users SET email = ?2, password_hash = ?3, blocked = ?4, revision = ?5 "
       "WHERE id = ?1");
   if (!stmt) {
@@ -250,7 +251,7 @@ StoreResult<User> SqliteStore::update_user(const User& user, std::optional<Revis
     }
     return fail(r.error());
   }
-  auto stored = load_user(db_, kUserById, user.id, "id");
+  auto stored = load_user(db, kUserById, user.id, "id");
   if (!stored) {
     return stored;
   }
@@ -260,25 +261,25 @@ StoreResult<User> SqliteStore::update_user(const User& user, std::optional<Revis
   return stored;
 }
 
-StoreResult<Ok> SqliteStore::delete_user(std::string_view id) {
-  std::lock_guard lock(mu_);
+StoreResult<Ok> SqlStore::delete_user(std::string_view id) {
+  SIGNET_STORE_LEASE(db);
   return delete_one(
-      db_, "DELETE FROM users WHERE id = ?1", [&](Statement& stmt) { stmt.text(1, id); },
+      db, "DELETE FROM users WHERE id = ?1", [&](Statement& stmt) { stmt.text(1, id); },
       "no user with id '" + std::string{id} + "'");
 }
 
-StoreResult<Ok> SqliteStore::add_user_permissions(std::string_view user_id, std::string_view api,
-                                                  const std::vector<std::string>& permissions) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::add_user_permissions(std::string_view user_id, std::string_view api,
+                                               const std::vector<std::string>& permissions) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  if (auto r = check_user_permissions(db_, user_id, api, permissions, true); !r) {
+  if (auto r = check_user_permissions(db, user_id, api, permissions, true); !r) {
     return r;
   }
   for (const auto& p : permissions) {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "INSERT INTO user_permissions (user_id, api, permission) VALUES (?1, ?2, ?3) "
         "ON CONFLICT DO NOTHING");
     if (!stmt) {
@@ -292,18 +293,18 @@ StoreResult<Ok> SqliteStore::add_user_permissions(std::string_view user_id, std:
   return tx->commit();
 }
 
-StoreResult<Ok> SqliteStore::remove_user_permissions(std::string_view user_id, std::string_view api,
-                                                     const std::vector<std::string>& permissions) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::remove_user_permissions(std::string_view user_id, std::string_view api,
+                                                  const std::vector<std::string>& permissions) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  if (auto r = check_user_permissions(db_, user_id, api, permissions, false); !r) {
+  if (auto r = check_user_permissions(db, user_id, api, permissions, false); !r) {
     return r;
   }
   for (const auto& p : permissions) {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "DELETE FROM user_permissions WHERE user_id = ?1 AND api = ?2 AND permission = ?3");
     if (!stmt) {
       return fail(stmt.error());
@@ -316,14 +317,14 @@ StoreResult<Ok> SqliteStore::remove_user_permissions(std::string_view user_id, s
   return tx->commit();
 }
 
-StoreResult<std::vector<UserPermission>> SqliteStore::list_user_permissions(
+StoreResult<std::vector<UserPermission>> SqlStore::list_user_permissions(
     std::string_view user_id, std::optional<std::string_view> api) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
-  auto user = exists(db_, "SELECT 1 FROM users WHERE id = ?1", user_id);
+  auto user = exists(db, "SELECT 1 FROM users WHERE id = ?1", user_id);
   if (!user) {
     return fail(user.error());
   }
@@ -331,7 +332,7 @@ StoreResult<std::vector<UserPermission>> SqliteStore::list_user_permissions(
     return not_found("no user with id '" + std::string{user_id} + "'");
   }
   // Ordered as the API defines its permissions, so listings read like the API's own.
-  auto stmt = db_.prepare(
+  auto stmt = db.prepare(
       "SELECT up.api, up.permission FROM user_permissions up "
       "JOIN api_permissions ap ON ap.api = up.api AND ap.value = up.permission "
       "WHERE up.user_id = ?1 AND (?2 IS NULL OR up.api = ?2) ORDER BY up.api, ap.position");

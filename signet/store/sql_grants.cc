@@ -1,29 +1,30 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::bump_grant_revision;
-using sqlite::detail::check_revision;
-using sqlite::detail::conflict;
-using sqlite::detail::delete_one;
-using sqlite::detail::exists;
-using sqlite::detail::invalid;
-using sqlite::detail::next_revision;
-using sqlite::detail::not_found;
-using sqlite::detail::read_page;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::bump_grant_revision;
+using sql::detail::check_revision;
+using sql::detail::conflict;
+using sql::detail::delete_one;
+using sql::detail::exists;
+using sql::detail::invalid;
+using sql::detail::next_revision;
+using sql::detail::not_found;
+using sql::detail::read_page;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 // The columns a query reading a whole client grant selects, in read_grant's order.
 #define SIGNET_GRANT_COLUMNS "id, client_id, audience, created_at, revision"
@@ -142,7 +143,7 @@ StoreResult<Ok> store_grant_scopes(Connection& db, std::int64_t id, std::string_
 
 // --- client grants
 
-StoreResult<ClientGrant> SqliteStore::create_client_grant(const ClientGrant& grant) {
+StoreResult<ClientGrant> SqlStore::create_client_grant(const ClientGrant& grant) {
   if (auto r = validate_key("client_id", grant.client_id); !r) {
     return fail(r.error());
   }
@@ -152,48 +153,53 @@ StoreResult<ClientGrant> SqliteStore::create_client_grant(const ClientGrant& gra
   if (auto r = validate_scopes(grant.scopes); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  auto app = exists(db_, "SELECT 1 FROM applications WHERE client_id = ?1", grant.client_id);
+  auto app = exists(db, "SELECT 1 FROM applications WHERE client_id = ?1", grant.client_id);
   if (!app) {
     return fail(app.error());
   }
   if (!*app) {
     return not_found("no application with client_id '" + grant.client_id + "'");
   }
-  auto api = exists(db_, "SELECT 1 FROM apis WHERE identifier = ?1", grant.audience);
+  auto api = exists(db, "SELECT 1 FROM apis WHERE identifier = ?1", grant.audience);
   if (!api) {
     return fail(api.error());
   }
   if (!*api) {
     return not_found("no API with identifier '" + grant.audience + "'");
   }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
-  auto stmt = db_.prepare(
-      "INSERT INTO client_grants (client_id, audience, created_at, revision) "
-      "VALUES (?1, ?2, ?3, ?4)");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, grant.client_id)
-      .text(2, grant.audience)
-      .integer(3, unix_seconds(grant.created_at))
-      .integer(4, static_cast<std::int64_t>(revision));
-  if (auto r = stmt->run(); !r) {
-    if (r.error().code == StoreErrorCode::kConflict) {
-      return conflict("application '" + grant.client_id + "' already has a grant for API '" +
-                      grant.audience + "'");
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+  std::int64_t id = 0;
+  {
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("INSERT INTO client_grants (client_id, audience, "
+                                             "created_at, revision) VALUES (?1, ?2, ?3, ?4) "
+                                             "RETURNING id"));
+    stmt.text(1, grant.client_id)
+        .text(2, grant.audience)
+        .integer(3, unix_seconds(grant.created_at))
+        .integer(4, static_cast<std::int64_t>(revision));
+    auto row = stmt.step();
+    if (!row) {
+      if (row.error().code == StoreErrorCode::kConflict) {
+        return conflict("application '" + grant.client_id + "' already has a grant for API '" +
+                        grant.audience + "'");
+      }
+      return fail(row.error());
     }
+    if (!*row) {
+      return fail(StoreError{StoreErrorCode::kInternal, "INSERT ... RETURNING gave no row"});
+    }
+    id = stmt.column_integer(0);
+    SIGNET_STORE_TRY(stmt.run());  // the insert is complete only when the statement is done
+  }
+  if (auto r = store_grant_scopes(db, id, grant.audience, grant.scopes); !r) {
     return fail(r.error());
   }
-  const std::int64_t id = db_.last_insert_rowid();
-  if (auto r = store_grant_scopes(db_, id, grant.audience, grant.scopes); !r) {
-    return fail(r.error());
-  }
-  auto stored = load_grant(db_, id);
+  auto stored = load_grant(db, id);
   if (!stored) {
     return stored;
   }
@@ -203,26 +209,26 @@ StoreResult<ClientGrant> SqliteStore::create_client_grant(const ClientGrant& gra
   return stored;
 }
 
-StoreResult<ClientGrant> SqliteStore::get_client_grant(std::int64_t id) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+StoreResult<ClientGrant> SqlStore::get_client_grant(std::int64_t id) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
-  return load_grant(db_, id);
+  return load_grant(db, id);
 }
 
-StoreResult<ClientGrant> SqliteStore::find_client_grant(std::string_view client_id,
-                                                        std::string_view audience) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+StoreResult<ClientGrant> SqlStore::find_client_grant(std::string_view client_id,
+                                                     std::string_view audience) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
   std::vector<ClientGrant> found;
   {
-    auto stmt = db_.prepare("SELECT " SIGNET_GRANT_COLUMNS
-                            " FROM client_grants WHERE client_id = ?1 AND audience = ?2");
+    auto stmt = db.prepare("SELECT " SIGNET_GRANT_COLUMNS
+                           " FROM client_grants WHERE client_id = ?1 AND audience = ?2");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -237,24 +243,24 @@ StoreResult<ClientGrant> SqliteStore::find_client_grant(std::string_view client_
     }
     found.push_back(read_grant(*stmt));
   }
-  if (auto r = attach_scopes(db_, found); !r) {
+  if (auto r = attach_scopes(db, found); !r) {
     return fail(r.error());
   }
   return std::move(found.front());
 }
 
-StoreResult<std::vector<ClientGrant>> SqliteStore::list_client_grants(
+StoreResult<std::vector<ClientGrant>> SqlStore::list_client_grants(
     std::optional<std::string_view> client_id) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
   std::vector<ClientGrant> out;
   {
     // One statement for both cases: a NULL parameter matches every client.
-    auto stmt = db_.prepare("SELECT " SIGNET_GRANT_COLUMNS
-                            " FROM client_grants WHERE ?1 IS NULL OR client_id = ?1 ORDER BY id");
+    auto stmt = db.prepare("SELECT " SIGNET_GRANT_COLUMNS
+                           " FROM client_grants WHERE ?1 IS NULL OR client_id = ?1 ORDER BY id");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -272,23 +278,23 @@ StoreResult<std::vector<ClientGrant>> SqliteStore::list_client_grants(
       out.push_back(read_grant(*stmt));
     }
   }
-  if (auto r = attach_scopes(db_, out); !r) {
+  if (auto r = attach_scopes(db, out); !r) {
     return fail(r.error());
   }
   return out;
 }
 
-StoreResult<Page<ClientGrant>> SqliteStore::page_client_grants(
+StoreResult<Page<ClientGrant>> SqlStore::page_client_grants(
     const PageRequest& page, std::optional<std::string_view> client_id,
     std::optional<std::string_view> audience) {
   SIGNET_STORE_TRY(validate_page(page));
-  std::lock_guard lock(mu_);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  SIGNET_STORE_LEASE(db);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
   // A NULL filter matches every grant. Ids only grow (AUTOINCREMENT): creation order.
   SIGNET_STORE_TRY_ASSIGN(
       out,
       read_page<ClientGrant>(
-          db_, page,
+          db, page,
           "SELECT " SIGNET_GRANT_COLUMNS " FROM client_grants WHERE (?3 IS NULL OR client_id = ?3) "
           "AND (?4 IS NULL OR audience = ?4) ORDER BY id LIMIT ?1 OFFSET ?2",
           "SELECT count(*) FROM client_grants WHERE (?3 IS NULL OR client_id = ?3) "
@@ -302,29 +308,29 @@ StoreResult<Page<ClientGrant>> SqliteStore::page_client_grants(
             }
           },
           read_grant));
-  SIGNET_STORE_TRY(attach_scopes(db_, out.items));
+  SIGNET_STORE_TRY(attach_scopes(db, out.items));
   return out;
 }
 
-StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
+StoreResult<ClientGrant> SqlStore::update_client_grant_scopes(
     std::int64_t id, const std::vector<std::string>& scopes, std::optional<Revision> if_revision) {
   if (auto r = validate_scopes(scopes); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  auto grant = load_grant(db_, id);
+  auto grant = load_grant(db, id);
   if (!grant) {
     return grant;
   }
   SIGNET_STORE_TRY(
       check_revision("client grant " + std::to_string(id), grant->revision, if_revision));
-  SIGNET_STORE_TRY(store_grant_scopes(db_, id, grant->audience, scopes));
-  SIGNET_STORE_TRY(bump_grant_revision(db_, id));
-  auto stored = load_grant(db_, id);
+  SIGNET_STORE_TRY(store_grant_scopes(db, id, grant->audience, scopes));
+  SIGNET_STORE_TRY(bump_grant_revision(db, id));
+  auto stored = load_grant(db, id);
   if (!stored) {
     return stored;
   }
@@ -334,10 +340,10 @@ StoreResult<ClientGrant> SqliteStore::update_client_grant_scopes(
   return stored;
 }
 
-StoreResult<Ok> SqliteStore::delete_client_grant(std::int64_t id) {
-  std::lock_guard lock(mu_);
+StoreResult<Ok> SqlStore::delete_client_grant(std::int64_t id) {
+  SIGNET_STORE_LEASE(db);
   return delete_one(
-      db_, "DELETE FROM client_grants WHERE id = ?1", [&](Statement& stmt) { stmt.integer(1, id); },
+      db, "DELETE FROM client_grants WHERE id = ?1", [&](Statement& stmt) { stmt.integer(1, id); },
       "no client grant with id " + std::to_string(id));
 }
 

@@ -1,24 +1,25 @@
 // SqliteStore: failed-login counters and where users signed in from, the state that the throttles
 // on passwords and client secrets (signet/server/login_throttle.cc, client_authentication.cc) keep.
 
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::corrupt;
-using sqlite::detail::not_found;
-using sqlite::detail::read_rows;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::corrupt;
+using sql::detail::not_found;
+using sql::detail::read_rows;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 namespace {
 
@@ -34,14 +35,14 @@ FailedLoginCounter read_counter(const Statement& s, int first_column) {
 
 // --- failed logins
 
-StoreResult<FailedLoginCounter> SqliteStore::record_failed_login(const FailedLoginKey& key,
-                                                                 Timestamp now,
-                                                                 const LockoutPolicy& policy) {
+StoreResult<FailedLoginCounter> SqlStore::record_failed_login(const FailedLoginKey& key,
+                                                              Timestamp now,
+                                                              const LockoutPolicy& policy) {
   if (auto r = validate_failed_login(key, policy); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
@@ -49,7 +50,7 @@ StoreResult<FailedLoginCounter> SqliteStore::record_failed_login(const FailedLog
   {
     // One statement, so concurrent failures from other processes cannot lose a count. SET
     // expressions all see the row as it was: a block that has run out starts a fresh count.
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "INSERT INTO failed_logins (kind, subject, address, count, first_failure_at, "
         "blocked_until) VALUES (?1, ?2, ?3, 1, ?4, CASE WHEN ?5 <= 1 THEN ?6 END) "
         "ON CONFLICT (kind, subject, address) DO UPDATE SET "
@@ -87,9 +88,9 @@ StoreResult<FailedLoginCounter> SqliteStore::record_failed_login(const FailedLog
   return counter;
 }
 
-StoreResult<FailedLoginCounter> SqliteStore::get_failed_logins(const FailedLoginKey& key) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+StoreResult<FailedLoginCounter> SqlStore::get_failed_logins(const FailedLoginKey& key) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT count, first_failure_at, blocked_until FROM failed_logins "
       "WHERE kind = ?1 AND subject = ?2 AND address = ?3");
   if (!stmt) {
@@ -106,10 +107,10 @@ StoreResult<FailedLoginCounter> SqliteStore::get_failed_logins(const FailedLogin
   return read_counter(*stmt, 0);
 }
 
-StoreResult<std::vector<AddressFailedLogins>> SqliteStore::list_failed_logins(
+StoreResult<std::vector<AddressFailedLogins>> SqlStore::list_failed_logins(
     FailedLoginSubject kind, std::string_view subject) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT address, count, first_failure_at, blocked_until FROM failed_logins "
       "WHERE kind = ?1 AND subject = ?2 ORDER BY address");
   if (!stmt) {
@@ -129,10 +130,10 @@ StoreResult<std::vector<AddressFailedLogins>> SqliteStore::list_failed_logins(
   }
 }
 
-StoreResult<Ok> SqliteStore::reset_failed_logins(const FailedLoginKey& key) {
-  std::lock_guard lock(mu_);
+StoreResult<Ok> SqlStore::reset_failed_logins(const FailedLoginKey& key) {
+  SIGNET_STORE_LEASE(db);
   auto stmt =
-      db_.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2 AND address = ?3");
+      db.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2 AND address = ?3");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -140,10 +141,10 @@ StoreResult<Ok> SqliteStore::reset_failed_logins(const FailedLoginKey& key) {
   return stmt->run();  // one statement: SQLite commits it on its own
 }
 
-StoreResult<std::int64_t> SqliteStore::reset_all_failed_logins(FailedLoginSubject kind,
-                                                               std::string_view subject) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2");
+StoreResult<std::int64_t> SqlStore::reset_all_failed_logins(FailedLoginSubject kind,
+                                                            std::string_view subject) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare("DELETE FROM failed_logins WHERE kind = ?1 AND subject = ?2");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -151,18 +152,18 @@ StoreResult<std::int64_t> SqliteStore::reset_all_failed_logins(FailedLoginSubjec
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  return db_.changes();
+  return db.changes();
 }
 
-StoreResult<std::vector<FailedLoginRecord>> SqliteStore::recent_failed_logins(std::int64_t limit) {
+StoreResult<std::vector<FailedLoginRecord>> SqlStore::recent_failed_logins(std::int64_t limit) {
   SIGNET_STORE_TRY(validate_limit(limit));
-  std::lock_guard lock(mu_);
+  SIGNET_STORE_LEASE(db);
   // Blocked counters before unblocked ones of the same second (NULL sorts last descending); the
   // key last, so that equal times still list in one stable order.
   SIGNET_STORE_TRY_ASSIGN(
-      stmt, db_.prepare("SELECT kind, subject, address, count, first_failure_at, blocked_until "
-                        "FROM failed_logins ORDER BY first_failure_at DESC, blocked_until DESC, "
-                        "kind, subject, address LIMIT ?1"));
+      stmt, db.prepare("SELECT kind, subject, address, count, first_failure_at, blocked_until "
+                       "FROM failed_logins ORDER BY first_failure_at DESC, blocked_until DESC, "
+                       "kind, subject, address LIMIT ?1"));
   stmt.integer(1, limit);
   return read_rows<FailedLoginRecord>(
       stmt, [](const Statement& row) -> StoreResult<FailedLoginRecord> {
@@ -176,22 +177,23 @@ StoreResult<std::vector<FailedLoginRecord>> SqliteStore::recent_failed_logins(st
       });
 }
 
-StoreResult<FailedLoginCounter> SqliteStore::record_account_failure(
-    FailedLoginSubject kind, std::string_view subject, Timestamp now,
-    const AccountDelayPolicy& policy) {
+StoreResult<FailedLoginCounter> SqlStore::record_account_failure(FailedLoginSubject kind,
+                                                                 std::string_view subject,
+                                                                 Timestamp now,
+                                                                 const AccountDelayPolicy& policy) {
   const FailedLoginKey key{kind, std::string(subject), std::string(kAnyAddress)};
   if (auto r = validate_failed_login(key, LockoutPolicy{}); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   FailedLoginCounter counter;
   {
     // One statement counts, so concurrent failures from other processes cannot lose a count.
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "INSERT INTO failed_logins (kind, subject, address, count, first_failure_at) "
         "VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (kind, subject, address) DO UPDATE SET "
         "count = count + 1 RETURNING count, first_failure_at");
@@ -220,7 +222,7 @@ StoreResult<FailedLoginCounter> SqliteStore::record_account_failure(
     counter.blocked_until = now + delay;
   }
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "UPDATE failed_logins SET blocked_until = ?4 WHERE kind = ?1 AND subject = ?2 AND "
         "address = ?3");
     if (!stmt) {
@@ -240,10 +242,10 @@ StoreResult<FailedLoginCounter> SqliteStore::record_account_failure(
   return counter;
 }
 
-StoreResult<std::int64_t> SqliteStore::count_failed_login_subjects(FailedLoginSubject kind,
-                                                                   std::string_view address) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare("SELECT count(*) FROM failed_logins WHERE kind = ?1 AND address = ?2");
+StoreResult<std::int64_t> SqlStore::count_failed_login_subjects(FailedLoginSubject kind,
+                                                                std::string_view address) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare("SELECT count(*) FROM failed_logins WHERE kind = ?1 AND address = ?2");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -255,14 +257,14 @@ StoreResult<std::int64_t> SqliteStore::count_failed_login_subjects(FailedLoginSu
   return *row ? stmt->column_integer(0) : std::int64_t{0};
 }
 
-StoreResult<std::int64_t> SqliteStore::delete_stale_failed_logins(Timestamp older_than,
-                                                                  Timestamp now) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<std::int64_t> SqlStore::delete_stale_failed_logins(Timestamp older_than,
+                                                               Timestamp now) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  auto stmt = db_.prepare(
+  auto stmt = db.prepare(
       "DELETE FROM failed_logins WHERE first_failure_at < ?1 "
       "AND (blocked_until IS NULL OR blocked_until <= ?2)");
   if (!stmt) {
@@ -272,7 +274,7 @@ StoreResult<std::int64_t> SqliteStore::delete_stale_failed_logins(Timestamp olde
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  const std::int64_t n = db_.changes();
+  const std::int64_t n = db.changes();
   if (auto r = tx->commit(); !r) {
     return fail(r.error());
   }
@@ -281,18 +283,18 @@ StoreResult<std::int64_t> SqliteStore::delete_stale_failed_logins(Timestamp olde
 
 // --- where users signed in from
 
-StoreResult<Ok> SqliteStore::record_sign_in_address(std::string_view user_id,
-                                                    std::string_view address, Timestamp now) {
+StoreResult<Ok> SqlStore::record_sign_in_address(std::string_view user_id, std::string_view address,
+                                                 Timestamp now) {
   if (auto r = validate_key("address", address); !r) {
     return r;
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "INSERT INTO sign_in_addresses (user_id, address, last_sign_in_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (user_id, address) DO UPDATE SET last_sign_in_at = ?3");
     if (!stmt) {
@@ -307,7 +309,7 @@ StoreResult<Ok> SqliteStore::record_sign_in_address(std::string_view user_id,
     }
   }
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "DELETE FROM sign_in_addresses WHERE user_id = ?1 AND address IN (SELECT address FROM "
         "sign_in_addresses WHERE user_id = ?1 ORDER BY last_sign_in_at DESC, address "
         "LIMIT -1 OFFSET ?2)");
@@ -322,22 +324,22 @@ StoreResult<Ok> SqliteStore::record_sign_in_address(std::string_view user_id,
   return tx->commit();
 }
 
-StoreResult<std::vector<SignInRecord>> SqliteStore::recent_sign_ins(std::int64_t limit) {
+StoreResult<std::vector<SignInRecord>> SqlStore::recent_sign_ins(std::int64_t limit) {
   SIGNET_STORE_TRY(validate_limit(limit));
-  std::lock_guard lock(mu_);
+  SIGNET_STORE_LEASE(db);
   SIGNET_STORE_TRY_ASSIGN(
-      stmt, db_.prepare("SELECT user_id, address, last_sign_in_at FROM sign_in_addresses "
-                        "ORDER BY last_sign_in_at DESC, user_id, address LIMIT ?1"));
+      stmt, db.prepare("SELECT user_id, address, last_sign_in_at FROM sign_in_addresses "
+                       "ORDER BY last_sign_in_at DESC, user_id, address LIMIT ?1"));
   stmt.integer(1, limit);
   return read_rows<SignInRecord>(stmt, [](const Statement& row) {
     return SignInRecord{row.column_text(0), row.column_text(1), timestamp(row.column_integer(2))};
   });
 }
 
-StoreResult<bool> SqliteStore::signed_in_from(std::string_view user_id, std::string_view address,
-                                              Timestamp since) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+StoreResult<bool> SqlStore::signed_in_from(std::string_view user_id, std::string_view address,
+                                           Timestamp since) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT 1 FROM sign_in_addresses WHERE user_id = ?1 AND address = ?2 AND "
       "last_sign_in_at >= ?3");
   if (!stmt) {

@@ -1,29 +1,30 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::claim_revision;
-using sqlite::detail::conflict;
-using sqlite::detail::corrupt;
-using sqlite::detail::delete_one;
-using sqlite::detail::join;
-using sqlite::detail::kLineSeparator;
-using sqlite::detail::next_revision;
-using sqlite::detail::not_found;
-using sqlite::detail::read_page;
-using sqlite::detail::split;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::claim_revision;
+using sql::detail::conflict;
+using sql::detail::corrupt;
+using sql::detail::delete_one;
+using sql::detail::join;
+using sql::detail::kLineSeparator;
+using sql::detail::next_revision;
+using sql::detail::not_found;
+using sql::detail::read_page;
+using sql::detail::split;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 // The columns a query reading a whole application selects, in read_application's order.
 #define SIGNET_APPLICATION_COLUMNS                                                        \
@@ -119,17 +120,17 @@ Statement& bind_application(Statement& stmt, const Application& app, Revision re
 
 // --- applications
 
-StoreResult<Application> SqliteStore::create_application(const Application& app) {
+StoreResult<Application> SqlStore::create_application(const Application& app) {
   if (auto r = validate_application(app); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
-  auto stmt = db_.prepare(
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+  auto stmt = db.prepare(
       "INSERT INTO applications (client_id, name, app_type, grant_types, auth_method, "
       "client_secret_hash, revision, created_at, token_endpoint_auth_method, callbacks, "
       "allowed_logout_urls, web_origins, jwks, jwks_uri) "
@@ -144,7 +145,7 @@ StoreResult<Application> SqliteStore::create_application(const Application& app)
     }
     return fail(r.error());
   }
-  auto stored = load_application(db_, app.client_id);
+  auto stored = load_application(db, app.client_id);
   if (!stored) {
     return stored;
   }
@@ -154,15 +155,15 @@ StoreResult<Application> SqliteStore::create_application(const Application& app)
   return stored;
 }
 
-StoreResult<Application> SqliteStore::get_application(std::string_view client_id) {
-  std::lock_guard lock(mu_);
-  return load_application(db_, client_id);
+StoreResult<Application> SqlStore::get_application(std::string_view client_id) {
+  SIGNET_STORE_LEASE(db);
+  return load_application(db, client_id);
 }
 
-StoreResult<std::vector<Application>> SqliteStore::list_applications() {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
-                          " FROM applications ORDER BY created_at, client_id");
+StoreResult<std::vector<Application>> SqlStore::list_applications() {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
+                         " FROM applications ORDER BY created_at, client_id");
   if (!stmt) {
     return fail(stmt.error());
   }
@@ -183,32 +184,32 @@ StoreResult<std::vector<Application>> SqliteStore::list_applications() {
   }
 }
 
-StoreResult<Page<Application>> SqliteStore::page_applications(const PageRequest& page) {
+StoreResult<Page<Application>> SqlStore::page_applications(const PageRequest& page) {
   SIGNET_STORE_TRY(validate_page(page));
-  std::lock_guard lock(mu_);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  SIGNET_STORE_LEASE(db);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
   return read_page<Application>(
-      db_, page,
+      db, page,
       "SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications ORDER BY rowid LIMIT ?1 OFFSET ?2",
       "SELECT count(*) FROM applications", [](Statement&) {}, read_application);
 }
 
-StoreResult<Application> SqliteStore::update_application(const Application& app,
-                                                         std::optional<Revision> if_revision) {
+StoreResult<Application> SqlStore::update_application(const Application& app,
+                                                      std::optional<Revision> if_revision) {
   if (auto r = validate_application(app); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   SIGNET_STORE_TRY_ASSIGN(
       revision,
-      claim_revision(db_, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
+      claim_revision(db, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
                      "application '" + app.client_id + "'",
                      "no application with client_id '" + app.client_id + "'", if_revision));
-  auto stmt = db_.prepare(
+  auto stmt = db.prepare(
       "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, auth_method = ?5, "
       "client_secret_hash = ?6, revision = ?7, token_endpoint_auth_method = ?9, callbacks = ?10, "
       "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
@@ -220,7 +221,7 @@ StoreResult<Application> SqliteStore::update_application(const Application& app,
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  auto stored = load_application(db_, app.client_id);
+  auto stored = load_application(db, app.client_id);
   if (!stored) {
     return stored;
   }
@@ -230,10 +231,10 @@ StoreResult<Application> SqliteStore::update_application(const Application& app,
   return stored;
 }
 
-StoreResult<Ok> SqliteStore::delete_application(std::string_view client_id) {
-  std::lock_guard lock(mu_);
+StoreResult<Ok> SqlStore::delete_application(std::string_view client_id) {
+  SIGNET_STORE_LEASE(db);
   return delete_one(
-      db_, "DELETE FROM applications WHERE client_id = ?1",
+      db, "DELETE FROM applications WHERE client_id = ?1",
       [&](Statement& stmt) { stmt.text(1, client_id); },
       "no application with client_id '" + std::string{client_id} + "'");
 }

@@ -1,6 +1,6 @@
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 
-namespace signet::store::sqlite::detail {
+namespace signet::store::sql::detail {
 
 std::int64_t unix_seconds(Timestamp t) {
   return t.time_since_epoch().count();
@@ -47,7 +47,7 @@ StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view 
 
 StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
                            const std::function<void(Statement&)>& bind, std::string missing) {
-  auto tx = Transaction::begin(db, Transaction::Mode::kWrite);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
@@ -136,4 +136,4 @@ std::vector<std::string> split(std::string_view text, char separator) {
   return out;
 }
 
-}  // namespace signet::store::sqlite::detail
+}  // namespace signet::store::sql::detail

@@ -1,10 +1,9 @@
 #pragma once
 
-// Internal to the SQLite store: the helpers that its parts (sqlite_apis.cc,
-// sqlite_applications.cc, sqlite_grants.cc, sqlite_users.cc, sqlite_keys.cc,
-// sqlite_refresh_tokens.cc, sqlite_login_counters.cc, sqlite_sign_in.cc) share. Not installed
-// (CMakeLists.txt excludes *_internal.h) and not for any caller outside signet/store: they use
-// SqliteStore through store.h and sqlite_store.h.
+// Internal to the SQL store: the helpers that its parts (sql_apis.cc, sql_applications.cc,
+// sql_grants.cc, sql_users.cc, sql_keys.cc, sql_refresh_tokens.cc, sql_login_counters.cc,
+// sql_sign_in.cc) share. Not installed (CMakeLists.txt excludes *_internal.h) and not for any
+// caller outside signet/store: they use the store through store.h.
 
 #include <cstdint>
 #include <functional>
@@ -14,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "signet/store/sqlite_db.h"
+#include "signet/store/sql_db.h"
 #include "signet/store/store.h"
 
 // Returns the error of `expr` (a Result) from the enclosing function when it failed, so that
@@ -34,7 +33,13 @@
   }                                        \
   auto var = std::move(var##_result_).value()
 
-namespace signet::store::sqlite::detail {
+// Declares `var`, a Connection& leased from the store's database for the rest of the scope, or
+// returns the error of acquiring it.
+#define SIGNET_STORE_LEASE(var)                         \
+  SIGNET_STORE_TRY_ASSIGN(var##_lease, db_->acquire()); \
+  ::signet::store::sql::Connection& var = *var##_lease
+
+namespace signet::store::sql::detail {
 
 // --- time: stored as whole seconds since the epoch
 
@@ -141,4 +146,4 @@ constexpr char kLineSeparator = '\n';
 std::string join(const std::vector<std::string>& words, char separator = kWordSeparator);
 std::vector<std::string> split(std::string_view text, char separator = kWordSeparator);
 
-}  // namespace signet::store::sqlite::detail
+}  // namespace signet::store::sql::detail

@@ -1,4 +1,4 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <cstdint>
 #include <set>
@@ -6,25 +6,26 @@
 #include <utility>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::bump_grant_revision;
-using sqlite::detail::claim_revision;
-using sqlite::detail::conflict;
-using sqlite::detail::corrupt;
-using sqlite::detail::delete_one;
-using sqlite::detail::next_revision;
-using sqlite::detail::not_found;
-using sqlite::detail::read_page;
-using sqlite::detail::read_rows;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::bump_grant_revision;
+using sql::detail::claim_revision;
+using sql::detail::conflict;
+using sql::detail::corrupt;
+using sql::detail::delete_one;
+using sql::detail::next_revision;
+using sql::detail::not_found;
+using sql::detail::read_page;
+using sql::detail::read_rows;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 // The columns a query reading a whole API selects, in read_api's order.
 #define SIGNET_API_COLUMNS                                                                     \
@@ -139,7 +140,8 @@ StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
         "INSERT INTO api_permissions (api, value, description, position) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (api, value) DO UPDATE SET description = excluded.description, "
         "position = excluded.position "
-        "WHERE description IS NOT excluded.description OR position IS NOT excluded.position");
+        "WHERE description IS DISTINCT FROM excluded.description OR position IS DISTINCT FROM "
+        "excluded.position");
     if (!upsert) {
       return fail(upsert.error());
     }
@@ -171,17 +173,17 @@ Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
 
 // --- APIs
 
-StoreResult<Api> SqliteStore::create_api(const Api& api) {
+StoreResult<Api> SqlStore::create_api(const Api& api) {
   if (auto r = validate_api(api); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db_));
-  auto stmt = db_.prepare(
+  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+  auto stmt = db.prepare(
       "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
       "allow_offline_access, token_profile, permissions_claim, revision, created_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -195,10 +197,10 @@ StoreResult<Api> SqliteStore::create_api(const Api& api) {
     }
     return fail(r.error());
   }
-  if (auto r = store_permissions(db_, api); !r) {
+  if (auto r = store_permissions(db, api); !r) {
     return fail(r.error());
   }
-  auto stored = load_api(db_, api.identifier);
+  auto stored = load_api(db, api.identifier);
   if (!stored) {
     return stored;
   }
@@ -208,25 +210,25 @@ StoreResult<Api> SqliteStore::create_api(const Api& api) {
   return stored;
 }
 
-StoreResult<Api> SqliteStore::get_api(std::string_view identifier) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+StoreResult<Api> SqlStore::get_api(std::string_view identifier) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
-  return load_api(db_, identifier);
+  return load_api(db, identifier);
 }
 
-StoreResult<std::vector<Api>> SqliteStore::list_apis() {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kRead);
+StoreResult<std::vector<Api>> SqlStore::list_apis() {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kRead);
   if (!tx) {
     return fail(tx.error());
   }
   std::vector<Api> out;
   {
     auto stmt =
-        db_.prepare("SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY created_at, identifier");
+        db.prepare("SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY created_at, identifier");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -246,7 +248,7 @@ StoreResult<std::vector<Api>> SqliteStore::list_apis() {
     }
   }
   for (auto& api : out) {
-    auto permissions = load_permissions(db_, api.identifier);
+    auto permissions = load_permissions(db, api.identifier);
     if (!permissions) {
       return fail(permissions.error());
     }
@@ -255,36 +257,36 @@ StoreResult<std::vector<Api>> SqliteStore::list_apis() {
   return out;
 }
 
-StoreResult<Page<Api>> SqliteStore::page_apis(const PageRequest& page) {
+StoreResult<Page<Api>> SqlStore::page_apis(const PageRequest& page) {
   SIGNET_STORE_TRY(validate_page(page));
-  std::lock_guard lock(mu_);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db_, Transaction::Mode::kRead));
+  SIGNET_STORE_LEASE(db);
+  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
   SIGNET_STORE_TRY_ASSIGN(
       out,
       read_page<Api>(
-          db_, page, "SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY rowid LIMIT ?1 OFFSET ?2",
+          db, page, "SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY rowid LIMIT ?1 OFFSET ?2",
           "SELECT count(*) FROM apis", [](Statement&) {}, read_api));
   for (auto& api : out.items) {
-    SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db_, api.identifier));
+    SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db, api.identifier));
     api.permissions = std::move(permissions);
   }
   return out;
 }
 
-StoreResult<Api> SqliteStore::update_api(const Api& api, std::optional<Revision> if_revision) {
+StoreResult<Api> SqlStore::update_api(const Api& api, std::optional<Revision> if_revision) {
   if (auto r = validate_api(api); !r) {
     return fail(r.error());
   }
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   SIGNET_STORE_TRY_ASSIGN(
-      revision, claim_revision(db_, "SELECT revision FROM apis WHERE identifier = ?1",
+      revision, claim_revision(db, "SELECT revision FROM apis WHERE identifier = ?1",
                                api.identifier, "API '" + api.identifier + "'",
                                "no API with identifier '" + api.identifier + "'", if_revision));
-  auto stmt = db_.prepare(
+  auto stmt = db.prepare(
       "UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
       "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7, revision = ?8 "
       "WHERE identifier = ?1");
@@ -295,10 +297,10 @@ StoreResult<Api> SqliteStore::update_api(const Api& api, std::optional<Revision>
   if (auto r = stmt->run(); !r) {
     return fail(r.error());
   }
-  if (auto r = store_permissions(db_, api); !r) {
+  if (auto r = store_permissions(db, api); !r) {
     return fail(r.error());
   }
-  auto stored = load_api(db_, api.identifier);
+  auto stored = load_api(db, api.identifier);
   if (!stored) {
     return stored;
   }
@@ -308,10 +310,10 @@ StoreResult<Api> SqliteStore::update_api(const Api& api, std::optional<Revision>
   return stored;
 }
 
-StoreResult<Ok> SqliteStore::delete_api(std::string_view identifier) {
-  std::lock_guard lock(mu_);
+StoreResult<Ok> SqlStore::delete_api(std::string_view identifier) {
+  SIGNET_STORE_LEASE(db);
   return delete_one(
-      db_, "DELETE FROM apis WHERE identifier = ?1",
+      db, "DELETE FROM apis WHERE identifier = ?1",
       [&](Statement& stmt) { stmt.text(1, identifier); },
       "no API with identifier '" + std::string{identifier} + "'");
 }

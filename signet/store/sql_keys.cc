@@ -1,23 +1,24 @@
-#include "signet/store/sqlite_store.h"
+#include "signet/store/sql_store.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "signet/store/sqlite_store_internal.h"
+#include "signet/store/sql_store_internal.h"
 #include "signet/store/validate.h"
 
 namespace signet::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::Transaction;
-using sqlite::detail::conflict;
-using sqlite::detail::corrupt;
-using sqlite::detail::invalid;
-using sqlite::detail::not_found;
-using sqlite::detail::timestamp;
-using sqlite::detail::unix_seconds;
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionMode;
+using sql::detail::conflict;
+using sql::detail::corrupt;
+using sql::detail::invalid;
+using sql::detail::not_found;
+using sql::detail::timestamp;
+using sql::detail::unix_seconds;
 
 namespace {
 
@@ -68,23 +69,23 @@ StoreResult<Ok> insert_key(Connection& db, const SigningKey& key, SigningKeyStat
 
 // --- signing keys
 
-StoreResult<Ok> SqliteStore::insert_signing_keys(const std::vector<SigningKey>& keys) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::insert_signing_keys(const std::vector<SigningKey>& keys) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   for (const auto& key : keys) {
-    if (auto r = insert_key(db_, key, key.state); !r) {
+    if (auto r = insert_key(db, key, key.state); !r) {
       return r;
     }
   }
   return tx->commit();
 }
 
-StoreResult<SigningKey> SqliteStore::get_signing_key(std::string_view kid) {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+StoreResult<SigningKey> SqlStore::get_signing_key(std::string_view kid) {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT kid, algorithm, state, encrypted_private_key, public_jwk, created_at, rotated_at "
       "FROM signing_keys WHERE kid = ?1");
   if (!stmt) {
@@ -101,9 +102,9 @@ StoreResult<SigningKey> SqliteStore::get_signing_key(std::string_view kid) {
   return read_key(*stmt);
 }
 
-StoreResult<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
-  std::lock_guard lock(mu_);
-  auto stmt = db_.prepare(
+StoreResult<std::vector<SigningKey>> SqlStore::list_signing_keys() {
+  SIGNET_STORE_LEASE(db);
+  auto stmt = db.prepare(
       "SELECT kid, algorithm, state, encrypted_private_key, public_jwk, created_at, rotated_at "
       "FROM signing_keys ORDER BY created_at, rowid");
   if (!stmt) {
@@ -126,21 +127,21 @@ StoreResult<std::vector<SigningKey>> SqliteStore::list_signing_keys() {
   }
 }
 
-StoreResult<Ok> SqliteStore::rotate_signing_keys(jose::Algorithm algorithm,
-                                                 const SigningKey& new_next, Timestamp now) {
+StoreResult<Ok> SqlStore::rotate_signing_keys(jose::Algorithm algorithm, const SigningKey& new_next,
+                                              Timestamp now) {
   if (new_next.algorithm != algorithm) {
     return invalid("the new next key is " + std::string{jose::to_string(new_next.algorithm)} +
                    ", not " + std::string{jose::to_string(algorithm)});
   }
   const std::string alg{jose::to_string(algorithm)};
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   std::string next_kid;
   {
-    auto stmt = db_.prepare("SELECT kid FROM signing_keys WHERE algorithm = ?1 AND state = 'next'");
+    auto stmt = db.prepare("SELECT kid FROM signing_keys WHERE algorithm = ?1 AND state = 'next'");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -157,7 +158,7 @@ StoreResult<Ok> SqliteStore::rotate_signing_keys(jose::Algorithm algorithm,
   // Order matters: the unique indexes allow one current and one next per algorithm at every
   // step, not only at commit.
   {
-    auto stmt = db_.prepare(
+    auto stmt = db.prepare(
         "UPDATE signing_keys SET state = 'previous', rotated_at = ?2 "
         "WHERE algorithm = ?1 AND state = 'current'");
     if (!stmt) {
@@ -170,7 +171,7 @@ StoreResult<Ok> SqliteStore::rotate_signing_keys(jose::Algorithm algorithm,
   }
   {
     auto stmt =
-        db_.prepare("UPDATE signing_keys SET state = 'current', rotated_at = ?2 WHERE kid = ?1");
+        db.prepare("UPDATE signing_keys SET state = 'current', rotated_at = ?2 WHERE kid = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -181,21 +182,21 @@ StoreResult<Ok> SqliteStore::rotate_signing_keys(jose::Algorithm algorithm,
   }
   SigningKey next = new_next;
   next.rotated_at.reset();
-  if (auto r = insert_key(db_, next, SigningKeyState::kNext); !r) {
+  if (auto r = insert_key(db, next, SigningKeyState::kNext); !r) {
     return r;
   }
   return tx->commit();
 }
 
-StoreResult<Ok> SqliteStore::revoke_signing_key(std::string_view kid, Timestamp now) {
-  std::lock_guard lock(mu_);
-  auto tx = Transaction::begin(db_, Transaction::Mode::kWrite);
+StoreResult<Ok> SqlStore::revoke_signing_key(std::string_view kid, Timestamp now) {
+  SIGNET_STORE_LEASE(db);
+  auto tx = Transaction::begin(db, TransactionMode::kWrite);
   if (!tx) {
     return fail(tx.error());
   }
   std::string state;
   {
-    auto stmt = db_.prepare("SELECT state FROM signing_keys WHERE kid = ?1");
+    auto stmt = db.prepare("SELECT state FROM signing_keys WHERE kid = ?1");
     if (!stmt) {
       return fail(stmt.error());
     }
@@ -214,7 +215,7 @@ StoreResult<Ok> SqliteStore::revoke_signing_key(std::string_view kid, Timestamp 
                    "; only a previous key can be revoked (rotate first)");
   }
   auto stmt =
-      db_.prepare("UPDATE signing_keys SET state = 'revoked', rotated_at = ?2 WHERE kid = ?1");
+      db.prepare("UPDATE signing_keys SET state = 'revoked', rotated_at = ?2 WHERE kid = ?1");
   if (!stmt) {
     return fail(stmt.error());
   }
