@@ -13,8 +13,6 @@ namespace signet::store {
 
 using sql::Connection;
 using sql::Statement;
-using sql::Transaction;
-using sql::TransactionMode;
 using sql::detail::bump_grant_revision;
 using sql::detail::claim_revision;
 using sql::detail::conflict;
@@ -22,10 +20,12 @@ using sql::detail::corrupt;
 using sql::detail::delete_one;
 using sql::detail::next_revision;
 using sql::detail::not_found;
+using sql::detail::read;
 using sql::detail::read_page;
 using sql::detail::read_rows;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
+using sql::detail::write;
 
 // The columns a query reading a whole API selects, in read_api's order.
 #define SIGNET_API_COLUMNS                                                                     \
@@ -174,148 +174,87 @@ Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
 // --- APIs
 
 StoreResult<Api> SqlStore::create_api(const Api& api) {
-  if (auto r = validate_api(api); !r) {
-    return fail(r.error());
-  }
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
-  auto stmt = db.prepare(
-      "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
-      "allow_offline_access, token_profile, permissions_claim, revision, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  bind_api(*stmt, api, revision).integer(9, unix_seconds(api.created_at));
-  if (auto r = stmt->run(); !r) {
-    if (r.error().code == StoreErrorCode::kConflict) {
-      return conflict("an API with identifier '" + api.identifier + "' already exists");
+  SIGNET_STORE_TRY(validate_api(api));
+  return write(*db_, [&](Connection& db) -> StoreResult<Api> {
+    SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+    SIGNET_STORE_TRY_ASSIGN(
+        stmt, db.prepare("INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+                         "allow_offline_access, token_profile, permissions_claim, revision, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    bind_api(stmt, api, revision).integer(9, unix_seconds(api.created_at));
+    if (auto r = stmt.run(); !r) {
+      if (r.error().code == StoreErrorCode::kConflict) {
+        return conflict("an API with identifier '" + api.identifier + "' already exists");
+      }
+      return fail(r.error());
     }
-    return fail(r.error());
-  }
-  if (auto r = store_permissions(db, api); !r) {
-    return fail(r.error());
-  }
-  auto stored = load_api(db, api.identifier);
-  if (!stored) {
-    return stored;
-  }
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return stored;
+    SIGNET_STORE_TRY(store_permissions(db, api));
+    return load_api(db, api.identifier);
+  });
 }
 
 StoreResult<Api> SqlStore::get_api(std::string_view identifier) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kRead);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  return load_api(db, identifier);
+  return read(*db_, [&](Connection& db) { return load_api(db, identifier); });
 }
 
 StoreResult<std::vector<Api>> SqlStore::list_apis() {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kRead);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  std::vector<Api> out;
-  {
-    auto stmt =
-        db.prepare("SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY created_at, identifier");
-    if (!stmt) {
-      return fail(stmt.error());
+  return read(*db_, [&](Connection& db) -> StoreResult<std::vector<Api>> {
+    std::vector<Api> out;
+    {
+      SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT " SIGNET_API_COLUMNS
+                                               " FROM apis ORDER BY created_at, identifier"));
+      SIGNET_STORE_TRY_ASSIGN(apis, read_rows<Api>(stmt, read_api));
+      out = std::move(apis);
     }
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) {
-        return fail(row.error());
-      }
-      if (!*row) {
-        break;
-      }
-      auto api = read_api(*stmt);
-      if (!api) {
-        return fail(api.error());
-      }
-      out.push_back(std::move(api).value());
+    for (auto& api : out) {
+      SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db, api.identifier));
+      api.permissions = std::move(permissions);
     }
-  }
-  for (auto& api : out) {
-    auto permissions = load_permissions(db, api.identifier);
-    if (!permissions) {
-      return fail(permissions.error());
-    }
-    api.permissions = std::move(permissions).value();
-  }
-  return out;
+    return out;
+  });
 }
 
 StoreResult<Page<Api>> SqlStore::page_apis(const PageRequest& page) {
   SIGNET_STORE_TRY(validate_page(page));
-  SIGNET_STORE_LEASE(db);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
-  SIGNET_STORE_TRY_ASSIGN(
-      out,
-      read_page<Api>(
-          db, page, "SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY rowid LIMIT ?1 OFFSET ?2",
-          "SELECT count(*) FROM apis", [](Statement&) {}, read_api));
-  for (auto& api : out.items) {
-    SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db, api.identifier));
-    api.permissions = std::move(permissions);
-  }
-  return out;
+  return read(*db_, [&](Connection& db) -> StoreResult<Page<Api>> {
+    SIGNET_STORE_TRY_ASSIGN(
+        out,
+        read_page<Api>(
+            db, page, "SELECT " SIGNET_API_COLUMNS " FROM apis ORDER BY rowid LIMIT ?1 OFFSET ?2",
+            "SELECT count(*) FROM apis", [](Statement&) {}, read_api));
+    for (auto& api : out.items) {
+      SIGNET_STORE_TRY_ASSIGN(permissions, load_permissions(db, api.identifier));
+      api.permissions = std::move(permissions);
+    }
+    return out;
+  });
 }
 
 StoreResult<Api> SqlStore::update_api(const Api& api, std::optional<Revision> if_revision) {
-  if (auto r = validate_api(api); !r) {
-    return fail(r.error());
-  }
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  SIGNET_STORE_TRY_ASSIGN(
-      revision, claim_revision(db, "SELECT revision FROM apis WHERE identifier = ?1",
-                               api.identifier, "API '" + api.identifier + "'",
-                               "no API with identifier '" + api.identifier + "'", if_revision));
-  auto stmt = db.prepare(
-      "UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
-      "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7, revision = ?8 "
-      "WHERE identifier = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  bind_api(*stmt, api, revision);
-  if (auto r = stmt->run(); !r) {
-    return fail(r.error());
-  }
-  if (auto r = store_permissions(db, api); !r) {
-    return fail(r.error());
-  }
-  auto stored = load_api(db, api.identifier);
-  if (!stored) {
-    return stored;
-  }
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return stored;
+  SIGNET_STORE_TRY(validate_api(api));
+  return write(*db_, [&](Connection& db) -> StoreResult<Api> {
+    SIGNET_STORE_TRY_ASSIGN(
+        revision, claim_revision(db, "SELECT revision FROM apis WHERE identifier = ?1",
+                                 api.identifier, "API '" + api.identifier + "'",
+                                 "no API with identifier '" + api.identifier + "'", if_revision));
+    SIGNET_STORE_TRY_ASSIGN(
+        stmt, db.prepare("UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
+                         "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7, "
+                         "revision = ?8 WHERE identifier = ?1"));
+    bind_api(stmt, api, revision);
+    SIGNET_STORE_TRY(stmt.run());
+    SIGNET_STORE_TRY(store_permissions(db, api));
+    return load_api(db, api.identifier);
+  });
 }
 
 StoreResult<Ok> SqlStore::delete_api(std::string_view identifier) {
-  SIGNET_STORE_LEASE(db);
-  return delete_one(
-      db, "DELETE FROM apis WHERE identifier = ?1",
-      [&](Statement& stmt) { stmt.text(1, identifier); },
-      "no API with identifier '" + std::string{identifier} + "'");
+  return write(*db_, [&](Connection& db) {
+    return delete_one(
+        db, "DELETE FROM apis WHERE identifier = ?1",
+        [&](Statement& stmt) { stmt.text(1, identifier); },
+        "no API with identifier '" + std::string{identifier} + "'");
+  });
 }
 
 }  // namespace signet::store

@@ -1,6 +1,16 @@
 #include "signet/store/sql_store_internal.h"
 
+#include <chrono>
+#include <random>
+#include <thread>
+
 namespace signet::store::sql::detail {
+
+void back_off(int attempt) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_int_distribution<int> microseconds{0, 1000 * attempt};
+  std::this_thread::sleep_for(std::chrono::microseconds{microseconds(random)});
+}
 
 std::int64_t unix_seconds(Timestamp t) {
   return t.time_since_epoch().count();
@@ -47,22 +57,13 @@ StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view 
 
 StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
                            const std::function<void(Statement&)>& bind, std::string missing) {
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db.prepare(sql);
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  bind(*stmt);
-  if (auto r = stmt->run(); !r) {
-    return r;
-  }
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
+  bind(stmt);
+  SIGNET_STORE_TRY(stmt.run());
   if (db.changes() == 0) {
     return not_found(std::move(missing));
   }
-  return tx->commit();
+  return Ok{};
 }
 
 StoreResult<Revision> next_revision(Connection& db) {

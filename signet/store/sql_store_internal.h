@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,67 @@
     return fail(var##_result_.error());    \
   }                                        \
   auto var = std::move(var##_result_).value()
+
+namespace signet::store::sql::detail {
+
+// Times a write transaction is run when the database refuses it for meeting another (a
+// PostgreSQL serialization failure or deadlock). Each attempt takes a few milliseconds; contention
+// that outlasts this many attempts is reported as it is (kBusy).
+constexpr int kMaxTransactionAttempts = 10;
+
+// Waits a random part of `attempt` milliseconds, so that transactions that met do not meet again.
+void back_off(int attempt);
+
+// Runs `body` (Connection& -> StoreResult<T>) in one transaction of `mode` on a connection leased
+// from `database`: committed when it returns a value, rolled back when it returns an error. When
+// the database refuses the transaction for meeting another, `body` runs again from the start, on
+// a fresh transaction, so it must do nothing but database work (and reads of its captures).
+template <typename Body>
+auto in_transaction(Database& database, TransactionMode mode, Body&& body)
+    -> std::invoke_result_t<Body&, Connection&> {
+  for (int attempt = 1;; ++attempt) {
+    auto lease = database.acquire();
+    if (!lease) {
+      return fail(lease.error());
+    }
+    Connection& db = **lease;
+    StoreError error{StoreErrorCode::kInternal, {}};
+    {
+      auto tx = Transaction::begin(db, mode);
+      if (!tx) {
+        error = tx.error();
+      } else {
+        auto result = body(db);
+        if (!result) {
+          error = result.error();
+        } else if (auto committed = tx->commit(); committed) {
+          return result;
+        } else {
+          error = committed.error();
+        }
+      }
+    }  // rolled back here unless committed
+    if (!db.last_error_is_retryable() || attempt == kMaxTransactionAttempts) {
+      return fail(std::move(error));
+    }
+    lease->reset();  // another operation may use the connection while this one waits
+    back_off(attempt);
+  }
+}
+
+// A read-only transaction: one consistent snapshot for every read in `body`.
+template <typename Body>
+auto read(Database& database, Body&& body) {
+  return in_transaction(database, TransactionMode::kRead, std::forward<Body>(body));
+}
+
+// A write transaction: all of `body`'s writes or none, as if no other ran at the same time.
+template <typename Body>
+auto write(Database& database, Body&& body) {
+  return in_transaction(database, TransactionMode::kWrite, std::forward<Body>(body));
+}
+
+}  // namespace signet::store::sql::detail
 
 // Declares `var`, a Connection& leased from the store's database for the rest of the scope, or
 // returns the error of acquiring it.
@@ -87,7 +149,7 @@ StoreResult<std::int64_t> read_count(Statement& stmt);
 // Runs a statement that takes one text parameter and tells whether it returns a row.
 StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key);
 
-// Deletes the one row that `sql` (with its key bound by `bind`) selects, in its own write
+// Deletes the one row that `sql` (with its key bound by `bind`) selects, in the caller's write
 // transaction; kNotFound with `missing` when there is no such row.
 StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
                            const std::function<void(Statement&)>& bind, std::string missing);
