@@ -78,6 +78,8 @@ AdminError from_store(std::string_view doing, const store::StoreError& e) {
     case store::StoreErrorCode::kSchemaTooNew:
       return {AdminErrorCode::kUnavailable,
               what + e.message + "; use the newer signet that migrated it"};
+    case store::StoreErrorCode::kSchemaTooOld:
+      return {AdminErrorCode::kUnavailable, what + e.message};
     case store::StoreErrorCode::kCorrupt:
     case store::StoreErrorCode::kIo:
       return {AdminErrorCode::kUnavailable,

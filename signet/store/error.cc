@@ -22,6 +22,8 @@ std::string_view to_string(StoreErrorCode code) {
       return "i/o error";
     case StoreErrorCode::kSchemaTooNew:
       return "schema too new";
+    case StoreErrorCode::kSchemaTooOld:
+      return "schema too old";
     case StoreErrorCode::kInternal:
       return "internal error";
   }

@@ -26,6 +26,8 @@ enum class StoreErrorCode {
                   // cannot read
   kIo,            // the file could not be created, opened, read, written or synced
   kSchemaTooNew,  // the database was migrated by a newer signet; it is refused, not misread
+  kSchemaTooOld,  // the database needs migrations this signet has (`signet migrate`), and the
+                  // caller did not ask to apply them
   kInternal,      // an unexpected database error: a bug in signet, not in the input
 };
 

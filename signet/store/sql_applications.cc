@@ -88,7 +88,7 @@ StoreResult<Application> load_application(Connection& db, std::string_view clien
   return read_application(*stmt);
 }
 
-// The value the pre-version-6 column (sqlite_schema.cc) accepts for a method.
+// The value the pre-version-6 column (schema.cc) accepts for a method.
 std::string_view legacy_auth_method(TokenEndpointAuthMethod m) {
   switch (m) {
     case TokenEndpointAuthMethod::kClientSecretBasic:

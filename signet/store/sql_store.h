@@ -10,7 +10,7 @@
 // again from the start, so callers see what SQLite's one-writer-at-a-time gives them.
 //
 // Change notification: generation() reads a counter that triggers bump inside every transaction
-// that changes configuration, whichever process commits it (sqlite_schema.cc,
+// that changes configuration, whichever process commits it (schema.cc,
 // postgres_schema.cc). A counter, rather than SQLite's PRAGMA data_version, because data_version
 // also moves with every refresh token and failed login written by another replica and does not
 // move for this connection's own writes, and because PostgreSQL can keep the same counter.

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "signet/store/sqlite_db.h"
-#include "signet/store/sqlite_schema.h"
+#include "signet/store/schema.h"
 
 namespace signet::store {
 
@@ -92,7 +92,7 @@ StoreResult<std::unique_ptr<SqlStore>> SqliteStore::open(const std::string& path
   if (auto r = db->exec("PRAGMA secure_delete = ON"); !r) {
     return fail(r.error());
   }
-  auto version = sqlite::migrate(*db, sqlite::migrations());
+  auto version = schema::migrate(*db, schema::migrations());
   if (!version) {
     return fail(version.error());
   }

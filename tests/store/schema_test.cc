@@ -1,4 +1,4 @@
-#include "signet/store/sqlite_schema.h"
+#include "signet/store/schema.h"
 
 #include <sqlite3.h>
 
@@ -47,7 +47,7 @@ std::unique_ptr<sqlite::Connection> connect(const std::string& path) {
 }
 
 TEST(SqliteSchemaTest, MigrationsAreNumberedFromOneWithoutGaps) {
-  const auto list = sqlite::migrations();
+  const auto list = schema::migrations();
   ASSERT_FALSE(list.empty());
   for (std::size_t i = 0; i < list.size(); ++i) {
     EXPECT_EQ(list[i].version, static_cast<int>(i) + 1);
@@ -59,7 +59,7 @@ TEST(SqliteSchemaTest, AFreshDatabaseGetsTheLatestVersion) {
   TempDir dir;
   const std::string path = dir.file("signet.db");
   ASSERT_TRUE(SqliteStore::open(path).ok());
-  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+  EXPECT_EQ(raw_user_version(path), schema::migrations().back().version);
 }
 
 TEST(SqliteSchemaTest, ReopeningIsIdempotentAndKeepsData) {
@@ -75,7 +75,7 @@ TEST(SqliteSchemaTest, ReopeningIsIdempotentAndKeepsData) {
     ASSERT_TRUE(store.ok()) << store.error().message;
     EXPECT_EQ((*store)->list_apis()->size(), 1u);
   }
-  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+  EXPECT_EQ(raw_user_version(path), schema::migrations().back().version);
 }
 
 // A version-1 database (signet before the permissions claim) opens, keeps its APIs, and they
@@ -85,7 +85,7 @@ TEST(SqliteSchemaTest, AVersionOneDatabaseIsUpgradedInPlace) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(1)).ok());
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(1)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -94,7 +94,7 @@ TEST(SqliteSchemaTest, AVersionOneDatabaseIsUpgradedInPlace) {
   EXPECT_EQ(raw_user_version(path), 1);
   auto store = SqliteStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error().message;
-  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+  EXPECT_EQ(raw_user_version(path), schema::migrations().back().version);
   auto api = (*store)->get_api("https://old/");
   ASSERT_TRUE(api.ok()) << api.error().message;
   EXPECT_FALSE(api->permissions_claim);
@@ -111,7 +111,7 @@ TEST(SqliteSchemaTest, AVersionTwoDatabaseKeepsItsRefreshTokens) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(2)).ok());
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(2)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -146,7 +146,7 @@ TEST(SqliteSchemaTest, AVersionFourDatabaseGivesEveryRecordItsOwnRevision) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(4)).ok());
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(4)).ok());
   }
   raw_exec(path,
            "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
@@ -168,7 +168,7 @@ TEST(SqliteSchemaTest, AVersionFourDatabaseGivesEveryRecordItsOwnRevision) {
            "('auth0|2', 'b@example.com', '$argon2id$x', 1, 1)");
   auto store = SqliteStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error().message;
-  EXPECT_EQ(raw_user_version(path), sqlite::migrations().back().version);
+  EXPECT_EQ(raw_user_version(path), schema::migrations().back().version);
 
   // Each list held in a variable: a range-for over a temporary Result's value would dangle.
   std::set<Revision> revisions;
@@ -211,7 +211,7 @@ TEST(SqliteSchemaTest, AnEmptyVersionFourDatabaseStartsTheRevisionCounter) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(4)).ok());
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(4)).ok());
   }
   auto store = SqliteStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error().message;
@@ -228,7 +228,7 @@ TEST(SqliteSchemaTest, AVersionFiveDatabaseMovesItsClientsToTheNewAuthMethods) {
   const std::string path = dir.file("signet.db");
   {
     auto db = connect(path);
-    ASSERT_TRUE(sqlite::migrate(*db, sqlite::migrations().first(5)).ok());
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(5)).ok());
   }
   raw_exec(path,
            "INSERT INTO applications (client_id, name, app_type, grant_types, "
@@ -272,7 +272,7 @@ TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
   TempDir dir;
   const std::string path = dir.file("signet.db");
   ASSERT_TRUE(SqliteStore::open(path).ok());
-  const int future = sqlite::migrations().back().version + 1;
+  const int future = schema::migrations().back().version + 1;
   raw_exec(path, "PRAGMA user_version = " + std::to_string(future));
   auto store = SqliteStore::open(path);
   ASSERT_FALSE(store.ok());
@@ -285,20 +285,20 @@ TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
 TEST(SqliteSchemaTest, MigrationsApplyInOrderAndOnlyOnce) {
   TempDir dir;
   auto db = connect(dir.file("m.db"));
-  const sqlite::Migration first[] = {
-      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO t VALUES (1);"},
+  const schema::Migration first[] = {
+      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO t VALUES (1);", {}},
   };
-  auto v1 = sqlite::migrate(*db, first);
+  auto v1 = schema::migrate(*db, first);
   ASSERT_TRUE(v1.ok()) << v1.error().message;
   EXPECT_EQ(*v1, 1);
-  const sqlite::Migration both[] = {
+  const schema::Migration both[] = {
       first[0],
-      {2, "add y", "ALTER TABLE t ADD COLUMN y TEXT; INSERT INTO t VALUES (2, 'b');"},
+      {2, "add y", "ALTER TABLE t ADD COLUMN y TEXT; INSERT INTO t VALUES (2, 'b');", {}},
   };
-  auto v2 = sqlite::migrate(*db, both);
+  auto v2 = schema::migrate(*db, both);
   ASSERT_TRUE(v2.ok()) << v2.error().message;
   EXPECT_EQ(*v2, 2);
-  auto again = sqlite::migrate(*db, both);
+  auto again = schema::migrate(*db, both);
   ASSERT_TRUE(again.ok());
   auto count = db->prepare("SELECT count(*) FROM t");
   ASSERT_TRUE(count.ok());
@@ -311,15 +311,15 @@ TEST(SqliteSchemaTest, AFailingMigrationRollsBackEntirely) {
   TempDir dir;
   const std::string path = dir.file("m.db");
   auto db = connect(path);
-  const sqlite::Migration list[] = {
-      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT;"},
-      {2, "half good", "CREATE TABLE u (y INTEGER); INSERT INTO nowhere VALUES (1);"},
+  const schema::Migration list[] = {
+      {1, "create t", "CREATE TABLE t (x INTEGER) STRICT;", {}},
+      {2, "half good", "CREATE TABLE u (y INTEGER); INSERT INTO nowhere VALUES (1);", {}},
   };
-  auto r = sqlite::migrate(*db, list);
+  auto r = schema::migrate(*db, list);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("migration 2 (half good)"), std::string::npos)
       << r.error().message;
-  auto version = sqlite::schema_version(*db);
+  auto version = schema::schema_version(*db);
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, 1);
   auto u = db->prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'u'");
