@@ -54,7 +54,7 @@ def postgres_server():
 def postgres_database(postgres_server):
     """The URL of a new empty database, dropped (with its connections) after the test."""
     name = f"signet_e2e_{os.getpid()}_{next(_names)}"
-    psql(postgres_server, f"CREATE DATABASE {name}")
+    psql(postgres_server, f"CREATE DATABASE {name} STRATEGY FILE_COPY")  # faster without fsync
     try:
         yield database_url(postgres_server, name)
     finally:

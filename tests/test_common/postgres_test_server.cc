@@ -101,7 +101,9 @@ const std::string& postgres_server_url() {
 TestDatabase::TestDatabase() {
   static std::atomic<int> counter{0};
   name_ = "signet_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-  admin().run("CREATE DATABASE " + name_);
+  // FILE_COPY copies template1's files instead of logging every page: about a fifth faster here,
+  // and the checkpoint it needs is cheap on a server without fsync.
+  admin().run("CREATE DATABASE " + name_ + " STRATEGY FILE_COPY");
   const std::string& server = postgres_server_url();
   url_ = server.substr(0, server.rfind('/') + 1) + name_;
 }
