@@ -438,7 +438,11 @@ class PgStatement final : public sql::StatementBackend {
       bind_error_ = std::move(error);
     }
   }
-  const char* cell(int column) const { return PQgetvalue(result_.get(), row_, column); }
+  // "" for a column or row that is not there (libpq answers NULL), as SQLite does.
+  const char* cell(int column) const {
+    const char* value = PQgetvalue(result_.get(), row_, column);
+    return value != nullptr ? value : "";
+  }
 
   PgConnection& connection_;
   std::string name_;

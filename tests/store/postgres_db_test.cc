@@ -275,6 +275,23 @@ TEST_F(PostgresDbTest, ValuesRoundTripThroughEveryType) {
   EXPECT_FALSE(*row) << "stepping past the end stays at the end";
 }
 
+TEST_F(PostgresDbTest, ColumnsOutsideARowReadAsEmptyAndNull) {
+  auto db = open_or_die(options());
+  sql::Lease c = lease(*db);
+  auto stmt = c->prepare("SELECT 'x', 7 WHERE ?1 = 1");
+  ASSERT_TRUE(stmt.ok());
+  EXPECT_EQ(stmt->column_text(0), "") << "before the first step";
+  EXPECT_TRUE(stmt->column_is_null(0));
+  stmt->integer(1, 2);
+  auto row = stmt->step();
+  ASSERT_TRUE(row.ok());
+  ASSERT_FALSE(*row);
+  EXPECT_EQ(stmt->column_text(0), "");
+  EXPECT_EQ(stmt->column_integer(1), 0);
+  EXPECT_EQ(stmt->column_blob(0), "");
+  EXPECT_EQ(stmt->column_text(5), "") << "a column that is not there";
+}
+
 TEST_F(PostgresDbTest, BooleansReadAsIntegers) {
   auto db = open_or_die(options());
   sql::Lease c = lease(*db);
