@@ -3,11 +3,13 @@
 
 #include "signet/store/postgres_db.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -510,6 +512,72 @@ TEST_F(PostgresDbTest, ConcurrentSerializableWritesFailOneAsRetryableBusy) {
   auto final_value = read(*a);
   ASSERT_TRUE(final_value.ok());
   EXPECT_EQ(*final_value, 2);
+}
+
+TEST_F(PostgresDbTest, ThreadsSharingAPoolLoseNoIncrementWhenTheyRetry) {
+  constexpr int kThreads = 4;
+  constexpr int kIncrementsPerThread = 20;
+  constexpr int kMaxAttempts = 1000;  // a retry loop that cannot spin forever
+  auto db = open_or_die(options(/*pool_size=*/2));
+  {
+    sql::Lease c = lease(*db);
+    exec_or_die(*c,
+                "CREATE TABLE counter (id bigint PRIMARY KEY, n bigint); "
+                "INSERT INTO counter VALUES (1, 0)");
+  }
+  // One read-modify-write, as the store runs its writes: kBusy with a retryable error means
+  // "run the whole transaction again".
+  auto increment = [&]() -> Result<Ok, StoreError> {
+    auto c = db->acquire();
+    if (!c) {
+      return fail(c.error());
+    }
+    auto tx = sql::Transaction::begin(**c, sql::TransactionMode::kWrite);
+    if (!tx) {
+      return fail(tx.error());
+    }
+    auto n = (*c)->query_integer("SELECT n FROM counter WHERE id = 1", "no counter");
+    if (!n) {
+      return fail(n.error());
+    }
+    auto stmt = (*c)->prepare("UPDATE counter SET n = ?1 WHERE id = 1");
+    if (!stmt) {
+      return fail(stmt.error());
+    }
+    stmt->integer(1, *n + 1);
+    if (auto r = stmt->run(); !r) {
+      return r;
+    }
+    return tx->commit();
+  };
+  std::atomic<int> failures{0};
+  std::atomic<int> retries{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrementsPerThread; ++i) {
+        for (int attempt = 0;; ++attempt) {
+          auto r = increment();
+          if (r.ok()) {
+            break;
+          }
+          if (r.error().code != StoreErrorCode::kBusy || attempt == kMaxAttempts) {
+            ++failures;
+            ADD_FAILURE() << describe(r.error());
+            break;
+          }
+          ++retries;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  sql::Lease c = lease(*db);
+  EXPECT_EQ(*c->query_integer("SELECT n FROM counter", "none"), kThreads * kIncrementsPerThread)
+      << retries.load() << " retries";
 }
 
 TEST_F(PostgresDbTest, ReadTransactionsSeeOneSnapshotAndCannotWrite) {
