@@ -12,6 +12,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev openssl
   libargon2-dev libsqlite3-dev libpq-dev
+  postgresql-15
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   wrk curl util-linux procps iproute2

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "signet/common/result.h"
 #include "signet/store/error.h"
@@ -34,8 +35,11 @@ constexpr int kMaxPoolSize = 256;  // more connections than PostgreSQL serves we
 // A statement that runs longer than this is cancelled by the server: every statement of the store
 // touches a few rows by index, so this long means a lock held by someone else or a sick server.
 constexpr std::chrono::milliseconds kDefaultStatementTimeout{5000};
-// How long acquire() waits for a free pooled connection, and libpq for a new connection.
+// How long acquire() waits for a free pooled connection: longer means every connection is held by
+// slow operations, and the caller is better served by an error it can report than by a queue.
 constexpr std::chrono::milliseconds kDefaultAcquireTimeout{5000};
+// How long libpq waits for a new connection, unless the URL says connect_timeout: a server that
+// does not answer in this long is down or unreachable, and a request should not hang on it.
 constexpr std::chrono::seconds kDefaultConnectTimeout{5};
 
 struct Options {
@@ -43,6 +47,7 @@ struct Options {
   // Every libpq parameter works (sslmode, sslrootcert, sslcert, sslkey, connect_timeout, ...).
   std::string url;
   int pool_size = kDefaultPoolSize;
+  // Also the lock timeout: a statement waiting for a row lock gives up as soon.
   std::chrono::milliseconds statement_timeout = kDefaultStatementTimeout;
   std::chrono::milliseconds acquire_timeout = kDefaultAcquireTimeout;
 };
@@ -57,6 +62,40 @@ std::string redact_url(std::string_view url);
 // Connects once to check the URL and the server (kUnavailable when it cannot, with libpq's reason;
 // kInvalid for a URL libpq cannot parse); further connections are made as they are needed, up to
 // pool_size.
+// kInvalid also for a URL that is not a postgresql:// one and a pool_size outside
+// 1..kMaxPoolSize.
 Result<std::unique_ptr<sql::Database>, StoreError> open(const Options& options);
+
+// A dedicated connection that LISTENs on one channel, so that a replica learns within a moment
+// that another one wrote something it caches (NOTIFY <channel>).
+//
+// Not thread-safe: one thread waits. A notification that arrives while the connection is broken
+// is lost, so wait() returns true after every reconnection: the caller reloads, as it would for a
+// notification ("maybe something changed").
+class Listener {
+ public:
+  // Connects (as open() does, with options.url) and LISTENs on `channel`, any identifier:
+  // kUnavailable when the server cannot be reached, kInvalid for a URL libpq cannot parse.
+  static Result<std::unique_ptr<Listener>, StoreError> open(const Options& options,
+                                                            std::string channel);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // True when at least one notification arrived (all pending ones are consumed), false when
+  // `timeout` passed without one. When the connection breaks, kUnavailable; the next call
+  // connects and LISTENs again, and returns true once it has (kUnavailable while it cannot).
+  Result<bool, StoreError> wait(std::chrono::milliseconds timeout);
+
+  // The server process serving this connection (pg_backend_pid()), 0 while disconnected: for
+  // logs, and for tests that end it with pg_terminate_backend().
+  int backend_pid() const;
+
+ private:
+  struct State;
+  explicit Listener(std::unique_ptr<State> state);
+
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace signet::store::postgres

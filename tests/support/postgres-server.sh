@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for tests, in a directory of its own:
+#
+#   postgres-server.sh start DIR   initdb in DIR/data, start on 127.0.0.1 and a free port, write
+#                                  the URL (postgresql://signet@127.0.0.1:PORT/postgres) to DIR/url
+#   postgres-server.sh stop DIR    stop it (fast shutdown) and remove DIR
+#
+# Trust authentication for the superuser `signet`, on loopback only; fsync and friends off: speed
+# over durability (a test that needs durability starts a server of its own). Starting a DIR whose
+# server runs already does nothing; stopping a DIR that does not exist does nothing.
+#
+# initdb and postgres refuse to run as root, and CI runs as root: then DIR belongs to the
+# `postgres` system user (Debian's server package makes it; `signet-test` is made when it is
+# missing) and the server runs as that user.
+set -euo pipefail
+
+readonly start_attempts=3  # a free port may be taken by someone else before postgres binds it
+readonly socket_path_max=100  # sun_path holds 108 bytes, with the socket's own name after DIR
+
+usage() {
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+}
+
+[ $# -eq 2 ] || usage
+command=$1
+dir=$2
+
+bin_dir=""
+for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  if [ -x "$candidate/initdb" ] && [ -x "$candidate/pg_ctl" ]; then
+    bin_dir=$candidate
+    break
+  fi
+done
+
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then
+  owner=postgres
+  if ! id -u "$owner" >/dev/null 2>&1; then
+    owner=signet-test
+    id -u "$owner" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$owner"
+  fi
+  as_owner=(runuser -u "$owner" --)
+fi
+
+pg_ctl() {
+  "${as_owner[@]}" "$bin_dir/pg_ctl" "$@"
+}
+
+running() {
+  [ -f "$dir/data/postmaster.pid" ] && [ -n "$bin_dir" ] && pg_ctl status -D "$dir/data" >/dev/null 2>&1
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+fail_with_log() {
+  echo "postgres-server.sh: $1" >&2
+  if [ -f "$dir/server.log" ]; then
+    echo "--- $dir/server.log" >&2
+    tail -n 50 "$dir/server.log" >&2
+  fi
+  exit 1
+}
+
+start() {
+  if [ -z "$bin_dir" ]; then
+    echo "postgres-server.sh: no PostgreSQL server under /usr/lib/postgresql/*/bin; run scripts/install-deps.sh (it installs postgresql-15)" >&2
+    exit 1
+  fi
+  if running && [ -s "$dir/url" ]; then
+    echo "postgres-server.sh: already running: $(cat "$dir/url")"
+    return
+  fi
+  # Whatever is left from a run that died half way goes.
+  stop_quietly
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ ${#as_owner[@]} -gt 0 ]; then
+    chown "$owner" "$dir"
+    # The server user must reach DIR through its parents.
+    if ! "${as_owner[@]}" test -x "$dir"; then
+      fail_with_log "$owner cannot reach $dir: choose a directory every user may traverse"
+    fi
+  fi
+  "${as_owner[@]}" "$bin_dir/initdb" -D "$dir/data" -A trust -U signet --no-sync -E UTF8 \
+    --locale=C >"$dir/initdb.log" 2>&1 || {
+    cat "$dir/initdb.log" >&2
+    fail_with_log "initdb failed"
+  }
+  local sockets="$dir"
+  if [ ${#dir} -gt $socket_path_max ]; then
+    sockets=""  # too long for a unix socket path: TCP only
+  fi
+  local attempt port
+  for attempt in $(seq 1 $start_attempts); do
+    port=$(free_port)
+    if pg_ctl start -w -t 60 -D "$dir/data" -l "$dir/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+      echo "postgresql://signet@127.0.0.1:$port/postgres" >"$dir/url.tmp"
+      mv "$dir/url.tmp" "$dir/url"
+      echo "postgres-server.sh: started $(cat "$dir/url")"
+      return
+    fi
+    echo "postgres-server.sh: start attempt $attempt on port $port failed" >&2
+  done
+  fail_with_log "the server did not start"
+}
+
+stop_quietly() {
+  if running; then
+    pg_ctl stop -w -m fast -D "$dir/data" >/dev/null
+  fi
+  rm -rf "$dir"
+}
+
+case "$command" in
+  start) start ;;
+  stop)
+    if [ -d "$dir" ]; then
+      stop_quietly
+    fi
+    ;;
+  *) usage ;;
+esac
