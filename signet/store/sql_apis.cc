@@ -140,8 +140,8 @@ StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
         "INSERT INTO api_permissions (api, value, description, position) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (api, value) DO UPDATE SET description = excluded.description, "
         "position = excluded.position "
-        "WHERE description IS DISTINCT FROM excluded.description OR position IS DISTINCT FROM "
-        "excluded.position");
+        "WHERE api_permissions.description IS DISTINCT FROM excluded.description "
+        "OR api_permissions.position IS DISTINCT FROM excluded.position");
     if (!upsert) {
       return fail(upsert.error());
     }

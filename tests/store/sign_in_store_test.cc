@@ -46,7 +46,7 @@ BrowserSession make_session(std::string hash = "hs256:session-1", std::string us
 }
 
 // "fresh", "replay" or the error's code, so that a failing expectation says what happened.
-class SignInStoreTest : public SqliteStoreTest {
+class SignInStoreTest : public StoreTest {
  protected:
   std::string assertion(std::string_view client_id, std::string_view jti, Timestamp expires_at,
                         Timestamp now) {
@@ -60,7 +60,7 @@ class SignInStoreTest : public SqliteStoreTest {
 
 // --- authorization codes
 
-TEST_F(SignInStoreTest, AnAuthorizationCodeIsRedeemedOnceWithEveryField) {
+TEST_P(SignInStoreTest, AnAuthorizationCodeIsRedeemedOnceWithEveryField) {
   seed();
   const AuthorizationCode code = make_code();
   ASSERT_TRUE(store_->insert_authorization_code(code).ok());
@@ -80,7 +80,7 @@ TEST_F(SignInStoreTest, AnAuthorizationCodeIsRedeemedOnceWithEveryField) {
   EXPECT_EQ(third->used_at, first->used_at.value_or(kNow + seconds{5}));
 }
 
-TEST_F(SignInStoreTest, ACodeWithoutChallengeNonceOrScopesRoundTrips) {
+TEST_P(SignInStoreTest, ACodeWithoutChallengeNonceOrScopesRoundTrips) {
   seed();
   AuthorizationCode code = make_code();
   code.code_challenge.clear();
@@ -92,7 +92,7 @@ TEST_F(SignInStoreTest, ACodeWithoutChallengeNonceOrScopesRoundTrips) {
   EXPECT_EQ(*got, code);
 }
 
-TEST_F(SignInStoreTest, RedeemingAnUnknownCodeIsNotFound) {
+TEST_P(SignInStoreTest, RedeemingAnUnknownCodeIsNotFound) {
   seed();
   ASSERT_TRUE(store_->insert_authorization_code(make_code()).ok());
   auto r = store_->redeem_authorization_code("hs256:nothing", kNow);
@@ -101,7 +101,7 @@ TEST_F(SignInStoreTest, RedeemingAnUnknownCodeIsNotFound) {
   EXPECT_EQ(store_->redeem_authorization_code("", kNow).error().code, StoreErrorCode::kInvalid);
 }
 
-TEST_F(SignInStoreTest, AuthorizationCodeRules) {
+TEST_P(SignInStoreTest, AuthorizationCodeRules) {
   seed();
   AuthorizationCode unknown_client = make_code();
   unknown_client.client_id = "client-9";
@@ -155,15 +155,14 @@ TEST_F(SignInStoreTest, AuthorizationCodeRules) {
 
 // Each redemption is its own connection, as replicas or concurrent requests would be: the code's
 // single use is agreed in the database, so exactly one sees it unused.
-TEST_F(SignInStoreTest, OfManyConcurrentRedemptionsExactlyOneSeesTheCodeUnused) {
+TEST_P(SignInStoreTest, OfManyConcurrentRedemptionsExactlyOneSeesTheCodeUnused) {
   constexpr int kRedeemers = 8;
   constexpr int kRounds = 5;
   seed();
   std::vector<std::unique_ptr<SqlStore>> stores;
   for (int t = 0; t < kRedeemers; ++t) {
-    auto opened = SqliteStore::open(path());
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    stores.push_back(std::move(opened).value());
+    stores.push_back(open_another());
+    ASSERT_NE(stores.back(), nullptr);
   }
   for (int round = 0; round < kRounds; ++round) {
     const AuthorizationCode code = make_code("hs256:race-" + std::to_string(round));
@@ -198,7 +197,7 @@ TEST_F(SignInStoreTest, OfManyConcurrentRedemptionsExactlyOneSeesTheCodeUnused) 
   }
 }
 
-TEST_F(SignInStoreTest, ExpiredCodesAreDeletedAfterTheirExpiry) {
+TEST_P(SignInStoreTest, ExpiredCodesAreDeletedAfterTheirExpiry) {
   seed();
   AuthorizationCode early = make_code("hs256:early");
   early.expires_at = kNow + seconds{60};
@@ -215,7 +214,7 @@ TEST_F(SignInStoreTest, ExpiredCodesAreDeletedAfterTheirExpiry) {
   EXPECT_EQ(*store_->delete_expired_authorization_codes(kNow + seconds{121}), 1);
 }
 
-TEST_F(SignInStoreTest, CodesGoWithTheirUserAndTheirApplication) {
+TEST_P(SignInStoreTest, CodesGoWithTheirUserAndTheirApplication) {
   seed();
   ASSERT_TRUE(store_->create_application(make_app("client-2")).ok());
   ASSERT_TRUE(store_->create_user(make_user("auth0|2", "bob@example.com")).ok());
@@ -238,7 +237,7 @@ TEST_F(SignInStoreTest, CodesGoWithTheirUserAndTheirApplication) {
 
 // --- browser sessions
 
-TEST_F(SignInStoreTest, ABrowserSessionIsCreatedReadTouchedAndEnded) {
+TEST_P(SignInStoreTest, ABrowserSessionIsCreatedReadTouchedAndEnded) {
   seed();
   const BrowserSession s = make_session();
   ASSERT_TRUE(store_->create_browser_session(s).ok());
@@ -263,7 +262,7 @@ TEST_F(SignInStoreTest, ABrowserSessionIsCreatedReadTouchedAndEnded) {
   EXPECT_TRUE(store_->delete_browser_session(s.id_hash).ok()) << "ending it twice is no error";
 }
 
-TEST_F(SignInStoreTest, BrowserSessionRules) {
+TEST_P(SignInStoreTest, BrowserSessionRules) {
   seed();
   auto r = store_->create_browser_session(make_session("hs256:s", "auth0|9"));
   ASSERT_FALSE(r.ok());
@@ -282,7 +281,7 @@ TEST_F(SignInStoreTest, BrowserSessionRules) {
             StoreErrorCode::kNotFound);
 }
 
-TEST_F(SignInStoreTest, AUsersSessionsAreListedOldestFirstAndEndedTogether) {
+TEST_P(SignInStoreTest, AUsersSessionsAreListedOldestFirstAndEndedTogether) {
   seed();
   ASSERT_TRUE(store_->create_user(make_user("auth0|2", "bob@example.com")).ok());
   BrowserSession newer = make_session("hs256:newer");
@@ -305,7 +304,7 @@ TEST_F(SignInStoreTest, AUsersSessionsAreListedOldestFirstAndEndedTogether) {
   EXPECT_EQ(*store_->delete_user_browser_sessions("auth0|9"), 0) << "an unknown user has none";
 }
 
-TEST_F(SignInStoreTest, ExpiredSessionsAreDeletedByAbsoluteEndAndByIdleness) {
+TEST_P(SignInStoreTest, ExpiredSessionsAreDeletedByAbsoluteEndAndByIdleness) {
   seed();
   BrowserSession ends = make_session("hs256:ends");
   ends.expires_at = kNow + seconds{100};
@@ -330,7 +329,7 @@ TEST_F(SignInStoreTest, ExpiredSessionsAreDeletedByAbsoluteEndAndByIdleness) {
   EXPECT_TRUE(alive("hs256:live"));
 }
 
-TEST_F(SignInStoreTest, SessionsGoWithTheirUser) {
+TEST_P(SignInStoreTest, SessionsGoWithTheirUser) {
   seed();
   ASSERT_TRUE(store_->create_browser_session(make_session()).ok());
   ASSERT_TRUE(store_->delete_user("auth0|1").ok());
@@ -340,7 +339,7 @@ TEST_F(SignInStoreTest, SessionsGoWithTheirUser) {
 
 // --- client assertions (private_key_jwt replay records)
 
-TEST_F(SignInStoreTest, AClientAssertionIsFreshOnceAndAReplayAfterwards) {
+TEST_P(SignInStoreTest, AClientAssertionIsFreshOnceAndAReplayAfterwards) {
   seed();
   ASSERT_TRUE(store_->create_application(make_app("client-2")).ok());
   const Timestamp exp = kNow + seconds{60};
@@ -352,7 +351,7 @@ TEST_F(SignInStoreTest, AClientAssertionIsFreshOnceAndAReplayAfterwards) {
   EXPECT_EQ(assertion("client-1", "jti-2", exp, kNow), "fresh");
 }
 
-TEST_F(SignInStoreTest, AnAssertionIsForgottenOnceItHasExpired) {
+TEST_P(SignInStoreTest, AnAssertionIsForgottenOnceItHasExpired) {
   seed();
   const Timestamp exp = kNow + seconds{60};
   ASSERT_EQ(assertion("client-1", "jti-1", exp, kNow), "fresh");
@@ -363,7 +362,7 @@ TEST_F(SignInStoreTest, AnAssertionIsForgottenOnceItHasExpired) {
   EXPECT_EQ(assertion("client-1", "jti-1", exp + seconds{60}, exp), "replay");
 }
 
-TEST_F(SignInStoreTest, ClientAssertionRules) {
+TEST_P(SignInStoreTest, ClientAssertionRules) {
   seed();
   EXPECT_EQ(assertion("client-9", "jti-1", kNow + seconds{60}, kNow), "not found");
   EXPECT_EQ(assertion("", "jti-1", kNow + seconds{60}, kNow), "invalid");
@@ -372,7 +371,7 @@ TEST_F(SignInStoreTest, ClientAssertionRules) {
   EXPECT_EQ(assertion("client-1", "jti-1", kNow + seconds{60}, kNow), "fresh");
 }
 
-TEST_F(SignInStoreTest, AssertionsGoWithTheirApplication) {
+TEST_P(SignInStoreTest, AssertionsGoWithTheirApplication) {
   seed();
   ASSERT_EQ(assertion("client-1", "jti-1", kNow + seconds{60}, kNow), "fresh");
   ASSERT_TRUE(store_->delete_application("client-1").ok());
@@ -381,7 +380,7 @@ TEST_F(SignInStoreTest, AssertionsGoWithTheirApplication) {
 }
 
 // Sign-ins are request-path data: they must not flush every replica's configuration cache.
-TEST_F(SignInStoreTest, SignInRecordsDoNotMoveTheGeneration) {
+TEST_P(SignInStoreTest, SignInRecordsDoNotMoveTheGeneration) {
   seed();
   const std::uint64_t g = *store_->generation();
   ASSERT_TRUE(store_->insert_authorization_code(make_code()).ok());
@@ -393,6 +392,8 @@ TEST_F(SignInStoreTest, SignInRecordsDoNotMoveTheGeneration) {
   ASSERT_TRUE(store_->record_client_assertion("client-1", "j", kNow + seconds{5}, kNow).ok());
   EXPECT_EQ(*store_->generation(), g);
 }
+
+SIGNET_ON_EVERY_BACKEND(SignInStoreTest);
 
 }  // namespace
 }  // namespace signet::store::testing

@@ -18,7 +18,7 @@ using std::chrono::seconds;
 
 // --- APIs
 
-TEST_F(SqliteStoreTest, ApiRoundTripsEveryField) {
+TEST_P(StoreTest, ApiRoundTripsEveryField) {
   Api api = make_api();
   api.signing_algorithm = jose::Algorithm::kEdDSA;
   api.token_lifetime = seconds{3600};
@@ -34,7 +34,7 @@ TEST_F(SqliteStoreTest, ApiRoundTripsEveryField) {
   EXPECT_EQ(*got, api);
 }
 
-TEST_F(SqliteStoreTest, ApiDefaultsAreAuth0s) {
+TEST_P(StoreTest, ApiDefaultsAreAuth0s) {
   Api api;
   api.identifier = "urn:x";
   api.name = "x";
@@ -46,13 +46,13 @@ TEST_F(SqliteStoreTest, ApiDefaultsAreAuth0s) {
   EXPECT_FALSE(created->allow_offline_access);
 }
 
-TEST_F(SqliteStoreTest, ApiIdentifierIsExactTrailingSlashIncluded) {
+TEST_P(StoreTest, ApiIdentifierIsExactTrailingSlashIncluded) {
   ASSERT_TRUE(store_->create_api(make_api("https://api.example.com/")).ok());
   ASSERT_TRUE(store_->create_api(make_api("https://api.example.com")).ok());
   EXPECT_EQ(store_->list_apis()->size(), 2u);
 }
 
-TEST_F(SqliteStoreTest, DuplicateApiIdentifierIsConflict) {
+TEST_P(StoreTest, DuplicateApiIdentifierIsConflict) {
   ASSERT_TRUE(store_->create_api(make_api()).ok());
   auto again = store_->create_api(make_api());
   ASSERT_FALSE(again.ok());
@@ -60,7 +60,7 @@ TEST_F(SqliteStoreTest, DuplicateApiIdentifierIsConflict) {
   EXPECT_NE(again.error().message.find("already exists"), std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, TokenLifetimeBoundsAreChecked) {
+TEST_P(StoreTest, TokenLifetimeBoundsAreChecked) {
   const struct {
     seconds lifetime;
     bool ok;
@@ -87,7 +87,7 @@ TEST_F(SqliteStoreTest, TokenLifetimeBoundsAreChecked) {
   }
 }
 
-TEST_F(SqliteStoreTest, ApiInputRulesAreInvalid) {
+TEST_P(StoreTest, ApiInputRulesAreInvalid) {
   Api empty_name = make_api();
   empty_name.name.clear();
   Api spaced = make_api();
@@ -103,13 +103,13 @@ TEST_F(SqliteStoreTest, ApiInputRulesAreInvalid) {
   EXPECT_TRUE(store_->list_apis()->empty());
 }
 
-TEST_F(SqliteStoreTest, MissingApiIsNotFound) {
+TEST_P(StoreTest, MissingApiIsNotFound) {
   EXPECT_EQ(store_->get_api("nope").error().code, StoreErrorCode::kNotFound);
   EXPECT_EQ(store_->update_api(make_api("nope")).error().code, StoreErrorCode::kNotFound);
   EXPECT_EQ(store_->delete_api("nope").error().code, StoreErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, UpdateApiKeepsGrantsOfKeptPermissionsAndDropsRemovedOnes) {
+TEST_P(StoreTest, UpdateApiKeepsGrantsOfKeptPermissionsAndDropsRemovedOnes) {
   seed();
   ClientGrant g{
       0, "client-1", "https://api.example.com/", {"read:messages", "write:messages"}, kNow};
@@ -138,7 +138,7 @@ TEST_F(SqliteStoreTest, UpdateApiKeepsGrantsOfKeptPermissionsAndDropsRemovedOnes
 }
 
 // Deleting an API cascades: a grant or permission for a vanished audience would be a trap.
-TEST_F(SqliteStoreTest, DeletingAnApiDeletesItsGrantsPermissionsAndRefreshTokens) {
+TEST_P(StoreTest, DeletingAnApiDeletesItsGrantsPermissionsAndRefreshTokens) {
   seed();
   ASSERT_TRUE(store_->create_api(make_api("urn:other")).ok());
   auto grant = store_->create_client_grant(
@@ -163,7 +163,7 @@ TEST_F(SqliteStoreTest, DeletingAnApiDeletesItsGrantsPermissionsAndRefreshTokens
   EXPECT_TRUE(store_->get_user("auth0|1").ok());
 }
 
-TEST_F(SqliteStoreTest, SqlInjectionInNamesIsStoredVerbatim) {
+TEST_P(StoreTest, SqlInjectionInNamesIsStoredVerbatim) {
   const std::string evil = "'; DROP TABLE apis; --";
   Api api = make_api(evil);
   api.name = evil;
@@ -184,7 +184,7 @@ TEST_F(SqliteStoreTest, SqlInjectionInNamesIsStoredVerbatim) {
   EXPECT_EQ(store_->list_apis()->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, TextWithNulAndNonAsciiBytesRoundTrips) {
+TEST_P(StoreTest, TextWithNulAndNonAsciiBytesRoundTrips) {
   Api api = make_api(std::string("urn:nul\0byte", 12));
   api.name = "Üñíçødé ✓";
   ASSERT_TRUE(store_->create_api(api).ok());
@@ -196,7 +196,7 @@ TEST_F(SqliteStoreTest, TextWithNulAndNonAsciiBytesRoundTrips) {
 
 // --- applications
 
-TEST_F(SqliteStoreTest, ApplicationRoundTripsEveryField) {
+TEST_P(StoreTest, ApplicationRoundTripsEveryField) {
   Application app = make_app();
   app.type = ApplicationType::kRegularWeb;
   app.grant_types = {GrantType::kPassword, GrantType::kRefreshToken, GrantType::kClientCredentials};
@@ -232,7 +232,7 @@ TEST_F(SqliteStoreTest, ApplicationRoundTripsEveryField) {
             StoreErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, ApplicationRules) {
+TEST_P(StoreTest, ApplicationRules) {
   ASSERT_TRUE(store_->create_application(make_app()).ok());
   EXPECT_EQ(store_->create_application(make_app()).error().code, StoreErrorCode::kConflict);
 
@@ -252,7 +252,7 @@ TEST_F(SqliteStoreTest, ApplicationRules) {
 
 // --- client grants
 
-TEST_F(SqliteStoreTest, ClientGrantRoundTripAndLookup) {
+TEST_P(StoreTest, ClientGrantRoundTripAndLookup) {
   seed();
   auto created = store_->create_client_grant(
       {0, "client-1", "https://api.example.com/", {"write:messages", "read:messages"}, kNow});
@@ -288,7 +288,7 @@ TEST_F(SqliteStoreTest, ClientGrantRoundTripAndLookup) {
             StoreErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, ClientGrantRules) {
+TEST_P(StoreTest, ClientGrantRules) {
   seed();
   const std::string aud = "https://api.example.com/";
   ASSERT_TRUE(store_->create_client_grant({0, "client-1", aud, {}, kNow}).ok());
@@ -307,7 +307,7 @@ TEST_F(SqliteStoreTest, ClientGrantRules) {
   EXPECT_EQ(store_->list_client_grants("client-2")->size(), 0u);
 }
 
-TEST_F(SqliteStoreTest, GrantIdsAreNeverReused) {
+TEST_P(StoreTest, GrantIdsAreNeverReused) {
   seed();
   const std::string aud = "https://api.example.com/";
   auto first = store_->create_client_grant({0, "client-1", aud, {}, kNow});
@@ -318,7 +318,7 @@ TEST_F(SqliteStoreTest, GrantIdsAreNeverReused) {
   EXPECT_GT(second->id, first->id);
 }
 
-TEST_F(SqliteStoreTest, DeletingAnApplicationDeletesItsGrantsAndRefreshTokens) {
+TEST_P(StoreTest, DeletingAnApplicationDeletesItsGrantsAndRefreshTokens) {
   seed();
   auto grant = store_->create_client_grant({0, "client-1", "https://api.example.com/", {}, kNow});
   ASSERT_TRUE(grant.ok());
@@ -330,7 +330,7 @@ TEST_F(SqliteStoreTest, DeletingAnApplicationDeletesItsGrantsAndRefreshTokens) {
 
 // --- users
 
-TEST_F(SqliteStoreTest, UserRoundTripAndCaseInsensitiveEmail) {
+TEST_P(StoreTest, UserRoundTripAndCaseInsensitiveEmail) {
   User u = make_user();
   u.blocked = true;
   auto created = store_->create_user(u);
@@ -368,7 +368,7 @@ TEST_F(SqliteStoreTest, UserRoundTripAndCaseInsensitiveEmail) {
   EXPECT_EQ(store_->delete_user("auth0|1").error().code, StoreErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, UserPermissionsPerApi) {
+TEST_P(StoreTest, UserPermissionsPerApi) {
   seed();
   ASSERT_TRUE(store_->create_api(make_api("urn:b")).ok());
   const std::string a = "https://api.example.com/";
@@ -402,7 +402,7 @@ TEST_F(SqliteStoreTest, UserPermissionsPerApi) {
 
 // --- signing keys
 
-TEST_F(SqliteStoreTest, SigningKeysInsertAllOrNothing) {
+TEST_P(StoreTest, SigningKeysInsertAllOrNothing) {
   ASSERT_TRUE(store_
                   ->insert_signing_keys({make_key("c1", SigningKeyState::kCurrent),
                                          make_key("n1", SigningKeyState::kNext)})
@@ -438,7 +438,7 @@ std::map<std::string, SigningKeyState> states(Store& store) {
   return out;
 }
 
-TEST_F(SqliteStoreTest, RotationMovesEveryKeyOneStepAtOnce) {
+TEST_P(StoreTest, RotationMovesEveryKeyOneStepAtOnce) {
   ASSERT_TRUE(store_
                   ->insert_signing_keys({make_key("k1", SigningKeyState::kCurrent),
                                          make_key("k2", SigningKeyState::kNext)})
@@ -471,7 +471,7 @@ TEST_F(SqliteStoreTest, RotationMovesEveryKeyOneStepAtOnce) {
   EXPECT_EQ(states(*store_)["k2"], S::kPrevious);
 }
 
-TEST_F(SqliteStoreTest, FailedRotationChangesNothing) {
+TEST_P(StoreTest, FailedRotationChangesNothing) {
   ASSERT_TRUE(store_
                   ->insert_signing_keys({make_key("k1", SigningKeyState::kCurrent),
                                          make_key("k2", SigningKeyState::kNext)})
@@ -502,7 +502,7 @@ TEST_F(SqliteStoreTest, FailedRotationChangesNothing) {
   EXPECT_EQ(*store_->list_signing_keys(), before);
 }
 
-TEST_F(SqliteStoreTest, OnlyAPreviousKeyCanBeRevoked) {
+TEST_P(StoreTest, OnlyAPreviousKeyCanBeRevoked) {
   ASSERT_TRUE(store_
                   ->insert_signing_keys({make_key("k1", SigningKeyState::kCurrent),
                                          make_key("k2", SigningKeyState::kNext)})
@@ -525,7 +525,7 @@ TEST_F(SqliteStoreTest, OnlyAPreviousKeyCanBeRevoked) {
 
 // --- refresh tokens
 
-TEST_F(SqliteStoreTest, RefreshTokenRoundTripAndRotation) {
+TEST_P(StoreTest, RefreshTokenRoundTripAndRotation) {
   seed();
   const RefreshToken t1 = make_refresh("rt1");
   ASSERT_TRUE(store_->insert_refresh_token(t1).ok());
@@ -556,7 +556,7 @@ TEST_F(SqliteStoreTest, RefreshTokenRoundTripAndRotation) {
             StoreErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
+TEST_P(StoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
   seed();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a1", "fam-a")).ok());
   ASSERT_TRUE(store_->rotate_refresh_token("a1", make_refresh("a2", "fam-a"), "", kNow).ok());
@@ -578,7 +578,7 @@ TEST_F(SqliteStoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
 
 // A family refreshed every few minutes for 30 days would keep thousands of rotated rows; it keeps
 // the newest kMaxRotatedRefreshTokensPerFamily, and other families lose nothing.
-TEST_F(SqliteStoreTest, AFamilyKeepsABoundedNumberOfRotatedTokens) {
+TEST_P(StoreTest, AFamilyKeepsABoundedNumberOfRotatedTokens) {
   seed();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("other", "fam-other")).ok());
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("t0")).ok());
@@ -605,7 +605,7 @@ TEST_F(SqliteStoreTest, AFamilyKeepsABoundedNumberOfRotatedTokens) {
 }
 
 // A password reset ends every session of the user, and only of that user.
-TEST_F(SqliteStoreTest, RevokingAUsersRefreshTokensLeavesOtherUsersAlone) {
+TEST_P(StoreTest, RevokingAUsersRefreshTokensLeavesOtherUsersAlone) {
   seed();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a1", "fam-a")).ok());
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a2", "fam-b")).ok());
@@ -627,7 +627,7 @@ TEST_F(SqliteStoreTest, RevokingAUsersRefreshTokensLeavesOtherUsersAlone) {
 }
 
 // The account-wide counter behind the password grant's delay (server/login_throttle.h).
-TEST_F(SqliteStoreTest, AccountFailuresCountFromAnyAddressAndDelayTheNextAttempt) {
+TEST_P(StoreTest, AccountFailuresCountFromAnyAddressAndDelayTheNextAttempt) {
   const AccountDelayPolicy policy{2, seconds{1}, seconds{4}};
   const std::vector<std::optional<Timestamp>> expected = {
       std::nullopt, kNow + seconds{1}, kNow + seconds{2}, kNow + seconds{4}, kNow + seconds{4}};
@@ -643,7 +643,7 @@ TEST_F(SqliteStoreTest, AccountFailuresCountFromAnyAddressAndDelayTheNextAttempt
   EXPECT_EQ(store_->get_failed_logins(any)->count, 0);
 }
 
-TEST_F(SqliteStoreTest, FailedLoginSubjectsAreCountedPerAddress) {
+TEST_P(StoreTest, FailedLoginSubjectsAreCountedPerAddress) {
   for (const char* subject : {"a", "b", "c"}) {
     ASSERT_TRUE(
         store_->record_failed_login({FailedLoginSubject::kUser, subject, "192.0.2.1"}, kNow, {})
@@ -658,7 +658,7 @@ TEST_F(SqliteStoreTest, FailedLoginSubjectsAreCountedPerAddress) {
   EXPECT_EQ(*store_->count_failed_login_subjects(FailedLoginSubject::kUser, "192.0.2.9"), 0);
 }
 
-TEST_F(SqliteStoreTest, SignInAddressesAreRememberedBoundedAndGoWithTheUser) {
+TEST_P(StoreTest, SignInAddressesAreRememberedBoundedAndGoWithTheUser) {
   seed();
   const std::string user = make_user().id;
   for (int i = 0; i < kMaxSignInAddressesPerUser + 4; ++i) {
@@ -676,7 +676,7 @@ TEST_F(SqliteStoreTest, SignInAddressesAreRememberedBoundedAndGoWithTheUser) {
   EXPECT_FALSE(*store_->signed_in_from(user, "a19", kNow));
 }
 
-TEST_F(SqliteStoreTest, RefreshTokenRules) {
+TEST_P(StoreTest, RefreshTokenRules) {
   seed();
   RefreshToken unknown_client = make_refresh("x1");
   unknown_client.client_id = "ghost";
@@ -689,7 +689,7 @@ TEST_F(SqliteStoreTest, RefreshTokenRules) {
   EXPECT_EQ(store_->insert_refresh_token(no_hash).error().code, StoreErrorCode::kInvalid);
 }
 
-TEST_F(SqliteStoreTest, ExpiredRefreshTokensAreDeleted) {
+TEST_P(StoreTest, ExpiredRefreshTokensAreDeleted) {
   seed();
   RefreshToken short_lived = make_refresh("s");
   short_lived.expires_at = kNow + seconds{10};
@@ -703,7 +703,7 @@ TEST_F(SqliteStoreTest, ExpiredRefreshTokensAreDeleted) {
 
 // --- failed-login counters
 
-TEST_F(SqliteStoreTest, StaleFailedLoginsAreDeletedUnlessTheyStillBlock) {
+TEST_P(StoreTest, StaleFailedLoginsAreDeletedUnlessTheyStillBlock) {
   const LockoutPolicy policy{2, seconds{600}};
   const FailedLoginKey old_key{FailedLoginSubject::kUser, "unknown:a@example.com", "192.0.2.1"};
   const FailedLoginKey blocking{FailedLoginSubject::kUser, "bob", "192.0.2.1"};
@@ -722,7 +722,7 @@ TEST_F(SqliteStoreTest, StaleFailedLoginsAreDeletedUnlessTheyStillBlock) {
   EXPECT_EQ(store_->get_failed_logins(recent)->count, 1);
 }
 
-TEST_F(SqliteStoreTest, FailedLoginsBlockAtTheThresholdUntilTheBlockRunsOut) {
+TEST_P(StoreTest, FailedLoginsBlockAtTheThresholdUntilTheBlockRunsOut) {
   const FailedLoginKey key{FailedLoginSubject::kUser, "alice@example.com", "192.0.2.1"};
   const LockoutPolicy policy{3, seconds{600}};
   EXPECT_EQ(*store_->get_failed_logins(key), FailedLoginCounter{});
@@ -773,7 +773,7 @@ TEST_F(SqliteStoreTest, FailedLoginsBlockAtTheThresholdUntilTheBlockRunsOut) {
       1);
 }
 
-TEST_F(SqliteStoreTest, ListFailedLoginsGivesEachAddressOfOneSubject) {
+TEST_P(StoreTest, ListFailedLoginsGivesEachAddressOfOneSubject) {
   const LockoutPolicy policy{2, seconds{600}};
   EXPECT_EQ(*store_->list_failed_logins(FailedLoginSubject::kUser, "u1"),
             std::vector<AddressFailedLogins>{});
@@ -798,7 +798,7 @@ TEST_F(SqliteStoreTest, ListFailedLoginsGivesEachAddressOfOneSubject) {
   EXPECT_EQ(*listed, expected);
 }
 
-TEST_F(SqliteStoreTest, ThresholdOfOneBlocksAtTheFirstFailure) {
+TEST_P(StoreTest, ThresholdOfOneBlocksAtTheFirstFailure) {
   const FailedLoginKey key{FailedLoginSubject::kClient, "client-1", "::1"};
   auto c = store_->record_failed_login(key, kNow, {1, seconds{5}});
   ASSERT_TRUE(c.ok());
@@ -839,6 +839,10 @@ TEST(SqliteStoreOpenTest, MissingDirectoryIsIo) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, StoreErrorCode::kIo);
 }
+
+// Once for the suite: the TEST_Ps of store_pages_test.cc, store_revisions_test.cc and
+// store_concurrency_test.cc are StoreTest's too.
+SIGNET_ON_EVERY_BACKEND(StoreTest);
 
 }  // namespace
 }  // namespace signet::store::testing

@@ -1,5 +1,5 @@
-// The SQLite store shared between threads, connections and processes: no lost updates, changes
-// seen by other connections, committed data surviving a killed process.
+// The store shared between threads, connections and processes, on each backend: no lost
+// updates, changes seen by other connections, committed data surviving a killed process.
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -28,8 +28,7 @@ using std::chrono::seconds;
 constexpr int kThreads = 4;
 constexpr int kWritesPerThread = 50;
 
-std::unique_ptr<SqlStore> open_or_die(const std::string& path,
-                                         SqliteStore::Options options = {}) {
+std::unique_ptr<SqlStore> open_or_die(const std::string& path, SqliteStore::Options options = {}) {
   auto store = SqliteStore::open(path, options);
   EXPECT_TRUE(store.ok()) << store.error().message;
   return store.ok() ? std::move(store).value() : nullptr;
@@ -37,8 +36,8 @@ std::unique_ptr<SqlStore> open_or_die(const std::string& path,
 
 // --- change notification
 
-TEST_F(SqliteStoreTest, GenerationMovesWithEveryConfigurationWriteFromAnyConnection) {
-  auto other = open_or_die(path());  // e.g. the admin CLI
+TEST_P(StoreTest, GenerationMovesWithEveryConfigurationWriteFromAnyConnection) {
+  auto other = open_another();  // e.g. the admin CLI
   ASSERT_NE(other, nullptr);
   const std::uint64_t g0 = *store_->generation();
 
@@ -76,7 +75,7 @@ TEST_F(SqliteStoreTest, GenerationMovesWithEveryConfigurationWriteFromAnyConnect
 }
 
 // Request-path writes must not flush every replica's configuration cache.
-TEST_F(SqliteStoreTest, RefreshTokensAndFailedLoginsDoNotMoveTheGeneration) {
+TEST_P(StoreTest, RefreshTokensAndFailedLoginsDoNotMoveTheGeneration) {
   seed();
   const std::uint64_t g = *store_->generation();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("rt1")).ok());
@@ -93,7 +92,7 @@ TEST_F(SqliteStoreTest, RefreshTokensAndFailedLoginsDoNotMoveTheGeneration) {
 }
 
 // What a server does: poll a few times a second, notice another process's change.
-TEST_F(SqliteStoreTest, APollingServerNoticesAnotherProcessWithinASecond) {
+TEST_P(StoreTest, APollingServerNoticesAnotherProcessWithinASecond) {
   const std::uint64_t start = *store_->generation();
   std::atomic<bool> seen{false};
   std::thread poller([&] {
@@ -106,7 +105,7 @@ TEST_F(SqliteStoreTest, APollingServerNoticesAnotherProcessWithinASecond) {
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
   });
-  auto cli = open_or_die(path());
+  auto cli = open_another();
   ASSERT_NE(cli, nullptr);
   ASSERT_TRUE(cli->create_api(make_api()).ok());
   poller.join();
@@ -115,7 +114,7 @@ TEST_F(SqliteStoreTest, APollingServerNoticesAnotherProcessWithinASecond) {
 
 // --- concurrency
 
-TEST_F(SqliteStoreTest, FourThreadsOnOneStoreLoseNoUpdates) {
+TEST_P(StoreTest, FourThreadsOnOneStoreLoseNoUpdates) {
   const FailedLoginKey key{FailedLoginSubject::kClient, "client-1", "192.0.2.7"};
   const LockoutPolicy never{1'000'000, seconds{1}};
   std::vector<std::thread> threads;
@@ -143,12 +142,12 @@ TEST_F(SqliteStoreTest, FourThreadsOnOneStoreLoseNoUpdates) {
 
 // Separate connections (as separate processes would have) wait for each other's write lock
 // instead of failing or losing increments.
-TEST_F(SqliteStoreTest, FourConnectionsWritingAtOnceLoseNoUpdates) {
+TEST_P(StoreTest, FourConnectionsWritingAtOnceLoseNoUpdates) {
   const FailedLoginKey key{FailedLoginSubject::kUser, "bob", "198.51.100.1"};
   const LockoutPolicy never{1'000'000, seconds{1}};
   std::vector<std::unique_ptr<SqlStore>> stores;
   for (int t = 0; t < kThreads; ++t) {
-    stores.push_back(open_or_die(path()));
+    stores.push_back(open_another());
     ASSERT_NE(stores.back(), nullptr);
   }
   std::vector<std::thread> threads;
@@ -172,9 +171,9 @@ TEST_F(SqliteStoreTest, FourConnectionsWritingAtOnceLoseNoUpdates) {
 // Two editors (say the console and the CLI) read the same revision and both write it back: the
 // check happens inside the write transaction, so exactly one wins and the other learns it lost,
 // whichever connection commits first.
-TEST_F(SqliteStoreTest, TwoReadModifyWritesOfOneRevisionLetExactlyOneWin) {
+TEST_P(StoreTest, TwoReadModifyWritesOfOneRevisionLetExactlyOneWin) {
   constexpr int kRounds = 20;
-  auto other = open_or_die(path());
+  auto other = open_another();
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(store_->create_user(make_user()).ok());
   for (int round = 0; round < kRounds; ++round) {
@@ -229,14 +228,13 @@ TEST_F(SqliteStoreTest, AWriterHeldUpPastTheBusyTimeoutFailsBusyWhileReadersGoOn
 
 // The child writes users one commit at a time and reports each committed id on the pipe;
 // it never returns into the test framework.
-[[noreturn]] void child_writer(const std::string& path, int report_fd, int commits) {
-  auto store = SqliteStore::open(path);
-  if (!store.ok()) {
+[[noreturn]] void child_writer(std::unique_ptr<SqlStore> store, int report_fd, int commits) {
+  if (store == nullptr) {
     ::_exit(2);
   }
   for (int i = 0; i < commits; ++i) {
     const std::string id = "crash-" + std::to_string(i);
-    if (!(*store)->create_user(make_user(id, id + "@example.com")).ok()) {
+    if (!store->create_user(make_user(id, id + "@example.com")).ok()) {
       ::_exit(3);
     }
     const std::string line = std::to_string(i) + "\n";
@@ -267,25 +265,21 @@ std::vector<int> read_reports(int fd, int want) {
   return ids;
 }
 
-void expect_every_reported_user(const std::string& path, const std::vector<int>& ids) {
-  auto store = SqliteStore::open(path);
-  ASSERT_TRUE(store.ok()) << store.error().message;
+void expect_every_reported_user(SqlStore& store, const std::vector<int>& ids) {
   for (int i : ids) {
-    EXPECT_TRUE((*store)->get_user("crash-" + std::to_string(i)).ok()) << "lost commit " << i;
+    EXPECT_TRUE(store.get_user("crash-" + std::to_string(i)).ok()) << "lost commit " << i;
   }
 }
 
-TEST(SqliteStoreDurabilityTest, EveryCommitSurvivesSigkillMidBurst) {
-  TempDir dir;
-  const std::string path = dir.file("signet.db");
-  ASSERT_TRUE(SqliteStore::open(path).ok());  // schema first, so the child only writes users
+// The store is open (and its schema made) before the fork, so the child only writes users.
+TEST_P(StoreTest, EveryCommitSurvivesSigkillMidBurst) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(fds[0]);
-    child_writer(path, fds[1], 1'000'000);  // far more than it gets to write
+    child_writer(open_another(), fds[1], 1'000'000);  // far more than it gets to write
   }
   ::close(fds[1]);
   const auto ids = read_reports(fds[0], 200);
@@ -299,12 +293,10 @@ TEST(SqliteStoreDurabilityTest, EveryCommitSurvivesSigkillMidBurst) {
   ::close(fds[0]);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the child ended on its own: " << status;
   ASSERT_GE(all.size(), 200u);
-  expect_every_reported_user(path, all);
+  expect_every_reported_user(*open_another(), all);
 }
 
-TEST(SqliteStoreDurabilityTest, EveryCommitSurvivesAnExitWithoutCleanup) {
-  TempDir dir;
-  const std::string path = dir.file("signet.db");
+TEST_P(StoreTest, EveryCommitSurvivesAnExitWithoutCleanup) {
   constexpr int kCommits = 50;
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -312,7 +304,7 @@ TEST(SqliteStoreDurabilityTest, EveryCommitSurvivesAnExitWithoutCleanup) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(fds[0]);
-    child_writer(path, fds[1], kCommits);
+    child_writer(open_another(), fds[1], kCommits);
   }
   ::close(fds[1]);
   const auto ids = read_reports(fds[0], kCommits);
@@ -321,10 +313,10 @@ TEST(SqliteStoreDurabilityTest, EveryCommitSurvivesAnExitWithoutCleanup) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_EQ(ids.size(), static_cast<std::size_t>(kCommits));
-  expect_every_reported_user(path, ids);
-  auto store = SqliteStore::open(path);
-  ASSERT_TRUE(store.ok());
-  EXPECT_EQ((*store)->list_users()->size(), static_cast<std::size_t>(kCommits));
+  auto store = open_another();
+  ASSERT_NE(store, nullptr);
+  expect_every_reported_user(*store, ids);
+  EXPECT_EQ(store->list_users()->size(), static_cast<std::size_t>(kCommits));
 }
 
 }  // namespace
