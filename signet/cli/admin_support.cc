@@ -20,6 +20,7 @@
 
 #include "signet/cli/printers.h"
 #include "signet/common/file_safety.h"
+#include "signet/store/postgres_store.h"
 
 namespace signet::cli {
 
@@ -55,8 +56,6 @@ std::string format_time(store::Timestamp t) {
   return std::string(buf.data(), n);
 }
 
-namespace {
-
 // `dir` as an absolute path without a trailing slash, so that every message and log line names
 // the directory unambiguously, whatever the working directory was.
 fs::path absolute_data_dir(const std::string& dir) {
@@ -71,6 +70,8 @@ fs::path absolute_data_dir(const std::string& dir) {
   }
   return path;
 }
+
+namespace {
 
 // What to do when the data directory or its store is not there, for read-only commands.
 std::string create_it_first(const fs::path& path) {
@@ -114,7 +115,25 @@ fs::path existing_data_dir(const std::string& dir) {
   return path;
 }
 
-std::unique_ptr<store::SqlStore> open_store(const fs::path& data_dir) {
+std::unique_ptr<store::SqlStore> open_store(const fs::path& data_dir, const StoreLocation& where) {
+  if (!where.url.empty()) {
+    if (!store::postgres::is_postgres_url(where.url)) {
+      throw CommandError{
+          "--store takes a postgresql:// URL (the SQLite file needs no --store: it "
+          "is <data-dir>/signet.db), not '" +
+          store::postgres::redact_url(where.url) + "'"};
+    }
+    store::PostgresStore::Options options;
+    options.connection.url = where.url;
+    options.connection.pool_size = where.pool_size;
+    options.migrate = where.migrate;
+    auto opened = store::PostgresStore::open(options);
+    if (!opened) {
+      throw CommandError{"cannot open the store " + store::postgres::redact_url(where.url) + ": " +
+                         describe(opened.error())};
+    }
+    return std::move(*opened);
+  }
   auto opened = store::SqliteStore::open((data_dir / kStoreFileName).string());
   if (!opened) {
     throw CommandError{"cannot open the store " + (data_dir / kStoreFileName).string() + ": " +
@@ -123,7 +142,11 @@ std::unique_ptr<store::SqlStore> open_store(const fs::path& data_dir) {
   return std::move(*opened);
 }
 
-std::unique_ptr<store::SqlStore> open_existing_store(const fs::path& data_dir) {
+std::unique_ptr<store::SqlStore> open_existing_store(const fs::path& data_dir,
+                                                     const StoreLocation& where) {
+  if (!where.url.empty()) {
+    return open_store(data_dir, where);
+  }
   const fs::path db = data_dir / kStoreFileName;
   struct stat st {};
   if (::lstat(db.c_str(), &st) != 0 && errno == ENOENT) {
@@ -280,6 +303,19 @@ void add_data_dir_option(CLI::App* cmd, std::string& dir) {
                   "0700, when missing; it must be yours and writable by you alone) [env: " +
                       std::string(kDataDirEnvVar) + "]")
       ->capture_default_str();
+}
+
+void add_store_option(CLI::App* cmd, std::string& url) {
+  // Read here, not with CLI11's envname, for the reason add_data_dir_option gives.
+  if (const char* env = std::getenv(std::string(kStoreEnvVar).c_str()); env != nullptr && *env) {
+    url = env;
+  }
+  cmd->add_option("--store", url,
+                  "A PostgreSQL database for the tenant's state instead of <data-dir>/signet.db,\n"
+                  "shared by several servers: postgresql://user:password@host/db?sslmode=... \n"
+                  "(docs/postgresql.md). The master key still comes from the data directory or\n"
+                  "SIGNET_MASTER_KEY [env: " +
+                      std::string(kStoreEnvVar) + "]");
 }
 
 void run_command(const std::function<void()>& body, int& exit_code) {

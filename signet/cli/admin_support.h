@@ -26,6 +26,7 @@
 #include "signet/keys/master_key.h"
 #include "signet/server/password.h"
 #include "signet/store/error.h"
+#include "signet/store/postgres_db.h"
 #include "signet/store/sqlite_store.h"
 #include "signet/store/types.h"
 
@@ -34,6 +35,7 @@ namespace signet::cli {
 constexpr std::string_view kDefaultDataDir = "./signet-data";
 constexpr std::string_view kStoreFileName = "signet.db";
 constexpr std::string_view kDataDirEnvVar = "SIGNET_DATA_DIR";
+constexpr std::string_view kStoreEnvVar = "SIGNET_STORE";
 
 // A failure the command reports as one line on stderr ("signet: ...") with exit status 1.
 struct CommandError {
@@ -96,13 +98,29 @@ std::string format_time(store::Timestamp t);
 // keys). An existing one must belong to the effective user (or root) and be writable by nobody
 // else (signet/common/file_safety.h); else CommandError saying how to fix it.
 std::filesystem::path prepare_data_dir(const std::string& dir);
+// `dir` as an absolute path without a trailing slash, checked for nothing.
+std::filesystem::path absolute_data_dir(const std::string& dir);
 // The same for read-only commands (list, show, jwks), which create nothing: a missing directory is
 // a CommandError naming its absolute path and how to point at or create the right one.
 std::filesystem::path existing_data_dir(const std::string& dir);
-// Opens (creating and migrating) <data_dir>/signet.db. Throws CommandError.
-std::unique_ptr<store::SqlStore> open_store(const std::filesystem::path& data_dir);
-// Opens <data_dir>/signet.db only if it exists (read-only commands); CommandError else.
-std::unique_ptr<store::SqlStore> open_existing_store(const std::filesystem::path& data_dir);
+// Where the tenant's state lives: <data-dir>/signet.db, or a PostgreSQL database shared by
+// several servers (docs/postgresql.md). The data directory still holds the master key.
+struct StoreLocation {
+  std::string url;  // empty: the SQLite file; else a postgresql:// URL (--store, SIGNET_STORE)
+  int pool_size = store::postgres::kDefaultPoolSize;
+  bool migrate = false;  // PostgreSQL: apply pending migrations instead of refusing the database
+};
+
+// Opens the store: <data_dir>/signet.db (created and migrated) or the PostgreSQL database of
+// `where.url`. Throws CommandError, saying what to do.
+std::unique_ptr<store::SqlStore> open_store(const std::filesystem::path& data_dir,
+                                            const StoreLocation& where = {});
+// The same for read-only commands: the SQLite file must exist already.
+std::unique_ptr<store::SqlStore> open_existing_store(const std::filesystem::path& data_dir,
+                                                     const StoreLocation& where = {});
+
+// Adds --store (also SIGNET_STORE): a postgresql:// URL instead of <data-dir>/signet.db.
+void add_store_option(CLI::App* cmd, std::string& url);
 // SIGNET_MASTER_KEY, else <data_dir>/master.key (created on first use; refused unless it is a
 // regular file of the effective user's or root's that nobody else can read). Throws CommandError.
 keys::MasterKey load_master_key(const std::filesystem::path& data_dir);

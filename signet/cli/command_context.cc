@@ -8,11 +8,11 @@
 
 #include "signet/admin/admin_service.h"
 #include "signet/admin/remote_admin.h"
-#include "signet/client/token_cache.h"
-#include "signet/http/url.h"
 #include "signet/cli/read_only_admin.h"
 #include "signet/cli/terminal_input.h"
+#include "signet/client/token_cache.h"
 #include "signet/common/ascii.h"
+#include "signet/http/url.h"
 #include "signet/keys/key_manager.h"
 #include "signet/keys/master_key.h"
 #include "signet/server/credentials.h"
@@ -124,14 +124,15 @@ admin::Admin& CommandContext::admin(Access access) {
 
 Tenant& CommandContext::tenant(Access access) {
   if (!location_.server.empty()) {
-    throw CommandError{"this command works on a local data directory only (it reads or writes "
-                       "key material the Management API never hands out): drop --server and run "
-                       "it where the data directory is"};
+    throw CommandError{
+        "this command works on a local data directory only (it reads or writes "
+        "key material the Management API never hands out): drop --server and run "
+        "it where the data directory is"};
   }
   if (!tenant_) {
-    tenant_ = std::make_unique<Tenant>(access == Access::kWrite
-                                           ? open_tenant(location_.data_dir)
-                                           : open_existing_tenant(location_.data_dir));
+    tenant_ = std::make_unique<Tenant>(
+        access == Access::kWrite ? open_tenant(location_.data_dir, location_.store)
+                                 : open_existing_tenant(location_.data_dir, location_.store));
   }
   return *tenant_;
 }
@@ -140,8 +141,7 @@ void add_server_options(CLI::App* cmd, TenantLocation& location) {
   cmd->add_option("--server", location.server,
                   "Manage the tenant of this signet server through its Management API instead of "
                   "a data directory, e.g. https://auth.example.com/ (token: " +
-                      std::string(kManagementTokenEnvVar) +
-                      ", else signet token's cache)")
+                      std::string(kManagementTokenEnvVar) + ", else signet token's cache)")
       ->envname(std::string(kServerEnvVar));
   cmd->add_option("--ca-file", location.ca_file,
                   "With --server: the PEM file of the CA that signed the server's certificate "
@@ -164,11 +164,12 @@ std::string management_token(const std::string& issuer) {
     return env;
   }
   const std::string audience = issuer + "api/v2/";
-  const auto hint = "get one with 'printf %s\\n \"$SECRET\" | signet token --issuer " +
-                    shell_quote(issuer) + " --client-id CLIENT_ID --client-secret-stdin --audience " +
-                    shell_quote(audience) + "' (an application with a client grant for that audience; "
-                    "the token is cached for --server), or set " +
-                    std::string(kManagementTokenEnvVar);
+  const auto hint =
+      "get one with 'printf %s\\n \"$SECRET\" | signet token --issuer " + shell_quote(issuer) +
+      " --client-id CLIENT_ID --client-secret-stdin --audience " + shell_quote(audience) +
+      "' (an application with a client grant for that audience; "
+      "the token is cached for --server), or set " +
+      std::string(kManagementTokenEnvVar);
   auto path = client::cache_path_from_environment();
   if (!path) {
     throw CommandError{"no Management API token for " + issuer + ": " + hint};

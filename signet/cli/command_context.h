@@ -33,6 +33,7 @@ struct TenantLocation {
   std::string data_dir{kDefaultDataDir};
   std::string server{};   // the server's issuer URL; empty: the local data directory
   std::string ca_file{};  // PEM bundle that signs the server's certificate; empty: the system's
+  std::string store{};    // a postgresql:// URL; empty: <data_dir>/signet.db
 };
 
 // The environment variable holding a Management API access token for --server.
@@ -156,6 +157,7 @@ class VerbRegistrar {
     auto state = std::make_shared<std::pair<Options, TenantLocation>>();
     CLI::App* cmd = noun->add_subcommand(name, description);
     add_data_dir_option(cmd, state->second.data_dir);
+    add_store_option(cmd, state->second.store);
     add_server_options(cmd, state->second);
     if constexpr (requires { state->first.json; }) {
       add_json_flag(cmd, state->first.json);

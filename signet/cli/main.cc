@@ -19,6 +19,7 @@
 #include "signet/cli/grants_command.h"
 #include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
+#include "signet/cli/migrate_command.h"
 #include "signet/cli/serve_command.h"
 #include "signet/cli/token_command.h"
 #include "signet/cli/users_command.h"
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
   signet::cli::users::add_command(app, verbs);
   signet::cli::add_token_command(app, exit_code);
   signet::cli::add_dev_cert_command(app, exit_code);
+  signet::cli::add_migrate_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -47,6 +47,9 @@ struct ServeOptions {
   std::string metrics_listen;  // empty: counters are not served over HTTP
   std::string issuer = "http://localhost:4000/";
   std::string data_dir{kDefaultDataDir};
+  std::string store;  // a postgresql:// URL; empty: <data_dir>/signet.db
+  int store_pool_size = store::postgres::kDefaultPoolSize;
+  bool migrate = false;
   std::string tls_cert;
   std::string tls_key;
   unsigned threads = 0;
@@ -127,7 +130,8 @@ int run_serve(const ServeOptions& o) {
   }
 
   const auto data_dir = prepare_data_dir(o.data_dir);
-  auto store = open_store(data_dir);
+  auto store =
+      open_store(data_dir, {.url = o.store, .pool_size = o.store_pool_size, .migrate = o.migrate});
   const auto master_key = load_master_key(data_dir);
   const server::SecretHasher secrets(master_key);
   keys::KeyManager key_manager(*store, load_master_key(data_dir));
@@ -303,6 +307,18 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_ISSUER")
       ->capture_default_str();
   add_data_dir_option(cmd, o->data_dir);
+  add_store_option(cmd, o->store);
+  cmd->add_option("--store-pool-size", o->store_pool_size,
+                  "Connections to the --store database this server keeps (PostgreSQL's\n"
+                  "max_connections is shared by every replica and the CLI)")
+      ->envname("SIGNET_STORE_POOL_SIZE")
+      ->check(CLI::Range(1, store::postgres::kMaxPoolSize))
+      ->capture_default_str();
+  cmd->add_flag("--migrate", o->migrate,
+                "Bring the --store database's schema up to date before serving (as 'signet\n"
+                "migrate' does); without it a database at an older version is refused. The\n"
+                "SQLite file is always brought up to date")
+      ->envname("SIGNET_MIGRATE");
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain: serve HTTPS instead of HTTP")
       ->envname("SIGNET_TLS_CERT")
       ->check(CLI::ExistingFile);

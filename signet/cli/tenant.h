@@ -19,9 +19,10 @@ struct Tenant {
 
 // For commands that write: the directory (created mode 0700 when missing) and the store (created
 // when missing). Throws CommandError when either cannot be opened or the directory is not safe.
-Tenant open_tenant(const std::string& data_dir);
+// `store`: a postgresql:// URL, or empty for <data_dir>/signet.db.
+Tenant open_tenant(const std::string& data_dir, const std::string& store = {});
 // For read-only commands (list, show): the same, but a missing directory or store is a
 // CommandError that says where it looked, and nothing is created.
-Tenant open_existing_tenant(const std::string& data_dir);
+Tenant open_existing_tenant(const std::string& data_dir, const std::string& store = {});
 
 }  // namespace signet::cli
