@@ -25,6 +25,7 @@
 #include "signet/server/sign_in.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
+#include "signet/store/postgres_store.h"
 
 namespace signet::cli {
 namespace {
@@ -119,6 +120,51 @@ std::string listener_url(std::string_view scheme, const std::string& listen, uns
          std::to_string(port) + "/";
 }
 
+// How long the listener waits for a notification before looking whether the server is stopping.
+constexpr auto kNotificationWait = std::chrono::milliseconds{500};
+// How long it waits before trying again after the database could not be reached.
+constexpr auto kListenerRetry = std::chrono::seconds{1};
+
+// Wakes the tenant's watcher at every notification on the configuration channel of `store_url`.
+std::jthread listen_for_changes(const std::string& store_url, server::Tenant& tenant) {
+  return std::jthread([store_url, &tenant](std::stop_token stop) {
+    std::unique_ptr<store::postgres::Listener> listener;
+    bool reported = false;  // one warning per outage, not one per retry
+    while (!stop.stop_requested()) {
+      if (!listener) {
+        auto opened = store::postgres::Listener::open({.url = store_url},
+                                                      std::string(store::kConfigurationChannel));
+        if (!opened) {
+          if (!reported) {
+            log(Level::kWarn, "cannot listen for configuration changes; polling meanwhile",
+                {{"reason", opened.error().message}});
+            reported = true;
+          }
+          std::this_thread::sleep_for(kListenerRetry);
+          continue;
+        }
+        listener = std::move(opened).value();
+        tenant.changed();  // anything may have changed while nobody listened
+        continue;
+      }
+      auto woken = listener->wait(kNotificationWait);
+      if (!woken) {
+        if (!reported) {
+          log(Level::kWarn, "lost the configuration-change listener; polling meanwhile",
+              {{"reason", woken.error().message}});
+          reported = true;
+        }
+        std::this_thread::sleep_for(kListenerRetry);
+        continue;  // the next wait() reconnects
+      }
+      if (*woken) {
+        reported = false;
+        tenant.changed();
+      }
+    }
+  });
+}
+
 int run_serve(const ServeOptions& o) {
   check_issuer(o.issuer);
   if (o.tls_cert.empty() != o.tls_key.empty()) {
@@ -203,6 +249,12 @@ int run_serve(const ServeOptions& o) {
     log(Level::kWarn, "could not reload the configuration; serving the last good one",
         {{"reason", error}});
   });
+  // On a shared database, another replica's change is announced at its commit: the watcher looks
+  // at once, and polling only covers a notification lost while the listener reconnected.
+  std::jthread notifications;
+  if (!o.store.empty()) {
+    notifications = listen_for_changes(o.store, tenant);
+  }
 
   const auto snap = tenant.snapshot();
   const std::string scheme = o.tls_cert.empty() ? "http" : "https";

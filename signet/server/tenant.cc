@@ -136,7 +136,12 @@ void Tenant::start_watching(std::chrono::milliseconds interval,
   }
   watcher_ = std::thread([this, interval, on_error = std::move(on_error)] {
     std::unique_lock lock(watch_mu_);
-    while (!watch_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    for (;;) {
+      watch_cv_.wait_for(lock, interval, [this] { return stopping_ || changed_; });
+      if (stopping_) {
+        break;
+      }
+      changed_ = false;
       lock.unlock();
       const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
       if (auto r = refresh_if_changed(now); !r && on_error) {
@@ -145,6 +150,14 @@ void Tenant::start_watching(std::chrono::milliseconds interval,
       lock.lock();
     }
   });
+}
+
+void Tenant::changed() {
+  {
+    std::lock_guard lock(watch_mu_);
+    changed_ = true;
+  }
+  watch_cv_.notify_all();
 }
 
 void Tenant::stop_watching() {

@@ -70,6 +70,9 @@ class Tenant {
   void start_watching(std::chrono::milliseconds interval,
                       std::function<void(const std::string&)> on_error);
   void stop_watching();
+  // Tells the watcher that the configuration may have changed (a PostgreSQL notification): it
+  // looks at once instead of at its next poll.
+  void changed();
 
  private:
   store::Store& store_;
@@ -80,6 +83,7 @@ class Tenant {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool stopping_ = false;  // guarded by watch_mu_
+  bool changed_ = false;   // guarded by watch_mu_
   std::thread watcher_;
 };
 

@@ -171,13 +171,14 @@ class ServeProcess(SignetProcess):
 
 @pytest.fixture
 def start_serve(tmp_path):
-    """start_serve(*flags, data_dir=None, metrics=True) -> a ready ServeProcess; all stopped at
-    teardown."""
+    """start_serve(*flags, data_dir=None, metrics=True, env=None) -> a ready ServeProcess; all
+    stopped at teardown."""
     started: list[ServeProcess] = []
 
-    def start(*flags: str, data_dir=None, metrics: bool = True) -> ServeProcess:
+    def start(*flags: str, data_dir=None, metrics: bool = True,
+              env: dict | None = None) -> ServeProcess:
         proc = ServeProcess(data_dir or tmp_path / f"data{len(started)}", str(tmp_path), *flags,
-                            metrics=metrics)
+                            metrics=metrics, env=env)
         started.append(proc)
         return proc.start()
 
