@@ -149,6 +149,16 @@ StoreResult<std::int64_t> read_count(Statement& stmt);
 // Runs a statement that takes one text parameter and tells whether it returns a row.
 StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key);
 
+// Runs `stmt`, a write that a UNIQUE constraint may refuse: kConflict with `message` (what is
+// already there) when it does. Nothing may follow in the transaction then: PostgreSQL refuses
+// every statement after a failed one.
+StoreResult<Ok> run_unique(Statement& stmt, std::string message);
+
+// Runs the INSERT, UPDATE or DELETE `sql` (its parameters bound by `bind`) in the caller's write
+// transaction; the number of rows it changed.
+StoreResult<std::int64_t> rows_changed(Connection& db, std::string_view sql,
+                                       const std::function<void(Statement&)>& bind);
+
 // Deletes the one row that `sql` (with its key bound by `bind`) selects, in the caller's write
 // transaction; kNotFound with `missing` when there is no such row.
 StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
