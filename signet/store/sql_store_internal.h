@@ -93,16 +93,6 @@ auto write(Database& database, Body&& body) {
   return in_transaction(database, TransactionMode::kWrite, std::forward<Body>(body));
 }
 
-}  // namespace signet::store::sql::detail
-
-// Declares `var`, a Connection& leased from the store's database for the rest of the scope, or
-// returns the error of acquiring it.
-#define SIGNET_STORE_LEASE(var)                         \
-  SIGNET_STORE_TRY_ASSIGN(var##_lease, db_->acquire()); \
-  ::signet::store::sql::Connection& var = *var##_lease
-
-namespace signet::store::sql::detail {
-
 // --- time: stored as whole seconds since the epoch
 
 std::int64_t unix_seconds(Timestamp t);
