@@ -70,8 +70,8 @@ StoreResult<User> load_user_by_id(Connection& db, std::string_view id) {
   return load_user(db, "SELECT " SIGNET_USER_COLUMNS " FROM users WHERE id = ?1", id, "id");
 }
 
-// Emails compare with ASCII letters in either case, as the unique index on them does: SQLite's
-// column is COLLATE NOCASE, PostgreSQL's index is on signet_ascii_lower(email).
+// Emails compare with ASCII letters in either case (types.h User): SQLite's column is COLLATE
+// NOCASE; on PostgreSQL both sides go through the schema's signet_ascii_lower (A-Z to a-z).
 StoreResult<User> load_user_by_email(Connection& db, std::string_view email) {
   return load_user(db,
                    db.pick("SELECT " SIGNET_USER_COLUMNS " FROM users WHERE email = ?1",
