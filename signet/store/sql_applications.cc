@@ -19,6 +19,7 @@ using sql::detail::kLineSeparator;
 using sql::detail::next_revision;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_page;
 using sql::detail::read_rows;
 using sql::detail::run_unique;
@@ -76,11 +77,8 @@ StoreResult<Application> load_application(Connection& db, std::string_view clien
   SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
                                            " FROM applications WHERE client_id = ?1"));
   stmt.text(1, client_id);
-  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-  if (!row) {
-    return not_found("no application with client_id '" + std::string{client_id} + "'");
-  }
-  return read_application(stmt);
+  return read_one<Application>(stmt, read_application,
+                               "no application with client_id '" + std::string{client_id} + "'");
 }
 
 // The value the pre-version-6 column (sqlite_schema.cc) accepts for a method.

@@ -22,6 +22,7 @@ using sql::detail::invalid;
 using sql::detail::next_revision;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_page;
 using sql::detail::read_rows;
 using sql::detail::timestamp;
@@ -68,11 +69,8 @@ StoreResult<ClientGrant> load_one_grant(Connection& db, std::string_view sql,
   {
     SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
     bind(stmt);
-    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-    if (!row) {
-      return not_found(std::move(missing));
-    }
-    found.push_back(read_grant(stmt));
+    SIGNET_STORE_TRY_ASSIGN(grant, read_one<ClientGrant>(stmt, read_grant, std::move(missing)));
+    found.push_back(std::move(grant));
   }
   SIGNET_STORE_TRY(attach_scopes(db, found));
   return std::move(found.front());

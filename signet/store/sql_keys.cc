@@ -15,6 +15,7 @@ using sql::detail::corrupt;
 using sql::detail::invalid;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_rows;
 using sql::detail::run_unique;
 using sql::detail::timestamp;
@@ -89,11 +90,8 @@ StoreResult<SigningKey> SqlStore::get_signing_key(std::string_view kid) {
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("SELECT " SIGNET_KEY_COLUMNS " FROM signing_keys WHERE kid = ?1"));
     stmt.text(1, kid);
-    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-    if (!row) {
-      return not_found("no signing key with kid '" + std::string{kid} + "'");
-    }
-    return read_key(stmt);
+    return read_one<SigningKey>(stmt, read_key,
+                                "no signing key with kid '" + std::string{kid} + "'");
   });
 }
 

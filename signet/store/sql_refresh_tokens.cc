@@ -17,6 +17,7 @@ using sql::detail::invalid;
 using sql::detail::join;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::rows_changed;
 using sql::detail::split;
 using sql::detail::timestamp;
@@ -93,11 +94,8 @@ StoreResult<RefreshToken> SqlStore::find_refresh_token(std::string_view token_ha
                          "created_at, expires_at, rotated_at, revoked, successor_sealed "
                          "FROM refresh_tokens WHERE token_hash = ?1"));
     stmt.blob(1, token_hash);
-    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-    if (!row) {
-      return not_found("no refresh token with this hash");  // never echo the hash
-    }
-    return read_refresh(stmt);
+    // Never echo the hash.
+    return read_one<RefreshToken>(stmt, read_refresh, "no refresh token with this hash");
   });
 }
 

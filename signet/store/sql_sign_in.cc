@@ -15,6 +15,7 @@ using sql::detail::exists;
 using sql::detail::join;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_rows;
 using sql::detail::rows_changed;
 using sql::detail::run_unique;
@@ -103,11 +104,9 @@ StoreResult<AuthorizationCode> SqlStore::redeem_authorization_code(std::string_v
                            "audience, scopes, nonce, refresh_family_id, auth_time, created_at, "
                            "expires_at, used_at FROM authorization_codes WHERE code_hash = ?1"));
       stmt.blob(1, code_hash);
-      SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-      if (!row) {
-        return not_found("no such authorization code");
-      }
-      code = read_authorization_code(stmt);
+      SIGNET_STORE_TRY_ASSIGN(stored, read_one<AuthorizationCode>(stmt, read_authorization_code,
+                                                                  "no such authorization code"));
+      code = std::move(stored);
     }
     if (!code.used_at) {
       SIGNET_STORE_TRY(rows_changed(
@@ -152,11 +151,7 @@ StoreResult<BrowserSession> SqlStore::get_browser_session(std::string_view id_ha
         stmt, db.prepare("SELECT id_hash, user_id, auth_time, last_seen_at, expires_at "
                          "FROM browser_sessions WHERE id_hash = ?1"));
     stmt.blob(1, id_hash);
-    SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-    if (!row) {
-      return not_found("no such browser session");
-    }
-    return read_browser_session(stmt);
+    return read_one<BrowserSession>(stmt, read_browser_session, "no such browser session");
   });
 }
 

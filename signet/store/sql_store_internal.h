@@ -133,6 +133,17 @@ StoreResult<std::vector<T>> read_rows(Statement& stmt, Read read) {
   }
 }
 
+// The one row `stmt` returns, read by `read` (as for read_rows); kNotFound with `missing` when it
+// returns none.
+template <typename T, typename Read>
+StoreResult<T> read_one(Statement& stmt, Read read, std::string missing) {
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return not_found(std::move(missing));
+  }
+  return as_result<T>(read(stmt));
+}
+
 // The single integer `stmt` returns (a count); kInternal when it returns no row.
 StoreResult<std::int64_t> read_count(Statement& stmt);
 

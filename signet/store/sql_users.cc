@@ -18,6 +18,7 @@ using sql::detail::invalid;
 using sql::detail::next_revision;
 using sql::detail::not_found;
 using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_page;
 using sql::detail::read_rows;
 using sql::detail::run_unique;
@@ -59,11 +60,8 @@ StoreResult<User> load_user(Connection& db, std::string_view sql, std::string_vi
                             std::string_view what) {
   SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
   stmt.text(1, key);
-  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
-  if (!row) {
-    return not_found("no user with " + std::string{what} + " '" + std::string{key} + "'");
-  }
-  return read_user(stmt);
+  return read_one<User>(stmt, read_user,
+                        "no user with " + std::string{what} + " '" + std::string{key} + "'");
 }
 
 StoreResult<User> load_user_by_id(Connection& db, std::string_view id) {
