@@ -15,7 +15,6 @@ using sql::Connection;
 using sql::Statement;
 using sql::detail::bump_grant_revision;
 using sql::detail::claim_revision;
-using sql::detail::conflict;
 using sql::detail::corrupt;
 using sql::detail::delete_one;
 using sql::detail::next_revision;
@@ -23,6 +22,7 @@ using sql::detail::not_found;
 using sql::detail::read;
 using sql::detail::read_page;
 using sql::detail::read_rows;
+using sql::detail::run_unique;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
 using sql::detail::write;
@@ -134,6 +134,8 @@ StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
       }
     }
   }
+  // The stored row's columns are named with the table: PostgreSQL finds a bare name ambiguous
+  // between it and `excluded`.
   std::int64_t position = 0;
   for (const auto& p : api.permissions) {
     auto upsert = db.prepare(
@@ -182,12 +184,8 @@ StoreResult<Api> SqlStore::create_api(const Api& api) {
                          "allow_offline_access, token_profile, permissions_claim, revision, "
                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     bind_api(stmt, api, revision).integer(9, unix_seconds(api.created_at));
-    if (auto r = stmt.run(); !r) {
-      if (r.error().code == StoreErrorCode::kConflict) {
-        return conflict("an API with identifier '" + api.identifier + "' already exists");
-      }
-      return fail(r.error());
-    }
+    SIGNET_STORE_TRY(
+        run_unique(stmt, "an API with identifier '" + api.identifier + "' already exists"));
     SIGNET_STORE_TRY(store_permissions(db, api));
     return load_api(db, api.identifier);
   });

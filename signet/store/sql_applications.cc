@@ -11,20 +11,22 @@ namespace signet::store {
 
 using sql::Connection;
 using sql::Statement;
-using sql::Transaction;
-using sql::TransactionMode;
 using sql::detail::claim_revision;
-using sql::detail::conflict;
 using sql::detail::corrupt;
 using sql::detail::delete_one;
 using sql::detail::join;
 using sql::detail::kLineSeparator;
 using sql::detail::next_revision;
 using sql::detail::not_found;
+using sql::detail::read;
+using sql::detail::read_one;
 using sql::detail::read_page;
+using sql::detail::read_rows;
+using sql::detail::run_unique;
 using sql::detail::split;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
+using sql::detail::write;
 
 // The columns a query reading a whole application selects, in read_application's order.
 #define SIGNET_APPLICATION_COLUMNS                                                        \
@@ -72,20 +74,11 @@ std::string join_grant_types(const std::vector<GrantType>& grants) {
 }
 
 StoreResult<Application> load_application(Connection& db, std::string_view client_id) {
-  auto stmt =
-      db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications WHERE client_id = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, client_id);
-  auto row = stmt->step();
-  if (!row) {
-    return fail(row.error());
-  }
-  if (!*row) {
-    return not_found("no application with client_id '" + std::string{client_id} + "'");
-  }
-  return read_application(*stmt);
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
+                                           " FROM applications WHERE client_id = ?1"));
+  stmt.text(1, client_id);
+  return read_one<Application>(stmt, read_application,
+                               "no application with client_id '" + std::string{client_id} + "'");
 }
 
 // The value the pre-version-6 column (schema.cc) accepts for a method.
@@ -121,122 +114,72 @@ Statement& bind_application(Statement& stmt, const Application& app, Revision re
 // --- applications
 
 StoreResult<Application> SqlStore::create_application(const Application& app) {
-  if (auto r = validate_application(app); !r) {
-    return fail(r.error());
-  }
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
-  auto stmt = db.prepare(
-      "INSERT INTO applications (client_id, name, app_type, grant_types, auth_method, "
-      "client_secret_hash, revision, created_at, token_endpoint_auth_method, callbacks, "
-      "allowed_logout_urls, web_origins, jwks, jwks_uri) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  bind_application(*stmt, app, revision).integer(8, unix_seconds(app.created_at));
-  if (auto r = stmt->run(); !r) {
-    if (r.error().code == StoreErrorCode::kConflict) {
-      return conflict("an application with client_id '" + app.client_id + "' already exists");
-    }
-    return fail(r.error());
-  }
-  auto stored = load_application(db, app.client_id);
-  if (!stored) {
-    return stored;
-  }
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return stored;
+  SIGNET_STORE_TRY(validate_application(app));
+  return write(*db_, [&](Connection& db) -> StoreResult<Application> {
+    SIGNET_STORE_TRY_ASSIGN(revision, next_revision(db));
+    SIGNET_STORE_TRY_ASSIGN(
+        stmt, db.prepare("INSERT INTO applications (client_id, name, app_type, grant_types, "
+                         "auth_method, client_secret_hash, revision, created_at, "
+                         "token_endpoint_auth_method, callbacks, allowed_logout_urls, web_origins, "
+                         "jwks, jwks_uri) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+    bind_application(stmt, app, revision).integer(8, unix_seconds(app.created_at));
+    SIGNET_STORE_TRY(
+        run_unique(stmt, "an application with client_id '" + app.client_id + "' already exists"));
+    return load_application(db, app.client_id);
+  });
 }
 
 StoreResult<Application> SqlStore::get_application(std::string_view client_id) {
-  SIGNET_STORE_LEASE(db);
-  return load_application(db, client_id);
+  return read(*db_, [&](Connection& db) { return load_application(db, client_id); });
 }
 
 StoreResult<std::vector<Application>> SqlStore::list_applications() {
-  SIGNET_STORE_LEASE(db);
-  auto stmt = db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
-                         " FROM applications ORDER BY created_at, client_id");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  std::vector<Application> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) {
-      return fail(row.error());
-    }
-    if (!*row) {
-      return out;
-    }
-    auto app = read_application(*stmt);
-    if (!app) {
-      return fail(app.error());
-    }
-    out.push_back(std::move(app).value());
-  }
+  return read(*db_, [&](Connection& db) -> StoreResult<std::vector<Application>> {
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT " SIGNET_APPLICATION_COLUMNS
+                                             " FROM applications ORDER BY created_at, client_id"));
+    return read_rows<Application>(stmt, read_application);
+  });
 }
 
 StoreResult<Page<Application>> SqlStore::page_applications(const PageRequest& page) {
   SIGNET_STORE_TRY(validate_page(page));
-  SIGNET_STORE_LEASE(db);
-  SIGNET_STORE_TRY_ASSIGN(tx, Transaction::begin(db, TransactionMode::kRead));
-  return read_page<Application>(
-      db, page,
-      "SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications ORDER BY rowid LIMIT ?1 OFFSET ?2",
-      "SELECT count(*) FROM applications", [](Statement&) {}, read_application);
+  return read(*db_, [&](Connection& db) {
+    return read_page<Application>(
+        db, page,
+        "SELECT " SIGNET_APPLICATION_COLUMNS " FROM applications ORDER BY rowid LIMIT ?1 OFFSET ?2",
+        "SELECT count(*) FROM applications", [](Statement&) {}, read_application);
+  });
 }
 
 StoreResult<Application> SqlStore::update_application(const Application& app,
                                                       std::optional<Revision> if_revision) {
-  if (auto r = validate_application(app); !r) {
-    return fail(r.error());
-  }
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  SIGNET_STORE_TRY_ASSIGN(
-      revision,
-      claim_revision(db, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
-                     "application '" + app.client_id + "'",
-                     "no application with client_id '" + app.client_id + "'", if_revision));
-  auto stmt = db.prepare(
-      "UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, auth_method = ?5, "
-      "client_secret_hash = ?6, revision = ?7, token_endpoint_auth_method = ?9, callbacks = ?10, "
-      "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
-      "WHERE client_id = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  bind_application(*stmt, app, revision);
-  if (auto r = stmt->run(); !r) {
-    return fail(r.error());
-  }
-  auto stored = load_application(db, app.client_id);
-  if (!stored) {
-    return stored;
-  }
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return stored;
+  SIGNET_STORE_TRY(validate_application(app));
+  return write(*db_, [&](Connection& db) -> StoreResult<Application> {
+    SIGNET_STORE_TRY_ASSIGN(
+        revision,
+        claim_revision(db, "SELECT revision FROM applications WHERE client_id = ?1", app.client_id,
+                       "application '" + app.client_id + "'",
+                       "no application with client_id '" + app.client_id + "'", if_revision));
+    SIGNET_STORE_TRY_ASSIGN(
+        stmt, db.prepare("UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
+                         "auth_method = ?5, client_secret_hash = ?6, revision = ?7, "
+                         "token_endpoint_auth_method = ?9, callbacks = ?10, "
+                         "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
+                         "WHERE client_id = ?1"));
+    bind_application(stmt, app, revision);
+    SIGNET_STORE_TRY(stmt.run());
+    return load_application(db, app.client_id);
+  });
 }
 
 StoreResult<Ok> SqlStore::delete_application(std::string_view client_id) {
-  SIGNET_STORE_LEASE(db);
-  return delete_one(
-      db, "DELETE FROM applications WHERE client_id = ?1",
-      [&](Statement& stmt) { stmt.text(1, client_id); },
-      "no application with client_id '" + std::string{client_id} + "'");
+  return write(*db_, [&](Connection& db) {
+    return delete_one(
+        db, "DELETE FROM applications WHERE client_id = ?1",
+        [&](Statement& stmt) { stmt.text(1, client_id); },
+        "no application with client_id '" + std::string{client_id} + "'");
+  });
 }
 
 }  // namespace signet::store

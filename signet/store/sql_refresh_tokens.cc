@@ -11,15 +11,18 @@ namespace signet::store {
 
 using sql::Connection;
 using sql::Statement;
-using sql::Transaction;
-using sql::TransactionMode;
 using sql::detail::conflict;
+using sql::detail::exists;
 using sql::detail::invalid;
 using sql::detail::join;
 using sql::detail::not_found;
+using sql::detail::read;
+using sql::detail::read_one;
+using sql::detail::rows_changed;
 using sql::detail::split;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
+using sql::detail::write;
 
 namespace {
 
@@ -48,18 +51,14 @@ RefreshToken read_refresh(const Statement& s) {
   return t;
 }
 
+// Inserts a token the caller validated.
 StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
-  if (auto r = validate_refresh_token(t); !r) {
-    return r;
-  }
-  auto stmt = db.prepare(
-      "INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, audience, "
-      "scopes, created_at, expires_at, rotated_at, revoked, successor_sealed) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, t.id)
+  SIGNET_STORE_TRY_ASSIGN(
+      stmt, db.prepare("INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, "
+                       "audience, scopes, created_at, expires_at, rotated_at, revoked, "
+                       "successor_sealed) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  stmt.text(1, t.id)
       .blob(2, t.token_hash)
       .text(3, t.family_id)
       .text(4, t.client_id)
@@ -71,7 +70,7 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
       .optional_integer(10, unix_millis(t.rotated_at))
       .integer(11, t.revoked ? 1 : 0)
       .blob(12, t.successor_sealed);
-  auto r = stmt->run();
+  auto r = stmt.run();
   if (!r && r.error().code == StoreErrorCode::kInvalid) {
     // The schema's foreign keys: the client, user or API is gone.
     return not_found("refresh token '" + t.id + "' names an unknown client, user or API");
@@ -84,175 +83,95 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
 // --- refresh tokens
 
 StoreResult<Ok> SqlStore::insert_refresh_token(const RefreshToken& token) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  if (auto r = insert_refresh(db, token); !r) {
-    return r;
-  }
-  return tx->commit();
+  SIGNET_STORE_TRY(validate_refresh_token(token));
+  return write(*db_, [&](Connection& db) { return insert_refresh(db, token); });
 }
 
 StoreResult<RefreshToken> SqlStore::find_refresh_token(std::string_view token_hash) {
-  SIGNET_STORE_LEASE(db);
-  auto stmt = db.prepare(
-      "SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, created_at, "
-      "expires_at, rotated_at, revoked, successor_sealed FROM refresh_tokens "
-      "WHERE token_hash = ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->blob(1, token_hash);
-  auto row = stmt->step();
-  if (!row) {
-    return fail(row.error());
-  }
-  if (!*row) {
-    return not_found("no refresh token with this hash");  // never echo the hash
-  }
-  return read_refresh(*stmt);
+  return read(*db_, [&](Connection& db) -> StoreResult<RefreshToken> {
+    SIGNET_STORE_TRY_ASSIGN(
+        stmt, db.prepare("SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, "
+                         "created_at, expires_at, rotated_at, revoked, successor_sealed "
+                         "FROM refresh_tokens WHERE token_hash = ?1"));
+    stmt.blob(1, token_hash);
+    // Never echo the hash.
+    return read_one<RefreshToken>(stmt, read_refresh, "no refresh token with this hash");
+  });
 }
 
 StoreResult<Ok> SqlStore::rotate_refresh_token(std::string_view old_id,
                                                const RefreshToken& replacement,
                                                std::string_view successor_sealed,
                                                PreciseTimestamp now) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  {
-    auto stmt = db.prepare(
-        "SELECT family_id, rotated_at IS NOT NULL OR revoked FROM refresh_tokens WHERE id = ?1");
-    if (!stmt) {
-      return fail(stmt.error());
+  SIGNET_STORE_TRY(validate_refresh_token(replacement));
+  return write(*db_, [&](Connection& db) -> StoreResult<Ok> {
+    {
+      // rotated_at and revoked apart, not `rotated_at IS NOT NULL OR revoked`: PostgreSQL takes
+      // no integer for a boolean.
+      SIGNET_STORE_TRY_ASSIGN(
+          stmt,
+          db.prepare("SELECT family_id, rotated_at, revoked FROM refresh_tokens WHERE id = ?1"));
+      stmt.text(1, old_id);
+      SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+      if (!row) {
+        return not_found("no refresh token with id '" + std::string{old_id} + "'");
+      }
+      if (stmt.column_text(0) != replacement.family_id) {
+        return invalid("a rotated refresh token's replacement must stay in its family");
+      }
+      if (!stmt.column_is_null(1) || stmt.column_integer(2) != 0) {
+        return conflict("refresh token '" + std::string{old_id} +
+                        "' was already rotated or revoked");
+      }
     }
-    stmt->text(1, old_id);
-    auto row = stmt->step();
-    if (!row) {
-      return fail(row.error());
-    }
-    if (!*row) {
-      return not_found("no refresh token with id '" + std::string{old_id} + "'");
-    }
-    if (stmt->column_text(0) != replacement.family_id) {
-      return invalid("a rotated refresh token's replacement must stay in its family");
-    }
-    if (stmt->column_integer(1) != 0) {
-      return conflict("refresh token '" + std::string{old_id} + "' was already rotated or revoked");
-    }
-  }
-  {
-    auto stmt = db.prepare(
-        "UPDATE refresh_tokens SET rotated_at = ?2, successor_sealed = ?3 WHERE id = ?1");
-    if (!stmt) {
-      return fail(stmt.error());
-    }
-    stmt->text(1, old_id).integer(2, now.time_since_epoch().count()).blob(3, successor_sealed);
-    if (auto r = stmt->run(); !r) {
-      return r;
-    }
-  }
-  if (auto r = insert_refresh(db, replacement); !r) {
-    return r;
-  }
-  {
-    // The newest rotated tokens stay for reuse detection; older ones go (store.h).
-    auto stmt = db.prepare(
-        "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens "
-        "WHERE family_id = ?1 AND rotated_at IS NOT NULL ORDER BY rotated_at DESC, id "
-        "LIMIT -1 OFFSET ?2)");
-    if (!stmt) {
-      return fail(stmt.error());
-    }
-    stmt->text(1, replacement.family_id).integer(2, kMaxRotatedRefreshTokensPerFamily);
-    if (auto r = stmt->run(); !r) {
-      return r;
-    }
-  }
-  return tx->commit();
+    SIGNET_STORE_TRY(rows_changed(
+        db, "UPDATE refresh_tokens SET rotated_at = ?2, successor_sealed = ?3 WHERE id = ?1",
+        [&](Statement& stmt) {
+          stmt.text(1, old_id).integer(2, now.time_since_epoch().count()).blob(3, successor_sealed);
+        }));
+    SIGNET_STORE_TRY(insert_refresh(db, replacement));
+    // The newest rotated tokens stay for reuse detection; older ones go (store.h). "All rows
+    // after the first N": SQLite needs a LIMIT before OFFSET (-1, none), PostgreSQL refuses -1.
+    SIGNET_STORE_TRY(rows_changed(
+        db,
+        db.pick("DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens "
+                "WHERE family_id = ?1 AND rotated_at IS NOT NULL "
+                "ORDER BY rotated_at DESC, id LIMIT -1 OFFSET ?2)",
+                "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens "
+                "WHERE family_id = ?1 AND rotated_at IS NOT NULL "
+                "ORDER BY rotated_at DESC, id OFFSET ?2)"),
+        [&](Statement& stmt) {
+          stmt.text(1, replacement.family_id).integer(2, kMaxRotatedRefreshTokensPerFamily);
+        }));
+    return Ok{};
+  });
 }
 
 StoreResult<std::int64_t> SqlStore::revoke_refresh_token_family(std::string_view family_id) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt =
-      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, family_id);
-  if (auto r = stmt->run(); !r) {
-    return fail(r.error());
-  }
-  const std::int64_t n = db.changes();
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return n;
+  return write(*db_, [&](Connection& db) {
+    return rows_changed(
+        db, "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0",
+        [&](Statement& stmt) { stmt.text(1, family_id); });
+  });
 }
 
 StoreResult<std::int64_t> SqlStore::revoke_user_refresh_tokens(std::string_view user_id) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  {
-    auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?1");
-    if (!exists) {
-      return fail(exists.error());
-    }
-    exists->text(1, user_id);
-    auto row = exists->step();
-    if (!row) {
-      return fail(row.error());
-    }
-    if (!*row) {
+  return write(*db_, [&](Connection& db) -> StoreResult<std::int64_t> {
+    SIGNET_STORE_TRY_ASSIGN(user, exists(db, "SELECT 1 FROM users WHERE id = ?1", user_id));
+    if (!user) {
       return not_found("no user with id '" + std::string{user_id} + "'");
     }
-  }
-  auto stmt =
-      db.prepare("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->text(1, user_id);
-  if (auto r = stmt->run(); !r) {
-    return fail(r.error());
-  }
-  const std::int64_t n = db.changes();
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return n;
+    return rows_changed(db,
+                        "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+                        [&](Statement& stmt) { stmt.text(1, user_id); });
+  });
 }
 
 StoreResult<std::int64_t> SqlStore::delete_expired_refresh_tokens(Timestamp now) {
-  SIGNET_STORE_LEASE(db);
-  auto tx = Transaction::begin(db, TransactionMode::kWrite);
-  if (!tx) {
-    return fail(tx.error());
-  }
-  auto stmt = db.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?1");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  stmt->integer(1, unix_seconds(now));
-  if (auto r = stmt->run(); !r) {
-    return fail(r.error());
-  }
-  const std::int64_t n = db.changes();
-  if (auto r = tx->commit(); !r) {
-    return fail(r.error());
-  }
-  return n;
+  return write(*db_, [&](Connection& db) {
+    return rows_changed(db, "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+                        [&](Statement& stmt) { stmt.integer(1, unix_seconds(now)); });
+  });
 }
 
 }  // namespace signet::store

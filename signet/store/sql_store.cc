@@ -4,12 +4,16 @@
 
 namespace signet::store {
 
+using sql::Connection;
+using sql::detail::read;
+
 StoreResult<std::uint64_t> SqlStore::generation() {
-  SIGNET_STORE_LEASE(db);
-  SIGNET_STORE_TRY_ASSIGN(generation,
-                          db.query_integer("SELECT value FROM meta WHERE key = 'generation'",
-                                           "the meta table has no generation"));
-  return static_cast<std::uint64_t>(generation);
+  return read(*db_, [](Connection& db) -> StoreResult<std::uint64_t> {
+    SIGNET_STORE_TRY_ASSIGN(generation,
+                            db.query_integer("SELECT value FROM meta WHERE key = 'generation'",
+                                             "the meta table has no generation"));
+    return static_cast<std::uint64_t>(generation);
+  });
 }
 
 }  // namespace signet::store

@@ -47,20 +47,31 @@ StoreResult<std::int64_t> read_count(Statement& stmt) {
 }
 
 StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) {
-    return fail(stmt.error());
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
+  stmt.text(1, key);
+  return stmt.step();
+}
+
+StoreResult<Ok> run_unique(Statement& stmt, std::string message) {
+  auto r = stmt.run();
+  if (!r && r.error().code == StoreErrorCode::kConflict) {
+    return conflict(std::move(message));
   }
-  stmt->text(1, key);
-  return stmt->step();
+  return r;
+}
+
+StoreResult<std::int64_t> rows_changed(Connection& db, std::string_view sql,
+                                       const std::function<void(Statement&)>& bind) {
+  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
+  bind(stmt);
+  SIGNET_STORE_TRY(stmt.run());
+  return db.changes();
 }
 
 StoreResult<Ok> delete_one(Connection& db, std::string_view sql,
                            const std::function<void(Statement&)>& bind, std::string missing) {
-  SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(sql));
-  bind(stmt);
-  SIGNET_STORE_TRY(stmt.run());
-  if (db.changes() == 0) {
+  SIGNET_STORE_TRY_ASSIGN(changed, rows_changed(db, sql, bind));
+  if (changed == 0) {
     return not_found(std::move(missing));
   }
   return Ok{};

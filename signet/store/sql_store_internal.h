@@ -93,16 +93,6 @@ auto write(Database& database, Body&& body) {
   return in_transaction(database, TransactionMode::kWrite, std::forward<Body>(body));
 }
 
-}  // namespace signet::store::sql::detail
-
-// Declares `var`, a Connection& leased from the store's database for the rest of the scope, or
-// returns the error of acquiring it.
-#define SIGNET_STORE_LEASE(var)                         \
-  SIGNET_STORE_TRY_ASSIGN(var##_lease, db_->acquire()); \
-  ::signet::store::sql::Connection& var = *var##_lease
-
-namespace signet::store::sql::detail {
-
 // --- time: stored as whole seconds since the epoch
 
 std::int64_t unix_seconds(Timestamp t);
@@ -143,11 +133,32 @@ StoreResult<std::vector<T>> read_rows(Statement& stmt, Read read) {
   }
 }
 
+// The one row `stmt` returns, read by `read` (as for read_rows); kNotFound with `missing` when it
+// returns none.
+template <typename T, typename Read>
+StoreResult<T> read_one(Statement& stmt, Read read, std::string missing) {
+  SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
+  if (!row) {
+    return not_found(std::move(missing));
+  }
+  return as_result<T>(read(stmt));
+}
+
 // The single integer `stmt` returns (a count); kInternal when it returns no row.
 StoreResult<std::int64_t> read_count(Statement& stmt);
 
 // Runs a statement that takes one text parameter and tells whether it returns a row.
 StoreResult<bool> exists(Connection& db, std::string_view sql, std::string_view key);
+
+// Runs `stmt`, a write that a UNIQUE constraint may refuse: kConflict with `message` (what is
+// already there) when it does. Nothing may follow in the transaction then: PostgreSQL refuses
+// every statement after a failed one.
+StoreResult<Ok> run_unique(Statement& stmt, std::string message);
+
+// Runs the INSERT, UPDATE or DELETE `sql` (its parameters bound by `bind`) in the caller's write
+// transaction; the number of rows it changed.
+StoreResult<std::int64_t> rows_changed(Connection& db, std::string_view sql,
+                                       const std::function<void(Statement&)>& bind);
 
 // Deletes the one row that `sql` (with its key bound by `bind`) selects, in the caller's write
 // transaction; kNotFound with `missing` when there is no such row.
