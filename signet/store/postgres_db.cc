@@ -413,7 +413,7 @@ class PgStatement final : public sql::StatementBackend {
  private:
   struct Parameter {
     std::optional<std::string> value;  // nullopt: NULL
-    Oid type = 0;                      // 0 until bound: the server infers it
+    Oid type = 0;                      // 0 until bound: then a NULL text (see step())
     int format = kTextFormat;
   };
 
@@ -591,7 +591,11 @@ Result<bool, StoreError> PgStatement::step() {
     // `?1 IS NULL OR name LIKE ?1`).
     std::vector<Oid> types;
     for (const Parameter& p : parameters_) {
-      types.push_back(p.type);
+      // A parameter left unbound is a NULL text: an absent optional filter (`?1 IS NULL OR
+      // client_id = ?1`, where the server cannot settle a type from IS NULL), or one a count
+      // never names because it shares its filters' numbers with the page's LIMIT ?1 OFFSET ?2.
+      // An absent integer is bound as a NULL integer (bind_null_integer).
+      types.push_back(p.type != 0 ? p.type : kTextOid);
     }
     PgResult result{PQprepare(conn, name_.c_str(), sql_.c_str(), count, types.data())};
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <utility>
 
-#include "signet/store/sqlite_db.h"
 #include "signet/store/schema.h"
+#include "signet/store/sqlite_db.h"
 
 namespace signet::store {
 

@@ -101,7 +101,8 @@ struct Application {
   std::vector<GrantType> grant_types;
   TokenEndpointAuthMethod token_endpoint_auth_method =
       TokenEndpointAuthMethod::kClientSecretBasicOrPost;
-  std::string client_secret_hash;  // opaque bytes; empty only for auth methods kNone and kPrivateKeyJwt
+  std::string
+      client_secret_hash;  // opaque bytes; empty only for auth methods kNone and kPrivateKeyJwt
   // Where /authorize may send the browser back (Auth0's "Allowed Callback URLs"), compared exactly.
   std::vector<std::string> callbacks;
   // Where logout may send the browser back (Auth0's "Allowed Logout URLs"), compared exactly.

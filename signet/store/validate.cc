@@ -18,6 +18,11 @@ Result<Ok, StoreError> check_text(std::string_view what, std::string_view value)
     return invalid(std::string{what} + " must be at most " + std::to_string(kMaxTextLength) +
                    " bytes");
   }
+  // PostgreSQL's text cannot hold one, and no name, URL or email has one: refused alike on
+  // every backend rather than stored by one and refused by the other.
+  if (value.find('\0') != std::string_view::npos) {
+    return invalid(std::string{what} + " must not contain a NUL byte");
+  }
   return Ok{};
 }
 
@@ -140,8 +145,8 @@ Result<Ok, StoreError> validate_application(const Application& app) {
   // A confidential client without a secret hash could never authenticate, or worse, would match
   // an empty secret.
   const auto method = app.token_endpoint_auth_method;
-  const bool needs_secret = method != TokenEndpointAuthMethod::kNone &&
-                            method != TokenEndpointAuthMethod::kPrivateKeyJwt;
+  const bool needs_secret =
+      method != TokenEndpointAuthMethod::kNone && method != TokenEndpointAuthMethod::kPrivateKeyJwt;
   if (auto r = check_blob("client secret hash", app.client_secret_hash, needs_secret); !r) {
     return r;
   }
@@ -158,9 +163,8 @@ Result<Ok, StoreError> validate_application(const Application& app) {
       if (auto r = check_text(what, url); !r) {
         return r;
       }
-      if (std::any_of(url.begin(), url.end(), [](char c) {
-            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-          })) {
+      if (std::any_of(url.begin(), url.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
         return invalid(std::string{what} + " must not contain control characters");
       }
       if (!seen.insert(url).second) {
@@ -174,21 +178,23 @@ Result<Ok, StoreError> validate_application(const Application& app) {
   if (app.jwks_uri.size() > kMaxTextLength) {
     return invalid("jwks_uri must be at most " + std::to_string(kMaxTextLength) + " bytes");
   }
-  if (method == TokenEndpointAuthMethod::kPrivateKeyJwt && app.jwks.empty() ==
-                                                               app.jwks_uri.empty()) {
+  if (method == TokenEndpointAuthMethod::kPrivateKeyJwt &&
+      app.jwks.empty() == app.jwks_uri.empty()) {
     return invalid("a private_key_jwt client has exactly one of a JWKS and a jwks_uri");
   }
   return Ok{};
 }
 
 Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code) {
-  for (const auto& [what, value] : {std::pair<std::string_view, std::string_view>{
-                                        "code hash", code.code_hash},
-                                    {"client_id", code.client_id},
-                                    {"user id", code.user_id},
-                                    {"redirect URI", code.redirect_uri},
-                                    {"audience", code.audience},
-                                    {"refresh family id", code.refresh_family_id}}) {
+  if (auto r = check_blob("code hash", code.code_hash, true); !r) {
+    return r;
+  }
+  for (const auto& [what, value] :
+       {std::pair<std::string_view, std::string_view>{"client_id", code.client_id},
+        {"user id", code.user_id},
+        {"redirect URI", code.redirect_uri},
+        {"audience", code.audience},
+        {"refresh family id", code.refresh_family_id}}) {
     if (auto r = check_text(what, value); !r) {
       return r;
     }
@@ -208,7 +214,7 @@ Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code
 }
 
 Result<Ok, StoreError> validate_browser_session(const BrowserSession& session) {
-  if (auto r = check_text("session id hash", session.id_hash); !r) {
+  if (auto r = check_blob("session id hash", session.id_hash, true); !r) {
     return r;
   }
   return check_text("user id", session.user_id);

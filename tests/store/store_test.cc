@@ -184,14 +184,19 @@ TEST_P(StoreTest, SqlInjectionInNamesIsStoredVerbatim) {
   EXPECT_EQ(store_->list_apis()->size(), 1u);
 }
 
-TEST_P(StoreTest, TextWithNulAndNonAsciiBytesRoundTrips) {
-  Api api = make_api(std::string("urn:nul\0byte", 12));
+TEST_P(StoreTest, NonAsciiTextRoundTripsAndANulByteIsInvalid) {
+  Api api = make_api("urn:ünïcødé");
   api.name = "Üñíçødé ✓";
   ASSERT_TRUE(store_->create_api(api).ok());
   auto got = store_->get_api(api.identifier);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->identifier.size(), 12u);
+  EXPECT_EQ(got->identifier, api.identifier);
   EXPECT_EQ(got->name, api.name);
+  // PostgreSQL's text cannot hold NUL; every backend refuses it the same way.
+  Api nul = make_api(std::string("urn:nul\0byte", 12));
+  EXPECT_EQ(store_->create_api(nul).error().code, StoreErrorCode::kInvalid);
+  User user = make_user("auth0|nul", std::string("a\0b@example.com", 15));
+  EXPECT_EQ(store_->create_user(user).error().code, StoreErrorCode::kInvalid);
 }
 
 // --- applications
