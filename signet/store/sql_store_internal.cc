@@ -1,5 +1,6 @@
 #include "signet/store/sql_store_internal.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -8,7 +9,9 @@ namespace signet::store::sql::detail {
 
 void back_off(int attempt) {
   thread_local std::minstd_rand random{std::random_device{}()};
-  std::uniform_int_distribution<int> microseconds{0, 1000 * attempt};
+  const auto ceiling = std::min<std::chrono::microseconds>(
+      std::chrono::milliseconds{std::int64_t{1} << std::min(attempt, 16)}, kMaxBackOff);
+  std::uniform_int_distribution<std::int64_t> microseconds{0, ceiling.count()};
   std::this_thread::sleep_for(std::chrono::microseconds{microseconds(random)});
 }
 

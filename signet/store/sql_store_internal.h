@@ -5,6 +5,7 @@
 // sql_sign_in.cc) share. Not installed (CMakeLists.txt excludes *_internal.h) and not for any
 // caller outside signet/store: they use the store through store.h.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,11 +38,15 @@
 namespace signet::store::sql::detail {
 
 // Times a write transaction is run when the database refuses it for meeting another (a
-// PostgreSQL serialization failure or deadlock). Each attempt takes a few milliseconds; contention
-// that outlasts this many attempts is reported as it is (kBusy).
-constexpr int kMaxTransactionAttempts = 10;
+// PostgreSQL serialization failure or deadlock). Writers of configuration all bump one revision
+// counter, so several at once meet often; the waits between attempts grow (back_off), and this
+// many attempts span about a second: contention that outlasts it is reported as it is (kBusy).
+constexpr int kMaxTransactionAttempts = 20;
+// The longest wait between two attempts.
+constexpr std::chrono::milliseconds kMaxBackOff{64};
 
-// Waits a random part of `attempt` milliseconds, so that transactions that met do not meet again.
+// Waits a random time below min(2^attempt, kMaxBackOff) milliseconds, so that transactions that
+// met do not meet again at once.
 void back_off(int attempt);
 
 // Runs `body` (Connection& -> StoreResult<T>) in one transaction of `mode` on a connection leased

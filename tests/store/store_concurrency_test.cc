@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -120,22 +121,28 @@ TEST_P(StoreTest, FourThreadsOnOneStoreLoseNoUpdates) {
   std::vector<std::thread> threads;
   threads.reserve(kThreads);
   std::atomic<int> failures{0};
+  std::mutex mu;
+  std::string first_failure;
+  auto count = [&](const auto& result) {
+    if (!result.ok()) {
+      ++failures;
+      std::lock_guard lock(mu);
+      first_failure = first_failure.empty() ? describe(result.error()) : first_failure;
+    }
+  };
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kWritesPerThread; ++i) {
-        failures += !store_->record_failed_login(key, kNow, never).ok();
-        failures +=
-            !store_
-                 ->create_user(make_user("u" + std::to_string(t) + "-" + std::to_string(i),
-                                         std::to_string(t) + "-" + std::to_string(i) + "@x"))
-                 .ok();
+        count(store_->record_failed_login(key, kNow, never));
+        count(store_->create_user(make_user("u" + std::to_string(t) + "-" + std::to_string(i),
+                                            std::to_string(t) + "-" + std::to_string(i) + "@x")));
       }
     });
   }
   for (auto& th : threads) {
     th.join();
   }
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(failures, 0) << first_failure;
   EXPECT_EQ(store_->get_failed_logins(key)->count, kThreads * kWritesPerThread);
   EXPECT_EQ(store_->list_users()->size(), static_cast<std::size_t>(kThreads * kWritesPerThread));
 }
