@@ -9,9 +9,10 @@
 # over durability (a test that needs durability starts a server of its own). Starting a DIR whose
 # server runs already does nothing; stopping a DIR that does not exist does nothing.
 #
-# initdb and postgres refuse to run as root, and CI runs as root: then DIR belongs to the
+# initdb and postgres refuse to run as root, and CI runs as root: then the server runs as the
 # `postgres` system user (Debian's server package makes it; `signet-test` is made when it is
-# missing) and the server runs as that user.
+# missing), in a directory of that user's under /tmp (DIR itself may sit under a home that user
+# cannot enter), which DIR/server-dir names.
 set -euo pipefail
 
 readonly start_attempts=3  # a free port may be taken by someone else before postgres binds it
@@ -48,8 +49,19 @@ pg_ctl() {
   "${as_owner[@]}" "$bin_dir/pg_ctl" "$@"
 }
 
+# Where the server's files are: DIR, or (as root) the directory DIR/server-dir names.
+server_dir() {
+  if [ -s "$dir/server-dir" ]; then
+    cat "$dir/server-dir"
+  else
+    echo "$dir"
+  fi
+}
+
 running() {
-  [ -f "$dir/data/postmaster.pid" ] && [ -n "$bin_dir" ] && pg_ctl status -D "$dir/data" >/dev/null 2>&1
+  local srv
+  srv=$(server_dir)
+  [ -f "$srv/data/postmaster.pid" ] && [ -n "$bin_dir" ] && pg_ctl status -D "$srv/data" >/dev/null 2>&1
 }
 
 free_port() {
@@ -58,9 +70,11 @@ free_port() {
 
 fail_with_log() {
   echo "postgres-server.sh: $1" >&2
-  if [ -f "$dir/server.log" ]; then
-    echo "--- $dir/server.log" >&2
-    tail -n 50 "$dir/server.log" >&2
+  local srv
+  srv=$(server_dir)
+  if [ -f "$srv/server.log" ]; then
+    echo "--- $srv/server.log" >&2
+    tail -n 50 "$srv/server.log" >&2
   fi
   exit 1
 }
@@ -78,26 +92,26 @@ start() {
   stop_quietly
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  local srv=$dir
   if [ ${#as_owner[@]} -gt 0 ]; then
-    chown "$owner" "$dir"
-    # The server user must reach DIR through its parents.
-    if ! "${as_owner[@]}" test -x "$dir"; then
-      fail_with_log "$owner cannot reach $dir: choose a directory every user may traverse"
-    fi
+    srv=$(mktemp -d /tmp/signet-postgres.XXXXXX)
+    chown "$owner" "$srv"
+    chmod 0700 "$srv"
+    echo "$srv" >"$dir/server-dir"
   fi
-  "${as_owner[@]}" "$bin_dir/initdb" -D "$dir/data" -A trust -U signet --no-sync -E UTF8 \
+  "${as_owner[@]}" "$bin_dir/initdb" -D "$srv/data" -A trust -U signet --no-sync -E UTF8 \
     --locale=C >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2
     fail_with_log "initdb failed"
   }
-  local sockets="$dir"
-  if [ ${#dir} -gt $socket_path_max ]; then
+  local sockets="$srv"
+  if [ ${#srv} -gt $socket_path_max ]; then
     sockets=""  # too long for a unix socket path: TCP only
   fi
   local attempt port
   for attempt in $(seq 1 $start_attempts); do
     port=$(free_port)
-    if pg_ctl start -w -t 60 -D "$dir/data" -l "$dir/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+    if pg_ctl start -w -t 60 -D "$srv/data" -l "$srv/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
       echo "postgresql://signet@127.0.0.1:$port/postgres" >"$dir/url.tmp"
       mv "$dir/url.tmp" "$dir/url"
       echo "postgres-server.sh: started $(cat "$dir/url")"
@@ -109,8 +123,13 @@ start() {
 }
 
 stop_quietly() {
+  local srv
+  srv=$(server_dir)
   if running; then
-    pg_ctl stop -w -m fast -D "$dir/data" >/dev/null
+    pg_ctl stop -w -m fast -D "$srv/data" >/dev/null
+  fi
+  if [ "$srv" != "$dir" ]; then
+    rm -rf "$srv"
   fi
   rm -rf "$dir"
 }
