@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "signet/store/postgres_db_internal.h"
 #include "tests/store/store_test_support.h"
 #include "tests/test_common/postgres_test_server.h"
+#include "tests/test_common/temp_dir.h"
 
 namespace signet::store::postgres {
 namespace {
@@ -840,6 +842,53 @@ TEST_F(PostgresDbTest, ListenerReconnectsAfterItsConnectionIsTerminated) {
   auto woke = l.wait(kPatient);
   ASSERT_TRUE(woke.ok()) << woke.error().message;
   EXPECT_TRUE(*woke) << "listening again after the reconnection";
+}
+
+// --- TLS to the database
+
+// Whether the connection behind `c` is encrypted, as the server sees it.
+bool encrypted(sql::Connection& c) {
+  auto ssl =
+      c.query_integer("SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                      "pg_stat_ssl returned no row");
+  EXPECT_TRUE(ssl.ok()) << ssl.error().message;
+  return ssl.ok() && *ssl == 1;
+}
+
+TEST_F(PostgresDbTest, AUrlThatAsksForVerifiedTlsGetsIt) {
+  Options o = options();
+  o.url += "?sslmode=verify-full&sslrootcert=" + signet::testing::postgres_server_ca_file();
+  auto db = open_or_die(o);
+  ASSERT_NE(db, nullptr);
+  sql::Lease c = lease(*db);
+  EXPECT_TRUE(encrypted(*c));
+}
+
+TEST_F(PostgresDbTest, AUrlThatRefusesTlsGetsAPlainConnection) {
+  Options o = options();
+  o.url += "?sslmode=disable";
+  auto db = open_or_die(o);
+  ASSERT_NE(db, nullptr);
+  sql::Lease c = lease(*db);
+  EXPECT_FALSE(encrypted(*c));
+}
+
+TEST_F(PostgresDbTest, AServerCertificateFromAnotherCaIsRefused) {
+  // The system's trust store does not know the test CA: verify-full must refuse the server
+  // rather than connect to whoever answers.
+  signet::testing::TempDir dir;
+  const std::string other_ca = dir.file("other-ca.pem");
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                         "-days 1 -subj /CN=other -keyout '" +
+                         dir.file("other.key") + "' -out '" + other_ca + "' 2>/dev/null")
+                            .c_str()),
+            0);
+  Options o = options();
+  o.url += "?sslmode=verify-full&sslrootcert=" + other_ca;
+  auto db = open(o);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.error().code, StoreErrorCode::kUnavailable) << db.error().message;
+  EXPECT_NE(db.error().message.find("certificate"), std::string::npos) << db.error().message;
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 #                                  the URL (postgresql://signet@127.0.0.1:PORT/postgres) to DIR/url
 #   postgres-server.sh stop DIR    stop it (fast shutdown) and remove DIR
 #
+# The server also speaks TLS, with a certificate for 127.0.0.1 from a throwaway CA whose
+# certificate is DIR/ca.pem: a client that asks (sslmode=verify-full&sslrootcert=DIR/ca.pem) gets
+# it, and libpq's default (sslmode=prefer) uses it too.
+#
 # Trust authentication for the superuser `signet`, on loopback only; fsync and friends off: speed
 # over durability (a test that needs durability starts a server of its own). Starting a DIR whose
 # server runs already does nothing; stopping a DIR that does not exist does nothing.
@@ -104,6 +108,21 @@ start() {
     cat "$dir/initdb.log" >&2
     fail_with_log "initdb failed"
   }
+  # A CA and a server certificate for 127.0.0.1 (P-256: cheap to make and to handshake with).
+  local tls="$srv/tls"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=signet-test-postgres-ca -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+    -out "$tls/server.crt" 2>/dev/null
+  cp "$tls/ca.pem" "$dir/ca.pem"
+  chmod 0600 "$tls/server.key"
+  if [ ${#as_owner[@]} -gt 0 ]; then
+    chown -R "$owner" "$tls"
+  fi
   local sockets="$srv"
   if [ ${#srv} -gt $socket_path_max ]; then
     sockets=""  # too long for a unix socket path: TCP only
@@ -111,7 +130,7 @@ start() {
   local attempt port
   for attempt in $(seq 1 $start_attempts); do
     port=$(free_port)
-    if pg_ctl start -w -t 60 -D "$srv/data" -l "$srv/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+    if pg_ctl start -w -t 60 -D "$srv/data" -l "$srv/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" >/dev/null; then
       echo "postgresql://signet@127.0.0.1:$port/postgres" >"$dir/url.tmp"
       mv "$dir/url.tmp" "$dir/url"
       echo "postgres-server.sh: started $(cat "$dir/url")"

@@ -87,15 +87,28 @@ Admin& admin() {
 
 }  // namespace
 
-const std::string& postgres_server_url() {
-  static const std::string url = [] {
+namespace {
+
+const std::string& server_dir() {
+  static const std::string dir = []() -> std::string {
     if (const char* dir = std::getenv("SIGNET_TEST_POSTGRES_DIR"); dir != nullptr && *dir != 0) {
-      return read_url(dir);
+      return dir;
     }
     static OwnServer own;
-    return read_url(own.dir());
+    return own.dir();
   }();
+  return dir;
+}
+
+}  // namespace
+
+const std::string& postgres_server_url() {
+  static const std::string url = read_url(server_dir());
   return url;
+}
+
+std::string postgres_server_ca_file() {
+  return server_dir() + "/ca.pem";
 }
 
 TestDatabase::TestDatabase() {

@@ -16,6 +16,9 @@ namespace signet::testing {
 // The URL of the server's `postgres` database (a superuser, trust authentication).
 const std::string& postgres_server_url();
 
+// The PEM file of the CA that signed the server's TLS certificate (for 127.0.0.1).
+std::string postgres_server_ca_file();
+
 // A new, empty database with a name no other test uses (the process id and a counter), dropped
 // (with any connection still open to it) when the object goes away.
 class TestDatabase {
