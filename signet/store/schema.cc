@@ -1,6 +1,7 @@
 #include "signet/store/schema.h"
 
 #include <string>
+#include <utility>
 
 namespace signet::store::schema {
 namespace {
@@ -566,26 +567,46 @@ Result<int, StoreError> schema_version(sql::Connection& db) {
 
 namespace {
 
-// Within the caller's write transaction: waits for any other process migrating the same
-// database, so that each step reads the version after the previous one committed. SQLite's
-// BEGIN IMMEDIATE already holds its write lock.
-Result<Ok, StoreError> lock_for_migration(sql::Connection& db) {
-  if (db.dialect() == sql::Dialect::kSqlite) {
-    return Ok{};
+// PostgreSQL: while one process migrates, others wait, and each step's transaction begins
+// after the previous process's last commit, so that it reads the version that commit wrote. The
+// lock is the session's, taken before any transaction begins: a serializable transaction's
+// snapshot is taken at its first statement, so a lock taken inside it would come too late. A
+// process that dies releases it with its connection. SQLite's BEGIN IMMEDIATE already holds its
+// write lock when the transaction reads anything.
+class MigrationLock {
+ public:
+  static Result<MigrationLock, StoreError> take(sql::Connection& db) {
+    if (db.dialect() == sql::Dialect::kSqlite) {
+      return MigrationLock{nullptr};
+    }
+    if (auto r = db.exec("SELECT pg_advisory_lock(" + std::string(kLockKey) + ")"); !r) {
+      return fail(r.error());
+    }
+    MigrationLock lock{&db};
+    if (auto r = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
+        !r) {
+      return fail(r.error());
+    }
+    return lock;
   }
-  // The key is arbitrary but fixed: "signet" in ASCII.
-  auto locked = db.query_integer(
-      "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(115105103110101116)) AS l",
-      "pg_advisory_xact_lock returned no row");
-  if (!locked) {
-    return fail(locked.error());
+  MigrationLock(MigrationLock&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  MigrationLock(const MigrationLock&) = delete;
+  MigrationLock& operator=(const MigrationLock&) = delete;
+  MigrationLock& operator=(MigrationLock&&) = delete;
+  ~MigrationLock() {
+    if (db_ != nullptr) {
+      // A connection that cannot unlock is broken, and its session (with the lock) ends.
+      (void)db_->exec("SELECT pg_advisory_unlock(" + std::string(kLockKey) + ")");
+    }
   }
-  if (auto r = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
-      !r) {
-    return r;
-  }
-  return Ok{};
-}
+
+ private:
+  // Arbitrary but fixed: "signet" in ASCII.
+  static constexpr std::string_view kLockKey = "115105103110101116";
+  explicit MigrationLock(sql::Connection* db) : db_(db) {}
+
+  sql::Connection* db_;
+};
 
 Result<Ok, StoreError> record_version(sql::Connection& db, int version) {
   if (db.dialect() == sql::Dialect::kSqlite) {
@@ -600,13 +621,14 @@ Result<Ok, StoreError> record_version(sql::Connection& db, int version) {
 
 Result<int, StoreError> migrate(sql::Connection& db, std::span<const Migration> list) {
   const int latest = list.empty() ? 0 : list.back().version;
+  auto lock = MigrationLock::take(db);
+  if (!lock) {
+    return fail(lock.error());
+  }
   for (const Migration& m : list) {
     auto tx = sql::Transaction::begin(db, sql::TransactionMode::kWrite);
     if (!tx) {
       return fail(tx.error());
-    }
-    if (auto r = lock_for_migration(db); !r) {
-      return fail(r.error());
     }
     auto version = schema_version(db);
     if (!version) {
