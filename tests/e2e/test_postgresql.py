@@ -25,6 +25,7 @@ from serve_fixtures import (Tenant, assert_oauth_error, assert_token_response,
 
 REPLICAS = 3
 MAX_FAILURES = 3
+CLIENT_MAX_FAILURES = 10  # signet's fixed client policy (test_lockout.py)
 GRACE = 1  # s, --refresh-reuse-grace
 CHANGE_TIMEOUT = 10.0  # s; a change takes milliseconds (NOTIFY), this is for a busy machine
 CLI_TIMEOUT = 60.0
@@ -162,12 +163,11 @@ def test_a_lockout_recorded_by_one_replica_holds_on_the_others(cluster):
     user = cluster.tenant.user(permissions={api: ("read:messages",)})
     cluster.each_sees(lambda r: password_grant(r, client, user, api).status_code == 200,
                       "the user")
-    # The failures land on different replicas; the counter is one, in the database.
+    # Every failure lands on replica 0; the block is in the database, so the others refuse the
+    # very next attempt, with the right password, without having seen a failure themselves.
     for i in range(MAX_FAILURES):
-        password_grant(cluster.replicas[i % REPLICAS], client, user, api,
-                       password=f"wrong password {i}")
-    for replica in cluster.replicas:
-        # The right password, from the very next attempt on any replica.
+        password_grant(cluster.replicas[0], client, user, api, password=f"wrong password {i}")
+    for replica in reversed(cluster.replicas):
         assert_oauth_error(password_grant(replica, client, user, api), 429, "too_many_attempts")
     cluster.tenant.cli("users", "unblock", user.id)
     assert_token_response(password_grant(cluster.replicas[2], client, user, api))
@@ -207,3 +207,22 @@ def test_a_refresh_token_raced_across_replicas_is_spent_once(cluster):
     assert_oauth_error(cluster.replicas[2].token({
         "grant_type": "refresh_token", "refresh_token": first["refresh_token"], **client.creds()}),
         400, "invalid_grant")
+
+
+def test_wrong_secrets_counted_on_one_replica_throttle_them_on_the_others(cluster):
+    api, client = cluster.tenant.m2m(scopes=("read:messages",))
+    cluster.each_sees(lambda r: client_credentials(r, client, api["identifier"]).status_code == 200,
+                      "the client")
+    wrong = {"grant_type": "client_credentials", "audience": api["identifier"],
+             "client_id": client.client_id, "client_secret": "not the secret"}
+    for _ in range(CLIENT_MAX_FAILURES - 1):
+        assert_oauth_error(cluster.replicas[0].token(wrong), 401, "invalid_client")
+    assert_oauth_error(cluster.replicas[0].token(wrong), 429, "too_many_attempts")
+    for replica in cluster.replicas[1:]:
+        # The first wrong secret a replica sees from this address is already throttled: the
+        # count is in the database.
+        assert_oauth_error(replica.token(wrong), 429, "too_many_attempts")
+    # The right secret still works (client ids are public: a throttle that refused it would let
+    # anyone lock any client out; test_lockout.py), and ends the count for every replica.
+    assert_token_response(client_credentials(cluster.replicas[2], client, api["identifier"]))
+    assert_oauth_error(cluster.replicas[1].token(wrong), 401, "invalid_client")
