@@ -226,3 +226,31 @@ def test_wrong_secrets_counted_on_one_replica_throttle_them_on_the_others(cluste
     # anyone lock any client out; test_lockout.py), and ends the count for every replica.
     assert_token_response(client_credentials(cluster.replicas[2], client, api["identifier"]))
     assert_oauth_error(cluster.replicas[1].token(wrong), 401, "invalid_client")
+
+
+def test_replicas_started_at_once_on_a_new_database_agree_on_everything(start_serve,
+                                                                        postgres_database,  # noqa: F811
+                                                                        tmp_path):
+    # As systemd starts them at boot: each finds no Management API and no signing keys, and
+    # tries to make them; the database lets one of each win, and the others use the winner's.
+    env = clean_env(SIGNET_STORE=postgres_database, SIGNET_MASTER_KEY=master_key())
+    run_cli(tmp_path / "cli", "migrate", env=env)
+    replicas: list = [None] * REPLICAS
+    errors: list = []
+
+    def start(i: int):
+        try:
+            replicas[i] = start_serve(env=env)
+        except Exception as e:  # noqa: BLE001 - reported below with the others
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(REPLICAS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=CLI_TIMEOUT)
+    assert not errors, errors
+    jwks = [r.jwks() for r in replicas]
+    assert all(j == jwks[0] for j in jwks), "one set of signing keys"
+    clients = run_cli(tmp_path / "cli", "clients", "list", "--json", env=env).stdout
+    assert clients.count('"signet-console"') == 1, clients
