@@ -23,7 +23,7 @@ import time
 import pytest
 import requests
 
-from conftest import clean_env
+from conftest import clean_env, signet_bin
 from serve_fixtures import (Client, ServeProcess, User, assert_oauth_error,
                             assert_token_response, client_credentials, password_grant,
                             refresh_grant, run_cli, start_serve, wait_for,  # noqa: F401
@@ -183,6 +183,18 @@ def test_client_credentials_stop_too_after_the_outage_grace(
     wait_for_status(lambda: client_credentials(replica, cluster.m2m, cluster.api), 200,
                     timeout=RECOVERY_TIMEOUT,
                     what="client credentials after the database came back")
+
+
+@pytest.mark.parametrize("value", ["-1", "604801", "soon"])
+def test_an_outage_grace_out_of_range_is_refused_with_its_range(tmp_path, value):
+    for args, env in ((["--store-outage-grace", value], clean_env()),
+                      ([], clean_env(SIGNET_STORE_OUTAGE_GRACE=value))):
+        done = subprocess.run([signet_bin(), "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                               str(tmp_path / "data"), *args], env=env, capture_output=True,
+                              text=True, timeout=SCRIPT_TIMEOUT)
+        assert done.returncode != 0
+        assert "--store-outage-grace" in done.stderr, done.stderr
+        assert "0 to 604800" in done.stderr, done.stderr
 
 
 class Load:
