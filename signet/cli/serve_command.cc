@@ -62,6 +62,7 @@ struct ServeOptions {
   std::int64_t jwks_max_age = server::kDefaultJwksMaxAge.count();
   std::int64_t refresh_token_lifetime = server::kDefaultRefreshTokenLifetime.count();
   std::int64_t refresh_reuse_grace = server::kDefaultRefreshReuseGrace.count();
+  std::int64_t store_outage_grace = server::kDefaultStoreOutageGrace.count();
   int lockout_max_failures = store::LockoutPolicy{}.max_failures;
   std::int64_t lockout_seconds = store::LockoutPolicy{}.block_for.count();
   std::int64_t session_idle_timeout = server::kDefaultSessionIdleTimeout.count();
@@ -200,6 +201,7 @@ int run_serve(const ServeOptions& o) {
   config.issuer = o.issuer;
   config.refresh_token_lifetime = std::chrono::seconds{o.refresh_token_lifetime};
   config.refresh_reuse_grace = std::chrono::seconds{o.refresh_reuse_grace};
+  config.store_outage_grace = std::chrono::seconds{o.store_outage_grace};
   config.user_lockout.max_failures = o.lockout_max_failures;
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
@@ -245,10 +247,21 @@ int run_serve(const ServeOptions& o) {
       throw CommandError{"--metrics-listen: " + std::string(e.what())};
     }
   }
-  tenant.start_watching(server::kConfigPollInterval, [](const std::string& error) {
-    log(Level::kWarn, "could not reload the configuration; serving the last good one",
-        {{"reason", error}});
-  });
+  tenant.start_watching(
+      server::kConfigPollInterval,
+      {.failing =
+           [grace = o.store_outage_grace](const std::string& error) {
+             log(Level::kWarn,
+                 "cannot reload the configuration; serving the last good one (client "
+                 "credentials for --store-outage-grace, other grants get 503 until the store "
+                 "answers)",
+                 {{"reason", error}, {"store_outage_grace_seconds", grace}});
+           },
+       .recovered =
+           [](std::chrono::milliseconds failed_for) {
+             log(Level::kInfo, "the configuration reloads again",
+                 {{"failed_for_ms", failed_for.count()}});
+           }});
   // On a shared database, another replica's change is announced at its commit: the watcher looks
   // at once, and polling only covers a notification lost while the listener reconnected.
   std::jthread notifications;
@@ -365,6 +378,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "max_connections is shared by every replica and the CLI)")
       ->envname("SIGNET_STORE_POOL_SIZE")
       ->check(CLI::Range(1, store::postgres::kMaxPoolSize))
+      ->capture_default_str();
+  cmd->add_option("--store-outage-grace", o->store_outage_grace,
+                  "Seconds during which client-credentials tokens are still issued from the\n"
+                  "configuration in memory after the store stopped answering (0 = never);\n"
+                  "after that they get 503 too, so that a client revoked meanwhile is refused")
+      ->envname("SIGNET_STORE_OUTAGE_GRACE")
+      ->check(CLI::Range(std::int64_t{0}, server::kMaxStoreOutageGrace.count()))
       ->capture_default_str();
   cmd->add_flag("--migrate", o->migrate,
                 "Bring the --store database's schema up to date before serving (as 'signet\n"

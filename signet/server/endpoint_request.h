@@ -28,6 +28,12 @@ constexpr auto kDefaultRefreshTokenLifetime = std::chrono::seconds{2'592'000};
 // A rotated refresh token presented again within this is taken for a concurrent request of the
 // same client (two tabs, a retry after a lost response) and answered, not treated as theft.
 constexpr auto kDefaultRefreshReuseGrace = std::chrono::seconds{10};
+// How long client-credentials tokens are still issued from the snapshot after the store stopped
+// answering: long enough to ride out a database restart or failover, short enough that a client
+// revoked meanwhile does not keep getting tokens through a long outage.
+constexpr auto kDefaultStoreOutageGrace = std::chrono::seconds{3600};
+// A week: beyond it a stale snapshot is trusted longer than anyone would notice the outage.
+constexpr auto kMaxStoreOutageGrace = std::chrono::seconds{604'800};
 // Wrong client secrets before a client is throttled from one address, and for how long. Secrets
 // are 256-bit random, so this protects against noise and stolen-but-rotated secrets, not guessing.
 constexpr int kDefaultClientMaxFailures = 10;
@@ -37,6 +43,7 @@ struct EndpointConfig {
   std::string issuer;  // e.g. "http://localhost:4000/", with its trailing slash
   std::chrono::seconds refresh_token_lifetime = kDefaultRefreshTokenLifetime;
   std::chrono::seconds refresh_reuse_grace = kDefaultRefreshReuseGrace;
+  std::chrono::seconds store_outage_grace = kDefaultStoreOutageGrace;  // 0: never
   std::chrono::seconds id_token_lifetime = kDefaultIdTokenLifetime;
   store::LockoutPolicy user_lockout;        // 10 failures per address group, 1 hour
   store::AccountDelayPolicy account_delay;  // from any address: 10 free, then 1 s doubling to 30 s

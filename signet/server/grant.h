@@ -24,6 +24,7 @@ struct GrantServices {
   const PasswordHasher& passwords;
   EndpointCounters& counters;
   PasswordCheck& password_check;  // shared with the login page (password_check.h)
+  const Tenant& tenant;           // whether its snapshot is still confirmed by the store
 };
 
 struct GrantRequest {

@@ -19,6 +19,16 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
   const AuthenticatedClient& client = g.client;
   const EndpointRequest& req = g.req;
   const Params& p = *req.params;
+  // The snapshot answers without the store, which is what keeps machine-to-machine traffic going
+  // through a database outage; but a client or grant revoked meanwhile is still in it, so it is
+  // trusted only for the configured grace.
+  if (!svc_.tenant.confirmed_within(svc_.config.store_outage_grace, req.at)) {
+    return fail(OAuthError{Code::kTemporarilyUnavailable,
+                           "the database cannot be reached, and this server's copy of the "
+                           "configuration is older than its --store-outage-grace; retry in a few "
+                           "seconds",
+                           false, kStoreUnavailableRetryAfter});
+  }
   auto audience = requested_audience(p);
   if (!audience) {
     return fail(audience.error());

@@ -1,5 +1,6 @@
 #include "signet/server/tenant.h"
 
+#include <optional>
 #include <set>
 
 #include <boost/json/serialize.hpp>
@@ -47,8 +48,10 @@ Result<Ok, std::string> Tenant::load(store::Timestamp now) {
   // value, so the next poll reloads and nothing is missed.
   auto generation = store_.generation();
   if (!generation) {
+    store_answering_.store(false);
     return fail("cannot read the store's generation: " + describe(generation.error()));
   }
+  note_confirmed(now);
   snap->generation = *generation;
 
   auto apis = store_.list_apis();
@@ -112,29 +115,50 @@ Result<Ok, std::string> Tenant::load(store::Timestamp now) {
   return Ok{};
 }
 
-Result<bool, std::string> Tenant::refresh_if_changed(store::Timestamp now) {
+Result<bool, std::string> Tenant::refresh_if_changed(store::PreciseTimestamp now) {
   auto generation = store_.generation();
   if (!generation) {
+    store_answering_.store(false);
     return fail("cannot read the store's generation: " + describe(generation.error()));
   }
+  note_confirmed(now);
   const auto current = snapshot();
   if (current && current->generation == *generation) {
     return false;
   }
-  if (auto loaded = load(now); !loaded) {
+  if (auto loaded = load(std::chrono::floor<std::chrono::seconds>(now)); !loaded) {
     return fail(loaded.error());
   }
   return true;
 }
 
-void Tenant::start_watching(std::chrono::milliseconds interval,
-                            std::function<void(const std::string&)> on_error) {
+void Tenant::note_confirmed(store::PreciseTimestamp now) {
+  const std::int64_t at = now.time_since_epoch().count();
+  std::int64_t seen = confirmed_at_ms_.load();
+  // A reload confirms at its whole second after the poll that started it confirmed at the
+  // millisecond: the later of the two stands.
+  while (seen < at && !confirmed_at_ms_.compare_exchange_weak(seen, at)) {
+  }
+  store_answering_.store(true);
+}
+
+bool Tenant::confirmed_within(std::chrono::seconds grace, store::PreciseTimestamp now) const {
+  if (store_answering_.load()) {
+    return true;
+  }
+  const store::PreciseTimestamp confirmed{std::chrono::milliseconds{confirmed_at_ms_.load()}};
+  return now - confirmed < grace;
+}
+
+void Tenant::start_watching(std::chrono::milliseconds interval, WatchReports reports) {
   stop_watching();
   {
     std::lock_guard lock(watch_mu_);
     stopping_ = false;
   }
-  watcher_ = std::thread([this, interval, on_error = std::move(on_error)] {
+  watcher_ = std::thread([this, interval, reports = std::move(reports)] {
+    // Since when polls fail, while they do.
+    std::optional<std::chrono::steady_clock::time_point> failing_since;
     std::unique_lock lock(watch_mu_);
     for (;;) {
       watch_cv_.wait_for(lock, interval, [this] { return stopping_ || changed_; });
@@ -143,9 +167,21 @@ void Tenant::start_watching(std::chrono::milliseconds interval,
       }
       changed_ = false;
       lock.unlock();
-      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      if (auto r = refresh_if_changed(now); !r && on_error) {
-        on_error(r.error());
+      const auto now =
+          std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      const auto refreshed = refresh_if_changed(now);
+      if (!refreshed && !failing_since) {
+        failing_since = std::chrono::steady_clock::now();
+        if (reports.failing) {
+          reports.failing(refreshed.error());
+        }
+      } else if (refreshed && failing_since) {
+        const auto failed_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - *failing_since);
+        failing_since.reset();
+        if (reports.recovered) {
+          reports.recovered(failed_for);
+        }
       }
       lock.lock();
     }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,16 +60,32 @@ class Tenant {
   // (and RS256 for ID tokens) that has none yet. The error is a sentence for the operator.
   Result<Ok, std::string> load(store::Timestamp now);
   // Reloads when the generation moved since the last load; keeps the old snapshot (and returns
-  // the error) when reloading fails, so a busy store never takes the server down.
-  Result<bool, std::string> refresh_if_changed(store::Timestamp now);
+  // the error) when reloading fails, so a busy store never takes the server down. A generation
+  // read that works confirms the snapshot at `now` (see confirmed_within); one that fails marks
+  // the store as not answering until the next that works.
+  Result<bool, std::string> refresh_if_changed(store::PreciseTimestamp now);
+
+  // Whether something answered from the snapshot alone (a client-credentials token) may still
+  // trust it at `now`: true while the last look at the store worked, and for `grace` after the
+  // last one that did once the store stops answering. After that the snapshot may still hold a
+  // client or grant revoked since, and would hand it tokens for as long as the outage lasts.
+  // A grace of zero trusts nothing the store cannot confirm.
+  bool confirmed_within(std::chrono::seconds grace, store::PreciseTimestamp now) const;
 
   // The current snapshot; never null after a successful load(). Cheap (an atomic load).
   std::shared_ptr<const TenantSnapshot> snapshot() const { return snapshot_.load(); }
 
+  // What the watcher tells its owner, on the watcher's thread: once when polls start failing
+  // (with the first error), and once when one works again (with how long they failed), rather
+  // than every poll of an outage.
+  struct WatchReports {
+    std::function<void(const std::string& error)> failing;
+    std::function<void(std::chrono::milliseconds failed_for)> recovered;
+  };
+
   // Polls refresh_if_changed every `interval` on a background thread until stop_watching() or
-  // destruction; `on_error` is told of failures (it runs on that thread).
-  void start_watching(std::chrono::milliseconds interval,
-                      std::function<void(const std::string&)> on_error);
+  // destruction.
+  void start_watching(std::chrono::milliseconds interval, WatchReports reports);
   void stop_watching();
   // Tells the watcher that the configuration may have changed (a PostgreSQL notification): it
   // looks at once instead of at its next poll.
@@ -79,6 +96,12 @@ class Tenant {
   keys::KeyManager& keys_;
   std::mutex load_mu_;  // one reload at a time
   std::atomic<std::shared_ptr<const TenantSnapshot>> snapshot_;
+  // When a generation read last worked (milliseconds since the epoch; only moves forward), and
+  // whether the latest one did.
+  std::atomic<std::int64_t> confirmed_at_ms_{0};
+  std::atomic<bool> store_answering_{true};
+
+  void note_confirmed(store::PreciseTimestamp now);
 
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;

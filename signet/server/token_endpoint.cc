@@ -51,7 +51,8 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
           ThrottlePolicy{config_.user_lockout, config_.account_delay,
                          config_.max_failing_accounts_per_address, kDefaultFamiliarAddressWindow}),
       clients_(store, secrets, config_.client_lockout, config_.issuer, std::move(client_keys)) {
-  const GrantServices svc{config_, store_, secrets_, passwords_, counters_, password_check_};
+  const GrantServices svc{config_,   store_,          secrets_, passwords_,
+                          counters_, password_check_, tenant_};
   grants_.push_back({"client_credentials", store::GrantType::kClientCredentials,
                      std::make_unique<ClientCredentialsGrant>(svc),
                      &counters_.issued_client_credentials});

@@ -1,5 +1,8 @@
-// The client-credentials grant: claims, profiles, scopes and audience errors.
+// The client-credentials grant: claims, profiles, scopes and audience errors, and how long it
+// answers from the snapshot once the store stops answering.
 
+#include "signet/server/endpoint_support.h"
+#include "tests/admin/forwarding_store.h"
 #include "tests/server/token_endpoint_test_support.h"
 
 namespace signet::server::testing {
@@ -123,6 +126,96 @@ TEST_F(TokenEndpointTest, AConfigurationChangeIsSeenAfterTheTenantReloads) {
   EXPECT_TRUE(*changed);
   EXPECT_TRUE(cc(c).ok());
   EXPECT_FALSE(*tenant_->refresh_if_changed(kT0));
+}
+
+// The tenant reads the store through a ForwardingStore, so that a test can make the store stop
+// answering; times are given, never read from a clock.
+class StoreOutageTest : public TokenEndpointTest {
+ protected:
+  void SetUp() override {
+    TokenEndpointTest::SetUp();
+    flaky_ = std::make_unique<store::testing::ForwardingStore>(*store_);
+    tenant_ = std::make_unique<Tenant>(*flaky_, *keys_);
+  }
+  void TearDown() override {
+    endpoint_.reset();
+    tenant_.reset();
+  }
+
+  void stop_answering() {
+    flaky_->failures["generation"] =
+        store::StoreError{store::StoreErrorCode::kUnavailable, "connection refused"};
+  }
+  void answer_again() { flaky_->failures.clear(); }
+
+  static void expect_unavailable(const EndpointResult& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, OAuthErrorCode::kTemporarilyUnavailable) << r.error().description;
+    EXPECT_EQ(http_status(r.error().code), 503);
+    EXPECT_EQ(r.error().retry_after, kStoreUnavailableRetryAfter);
+    EXPECT_NE(r.error().description.find("--store-outage-grace"), std::string::npos);
+  }
+
+  std::unique_ptr<store::testing::ForwardingStore> flaky_;
+};
+
+TEST_F(StoreOutageTest, TokensComeFromTheSnapshotForTheGraceAfterTheLastPollThatWorked) {
+  config_.store_outage_grace = seconds{60};
+  const Client c = m2m();
+  reload();  // confirmed at kT0
+  const auto polled = kT0 + seconds{10};
+  ASSERT_TRUE(tenant_->refresh_if_changed(polled).ok());
+  stop_answering();
+  EXPECT_FALSE(tenant_->refresh_if_changed(polled + seconds{5}).ok());
+  // The grace runs from the last poll that worked, not from the first that failed.
+  EXPECT_TRUE(cc(c, "", polled + seconds{59}).ok());
+  expect_unavailable(cc(c, "", polled + seconds{60}));
+  expect_unavailable(cc(c, "", polled + seconds{61}));
+  EXPECT_EQ(endpoint_->counters().issued_client_credentials.load(), 1u);
+
+  // Back: tokens again at once, however long the outage lasted.
+  answer_again();
+  const auto back = polled + seconds{3600};
+  ASSERT_TRUE(tenant_->refresh_if_changed(back).ok());
+  EXPECT_TRUE(cc(c, "", back).ok());
+  EXPECT_TRUE(cc(c, "", back + seconds{61}).ok()) << "no poll failed since";
+}
+
+TEST_F(StoreOutageTest, AFailedReloadThatReadTheGenerationStillConfirmsTheSnapshot) {
+  config_.store_outage_grace = seconds{60};
+  const Client c = m2m();
+  reload();
+  // A change, then the store answers the generation but not the reload's reads.
+  store::Api other;
+  other.identifier = "https://other/";
+  other.name = "Other";
+  ASSERT_TRUE(store_->create_api(other).ok());
+  flaky_->failures["list_apis"] = store::StoreError{store::StoreErrorCode::kBusy, "busy"};
+  EXPECT_FALSE(tenant_->refresh_if_changed(kT0 + seconds{100}).ok());
+  EXPECT_TRUE(cc(c, "", kT0 + seconds{159}).ok())
+      << "the store answered at kT0 + 100 s: it is there, the snapshot stands";
+}
+
+TEST_F(StoreOutageTest, ZeroGraceIssuesNothingTheStoreCannotConfirm) {
+  config_.store_outage_grace = seconds{0};
+  const Client c = m2m();
+  reload();
+  ASSERT_TRUE(tenant_->refresh_if_changed(kT0 + seconds{1}).ok());
+  EXPECT_TRUE(cc(c, "", kT0 + seconds{2}).ok()) << "polls work: the snapshot is confirmed";
+  stop_answering();
+  EXPECT_FALSE(tenant_->refresh_if_changed(kT0 + seconds{1}).ok());
+  expect_unavailable(cc(c, "", kT0 + seconds{1}));
+}
+
+TEST_F(StoreOutageTest, ALoadThatCannotReadTheGenerationCountsAsAFailedPoll) {
+  config_.store_outage_grace = seconds{60};
+  const Client c = m2m();
+  reload();
+  EXPECT_TRUE(tenant_->confirmed_within(seconds{0}, kT0 + seconds{86400}));
+  stop_answering();
+  ASSERT_FALSE(tenant_->load(kT0 + seconds{10}).ok());
+  EXPECT_TRUE(tenant_->confirmed_within(seconds{60}, kT0 + seconds{59}));
+  EXPECT_FALSE(tenant_->confirmed_within(seconds{60}, kT0 + seconds{60}));
 }
 
 }  // namespace

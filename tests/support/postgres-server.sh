@@ -4,6 +4,9 @@
 #   postgres-server.sh start DIR   initdb in DIR/data, start on 127.0.0.1 and a free port, write
 #                                  the URL (postgresql://signet@127.0.0.1:PORT/postgres) to DIR/url
 #   postgres-server.sh stop DIR    stop it (fast shutdown) and remove DIR
+#   postgres-server.sh pause DIR   stop it (fast shutdown) and keep DIR: its data and its port
+#   postgres-server.sh resume DIR  start a paused server again, on the same port with the same data
+#                                  (outage tests: the clients' URL stays valid)
 #
 # The server also speaks TLS, with a certificate for 127.0.0.1 from a throwaway CA whose
 # certificate is DIR/ca.pem: a client that asks (sslmode=verify-full&sslrootcert=DIR/ca.pem) gets
@@ -23,7 +26,7 @@ readonly start_attempts=3  # a free port may be taken by someone else before pos
 readonly socket_path_max=100  # sun_path holds 108 bytes, with the socket's own name after DIR
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|pause|resume DIR" >&2
   exit 2
 }
 
@@ -127,10 +130,11 @@ start() {
   if [ ${#srv} -gt $socket_path_max ]; then
     sockets=""  # too long for a unix socket path: TCP only
   fi
+  echo "$sockets" >"$dir/sockets"
   local attempt port
   for attempt in $(seq 1 $start_attempts); do
     port=$(free_port)
-    if pg_ctl start -w -t 60 -D "$srv/data" -l "$srv/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$sockets' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" >/dev/null; then
+    if start_server "$port" "$sockets"; then
       echo "postgresql://signet@127.0.0.1:$port/postgres" >"$dir/url.tmp"
       mv "$dir/url.tmp" "$dir/url"
       echo "postgres-server.sh: started $(cat "$dir/url")"
@@ -139,6 +143,37 @@ start() {
     echo "postgres-server.sh: start attempt $attempt on port $port failed" >&2
   done
   fail_with_log "the server did not start"
+}
+
+# Starts the server whose files are in server_dir on port $1 with its unix socket in $2 ("" for
+# none), speaking TLS with the certificate start() made.
+start_server() {
+  local srv
+  srv=$(server_dir)
+  pg_ctl start -w -t 60 -D "$srv/data" -l "$srv/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories='$2' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$srv/tls/server.crt -c ssl_key_file=$srv/tls/server.key" >/dev/null
+}
+
+pause() {
+  if running; then
+    pg_ctl stop -w -m fast -D "$(server_dir)/data" >/dev/null
+  fi
+}
+
+resume() {
+  if [ ! -s "$dir/url" ] || [ ! -d "$(server_dir)/data" ]; then
+    echo "postgres-server.sh: $dir holds no server to resume: start one with '$0 start $dir'" >&2
+    exit 1
+  fi
+  if running; then
+    return
+  fi
+  local url port
+  url=$(cat "$dir/url")
+  port=${url##*:}
+  port=${port%%/*}
+  # The port was free when the server first took it; another process may have taken it since.
+  start_server "$port" "$(cat "$dir/sockets")" || fail_with_log "the server did not start again on port $port"
+  echo "postgres-server.sh: resumed $url"
 }
 
 stop_quietly() {
@@ -160,5 +195,7 @@ case "$command" in
       stop_quietly
     fi
     ;;
+  pause) pause ;;
+  resume) resume ;;
   *) usage ;;
 esac
