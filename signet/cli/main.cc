@@ -21,6 +21,7 @@
 #include "signet/cli/log.h"
 #include "signet/cli/migrate_command.h"
 #include "signet/cli/serve_command.h"
+#include "signet/cli/store_command.h"
 #include "signet/cli/token_command.h"
 #include "signet/cli/users_command.h"
 #include "signet/common/no_dump.h"
@@ -191,6 +192,7 @@ int main(int argc, char** argv) {
   signet::cli::add_token_command(app, exit_code);
   signet::cli::add_dev_cert_command(app, exit_code);
   signet::cli::add_migrate_command(app, exit_code);
+  signet::cli::add_store_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -384,13 +384,8 @@ class PgStatement final : public sql::StatementBackend {
   void bind_integer(int index, std::int64_t value) override {
     set(index, std::to_string(value), kInt8Oid, kTextFormat);
   }
-  void bind_null_integer(int index) override {
-    if (Parameter* p = slot(index)) {
-      p->value.reset();
-      p->type = kInt8Oid;
-      p->format = kTextFormat;
-    }
-  }
+  void bind_null_integer(int index) override { set_null(index, kInt8Oid); }
+  void bind_null_blob(int index) override { set_null(index, kByteaOid); }
 
   Result<bool, StoreError> step() override;
 
@@ -431,6 +426,14 @@ class PgStatement final : public sql::StatementBackend {
       p->value.emplace(value);
       p->type = type;
       p->format = format;
+    }
+  }
+  // A NULL of `type`, so that the statement prepared at its first use takes the column's type.
+  void set_null(int index, Oid type) {
+    if (Parameter* p = slot(index)) {
+      p->value.reset();
+      p->type = type;
+      p->format = kTextFormat;
     }
   }
   void note(StoreError error) {

@@ -36,6 +36,8 @@ class StatementBackend {
   virtual void bind_integer(int index, std::int64_t value) = 0;
   // NULL where an integer goes (an optional time).
   virtual void bind_null_integer(int index) = 0;
+  // NULL where a blob goes (a refresh token without a sealed successor).
+  virtual void bind_null_blob(int index) = 0;
 
   // True when a row is available, false when the statement is done.
   virtual Result<bool, StoreError> step() = 0;
@@ -81,6 +83,14 @@ class Statement {
       backend_->bind_integer(index, *value);
     } else {
       backend_->bind_null_integer(index);
+    }
+    return *this;
+  }
+  Statement& optional_blob(int index, const std::optional<std::string>& value) {
+    if (value) {
+      backend_->bind_blob(index, *value);
+    } else {
+      backend_->bind_null_blob(index);
     }
     return *this;
   }

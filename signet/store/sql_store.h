@@ -27,6 +27,9 @@ class SqlStore final : public Store {
  public:
   explicit SqlStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
 
+  // The database under the store, for what works on whole tables rather than records (copy.h).
+  sql::Database& database() { return *db_; }
+
   StoreResult<std::uint64_t> generation() override;
 
   // The `if_revision` defaults repeat Store's: a call through SqliteStore takes them from here.

@@ -75,6 +75,10 @@ void SqliteStatement::bind_null_integer(int index) {
   note(sqlite3_bind_null(stmt_, index));
 }
 
+void SqliteStatement::bind_null_blob(int index) {
+  note(sqlite3_bind_null(stmt_, index));
+}
+
 Result<bool, StoreError> SqliteStatement::step() {
   if (bind_rc_ != SQLITE_OK) {
     return fail(error_from(nullptr, bind_rc_, "bind"));

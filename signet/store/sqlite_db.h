@@ -38,6 +38,7 @@ class SqliteStatement final : public sql::StatementBackend {
   void bind_blob(int index, std::string_view value) override;
   void bind_integer(int index, std::int64_t value) override;
   void bind_null_integer(int index) override;
+  void bind_null_blob(int index) override;
   Result<bool, StoreError> step() override;
   std::string column_text(int column) const override;
   std::string column_blob(int column) const override;
