@@ -140,11 +140,15 @@ load() {  # kind m2m secret web secret
     # thread busy without queueing for seconds.
     local c=$per
     [ "$kind" = password ] && c=2
-    wrk -t1 -c"$c" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port/oauth/token" >"$work/wrk-$i.out" &
+    wrk -t1 -c"$c" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port/oauth/token" >"$work/wrk-$i.out" 2>&1 &
     outs+=($!)
     i=$((i + 1))
   done
   wait "${outs[@]}"
+  if ! grep -q '^Requests/sec:' "$work"/wrk-*.out; then
+    echo "bench: wrk measured nothing for $kind:" >&2
+    cat "$work"/wrk-*.out >&2
+  fi
   cat "$work"/wrk-*.out | awk '
     /^Requests\/sec:/ { rps += $2 }
     /Non-2xx/ { bad += $NF }
