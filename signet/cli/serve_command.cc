@@ -158,8 +158,8 @@ std::jthread listen_for_changes(const std::string& store_url, server::Tenant& te
         std::this_thread::sleep_for(kListenerRetry);
         continue;  // the next wait() reconnects
       }
+      reported = false;  // listening again: the next outage is worth a warning of its own
       if (*woken) {
-        reported = false;
         tenant.changed();
       }
     }
