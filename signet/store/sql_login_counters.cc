@@ -20,6 +20,7 @@ using sql::detail::read;
 using sql::detail::read_count;
 using sql::detail::read_rows;
 using sql::detail::rows_changed;
+using sql::detail::single;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
 using sql::detail::write;
@@ -87,7 +88,7 @@ StoreResult<FailedLoginCounter> SqlStore::record_failed_login(const FailedLoginK
 }
 
 StoreResult<FailedLoginCounter> SqlStore::get_failed_logins(const FailedLoginKey& key) {
-  return read(*db_, [&](Connection& db) -> StoreResult<FailedLoginCounter> {
+  return single(*db_, [&](Connection& db) -> StoreResult<FailedLoginCounter> {
     SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT count, first_failure_at, blocked_until "
                                              "FROM failed_logins "
                                              "WHERE kind = ?1 AND subject = ?2 AND address = ?3"));

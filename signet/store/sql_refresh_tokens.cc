@@ -19,6 +19,7 @@ using sql::detail::not_found;
 using sql::detail::read;
 using sql::detail::read_one;
 using sql::detail::rows_changed;
+using sql::detail::single;
 using sql::detail::split;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
@@ -88,7 +89,7 @@ StoreResult<Ok> SqlStore::insert_refresh_token(const RefreshToken& token) {
 }
 
 StoreResult<RefreshToken> SqlStore::find_refresh_token(std::string_view token_hash) {
-  return read(*db_, [&](Connection& db) -> StoreResult<RefreshToken> {
+  return single(*db_, [&](Connection& db) -> StoreResult<RefreshToken> {
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, "
                          "created_at, expires_at, rotated_at, revoked, successor_sealed "

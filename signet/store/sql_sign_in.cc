@@ -19,6 +19,7 @@ using sql::detail::read_one;
 using sql::detail::read_rows;
 using sql::detail::rows_changed;
 using sql::detail::run_unique;
+using sql::detail::single;
 using sql::detail::split;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
@@ -146,7 +147,7 @@ StoreResult<Ok> SqlStore::create_browser_session(const BrowserSession& session) 
 
 StoreResult<BrowserSession> SqlStore::get_browser_session(std::string_view id_hash) {
   SIGNET_STORE_TRY(validate_key("session id hash", id_hash));
-  return read(*db_, [&](Connection& db) -> StoreResult<BrowserSession> {
+  return single(*db_, [&](Connection& db) -> StoreResult<BrowserSession> {
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("SELECT id_hash, user_id, auth_time, last_seen_at, expires_at "
                          "FROM browser_sessions WHERE id_hash = ?1"));

@@ -6,9 +6,10 @@ namespace signet::store {
 
 using sql::Connection;
 using sql::detail::read;
+using sql::detail::single;
 
 StoreResult<std::uint64_t> SqlStore::generation() {
-  return read(*db_, [](Connection& db) -> StoreResult<std::uint64_t> {
+  return single(*db_, [](Connection& db) -> StoreResult<std::uint64_t> {
     SIGNET_STORE_TRY_ASSIGN(generation,
                             db.query_integer("SELECT value FROM meta WHERE key = 'generation'",
                                              "the meta table has no generation"));

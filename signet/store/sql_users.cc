@@ -22,6 +22,7 @@ using sql::detail::read_one;
 using sql::detail::read_page;
 using sql::detail::read_rows;
 using sql::detail::run_unique;
+using sql::detail::single;
 using sql::detail::timestamp;
 using sql::detail::unix_seconds;
 using sql::detail::write;
@@ -154,11 +155,11 @@ StoreResult<User> SqlStore::create_user(const User& user) {
 }
 
 StoreResult<User> SqlStore::get_user(std::string_view id) {
-  return read(*db_, [&](Connection& db) { return load_user_by_id(db, id); });
+  return single(*db_, [&](Connection& db) { return load_user_by_id(db, id); });
 }
 
 StoreResult<User> SqlStore::find_user_by_email(std::string_view email) {
-  return read(*db_, [&](Connection& db) { return load_user_by_email(db, email); });
+  return single(*db_, [&](Connection& db) { return load_user_by_email(db, email); });
 }
 
 StoreResult<std::vector<User>> SqlStore::list_users() {
