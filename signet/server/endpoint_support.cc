@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <utility>
 
 #include "signet/common/shell_quote.h"
 #include "signet/jose/crypto.h"
@@ -16,6 +20,27 @@ using Code = OAuthErrorCode;
 
 constexpr std::array<std::string_view, 4> kOidcScopes = {"openid", "profile", "email",
                                                          "offline_access"};
+
+// While the database is away, every request that needs it fails the same way: one log line per
+// interval, saying how many more failed, instead of one per request flooding the log.
+constexpr auto kUnavailableLogInterval = std::chrono::seconds{10};
+
+// Whether this kUnavailable failure is the one of its interval to log; `skipped` is set to how
+// many were not logged since the last one that was.
+bool log_unavailable_now(std::uint64_t& skipped) {
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point last{};
+  static std::uint64_t unlogged = 0;
+  std::lock_guard lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (last != std::chrono::steady_clock::time_point{} && now - last < kUnavailableLogInterval) {
+    ++unlogged;
+    return false;
+  }
+  last = now;
+  skipped = std::exchange(unlogged, 0);
+  return true;
+}
 
 bool is_control(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -50,7 +75,12 @@ std::string command_word(std::string_view value, std::string_view placeholder) {
 }
 
 OAuthError store_failure(std::string_view what, const store::StoreError& e) {
-  spdlog::error("token endpoint: {}: {}: {}", what, store::to_string(e.code), e.message);
+  if (e.code != store::StoreErrorCode::kUnavailable) {
+    spdlog::error("token endpoint: {}: {}: {}", what, store::to_string(e.code), e.message);
+  } else if (std::uint64_t skipped = 0; log_unavailable_now(skipped)) {
+    spdlog::error("token endpoint: {}: {}: {} ({} more requests failed alike since the last line)",
+                  what, store::to_string(e.code), e.message, skipped);
+  }
   if (e.code == store::StoreErrorCode::kBusy) {
     return OAuthError{Code::kTemporarilyUnavailable, "the store is busy; retry shortly", false,
                       std::chrono::seconds{1}};

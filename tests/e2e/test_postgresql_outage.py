@@ -141,6 +141,12 @@ def test_a_stopped_database_and_the_same_replica_once_it_is_back(
     assert res.status_code == 503, res.text
     assert res.json()["errorCode"] == "temporarily_unavailable", res.text
     assert res.headers.get("Retry-After"), res.headers
+    # Many requests failing alike leave one error line per interval, not one each.
+    for _ in range(10):
+        assert_unavailable(cluster.login(replica))
+    failures = [line for line in replica.stderr_text().splitlines()
+                if '"level":"error"' in line and "token endpoint:" in line]
+    assert len(failures) == 1, failures
     # What the snapshot answers: machine-to-machine tokens and the keys that check them.
     assert_token_response(client_credentials(replica, cluster.m2m, cluster.api))
     assert replica.jwks()["keys"]
