@@ -6,13 +6,15 @@
 # connections split between them, and the rates summed. PostgreSQL is Debian's, started for the
 # run in a temporary directory (tests/support/postgres-server.sh: fsync off, a test server).
 # Usage: bench/replicas.sh [build-dir] (default: build). Env: DURATION (seconds per run, default 5),
-# CONNECTIONS (default 32, as bench/serve.sh), REPLICAS (default "1 2 3").
+# CONNECTIONS (default 32, as bench/serve.sh), REPLICAS (default "1 2 3"), BLOCKING_THREADS (per
+# server, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 duration=${DURATION:-5}
 connections=${CONNECTIONS:-32}
 replica_counts=${REPLICAS:-"1 2 3"}
+blocking=${BLOCKING_THREADS:-1}  # per server: password hashing and store calls
 signet="$build/signet"
 work=$(mktemp -d)
 chmod 755 "$work"  # the PostgreSQL server runs as another user when this runs as root
@@ -66,7 +68,7 @@ start_servers() {  # count store-args...
     local port
     port=$(free_port)
     "$signet" serve --listen "127.0.0.1:$port" --issuer "http://127.0.0.1:$port/" --threads 1 \
-      --blocking-threads 1 --no-access-log --refresh-reuse-grace 0 "$@" \
+      --blocking-threads "$blocking" --no-access-log --refresh-reuse-grace 0 "$@" \
       2>"$work/serve-$i.log" &
     pids+=($!)
     ports+=("$port")
@@ -126,6 +128,7 @@ issue_refresh_tokens() {  # port web secret count file
 load() {  # kind m2m secret web secret
   local kind=$1 per=$((connections / ${#ports[@]}))
   local outs=() i=0
+  rm -f "$work"/wrk-"$kind"-*.out  # an earlier configuration's
   for port in "${ports[@]}"; do
     local script="$work/$kind-$port.lua"
     case $kind in
@@ -140,20 +143,21 @@ load() {  # kind m2m secret web secret
     # thread busy without queueing for seconds.
     local c=$per
     [ "$kind" = password ] && c=2
-    wrk -t1 -c"$c" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port/oauth/token" >"$work/wrk-$i.out" 2>&1 &
+    wrk -t1 -c"$c" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port/oauth/token" >"$work/wrk-$kind-$i.out" 2>&1 &
     outs+=($!)
     i=$((i + 1))
   done
   wait "${outs[@]}"
-  if ! grep -q '^Requests/sec:' "$work"/wrk-*.out; then
+  if ! grep -q '^Requests/sec:' "$work"/wrk-"$kind"-*.out; then
     echo "bench: wrk measured nothing for $kind:" >&2
-    cat "$work"/wrk-*.out >&2
+    cat "$work"/wrk-"$kind"-*.out >&2
   fi
-  cat "$work"/wrk-*.out | awk '
+  # Each kind has its own files: this runs in a process substitution, which the caller does not
+  # wait for, so a clean-up here could remove the next kind's files.
+  cat "$work"/wrk-"$kind"-*.out | awk '
     /^Requests\/sec:/ { rps += $2 }
     /Non-2xx/ { bad += $NF }
     END { printf "%.1f %d\n", rps, bad }'
-  rm -f "$work"/wrk-*.out
 }
 
 declare -A result
