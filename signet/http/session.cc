@@ -1,5 +1,6 @@
 #include "signet/http/session.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <exception>
@@ -70,12 +71,24 @@ Response error_response(bhttp::status status, std::string_view error, std::strin
   return res;
 }
 
-// A request that passed the parser but that signet refuses to interpret, because two servers in a
-// chain could disagree on where it ends (request smuggling).
-std::optional<std::string> framing_problem(
-    const bhttp::request_parser<bhttp::string_body>& parser) {
-  const auto& header = parser.get();
+// RFC 3986's host (reg-name, IPv4 or an IP-literal in brackets) and optional port, as a Host
+// header or an absolute-form target carries it: unreserved, percent-encoded, sub-delims, ':' and
+// the brackets. Empty is valid (RFC 9112 §3.2: a target without an authority).
+bool valid_authority(std::string_view authority) {
+  return std::all_of(authority.begin(), authority.end(), [](char c) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return alnum || std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+  });
+}
+
+// A request that passed the parser but that signet refuses to interpret (RFC 9112): framing two
+// servers in a chain could read differently (request smuggling), and a Host that is missing,
+// repeated or malformed. An absolute-form target (`GET http://host/path`), which servers must
+// accept (§3.2.2), becomes the origin form it names, with its authority as the Host.
+std::optional<std::string> request_problem(bhttp::request_parser<bhttp::string_body>& parser) {
+  auto& header = parser.get();
   std::size_t transfer_encodings = 0;
+  std::size_t hosts = 0;
   for (const auto& field : header) {
     if (field.name() == bhttp::field::transfer_encoding) {
       ++transfer_encodings;
@@ -83,10 +96,50 @@ std::optional<std::string> framing_problem(
         return "Transfer-Encoding '" + std::string(field.value()) +
                "' is not supported; send chunked or Content-Length";
       }
+    } else if (field.name() == bhttp::field::host) {
+      ++hosts;
+      if (!valid_authority(field.value())) {
+        return std::string("the Host header must be a host name or address and an optional port");
+      }
     }
   }
   if (transfer_encodings > 1) {
     return std::string("Transfer-Encoding must appear once");
+  }
+  // RFC 9112 §6.1: HTTP/1.0 has no chunked framing, so a Transfer-Encoding there is faulty
+  // framing, even beside a Content-Length.
+  if (transfer_encodings > 0 && header.version() < 11) {
+    return std::string("Transfer-Encoding is not part of HTTP/1.0; send Content-Length");
+  }
+  // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+  if (hosts > 1) {
+    return std::string("the Host header must appear once");
+  }
+  if (hosts == 0 && header.version() >= 11) {
+    return std::string("an HTTP/1.1 request needs a Host header");
+  }
+  const std::string_view target = header.target();
+  if (!target.empty() && target.front() != '/' && target != "*") {
+    const auto scheme_end = target.find("://");
+    const std::string_view scheme =
+        scheme_end == std::string_view::npos ? std::string_view{} : target.substr(0, scheme_end);
+    if (!iequals(scheme, "http") && !iequals(scheme, "https")) {
+      return std::string("the request target must be a path, or an http(s) URL");
+    }
+    const std::string_view rest = target.substr(scheme_end + 3);
+    const std::size_t path_at = rest.find_first_of("/?");
+    const std::string_view authority = rest.substr(0, path_at);
+    if (authority.empty() || !valid_authority(authority)) {
+      return std::string("the request target's host must be a host name or address");
+    }
+    std::string origin_form =
+        path_at == std::string_view::npos ? std::string("/") : std::string(rest.substr(path_at));
+    if (origin_form.front() == '?') {
+      origin_form.insert(origin_form.begin(), '/');
+    }
+    const std::string host{authority};
+    header.target(origin_form);
+    header.set(bhttp::field::host, host);  // §3.2.2: the target's authority, not the header's
   }
   return std::nullopt;
 }
@@ -283,7 +336,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         co_return refusal_for(ec);
       }
     }
-    if (auto problem = framing_problem(*parser_)) {
+    if (auto problem = request_problem(*parser_)) {
       co_return ReadOutcome{
           std::nullopt, error_response(bhttp::status::bad_request, "invalid_request", *problem)};
     }

@@ -45,6 +45,13 @@ Router echo_router() {
   });
   router.add(bhttp::verb::get, "/throw",
              [](const Request&) -> Response { throw std::runtime_error("handler bug"); });
+  // The target and Host the handler sees, "target host".
+  router.add(bhttp::verb::get, "/seen", [](const Request& req) {
+    return json_response(
+        req, bhttp::status::ok,
+        boost::json::serialize(boost::json::string(std::string(req.target()) + " " +
+                                                   std::string(req[bhttp::field::host]))));
+  });
   return router;
 }
 
@@ -322,6 +329,22 @@ TEST(Server, MalformedRequestsGet400AndClose) {
        "chunked\r\n\r\n0\r\n\r\n"},
       {"bad chunk size",
        "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+      // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host, and to
+      // any request with two or with an invalid one.
+      {"HTTP/1.1 without Host", "GET /echo HTTP/1.1\r\n\r\n"},
+      {"two Hosts", "GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
+      {"two Hosts in HTTP/1.0", "GET /echo HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"},
+      {"Host with a path", "GET /echo HTTP/1.1\r\nHost: a/b\r\n\r\n"},
+      {"Host with a user", "GET /echo HTTP/1.1\r\nHost: user@a\r\n\r\n"},
+      {"Host with a space", "GET /echo HTTP/1.1\r\nHost: a b\r\n\r\n"},
+      // §6.1: HTTP/1.0 has no chunked framing; a Transfer-Encoding there is faulty framing.
+      {"chunked HTTP/1.0",
+       "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"chunked HTTP/1.0 beside Content-Length",
+       "POST /echo HTTP/1.0\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc"},
+      {"absolute form of another scheme", "GET ftp://a/echo HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"absolute form without a host", "GET http:///echo HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"authority form outside CONNECT", "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n"},
   };
   for (const auto& c : cases) {
     RawClient client(server.port());
@@ -331,6 +354,43 @@ TEST(Server, MalformedRequestsGet400AndClose) {
     EXPECT_EQ(res->result(), bhttp::status::bad_request) << c.name;
     EXPECT_EQ(error_of(*res), "invalid_request") << c.name;
     EXPECT_TRUE(client.closed_within(2s)) << c.name;
+  }
+}
+
+// RFC 9112 §3.2.2: a server MUST accept the absolute form, and use its authority instead of the
+// Host header.
+TEST(Server, AbsoluteFormTargetsAreServedWithTheirAuthorityAsHost) {
+  RunningServer server(test_options(), echo_router());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"GET http://api.example:3010/seen?x=1 HTTP/1.1\r\nHost: other\r\n\r\n",
+       "\"/seen?x=1 api.example:3010\""},
+      {"GET HTTPS://[::1]/seen HTTP/1.1\r\nHost: [::1]\r\n\r\n", "\"/seen [::1]\""},
+  };
+  for (const auto& [request, seen] : cases) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send(request));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << request;
+    EXPECT_EQ(res->result(), bhttp::status::ok) << request;
+    EXPECT_EQ(res->body(), seen) << request;
+  }
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET http://a HTTP/1.1\r\nHost: a\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::not_found);  // "/": no such route, but understood
+}
+
+// HTTP/1.0 needs no Host, and an empty Host is valid (a target without an authority).
+TEST(Server, HostRulesAdmitHttp10WithoutOneAndAnEmptyOne) {
+  RunningServer server(test_options(), echo_router());
+  for (const char* request : {"GET /seen HTTP/1.0\r\n\r\n", "GET /seen HTTP/1.1\r\nHost:\r\n\r\n",
+                              "GET /seen HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"}) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send(request));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << request;
+    EXPECT_EQ(res->result(), bhttp::status::ok) << request;
   }
 }
 
