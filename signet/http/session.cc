@@ -20,6 +20,7 @@
 
 #include "signet/common/ascii.h"
 #include "signet/http/cors.h"
+#include "signet/http/url.h"
 
 namespace signet::http::internal {
 namespace {
@@ -120,25 +121,17 @@ std::optional<std::string> request_problem(bhttp::request_parser<bhttp::string_b
   }
   const std::string_view target = header.target();
   if (!target.empty() && target.front() != '/' && target != "*") {
-    const auto scheme_end = target.find("://");
-    const std::string_view scheme =
-        scheme_end == std::string_view::npos ? std::string_view{} : target.substr(0, scheme_end);
-    if (!iequals(scheme, "http") && !iequals(scheme, "https")) {
+    // The absolute form, read by the same parser as the URLs signet fetches (no userinfo, no
+    // fragment, http or https only).
+    auto url = parse_url(target);
+    if (!url) {
       return std::string("the request target must be a path, or an http(s) URL");
     }
-    const std::string_view rest = target.substr(scheme_end + 3);
-    const std::size_t path_at = rest.find_first_of("/?");
-    const std::string_view authority = rest.substr(0, path_at);
-    if (authority.empty() || !valid_authority(authority)) {
-      return std::string("the request target's host must be a host name or address");
+    std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+    if (url->port != (url->scheme == "https" ? "443" : "80")) {
+      host += ":" + url->port;
     }
-    std::string origin_form =
-        path_at == std::string_view::npos ? std::string("/") : std::string(rest.substr(path_at));
-    if (origin_form.front() == '?') {
-      origin_form.insert(origin_form.begin(), '/');
-    }
-    const std::string host{authority};
-    header.target(origin_form);
+    header.target(url->target);
     header.set(bhttp::field::host, host);  // §3.2.2: the target's authority, not the header's
   }
   return std::nullopt;
