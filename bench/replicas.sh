@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-source bench/lib.sh  # free_port, ratio, median, json_field
+source bench/lib.sh  # free_port, ratio, median, json_field, form_post_script
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 bash tests/support/postgres-server.sh start "$work/pg" >/dev/null
@@ -83,13 +83,6 @@ stop_servers() {
   pids=()
 }
 
-post_script() {  # file body
-  cat >"$1" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "$2"
-LUA
-}
 
 # Refresh: each request spends one refresh token and each response brings its successor, so a
 # token is never in flight twice (no reuse, no grace). Each wrk thread takes its tokens from a file.
@@ -132,8 +125,8 @@ load() {  # kind m2m secret web secret
   for port in "${ports[@]}"; do
     local script="$work/$kind-$port.lua"
     case $kind in
-      client_credentials) post_script "$script" "grant_type=client_credentials&client_id=$2&client_secret=$3&audience=https%3A%2F%2Fbench%2Fapi" ;;
-      password) post_script "$script" "grant_type=password&client_id=$4&client_secret=$5&audience=https%3A%2F%2Fbench%2Fapi&username=bench%40example.com&password=bench%20password" ;;
+      client_credentials) form_post_script "$script" "grant_type=client_credentials&client_id=$2&client_secret=$3&audience=https%3A%2F%2Fbench%2Fapi" ;;
+      password) form_post_script "$script" "grant_type=password&client_id=$4&client_secret=$5&audience=https%3A%2F%2Fbench%2Fapi&username=bench%40example.com&password=bench%20password" ;;
       refresh)
         # A few spare tokens: wrk builds a request or two it never sends.
         issue_refresh_tokens "$port" "$4" "$5" $((per + 4)) "$work/tokens-$port"

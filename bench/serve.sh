@@ -55,11 +55,7 @@ base="http://127.0.0.1:$port"
 
 # One wrk script per request body: wrk repeats the same POST.
 post_script() {  # name body
-  cat >"$work/$1.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "$2"
-LUA
+  form_post_script "$work/$1.lua" "$2"
 }
 post_script rs256 "grant_type=client_credentials&client_id=$m2m_id&client_secret=$m2m_secret&audience=https%3A%2F%2Fbench%2Frs256"
 post_script es256 "grant_type=client_credentials&client_id=$m2m_id&client_secret=$m2m_secret&audience=https%3A%2F%2Fbench%2Fes256"

@@ -147,15 +147,6 @@ class CopyTest : public ::testing::Test {
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
-  void exec_target(const std::string& url, std::string_view sql) {
-    auto db = postgres::open({.url = url});
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    auto lease = (*db)->acquire();
-    ASSERT_TRUE(lease.ok()) << lease.error().message;
-    auto r = (*lease)->exec(sql);
-    ASSERT_TRUE(r.ok()) << r.error().message;
-  }
-
   signet::testing::TempDir dir_;
   signet::testing::TestDatabase target_;
   std::unique_ptr<SqlStore> source_;
@@ -316,7 +307,7 @@ TEST_F(CopyTest, ACopyThatDoesNotReadBackAlikeIsRolledBack) {
   fill_source();
   ASSERT_EQ(PostgresStore::migrate({.url = target_.url()}).value(), schema::latest_version());
   // Something between signet and the table (here a trigger) changes what is written.
-  exec_target(target_.url(), R"sql(
+  exec_postgres(target_.url(), R"sql(
 CREATE FUNCTION alter_email() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.email := NEW.email || '.invalid'; RETURN NEW; END $$;
 CREATE TRIGGER alter_email BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION alter_email();

@@ -16,16 +16,6 @@
 namespace signet::store::testing {
 namespace {
 
-// Runs fixed SQL on the database, outside any store.
-void exec(const std::string& url, std::string_view sql) {
-  auto db = postgres::open({.url = url});
-  ASSERT_TRUE(db.ok()) << db.error().message;
-  auto lease = (*db)->acquire();
-  ASSERT_TRUE(lease.ok()) << lease.error().message;
-  auto r = (*lease)->exec(sql);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-}
-
 TEST(PostgresStoreTest, ANewDatabaseIsRefusedUntilMigratedAndSaysHow) {
   signet::testing::TestDatabase database;
   auto refused = PostgresStore::open({{.url = database.url()}, /*migrate=*/false});
@@ -79,7 +69,7 @@ TEST(PostgresStoreTest, SeveralProcessesMigratingAtOnceEachSucceed) {
 TEST(PostgresStoreTest, ADatabaseFromANewerSignetIsRefusedEvenWithMigrate) {
   signet::testing::TestDatabase database;
   ASSERT_TRUE(PostgresStore::migrate({.url = database.url()}).ok());
-  exec(database.url(), "UPDATE schema_version SET version = version + 1");
+  exec_postgres(database.url(), "UPDATE schema_version SET version = version + 1");
   for (const bool migrate : {false, true}) {
     auto refused = PostgresStore::open({{.url = database.url()}, migrate});
     ASSERT_FALSE(refused.ok());

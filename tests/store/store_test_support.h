@@ -94,6 +94,17 @@ inline RefreshToken make_refresh(std::string id, std::string family = "fam-1") {
   return t;
 }
 
+// Runs fixed SQL on the PostgreSQL database of `url` through a connection of its own, outside any
+// store: set-up that would take one store call per row, or that no store call makes.
+inline void exec_postgres(const std::string& url, std::string_view sql) {
+  auto db = postgres::open({.url = url});
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto lease = (*db)->acquire();
+  ASSERT_TRUE(lease.ok()) << lease.error().message;
+  auto r = (*lease)->exec(sql);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
 // The databases the store runs on; every contract test runs on each (TEST_P with
 // SIGNET_ON_EVERY_BACKEND).
 enum class Backend { kSqlite, kPostgres };
@@ -140,12 +151,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       auto r = (*db)->exec(sqlite);
       ASSERT_TRUE(r.ok()) << r.error().message;
     } else {
-      auto db = postgres::open({.url = database_->url()});
-      ASSERT_TRUE(db.ok()) << db.error().message;
-      auto lease = (*db)->acquire();
-      ASSERT_TRUE(lease.ok()) << lease.error().message;
-      auto r = (*lease)->exec(postgres);
-      ASSERT_TRUE(r.ok()) << r.error().message;
+      exec_postgres(database_->url(), postgres);
     }
   }
 
