@@ -82,7 +82,8 @@ http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
   if (!authorization) {
     return oauth_response(req, fail(authorization.error()));
   }
-  const EndpointRequest er{&params, *authorization, http::peer_address(req), precise_now()};
+  EndpointRequest er{&params, *authorization, http::peer_address(req), precise_now(), {}, nullptr};
+  er.user_agent = header(req, beast_http::field::user_agent).value_or("");
   return oauth_response(req, (endpoint.*method)(er));
 }
 

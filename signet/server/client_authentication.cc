@@ -11,6 +11,7 @@
 #include "signet/http/client_address.h"
 #include "signet/jose/crypto.h"
 #include "signet/server/endpoint_support.h"
+#include "signet/server/event_log.h"
 
 namespace signet::server {
 namespace {
@@ -268,6 +269,10 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
   spdlog::warn("token endpoint: wrong secret for client {} from {} ({} in a row)", app->client_id,
                req.peer_address, after->count);
   if (after->blocked_at(req.now())) {
+    // A blocked pair is refused before its secret is checked, so this failure started the block.
+    if (req.notes != nullptr) {
+      req.notes->started_block = event_type::kClientBlocked;
+    }
     return fail(throttled(*after, req.now()));
   }
   return fail(bad_credentials());

@@ -51,11 +51,25 @@ struct EndpointConfig {
   store::LockoutPolicy client_lockout{kDefaultClientMaxFailures, kDefaultClientBlockFor};
 };
 
+// What a request turned out to be about, filled in by the endpoint's units as they learn it, for
+// the event log (event_log.h). Never a secret.
+struct RequestNotes {
+  std::string client_id;  // authenticated, or as presented when authentication failed
+  std::string user_id;
+  std::string username;  // the password grant's username as typed, when no user has it
+  std::string audience;
+  std::string scope;
+  bool reuse_detected = false;     // a rotated refresh token or a used code came back
+  std::string_view started_block;  // the event type of the lockout this failure started, if any
+};
+
 struct EndpointRequest {
   const Params* params = nullptr;
   std::optional<std::string_view> authorization;  // the Authorization header, when sent
   std::string_view peer_address;                  // for the brute-force counters
   store::PreciseTimestamp at;                     // when the request arrived
+  std::string_view user_agent{};                  // for the event log; may be empty
+  RequestNotes* notes = nullptr;                  // filled in when set (TokenEndpoint sets it)
 
   // The arrival time in whole seconds, as tokens and most stored times carry it.
   store::Timestamp now() const { return std::chrono::floor<std::chrono::seconds>(at); }

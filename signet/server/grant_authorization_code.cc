@@ -74,7 +74,14 @@ EndpointResult AuthorizationCodeGrant::issue(const GrantRequest& g) {
     return fail(store_failure("redeeming an authorization code", redeemed.error()));
   }
   const store::AuthorizationCode& code = *redeemed;
+  if (req.notes != nullptr && code.client_id == client.client_id) {
+    req.notes->user_id = code.user_id;
+    req.notes->audience = code.audience;
+  }
   if (code.used_at) {
+    if (req.notes != nullptr) {
+      req.notes->reuse_detected = true;
+    }
     // RFC 6749 §4.1.2: a code used twice was seen by someone else, the client or an attacker;
     // whoever got the first tokens is not to be trusted, so the refresh tokens of that exchange
     // (and their rotated successors: one family) are revoked. Checked before expiry, so a late

@@ -33,6 +33,9 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
   if (!audience) {
     return fail(audience.error());
   }
+  if (req.notes != nullptr) {
+    req.notes->audience = *audience;
+  }
   auto api = find_api(snap, *audience);
   if (!api) {
     return fail(api.error());

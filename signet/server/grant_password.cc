@@ -8,6 +8,7 @@
 
 #include "signet/http/client_address.h"
 #include "signet/server/endpoint_support.h"
+#include "signet/server/event_log.h"
 #include "signet/server/password_check.h"
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/user_tokens.h"
@@ -37,8 +38,19 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   if (!api) {
     return fail(api.error());
   }
+  PasswordCheckNotes checked;
   auto user = svc_.password_check.check(*username, *password, http::address_group(req.peer_address),
-                                        req.now());
+                                        req.now(), &checked);
+  if (req.notes != nullptr) {
+    req.notes->user_id = checked.user_id;
+    req.notes->audience = (*api)->identifier;
+    if (checked.unknown_user) {
+      req.notes->username = std::string(username->substr(0, kMaxUsernameBytes));
+    }
+    if (checked.block_started) {
+      req.notes->started_block = event_type::kAccountBlocked;
+    }
+  }
   if (!user) {
     return fail(user.error());
   }

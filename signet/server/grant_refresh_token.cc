@@ -41,6 +41,10 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
   if (old.client_id != client.app->client_id) {
     return fail(unknown());
   }
+  if (req.notes != nullptr) {
+    req.notes->user_id = old.user_id;
+    req.notes->audience = old.audience;
+  }
   if (old.revoked) {
     return fail(oauth_error(Code::kInvalidGrant,
                             "The refresh token was revoked. Sign in again to get a new one."));
@@ -57,6 +61,9 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
       return fail(store_failure("revoking a refresh token family", revoked.error()));
     }
     svc_.counters.refresh_reuse_detected.fetch_add(1, std::memory_order_relaxed);
+    if (req.notes != nullptr) {
+      req.notes->reuse_detected = true;
+    }
     spdlog::warn(
         "token endpoint: reuse of a rotated refresh token by client {} for user {}; revoked its "
         "family ({} tokens)",

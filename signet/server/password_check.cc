@@ -15,8 +15,10 @@ PasswordCheck::PasswordCheck(store::Store& store, const PasswordHasher& password
 
 Result<store::User, OAuthError> PasswordCheck::check(std::string_view email,
                                                      std::string_view password,
-                                                     std::string_view address,
-                                                     store::Timestamp now) {
+                                                     std::string_view address, store::Timestamp now,
+                                                     PasswordCheckNotes* notes) {
+  PasswordCheckNotes ignored;
+  PasswordCheckNotes& noted = notes != nullptr ? *notes : ignored;
   if (email.size() > kMaxUsernameBytes) {
     // No account can have such a name, and the store would refuse it as a counter's subject.
     return fail(oauth_error(Code::kInvalidRequest, "username is longer than " +
@@ -38,6 +40,9 @@ Result<store::User, OAuthError> PasswordCheck::check(std::string_view email,
   } else if (found.error().code != store::StoreErrorCode::kNotFound) {
     return fail(store_failure("looking up a user", found.error()));
   }
+  if (user) {
+    noted.user_id = user->id;
+  }
   // A known user's failures are counted under its id (what 'signet users unblock' resets); an
   // unknown name under the name itself, so guessing at non-existent accounts is throttled too
   // and looks the same from outside.
@@ -55,11 +60,14 @@ Result<store::User, OAuthError> PasswordCheck::check(std::string_view email,
   const bool ok =
       user ? passwords_.verify(password, user->password_hash) : passwords_.verify_dummy(password);
   if (!ok) {
+    noted.wrong_password = user.has_value();
+    noted.unknown_user = !user.has_value();
     auto blocked = throttle_.failed(attempt);
     if (!blocked) {
       return fail(blocked.error());
     }
     if (*blocked) {
+      noted.block_started = true;
       return fail(**blocked);
     }
     return fail(oauth_error(Code::kInvalidGrant, std::string(kWrongEmailOrPassword)));

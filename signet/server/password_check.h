@@ -24,6 +24,14 @@ constexpr std::size_t kMaxUsernameBytes = 320;
 // The message of every wrong email or password, whichever was wrong.
 inline constexpr std::string_view kWrongEmailOrPassword = "Wrong email or password.";
 
+// What a check found out, for the event log: whose account it was and how it failed.
+struct PasswordCheckNotes {
+  std::string user_id;          // the account the email names, when it names one
+  bool wrong_password = false;  // a known user, a wrong password
+  bool unknown_user = false;    // no user has this email
+  bool block_started = false;   // this failure started a block (the 429 answered)
+};
+
 class PasswordCheck {
  public:
   // Everything referenced must outlive the check.
@@ -32,9 +40,11 @@ class PasswordCheck {
   // The user whose email and password these are, or: invalid_request (over-long input),
   // invalid_grant kWrongEmailOrPassword, too_many_attempts (with Retry-After) from the throttle,
   // invalid_grant for a blocked user (only once the password was right), or a store failure.
-  // `address` is the client's address group (http/client_address.h).
+  // `address` is the client's address group (http/client_address.h). `notes`, when given, learns
+  // what happened.
   Result<store::User, OAuthError> check(std::string_view email, std::string_view password,
-                                        std::string_view address, store::Timestamp now);
+                                        std::string_view address, store::Timestamp now,
+                                        PasswordCheckNotes* notes = nullptr);
 
  private:
   store::Store& store_;

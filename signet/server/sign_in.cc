@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
 
 #include "signet/common/ascii.h"
 #include "signet/http/client_address.h"
@@ -20,6 +21,7 @@
 #include "signet/jose/json.h"
 #include "signet/server/authorization_request.h"
 #include "signet/server/endpoint_support.h"
+#include "signet/server/event_log.h"
 #include "signet/server/own_tokens.h"
 #include "signet/server/password_check.h"
 #include "signet/server/refresh_tokens.h"
@@ -29,8 +31,8 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
+namespace json = boost::json;
 using Fields = std::vector<std::pair<std::string, std::string>>;
-
 
 store::Timestamp wall_now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -47,6 +49,27 @@ struct Shared {
 
   std::string url(std::string_view path) const { return issuer + std::string(path); }
 };
+
+// --- events
+
+// Records a sign-in event (event_log.h) when the endpoint has an event log.
+void record_event(const Shared& s, const http::Request& req, std::string_view type,
+                  std::string client_id, std::string user_id, std::string details = {}) {
+  EventLog* events = s.endpoint.event_log();
+  if (events == nullptr) {
+    return;
+  }
+  store::Event e;
+  e.date =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  e.type = type;
+  e.client_id = std::move(client_id);
+  e.user_id = std::move(user_id);
+  e.ip = http::peer_address(req);
+  e.user_agent = std::string(req[beast_http::field::user_agent]);
+  e.details = std::move(details);
+  events->record(std::move(e));
+}
 
 // --- responses
 
@@ -426,9 +449,24 @@ http::Response login(const Shared& s, const http::Request& req) {
     return login_page(s, req, *ar, email, std::string(kWrongEmailOrPassword),
                       beast_http::status::unauthorized, now);
   }
-  auto user = s.endpoint.password_check().check(email, *password,
-                                                http::address_group(http::peer_address(req)), now);
+  PasswordCheckNotes checked;
+  auto user = s.endpoint.password_check().check(
+      email, *password, http::address_group(http::peer_address(req)), now, &checked);
+  const std::string client_id = ar->client->client_id;
   if (!user) {
+    // The email as typed only when it names nobody: a known user is named by id.
+    const std::string details =
+        checked.unknown_user
+            ? json::serialize(json::object{{"username", email.substr(0, kMaxUsernameBytes)}})
+            : std::string{};
+    record_event(s, req,
+                 checked.wrong_password ? event_type::kLoginWrongPassword
+                 : checked.unknown_user ? event_type::kLoginUnknownUser
+                                        : event_type::kLoginFailed,
+                 client_id, checked.user_id, details);
+    if (checked.block_started) {
+      record_event(s, req, event_type::kAccountBlocked, client_id, checked.user_id, details);
+    }
     const OAuthError& e = user.error();
     switch (e.code) {
       case OAuthErrorCode::kTooManyAttempts: {
@@ -471,6 +509,7 @@ http::Response login(const Shared& s, const http::Request& req) {
   if (auto created = store.create_browser_session(session); !created) {
     return server_error(s, req, "creating a browser session", describe(created.error()));
   }
+  record_event(s, req, event_type::kLogin, client_id, user->id);
   // 303: the browser follows with a GET, never re-posting the password.
   auto res = code_redirect(s, req, *ar, *user, now, now, beast_http::status::see_other);
   set_cookie(s, res, s.session_cookie, session_id, s.config.session_lifetime, "Lax");
@@ -484,9 +523,20 @@ Result<Ok, std::string> end_session(const Shared& s, const http::Request& req,
                                     http::Response& res) {
   if (const auto value = cookie(req, s.session_cookie);
       value && !value->empty() && value->size() <= kMaxPresentedSecretLength) {
-    if (auto ended = s.endpoint.store().delete_browser_session(s.endpoint.secrets().hash(*value));
-        !ended) {
+    const std::string hash = s.endpoint.secrets().hash(*value);
+    // Whose session it was, for the event; a cookie that names no session is no sign-out.
+    auto session = s.endpoint.store().get_browser_session(hash);
+    if (!session && session.error().code != store::StoreErrorCode::kNotFound) {
+      return fail(describe(session.error()));
+    }
+    if (auto ended = s.endpoint.store().delete_browser_session(hash); !ended) {
       return fail(describe(ended.error()));
+    }
+    if (session) {
+      const auto params = request_params(req);
+      record_event(s, req, event_type::kLogout,
+                   params ? std::string(params->get("client_id").value_or("")) : std::string{},
+                   session->user_id);
     }
   }
   clear_cookie(s, res, s.session_cookie);

@@ -53,16 +53,29 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
       clients_(store, secrets, config_.client_lockout, config_.issuer, std::move(client_keys)) {
   const GrantServices svc{config_,   store_,          secrets_, passwords_,
                           counters_, password_check_, tenant_};
-  grants_.push_back({"client_credentials", store::GrantType::kClientCredentials,
+  namespace et = event_type;
+  grants_.push_back({"client_credentials",
+                     store::GrantType::kClientCredentials,
                      std::make_unique<ClientCredentialsGrant>(svc),
-                     &counters_.issued_client_credentials});
-  grants_.push_back({"password", store::GrantType::kPassword, std::make_unique<PasswordGrant>(svc),
-                     &counters_.issued_password});
+                     &counters_.issued_client_credentials,
+                     et::kClientCredentialsExchange,
+                     et::kClientCredentialsExchangeFailed,
+                     {}});
+  grants_.push_back({"password",
+                     store::GrantType::kPassword,
+                     std::make_unique<PasswordGrant>(svc),
+                     &counters_.issued_password,
+                     et::kPasswordExchange,
+                     et::kPasswordExchangeFailed,
+                     {}});
   grants_.push_back({"refresh_token", store::GrantType::kRefreshToken,
-                     std::make_unique<RefreshTokenGrant>(svc), &counters_.issued_refresh_token});
+                     std::make_unique<RefreshTokenGrant>(svc), &counters_.issued_refresh_token,
+                     et::kRefreshTokenExchange, et::kRefreshTokenExchangeFailed,
+                     et::kRefreshTokenReuse});
   grants_.push_back({"authorization_code", store::GrantType::kAuthorizationCode,
                      std::make_unique<AuthorizationCodeGrant>(svc),
-                     &counters_.issued_authorization_code});
+                     &counters_.issued_authorization_code, et::kCodeExchange,
+                     et::kCodeExchangeFailed, et::kCodeReuse});
 }
 
 TokenEndpoint::~TokenEndpoint() = default;
@@ -83,11 +96,114 @@ EndpointResult TokenEndpoint::counted(EndpointResult result) {
 }
 
 EndpointResult TokenEndpoint::token(const EndpointRequest& req) {
-  return counted(run_grant(req));
+  if (events_ == nullptr) {
+    return counted(run_grant(req));
+  }
+  RequestNotes notes;
+  EndpointRequest noted = req;
+  noted.notes = &notes;
+  auto result = counted(run_grant(noted));
+  record_exchange(noted, notes, result);
+  return result;
 }
 
 EndpointResult TokenEndpoint::revoke(const EndpointRequest& req) {
-  return counted(run_revoke(req));
+  if (events_ == nullptr) {
+    return counted(run_revoke(req));
+  }
+  RequestNotes notes;
+  EndpointRequest noted = req;
+  noted.notes = &notes;
+  auto result = counted(run_revoke(noted));
+  record_revocation(noted, notes, result);
+  return result;
+}
+
+namespace {
+
+// The fields every token-endpoint event shares.
+store::Event endpoint_event(const EndpointRequest& req, const RequestNotes& notes,
+                            const EndpointResult& result) {
+  store::Event e;
+  e.date = req.at;
+  // An unauthenticated client_id is what the request claimed: recorded as such, since failed
+  // attempts against a client are what an operator looks for.
+  e.client_id = !notes.client_id.empty() ? notes.client_id
+                                         : std::string(req.params->get("client_id").value_or(""));
+  e.user_id = notes.user_id;
+  e.audience =
+      !notes.audience.empty()
+          ? notes.audience
+          : std::string(
+                req.params->get("audience").value_or(req.params->get("resource").value_or("")));
+  if (result) {
+    if (const auto* scope = result->if_contains("scope"); scope != nullptr && scope->is_string()) {
+      e.scope = scope->as_string();
+    }
+  } else {
+    e.error = to_string(result.error().code);
+    e.description = result.error().description;
+  }
+  if (e.scope.empty()) {
+    e.scope =
+        !notes.scope.empty() ? notes.scope : std::string(req.params->get("scope").value_or(""));
+  }
+  e.ip = req.peer_address;
+  e.user_agent = req.user_agent;
+  return e;
+}
+
+}  // namespace
+
+void TokenEndpoint::record_exchange(const EndpointRequest& req, const RequestNotes& notes,
+                                    const EndpointResult& result) {
+  const auto grant_type = req.params->get("grant_type");
+  const auto entry = std::find_if(grants_.begin(), grants_.end(), [&](const GrantEntry& g) {
+    return grant_type && g.name == *grant_type;
+  });
+  store::Event e = endpoint_event(req, notes, result);
+  json::object details;
+  if (entry == grants_.end()) {
+    e.type = event_type::kUnsupportedGrant;
+    if (grant_type) {
+      details["grant_type"] = echoed(*grant_type, kMaxEchoedGrantType);
+    }
+  } else {
+    e.type = result
+                 ? entry->succeeded
+                 : (notes.reuse_detected && !entry->reused.empty() ? entry->reused : entry->failed);
+    details["grant_type"] = entry->name;
+  }
+  if (!notes.username.empty()) {
+    details["username"] = notes.username;
+  }
+  e.details = json::serialize(details);
+  if (!notes.started_block.empty()) {
+    store::Event block = e;
+    block.type = notes.started_block;
+    block.description.clear();
+    events_->record(std::move(e));
+    events_->record(std::move(block));
+    return;
+  }
+  events_->record(std::move(e));
+}
+
+void TokenEndpoint::record_revocation(const EndpointRequest& req, const RequestNotes& notes,
+                                      const EndpointResult& result) {
+  store::Event e = endpoint_event(req, notes, result);
+  e.type = result ? event_type::kRevocation : event_type::kRevocationFailed;
+  if (const auto hint = req.params->get("token_type_hint")) {
+    e.details =
+        json::serialize(json::object{{"token_type_hint", echoed(*hint, kMaxEchoedGrantType)}});
+  }
+  events_->record(std::move(e));
+  if (!notes.started_block.empty()) {
+    store::Event block = endpoint_event(req, notes, result);
+    block.type = notes.started_block;
+    block.description.clear();
+    events_->record(std::move(block));
+  }
 }
 
 EndpointResult TokenEndpoint::introspect(const EndpointRequest& req) {
@@ -118,6 +234,9 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
   auto client = clients_.authenticate(*snap, req);
   if (!client) {
     return fail(client.error());
+  }
+  if (req.notes != nullptr) {
+    req.notes->client_id = client->app->client_id;
   }
   // A public client's client_id proves nothing about who asks (it is in every page of a SPA), so
   // it may only use grants bound to something else: a code with its PKCE verifier, or a refresh
@@ -160,6 +279,9 @@ Result<TokenEndpoint::Presented, OAuthError> TokenEndpoint::presented_token(
     return fail(client.error());
   }
   out.client = *client;
+  if (req.notes != nullptr) {
+    req.notes->client_id = client->app->client_id;
+  }
   const auto token = req.params->get("token");
   if (!token) {
     return fail(oauth_error(Code::kInvalidRequest,

@@ -23,6 +23,7 @@
 #include "signet/server/client_authentication.h"
 #include "signet/server/credentials.h"
 #include "signet/server/endpoint_request.h"
+#include "signet/server/event_log.h"
 #include "signet/server/grant.h"
 #include "signet/server/oauth_error.h"
 #include "signet/server/params.h"
@@ -58,6 +59,11 @@ class TokenEndpoint {
   // POST /oauth/introspect: {"active": false} or the token's claims with "active": true.
   EndpointResult introspect(const EndpointRequest& req);
 
+  // Where token, revocation and lockout events go (event_log.h); none by default. Set before
+  // the endpoint serves; `events` must outlive it.
+  void set_event_log(EventLog* events) { events_ = events; }
+  EventLog* event_log() const { return events_; }
+
   const EndpointConfig& config() const { return config_; }
   const EndpointCounters& counters() const { return counters_; }
   const ClientAuthenticator& clients() const { return clients_; }
@@ -74,11 +80,19 @@ class TokenEndpoint {
     store::GrantType type;  // what the client must be allowed
     std::unique_ptr<Grant> grant;
     std::atomic<std::uint64_t>* issued;  // counts successes
+    std::string_view succeeded;          // event types (event_log.h) of a success, a failure
+    std::string_view failed;
+    std::string_view reused;  // and of a reuse detected, for the grants that have one
   };
 
   // Counts the error of a failed result (every error of the three endpoints passes here once).
   EndpointResult counted(EndpointResult result);
   EndpointResult run_grant(const EndpointRequest& req);
+  // The event of one token request, and of the lockout it started, if any.
+  void record_exchange(const EndpointRequest& req, const RequestNotes& notes,
+                       const EndpointResult& result);
+  void record_revocation(const EndpointRequest& req, const RequestNotes& notes,
+                         const EndpointResult& result);
 
   // The prelude of revocation and introspection: an authenticated client and its `token`.
   struct Presented {
@@ -100,6 +114,7 @@ class TokenEndpoint {
   PasswordCheck password_check_;
   ClientAuthenticator clients_;
   std::vector<GrantEntry> grants_;
+  EventLog* events_ = nullptr;
 };
 
 }  // namespace signet::server

@@ -158,6 +158,21 @@ const std::vector<Table>& table_list() {
        {{"client_id", K::kText}, {"jti", K::kText}, {"expires_at", K::kInteger}},
        {"client_id", "jti"},
        {}},
+      {"events",
+       {{"id", K::kInteger},
+        {"date", K::kInteger},
+        {"type", K::kText},
+        {"description", K::kText},
+        {"client_id", K::kText},
+        {"user_id", K::kText},
+        {"audience", K::kText},
+        {"scope", K::kText},
+        {"error", K::kText},
+        {"ip", K::kText},
+        {"user_agent", K::kText},
+        {"details", K::kText}},
+       {"id"},
+       "id"},
   };
   return list;
 }

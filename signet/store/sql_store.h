@@ -102,6 +102,7 @@ class SqlStore final : public Store {
   StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
                                    Timestamp since) override;
   StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) override;
+
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
 
@@ -131,6 +132,14 @@ class SqlStore final : public Store {
   StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) override;
   StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
                                                        Timestamp now) override;
+
+  // --- events (sql_events.cc)
+  StoreResult<Ok> append_events(const std::vector<Event>& events) override;
+  StoreResult<Page<Event>> page_events(const EventFilter& filter, const PageRequest& page) override;
+  StoreResult<std::vector<Event>> events_after(std::int64_t after_id, const EventFilter& filter,
+                                               std::int64_t limit) override;
+  StoreResult<std::int64_t> delete_old_events(PreciseTimestamp before,
+                                              std::int64_t keep_at_most) override;
 
  private:
   // The database's connections; each operation leases one for its transaction.

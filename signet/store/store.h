@@ -283,11 +283,35 @@ class LoginCounterStore {
                                                                Timestamp now) = 0;
 };
 
+// The event log: security events and admin changes, kept for the operator to read.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // --- events
+
+  // Appends `events` in order in one transaction (ids and order as given; their `id` is ignored).
+  virtual StoreResult<Ok> append_events(const std::vector<Event>& events) = 0;
+  // The events `filter` keeps, newest first, a window of them and how many match in all.
+  virtual StoreResult<Page<Event>> page_events(const EventFilter& filter,
+                                               const PageRequest& page) = 0;
+  // The events `filter` keeps with an id above `after_id`, oldest first, at most `limit`: what a
+  // follower reads next.
+  virtual StoreResult<std::vector<Event>> events_after(std::int64_t after_id,
+                                                       const EventFilter& filter,
+                                                       std::int64_t limit) = 0;
+  // Retention: deletes events older than `before` and all but the newest `keep_at_most`.
+  // Returns how many were deleted.
+  virtual StoreResult<std::int64_t> delete_old_events(PreciseTimestamp before,
+                                                      std::int64_t keep_at_most) = 0;
+};
+
 class Store : public ConfigurationStore,
               public KeyStore,
               public RefreshTokenStore,
               public SignInStore,
-              public LoginCounterStore {
+              public LoginCounterStore,
+              public EventStore {
  public:
   ~Store() override = default;
 };

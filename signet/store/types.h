@@ -267,6 +267,34 @@ struct SignInRecord {
   bool operator==(const SignInRecord&) const = default;
 };
 
+// One record of the event log (docs/operations.md "Event log"): what happened, to which client
+// or user, from where. Auth0's type codes where Auth0 has one ("seccft", "fepft", "limit_wc"...),
+// signet's own otherwise. Never holds a secret: no password, client secret or whole token.
+struct Event {
+  std::int64_t id = 0;  // set by the store; grows with every insert and is never reused
+  PreciseTimestamp date{};
+  std::string type;
+  std::string description;
+  std::string client_id;   // empty when no client is involved
+  std::string user_id;     // empty when no user is involved
+  std::string audience;    // the API a token was asked for
+  std::string scope;       // space-separated scopes asked for or granted
+  std::string error;       // the OAuth error code of a refusal
+  std::string ip;          // the client's address as the server saw it (after trusted proxies)
+  std::string user_agent;  // cut to kMaxEventFieldBytes
+  std::string details;     // a JSON object with what the fields above do not say, or empty
+
+  bool operator==(const Event&) const = default;
+};
+
+// Which events a listing keeps; every field set must match exactly.
+struct EventFilter {
+  std::optional<std::string> type{};
+  std::optional<std::string> client_id{};
+  std::optional<std::string> user_id{};
+  std::optional<PreciseTimestamp> since{};  // at or after
+};
+
 // When failures turn into a block, and for how long.
 struct LockoutPolicy {
   int max_failures = 10;  // the failure that reaches this count starts the block

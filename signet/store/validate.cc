@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace signet::store {
 namespace {
@@ -218,6 +219,36 @@ Result<Ok, StoreError> validate_browser_session(const BrowserSession& session) {
     return r;
   }
   return check_text("user id", session.user_id);
+}
+
+Result<Ok, StoreError> validate_event(const Event& event) {
+  if (auto r = check_text("event type", event.type); !r) {
+    return r;
+  }
+  const std::pair<std::string_view, const std::string*> optional[] = {
+      {"event description", &event.description},
+      {"event client_id", &event.client_id},
+      {"event user_id", &event.user_id},
+      {"event audience", &event.audience},
+      {"event scope", &event.scope},
+      {"event error", &event.error},
+      {"event ip", &event.ip},
+      {"event user_agent", &event.user_agent}};
+  for (const auto& [what, value] : optional) {
+    if (!value->empty()) {
+      if (auto r = check_text(what, *value); !r) {
+        return r;
+      }
+    }
+  }
+  if (event.details.size() > kMaxEventDetailsLength) {
+    return invalid("event details must be at most " + std::to_string(kMaxEventDetailsLength) +
+                   " bytes");
+  }
+  if (event.details.find('\0') != std::string::npos) {
+    return invalid("event details must not contain a NUL byte");
+  }
+  return Ok{};
 }
 
 Result<Ok, StoreError> validate_user(const User& user) {

@@ -22,6 +22,10 @@ constexpr std::size_t kMaxScopes = 1000;
 // Opaque blobs (hashes, encrypted keys, JWK text): an RSA-8192 key in JWK form fits easily.
 constexpr std::size_t kMaxBlobLength = 64 * 1024;
 
+// An event's details (a JSON object): room for an admin change's list of fields, bounded so a
+// flood of events cannot fill the disk faster than retention empties it.
+constexpr std::size_t kMaxEventDetailsLength = 16 * 1024;
+
 // A scope token as RFC 6749 §3.3 defines it: printable ASCII without space, '"' and '\'.
 bool is_scope_token(std::string_view s);
 
@@ -34,6 +38,8 @@ Result<Ok, StoreError> validate_signing_key(const SigningKey& key);
 Result<Ok, StoreError> validate_refresh_token(const RefreshToken& token);
 Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code);
 Result<Ok, StoreError> validate_browser_session(const BrowserSession& session);
+// An event: a type, and every text bounded and free of NUL (the optional ones may be empty).
+Result<Ok, StoreError> validate_event(const Event& event);
 Result<Ok, StoreError> validate_failed_login(const FailedLoginKey& key,
                                              const LockoutPolicy& policy);
 // A lookup key (identifier, client_id, user id, kid, ...): non-empty and bounded.

@@ -231,7 +231,8 @@ class ForwardingStore final : public Store {
   }
 
   StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) override {
-    return call("insert_authorization_code", [&] { return inner_.insert_authorization_code(code); });
+    return call("insert_authorization_code",
+                [&] { return inner_.insert_authorization_code(code); });
   }
   StoreResult<AuthorizationCode> redeem_authorization_code(std::string_view code_hash,
                                                            Timestamp now) override {
@@ -292,6 +293,23 @@ class ForwardingStore final : public Store {
                                                        Timestamp now) override {
     return call("delete_stale_failed_logins",
                 [&] { return inner_.delete_stale_failed_logins(older_than, now); });
+  }
+
+  StoreResult<Ok> append_events(const std::vector<Event>& events) override {
+    return call("append_events", [&] { return inner_.append_events(events); });
+  }
+  StoreResult<Page<Event>> page_events(const EventFilter& filter,
+                                       const PageRequest& page) override {
+    return call("page_events", [&] { return inner_.page_events(filter, page); });
+  }
+  StoreResult<std::vector<Event>> events_after(std::int64_t after_id, const EventFilter& filter,
+                                               std::int64_t limit) override {
+    return call("events_after", [&] { return inner_.events_after(after_id, filter, limit); });
+  }
+  StoreResult<std::int64_t> delete_old_events(PreciseTimestamp before,
+                                              std::int64_t keep_at_most) override {
+    return call("delete_old_events",
+                [&] { return inner_.delete_old_events(before, keep_at_most); });
   }
 
   // The `limit` of every recent_failed_logins and recent_sign_ins call, in order.

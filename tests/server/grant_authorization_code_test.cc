@@ -71,7 +71,7 @@ class CodeGrantTest : public TokenEndpointTest {
     for (const auto& [k, v] : params) {
       p.add(k, v);
     }
-    return endpoint_->token(EndpointRequest{&p, std::nullopt, kPeer, now});
+    return endpoint_->token(EndpointRequest{&p, std::nullopt, kPeer, now, {}, nullptr});
   }
 
   // The exchange as a confidential client makes it.

@@ -163,7 +163,7 @@ class TokenEndpointTest : public ::testing::Test {
     for (const auto& [k, v] : params) {
       p.add(k, v);
     }
-    EndpointRequest req{&p, std::nullopt, peer, now};
+    EndpointRequest req{&p, std::nullopt, peer, now, user_agent_, nullptr};
     if (authorization) {
       req.authorization = *authorization;
     }
@@ -253,6 +253,7 @@ class TokenEndpointTest : public ::testing::Test {
   std::unique_ptr<TokenEndpoint> endpoint_;
   int clients_ = 0;
   int users_ = 0;
+  std::string user_agent_ = "signet-tests/1.0";
 };
 
 class RefreshTest : public TokenEndpointTest {

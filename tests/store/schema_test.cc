@@ -240,7 +240,7 @@ TEST(SqliteSchemaTest, AVersionFiveDatabaseMovesItsClientsToTheNewAuthMethods) {
            "UPDATE meta SET value = 3 WHERE key = 'revision'");
   auto store = SqliteStore::open(path);
   ASSERT_TRUE(store.ok()) << store.error().message;
-  EXPECT_EQ(raw_user_version(path), 6);
+  EXPECT_EQ(raw_user_version(path), schema::latest_version());
 
   const std::pair<std::string, TokenEndpointAuthMethod> expected[] = {
       {"post", TokenEndpointAuthMethod::kClientSecretBasicOrPost},
