@@ -176,24 +176,18 @@ struct RotatedKeys {
   std::string current_kid;  // the key that signs from now on
 };
 
-// --- logs (what the store records today: sign-ins and failure counters; the operations issue
-// turns this into a full event log)
-struct LogEvent {
-  std::string log_id;  // stable for the same underlying record
-  std::string type;    // Auth0's codes: "s" success login, "fp" failed password,
-                       // "fcc" failed client authentication, "limit_wc" blocked
-  std::string description;
-  store::Timestamp date{};
-  std::string user_id;    // empty when not a user's
-  std::string client_id;  // empty when not a client's
-  std::string ip;         // an address group ("*" for the account-wide counter)
-};
+// --- logs: the event log (signet/server/event_log.h, docs/operations.md "Event log")
+using LogEvent = store::Event;
 
 struct LogFilter {
-  std::optional<std::string> type;
-  std::optional<std::string> user_id;
-  std::optional<std::string> client_id;
+  std::optional<std::string> type{};
+  std::optional<std::string> user_id{};
+  std::optional<std::string> client_id{};
+  std::optional<store::PreciseTimestamp> since{};  // at or after
 };
+
+// Events read at once by a follower (Auth0's `take`).
+constexpr std::int64_t kMaxLogsTaken = 100;
 
 class Admin {
  public:
@@ -264,8 +258,13 @@ class Admin {
   virtual AdminResult<store::SigningKey> revoke_signing_key(std::string_view kid) = 0;
 
   // --- logs, newest first
+  // Newest first. kInvalid for a type signet does not record.
   virtual AdminResult<Page<LogEvent>> list_logs(const PageRequest& page,
                                                 const LogFilter& filter) = 0;
+  // The events after the one with id `from` (0: from the oldest kept), oldest first, at most
+  // `take` (1 to kMaxLogsTaken): what `signet logs --follow` reads as events arrive.
+  virtual AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
+                                                       const LogFilter& filter) = 0;
 };
 
 }  // namespace signet::admin

@@ -11,6 +11,7 @@
 #include "signet/admin/application_checks.h"
 #include "signet/admin/auth0_json.h"
 #include "signet/jose/crypto.h"
+#include "signet/server/event_log.h"
 #include "signet/store/validate.h"
 
 namespace signet::admin {
@@ -26,7 +27,6 @@ constexpr std::string_view kUserIdPrefix = "auth0|";  // Auth0's database-connec
 constexpr std::size_t kUserIdRandomBytes = 12;        // 24 hex digits, as Auth0's ids have
 
 // bytes of SHA-256 in a log_id: 96 bits, so two events of one log never share an id by chance.
-constexpr std::size_t kLogIdBytes = 12;
 
 // The grant types an application may have, for messages.
 constexpr std::string_view kSupportedGrantTypes =
@@ -344,57 +344,6 @@ store::SigningKey public_part(store::SigningKey key) {
 
 // --- logs
 
-// A log_id that names one state of one stored record: the same record read twice gives the same
-// id, and the fields are length-prefixed so that no two records share an encoding.
-std::string log_id(std::string_view type, std::string_view subject, std::string_view address,
-                   store::Timestamp date) {
-  const std::string seconds = std::to_string(date.time_since_epoch().count());
-  std::string input;
-  for (const std::string_view field : {type, subject, address, std::string_view(seconds)}) {
-    input += std::to_string(field.size());
-    input += ':';
-    input += field;
-  }
-  const auto digest = jose::sha256(input);
-  return jose::to_hex(std::span<const std::uint8_t>(digest.data(), kLogIdBytes));
-}
-
-LogEvent sign_in_event(const store::SignInRecord& r) {
-  LogEvent e;
-  e.type = "s";
-  e.description = "signed in (the last sign-in from this address group)";
-  e.date = r.signed_in_at;
-  e.user_id = r.user_id;
-  e.ip = r.address;
-  e.log_id = log_id(e.type, r.user_id, r.address, e.date);
-  return e;
-}
-
-LogEvent failure_event(const store::FailedLoginRecord& r, store::Timestamp now) {
-  const bool user = r.key.kind == store::FailedLoginSubject::kUser;
-  const bool anywhere = r.key.address == store::kAnyAddress;
-  const bool blocked = r.counter.blocked_at(now);
-  const std::string count = std::to_string(r.counter.count);
-  const std::string failures = user ? " wrong password(s)" : " wrong client secret(s)";
-  const std::string from =
-      anywhere ? " in a row from any address (the account-wide count)" : " from this address group";
-  LogEvent e;
-  if (blocked) {
-    e.type = "limit_wc";
-    e.description = (anywhere ? "slowed down after " : "blocked after ") + count + failures + from;
-  } else {
-    e.type = user ? "fp" : "fcc";
-    e.description = count + failures + from;
-  }
-  e.date = r.counter.first_failure_at.value_or(store::Timestamp{});
-  (user ? e.user_id : e.client_id) = r.key.subject;
-  e.ip = r.key.address;
-  e.log_id = log_id(e.type, std::string(store::to_string(r.key.kind)) + ":" + r.key.subject,
-                    r.key.address, e.date);
-  return e;
-}
-
-constexpr std::array<std::string_view, 4> kLogTypes = {"s", "fp", "fcc", "limit_wc"};
 
 }  // namespace
 
@@ -1246,51 +1195,67 @@ AdminResult<store::SigningKey> AdminService::revoke_signing_key(std::string_view
 
 // --- logs
 
+namespace {
+
+// The store's filter for `filter`, or kInvalid for a type signet never records (a typo would
+// otherwise list nothing and look like a quiet log).
+AdminResult<store::EventFilter> event_filter(const LogFilter& filter) {
+  if (filter.type) {
+    const auto types = server::event_types();
+    if (std::find(types.begin(), types.end(), *filter.type) == types.end()) {
+      std::string known;
+      for (const auto t : types) {
+        known += known.empty() ? "" : ", ";
+        known += t;
+      }
+      return invalid("unknown log type '" + *filter.type + "': use one of " + known);
+    }
+  }
+  return store::EventFilter{filter.type, filter.client_id, filter.user_id, filter.since};
+}
+
+}  // namespace
+
 AdminResult<Page<LogEvent>> AdminService::list_logs(const PageRequest& page,
                                                     const LogFilter& filter) {
   auto request = to_store_page(page);
   if (!request) {
     return fail(request.error());
   }
-  if (filter.type &&
-      std::find(kLogTypes.begin(), kLogTypes.end(), *filter.type) == kLogTypes.end()) {
-    return invalid("unknown log type '" + *filter.type + "': use s, fp, fcc or limit_wc");
+  auto events = event_filter(filter);
+  if (!events) {
+    return fail(events.error());
   }
-  auto failures = store_.recent_failed_logins(kMaxLogRecordsRead);
-  if (!failures) {
-    return store_failure("read the failed logins", failures.error());
+  auto listed = store_.page_events(*events, *request);
+  if (!listed) {
+    return store_failure("read the event log", listed.error());
   }
-  auto sign_ins = store_.recent_sign_ins(kMaxLogRecordsRead);
-  if (!sign_ins) {
-    return store_failure("read the sign-ins", sign_ins.error());
-  }
-  const store::Timestamp now = clock_();
-  std::vector<LogEvent> events;
-  events.reserve(failures->size() + sign_ins->size());
-  for (const auto& r : *failures) {
-    events.push_back(failure_event(r, now));
-  }
-  for (const auto& r : *sign_ins) {
-    events.push_back(sign_in_event(r));
-  }
-  std::erase_if(events, [&](const LogEvent& e) {
-    return (filter.type && e.type != *filter.type) ||
-           (filter.user_id && e.user_id != *filter.user_id) ||
-           (filter.client_id && e.client_id != *filter.client_id);
-  });
-  std::sort(events.begin(), events.end(), [](const LogEvent& a, const LogEvent& b) {
-    return a.date != b.date ? a.date > b.date : a.log_id < b.log_id;
-  });
   Page<LogEvent> out;
-  out.total = static_cast<std::int64_t>(events.size());
+  out.items = std::move(listed->items);
+  out.total = listed->total;
   out.start = request->offset;
   out.limit = request->limit;
-  if (request->offset < out.total) {
-    const auto first = events.begin() + request->offset;
-    const auto last = first + std::min(request->limit, out.total - request->offset);
-    out.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-  }
   return out;
+}
+
+AdminResult<std::vector<LogEvent>> AdminService::logs_after(std::int64_t from, std::int64_t take,
+                                                           const LogFilter& filter) {
+  if (from < 0) {
+    return invalid("from must be a log_id (a non-negative integer), got " + std::to_string(from));
+  }
+  if (take < 1 || take > kMaxLogsTaken) {
+    return invalid("take must be between 1 and " + std::to_string(kMaxLogsTaken) + ", got " +
+                   std::to_string(take));
+  }
+  auto events = event_filter(filter);
+  if (!events) {
+    return fail(events.error());
+  }
+  auto after = store_.events_after(from, *events, take);
+  if (!after) {
+    return store_failure("read the event log", after.error());
+  }
+  return std::move(*after);
 }
 
 }  // namespace signet::admin

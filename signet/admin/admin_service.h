@@ -37,9 +37,6 @@ namespace signet::admin {
 // loss means another admin wrote the same record in between, and eight in a row means a script is
 // hammering it, not that two people clicked at once.
 constexpr int kMaxPatchAttempts = 8;
-// Records of each kind (failure counters, sign-ins) that list_logs reads from the store: the log
-// is built in memory, so what it reads is bounded like any answer. Older events are not listed.
-constexpr std::int64_t kMaxLogRecordsRead = 1000;
 
 class AdminService final : public Admin {
  public:
@@ -110,8 +107,9 @@ class AdminService final : public Admin {
   AdminResult<RotatedKeys> rotate_signing_keys(jose::Algorithm algorithm) override;
   AdminResult<store::SigningKey> revoke_signing_key(std::string_view kid) override;
 
-  // At most kMaxLogRecordsRead of each kind are read, so `total` counts what was read.
   AdminResult<Page<LogEvent>> list_logs(const PageRequest& page, const LogFilter& filter) override;
+  AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
+                                               const LogFilter& filter) override;
 
  private:
   AdminResult<store::Api> read_api(std::string_view identifier);

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "signet/jose/json.h"
+#include "signet/server/event_log.h"
 
 namespace signet::admin {
 namespace {
@@ -315,6 +316,14 @@ bool has_shape(std::string_view text, std::string_view shape) {
 }  // namespace
 
 std::optional<store::Timestamp> parse_date(std::string_view text) {
+  const auto precise = parse_precise_date(text);
+  if (!precise) {
+    return std::nullopt;
+  }
+  return std::chrono::floor<std::chrono::seconds>(*precise);
+}
+
+std::optional<store::PreciseTimestamp> parse_precise_date(std::string_view text) {
   if (!has_shape(text, "dddd-dd-ddTdd:dd:dd.dddZ") && !has_shape(text, "dddd-dd-ddTdd:dd:ddZ")) {
     return std::nullopt;
   }
@@ -345,7 +354,7 @@ std::optional<store::Timestamp> parse_date(std::string_view text) {
     return std::nullopt;
   }
   return std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{s};
+         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
 }
 
 std::string_view token_dialect(store::TokenProfile profile, bool permissions_claim) {
@@ -467,12 +476,7 @@ json::object signing_key_to_json(const store::SigningKey& key) {
 }
 
 json::object log_event_to_json(const LogEvent& e) {
-  return json::object{
-      {"log_id", e.log_id},       {"date", format_date(e.date)},
-      {"type", e.type},           {"description", e.description},
-      {"user_id", e.user_id},     {"client_id", e.client_id},
-      {"ip", e.ip},
-  };
+  return server::event_to_json(e);
 }
 
 // --- JSON to records
@@ -637,19 +641,32 @@ AdminResult<LogEvent> log_event_from_json(const json::value& value) {
   }
   LogEvent e;
   SIGNET_TRY_ASSIGN(id, req_string(*o, "log_id", "a log event"));
+  std::int64_t number = 0;
+  if (const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), number);
+      ec != std::errc{} || end != id.data() + id.size() || number < 0) {
+    return fail(bad("a log event's log_id must be a non-negative integer, got '" + id + "'"));
+  }
+  e.id = number;
   SIGNET_TRY_ASSIGN(type, req_string(*o, "type", "a log event"));
-  SIGNET_TRY_ASSIGN(description, opt_string(*o, "description"));
-  SIGNET_TRY_ASSIGN(user_id, opt_string(*o, "user_id"));
-  SIGNET_TRY_ASSIGN(client_id, opt_string(*o, "client_id"));
-  SIGNET_TRY_ASSIGN(ip, opt_string(*o, "ip"));
-  SIGNET_TRY_ASSIGN(date, read_date(*o, "date"));
-  e.log_id = std::move(id);
+  SIGNET_TRY_ASSIGN(date_text, req_string(*o, "date", "a log event"));
+  auto date = parse_precise_date(date_text);
+  if (!date) {
+    return fail(bad("a log event's date must be an RFC 3339 UTC time, got '" + date_text + "'"));
+  }
+  e.date = *date;
   e.type = std::move(type);
-  e.description = description.value_or("");
-  e.user_id = user_id.value_or("");
-  e.client_id = client_id.value_or("");
-  e.ip = ip.value_or("");
-  e.date = date;
+  const std::pair<std::string_view, std::string*> texts[] = {
+      {"description", &e.description}, {"client_id", &e.client_id}, {"user_id", &e.user_id},
+      {"audience", &e.audience},       {"scope", &e.scope},         {"error", &e.error},
+      {"ip", &e.ip},                   {"user_agent", &e.user_agent}};
+  for (const auto& [name, field] : texts) {
+    SIGNET_TRY_ASSIGN(value, opt_string(*o, name));
+    *field = value.value_or("");
+  }
+  if (const auto* details = o->if_contains("details"); details != nullptr) {
+    e.details = details->is_string() ? std::string(details->as_string())
+                                     : json::serialize(*details);
+  }
   return e;
 }
 

@@ -28,6 +28,8 @@ inline constexpr std::string_view kDatabaseConnection = "Username-Password-Authe
 std::string format_date(store::Timestamp t);
 // Reads what format_date writes (and the same without milliseconds); nullopt else.
 std::optional<store::Timestamp> parse_date(std::string_view text);
+// The same, keeping the milliseconds (event dates).
+std::optional<store::PreciseTimestamp> parse_precise_date(std::string_view text);
 
 // "access_token", "access_token_authz", "rfc9068_profile", "rfc9068_profile_authz".
 std::string_view token_dialect(store::TokenProfile profile, bool permissions_claim);

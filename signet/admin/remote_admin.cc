@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "signet/admin/auth0_json.h"
+#include "signet/http/access_log.h"
 #include "signet/jose/json.h"
 
 namespace signet::admin {
@@ -90,6 +91,27 @@ AdminResult<Page<T>> read_page(const json::value& body, std::string_view key, Re
     page.items.push_back(std::move(*parsed));
   }
   return page;
+}
+
+// A list answer ([...]) read with `read` per item.
+template <typename T, typename Read>
+AdminResult<std::vector<T>> read_list(const json::value& body, Read read) {
+  const auto* items = body.if_array();
+  if (items == nullptr) {
+    return fail(AdminError{AdminErrorCode::kUnreachable,
+                           "the server's answer is not a list: is it a signet server?"});
+  }
+  std::vector<T> out;
+  for (const auto& item : *items) {
+    auto parsed = read(item);
+    if (!parsed) {
+      return fail(AdminError{AdminErrorCode::kUnreachable,
+                             "the server sent a record signet cannot read: " +
+                                 parsed.error().message});
+    }
+    out.push_back(std::move(*parsed));
+  }
+  return out;
 }
 
 // A record read back, with the revision its ETag named.
@@ -660,18 +682,42 @@ AdminResult<store::SigningKey> RemoteAdmin::revoke_signing_key(std::string_view 
 
 // --- logs
 
-AdminResult<Page<LogEvent>> RemoteAdmin::list_logs(const PageRequest& page, const LogFilter& filter) {
-  std::string path = "logs?" + query_of(page);
+namespace {
+
+// The filter's query parameters, each after a '&'.
+std::string log_filter_query(const LogFilter& filter) {
+  std::string out;
   if (filter.type) {
-    path += "&type=" + url_encode(*filter.type);
+    out += "&type=" + url_encode(*filter.type);
   }
   if (filter.user_id) {
-    path += "&user_id=" + url_encode(*filter.user_id);
+    out += "&user_id=" + url_encode(*filter.user_id);
   }
   if (filter.client_id) {
-    path += "&client_id=" + url_encode(*filter.client_id);
+    out += "&client_id=" + url_encode(*filter.client_id);
   }
-  return as_page<LogEvent>(call("GET", path), "logs", [](const json::value& v) { return log_event_from_json(v); });
+  if (filter.since) {
+    out += "&since=" + url_encode(http::format_rfc3339(*filter.since));
+  }
+  return out;
+}
+
+}  // namespace
+
+AdminResult<Page<LogEvent>> RemoteAdmin::list_logs(const PageRequest& page, const LogFilter& filter) {
+  return as_page<LogEvent>(call("GET", "logs?" + query_of(page) + log_filter_query(filter)), "logs",
+                           [](const json::value& v) { return log_event_from_json(v); });
+}
+
+AdminResult<std::vector<LogEvent>> RemoteAdmin::logs_after(std::int64_t from, std::int64_t take,
+                                                          const LogFilter& filter) {
+  auto answer = call("GET", "logs?from=" + std::to_string(from) + "&take=" + std::to_string(take) +
+                                log_filter_query(filter));
+  if (!answer) {
+    return fail(answer.error());
+  }
+  return read_list<LogEvent>(answer->body,
+                             [](const json::value& v) { return log_event_from_json(v); });
 }
 
 }  // namespace signet::admin

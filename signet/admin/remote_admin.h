@@ -92,6 +92,8 @@ class RemoteAdmin final : public Admin {
   AdminResult<store::SigningKey> revoke_signing_key(std::string_view kid) override;
 
   AdminResult<Page<LogEvent>> list_logs(const PageRequest& page, const LogFilter& filter) override;
+  AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
+                                               const LogFilter& filter) override;
 
  private:
   struct Answer {

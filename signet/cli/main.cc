@@ -23,6 +23,7 @@
 #include "signet/cli/serve_command.h"
 #include "signet/cli/store_command.h"
 #include "signet/cli/token_command.h"
+#include "signet/cli/logs_command.h"
 #include "signet/cli/users_command.h"
 #include "signet/common/no_dump.h"
 
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
   signet::cli::clients::add_command(app, verbs);
   signet::cli::grants::add_command(app, verbs);
   signet::cli::users::add_command(app, verbs);
+  signet::cli::logs::add_command(app, verbs);
   signet::cli::add_token_command(app, exit_code);
   signet::cli::add_dev_cert_command(app, exit_code);
   signet::cli::add_migrate_command(app, exit_code);

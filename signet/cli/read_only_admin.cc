@@ -76,6 +76,11 @@ admin::AdminResult<admin::Page<admin::LogEvent>> ReadOnlyAdmin::list_logs(
   return reads_.list_logs(page, filter);
 }
 
+admin::AdminResult<std::vector<admin::LogEvent>> ReadOnlyAdmin::logs_after(
+    std::int64_t from, std::int64_t take, const admin::LogFilter& filter) {
+  return reads_.logs_after(from, take, filter);
+}
+
 admin::AdminResult<store::Api> ReadOnlyAdmin::create_api(const admin::ApiDraft&) {
   return refused("create an API");
 }

@@ -35,6 +35,8 @@ class ReadOnlyAdmin final : public admin::Admin {
   admin::AdminResult<store::SigningKey> get_signing_key(std::string_view kid) override;
   admin::AdminResult<admin::Page<admin::LogEvent>> list_logs(
       const admin::PageRequest& page, const admin::LogFilter& filter) override;
+  admin::AdminResult<std::vector<admin::LogEvent>> logs_after(
+      std::int64_t from, std::int64_t take, const admin::LogFilter& filter) override;
 
   // Writes: kInternal, naming the operation (a command that writes must ask for Access::kWrite).
   admin::AdminResult<store::Api> create_api(const admin::ApiDraft& draft) override;

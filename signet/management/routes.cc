@@ -1121,13 +1121,61 @@ void Api::add_key_and_log_routes() {
         }
         return json_answer(call.req, 200, to_json(*revoked));
       });
+  // Auth0's two ways through the log: pages newest first, or with `from` (a log_id; 0 for the
+  // oldest kept) and `take`, the events after it oldest first, which is how a follower keeps up.
   add(bh::verb::get, {"logs"}, "read:logs", Resource::kLog, false, [this](Call& call) {
-    const admin::LogFilter filter{query(call, "type"), query(call, "user_id"),
-                                  query(call, "client_id")};
-    return list<admin::LogEvent>(
-        call, {"type", "user_id", "client_id"}, "logs",
-        [&](const admin::PageRequest& page) { return call.admin.list_logs(page, filter); },
-        [](const admin::LogEvent& e) { return admin::log_event_to_json(e); });
+    admin::LogFilter filter{query(call, "type"), query(call, "user_id"), query(call, "client_id"),
+                            std::nullopt};
+    if (const auto since = query(call, "since")) {
+      const auto at = admin::parse_precise_date(*since);
+      if (!at) {
+        return bad_query(call, "since must be an RFC 3339 UTC time such as "
+                               "2026-12-06T10:00:00Z, got '" + since->substr(0, 64) + "'");
+      }
+      filter.since = *at;
+    }
+    const auto from = query(call, "from");
+    const auto take = query(call, "take");
+    if (!from && !take) {
+      return list<admin::LogEvent>(
+          call, {"type", "user_id", "client_id", "since"}, "logs",
+          [&](const admin::PageRequest& page) { return call.admin.list_logs(page, filter); },
+          [](const admin::LogEvent& e) { return admin::log_event_to_json(e); });
+    }
+    for (const auto& [name, value] : call.query.entries()) {
+      if (name != "from" && name != "take" && name != "type" && name != "user_id" &&
+          name != "client_id" && name != "since") {
+        return bad_query(call, "'" + std::string(name.substr(0, 64)) + "' does not go with from/take: use type, "
+                               "user_id, client_id and since to filter");
+      }
+    }
+    const auto number = [](const std::optional<std::string>& text,
+                           std::int64_t fallback) -> std::optional<std::int64_t> {
+      if (!text) {
+        return fallback;
+      }
+      std::int64_t n = 0;
+      const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+      if (ec != std::errc{} || end != text->data() + text->size() || text->empty()) {
+        return std::nullopt;
+      }
+      return n;
+    };
+    const auto from_id = number(from, 0);
+    const auto count = number(take, admin::kMaxLogsTaken);
+    if (!from_id || !count) {
+      return bad_query(call, "from must be a log_id and take a number of events (1 to " +
+                                 std::to_string(admin::kMaxLogsTaken) + ")");
+    }
+    auto events = call.admin.logs_after(*from_id, *count, filter);
+    if (!events) {
+      return fail_with(call, events);
+    }
+    json::array out;
+    for (const auto& e : *events) {
+      out.push_back(admin::log_event_to_json(e));
+    }
+    return json_answer(call.req, 200, std::move(out));
   });
 }
 
