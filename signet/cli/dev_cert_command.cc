@@ -24,6 +24,7 @@
 #include "signet/cli/admin_support.h"
 #include "signet/common/fd_io.h"
 #include "signet/common/file_safety.h"
+#include "signet/common/private_file.h"
 #include "signet/keys/dev_cert.h"
 
 namespace signet::cli {
@@ -50,25 +51,6 @@ struct DevCertOptions {
   std::string out_dir;  // empty = <data_dir>/tls
   bool force = false;
   bool json = false;
-};
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
 };
 
 std::string errno_text(int err) {
@@ -102,8 +84,8 @@ void prepare_out_dir(const fs::path& dir) {
 
 // Holds an exclusive lock on the directory for the command's lifetime, so that two dev-cert runs
 // at once (two `make run`s) cannot pair one run's CA with the other's certificate.
-Fd lock_dir(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+UniqueFd lock_dir(const fs::path& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     throw CommandError{"cannot open " + dir.string() + ": " + errno_text(errno)};
   }
@@ -122,7 +104,7 @@ Fd lock_dir(const fs::path& dir) {
 bool read_pem_file(const fs::path& path, Trust trust, std::string_view what, std::string& out) {
   // O_NOFOLLOW: a link must not make us trust (or later chmod) another file; O_NONBLOCK: a FIFO
   // must not hang us, it is refused below as not a regular file.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT) {
@@ -166,37 +148,16 @@ bool read_pem_file(const fs::path& path, Trust trust, std::string_view what, std
   return true;
 }
 
-// Replaces `path` atomically: a fresh temporary file in the same directory (created by mkostemp
-// with O_EXCL and mode 0600, so a key is never readable by others, not even for a moment) gets the
-// content and `mode`, is synced, and is renamed over `path`. Readers see the old file or the new
-// one, never a part.
+// Replaces `path` atomically (signet/common/private_file.h): readers see the old file or the new
+// one, never a part, and a key is never readable by others, not even for a moment.
 void write_file_atomically(const fs::path& path, std::string_view content, mode_t mode) {
-  std::string tmp =
-      (path.parent_path() / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (fd.get() < 0) {
+  auto written = replace_file(path, content, mode);
+  if (!written && written.error().step == FileWriteStep::kCreate) {
     throw CommandError{"cannot create a file in " + path.parent_path().string() + ": " +
-                       errno_text(errno)};
+                       errno_text(written.error().err)};
   }
-  struct Unlink {
-    const std::string& p;
-    bool armed = true;
-    ~Unlink() {
-      if (armed) {
-        ::unlink(p.c_str());
-      }
-    }
-  } unlink_tmp{tmp};
-  if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), content) || ::fsync(fd.get()) != 0) {
-    throw CommandError{"cannot write " + path.string() + ": " + errno_text(errno)};
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw CommandError{"cannot write " + path.string() + ": " + errno_text(errno)};
-  }
-  unlink_tmp.armed = false;
-  Fd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) {
-    ::fsync(dir.get());  // the rename itself durable; best effort
+  if (!written) {
+    throw CommandError{"cannot write " + path.string() + ": " + errno_text(written.error().err)};
   }
 }
 
@@ -439,7 +400,7 @@ void run_dev_cert(const DevCertOptions& o) {
     throw CommandError{"cannot resolve " + chosen.string() + ": " + ec.message()};
   }
   prepare_out_dir(dir);
-  const Fd lock = lock_dir(dir);
+  const UniqueFd lock = lock_dir(dir);
   const Paths p{dir, dir / kCaFileName, dir / kCaKeyFileName, dir / kCertFileName,
                 dir / kKeyFileName};
   const store::Timestamp t = now();
