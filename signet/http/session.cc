@@ -372,6 +372,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   ReadOutcome refusal_for(const boost::system::error_code& ec) {
     const bool header_done = parser_->is_header_done();
+    if (ec == bhttp::error::header_limit && !header_done) {
+      // RFC 9112 §3: a target longer than the server will parse gets 414, not 431. The head is
+      // still in the buffer: the request line is too long when it has no end within the limit.
+      const std::string_view head(static_cast<const char*>(buffer_.data().data()),
+                                  std::min(buffer_.size(), options_.max_header_bytes));
+      if (head.find(kCrlf) == std::string_view::npos) {
+        return ReadOutcome{std::nullopt,
+                           error_response(bhttp::status::uri_too_long, "invalid_request",
+                                          "the request line is longer than " +
+                                              std::to_string(options_.max_header_bytes) +
+                                              " bytes; send large parameters in a POST body")};
+      }
+    }
     if (ec == bhttp::error::header_limit || (ec == bhttp::error::buffer_overflow && !header_done)) {
       return ReadOutcome{
           std::nullopt,

@@ -259,6 +259,18 @@ TEST(Server, HeaderTooLargeIs431) {
   EXPECT_TRUE(client.closed_within(2s));
 }
 
+// RFC 9112 §3: a target too long to parse gets 414, which tells the client what is too long.
+TEST(Server, RequestLineTooLargeIs414) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/echo?a=" + std::string(40 * 1024, 'a'))));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::uri_too_long);
+  EXPECT_EQ(error_of(*res), "invalid_request");
+  EXPECT_TRUE(client.closed_within(2s));
+}
+
 TEST(Server, BodyTooLargeIs413) {
   RunningServer server(test_options(), echo_router());
   {
