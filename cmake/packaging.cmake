@@ -54,7 +54,6 @@ install(FILES ${signet_packaging}/systemd/signet-serve.service
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME signet)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "self-hosted OAuth 2.0 authorization server")
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL signet dev)
 # signet_0.1.0-1_amd64.deb: Debian's file name, with the Debian revision 1 of the upstream version.
@@ -73,6 +72,8 @@ set(CPACK_DEBIAN_SIGNET_PACKAGE_SECTION net)
 # adduser is for postinst.
 set(CPACK_DEBIAN_SIGNET_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_SIGNET_PACKAGE_DEPENDS "adduser")
+# A description's first line is the package's summary (CPACK_PACKAGE_DESCRIPTION_SUMMARY would be
+# put before it a second time).
 set(CPACK_DEBIAN_SIGNET_DESCRIPTION
   "self-hosted OAuth 2.0 authorization server
 signet issues and checks OAuth 2.0 access tokens on your own machines: an
