@@ -44,6 +44,13 @@ test: test-unit test-asan
 run: build-signet
 	@bash scripts/run-demo.sh $(BUILD)/signet
 
+# The Debian packages signet_<version>-1_<arch>.deb and libsignet-dev_..., in $(BUILD)
+# (cmake/packaging.cmake says what each holds; docs/install.md how to install them).
+# `make test` checks them too (tests/package/).
+.PHONY: package
+package: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target package
+
 bench: build
 	@bash bench/run.sh $(BUILD)
 	@bash bench/serve.sh $(BUILD)

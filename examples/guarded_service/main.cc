@@ -1,6 +1,8 @@
 // A minimal service protected by signet's guard: GET /orders needs a valid access token with the
-// scope read:orders. The guard is HTTP-library neutral: hand it the Authorization header values
-// and the query string, and it answers with the status, challenge and body to send.
+// scope read:orders. signet::api::protect() (signet/api/protect.h, installed with the library)
+// does what `signet api` does for its own routes: it reads the Authorization header and the query,
+// asks the guard, answers a refusal with the right status, challenge and body, and waits for a key
+// fetch (after the issuer rotates its keys) on threads of its own rather than the server's.
 //
 //   guarded_service ISSUER AUDIENCE [PORT]
 //   guarded_service http://localhost:4000/ https://orders.example/api 8080
@@ -9,13 +11,18 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 
+#include "signet/api/protect.h"
 #include "signet/guard/guard.h"
 #include "signet/http/server.h"
 
 namespace http = signet::http;
 namespace beast_http = boost::beast::http;
+
+// Threads that may wait for the issuer's keys; one is enough for a sample.
+constexpr unsigned kKeyFetchThreads = 1;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -27,39 +34,23 @@ int main(int argc, char** argv) {
   config.audiences = {argv[2]};
   signet::guard::Guard guard(config);  // keys: discovered from {issuer}.well-known/...
   guard.start();
+  boost::asio::thread_pool blocking(kKeyFetchThreads);
 
-  const std::vector<std::string> required{"read:orders"};
   http::Router router;
-  router.add(beast_http::verb::get, "/orders", [&](const http::Request& req) {
-    std::vector<std::string_view> authorization;
-    const auto [first, last] = req.equal_range(beast_http::field::authorization);
-    for (auto it = first; it != last; ++it) {
-      authorization.emplace_back(it->value());
-    }
-    const std::string_view target = req.target();
-    const auto q = target.find('?');
-    const signet::guard::Credentials credentials{
-        authorization, q == std::string_view::npos ? std::string_view{} : target.substr(q + 1)};
-
-    const auto decision = guard.authorize(credentials, required);
-    if (!decision.allowed()) {
-      auto res =
-          http::json_response(req, static_cast<beast_http::status>(decision.status), decision.body);
-      if (!decision.www_authenticate.empty()) {
-        res.set(beast_http::field::www_authenticate, decision.www_authenticate);
-      }
-      res.set(beast_http::field::cache_control, "no-store");
-      return res;
-    }
-    const boost::json::object body{{"orders", boost::json::array{}},
-                                   {"for", decision.token->subject}};
-    return http::json_response(req, beast_http::status::ok, boost::json::serialize(body));
-  });
+  auto orders = signet::api::protect(
+      guard, blocking.get_executor(), {"read:orders"},
+      [](const http::Request& req, const signet::guard::VerifiedToken& token) {
+        const boost::json::object body{{"orders", boost::json::array{}}, {"for", token.subject}};
+        return http::json_response(req, beast_http::status::ok, boost::json::serialize(body));
+      });
+  router.add_async(beast_http::verb::get, "/orders", std::move(orders.async),
+                   std::move(orders.immediate));
 
   http::ServerOptions options;
   options.listen = "127.0.0.1:" + std::string(argc > 3 ? argv[3] : "8080");
   http::Server server(options, std::move(router));
   std::cerr << "guarded_service on http://" << options.listen << "/orders\n";
   server.run_until_signal();
+  blocking.join();
   return 0;
 }

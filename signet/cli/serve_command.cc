@@ -1,7 +1,6 @@
 #include "signet/cli/serve_command.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -14,6 +13,7 @@
 #include "signet/admin/admin_service.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/common/periodic_task.h"
 #include "signet/console/console_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
@@ -21,6 +21,7 @@
 #include "signet/management/management_api.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
+#include "signet/server/housekeeping.h"
 #include "signet/server/password.h"
 #include "signet/server/sign_in.h"
 #include "signet/server/tenant.h"
@@ -30,18 +31,11 @@
 namespace signet::cli {
 namespace {
 
-// How often expired refresh tokens are deleted from the store.
-constexpr auto kRefreshTokenSweepInterval = std::chrono::hours{1};
-
 // The metrics listener serves a scraper or two and an operator's curl, on loopback or a private
 // network: a few connections are plenty, and a bounded number cannot starve the public listener.
 constexpr std::size_t kMetricsMaxConnections = 16;
 // One worker: /counters is a few atomic loads and a small JSON document.
 constexpr unsigned kMetricsThreads = 1;
-
-// Failed-login counters that began longer ago than this and block nothing are forgotten: a
-// guesser slower than max failures a day gets nowhere anyway.
-constexpr auto kFailedLoginHorizon = std::chrono::hours{24};
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
@@ -294,54 +288,31 @@ int run_serve(const ServeOptions& o) {
       }
     });
   }
-  // Expired refresh tokens are dead weight in the store (a family past its lifetime cannot be
-  // used or reused), and so are failed-login counters that block nothing and began over a day
-  // ago (guesses at made-up names would otherwise grow the store forever). Both are swept now
-  // and then, off the request path.
-  std::mutex sweep_mu;
-  std::condition_variable sweep_cv;
-  bool stopping = false;
-  std::thread sweeper([&] {
-    std::unique_lock lock(sweep_mu);
-    do {
-      lock.unlock();
-      const auto t = now();
-      if (auto swept = store->delete_expired_refresh_tokens(t); !swept) {
-        log(Level::kWarn, "could not delete expired refresh tokens",
-            {{"reason", describe(swept.error())}});
-      } else if (*swept > 0) {
-        log(Level::kInfo, "deleted expired refresh tokens", {{"count", *swept}});
-      }
-      if (auto swept = store->delete_stale_failed_logins(t - kFailedLoginHorizon, t); !swept) {
-        log(Level::kWarn, "could not delete stale failed-login counters",
-            {{"reason", describe(swept.error())}});
-      }
-      if (auto swept = store->delete_expired_authorization_codes(t - server::kUsedCodeRetention);
-          !swept) {
-        log(Level::kWarn, "could not delete expired authorization codes",
-            {{"reason", describe(swept.error())}});
-      }
-      if (auto swept = store->delete_expired_browser_sessions(
-              t, t - std::chrono::seconds{o.session_idle_timeout});
-          !swept) {
-        log(Level::kWarn, "could not delete ended browser sessions",
-            {{"reason", describe(swept.error())}});
-      }
-      lock.lock();
-    } while (!sweep_cv.wait_for(lock, kRefreshTokenSweepInterval, [&] { return stopping; }));
-  });
+  // Rows that can never be used again are swept now and then, off the request path
+  // (server/housekeeping.h says which).
+  PeriodicTask housekeeping(
+      "housekeeping", server::kHousekeepingInterval, PeriodicTask::Start::kNow,
+      [&] {
+        for (const auto& swept : server::sweep_stale_rows(
+                 *store, now(), std::chrono::seconds{o.session_idle_timeout})) {
+          if (!swept.deleted) {
+            log(Level::kWarn, "could not delete " + std::string(swept.what),
+                {{"reason", describe(swept.deleted.error())}});
+          } else if (*swept.deleted > 0) {
+            log(Level::kInfo, "deleted " + std::string(swept.what), {{"count", *swept.deleted}});
+          }
+        }
+      },
+      [](const std::string& what) {
+        log(Level::kError, "housekeeping failed", {{"reason", what}});
+      });
 
   server.run_until_signal();
   if (metrics) {
     metrics->stop();
     metrics_thread.join();
   }
-  {
-    std::lock_guard lock(sweep_mu);
-    stopping = true;
-  }
-  sweep_cv.notify_all();
-  sweeper.join();
+  housekeeping.stop();
   tenant.stop_watching();
   blocking.join();
   log(Level::kInfo, "authorization server stopped", {{"counters", endpoint.counters().to_json()}});

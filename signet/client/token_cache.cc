@@ -20,6 +20,7 @@
 
 #include "signet/common/fd_io.h"
 #include "signet/common/file_safety.h"
+#include "signet/common/private_file.h"
 #include "signet/jose/crypto.h"
 #include "signet/jose/json.h"
 
@@ -49,28 +50,6 @@ std::string octal_mode(mode_t mode) {
   return buf.data();
 }
 
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports whether the close succeeded (a write error may surface only here).
-  bool close() {
-    const int fd = std::exchange(fd_, -1);
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
-
 fs::path directory_of(const fs::path& path) {
   return path.has_parent_path() ? path.parent_path() : fs::path(".");
 }
@@ -90,7 +69,7 @@ Result<Ok, std::string> check_directory(const fs::path& dir, const struct stat& 
 Result<std::optional<std::string>, std::string> read_file(const fs::path& path) {
   // O_NOFOLLOW: a symbolic link planted at our path must not make us read (or trust) another file.
   // O_NONBLOCK: a FIFO planted there must not hang us; it is refused below as not a regular file.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT) {
@@ -274,36 +253,18 @@ Result<std::optional<std::map<std::string, CachedToken>>, std::string> load_entr
   return Entries{parse_entries(**text)};
 }
 
-// Writes `text` to a new file in `path`'s directory and renames it over `path`.
-Result<Ok, std::string> replace_file(const fs::path& path, const std::string& text) {
-  const fs::path dir = directory_of(path);
-  std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  // mkstemp creates the file with mode 0600 and O_EXCL: no one else's file, no window of wider
-  // permissions.
-  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (fd.get() < 0) {
-    return fail("cannot write the token cache in " + dir.string() + ": " + errno_text(errno));
+// Replaces the file atomically (signet/common/private_file.h): another process reading it sees the
+// old entries or the new ones, and the tokens are never readable by others, not even for a moment.
+Result<Ok, std::string> replace_cache_file(const fs::path& path, const std::string& text) {
+  auto written = replace_file(path, text, kFileMode);
+  if (!written && written.error().step == FileWriteStep::kCreate) {
+    return fail("cannot write the token cache in " + directory_of(path).string() + ": " +
+                errno_text(written.error().err));
   }
-  auto failed = [&](const std::string& what) -> Result<Ok, std::string> {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return fail("cannot write the token cache " + path.string() + " (" + what +
-                "): " + errno_text(err));
-  };
-  if (::fchmod(fd.get(), kFileMode) != 0) {
-    return failed("chmod");
-  }
-  if (!write_all(fd.get(), text)) {
-    return failed("write");
-  }
-  if (::fsync(fd.get()) != 0) {
-    return failed("fsync");
-  }
-  if (!fd.close()) {
-    return failed("close");
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return failed("rename");
+  if (!written) {
+    return fail("cannot write the token cache " + path.string() + " (" +
+                std::string(to_string(written.error().step)) +
+                "): " + errno_text(written.error().err));
   }
   return Ok{};
 }
@@ -465,7 +426,7 @@ Result<Ok, std::string> TokenCache::store(std::string_view key, const CachedToke
       entries.erase(by_expiry[i].second);
     }
   }
-  return replace_file(path_, serialize_entries(entries));
+  return replace_cache_file(path_, serialize_entries(entries));
 }
 
 Result<Ok, std::string> TokenCache::erase(std::string_view key) const {
@@ -476,7 +437,7 @@ Result<Ok, std::string> TokenCache::erase(std::string_view key) const {
   if (!*entries || (*entries)->erase(std::string(key)) == 0) {
     return Ok{};
   }
-  return replace_file(path_, serialize_entries(**entries));
+  return replace_cache_file(path_, serialize_entries(**entries));
 }
 
 Result<std::size_t, std::string> TokenCache::clear(const CacheSelector& selector) const {
@@ -512,7 +473,7 @@ Result<std::size_t, std::string> TokenCache::clear(const CacheSelector& selector
   if (removed == 0) {
     return removed;
   }
-  if (auto written = replace_file(path_, serialize_entries(tokens)); !written) {
+  if (auto written = replace_cache_file(path_, serialize_entries(tokens)); !written) {
     return fail(written.error());
   }
   return removed;

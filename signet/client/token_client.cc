@@ -3,8 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "signet/common/ascii.h"
-#include "signet/guard/http_key_source.h"
+#include "signet/guard/issuer_metadata.h"
 #include "signet/http/url.h"
 #include "signet/jose/json.h"
 
@@ -13,34 +12,9 @@ namespace {
 
 constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 
-// Text from a server, made safe to print on a terminal: control characters (escape sequences
-// could rewrite what the user sees) become '?', and it is cut at `max` bytes.
+// Text from a server, made safe to print on a terminal (guard::printable).
 std::string printable(std::string_view text, std::size_t max = kMaxQuotedBodyBytes) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  if (text.size() > max) {
-    out += "...";
-  }
-  return out;
-}
-
-// Failures that mean the host itself cannot be reached: asking it for another document is futile.
-bool unreachable(http::FetchError code) {
-  switch (code) {
-    case http::FetchError::kResolve:
-    case http::FetchError::kConnect:
-    case http::FetchError::kTls:
-    case http::FetchError::kTimeout:
-      return true;
-    case http::FetchError::kBadUrl:
-    case http::FetchError::kTooLarge:
-    case http::FetchError::kBadResponse:
-      return false;
-  }
-  return false;
+  return guard::printable(text, max);
 }
 
 void add_param(std::string& form, std::string_view name, std::string_view value) {
@@ -117,7 +91,7 @@ std::string form_encode(std::string_view value) {
 
 TokenClient::TokenClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
-Result<IssuerMetadata, std::string> TokenClient::metadata(const std::string& issuer) {
+Result<guard::IssuerMetadata, std::string> TokenClient::metadata(const std::string& issuer) {
   if (issuer_ != issuer) {
     issuer_ = issuer;
     metadata_.reset();
@@ -134,7 +108,7 @@ Result<std::string, std::string> TokenClient::token_endpoint(const std::string& 
   if (!found) {
     return fail(found.error());
   }
-  return std::move(found->token_endpoint);
+  return std::move(found->token_endpoint).value();
 }
 
 Result<bool, std::string> TokenClient::publishes_key(const std::string& issuer,
@@ -153,19 +127,14 @@ Result<bool, std::string> TokenClient::publishes_key(const std::string& issuer,
 }
 
 Result<jose::Jwks, std::string> TokenClient::fetch_keys(const std::string& issuer) {
-  const std::string& uri = metadata_->value().jwks_uri;
-  if (uri.empty()) {
-    return fail("the metadata of " + issuer + " names no jwks_uri");
-  }
-  const std::string shown = printable(uri);  // from the server: may hold anything
-  if (auto url = http::parse_url(uri); !url) {
-    return fail("the jwks_uri of " + issuer + " is not a URL: " + shown);
-  }
   // A JWKS that still lists a withdrawn key keeps its tokens in use: for an HTTPS issuer, nobody
-  // on the path may answer in the issuer's place.
-  if (istarts_with(issuer, "https://") && !istarts_with(uri, "https://")) {
-    return fail("the jwks_uri of the HTTPS issuer " + issuer + " must use HTTPS, not " + shown);
+  // on the path may answer in the issuer's place (read_issuer_metadata checks the URL for that).
+  const auto& jwks_uri = metadata_->value().jwks_uri;
+  if (!jwks_uri) {
+    return fail("the metadata of " + issuer + " " + jwks_uri.error());
   }
+  const std::string& uri = *jwks_uri;
+  const std::string shown = printable(uri);  // from the server: may hold anything
   auto response = transport_->get(uri);
   if (!response) {
     return fail("cannot fetch the keys of " + issuer + " from " + shown + ": " +
@@ -183,64 +152,26 @@ Result<jose::Jwks, std::string> TokenClient::fetch_keys(const std::string& issue
   return std::move(jwks).value();
 }
 
-Result<IssuerMetadata, std::string> TokenClient::discover(const std::string& issuer) {
+Result<guard::IssuerMetadata, std::string> TokenClient::discover(const std::string& issuer) {
   if (auto url = http::parse_url(issuer); !url) {
     return fail("the issuer must be an http(s) URL such as https://auth.example.com/ (" +
                 url.error() + ")");
   }
-  std::vector<std::string> tried;
-  for (const std::string_view suffix : {"openid-configuration", "oauth-authorization-server"}) {
-    const std::string url = guard::well_known_url(issuer, suffix);
-    auto response = transport_->get(url);
-    if (!response) {
-      const auto& failure = response.error();
-      if (unreachable(failure.code)) {
-        return fail("cannot reach the issuer " + issuer + ": " + failure.detail);
-      }
-      tried.push_back(url + ": " + failure.detail);
-      continue;
-    }
-    if (response->status != 200) {
-      tried.push_back(url + ": HTTP " + std::to_string(response->status) +
-                      (response->status / 100 == 3 ? " (redirects are not followed)" : ""));
-      continue;
-    }
-    auto doc = jose::parse_json_object(response->body);
-    if (!doc) {
-      tried.push_back(url + ": not a JSON object (" + std::string(jose::to_string(doc.error())) +
-                      ")");
-      continue;
-    }
-    auto named = jose::get_string(*doc, "issuer");
-    if (!named || *named != issuer) {
-      std::string why = url + ": the document names ";
-      why += named ? "the issuer " + printable(*named) : std::string("no issuer");
-      why += ", not " + issuer;
-      if (named && (std::string(*named) == issuer + "/" || std::string(*named) + "/" == issuer)) {
-        why += " (give --issuer exactly as the server names itself: the trailing slash matters)";
-      }
-      tried.push_back(why);
-      continue;
-    }
-    auto endpoint = jose::get_string(*doc, "token_endpoint");
-    if (!endpoint || !http::parse_url(*endpoint)) {
-      tried.push_back(url + ": the document has no usable token_endpoint");
-      continue;
-    }
-    // The client secret travels to this URL: an HTTPS issuer must not send it over plain HTTP.
-    if (istarts_with(issuer, "https://") && !istarts_with(*endpoint, "https://")) {
-      tried.push_back(url + ": the token_endpoint of an HTTPS issuer must use HTTPS");
-      continue;
-    }
-    IssuerMetadata found{std::string(*endpoint), ""};
-    if (auto jwks_uri = jose::get_string(*doc, "jwks_uri")) {
-      found.jwks_uri = std::string(*jwks_uri);
-    }
-    return found;
-  }
+  const guard::MetadataGet get = [this](std::string_view url) { return transport_->get(url); };
   std::string message = "cannot find the token endpoint of " + issuer + ": ";
-  for (std::size_t i = 0; i < tried.size(); ++i) {
-    message += (i == 0 ? "" : "; ") + tried[i];
+  for (const std::string_view suffix :
+       {guard::kOpenIdConfiguration, guard::kOAuthAuthorizationServer}) {
+    // The client secret travels to the token endpoint: it must be the issuer's own, and HTTPS
+    // for an HTTPS issuer.
+    auto found =
+        guard::read_issuer_metadata(get, issuer, suffix, {guard::MetadataField::kTokenEndpoint});
+    if (found) {
+      return std::move(found).value();
+    }
+    if (found.error().code == guard::MetadataErrorCode::kUnreachable) {
+      return fail("cannot reach the issuer " + issuer + ": " + found.error().detail);
+    }
+    message += (suffix == guard::kOpenIdConfiguration ? "" : "; ") + found.error().message();
   }
   return fail(message);
 }

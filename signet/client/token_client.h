@@ -16,6 +16,7 @@
 #include <boost/json/object.hpp>
 
 #include "signet/common/result.h"
+#include "signet/guard/issuer_metadata.h"
 #include "signet/http/client.h"
 #include "signet/jose/jwk.h"
 
@@ -73,11 +74,9 @@ struct TokenResponse {
 // becomes '+', every other byte %XX.
 std::string form_encode(std::string_view value);
 
-// What `signet token` needs from an issuer's metadata.
-struct IssuerMetadata {
-  std::string token_endpoint;
-  std::string jwks_uri;  // "" when the document names none
-};
+// What `signet token` needs from an issuer's metadata: its token_endpoint (always usable when
+// metadata() succeeds) and its jwks_uri (or why it is unusable), read as the guard reads them.
+using IssuerMetadata = guard::IssuerMetadata;
 
 // Asks one issuer for tokens. Not thread-safe; cheap to create: one per invocation, so that what
 // it remembers (metadata, keys) is never older than the invocation.
@@ -86,9 +85,9 @@ class TokenClient {
   explicit TokenClient(std::shared_ptr<Transport> transport);
 
   // The issuer's metadata, from {issuer}.well-known/openid-configuration, else from
-  // {issuer}.well-known/oauth-authorization-server (RFC 8414). The document must name the same
-  // issuer (RFC 8414 §3.3: otherwise someone else's metadata could send our secret elsewhere), and
-  // an HTTPS issuer's token endpoint must be HTTPS. The first answer is remembered, a failure too,
+  // {issuer}.well-known/oauth-authorization-server (RFC 8414), checked by read_issuer_metadata
+  // (guard/issuer_metadata.h: the same issuer, a usable token endpoint, HTTPS for an HTTPS
+  // issuer). The first answer is remembered, a failure too,
   // so that an invocation asks at most once. The error says what failed for each location tried;
   // when the issuer cannot be reached at all, it says that.
   Result<IssuerMetadata, std::string> metadata(const std::string& issuer);

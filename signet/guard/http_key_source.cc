@@ -2,7 +2,6 @@
 
 #include <boost/json/object.hpp>
 
-#include "signet/common/ascii.h"
 #include "signet/http/client.h"
 #include "signet/jose/json.h"
 
@@ -34,16 +33,6 @@ Result<http::FetchResponse, std::string> get_ok(const std::string& url,
 
 }  // namespace
 
-std::string well_known_url(const std::string& issuer, std::string_view suffix) {
-  std::string url = issuer;
-  if (url.empty() || url.back() != '/') {
-    url.push_back('/');
-  }
-  url += ".well-known/";
-  url += suffix;
-  return url;
-}
-
 HttpKeySource::HttpKeySource(const GuardConfig& config)
     : issuer_(config.issuer), ca_file_(config.ca_file), jwks_uri_(config.jwks_uri) {}
 
@@ -58,51 +47,25 @@ std::optional<Result<std::string, std::string>> HttpKeySource::metadata_issuer()
 }
 
 Result<std::string, std::string> HttpKeySource::discover() {
-  const std::string url = well_known_url(issuer_, "openid-configuration");
-  auto document = [&]() -> Result<boost::json::object, std::string> {
-    auto response = get_ok(url, ca_file_);
-    if (!response) {
-      return fail(response.error());
-    }
-    auto doc = jose::parse_json_object(response->body);
-    if (!doc) {
-      return fail(url + ": " + std::string(jose::to_string(doc.error())));
-    }
-    return std::move(doc).value();
-  }();
-  auto named = [&]() -> Result<std::string, std::string> {
-    if (!document) {
-      return fail(document.error());
-    }
-    auto issuer = jose::get_string(*document, "issuer");
-    if (!issuer) {
-      return fail(url + ": the document has no issuer string");
-    }
-    return std::string(*issuer);
-  }();
+  const MetadataGet get = [this](std::string_view url) {
+    return http::fetch(url, fetch_options(ca_file_));
+  };
+  auto metadata =
+      read_issuer_metadata(get, issuer_, kOpenIdConfiguration, {MetadataField::kJwksUri});
   {
     std::lock_guard lock(mu_);
-    metadata_issuer_ = named;
+    if (metadata) {
+      metadata_issuer_ = metadata->issuer;
+    } else if (metadata.error().named_issuer) {
+      metadata_issuer_ = *metadata.error().named_issuer;
+    } else {
+      metadata_issuer_ = fail(metadata.error().message());
+    }
   }
-  if (!named) {
-    return fail(named.error());
+  if (!metadata) {
+    return fail(metadata.error().message());
   }
-  const auto& doc = *document;
-  // OpenID Connect Discovery §4.3: the document's issuer must be exactly the one we trust,
-  // or a compromised or confused metadata host could point us at someone else's keys.
-  if (*named != issuer_) {
-    return fail(url + ": the document's issuer does not match the configured issuer " + issuer_);
-  }
-  auto jwks_uri = jose::get_string(doc, "jwks_uri");
-  if (!jwks_uri) {
-    return fail(url + ": the document has no jwks_uri");
-  }
-  // Keys for an HTTPS issuer must come over HTTPS too: a plain-HTTP jwks_uri would let anyone on
-  // the path substitute their own keys.
-  if (istarts_with(issuer_, "https://") && !istarts_with(*jwks_uri, "https://")) {
-    return fail(url + ": the jwks_uri of an HTTPS issuer must use HTTPS");
-  }
-  return std::string(*jwks_uri);
+  return metadata->jwks_uri.value();
 }
 
 Result<FetchedKeys, std::string> HttpKeySource::fetch() {

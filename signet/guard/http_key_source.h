@@ -5,13 +5,14 @@
 #include <string>
 
 #include "signet/guard/config.h"
+#include "signet/guard/issuer_metadata.h"
 #include "signet/guard/key_source.h"
 
 namespace signet::guard {
 
 // Fetches the JWKS over HTTP(S). Without a configured jwks_uri it reads
-// {issuer}.well-known/openid-configuration (OpenID Connect Discovery 1.0 §4), checks that the
-// document names the same issuer, and uses its jwks_uri; if discovery fails it falls back to
+// {issuer}.well-known/openid-configuration with read_issuer_metadata (issuer_metadata.h: the same
+// issuer, a usable jwks_uri), and uses its jwks_uri; if discovery fails it falls back to
 // {issuer}.well-known/jwks.json (Auth0's location). Redirects are never followed and responses
 // are bounded in size and time.
 class HttpKeySource final : public KeySource {
@@ -37,8 +38,5 @@ class HttpKeySource final : public KeySource {
   std::string jwks_uri_;  // configured, or discovered and remembered
   std::optional<Result<std::string, std::string>> metadata_issuer_;
 };
-
-// {issuer}.well-known/<suffix>, inserting the '/' an issuer without trailing slash lacks.
-std::string well_known_url(const std::string& issuer, std::string_view suffix);
 
 }  // namespace signet::guard

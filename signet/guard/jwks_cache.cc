@@ -199,30 +199,21 @@ void JwksCache::refresh_if_due() {
 
 void JwksCache::start_background_refresh() {
   std::lock_guard lock(thread_mu_);
-  if (refresher_.joinable()) {
+  if (refresher_) {
     return;
   }
-  stopping_ = false;
-  refresher_ = std::thread([this] {
-    std::unique_lock lock(thread_mu_);
-    while (!stopping_) {
-      lock.unlock();
-      refresh_if_due();
-      lock.lock();
-      stop_cv_.wait_for(lock, kRefresherTick, [this] { return stopping_; });
-    }
-  });
+  refresher_ =
+      std::make_unique<PeriodicTask>("the JWKS refresher", kRefresherTick,
+                                     PeriodicTask::Start::kNow, [this] { refresh_if_due(); });
 }
 
 void JwksCache::stop_background_refresh() {
+  std::unique_ptr<PeriodicTask> refresher;
   {
     std::lock_guard lock(thread_mu_);
-    stopping_ = true;
+    refresher = std::move(refresher_);
   }
-  stop_cv_.notify_all();
-  if (refresher_.joinable()) {
-    refresher_.join();
-  }
+  refresher.reset();  // waits for a refresh in progress
 }
 
 }  // namespace signet::guard

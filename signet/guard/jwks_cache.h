@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
+#include "signet/common/periodic_task.h"
 #include "signet/common/result.h"
 #include "signet/guard/clock.h"
 #include "signet/guard/config.h"
@@ -96,10 +96,8 @@ class JwksCache {
   std::optional<std::chrono::system_clock::time_point> last_failure_;
   std::string last_error_;
 
-  std::mutex thread_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread refresher_;
+  std::mutex thread_mu_;                     // start and stop one at a time
+  std::unique_ptr<PeriodicTask> refresher_;  // guarded by thread_mu_; null when not running
 };
 
 }  // namespace signet::guard

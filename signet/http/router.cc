@@ -97,6 +97,18 @@ std::vector<beast_http::verb> Router::methods_for(std::string_view path) const {
   return methods;
 }
 
+std::vector<beast_http::verb> Router::methods() const {
+  std::vector<beast_http::verb> methods;
+  for (const auto& [path, routes] : routes_) {
+    for (const auto& route : routes) {
+      if (std::find(methods.begin(), methods.end(), route.method) == methods.end()) {
+        methods.push_back(route.method);
+      }
+    }
+  }
+  return methods;
+}
+
 std::string Router::allow_header(std::string_view path) const {
   const auto methods = methods_for(path);
   if (methods.empty()) {

@@ -60,6 +60,10 @@ class Router {
   // (which the server answers). Empty when the path is unknown.
   std::string allow_header(std::string_view path) const;
 
+  // Every method registered on some path, each once, in no particular order. Subtrees, which
+  // dispatch their own methods, add none.
+  std::vector<boost::beast::http::verb> methods() const;
+
  private:
   struct Route {
     boost::beast::http::verb method;

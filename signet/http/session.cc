@@ -5,7 +5,10 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 
 #include <spdlog/spdlog.h>
@@ -18,9 +21,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "signet/common/ascii.h"
 #include "signet/http/cors.h"
-#include "signet/http/url.h"
+#include "signet/http/request_rules.h"
 
 namespace signet::http::internal {
 namespace {
@@ -47,6 +49,8 @@ constexpr std::string_view kAddressBusyBody =
     R"({"error":"temporarily_unavailable","error_description":)"
     R"("too many connections from your address; close idle ones or retry later"})";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kEndOfHead = "\r\n\r\n";  // the blank line after the header
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -72,69 +76,8 @@ Response error_response(bhttp::status status, std::string_view error, std::strin
   return res;
 }
 
-// RFC 3986's host (reg-name, IPv4 or an IP-literal in brackets) and optional port, as a Host
-// header or an absolute-form target carries it: unreserved, percent-encoded, sub-delims, ':' and
-// the brackets. Empty is valid (RFC 9112 §3.2: a target without an authority).
-bool valid_authority(std::string_view authority) {
-  return std::all_of(authority.begin(), authority.end(), [](char c) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    return alnum || std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
-  });
-}
-
-// A request that passed the parser but that signet refuses to interpret (RFC 9112): framing two
-// servers in a chain could read differently (request smuggling), and a Host that is missing,
-// repeated or malformed. An absolute-form target (`GET http://host/path`), which servers must
-// accept (§3.2.2), becomes the origin form it names, with its authority as the Host.
-std::optional<std::string> request_problem(bhttp::request_parser<bhttp::string_body>& parser) {
-  auto& header = parser.get();
-  std::size_t transfer_encodings = 0;
-  std::size_t hosts = 0;
-  for (const auto& field : header) {
-    if (field.name() == bhttp::field::transfer_encoding) {
-      ++transfer_encodings;
-      if (!iequals(field.value(), "chunked")) {
-        return "Transfer-Encoding '" + std::string(field.value()) +
-               "' is not supported; send chunked or Content-Length";
-      }
-    } else if (field.name() == bhttp::field::host) {
-      ++hosts;
-      if (!valid_authority(field.value())) {
-        return std::string("the Host header must be a host name or address and an optional port");
-      }
-    }
-  }
-  if (transfer_encodings > 1) {
-    return std::string("Transfer-Encoding must appear once");
-  }
-  // RFC 9112 §6.1: HTTP/1.0 has no chunked framing, so a Transfer-Encoding there is faulty
-  // framing, even beside a Content-Length.
-  if (transfer_encodings > 0 && header.version() < 11) {
-    return std::string("Transfer-Encoding is not part of HTTP/1.0; send Content-Length");
-  }
-  // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
-  if (hosts > 1) {
-    return std::string("the Host header must appear once");
-  }
-  if (hosts == 0 && header.version() >= 11) {
-    return std::string("an HTTP/1.1 request needs a Host header");
-  }
-  const std::string_view target = header.target();
-  if (!target.empty() && target.front() != '/' && target != "*") {
-    // The absolute form, read by the same parser as the URLs signet fetches (no userinfo, no
-    // fragment, http or https only).
-    auto url = parse_url(target);
-    if (!url) {
-      return std::string("the request target must be a path, or an http(s) URL");
-    }
-    std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
-    if (url->port != (url->scheme == "https" ? "443" : "80")) {
-      host += ":" + url->port;
-    }
-    header.target(url->target);
-    header.set(bhttp::field::host, host);  // §3.2.2: the target's authority, not the header's
-  }
-  return std::nullopt;
+Response refusal_response(const Refusal& refusal) {
+  return error_response(refusal.status, refusal.error, refusal.description);
 }
 
 template <typename Stream>
@@ -263,7 +206,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         outcome.request->set(kPeerAddressField, client);
         method = std::string(outcome.request->method_string());
         target = std::string(outcome.request->target());
-        if (core_->router.is_async(*outcome.request)) {
+        if (auto answer = server_answer(*outcome.request, core_->router)) {
+          res = std::move(*answer);
+          finish(*outcome.request, res);
+        } else if (core_->router.is_async(*outcome.request)) {
           if (auto now = handle_immediate(*outcome.request)) {
             res = std::move(*now);
           } else {
@@ -324,14 +270,33 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // One deadline for the whole request, however the client spreads its bytes.
     lowest().expires_at(deadline);
     {
-      auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, use_nothrow);
+      auto [ec, head_size] = co_await read_head();
       if (ec) {
         co_return refusal_for(ec);
       }
+      // The head is checked as it came, before Beast's parser joins folded lines.
+      const std::span<char> head(static_cast<char*>(buffer_.data().data()), head_size);
+      if (auto refusal = raw_head_problem(std::string_view(head.data(), head.size()))) {
+        co_return ReadOutcome{std::nullopt, refusal_response(*refusal)};
+      }
+      read_later_minor_as_http11(head);
+      // Not eager: the parser stops at the end of the head, which is whole in the buffer.
+      boost::system::error_code parse_ec;
+      const std::size_t used = parser_->put(buffer_.data(), parse_ec);
+      buffer_.consume(used);
+      if (parse_ec) {
+        co_return refusal_for(parse_ec);
+      }
     }
-    if (auto problem = request_problem(*parser_)) {
-      co_return ReadOutcome{
-          std::nullopt, error_response(bhttp::status::bad_request, "invalid_request", *problem)};
+    if (auto refusal = request_problem(parser_->get(), parser_->chunked())) {
+      co_return ReadOutcome{std::nullopt, refusal_response(*refusal)};
+    }
+    // RFC 9110 §6.5.1: trailer fields must not be merged into the header, as Beast's parser does
+    // with a chunked body's; a Host or Authorization there would reach the handler without the
+    // checks above, or a proxy in front, ever seeing it. The header as checked is put back.
+    std::optional<Request::header_type> checked_header;
+    if (parser_->chunked()) {
+      checked_header = parser_->get().base();
     }
     if (!parser_->is_done()) {
       // A small body usually arrived with its header: parse what is buffered before starting
@@ -353,9 +318,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       }
     }
     if (!parser_->is_done()) {
-      // RFC 9110 §10.1.1: no 100 (Continue) to an HTTP/1.0 client, which would not expect it.
-      if (parser_->get().version() >= 11 &&
-          iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+      // A body that is already known to be too large was refused above, without a 100.
+      if (expects_continue(parser_->get())) {
         lowest().expires_after(options_.write_timeout);
         auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
         if (ec) {
@@ -368,11 +332,59 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         co_return refusal_for(ec);
       }
     }
+    if (checked_header) {
+      parser_->get().base() = std::move(*checked_header);
+    }
     co_return ReadOutcome{parser_->release(), std::nullopt};
+  }
+
+  // Reads until the buffer holds a whole request head, request line through the blank line that
+  // ends the header, and returns its size; an error when the head is too large or the read
+  // fails. Empty lines before the request line are dropped (RFC 9112 §2.2).
+  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_head() {
+    std::size_t searched = 0;  // bytes already known to hold no end of head
+    while (true) {
+      std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      while (data.starts_with(kCrlf)) {
+        buffer_.consume(kCrlf.size());
+        data.remove_prefix(kCrlf.size());
+        searched = 0;
+      }
+      if (const std::size_t end = data.find(kEndOfHead, searched); end != std::string_view::npos) {
+        const std::size_t size = end + kEndOfHead.size();
+        if (size > options_.max_header_bytes) {
+          co_return std::tuple{make_error_code(bhttp::error::header_limit), std::size_t{0}};
+        }
+        co_return std::tuple{boost::system::error_code{}, size};
+      }
+      if (data.size() >= options_.max_header_bytes) {
+        co_return std::tuple{make_error_code(bhttp::error::header_limit), std::size_t{0}};
+      }
+      searched = data.size() < kEndOfHead.size() ? 0 : data.size() - (kEndOfHead.size() - 1);
+      const std::size_t want = std::min(kFirstReadBytes, options_.max_header_bytes - data.size());
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_nothrow);
+      if (ec) {
+        co_return std::tuple{ec, std::size_t{0}};
+      }
+      buffer_.commit(n);
+    }
   }
 
   ReadOutcome refusal_for(const boost::system::error_code& ec) {
     const bool header_done = parser_->is_header_done();
+    if (ec == bhttp::error::header_limit && !header_done) {
+      // RFC 9112 §3: a target longer than the server will parse gets 414, not 431. The head is
+      // still in the buffer: the request line is too long when it has no end within the limit.
+      const std::string_view head(static_cast<const char*>(buffer_.data().data()),
+                                  std::min(buffer_.size(), options_.max_header_bytes));
+      if (head.find(kCrlf) == std::string_view::npos) {
+        return ReadOutcome{std::nullopt,
+                           error_response(bhttp::status::uri_too_long, "invalid_request",
+                                          "the request line is longer than " +
+                                              std::to_string(options_.max_header_bytes) +
+                                              " bytes; send large parameters in a POST body")};
+      }
+    }
     if (ec == bhttp::error::header_limit || (ec == bhttp::error::buffer_overflow && !header_done)) {
       return ReadOutcome{
           std::nullopt,

@@ -13,26 +13,16 @@
 
 #include <openssl/evp.h>
 
-namespace signet::jose {
+#include "signet/jose/openssl_handle.h"
 
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct EvpPkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct EvpMdCtxDeleter {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
+namespace signet::jose {
 
 // Keys are immutable after creation and OpenSSL allows concurrent use of a const EVP_PKEY,
 // so they are shared between threads and caches.
 using EvpPkeyPtr = std::shared_ptr<EVP_PKEY>;
-using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
 
 inline EvpPkeyPtr adopt(EVP_PKEY* p) {
-  return EvpPkeyPtr(p, EvpPkeyDeleter{});
+  return EvpPkeyPtr(p, OpensslFree<EVP_PKEY_free>{});
 }
 
 // Drops whatever OpenSSL queued on this thread; returns false for use in failure paths.

@@ -11,6 +11,7 @@
 
 #include "signet/jose/base64url.h"
 #include "signet/jose/json.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::jose {
 namespace {
@@ -20,17 +21,6 @@ namespace json = boost::json;
 constexpr std::size_t kP256CoordinateBytes = 32;
 constexpr std::size_t kEd25519KeyBytes = 32;
 constexpr unsigned long kRsaExponent = 65537;  // RFC 8017 practice; small exponents invite attacks
-
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-struct ParamBldDeleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
 
 // A base64url member decoded to bytes; nullopt when absent, not a string, or not base64url.
 std::optional<std::string> member_bytes(const json::object& o, std::string_view name) {
@@ -45,14 +35,14 @@ std::optional<std::string> member_bytes(const json::object& o, std::string_view 
   return std::move(bytes).value();
 }
 
-BnPtr to_bn(const std::string& bytes) {
-  return BnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                         static_cast<int>(bytes.size()), nullptr));
+SecretBnPtr to_bn(const std::string& bytes) {
+  return SecretBnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                               static_cast<int>(bytes.size()), nullptr));
 }
 
 // Builds an EVP_PKEY of `type` ("RSA", "EC") from parameters; nullptr on failure.
 EvpPkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld, bool with_private) {
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld));
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -84,8 +74,8 @@ Result<Jwk, Error> parse_rsa(const json::object& o, Jwk jwk) {
   if (!n || !e) {
     return fail(Error::kJwkRsaMissingMember);
   }
-  BnPtr bn_n = to_bn(*n);
-  BnPtr bn_e = to_bn(*e);
+  SecretBnPtr bn_n = to_bn(*n);
+  SecretBnPtr bn_e = to_bn(*e);
   if (!bn_n || !bn_e) {
     clear_openssl_errors();
     return fail(Error::kJwkRsaMissingMember);
@@ -98,8 +88,8 @@ Result<Jwk, Error> parse_rsa(const json::object& o, Jwk jwk) {
     return fail(Error::kJwkRsaExponent);
   }
   const bool has_private = o.contains("d");
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
-  std::vector<BnPtr> keep;  // the builder references BIGNUMs until to_param
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
+  std::vector<SecretBnPtr> keep;  // the builder references BIGNUMs until to_param
   bool ok = bld && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) == 1 &&
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) == 1;
   if (has_private) {
@@ -152,8 +142,8 @@ Result<Jwk, Error> parse_ec(const json::object& o, Jwk jwk) {
   }
   std::string point = "\x04" + *x + *y;  // SEC 1 uncompressed point
   const bool has_private = o.contains("d");
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
-  BnPtr d;
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
+  SecretBnPtr d;
   bool ok =
       bld &&
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) == 1 &&
@@ -284,7 +274,7 @@ std::string bn_bytes(const EVP_PKEY* key, const char* param, std::size_t pad_to)
     clear_openssl_errors();
     return {};
   }
-  BnPtr bn(raw);
+  SecretBnPtr bn(raw);
   std::string out(std::max<std::size_t>(pad_to, static_cast<std::size_t>(BN_num_bytes(bn.get()))),
                   '\0');
   BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()),

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "signet/jose/base64url.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::jose {
 namespace {
@@ -13,11 +14,6 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t kP256ScalarBytes = 32;
-
-struct EcdsaSigDeleter {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
 
 const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -80,18 +76,16 @@ Result<Ok, Error> check_header(const json::object& header, ParsedJws& out) {
 // ES256 signatures travel as R || S (RFC 7518 §3.4); OpenSSL wants DER.
 Result<std::string, Error> raw_to_der(std::string_view raw) {
   EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(bytes(raw), kP256ScalarBytes, nullptr);
-  BIGNUM* s = BN_bin2bn(bytes(raw) + kP256ScalarBytes, kP256ScalarBytes, nullptr);
-  if (!sig || r == nullptr || s == nullptr) {
-    BN_free(r);
-    BN_free(s);
+  BnPtr r(BN_bin2bn(bytes(raw), kP256ScalarBytes, nullptr));
+  BnPtr s(BN_bin2bn(bytes(raw) + kP256ScalarBytes, kP256ScalarBytes, nullptr));
+  if (!sig || !r || !s) {
     clear_openssl_errors();
     return fail(Error::kSignatureInvalid);
   }
   // r = s = 0 verifies against every message in broken implementations (CVE-2022-21449);
   // refuse it here rather than trust the library to.
-  const bool zero = BN_is_zero(r) || BN_is_zero(s);
-  ECDSA_SIG_set0(sig.get(), r, s);
+  const bool zero = BN_is_zero(r.get()) || BN_is_zero(s.get());
+  ECDSA_SIG_set0(sig.get(), r.release(), s.release());  // the signature owns them now
   if (zero) {
     return fail(Error::kSignatureInvalid);
   }

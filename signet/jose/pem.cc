@@ -10,21 +10,14 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "signet/jose/openssl_handle.h"
+
 namespace signet::jose {
 namespace {
 
 constexpr std::string_view kPemBegin = "-----BEGIN PRIVATE KEY-----\n";
 constexpr std::string_view kPemEnd = "-----END PRIVATE KEY-----\n";
 constexpr unsigned long kRsaExponent = 65537;  // the only exponent parse_jwk accepts either
-
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
 
 // A password callback that refuses: an encrypted PEM must fail, never prompt on the terminal.
 int no_password(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {

@@ -22,27 +22,21 @@
 #include <openssl/x509v3.h>
 
 #include "signet/jose/crypto.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::keys {
 namespace {
 
 using std::chrono::sys_seconds;
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using X509NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
-using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using X509StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, Deleter<ASN1_INTEGER_free>>;
+using jose::Asn1IntegerPtr;
+using jose::BioPtr;
+using jose::BnPtr;
+using jose::X509ExtensionPtr;
+using jose::X509NamePtr;
+using jose::X509Ptr;
+using jose::X509StoreCtxPtr;
+using jose::X509StorePtr;
 
 constexpr const char* kCurve = "P-256";  // NIST P-256: what every TLS client supports
 constexpr const char* kCaBasicConstraints = "critical,CA:TRUE,pathlen:0";

@@ -14,6 +14,7 @@
 #include "signet/common/ascii.h"
 #include "signet/common/fd_io.h"
 #include "signet/common/file_safety.h"
+#include "signet/common/private_file.h"
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
 
@@ -24,23 +25,6 @@ constexpr std::size_t kHexChars = kMasterKeyBytes * 2;  // 64
 constexpr std::size_t kBase64urlChars = 43;             // ceil(32 * 4 / 3), no padding
 constexpr int kCreateAttempts = 2;                      // a lost creation race reads the winner
 constexpr std::string_view kFileWhat = "the master key file";
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Holds secret text and wipes it on every way out.
 struct SecretString {
@@ -131,43 +115,21 @@ Result<MasterKey, KeyError> read_key_file(int fd, const std::filesystem::path& p
   return std::move(*key);
 }
 
-// Creates the key file atomically: the key is written to a fresh 0600 temporary file (mkstemp
-// opens with O_CREAT|O_EXCL) and fsynced, then hard-linked to its name, which fails with EEXIST if
-// another process got there first. A reader therefore never sees a half-written file. Returns
+// Creates the key file atomically (signet/common/private_file.h): a reader never sees a
+// half-written file, and creation fails with EEXIST if another process got there first. The
+// directory entry is made durable too, so a crash cannot lose the key of stored blobs. Returns
 // nullopt when another process won the race.
 Result<std::optional<MasterKey>, KeyError> create_key_file(const std::filesystem::path& path) {
-  std::string tmp = (path.parent_path() / "master.key.tmp-XXXXXX").string();
-  Fd fd(::mkstemp(tmp.data()));
-  if (fd.get() < 0) {
-    return fail(io_error(path, "create", errno));
-  }
-  struct Unlink {
-    const std::string& p;
-    ~Unlink() { ::unlink(p.c_str()); }
-  } unlink_tmp{tmp};
-  if (::fchmod(fd.get(), S_IRUSR | S_IWUSR) != 0) {
-    return fail(io_error(path, "chmod", errno));
-  }
   MasterKey key = MasterKey::generate();
   SecretString text;
   text.s = jose::base64url_encode(key.bytes());
   text.s.push_back('\n');
-  if (!write_all(fd.get(), text.s)) {
-    return fail(io_error(path, "write", errno));
+  auto created = create_file_exclusively(path, text.s, S_IRUSR | S_IWUSR);
+  if (!created && created.error().already_exists()) {
+    return std::optional<MasterKey>{};
   }
-  if (::fsync(fd.get()) != 0) {
-    return fail(io_error(path, "fsync", errno));
-  }
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    if (errno == EEXIST) {
-      return std::optional<MasterKey>{};
-    }
-    return fail(io_error(path, "link", errno));
-  }
-  // Make the new directory entry durable too, so a crash cannot lose the key of stored blobs.
-  Fd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) {
-    ::fsync(dir.get());
+  if (!created) {
+    return fail(io_error(path, to_string(created.error().step), created.error().err));
   }
   return std::optional<MasterKey>{std::move(key)};
 }
@@ -224,7 +186,7 @@ Result<MasterKey, KeyError> MasterKey::load(const std::optional<std::string>& en
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     // O_NOFOLLOW: a symlink planted in the data directory must not redirect us to another file.
     // O_NONBLOCK: a FIFO planted there must not hang us; it is refused as not a regular file.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() >= 0) {
       return read_key_file(fd.get(), path);
     }

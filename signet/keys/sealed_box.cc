@@ -8,16 +8,12 @@
 #include <openssl/hmac.h>
 
 #include "signet/jose/crypto.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::keys {
 namespace {
 
 constexpr std::string_view kKeyCheckLabel = "signet sealed-box key check v1";
-
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -70,7 +66,7 @@ Result<std::string, KeyError> SealedBox::seal(std::string_view plaintext,
   const std::size_t ct_offset = blob.size();
   blob.resize(ct_offset + plaintext.size() + kSealedTagBytes);
 
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  jose::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   if (!ctx ||
       EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), key_.bytes().data(), u8(nonce), nullptr) !=
@@ -109,7 +105,7 @@ Result<std::string, KeyError> SealedBox::open(std::string_view blob, std::string
   const std::string ad = associated_data(header, aad);
 
   std::string plaintext(ct.size(), '\0');
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  jose::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   const bool setup_ok =
       ctx &&

@@ -8,6 +8,7 @@
 
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::server {
 namespace {
@@ -32,10 +33,7 @@ std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key, std:
 }  // namespace
 
 struct MacTemplate {
-  struct Free {
-    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MAC_CTX, Free> ctx;
+  jose::EvpMacCtxPtr ctx;
 };
 
 std::string generate_secret() {
@@ -60,10 +58,9 @@ SecretHasher::SecretHasher(const keys::MasterKey& master_key)
 
 SecretHasher::SecretHasher(const std::array<std::uint8_t, 32>& key) {
   auto mac = std::make_shared<MacTemplate>();
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (hmac != nullptr) {
-    mac->ctx.reset(EVP_MAC_CTX_new(hmac));
-    EVP_MAC_free(hmac);  // the context keeps its own reference
+  const jose::EvpMacPtr hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (hmac) {
+    mac->ctx.reset(EVP_MAC_CTX_new(hmac.get()));  // the context keeps its own reference
   }
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -83,7 +80,7 @@ std::array<std::uint8_t, 32> SecretHasher::mac(std::string_view prefix,
                                                std::string_view data) const {
   std::array<std::uint8_t, 32> out{};
   std::size_t len = 0;
-  std::unique_ptr<EVP_MAC_CTX, MacTemplate::Free> ctx(EVP_MAC_CTX_dup(mac_->ctx.get()));
+  jose::EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(mac_->ctx.get()));
   if (!ctx ||
       EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(prefix.data()),
                      prefix.size()) != 1 ||

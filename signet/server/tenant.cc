@@ -152,59 +152,46 @@ bool Tenant::confirmed_within(std::chrono::seconds grace, store::PreciseTimestam
 
 void Tenant::start_watching(std::chrono::milliseconds interval, WatchReports reports) {
   stop_watching();
-  {
-    std::lock_guard lock(watch_mu_);
-    stopping_ = false;
-  }
-  watcher_ = std::thread([this, interval, reports = std::move(reports)] {
-    // Since when polls fail, while they do.
-    std::optional<std::chrono::steady_clock::time_point> failing_since;
-    std::unique_lock lock(watch_mu_);
-    for (;;) {
-      watch_cv_.wait_for(lock, interval, [this] { return stopping_ || changed_; });
-      if (stopping_) {
-        break;
+  // Since when polls fail, while they do; only the task's thread touches it.
+  auto failing_since = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
+  auto poll = [this, reports, failing_since] {
+    const auto now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto refreshed = refresh_if_changed(now);
+    if (!refreshed && !*failing_since) {
+      *failing_since = std::chrono::steady_clock::now();
+      if (reports.failing) {
+        reports.failing(refreshed.error());
       }
-      changed_ = false;
-      lock.unlock();
-      const auto now =
-          std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-      const auto refreshed = refresh_if_changed(now);
-      if (!refreshed && !failing_since) {
-        failing_since = std::chrono::steady_clock::now();
-        if (reports.failing) {
-          reports.failing(refreshed.error());
-        }
-      } else if (refreshed && failing_since) {
-        const auto failed_for = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - *failing_since);
-        failing_since.reset();
-        if (reports.recovered) {
-          reports.recovered(failed_for);
-        }
+    } else if (refreshed && *failing_since) {
+      const auto failed_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - **failing_since);
+      failing_since->reset();
+      if (reports.recovered) {
+        reports.recovered(failed_for);
       }
-      lock.lock();
     }
-  });
+  };
+  std::lock_guard lock(watch_mu_);
+  watcher_ = std::make_unique<PeriodicTask>("the tenant watcher", interval,
+                                            PeriodicTask::Start::kAfterInterval, std::move(poll));
 }
 
 void Tenant::changed() {
-  {
-    std::lock_guard lock(watch_mu_);
-    changed_ = true;
+  std::lock_guard lock(watch_mu_);
+  if (watcher_) {
+    watcher_->wake();
   }
-  watch_cv_.notify_all();
 }
 
 void Tenant::stop_watching() {
+  std::unique_ptr<PeriodicTask> watcher;
   {
     std::lock_guard lock(watch_mu_);
-    stopping_ = true;
+    watcher = std::move(watcher_);
   }
-  watch_cv_.notify_all();
-  if (watcher_.joinable()) {
-    watcher_.join();
-  }
+  // Stopped outside the lock: a run in progress finishes first, and changed() must not wait on it.
+  watcher.reset();
 }
 
 }  // namespace signet::server

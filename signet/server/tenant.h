@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,9 +15,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
+#include "signet/common/periodic_task.h"
 #include "signet/common/result.h"
 #include "signet/jose/algorithm.h"
 #include "signet/jose/jwk.h"
@@ -103,11 +102,8 @@ class Tenant {
 
   void note_confirmed(store::PreciseTimestamp now);
 
-  std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
-  bool stopping_ = false;  // guarded by watch_mu_
-  bool changed_ = false;   // guarded by watch_mu_
-  std::thread watcher_;
+  std::mutex watch_mu_;                    // start, stop and wake one at a time
+  std::unique_ptr<PeriodicTask> watcher_;  // guarded by watch_mu_; null when not watching
 };
 
 }  // namespace signet::server

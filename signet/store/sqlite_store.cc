@@ -1,13 +1,12 @@
 #include "signet/store/sqlite_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "signet/common/private_file.h"
 #include "signet/store/schema.h"
 #include "signet/store/sqlite_db.h"
 
@@ -18,22 +17,14 @@ using sqlite::Database;
 
 namespace {
 
-// Creates the file with mode 0600 when it does not exist. SQLite would create it with 0644 (less
-// the umask), and its -wal and -shm files copy the database file's mode.
+// Creates the file, empty, with mode 0600 when it does not exist. SQLite would create it with 0644
+// (less the umask), and its -wal and -shm files copy the database file's mode.
 StoreResult<Ok> create_private_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return Ok{};
-    }
-    return fail(StoreError{StoreErrorCode::kIo, "create " + path + ": " + std::strerror(errno)});
-  }
-  // The umask may only remove bits, but be explicit about what we want.
-  const int rc = ::fchmod(fd, S_IRUSR | S_IWUSR);
-  const int saved = errno;
-  ::close(fd);
-  if (rc != 0) {
-    return fail(StoreError{StoreErrorCode::kIo, "chmod " + path + ": " + std::strerror(saved)});
+  auto created = create_file_exclusively(path, "", S_IRUSR | S_IWUSR);
+  if (!created && !created.error().already_exists()) {
+    return fail(StoreError{StoreErrorCode::kIo, std::string(to_string(created.error().step)) + " " +
+                                                    path + ": " +
+                                                    std::strerror(created.error().err)});
   }
   return Ok{};
 }

@@ -18,6 +18,7 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 using namespace std::chrono_literals;
+using namespace std::string_literals;
 using testing::RawClient;
 using testing::RunningServer;
 using testing::test_options;
@@ -45,6 +46,13 @@ Router echo_router() {
   });
   router.add(bhttp::verb::get, "/throw",
              [](const Request&) -> Response { throw std::runtime_error("handler bug"); });
+  // The number of Host and Authorization fields the handler sees, "hosts authorizations".
+  router.add(bhttp::verb::post, "/fields", [](const Request& req) {
+    return json_response(req, bhttp::status::ok,
+                         boost::json::serialize(boost::json::string(
+                             std::to_string(req.count(bhttp::field::host)) + " " +
+                             std::to_string(req.count(bhttp::field::authorization)))));
+  });
   // The target and Host the handler sees, "target host".
   router.add(bhttp::verb::get, "/seen", [](const Request& req) {
     return json_response(
@@ -251,6 +259,18 @@ TEST(Server, HeaderTooLargeIs431) {
   EXPECT_TRUE(client.closed_within(2s));
 }
 
+// RFC 9112 §3: a target too long to parse gets 414, which tells the client what is too long.
+TEST(Server, RequestLineTooLargeIs414) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/echo?a=" + std::string(40 * 1024, 'a'))));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::uri_too_long);
+  EXPECT_EQ(error_of(*res), "invalid_request");
+  EXPECT_TRUE(client.closed_within(2s));
+}
+
 TEST(Server, BodyTooLargeIs413) {
   RunningServer server(test_options(), echo_router());
   {
@@ -314,10 +334,49 @@ TEST(Server, MalformedRequestsGet400AndClose) {
   const std::vector<BadRequestCase> cases = {
       {"binary junk", std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 17)},
       {"no version", "GET /\r\n\r\n"},
-      {"bad version", "GET / HTTP/9.9\r\nHost: l\r\n\r\n"},
+      {"bad version", "GET / HTTP/1.x\r\nHost: l\r\n\r\n"},
+      {"lower-case version", "GET / http/1.1\r\nHost: l\r\n\r\n"},
+      {"version without a minor", "GET / HTTP/2\r\nHost: l\r\n\r\n"},
+      {"space after the version", "GET / HTTP/1.1 \r\nHost: l\r\n\r\n"},
+      {"two spaces before the target", "GET  / HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"tab as a separator", "GET\t/ HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"method not a token", "GE(T / HTTP/1.1\r\nHost: l\r\n\r\n"},
       {"space in target", "GET /a b HTTP/1.1\r\nHost: l\r\n\r\n"},
       {"bad header name", "GET / HTTP/1.1\r\nHo st: l\r\n\r\n"},
+      // RFC 9112 §5.1: no whitespace between a field name and its colon.
+      {"space before the colon", "GET / HTTP/1.1\r\nHost : l\r\n\r\n"},
+      {"tab before the colon", "GET / HTTP/1.1\r\nHost: l\r\nX-A\t: b\r\n\r\n"},
+      {"field name not a token", "GET / HTTP/1.1\r\nHost: l\r\nX(a): b\r\n\r\n"},
+      {"empty field name", "GET / HTTP/1.1\r\nHost: l\r\n: b\r\n\r\n"},
+      // RFC 9110 §5.5: no control characters but HTAB in a field value; RFC 9112 §2.2: no
+      // bare CR anywhere.
+      {"NUL in a value", "GET / HTTP/1.1\r\nHost: l\r\nX-A: a\0b\r\n\r\n"s},
+      {"bare CR in a value", "GET / HTTP/1.1\r\nHost: l\r\nX-A: a\rb\r\n\r\n"},
+      {"bare LF in a value", "GET / HTTP/1.1\r\nHost: l\r\nX-A: a\nb\r\n\r\n"},
+      {"DEL in a value", "GET / HTTP/1.1\r\nHost: l\r\nX-A: a\x7f\r\n\r\n"},
+      {"bare CR in the request line", "GET /\r HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"bare LF ending the request line", "GET / HTTP/1.1\nHost: l\r\n\r\n"},
+      {"bare CR ending a field", "GET / HTTP/1.1\r\nHost: l\rX-A: b\r\n\r\n"},
+      // §5.2: obsolete line folding is refused, not joined.
+      {"folded field", "GET / HTTP/1.1\r\nHost: l\r\nX-A: b\r\n c\r\n\r\n"},
+      {"folded Transfer-Encoding",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n"},
+      // §2.2: whitespace between the request line and the first field.
+      {"whitespace before the first field", "GET / HTTP/1.1\r\n Host: l\r\n\r\n"},
+      // §3.2: targets.
+      {"asterisk with GET", "GET * HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"quote in the target", "GET /echo?a=\"b\" HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"fragment in the target", "GET /echo#top HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"UTF-8 in the target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"malformed percent in the target", "GET /echo%zz HTTP/1.1\r\nHost: l\r\n\r\n"},
+      {"CONNECT with a path", "CONNECT /echo HTTP/1.1\r\nHost: l\r\n\r\n"},
       {"bad content length", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 12x\r\n\r\n"},
+      {"negative content length", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: -1\r\n\r\n"},
+      {"signed content length", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: +1\r\n\r\na"},
+      {"empty content length", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length:\r\n\r\n"},
+      {"two equal content lengths",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab"},
+      {"a content length list", "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 2, 2\r\n\r\nab"},
       {"two content lengths",
        "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
       {"unsupported transfer encoding",
@@ -327,6 +386,20 @@ TEST(Server, MalformedRequestsGet400AndClose) {
       {"transfer encoding and content length",
        "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 3\r\nTransfer-Encoding: "
        "chunked\r\n\r\n0\r\n\r\n"},
+      {"content length and transfer encoding",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+       "3\r\n\r\n0\r\n\r\n"},
+      {"another coding and content length",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: gzip\r\nContent-Length: "
+       "3\r\n\r\nabc"},
+      {"chunked twice",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"},
+      {"chunked in two fields",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n"},
+      {"content length in the trailer",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\nContent-Length: 5\r\n\r\n"},
       {"bad chunk size",
        "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
       // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host, and to
@@ -355,6 +428,195 @@ TEST(Server, MalformedRequestsGet400AndClose) {
     EXPECT_EQ(error_of(*res), "invalid_request") << c.name;
     EXPECT_TRUE(client.closed_within(2s)) << c.name;
   }
+}
+
+struct RefusedCase {
+  const char* name;
+  std::string bytes;
+  bhttp::status status;
+  const char* error;
+};
+
+// Refusals other than 400, each closing the connection: the rest of the request (a body, a
+// tunnel's first bytes, an HTTP/2 preface) is not a request this server can read.
+TEST(Server, UnsupportedVersionsCodingsMethodsAndExpectationsAreRefusedAndClosed) {
+  RunningServer server(test_options(), echo_router());
+  const std::vector<RefusedCase> cases = {
+      // RFC 9110 §15.6.6: another major version.
+      {"HTTP/2.0", "GET /echo HTTP/2.0\r\nHost: l\r\n\r\n",
+       bhttp::status::http_version_not_supported, "http_version_not_supported"},
+      {"HTTP/2 prior-knowledge preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+       bhttp::status::http_version_not_supported, "http_version_not_supported"},
+      {"HTTP/9.9", "GET / HTTP/9.9\r\nHost: l\r\n\r\n", bhttp::status::http_version_not_supported,
+       "http_version_not_supported"},
+      // RFC 9112 §6.1: a transfer coding the server does not implement.
+      {"gzip then chunked",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+       bhttp::status::not_implemented, "not_implemented"},
+      // RFC 9110 §9.3.6: signet is not a proxy.
+      {"CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+       bhttp::status::not_implemented, "not_implemented"},
+      // RFC 9110 §10.1.1: an expectation other than 100-continue.
+      {"unknown expectation",
+       "POST /echo HTTP/1.1\r\nHost: l\r\nExpect: 100-continue, x\r\nContent-Length: 2\r\n\r\n",
+       bhttp::status::expectation_failed, "expectation_failed"},
+  };
+  for (const auto& c : cases) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send(c.bytes)) << c.name;
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->result(), c.status) << c.name;
+    EXPECT_EQ(error_of(*res), c.error) << c.name;
+    EXPECT_FALSE(res->keep_alive()) << c.name;
+    EXPECT_TRUE(client.closed_within(2s)) << c.name;
+  }
+}
+
+// RFC 9110 §2.5: HTTP/1.2 to 1.9 would be later revisions of HTTP/1, read as 1.1.
+TEST(Server, ALaterMinorVersionIsServedAsHttp11) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.send("GET /echo HTTP/1.5\r\nHost: l\r\n\r\n"));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->result(), bhttp::status::ok);
+    EXPECT_EQ(res->version(), 11);
+    EXPECT_TRUE(res->keep_alive());
+  }
+}
+
+// RFC 9112 §2.2: empty lines before a request line (some clients send one after a body) are
+// ignored.
+TEST(Server, EmptyLinesBeforeARequestAreIgnored) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("\r\n\r\n" + get("/echo")));
+  auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 2\r\n\r\n{}\r\n" +
+                          get("/echo")));
+  for (const char* expected : {"{}", "\"/echo\""}) {
+    res = client.read_response();
+    ASSERT_TRUE(res) << expected;
+    EXPECT_EQ(res->body(), expected);
+  }
+}
+
+// RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
+TEST(Server, OptionsAsteriskAnswersForTheServer) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("OPTIONS * HTTP/1.1\r\nHost: l\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::no_content);
+  EXPECT_EQ((*res)[bhttp::field::allow], "GET, HEAD, POST, OPTIONS");
+  EXPECT_EQ((*res)[bhttp::field::server], "signet");
+  EXPECT_TRUE(res->keep_alive());
+  ASSERT_TRUE(client.send(get("/echo")));  // still in sync: a 204 has no body
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->result(), bhttp::status::ok);
+}
+
+// RFC 9110 §9.1: a method the server does not know is not implemented (501); one it knows but a
+// resource does not allow stays 405. Either way the request was well framed: the connection stays.
+TEST(Server, AnUnknownMethodIs501AndTheConnectionStays) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  for (const char* request :
+       {"get /echo HTTP/1.1\r\nHost: l\r\n\r\n", "BREW /missing HTTP/1.1\r\nHost: l\r\n\r\n"}) {
+    ASSERT_TRUE(client.send(request));
+    const auto res = client.read_response();
+    ASSERT_TRUE(res) << request;
+    EXPECT_EQ(res->result(), bhttp::status::not_implemented) << request;
+    EXPECT_EQ(error_of(*res), "not_implemented") << request;
+    EXPECT_TRUE(res->keep_alive()) << request;
+  }
+  ASSERT_TRUE(client.send("PATCH /echo HTTP/1.1\r\nHost: l\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::method_not_allowed);
+}
+
+// RFC 9110 §6.5.1: trailer fields are not merged into the header, where a Host or an
+// Authorization in the trailer would reach the handler unchecked.
+TEST(Server, TrailerFieldsNeverReachTheHandler) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("POST /fields HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "2\r\nhi\r\n0\r\nHost: evil\r\nAuthorization: Bearer x\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ(res->body(), "\"1 0\"");
+  // The same request without a trailer shows what the route counts.
+  ASSERT_TRUE(client.send(
+      "POST /fields HTTP/1.1\r\nHost: l\r\nAuthorization: Bearer x\r\nContent-Length: 0\r\n\r\n"));
+  const auto plain = client.read_response();
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->body(), "\"1 1\"");
+}
+
+// RFC 9112 §9.3.2 and §9.6: pipelined requests are answered in order until one closes the
+// connection; what follows it is never answered.
+TEST(Server, NothingAfterConnectionCloseOrABadRequestIsAnswered) {
+  RunningServer server(test_options(), echo_router());
+  struct Case {
+    const char* name;
+    std::string last;  // the request that ends the connection
+    bhttp::status status;
+  };
+  for (const Case& c : {
+           Case{"Connection: close", get("/echo", "Connection: close\r\n"), bhttp::status::ok},
+           Case{"a bad request", "GET /a b HTTP/1.1\r\nHost: l\r\n\r\n",
+                bhttp::status::bad_request},
+           Case{"HTTP/1.0 without keep-alive", "GET /echo HTTP/1.0\r\n\r\n", bhttp::status::ok},
+       }) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send(get("/echo?1") + c.last + get("/echo?3")));
+    auto res = client.read_response();
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->result(), bhttp::status::ok) << c.name;
+    EXPECT_TRUE(res->keep_alive()) << c.name;
+    res = client.read_response();
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->result(), c.status) << c.name;
+    EXPECT_FALSE(res->keep_alive()) << c.name;
+    EXPECT_FALSE(client.read_response()) << c.name;  // closed, with no third answer
+  }
+}
+
+// RFC 9110 §10.1.1: a server that already knows its final answer sends it instead of 100.
+TEST(Server, ExpectContinueWithABodyTooLargeGets413WithoutA100) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(
+      "POST /echo HTTP/1.1\r\nHost: l\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::payload_too_large);
+  EXPECT_TRUE(client.closed_within(2s));
+}
+
+// RFC 9110 §10.1.1: a server MUST ignore 100-continue from an HTTP/1.0 client, which would take
+// the interim response for the final one.
+TEST(Server, ExpectContinueFromHttp10IsIgnored) {
+  RunningServer server(test_options(), echo_router());
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  // A correct server sends nothing until the body comes; a wrong one would send its 100 now.
+  EXPECT_FALSE(client.read_response(300ms));
+  ASSERT_TRUE(client.send("{}"));
+  const auto res = client.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+  EXPECT_EQ(res->body(), "{}");
 }
 
 // RFC 9112 §3.2.2: a server MUST accept the absolute form, and use its authority instead of the

@@ -142,7 +142,7 @@ class RawClient {
       }
       const int got = receive(deadline);
       if (got <= 0) {
-        if (got == 0) {
+        if (got == 0 && parser.got_some()) {  // a response that ends with the connection
           boost::beast::error_code ec;
           parser.put_eof(ec);
           if (!ec && parser.is_done()) {

@@ -12,6 +12,8 @@
 
 #include "signet/http/client.h"
 #include "signet/http/server.h"
+#include "signet/jose/crypto.h"
+#include "signet/jose/openssl_handle.h"
 #include "tests/http/test_support.h"
 
 namespace signet::http {
@@ -33,11 +35,11 @@ struct Pem {
 // "IP:127.0.0.1,DNS:localhost") and its key into `dir`.
 Pem make_self_signed(const std::string& dir, const std::string& name,
                      const std::string& subject_alt_names) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  const jose::EvpPkeyPtr key = jose::adopt(EVP_EC_gen("P-256"));
   if (!key) {
     throw std::runtime_error("EVP_EC_gen failed");
   }
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  const jose::X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
@@ -50,12 +52,11 @@ Pem make_self_signed(const std::string& dir, const std::string& name,
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  X509_EXTENSION* san =
-      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, subject_alt_names.c_str());
-  if (san == nullptr || X509_add_ext(cert.get(), san, -1) != 1) {
+  const jose::X509ExtensionPtr san(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, subject_alt_names.c_str()));
+  if (!san || X509_add_ext(cert.get(), san.get(), -1) != 1) {
     throw std::runtime_error("cannot add subjectAltName");
   }
-  X509_EXTENSION_free(san);
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
     throw std::runtime_error("X509_sign failed");
   }

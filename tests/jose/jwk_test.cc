@@ -17,6 +17,7 @@
 #include "signet/jose/base64url.h"
 #include "signet/jose/json.h"
 #include "signet/jose/jws.h"
+#include "signet/jose/openssl_handle.h"
 #include "tests/test_common/jose_printers.h"
 #include "tests/test_common/rfc_vectors.h"
 #include "tests/test_common/test_keys.h"
@@ -69,11 +70,11 @@ std::string unb64(std::string_view text) {
 }
 
 std::string bn_param(EVP_PKEY* key, const char* name) {
-  BIGNUM* bn = nullptr;
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1) << name;
-  std::string out(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
-  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
-  BN_free(bn);
+  BIGNUM* raw = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &raw), 1) << name;
+  const BnPtr bn(raw);
+  std::string out(static_cast<std::size_t>(BN_num_bytes(bn.get())), '\0');
+  BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(out.data()));
   return out;
 }
 

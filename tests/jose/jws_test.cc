@@ -20,6 +20,7 @@
 
 #include "signet/jose/base64url.h"
 #include "signet/jose/jwk.h"
+#include "signet/jose/openssl_handle.h"
 #include "tests/test_common/jose_printers.h"
 #include "tests/test_common/rfc_vectors.h"
 #include "tests/test_common/test_keys.h"
@@ -554,7 +555,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 }
 
 std::string public_key_pem(const Jwk& key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  const BioPtr bio(BIO_new(BIO_s_mem()));
   EXPECT_EQ(PEM_write_bio_PUBKEY(bio.get(), key.pkey.get()), 1);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
@@ -874,13 +875,11 @@ TEST(JwsAttackTest, Es256HighSMalleabilityIsNotANewToken) {
   const std::string token = mint(Algorithm::kES256);
   const std::string raw = decoded(split(token).signature_b64);
   const std::string order = decoded(kP256OrderB64);
-  BIGNUM* n = BN_bin2bn(reinterpret_cast<const unsigned char*>(order.data()), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
-  ASSERT_EQ(BN_sub(s, n, s), 1);
+  const BnPtr n(BN_bin2bn(reinterpret_cast<const unsigned char*>(order.data()), 32, nullptr));
+  const BnPtr s(BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr));
+  ASSERT_EQ(BN_sub(s.get(), n.get(), s.get()), 1);
   std::string flipped_s(32, '\0');
-  ASSERT_EQ(BN_bn2binpad(s, reinterpret_cast<unsigned char*>(flipped_s.data()), 32), 32);
-  BN_free(n);
-  BN_free(s);
+  ASSERT_EQ(BN_bn2binpad(s.get(), reinterpret_cast<unsigned char*>(flipped_s.data()), 32), 32);
   const std::string twin = with_signature(token, raw.substr(0, 32) + flipped_s);
   EXPECT_NE(twin, token);
   EXPECT_TRUE(parse_and_verify(twin, public_key(Algorithm::kES256)).ok());

@@ -20,6 +20,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "signet/jose/openssl_handle.h"
+
 namespace signet::keys {
 namespace {
 
@@ -30,21 +32,14 @@ using std::chrono::sys_seconds;
 // A fixed "now": nothing here depends on the test machine's clock.
 const sys_seconds kNow = sys_days{std::chrono::year{2026} / 3 / 14} + 9h + 26min + 53s;
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using X509StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
-using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, Deleter<EXTENDED_KEY_USAGE_free>>;
+using jose::BioPtr;
+using jose::BnPtr;
+using jose::X509Ptr;
+using jose::X509StoreCtxPtr;
+using jose::X509StorePtr;
+using EvpPkeyPtr = jose::OpensslHandle<EVP_PKEY, EVP_PKEY_free>;
+using GeneralNamesPtr = jose::OpensslHandle<GENERAL_NAMES, GENERAL_NAMES_free>;
+using ExtKeyUsagePtr = jose::OpensslHandle<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 
 // Every certificate in a PEM text, in order.
 std::vector<X509Ptr> read_certs(const std::string& pem) {
@@ -117,9 +112,9 @@ std::string common_name(X509* cert) {
                      static_cast<std::size_t>(ASN1_STRING_length(data)));
 }
 
-using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<NAME_CONSTRAINTS_free>>;
-using X509NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
-using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+using NameConstraintsPtr = jose::OpensslHandle<NAME_CONSTRAINTS, NAME_CONSTRAINTS_free>;
+using jose::X509ExtensionPtr;
+using jose::X509NamePtr;
 
 EvpPkeyPtr new_p256() {
   return EvpPkeyPtr(EVP_EC_gen("P-256"));

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 
 #include "signet/jose/jws.h"
+#include "signet/jose/openssl_handle.h"
 
 namespace signet::jose {
 namespace {
@@ -85,13 +86,13 @@ TEST(PemTest, KeyOfTheWrongTypeForTheAlgorithmIsRefused) {
 
 std::string pem_of(EVP_PKEY* raw) {
   EvpPkeyPtr key = adopt(raw);
-  BIO* bio = BIO_new(BIO_s_mem());
+  const BioPtr owned(BIO_new(BIO_s_mem()));
+  BIO* bio = owned.get();
   EXPECT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr),
             1);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
   std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
   return out;
 }
 
@@ -134,7 +135,8 @@ TEST(PemTest, MalformedTextIsRefused) {
 TEST(PemTest, EncryptedPemIsRefusedWithoutPrompting) {
   auto key = generate_jwk(Algorithm::kES256, "k");
   ASSERT_TRUE(key.ok());
-  BIO* bio = BIO_new(BIO_s_mem());
+  const BioPtr owned(BIO_new(BIO_s_mem()));
+  BIO* bio = owned.get();
   char pass[] = "secret";
   ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, key->pkey.get(), EVP_aes_256_cbc(), pass, 6, nullptr,
                                           nullptr),
@@ -142,7 +144,6 @@ TEST(PemTest, EncryptedPemIsRefusedWithoutPrompting) {
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
   const std::string pem(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
   auto imported = parse_private_key_pem(pem, Algorithm::kES256, "k");
   ASSERT_FALSE(imported.ok());
   EXPECT_EQ(imported.error(), Error::kPemMalformed);
