@@ -21,6 +21,7 @@
 #include "signet/management/management_api.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
+#include "signet/server/event_log.h"
 #include "signet/server/housekeeping.h"
 #include "signet/server/password.h"
 #include "signet/server/sign_in.h"
@@ -60,6 +61,9 @@ struct ServeOptions {
   int lockout_max_failures = store::LockoutPolicy{}.max_failures;
   std::int64_t lockout_seconds = store::LockoutPolicy{}.block_for.count();
   std::int64_t session_idle_timeout = server::kDefaultSessionIdleTimeout.count();
+  std::string event_log{server::kEventLinesToStdout};
+  std::int64_t event_retention_days = server::kDefaultEventRetention.count();
+  std::int64_t event_retention_count = server::kDefaultEventRetentionCount;
   std::int64_t session_lifetime = server::kDefaultSessionLifetime.count();
   std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
@@ -288,6 +292,32 @@ int run_serve(const ServeOptions& o) {
       }
     });
   }
+  // The event log: recorded on the request path into memory, written here in batches, and kept
+  // within its retention (server/event_log.h).
+  auto event_lines = server::open_event_lines(o.event_log);
+  if (!event_lines) {
+    throw CommandError{"--event-log: " + event_lines.error() +
+                       " (give a writable file, '-' for stdout or 'off')"};
+  }
+  server::EventLog events(*store, std::move(*event_lines));
+  endpoint.set_event_log(&events);
+  const server::EventRetention retention{std::chrono::days{o.event_retention_days},
+                                         o.event_retention_count};
+  auto retained_at = std::chrono::steady_clock::now() - server::kEventRetentionInterval;
+  PeriodicTask event_writer(
+      "event log", server::kEventFlushInterval, PeriodicTask::Start::kAfterInterval,
+      [&] {
+        events.flush();
+        if (std::chrono::steady_clock::now() - retained_at >= server::kEventRetentionInterval) {
+          retained_at = std::chrono::steady_clock::now();
+          events.apply_retention(retention, std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now()));
+        }
+      },
+      [](const std::string& what) {
+        log(Level::kError, "writing the event log failed", {{"reason", what}});
+      });
+
   // Rows that can never be used again are swept now and then, off the request path
   // (server/housekeeping.h says which).
   PeriodicTask housekeeping(
@@ -313,6 +343,12 @@ int run_serve(const ServeOptions& o) {
     metrics_thread.join();
   }
   housekeeping.stop();
+  event_writer.stop();
+  events.flush();  // what the last requests recorded
+  if (const auto stats = events.stats(); stats.dropped > 0 || stats.write_failures > 0) {
+    log(Level::kWarn, "some events were not stored",
+        {{"dropped", stats.dropped}, {"store_write_failures", stats.write_failures}});
+  }
   tenant.stop_watching();
   blocking.join();
   log(Level::kInfo, "authorization server stopped", {{"counters", endpoint.counters().to_json()}});
@@ -422,6 +458,20 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "How long such a block lasts, unless 'signet users unblock' lifts it sooner")
       ->envname("SIGNET_LOCKOUT_SECONDS")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}))
+      ->capture_default_str();
+  cmd->add_option("--event-log", o->event_log,
+                  "Where the event log's JSON lines go besides the store (signet logs reads the\n"
+                  "store): '-' for stdout, 'off', or a file to append to (created mode 0600)")
+      ->envname("SIGNET_EVENT_LOG")
+      ->capture_default_str();
+  cmd->add_option("--event-retention-days", o->event_retention_days, "Days the store keeps events")
+      ->envname("SIGNET_EVENT_RETENTION_DAYS")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3650}))
+      ->capture_default_str();
+  cmd->add_option("--event-retention-count", o->event_retention_count,
+                  "Events the store keeps at most (the oldest go first)")
+      ->envname("SIGNET_EVENT_RETENTION_COUNT")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
       ->capture_default_str();
   cmd->add_option("--session-idle-timeout", o->session_idle_timeout,
                   "Seconds a browser session (the login page's cookie) lasts without use")

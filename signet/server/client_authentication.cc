@@ -206,6 +206,11 @@ Result<AuthenticatedClient, OAuthError> ClientAuthenticator::authenticate(
     client_id = std::string(*id);
     secret = std::string(*sec);
   }
+  // The client as presented, Basic or body: the event log names it even when authentication
+  // fails, since failed attempts against a client are what an operator looks for.
+  if (req.notes != nullptr) {
+    req.notes->client_id = client_id;
+  }
 
   const auto bad_credentials = [&] {
     return OAuthError{Code::kInvalidClient, "Unknown client or wrong client secret.",

@@ -1,11 +1,18 @@
 #include "signet/server/event_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include <boost/json.hpp>
 
+#include "signet/common/fd_io.h"
 #include "signet/http/access_log.h"
 #include "signet/store/validate.h"
 
@@ -99,7 +106,10 @@ std::span<const std::string_view> event_types() {
 
 json::object event_to_json(const store::Event& e) {
   json::object out;
-  out["log_id"] = std::to_string(e.id);
+  // A JSON line is written before the store gives the event its id.
+  if (e.id != 0) {
+    out["log_id"] = std::to_string(e.id);
+  }
   out["date"] = http::format_rfc3339(e.date);
   out["type"] = e.type;
   out["description"] =
@@ -124,6 +134,32 @@ json::object event_to_json(const store::Event& e) {
     }
   }
   return out;
+}
+
+Result<std::function<void(std::string_view)>, std::string> open_event_lines(
+    const std::string& target) {
+  const auto write_line = [](int fd, std::string_view line) {
+    std::string out;
+    out.reserve(line.size() + 1);
+    out.append(line);
+    out.push_back('\n');
+    // A failed or short write loses the line, never the request: the store keeps the event.
+    (void)write_all(fd, out);
+  };
+  if (target == kEventLinesOff) {
+    return std::function<void(std::string_view)>{};
+  }
+  if (target == kEventLinesToStdout) {
+    return std::function<void(std::string_view)>(
+        [write_line](std::string_view line) { write_line(STDOUT_FILENO, line); });
+  }
+  const int fd = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail("cannot open " + target + " for appending: " + std::strerror(errno));
+  }
+  auto owned = std::make_shared<UniqueFd>(fd);
+  return std::function<void(std::string_view)>(
+      [write_line, owned](std::string_view line) { write_line(owned->get(), line); });
 }
 
 EventLog::EventLog(store::EventStore& store, LineWriter lines, std::size_t max_queued)
@@ -206,6 +242,18 @@ std::size_t EventLog::flush() {
     unstored_.swap(pending);
   }
   return stored;
+}
+
+std::int64_t EventLog::apply_retention(const EventRetention& retention,
+                                       store::PreciseTimestamp now) {
+  auto deleted = store_.delete_old_events(
+      now - std::chrono::duration_cast<std::chrono::milliseconds>(retention.max_age),
+      retention.max_count);
+  if (!deleted) {
+    write_failures_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  return *deleted;
 }
 
 EventLog::Stats EventLog::stats() const {

@@ -14,6 +14,7 @@
 //   a client secret or a whole token.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -25,6 +26,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "signet/common/result.h"
 #include "signet/store/store.h"
 
 namespace signet::server {
@@ -76,10 +78,32 @@ constexpr std::size_t kMaxEventsPerWrite = 500;
 constexpr std::size_t kMaxEventUserAgentBytes = 512;
 // Descriptions, ids and scopes are cut here (the store refuses longer text).
 constexpr std::size_t kMaxEventTextBytes = 1024;
+// How long the store keeps events, and how many at most (--event-retention-days, -count): at the
+// token endpoint's full rate the count bounds the table to a few hundred MB.
+constexpr auto kDefaultEventRetention = std::chrono::days{30};
+constexpr std::int64_t kDefaultEventRetentionCount = 1'000'000;
+// How often the writer task flushes, and how often it applies retention: events reach the store
+// within a fraction of a second, and the delete runs once a minute whatever the rate.
+constexpr auto kEventFlushInterval = std::chrono::milliseconds{250};
+constexpr auto kEventRetentionInterval = std::chrono::minutes{1};
+
+struct EventRetention {
+  std::chrono::seconds max_age = kDefaultEventRetention;
+  std::int64_t max_count = kDefaultEventRetentionCount;
+};
+
+// Where JSON lines go (--event-log): "-" for stdout, "off" for nowhere, else a file opened for
+// appending (created with mode 0600: events name users and their addresses). One write() per
+// line, so lines from concurrent writers never interleave. An error says why the file cannot be
+// opened.
+inline constexpr std::string_view kEventLinesToStdout = "-";
+inline constexpr std::string_view kEventLinesOff = "off";
+Result<std::function<void(std::string_view)>, std::string> open_event_lines(
+    const std::string& target);
 
 // An event as a JSON object: Auth0's log fields (date as RFC 3339 UTC with milliseconds, type,
 // description, client_id, user_id, ip, user_agent, audience, scope, details as an object,
-// log_id as text), empty fields left out.
+// log_id as text once the store gave one), empty fields left out.
 boost::json::object event_to_json(const store::Event& event);
 
 class EventLog {
@@ -104,6 +128,9 @@ class EventLog {
   // Writes what is queued: JSON lines first (once per event), then the store. Returns how many
   // events reached the store. One flush runs at a time.
   std::size_t flush();
+  // Deletes stored events older than the retention's age at `now`, and all but its newest
+  // max_count. Returns how many were deleted; a store failure is counted and returns 0.
+  std::int64_t apply_retention(const EventRetention& retention, store::PreciseTimestamp now);
 
   Stats stats() const;
   std::size_t queued() const;
