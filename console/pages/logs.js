@@ -1,4 +1,5 @@
-// Logs: recent sign-ins and failures, newest first, filtered by type, user or application.
+// Logs: the event log (docs/operations.md "Event log"), newest first, filtered by type, user or
+// application.
 
 import { fetchPage, perPage } from '../api.js';
 import { field, h, heading, link, pager, table } from '../dom.js';
@@ -8,10 +9,23 @@ import { userHref } from './users.js';
 
 const types = [
   ['', 'Any'],
+  ['seccft', 'Token issued: client credentials (seccft)'],
+  ['feccft', 'Token refused: client credentials (feccft)'],
+  ['sepft', 'Token issued: password (sepft)'],
+  ['fepft', 'Token refused: password (fepft)'],
+  ['seacft', 'Token issued: authorization code (seacft)'],
+  ['feacft', 'Token refused: authorization code (feacft)'],
+  ['sertft', 'Token issued: refresh token (sertft)'],
+  ['fertft', 'Token refused: refresh token (fertft)'],
+  ['ferrt', 'Refresh token reuse (ferrt)'],
+  ['code_reuse', 'Authorization code reuse (code_reuse)'],
   ['s', 'Signed in (s)'],
   ['fp', 'Wrong password (fp)'],
-  ['fcc', 'Wrong client secret (fcc)'],
-  ['limit_wc', 'Blocked after failed sign-ins (limit_wc)'],
+  ['fu', 'Unknown email (fu)'],
+  ['slo', 'Signed out (slo)'],
+  ['limit_wc', 'Account blocked (limit_wc)'],
+  ['client_blocked', 'Client blocked (client_blocked)'],
+  ['srrt', 'Token revoked (srrt)'],
 ];
 
 function href(filters, page = 0) {
@@ -41,7 +55,7 @@ export async function page(view, params, query) {
     event.preventDefault();
     go(href({ type: type.value, user_id: user.value.trim(), client_id: client.value.trim() }));
   });
-  view.append(heading('Logs'), h('p', { class: 'lead' }, 'Sign-ins and failed attempts, newest first.'), form);
+  view.append(heading('Logs'), h('p', { class: 'lead' }, 'Tokens issued and refused, sign-ins, lockouts and reuse, newest first.'), form);
   const list = await fetchPage('logs', 'logs', { ...filters, page: current });
   if (list.items.length === 0) {
     view.append(h('p', {}, 'No events match.'));
@@ -49,7 +63,7 @@ export async function page(view, params, query) {
   view.append(table([
     { label: 'Date', cell: (e) => dateText(e.date) },
     { label: 'Type', cell: (e) => h('code', {}, e.type) },
-    { label: 'Description', cell: (e) => e.description || '—' },
+    { label: 'Description', cell: (e) => (e.error ? `${e.error}: ` : '') + (e.description || '—') },
     { label: 'User', cell: (e) => (e.user_id ? link(userHref(e.user_id), e.user_id) : '—') },
     { label: 'Application', cell: (e) => (e.client_id ? h('code', {}, e.client_id) : '—') },
     { label: 'Address', cell: (e) => e.ip || '—' },

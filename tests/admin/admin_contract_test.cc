@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 
@@ -37,6 +38,7 @@
 #include "signet/management/management_api.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
+#include "signet/server/event_log.h"
 #include "signet/server/password.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
@@ -718,7 +720,25 @@ TEST_P(AdminContract, UserLockoutsSayLessOverHttp) {
     EXPECT_EQ(lockouts->counters, truth().user_lockouts(user.id)->counters);
   }
 
-  // The log is the same either way.
+  // The log is the same either way, every field through the Management API and back.
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  store::Event failed;
+  failed.date = ms + std::chrono::milliseconds{7};
+  failed.type = "fepft";
+  failed.description = "Wrong email or password.";
+  failed.client_id = "client-x";
+  failed.user_id = user.id;
+  failed.audience = "https://api.example.com/";
+  failed.scope = "read:messages";
+  failed.error = "invalid_grant";
+  failed.ip = "192.0.2.1";
+  failed.user_agent = "curl/8";
+  failed.details = R"({"grant_type":"password"})";
+  store::Event blocked_event;
+  blocked_event.date = ms;
+  blocked_event.type = "limit_wc";
+  blocked_event.user_id = user.id;
+  ASSERT_TRUE(side_->store().append_events({blocked_event, failed}).ok());
   const auto logs = admin().list_logs(PageRequest{}, LogFilter{});
   const auto truth_logs = truth().list_logs(PageRequest{}, LogFilter{});
   ASSERT_TRUE(logs.ok()) << logs.error().message;
@@ -728,14 +748,20 @@ TEST_P(AdminContract, UserLockoutsSayLessOverHttp) {
   for (std::size_t i = 0; i < logs->items.size(); ++i) {
     const auto& a = logs->items[i];
     const auto& b = truth_logs->items[i];
-    EXPECT_EQ(a.log_id, b.log_id);
-    EXPECT_EQ(a.type, b.type);
-    EXPECT_EQ(a.description, b.description);
-    EXPECT_EQ(a.date, b.date);
-    EXPECT_EQ(a.user_id, b.user_id);
-    EXPECT_EQ(a.client_id, b.client_id);
-    EXPECT_EQ(a.ip, b.ip);
+    if (remote() && b.description.empty()) {
+      // The Management API shows the type's description where the event has none.
+      EXPECT_EQ(a.description, server::describe_event_type(b.type));
+      auto same = a;
+      same.description.clear();
+      EXPECT_EQ(same, b);
+    } else {
+      EXPECT_EQ(a, b);
+    }
   }
+  auto after = admin().logs_after(logs->items.back().id, 10, LogFilter{});
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().type, "fepft");
 
   // How many counters were forgotten is not in the HTTP answer: -1 remotely.
   EXPECT_EQ(admin().clear_user_lockouts(user.id).value(), remote() ? -1 : 3);

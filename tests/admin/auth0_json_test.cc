@@ -353,24 +353,45 @@ TEST(Auth0Records, SigningKeyRoundTripsWithoutItsPrivateHalf) {
   expect_invalid(signing_key_from_json(bad), "rotated_at");
 }
 
-TEST(Auth0Records, LogEventRoundTrips) {
+TEST(Auth0Records, LogEventRoundTripsWithEveryField) {
   LogEvent e;
-  e.log_id = "0123abcd";
-  e.type = "fp";
-  e.description = "Wrong email or password";
-  e.date = kT;
+  e.id = 1234;
+  e.type = "fepft";
+  e.description = "Wrong email or password.";
+  e.date = std::chrono::time_point_cast<std::chrono::milliseconds>(kT) +
+           std::chrono::milliseconds{789};
   e.user_id = "auth0|1";
   e.client_id = "abc123";
-  e.ip = "192.0.2.0/24";
-  auto back = log_event_from_json(log_event_to_json(e));
+  e.audience = "https://api.example.com/";
+  e.scope = "read:messages offline_access";
+  e.error = "invalid_grant";
+  e.ip = "192.0.2.7";
+  e.user_agent = "curl/8.0";
+  e.details = R"({"grant_type":"password"})";
+  const auto o = log_event_to_json(e);
+  EXPECT_EQ(o.at("log_id"), "1234");
+  EXPECT_EQ(o.at("date"), "2023-11-14T22:13:20.789Z");
+  auto back = log_event_from_json(o);
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(back->log_id, e.log_id);
-  EXPECT_EQ(back->type, e.type);
-  EXPECT_EQ(back->description, e.description);
-  EXPECT_EQ(back->date, e.date);
-  EXPECT_EQ(back->user_id, e.user_id);
-  EXPECT_EQ(back->client_id, e.client_id);
-  EXPECT_EQ(back->ip, e.ip);
+  EXPECT_EQ(*back, e);
+}
+
+TEST(Auth0Records, LogEventReadersRefuseBadIdsAndDates) {
+  LogEvent e;
+  e.id = 1;
+  e.type = "s";
+  auto good = log_event_to_json(e);
+  for (const char* id : {"abc", "-1", "", "1x"}) {
+    auto bad = good;
+    bad["log_id"] = id;
+    expect_invalid(log_event_from_json(bad), "log_id");
+  }
+  auto bad = good;
+  bad["date"] = "yesterday";
+  expect_invalid(log_event_from_json(bad), "date");
+  bad = good;
+  bad.erase("date");
+  expect_invalid(log_event_from_json(bad), "date");
 }
 
 TEST(Auth0Records, ReadersRefuseWrongShapes) {
