@@ -102,8 +102,8 @@ struct Loaded {
 // Adds --config FILE (also SIGNET_CONFIG) and --check-config to `cmd`, a subcommand of the
 // program. When a file is named, its table sets each option of `cmd` the command line and the
 // environment left unset, before CLI11 checks required options, and `loaded` records what it
-// read. `check_config` becomes true with --check-config. Call after every option of `cmd` that a
-// flag-only caller must not find in a file has been added; options added later are keys too.
+// read. `check_config` becomes true with --check-config. The keys are looked up when the file is
+// read, so options added to `cmd` after this call are keys too.
 void add_config_options(CLI::App* cmd, Loaded& loaded, bool& check_config);
 
 // A setting that takes effect while the server runs, without a restart: `check` returns an error
