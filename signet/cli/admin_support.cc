@@ -115,14 +115,18 @@ fs::path existing_data_dir(const std::string& dir) {
   return path;
 }
 
+void check_store_url(const std::string& url) {
+  if (!url.empty() && !store::postgres::is_postgres_url(url)) {
+    throw CommandError{
+        "--store takes a postgresql:// URL (the SQLite file needs no --store: it "
+        "is <data-dir>/signet.db), not '" +
+        store::postgres::redact_url(url) + "'"};
+  }
+}
+
 std::unique_ptr<store::SqlStore> open_store(const fs::path& data_dir, const StoreLocation& where) {
   if (!where.url.empty()) {
-    if (!store::postgres::is_postgres_url(where.url)) {
-      throw CommandError{
-          "--store takes a postgresql:// URL (the SQLite file needs no --store: it "
-          "is <data-dir>/signet.db), not '" +
-          store::postgres::redact_url(where.url) + "'"};
-    }
+    check_store_url(where.url);
     store::PostgresStore::Options options;
     options.connection.url = where.url;
     options.connection.pool_size = where.pool_size;

@@ -118,6 +118,9 @@ std::unique_ptr<store::SqlStore> open_store(const std::filesystem::path& data_di
 // The same for read-only commands: the SQLite file must exist already.
 std::unique_ptr<store::SqlStore> open_existing_store(const std::filesystem::path& data_dir,
                                                      const StoreLocation& where = {});
+// The form check open_store makes of a --store URL (empty is fine: the SQLite file), alone, for a
+// check that opens nothing. Throws CommandError.
+void check_store_url(const std::string& url);
 
 // Adds --store (also SIGNET_STORE): a postgresql:// URL instead of <data-dir>/signet.db.
 void add_store_option(CLI::App* cmd, std::string& url);

@@ -9,6 +9,7 @@
 #include "signet/api/messages_api.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/cli/server_settings.h"
 #include "signet/guard/guard.h"
 #include "signet/guard/http_key_source.h"
 #include "signet/http/server.h"
@@ -35,6 +36,7 @@ struct ApiOptions {
   std::size_t max_connections = http::kDefaultMaxConnections;
   std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
   std::vector<std::string> trusted_proxies;
+  ServerSettings settings;  // --config, --check-config, --log-*, --shutdown-grace
 };
 
 // Tokens carry the issuer their server names in its metadata, so an --issuer that differs from it
@@ -68,7 +70,8 @@ void check_issuer_metadata(const guard::GuardConfig& config,
       {{"issuer", config.issuer}, {"metadata_issuer", metadata_issuer}, {"metadata_url", url}});
 }
 
-int run_api(const ApiOptions& o) {
+int run_api(ApiOptions& o) {
+  apply_log_settings(o.settings);
   guard::GuardConfig config;
   config.issuer = o.issuer;
   config.audiences = o.audiences;
@@ -107,8 +110,14 @@ int run_api(const ApiOptions& o) {
   server_options.max_connections = o.max_connections;
   server_options.max_connections_per_address = o.max_connections_per_address;
   server_options.trusted_proxies = o.trusted_proxies;
+  server_options.shutdown_grace = std::chrono::seconds{o.settings.shutdown_grace};
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
+  }
+  if (o.settings.check_config) {
+    http::Server::check(server_options);  // the address, proxies, TLS files and their match
+    print_configuration_valid();          // nothing bound, no key fetched
+    return 0;
   }
   boost::asio::thread_pool key_fetches(api::kKeyFetchThreads);
   http::Server server(server_options,
@@ -133,7 +142,7 @@ int run_api(const ApiOptions& o) {
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},
        {"required_scope", o.required_scope}});
-  server.run_until_signal();
+  server.run_until_signal(reload_on_hangup(o.settings, server));
   log(Level::kInfo, "messages API stopped",
       {{"counters", boost::json::parse(guard.counters().to_json())}});
   return 0;
@@ -228,6 +237,7 @@ void add_api_command(CLI::App& app, int& exit_code) {
                   "log; repeat for several. Without it those headers are ignored")
       ->envname("SIGNET_TRUSTED_PROXY")
       ->delimiter(',');
+  add_server_settings(cmd, options->settings);  // --config may set every option of the command
   cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
 }
 

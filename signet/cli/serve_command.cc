@@ -13,6 +13,7 @@
 #include "signet/admin/admin_service.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
+#include "signet/cli/server_settings.h"
 #include "signet/common/periodic_task.h"
 #include "signet/console/console_routes.h"
 #include "signet/http/server.h"
@@ -72,6 +73,7 @@ struct ServeOptions {
   std::uint32_t argon2_memory_kib = server::kDefaultArgonMemoryKiB;
   std::uint32_t argon2_iterations = server::kDefaultArgonIterations;
   std::uint32_t argon2_parallelism = server::kDefaultArgonParallelism;
+  ServerSettings settings;  // --config, --check-config, --log-*, --shutdown-grace
 };
 
 void check_issuer(const std::string& issuer) {
@@ -164,7 +166,24 @@ std::jthread listen_for_changes(const std::string& store_url, server::Tenant& te
   });
 }
 
-int run_serve(const ServeOptions& o) {
+// The public listener's options; CORS, which needs the tenant, is added by the caller.
+http::ServerOptions listener_options(const ServeOptions& o) {
+  http::ServerOptions server_options;
+  server_options.listen = o.listen;
+  server_options.threads = o.threads;
+  server_options.access_log = !o.no_access_log;
+  server_options.max_connections = o.max_connections;
+  server_options.max_connections_per_address = o.max_connections_per_address;
+  server_options.trusted_proxies = o.trusted_proxies;
+  server_options.shutdown_grace = std::chrono::seconds{o.settings.shutdown_grace};
+  if (!o.tls_cert.empty()) {
+    server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
+  }
+  return server_options;
+}
+
+int run_serve(ServeOptions& o) {
+  apply_log_settings(o.settings);
   check_issuer(o.issuer);
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     throw CommandError{"give both --tls-cert and --tls-key, or neither"};
@@ -172,6 +191,12 @@ int run_serve(const ServeOptions& o) {
   server::ArgonParams argon{o.argon2_memory_kib, o.argon2_iterations, o.argon2_parallelism};
   if (auto valid = server::validate_argon_params(argon); !valid) {
     throw CommandError{valid.error()};
+  }
+  check_store_url(o.store);
+  http::Server::check(listener_options(o));  // the address, proxies, TLS files and their match
+  if (o.settings.check_config) {
+    print_configuration_valid();  // nothing bound, nothing written: not even the data directory
+    return 0;
   }
 
   const auto data_dir = prepare_data_dir(o.data_dir);
@@ -204,16 +229,7 @@ int run_serve(const ServeOptions& o) {
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
 
-  http::ServerOptions server_options;
-  server_options.listen = o.listen;
-  server_options.threads = o.threads;
-  server_options.access_log = !o.no_access_log;
-  server_options.max_connections = o.max_connections;
-  server_options.max_connections_per_address = o.max_connections_per_address;
-  server_options.trusted_proxies = o.trusted_proxies;
-  if (!o.tls_cert.empty()) {
-    server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
-  }
+  http::ServerOptions server_options = listener_options(o);
   server_options.cors.allow = server::web_origin_cors(tenant);
   // argon2id and store writes run here, so they never hold a worker that JWKS and
   // client-credentials requests need.
@@ -337,7 +353,7 @@ int run_serve(const ServeOptions& o) {
         log(Level::kError, "housekeeping failed", {{"reason", what}});
       });
 
-  server.run_until_signal();
+  server.run_until_signal(reload_on_hangup(o.settings, server));
   if (metrics) {
     metrics->stop();
     metrics_thread.join();
@@ -510,6 +526,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--argon2-parallelism", o->argon2_parallelism, "argon2id lanes (OWASP: 1)")
       ->envname("SIGNET_ARGON2_PARALLELISM")
       ->capture_default_str();
+  add_server_settings(cmd, o->settings);  // --config may set every option of the command
   cmd->callback([o, &exit_code] {
     run_command(
         [&] {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <csignal>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -121,8 +122,9 @@ std::string openssl_error() {
   return buf;
 }
 
-asio::ssl::context make_tls_context(const TlsOptions& tls) {
-  asio::ssl::context ctx{asio::ssl::context::tls_server};
+std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& tls) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  asio::ssl::context& ctx = *context;
   // TLS 1.0 and 1.1 are deprecated (RFC 8996).
   if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) {
     throw std::runtime_error("cannot require TLS 1.2: " + openssl_error());
@@ -147,7 +149,7 @@ asio::ssl::context make_tls_context(const TlsOptions& tls) {
                              "' does not match the certificate '" + tls.cert_file +
                              "': " + openssl_error());
   }
-  return ctx;
+  return context;
 }
 
 void log_exception(std::exception_ptr e) {
@@ -176,7 +178,7 @@ struct Server::Impl {
     validate(options);
     core->trusted_proxies = TrustedProxies(options.trusted_proxies);
     if (options.tls) {
-      core->tls.emplace(make_tls_context(*options.tls));
+      core->set_tls_context(make_tls_context(*options.tls));
     }
     if (router.methods_for("/healthz").empty()) {
       router.add(bhttp::verb::get, "/healthz", [](const Request& req) {
@@ -270,16 +272,49 @@ struct Server::Impl {
     }
   }
 
-  void run_until_signal() {
+  void run_until_signal(std::function<void()> on_hangup) {
     start();
-    signals.emplace(control, SIGINT, SIGTERM);
-    signals->async_wait([this](const boost::system::error_code& ec, int signal) {
-      if (!ec) {
-        spdlog::info("signal {} received, stopping", signal);
-        stop();
-      }
-    });
+    if (!on_hangup) {
+      on_hangup = [this] {
+        if (auto reloaded = reload_tls(); !reloaded) {
+          spdlog::error("TLS certificate and key not reloaded, the previous pair stays in use: {}",
+                        reloaded.error());
+        } else if (*reloaded) {
+          spdlog::info("TLS certificate and key reloaded");
+        }
+      };
+    }
+    hangup_handler = std::move(on_hangup);
+    signals.emplace(control, SIGINT, SIGTERM, SIGHUP);
+    wait_for_signal();
     run();
+  }
+
+  void wait_for_signal() {
+    signals->async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) {
+        return;  // cancelled by the stop
+      }
+      if (signal == SIGHUP) {
+        hangup_handler();
+        wait_for_signal();
+        return;
+      }
+      spdlog::info("signal {} received, stopping", signal);
+      stop();
+    });
+  }
+
+  Result<bool, std::string> reload_tls() {
+    if (!core->options.tls) {
+      return false;
+    }
+    try {
+      core->set_tls_context(make_tls_context(*core->options.tls));
+    } catch (const std::exception& e) {
+      return fail(std::string(e.what()));
+    }
+    return true;
   }
 
   void stop() {
@@ -325,6 +360,7 @@ struct Server::Impl {
   asio::steady_timer backoff_timer;  // accept loop
   asio::steady_timer timer;          // stop sequence
   std::optional<asio::signal_set> signals;
+  std::function<void()> hangup_handler;  // SIGHUP, on the control strand
   std::mutex start_mutex;
   bool started = false;
   std::atomic<bool> stop_requested{false};
@@ -348,8 +384,20 @@ void Server::run() {
   impl_->run();
 }
 
-void Server::run_until_signal() {
-  impl_->run_until_signal();
+void Server::run_until_signal(std::function<void()> on_hangup) {
+  impl_->run_until_signal(std::move(on_hangup));
+}
+
+Result<bool, std::string> Server::reload_tls() {
+  return impl_->reload_tls();
+}
+
+void Server::check(const ServerOptions& options) {
+  validate(options);
+  [[maybe_unused]] const TrustedProxies proxies(options.trusted_proxies);
+  if (options.tls) {
+    make_tls_context(*options.tls);
+  }
 }
 
 void Server::stop() {

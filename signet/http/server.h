@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "signet/common/result.h"
 #include "signet/http/cors.h"
 #include "signet/http/message.h"
 #include "signet/http/router.h"
@@ -104,8 +106,20 @@ class Server {
   // Calls start() first if it has not been called.
   void run();
 
-  // start() and run(), with a graceful stop on SIGINT or SIGTERM.
-  void run_until_signal();
+  // start() and run(), with a graceful stop on SIGINT or SIGTERM. On SIGHUP, `on_hangup` runs
+  // (on the server's control strand, one call at a time); without one, SIGHUP reloads the TLS
+  // certificate and key (reload_tls()) and logs the outcome.
+  void run_until_signal(std::function<void()> on_hangup = {});
+
+  // Reads the TLS certificate and key files again (the same paths: a renewal replaces the files
+  // in place) into a new context that connections accepted from now on use; open connections
+  // keep theirs. Returns false without TLS. A pair that does not load or match is refused: the
+  // error names the file, and the previous pair stays in use. Thread-safe.
+  Result<bool, std::string> reload_tls();
+
+  // The checks of the constructor (options, trusted proxies, TLS files and their match) without
+  // building a server: for a start-up check that binds nothing. Throws as the constructor does.
+  static void check(const ServerOptions& options);
 
   // Graceful stop: stops accepting, lets in-flight requests finish (their responses carry
   // Connection: close), closes idle connections, and force-closes whatever is left after

@@ -583,9 +583,8 @@ void start_session(tcp::socket socket, const std::shared_ptr<ServerCore>& core) 
     return;
   }
   socket.set_option(tcp::no_delay(true), ec);
-  if (core->tls) {
-    launch(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *core->tls), core,
-                                                remote),
+  if (const auto tls = core->tls_context()) {
+    launch(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), core, remote),
            core, false);
   } else {
     launch(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), core, remote),

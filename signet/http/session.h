@@ -4,6 +4,7 @@
 // runs one accepted connection (plain or TLS) until it closes.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -22,9 +23,25 @@ struct ServerCore {
   ServerOptions options;
   Router router;
   std::optional<AccessLog> access_log;
-  std::optional<boost::asio::ssl::context> tls;  // set when options.tls is
-  TrustedProxies trusted_proxies;                // options.trusted_proxies, parsed
+  TrustedProxies trusted_proxies;  // options.trusted_proxies, parsed
   ConnectionTracker tracker;
+
+  // The TLS context new connections use (null without options.tls). Server::reload_tls() replaces
+  // it while connections start, hence the lock. A connection keeps the context it started with:
+  // its SSL object holds a reference to the SSL_CTX, and the asio context owns no callback data
+  // the SSL object would need once it is gone.
+  std::shared_ptr<boost::asio::ssl::context> tls_context() const {
+    const std::lock_guard lock(tls_mutex);
+    return tls;
+  }
+  void set_tls_context(std::shared_ptr<boost::asio::ssl::context> context) {
+    const std::lock_guard lock(tls_mutex);
+    tls = std::move(context);
+  }
+
+ private:
+  mutable std::mutex tls_mutex;
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // Takes over a freshly accepted socket (whose executor must be a strand): admits it against the

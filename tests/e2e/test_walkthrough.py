@@ -613,6 +613,7 @@ class Terminal:
 
     def __init__(self, data_dir: Path):
         self.auth_port, self.api_port = free_port(), free_port()
+        self.data_dir = data_dir
         env = clean_env(DATA_DIR=str(data_dir), AUTH_PORT=str(self.auth_port),
                         API_PORT=str(self.api_port), METRICS_PORT=str(free_port()),
                         SPA_PORT=str(free_port()))
@@ -649,6 +650,22 @@ class Terminal:
         return status
 
 
+def processes_naming(*words: str) -> list[str]:
+    """The command lines of the processes whose arguments include one of `words`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+        except OSError:  # ended meanwhile
+            continue
+        if any(word in arg for word in words for arg in args):
+            found.append(" ".join(args))
+    return found
+
+
 def test_ctrl_c_under_make_on_a_terminal_exits_0_quietly(tmp_path):
     term = Terminal(tmp_path / "signet-data")
     assert term.read_until(b"Ctrl-C stops the servers.", START_TIMEOUT), term.output.decode()
@@ -656,9 +673,10 @@ def test_ctrl_c_under_make_on_a_terminal_exits_0_quietly(tmp_path):
     status = term.wait()
     text = term.output.decode(errors="replace")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, text)
-    assert "make: ***" not in text and "Error" not in text
+    assert "make: ***" not in text and "Error" not in text and "Interrupt" not in text
     assert "a server stopped" not in text
     assert not listening(term.auth_port) and not listening(term.api_port)
+    assert processes_naming(str(term.data_dir), f"127.0.0.1:{term.api_port}") == []
 
 
 def test_make_stopped_by_sigterm_on_a_terminal_stops_both_servers(tmp_path):

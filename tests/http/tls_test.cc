@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "signet/http/client.h"
@@ -194,6 +196,84 @@ TEST_F(TlsTest, KeyThatDoesNotMatchTheCertificateIsRefused) {
   ServerOptions options = test_options();
   options.tls = TlsOptions{pem_.cert_file, other.key_file};
   EXPECT_THROW(Server(options, Router{}), std::runtime_error);
+}
+
+// The files a server was started with, replaced in place as a renewal replaces them.
+Pem install(const Pem& pem, const Pem& live) {
+  namespace fs = std::filesystem;
+  fs::copy_file(pem.cert_file, live.cert_file, fs::copy_options::overwrite_existing);
+  fs::copy_file(pem.key_file, live.key_file, fs::copy_options::overwrite_existing);
+  return live;
+}
+
+TEST_F(TlsTest, ReloadServesTheNewCertificateToNewConnections) {
+  const Pem next = make_self_signed(dir_.path(), "next", "IP:127.0.0.1");
+  const Pem live = install(pem_, {dir_.path() + "/live.crt", dir_.path() + "/live.key"});
+  const auto server = start(live);
+  FetchOptions trust_first;
+  trust_first.ca_file = pem_.cert_file;
+  FetchOptions trust_next;
+  trust_next.ca_file = next.cert_file;
+  ASSERT_TRUE(fetch(https(*server, "/healthz"), trust_first).ok());
+
+  install(next, live);
+  const auto reloaded = server->server().reload_tls();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error();
+  EXPECT_TRUE(*reloaded);
+  const auto res = fetch(https(*server, "/healthz"), trust_next);
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 200u);
+  const auto old = fetch(https(*server, "/healthz"), trust_first);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().code, FetchError::kTls);
+}
+
+TEST_F(TlsTest, ReloadRefusesAPairThatDoesNotLoadAndKeepsTheOne) {
+  const Pem other = make_self_signed(dir_.path(), "other", "IP:127.0.0.1");
+  const Pem live = install(pem_, {dir_.path() + "/live.crt", dir_.path() + "/live.key"});
+  const auto server = start(live);
+  FetchOptions trusted;
+  trusted.ca_file = pem_.cert_file;
+
+  std::ofstream(live.cert_file)
+      << "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n";
+  auto reloaded = server->server().reload_tls();
+  ASSERT_FALSE(reloaded.ok());
+  EXPECT_NE(reloaded.error().find(live.cert_file), std::string::npos) << reloaded.error();
+  EXPECT_TRUE(fetch(https(*server, "/healthz"), trusted).ok());
+
+  // A key of another certificate.
+  install(pem_, live);
+  std::filesystem::copy_file(other.key_file, live.key_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  reloaded = server->server().reload_tls();
+  ASSERT_FALSE(reloaded.ok());
+  EXPECT_NE(reloaded.error().find(live.key_file), std::string::npos) << reloaded.error();
+  EXPECT_TRUE(fetch(https(*server, "/healthz"), trusted).ok());
+}
+
+TEST_F(TlsTest, ReloadWithoutTlsHasNothingToDo) {
+  RunningServer server(test_options(), Router{});
+  const auto reloaded = server.server().reload_tls();
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_FALSE(*reloaded);
+}
+
+TEST_F(TlsTest, CheckRunsTheConstructorsChecksWithoutAServer) {
+  ServerOptions options = test_options();
+  options.tls = TlsOptions{pem_.cert_file, pem_.key_file};
+  EXPECT_NO_THROW(Server::check(options));
+  const Pem other = make_self_signed(dir_.path(), "other", "DNS:localhost");
+  options.tls = TlsOptions{pem_.cert_file, other.key_file};
+  EXPECT_THROW(Server::check(options), std::runtime_error);
+  options.tls = TlsOptions{dir_.path() + "/missing.crt", pem_.key_file};
+  EXPECT_THROW(Server::check(options), std::runtime_error);
+  options.tls.reset();
+  options.listen = "127.0.0.1";
+  EXPECT_THROW(Server::check(options), std::invalid_argument);
+  options = test_options();
+  options.trusted_proxies = {"not-a-network"};
+  EXPECT_THROW(Server::check(options), std::invalid_argument);
 }
 
 }  // namespace

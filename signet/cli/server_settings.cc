@@ -1,0 +1,81 @@
+#include "signet/cli/server_settings.h"
+
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/array.hpp>
+
+#include "signet/cli/log.h"
+
+namespace signet::cli {
+
+void add_server_settings(CLI::App* cmd, ServerSettings& settings) {
+  add_log_options(cmd, settings.log_level, settings.log_format);
+  cmd->add_option("--shutdown-grace", settings.shutdown_grace,
+                  "Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight while refusing\n"
+                  "new connections; whatever is still open then is closed, and the exit is 0")
+      ->envname("SIGNET_SHUTDOWN_GRACE")
+      ->check(CLI::Range(std::int64_t{0}, kMaxShutdownGraceSeconds))
+      ->capture_default_str();
+  config_file::add_config_options(cmd, settings.config, settings.check_config);
+}
+
+void apply_log_settings(const ServerSettings& settings) {
+  // Both were checked by their options' validators (flag, variable or file alike).
+  set_level(parse_level(settings.log_level).value_or(Level::kInfo));
+  set_format(parse_format(settings.log_format).value_or(Format::kJson));
+}
+
+void print_configuration_valid() {
+  std::cout << "configuration is valid" << std::endl;
+}
+
+std::function<void()> reload_on_hangup(ServerSettings& settings, http::Server& server) {
+  return [&settings, &server] {
+    boost::json::array reloaded;
+    if (auto tls = server.reload_tls(); !tls) {
+      log(Level::kError,
+          "TLS certificate and key not reloaded: the previous pair stays in use; fix the files "
+          "and send SIGHUP again",
+          {{"reason", tls.error()}});
+    } else if (*tls) {
+      reloaded.emplace_back("tls");
+    }
+    const std::map<std::string, config_file::Reloadable> reloadable{
+        {"log-level",
+         {[](const std::string& value) -> std::optional<std::string> {
+            if (parse_level(value)) {
+              return std::nullopt;
+            }
+            return "'" + value + "' is not a level: use debug, info, warn or error";
+          },
+          [](const std::string& value) { set_level(*parse_level(value)); }}},
+        {"log-format",
+         {[](const std::string& value) -> std::optional<std::string> {
+            if (parse_format(value)) {
+              return std::nullopt;
+            }
+            return "'" + value + "' is not a format: use json or text";
+          },
+          [](const std::string& value) { set_format(*parse_format(value)); }}},
+    };
+    auto report = config_file::reload(settings.config, reloadable);
+    if (!report) {
+      log(Level::kError,
+          "configuration file not reloaded: the running settings stay in force; fix the file "
+          "and send SIGHUP again",
+          {{"reason", report.error()}});
+    } else {
+      for (const auto& key : report->at_restart) {
+        log(Level::kWarn, "takes effect at restart: " + key, {{"file", settings.config.path}});
+      }
+      for (const auto& key : report->applied) {
+        reloaded.emplace_back(boost::json::string_view(key));
+      }
+    }
+    log(Level::kInfo, "reloaded on SIGHUP", {{"reloaded", std::move(reloaded)}});
+  };
+}
+
+}  // namespace signet::cli
