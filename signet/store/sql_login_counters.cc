@@ -133,30 +133,6 @@ StoreResult<std::int64_t> SqlStore::reset_all_failed_logins(FailedLoginSubject k
   });
 }
 
-StoreResult<std::vector<FailedLoginRecord>> SqlStore::recent_failed_logins(std::int64_t limit) {
-  SIGNET_STORE_TRY(validate_limit(limit));
-  return read(*db_, [&](Connection& db) -> StoreResult<std::vector<FailedLoginRecord>> {
-    // Blocked counters before unblocked ones of the same second: NULLS LAST said, since
-    // PostgreSQL sorts NULL first descending where SQLite sorts it last. The key last, so that
-    // equal times still list in one stable order.
-    SIGNET_STORE_TRY_ASSIGN(
-        stmt, db.prepare("SELECT kind, subject, address, count, first_failure_at, blocked_until "
-                         "FROM failed_logins ORDER BY first_failure_at DESC, "
-                         "blocked_until DESC NULLS LAST, kind, subject, address LIMIT ?1"));
-    stmt.integer(1, limit);
-    return read_rows<FailedLoginRecord>(
-        stmt, [](const Statement& row) -> StoreResult<FailedLoginRecord> {
-          const auto kind = parse_failed_login_subject(row.column_text(0));
-          if (!kind) {
-            return corrupt("a failed-login counter has the unknown kind '" + row.column_text(0) +
-                           "'");
-          }
-          return FailedLoginRecord{FailedLoginKey{*kind, row.column_text(1), row.column_text(2)},
-                                   read_counter(row, 3)};
-        });
-  });
-}
-
 StoreResult<FailedLoginCounter> SqlStore::record_account_failure(FailedLoginSubject kind,
                                                                  std::string_view subject,
                                                                  Timestamp now,
@@ -257,19 +233,6 @@ StoreResult<Ok> SqlStore::record_sign_in_address(std::string_view user_id, std::
                 "OFFSET ?2)"),
         [&](Statement& stmt) { stmt.text(1, user_id).integer(2, kMaxSignInAddressesPerUser); }));
     return Ok{};
-  });
-}
-
-StoreResult<std::vector<SignInRecord>> SqlStore::recent_sign_ins(std::int64_t limit) {
-  SIGNET_STORE_TRY(validate_limit(limit));
-  return read(*db_, [&](Connection& db) -> StoreResult<std::vector<SignInRecord>> {
-    SIGNET_STORE_TRY_ASSIGN(
-        stmt, db.prepare("SELECT user_id, address, last_sign_in_at FROM sign_in_addresses "
-                         "ORDER BY last_sign_in_at DESC, user_id, address LIMIT ?1"));
-    stmt.integer(1, limit);
-    return read_rows<SignInRecord>(stmt, [](const Statement& row) {
-      return SignInRecord{row.column_text(0), row.column_text(1), timestamp(row.column_integer(2))};
-    });
   });
 }
 

@@ -101,7 +101,6 @@ class SqlStore final : public Store {
                                          Timestamp now) override;
   StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
                                    Timestamp since) override;
-  StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) override;
 
   StoreResult<std::int64_t> revoke_refresh_token_family(std::string_view family_id) override;
   StoreResult<std::int64_t> delete_expired_refresh_tokens(Timestamp now) override;
@@ -129,7 +128,6 @@ class SqlStore final : public Store {
   StoreResult<Ok> reset_failed_logins(const FailedLoginKey& key) override;
   StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                     std::string_view subject) override;
-  StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) override;
   StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
                                                        Timestamp now) override;
 

@@ -262,9 +262,6 @@ class LoginCounterStore {
   // Forgets the subject's counters from every address (an admin's unblock); returns how many.
   virtual StoreResult<std::int64_t> reset_all_failed_logins(FailedLoginSubject kind,
                                                             std::string_view subject) = 0;
-  // The most recent counters of every subject and address (the console's log of failures),
-  // newest first failure first, at most `limit`.
-  virtual StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) = 0;
 
   // --- where users signed in from
   // Remembers that `user_id` signed in from `address` (an address group) at `now`; a user keeps
@@ -274,8 +271,6 @@ class LoginCounterStore {
   // True when `user_id` signed in from `address` at or after `since`.
   virtual StoreResult<bool> signed_in_from(std::string_view user_id, std::string_view address,
                                            Timestamp since) = 0;
-  // The most recent sign-ins (user, address group, when), newest first, at most `limit`.
-  virtual StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) = 0;
 
   // Housekeeping: forgets counters whose first failure came before `older_than` and that block
   // nothing at `now`, so guesses at made-up names cannot grow the store forever. Returns how many.

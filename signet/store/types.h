@@ -250,23 +250,6 @@ struct AddressFailedLogins {
   bool operator==(const AddressFailedLogins&) const = default;
 };
 
-// One counter with whose it is, as the console's log lists them.
-struct FailedLoginRecord {
-  FailedLoginKey key;
-  FailedLoginCounter counter;
-
-  bool operator==(const FailedLoginRecord&) const = default;
-};
-
-// A user's last sign-in from one address group.
-struct SignInRecord {
-  std::string user_id;
-  std::string address;
-  Timestamp signed_in_at{};
-
-  bool operator==(const SignInRecord&) const = default;
-};
-
 // One record of the event log (docs/operations.md "Event log"): what happened, to which client
 // or user, from where. Auth0's type codes where Auth0 has one ("seccft", "fepft", "limit_wc"...),
 // signet's own otherwise. Never holds a secret: no password, client secret or whole token.

@@ -225,10 +225,6 @@ class ForwardingStore final : public Store {
     return call("reset_all_failed_logins",
                 [&] { return inner_.reset_all_failed_logins(kind, subject); });
   }
-  StoreResult<std::vector<FailedLoginRecord>> recent_failed_logins(std::int64_t limit) override {
-    limits_read.push_back(limit);
-    return call("recent_failed_logins", [&] { return inner_.recent_failed_logins(limit); });
-  }
 
   StoreResult<Ok> insert_authorization_code(const AuthorizationCode& code) override {
     return call("insert_authorization_code",
@@ -284,10 +280,6 @@ class ForwardingStore final : public Store {
                                    Timestamp since) override {
     return call("signed_in_from", [&] { return inner_.signed_in_from(user_id, address, since); });
   }
-  StoreResult<std::vector<SignInRecord>> recent_sign_ins(std::int64_t limit) override {
-    limits_read.push_back(limit);
-    return call("recent_sign_ins", [&] { return inner_.recent_sign_ins(limit); });
-  }
 
   StoreResult<std::int64_t> delete_stale_failed_logins(Timestamp older_than,
                                                        Timestamp now) override {
@@ -311,9 +303,6 @@ class ForwardingStore final : public Store {
     return call("delete_old_events",
                 [&] { return inner_.delete_old_events(before, keep_at_most); });
   }
-
-  // The `limit` of every recent_failed_logins and recent_sign_ins call, in order.
-  std::vector<std::int64_t> limits_read;
 
  private:
   std::optional<StoreError> failure(std::string_view operation) const {

@@ -269,7 +269,6 @@ TEST_F(SqlStoreRetryTest, EveryOperationRefusedOnceAtCommitGivesWhatItGivesWhenR
       "get_failed_logins", [&](Store& s) { return s.get_failed_logins(key); }, false);
   same("list_failed_logins",
        [&](Store& s) { return s.list_failed_logins(FailedLoginSubject::kUser, user.id); });
-  same("recent_failed_logins", [&](Store& s) { return s.recent_failed_logins(10); });
   same("count_failed_login_subjects", [&](Store& s) {
     return s.count_failed_login_subjects(FailedLoginSubject::kUser, key.address);
   });
@@ -284,7 +283,7 @@ TEST_F(SqlStoreRetryTest, EveryOperationRefusedOnceAtCommitGivesWhatItGivesWhenR
   same("record_sign_in_address, no user",
        [&](Store& s) { return s.record_sign_in_address("nobody", "192.0.2.1", kNow); });
   same("signed_in_from", [&](Store& s) { return s.signed_in_from(user.id, "192.0.2.1", kNow); });
-  same("recent_sign_ins", [&](Store& s) { return s.recent_sign_ins(10); });
+  same("page_events", [&](Store& s) { return s.page_events({}, {}); });
 
   AuthorizationCode code;
   code.code_hash = "hs256:code-1";

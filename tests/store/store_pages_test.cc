@@ -231,8 +231,6 @@ TEST_P(StoreTest, NegativeOffsetsLimitsAndOverlongSearchesAreInvalid) {
   const std::string longest(kMaxTextLength, 'a');
   EXPECT_TRUE(store_->page_users({}, longest).ok());
   EXPECT_EQ(store_->page_users({}, longest + "a").error().code, StoreErrorCode::kInvalid);
-  EXPECT_EQ(store_->recent_failed_logins(-1).error().code, StoreErrorCode::kInvalid);
-  EXPECT_EQ(store_->recent_sign_ins(-1).error().code, StoreErrorCode::kInvalid);
 }
 
 // 10,000 applications page from the far end, with the right total. (Time is not asserted, machines
@@ -265,60 +263,6 @@ TEST_P(StoreTest, ALongListPagesFromTheFarEnd) {
 }
 
 // --- the console's logs
-
-TEST_P(StoreTest, RecentFailedLoginsListTheNewestFirstFailureFirst) {
-  const LockoutPolicy block_at_two{2, seconds{600}};
-  const FailedLoginKey old_key{FailedLoginSubject::kUser, "alice", "192.0.2.1"};
-  const FailedLoginKey blocked{FailedLoginSubject::kClient, "client-1", "192.0.2.2"};
-  const FailedLoginKey unblocked{FailedLoginSubject::kUser, "bob", "192.0.2.3"};
-  const FailedLoginKey newest{FailedLoginSubject::kUser, "carol", "198.51.100.7"};
-  ASSERT_TRUE(store_->record_failed_login(old_key, kNow, block_at_two).ok());
-  // Two counters whose first failure is the same second: the blocked one first.
-  ASSERT_TRUE(store_->record_failed_login(unblocked, kNow + seconds{10}, block_at_two).ok());
-  ASSERT_TRUE(store_->record_failed_login(blocked, kNow + seconds{10}, block_at_two).ok());
-  ASSERT_TRUE(store_->record_failed_login(blocked, kNow + seconds{11}, block_at_two).ok());
-  ASSERT_TRUE(store_->record_failed_login(newest, kNow + seconds{20}, block_at_two).ok());
-
-  auto all = store_->recent_failed_logins(10);
-  ASSERT_TRUE(all.ok()) << all.error().message;
-  ASSERT_EQ(all->size(), 4u);
-  EXPECT_EQ((*all)[0].key, newest);
-  EXPECT_EQ((*all)[1].key, blocked);
-  EXPECT_EQ((*all)[1].counter, *store_->get_failed_logins(blocked));
-  EXPECT_EQ((*all)[1].counter.count, 2);
-  EXPECT_EQ((*all)[1].counter.blocked_until, kNow + seconds{11 + 600});
-  EXPECT_EQ((*all)[2].key, unblocked);
-  EXPECT_EQ((*all)[3].key, old_key);
-  EXPECT_EQ((*all)[3].counter.first_failure_at, kNow);
-
-  auto two = store_->recent_failed_logins(2);
-  ASSERT_TRUE(two.ok());
-  ASSERT_EQ(two->size(), 2u);
-  EXPECT_EQ((*two)[0].key, newest);
-  EXPECT_EQ((*two)[1].key, blocked);
-  EXPECT_TRUE(store_->recent_failed_logins(0)->empty());
-}
-
-TEST_P(StoreTest, RecentSignInsListTheNewestFirst) {
-  ASSERT_TRUE(store_->create_user(make_user("auth0|1", "a@example.com")).ok());
-  ASSERT_TRUE(store_->create_user(make_user("auth0|2", "b@example.com")).ok());
-  ASSERT_TRUE(store_->record_sign_in_address("auth0|1", "192.0.2.0/24", kNow).ok());
-  ASSERT_TRUE(store_->record_sign_in_address("auth0|2", "2001:db8::/48", kNow + seconds{5}).ok());
-  ASSERT_TRUE(store_->record_sign_in_address("auth0|2", "192.0.2.0/24", kNow + seconds{1}).ok());
-  // Signing in again from a known address moves it up.
-  ASSERT_TRUE(store_->record_sign_in_address("auth0|1", "192.0.2.0/24", kNow + seconds{9}).ok());
-
-  auto all = store_->recent_sign_ins(10);
-  ASSERT_TRUE(all.ok()) << all.error().message;
-  EXPECT_EQ(*all, (std::vector<SignInRecord>{{"auth0|1", "192.0.2.0/24", kNow + seconds{9}},
-                                             {"auth0|2", "2001:db8::/48", kNow + seconds{5}},
-                                             {"auth0|2", "192.0.2.0/24", kNow + seconds{1}}}));
-  auto one = store_->recent_sign_ins(1);
-  ASSERT_TRUE(one.ok());
-  ASSERT_EQ(one->size(), 1u);
-  EXPECT_EQ((*one)[0].user_id, "auth0|1");
-  EXPECT_TRUE(store_->recent_sign_ins(0)->empty());
-}
 
 }  // namespace
 }  // namespace signet::store::testing
