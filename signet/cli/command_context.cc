@@ -1,10 +1,15 @@
 #include "signet/cli/command_context.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <istream>
 #include <ostream>
+
+#include <boost/json.hpp>
 
 #include "signet/admin/admin_service.h"
 #include "signet/admin/remote_admin.h"
@@ -16,6 +21,7 @@
 #include "signet/keys/key_manager.h"
 #include "signet/keys/master_key.h"
 #include "signet/server/credentials.h"
+#include "signet/server/event_log.h"
 #include "signet/server/password.h"
 
 namespace signet::cli {
@@ -105,6 +111,7 @@ admin::Admin& CommandContext::admin(Access access) {
   }
   const auto clock = [this] { return now(); };
   if (access == Access::kWrite) {
+    wrote_ = true;
     if (!writer_) {
       Tenant& t = tenant(Access::kWrite);
       writer_ = std::make_unique<LocalAdmin>(*t.store, load_master_key(t.data_dir),
@@ -128,6 +135,9 @@ Tenant& CommandContext::tenant(Access access) {
         "this command works on a local data directory only (it reads or writes "
         "key material the Management API never hands out): drop --server and run "
         "it where the data directory is"};
+  }
+  if (access == Access::kWrite) {
+    wrote_ = true;
   }
   if (!tenant_) {
     tenant_ = std::make_unique<Tenant>(
@@ -196,6 +206,35 @@ void confirm_deletion(CommandContext& ctx, bool yes, const std::string& question
   const auto answer = ctx.read_line(kMaxAnswerBytes);
   if (!answer || !(iequals(*answer, "y") || iequals(*answer, "yes"))) {
     throw CommandError{"nothing was deleted (answer y to delete, or add --yes)"};
+  }
+}
+
+void CommandContext::record_change(const std::string& command,
+                                   const std::vector<std::string>& options, bool succeeded) {
+  if (!wrote_ || !location_.server.empty() || !tenant_) {
+    return;
+  }
+  store::Event e;
+  e.date =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  e.type = server::admin_change_type(command, succeeded);
+  e.description = "signet " + command;
+  boost::json::array names;
+  for (const auto& name : options) {
+    names.push_back(boost::json::string(name));
+  }
+  std::string os_user;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) {
+    os_user = pw->pw_name;
+  }
+  e.details = boost::json::serialize(boost::json::object{{"via", "cli"},
+                                                         {"command", command},
+                                                         {"options", std::move(names)},
+                                                         {"os_user", os_user},
+                                                         {"succeeded", succeeded}});
+  if (auto stored = tenant_->store->append_events({e}); !stored) {
+    err_ << "signet: the change was made but not recorded in the event log: "
+         << stored.error().message << "\n";
   }
 }
 

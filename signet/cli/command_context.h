@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <CLI/App.hpp>
 
@@ -107,6 +108,14 @@ class CommandContext {
   // (those commands work on a data directory only).
   Tenant& tenant(Access access);
 
+  // After a command that asked for write access to a local tenant: records the change in its
+  // event log (sapi, or fapi when it failed; key rotations, revocations and unblocks have their
+  // own types), naming the command and the options given, never their values. Nothing for a
+  // command that only read, or one that ran through --server (the server records those). A
+  // failure to record is reported on err and does not change the command's status.
+  void record_change(const std::string& command, const std::vector<std::string>& options,
+                     bool succeeded);
+
  private:
   struct ProcessStreams {};  // for_process(): the streams are the process's own
   CommandContext(ProcessStreams);
@@ -119,6 +128,7 @@ class CommandContext {
   Clock clock_;
   TenantLocation location_;
   std::unique_ptr<Tenant> tenant_;
+  bool wrote_ = false;                       // write access to the local tenant was asked for
   std::unique_ptr<LocalAdmin> writer_;       // admin(kWrite)
   std::unique_ptr<LocalAdmin> reader_;       // behind admin(kRead)
   std::unique_ptr<admin::Admin> read_only_;  // admin(kRead): reader_, writes refused
@@ -162,9 +172,19 @@ class VerbRegistrar {
     if constexpr (requires { state->first.json; }) {
       add_json_flag(cmd, state->first.json);
     }
-    cmd->callback([&ctx = ctx_, &exit_code = exit_code_, state, run] {
+    cmd->callback([&ctx = ctx_, &exit_code = exit_code_, state, run, cmd, noun] {
       ctx.set_location(state->second);
       exit_code = run_in_context(ctx, [&](CommandContext& c) { run(c, state->first); });
+      std::vector<std::string> given;
+      for (const CLI::Option* option : cmd->get_options()) {
+        if (option->count() > 0 && !option->get_lnames().empty()) {
+          given.push_back("--" + option->get_lnames().front());
+        }
+      }
+      const std::string command = noun->get_parent() == nullptr
+                                      ? cmd->get_name()
+                                      : noun->get_name() + " " + cmd->get_name();
+      ctx.record_change(command, given, exit_code == 0);
     });
     return Verb<Options>{cmd, state->first};
   }

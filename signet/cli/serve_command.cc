@@ -228,6 +228,15 @@ int run_serve(ServeOptions& o) {
   config.user_lockout.max_failures = o.lockout_max_failures;
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
+  // The event log: recorded on the request path into memory, written here in batches, and kept
+  // within its retention (server/event_log.h).
+  auto event_lines = server::open_event_lines(o.event_log);
+  if (!event_lines) {
+    throw CommandError{"--event-log: " + event_lines.error() +
+                       " (give a writable file, '-' for stdout or 'off')"};
+  }
+  server::EventLog events(*store, std::move(*event_lines));
+  endpoint.set_event_log(&events);
 
   http::ServerOptions server_options = listener_options(o);
   server_options.cors.allow = server::web_origin_cors(tenant);
@@ -248,8 +257,8 @@ int run_serve(ServeOptions& o) {
   sign_in.require_pkce = !o.allow_code_without_pkce;
   sign_in.branding = server::Branding{o.tenant_name, o.logo_url};
   server::add_sign_in_routes(router, endpoint, blocking.get_executor(), sign_in);
-  management::add_management_routes(router, management::ManagementOptions{o.issuer}, admin, tenant,
-                                    blocking.get_executor());
+  management::add_management_routes(router, management::ManagementOptions{o.issuer, &events}, admin,
+                                    tenant, blocking.get_executor());
   console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
   http::Server server(server_options, std::move(router));
   const auto metrics = metrics_server(o, endpoint);
@@ -308,15 +317,6 @@ int run_serve(ServeOptions& o) {
       }
     });
   }
-  // The event log: recorded on the request path into memory, written here in batches, and kept
-  // within its retention (server/event_log.h).
-  auto event_lines = server::open_event_lines(o.event_log);
-  if (!event_lines) {
-    throw CommandError{"--event-log: " + event_lines.error() +
-                       " (give a writable file, '-' for stdout or 'off')"};
-  }
-  server::EventLog events(*store, std::move(*event_lines));
-  endpoint.set_event_log(&events);
   const server::EventRetention retention{std::chrono::days{o.event_retention_days},
                                          o.event_retention_count};
   auto retained_at = std::chrono::steady_clock::now() - server::kEventRetentionInterval;

@@ -18,6 +18,7 @@
 
 #include "signet/admin/admin.h"
 #include "signet/http/router.h"
+#include "signet/server/event_log.h"
 #include "signet/server/tenant.h"
 #include "signet/store/store.h"
 
@@ -55,6 +56,9 @@ Result<Ok, std::string> make_administrator(store::Store& store, std::string_view
 
 struct ManagementOptions {
   std::string issuer;  // with its trailing slash
+  // Where every change (any method but GET) is recorded as an sapi/fapi event with who made it;
+  // none when null. Must outlive the router.
+  server::EventLog* events = nullptr;
 };
 
 // Adds the Management API under management_base_path(issuer) to `router`. `admin` and `tenant`

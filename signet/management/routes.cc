@@ -23,6 +23,8 @@
 #include "signet/common/ascii.h"
 #include "signet/guard/guard.h"
 #include "signet/guard/static_key_source.h"
+#include "signet/guard/verified_token.h"
+#include "signet/http/message.h"
 #include "signet/jose/json.h"
 #include "signet/management/management_api.h"
 #include "signet/server/params.h"
@@ -153,7 +155,9 @@ http::Response admin_error(const http::Request& req, const admin::AdminError& e,
   return res;
 }
 
-std::string etag(store::Revision revision) { return "\"" + std::to_string(revision) + "\""; }
+std::string etag(store::Revision revision) {
+  return "\"" + std::to_string(revision) + "\"";
+}
 
 http::Response json_answer(const http::Request& req, unsigned status, const json::value& body,
                            std::optional<store::Revision> revision = std::nullopt) {
@@ -179,7 +183,7 @@ struct Call {
   admin::Admin& admin;
   std::vector<std::string> params;  // the path's {parameters}, percent-decoded
   server::Params query;
-  json::object body;  // {} when the route takes none
+  json::object body;                              // {} when the route takes none
   Resource resource = Resource::kResourceServer;  // names the errorCode of a 404 or 409
 };
 
@@ -296,8 +300,8 @@ Result<admin::PageRequest, std::string> page_of(const server::Params& q) {
     }
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
     if (ec != std::errc{} || end != text->data() + text->size()) {
-      return fail("'" + std::string(name) + "' must be a whole number, not '" +
-                  std::string(*text) + "'");
+      return fail("'" + std::string(name) + "' must be a whole number, not '" + std::string(*text) +
+                  "'");
     }
     return Ok{};
   };
@@ -348,8 +352,10 @@ json::value list_answer(const admin::Page<T>& page, bool totals, std::string_vie
 
 class Api {
  public:
-  Api(admin::Admin& admin, server::Tenant& tenant, std::string issuer)
+  Api(admin::Admin& admin, server::Tenant& tenant, std::string issuer,
+      server::EventLog* events = nullptr)
       : admin_(admin),
+        events_(events),
         issuer_(std::move(issuer)),
         audience_(management_audience(issuer_)),
         base_(management_base_path(issuer_)),
@@ -357,7 +363,19 @@ class Api {
     add_routes();
   }
 
+  // Answers `req`; a change (any method but GET) that got past authorization is recorded as an
+  // event, succeeded (sapi) or refused (fapi), with who made it and which fields it sent.
   http::Response handle(const http::Request& req) {
+    std::shared_ptr<const guard::VerifiedToken> who;
+    http::Response res = answer(req, who);
+    if (events_ != nullptr && who != nullptr && req.method() != bh::verb::get) {
+      record_change(req, *who, res.result_int());
+    }
+    return res;
+  }
+
+  http::Response answer(const http::Request& req,
+                        std::shared_ptr<const guard::VerifiedToken>& who) {
     std::string_view path = http::path_of(req.target());
     path.remove_prefix(std::min(base_.size(), path.size()));
     std::vector<std::string_view> segments;
@@ -392,12 +410,13 @@ class Api {
     if (route != nullptr) {
       scopes.emplace_back(route->scope);
     }
-    if (auto refused = authorize(req, scopes)) {
+    if (auto refused = authorize(req, scopes, who)) {
       return std::move(*refused);
     }
     if (matching.empty()) {
       return error_response(req, 404, "invalid_uri",
-                            "no Management API route at " + std::string(http::path_of(req.target())) +
+                            "no Management API route at " +
+                                std::string(http::path_of(req.target())) +
                                 " (see docs/management-api.md)");
     }
     if (route == nullptr) {
@@ -405,9 +424,9 @@ class Api {
       for (const Route* r : matching) {
         allow += (allow.empty() ? "" : ", ") + std::string(bh::to_string(r->method));
       }
-      auto res = error_response(req, 405, "method_not_allowed",
-                                std::string(req.method_string()) +
-                                    " is not allowed here; use one of: " + allow);
+      auto res = error_response(
+          req, 405, "method_not_allowed",
+          std::string(req.method_string()) + " is not allowed here; use one of: " + allow);
       res.set(bh::field::allow, allow);
       return res;
     }
@@ -463,10 +482,10 @@ class Api {
       config.issuer = issuer_;
       config.audiences = {audience_};
       config.background_refresh = false;  // the keys never change under this guard
-      guard_ = SnapshotGuard{snapshot->generation,
-                             std::make_shared<guard::Guard>(
-                                 std::move(config),
-                                 std::make_shared<guard::StaticKeySource>(snapshot->published))};
+      guard_ = SnapshotGuard{
+          snapshot->generation,
+          std::make_shared<guard::Guard>(
+              std::move(config), std::make_shared<guard::StaticKeySource>(snapshot->published))};
     }
     return guard_.guard;
   }
@@ -487,7 +506,8 @@ class Api {
   // nullopt when the token is valid and holds every scope; else the refusal in Auth0's shape,
   // with the guard's RFC 6750 challenge.
   std::optional<http::Response> authorize(const http::Request& req,
-                                          const std::vector<std::string>& scopes) {
+                                          const std::vector<std::string>& scopes,
+                                          std::shared_ptr<const guard::VerifiedToken>& who) {
     std::vector<std::string_view> authorization;
     const auto range = req.equal_range(bh::field::authorization);
     for (auto it = range.first; it != range.second; ++it) {
@@ -495,11 +515,12 @@ class Api {
     }
     const std::string_view target = req.target();
     const std::size_t question = target.find('?');
-    const guard::Credentials credentials{
-        authorization,
-        question == std::string_view::npos ? std::string_view{} : target.substr(question + 1)};
+    const guard::Credentials credentials{authorization, question == std::string_view::npos
+                                                            ? std::string_view{}
+                                                            : target.substr(question + 1)};
     const auto decision = current_guard()->authorize(credentials, scopes);
     if (decision.allowed()) {
+      who = decision.token;
       return std::nullopt;
     }
     std::string code = "invalid_token";
@@ -515,17 +536,64 @@ class Api {
     }
     if (decision.status == 403) {
       code = "insufficient_scope";
-      message = "Insufficient scope, expected: " + (scopes.empty() ? std::string() : scopes.front());
+      message =
+          "Insufficient scope, expected: " + (scopes.empty() ? std::string() : scopes.front());
     } else if (decision.failure && decision.failure->code == guard::Error::kNoCredentials) {
       code = "missing_token";
-      message = "send a Management API access token (Authorization: Bearer <token>) for the "
-                "audience " + audience_ + " (see docs/management-api.md)";
+      message =
+          "send a Management API access token (Authorization: Bearer <token>) for the "
+          "audience " +
+          audience_ + " (see docs/management-api.md)";
     }
     auto res = error_response(req, decision.status, code, message);
     if (!decision.www_authenticate.empty()) {
       res.set(bh::field::www_authenticate, decision.www_authenticate);
     }
     return res;
+  }
+
+  // The sapi/fapi event of a change: the caller (the token's client, and its user when a person
+  // signed in, as the console does), the route, the answer's status, and the names of the
+  // fields the body set, never their values (a password or a secret may be among them).
+  void record_change(const http::Request& req, const guard::VerifiedToken& who, unsigned status) {
+    store::Event e;
+    e.date =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    std::string_view path = http::path_of(req.target());
+    path.remove_prefix(std::min(base_.size(), path.size()));
+    path = path.substr(0, 256);
+    const std::string operation = std::string(req.method_string()) + " " + std::string(path);
+    e.type = server::admin_change_type(operation, status < 400);
+    const auto claim = [&](std::string_view name) {
+      const auto value = jose::get_string(who.claims, name);
+      return value ? std::string(*value) : std::string{};
+    };
+    e.client_id = claim("azp");
+    if (e.client_id.empty()) {
+      e.client_id = claim("client_id");
+    }
+    // A client-credentials token's subject is "<client_id>@clients", not a user.
+    if (!who.subject.ends_with("@clients")) {
+      e.user_id = who.subject;
+    }
+    e.audience = audience_;
+    e.ip = http::peer_address(req);
+    e.user_agent = std::string(req[bh::field::user_agent]);
+    e.description = operation;
+    json::array fields;
+    if (auto body = jose::parse_json_object(req.body())) {
+      for (const auto& field : *body) {
+        if (fields.size() < 64) {
+          fields.push_back(json::string(field.key().substr(0, 64)));
+        }
+      }
+    }
+    e.details = json::serialize(json::object{{"via", "management_api"},
+                                             {"method", req.method_string()},
+                                             {"path", path},
+                                             {"status", status},
+                                             {"fields", std::move(fields)}});
+    events_->record(std::move(e));
   }
 
   void add(bh::verb method, std::vector<std::string_view> pattern, std::string_view scope,
@@ -587,6 +655,7 @@ class Api {
   void add_key_and_log_routes();
 
   admin::Admin& admin_;
+  server::EventLog* events_;
   const std::string issuer_;
   const std::string audience_;
   const std::string base_;
@@ -606,7 +675,9 @@ void Api::add_routes() {
 
 void Api::add_resource_server_routes() {
   const auto R = Resource::kResourceServer;
-  const auto to_json = [this](const store::Api& api) { return admin::api_to_json(api, is_system(api)); };
+  const auto to_json = [this](const store::Api& api) {
+    return admin::api_to_json(api, is_system(api));
+  };
   add(bh::verb::get, {"resource-servers"}, "read:resource_servers", R, false,
       [this, to_json](Call& call) {
         return list<store::Api>(
@@ -657,7 +728,9 @@ void Api::add_resource_server_routes() {
 
 void Api::add_client_routes() {
   const auto C = Resource::kClient;
-  const auto to_json = [](const store::Application& app) { return admin::application_to_json(app); };
+  const auto to_json = [](const store::Application& app) {
+    return admin::application_to_json(app);
+  };
   add(bh::verb::get, {"clients"}, "read:clients", C, false, [this, to_json](Call& call) {
     return list<store::Application>(
         call, {}, "clients",
@@ -737,16 +810,20 @@ void Api::add_client_grant_routes() {
         admin::ClientGrantFilter filter{query(call, "client_id"), query(call, "audience")};
         return list<store::ClientGrant>(
             call, {"client_id", "audience"}, "client_grants",
-            [&](const admin::PageRequest& page) { return call.admin.list_client_grants(page, filter); },
+            [&](const admin::PageRequest& page) {
+              return call.admin.list_client_grants(page, filter);
+            },
             to_json);
       });
   add(bh::verb::post, {"client-grants"}, "create:client_grants", G, true,
       [this, to_json](Call& call) {
         for (const auto& member : call.body) {
-          if (member.key() != "client_id" && member.key() != "audience" && member.key() != "scope") {
-            return error_response(call.req, 400, "invalid_body",
-                                  "unknown field '" + std::string(member.key()) +
-                                      "' in a client grant: the fields are client_id, audience, scope");
+          if (member.key() != "client_id" && member.key() != "audience" &&
+              member.key() != "scope") {
+            return error_response(
+                call.req, 400, "invalid_body",
+                "unknown field '" + std::string(member.key()) +
+                    "' in a client grant: the fields are client_id, audience, scope");
           }
         }
         const auto text = [&](std::string_view name) -> std::optional<std::string> {
@@ -847,13 +924,15 @@ struct PermissionRef {
 Result<std::vector<PermissionRef>, std::string> permission_refs(const json::object& body) {
   for (const auto& member : body) {
     if (member.key() != "permissions") {
-      return fail("unknown field '" + std::string(member.key()) + "': send {\"permissions\": [...]}");
+      return fail("unknown field '" + std::string(member.key()) +
+                  "': send {\"permissions\": [...]}");
     }
   }
   const auto* list = body.if_contains("permissions");
   if (list == nullptr || !list->is_array() || list->get_array().empty()) {
-    return fail(std::string("'permissions' must be a non-empty array of {\"permission_name\", "
-                            "\"resource_server_identifier\"}"));
+    return fail(
+        std::string("'permissions' must be a non-empty array of {\"permission_name\", "
+                    "\"resource_server_identifier\"}"));
   }
   std::vector<PermissionRef> out;
   for (const auto& e : list->get_array()) {
@@ -862,8 +941,9 @@ Result<std::vector<PermissionRef>, std::string> permission_refs(const json::obje
     const json::value* api = o ? o->if_contains("resource_server_identifier") : nullptr;
     if (o == nullptr || name == nullptr || api == nullptr || !name->is_string() ||
         !api->is_string() || o->size() != 2) {
-      return fail(std::string("each permission is {\"permission_name\": \"...\", "
-                              "\"resource_server_identifier\": \"...\"}"));
+      return fail(
+          std::string("each permission is {\"permission_name\": \"...\", "
+                      "\"resource_server_identifier\": \"...\"}"));
     }
     out.push_back({std::string(name->get_string()), std::string(api->get_string())});
   }
@@ -875,7 +955,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> by_api(
     const std::vector<PermissionRef>& refs) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& ref : refs) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == ref.api; });
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == ref.api; });
     if (it == out.end()) {
       out.push_back({ref.api, {}});
       it = std::prev(out.end());
@@ -894,8 +975,8 @@ void Api::add_user_routes() {
     return list<store::User>(
         call, {"q"}, "users",
         [&](const admin::PageRequest& page) {
-          return call.admin.list_users(page, search ? std::optional<std::string_view>(*search)
-                                                    : std::nullopt);
+          return call.admin.list_users(
+              page, search ? std::optional<std::string_view>(*search) : std::nullopt);
         },
         to_json);
   });
@@ -1042,11 +1123,11 @@ void Api::add_user_routes() {
       // The account-wide counter only delays the next attempt by seconds (login_throttle.h): a
       // throttle, not a block an admin needs to lift.
       if (c.counter.blocked_at(now) && c.address != store::kAnyAddress) {
-        blocked.push_back(json::object{
-            {"identifier", user->email},
-            {"ip", c.address},
-            {"failures", c.counter.count},
-            {"blocked_until", admin::format_date(*c.counter.blocked_until)}});
+        blocked.push_back(
+            json::object{{"identifier", user->email},
+                         {"ip", c.address},
+                         {"failures", c.counter.count},
+                         {"blocked_until", admin::format_date(*c.counter.blocked_until)}});
       }
     }
     return json_answer(call.req, 200, json::object{{"blocked_for", std::move(blocked)}});
@@ -1091,14 +1172,14 @@ void Api::add_key_and_log_routes() {
         jose::Algorithm alg = jose::Algorithm::kRS256;
         for (const auto& member : call.body) {
           if (member.key() != "alg") {
-            return error_response(call.req, 400, "invalid_body",
-                                  "unknown field '" + std::string(member.key()) +
-                                      "': rotate takes only 'alg'");
+            return error_response(
+                call.req, 400, "invalid_body",
+                "unknown field '" + std::string(member.key()) + "': rotate takes only 'alg'");
           }
         }
         if (const auto* v = call.body.if_contains("alg")) {
-          const auto parsed = jose::parse_algorithm(v->is_string() ? std::string_view(v->get_string())
-                                                                   : std::string_view{});
+          const auto parsed = jose::parse_algorithm(
+              v->is_string() ? std::string_view(v->get_string()) : std::string_view{});
           if (!parsed) {
             return error_response(call.req, 400, "invalid_body",
                                   "'alg' is one of RS256, PS256, ES256, EdDSA");
@@ -1129,8 +1210,10 @@ void Api::add_key_and_log_routes() {
     if (const auto since = query(call, "since")) {
       const auto at = admin::parse_precise_date(*since);
       if (!at) {
-        return bad_query(call, "since must be an RFC 3339 UTC time such as "
-                               "2026-12-06T10:00:00Z, got '" + since->substr(0, 64) + "'");
+        return bad_query(call,
+                         "since must be an RFC 3339 UTC time such as "
+                         "2026-12-06T10:00:00Z, got '" +
+                             since->substr(0, 64) + "'");
       }
       filter.since = *at;
     }
@@ -1145,8 +1228,9 @@ void Api::add_key_and_log_routes() {
     for (const auto& [name, value] : call.query.entries()) {
       if (name != "from" && name != "take" && name != "type" && name != "user_id" &&
           name != "client_id" && name != "since") {
-        return bad_query(call, "'" + std::string(name.substr(0, 64)) + "' does not go with from/take: use type, "
-                               "user_id, client_id and since to filter");
+        return bad_query(call, "'" + std::string(name.substr(0, 64)) +
+                                   "' does not go with from/take: use type, "
+                                   "user_id, client_id and since to filter");
       }
     }
     const auto number = [](const std::optional<std::string>& text,
@@ -1184,15 +1268,15 @@ void Api::add_key_and_log_routes() {
 void add_management_routes(http::Router& router, const ManagementOptions& options,
                            admin::Admin& admin, server::Tenant& tenant,
                            asio::any_io_executor blocking) {
-  auto api = std::make_shared<Api>(admin, tenant, options.issuer);
+  auto api = std::make_shared<Api>(admin, tenant, options.issuer, options.events);
   const std::string base = api->base();
-  router.add_subtree(base, [api, blocking](const http::Request& req)
-                               -> asio::awaitable<http::Response> {
-    // The store, argon2id and signing all block: never on the server's workers.
-    co_return co_await asio::co_spawn(
-        blocking, [&]() -> asio::awaitable<http::Response> { co_return api->handle(req); },
-        asio::use_awaitable);
-  });
+  router.add_subtree(
+      base, [api, blocking](const http::Request& req) -> asio::awaitable<http::Response> {
+        // The store, argon2id and signing all block: never on the server's workers.
+        co_return co_await asio::co_spawn(
+            blocking, [&]() -> asio::awaitable<http::Response> { co_return api->handle(req); },
+            asio::use_awaitable);
+      });
 }
 
 }  // namespace signet::management

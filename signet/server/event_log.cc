@@ -104,6 +104,23 @@ std::span<const std::string_view> event_types() {
   return kTypeNames;
 }
 
+std::string_view admin_change_type(std::string_view operation, bool succeeded) {
+  if (!succeeded) {
+    return t::kAdminChangeFailed;
+  }
+  if (operation == "keys rotate" || operation.ends_with("keys/signing/rotate")) {
+    return t::kKeyRotated;
+  }
+  if (operation == "keys revoke" ||
+      (operation.starts_with("PUT keys/signing/") && operation.ends_with("/revoke"))) {
+    return t::kKeyRevoked;
+  }
+  if (operation == "users unblock" || operation.starts_with("DELETE user-blocks/")) {
+    return t::kAccountUnblocked;
+  }
+  return t::kAdminChange;
+}
+
 json::object event_to_json(const store::Event& e) {
   json::object out;
   // A JSON line is written before the store gives the event its id.

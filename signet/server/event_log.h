@@ -68,6 +68,12 @@ std::string_view describe_event_type(std::string_view type);
 // Every type above, in the order docs/operations.md lists them.
 std::span<const std::string_view> event_types();
 
+// The event type of an admin change (by the CLI or the Management API): key rotations and
+// revocations and account unblocks have their own, every other change is sapi; any failed
+// change is fapi. `operation` names the change as its caller does ("keys rotate",
+// "POST keys/signing/rotate", "users unblock", "DELETE user-blocks/...").
+std::string_view admin_change_type(std::string_view operation, bool succeeded);
+
 // Events waiting for the store. At the token endpoint's full rate a store outage fills it in a
 // few seconds; past it new events are dropped (and counted) rather than growing memory.
 constexpr std::size_t kMaxQueuedEvents = 10'000;

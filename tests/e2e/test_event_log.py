@@ -201,3 +201,54 @@ def test_retention_keeps_the_newest_events(start_serve, tmp_path):
                                                                          "--limit", "100")),
                     timeout=LOGS_TIMEOUT, what="retention to keep two events")
     assert [e["log_id"] for e in kept] == [e["log_id"] for e in before[-2:]]
+
+
+def test_admin_changes_by_the_cli_are_recorded_with_the_options_never_their_values(served):
+    server, tenant, api, client = served
+    tenant.cli("clients", "update", client.client_id, "--name", "renamed-Zq9")
+    tenant.cli("users", "create", "--email", "cli@example.com", "--password-stdin",
+               stdin="a secret password 77\n")
+    tenant.cli("keys", "rotate", "--alg", "RS256")
+    failed = tenant.cli("clients", "update", "no-such-client", "--name", "x", check=False)
+    assert failed.returncode == 1
+    recorded = events(server.data_dir, "--limit", "1000")
+    changes = [e for e in recorded if e["type"] in ("sapi", "fapi", "key_rotated")]
+    by_command = {e["details"]["command"]: e for e in changes if e["details"]["succeeded"]}
+    update = by_command["clients update"]
+    assert update["type"] == "sapi" and update["details"]["via"] == "cli"
+    assert "--name" in update["details"]["options"]
+    assert by_command["users create"]["type"] == "sapi"
+    assert by_command["keys rotate"]["type"] == "key_rotated"
+    assert any(e["type"] == "fapi" and e["details"]["command"] == "clients update"
+               for e in changes)
+    text = json.dumps(recorded)
+    assert "renamed-Zq9" not in text and "a secret password 77" not in text
+    # Reading changes nothing and records nothing.
+    before = len(events(server.data_dir, "--limit", "1000"))
+    tenant.cli("clients", "list")
+    assert len(events(server.data_dir, "--limit", "1000")) == before
+
+
+def test_admin_changes_through_the_management_api_name_who_made_them(served):
+    server, tenant, api, client = served
+    admin = tenant.client()
+    tenant.grant(admin, server.issuer + "api/v2/", ("update:clients", "read:logs"))
+    tenant.sync()
+    token = client_credentials(server, admin, server.issuer + "api/v2/").json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = server.issuer + f"api/v2/clients/{client.client_id}"
+    assert requests.patch(url, json={"name": "patched-Zq9"}, headers=headers,
+                          timeout=10).status_code == 200
+    assert requests.patch(url, json={"grant_types": ["nonsense"]}, headers=headers,
+                          timeout=10).status_code == 400
+    assert requests.get(url, headers=headers, timeout=10).status_code == 403  # no read scope
+    changes = wait_for(lambda: (lambda e: e if len(e) >= 2 else None)(
+        [e for e in events(server.data_dir, "--client", admin.client_id)
+         if e["type"] in ("sapi", "fapi")]), timeout=LOGS_TIMEOUT, what="two admin changes")
+    ok, refused = changes
+    assert ok["type"] == "sapi" and refused["type"] == "fapi"
+    assert ok["description"] == f"PATCH clients/{client.client_id}"
+    assert ok["details"]["fields"] == ["name"] and ok["details"]["status"] == 200
+    assert refused["details"]["status"] == 400
+    assert "patched-Zq9" not in json.dumps(changes)
+    assert ok.get("user_id") is None, "a client-credentials token names no user"

@@ -331,3 +331,23 @@ TEST_F(TokenEventsTest, WithoutAnEventLogNothingIsRecorded) {
 
 }  // namespace
 }  // namespace signet::server::testing
+
+namespace signet::server::testing {
+namespace {
+
+TEST(AdminChangeTypeTest, KeysAndUnblocksHaveTheirOwnTypesAndFailuresAreFapi) {
+  EXPECT_EQ(admin_change_type("clients update", true), "sapi");
+  EXPECT_EQ(admin_change_type("PATCH clients/abc", true), "sapi");
+  EXPECT_EQ(admin_change_type("keys rotate", true), "key_rotated");
+  EXPECT_EQ(admin_change_type("POST keys/signing/rotate", true), "key_rotated");
+  EXPECT_EQ(admin_change_type("keys revoke", true), "key_revoked");
+  EXPECT_EQ(admin_change_type("PUT keys/signing/kid-1/revoke", true), "key_revoked");
+  EXPECT_EQ(admin_change_type("users unblock", true), "ublkdu");
+  EXPECT_EQ(admin_change_type("DELETE user-blocks/auth0%7C1", true), "ublkdu");
+  EXPECT_EQ(admin_change_type("keys rotate", false), "fapi");
+  EXPECT_EQ(admin_change_type("PUT keys/signing/revoke-me", true), "sapi")
+      << "only the revoke route itself";
+}
+
+}  // namespace
+}  // namespace signet::server::testing
