@@ -12,6 +12,7 @@
 #include "signet/http/access_log.h"
 #include "signet/http/client_address.h"
 #include "signet/http/connections.h"
+#include "signet/http/http_metrics.h"
 #include "signet/http/router.h"
 #include "signet/http/server.h"
 
@@ -25,6 +26,7 @@ struct ServerCore {
   std::optional<boost::asio::ssl::context> tls;  // set when options.tls is
   TrustedProxies trusted_proxies;                // options.trusted_proxies, parsed
   ConnectionTracker tracker;
+  std::shared_ptr<HttpMetrics> metrics;  // set when options.metrics is
 };
 
 // Takes over a freshly accepted socket (whose executor must be a strand): admits it against the

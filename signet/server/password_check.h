@@ -36,6 +36,8 @@ class PasswordCheck {
   Result<store::User, OAuthError> check(std::string_view email, std::string_view password,
                                         std::string_view address, store::Timestamp now);
 
+  const LoginThrottle& throttle() const { return throttle_; }
+
  private:
   store::Store& store_;
   const PasswordHasher& passwords_;

@@ -73,7 +73,7 @@ class TokenEndpoint {
     std::string_view name;  // the grant_type value
     store::GrantType type;  // what the client must be allowed
     std::unique_ptr<Grant> grant;
-    std::atomic<std::uint64_t>* issued;  // counts successes
+    EndpointCounters::ByAlgorithm* issued;  // counts successes
   };
 
   // Counts the error of a failed result (every error of the three endpoints passes here once).
