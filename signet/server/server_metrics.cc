@@ -11,6 +11,9 @@ namespace signet::server {
 
 namespace {
 
+constexpr std::string_view kNoSigningKey =
+    "no signing key is loaded: create one with 'signet keys rotate', or check the master key";
+
 double read(const std::atomic<std::uint64_t>& a) {
   return static_cast<double>(a.load(std::memory_order_relaxed));
 }
@@ -98,10 +101,9 @@ std::vector<std::string> Readiness::reasons() {
       out.push_back(*store_problem_);
     }
   }
-  if (tenant_.snapshot()->signing_keys.empty()) {
-    out.push_back(
-        "no signing key is loaded: create one with 'signet keys rotate', or check the master "
-        "key");
+  const auto snap = tenant_.snapshot();  // null until the first load
+  if (!snap || snap->signing_keys.empty()) {
+    out.emplace_back(kNoSigningKey);
   }
   return out;
 }

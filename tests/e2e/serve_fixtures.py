@@ -177,18 +177,18 @@ class ServeProcess(SignetProcess):
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         return requests.get(f"http://127.0.0.1:{self.metrics_port}{path}", **kwargs)
 
-    def metrics(self) -> prometheus_text.Metrics:
+    def scrape_metrics(self) -> prometheus_text.Metrics:
         """A scrape of GET /metrics on the metrics listener, checked line by line."""
         return scrape(f"http://127.0.0.1:{self.metrics_port}/metrics")
 
     def metric(self, name: str, labels: dict | None = None) -> float:
         """One series' value now; 0 for a series not reported yet (a collector reports a
         series from its first count)."""
-        return self.metrics().value(name, labels, default=0.0)
+        return self.scrape_metrics().value(name, labels, default=0.0)
 
     def metric_sum(self, name: str, **match: str) -> float:
         """The sum of the series of `name` whose labels include `match`."""
-        return sum(v for labels, v in self.metrics().series(name).items()
+        return sum(v for labels, v in self.scrape_metrics().series(name).items()
                    if match.items() <= dict(labels).items())
 
 

@@ -47,11 +47,11 @@ def test_serve_counts_a_token_an_error_and_the_requests(start_serve):
     tenant = Tenant(server)
     api, m2m = tenant.m2m()
     tenant.sync()
-    before = server.metrics()
+    before = server.scrape_metrics()
     for name, kind in SERVE_FAMILIES.items():
         assert before.types.get(name) == kind, name
     assert_token_response(client_credentials(server, m2m, api["identifier"]))
-    after = server.metrics()
+    after = server.scrape_metrics()
     assert after.value(*ISSUED) == before.value(*ISSUED) + 1
     ok = {"route": "/oauth/token", "method": "POST", "status": "200"}
     assert after.value("signet_http_requests_total", ok) == \
@@ -66,7 +66,7 @@ def test_serve_counts_a_token_an_error_and_the_requests(start_serve):
     bad = {"error": "unsupported_grant_type"}
     res = server.token({"grant_type": "no-such-grant", **m2m.creds()})
     assert res.status_code == 400, res.text
-    last = server.metrics()
+    last = server.scrape_metrics()
     assert last.value("signet_token_endpoint_errors_total", bad) == \
         after.value("signet_token_endpoint_errors_total", bad) + 1
     assert last.value(*ISSUED) == after.value(*ISSUED)
@@ -82,7 +82,7 @@ def test_labels_never_carry_what_a_client_chose(start_serve):
         in (400, 404, 405)
     res = server.metrics_get("/metrics")
     assert secret not in res.text and "BREW" not in res.text
-    metrics = server.metrics()
+    metrics = server.scrape_metrics()
     assert metrics.value("signet_http_requests_total",
                          {"route": "unmatched", "method": "GET", "status": "404"}) == 1
 

@@ -66,10 +66,10 @@ def test_the_metrics_listener_serves_the_counts(start_serve):
     tenant = Tenant(server)
     api, m2m = tenant.m2m()
     tenant.sync()
-    before = server.metrics()
+    before = server.scrape_metrics()
     assert_token_response(client_credentials(server, m2m, api["identifier"]))
     assert client_credentials(server, m2m, "https://no-such-api.example/").status_code == 400
-    after = server.metrics()
+    after = server.scrape_metrics()
     assert after.value(*ISSUED) == before.value(*ISSUED) + 1
     assert after.value(*INVALID_TARGET) == before.value(*INVALID_TARGET) + 1
     assert server.metrics_get("/counters").status_code == 404  # gone: the same numbers are here
