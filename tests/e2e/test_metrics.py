@@ -6,11 +6,13 @@ each event moves its series by exactly what happened, labels never carry what a 
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
+import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT
+from conftest import HTTP_TIMEOUT, clean_env, signet_bin
 from issuer import free_port
 from serve_fixtures import (Tenant, assert_token_response, client_credentials,  # noqa: F401
                             scrape, start_serve, wait_for)
@@ -165,3 +167,19 @@ def test_api_is_not_ready_while_its_issuer_is_down(start_signet, make_issuer):
     metrics_ready = requests.get(api.metrics_url.replace("/metrics", "/health/ready"),
                                  timeout=HTTP_TIMEOUT)
     assert metrics_ready.status_code == 200
+
+
+@pytest.mark.parametrize("value, needle", [
+    ("nonsense", "must look like 127.0.0.1:3010"),
+    ("same", "is the address of --listen: give the metrics listener its own port"),
+])
+def test_api_refuses_a_bad_metrics_address(value, needle):
+    listen = f"127.0.0.1:{free_port()}"
+    res = subprocess.run([signet_bin(), "api", "--issuer", "http://127.0.0.1:1/", "--audience",
+                          "x", "--listen", listen, "--metrics-listen",
+                          listen if value == "same" else value],
+                         env=clean_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode != 0, res.stderr
+    assert "signet: --metrics-listen: " in res.stderr and needle in res.stderr, res.stderr
+    assert "messages API listening" not in res.stderr
