@@ -74,9 +74,8 @@ TEST(ServerMetrics, CountsResponsesByRouteMethodAndStatus) {
   ServerOptions options = test_options();
   options.metrics = &registry;
   Router router;
-  router.add(bhttp::verb::get, "/hello", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "{}");
-  });
+  router.add(bhttp::verb::get, "/hello",
+             [](const Request& req) { return json_response(req, bhttp::status::ok, "{}"); });
   RunningServer server(options, std::move(router));
   {
     RawClient client(server.port());
@@ -103,8 +102,7 @@ TEST(ServerMetrics, CountsResponsesByRouteMethodAndStatus) {
       << text;
   EXPECT_TRUE(has(R"(signet_http_requests_total{route="unmatched",method="GET",status="404"} 1)"))
       << text;
-  EXPECT_TRUE(
-      has(R"(signet_http_requests_total{route="unmatched",method="other",status="400"} 1)"))
+  EXPECT_TRUE(has(R"(signet_http_requests_total{route="unmatched",method="other",status="400"} 1)"))
       << text;
   EXPECT_TRUE(has(R"(signet_http_request_duration_seconds_count{route="/hello"} 3)")) << text;
   EXPECT_TRUE(has(R"(signet_http_refused_connections_total{reason="full"} 0)")) << text;

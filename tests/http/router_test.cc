@@ -294,9 +294,8 @@ TEST(RouterSubtree, HeadGoesToTheSubtreeHandlerUnstripped) {
 // sent, so a label's values are bounded by the routes.
 TEST(Router, RouteSlotsNameTheRegisteredPathOrUnmatched) {
   Router router = make_router();
-  router.add(bhttp::verb::head, "/api/public", [](const Request& req) {
-    return json_response(req, bhttp::status::ok, "{}");
-  });
+  router.add(bhttp::verb::head, "/api/public",
+             [](const Request& req) { return json_response(req, bhttp::status::ok, "{}"); });
   router.add_subtree("/api/v2/", [](const Request& req) -> boost::asio::awaitable<Response> {
     co_return json_response(req, bhttp::status::ok, "{}");
   });

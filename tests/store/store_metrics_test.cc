@@ -28,11 +28,11 @@ TEST(StoreMetrics, TimesReadsAndWritesAndCountsErrorsByCode) {
   metrics::Registry registry;
   store->count_into(registry);
 
-  ASSERT_TRUE(store->create_api(make_api()).ok());                   // a write
-  ASSERT_TRUE(store->get_api(make_api().identifier).ok());           // a read
+  ASSERT_TRUE(store->create_api(make_api()).ok());                    // a write
+  ASSERT_TRUE(store->get_api(make_api().identifier).ok());            // a read
   EXPECT_FALSE(store->get_api("https://no-such-api.example/").ok());  // a read: not found
   EXPECT_FALSE(store->create_api(make_api()).ok());                   // a write: conflict
-  ASSERT_TRUE(store->generation().ok());                             // single(): a read
+  ASSERT_TRUE(store->generation().ok());                              // single(): a read
 
   const std::string text = registry.expose();
   EXPECT_EQ(line_of(text, R"(signet_store_operation_duration_seconds_count{operation="write"})"),
