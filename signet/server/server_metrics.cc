@@ -73,7 +73,7 @@ void register_endpoint_metrics(metrics::Registry& registry, TokenEndpoint& endpo
         "Password attempts refused before the password was checked, by the limit that refused "
         "them (blocked: account and address; account_slowed: the account from anywhere; "
         "address_many_accounts: one address failing on many accounts).",
-        {{"limit", std::string(limit)}}, [counter] { return read(*counter); });
+        {{"limit", std::string(limit)}}, [c = counter] { return read(*c); });
   }
   // The guard's counters of private_key_jwt clients' jwks_uri documents.
   guard::register_counters(registry, endpoint.clients().assertions().keys().counters(),
