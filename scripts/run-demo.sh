@@ -14,7 +14,7 @@
 #
 # Environment: DATA_DIR (default ./signet-data), AUTH_PORT (4000, or 4443 with HTTPS=1),
 # API_PORT (3010), SPA_PORT (3000: the sample single-page app), METRICS_PORT (9464: the
-# authorization server's /counters, on loopback only).
+# authorization server's /metrics, on loopback only).
 # SIGNET_DATA_DIR is not read: it names your own tenant (README), which the demo
 # must not fill with its applications.
 #
@@ -159,7 +159,7 @@ trap stop EXIT
 
 require_free_port "$auth_port" "signet serve" AUTH_PORT
 require_free_port "$api_port" "signet api" API_PORT
-require_free_port "$metrics_port" "the counters of signet serve" METRICS_PORT
+require_free_port "$metrics_port" "the metrics of signet serve" METRICS_PORT
 require_free_port "$spa_port" "the sample single-page app" SPA_PORT
 
 # --- the demo tenant, created once ----------------------------------------------------------------
@@ -358,7 +358,7 @@ cat <<MSG
     authorization server  ${issuer}          (signet serve)
     messages API          ${api_url}      (signet api, audience ${audience})
     data                  ${data_abs}  (tenant: signet.db; demo credentials: demo.json)
-    counters              http://127.0.0.1:${metrics_port}/counters  (tokens issued, errors; loopback only)
+    metrics               http://127.0.0.1:${metrics_port}/metrics  (Prometheus; loopback only)
     sample SPA            ${spa_url}          (samples/spa, application ${spa_id})
 
   1. Get an access token with client credentials (machine to machine):

@@ -1,18 +1,27 @@
 #include "signet/cli/api_command.h"
 
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "signet/api/messages_api.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
 #include "signet/cli/server_settings.h"
+#include "signet/guard/counters.h"
 #include "signet/guard/guard.h"
 #include "signet/guard/http_key_source.h"
+#include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
+#include "signet/metrics/process.h"
+#include "signet/metrics/registry.h"
 
 namespace signet::cli {
 namespace {
@@ -37,7 +46,43 @@ struct ApiOptions {
   std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
   std::vector<std::string> trusted_proxies;
   ServerSettings settings;  // --config, --check-config, --log-*, --shutdown-grace
+  std::string metrics_listen;    // empty: no metrics listener
+  bool metrics_on_main = false;  // GET /metrics on the public listener too
 };
+
+// The metrics listener serves a scraper or two and an operator's curl (as serve's does).
+constexpr std::size_t kMetricsMaxConnections = 16;
+constexpr unsigned kMetricsThreads = 1;
+// While the issuer's keys are missing, /health/ready asks for them at most this often, so that
+// the API turns ready soon after its issuer does, and probes cannot become a flood of fetches.
+constexpr auto kKeysProbeInterval = std::chrono::seconds{1};
+
+// Ready when the guard holds the issuer's keys. While it does not, a probe starts a fetch on
+// `fetches` (at most once per kKeysProbeInterval; the guard coalesces it with any in flight).
+http::ReadinessCheck keys_loaded(guard::Guard& guard, boost::asio::any_io_executor fetches) {
+  struct State {
+    std::mutex mutex;
+    std::optional<std::chrono::steady_clock::time_point> asked;
+  };
+  auto state = std::make_shared<State>();
+  return [&guard, fetches, state]() -> std::vector<std::string> {
+    if (guard.jwks().current()) {
+      return {};
+    }
+    {
+      const std::lock_guard lock(state->mutex);
+      const auto now = std::chrono::steady_clock::now();
+      if (!state->asked || now - *state->asked >= kKeysProbeInterval) {
+        state->asked = now;
+        boost::asio::post(fetches, [&guard] { guard.jwks().refresh(); });
+      }
+    }
+    const std::string error = guard.last_jwks_error();
+    return {"the issuer's signing keys are not loaded" +
+            (error.empty() ? std::string() : " (" + error + ")") + ": check that " +
+            guard.config().issuer + " is up and reachable; they are fetched again shortly"};
+  };
+}
 
 // Tokens carry the issuer their server names in its metadata, so an --issuer that differs from it
 // (most often by the trailing slash) makes every token fail the iss check. Said once at start,
@@ -100,8 +145,19 @@ int run_api(ApiOptions& o) {
                                "give both a certificate and its key, or neither");
   }
 
+  if (!o.metrics_listen.empty() && o.metrics_listen == o.listen) {
+    throw CLI::ValidationError("--metrics-listen", o.metrics_listen +
+                                                       " is the address of --listen: give the "
+                                                       "metrics listener its own port (e.g. "
+                                                       "127.0.0.1:9465)");
+  }
+
+  // Before the guard and the servers, which count into it until they are gone.
+  metrics::Registry registry;
+  metrics::register_process_metrics(registry);
   auto key_source = std::make_shared<guard::HttpKeySource>(config);
   guard::Guard guard(config, key_source);
+  guard::register_counters(registry, guard.counters());
   http::ServerOptions server_options;
   server_options.listen = o.listen;
   server_options.threads = o.threads;
@@ -111,6 +167,7 @@ int run_api(ApiOptions& o) {
   server_options.max_connections_per_address = o.max_connections_per_address;
   server_options.trusted_proxies = o.trusted_proxies;
   server_options.shutdown_grace = std::chrono::seconds{o.settings.shutdown_grace};
+  server_options.metrics = &registry;
   if (!o.tls_cert.empty()) {
     server_options.tls = http::TlsOptions{o.tls_cert, o.tls_key};
   }
@@ -120,9 +177,38 @@ int run_api(ApiOptions& o) {
     return 0;
   }
   boost::asio::thread_pool key_fetches(api::kKeyFetchThreads);
-  http::Server server(server_options,
-                      api::messages_router(guard, key_fetches.get_executor(), o.required_scope));
+  const http::ReadinessCheck ready = keys_loaded(guard, key_fetches.get_executor());
+  auto router = api::messages_router(guard, key_fetches.get_executor(), o.required_scope);
+  http::add_health_routes(router, ready);
+  if (o.metrics_on_main) {
+    http::add_metrics_route(router, registry);
+  }
+  http::Server server(server_options, std::move(router));
+  std::unique_ptr<http::Server> metrics_server;
+  if (!o.metrics_listen.empty()) {
+    http::ServerOptions options;
+    options.listen = o.metrics_listen;
+    options.threads = kMetricsThreads;
+    options.access_log = !o.no_access_log;
+    options.max_connections = kMetricsMaxConnections;
+    options.max_connections_per_address = kMetricsMaxConnections;
+    http::Router metrics_router;
+    http::add_metrics_route(metrics_router, registry);
+    http::add_health_routes(metrics_router, ready);
+    try {
+      metrics_server = std::make_unique<http::Server>(options, std::move(metrics_router));
+    } catch (const std::invalid_argument& e) {
+      throw CLI::ValidationError("--metrics-listen", e.what());
+    }
+  }
   server.start();
+  if (metrics_server) {
+    try {
+      metrics_server->start();
+    } catch (const std::runtime_error& e) {
+      throw CLI::ValidationError("--metrics-listen", e.what());
+    }
+  }
 
   if (guard.start()) {
     const auto keys = guard.jwks().current();
@@ -139,10 +225,31 @@ int run_api(ApiOptions& o) {
       {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
                    std::to_string(server.port()) + "/api/public"},
        {"port", server.port()},
+       {"metrics_url",
+        metrics_server ? "http://" + o.metrics_listen.substr(0, o.metrics_listen.rfind(':') + 1) +
+                             std::to_string(metrics_server->port()) + "/metrics"
+                       : "off"},
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},
        {"required_scope", o.required_scope}});
+  // The metrics listener runs on its own thread; the public one takes the signals, and stopping
+  // it stops this one. Should this one fail, the public one stops too.
+  std::thread metrics_thread;
+  if (metrics_server) {
+    metrics_thread = std::thread([&] {
+      try {
+        metrics_server->run();
+      } catch (const std::exception& e) {
+        log(Level::kError, "the metrics listener failed; stopping", {{"reason", e.what()}});
+        server.stop();
+      }
+    });
+  }
   server.run_until_signal(reload_on_hangup(o.settings, server));
+  if (metrics_server) {
+    metrics_server->stop();
+    metrics_thread.join();
+  }
   log(Level::kInfo, "messages API stopped",
       {{"counters", boost::json::parse(guard.counters().to_json())}});
   return 0;
@@ -237,6 +344,14 @@ void add_api_command(CLI::App& app, int& exit_code) {
                   "log; repeat for several. Without it those headers are ignored")
       ->envname("SIGNET_TRUSTED_PROXY")
       ->delimiter(',');
+  cmd->add_option("--metrics-listen", options->metrics_listen,
+                  "Address and port of a second, plain-HTTP listener for GET /metrics\n"
+                  "(Prometheus) and /health/alive, /health/ready; bind it to loopback or a\n"
+                  "private network (the metrics are live feedback for an attacker)")
+      ->envname("SIGNET_METRICS_LISTEN");
+  cmd->add_flag("--metrics-on-main", options->metrics_on_main,
+                "Serve GET /metrics on --listen too (only behind a proxy that keeps it private)")
+      ->envname("SIGNET_METRICS_ON_MAIN");
   add_server_settings(cmd, options->settings);  // --config may set every option of the command
   cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
 }

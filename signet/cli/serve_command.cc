@@ -16,15 +16,19 @@
 #include "signet/cli/server_settings.h"
 #include "signet/common/periodic_task.h"
 #include "signet/console/console_routes.h"
+#include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
 #include "signet/keys/key_manager.h"
 #include "signet/management/management_api.h"
+#include "signet/metrics/process.h"
+#include "signet/metrics/registry.h"
 #include "signet/server/authorization_server.h"
 #include "signet/server/credentials.h"
 #include "signet/server/event_log.h"
 #include "signet/server/housekeeping.h"
 #include "signet/server/password.h"
+#include "signet/server/server_metrics.h"
 #include "signet/server/sign_in.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
@@ -36,12 +40,13 @@ namespace {
 // The metrics listener serves a scraper or two and an operator's curl, on loopback or a private
 // network: a few connections are plenty, and a bounded number cannot starve the public listener.
 constexpr std::size_t kMetricsMaxConnections = 16;
-// One worker: /counters is a few atomic loads and a small JSON document.
+// One worker: /metrics is a few hundred atomic loads and a text document.
 constexpr unsigned kMetricsThreads = 1;
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
-  std::string metrics_listen;  // empty: counters are not served over HTTP
+  std::string metrics_listen;    // empty: no metrics listener
+  bool metrics_on_main = false;  // GET /metrics on the public listener too
   std::string issuer = "http://localhost:4000/";
   std::string data_dir{kDefaultDataDir};
   std::string store;  // a postgresql:// URL; empty: <data_dir>/signet.db
@@ -90,10 +95,12 @@ void check_issuer(const std::string& issuer) {
   }
 }
 
-// The listener of /counters, or nullptr without --metrics-listen. Its options are checked here,
-// before anything is opened, so a bad value fails at start with the flag's name.
+// The listener of /metrics and the health checks, or nullptr without --metrics-listen. Its
+// options are checked here, before anything is opened, so a bad value fails at start with the
+// flag's name.
 std::unique_ptr<http::Server> metrics_server(const ServeOptions& o,
-                                             const server::TokenEndpoint& endpoint) {
+                                             const metrics::Registry& registry,
+                                             const http::ReadinessCheck& ready) {
   if (o.metrics_listen.empty()) {
     return nullptr;
   }
@@ -109,7 +116,10 @@ std::unique_ptr<http::Server> metrics_server(const ServeOptions& o,
   options.max_connections = kMetricsMaxConnections;
   options.max_connections_per_address = kMetricsMaxConnections;
   try {
-    return std::make_unique<http::Server>(options, server::metrics_router(endpoint));
+    http::Router router;
+    http::add_metrics_route(router, registry);
+    http::add_health_routes(router, ready);
+    return std::make_unique<http::Server>(options, std::move(router));
   } catch (const std::invalid_argument& e) {
     throw CommandError{"--metrics-listen: " + std::string(e.what())};
   }
@@ -199,9 +209,14 @@ int run_serve(ServeOptions& o) {
     return 0;
   }
 
+  // Before the store and the servers, which count into it until they are gone.
+  metrics::Registry registry;
+  metrics::register_process_metrics(registry);
+
   const auto data_dir = prepare_data_dir(o.data_dir);
   auto store =
       open_store(data_dir, {.url = o.store, .pool_size = o.store_pool_size, .migrate = o.migrate});
+  store->count_into(registry);
   const auto master_key = load_master_key(data_dir);
   const server::SecretHasher secrets(master_key);
   keys::KeyManager key_manager(*store, load_master_key(data_dir));
@@ -228,6 +243,9 @@ int run_serve(ServeOptions& o) {
   config.user_lockout.max_failures = o.lockout_max_failures;
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
+  server::register_endpoint_metrics(registry, endpoint);
+  server::Readiness readiness(*store, tenant);
+  const http::ReadinessCheck ready = [&readiness] { return readiness.reasons(); };
   // The event log: recorded on the request path into memory, written here in batches, and kept
   // within its retention (server/event_log.h).
   auto event_lines = server::open_event_lines(o.event_log);
@@ -237,8 +255,10 @@ int run_serve(ServeOptions& o) {
   }
   server::EventLog events(*store, std::move(*event_lines));
   endpoint.set_event_log(&events);
+  server::register_event_log_metrics(registry, events);
 
   http::ServerOptions server_options = listener_options(o);
+  server_options.metrics = &registry;
   server_options.cors.allow = server::web_origin_cors(tenant);
   // argon2id and store writes run here, so they never hold a worker that JWKS and
   // client-credentials requests need.
@@ -260,8 +280,12 @@ int run_serve(ServeOptions& o) {
   management::add_management_routes(router, management::ManagementOptions{o.issuer, &events}, admin,
                                     tenant, blocking.get_executor());
   console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
+  http::add_health_routes(router, ready);
+  if (o.metrics_on_main) {
+    http::add_metrics_route(router, registry);
+  }
   http::Server server(server_options, std::move(router));
-  const auto metrics = metrics_server(o, endpoint);
+  const auto metrics = metrics_server(o, registry, ready);
   server.start();
   if (metrics) {
     try {
@@ -298,7 +322,7 @@ int run_serve(ServeOptions& o) {
       {{"url", listener_url(scheme, o.listen, server.port())},
        {"port", server.port()},
        {"metrics_url",
-        metrics ? listener_url("http", o.metrics_listen, metrics->port()) + "counters" : "off"},
+        metrics ? listener_url("http", o.metrics_listen, metrics->port()) + "metrics" : "off"},
        {"issuer", o.issuer},
        {"data_dir", data_dir.string()},
        {"apis", snap->apis.size()},
@@ -385,10 +409,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_LISTEN")
       ->capture_default_str();
   cmd->add_option("--metrics-listen", o->metrics_listen,
-                  "Address and port of a second, plain-HTTP listener for GET /counters (tokens\n"
-                  "issued, errors by code); bind it to loopback or a private network. Without it\n"
-                  "counters are only logged at stop")
+                  "Address and port of a second, plain-HTTP listener for GET /metrics\n"
+                  "(Prometheus) and /health/alive, /health/ready; bind it to loopback or a\n"
+                  "private network (the metrics are live feedback for an attacker)")
       ->envname("SIGNET_METRICS_LISTEN");
+  cmd->add_flag("--metrics-on-main", o->metrics_on_main,
+                "Serve GET /metrics on --listen too (only behind a proxy that keeps it private)")
+      ->envname("SIGNET_METRICS_ON_MAIN");
   cmd->add_option("--issuer", o->issuer,
                   "Issuer URL put in every token's iss claim; must end with '/'.\n"
                   "Use the URL clients reach this server at, e.g. https://auth.example.com/")

@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "signet/metrics/registry.h"
+
 namespace signet::guard {
 
 void Counters::count_failure(const Failure& f) {
@@ -52,6 +54,51 @@ std::string Counters::to_json() const {
   o["token_cache_hits"] = token_cache_hits.load(std::memory_order_relaxed);
   o["token_cache_misses"] = token_cache_misses.load(std::memory_order_relaxed);
   return boost::json::serialize(o);
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Counters::refusals() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (std::size_t i = 0; i < kGuardErrors; ++i) {
+    if (auto n = guard_failures_[i].load(std::memory_order_relaxed); n != 0) {
+      out.emplace_back(to_string(static_cast<Error>(i)), n);
+    }
+  }
+  for (std::size_t i = 0; i < kJoseErrors; ++i) {
+    if (auto n = jose_failures_[i].load(std::memory_order_relaxed); n != 0) {
+      out.emplace_back(jose::to_string(static_cast<jose::Error>(i)), n);
+    }
+  }
+  return out;
+}
+
+void register_counters(metrics::Registry& registry, const Counters& counters,
+                       std::string_view prefix) {
+  const std::string p(prefix);
+  const auto read = [](const std::atomic<std::uint64_t>& a) {
+    return [&a] { return static_cast<double>(a.load(std::memory_order_relaxed)); };
+  };
+  registry.counter_callback(p + "_verified_total", "Access tokens verified and allowed.", {},
+                            read(counters.verified_ok));
+  registry.collector(p + "_refused_total",
+                     "Requests refused, by the rule they broke (only rules broken so far).",
+                     metrics::Type::kCounter, [&counters] {
+                       std::vector<metrics::Sample> out;
+                       for (const auto& [rule, n] : counters.refusals()) {
+                         out.push_back({{{"rule", rule}}, static_cast<double>(n)});
+                       }
+                       return out;
+                     });
+  registry.counter_callback(p + "_jwks_fetches_total",
+                            "Fetches of the issuer's JWKS, successful or not.", {},
+                            read(counters.jwks_fetches));
+  registry.counter_callback(p + "_jwks_fetch_failures_total", "Fetches of the JWKS that failed.",
+                            {}, read(counters.jwks_fetch_failures));
+  registry.counter_callback(p + "_token_cache_hits_total",
+                            "Tokens found in the verified-token cache (no signature check).", {},
+                            read(counters.token_cache_hits));
+  registry.counter_callback(p + "_token_cache_misses_total",
+                            "Tokens not in the verified-token cache (signature checked).", {},
+                            read(counters.token_cache_misses));
 }
 
 }  // namespace signet::guard

@@ -4,8 +4,15 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "signet/guard/error.h"
+
+namespace signet::metrics {
+class Registry;
+}
 
 namespace signet::guard {
 
@@ -26,6 +33,10 @@ class Counters {
   // {"verified_ok":..,"failures":{"<rule>":n,...},"jwks_fetches":..,...} for /metrics-like use.
   std::string to_json() const;
 
+  // The refusals so far as (rule, count), the rule as to_string() words it; rules never broken
+  // are left out.
+  std::vector<std::pair<std::string, std::uint64_t>> refusals() const;
+
  private:
   static constexpr std::size_t kGuardErrors =
       static_cast<std::size_t>(Error::kInsufficientScope) + 1;
@@ -34,5 +45,13 @@ class Counters {
   std::array<std::atomic<std::uint64_t>, kGuardErrors> guard_failures_{};
   std::array<std::atomic<std::uint64_t>, kJoseErrors> jose_failures_{};
 };
+
+// Exports `counters` into `registry`, read at scrape time, so any program that hosts a guard
+// publishes the same series: <prefix>_verified_total, <prefix>_refused_total{rule},
+// <prefix>_jwks_fetches_total, <prefix>_jwks_fetch_failures_total,
+// <prefix>_token_cache_hits_total and <prefix>_token_cache_misses_total. `counters` must outlive
+// the last scrape. Throws std::invalid_argument when the prefix is taken (start-up only).
+void register_counters(metrics::Registry& registry, const Counters& counters,
+                       std::string_view prefix = "signet_guard");
 
 }  // namespace signet::guard

@@ -19,17 +19,20 @@ ConnectionTracker::Admission ConnectionTracker::add(std::uint64_t id,
     // Checked under the same lock as begin_stop(), so a connection is either told to stop or
     // refused.
     if (stopping_.load(std::memory_order_relaxed)) {
-      return Admission::kStopping;
+      return refuse(Admission::kStopping);
     }
     // One address cannot take the connections every other client needs.
     if (!group.empty()) {
       const auto it = per_group_.find(group);
       if (it != per_group_.end() && it->second >= limits.per_address) {
-        return Admission::kAddressFull;
+        return refuse(Admission::kAddressFull);
       }
     }
-    if (connections_.size() >= limits.total && !try_evict(evicted)) {
-      return Admission::kFull;
+    if (connections_.size() >= limits.total) {
+      if (!try_evict(evicted)) {
+        return refuse(Admission::kFull);
+      }
+      evicted_.fetch_add(1, std::memory_order_relaxed);
     }
     connections_.emplace(id, Entry{connection.get(), connection, group});
     if (!group.empty()) {

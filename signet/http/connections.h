@@ -4,6 +4,7 @@
 // (in all and per client address), make room by closing the connection idle the longest, and
 // reach each one on stop. Connections register themselves and leave from their destructor.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -87,6 +88,11 @@ class ConnectionTracker {
   std::size_t size() const;
   // The number of open connections, without the mutex: for decisions that may be a little late.
   std::size_t approximate_size() const { return open_.load(std::memory_order_relaxed); }
+  // Connections add() has refused with `why` (not kAdmitted), and idle ones it evicted, so far.
+  std::uint64_t refused(Admission why) const {
+    return refused_[static_cast<std::size_t>(why)].load(std::memory_order_relaxed);
+  }
+  std::uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -107,6 +113,13 @@ class ConnectionTracker {
   std::atomic<std::size_t> open_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> next_id_{1};
+  std::array<std::atomic<std::uint64_t>, 4> refused_{};  // by Admission
+  std::atomic<std::uint64_t> evicted_{0};
+  // Counts a refusal for the metrics and returns it.
+  Admission refuse(Admission why) {
+    refused_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+    return why;
+  }
 };
 
 }  // namespace signet::http::internal

@@ -24,6 +24,10 @@ void Router::add_async(beast_http::verb method, std::string path, AsyncHandler h
 
 void Router::add_route(beast_http::verb method, std::string path, Route route) {
   auto& routes = routes_[path];
+  if (routes.empty()) {
+    route_labels_.push_back(path);
+  }
+  route.slot = routes.empty() ? route_labels_.size() - 1 : routes.front().slot;
   for (const auto& existing : routes) {
     if (existing.method == method) {
       throw std::invalid_argument(
@@ -40,11 +44,12 @@ void Router::add_subtree(std::string prefix, AsyncHandler handler) {
     }
   }
   // The subtree's handler sees every method; HEAD is its to answer too.
+  route_labels_.push_back(prefix);
   subtrees_.emplace_back(std::move(prefix),
-                         Route{beast_http::verb::unknown, nullptr, std::move(handler), nullptr});
-  std::stable_sort(subtrees_.begin(), subtrees_.end(), [](const auto& a, const auto& b) {
-    return a.first.size() > b.first.size();
-  });
+                         Route{beast_http::verb::unknown, nullptr, std::move(handler), nullptr,
+                               route_labels_.size() - 1});
+  std::stable_sort(subtrees_.begin(), subtrees_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
 const Router::Route* Router::target_route(const Request& req) const {
@@ -66,6 +71,14 @@ const Router::Route* Router::target_route(const Request& req) const {
     }
   }
   return nullptr;
+}
+
+std::size_t Router::route_slot(const Request& req) const {
+  if (const Route* route = target_route(req)) {
+    return route->slot;
+  }
+  const auto it = routes_.find(path_of(req.target()));
+  return it != routes_.end() ? it->second.front().slot : route_labels_.size();
 }
 
 bool Router::is_async(const Request& req) const {

@@ -63,6 +63,12 @@ class Router {
   // Every method registered on some path, each once, in no particular order. Subtrees, which
   // dispatch their own methods, add none.
   std::vector<boost::beast::http::verb> methods() const;
+  // Where metrics count a request: the index in route_labels() of the registered path or subtree
+  // prefix it went to (or would have, for a method the path lacks), or route_labels().size() when
+  // no route matches. Bounded by what was registered, so a label never holds a client's path.
+  std::size_t route_slot(const Request& req) const;
+  // The registered paths and subtree prefixes, in registration order.
+  const std::vector<std::string>& route_labels() const { return route_labels_; }
 
  private:
   struct Route {
@@ -70,6 +76,7 @@ class Router {
     Handler handler;  // exactly one of these two is set
     AsyncHandler async_handler;
     ImmediateHandler immediate;  // optional, with async_handler only
+    std::size_t slot = 0;        // its path's index in route_labels_
   };
   // The route that serves `req`: its method, or GET for a HEAD request. Null if none.
   const Route* target_route(const Request& req) const;
@@ -78,6 +85,7 @@ class Router {
 
   std::map<std::string, std::vector<Route>, std::less<>> routes_;
   std::vector<std::pair<std::string, Route>> subtrees_;  // longest prefix first
+  std::vector<std::string> route_labels_;
 };
 
 }  // namespace signet::http

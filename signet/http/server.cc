@@ -190,6 +190,11 @@ struct Server::Impl {
     }
     core->options = std::move(options);
     core->router = std::move(router);
+    if (core->options.metrics != nullptr) {
+      core->metrics = internal::HttpMetrics::create(
+          *core->options.metrics, core->router.route_labels(),
+          std::shared_ptr<const internal::ConnectionTracker>(core, &core->tracker));
+    }
   }
 
   static unsigned thread_count(const ServerOptions& options) {

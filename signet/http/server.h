@@ -20,6 +20,10 @@ namespace spdlog {
 class logger;
 }
 
+namespace signet::metrics {
+class Registry;
+}
+
 namespace signet::http {
 
 // bytes; an 8 KiB bearer token plus the usual browser headers must fit.
@@ -80,6 +84,10 @@ struct ServerOptions {
   bool access_log = true;
   std::shared_ptr<spdlog::logger> access_logger;  // null = stderr, one JSON object a line
   std::string server_name = "signet";             // the Server header
+  // Where the server counts its requests (signet_http_requests_total{route,method,status}, their
+  // duration by route) and connections (open, refused, evicted); null = not counted. Must outlive
+  // the server; it shares ownership of what its callbacks read.
+  metrics::Registry* metrics = nullptr;
 };
 
 // A Server runs once: after run() has returned it cannot be started again. Destroy it only when

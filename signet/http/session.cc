@@ -235,6 +235,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       co_await asio::post(stream_.get_executor(), use_nothrow);
       lowest().expires_after(options_.write_timeout);
       auto [write_ec, written] = co_await bhttp::async_write(stream_, res, use_nothrow);
+      if (core_->metrics) {
+        // Once per response, refusals included (route "unmatched": no handler saw them).
+        core_->metrics->record(outcome.request ? core_->router.route_slot(*outcome.request)
+                                               : core_->router.route_labels().size(),
+                               outcome.request ? outcome.request->method() : bhttp::verb::unknown,
+                               res.result_int(), Clock::now() - started);
+      }
       if (core_->access_log) {
         core_->access_log->write(AccessLogEntry{
             started_wall, remote_, method, target, res.result_int(), written,

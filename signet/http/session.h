@@ -13,6 +13,7 @@
 #include "signet/http/access_log.h"
 #include "signet/http/client_address.h"
 #include "signet/http/connections.h"
+#include "signet/http/http_metrics.h"
 #include "signet/http/router.h"
 #include "signet/http/server.h"
 
@@ -25,6 +26,7 @@ struct ServerCore {
   std::optional<AccessLog> access_log;
   TrustedProxies trusted_proxies;  // options.trusted_proxies, parsed
   ConnectionTracker tracker;
+  std::shared_ptr<HttpMetrics> metrics;  // set when options.metrics is
 
   // The TLS context new connections use (null without options.tls). Server::reload_tls() replaces
   // it while connections start, hence the lock. A connection keeps the context it started with:

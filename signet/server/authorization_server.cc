@@ -283,15 +283,4 @@ std::function<bool(std::string_view, std::string_view)> web_origin_cors(const Te
   };
 }
 
-http::Router metrics_router(const TokenEndpoint& endpoint) {
-  http::Router router;
-  router.add(beast_http::verb::get, "/counters", [&endpoint](const http::Request& req) {
-    auto res = http::json_response(req, beast_http::status::ok,
-                                   json::serialize(endpoint.counters().to_json()));
-    res.set(beast_http::field::cache_control, "no-store");
-    return res;
-  });
-  return router;
-}
-
 }  // namespace signet::server

@@ -41,11 +41,4 @@ http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
 std::function<bool(std::string_view origin, std::string_view path)> web_origin_cors(
     const Tenant& tenant);
 
-// The routes of the metrics listener (`signet serve --metrics-listen`): GET /counters, the
-// token endpoint's counts of tokens issued and errors by code (issue 11 adds /metrics here). They
-// are business volume and live feedback for an attacker (is my guessing being counted, blocked?),
-// so they are never on the public listener: the operator binds this one to loopback or a private
-// network. `endpoint` must outlive the router.
-http::Router metrics_router(const TokenEndpoint& endpoint);
-
 }  // namespace signet::server

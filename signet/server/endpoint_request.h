@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 
 #include "signet/common/result.h"
+#include "signet/jose/algorithm.h"
 #include "signet/server/login_throttle.h"
 #include "signet/server/oauth_error.h"
 #include "signet/server/params.h"
@@ -38,6 +39,9 @@ constexpr auto kMaxStoreOutageGrace = std::chrono::seconds{604'800};
 // are 256-bit random, so this protects against noise and stolen-but-rotated secrets, not guessing.
 constexpr int kDefaultClientMaxFailures = 10;
 constexpr auto kDefaultClientBlockFor = std::chrono::seconds{300};
+
+// The number of jose::Algorithm values (kRS256 .. kEdDSA), for counters indexed by algorithm.
+constexpr std::size_t kAlgorithms = static_cast<std::size_t>(jose::Algorithm::kEdDSA) + 1;
 
 struct EndpointConfig {
   std::string issuer;  // e.g. "http://localhost:4000/", with its trailing slash
@@ -80,10 +84,12 @@ using EndpointResult = Result<boost::json::object, OAuthError>;
 // What the endpoint did, for operators and tests ("a second call was served from a cache: no
 // token was issued"). Monotonic; read with to_json().
 struct EndpointCounters {
-  std::atomic<std::uint64_t> issued_client_credentials{0};
-  std::atomic<std::uint64_t> issued_password{0};
-  std::atomic<std::uint64_t> issued_refresh_token{0};
-  std::atomic<std::uint64_t> issued_authorization_code{0};
+  // Tokens issued by one grant, indexed by the jose::Algorithm of the access token's signature.
+  using ByAlgorithm = std::array<std::atomic<std::uint64_t>, kAlgorithms>;
+  ByAlgorithm issued_client_credentials{};
+  ByAlgorithm issued_password{};
+  ByAlgorithm issued_refresh_token{};
+  ByAlgorithm issued_authorization_code{};
   std::atomic<std::uint64_t> refresh_reuse_detected{0};
   std::atomic<std::uint64_t> code_reuse_detected{0};  // second uses of an authorization code
   std::atomic<std::uint64_t> revocations{0};
@@ -91,6 +97,8 @@ struct EndpointCounters {
   std::array<std::atomic<std::uint64_t>, 12> errors{};  // indexed by OAuthErrorCode
 
   boost::json::object to_json() const;
+  // Every token a grant issued, whatever its algorithm.
+  static std::uint64_t total(const ByAlgorithm& issued);
 };
 
 }  // namespace signet::server

@@ -47,6 +47,7 @@ Result<LoginThrottle::Admission, OAuthError> LoginThrottle::admit(const LoginAtt
   }
   out.pair_failures = pair->count;
   if (pair->blocked_at(a.now)) {
+    counted_.refused_blocked.fetch_add(1, std::memory_order_relaxed);
     out.refusal = locked_out(*pair, a.now);
     return out;
   }
@@ -59,6 +60,7 @@ Result<LoginThrottle::Admission, OAuthError> LoginThrottle::admit(const LoginAtt
     }
     auto made_up = unknown_.subjects_from(a.address, a.now);
     if (*real + made_up.value() >= policy_.max_accounts_per_address) {
+      counted_.refused_address.fetch_add(1, std::memory_order_relaxed);
       out.refusal = OAuthError{Code::kTooManyAttempts,
                                "Too many failed logins for different accounts from your "
                                "address; retry later",
@@ -79,6 +81,7 @@ Result<LoginThrottle::Admission, OAuthError> LoginThrottle::admit(const LoginAtt
       return fail(store_failure("reading the user's sign-in addresses", familiar.error()));
     }
     if (!*familiar) {
+      counted_.refused_slowed.fetch_add(1, std::memory_order_relaxed);
       out.refusal = OAuthError{Code::kTooManyAttempts,
                                "This account is slowed down after repeated failed logins; "
                                "retry after the time in Retry-After",
@@ -101,6 +104,7 @@ Result<std::optional<OAuthError>, OAuthError> LoginThrottle::failed(const LoginA
   if (!after->blocked_at(a.now)) {
     return std::optional<OAuthError>{};
   }
+  counted_.lockouts.fetch_add(1, std::memory_order_relaxed);
   // A made-up name is not logged: it may be a password typed into the username field.
   spdlog::warn("token endpoint: {} blocked for {} s from {} after {} failed logins",
                a.known ? "user " + a.account : std::string("an unknown username"),

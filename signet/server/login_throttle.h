@@ -18,6 +18,7 @@
 // Made-up usernames are counted in memory (failure_counters.h) under the same rules, so guessing
 // at them cannot grow the store and the answers do not tell which accounts exist.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -51,6 +52,15 @@ struct LoginAttempt {
   store::Timestamp now;
 };
 
+// What the throttle did, for the metrics (signet_login_lockouts_total and
+// signet_login_throttled_total). Monotonic, relaxed atomics.
+struct ThrottleCounters {
+  std::atomic<std::uint64_t> lockouts{0};         // blocks started: limit 1 reached
+  std::atomic<std::uint64_t> refused_blocked{0};  // attempts refused by a block (limit 1)
+  std::atomic<std::uint64_t> refused_slowed{0};   // attempts refused by the account delay (2)
+  std::atomic<std::uint64_t> refused_address{0};  // attempts refused for too many accounts (3)
+};
+
 class LoginThrottle {
  public:
   // What admit() learnt, for failed() and succeeded().
@@ -71,6 +81,7 @@ class LoginThrottle {
   Result<Ok, OAuthError> succeeded(const LoginAttempt& a, const Admission& admitted);
 
   const ThrottlePolicy& policy() const { return policy_; }
+  const ThrottleCounters& counters() const { return counted_; }
 
  private:
   FailureCounters& counters(const LoginAttempt& a);
@@ -79,6 +90,7 @@ class LoginThrottle {
   const ThrottlePolicy policy_;
   StoreFailureCounters stored_;
   MemoryFailureCounters unknown_;
+  ThrottleCounters counted_;
 };
 
 }  // namespace signet::server

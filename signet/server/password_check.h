@@ -46,6 +46,8 @@ class PasswordCheck {
                                         std::string_view address, store::Timestamp now,
                                         PasswordCheckNotes* notes = nullptr);
 
+  const LoginThrottle& throttle() const { return throttle_; }
+
  private:
   store::Store& store_;
   const PasswordHasher& passwords_;

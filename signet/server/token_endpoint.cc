@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "signet/jose/algorithm.h"
+#include "signet/jose/base64url.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/grant_authorization_code.h"
 #include "signet/server/grant_client_credentials.h"
@@ -19,6 +21,29 @@ using Code = OAuthErrorCode;
 // characters of an unsupported grant_type quoted back to the client.
 constexpr std::size_t kMaxEchoedGrantType = 64;
 
+// The algorithm of the access token in a token response, read from its header (which we just
+// wrote: the first segment, a small JSON object), for the metrics by algorithm. Nothing is
+// verified: the token is our own.
+std::optional<jose::Algorithm> signed_with(const json::object& body) {
+  const auto* token = body.if_contains("access_token");
+  if (token == nullptr || !token->is_string()) {
+    return std::nullopt;
+  }
+  const std::string_view text = token->as_string();
+  auto header = jose::base64url_decode(text.substr(0, text.find('.')));
+  if (!header) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  const auto parsed = json::parse(*header, ec);
+  const auto* alg = ec || !parsed.is_object() ? nullptr : parsed.as_object().if_contains("alg");
+  if (alg == nullptr || !alg->is_string()) {
+    return std::nullopt;
+  }
+  auto known = jose::parse_algorithm(alg->as_string());
+  return known ? std::optional<jose::Algorithm>(*known) : std::nullopt;
+}
+
 }  // namespace
 
 json::object EndpointCounters::to_json() const {
@@ -27,15 +52,23 @@ json::object EndpointCounters::to_json() const {
     errs[to_string(static_cast<OAuthErrorCode>(i))] = errors[i].load();
   }
   return json::object{
-      {"issued", json::object{{"client_credentials", issued_client_credentials.load()},
-                              {"password", issued_password.load()},
-                              {"refresh_token", issued_refresh_token.load()},
-                              {"authorization_code", issued_authorization_code.load()}}},
+      {"issued", json::object{{"client_credentials", total(issued_client_credentials)},
+                              {"password", total(issued_password)},
+                              {"refresh_token", total(issued_refresh_token)},
+                              {"authorization_code", total(issued_authorization_code)}}},
       {"refresh_reuse_detected", refresh_reuse_detected.load()},
       {"code_reuse_detected", code_reuse_detected.load()},
       {"revocations", revocations.load()},
       {"introspections", introspections.load()},
       {"errors", std::move(errs)}};
+}
+
+std::uint64_t EndpointCounters::total(const ByAlgorithm& issued) {
+  std::uint64_t n = 0;
+  for (const auto& c : issued) {
+    n += c.load(std::memory_order_relaxed);
+  }
+  return n;
 }
 
 TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store& store,
@@ -265,7 +298,9 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
   }
   auto result = entry->grant->issue(GrantRequest{*snap, *client, req});
   if (result) {
-    entry->issued->fetch_add(1, std::memory_order_relaxed);
+    const auto alg = signed_with(*result);
+    (*entry->issued)[static_cast<std::size_t>(alg.value_or(jose::Algorithm::kRS256))].fetch_add(
+        1, std::memory_order_relaxed);
   }
   return result;
 }

@@ -79,8 +79,8 @@ class TokenEndpoint {
     std::string_view name;  // the grant_type value
     store::GrantType type;  // what the client must be allowed
     std::unique_ptr<Grant> grant;
-    std::atomic<std::uint64_t>* issued;  // counts successes
-    std::string_view succeeded;          // event types (event_log.h) of a success, a failure
+    EndpointCounters::ByAlgorithm* issued;  // counts successes
+    std::string_view succeeded;             // event types (event_log.h) of a success, a failure
     std::string_view failed;
     std::string_view reused;  // and of a reuse detected, for the grants that have one
   };

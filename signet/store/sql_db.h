@@ -21,6 +21,10 @@
 #include "signet/common/result.h"
 #include "signet/store/error.h"
 
+namespace signet::store {
+class StoreMetrics;
+}
+
 namespace signet::store::sql {
 
 enum class Dialect { kSqlite, kPostgres };
@@ -174,9 +178,17 @@ class Database {
   // to be free (bounded by the driver's timeout).
   virtual Result<Lease, StoreError> acquire() = 0;
 
+  // Where read(), write() and single() (sql_store_internal.h) count their time and errors; null
+  // (the default) = not counted. Set once, before the database is used from other threads.
+  void set_metrics(const StoreMetrics* metrics) { metrics_ = metrics; }
+  const StoreMetrics* metrics() const { return metrics_; }
+
  protected:
   friend struct GiveBack;
   virtual void give_back(Connection* connection) noexcept = 0;
+
+ private:
+  const StoreMetrics* metrics_ = nullptr;
 };
 
 inline void GiveBack::operator()(Connection* connection) const {

@@ -8,6 +8,11 @@ using sql::Connection;
 using sql::detail::read;
 using sql::detail::single;
 
+void SqlStore::count_into(metrics::Registry& registry) {
+  metrics_ = std::make_unique<StoreMetrics>(registry);
+  db_->set_metrics(metrics_.get());
+}
+
 StoreResult<std::uint64_t> SqlStore::generation() {
   return single(*db_, [](Connection& db) -> StoreResult<std::uint64_t> {
     SIGNET_STORE_TRY_ASSIGN(generation,

@@ -20,6 +20,7 @@
 
 #include "signet/store/sql_db.h"
 #include "signet/store/store.h"
+#include "signet/store/store_metrics.h"
 
 namespace signet::store {
 
@@ -29,6 +30,10 @@ class SqlStore final : public Store {
 
   // The database under the store, for what works on whole tables rather than records (copy.h).
   sql::Database& database() { return *db_; }
+
+  // Counts every operation's time and errors into `registry` (store_metrics.h), which must
+  // outlive the store's use. Call once, before the store is used from other threads.
+  void count_into(metrics::Registry& registry);
 
   StoreResult<std::uint64_t> generation() override;
 
@@ -142,6 +147,7 @@ class SqlStore final : public Store {
  private:
   // The database's connections; each operation leases one for its transaction.
   std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<StoreMetrics> metrics_;
 };
 
 }  // namespace signet::store

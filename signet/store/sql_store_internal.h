@@ -17,6 +17,7 @@
 
 #include "signet/store/sql_db.h"
 #include "signet/store/store.h"
+#include "signet/store/store_metrics.h"
 
 // Returns the error of `expr` (a Result) from the enclosing function when it failed, so that
 // passing an error on takes one line.
@@ -49,12 +50,9 @@ constexpr std::chrono::milliseconds kMaxBackOff{64};
 // met do not meet again at once.
 void back_off(int attempt);
 
-// Runs `body` (Connection& -> StoreResult<T>) in one transaction of `mode` on a connection leased
-// from `database`: committed when it returns a value, rolled back when it returns an error. When
-// the database refuses the transaction for meeting another, `body` runs again from the start, on
-// a fresh transaction, so it must do nothing but database work (and reads of its captures).
+// in_transaction() without the counting: the attempts themselves.
 template <typename Body>
-auto in_transaction(Database& database, TransactionMode mode, Body&& body)
+auto attempt_transaction(Database& database, TransactionMode mode, Body& body)
     -> std::invoke_result_t<Body&, Connection&> {
   for (int attempt = 1;; ++attempt) {
     auto lease = database.acquire();
@@ -86,6 +84,30 @@ auto in_transaction(Database& database, TransactionMode mode, Body&& body)
   }
 }
 
+// Counts `result` of an operation begun at `started` into the database's metrics, if it has
+// them, and returns it.
+template <typename R>
+R counted(const Database& database, StoreOperation op,
+          std::chrono::steady_clock::time_point started, R result) {
+  if (const StoreMetrics* metrics = database.metrics()) {
+    metrics->record(op, std::chrono::steady_clock::now() - started,
+                    result ? nullptr : &result.error());
+  }
+  return result;
+}
+
+// Runs `body` (Connection& -> StoreResult<T>) in one transaction of `mode` on a connection leased
+// from `database`: committed when it returns a value, rolled back when it returns an error. When
+// the database refuses the transaction for meeting another, `body` runs again from the start, on
+// a fresh transaction, so it must do nothing but database work (and reads of its captures).
+template <typename Body>
+auto in_transaction(Database& database, TransactionMode mode, Body&& body)
+    -> std::invoke_result_t<Body&, Connection&> {
+  const auto started = std::chrono::steady_clock::now();
+  const auto op = mode == TransactionMode::kWrite ? StoreOperation::kWrite : StoreOperation::kRead;
+  return counted(database, op, started, attempt_transaction(database, mode, body));
+}
+
 // A read-only transaction: one consistent snapshot for every read in `body`.
 template <typename Body>
 auto read(Database& database, Body&& body) {
@@ -97,11 +119,13 @@ auto read(Database& database, Body&& body) {
 // the BEGIN and COMMIT, two round trips on PostgreSQL, on the request path's lookups.
 template <typename Body>
 auto single(Database& database, Body&& body) -> std::invoke_result_t<Body&, Connection&> {
+  const auto started = std::chrono::steady_clock::now();
   auto lease = database.acquire();
   if (!lease) {
-    return fail(lease.error());
+    return counted(database, StoreOperation::kRead, started,
+                   std::invoke_result_t<Body&, Connection&>(fail(lease.error())));
   }
-  return body(**lease);
+  return counted(database, StoreOperation::kRead, started, body(**lease));
 }
 
 // A write transaction: all of `body`'s writes or none, as if no other ran at the same time.

@@ -25,6 +25,7 @@ import jwt
 import pytest
 import requests
 
+import prometheus_text
 from conftest import HTTP_TIMEOUT, SignetProcess, clean_env, signet_bin
 from issuer import free_port
 
@@ -88,12 +89,25 @@ def cli_json(data_dir, *args: str, stdin: str | None = None):
     return json.loads(run_cli(data_dir, *args, "--json", stdin=stdin).stdout)
 
 
+# --- metrics
+
+
+def scrape(url: str) -> prometheus_text.Metrics:
+    """GET `url` (a /metrics endpoint), checked for status, Content-Type, Cache-Control and
+    format (prometheus_text.parse)."""
+    res = requests.get(url, timeout=HTTP_TIMEOUT)
+    assert res.status_code == 200, res.text
+    assert res.headers["Content-Type"] == prometheus_text.CONTENT_TYPE, res.headers
+    assert res.headers["Cache-Control"] == "no-store", res.headers
+    return prometheus_text.parse(res.text)
+
+
 # --- the server
 
 
 class ServeProcess(SignetProcess):
     """`signet serve` on 127.0.0.1:<free port>, its issuer http://127.0.0.1:<port>/, and its
-    metrics listener (/counters) on 127.0.0.1:<another free port> unless metrics=False."""
+    metrics listener (/metrics) on 127.0.0.1:<another free port> unless metrics=False."""
 
     def __init__(self, data_dir, log_dir: str, *flags: str, env: dict | None = None,
                  metrics: bool = True):
@@ -163,10 +177,19 @@ class ServeProcess(SignetProcess):
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         return requests.get(f"http://127.0.0.1:{self.metrics_port}{path}", **kwargs)
 
-    def counters(self) -> dict:
-        res = self.metrics_get("/counters")
-        assert res.status_code == 200, res.text
-        return res.json()
+    def scrape_metrics(self) -> prometheus_text.Metrics:
+        """A scrape of GET /metrics on the metrics listener, checked line by line."""
+        return scrape(f"http://127.0.0.1:{self.metrics_port}/metrics")
+
+    def metric(self, name: str, labels: dict | None = None) -> float:
+        """One series' value now; 0 for a series not reported yet (a collector reports a
+        series from its first count)."""
+        return self.scrape_metrics().value(name, labels, default=0.0)
+
+    def metric_sum(self, name: str, **match: str) -> float:
+        """The sum of the series of `name` whose labels include `match`."""
+        return sum(v for labels, v in self.scrape_metrics().series(name).items()
+                   if match.items() <= dict(labels).items())
 
 
 @pytest.fixture

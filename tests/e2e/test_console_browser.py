@@ -419,21 +419,21 @@ def test_with_offline_access_the_console_renews_its_token_and_sign_out_revokes_i
             "--allow-offline-access")
     Tenant(serve).sync()
     sign_in(browser, serve, email, password)
-    assert serve.counters()["issued"]["refresh_token"] == 0
+    assert serve.metric_sum("signet_tokens_issued_total", grant="refresh_token") == 0
 
     def renewed(driver):
         # Each page is a Management API call, which renews a token that is due first.
         target = "#/apis" if driver.current_url.endswith("#/logs") else "#/logs"
         driver.find_element(By.CSS_SELECTOR, f"#nav a[href='{target}']").click()
-        return serve.counters()["issued"]["refresh_token"] >= 1
+        return serve.metric_sum("signet_tokens_issued_total", grant="refresh_token") >= 1
 
     wait(browser, renewed, "the console to renew its token with the refresh token")
     nav(browser, "Applications")  # still signed in, with the new token
     assert browser.find_element(By.ID, "nav").is_displayed()
-    revocations = serve.counters()["revocations"]
+    revocations = serve.metric("signet_revocations_total")
     button(browser, "Sign out").click()
     visible(browser, By.ID, "login-title", "the sign-in page after signing out")
-    assert serve.counters()["revocations"] == revocations + 1
+    assert serve.metric("signet_revocations_total") == revocations + 1
     assert script_errors(browser, expected=("favicon.ico",)) == []
 
 

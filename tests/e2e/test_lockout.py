@@ -62,9 +62,12 @@ def fail_until_blocked(s, user, attempts: int = MAX_FAILURES):
 
 def test_wrong_passwords_block_the_user_until_unblocked(s):
     user = s.user()
-    before = s.server.counters()["errors"]["too_many_attempts"]
+    errors = {"error": "too_many_attempts"}
+    before = s.server.metric("signet_token_endpoint_errors_total", errors)
+    lockouts = s.server.metric("signet_login_lockouts_total")
     assert_blocked(fail_until_blocked(s, user), LOCKOUT_SECONDS)
-    assert s.server.counters()["errors"]["too_many_attempts"] == before + 1
+    assert s.server.metric("signet_token_endpoint_errors_total", errors) == before + 1
+    assert s.server.metric("signet_login_lockouts_total") == lockouts + 1
     # Even the right password is refused while blocked: guessing cannot go on.
     res = s.login(user)
     assert_blocked(res, LOCKOUT_SECONDS)

@@ -1,8 +1,8 @@
-"""End-to-end tests of `signet serve --metrics-listen`: the token endpoint's counters (tokens issued,
-errors by code) are business volume and live feedback for an attacker, so GET /counters is served
-only on the metrics listener that the operator ties to loopback or a private network, never on the
-public one; without --metrics-listen they are only logged at stop. A bad or clashing address stops
-the start with one line naming the flag.
+"""End-to-end tests of `signet serve --metrics-listen`: the metrics (tokens issued, errors by code,
+lockouts) are business volume and live feedback for an attacker, so GET /metrics is served only on
+the metrics listener that the operator ties to loopback or a private network, never on the public
+one unless --metrics-on-main asks for it; without --metrics-listen the endpoint's counts are
+logged at stop. A bad or clashing address stops the start with one line naming the flag.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import requests
 from conftest import HTTP_TIMEOUT, clean_env, signet_bin
 from issuer import free_port
 from serve_fixtures import (Tenant, assert_token_response, client_credentials,  # noqa: F401
-                            start_serve)
+                            scrape, start_serve)
 
 START_TIMEOUT = 60.0  # s; a first start creates signing keys
 
@@ -35,15 +35,30 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_counters_are_not_on_the_public_listener(start_serve):
+ISSUED = ("signet_tokens_issued_total", {"grant": "client_credentials", "alg": "RS256"})
+INVALID_TARGET = ("signet_token_endpoint_errors_total", {"error": "invalid_target"})
+
+
+def test_metrics_are_not_on_the_public_listener(start_serve):
     server = start_serve()
-    res = server.get("/counters")
     unknown = server.get("/no-such-path")
-    assert res.status_code == 404, res.text
-    # Answered like any unknown path, so nothing tells that it exists elsewhere.
-    assert (res.json(), res.headers.get("Allow")) == (unknown.json(), unknown.headers.get("Allow"))
-    assert server.post("/counters").status_code == 404
-    assert "counters" not in server.get("/.well-known/openid-configuration").text
+    for path in ("/metrics", "/counters"):
+        res = server.get(path)
+        assert res.status_code == 404, res.text
+        # Answered like any unknown path, so nothing tells that it exists elsewhere.
+        assert (res.json(), res.headers.get("Allow")) == (unknown.json(),
+                                                          unknown.headers.get("Allow"))
+        assert server.post(path).status_code == 404
+    assert "metrics" not in server.get("/.well-known/openid-configuration").text
+    # The health checks are on both listeners: a load balancer probes the public one.
+    assert server.get("/health/alive").json() == {"status": "alive"}
+    assert server.get("/health/ready").json() == {"status": "ready"}
+
+
+def test_metrics_on_main_serves_them_on_the_public_listener_too(start_serve):
+    server = start_serve("--metrics-on-main")
+    scrape(server.url("/metrics"))
+    assert server.metrics_get("/metrics").status_code == 200
 
 
 def test_the_metrics_listener_serves_the_counts(start_serve):
@@ -51,29 +66,28 @@ def test_the_metrics_listener_serves_the_counts(start_serve):
     tenant = Tenant(server)
     api, m2m = tenant.m2m()
     tenant.sync()
-    before = server.counters()
+    before = server.scrape_metrics()
     assert_token_response(client_credentials(server, m2m, api["identifier"]))
     assert client_credentials(server, m2m, "https://no-such-api.example/").status_code == 400
-    res = server.metrics_get("/counters")
-    assert res.status_code == 200, res.text
-    assert res.headers["Cache-Control"] == "no-store"
-    after = res.json()
-    assert after["issued"]["client_credentials"] == before["issued"]["client_credentials"] + 1
-    assert after["errors"]["invalid_target"] == before["errors"]["invalid_target"] + 1
-    assert server.metrics_get("/healthz").status_code == 200
-    # Only the counters: none of the public endpoints.
+    after = server.scrape_metrics()
+    assert after.value(*ISSUED) == before.value(*ISSUED) + 1
+    assert after.value(*INVALID_TARGET) == before.value(*INVALID_TARGET) + 1
+    assert server.metrics_get("/counters").status_code == 404  # gone: the same numbers are here
+    assert server.metrics_get("/health/alive").status_code == 200
+    assert server.metrics_get("/health/ready").json() == {"status": "ready"}
+    # Only the metrics and health checks: none of the public endpoints.
     assert server.metrics_get("/.well-known/jwks.json").status_code == 404
     assert requests.post(f"http://127.0.0.1:{server.metrics_port}/oauth/token",
                          data={"grant_type": "client_credentials"},
                          timeout=HTTP_TIMEOUT).status_code == 404
     line = start_line(server)
-    assert line["metrics_url"] == f"http://127.0.0.1:{server.metrics_port}/counters", line
+    assert line["metrics_url"] == f"http://127.0.0.1:{server.metrics_port}/metrics", line
     assert line["port"] == server.port
 
 
 def test_without_metrics_listen_counters_are_only_logged_at_stop(start_serve):
     server = start_serve(metrics=False)
-    assert server.get("/counters").status_code == 404
+    assert server.get("/metrics").status_code == 404
     assert start_line(server)["metrics_url"] == "off"
     assert server.terminate() == 0
     stopped = [json.loads(line) for line in server.stderr_text().splitlines()
@@ -101,8 +115,8 @@ def test_the_metrics_address_from_the_environment(tmp_path):
         while '"authorization server listening"' not in line:
             line = proc.stderr.readline()
             assert line, "signet serve exited before it listened"
-        res = requests.get(f"http://127.0.0.1:{metrics_port}/counters", timeout=HTTP_TIMEOUT)
-        assert res.status_code == 200 and "issued" in res.json()
+        metrics = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert metrics.types["signet_tokens_issued_total"] == "counter"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

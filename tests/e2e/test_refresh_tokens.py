@@ -205,11 +205,11 @@ def test_revoke_sessions_ends_every_session_of_the_user(s):
 def test_reuse_after_the_grace_revokes_the_whole_family(s):
     first = s.sign_in()
     second = assert_token_response(s.refresh(first["refresh_token"]))
-    before = s.server.counters()["refresh_reuse_detected"]
+    before = s.server.metric("signet_refresh_token_reuse_detected_total")
     time.sleep(GRACE + 1.1)
     res = s.refresh(first["refresh_token"])
     assert_oauth_error(res, 400, "invalid_grant", contains="already used")
-    assert s.server.counters()["refresh_reuse_detected"] == before + 1
+    assert s.server.metric("signet_refresh_token_reuse_detected_total") == before + 1
     # The token the legitimate client holds now is revoked too: whoever had the stolen copy and
     # whoever had the fresh one must both sign in again.
     assert_oauth_error(s.refresh(second["refresh_token"]), 400, "invalid_grant")
@@ -244,7 +244,7 @@ def test_a_grace_of_zero_admits_no_retry(start_serve):
 
 def test_concurrent_refreshes_with_one_token_both_succeed(s):
     first = s.sign_in()
-    before = s.server.counters()["refresh_reuse_detected"]
+    before = s.server.metric("signet_refresh_token_reuse_detected_total")
     barrier = threading.Barrier(2)
     results: list = [None, None]
 
@@ -260,7 +260,7 @@ def test_concurrent_refreshes_with_one_token_both_succeed(s):
     bodies = [assert_token_response(r) for r in results]
     # The loser of the race gets the winner's successor: one session, one token.
     assert bodies[0]["refresh_token"] == bodies[1]["refresh_token"]
-    assert s.server.counters()["refresh_reuse_detected"] == before
+    assert s.server.metric("signet_refresh_token_reuse_detected_total") == before
     assert_token_response(s.refresh(bodies[0]["refresh_token"]))
 
 

@@ -49,7 +49,7 @@ class Setup:
         return self.server.issuer
 
     def issued(self, grant: str = "client_credentials") -> int:
-        return self.server.counters()["issued"][grant]
+        return int(self.server.metric_sum("signet_tokens_issued_total", grant=grant))
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +341,7 @@ def test_a_token_of_a_revoked_key_is_replaced(start_serve, cache_home):
         return res.stdout.strip()
 
     def issued() -> int:
-        return server.counters()["issued"]["client_credentials"]
+        return int(server.metric_sum("signet_tokens_issued_total", grant="client_credentials"))
 
     first = token()
     kid = unverified(first)[0]["kid"]

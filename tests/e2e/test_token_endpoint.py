@@ -365,13 +365,14 @@ def test_grant_type_not_enabled_for_the_client(s):
 
 
 def test_error_counters_count_errors(s):
-    before = s.server.counters()
+    invalid_target = ("signet_token_endpoint_errors_total", {"error": "invalid_target"})
+    issued = ("signet_tokens_issued_total", {"grant": "client_credentials", "alg": "RS256"})
+    before = s.server.scrape_metrics()
     s.server.token(s.form(audience="https://nowhere.example/"))
-    after = s.server.counters()
-    assert after["errors"]["invalid_target"] == before["errors"]["invalid_target"] + 1
+    after = s.server.scrape_metrics()
+    assert after.value(*invalid_target) == before.value(*invalid_target) + 1
     assert_token_response(s.server.token(s.form()))
-    assert (s.server.counters()["issued"]["client_credentials"]
-            > before["issued"]["client_credentials"])
+    assert s.server.scrape_metrics().value(*issued) > before.value(*issued)
 
 
 # --- admin changes reach the running server

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import prometheus_text
 from conftest import clean_env, signet_bin
 from login_page import management_scopes_sign_in, sign_in
 
@@ -371,10 +372,15 @@ def signet_token(demo: Demo, cache_home: Path, client: dict, *extra: str,
 
 
 def issued(demo: Demo) -> dict:
-    # The counters are served on the metrics listener only (plain HTTP, loopback).
-    status, _, text = curl("--url", f"http://127.0.0.1:{demo.metrics_port}/counters")
+    """Tokens issued so far by grant type, whatever their algorithm. The metrics are served on
+    the metrics listener only (plain HTTP, loopback)."""
+    status, _, text = curl("--url", f"http://127.0.0.1:{demo.metrics_port}/metrics")
     assert status == 200
-    return json.loads(text)["issued"]
+    out: dict[str, float] = {}
+    for labels, value in prometheus_text.parse(text).series("signet_tokens_issued_total").items():
+        grant = dict(labels)["grant"]
+        out[grant] = out.get(grant, 0) + value
+    return out
 
 
 def jti(token: str) -> str:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -286,6 +288,30 @@ TEST(RouterSubtree, HeadGoesToTheSubtreeHandlerUnstripped) {
     EXPECT_EQ(body.at("handler").as_string(), "api");
     EXPECT_EQ(body.at("method").as_string(), "HEAD");
   }
+}
+
+// Metrics label a request with the path it was registered under, never with the path the client
+// sent, so a label's values are bounded by the routes.
+TEST(Router, RouteSlotsNameTheRegisteredPathOrUnmatched) {
+  Router router = make_router();
+  router.add(bhttp::verb::head, "/api/public",
+             [](const Request& req) { return json_response(req, bhttp::status::ok, "{}"); });
+  router.add_subtree("/api/v2/", [](const Request& req) -> boost::asio::awaitable<Response> {
+    co_return json_response(req, bhttp::status::ok, "{}");
+  });
+  const auto& labels = router.route_labels();
+  const auto label_of = [&](bhttp::verb method, std::string target) {
+    const std::size_t slot = router.route_slot(make_request(method, std::move(target)));
+    return slot < labels.size() ? labels[slot] : std::string("unmatched");
+  };
+  EXPECT_EQ(label_of(bhttp::verb::get, "/api/public?x=1"), "/api/public");
+  EXPECT_EQ(label_of(bhttp::verb::head, "/api/public"), "/api/public");
+  EXPECT_EQ(label_of(bhttp::verb::delete_, "/api/public"), "/api/public");  // a 405
+  EXPECT_EQ(label_of(bhttp::verb::post, "/oauth/token"), "/oauth/token");
+  EXPECT_EQ(label_of(bhttp::verb::get, "/api/v2/users/abc"), "/api/v2/");
+  EXPECT_EQ(label_of(bhttp::verb::get, "/secret-looking-path"), "unmatched");
+  // One label per path, however many methods it has.
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), "/api/public"), 1);
 }
 
 }  // namespace

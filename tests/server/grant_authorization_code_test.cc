@@ -128,7 +128,7 @@ TEST_F(CodeGrantTest, AnExchangeGivesTheUsersAccessToken) {
   EXPECT_EQ(r->at("token_type").as_string(), "Bearer");
   EXPECT_FALSE(r->contains("refresh_token"));
   EXPECT_FALSE(r->contains("id_token"));
-  EXPECT_EQ(endpoint_->counters().issued_authorization_code.load(), 1u);
+  EXPECT_EQ(EndpointCounters::total(endpoint_->counters().issued_authorization_code), 1u);
   const auto counters = endpoint_->counters().to_json();
   EXPECT_EQ(counters.at("issued").as_object().at("authorization_code").as_uint64(), 1u);
   EXPECT_EQ(counters.at("code_reuse_detected").as_uint64(), 0u);
@@ -210,7 +210,7 @@ TEST_F(CodeGrantTest, EveryWrongVerifierFails) {
                      {"code", code_text},
                      {"redirect_uri", std::string(kRedirect)}}),
                OAuthErrorCode::kInvalidGrant, "code_verifier is required");
-  EXPECT_EQ(endpoint_->counters().issued_authorization_code.load(), 0u);
+  EXPECT_EQ(EndpointCounters::total(endpoint_->counters().issued_authorization_code), 0u);
 }
 
 // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is a PKCE downgrade.

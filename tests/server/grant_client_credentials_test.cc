@@ -30,7 +30,11 @@ TEST_F(TokenEndpointTest, ClientCredentialsTokenHasDesignsClaims) {
   ASSERT_TRUE(jws.ok());
   EXPECT_EQ(jws->typ, "JWT");
   EXPECT_EQ(jws->alg, jose::Algorithm::kRS256);
-  EXPECT_EQ(endpoint_->counters().issued_client_credentials.load(), 2u);
+  EXPECT_EQ(EndpointCounters::total(endpoint_->counters().issued_client_credentials), 2u);
+  // Counted under the algorithm that signed them, for signet_tokens_issued_total{grant,alg}.
+  const auto& by_alg = endpoint_->counters().issued_client_credentials;
+  EXPECT_EQ(by_alg[static_cast<std::size_t>(jose::Algorithm::kRS256)].load(), 2u);
+  EXPECT_EQ(by_alg[static_cast<std::size_t>(jose::Algorithm::kES256)].load(), 0u);
 }
 
 TEST_F(TokenEndpointTest, Rfc9068ProfileSaysAtJwtAndCarriesClientId) {
@@ -47,6 +51,9 @@ TEST_F(TokenEndpointTest, Rfc9068ProfileSaysAtJwtAndCarriesClientId) {
   ASSERT_TRUE(jws.ok());
   EXPECT_EQ(jws->typ, "at+jwt");
   EXPECT_EQ(jws->alg, jose::Algorithm::kES256);
+  const auto& by_alg = endpoint_->counters().issued_client_credentials;
+  EXPECT_EQ(by_alg[static_cast<std::size_t>(jose::Algorithm::kES256)].load(), 1u);
+  EXPECT_EQ(by_alg[static_cast<std::size_t>(jose::Algorithm::kRS256)].load(), 0u);
 }
 
 TEST_F(TokenEndpointTest, PermissionsClaimListsTheApiScopesWhenTheApiAsksForIt) {
@@ -171,7 +178,7 @@ TEST_F(StoreOutageTest, TokensComeFromTheSnapshotForTheGraceAfterTheLastPollThat
   EXPECT_TRUE(cc(c, "", polled + seconds{59}).ok());
   expect_unavailable(cc(c, "", polled + seconds{60}));
   expect_unavailable(cc(c, "", polled + seconds{61}));
-  EXPECT_EQ(endpoint_->counters().issued_client_credentials.load(), 1u);
+  EXPECT_EQ(EndpointCounters::total(endpoint_->counters().issued_client_credentials), 1u);
 
   // Back: tokens again at once, however long the outage lasted.
   answer_again();
