@@ -45,7 +45,7 @@ struct ApiOptions {
   std::size_t max_connections = http::kDefaultMaxConnections;
   std::size_t max_connections_per_address = http::kDefaultMaxConnectionsPerAddress;
   std::vector<std::string> trusted_proxies;
-  ServerSettings settings;  // --config, --check-config, --log-*, --shutdown-grace
+  ServerSettings settings;       // --config, --check-config, --log-*, --shutdown-grace
   std::string metrics_listen;    // empty: no metrics listener
   bool metrics_on_main = false;  // GET /metrics on the public listener too
 };

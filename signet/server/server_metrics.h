@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "signet/metrics/registry.h"
-#include "signet/server/tenant.h"
 #include "signet/server/event_log.h"
+#include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
 
 namespace signet::server {
