@@ -232,24 +232,9 @@ int run_api(ApiOptions& o) {
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},
        {"required_scope", o.required_scope}});
-  // The metrics listener runs on its own thread; the public one takes the signals, and stopping
-  // it stops this one. Should this one fail, the public one stops too.
-  std::thread metrics_thread;
-  if (metrics_server) {
-    metrics_thread = std::thread([&] {
-      try {
-        metrics_server->run();
-      } catch (const std::exception& e) {
-        log(Level::kError, "the metrics listener failed; stopping", {{"reason", e.what()}});
-        server.stop();
-      }
-    });
-  }
+  SideListener metrics_listener(metrics_server.get(), server);
   server.run_until_signal(reload_on_hangup(o.settings, server));
-  if (metrics_server) {
-    metrics_server->stop();
-    metrics_thread.join();
-  }
+  metrics_listener.stop();
   log(Level::kInfo, "messages API stopped",
       {{"counters", boost::json::parse(guard.counters().to_json())}});
   return 0;

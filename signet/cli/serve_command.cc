@@ -327,20 +327,7 @@ int run_serve(ServeOptions& o) {
        {"data_dir", data_dir.string()},
        {"apis", snap->apis.size()},
        {"applications", snap->applications.size()}});
-  // The metrics listener runs on its own thread; the public one takes the signals, and stopping
-  // it stops this one. Should this one fail, the public one stops too rather than serve on
-  // without the metrics the operator asked for.
-  std::thread metrics_thread;
-  if (metrics) {
-    metrics_thread = std::thread([&] {
-      try {
-        metrics->run();
-      } catch (const std::exception& e) {
-        log(Level::kError, "the metrics listener failed; stopping", {{"reason", e.what()}});
-        server.stop();
-      }
-    });
-  }
+  SideListener metrics_listener(metrics.get(), server);
   const server::EventRetention retention{std::chrono::days{o.event_retention_days},
                                          o.event_retention_count};
   auto retained_at = std::chrono::steady_clock::now() - server::kEventRetentionInterval;
@@ -378,10 +365,7 @@ int run_serve(ServeOptions& o) {
       });
 
   server.run_until_signal(reload_on_hangup(o.settings, server));
-  if (metrics) {
-    metrics->stop();
-    metrics_thread.join();
-  }
+  metrics_listener.stop();
   housekeeping.stop();
   event_writer.stop();
   events.flush();  // what the last requests recorded

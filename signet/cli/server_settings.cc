@@ -78,4 +78,29 @@ std::function<void()> reload_on_hangup(ServerSettings& settings, http::Server& s
   };
 }
 
+SideListener::SideListener(http::Server* side, http::Server& main) : side_(side) {
+  if (side_ == nullptr) {
+    return;
+  }
+  thread_ = std::thread([this, &main] {
+    try {
+      side_->run();
+    } catch (const std::exception& e) {
+      log(Level::kError, "the metrics listener failed; stopping", {{"reason", e.what()}});
+      main.stop();
+    }
+  });
+}
+
+SideListener::~SideListener() {
+  stop();
+}
+
+void SideListener::stop() {
+  if (thread_.joinable()) {
+    side_->stop();
+    thread_.join();
+  }
+}
+
 }  // namespace signet::cli

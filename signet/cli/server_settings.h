@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "signet/cli/config_file.h"
 #include "signet/http/server.h"
@@ -46,5 +47,22 @@ void print_configuration_valid();
 // other changed key as "takes effect at restart: <key>", and logs one line of what was reloaded.
 // A file with an error changes nothing (logged). `settings` and `server` must outlive the run.
 std::function<void()> reload_on_hangup(ServerSettings& settings, http::Server& server);
+
+// A second listener (--metrics-listen) served on its own thread beside the main server, which
+// takes the signals. stop(), called once the main server's run has returned, stops and joins it.
+// Should it fail while running, the main server stops too rather than serve on without what the
+// operator asked for. With a null `side` nothing runs. Both servers must outlive this.
+class SideListener {
+ public:
+  SideListener(http::Server* side, http::Server& main);
+  ~SideListener();
+  SideListener(const SideListener&) = delete;
+  SideListener& operator=(const SideListener&) = delete;
+  void stop();
+
+ private:
+  http::Server* side_;
+  std::thread thread_;
+};
 
 }  // namespace signet::cli
