@@ -139,8 +139,9 @@ class Connection {
   // Runs fixed SQL, one or more statements (pragmas, schema, migrations): never with user data,
   // which goes through prepare().
   virtual Result<Ok, StoreError> exec(std::string_view sql) = 0;
-  // The connection's prepared statement for `sql`, prepared at first use. `sql` must be a string
-  // literal: the cache is keyed by it and keeps it for the connection's life.
+  // The connection's prepared statement for `sql`, prepared at first use and kept for the
+  // connection's life under a copy of its text. Text built at run time must come from a small,
+  // fixed set of shapes: each shape is one cached statement.
   virtual Result<Statement, StoreError> prepare(std::string_view sql) = 0;
   // Rows changed by the last INSERT, UPDATE or DELETE run through a statement.
   virtual std::int64_t changes() const = 0;

@@ -2,8 +2,6 @@
 // of what a client or user did must outlive the client or user.
 
 #include <cstdint>
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -41,16 +39,6 @@ Event read_event(const Statement& s) {
   e.user_agent = s.column_text(10);
   e.details = s.column_text(11);
   return e;
-}
-
-// The connections cache prepared statements by their text as a view, which literals outlive; the
-// listing's text is built from the filters set, so each of its few shapes (at most 16 per
-// statement) is kept here for the life of the process.
-std::string_view interned(std::string text) {
-  static std::mutex mu;
-  static std::set<std::string, std::less<>> texts;
-  std::lock_guard lock(mu);
-  return *texts.insert(std::move(text)).first;
 }
 
 std::int64_t unix_millis(PreciseTimestamp t) {
@@ -149,9 +137,9 @@ StoreResult<Page<Event>> SqlStore::page_events(const EventFilter& filter, const 
     const std::string where = filter_clause(filter, 3);
     return sql::detail::read_page<Event>(
         db, page,
-        interned("SELECT " + std::string{kEventColumns} + " FROM events" + where +
-                 " ORDER BY id DESC LIMIT ?1 OFFSET ?2"),
-        interned("SELECT count(*) FROM events" + where),
+        "SELECT " + std::string{kEventColumns} + " FROM events" + where +
+            " ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+        "SELECT count(*) FROM events" + where,
         [&](Statement& stmt) { bind_filter(stmt, filter, 3); }, read_event);
   });
 }
@@ -165,9 +153,8 @@ StoreResult<std::vector<Event>> SqlStore::events_after(std::int64_t after_id,
     std::string where = filter_clause(filter, 3);
     where += where.empty() ? " WHERE " : " AND ";
     where += "id > ?1";
-    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare(interned("SELECT " + std::string{kEventColumns} +
-                                                      " FROM events" + where +
-                                                      " ORDER BY id LIMIT ?2")));
+    SIGNET_STORE_TRY_ASSIGN(stmt, db.prepare("SELECT " + std::string{kEventColumns} +
+                                             " FROM events" + where + " ORDER BY id LIMIT ?2"));
     stmt.integer(1, after_id).integer(2, limit);
     bind_filter(stmt, filter, 3);
     return read_rows<Event>(stmt, read_event);

@@ -150,7 +150,7 @@ Result<sql::Statement, StoreError> Connection::prepare(std::string_view sql) {
       sqlite3_finalize(raw);
       return fail(error_from(db_.get(), rc, "prepare"));
     }
-    it = cache_.emplace(sql, std::make_unique<SqliteStatement>(db_.get(), raw)).first;
+    it = cache_.emplace(std::string(sql), std::make_unique<SqliteStatement>(db_.get(), raw)).first;
   }
   return sql::Statement{it->second.get()};
 }

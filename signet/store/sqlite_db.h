@@ -81,7 +81,14 @@ class Connection final : public sql::Connection {
 
   // Statements are finalized before the connection closes (declaration order matters).
   std::unique_ptr<sqlite3, ConnectionCloser> db_;
-  std::unordered_map<std::string_view, std::unique_ptr<SqliteStatement>> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Keyed by a copy of the statement's text, so that text built at run time (the event log's
+  // filters) never leaves a dangling key; looked up by view, without a copy.
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, TextHash, std::equal_to<>>
+      cache_;
 };
 
 // The one connection, lent to one caller at a time: SQLite has one writer at a time anyway, and

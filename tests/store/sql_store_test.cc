@@ -346,5 +346,32 @@ TEST_F(SqlStoreRetryTest, EveryOperationRefusedOnceAtCommitGivesWhatItGivesWhenR
       "generation at the end", [&](Store& s) { return s.generation(); }, false);
 }
 
+// Statement text built at run time (the event log's filters) is cached under a copy: the text a
+// caller built may be gone when the statement is asked for again (ASan saw the first version of
+// this cache read freed text).
+TEST(SqliteConnectionTest, AStatementBuiltAtRunTimeIsCachedUnderItsOwnCopyOfTheText) {
+  signet::testing::TempDir dir;
+  ASSERT_TRUE(SqliteStore::open(dir.file("cache.db")).ok());  // creates the file
+  auto db = sqlite::Connection::open(dir.file("cache.db"));
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  const auto select = [&](int n) {
+    std::string text = "SELECT ?1 + " + std::to_string(n);
+    auto stmt = (*db)->prepare(text);
+    EXPECT_TRUE(stmt.ok());
+    if (!stmt.ok()) {
+      return std::int64_t{-1};
+    }
+    stmt->integer(1, 1);
+    auto row = stmt->step();
+    EXPECT_TRUE(row.ok() && *row);
+    const std::int64_t value = stmt->column_integer(0);
+    text.assign(text.size(), 'x');  // the caller's buffer changes before it is freed
+    return value;
+  };
+  EXPECT_EQ(select(1), 2);
+  EXPECT_EQ(select(2), 3);
+  EXPECT_EQ(select(1), 2) << "the cached statement, found by a fresh copy of its text";
+}
+
 }  // namespace
 }  // namespace signet::store::testing
