@@ -33,6 +33,9 @@ enum class StoreErrorCode {
 
 // Stable text for logs, metrics and the admin CLI ("not found", "conflict", ...).
 std::string_view to_string(StoreErrorCode code);
+// The same code as a stable snake_case word for labels and machine-read fields ("not_found",
+// "io"): to_string() words it for people ("not found", "i/o error").
+std::string_view label(StoreErrorCode code);
 
 struct StoreError {
   StoreErrorCode code;

@@ -11,36 +11,6 @@ constexpr std::string_view kDurationHelp =
     "Time of store operations (a transaction with its retries, or a single statement), "
     "including the wait for a connection.";
 
-// The code as a label value: snake_case, as Prometheus labels usually are (to_string() words it
-// for people: "i/o error").
-std::string_view label_of(StoreErrorCode code) {
-  switch (code) {
-    case StoreErrorCode::kNotFound:
-      return "not_found";
-    case StoreErrorCode::kConflict:
-      return "conflict";
-    case StoreErrorCode::kStale:
-      return "stale";
-    case StoreErrorCode::kInvalid:
-      return "invalid";
-    case StoreErrorCode::kBusy:
-      return "busy";
-    case StoreErrorCode::kUnavailable:
-      return "unavailable";
-    case StoreErrorCode::kCorrupt:
-      return "corrupt";
-    case StoreErrorCode::kIo:
-      return "io";
-    case StoreErrorCode::kSchemaTooNew:
-      return "schema_too_new";
-    case StoreErrorCode::kSchemaTooOld:
-      return "schema_too_old";
-    case StoreErrorCode::kInternal:
-      return "internal";
-  }
-  return "internal";
-}
-
 }  // namespace
 
 StoreMetrics::StoreMetrics(metrics::Registry& registry)
@@ -53,7 +23,7 @@ StoreMetrics::StoreMetrics(metrics::Registry& registry)
         "signet_store_errors_total",
         "Store operations that failed, by error code (not_found and conflict are often the "
         "expected answer; unavailable, busy and io are not).",
-        {{"code", std::string(label_of(static_cast<StoreErrorCode>(i)))}});
+        {{"code", std::string(label(static_cast<StoreErrorCode>(i)))}});
   }
 }
 

@@ -22,5 +22,18 @@ TEST(StoreErrorTest, EveryCodeHasADistinctStableString) {
   EXPECT_EQ(to_string(StoreErrorCode::kStale), "stale");
 }
 
+// Labels reach metrics and must stay one snake_case word each.
+TEST(StoreErrorTest, EveryCodeHasADistinctSnakeCaseLabel) {
+  std::set<std::string_view> seen;
+  const int last = static_cast<int>(StoreErrorCode::kInternal);
+  for (int i = 0; i <= last; ++i) {
+    const std::string_view l = label(static_cast<StoreErrorCode>(i));
+    EXPECT_TRUE(seen.insert(l).second) << l;
+    EXPECT_EQ(l.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string_view::npos) << l;
+  }
+  EXPECT_EQ(label(StoreErrorCode::kNotFound), "not_found");
+  EXPECT_EQ(label(StoreErrorCode::kIo), "io");
+}
+
 }  // namespace
 }  // namespace signet::store
