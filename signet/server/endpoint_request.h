@@ -62,7 +62,6 @@ struct RequestNotes {
   std::string user_id;
   std::string username;  // the password grant's username as typed, when no user has it
   std::string audience;
-  std::string scope;
   bool reuse_detected = false;     // a rotated refresh token or a used code came back
   std::string_view started_block;  // the event type of the lockout this failure started, if any
 };

@@ -129,27 +129,43 @@ EndpointResult TokenEndpoint::counted(EndpointResult result) {
 }
 
 EndpointResult TokenEndpoint::token(const EndpointRequest& req) {
-  if (events_ == nullptr) {
-    return counted(run_grant(req));
-  }
-  RequestNotes notes;
-  EndpointRequest noted = req;
-  noted.notes = &notes;
-  auto result = counted(run_grant(noted));
-  record_exchange(noted, notes, result);
-  return result;
+  return noted(req, &TokenEndpoint::run_grant, &TokenEndpoint::record_exchange);
 }
 
 EndpointResult TokenEndpoint::revoke(const EndpointRequest& req) {
+  return noted(req, &TokenEndpoint::run_revoke, &TokenEndpoint::record_revocation);
+}
+
+EndpointResult TokenEndpoint::noted(const EndpointRequest& req, Run run, Record record) {
   if (events_ == nullptr) {
-    return counted(run_revoke(req));
+    return counted((this->*run)(req));  // no event log: nothing to take notes for
   }
   RequestNotes notes;
-  EndpointRequest noted = req;
-  noted.notes = &notes;
-  auto result = counted(run_revoke(noted));
-  record_revocation(noted, notes, result);
+  EndpointRequest with_notes = req;
+  with_notes.notes = &notes;
+  auto result = counted((this->*run)(with_notes));
+  store::Event event = (this->*record)(with_notes, notes, result);
+  if (!notes.started_block.empty()) {
+    // The lockout this failure started is an event of its own, with the same who and where.
+    store::Event block = event;
+    block.type = notes.started_block;
+    block.description.clear();
+    events_->record(std::move(event));
+    events_->record(std::move(block));
+  } else {
+    events_->record(std::move(event));
+  }
   return result;
+}
+
+const TokenEndpoint::GrantEntry* TokenEndpoint::find_grant(
+    std::optional<std::string_view> grant_type) const {
+  if (!grant_type) {
+    return nullptr;
+  }
+  const auto entry = std::find_if(grants_.begin(), grants_.end(),
+                                  [&](const GrantEntry& e) { return e.name == *grant_type; });
+  return entry == grants_.end() ? nullptr : &*entry;
 }
 
 namespace {
@@ -178,8 +194,7 @@ store::Event endpoint_event(const EndpointRequest& req, const RequestNotes& note
     e.description = result.error().description;
   }
   if (e.scope.empty()) {
-    e.scope =
-        !notes.scope.empty() ? notes.scope : std::string(req.params->get("scope").value_or(""));
+    e.scope = std::string(req.params->get("scope").value_or(""));
   }
   e.ip = req.peer_address;
   e.user_agent = req.user_agent;
@@ -188,15 +203,13 @@ store::Event endpoint_event(const EndpointRequest& req, const RequestNotes& note
 
 }  // namespace
 
-void TokenEndpoint::record_exchange(const EndpointRequest& req, const RequestNotes& notes,
-                                    const EndpointResult& result) {
+store::Event TokenEndpoint::record_exchange(const EndpointRequest& req, const RequestNotes& notes,
+                                            const EndpointResult& result) const {
   const auto grant_type = req.params->get("grant_type");
-  const auto entry = std::find_if(grants_.begin(), grants_.end(), [&](const GrantEntry& g) {
-    return grant_type && g.name == *grant_type;
-  });
+  const GrantEntry* entry = find_grant(grant_type);
   store::Event e = endpoint_event(req, notes, result);
   json::object details;
-  if (entry == grants_.end()) {
+  if (entry == nullptr) {
     e.type = event_type::kUnsupportedGrant;
     if (grant_type) {
       details["grant_type"] = echoed(*grant_type, kMaxEchoedGrantType);
@@ -211,32 +224,18 @@ void TokenEndpoint::record_exchange(const EndpointRequest& req, const RequestNot
     details["username"] = notes.username;
   }
   e.details = json::serialize(details);
-  if (!notes.started_block.empty()) {
-    store::Event block = e;
-    block.type = notes.started_block;
-    block.description.clear();
-    events_->record(std::move(e));
-    events_->record(std::move(block));
-    return;
-  }
-  events_->record(std::move(e));
+  return e;
 }
 
-void TokenEndpoint::record_revocation(const EndpointRequest& req, const RequestNotes& notes,
-                                      const EndpointResult& result) {
+store::Event TokenEndpoint::record_revocation(const EndpointRequest& req, const RequestNotes& notes,
+                                              const EndpointResult& result) const {
   store::Event e = endpoint_event(req, notes, result);
   e.type = result ? event_type::kRevocation : event_type::kRevocationFailed;
   if (const auto hint = req.params->get("token_type_hint")) {
     e.details =
         json::serialize(json::object{{"token_type_hint", echoed(*hint, kMaxEchoedGrantType)}});
   }
-  events_->record(std::move(e));
-  if (!notes.started_block.empty()) {
-    store::Event block = endpoint_event(req, notes, result);
-    block.type = notes.started_block;
-    block.description.clear();
-    events_->record(std::move(block));
-  }
+  return e;
 }
 
 EndpointResult TokenEndpoint::introspect(const EndpointRequest& req) {
@@ -256,9 +255,8 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
   if (!grant_type) {
     return fail(oauth_error(Code::kInvalidRequest, "grant_type is required: " + names()));
   }
-  const auto entry = std::find_if(grants_.begin(), grants_.end(),
-                                  [&](const GrantEntry& e) { return e.name == *grant_type; });
-  if (entry == grants_.end()) {
+  const GrantEntry* entry = find_grant(grant_type);
+  if (entry == nullptr) {
     return fail(oauth_error(Code::kUnsupportedGrantType,
                             "grant_type '" + echoed(*grant_type, kMaxEchoedGrantType) +
                                 "' is not supported: use " + names()));

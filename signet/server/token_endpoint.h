@@ -88,11 +88,20 @@ class TokenEndpoint {
   // Counts the error of a failed result (every error of the three endpoints passes here once).
   EndpointResult counted(EndpointResult result);
   EndpointResult run_grant(const EndpointRequest& req);
-  // The event of one token request, and of the lockout it started, if any.
-  void record_exchange(const EndpointRequest& req, const RequestNotes& notes,
-                       const EndpointResult& result);
-  void record_revocation(const EndpointRequest& req, const RequestNotes& notes,
-                         const EndpointResult& result);
+  // The row of `grant_type`, or null for a missing or unknown one.
+  const GrantEntry* find_grant(std::optional<std::string_view> grant_type) const;
+
+  // Runs `run` and counts its error; with an event log, runs it with notes and records the event
+  // `record` makes of them, and the lockout the request started, if any.
+  using Run = EndpointResult (TokenEndpoint::*)(const EndpointRequest&);
+  using Record = store::Event (TokenEndpoint::*)(const EndpointRequest&, const RequestNotes&,
+                                                 const EndpointResult&) const;
+  EndpointResult noted(const EndpointRequest& req, Run run, Record record);
+  // The event of one token or revocation request.
+  store::Event record_exchange(const EndpointRequest& req, const RequestNotes& notes,
+                               const EndpointResult& result) const;
+  store::Event record_revocation(const EndpointRequest& req, const RequestNotes& notes,
+                                 const EndpointResult& result) const;
 
   // The prelude of revocation and introspection: an authenticated client and its `token`.
   struct Presented {
