@@ -50,9 +50,6 @@ struct ApiOptions {
   bool metrics_on_main = false;  // GET /metrics on the public listener too
 };
 
-// The metrics listener serves a scraper or two and an operator's curl (as serve's does).
-constexpr std::size_t kMetricsMaxConnections = 16;
-constexpr unsigned kMetricsThreads = 1;
 // While the issuer's keys are missing, /health/ready asks for them at most this often, so that
 // the API turns ready soon after its issuer does, and probes cannot become a flood of fetches.
 constexpr auto kKeysProbeInterval = std::chrono::seconds{1};
@@ -145,12 +142,8 @@ int run_api(ApiOptions& o) {
                                "give both a certificate and its key, or neither");
   }
 
-  if (!o.metrics_listen.empty() && o.metrics_listen == o.listen) {
-    throw CLI::ValidationError("--metrics-listen", o.metrics_listen +
-                                                       " is the address of --listen: give the "
-                                                       "metrics listener its own port (e.g. "
-                                                       "127.0.0.1:9465)");
-  }
+  const auto metrics_options =
+      metrics_listener_options(o.metrics_listen, o.listen, !o.no_access_log);
 
   // Before the guard and the servers, which count into it until they are gone.
   metrics::Registry registry;
@@ -184,31 +177,8 @@ int run_api(ApiOptions& o) {
     http::add_metrics_route(router, registry);
   }
   http::Server server(server_options, std::move(router));
-  std::unique_ptr<http::Server> metrics_server;
-  if (!o.metrics_listen.empty()) {
-    http::ServerOptions options;
-    options.listen = o.metrics_listen;
-    options.threads = kMetricsThreads;
-    options.access_log = !o.no_access_log;
-    options.max_connections = kMetricsMaxConnections;
-    options.max_connections_per_address = kMetricsMaxConnections;
-    http::Router metrics_router;
-    http::add_metrics_route(metrics_router, registry);
-    http::add_health_routes(metrics_router, ready);
-    try {
-      metrics_server = std::make_unique<http::Server>(options, std::move(metrics_router));
-    } catch (const std::invalid_argument& e) {
-      throw CLI::ValidationError("--metrics-listen", e.what());
-    }
-  }
   server.start();
-  if (metrics_server) {
-    try {
-      metrics_server->start();
-    } catch (const std::runtime_error& e) {
-      throw CLI::ValidationError("--metrics-listen", e.what());
-    }
-  }
+  const auto metrics_server = start_metrics_listener(metrics_options, registry, ready);
 
   if (guard.start()) {
     const auto keys = guard.jwks().current();
@@ -222,12 +192,10 @@ int run_api(ApiOptions& o) {
   check_issuer_metadata(config, key_source->metadata_issuer());
   const std::string scheme = o.tls_cert.empty() ? "http" : "https";
   log(Level::kInfo, "messages API listening",
-      {{"url", scheme + "://" + o.listen.substr(0, o.listen.rfind(':') + 1) +
-                   std::to_string(server.port()) + "/api/public"},
+      {{"url", listener_url(scheme, o.listen, server.port()) + "api/public"},
        {"port", server.port()},
        {"metrics_url",
-        metrics_server ? "http://" + o.metrics_listen.substr(0, o.metrics_listen.rfind(':') + 1) +
-                             std::to_string(metrics_server->port()) + "/metrics"
+        metrics_server ? listener_url("http", o.metrics_listen, metrics_server->port()) + "metrics"
                        : "off"},
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},

@@ -37,12 +37,6 @@
 namespace signet::cli {
 namespace {
 
-// The metrics listener serves a scraper or two and an operator's curl, on loopback or a private
-// network: a few connections are plenty, and a bounded number cannot starve the public listener.
-constexpr std::size_t kMetricsMaxConnections = 16;
-// One worker: /metrics is a few hundred atomic loads and a text document.
-constexpr unsigned kMetricsThreads = 1;
-
 struct ServeOptions {
   std::string listen = "127.0.0.1:4000";
   std::string metrics_listen;    // empty: no metrics listener
@@ -93,42 +87,6 @@ void check_issuer(const std::string& issuer) {
         "compare it byte for byte): use '" +
         issuer + "/'"};
   }
-}
-
-// The listener of /metrics and the health checks, or nullptr without --metrics-listen. Its
-// options are checked here, before anything is opened, so a bad value fails at start with the
-// flag's name.
-std::unique_ptr<http::Server> metrics_server(const ServeOptions& o,
-                                             const metrics::Registry& registry,
-                                             const http::ReadinessCheck& ready) {
-  if (o.metrics_listen.empty()) {
-    return nullptr;
-  }
-  if (o.metrics_listen == o.listen) {
-    throw CommandError{"--metrics-listen " + o.metrics_listen +
-                       " is the address of --listen: give the metrics listener its own port "
-                       "(e.g. 127.0.0.1:9464), on loopback or a private network"};
-  }
-  http::ServerOptions options;
-  options.listen = o.metrics_listen;
-  options.threads = kMetricsThreads;
-  options.access_log = !o.no_access_log;
-  options.max_connections = kMetricsMaxConnections;
-  options.max_connections_per_address = kMetricsMaxConnections;
-  try {
-    http::Router router;
-    http::add_metrics_route(router, registry);
-    http::add_health_routes(router, ready);
-    return std::make_unique<http::Server>(options, std::move(router));
-  } catch (const std::invalid_argument& e) {
-    throw CommandError{"--metrics-listen: " + std::string(e.what())};
-  }
-}
-
-// "http://127.0.0.1:4000/": `listen` with the port actually bound (port 0 picks one).
-std::string listener_url(std::string_view scheme, const std::string& listen, unsigned short port) {
-  return std::string(scheme) + "://" + listen.substr(0, listen.rfind(':') + 1) +
-         std::to_string(port) + "/";
 }
 
 // How long the listener waits for a notification before looking whether the server is stopping.
@@ -204,6 +162,8 @@ int run_serve(ServeOptions& o) {
   }
   check_store_url(o.store);
   http::Server::check(listener_options(o));  // the address, proxies, TLS files and their match
+  const auto metrics_options =
+      metrics_listener_options(o.metrics_listen, o.listen, !o.no_access_log);
   if (o.settings.check_config) {
     print_configuration_valid();  // nothing bound, nothing written: not even the data directory
     return 0;
@@ -285,15 +245,8 @@ int run_serve(ServeOptions& o) {
     http::add_metrics_route(router, registry);
   }
   http::Server server(server_options, std::move(router));
-  const auto metrics = metrics_server(o, registry, ready);
   server.start();
-  if (metrics) {
-    try {
-      metrics->start();
-    } catch (const std::runtime_error& e) {
-      throw CommandError{"--metrics-listen: " + std::string(e.what())};
-    }
-  }
+  const auto metrics = start_metrics_listener(metrics_options, registry, ready);
   tenant.start_watching(
       server::kConfigPollInterval,
       {.failing =

@@ -78,6 +78,54 @@ std::function<void()> reload_on_hangup(ServerSettings& settings, http::Server& s
   };
 }
 
+std::optional<http::ServerOptions> metrics_listener_options(const std::string& metrics_listen,
+                                                            const std::string& main_listen,
+                                                            bool access_log) {
+  if (metrics_listen.empty()) {
+    return std::nullopt;
+  }
+  if (metrics_listen == main_listen) {
+    throw CLI::ValidationError("--metrics-listen " + metrics_listen +
+                               " is the address of --listen: give the metrics listener its own "
+                               "port (e.g. 127.0.0.1:9464), on loopback or a private network");
+  }
+  http::ServerOptions options;
+  options.listen = metrics_listen;
+  options.threads = kMetricsThreads;
+  options.access_log = access_log;
+  options.max_connections = kMetricsMaxConnections;
+  options.max_connections_per_address = kMetricsMaxConnections;
+  try {
+    http::Server::check(options);
+  } catch (const std::exception& e) {
+    throw CLI::ValidationError("--metrics-listen", e.what());
+  }
+  return options;
+}
+
+std::unique_ptr<http::Server> start_metrics_listener(
+    const std::optional<http::ServerOptions>& options, const metrics::Registry& registry,
+    const http::ReadinessCheck& ready) {
+  if (!options) {
+    return nullptr;
+  }
+  http::Router router;
+  http::add_metrics_route(router, registry);
+  http::add_health_routes(router, ready);
+  try {
+    auto server = std::make_unique<http::Server>(*options, std::move(router));
+    server->start();
+    return server;
+  } catch (const std::exception& e) {
+    throw CLI::ValidationError("--metrics-listen", e.what());
+  }
+}
+
+std::string listener_url(std::string_view scheme, const std::string& listen, unsigned short port) {
+  return std::string(scheme) + "://" + listen.substr(0, listen.rfind(':') + 1) +
+         std::to_string(port) + "/";
+}
+
 SideListener::SideListener(http::Server* side, http::Server& main) : side_(side) {
   if (side_ == nullptr) {
     return;

@@ -1,16 +1,23 @@
 #pragma once
 
 // What `signet serve` and `signet api` share around the server they run: the --config file and
-// --check-config, the log options, the shutdown grace, and what SIGHUP does.
+// --check-config, the log options, the shutdown grace, what SIGHUP does, and the metrics
+// listener beside the server.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "signet/cli/config_file.h"
+#include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
+#include "signet/metrics/registry.h"
 
 namespace CLI {
 class App;
@@ -47,6 +54,29 @@ void print_configuration_valid();
 // other changed key as "takes effect at restart: <key>", and logs one line of what was reloaded.
 // A file with an error changes nothing (logged). `settings` and `server` must outlive the run.
 std::function<void()> reload_on_hangup(ServerSettings& settings, http::Server& server);
+
+// The metrics listener serves a scraper or two and an operator's curl, on loopback or a private
+// network: a few connections are plenty, and a bounded number cannot starve the public listener.
+constexpr std::size_t kMetricsMaxConnections = 16;
+// One worker: /metrics is a few hundred atomic loads and a text document.
+constexpr unsigned kMetricsThreads = 1;
+
+// The options of the --metrics-listen listener, or nullopt without one. Checked as the server
+// would check them, binding nothing (so --check-config sees a bad value too); throws
+// CLI::ValidationError naming --metrics-listen, also when it is the main listener's address.
+std::optional<http::ServerOptions> metrics_listener_options(const std::string& metrics_listen,
+                                                            const std::string& main_listen,
+                                                            bool access_log);
+
+// The metrics listener for `options` (from metrics_listener_options), bound and serving /metrics
+// and the health checks once run; null without options. Throws CLI::ValidationError naming
+// --metrics-listen when it cannot bind.
+std::unique_ptr<http::Server> start_metrics_listener(
+    const std::optional<http::ServerOptions>& options, const metrics::Registry& registry,
+    const http::ReadinessCheck& ready);
+
+// "http://127.0.0.1:4000/": `listen` with the port actually bound (port 0 picks one).
+std::string listener_url(std::string_view scheme, const std::string& listen, unsigned short port);
 
 // A second listener (--metrics-listen) served on its own thread beside the main server, which
 // takes the signals. stop(), called once the main server's run has returned, stops and joins it.

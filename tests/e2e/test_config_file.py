@@ -167,6 +167,8 @@ data-dir = "{data}"
     ('tls-cert = "{cert}"', "give both --tls-cert and --tls-key, or neither"),
     ('tls-cert = "{cert}"\ntls-key = "{other_key}"', "key values mismatch"),
     ('tls-cert = "{absent}"', "tls-cert: "),
+    ('metrics-listen = "nonsense"', "--metrics-listen: "),
+    ('listen = "127.0.0.1:4000"\nmetrics-listen = "127.0.0.1:4000"', "is the address of --listen"),
 ])
 def test_serve_check_config_runs_the_start_up_checks(tmp_path, setting, expected):
     a = TlsFiles(str(tmp_path / "a"))
@@ -239,6 +241,15 @@ alg = ["HS256"]
     res = run("api", "--config", config, "--check-config")
     assert res.returncode == 1
     assert "unsupported algorithm 'HS256'" in res.stderr
+
+    write(tmp_path / "signet.toml", f"""[api]
+issuer = "https://auth.example.com/"
+audience = ["{AUDIENCE}"]
+metrics-listen = "nonsense"
+""")
+    res = run("api", "--config", config, "--check-config")
+    assert res.returncode == 1
+    assert "--metrics-listen: " in res.stderr
 
 
 def test_api_without_its_required_settings_says_so(tmp_path):
