@@ -98,9 +98,36 @@ std::vector<std::pair<std::string, std::vector<std::string>>> by_api(
 
 }  // namespace
 
-void print_table(std::ostream& out, const TableRows& rows) {
-  if (rows.empty()) {
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void print_table(std::ostream& out, const TableRows& cells) {
+  if (cells.empty()) {
     return;
+  }
+  // Cells may hold what a client sent (the event log's client ids, descriptions): a control
+  // character must not reach the operator's terminal, where it could rewrite what is shown.
+  TableRows rows;
+  rows.reserve(cells.size());
+  for (const auto& row : cells) {
+    auto& shown = rows.emplace_back();
+    for (const auto& cell : row) {
+      shown.push_back(printable(cell));
+    }
   }
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {

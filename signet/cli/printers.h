@@ -27,7 +27,12 @@ namespace signet::cli {
 
 using TableRows = std::vector<std::vector<std::string>>;
 
+// `text` with every control character (below 0x20, and DEL) written as \xNN, so that text a client
+// chose cannot drive the terminal it is shown on.
+std::string printable(std::string_view text);
+
 // Rows as left-aligned columns two spaces apart (the first row is the header, when there is one).
+// Cells go through printable().
 void print_table(std::ostream& out, const TableRows& rows);
 // One JSON value and a newline.
 void print_json(std::ostream& out, const boost::json::value& value);

@@ -59,6 +59,18 @@ TEST(PrintTable, AlignsColumnsTwoSpacesApartWithoutTrailingBlanks) {
   EXPECT_EQ(printed([](auto& out) { print_table(out, {}); }), "");
 }
 
+// An event's client_id is what a client sent: an escape sequence must reach the terminal as text.
+TEST(PrintTable, ControlCharactersAreShownEscapedAndColumnsStayAligned) {
+  EXPECT_EQ(printed([](auto& out) {
+              print_table(out, {{"TYPE", "CLIENT"}, {"feccft", "a\x1b[2Jb\r\n\x7f"}, {"s", "-"}});
+            }),
+            "TYPE    CLIENT\n"
+            "feccft  a\\x1b[2Jb\\x0d\\x0a\\x7f\n"
+            "s       -\n");
+  EXPECT_EQ(printable("tab\there"), "tab\\x09here");
+  EXPECT_EQ(printable("caf\xc3\xa9 ok"), "caf\xc3\xa9 ok") << "UTF-8 passes through";
+}
+
 TEST(PrintList, JsonIsAnArrayEvenWhenEmptyAndTextGivesTheHint) {
   const std::vector<store::Api> none;
   EXPECT_EQ(printed([&](auto& out) { print_list(out, true, none, "no APIs yet"); }), "[]\n");

@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from conftest import clean_env, signet_bin
-from serve_fixtures import (DEFAULT_PASSWORD, Tenant, client_credentials, password_grant,
-                            run_cli, start_serve, wait_for)  # noqa: F401 (start_serve: fixture)
+from serve_fixtures import (DEFAULT_PASSWORD, Tenant, basic_header, client_credentials,
+                            password_grant, run_cli, start_serve,  # noqa: F401 (a fixture)
+                            wait_for)
 
 LOGS_TIMEOUT = 5.0  # s; events reach the store within a flush (250 ms)
 
@@ -102,6 +103,13 @@ def test_the_table_filters_and_their_errors(served):
     assert events(server.data_dir, "--since", "1h")
     assert events(server.data_dir, "--since", "2999-01-01T00:00:00Z") == []
     assert len(events(server.data_dir, "--limit", "1")) == 1
+
+    # A client chooses what it presents as client_id: the table shows control characters as text.
+    server.token({"grant_type": "client_credentials", "audience": api["identifier"]},
+                 headers={"Authorization": basic_header("evil\x1b[2J", "x")})
+    wait_events(server.data_dir, 1, "--client", "evil\x1b[2J")
+    table = logs(server.data_dir, "--client", "evil\x1b[2J").stdout
+    assert "evil\\x1b[2J" in table and "\x1b" not in table
 
     wrong_type = logs(server.data_dir, "--type", "nonsense", check=False)
     assert wrong_type.returncode == 1
