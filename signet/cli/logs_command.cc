@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -29,14 +30,14 @@ admin::LogFilter filter_of(const Options& o, store::Timestamp now) {
 
 // One event as a table row: when, what, for whom, from where, and why it failed.
 std::vector<std::string> row(const store::Event& e) {
-  std::string what = e.description.empty() ? std::string(server::describe_event_type(e.type))
-                                           : e.description;
+  std::string what =
+      e.description.empty() ? std::string(server::describe_event_type(e.type)) : e.description;
   if (!e.error.empty()) {
     what = e.error + ": " + what;
   }
   const auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  return {http::format_rfc3339(e.date), e.type, dash(e.client_id), dash(e.user_id), dash(e.ip),
-          what};
+  return {
+      http::format_rfc3339(e.date), e.type, dash(e.client_id), dash(e.user_id), dash(e.ip), what};
 }
 
 void print(CommandContext& ctx, const Options& o, const std::vector<store::Event>& events,
@@ -66,31 +67,21 @@ store::PreciseTimestamp parse_since(const std::string& text, store::Timestamp no
   if (auto at = admin::parse_precise_date(text)) {
     return *at;
   }
+  // A number and one unit letter, the number at most a century of that unit: far more than any
+  // retention keeps, and small enough that `now - back` cannot wrap.
   std::int64_t n = 0;
   const char* end = text.data() + text.size();
   const auto [unit, ec] = std::from_chars(text.data(), end, n);
-  if (ec == std::errc{} && n >= 0 && unit + 1 == end) {
-    std::chrono::seconds back{};
-    switch (*unit) {
-      case 's':
-        back = std::chrono::seconds{n};
-        break;
-      case 'm':
-        back = std::chrono::minutes{n};
-        break;
-      case 'h':
-        back = std::chrono::hours{n};
-        break;
-      case 'd':
-        back = std::chrono::days{n};
-        break;
-      default:
-        break;
-    }
-    // A year of days is far more than any retention keeps; beyond, the arithmetic could wrap.
-    if (back.count() > 0 || n == 0) {
-      if (back <= std::chrono::days{36'600}) {
-        return std::chrono::time_point_cast<std::chrono::milliseconds>(now - back);
+  if (ec == std::errc{} && unit != text.data() && unit + 1 == end && n >= 0) {
+    constexpr std::pair<char, std::chrono::seconds> kUnits[] = {
+        {'s', std::chrono::seconds{1}},
+        {'m', std::chrono::minutes{1}},
+        {'h', std::chrono::hours{1}},
+        {'d', std::chrono::days{1}},
+    };
+    for (const auto& [letter, length] : kUnits) {
+      if (*unit == letter && n <= kMaxSinceDays.count() * (std::chrono::days{1} / length)) {
+        return std::chrono::time_point_cast<std::chrono::milliseconds>(now - n * length);
       }
     }
   }
@@ -99,7 +90,7 @@ store::PreciseTimestamp parse_since(const std::string& text, store::Timestamp no
                      "(2026-12-06T10:00:00Z)"};
 }
 
-void run(CommandContext& ctx, const Options& o, std::optional<int> max_polls) {
+void run(CommandContext& ctx, const Options& o) {
   if (o.limit < 1 || o.limit > kMaxLimit) {
     throw CommandError{"--limit must be between 1 and " + std::to_string(kMaxLimit)};
   }
@@ -108,8 +99,8 @@ void run(CommandContext& ctx, const Options& o, std::optional<int> max_polls) {
   // The newest `limit` events, in pages the interface allows, then shown oldest first.
   std::vector<store::Event> newest;
   for (std::int64_t page = 0; static_cast<std::int64_t>(newest.size()) < o.limit; ++page) {
-    const std::int64_t per_page =
-        std::min<std::int64_t>(admin::kMaxPerPage, o.limit - static_cast<std::int64_t>(newest.size()));
+    const std::int64_t per_page = std::min<std::int64_t>(
+        admin::kMaxPerPage, o.limit - static_cast<std::int64_t>(newest.size()));
     auto listed = value_or_throw(admin.list_logs({page, per_page}, filter));
     newest.insert(newest.end(), listed.items.begin(), listed.items.end());
     if (static_cast<std::int64_t>(listed.items.size()) < per_page) {
@@ -121,14 +112,20 @@ void run(CommandContext& ctx, const Options& o, std::optional<int> max_polls) {
     ctx.err() << "No events match. Events appear as the server issues tokens and people sign in;"
                  " see 'signet logs --help' for the filters.\n";
   }
-  print(ctx, o, newest, true);
   if (!o.follow) {
+    print(ctx, o, newest, true);
     return;
   }
-  std::int64_t last = 0;
-  for (const auto& e : newest) {
-    last = std::max(last, e.id);
-  }
+  // Following: the header once, above the first events shown.
+  bool header = true;
+  const auto show = [&](const std::vector<store::Event>& events) {
+    if (!events.empty()) {
+      print(ctx, o, events, header);
+      header = false;
+    }
+  };
+  show(newest);
+  std::int64_t last = newest.empty() ? 0 : newest.back().id;
   if (newest.empty()) {
     // Nothing matched yet: start after the newest event of any kind, so that only new ones show.
     auto any = value_or_throw(admin.list_logs({0, 1}, {}));
@@ -136,19 +133,16 @@ void run(CommandContext& ctx, const Options& o, std::optional<int> max_polls) {
       last = any.items.front().id;
     }
   }
-  bool header = newest.empty();
-  for (int polls = 0; !max_polls || polls < *max_polls; ++polls) {
-    if (polls > 0 || !max_polls) {
-      std::this_thread::sleep_for(kFollowInterval);
-    }
+  for (;;) {
+    std::this_thread::sleep_for(kFollowInterval);
+    // Everything that came since, in batches the interface allows.
     for (;;) {
       auto next = value_or_throw(admin.logs_after(last, admin::kMaxLogsTaken, filter));
       if (next.empty()) {
         break;
       }
       last = next.back().id;
-      print(ctx, o, next, header);
-      header = false;
+      show(next);
       if (static_cast<std::int64_t>(next.size()) < admin::kMaxLogsTaken) {
         break;
       }
@@ -163,7 +157,7 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
       "key rotations and admin changes, with Auth0's type codes (seccft, fepft, limit_wc, ...;\n"
       "docs/operations.md lists them). The most recent events, oldest first; --follow keeps\n"
       "printing new ones. Reads the local tenant, or a server's with --server.",
-      +[](CommandContext& ctx, const Options& o) { run(ctx, o); });
+      run);
   v.command->add_option("--type", v.options.type, "Only events of this type (e.g. feccft)");
   v.command->add_option("--client", v.options.client, "Only events of this client_id");
   v.command->add_option("--user", v.options.user, "Only events of this user id");

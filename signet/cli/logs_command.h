@@ -21,6 +21,8 @@ namespace signet::cli::logs {
 constexpr auto kFollowInterval = std::chrono::seconds{1};
 // The most events one listing shows (--limit): a screenful or a script's batch, not the log.
 constexpr std::int64_t kMaxLimit = 1000;
+// The furthest back --since reaches as a duration: far beyond any retention.
+constexpr std::chrono::days kMaxSinceDays{36'600};
 
 struct Options {
   std::optional<std::string> type;
@@ -36,8 +38,8 @@ struct Options {
 store::PreciseTimestamp parse_since(const std::string& text, store::Timestamp now);
 
 // Prints the most recent events; with --follow, then polls for new ones until the process is
-// stopped (`max_polls` bounds it for tests; nullopt: forever).
-void run(CommandContext& ctx, const Options& o, std::optional<int> max_polls = std::nullopt);
+// stopped.
+void run(CommandContext& ctx, const Options& o);
 
 void add_command(CLI::App& app, VerbRegistrar& verbs);
 
