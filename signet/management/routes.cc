@@ -28,6 +28,7 @@
 #include "signet/jose/json.h"
 #include "signet/management/management_api.h"
 #include "signet/server/params.h"
+#include "signet/server/tokens.h"
 
 namespace signet::management {
 namespace {
@@ -41,6 +42,12 @@ namespace json = boost::json;
 constexpr std::size_t kMaxBodyMembers = 10'000;
 // A path has at most this many segments below the base (keys/signing/{kid}/revoke).
 constexpr std::size_t kMaxSegments = 4;
+// What an admin-change event keeps of a request: the path (routes are far shorter; a longer one
+// is a probe, kept in part), and the names of the body's fields, each cut and at most this many
+// (the routes' bodies have under 20).
+constexpr std::size_t kMaxRecordedPathBytes = 256;
+constexpr std::size_t kMaxRecordedFields = 64;
+constexpr std::size_t kMaxRecordedFieldNameBytes = 64;
 
 // The guard of one tenant snapshot: the keys it verifies with are the ones the snapshot
 // publishes, and it lives as long as the snapshot is current. A rotation or revocation makes a new
@@ -366,16 +373,21 @@ class Api {
   // Answers `req`; a change (any method but GET) that got past authorization is recorded as an
   // event, succeeded (sapi) or refused (fapi), with who made it and which fields it sent.
   http::Response handle(const http::Request& req) {
-    std::shared_ptr<const guard::VerifiedToken> who;
-    http::Response res = answer(req, who);
-    if (events_ != nullptr && who != nullptr && req.method() != bh::verb::get) {
-      record_change(req, *who, res.result_int());
+    Caller caller;
+    http::Response res = answer(req, caller);
+    if (events_ != nullptr && caller.who != nullptr && req.method() != bh::verb::get) {
+      record_change(req, caller, res.result_int());
     }
     return res;
   }
 
-  http::Response answer(const http::Request& req,
-                        std::shared_ptr<const guard::VerifiedToken>& who) {
+  // Who made a request and which fields its body set, as answer() learnt them.
+  struct Caller {
+    std::shared_ptr<const guard::VerifiedToken> who;  // null until authorized
+    std::vector<std::string> fields;
+  };
+
+  http::Response answer(const http::Request& req, Caller& caller) {
     std::string_view path = http::path_of(req.target());
     path.remove_prefix(std::min(base_.size(), path.size()));
     std::vector<std::string_view> segments;
@@ -410,7 +422,7 @@ class Api {
     if (route != nullptr) {
       scopes.emplace_back(route->scope);
     }
-    if (auto refused = authorize(req, scopes, who)) {
+    if (auto refused = authorize(req, scopes, caller.who)) {
       return std::move(*refused);
     }
     if (matching.empty()) {
@@ -461,6 +473,12 @@ class Api {
           return error_response(req, status, "invalid_body", body.error());
         }
         call.body = std::move(*body);
+        for (const auto& field : call.body) {
+          if (caller.fields.size() == kMaxRecordedFields) {
+            break;
+          }
+          caller.fields.emplace_back(field.key().substr(0, kMaxRecordedFieldNameBytes));
+        }
       }
     } else if (!req.body().empty()) {
       return error_response(req, 400, "invalid_body",
@@ -555,13 +573,14 @@ class Api {
   // The sapi/fapi event of a change: the caller (the token's client, and its user when a person
   // signed in, as the console does), the route, the answer's status, and the names of the
   // fields the body set, never their values (a password or a secret may be among them).
-  void record_change(const http::Request& req, const guard::VerifiedToken& who, unsigned status) {
+  void record_change(const http::Request& req, const Caller& caller, unsigned status) {
+    const guard::VerifiedToken& who = *caller.who;
     store::Event e;
     e.date =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     std::string_view path = http::path_of(req.target());
     path.remove_prefix(std::min(base_.size(), path.size()));
-    path = path.substr(0, 256);
+    path = path.substr(0, kMaxRecordedPathBytes);
     const std::string operation = std::string(req.method_string()) + " " + std::string(path);
     e.type = server::admin_change_type(operation, status < 400);
     const auto claim = [&](std::string_view name) {
@@ -572,8 +591,8 @@ class Api {
     if (e.client_id.empty()) {
       e.client_id = claim("client_id");
     }
-    // A client-credentials token's subject is "<client_id>@clients", not a user.
-    if (!who.subject.ends_with("@clients")) {
+    // A client-credentials token names no user (its subject is "<client_id>@clients").
+    if (claim("gty") != server::to_string(server::GrantClaim::kClientCredentials)) {
       e.user_id = who.subject;
     }
     e.audience = audience_;
@@ -581,12 +600,8 @@ class Api {
     e.user_agent = std::string(req[bh::field::user_agent]);
     e.description = operation;
     json::array fields;
-    if (auto body = jose::parse_json_object(req.body())) {
-      for (const auto& field : *body) {
-        if (fields.size() < 64) {
-          fields.push_back(json::string(field.key().substr(0, 64)));
-        }
-      }
+    for (const auto& field : caller.fields) {
+      fields.emplace_back(field);
     }
     e.details = json::serialize(json::object{{"via", "management_api"},
                                              {"method", req.method_string()},
