@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A minimal issuer for the HTTP benchmarks: serves discovery and a JWKS for one RS256 key and
 writes two tokens (with and without read:messages) minted by PyJWT, an implementation independent
-of ours. Loopback only."""
+of ours. With a fourth argument N it also writes N distinct tokens (read:messages, one per line)
+to "tokens_many". Loopback only."""
 import json
 import sys
 import time
@@ -22,6 +23,13 @@ for name, scope in (("token_scoped", "read:messages"), ("token", "openid")):
               "exp": now + 86400, "scope": scope, "gty": "client-credentials", "azp": "bench"}
     with open(f"{out_dir}/{name}", "w") as f:
         f.write(jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-1"}))
+if len(sys.argv) > 4:
+    with open(f"{out_dir}/tokens_many", "w") as f:
+        for i in range(int(sys.argv[4])):
+            claims = {"iss": issuer, "sub": f"bench-{i}@clients", "aud": audience, "iat": now,
+                      "exp": now + 86400, "scope": "read:messages", "gty": "client-credentials",
+                      "azp": f"bench-{i}", "jti": str(i)}
+            f.write(jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-1"}) + "\n")
 
 
 class Handler(BaseHTTPRequestHandler):

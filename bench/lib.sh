@@ -14,3 +14,22 @@ LUA
 }
 # Member $1 of the JSON object on stdin.
 json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# One wrk run against the server whose pid is $1 (wrk's arguments follow): prints
+# "requests/s cpu-us-per-request", the second from the server's own CPU time in /proc over the
+# requests it answered, which other processes' load barely moves. Reads $client_core,
+# $connections and $duration.
+measure() {
+  local server_pid=$1 before after out
+  shift
+  before=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+  out=$(taskset -c "$client_core" wrk -t1 -c"$connections" -d"${duration}s" "$@")
+  after=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+  awk -v out="$out" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    n = split(out, lines, "\n")
+    for (i = 1; i <= n; i++) {
+      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
+      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
+    }
+    printf "%.0f %.2f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
+  }'
+}

@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-source bench/lib.sh  # free_port, ratio, median
+source bench/lib.sh  # free_port, ratio, median, measure
 
 issuer_port=$(free_port)
 /usr/bin/python3 bench/issuer.py "$issuer_port" "$work" "$audience" &
@@ -47,25 +47,6 @@ for which in baseline new; do
   test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
     "http://127.0.0.1:${port[$which]}/api/private")" = 200
 done
-
-clk_tck=$(getconf CLK_TCK)
-# One wrk run against server $1: prints "requests/s cpu-us-per-request" (the server's own CPU
-# time from /proc over the requests it answered, which other processes' load barely moves).
-measure() {
-  local server_pid=$1 before after out
-  shift
-  before=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
-  out=$(taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@")
-  after=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
-  awk -v out="$out" -v ticks=$((after - before)) -v hz="$clk_tck" 'BEGIN {
-    n = split(out, lines, "\n")
-    for (i = 1; i <= n; i++) {
-      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
-      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
-    }
-    printf "%.0f %.2f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
-  }'
-}
 
 echo "== wrk: signet api pinned to core $server_core (1 thread), wrk to core $client_core, $rounds rounds of ${duration}s, $connections connections"
 declare -A runs cpu

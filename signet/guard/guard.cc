@@ -99,11 +99,11 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_presented(
       return fail(jose_failure(jose::Error::kTokenTooLarge));  // before hashing or parsing
     }
     TokenCache::Digest digest{};
+    std::int64_t now_s = 0;
     if (config_.token_cache) {
       digest = jose::sha256(token);
       const auto now = clock_->now();
-      const std::int64_t now_s =
-          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+      now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
       // Keys too stale to verify anything also stop vouching for what they verified before.
       if (auto hit = token_cache_.find(digest, now_s, jwks_.current_usable(now))) {
         counters_.token_cache_hits.fetch_add(1, std::memory_order_relaxed);
@@ -117,7 +117,7 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_presented(
     std::shared_ptr<const KeySet> verified_by;
     auto verified = verify_uncached(token, wait, verified_by);
     if (verified && config_.token_cache) {
-      token_cache_.insert(digest, *verified, std::move(verified_by));
+      token_cache_.insert(digest, *verified, std::move(verified_by), now_s);
     }
     return verified;
   }();

@@ -111,7 +111,7 @@ TEST(TokenCache, EntrySurvivesARefreshThatKeepsItsKey) {
   EXPECT_EQ(h.guard->jwks().current()->generation, 2u);
 }
 
-TEST(TokenCache, BoundedInEntriesEvictingTheLeastRecentlyUsed) {
+TEST(TokenCache, BoundedInEntriesANewTokenDisplacingTheLeastRecentlyUsedOnceSeenMoreOften) {
   GuardConfig c = test_config();
   c.token_cache_entries = 3;
   GuardHarness h(c);
@@ -123,18 +123,46 @@ TEST(TokenCache, BoundedInEntriesEvictingTheLeastRecentlyUsed) {
   ASSERT_TRUE(h.guard->verify(t2));
   ASSERT_TRUE(h.guard->verify(t3));
   EXPECT_EQ(h.guard->token_cache_size(), 3u);
-  ASSERT_TRUE(h.guard->verify(t1));  // t1 is now the most recent; t2 the oldest
+  ASSERT_TRUE(h.guard->verify(t1));  // t1 is now the most recent; t2 the least
   EXPECT_EQ(hits(h), 1u);
-  ASSERT_TRUE(h.guard->verify(t4));  // evicts t2
+  // Seen once, like t2: verified, not admitted.
+  ASSERT_TRUE(h.guard->verify(t4));
+  EXPECT_EQ(hits(h), 1u);
+  ASSERT_TRUE(h.guard->verify(t2));
+  EXPECT_EQ(hits(h), 2u);
+  // t2 is now the most recent and t3 (seen once) the least; t4's second presentation beats it.
+  ASSERT_TRUE(h.guard->verify(t4));
+  EXPECT_EQ(hits(h), 2u);
   EXPECT_EQ(h.guard->token_cache_size(), 3u);
 
-  ASSERT_TRUE(h.guard->verify(t1));
-  ASSERT_TRUE(h.guard->verify(t3));
   ASSERT_TRUE(h.guard->verify(t4));
-  EXPECT_EQ(hits(h), 4u);
-  ASSERT_TRUE(h.guard->verify(t2));  // evicted: verified again
-  EXPECT_EQ(hits(h), 4u);
+  ASSERT_TRUE(h.guard->verify(t1));
+  ASSERT_TRUE(h.guard->verify(t2));
+  EXPECT_EQ(hits(h), 5u);
+  ASSERT_TRUE(h.guard->verify(t3));  // displaced: verified again
+  EXPECT_EQ(hits(h), 5u);
   EXPECT_EQ(h.guard->token_cache_size(), 3u);
+}
+
+TEST(TokenCache, MoreDistinctTokensThanEntriesStillHitForAStableShare) {
+  // Clients cycling through more tokens than the cache holds: under LRU alone every entry is
+  // evicted before its next use and nothing ever hits.
+  GuardConfig c = test_config();
+  c.token_cache_entries = 10;
+  GuardHarness h(c);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 14; ++i) {
+    tokens.push_back(token_with_jti(h, std::to_string(i)));
+  }
+  constexpr int kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    for (const auto& t : tokens) {
+      ASSERT_TRUE(h.guard->verify(t));
+    }
+  }
+  EXPECT_EQ(h.guard->token_cache_size(), 10u);
+  EXPECT_EQ(hits(h), 10u * (kRounds - 1));
+  EXPECT_EQ(misses(h), 14u + 4u * (kRounds - 1));
 }
 
 TEST(TokenCache, DisabledNeverHits) {
@@ -226,12 +254,20 @@ TokenCache::Digest digest(std::string_view token) {
 
 constexpr std::int64_t kNow = 1'000'000;
 
+// What the guard does with a token: look it up, and on a miss insert it once verified.
+void present(TokenCache& cache, std::string_view name, const std::shared_ptr<const KeySet>& keys,
+             std::shared_ptr<const VerifiedToken> token) {
+  if (cache.find(digest(name), kNow, keys) == nullptr) {
+    cache.insert(digest(name), std::move(token), keys, kNow);
+  }
+}
+
 TEST(TokenCacheUnit, FindsWhatWasInserted) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
   const auto token = verified(kNow + 60);
   EXPECT_EQ(cache.find(digest("a"), kNow, keys), nullptr);
-  cache.insert(digest("a"), token, keys);
+  cache.insert(digest("a"), token, keys, kNow);
   EXPECT_EQ(cache.find(digest("a"), kNow, keys), token);
   EXPECT_EQ(cache.find(digest("b"), kNow, keys), nullptr);
   EXPECT_EQ(cache.size(), 1u);
@@ -240,7 +276,7 @@ TEST(TokenCacheUnit, FindsWhatWasInserted) {
 TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys);
+  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
   EXPECT_NE(cache.find(digest("a"), kNow + 59, keys), nullptr);
   EXPECT_EQ(cache.find(digest("a"), kNow + 60, keys), nullptr);
   EXPECT_EQ(cache.size(), 0u);
@@ -250,7 +286,7 @@ TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
 TEST(TokenCacheUnit, NoKeySetMeansNoHit) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys);
+  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
   EXPECT_EQ(cache.find(digest("a"), kNow, nullptr), nullptr);
 }
 
@@ -261,13 +297,13 @@ TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
   const auto reused = key_set({with_kid(public_half(other_key(kAlg)), kKid())}, 2);
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys);
+    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
     EXPECT_NE(cache.find(digest("a"), kNow, same), nullptr);
     EXPECT_NE(cache.find(digest("a"), kNow, same), nullptr);
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys);
+    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
     EXPECT_EQ(cache.find(digest("a"), kNow, without), nullptr);
     EXPECT_EQ(cache.size(), 0u);
     // Dropped for good: the old set does not bring it back.
@@ -275,20 +311,23 @@ TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys);
+    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
     EXPECT_EQ(cache.find(digest("a"), kNow, reused), nullptr);
     EXPECT_EQ(cache.size(), 0u);
   }
 }
 
-TEST(TokenCacheUnit, EvictsTheLeastRecentlyUsedEntry) {
+TEST(TokenCacheUnit, AdmittedWhenFullDisplacesTheLeastRecentlyUsedEntry) {
   TokenCache cache(3, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
   for (const char* name : {"a", "b", "c"}) {
-    cache.insert(digest(name), verified(kNow + 60), keys);
+    present(cache, name, keys, verified(kNow + 60));
   }
   ASSERT_NE(cache.find(digest("a"), kNow, keys), nullptr);  // order now: a, c, b
-  cache.insert(digest("d"), verified(kNow + 60), keys);
+  present(cache, "d", keys, verified(kNow + 60));
+  EXPECT_EQ(cache.find(digest("d"), kNow, keys), nullptr);  // seen once, as often as b
+  EXPECT_EQ(cache.refused(), 1u);
+  present(cache, "d", keys, verified(kNow + 60));  // seen twice (and once more above)
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.find(digest("b"), kNow, keys), nullptr);
   EXPECT_NE(cache.find(digest("a"), kNow, keys), nullptr);
@@ -299,10 +338,10 @@ TEST(TokenCacheUnit, EvictsTheLeastRecentlyUsedEntry) {
 TEST(TokenCacheUnit, ReinsertingReplacesTheEntry) {
   TokenCache cache(3, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys);
+  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
   const std::size_t one = cache.bytes();
   const auto newer = verified(kNow + 120);
-  cache.insert(digest("a"), newer, keys);
+  cache.insert(digest("a"), newer, keys, kNow);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.bytes(), one);
   EXPECT_EQ(cache.find(digest("a"), kNow, keys), newer);
@@ -314,15 +353,18 @@ TEST(TokenCacheUnit, BoundedInBytes) {
   std::size_t one = 0;
   {
     TokenCache probe(100, 1 << 20);
-    probe.insert(digest("probe"), verified(kNow + 60, kKid(), 1000), keys);
+    probe.insert(digest("probe"), verified(kNow + 60, kKid(), 1000), keys, kNow);
     one = probe.bytes();
   }
   ASSERT_GT(one, 1000u);
   const std::size_t max_bytes = one * 5 / 2;
   TokenCache cache(100, max_bytes);
   for (const char* name : {"a", "b", "c", "d"}) {
-    cache.insert(digest(name), verified(kNow + 60, kKid(), 1000), keys);
-    EXPECT_LE(cache.bytes(), max_bytes);
+    // Presented until admitted: once seen more often than the entry it displaces.
+    for (int seen = 0; seen < 10 && cache.find(digest(name), kNow, keys) == nullptr; ++seen) {
+      cache.insert(digest(name), verified(kNow + 60, kKid(), 1000), keys, kNow);
+      EXPECT_LE(cache.bytes(), max_bytes);
+    }
   }
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.bytes(), 2 * one);
@@ -334,12 +376,45 @@ TEST(TokenCacheUnit, BoundedInBytes) {
 TEST(TokenCacheUnit, AnEntryLargerThanTheWholeBoundIsNotStored) {
   const auto keys = key_set({public_half(signing_key())});
   TokenCache cache(100, 2048);
-  cache.insert(digest("small"), verified(kNow + 60), keys);
+  cache.insert(digest("small"), verified(kNow + 60), keys, kNow);
   ASSERT_EQ(cache.size(), 1u);
-  cache.insert(digest("huge"), verified(kNow + 60, kKid(), 4096), keys);
+  cache.insert(digest("huge"), verified(kNow + 60, kKid(), 4096), keys, kNow);
   EXPECT_EQ(cache.find(digest("huge"), kNow, keys), nullptr);
   // ...and did not evict what was there.
   EXPECT_NE(cache.find(digest("small"), kNow, keys), nullptr);
+}
+
+TEST(TokenCacheUnit, AnExpiredLeastRecentlyUsedEntryIsDisplacedHoweverPopular) {
+  TokenCache cache(1, 1 << 20);
+  const auto keys = key_set({public_half(signing_key())});
+  cache.insert(digest("old"), verified(kNow + 1), keys, kNow);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_NE(cache.find(digest("old"), kNow, keys), nullptr);
+  }
+  // At kNow + 1 "old" has expired; nobody has looked it up since, so it is still held.
+  const auto fresh = verified(kNow + 60);
+  cache.insert(digest("new"), fresh, keys, kNow + 1);
+  EXPECT_EQ(cache.find(digest("new"), kNow + 1, keys), fresh);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.refused(), 0u);
+}
+
+TEST(TokenCacheUnit, PopularityFadesSoANewlyBusyTokenGetsIn) {
+  TokenCache cache(1, 1 << 20);
+  const auto keys = key_set({public_half(signing_key())});
+  present(cache, "once-busy", keys, verified(kNow + 600));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_NE(cache.find(digest("once-busy"), kNow, keys), nullptr);
+  }
+  int presentations = 0;
+  while (presentations < 10'000 && cache.find(digest("busy"), kNow, keys) == nullptr) {
+    cache.insert(digest("busy"), verified(kNow + 600), keys, kNow);
+    ++presentations;
+  }
+  // Refused while "once-busy" counted as often, then admitted once the counts were halved.
+  EXPECT_GT(presentations, 20);
+  EXPECT_LT(presentations, 10'000);
+  EXPECT_EQ(cache.find(digest("once-busy"), kNow, keys), nullptr);
 }
 
 }  // namespace
