@@ -5,6 +5,7 @@
 // both bounded in length), and the cache stores its bytes, so no hash collision can make two ids
 // one.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,8 +32,13 @@ class ReplayCache {
 
  private:
   struct Shard;
-  std::size_t max_per_shard_;
-  std::unique_ptr<Shard[]> shards_;  // kShards of them
+  // Counts one held id, unless max_entries are held already.
+  bool reserve();
+  void prune_all(std::int64_t now);
+
+  const std::size_t max_entries_;
+  std::atomic<std::size_t> count_{0};  // ids held in all shards
+  std::unique_ptr<Shard[]> shards_;    // kShards of them
 };
 
 }  // namespace signet

@@ -54,6 +54,8 @@ struct ProofFailure {
   ProofError code;
   // The JOSE rule behind kMalformed, kJwkInvalid, kSignature and kAlgNotAllowed.
   std::optional<jose::Error> jose_error;
+  // The claim behind kClaimMissing and kClaimType ("jti", "iat", ...), a static string.
+  std::string_view claim;
   // The rule broken, as a sentence; safe for a header (printable ASCII, no quotes).
   std::string description() const;
   // True for kNonceMissing / kNonceInvalid: the answer's error is use_dpop_nonce, with a fresh
@@ -67,9 +69,9 @@ struct ProofCheck {
   // The request's URL as the server knows itself: scheme://host[:port]/path (query and fragment,
   // if given, are ignored).
   std::string_view url;
-  std::optional<std::string_view> access_token;  // resource servers: ath must hash it
-  std::span<const Algorithm> algorithms;         // accepted proof algorithms
-  std::int64_t now = 0;                          // seconds since the epoch
+  std::optional<std::string_view> access_token = {};  // resource servers: ath must hash it
+  std::span<const Algorithm> algorithms = {};         // accepted proof algorithms
+  std::int64_t now = 0;                               // seconds since the epoch
   std::chrono::seconds lifetime = kDefaultProofLifetime;
   std::chrono::seconds leeway = kDefaultLeeway;
 };
@@ -99,9 +101,9 @@ std::string access_token_hash(std::string_view access_token);
 // A proof signed by `key` (which has its private part), for the client side.
 struct ProofRequest {
   std::string_view method;
-  std::string_view url;                          // query and fragment are dropped from htu
-  std::optional<std::string_view> access_token;  // sets ath
-  std::optional<std::string_view> nonce;
+  std::string_view url;                               // query and fragment are dropped from htu
+  std::optional<std::string_view> access_token = {};  // sets ath
+  std::optional<std::string_view> nonce = {};
   std::int64_t now = 0;
 };
 Result<std::string, jose::Error> make_proof(const Jwk& key, const ProofRequest& request);
