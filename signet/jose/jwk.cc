@@ -54,14 +54,17 @@ EvpPkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld, bool with_private)
   return adopt(raw);
 }
 
-// Runs OpenSSL's key checks: public (point on curve, RSA modulus sanity) or full pairwise.
+// Runs OpenSSL's key checks: public or full pairwise. The public check is the quick one (the
+// point is on the curve and not at infinity): on P-256, whose cofactor is 1, every such point
+// has the group's prime order, so the full check's extra scalar multiplication (as costly as
+// half a signature verification, paid on every DPoP proof's jwk) proves nothing more.
 bool key_checks_pass(const EvpPkeyPtr& key, bool with_private) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!ctx) {
     return clear_openssl_errors();
   }
   const int rc =
-      with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check(ctx.get());
+      with_private ? EVP_PKEY_pairwise_check(ctx.get()) : EVP_PKEY_public_check_quick(ctx.get());
   if (rc != 1) {
     return clear_openssl_errors();
   }
@@ -282,6 +285,16 @@ std::string bn_bytes(const EVP_PKEY* key, const char* param, std::size_t pad_to)
   return out;
 }
 
+std::string ed25519_public(const Jwk& key) {
+  std::string pub(kEd25519KeyBytes, '\0');
+  std::size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(key.pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
+                                  &len) != 1) {
+    clear_openssl_errors();
+  }
+  return pub;
+}
+
 }  // namespace
 
 bool Jwk::accepts(Algorithm a) const {
@@ -432,19 +445,41 @@ json::object to_public_json(const Jwk& key) {
       o["y"] = base64url_encode(
           bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes));
       break;
-    case KeyType::kOkp: {
-      std::string pub(kEd25519KeyBytes, '\0');
-      std::size_t len = pub.size();
-      if (EVP_PKEY_get_raw_public_key(key.pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
-                                      &len) != 1) {
-        clear_openssl_errors();
-      }
+    case KeyType::kOkp:
       o["crv"] = "Ed25519";
-      o["x"] = base64url_encode(pub);
+      o["x"] = base64url_encode(ed25519_public(key));
       break;
-    }
   }
   return o;
+}
+
+std::string thumbprint(const Jwk& key) {
+  // RFC 7638 §3.2: the required members in lexicographic order, no whitespace. Base64url never
+  // needs JSON escaping, so the text is assembled directly. The members come from the key
+  // itself, not from the JWK text it was parsed from, so two spellings of one key (an RSA "n"
+  // with a leading zero byte) cannot yield two thumbprints.
+  std::string members;
+  switch (key.kty) {
+    case KeyType::kRsa:
+      members = R"({"e":")" + base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_RSA_E, 0)) +
+                R"(","kty":"RSA","n":")" +
+                base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_RSA_N, 0)) + R"("})";
+      break;
+    case KeyType::kEc:
+      members = R"({"crv":"P-256","kty":"EC","x":")" +
+                base64url_encode(
+                    bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, kP256CoordinateBytes)) +
+                R"(","y":")" +
+                base64url_encode(
+                    bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes)) +
+                R"("})";
+      break;
+    case KeyType::kOkp:
+      members =
+          R"({"crv":"Ed25519","kty":"OKP","x":")" + base64url_encode(ed25519_public(key)) + R"("})";
+      break;
+  }
+  return base64url_encode(sha256(members));
 }
 
 json::object to_public_jwks(const std::vector<Jwk>& keys) {
