@@ -37,16 +37,18 @@ bool is_scope_token(std::string_view scope) {
 }
 
 http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking,
-                             std::string_view required_scope) {
+                             std::string_view required_scope, const PublicUrl& url) {
   http::Router router;
   router.add(beast_http::verb::get, "/api/public",
              [](const http::Request& req) { return message(req, kPublicMessage); });
   const auto add_protected = [&](std::string path, std::vector<std::string> scopes,
                                  std::string text) {
-    auto route = protect(guard, blocking, std::move(scopes),
-                         [text](const http::Request& req, const guard::VerifiedToken&) {
-                           return message(req, text);
-                         });
+    auto route = protect(
+        guard, blocking, std::move(scopes),
+        [text](const http::Request& req, const guard::VerifiedToken&) {
+          return message(req, text);
+        },
+        url);
     router.add_async(beast_http::verb::get, std::move(path), std::move(route.async),
                      std::move(route.immediate));
   };

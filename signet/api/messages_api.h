@@ -7,6 +7,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "signet/api/protect.h"
 #include "signet/guard/guard.h"
 #include "signet/http/router.h"
 
@@ -25,8 +26,9 @@ constexpr unsigned kKeyFetchThreads = 2;
 // The routes of the messages API, protected by `guard` (which must outlive the router); key
 // fetches that a request must wait for run on `blocking` (see protect()). /api/private-scoped
 // requires `required_scope` (a scope-token: check it with is_scope_token() first) and names it in
-// its message.
+// its message. DPoP proofs must name the routes' URLs as `url` says clients reach them.
 http::Router messages_router(guard::Guard& guard, boost::asio::any_io_executor blocking,
-                             std::string_view required_scope = kMessagesScope);
+                             std::string_view required_scope = kMessagesScope,
+                             const PublicUrl& url = {});
 
 }  // namespace signet::api

@@ -14,21 +14,17 @@ namespace {
 namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 
-// The request's Authorization header values. Two are enough to tell: a request must carry
-// exactly one bearer token, so any second value makes it invalid whatever it says.
-struct AuthorizationValues {
-  std::array<std::string_view, 2> values{};
+// Up to values.size() values of the header `field` (a beast_http::field or a name), and how many
+// were kept.
+template <typename Field>
+std::size_t header_values(const http::Request& req, Field field,
+                          std::array<std::string_view, 2>& values) {
   std::size_t count = 0;
-  std::span<const std::string_view> span() const { return {values.data(), count}; }
-};
-
-AuthorizationValues authorization_values(const http::Request& req) {
-  AuthorizationValues out;
-  auto range = req.equal_range(beast_http::field::authorization);
-  for (auto it = range.first; it != range.second && out.count < out.values.size(); ++it) {
-    out.values[out.count++] = std::string_view(it->value().data(), it->value().size());
+  auto range = req.equal_range(field);
+  for (auto it = range.first; it != range.second && count < values.size(); ++it) {
+    values[count++] = std::string_view(it->value().data(), it->value().size());
   }
-  return out;
+  return count;
 }
 
 std::string_view query_of(std::string_view target) {
@@ -36,7 +32,48 @@ std::string_view query_of(std::string_view target) {
   return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 }
 
+// The decision's own headers (DPoP-Nonce), exposed to a browser app's script, which must read the
+// nonce to put it in its next proof.
+void add_headers(http::Response& res, const guard::Decision& decision) {
+  for (const auto& [name, value] : decision.headers) {
+    res.set(name, value);
+  }
+  if (!decision.headers.empty()) {
+    res.set(beast_http::field::access_control_expose_headers, guard::kDpopNonceHeader);
+  }
+}
+
 }  // namespace
+
+RequestCredentials::RequestCredentials(const http::Request& req, const PublicUrl& url) {
+  const std::string_view target(req.target().data(), req.target().size());
+  credentials_.authorization = std::span<const std::string_view>(
+      authorization_.data(), header_values(req, beast_http::field::authorization, authorization_));
+  credentials_.query = query_of(target);
+  const std::size_t proofs = header_values(req, guard::kDpopHeader, dpop_);
+  if (proofs == 0) {
+    return;  // Bearer: neither the method nor the URL is looked at
+  }
+  credentials_.dpop = std::span<const std::string_view>(dpop_.data(), proofs);
+  credentials_.method = std::string_view(req.method_string().data(), req.method_string().size());
+  const std::string_view path = http::path_of(target);
+  if (!url.base.empty()) {
+    std::string_view base = url.base;
+    if (!base.empty() && base.back() == '/') {
+      base.remove_suffix(1);
+    }
+    url_.reserve(base.size() + path.size());
+    url_.append(base).append(path);
+  } else {
+    const auto host = req[beast_http::field::host];
+    if (host.empty()) {
+      return;  // no URL to check htu against: the proof is refused
+    }
+    url_.reserve(url.scheme.size() + 3 + host.size() + path.size());
+    url_.append(url.scheme).append("://").append(host.data(), host.size()).append(path);
+  }
+  credentials_.url = url_;
+}
 
 http::Response refusal(const http::Request& req, const guard::Decision& decision) {
   auto res =
@@ -44,6 +81,7 @@ http::Response refusal(const http::Request& req, const guard::Decision& decision
   if (!decision.www_authenticate.empty()) {
     res.set(beast_http::field::www_authenticate, decision.www_authenticate);
   }
+  add_headers(res, decision);
   if (decision.status == 503) {
     res.set(beast_http::field::retry_after, "5");
   }
@@ -52,14 +90,14 @@ http::Response refusal(const http::Request& req, const guard::Decision& decision
 }
 
 ProtectedRoute protect(guard::Guard& guard, boost::asio::any_io_executor blocking,
-                       std::vector<std::string> scopes, ProtectedHandler handler) {
-  auto shared = std::make_shared<const ProtectedState>(
-      ProtectedState{guard, std::move(blocking), std::move(scopes), std::move(handler)});
+                       std::vector<std::string> scopes, ProtectedHandler handler, PublicUrl url) {
+  auto shared = std::make_shared<const ProtectedState>(ProtectedState{
+      guard, std::move(blocking), std::move(scopes), std::move(handler), std::move(url)});
   ProtectedRoute route;
   route.immediate = [shared](const http::Request& req) -> std::optional<http::Response> {
-    const auto values = authorization_values(req);
-    const guard::Decision decision = shared->guard.authorize(
-        {values.span(), query_of(req.target())}, shared->scopes, guard::KeyWait::kNever);
+    const RequestCredentials offered(req, shared->url);
+    const guard::Decision decision =
+        shared->guard.authorize(offered.credentials(), shared->scopes, guard::KeyWait::kNever);
     if (decision.failure && decision.failure->code == guard::Error::kKeysPending) {
       return std::nullopt;  // the keys must be fetched: the coroutine path takes over
     }
@@ -68,12 +106,12 @@ ProtectedRoute protect(guard::Guard& guard, boost::asio::any_io_executor blockin
   // Only reached when `immediate` declined: the whole check moves to the blocking executor, and
   // this coroutine resumes on the connection's executor with its result.
   route.async = [shared](const http::Request& req) -> asio::awaitable<http::Response> {
-    const auto values = authorization_values(req);
-    const guard::Credentials credentials{values.span(), query_of(req.target())};
+    const RequestCredentials offered(req, shared->url);
     const guard::Decision decision = co_await asio::co_spawn(
         shared->blocking,
         [&]() -> asio::awaitable<guard::Decision> {
-          co_return shared->guard.authorize(credentials, shared->scopes, guard::KeyWait::kMayBlock);
+          co_return shared->guard.authorize(offered.credentials(), shared->scopes,
+                                            guard::KeyWait::kMayBlock);
         },
         asio::use_awaitable);
     co_return shared->respond(req, decision);
@@ -87,6 +125,7 @@ http::Response ProtectedState::respond(const http::Request& req,
     return refusal(req, decision);
   }
   auto res = handler(req, *decision.token);
+  add_headers(res, decision);
   res.set(beast_http::field::cache_control, "no-store");
   return res;
 }

@@ -12,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "signet/api/messages_api.h"
+#include "signet/api/protect.h"
 #include "signet/cli/admin_support.h"
 #include "signet/cli/log.h"
 #include "signet/cli/server_settings.h"
@@ -20,11 +21,22 @@
 #include "signet/guard/http_key_source.h"
 #include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
+#include "signet/jose/dpop.h"
 #include "signet/metrics/process.h"
 #include "signet/metrics/registry.h"
 
 namespace signet::cli {
 namespace {
+
+// How long a DPoP nonce stays current (RFC 9449 §9; accepted for up to two windows): long
+// enough that a client makes many requests with one, short enough that a proof made ahead of
+// time with a stolen key expires soon after.
+constexpr std::int64_t kDefaultDpopNonceWindow = 300;  // seconds
+// Bounds of --dpop-nonce-window and --dpop-proof-lifetime, in seconds: below 10 s a client on a
+// slow network cannot use a nonce or a proof in time; beyond an hour a captured proof (or nonce)
+// stays good for longer than anyone would accept.
+constexpr std::int64_t kMinDpopSeconds = 10;
+constexpr std::int64_t kMaxDpopSeconds = 3600;
 
 struct ApiOptions {
   std::string issuer;
@@ -48,7 +60,44 @@ struct ApiOptions {
   ServerSettings settings;       // --config, --check-config, --log-*, --shutdown-grace
   std::string metrics_listen;    // empty: no metrics listener
   bool metrics_on_main = false;  // GET /metrics on the public listener too
+  std::string dpop = "allow";    // allow: Bearer and DPoP; require: DPoP only
+  bool dpop_nonce = false;
+  std::int64_t dpop_nonce_window = kDefaultDpopNonceWindow;
+  std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
+  std::string public_url;  // empty: the listener's scheme and the request's Host
 };
+
+// The DPoP part of the guard's configuration, from the options.
+guard::DpopConfig dpop_config(const ApiOptions& o) {
+  guard::DpopConfig dpop;
+  dpop.policy = o.dpop == "require" ? guard::DpopPolicy::kRequired : guard::DpopPolicy::kAllowed;
+  dpop.proof_lifetime = std::chrono::seconds{o.dpop_proof_lifetime};
+  if (o.dpop_nonce) {
+    dpop.nonces =
+        std::make_shared<const jose::dpop::NonceSource>(std::chrono::seconds{o.dpop_nonce_window});
+  }
+  return dpop;
+}
+
+// --public-url as the base of the URLs DPoP proofs must name: an absolute http(s) URL without a
+// query or fragment (a proof's htu never has them).
+api::PublicUrl public_url(const ApiOptions& o) {
+  api::PublicUrl url;
+  url.scheme = o.tls_cert.empty() ? "http" : "https";
+  if (o.public_url.empty()) {
+    return url;
+  }
+  if (!jose::dpop::normalize_htu(o.public_url) ||
+      o.public_url.find_first_of("?#") != std::string::npos) {
+    throw CLI::ValidationError("--public-url",
+                               "'" + o.public_url +
+                                   "' is not an absolute http(s) URL without query or fragment: "
+                                   "give the URL clients reach the API at, such as "
+                                   "https://api.example.com");
+  }
+  url.base = o.public_url;
+  return url;
+}
 
 // While the issuer's keys are missing, /health/ready asks for them at most this often, so that
 // the API turns ready soon after its issuer does, and probes cannot become a flood of fetches.
@@ -122,6 +171,7 @@ int run_api(ApiOptions& o) {
   config.leeway = std::chrono::seconds{o.leeway};
   config.typ = o.strict_typ ? guard::TypPolicy::kStrict : guard::TypPolicy::kLenient;
   config.token_cache = !o.no_token_cache;
+  config.dpop = dpop_config(o);
   config.algorithms.clear();
   for (const auto& name : o.algorithms) {
     auto alg = jose::parse_algorithm(name);
@@ -141,6 +191,7 @@ int run_api(ApiOptions& o) {
     throw CLI::ValidationError("--tls-cert/--tls-key",
                                "give both a certificate and its key, or neither");
   }
+  const api::PublicUrl url = public_url(o);
 
   const auto metrics_options =
       metrics_listener_options(o.metrics_listen, o.listen, !o.no_access_log);
@@ -155,6 +206,7 @@ int run_api(ApiOptions& o) {
   server_options.listen = o.listen;
   server_options.threads = o.threads;
   server_options.cors.allowed_origins = o.cors_origins;
+  server_options.cors.allowed_headers.emplace_back(guard::kDpopHeader);  // a browser app's proofs
   server_options.access_log = !o.no_access_log;
   server_options.max_connections = o.max_connections;
   server_options.max_connections_per_address = o.max_connections_per_address;
@@ -171,7 +223,7 @@ int run_api(ApiOptions& o) {
   }
   boost::asio::thread_pool key_fetches(api::kKeyFetchThreads);
   const http::ReadinessCheck ready = keys_loaded(guard, key_fetches.get_executor());
-  auto router = api::messages_router(guard, key_fetches.get_executor(), o.required_scope);
+  auto router = api::messages_router(guard, key_fetches.get_executor(), o.required_scope, url);
   http::add_health_routes(router, ready);
   if (o.metrics_on_main) {
     http::add_metrics_route(router, registry);
@@ -199,7 +251,9 @@ int run_api(ApiOptions& o) {
                        : "off"},
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},
-       {"required_scope", o.required_scope}});
+       {"required_scope", o.required_scope},
+       {"dpop", o.dpop + (o.dpop_nonce ? ", with nonces" : "")},
+       {"public_url", url.base.empty() ? "from the Host header" : url.base}});
   SideListener metrics_listener(metrics_server.get(), server);
   server.run_until_signal(reload_on_hangup(o.settings, server));
   metrics_listener.stop();
@@ -305,6 +359,34 @@ void add_api_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--metrics-on-main", options->metrics_on_main,
                 "Serve GET /metrics on --listen too (only behind a proxy that keeps it private)")
       ->envname("SIGNET_METRICS_ON_MAIN");
+  cmd->add_option(
+         "--dpop", options->dpop,
+         "DPoP (RFC 9449): allow accepts Bearer tokens and DPoP-bound tokens with their\n"
+         "proofs; require refuses every Bearer request. A DPoP-bound token sent as Bearer\n"
+         "is refused either way")
+      ->envname("SIGNET_DPOP")
+      ->check(CLI::IsMember({"allow", "require"}))
+      ->capture_default_str();
+  cmd->add_flag("--dpop-nonce", options->dpop_nonce,
+                "Require a server nonce in every DPoP proof (RFC 9449 §9): a proof without a\n"
+                "current one gets 401 use_dpop_nonce and the nonce to use in a DPoP-Nonce header")
+      ->envname("SIGNET_DPOP_NONCE");
+  cmd->add_option("--dpop-nonce-window", options->dpop_nonce_window,
+                  "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
+      ->envname("SIGNET_DPOP_NONCE_WINDOW")
+      ->check(CLI::Range(kMinDpopSeconds, kMaxDpopSeconds))
+      ->capture_default_str();
+  cmd->add_option("--dpop-proof-lifetime", options->dpop_proof_lifetime,
+                  "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
+                  "its jti is remembered that long, so it cannot be replayed")
+      ->envname("SIGNET_DPOP_PROOF_LIFETIME")
+      ->check(CLI::Range(kMinDpopSeconds, kMaxDpopSeconds))
+      ->capture_default_str();
+  cmd->add_option("--public-url", options->public_url,
+                  "The URL clients reach the API at (e.g. https://api.example.com behind a\n"
+                  "proxy), which DPoP proofs must name in htu with the request's path (default:\n"
+                  "the listener's scheme and the request's Host header)")
+      ->envname("SIGNET_PUBLIC_URL");
   add_server_settings(cmd, options->settings);  // --config may set every option of the command
   cmd->callback([options, &exit_code] { exit_code = run_api(*options); });
 }

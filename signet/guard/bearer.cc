@@ -1,13 +1,15 @@
 #include "signet/guard/bearer.h"
 
 #include <array>
+#include <optional>
 
 #include "signet/common/ascii.h"
 
 namespace signet::guard {
 namespace {
 
-constexpr std::string_view kScheme = "bearer";
+constexpr std::string_view kBearer = "bearer";
+constexpr std::string_view kDpop = "dpop";
 
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 // A table rather than std::isalnum: this runs over every byte of every token, and isalnum is a
@@ -30,12 +32,23 @@ constexpr std::array<bool, 256> make_token_chars() {
 }
 constexpr auto kTokenChars = make_token_chars();
 
-bool has_bearer_scheme(std::string_view value) {
-  if (!istarts_with(value, kScheme)) {
+bool has_scheme(std::string_view value, std::string_view scheme) {
+  if (!istarts_with(value, scheme)) {
     return false;
   }
-  return value.size() == kScheme.size() || value[kScheme.size()] == ' ' ||
-         value[kScheme.size()] == '\t';
+  return value.size() == scheme.size() || value[scheme.size()] == ' ' ||
+         value[scheme.size()] == '\t';
+}
+
+// The scheme of an Authorization value that carries an access token, if it does.
+std::optional<Scheme> token_scheme(std::string_view value) {
+  if (has_scheme(value, kBearer)) {
+    return Scheme::kBearer;
+  }
+  if (has_scheme(value, kDpop)) {
+    return Scheme::kDpop;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -70,35 +83,48 @@ bool query_has_access_token(std::string_view query) {
   return false;
 }
 
-Result<std::string_view, Error> extract_bearer(const Credentials& credentials) {
-  auto token = locate_bearer(credentials);
-  if (token && !is_b64token(*token)) {
+Result<PresentedToken, Error> extract_token(const Credentials& credentials) {
+  auto presented = locate_token(credentials);
+  if (presented && !is_b64token(presented->token)) {
     return fail(Error::kMalformedHeader);
   }
-  return token;
+  return presented;
 }
 
-Result<std::string_view, Error> locate_bearer(const Credentials& credentials) {
+Result<std::string_view, Error> extract_bearer(const Credentials& credentials) {
+  auto presented = extract_token(credentials);
+  if (!presented) {
+    return fail(presented.error());
+  }
+  if (presented->scheme != Scheme::kBearer) {
+    return fail(Error::kNoCredentials);
+  }
+  return presented->token;
+}
+
+Result<PresentedToken, Error> locate_token(const Credentials& credentials) {
   const bool in_query = query_has_access_token(credentials.query);
-  std::size_t bearer_headers = 0;
-  std::string_view bearer_value;
-  for (const auto value : credentials.authorization) {
-    if (has_bearer_scheme(value)) {
-      ++bearer_headers;
-      bearer_value = value;
+  std::size_t token_headers = 0;
+  std::string_view value;
+  Scheme scheme = Scheme::kBearer;
+  for (const auto v : credentials.authorization) {
+    if (const auto s = token_scheme(v)) {
+      ++token_headers;
+      value = v;
+      scheme = *s;
     }
   }
-  if (credentials.authorization.size() > 1 || (bearer_headers > 0 && in_query)) {
+  if (credentials.authorization.size() > 1 || (token_headers > 0 && in_query)) {
     return fail(Error::kMultipleTokens);
   }
   if (in_query) {
     return fail(Error::kQueryToken);
   }
-  if (bearer_headers == 0) {
-    // Another scheme (Basic, ...) offers no bearer credentials at all.
+  if (token_headers == 0) {
+    // Another scheme (Basic, ...) offers no token at all.
     return fail(Error::kNoCredentials);
   }
-  std::string_view rest = bearer_value.substr(kScheme.size());
+  std::string_view rest = value.substr((scheme == Scheme::kBearer ? kBearer : kDpop).size());
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
     rest.remove_prefix(1);
   }
@@ -108,7 +134,7 @@ Result<std::string_view, Error> locate_bearer(const Credentials& credentials) {
   if (rest.empty()) {
     return fail(Error::kMalformedHeader);
   }
-  return rest;
+  return PresentedToken{scheme, rest};
 }
 
 }  // namespace signet::guard

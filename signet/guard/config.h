@@ -1,10 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "signet/common/replay_cache.h"
 #include "signet/jose/algorithm.h"
+#include "signet/jose/dpop.h"
 #include "signet/jose/jws.h"
 
 namespace signet::guard {
@@ -32,6 +35,30 @@ enum class TypPolicy {
   kStrict,   // only "at+jwt" (RFC 9068 §4: refuses ID tokens and other JWTs used as access tokens)
 };
 
+// Which Authorization schemes the API accepts (RFC 9449 §7). A token bound to a key (cnf.jkt) is
+// refused as Bearer under either policy: whoever stole it must not be able to drop the proof.
+enum class DpopPolicy {
+  kAllowed,   // Bearer for unbound tokens, DPoP for bound ones; 401s offer both challenges
+  kRequired,  // only DPoP: every Bearer request is refused, and 401s offer only the DPoP challenge
+};
+
+// How DPoP proofs (RFC 9449 §4.3) are checked.
+struct DpopConfig {
+  DpopPolicy policy = DpopPolicy::kAllowed;
+  // Accepted proof algorithms, in the order WWW-Authenticate's algs names them; never none or
+  // HMAC (a proof must be signed by the private half of the key it carries).
+  std::vector<jose::Algorithm> algorithms{jose::Algorithm::kES256, jose::Algorithm::kEdDSA,
+                                          jose::Algorithm::kRS256, jose::Algorithm::kPS256};
+  std::chrono::seconds proof_lifetime = jose::dpop::kDefaultProofLifetime;
+  std::chrono::seconds leeway = jose::dpop::kDefaultLeeway;
+  // Proofs remembered until they go stale, so that each is used once; when full, fresh proofs
+  // are refused (failing open would let a replay through).
+  std::size_t replay_cache_entries = ReplayCache::kDefaultEntries;
+  // Server nonces (RFC 9449 §9): when set, a proof must carry a current one, and every answer to
+  // a DPoP request carries a fresh DPoP-Nonce. Null: no nonces.
+  std::shared_ptr<const jose::dpop::NonceSource> nonces;
+};
+
 struct GuardConfig {
   std::string issuer;                  // compared exactly with "iss": a trailing slash matters
   std::vector<std::string> audiences;  // one of them must be in "aud"
@@ -52,6 +79,8 @@ struct GuardConfig {
   std::chrono::seconds jwks_max_stale = kJwksMaxStale;
   std::chrono::seconds jwks_cooldown = kJwksCooldown;
   bool background_refresh = true;  // refresh keys before they expire, off the request path
+
+  DpopConfig dpop;
 };
 
 }  // namespace signet::guard

@@ -8,7 +8,10 @@
 namespace signet::guard {
 
 void Counters::count_failure(const Failure& f) {
-  if (f.code == Error::kToken) {
+  if (f.code == Error::kDpopProof && f.proof) {
+    proof_failures_[static_cast<std::size_t>(f.proof->code)].fetch_add(1,
+                                                                       std::memory_order_relaxed);
+  } else if (f.code == Error::kToken) {
     jose_failures_[static_cast<std::size_t>(f.jose)].fetch_add(1, std::memory_order_relaxed);
   } else {
     guard_failures_[static_cast<std::size_t>(f.code)].fetch_add(1, std::memory_order_relaxed);
@@ -23,8 +26,15 @@ std::uint64_t Counters::failures(jose::Error e) const {
   return jose_failures_[static_cast<std::size_t>(e)].load(std::memory_order_relaxed);
 }
 
+std::uint64_t Counters::failures(jose::dpop::ProofError e) const {
+  return proof_failures_[static_cast<std::size_t>(e)].load(std::memory_order_relaxed);
+}
+
 std::uint64_t Counters::total_failures() const {
   std::uint64_t n = 0;
+  for (const auto& c : proof_failures_) {
+    n += c.load(std::memory_order_relaxed);
+  }
   for (const auto& c : guard_failures_) {
     n += c.load(std::memory_order_relaxed);
   }
@@ -46,6 +56,11 @@ std::string Counters::to_json() const {
       failures[jose::to_string(static_cast<jose::Error>(i))] = n;
     }
   }
+  for (std::size_t i = 0; i < kProofErrors; ++i) {
+    if (auto n = proof_failures_[i].load(std::memory_order_relaxed); n != 0) {
+      failures[jose::dpop::to_string(static_cast<jose::dpop::ProofError>(i))] = n;
+    }
+  }
   boost::json::object o;
   o["verified_ok"] = verified_ok.load(std::memory_order_relaxed);
   o["failures"] = std::move(failures);
@@ -53,6 +68,7 @@ std::string Counters::to_json() const {
   o["jwks_fetch_failures"] = jwks_fetch_failures.load(std::memory_order_relaxed);
   o["token_cache_hits"] = token_cache_hits.load(std::memory_order_relaxed);
   o["token_cache_misses"] = token_cache_misses.load(std::memory_order_relaxed);
+  o["dpop_proofs_verified"] = dpop_proofs_verified.load(std::memory_order_relaxed);
   return boost::json::serialize(o);
 }
 
@@ -66,6 +82,11 @@ std::vector<std::pair<std::string, std::uint64_t>> Counters::refusals() const {
   for (std::size_t i = 0; i < kJoseErrors; ++i) {
     if (auto n = jose_failures_[i].load(std::memory_order_relaxed); n != 0) {
       out.emplace_back(jose::to_string(static_cast<jose::Error>(i)), n);
+    }
+  }
+  for (std::size_t i = 0; i < kProofErrors; ++i) {
+    if (auto n = proof_failures_[i].load(std::memory_order_relaxed); n != 0) {
+      out.emplace_back(jose::dpop::to_string(static_cast<jose::dpop::ProofError>(i)), n);
     }
   }
   return out;
@@ -99,6 +120,12 @@ void register_counters(metrics::Registry& registry, const Counters& counters,
   registry.counter_callback(p + "_token_cache_misses_total",
                             "Tokens not in the verified-token cache (signature checked).", {},
                             read(counters.token_cache_misses));
+  registry.counter_callback(p + "_dpop_proofs_verified_total",
+                            "DPoP proofs that passed every check, replay included.", {},
+                            read(counters.dpop_proofs_verified));
+  registry.counter_callback(p + "_dpop_replays_total",
+                            "DPoP proofs refused because their jti was used before.", {},
+                            [&counters] { return static_cast<double>(counters.dpop_replays()); });
 }
 
 }  // namespace signet::guard

@@ -7,7 +7,7 @@ std::string_view to_string(Error e) {
     case Error::kNoCredentials:
       return "no access token was sent";
     case Error::kMalformedHeader:
-      return "the Authorization header must be: Bearer <token>";
+      return "the Authorization header must be: Bearer <token> or DPoP <token>";
     case Error::kMultipleTokens:
       return "send the access token by exactly one method, once";
     case Error::kQueryToken:
@@ -42,6 +42,16 @@ std::string_view to_string(Error e) {
       return "the permissions claim must be an array of strings";
     case Error::kInsufficientScope:
       return "the token lacks a required scope";
+    case Error::kCnfWrongType:
+      return "the cnf claim must be an object whose jkt is a string";
+    case Error::kDpopRequired:
+      return "this API accepts only DPoP: send Authorization: DPoP <token> with a DPoP proof";
+    case Error::kBoundTokenAsBearer:
+      return "this token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof";
+    case Error::kUnboundTokenAsDpop:
+      return "this token is not DPoP-bound (it has no cnf.jkt): send it as Authorization: Bearer";
+    case Error::kDpopProof:
+      return "invalid DPoP proof";
   }
   return "unknown error";
 }
@@ -49,6 +59,9 @@ std::string_view to_string(Error e) {
 std::string Failure::description() const {
   if (!detail.empty()) {
     return detail;
+  }
+  if (code == Error::kDpopProof && proof) {
+    return proof->description();
   }
   return std::string(code == Error::kToken ? jose::to_string(jose) : to_string(code));
 }

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "signet/jose/dpop.h"
 #include "signet/jose/error.h"
 
 namespace signet::guard {
@@ -12,7 +14,7 @@ namespace signet::guard {
 // Every reason the guard refuses a request, beyond the token-format errors of signet::jose.
 enum class Error {
   kNoCredentials,    // no token was sent at all (RFC 6750 §3.1: answer without an error code)
-  kMalformedHeader,  // Authorization must be "Bearer" SP token68
+  kMalformedHeader,  // Authorization must be "Bearer" or "DPoP", SP, token68
   kMultipleTokens,   // a token must be sent by exactly one method, exactly once
   kQueryToken,       // tokens in the query string are refused (they end up in logs)
   kToken,            // the token failed a JOSE rule; see the jose::Error alongside
@@ -30,20 +32,28 @@ enum class Error {
   kScopeWrongType,   // "scope" must be a space-separated string
   kPermissionsWrongType,  // "permissions" must be an array of strings
   kInsufficientScope,     // the token lacks a scope the endpoint requires
+  kCnfWrongType,          // "cnf" must be an object, and its "jkt" a string (RFC 9449 §6.1)
+  kDpopRequired,          // the API accepts only DPoP (RFC 9449 §7.2): Bearer is refused
+  kBoundTokenAsBearer,    // a token with cnf.jkt must come with Authorization: DPoP (§7.2)
+  kUnboundTokenAsDpop,    // Authorization: DPoP needs a token bound to a key (cnf.jkt, §7.1)
+  kDpopProof,             // the DPoP proof failed a rule; see the ProofError alongside
 };
 
 std::string_view to_string(Error e);
 
-// A refusal: the guard error and, for kToken, the JOSE rule that failed.
+// A refusal: the guard error and, for kToken, the JOSE rule that failed (for kDpopProof, the
+// DPoP rule).
 struct Failure {
   Error code;
   jose::Error jose = jose::Error::kSignatureInvalid;  // meaningful only when code == kToken
   // What the token said against what was expected, for kIssMismatch and kAudMismatch (see
   // issuer_mismatch() and audience_mismatch()); already safe for a WWW-Authenticate header.
   std::string detail{};
+  // The DPoP rule that failed; set exactly when code == kDpopProof.
+  std::optional<jose::dpop::ProofFailure> proof{};
 
   // The text for logs and error_description: the detail when there is one, else the JOSE rule
-  // for kToken, else the guard rule.
+  // for kToken, the DPoP rule for kDpopProof, else the guard rule.
   std::string description() const;
 };
 

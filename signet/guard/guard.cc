@@ -37,6 +37,16 @@ Failure jose_failure(jose::Error e) {
   return Failure{Error::kToken, e};
 }
 
+Failure proof_failure(jose::dpop::ProofFailure p) {
+  return Failure{Error::kDpopProof, {}, {}, std::move(p)};
+}
+
+Failure proof_failure(jose::dpop::ProofError e) {
+  jose::dpop::ProofFailure f{};
+  f.code = e;
+  return proof_failure(std::move(f));
+}
+
 // Only characters allowed in an RFC 6750 error_description (%x20-21 / %x23-5B / %x5D-7E).
 std::string header_safe(std::string_view s) {
   std::string out;
@@ -54,6 +64,28 @@ void add_scopes(std::vector<std::string>& scopes, std::string_view scope) {
   }
 }
 
+// The token's cnf.jkt (RFC 9449 §6.1), empty when it has no cnf or a cnf without jkt. A cnf
+// that is not an object, or a jkt that is not a non-empty string, fails: read leniently, a
+// malformed binding would turn a bound token into a bearer token anyone holding it could use.
+Result<std::string_view, Ok> bound_key(const json::object& claims) {
+  const auto* cnf = claims.if_contains("cnf");
+  if (cnf == nullptr) {
+    return std::string_view{};
+  }
+  const auto* cnf_object = cnf->if_object();
+  if (cnf_object == nullptr) {
+    return fail(Ok{});
+  }
+  if (!cnf_object->contains("jkt")) {
+    return std::string_view{};
+  }
+  auto jkt = jose::get_string(*cnf_object, "jkt");
+  if (!jkt || jkt->empty()) {
+    return fail(Ok{});
+  }
+  return *jkt;
+}
+
 }  // namespace
 
 Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
@@ -63,7 +95,8 @@ Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
       jwks_(source ? std::move(source) : std::make_shared<HttpKeySource>(config_), clock_, config_,
             counters_),
       token_cache_(config_.token_cache ? config_.token_cache_entries : 0,
-                   config_.token_cache_bytes) {
+                   config_.token_cache_bytes),
+      replay_cache_(config_.dpop.replay_cache_entries) {
   if (config_.issuer.empty()) {
     throw std::invalid_argument("the guard needs an issuer (the exact iss of your tokens)");
   }
@@ -72,6 +105,12 @@ Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
   }
   if (config_.algorithms.empty()) {
     throw std::invalid_argument("the guard needs at least one allowed algorithm");
+  }
+  if (config_.dpop.algorithms.empty()) {
+    throw std::invalid_argument("the guard needs at least one DPoP proof algorithm");
+  }
+  for (const auto alg : config_.dpop.algorithms) {
+    dpop_algs_.append(dpop_algs_.empty() ? "" : " ").append(jose::to_string(alg));
   }
 }
 
@@ -207,6 +246,11 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
       add_scopes(out->scopes, p);
     }
   }
+  const auto jkt = bound_key(*claims);
+  if (!jkt) {
+    return fail(Failure{Error::kCnfWrongType});
+  }
+  out->jkt = std::string(*jkt);
   if (auto sub = jose::get_string(*claims, "sub")) {
     out->subject = std::string(*sub);
   }
@@ -218,19 +262,151 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_uncached(
   return std::shared_ptr<const VerifiedToken>(std::move(out));
 }
 
-Decision Guard::refuse(const Failure& failure, std::span<const std::string> required_scopes) const {
+Decision Guard::authorize(const Credentials& credentials,
+                          std::span<const std::string> required_scopes, KeyWait wait) {
+  auto presented = locate_token(credentials);
+  if (!presented) {
+    const Failure f{presented.error()};
+    if (f.code != Error::kNoCredentials) {
+      counters_.count_failure(f);
+    }
+    return refuse(f, std::nullopt, required_scopes);
+  }
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_->now().time_since_epoch()).count();
+  Decision d = decide(credentials, *presented, required_scopes, wait, now);
+  // RFC 9449 §8, §9: every answer to a DPoP request carries the nonce to use next.
+  if (presented->scheme == Scheme::kDpop && config_.dpop.nonces) {
+    d.headers.emplace_back(kDpopNonceHeader, config_.dpop.nonces->current(now));
+  }
+  return d;
+}
+
+Decision Guard::decide(const Credentials& credentials, const PresentedToken& presented,
+                       std::span<const std::string> required_scopes, KeyWait wait,
+                       std::int64_t now) {
+  const Scheme scheme = presented.scheme;
+  const auto refused = [&](const Failure& f) {
+    counters_.count_failure(f);
+    return refuse(f, scheme, required_scopes);
+  };
+  // Cheap checks first: neither needs the token verified.
+  if (scheme == Scheme::kBearer && config_.dpop.policy == DpopPolicy::kRequired) {
+    return refused(Failure{Error::kDpopRequired});
+  }
+  if (scheme == Scheme::kDpop && credentials.dpop.size() != 1) {
+    // RFC 9449 §4.3 check 1: with two proofs, which one the request means is ambiguous.
+    return refused(proof_failure(credentials.dpop.empty() ? jose::dpop::ProofError::kMissing
+                                                          : jose::dpop::ProofError::kMultiple));
+  }
+  // The token before the proof: a cached token costs a hash, a proof always a signature check.
+  auto verified = verify_presented(presented.token, wait, true);
+  if (!verified) {
+    return refuse(verified.error(), scheme, required_scopes);  // counted by verify_presented
+  }
+  std::optional<jose::dpop::VerifiedProof> proof;
+  if (scheme == Scheme::kBearer) {
+    // RFC 9449 §7.2: a bound token is worth nothing without its key, which a thief lacks; as
+    // Bearer it would be as good as an unbound one.
+    if (!(*verified)->jkt.empty()) {
+      return refused(Failure{Error::kBoundTokenAsBearer});
+    }
+  } else {
+    if ((*verified)->jkt.empty()) {
+      return refused(Failure{Error::kUnboundTokenAsDpop});
+    }
+    auto checked = check_proof(credentials, presented.token, **verified, now);
+    if (!checked) {
+      return refused(checked.error());
+    }
+    proof = std::move(checked).value();
+  }
+  for (const auto& scope : required_scopes) {
+    if (!(*verified)->has_scope(scope)) {
+      return refused(Failure{Error::kInsufficientScope});
+    }
+  }
+  // Last: a proof refused for any other reason stays usable, so that a request answered by a
+  // refusal the client can fix (a nonce, a scope) does not burn it.
+  if (proof) {
+    if (auto used = use_proof(*proof, now); !used) {
+      return refused(used.error());
+    }
+    counters_.dpop_proofs_verified.fetch_add(1, std::memory_order_relaxed);
+  }
+  Decision d;
+  d.token = std::move(verified).value();
+  return d;
+}
+
+Result<jose::dpop::VerifiedProof, Failure> Guard::check_proof(const Credentials& credentials,
+                                                              std::string_view token,
+                                                              const VerifiedToken& verified,
+                                                              std::int64_t now) const {
+  const DpopConfig& dpop = config_.dpop;
+  jose::dpop::ProofCheck check;
+  check.method = credentials.method;
+  check.url = credentials.url;
+  check.access_token = token;  // ath: the proof was made for this very token
+  check.algorithms = dpop.algorithms;
+  check.now = now;
+  check.lifetime = dpop.proof_lifetime;
+  check.leeway = dpop.leeway;
+  auto proof = jose::dpop::verify_proof(credentials.dpop.front(), check);
+  if (!proof) {
+    return fail(proof_failure(proof.error()));
+  }
+  // A proof signed by any key proves nothing about the token: it must be the key the token was
+  // issued to, or a stolen token would work with a key pair of the thief's own.
+  if (proof->jkt != verified.jkt) {
+    return fail(proof_failure(jose::dpop::ProofError::kKeyMismatch));
+  }
+  if (dpop.nonces) {
+    if (auto fresh = dpop.nonces->check(proof->nonce, now); !fresh) {
+      return fail(proof_failure(fresh.error()));
+    }
+  }
+  return std::move(proof).value();
+}
+
+Result<Ok, Failure> Guard::use_proof(const jose::dpop::VerifiedProof& proof, std::int64_t now) {
+  // Remembered as long as verify_proof would take it: until iat + lifetime + leeway. The key
+  // includes the thumbprint, so one client cannot use up (or learn of) another's jti.
+  const std::int64_t stale_at =
+      proof.iat + (config_.dpop.proof_lifetime + config_.dpop.leeway).count();
+  std::string id;
+  id.reserve(proof.jkt.size() + 1 + proof.jti.size());
+  id.append(proof.jkt).append(1, '.').append(proof.jti);
+  switch (replay_cache_.use(id, stale_at, now)) {
+    case ReplayCache::Use::kFirst:
+      return Ok{};
+    case ReplayCache::Use::kReplayed:
+      return fail(proof_failure(jose::dpop::ProofError::kReplayed));
+    case ReplayCache::Use::kFull:
+      break;
+  }
+  // Failing closed: accepting a proof that cannot be remembered could let its replay through.
+  return fail(proof_failure(jose::dpop::ProofError::kReplayCacheFull));
+}
+
+Decision Guard::refuse(const Failure& failure, std::optional<Scheme> scheme,
+                       std::span<const std::string> required_scopes) const {
   Decision d;
   d.failure = failure;
   std::string_view error;
   std::string description(failure.description());
+  std::string scope_param;
   switch (failure.code) {
     case Error::kNoCredentials:
       // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
       d.status = 401;
-      d.www_authenticate = "Bearer realm=\"" + header_safe(config_.realm) + "\"";
+      d.www_authenticate = challenges(std::nullopt, {});
       d.body = json::serialize(json::object{
           {"error", "unauthorized"},
-          {"error_description", "send an access token: Authorization: Bearer <token>"}});
+          {"error_description", config_.dpop.policy == DpopPolicy::kRequired
+                                    ? "send an access token: Authorization: DPoP <token>, with "
+                                      "a DPoP proof"
+                                    : "send an access token: Authorization: Bearer <token>"}});
       return d;
     case Error::kMalformedHeader:
     case Error::kMultipleTokens:
@@ -255,48 +431,54 @@ Decision Guard::refuse(const Failure& failure, std::span<const std::string> requ
         scopes += (scopes.empty() ? "" : " ") + s;
       }
       description = "the token lacks the scope " + scopes;
-      d.www_authenticate = "Bearer realm=\"" + header_safe(config_.realm) +
-                           "\", error=\"insufficient_scope\", error_description=\"" +
-                           header_safe(description) + "\", scope=\"" + header_safe(scopes) + "\"";
-      d.body = json::serialize(json::object{{"error", error}, {"error_description", description}});
-      return d;
+      scope_param = ", scope=\"" + header_safe(scopes) + "\"";
+      break;
     }
+    case Error::kDpopProof:
+      // RFC 9449 §7.1: a proof by another key than the bound one makes the token unusable here
+      // (invalid_token); a missing or stale nonce asks for a retry with the fresh one.
+      d.status = 401;
+      if (failure.proof && failure.proof->wants_nonce()) {
+        error = "use_dpop_nonce";
+      } else if (failure.proof && failure.proof->code == jose::dpop::ProofError::kKeyMismatch) {
+        error = "invalid_token";
+      } else {
+        error = "invalid_dpop_proof";
+      }
+      break;
     default:
       d.status = 401;
       error = "invalid_token";
       break;
   }
-  d.www_authenticate = "Bearer realm=\"" + header_safe(config_.realm) + "\", error=\"" +
-                       std::string(error) + "\", error_description=\"" + header_safe(description) +
-                       "\"";
+  d.www_authenticate =
+      challenges(scheme, ", error=\"" + std::string(error) + "\", error_description=\"" +
+                             header_safe(description) + "\"" + scope_param);
   d.body = json::serialize(json::object{{"error", error}, {"error_description", description}});
   return d;
 }
 
-Decision Guard::authorize(const Credentials& credentials,
-                          std::span<const std::string> required_scopes, KeyWait wait) {
-  auto token = locate_bearer(credentials);
-  if (!token) {
-    const Failure f{token.error()};
-    if (f.code != Error::kNoCredentials) {
-      counters_.count_failure(f);
+std::string Guard::challenges(std::optional<Scheme> error_scheme,
+                              std::string_view error_params) const {
+  const std::string realm = "realm=\"" + header_safe(config_.realm) + "\"";
+  const bool bearer = config_.dpop.policy != DpopPolicy::kRequired;
+  // The error belongs to the scheme the request used; without one, to the first offered. Under
+  // kRequired a Bearer request's error goes on the only challenge there is.
+  const Scheme on = bearer ? error_scheme.value_or(Scheme::kBearer) : Scheme::kDpop;
+  std::string out;
+  if (bearer) {
+    out.append("Bearer ").append(realm);
+    if (on == Scheme::kBearer) {
+      out.append(error_params);
     }
-    return refuse(f, required_scopes);
+    out.append(", ");
   }
-  auto verified = verify_presented(*token, wait, true);
-  if (!verified) {
-    return refuse(verified.error(), required_scopes);
+  out.append("DPoP ").append(realm);
+  if (on == Scheme::kDpop) {
+    out.append(error_params);
   }
-  for (const auto& scope : required_scopes) {
-    if (!(*verified)->has_scope(scope)) {
-      const Failure f{Error::kInsufficientScope};
-      counters_.count_failure(f);
-      return refuse(f, required_scopes);
-    }
-  }
-  Decision d;
-  d.token = std::move(verified).value();
-  return d;
+  out.append(", algs=\"").append(dpop_algs_).append("\"");
+  return out;
 }
 
 }  // namespace signet::guard

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "signet/common/replay_cache.h"
 #include "signet/common/result.h"
 #include "signet/guard/bearer.h"
 #include "signet/guard/clock.h"
@@ -19,13 +22,23 @@
 
 namespace signet::guard {
 
+// The request header that carries a DPoP proof (RFC 9449 §4.1).
+constexpr std::string_view kDpopHeader = "DPoP";
+// The response header that carries a fresh server nonce (RFC 9449 §8, §9).
+constexpr std::string_view kDpopNonceHeader = "DPoP-Nonce";
+
 // The answer to "may this request go on?", ready to send when it may not.
 struct Decision {
-  unsigned status = 200;                       // 200: allowed; else 400, 401, 403 or 503
-  std::string www_authenticate;                // RFC 6750 §3 challenge, empty when allowed
+  unsigned status = 200;  // 200: allowed; else 400, 401, 403 or 503
+  // RFC 6750 §3 and RFC 9449 §7.1 challenges in one value (Bearer first, then DPoP), the error on
+  // the scheme the request used; empty when allowed.
+  std::string www_authenticate;
   std::string body;                            // JSON {"error": ..., "error_description": ...}
   std::shared_ptr<const VerifiedToken> token;  // set when allowed
   std::optional<Failure> failure;              // why not, for logs and metrics
+  // Headers to send with the answer, allowed or not: DPoP-Nonce when the guard issues nonces
+  // and the request used DPoP.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   bool allowed() const { return status == 200; }
 };
@@ -50,8 +63,10 @@ class Guard {
   Result<std::shared_ptr<const VerifiedToken>, Failure> verify(std::string_view token,
                                                                KeyWait wait = KeyWait::kMayBlock);
 
-  // The whole decision for a request: extract the bearer token, verify it, check that it has
-  // every scope in `required_scopes`.
+  // The whole decision for a request: extract the access token, verify it; for DPoP (RFC 9449
+  // §7.1) check the proof against the request, the token and its bound key, and the nonce when
+  // configured; check that the token has every scope in `required_scopes`; and last, record the
+  // proof's jti so that it is never accepted again. A token bound to a key is refused as Bearer.
   Decision authorize(const Credentials& credentials, std::span<const std::string> required_scopes,
                      KeyWait wait = KeyWait::kMayBlock);
 
@@ -68,13 +83,31 @@ class Guard {
                                                                          bool check_b64token);
   Result<std::shared_ptr<const VerifiedToken>, Failure> verify_uncached(
       std::string_view token, KeyWait wait, std::shared_ptr<const KeySet>& verified_by);
-  Decision refuse(const Failure& failure, std::span<const std::string> required_scopes) const;
+  // authorize() once a token was found; `now` in seconds since the epoch.
+  Decision decide(const Credentials& credentials, const PresentedToken& presented,
+                  std::span<const std::string> required_scopes, KeyWait wait, std::int64_t now);
+  // The DPoP checks of a verified, bound token: the proof against the request and the token,
+  // its key against the token's cnf.jkt, its nonce. Everything but the replay check.
+  Result<jose::dpop::VerifiedProof, Failure> check_proof(const Credentials& credentials,
+                                                         std::string_view token,
+                                                         const VerifiedToken& verified,
+                                                         std::int64_t now) const;
+  // Records the proof's jti (key jkt.jti) until the proof goes stale.
+  Result<Ok, Failure> use_proof(const jose::dpop::VerifiedProof& proof, std::int64_t now);
+  // `scheme`: the one the request used, when it got that far (the error goes on its challenge).
+  Decision refuse(const Failure& failure, std::optional<Scheme> scheme,
+                  std::span<const std::string> required_scopes) const;
+  // The WWW-Authenticate value: each accepted scheme's challenge, `error_params` (already
+  // header-safe, starting with ", ") on the one `error_scheme` names.
+  std::string challenges(std::optional<Scheme> error_scheme, std::string_view error_params) const;
 
   const GuardConfig config_;
   std::shared_ptr<const Clock> clock_;
   Counters counters_;
   JwksCache jwks_;
   TokenCache token_cache_;
+  ReplayCache replay_cache_;
+  std::string dpop_algs_;  // the algs parameter of the DPoP challenge: "ES256 EdDSA RS256 PS256"
 };
 
 }  // namespace signet::guard

@@ -10,7 +10,7 @@ bool VerifiedToken::has_scope(std::string_view scope) const {
 
 std::size_t VerifiedToken::footprint() const {
   // The claims object dominates; count its members generously rather than walk it exactly.
-  std::size_t bytes = sizeof(*this) + subject.size() + kid.size();
+  std::size_t bytes = sizeof(*this) + subject.size() + kid.size() + jkt.size();
   for (const auto& s : scopes) {
     bytes += sizeof(s) + s.size();
   }

@@ -19,6 +19,9 @@ struct VerifiedToken {
   jose::Algorithm alg = jose::Algorithm::kRS256;
   std::int64_t expires_at = 0;      // "exp"
   std::vector<std::string> scopes;  // "scope" split on spaces, plus "permissions", deduplicated
+  // "cnf"."jkt" (RFC 9449 §6.1): the SHA-256 thumbprint of the key the token is bound to, which
+  // must sign a DPoP proof for every use; empty when the token is not bound (a bearer token).
+  std::string jkt;
 
   bool has_scope(std::string_view scope) const;
   // Approximate heap footprint, for the cache's memory bound.

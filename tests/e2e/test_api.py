@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import http.client
 import json
-import re
 import signal
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from conftest import HTTP_TIMEOUT, clean_env
 from issuer import (ALGORITHMS, AUDIENCE, WELL_KNOWN_CONFIG, WELL_KNOWN_JWKS, Key, free_port,
                     hs256_confused_token, tamper_payload, truncate_signature,
                     unsigned_token)
+from www_authenticate import parse_challenges
 
 PUBLIC_MESSAGE = ("Hello from a public endpoint! You don't need to be authenticated to see this.")
 PRIVATE_MESSAGE = ("Hello from a private endpoint! You need to be authenticated to see this.")
@@ -37,6 +37,9 @@ KEYS_UNAVAILABLE_BODY = {
     "error_description": "the issuer's signing keys could not be fetched; try again shortly"}
 KID_UNKNOWN = "no published signing key matches the token kid"
 APP_ORIGIN = "http://localhost:3000"  # signet api's default --cors-origin
+# The DPoP challenge that follows the Bearer one (RFC 9449 §7.1; signet api's default --dpop allow).
+DPOP_CHALLENGE = {"realm": "signet", "algs": "ES256 EdDSA RS256 PS256"}
+NO_TOKEN_CHALLENGE = 'Bearer realm="signet", DPoP realm="signet", algs="ES256 EdDSA RS256 PS256"'
 
 
 # --- helpers
@@ -63,24 +66,6 @@ def raw_get(port: int, target: str, headers: list[tuple[str, str]]) -> tuple[int
         conn.close()
 
 
-_PARAM = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)')
-
-
-def parse_challenge(value: str) -> tuple[str, dict]:
-    """`Bearer realm="x", error="y"` -> ("Bearer", {"realm": "x", "error": "y"}), strictly:
-    every parameter a quoted string, none repeated, nothing left over."""
-    scheme, _, rest = value.partition(" ")
-    params: dict[str, str] = {}
-    pos = 0
-    while pos < len(rest):
-        m = _PARAM.match(rest, pos)
-        assert m, f"malformed WWW-Authenticate {value!r} at {rest[pos:]!r}"
-        assert m.group(1) not in params, f"repeated parameter in {value!r}"
-        params[m.group(1)] = m.group(2)
-        pos = m.end()
-    return scheme, params
-
-
 def assert_message(res: requests.Response, text: str, no_store: bool = True):
     assert res.status_code == 200, res.text
     assert res.headers["Content-Type"] == "application/json"
@@ -93,7 +78,7 @@ def assert_message(res: requests.Response, text: str, no_store: bool = True):
 def assert_refusal(status: int, headers: dict, body: bytes | str, expected_status: int,
                    error: str, description: str | None = None, scope: str | None = None):
     """A guard refusal: status, JSON {"error", "error_description"}, Cache-Control: no-store,
-    and (except 503) an RFC 6750 challenge that agrees with the body."""
+    and (except 503) an RFC 6750 challenge that agrees with the body, then the DPoP one."""
     headers = {k.lower(): v for k, v in headers.items()}
     assert status == expected_status, body
     assert headers.get("content-type") == "application/json"
@@ -108,13 +93,12 @@ def assert_refusal(status: int, headers: dict, body: bytes | str, expected_statu
         assert "www-authenticate" not in headers
         assert headers.get("retry-after") == "5"
         return doc
-    scheme, params = parse_challenge(headers["www-authenticate"])
-    assert scheme == "Bearer"
     expected = {"realm": "signet", "error": error,
                 "error_description": doc["error_description"]}
     if scope is not None:
         expected["scope"] = scope
-    assert params == expected
+    assert parse_challenges(headers["www-authenticate"]) == [("Bearer", expected),
+                                                            ("DPoP", DPOP_CHALLENGE)]
     return doc
 
 
@@ -155,7 +139,7 @@ def test_healthz(api):
 def test_private_without_token_is_challenged_without_error(api, path):
     res = get(api.url(path))
     assert res.status_code == 401
-    assert res.headers["WWW-Authenticate"] == 'Bearer realm="signet"'
+    assert res.headers["WWW-Authenticate"] == NO_TOKEN_CHALLENGE
     assert "error=" not in res.headers["WWW-Authenticate"]
     assert res.headers["Cache-Control"] == "no-store"
     assert res.headers["Content-Type"] == "application/json"
@@ -166,7 +150,7 @@ def test_other_authorization_scheme_is_no_token(api, shared_issuer):
     # Basic offers no bearer credentials at all: challenged like a request without a token.
     res = get(api.url("/api/private"), Authorization="Basic dXNlcjpwd2Q=")
     assert res.status_code == 401
-    assert res.headers["WWW-Authenticate"] == 'Bearer realm="signet"'
+    assert res.headers["WWW-Authenticate"] == NO_TOKEN_CHALLENGE
     assert res.json() == NO_TOKEN_BODY
 
 
@@ -370,7 +354,7 @@ def test_malformed_bearer_header(api, value):
     status, headers, body = raw_get(api.port, "/api/private",
                                     [("Authorization", value.encode("utf-8").decode("latin-1"))])
     assert_refusal(status, headers, body, 400, "invalid_request",
-                   "the Authorization header must be: Bearer <token>")
+                   "the Authorization header must be: Bearer <token> or DPoP <token>")
 
 
 # --- HTTP surface: CORS, 404, 405

@@ -328,7 +328,9 @@ def test_step3_calling_the_api(demo):
 
     status, headers, text = call(demo, "/api/private")
     assert status == 401
-    assert headers["www-authenticate"] == 'Bearer realm="signet"'
+    # RFC 9449 §7.1: the DPoP challenge follows, since signet api accepts both schemes.
+    assert headers["www-authenticate"] == ('Bearer realm="signet", DPoP realm="signet", '
+                                            'algs="ES256 EdDSA RS256 PS256"')
     assert json.loads(text)["error"] == "unauthorized"  # RFC 6750 §3.1: no error code in the header
 
     status, _, text = call(demo, "/api/private", access)

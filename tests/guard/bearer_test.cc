@@ -100,6 +100,54 @@ INSTANTIATE_TEST_SUITE_P(
         refused("QueryTokenWithBasicHeader", {"Basic eHl6"}, Error::kQueryToken, "access_token=a")),
     [](const ::testing::TestParamInfo<BearerCase>& info) { return info.param.name; });
 
+// RFC 9449 §7.1: "DPoP" as a second scheme, under the same rules as Bearer.
+TEST(ExtractToken, TellsBearerFromDpop) {
+  struct Case {
+    std::vector<std::string_view> authorization;
+    std::string_view query;
+    std::optional<Scheme> scheme;  // nullopt: expect `error`
+    std::string_view token;
+    Error error = Error::kNoCredentials;
+  };
+  const Case cases[] = {
+      {{"DPoP abc"}, "", Scheme::kDpop, "abc"},
+      {{"dpop abc"}, "", Scheme::kDpop, "abc"},
+      {{"DPOP   abc  "}, "", Scheme::kDpop, "abc"},
+      {{"DPoP\tabc"}, "", Scheme::kDpop, "abc"},
+      {{"DPoP eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz"},
+       "",
+       Scheme::kDpop,
+       kJwtLike},
+      {{"Bearer abc"}, "", Scheme::kBearer, "abc"},
+      {{"DPoP"}, "", std::nullopt, "", Error::kMalformedHeader},
+      {{"DPoP a b"}, "", std::nullopt, "", Error::kMalformedHeader},
+      {{"DPoP \"abc\""}, "", std::nullopt, "", Error::kMalformedHeader},
+      {{"DPoPabc"}, "", std::nullopt, "", Error::kNoCredentials},
+      {{"DPoP a", "Bearer b"}, "", std::nullopt, "", Error::kMultipleTokens},
+      {{"DPoP a", "DPoP a"}, "", std::nullopt, "", Error::kMultipleTokens},
+      {{"DPoP a"}, "access_token=a", std::nullopt, "", Error::kMultipleTokens},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.authorization.empty() ? std::string("(none)") : std::string(c.authorization[0]));
+    const auto result = extract_token(Credentials{c.authorization, c.query});
+    if (c.scheme) {
+      ASSERT_TRUE(result) << to_string(result.error());
+      EXPECT_EQ(result->scheme, *c.scheme);
+      EXPECT_EQ(result->token, c.token);
+    } else {
+      ASSERT_FALSE(result);
+      EXPECT_EQ(result.error(), c.error);
+    }
+  }
+}
+
+TEST(ExtractBearer, TakesADpopHeaderForAnotherScheme) {
+  const std::vector<std::string_view> dpop{"DPoP abc"};
+  const auto result = extract_bearer(Credentials{dpop, {}});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error(), Error::kNoCredentials);
+}
+
 TEST(QueryHasAccessToken, FindsOnlyTheExactParameterName) {
   struct Case {
     std::string_view query;

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "signet/metrics/registry.h"
 #include "tests/guard/guard_test_support.h"
 
 namespace signet::guard {
@@ -60,6 +61,44 @@ TEST(Counters, FirstAndLastRulesOfEachEnumAreCounted) {
   EXPECT_EQ(failures.size(), 4u);
   EXPECT_EQ(failures.at(to_string(Error::kInsufficientScope)).to_number<std::uint64_t>(), 1u);
   EXPECT_EQ(failures.at(jose::to_string(jose::Error::kIatInFuture)).to_number<std::uint64_t>(), 1u);
+}
+
+TEST(Counters, DpopProofFailuresAreCountedByTheirRule) {
+  Counters c;
+  const auto proof = [](jose::dpop::ProofError e) {
+    return Failure{Error::kDpopProof, {}, {}, jose::dpop::ProofFailure{e, std::nullopt, {}}};
+  };
+  c.count_failure(proof(jose::dpop::ProofError::kMissing));      // the first rule
+  c.count_failure(proof(jose::dpop::ProofError::kKeyMismatch));  // the last
+  c.count_failure(proof(jose::dpop::ProofError::kReplayed));
+  c.count_failure(proof(jose::dpop::ProofError::kReplayed));
+  EXPECT_EQ(c.failures(jose::dpop::ProofError::kMissing), 1u);
+  EXPECT_EQ(c.failures(jose::dpop::ProofError::kKeyMismatch), 1u);
+  EXPECT_EQ(c.dpop_replays(), 2u);
+  EXPECT_EQ(c.failures(Error::kDpopProof), 0u);  // under its DPoP rule, as kToken under JOSE's
+  EXPECT_EQ(c.total_failures(), 4u);
+  const json::object failures = parsed(c).at("failures").as_object();
+  EXPECT_EQ(failures.at(jose::dpop::to_string(jose::dpop::ProofError::kReplayed))
+                .to_number<std::uint64_t>(),
+            2u);
+}
+
+TEST(Counters, RegisteredSeriesIncludeDpopProofsAndReplays) {
+  Counters c;
+  c.dpop_proofs_verified = 3;
+  c.count_failure(
+      Failure{Error::kDpopProof,
+              {},
+              {},
+              jose::dpop::ProofFailure{jose::dpop::ProofError::kReplayed, std::nullopt, {}}});
+  metrics::Registry registry;
+  register_counters(registry, c);
+  const std::string text = registry.expose();
+  EXPECT_NE(text.find("signet_guard_dpop_proofs_verified_total 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("signet_guard_dpop_replays_total 1"), std::string::npos) << text;
+  const std::string replayed(jose::dpop::to_string(jose::dpop::ProofError::kReplayed));
+  EXPECT_NE(text.find("signet_guard_refused_total{rule=\"" + replayed + "\"} 1"), std::string::npos)
+      << text;
 }
 
 TEST(Counters, ToJsonNamesEachFailureWithItsCount) {

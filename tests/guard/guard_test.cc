@@ -521,9 +521,13 @@ json::object body_of(const Decision& d) {
   return json::parse(d.body).as_object();
 }
 
+// The DPoP challenge that follows the Bearer one while DPoP is allowed (RFC 9449 §7.1).
+constexpr std::string_view kDpopChallenge =
+    ", DPoP realm=\"signet\", algs=\"ES256 EdDSA RS256 PS256\"";
+
 std::string invalid_token_challenge(std::string_view description) {
   return "Bearer realm=\"signet\", error=\"invalid_token\", error_description=\"" +
-         std::string(description) + "\"";
+         std::string(description) + "\"" + std::string(kDpopChallenge);
 }
 
 TEST(GuardAuthorize, NoCredentialsIsAChallengeWithoutAnErrorCode) {
@@ -531,7 +535,7 @@ TEST(GuardAuthorize, NoCredentialsIsAChallengeWithoutAnErrorCode) {
   const Decision d = authorize(h, {});
   EXPECT_EQ(d.status, 401u);
   EXPECT_FALSE(d.allowed());
-  EXPECT_EQ(d.www_authenticate, "Bearer realm=\"signet\"");
+  EXPECT_EQ(d.www_authenticate, "Bearer realm=\"signet\"" + std::string(kDpopChallenge));
   EXPECT_EQ(d.www_authenticate.find("error"), std::string::npos);
   ASSERT_TRUE(d.failure);
   EXPECT_EQ(*d.failure, Failure{Error::kNoCredentials});
@@ -546,14 +550,16 @@ TEST(GuardAuthorize, OtherSchemeIsAChallengeWithoutAnErrorCode) {
   GuardHarness h;
   const Decision d = authorize(h, {"Basic dXNlcjpwYXNz"});
   EXPECT_EQ(d.status, 401u);
-  EXPECT_EQ(d.www_authenticate, "Bearer realm=\"signet\"");
+  EXPECT_EQ(d.www_authenticate, "Bearer realm=\"signet\"" + std::string(kDpopChallenge));
 }
 
 TEST(GuardAuthorize, RealmComesFromTheConfigurationWithQuotesRemoved) {
   GuardConfig c = test_config();
   c.realm = "messages \"api\"";
   GuardHarness h(c);
-  EXPECT_EQ(authorize(h, {}).www_authenticate, "Bearer realm=\"messages api\"");
+  EXPECT_EQ(authorize(h, {}).www_authenticate,
+            "Bearer realm=\"messages api\", DPoP realm=\"messages api\", "
+            "algs=\"ES256 EdDSA RS256 PS256\"");
 }
 
 TEST(GuardAuthorize, ExpiredTokenIsInvalidTokenNamingTheRule) {
@@ -650,9 +656,11 @@ TEST(GuardAuthorize, HostileClaimValuesLeaveTheChallengeWellFormedAndShort) {
       const std::string prefix =
           "Bearer realm=\"signet\", error=\"invalid_token\", error_description=\"";
       ASSERT_EQ(d.www_authenticate.rfind(prefix, 0), 0u) << d.www_authenticate;
-      ASSERT_EQ(d.www_authenticate.back(), '"');
-      const std::string description =
-          d.www_authenticate.substr(prefix.size(), d.www_authenticate.size() - prefix.size() - 1);
+      const std::string suffix = "\"" + std::string(kDpopChallenge);
+      ASSERT_GE(d.www_authenticate.size(), prefix.size() + suffix.size());
+      ASSERT_EQ(d.www_authenticate.substr(d.www_authenticate.size() - suffix.size()), suffix);
+      const std::string description = d.www_authenticate.substr(
+          prefix.size(), d.www_authenticate.size() - prefix.size() - suffix.size());
       for (const char ch : description) {
         const auto u = static_cast<unsigned char>(ch);
         EXPECT_TRUE(u >= 0x20 && u <= 0x7e && u != '"' && u != '\\') << static_cast<int>(u);
@@ -704,7 +712,7 @@ TEST(GuardAuthorize, MalformedMultipleAndQueryTokensAreInvalidRequest) {
     EXPECT_EQ(d.status, 400u);
     EXPECT_EQ(d.www_authenticate,
               "Bearer realm=\"signet\", error=\"invalid_request\", error_description=\"" +
-                  std::string(to_string(c.error)) + "\"");
+                  std::string(to_string(c.error)) + "\"" + std::string(kDpopChallenge));
     const json::object body = body_of(d);
     EXPECT_EQ(body.at("error").as_string(), "invalid_request");
     EXPECT_EQ(body.at("error_description").as_string(), to_string(c.error));
