@@ -401,6 +401,9 @@ std::optional<std::string> proof_token(const ProofOptions& o, const client::Dpop
   if (!o.token.empty()) {
     return token_argument(o.token);
   }
+  if (!o.audience.empty() && o.issuer.empty()) {
+    throw CommandError{"--audience narrows --issuer: add --issuer URL (or give --token TOKEN)"};
+  }
   auto path = client::cache_path_from_environment();
   if (!path) {
     throw CommandError{path.error() + "; or give --token TOKEN"};
@@ -432,7 +435,8 @@ std::optional<std::string> proof_token(const ProofOptions& o, const client::Dpop
 // Prints a DPoP proof for one request, for curl: the key must exist (signet token --dpop makes it).
 void run_proof(const ProofOptions& o) {
   if (o.method.empty() || o.method.size() > kMaxMethodBytes ||
-      !std::all_of(o.method.begin(), o.method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      !std::all_of(o.method.begin(), o.method.end(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') || c == '-'; })) {
     throw CommandError{
         "--method must be the request's HTTP method in capitals, as curl sends it "
         "(e.g. GET or POST): htm is compared case-sensitively"};
@@ -442,11 +446,8 @@ void run_proof(const ProofOptions& o) {
         "--url must be the absolute http(s) URL the request goes to, e.g. "
         "http://localhost:3010/api/private"};
   }
-  if (!o.audience.empty() && o.issuer.empty()) {
-    throw CommandError{"--audience narrows --issuer: add --issuer URL"};
-  }
-  if (o.no_token && (!o.token.empty() || !o.issuer.empty())) {
-    throw CommandError{"--no-token makes a proof without ath: leave out --token and --issuer"};
+  if (o.no_token && !o.token.empty()) {
+    throw CommandError{"--no-token makes a proof without ath: leave out --token"};
   }
   if (o.nonce.size() > jose::dpop::kMaxNonceBytes) {
     throw CommandError{"--nonce is longer than " + std::to_string(jose::dpop::kMaxNonceBytes) +

@@ -294,6 +294,7 @@ def test_proof_without_a_token_has_no_ath(s, cache_home):
     (["--method", "GET", "--url", "/api/private", "--token", "t"], "absolute http(s) URL"),
     (["--method", "GET", "--url", "ftp://localhost/x", "--token", "t"], "absolute http(s) URL"),
     (["--method", "GET", "--url", API_URL, "--no-token", "--token", "t"], "leave out --token"),
+    (["--method", "GET", "--url", API_URL, "--audience", "https://x/"], "add --issuer"),
     (["--method", "GET", "--url", API_URL, "--token", "t", "--nonce", "n" * 257], "--nonce"),
 ])
 def test_proof_arguments_are_checked(s, cache_home, args, says):
