@@ -282,6 +282,16 @@ std::string bn_bytes(const EVP_PKEY* key, const char* param, std::size_t pad_to)
   return out;
 }
 
+std::string ed25519_public(const Jwk& key) {
+  std::string pub(kEd25519KeyBytes, '\0');
+  std::size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(key.pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
+                                  &len) != 1) {
+    clear_openssl_errors();
+  }
+  return pub;
+}
+
 }  // namespace
 
 bool Jwk::accepts(Algorithm a) const {
@@ -432,19 +442,41 @@ json::object to_public_json(const Jwk& key) {
       o["y"] = base64url_encode(
           bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes));
       break;
-    case KeyType::kOkp: {
-      std::string pub(kEd25519KeyBytes, '\0');
-      std::size_t len = pub.size();
-      if (EVP_PKEY_get_raw_public_key(key.pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
-                                      &len) != 1) {
-        clear_openssl_errors();
-      }
+    case KeyType::kOkp:
       o["crv"] = "Ed25519";
-      o["x"] = base64url_encode(pub);
+      o["x"] = base64url_encode(ed25519_public(key));
       break;
-    }
   }
   return o;
+}
+
+std::string thumbprint(const Jwk& key) {
+  // RFC 7638 §3.2: the required members in lexicographic order, no whitespace. Base64url never
+  // needs JSON escaping, so the text is assembled directly. The members come from the key
+  // itself, not from the JWK text it was parsed from, so two spellings of one key (an RSA "n"
+  // with a leading zero byte) cannot yield two thumbprints.
+  std::string members;
+  switch (key.kty) {
+    case KeyType::kRsa:
+      members = R"({"e":")" + base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_RSA_E, 0)) +
+                R"(","kty":"RSA","n":")" +
+                base64url_encode(bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_RSA_N, 0)) + R"("})";
+      break;
+    case KeyType::kEc:
+      members = R"({"crv":"P-256","kty":"EC","x":")" +
+                base64url_encode(
+                    bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, kP256CoordinateBytes)) +
+                R"(","y":")" +
+                base64url_encode(
+                    bn_bytes(key.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, kP256CoordinateBytes)) +
+                R"("})";
+      break;
+    case KeyType::kOkp:
+      members =
+          R"({"crv":"Ed25519","kty":"OKP","x":")" + base64url_encode(ed25519_public(key)) + R"("})";
+      break;
+  }
+  return base64url_encode(sha256(members));
 }
 
 json::object to_public_jwks(const std::vector<Jwk>& keys) {

@@ -62,6 +62,11 @@ Result<Jwks, Error> parse_jwks(std::string_view json);
 boost::json::object to_public_json(const Jwk& key);
 boost::json::object to_public_jwks(const std::vector<Jwk>& keys);
 
+// RFC 7638 JWK SHA-256 thumbprint, base64url without padding: over the key type's required
+// public members only (RSA e, kty, n; EC crv, kty, x, y; OKP crv, kty, x), so kid, alg, use and
+// any private part never change it.
+std::string thumbprint(const Jwk& key);
+
 // A fresh key pair for `alg` (RSA 2048 bits, P-256 or Ed25519) with the given kid.
 Result<Jwk, Error> generate_jwk(Algorithm alg, std::string kid);
 

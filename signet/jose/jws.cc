@@ -28,7 +28,8 @@ constexpr std::pair<std::string_view, Error> kForbiddenHeaders[] = {
     {"x5c", Error::kHeaderX5c},
 };
 
-Result<Ok, Error> check_header(const json::object& header, ParsedJws& out) {
+Result<Ok, Error> check_header(const json::object& header, bool allow_embedded_jwk,
+                               ParsedJws& out) {
   auto alg_name = get_string(header, "alg");
   if (!alg_name) {
     return fail(alg_name.error() == Access::kMissing ? Error::kAlgMissing : Error::kAlgNotString);
@@ -39,6 +40,9 @@ Result<Ok, Error> check_header(const json::object& header, ParsedJws& out) {
   }
   out.alg = *alg;
   for (const auto& [name, error] : kForbiddenHeaders) {
+    if (allow_embedded_jwk && error == Error::kHeaderJwk) {
+      continue;  // a DPoP proof: its caller parses the key and binds it (RFC 9449 §4.3)
+    }
     if (header.contains(name)) {
       return fail(error);
     }
@@ -192,7 +196,7 @@ Result<ParsedJws, Error> parse_compact(std::string_view token, const JwsLimits& 
   }
   out.signature = std::move(signature).value();
   out.header = std::move(header).value();
-  if (auto checked = check_header(out.header, out); !checked) {
+  if (auto checked = check_header(out.header, limits.allow_embedded_jwk, out); !checked) {
     return fail(checked.error());
   }
   // Validate the payload's encoding now so that every malformed token fails before any crypto.

@@ -19,6 +19,10 @@ constexpr std::size_t kDefaultMaxTokenBytes = 8 * 1024;  // far above real acces
 struct JwsLimits {
   std::size_t max_token_bytes = kDefaultMaxTokenBytes;
   JsonLimits json;
+  // Accept a "jwk" header member (left in ParsedJws::header, unparsed). Only for DPoP proofs
+  // (RFC 9449 §4.2), which are signed by the key they carry and whose caller binds that key to
+  // the token or the request; an access token's key always comes from configuration.
+  bool allow_embedded_jwk = false;
 };
 
 // A compact JWS split into its parts with its protected header checked; the signature has NOT
@@ -36,9 +40,9 @@ struct ParsedJws {
 
 // Splits and checks a compact JWS (RFC 7515 §7.1): exactly three segments, strict base64url,
 // a header that is a JSON object without duplicate members, a supported "alg" (never "none",
-// never HMAC), no "jku"/"x5u"/"jwk"/"x5c" (keys come only from configuration), no "crit" (we
-// implement no extensions), no "b64": false. The returned views point into `token`, which must
-// outlive the result.
+// never HMAC), no "jku"/"x5u"/"jwk"/"x5c" (keys come only from configuration; "jwk" only when
+// limits.allow_embedded_jwk), no "crit" (we implement no extensions), no "b64": false. The returned
+// views point into `token`, which must outlive the result.
 Result<ParsedJws, Error> parse_compact(std::string_view token, const JwsLimits& limits = {});
 // The result would point into a destroyed temporary.
 Result<ParsedJws, Error> parse_compact(std::string&& token, const JwsLimits& limits = {}) = delete;

@@ -650,6 +650,56 @@ TEST(ToPublicJwksTest, PublishesEveryKeyAndParsesBack) {
   }
 }
 
+// --- thumbprint (RFC 7638) ------------------------------------------------------------------
+
+// RFC 7638 §3.1: the RSA key of RFC 7517 A.1, with the kid and alg that must not change the
+// thumbprint.
+constexpr std::string_view kRfc7638Jwk =
+    R"({"kty":"RSA",)"
+    R"("n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_B)"
+    R"(JECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY)"
+    R"(368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4l)"
+    R"(Fd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",)"
+    R"("e":"AQAB","alg":"RS256","kid":"2011-04-29"})";
+
+// RFC 9449 §4.1: the P-256 key of the example proofs; §6.1 gives its thumbprint as cnf.jkt.
+constexpr std::string_view kRfc9449Jwk =
+    R"({"kty":"EC","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",)"
+    R"("y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","crv":"P-256"})";
+
+TEST(ThumbprintTest, Rfc7638Section31Example) {
+  EXPECT_EQ(thumbprint(parse_or_die(kRfc7638Jwk)), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+}
+
+TEST(ThumbprintTest, Rfc9449Section61Example) {
+  EXPECT_EQ(thumbprint(parse_or_die(kRfc9449Jwk)), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+}
+
+TEST(ThumbprintTest, Ed25519KeyHashesCrvKtyAndX) {
+  // RFC 8037 A.3 gives this key's thumbprint.
+  EXPECT_EQ(thumbprint(parse_or_die(tk::kRfc8037A2PublicJwk)),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+}
+
+TEST(ThumbprintTest, PrivatePartKidUseAndAlgDoNotChangeIt) {
+  EXPECT_EQ(thumbprint(parse_or_die(tk::kRfc7515A3PrivateJwk)),
+            thumbprint(parse_or_die(tk::kRfc7515A3PublicJwk)));
+  EXPECT_EQ(thumbprint(parse_or_die(tk::kRfc8037A1PrivateJwk)),
+            thumbprint(parse_or_die(tk::kRfc8037A2PublicJwk)));
+  for (Algorithm alg : kAllAlgorithms) {
+    const Jwk& key = tk::test_key(alg);
+    EXPECT_EQ(thumbprint(key), thumbprint(tk::public_half(key))) << to_string(alg);
+    EXPECT_NE(thumbprint(key), thumbprint(tk::other_key(alg))) << to_string(alg);
+  }
+}
+
+TEST(ThumbprintTest, LeadingZeroInTheModulusDoesNotMakeASecondThumbprint) {
+  json::object jwk = object_of(kRfc7638Jwk);
+  jwk["n"] = b64("\0" + unb64(jwk.at("n").as_string()));
+  const Jwk padded = parse_or_die(json::serialize(jwk));
+  EXPECT_EQ(thumbprint(padded), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+}
+
 // --- generate_jwk ----------------------------------------------------------------------------
 
 TEST(GenerateJwkTest, KeysAreBoundToTheirAlgorithmAndCanSign) {

@@ -635,6 +635,40 @@ TEST(JwsAttackTest, EmbeddedJwkHeaderIsRefused) {
   EXPECT_EQ(parse_refusal(sign_raw(attacker, Algorithm::kES256, header)), Error::kHeaderJwk);
 }
 
+TEST(JwsEmbeddedJwkTest, AllowedOnlyWhenTheCallerOptsIn) {
+  // DPoP proofs carry their key; the member is left in the header for the caller to parse.
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  const std::string token =
+      sign_raw(key, Algorithm::kES256,
+               R"({"alg":"ES256","jwk":)" + json::serialize(to_public_json(key)) + "}");
+  JwsLimits proof_limits;
+  proof_limits.allow_embedded_jwk = true;
+  auto parsed = parse_compact(token, proof_limits);
+  ASSERT_TRUE(parsed.ok()) << to_string(parsed.error());
+  EXPECT_TRUE(parsed->header.at("jwk").is_object());
+  EXPECT_EQ(parse_refusal(token), Error::kHeaderJwk);  // the default stays a refusal
+}
+
+TEST(JwsEmbeddedJwkTest, OtherKeySourcesStayRefusedWhenJwkIsAllowed) {
+  JwsLimits proof_limits;
+  proof_limits.allow_embedded_jwk = true;
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  const std::string jwk = json::serialize(to_public_json(key));
+  const std::pair<std::string, Error> cases[] = {
+      {R"({"alg":"ES256","jwk":)" + jwk + R"(,"jku":"https://attacker.example/jwks"})",
+       Error::kHeaderJku},
+      {R"({"alg":"ES256","jwk":)" + jwk + R"(,"x5u":"https://attacker.example/cert"})",
+       Error::kHeaderX5u},
+      {R"({"alg":"ES256","jwk":)" + jwk + R"(,"x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOC"]})",
+       Error::kHeaderX5c},
+      {R"({"alg":"ES256","jwk":)" + jwk + R"(,"crit":["exp"],"exp":1})", Error::kCritUnknown},
+  };
+  for (const auto& [header, error] : cases) {
+    EXPECT_EQ(parse_refusal(sign_raw(key, Algorithm::kES256, header), proof_limits), error)
+        << header;
+  }
+}
+
 TEST(JwsAttackTest, EmbeddedX5cHeaderIsRefused) {
   const std::string token = sign_raw(tk::test_key(Algorithm::kRS256), Algorithm::kRS256,
                                      R"({"alg":"RS256","x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOC"]})");
