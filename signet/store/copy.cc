@@ -18,7 +18,7 @@ namespace {
 
 using K = ColumnKind;
 
-// Every column of every tenant table at schema version 6 (schema.cc), parents before children.
+// Every column of every tenant table at schema version 8 (schema.cc), parents before children.
 // A migration that adds a column adds it here too: copy_test.cc compares this list with the
 // columns both databases have.
 const std::vector<Table>& table_list() {
@@ -33,7 +33,8 @@ const std::vector<Table>& table_list() {
         {"token_profile", K::kText},
         {"created_at", K::kInteger},
         {"permissions_claim", K::kInteger},
-        {"revision", K::kInteger}},
+        {"revision", K::kInteger},
+        {"require_dpop", K::kInteger}},
        {"rowid"},
        "rowid"},
       {"api_permissions",
@@ -58,7 +59,8 @@ const std::vector<Table>& table_list() {
         {"allowed_logout_urls", K::kText},
         {"web_origins", K::kText},
         {"jwks", K::kText},
-        {"jwks_uri", K::kText}},
+        {"jwks_uri", K::kText},
+        {"dpop_bound_access_tokens", K::kInteger}},
        {"rowid"},
        "rowid"},
       {"client_grants",
@@ -113,7 +115,8 @@ const std::vector<Table>& table_list() {
         {"expires_at", K::kInteger},
         {"rotated_at", K::kOptionalInteger},
         {"revoked", K::kInteger},
-        {"successor_sealed", K::kOptionalBlob}},
+        {"successor_sealed", K::kOptionalBlob},
+        {"jkt", K::kText}},
        {"id"},
        {}},
       {"failed_logins",
@@ -142,7 +145,8 @@ const std::vector<Table>& table_list() {
         {"auth_time", K::kInteger},
         {"created_at", K::kInteger},
         {"expires_at", K::kInteger},
-        {"used_at", K::kOptionalInteger}},
+        {"used_at", K::kOptionalInteger},
+        {"dpop_jkt", K::kText}},
        {"code_hash"},
        {}},
       {"browser_sessions",

@@ -557,6 +557,30 @@ CREATE INDEX events_client ON events (client_id, id);
 CREATE INDEX events_user ON events (user_id, id);
 )sql";
 
+// Version 8: DPoP (RFC 9449). An application may require sender-constrained access tokens
+// (§5.2 `dpop_bound_access_tokens`), and an API may require them for its audience; both are off
+// for every existing row. A refresh token, and the authorization code a public client's first
+// one comes from (§10 `dpop_jkt`), remember the JWK SHA-256 thumbprint they are bound to, empty
+// when unbound: nothing issued before DPoP is bound.
+constexpr std::string_view kVersion8 = R"sql(
+ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0
+  CHECK (dpop_bound_access_tokens IN (0, 1));
+ALTER TABLE apis ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0
+  CHECK (require_dpop IN (0, 1));
+ALTER TABLE refresh_tokens ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
+ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Version 8 for PostgreSQL: the same columns, as bigint like every other integer there.
+constexpr std::string_view kPostgresVersion8 = R"sql(
+ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens bigint NOT NULL DEFAULT 0
+  CHECK (dpop_bound_access_tokens IN (0, 1));
+ALTER TABLE apis ADD COLUMN require_dpop bigint NOT NULL DEFAULT 0
+  CHECK (require_dpop IN (0, 1));
+ALTER TABLE refresh_tokens ADD COLUMN jkt text NOT NULL DEFAULT '';
+ALTER TABLE authorization_codes ADD COLUMN dpop_jkt text NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1, {}},
     {2, "the permissions claim switch of APIs", kVersion2, {}},
@@ -566,6 +590,8 @@ constexpr Migration kMigrations[] = {
     {6, "sign-in: application URLs and keys, codes, browser sessions, client assertions", kVersion6,
      kPostgresVersion6},
     {7, "the event log", kVersion7, kPostgresVersion7},
+    {8, "DPoP: required per application and API, refresh tokens and codes bound to a key",
+     kVersion8, kPostgresVersion8},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

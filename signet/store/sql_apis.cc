@@ -30,7 +30,7 @@ using sql::detail::write;
 // The columns a query reading a whole API selects, in read_api's order.
 #define SIGNET_API_COLUMNS                                                                     \
   "identifier, name, signing_algorithm, token_lifetime, allow_offline_access, token_profile, " \
-  "created_at, permissions_claim, revision"
+  "created_at, permissions_claim, revision, require_dpop"
 
 namespace {
 
@@ -70,6 +70,7 @@ StoreResult<Api> read_api(const Statement& s) {
   api.created_at = timestamp(s.column_integer(6));
   api.permissions_claim = s.column_integer(7) != 0;
   api.revision = static_cast<Revision>(s.column_integer(8));
+  api.require_dpop = s.column_integer(9) != 0;
   return api;
 }
 
@@ -158,8 +159,8 @@ StoreResult<Ok> store_permissions(Connection& db, const Api& api) {
   return Ok{};
 }
 
-// The columns create and update share, bound to ?1..?7 (?1 is the key) and the revision to ?8;
-// create adds created_at as ?9.
+// The columns create and update share, bound to ?1..?7 (?1 is the key), the revision to ?8 and
+// require_dpop to ?10; create adds created_at as ?9.
 Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
   return stmt.integer(8, static_cast<std::int64_t>(revision))
       .text(1, api.identifier)
@@ -168,7 +169,8 @@ Statement& bind_api(Statement& stmt, const Api& api, Revision revision) {
       .integer(4, api.token_lifetime.count())
       .integer(5, api.allow_offline_access ? 1 : 0)
       .text(6, to_string(api.token_profile))
-      .integer(7, api.permissions_claim ? 1 : 0);
+      .integer(7, api.permissions_claim ? 1 : 0)
+      .integer(10, api.require_dpop ? 1 : 0);
 }
 
 }  // namespace
@@ -182,7 +184,8 @@ StoreResult<Api> SqlStore::create_api(const Api& api) {
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
                          "allow_offline_access, token_profile, permissions_claim, revision, "
-                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                         "created_at, require_dpop) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
     bind_api(stmt, api, revision).integer(9, unix_seconds(api.created_at));
     SIGNET_STORE_TRY(
         run_unique(stmt, "an API with identifier '" + api.identifier + "' already exists"));
@@ -238,7 +241,7 @@ StoreResult<Api> SqlStore::update_api(const Api& api, std::optional<Revision> if
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("UPDATE apis SET name = ?2, signing_algorithm = ?3, token_lifetime = ?4, "
                          "allow_offline_access = ?5, token_profile = ?6, permissions_claim = ?7, "
-                         "revision = ?8 WHERE identifier = ?1"));
+                         "revision = ?8, require_dpop = ?10 WHERE identifier = ?1"));
     bind_api(stmt, api, revision);
     SIGNET_STORE_TRY(stmt.run());
     SIGNET_STORE_TRY(store_permissions(db, api));

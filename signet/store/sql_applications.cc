@@ -31,7 +31,8 @@ using sql::detail::write;
 // The columns a query reading a whole application selects, in read_application's order.
 #define SIGNET_APPLICATION_COLUMNS                                                        \
   "client_id, name, app_type, grant_types, auth_method, client_secret_hash, created_at, " \
-  "revision, callbacks, allowed_logout_urls, web_origins, jwks, jwks_uri"
+  "revision, callbacks, allowed_logout_urls, web_origins, jwks, jwks_uri, "               \
+  "dpop_bound_access_tokens"
 
 namespace {
 
@@ -61,6 +62,7 @@ StoreResult<Application> read_application(const Statement& s) {
   app.web_origins = split(s.column_text(10), kLineSeparator);
   app.jwks = s.column_text(11);
   app.jwks_uri = s.column_text(12);
+  app.dpop_bound_access_tokens = s.column_integer(13) != 0;
   return app;
 }
 
@@ -92,7 +94,7 @@ std::string_view legacy_auth_method(TokenEndpointAuthMethod m) {
   }
 }
 
-// ?1..?6, the revision as ?7, and ?9..?14; create adds created_at as ?8.
+// ?1..?6, the revision as ?7, and ?9..?15; create adds created_at as ?8.
 Statement& bind_application(Statement& stmt, const Application& app, Revision revision) {
   return stmt.integer(7, static_cast<std::int64_t>(revision))
       .text(1, app.client_id)
@@ -106,7 +108,8 @@ Statement& bind_application(Statement& stmt, const Application& app, Revision re
       .text(11, join(app.allowed_logout_urls, kLineSeparator))
       .text(12, join(app.web_origins, kLineSeparator))
       .text(13, app.jwks)
-      .text(14, app.jwks_uri);
+      .text(14, app.jwks_uri)
+      .integer(15, app.dpop_bound_access_tokens ? 1 : 0);
 }
 
 }  // namespace
@@ -121,8 +124,9 @@ StoreResult<Application> SqlStore::create_application(const Application& app) {
         stmt, db.prepare("INSERT INTO applications (client_id, name, app_type, grant_types, "
                          "auth_method, client_secret_hash, revision, created_at, "
                          "token_endpoint_auth_method, callbacks, allowed_logout_urls, web_origins, "
-                         "jwks, jwks_uri) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+                         "jwks, jwks_uri, dpop_bound_access_tokens) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                         "?15)"));
     bind_application(stmt, app, revision).integer(8, unix_seconds(app.created_at));
     SIGNET_STORE_TRY(
         run_unique(stmt, "an application with client_id '" + app.client_id + "' already exists"));
@@ -162,11 +166,12 @@ StoreResult<Application> SqlStore::update_application(const Application& app,
                        "application '" + app.client_id + "'",
                        "no application with client_id '" + app.client_id + "'", if_revision));
     SIGNET_STORE_TRY_ASSIGN(
-        stmt, db.prepare("UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
-                         "auth_method = ?5, client_secret_hash = ?6, revision = ?7, "
-                         "token_endpoint_auth_method = ?9, callbacks = ?10, "
-                         "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14 "
-                         "WHERE client_id = ?1"));
+        stmt,
+        db.prepare("UPDATE applications SET name = ?2, app_type = ?3, grant_types = ?4, "
+                   "auth_method = ?5, client_secret_hash = ?6, revision = ?7, "
+                   "token_endpoint_auth_method = ?9, callbacks = ?10, "
+                   "allowed_logout_urls = ?11, web_origins = ?12, jwks = ?13, jwks_uri = ?14, "
+                   "dpop_bound_access_tokens = ?15 WHERE client_id = ?1"));
     bind_application(stmt, app, revision);
     SIGNET_STORE_TRY(stmt.run());
     return load_application(db, app.client_id);

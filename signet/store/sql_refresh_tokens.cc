@@ -49,6 +49,7 @@ RefreshToken read_refresh(const Statement& s) {
   t.rotated_at = precise_timestamp(s.column_optional_integer(9));
   t.revoked = s.column_integer(10) != 0;
   t.successor_sealed = s.column_blob(11);
+  t.jkt = s.column_text(12);
   return t;
 }
 
@@ -57,8 +58,8 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
   SIGNET_STORE_TRY_ASSIGN(
       stmt, db.prepare("INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, "
                        "audience, scopes, created_at, expires_at, rotated_at, revoked, "
-                       "successor_sealed) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                       "successor_sealed, jkt) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
   stmt.text(1, t.id)
       .blob(2, t.token_hash)
       .text(3, t.family_id)
@@ -70,7 +71,8 @@ StoreResult<Ok> insert_refresh(Connection& db, const RefreshToken& t) {
       .integer(9, unix_seconds(t.expires_at))
       .optional_integer(10, unix_millis(t.rotated_at))
       .integer(11, t.revoked ? 1 : 0)
-      .blob(12, t.successor_sealed);
+      .blob(12, t.successor_sealed)
+      .text(13, t.jkt);
   auto r = stmt.run();
   if (!r && r.error().code == StoreErrorCode::kInvalid) {
     // The schema's foreign keys: the client, user or API is gone.
@@ -92,7 +94,7 @@ StoreResult<RefreshToken> SqlStore::find_refresh_token(std::string_view token_ha
   return single(*db_, [&](Connection& db) -> StoreResult<RefreshToken> {
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("SELECT id, token_hash, family_id, client_id, user_id, audience, scopes, "
-                         "created_at, expires_at, rotated_at, revoked, successor_sealed "
+                         "created_at, expires_at, rotated_at, revoked, successor_sealed, jkt "
                          "FROM refresh_tokens WHERE token_hash = ?1"));
     stmt.blob(1, token_hash);
     // Never echo the hash.
@@ -111,7 +113,8 @@ StoreResult<Ok> SqlStore::rotate_refresh_token(std::string_view old_id,
       // no integer for a boolean.
       SIGNET_STORE_TRY_ASSIGN(
           stmt,
-          db.prepare("SELECT family_id, rotated_at, revoked FROM refresh_tokens WHERE id = ?1"));
+          db.prepare(
+              "SELECT family_id, rotated_at, revoked, jkt FROM refresh_tokens WHERE id = ?1"));
       stmt.text(1, old_id);
       SIGNET_STORE_TRY_ASSIGN(row, stmt.step());
       if (!row) {
@@ -119,6 +122,12 @@ StoreResult<Ok> SqlStore::rotate_refresh_token(std::string_view old_id,
       }
       if (stmt.column_text(0) != replacement.family_id) {
         return invalid("a rotated refresh token's replacement must stay in its family");
+      }
+      // A binding only tightens (RFC 9449 §5): a successor that dropped or changed its key would
+      // let whoever stole the bound token redeem the successor without the key.
+      const std::string bound_to = stmt.column_text(3);
+      if (!bound_to.empty() && replacement.jkt != bound_to) {
+        return invalid("a DPoP-bound refresh token's replacement must stay bound to its key");
       }
       if (!stmt.column_is_null(1) || stmt.column_integer(2) != 0) {
         return conflict("refresh token '" + std::string{old_id} +

@@ -52,6 +52,7 @@ AuthorizationCode read_authorization_code(const Statement& s) {
   code.created_at = timestamp(s.column_integer(10));
   code.expires_at = timestamp(s.column_integer(11));
   code.used_at = timestamp(s.column_optional_integer(12));
+  code.dpop_jkt = s.column_text(13);
   return code;
 }
 
@@ -74,8 +75,9 @@ StoreResult<Ok> SqlStore::insert_authorization_code(const AuthorizationCode& cod
     SIGNET_STORE_TRY_ASSIGN(
         stmt, db.prepare("INSERT INTO authorization_codes (code_hash, client_id, user_id, "
                          "redirect_uri, code_challenge, audience, scopes, nonce, "
-                         "refresh_family_id, auth_time, created_at, expires_at, used_at) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+                         "refresh_family_id, auth_time, created_at, expires_at, used_at, "
+                         "dpop_jkt) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
     stmt.blob(1, code.code_hash)
         .text(2, code.client_id)
         .text(3, code.user_id)
@@ -88,7 +90,8 @@ StoreResult<Ok> SqlStore::insert_authorization_code(const AuthorizationCode& cod
         .integer(10, unix_seconds(code.auth_time))
         .integer(11, unix_seconds(code.created_at))
         .integer(12, unix_seconds(code.expires_at))
-        .optional_integer(13, unix_seconds(code.used_at));
+        .optional_integer(13, unix_seconds(code.used_at))
+        .text(14, code.dpop_jkt);
     SIGNET_STORE_TRY(run_unique(stmt, "an authorization code with this hash already exists"));
     return Ok{};
   });
@@ -103,7 +106,8 @@ StoreResult<AuthorizationCode> SqlStore::redeem_authorization_code(std::string_v
       SIGNET_STORE_TRY_ASSIGN(
           stmt, db.prepare("SELECT code_hash, client_id, user_id, redirect_uri, code_challenge, "
                            "audience, scopes, nonce, refresh_family_id, auth_time, created_at, "
-                           "expires_at, used_at FROM authorization_codes WHERE code_hash = ?1"));
+                           "expires_at, used_at, dpop_jkt FROM authorization_codes "
+                           "WHERE code_hash = ?1"));
       stmt.blob(1, code_hash);
       SIGNET_STORE_TRY_ASSIGN(stored, read_one<AuthorizationCode>(stmt, read_authorization_code,
                                                                   "no such authorization code"));

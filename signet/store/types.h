@@ -67,6 +67,9 @@ struct Api {
   // Auth0's "Add Permissions in the Access Token": tokens also list their API scopes in a
   // "permissions" array.
   bool permissions_claim = false;
+  // Tokens for this audience are issued only to a request with a DPoP proof (RFC 9449), so that
+  // none of them is a bearer token a thief could replay.
+  bool require_dpop = false;
   std::vector<Permission> permissions;  // in the order they were given
   Timestamp created_at{};
   // Set by the store at every write (see Revision); ignored in what callers pass in.
@@ -112,11 +115,18 @@ struct Application {
   // private_key_jwt: the client's public keys, a JWK Set as JSON text, or where to fetch it.
   std::string jwks;
   std::string jwks_uri;
+  // RFC 9449 §5.2 client metadata: the token endpoint refuses this client's token requests that
+  // carry no DPoP proof, so it is never issued a bearer token.
+  bool dpop_bound_access_tokens = false;
   Timestamp created_at{};
   Revision revision = 0;
 
   bool operator==(const Application&) const = default;
 };
+
+// The length of a JWK SHA-256 thumbprint in base64url without padding (RFC 7638, RFC 9449 §6.1):
+// 32 bytes are 43 characters.
+constexpr std::size_t kJktLength = 43;
 
 // An authorization code (RFC 6749 §4.1.2): single use, short-lived, bound to the client, the
 // redirect URI and the PKCE challenge. Only its hash is stored.
@@ -129,6 +139,9 @@ struct AuthorizationCode {
   std::string audience;        // an Api::identifier
   std::vector<std::string> scopes;
   std::string nonce;  // echoed into the ID token; empty when none was sent
+  // RFC 9449 §10: the thumbprint (as RefreshToken::jkt) of the DPoP key the authorization request
+  // named with `dpop_jkt`, which the code's token request must prove; empty when none was named.
+  std::string dpop_jkt;
   // The family the exchange's refresh token starts, chosen with the code, so that a second use of
   // the code can revoke what the first one issued (RFC 6749 §4.1.2).
   std::string refresh_family_id;
@@ -217,6 +230,11 @@ struct RefreshToken {
   // own plaintext (which the store never holds), so that a retry within the grace period gets
   // the successor already issued rather than a new token. Opaque to the store.
   std::string successor_sealed;
+  // RFC 9449 §5: the RFC 7638 JWK SHA-256 thumbprint (base64url, kJktLength characters) of the
+  // DPoP key this token is bound to, and its successors with it (the caller copies it into the
+  // replacement at rotation); empty when unbound. A bound token is redeemed only with a proof
+  // signed by that key, so a stolen one is useless without the key.
+  std::string jkt;
   bool revoked = false;
 
   bool operator==(const RefreshToken&) const = default;

@@ -4,11 +4,30 @@
 #include <set>
 #include <utility>
 
+#include "signet/jose/base64url.h"
+
 namespace signet::store {
 namespace {
 
 Unexpected<StoreError> invalid(std::string message) {
   return fail(StoreError{StoreErrorCode::kInvalid, std::move(message)});
+}
+
+constexpr std::size_t kJktDigestBytes = 32;  // a thumbprint is a SHA-256 digest
+
+// Empty (unbound), or a JWK SHA-256 thumbprint as base64url: anything else is a caller's mistake
+// that would bind a token to a key no proof can ever match.
+Result<Ok, StoreError> check_jkt(std::string_view what, std::string_view value) {
+  if (value.empty()) {
+    return Ok{};
+  }
+  // The decoder is strict, so each thumbprint has exactly one spelling to compare with.
+  auto digest = jose::base64url_decode(value);
+  if (value.size() != kJktLength || !digest || digest->size() != kJktDigestBytes) {
+    return invalid(std::string{what} + " must be empty or a JWK SHA-256 thumbprint (" +
+                   std::to_string(kJktLength) + " base64url characters)");
+  }
+  return Ok{};
 }
 
 Result<Ok, StoreError> check_text(std::string_view what, std::string_view value) {
@@ -211,6 +230,9 @@ Result<Ok, StoreError> validate_authorization_code(const AuthorizationCode& code
   if (code.expires_at <= code.created_at) {
     return invalid("an authorization code must expire after it is created");
   }
+  if (auto r = check_jkt("an authorization code's dpop_jkt", code.dpop_jkt); !r) {
+    return r;
+  }
   return validate_scopes(code.scopes);
 }
 
@@ -287,6 +309,9 @@ Result<Ok, StoreError> validate_refresh_token(const RefreshToken& token) {
   }
   if (token.expires_at <= token.created_at) {
     return invalid("a refresh token must expire after it is created");
+  }
+  if (auto r = check_jkt("a refresh token's jkt", token.jkt); !r) {
+    return r;
   }
   return validate_scopes(token.scopes);
 }

@@ -36,6 +36,7 @@ AuthorizationCode make_code() {
   c.scopes = {"openid", "read:messages"};
   c.nonce = "n-0S6_WzA2Mj";
   c.refresh_family_id = "fam-code";
+  c.dpop_jkt = kJkt;
   c.auth_time = kNow - seconds{30};
   c.created_at = kNow;
   c.expires_at = kNow + seconds{60};
@@ -76,11 +77,13 @@ class CopyTest : public ::testing::Test {
   void fill_source() {
     Api api = make_api();
     api.permissions.push_back({"admin", "Administer"});
+    api.require_dpop = true;
     ASSERT_TRUE(source_->create_api(api).ok());
     ASSERT_TRUE(source_->create_api(make_api("https://b.example.com/")).ok());
     ASSERT_TRUE(source_->create_api(make_api("https://a.example.com/")).ok());
     Application app = make_app();
     app.callbacks = {"https://app.example.com/callback"};
+    app.dpop_bound_access_tokens = true;
     ASSERT_TRUE(source_->create_application(app).ok());
     ASSERT_TRUE(source_->create_application(make_app("client-0")).ok());
     ClientGrant grant;
@@ -109,10 +112,13 @@ class CopyTest : public ::testing::Test {
                     .ok());
     RefreshToken first = make_refresh("rt1");
     first.token_hash = std::string("\x00rt1\xff", 5);
+    first.jkt = kJkt;
     ASSERT_TRUE(source_->insert_refresh_token(first).ok());
+    RefreshToken second = make_refresh("rt2");
+    second.jkt = kJkt;
     ASSERT_TRUE(
         source_
-            ->rotate_refresh_token("rt1", make_refresh("rt2"), std::string("\x00sealed", 7),
+            ->rotate_refresh_token("rt1", second, std::string("\x00sealed", 7),
                                    PreciseTimestamp{std::chrono::milliseconds{1'700'000'001'234}})
             .ok());
     const LockoutPolicy policy;
@@ -239,8 +245,14 @@ TEST_F(CopyTest, CopiesEveryRecordAndTheTargetStoreReadsThemAlike) {
   // The replay record came along: the same assertion is a replay on the target.
   EXPECT_EQ(target->record_client_assertion("client-1", "jti-1", kNow + seconds{60}, kNow).value(),
             false);
-  // The authorization code too: redeemed once on the target.
-  EXPECT_TRUE(target->redeem_authorization_code(make_code().code_hash, kNow).ok());
+  // The authorization code too, with its DPoP key: redeemed once on the target.
+  auto code = target->redeem_authorization_code(make_code().code_hash, kNow);
+  ASSERT_TRUE(code.ok()) << code.error().message;
+  EXPECT_EQ(code->dpop_jkt, kJkt);
+  // The DPoP settings and bindings (schema version 8) came along, not their defaults.
+  EXPECT_TRUE(target->get_api(kApi)->require_dpop);
+  EXPECT_TRUE(target->get_application("client-1")->dpop_bound_access_tokens);
+  EXPECT_EQ(target->find_refresh_token("hash-of-rt2")->jkt, kJkt);
 }
 
 TEST_F(CopyTest, RevisionsAndIdsContinueAboveTheCopiedOnes) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "signet/store/postgres_db.h"
 #include "signet/store/schema.h"
 #include "tests/store/store_test_support.h"
 #include "tests/test_common/postgres_test_server.h"
@@ -64,6 +65,24 @@ TEST(PostgresStoreTest, SeveralProcessesMigratingAtOnceEachSucceed) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(*r, schema::latest_version());
   }
+}
+
+// A version-7 database (before DPoP) keeps its records, with DPoP off and nothing bound.
+TEST(PostgresStoreTest, AVersionSevenDatabaseGainsDpopSettingsOffAndUnboundTokens) {
+  signet::testing::TestDatabase database;
+  {
+    auto db = postgres::open({.url = database.url()});
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    auto lease = (*db)->acquire();
+    ASSERT_TRUE(lease.ok()) << lease.error().message;
+    auto version = schema::migrate(**lease, schema::migrations().first(7));
+    ASSERT_TRUE(version.ok()) << version.error().message;
+    ASSERT_EQ(*version, 7);
+  }
+  exec_postgres(database.url(), version7_tenant(Backend::kPostgres));
+  auto store = PostgresStore::open({{.url = database.url()}, /*migrate=*/true});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  expect_version7_tenant_upgraded(**store);
 }
 
 TEST(PostgresStoreTest, ADatabaseFromANewerSignetIsRefusedEvenWithMigrate) {

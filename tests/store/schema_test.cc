@@ -267,6 +267,22 @@ TEST(SqliteSchemaTest, AVersionFiveDatabaseMovesItsClientsToTheNewAuthMethods) {
   EXPECT_EQ(updated->token_endpoint_auth_method, TokenEndpointAuthMethod::kClientSecretBasicOrPost);
 }
 
+// A version-7 database (before DPoP) keeps its records, with DPoP off and nothing bound.
+TEST(SqliteSchemaTest, AVersionSevenDatabaseGainsDpopSettingsOffAndUnboundTokens) {
+  TempDir dir;
+  const std::string path = dir.file("signet.db");
+  {
+    auto db = connect(path);
+    ASSERT_TRUE(schema::migrate(*db, schema::migrations().first(7)).ok());
+  }
+  raw_exec(path, version7_tenant(Backend::kSqlite));
+  EXPECT_EQ(raw_user_version(path), 7);
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(raw_user_version(path), 8);
+  expect_version7_tenant_upgraded(**store);
+}
+
 // A newer signet's database may hold tables or values this version would misread or damage.
 TEST(SqliteSchemaTest, ADatabaseFromANewerSignetIsRefused) {
   TempDir dir;

@@ -92,6 +92,18 @@ TEST_P(SignInStoreTest, ACodeWithoutChallengeNonceOrScopesRoundTrips) {
   EXPECT_EQ(*got, code);
 }
 
+// RFC 9449 §10: the key the authorization request named comes back with the code.
+TEST_P(SignInStoreTest, ACodeBoundToADpopKeyKeepsItsThumbprint) {
+  seed();
+  AuthorizationCode code = make_code();
+  code.dpop_jkt = kJkt;
+  ASSERT_TRUE(store_->insert_authorization_code(code).ok());
+  auto got = store_->redeem_authorization_code(code.code_hash, kNow);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->dpop_jkt, kJkt);
+  EXPECT_EQ(*got, code);
+}
+
 TEST_P(SignInStoreTest, RedeemingAnUnknownCodeIsNotFound) {
   seed();
   ASSERT_TRUE(store_->insert_authorization_code(make_code()).ok());
@@ -147,6 +159,10 @@ TEST_P(SignInStoreTest, AuthorizationCodeRules) {
       invalid([](AuthorizationCode& c) { c.code_challenge.assign(kMaxTextLength + 1, 'c'); }));
   EXPECT_TRUE(
       invalid([](AuthorizationCode& c) { c.redirect_uri.assign(kMaxTextLength + 1, 'u'); }));
+  // A thumbprint no proof could match: too short, padded, not base64url.
+  EXPECT_TRUE(invalid([](AuthorizationCode& c) { c.dpop_jkt = kJkt.substr(1); }));
+  EXPECT_TRUE(invalid([](AuthorizationCode& c) { c.dpop_jkt = kJkt + "="; }));
+  EXPECT_TRUE(invalid([](AuthorizationCode& c) { c.dpop_jkt = "+" + kJkt.substr(1); }));
   // A code already used when stored is not a code anyone can redeem.
   EXPECT_TRUE(invalid([](AuthorizationCode& c) { c.used_at = kNow; }));
   // Nor one that dies before it is born.

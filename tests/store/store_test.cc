@@ -24,6 +24,7 @@ TEST_P(StoreTest, ApiRoundTripsEveryField) {
   api.token_lifetime = seconds{3600};
   api.allow_offline_access = true;
   api.token_profile = TokenProfile::kRfc9068;
+  api.require_dpop = true;
   auto created = store_->create_api(api);
   ASSERT_TRUE(created.ok()) << created.error().message;
   EXPECT_GT(created->revision, 0u);  // set by the store
@@ -32,6 +33,13 @@ TEST_P(StoreTest, ApiRoundTripsEveryField) {
   auto got = store_->get_api(api.identifier);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, api);
+
+  api.require_dpop = false;
+  auto updated = store_->update_api(api);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  EXPECT_FALSE(updated->require_dpop);
+  EXPECT_FALSE(store_->get_api(api.identifier)->require_dpop);
+  EXPECT_FALSE(store_->list_apis()->front().require_dpop);
 }
 
 TEST_P(StoreTest, ApiDefaultsAreAuth0s) {
@@ -44,6 +52,7 @@ TEST_P(StoreTest, ApiDefaultsAreAuth0s) {
   EXPECT_EQ(created->token_lifetime, seconds{86400});
   EXPECT_EQ(created->token_profile, TokenProfile::kAuth0);
   EXPECT_FALSE(created->allow_offline_access);
+  EXPECT_FALSE(created->require_dpop);
 }
 
 TEST_P(StoreTest, ApiIdentifierIsExactTrailingSlashIncluded) {
@@ -206,6 +215,7 @@ TEST_P(StoreTest, ApplicationRoundTripsEveryField) {
   app.type = ApplicationType::kRegularWeb;
   app.grant_types = {GrantType::kPassword, GrantType::kRefreshToken, GrantType::kClientCredentials};
   app.token_endpoint_auth_method = TokenEndpointAuthMethod::kClientSecretBasic;
+  app.dpop_bound_access_tokens = true;
   auto created = store_->create_application(app);
   ASSERT_TRUE(created.ok()) << created.error().message;
   EXPECT_GT(created->revision, 0u);
@@ -216,10 +226,12 @@ TEST_P(StoreTest, ApplicationRoundTripsEveryField) {
   app.name = "Renamed";
   app.client_secret_hash = "new-hash";
   app.grant_types = {};
+  app.dpop_bound_access_tokens = false;
   app.created_at = kNow + seconds{5};  // ignored
   auto updated = store_->update_application(app);
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->name, "Renamed");
+  EXPECT_FALSE(updated->dpop_bound_access_tokens);
   EXPECT_EQ(updated->client_secret_hash, "new-hash");
   EXPECT_TRUE(updated->grant_types.empty());
   EXPECT_EQ(updated->created_at, kNow);
@@ -561,6 +573,39 @@ TEST_P(StoreTest, RefreshTokenRoundTripAndRotation) {
             StoreErrorCode::kNotFound);
 }
 
+// RFC 9449 §5: a bound refresh token's binding is read back, and only tightens at rotation.
+TEST_P(StoreTest, ADpopBoundRefreshTokenStaysBoundToItsKeyThroughRotation) {
+  seed();
+  RefreshToken bound = make_refresh("b1", "fam-b");
+  bound.jkt = kJkt;
+  ASSERT_TRUE(store_->insert_refresh_token(bound).ok());
+  EXPECT_EQ(*store_->find_refresh_token("hash-of-b1"), bound);
+
+  for (const std::string& other : {std::string{}, kOtherJkt}) {
+    RefreshToken loose = make_refresh("b2", "fam-b");
+    loose.jkt = other;
+    auto r = store_->rotate_refresh_token("b1", loose, "", kNow);
+    ASSERT_FALSE(r.ok()) << "jkt '" << other << "'";
+    EXPECT_EQ(r.error().code, StoreErrorCode::kInvalid);
+    EXPECT_NE(r.error().message.find("bound"), std::string::npos) << r.error().message;
+    // Refused whole: b1 is still usable and nothing was inserted.
+    EXPECT_FALSE(store_->find_refresh_token("hash-of-b1")->rotated_at);
+    EXPECT_EQ(store_->find_refresh_token("hash-of-b2").error().code, StoreErrorCode::kNotFound);
+  }
+  RefreshToken kept = make_refresh("b2", "fam-b");
+  kept.jkt = kJkt;
+  ASSERT_TRUE(store_->rotate_refresh_token("b1", kept, "", kNow).ok());
+  EXPECT_EQ(store_->find_refresh_token("hash-of-b2")->jkt, kJkt);
+
+  // An unbound token (issued before DPoP, or to a confidential client) may gain a binding.
+  ASSERT_TRUE(store_->insert_refresh_token(make_refresh("u1", "fam-u")).ok());
+  EXPECT_EQ(store_->find_refresh_token("hash-of-u1")->jkt, "");
+  RefreshToken gains = make_refresh("u2", "fam-u");
+  gains.jkt = kOtherJkt;
+  ASSERT_TRUE(store_->rotate_refresh_token("u1", gains, "", kNow).ok());
+  EXPECT_EQ(store_->find_refresh_token("hash-of-u2")->jkt, kOtherJkt);
+}
+
 TEST_P(StoreTest, RevokingAFamilyRevokesEveryMemberAndNoOtherFamily) {
   seed();
   ASSERT_TRUE(store_->insert_refresh_token(make_refresh("a1", "fam-a")).ok());
@@ -692,6 +737,14 @@ TEST_P(StoreTest, RefreshTokenRules) {
   RefreshToken no_hash = make_refresh("x3");
   no_hash.token_hash.clear();
   EXPECT_EQ(store_->insert_refresh_token(no_hash).error().code, StoreErrorCode::kInvalid);
+  // A jkt is a base64url SHA-256 thumbprint or nothing: one no proof could match binds to no key.
+  // The last one ends in a character whose unused low bits are set: not the canonical spelling.
+  for (const std::string& jkt : {kJkt.substr(1), kJkt + "A", kJkt.substr(0, 42) + "=",
+                                 "+" + kJkt.substr(1), kJkt.substr(0, 42) + "t"}) {
+    RefreshToken bad = make_refresh("x4");
+    bad.jkt = jkt;
+    EXPECT_EQ(store_->insert_refresh_token(bad).error().code, StoreErrorCode::kInvalid) << jkt;
+  }
 }
 
 TEST_P(StoreTest, ExpiredRefreshTokensAreDeleted) {

@@ -12,6 +12,8 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +39,10 @@ namespace signet::store::testing {
 inline const Timestamp kNow{std::chrono::seconds{1'700'000'000}};
 
 using signet::testing::TempDir;
+
+// A DPoP key's thumbprint (RFC 7638 §3.1's example), and another: what bound tokens carry.
+inline const std::string kJkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+inline const std::string kOtherJkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
 
 inline Api make_api(std::string identifier = "https://api.example.com/") {
   Api api;
@@ -111,6 +117,83 @@ enum class Backend { kSqlite, kPostgres };
 
 inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+// A tenant as signet wrote it at schema version 7 (before DPoP), in `backend`'s SQL: an API, an
+// application, a user, a refresh token and an authorization code. The migration tests upgrade it
+// and read it back through the store.
+inline std::string version7_tenant(Backend backend) {
+  // A blob literal: SQLite's STRICT tables take no text for a BLOB, PostgreSQL spells bytea so.
+  const auto blob = [&](std::string_view hex) {
+    return backend == Backend::kSqlite ? "X'" + std::string{hex} + "'"
+                                       : "'\\x" + std::string{hex} + "'::bytea";
+  };
+  return "INSERT INTO apis (identifier, name, signing_algorithm, token_lifetime, "
+         "allow_offline_access, token_profile, created_at, permissions_claim, revision) "
+         "VALUES ('https://api.example.com/', 'A', 'ES256', 3600, 1, 'rfc9068', 1800000000, 1, 1);"
+         "INSERT INTO applications (client_id, name, app_type, grant_types, "
+         "token_endpoint_auth_method, client_secret_hash, created_at, revision, auth_method, "
+         "callbacks) VALUES ('spa-1', 'S', 'spa', 'authorization_code refresh_token', 'none', " +
+         blob("") +
+         ", 1800000000, 2, 'none', 'https://app.example.com/callback');"
+         "INSERT INTO users (id, email, password_hash, blocked, created_at, revision) "
+         "VALUES ('auth0|1', 'a@example.com', '$argon2id$x', 0, 1800000000, 3);"
+         "INSERT INTO refresh_tokens (id, token_hash, family_id, client_id, user_id, audience, "
+         "scopes, created_at, expires_at, rotated_at, revoked) VALUES ('rt1', " +
+         blob("6831") +
+         ", 'f', 'spa-1', 'auth0|1', 'https://api.example.com/', 'offline_access', "
+         "1800000000, 1800086400, NULL, 0);"
+         "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, "
+         "code_challenge, audience, scopes, nonce, refresh_family_id, auth_time, created_at, "
+         "expires_at) VALUES (" +
+         blob("6331") +
+         ", 'spa-1', 'auth0|1', 'https://app.example.com/callback', '', "
+         "'https://api.example.com/', 'openid', '', 'f2', 1800000000, 1800000000, 1800000060);"
+         "UPDATE meta SET value = 3 WHERE key = 'revision'";
+}
+
+// What version 8 (DPoP) adds to kVersion7Tenant: every setting off, nothing bound, and every other
+// field as it was; and the new settings can then be turned on and bindings written.
+inline void expect_version7_tenant_upgraded(Store& store) {
+  auto api = store.get_api("https://api.example.com/");
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_FALSE(api->require_dpop);
+  EXPECT_EQ(api->signing_algorithm, jose::Algorithm::kES256);
+  EXPECT_EQ(api->token_lifetime, std::chrono::seconds{3600});
+  EXPECT_TRUE(api->permissions_claim);
+  auto app = store.get_application("spa-1");
+  ASSERT_TRUE(app.ok()) << app.error().message;
+  EXPECT_FALSE(app->dpop_bound_access_tokens);
+  EXPECT_EQ(app->token_endpoint_auth_method, TokenEndpointAuthMethod::kNone);
+  EXPECT_EQ(app->callbacks, std::vector<std::string>{"https://app.example.com/callback"});
+  auto token = store.find_refresh_token("h1");
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  EXPECT_EQ(token->jkt, "");
+  EXPECT_EQ(token->scopes, std::vector<std::string>{"offline_access"});
+  auto code = store.redeem_authorization_code("c1", Timestamp{std::chrono::seconds{1800000001}});
+  ASSERT_TRUE(code.ok()) << code.error().message;
+  EXPECT_EQ(code->dpop_jkt, "");
+  EXPECT_EQ(code->refresh_family_id, "f2");
+
+  api->require_dpop = true;
+  auto updated_api = store.update_api(*api, api->revision);
+  ASSERT_TRUE(updated_api.ok()) << updated_api.error().message;
+  EXPECT_TRUE(updated_api->require_dpop);
+  EXPECT_GT(updated_api->revision, 3u);  // after every revision the old rows had
+  app->dpop_bound_access_tokens = true;
+  auto updated_app = store.update_application(*app, app->revision);
+  ASSERT_TRUE(updated_app.ok()) << updated_app.error().message;
+  EXPECT_TRUE(updated_app->dpop_bound_access_tokens);
+  // The pre-DPoP token may be rotated into a bound one.
+  RefreshToken successor = *token;
+  successor.id = "rt2";
+  successor.token_hash = "h2";
+  successor.jkt = kJkt;
+  ASSERT_TRUE(store
+                  .rotate_refresh_token("rt1", successor, "",
+                                        PreciseTimestamp{std::chrono::seconds{1800000002}})
+                  .ok());
+  EXPECT_EQ(store.find_refresh_token("h2")->jkt, kJkt);
 }
 
 // Each test gets its own database: a file in its own directory, or a new PostgreSQL database on
