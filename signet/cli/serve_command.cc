@@ -19,6 +19,7 @@
 #include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
 #include "signet/http/url.h"
+#include "signet/jose/dpop.h"
 #include "signet/keys/key_manager.h"
 #include "signet/management/management_api.h"
 #include "signet/metrics/process.h"
@@ -67,6 +68,9 @@ struct ServeOptions {
   std::int64_t session_lifetime = server::kDefaultSessionLifetime.count();
   std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
+  bool dpop_nonce = false;
+  std::int64_t dpop_nonce_window = server::kDefaultDpopNonceWindow.count();
+  std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
   std::string tenant_name = server::Branding{}.tenant_name;
   std::string logo_url;
   std::uint32_t argon2_memory_kib = server::kDefaultArgonMemoryKiB;
@@ -202,6 +206,9 @@ int run_serve(ServeOptions& o) {
   config.store_outage_grace = std::chrono::seconds{o.store_outage_grace};
   config.user_lockout.max_failures = o.lockout_max_failures;
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
+  config.dpop.nonce = o.dpop_nonce;
+  config.dpop.nonce_window = std::chrono::seconds{o.dpop_nonce_window};
+  config.dpop.proof_lifetime = std::chrono::seconds{o.dpop_proof_lifetime};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
   server::register_endpoint_metrics(registry, endpoint);
   server::Readiness readiness(*store, tenant);
@@ -220,6 +227,7 @@ int run_serve(ServeOptions& o) {
   http::ServerOptions server_options = listener_options(o);
   server_options.metrics = &registry;
   server_options.cors.allow = server::web_origin_cors(tenant);
+  server_options.cors.allowed_headers.emplace_back("DPoP");  // single-page apps send proofs
   // argon2id and store writes run here, so they never hold a worker that JWKS and
   // client-credentials requests need.
   const unsigned blocking_threads = o.blocking_threads != 0
@@ -339,9 +347,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "serve",
       "Run the authorization server: POST /oauth/token (client_credentials, password,\n"
-      "refresh_token), /oauth/revoke, /oauth/introspect, /userinfo, /.well-known/jwks.json and\n"
-      "the discovery documents. Tenant state lives in --data-dir; manage it with 'signet apis',\n"
-      "'signet clients', 'signet grants', 'signet users' and 'signet keys' while it runs.");
+      "refresh_token, authorization_code), /oauth/revoke, /oauth/introspect, /userinfo,\n"
+      "/.well-known/jwks.json and the discovery documents. Tenant state lives in --data-dir;\n"
+      "manage it with 'signet apis', 'signet clients', 'signet grants', 'signet users' and\n"
+      "'signet keys' while it runs. A token request with a DPoP header (RFC 9449) gets a token\n"
+      "bound to the proof's key (token_type DPoP); see --dpop-nonce and --dpop-proof-lifetime.");
   cmd->add_option("--listen", o->listen, "Address and port to listen on")
       ->envname("SIGNET_LISTEN")
       ->capture_default_str();
@@ -472,6 +482,22 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                 "Let confidential clients use the authorization code flow without PKCE\n"
                 "(public clients always need it; RFC 9700 recommends it for all)")
       ->envname("SIGNET_ALLOW_CODE_WITHOUT_PKCE");
+  cmd->add_flag("--dpop-nonce", o->dpop_nonce,
+                "Require a server nonce in every DPoP proof at /oauth/token (RFC 9449 §8): a\n"
+                "proof without a current one gets 400 use_dpop_nonce and the nonce to use in a\n"
+                "DPoP-Nonce header. Limits proofs made ahead of time by a client's stolen key")
+      ->envname("SIGNET_DPOP_NONCE");
+  cmd->add_option("--dpop-nonce-window", o->dpop_nonce_window,
+                  "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
+      ->envname("SIGNET_DPOP_NONCE_WINDOW")
+      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->capture_default_str();
+  cmd->add_option("--dpop-proof-lifetime", o->dpop_proof_lifetime,
+                  "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
+                  "its jti is remembered that long, so it cannot be replayed")
+      ->envname("SIGNET_DPOP_PROOF_LIFETIME")
+      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->capture_default_str();
   cmd->add_option("--tenant-name", o->tenant_name, "The name the login page shows")
       ->envname("SIGNET_TENANT_NAME")
       ->capture_default_str();

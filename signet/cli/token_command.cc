@@ -1,7 +1,9 @@
 #include "signet/cli/token_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -15,11 +17,13 @@
 #include "signet/cli/admin_support.h"
 #include "signet/cli/terminal_input.h"
 #include "signet/client/decode.h"
+#include "signet/client/dpop_key.h"
 #include "signet/client/token_cache.h"
 #include "signet/client/token_client.h"
 #include "signet/client/token_source.h"
 #include "signet/common/ascii.h"
 #include "signet/guard/guard.h"
+#include "signet/jose/dpop.h"
 #include "signet/jose/json.h"
 
 namespace signet::cli {
@@ -41,8 +45,22 @@ struct TokenOptions {
   bool password_stdin = false;
   bool no_cache = false;
   bool refresh = false;
+  bool dpop = false;
+  std::string dpop_key;  // empty: default_dpop_key_path beside the cache
+  std::string dpop_alg;  // empty: the key's own, or kDefaultDpopAlgorithm for a new key
   std::string ca_file;
   bool json = false;
+};
+
+struct ProofOptions {
+  std::string method;
+  std::string url;
+  std::string token;  // empty: the cached token bound to the key; "-": stdin
+  bool no_token = false;
+  std::string nonce;
+  std::string issuer;
+  std::string audience;
+  std::string dpop_key;
 };
 
 struct ClearOptions {
@@ -114,6 +132,34 @@ std::optional<client::TokenCache> open_cache(const TokenOptions& o) {
   return client::TokenCache(*path);
 }
 
+// bytes; HTTP methods are short words (the longest registered one, UPDATEREDIRECTREF, has 17).
+constexpr std::size_t kMaxMethodBytes = 32;
+
+// Where the DPoP key is: `given`, else beside the token cache.
+std::filesystem::path dpop_key_path(const std::string& given) {
+  if (!given.empty()) {
+    return given;
+  }
+  auto cache = client::cache_path_from_environment();
+  if (!cache) {
+    throw CommandError{"no place for the DPoP key: give --dpop-key FILE, or set HOME (" +
+                       cache.error() + ")"};
+  }
+  return client::default_dpop_key_path(*cache);
+}
+
+std::optional<jose::Algorithm> dpop_algorithm(const std::string& name) {
+  if (name.empty()) {
+    return std::nullopt;
+  }
+  auto alg = jose::parse_algorithm(name);
+  if (!alg) {
+    throw CommandError{"--dpop-alg " + name + " is not a DPoP proof algorithm: use ES256 " +
+                       "(the default), EdDSA, RS256 or PS256"};
+  }
+  return *alg;
+}
+
 void print_token(const TokenOptions& o, const client::CachedToken& token, bool cached,
                  const json::object* response, std::chrono::sys_seconds now) {
   if (!o.json) {
@@ -132,6 +178,9 @@ void print_token(const TokenOptions& o, const client::CachedToken& token, bool c
     }
   }
   out["cached"] = cached;
+  if (!token.jkt.empty()) {
+    out["dpop_jkt"] = token.jkt;  // the thumbprint the token's cnf.jkt names
+  }
   print_json(out);
 }
 
@@ -155,6 +204,23 @@ void run_token(const TokenOptions& o) {
         "--username and --password-stdin go together: the password grant reads the password "
         "from the second line of stdin, after the client secret"};
   }
+  if (!o.dpop && (!o.dpop_key.empty() || !o.dpop_alg.empty())) {
+    throw CommandError{
+        "--dpop-key and --dpop-alg choose the key of a DPoP-bound token: add --dpop"};
+  }
+  std::optional<client::DpopKey> dpop_key;
+  if (o.dpop) {
+    const auto path = dpop_key_path(o.dpop_key);
+    auto key = client::load_or_create_dpop_key(path, dpop_algorithm(o.dpop_alg));
+    if (!key) {
+      throw CommandError{key.error()};
+    }
+    if (key->created) {
+      std::cerr << "signet: made a new " << jose::to_string(*key->key.alg) << " DPoP key in "
+                << path.string() << " (thumbprint " << key->jkt << ")\n";
+    }
+    dpop_key = std::move(key).value();
+  }
 
   // Separated by spaces or commas, as in every signet command; the server wants spaces.
   std::string scope;
@@ -166,6 +232,7 @@ void run_token(const TokenOptions& o) {
   request.client_id = o.client_id;
   request.audience = o.audience;
   request.scope = scope;
+  request.dpop = std::move(dpop_key);
   request.client_secret = read_secret("client secret", "Client secret", "first", example);
   if (password_grant) {
     request.username = o.username;
@@ -216,7 +283,7 @@ void run_clear(const ClearOptions& o) {
 }
 
 // The token given on the command line, or the first line of stdin for "-"; surrounding
-// whitespace and a "Bearer " prefix (pasted from a header) are dropped.
+// whitespace and a "Bearer " or "DPoP " prefix (pasted from a header) are dropped.
 std::string token_argument(const std::string& given) {
   std::string token = given;
   if (given == "-") {
@@ -233,8 +300,10 @@ std::string token_argument(const std::string& given) {
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r')) {
     t.remove_suffix(1);
   }
-  if (istarts_with(t, "Bearer ")) {
-    t.remove_prefix(7);
+  for (const std::string_view scheme : {"Bearer ", "DPoP "}) {
+    if (istarts_with(t, scheme)) {
+      t.remove_prefix(scheme.size());
+    }
   }
   return std::string(t);
 }
@@ -323,6 +392,96 @@ bool run_decode(const DecodeOptions& o) {
   return false;
 }
 
+// The access token a proof's ath hashes: the one given, else the one cached token bound to `key`.
+std::optional<std::string> proof_token(const ProofOptions& o, const client::DpopKey& key,
+                                       const std::filesystem::path& key_path) {
+  if (o.no_token) {
+    return std::nullopt;
+  }
+  if (!o.token.empty()) {
+    return token_argument(o.token);
+  }
+  if (!o.audience.empty() && o.issuer.empty()) {
+    throw CommandError{"--audience narrows --issuer: add --issuer URL (or give --token TOKEN)"};
+  }
+  auto path = client::cache_path_from_environment();
+  if (!path) {
+    throw CommandError{path.error() + "; or give --token TOKEN"};
+  }
+  const client::TokenCache cache(*path);
+  auto found = cache.find_bound(key.jkt, o.issuer, o.audience, now_seconds());
+  if (!found) {
+    throw CommandError{found.error()};
+  }
+  const std::string which = o.issuer.empty()     ? ""
+                            : o.audience.empty() ? " for " + o.issuer
+                                                 : " for " + o.audience + " of " + o.issuer;
+  if (found->empty()) {
+    throw CommandError{"no cached token" + which + " is bound to the DPoP key in " +
+                       key_path.string() +
+                       ": run 'signet token --dpop ...' first, or give --token TOKEN (or "
+                       "--no-token for a proof without one, e.g. for a token request)"};
+  }
+  if (found->size() > 1) {
+    throw CommandError{std::to_string(found->size()) + " cached tokens" + which +
+                       " are bound to the DPoP key: " +
+                       (o.issuer.empty() || o.audience.empty()
+                            ? "add --issuer and --audience to choose one, or give --token TOKEN"
+                            : "give the one you send with --token TOKEN")};
+  }
+  return std::move(found->front().access_token);
+}
+
+// Prints a DPoP proof for one request, for curl: the key must exist (signet token --dpop makes it).
+void run_proof(const ProofOptions& o) {
+  if (o.method.empty() || o.method.size() > kMaxMethodBytes ||
+      !std::all_of(o.method.begin(), o.method.end(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') || c == '-'; })) {
+    throw CommandError{
+        "--method must be the request's HTTP method in capitals, as curl sends it "
+        "(e.g. GET or POST): htm is compared case-sensitively"};
+  }
+  if (!jose::dpop::normalize_htu(o.url)) {
+    throw CommandError{
+        "--url must be the absolute http(s) URL the request goes to, e.g. "
+        "http://localhost:3010/api/private"};
+  }
+  if (o.no_token && !o.token.empty()) {
+    throw CommandError{"--no-token makes a proof without ath: leave out --token"};
+  }
+  if (o.nonce.size() > jose::dpop::kMaxNonceBytes) {
+    throw CommandError{"--nonce is longer than " + std::to_string(jose::dpop::kMaxNonceBytes) +
+                       " bytes: give the DPoP-Nonce header's value as the server sent it"};
+  }
+  const auto path = dpop_key_path(o.dpop_key);
+  auto key = client::load_dpop_key(path);
+  if (!key) {
+    throw CommandError{key.error()};
+  }
+  if (!*key) {
+    throw CommandError{"no DPoP key in " + path.string() +
+                       " yet: run 'signet token --dpop ...' first (it makes one)" +
+                       (o.dpop_key.empty() ? std::string(", or give --dpop-key FILE") : "")};
+  }
+  const auto token = proof_token(o, **key, path);
+  jose::dpop::ProofRequest request;
+  request.method = o.method;
+  request.url = o.url;
+  if (token) {
+    request.access_token = *token;
+  }
+  if (!o.nonce.empty()) {
+    request.nonce = o.nonce;
+  }
+  request.now = now_seconds().time_since_epoch().count();
+  auto proof = jose::dpop::make_proof((*key)->key, request);
+  if (!proof) {
+    throw CommandError{"cannot make a DPoP proof with the key in " + path.string() + ": " +
+                       std::string(jose::to_string(proof.error()))};
+  }
+  std::cout << *proof << "\n";
+}
+
 }  // namespace
 
 void add_token_command(CLI::App& app, int& exit_code) {
@@ -342,7 +501,11 @@ void add_token_command(CLI::App& app, int& exit_code) {
       "cannot be read a new token is asked for. Password-grant tokens are never cached. The "
       "client\n"
       "secret is the first line of stdin and the password the second; neither is ever stored.\n"
-      "'signet token clear' empties the cache.");
+      "'signet token clear' empties the cache.\n"
+      "With --dpop the token is bound to a key pair of yours (DPoP, RFC 9449): an API takes it\n"
+      "only with a proof made with that key, which 'signet token proof' prints:\n"
+      "  curl -H \"Authorization: DPoP $(signet token --dpop ...)\" \\\n"
+      "       -H \"DPoP: $(signet token proof --method GET --url URL)\" URL");
   token->require_subcommand(0, 1);
   token
       ->add_option("--issuer", o->issuer,
@@ -387,7 +550,18 @@ void add_token_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_CA_FILE")
       ->check(CLI::ExistingFile);
   token->add_flag("--json", o->json,
-                  "Print the whole token response as JSON, with \"cached\": true|false");
+                  "Print the whole token response as JSON, with \"cached\": true|false (and\n"
+                  "\"dpop_jkt\", the key's thumbprint, for a DPoP-bound token)");
+  token->add_flag("--dpop", o->dpop,
+                  "Ask for a DPoP-bound token (RFC 9449): each token request carries a proof\n"
+                  "made with the key in --dpop-key, made on first use (retried once with the\n"
+                  "server's nonce when it asks for one); cached tokens are bound to that key");
+  token->add_option("--dpop-key", o->dpop_key,
+                    "File of the DPoP key pair, a private JWK (mode 0600; default: dpop-key.json\n"
+                    "beside the token cache); made if missing, refused if others can read it");
+  token->add_option("--dpop-alg", o->dpop_alg,
+                    "Algorithm of a new DPoP key: ES256 (default), EdDSA, RS256 or PS256; an\n"
+                    "existing key keeps its own");
 
   auto d = std::make_shared<DecodeOptions>();
   CLI::App* decode = token->add_subcommand(
@@ -420,6 +594,51 @@ void add_token_command(CLI::App& app, int& exit_code) {
     }
   });
 
+  auto p = std::make_shared<ProofOptions>();
+  CLI::App* proof = token->add_subcommand(
+      "proof", "Print a DPoP proof for one request to an API, made with the key of --dpop");
+  proof->footer(
+      "The proof (RFC 9449 §4) is a JWT signed with the DPoP key that 'signet token --dpop'\n"
+      "made: htm and htu are --method and --url, ath hashes the access token sent with it (the\n"
+      "one cached token bound to the key, or --token), and it is good for one request, within\n"
+      "a minute. For curl:\n"
+      "  curl -H \"Authorization: DPoP $(signet token --dpop ...)\" \\\n"
+      "       -H \"DPoP: $(signet token proof --method GET --url URL)\" URL\n"
+      "When the API answers 401 with a DPoP-Nonce header, send a new proof with --nonce.\n"
+      "--no-token makes a proof for a request without a token, e.g. a token request.");
+  proof->add_option("--method", p->method, "HTTP method of the request, e.g. GET")->required();
+  proof
+      ->add_option("--url", p->url,
+                   "URL of the request, e.g. http://localhost:3010/api/private (query ignored)")
+      ->required();
+  proof->add_option("--token", p->token,
+                    "Access token sent with the request, or '-' to read it from stdin\n"
+                    "(default: the cached token bound to the key)");
+  proof->add_flag("--no-token", p->no_token,
+                  "Make a proof without ath, for a request without a token");
+  proof->add_option("--nonce", p->nonce, "The server's DPoP-Nonce, when it asked for one");
+  proof
+      ->add_option("--issuer", p->issuer,
+                   "Choose the cached token of this issuer (when several are bound to the key)")
+      ->envname("SIGNET_ISSUER");
+  proof->add_option("--audience", p->audience, "...and of this audience (needs --issuer)")
+      ->envname("SIGNET_AUDIENCE");
+  proof->add_option("--dpop-key", p->dpop_key,
+                    "File of the DPoP key (default: dpop-key.json beside the token cache)");
+  proof->callback([p, token, &exit_code] {
+    run_command(
+        [&] {
+          // `signet token --dpop-key K proof` fills the token command's flag, not proof's: the
+          // proof would be made with another key than the one named.
+          if (!token->parse_order().empty()) {
+            throw CommandError{
+                "give proof's flags after 'proof', e.g. signet token proof --method GET --url URL"};
+          }
+          run_proof(*p);
+        },
+        exit_code);
+  });
+
   auto c = std::make_shared<ClearOptions>();
   CLI::App* clear = token->add_subcommand(
       "clear",
@@ -448,7 +667,7 @@ void add_token_command(CLI::App& app, int& exit_code) {
 
   token->callback([o, token, &exit_code] {
     if (!token->get_subcommands().empty()) {
-      return;  // `signet token decode` or `clear` ran instead
+      return;  // `signet token decode`, `clear` or `proof` ran instead
     }
     run_command([&] { run_token(*o); }, exit_code);
   });

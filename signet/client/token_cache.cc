@@ -119,8 +119,8 @@ Result<std::optional<std::string>, std::string> read_file(const fs::path& path) 
   return std::optional<std::string>{std::move(text)};
 }
 
-// A tag member of an entry into `out`: absent is no tag (entries from before tags), another type
-// makes the entry unreadable (false).
+// A tag member (or jkt) of an entry into `out`: absent is no tag (entries from before tags, bearer
+// tokens), another type makes the entry unreadable (false).
 bool read_tag(const json::object& entry, std::string_view name, std::string& out) {
   auto tag = jose::get_string(entry, name);
   if (!tag) {
@@ -161,15 +161,17 @@ std::map<std::string, CachedToken> parse_entries(std::string_view text) {
       continue;
     }
     EntryTags tags;
+    std::string jkt;
     if (!read_tag(o, "issuer_tag", tags.issuer) || !read_tag(o, "client_tag", tags.client) ||
-        !read_tag(o, "audience_tag", tags.audience)) {
+        !read_tag(o, "audience_tag", tags.audience) || !read_tag(o, "jkt", jkt)) {
       continue;
     }
     entries.emplace(
         std::string(key),
         CachedToken{std::string(*access_token), std::string(*token_type), std::string(*scope),
                     std::chrono::sys_seconds{std::chrono::seconds{*obtained_at}},
-                    std::chrono::sys_seconds{std::chrono::seconds{*expires_at}}, std::move(tags)});
+                    std::chrono::sys_seconds{std::chrono::seconds{*expires_at}}, std::move(tags),
+                    std::move(jkt)});
   }
   return entries;
 }
@@ -184,7 +186,7 @@ std::string serialize_entries(const std::map<std::string, CachedToken>& entries)
                        {"expires_at", t.expires_at.time_since_epoch().count()}};
     for (const auto& [name, tag] :
          {std::pair{"issuer_tag", &t.tags.issuer}, std::pair{"client_tag", &t.tags.client},
-          std::pair{"audience_tag", &t.tags.audience}}) {
+          std::pair{"audience_tag", &t.tags.audience}, std::pair{"jkt", &t.jkt}}) {
       if (!tag->empty()) {
         entry[name] = *tag;
       }
@@ -193,25 +195,6 @@ std::string serialize_entries(const std::map<std::string, CachedToken>& entries)
   }
   return json::serialize(json::object{{"version", kFormatVersion}, {"tokens", std::move(tokens)}}) +
          "\n";
-}
-
-// Creates `dir` and its missing ancestors with mode 0700 (the XDG spec's mode for base
-// directories it asks programs to create); existing ones are left as they are.
-Result<Ok, std::string> make_directories(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    return Ok{};
-  }
-  if (dir.has_parent_path() && dir.parent_path() != dir) {
-    if (auto parent = make_directories(dir.parent_path()); !parent) {
-      return parent;
-    }
-  }
-  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
-    return fail("cannot create the token cache directory " + dir.string() + ": " +
-                errno_text(errno));
-  }
-  return Ok{};
 }
 
 // The directory holding `path`, checked; `missing_ok` makes a missing directory fine (nothing
@@ -313,14 +296,37 @@ std::optional<std::string> env(std::string_view name) {
 
 }  // namespace
 
+Result<Ok, std::string> make_private_directories(const fs::path& dir, std::string_view what) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    return Ok{};
+  }
+  if (dir.has_parent_path() && dir.parent_path() != dir) {
+    if (auto parent = make_private_directories(dir.parent_path(), what); !parent) {
+      return parent;
+    }
+  }
+  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
+    return fail("cannot create " + std::string(what) + " " + dir.string() + ": " +
+                errno_text(errno));
+  }
+  return Ok{};
+}
+
 std::string cache_key(const CacheKeyParts& parts) {
   // The key is a SHA-256 over the client secret and public parts, so whoever reads the file could
   // test guesses of the secret against it offline. Secrets are generated, not chosen: signet's
   // are 256 random bits (Auth0's more), and SHA-256 offers no way to them shorter than guessing,
   // which at 2^256 is as hopeless offline as at the token endpoint.
   const std::string scope = normalized_scope(parts.scope);
+  if (parts.jkt.empty()) {
+    return hash_parts(kKeyDomain, {parts.issuer, parts.client_id, parts.client_secret,
+                                   parts.audience, std::string_view(scope)});
+  }
+  // One more part: the keys of bearer tokens stay what they were (their entries stay found), and
+  // the length prefixes keep five parts and six apart.
   return hash_parts(kKeyDomain, {parts.issuer, parts.client_id, parts.client_secret, parts.audience,
-                                 std::string_view(scope)});
+                                 std::string_view(scope), parts.jkt});
 }
 
 EntryTags entry_tags(const CacheKeyParts& parts) {
@@ -391,16 +397,41 @@ Result<std::optional<CachedToken>, std::string> TokenCache::find_for_audience(
   const EntryTags wanted = entry_tags({issuer, "", "", audience, ""});
   for (auto& [key, token] : **entries) {
     if (token.tags.issuer == wanted.issuer && token.tags.audience == wanted.audience &&
-        usable(token, now) && (!best || token.expires_at > best->expires_at)) {
+        token.jkt.empty() && usable(token, now) && (!best || token.expires_at > best->expires_at)) {
       best = std::move(token);
     }
   }
   return best;
 }
 
+Result<std::vector<CachedToken>, std::string> TokenCache::find_bound(
+    std::string_view jkt, std::string_view issuer, std::string_view audience,
+    std::chrono::sys_seconds now) const {
+  auto entries = load_entries(path_);
+  if (!entries) {
+    return fail(entries.error());
+  }
+  std::vector<CachedToken> found;
+  if (!*entries || jkt.empty()) {
+    return found;
+  }
+  const EntryTags wanted = entry_tags({issuer, "", "", audience, ""});
+  for (auto& [key, token] : **entries) {
+    if (token.jkt == jkt && usable(token, now) &&
+        (issuer.empty() || token.tags.issuer == wanted.issuer) &&
+        (issuer.empty() || audience.empty() || token.tags.audience == wanted.audience)) {
+      found.push_back(std::move(token));
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const CachedToken& a, const CachedToken& b) { return a.expires_at < b.expires_at; });
+  return found;
+}
+
 Result<Ok, std::string> TokenCache::store(std::string_view key, const CachedToken& token,
                                           std::chrono::sys_seconds now) const {
-  if (auto made = make_directories(directory_of(path_)); !made) {
+  if (auto made = make_private_directories(directory_of(path_), "the token cache directory");
+      !made) {
     return made;
   }
   if (auto dir = directory_usable(path_, false); !dir) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "signet/common/result.h"
 
@@ -42,6 +43,10 @@ struct CacheKeyParts {
   std::string_view client_secret;  // hashed into the key, never written
   std::string_view audience;
   std::string_view scope;  // compared as a set of words: "b a" and "a b" are the same key
+  // The thumbprint of the DPoP key the token is bound to; empty for a bearer token. Part of the
+  // key, so that a bearer request never finds a bound token (which an API refuses as Bearer) and
+  // a request with one key never finds a token bound to another.
+  std::string_view jkt = {};
 };
 
 // Lower-case hex SHA-256 over the parts, each length-prefixed so that no two different part lists
@@ -67,6 +72,9 @@ struct CachedToken {
   std::chrono::sys_seconds obtained_at;  // when the issuer answered: the start of its lifetime
   std::chrono::sys_seconds expires_at;   // obtained_at + expires_in
   EntryTags tags;
+  // RFC 9449: the thumbprint of the key the token is bound to (token_type DPoP); empty for a
+  // bearer token. Such a token is useless without that key's proofs.
+  std::string jkt = {};
 };
 
 // Which entries TokenCache::clear removes. An empty issuer selects every entry; otherwise the
@@ -94,6 +102,12 @@ Result<std::filesystem::path, std::string> cache_path(std::optional<std::string>
                                                       std::optional<std::string> home);
 // cache_path() with the process's environment.
 Result<std::filesystem::path, std::string> cache_path_from_environment();
+
+// Creates `dir` and its missing ancestors with mode 0700 (the XDG spec's mode for base
+// directories it asks programs to create); existing ones are left as they are. `what` names the
+// directory in the error ("the token cache directory").
+Result<Ok, std::string> make_private_directories(const std::filesystem::path& dir,
+                                                 std::string_view what);
 
 class TokenCache {
  public:
@@ -125,13 +139,22 @@ class TokenCache {
   // an audience but no issuer.
   Result<std::size_t, std::string> clear(const CacheSelector& selector) const;
 
-  // A token for `audience` of `issuer` that is usable() at `now`, whichever client obtained it
-  // (the one that stays usable longest); nullopt when there is none. For the admin CLI's
-  // --server, which needs a Management API token and no secret: the file is this user's alone,
-  // so what it holds are tokens this user obtained with `signet token`. Refuses what lookup()
-  // refuses.
+  // A bearer token for `audience` of `issuer` that is usable() at `now`, whichever client
+  // obtained it (the one that stays usable longest); nullopt when there is none. For the admin
+  // CLI's --server, which needs a Management API token and no secret: the file is this user's
+  // alone, so what it holds are tokens this user obtained with `signet token`. DPoP-bound tokens
+  // are passed over: the admin CLI sends its token as Bearer. Refuses what lookup() refuses.
   Result<std::optional<CachedToken>, std::string> find_for_audience(
       std::string_view issuer, std::string_view audience, std::chrono::sys_seconds now) const;
+
+  // The tokens bound to the DPoP key `jkt` that are usable() at `now`, narrowed to those of
+  // `issuer` (and `audience`) when not empty, soonest-expiring first; for `signet token proof`,
+  // which needs the token a proof's ath hashes. An audience needs the issuer (it is hashed with
+  // it): without one, it is ignored. Refuses what lookup() refuses.
+  Result<std::vector<CachedToken>, std::string> find_bound(std::string_view jkt,
+                                                           std::string_view issuer,
+                                                           std::string_view audience,
+                                                           std::chrono::sys_seconds now) const;
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -1,10 +1,12 @@
 #include "signet/client/token_client.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "signet/guard/issuer_metadata.h"
 #include "signet/http/url.h"
+#include "signet/jose/dpop.h"
 #include "signet/jose/json.h"
 
 namespace signet::client {
@@ -24,6 +26,24 @@ void add_param(std::string& form, std::string_view name, std::string_view value)
   form += form_encode(name);
   form.push_back('=');
   form += form_encode(value);
+}
+
+// The OAuth error code of an answer's body; empty when it has none.
+std::string error_code(const http::FetchResponse& response) {
+  auto body = jose::parse_json_object(response.body);
+  if (!body) {
+    return {};
+  }
+  auto error = jose::get_string(*body, "error");
+  return error ? std::string(*error) : std::string{};
+}
+
+// RFC 9449 §8: nonce = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII but space,
+// quote and backslash); bounded like the ones a server checks.
+bool valid_nonce(std::string_view nonce) {
+  return !nonce.empty() && nonce.size() <= jose::dpop::kMaxNonceBytes &&
+         std::all_of(nonce.begin(), nonce.end(),
+                     [](char c) { return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\'; });
 }
 
 // The message for a token endpoint's non-200 answer.
@@ -56,9 +76,14 @@ Result<http::FetchResponse, http::FetchFailure> HttpTransport::get(std::string_v
   return http::fetch(url, options_);
 }
 
-Result<http::FetchResponse, http::FetchFailure> HttpTransport::post_form(std::string_view url,
-                                                                         std::string_view body) {
-  return http::post(url, kFormContentType, body, options_);
+Result<http::FetchResponse, http::FetchFailure> HttpTransport::post_form(
+    std::string_view url, std::string_view body, std::optional<std::string_view> dpop) {
+  http::ApiRequest request;
+  request.method = "POST";
+  request.content_type = kFormContentType;
+  request.body = body;
+  request.dpop = dpop;
+  return http::send_request(url, request, options_);
 }
 
 http::FetchOptions token_fetch_options(std::string ca_file) {
@@ -176,7 +201,34 @@ Result<guard::IssuerMetadata, std::string> TokenClient::discover(const std::stri
   return fail(message);
 }
 
-Result<TokenResponse, std::string> TokenClient::request(const TokenRequest& request) {
+Result<http::FetchResponse, std::string> TokenClient::post(const std::string& endpoint,
+                                                           const std::string& form,
+                                                           const TokenRequest& request,
+                                                           std::optional<std::string_view> nonce,
+                                                           std::chrono::sys_seconds now) {
+  std::optional<std::string> proof;
+  if (request.dpop) {
+    jose::dpop::ProofRequest proof_request;
+    proof_request.method = "POST";
+    proof_request.url = endpoint;  // RFC 9449 §4.2: htu names the endpoint the proof is for
+    proof_request.nonce = nonce;
+    proof_request.now = now.time_since_epoch().count();
+    auto made = jose::dpop::make_proof(request.dpop->key, proof_request);
+    if (!made) {
+      return fail("cannot make a DPoP proof with the key: " +
+                  std::string(jose::to_string(made.error())));
+    }
+    proof = std::move(made).value();
+  }
+  auto response = transport_->post_form(endpoint, form, proof);
+  if (!response) {
+    return fail("no answer from the token endpoint " + endpoint + ": " + response.error().detail);
+  }
+  return std::move(response).value();
+}
+
+Result<TokenResponse, std::string> TokenClient::request(const TokenRequest& request,
+                                                        std::chrono::sys_seconds now) {
   auto endpoint = token_endpoint(request.issuer);
   if (!endpoint) {
     return fail(endpoint.error());
@@ -196,9 +248,25 @@ Result<TokenResponse, std::string> TokenClient::request(const TokenRequest& requ
     add_param(form, "scope", request.scope);
   }
 
-  auto response = transport_->post_form(*endpoint, form);
+  auto response = post(*endpoint, form, request, std::nullopt, now);
+  // RFC 9449 §8: once, with the nonce the server gave. A server that wants another one after that
+  // is not converging, and its refusal is shown.
+  if (response && request.dpop && response->status == 400 &&
+      error_code(*response) == "use_dpop_nonce") {
+    // The nonce goes into a signed proof and back to the server: one that breaks RFC 9449's
+    // syntax is not ours to forward.
+    if (!valid_nonce(response->dpop_nonce)) {
+      return fail(refusal(*response) + " (and its DPoP-Nonce header is " +
+                  (response->dpop_nonce.empty()
+                       ? std::string("missing")
+                       : "not a valid nonce: \"" + printable(response->dpop_nonce, 64) + "\"") +
+                  ", so the request cannot be retried with it)");
+    }
+    const std::string nonce = response->dpop_nonce;
+    response = post(*endpoint, form, request, nonce, now);
+  }
   if (!response) {
-    return fail("no answer from the token endpoint " + *endpoint + ": " + response.error().detail);
+    return fail(response.error());
   }
   if (response->status != 200) {
     return fail(refusal(*response));

@@ -15,6 +15,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "signet/client/dpop_key.h"
 #include "signet/common/result.h"
 #include "signet/guard/issuer_metadata.h"
 #include "signet/http/client.h"
@@ -33,8 +34,9 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual Result<http::FetchResponse, http::FetchFailure> get(std::string_view url) = 0;
-  virtual Result<http::FetchResponse, http::FetchFailure> post_form(std::string_view url,
-                                                                    std::string_view body) = 0;
+  // `dpop`, when given, is sent as the DPoP header (RFC 9449 §4.1).
+  virtual Result<http::FetchResponse, http::FetchFailure> post_form(
+      std::string_view url, std::string_view body, std::optional<std::string_view> dpop) = 0;
 };
 
 // http::fetch and http::post with `options` (timeout, size limit, CA file).
@@ -42,8 +44,8 @@ class HttpTransport final : public Transport {
  public:
   explicit HttpTransport(http::FetchOptions options);
   Result<http::FetchResponse, http::FetchFailure> get(std::string_view url) override;
-  Result<http::FetchResponse, http::FetchFailure> post_form(std::string_view url,
-                                                            std::string_view body) override;
+  Result<http::FetchResponse, http::FetchFailure> post_form(
+      std::string_view url, std::string_view body, std::optional<std::string_view> dpop) override;
 
  private:
   http::FetchOptions options_;
@@ -60,6 +62,9 @@ struct TokenRequest {
   std::string scope;                    // space-separated; empty: not sent
   std::optional<std::string> username;  // set: the password grant; else client credentials
   std::string password;
+  // Set: the request carries a DPoP proof made with this key (RFC 9449 §5), asking for a token
+  // bound to it.
+  std::optional<DpopKey> dpop;
 };
 
 struct TokenResponse {
@@ -102,13 +107,23 @@ class TokenClient {
 
   // Discovers the endpoint and POSTs the grant: grant_type=client_credentials (audience, scope) or
   // grant_type=password (username, password, audience, scope), client_id and client_secret in the
-  // body. An OAuth error answer becomes "the server refused: <error>: <error_description>". The
-  // error never contains the secret or the password.
-  Result<TokenResponse, std::string> request(const TokenRequest& request);
+  // body. With request.dpop, a DPoP proof dated `now` goes with it (htm POST, htu the
+  // token_endpoint of the metadata); when the server answers 400 use_dpop_nonce with a DPoP-Nonce
+  // header (RFC 9449 §8), the request is sent once more with a proof carrying that nonce. An
+  // OAuth error answer becomes "the server refused: <error>: <error_description>". The error
+  // never contains the secret or the password.
+  Result<TokenResponse, std::string> request(const TokenRequest& request,
+                                             std::chrono::sys_seconds now);
 
  private:
   Result<IssuerMetadata, std::string> discover(const std::string& issuer);
   Result<jose::Jwks, std::string> fetch_keys(const std::string& issuer);
+  // POSTs `form` to `endpoint`, with a proof when request.dpop is set.
+  Result<http::FetchResponse, std::string> post(const std::string& endpoint,
+                                                const std::string& form,
+                                                const TokenRequest& request,
+                                                std::optional<std::string_view> nonce,
+                                                std::chrono::sys_seconds now);
 
   std::shared_ptr<Transport> transport_;
   std::string issuer_;  // the issuer whose metadata and keys are remembered

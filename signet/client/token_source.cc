@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "signet/client/decode.h"
+#include "signet/common/ascii.h"
+#include "signet/guard/issuer_metadata.h"
 #include "signet/jose/json.h"
 
 namespace signet::client {
@@ -42,6 +44,12 @@ bool still_published(TokenClient& client, const TokenCache& cache, const std::st
   return *published;
 }
 
+// A token_type from the server, safe to print on a terminal.
+std::string printable_type(std::string_view token_type) {
+  constexpr std::size_t kMaxShownBytes = 32;  // token types are a word: Bearer, DPoP, N_A
+  return guard::printable(token_type, kMaxShownBytes);
+}
+
 }  // namespace
 
 Result<ObtainedToken, std::string> obtain_token(TokenClient& client, const TokenCache* cache,
@@ -51,20 +59,24 @@ Result<ObtainedToken, std::string> obtain_token(TokenClient& client, const Token
   if (policy == CachePolicy::kBypass || request.username) {
     cache = nullptr;
   }
-  const CacheKeyParts parts{request.issuer, request.client_id, request.client_secret,
-                            request.audience, request.scope};
+  const std::string_view jkt = request.dpop ? std::string_view(request.dpop->jkt) : "";
+  const CacheKeyParts parts{request.issuer,   request.client_id, request.client_secret,
+                            request.audience, request.scope,     jkt};
   const std::string key = cache != nullptr ? cache_key(parts) : "";
   if (cache != nullptr && policy == CachePolicy::kUse) {
     auto hit = cache->lookup(key, now);
     if (!hit) {
       warn(hit.error() + "; fetching a token without the cache");
       cache = nullptr;  // refused for reading, refused for writing: one warning is enough
-    } else if (*hit && still_published(client, *cache, key, **hit, request.issuer, warn)) {
+    } else if (*hit && (*hit)->jkt == jkt &&
+               still_published(client, *cache, key, **hit, request.issuer, warn)) {
+      // The key already says which DPoP key the token is bound to; the entry's own jkt is
+      // checked too, so that a token bound to another key is never served with this one's proofs.
       return ObtainedToken{std::move(**hit), true, std::nullopt};
     }
   }
 
-  auto response = client.request(request);
+  auto response = client.request(request, now);
   if (!response) {
     return fail(response.error());
   }
@@ -72,6 +84,16 @@ Result<ObtainedToken, std::string> obtain_token(TokenClient& client, const Token
   ObtainedToken out{CachedToken{response->access_token, response->token_type, response->scope, now,
                                 now, entry_tags(parts)},
                     false, std::move(response->body)};
+  if (request.dpop) {
+    // RFC 9449 §5: a server that does not do DPoP ignores the proof and answers Bearer.
+    if (!iequals(response->token_type, "DPoP")) {
+      warn("the issuer answered token_type " + printable_type(response->token_type) +
+           " to a request with a DPoP proof: it does not support DPoP, and the token is not "
+           "bound to the key; not cached (leave out --dpop to get and cache bearer tokens)");
+      return out;
+    }
+    out.token.jkt = request.dpop->jkt;
+  }
   if (!response->expires_in) {
     return out;  // a lifetime we cannot read is none: used once, not cached
   }

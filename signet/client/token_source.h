@@ -12,6 +12,11 @@
 //   issuer is needed for that anyway), and a warning says why.
 // - A new token that is not a JWT naming its kid could not be checked that way, and one whose
 //   lifetime the issuer did not say could not be renewed in time: neither is cached.
+// - With a DPoP key (TokenRequest::dpop), a token is bound to it (token_type DPoP) and cached with
+//   its thumbprint, under a cache key that includes the thumbprint: it is served only to requests
+//   with the same key, and a bearer request never gets it (an API refuses a bound token sent as
+//   Bearer). An issuer that answers Bearer to a proof does not do DPoP: that token is returned
+//   with a warning, and not cached.
 // Network cost per call: a hit reads the metadata and the JWKS, once each; a miss reads the
 // metadata and POSTs to the token endpoint; a dropped entry does all three.
 

@@ -69,6 +69,7 @@ struct Outgoing {
   std::string_view body;
   std::optional<std::string_view> authorization;
   std::optional<std::string_view> if_match;
+  std::optional<std::string_view> dpop;
 };
 
 // One request from resolve to the parsed response. Runs on a single-threaded io_context; a
@@ -210,6 +211,9 @@ class Exchange {
     if (outgoing_.if_match) {
       req.set(bhttp::field::if_match, *outgoing_.if_match);
     }
+    if (outgoing_.dpop) {
+      req.set("DPoP", *outgoing_.dpop);
+    }
     if (outgoing_.method == bhttp::verb::post || !outgoing_.content_type.empty()) {
       if (!outgoing_.content_type.empty()) {
         req.set(bhttp::field::content_type, outgoing_.content_type);
@@ -252,6 +256,7 @@ class Exchange {
     response.etag = std::string(res[bhttp::field::etag]);
     response.www_authenticate = std::string(res[bhttp::field::www_authenticate]);
     response.retry_after = std::string(res[bhttp::field::retry_after]);
+    response.dpop_nonce = std::string(res["DPoP-Nonce"]);
     response.body = std::move(res.body());
     co_return FetchOutcome{std::move(response)};
   }
@@ -334,7 +339,8 @@ FetchResult send(std::string_view url_text, const FetchOptions& options, const O
   }
   if (!header_safe(outgoing.content_type) ||
       (outgoing.authorization && !header_safe(*outgoing.authorization)) ||
-      (outgoing.if_match && !header_safe(*outgoing.if_match))) {
+      (outgoing.if_match && !header_safe(*outgoing.if_match)) ||
+      (outgoing.dpop && !header_safe(*outgoing.dpop))) {
     return failure(FetchError::kBadResponse,
                    "a request header value contains a line break or NUL; nothing was sent");
   }
@@ -372,8 +378,9 @@ Result<FetchResponse, FetchFailure> fetch(std::string_view url, const FetchOptio
 Result<FetchResponse, FetchFailure> post(std::string_view url, std::string_view content_type,
                                          std::string_view body, const FetchOptions& options,
                                          std::optional<std::string_view> authorization) {
-  return send(url, options,
-              Outgoing{bhttp::verb::post, content_type, body, authorization, std::nullopt});
+  return send(
+      url, options,
+      Outgoing{bhttp::verb::post, content_type, body, authorization, std::nullopt, std::nullopt});
 }
 
 Result<FetchResponse, FetchFailure> send_request(std::string_view url, const ApiRequest& request,
@@ -386,7 +393,7 @@ Result<FetchResponse, FetchFailure> send_request(std::string_view url, const Api
   }
   return send(url, options,
               Outgoing{method, request.content_type, request.body, request.authorization,
-                       request.if_match});
+                       request.if_match, request.dpop});
 }
 
 std::optional<std::chrono::seconds> cache_max_age(std::string_view cache_control) {

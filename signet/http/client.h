@@ -46,6 +46,7 @@ struct FetchResponse {
   std::string etag{};              // the ETag header, as sent
   std::string www_authenticate{};  // a 401's or 403's challenge
   std::string retry_after{};       // a 429's or 503's Retry-After
+  std::string dpop_nonce{};        // a DPoP-Nonce (RFC 9449 §8) for the client's next proof
 };
 
 // One request of any method, for clients of JSON APIs (the admin CLI's --server).
@@ -55,6 +56,7 @@ struct ApiRequest {
   std::string_view body;
   std::optional<std::string_view> authorization;
   std::optional<std::string_view> if_match;  // sent as If-Match
+  std::optional<std::string_view> dpop;      // a DPoP proof (RFC 9449 §4.1), sent as DPoP
 };
 
 // GETs `url` with Accept: application/json. Never follows redirects: a 3xx comes back as it is.

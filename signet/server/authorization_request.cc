@@ -13,9 +13,9 @@ namespace {
 // checks below read, and nothing else). prompt and max_age are left out: the form exists because
 // they asked for a fresh sign-in, and the sign-in it leads to satisfies them.
 constexpr std::string_view kCarriedParams[] = {
-    "response_type", "client_id", "redirect_uri", "state",          "nonce",
-    "scope",         "audience",  "resource",     "code_challenge", "code_challenge_method",
-    "response_mode", "login_hint"};
+    "response_type", "client_id",  "redirect_uri", "state",          "nonce",
+    "scope",         "audience",   "resource",     "code_challenge", "code_challenge_method",
+    "response_mode", "login_hint", "dpop_jkt"};
 
 // bytes of a login_hint: it pre-fills the email field.
 constexpr std::size_t kMaxLoginHintBytes = 320;
@@ -23,6 +23,11 @@ constexpr std::size_t kMaxLoginHintBytes = 320;
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
+}
+
+bool is_base64url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 std::string percent_encode(std::string_view s) {
@@ -250,6 +255,17 @@ Result<AuthorizationRequest, AuthorizationError> check_authorization_request(
                        "(an S256 challenge is 43)"));
     }
     out.code_challenge = std::string(*challenge);
+  }
+
+  if (const auto jkt = params.get("dpop_jkt")) {
+    // A SHA-256 thumbprint is 32 bytes: anything else can never match a proof's key, and would
+    // only surface at the token endpoint, after the user signed in.
+    if (jkt->size() != store::kJktLength || !std::all_of(jkt->begin(), jkt->end(), is_base64url)) {
+      return fail(back("invalid_request",
+                       "dpop_jkt must be the base64url SHA-256 JWK thumbprint (RFC 7638, 43 "
+                       "characters) of the DPoP key that will exchange the code"));
+    }
+    out.dpop_jkt = std::string(*jkt);
   }
 
   const auto audience = params.get("audience");

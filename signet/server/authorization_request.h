@@ -36,6 +36,8 @@ struct AuthorizationRequest {
   std::string nonce;
   std::vector<std::string> scopes;  // as requested, duplicates removed
   std::string code_challenge;       // empty only for a confidential client allowed to skip PKCE
+  // RFC 9449 §10: the thumbprint of the DPoP key the code is bound to; empty when none was sent.
+  std::string dpop_jkt;
   Prompt prompt = Prompt::kDefault;
   std::optional<std::chrono::seconds> max_age;
   std::string login_hint;

@@ -1,6 +1,8 @@
 #include "signet/server/authorization_server.h"
 
+#include <array>
 #include <memory>
+#include <span>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -75,6 +77,9 @@ Result<std::optional<std::string_view>, OAuthError> authorization_of(const http:
 
 using EndpointMethod = EndpointResult (TokenEndpoint::*)(const EndpointRequest&);
 
+constexpr std::string_view kDpopHeader = "DPoP";
+constexpr std::string_view kDpopNonceHeader = "DPoP-Nonce";
+
 // Parses the request and runs one endpoint method; everything but the call itself is cheap.
 http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
                             const http::Request& req, const Params& params) {
@@ -84,7 +89,25 @@ http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
   }
   EndpointRequest er{&params, *authorization, http::peer_address(req), precise_now(), {}, nullptr};
   er.user_agent = header(req, beast_http::field::user_agent).value_or("");
-  return oauth_response(req, (endpoint.*method)(er));
+  // Two values are enough to tell one proof from several (RFC 9449 §4.3 refuses several).
+  std::array<std::string_view, 2> proofs{};
+  std::size_t n = 0;
+  const auto range = req.equal_range(kDpopHeader);
+  for (auto it = range.first; it != range.second && n < proofs.size(); ++it) {
+    proofs[n++] = std::string_view(it->value().data(), it->value().size());
+  }
+  er.dpop = std::span<const std::string_view>(proofs.data(), n);
+  auto res = oauth_response(req, (endpoint.*method)(er));
+  // RFC 9449 §8: with nonces on, every answer to a request with a proof carries the nonce to
+  // use next (the use_dpop_nonce error needs it; a success saves the client that round trip).
+  if (n > 0) {
+    if (const auto nonce = endpoint.dpop().nonce(er.now().time_since_epoch().count())) {
+      res.set(kDpopNonceHeader, *nonce);
+      // A single-page app's script may read it only when it is exposed (CORS).
+      res.set(beast_http::field::access_control_expose_headers, kDpopNonceHeader);
+    }
+  }
+  return res;
 }
 
 Result<Params, OAuthError> params_of(const http::Request& req) {

@@ -9,13 +9,16 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <boost/json/object.hpp>
 
+#include "signet/common/replay_cache.h"
 #include "signet/common/result.h"
 #include "signet/jose/algorithm.h"
+#include "signet/jose/dpop.h"
 #include "signet/server/login_throttle.h"
 #include "signet/server/oauth_error.h"
 #include "signet/server/params.h"
@@ -43,6 +46,24 @@ constexpr auto kDefaultClientBlockFor = std::chrono::seconds{300};
 // The number of jose::Algorithm values (kRS256 .. kEdDSA), for counters indexed by algorithm.
 constexpr std::size_t kAlgorithms = static_cast<std::size_t>(jose::Algorithm::kEdDSA) + 1;
 
+// How long a server nonce stays current (RFC 9449 §8; accepted for up to two windows): long
+// enough that a client makes many requests with one, short enough that a stolen proof made with
+// it expires soon after.
+constexpr auto kDefaultDpopNonceWindow = std::chrono::seconds{300};
+// Bounds of --dpop-nonce-window and --dpop-proof-lifetime, in seconds: below 10 s a client behind
+// a slow network cannot use a nonce or a proof in time; beyond an hour a captured proof (or a
+// nonce) is good for longer than anyone would accept.
+constexpr std::int64_t kMinDpopSeconds = 10;
+constexpr std::int64_t kMaxDpopSeconds = 3600;
+
+struct DpopPolicy {
+  bool nonce = false;  // --dpop-nonce: every proof must carry a current server nonce
+  std::chrono::seconds nonce_window = kDefaultDpopNonceWindow;
+  std::chrono::seconds proof_lifetime = jose::dpop::kDefaultProofLifetime;
+  std::chrono::seconds leeway = jose::dpop::kDefaultLeeway;
+  std::size_t replay_entries = ReplayCache::kDefaultEntries;
+};
+
 struct EndpointConfig {
   std::string issuer;  // e.g. "http://localhost:4000/", with its trailing slash
   std::chrono::seconds refresh_token_lifetime = kDefaultRefreshTokenLifetime;
@@ -53,6 +74,7 @@ struct EndpointConfig {
   store::AccountDelayPolicy account_delay;  // from any address: 10 free, then 1 s doubling to 30 s
   std::int64_t max_failing_accounts_per_address = kDefaultMaxFailingAccountsPerAddress;
   store::LockoutPolicy client_lockout{kDefaultClientMaxFailures, kDefaultClientBlockFor};
+  DpopPolicy dpop;  // nonces, proof lifetime and replay cache of DPoP proofs (RFC 9449)
 };
 
 // What a request turned out to be about, filled in by the endpoint's units as they learn it, for
@@ -64,6 +86,8 @@ struct RequestNotes {
   std::string audience;
   bool reuse_detected = false;     // a rotated refresh token or a used code came back
   std::string_view started_block;  // the event type of the lockout this failure started, if any
+  std::string dpop_jkt;            // the thumbprint of the DPoP proof's key, when one was accepted
+  std::string_view dpop_error;     // the rule a refused DPoP proof broke (rule_name())
 };
 
 struct EndpointRequest {
@@ -73,6 +97,7 @@ struct EndpointRequest {
   store::PreciseTimestamp at;                     // when the request arrived
   std::string_view user_agent{};                  // for the event log; may be empty
   RequestNotes* notes = nullptr;                  // filled in when set (TokenEndpoint sets it)
+  std::span<const std::string_view> dpop{};       // the DPoP header values, as sent (RFC 9449 §4)
 
   // The arrival time in whole seconds, as tokens and most stored times carry it.
   store::Timestamp now() const { return std::chrono::floor<std::chrono::seconds>(at); }
@@ -93,7 +118,7 @@ struct EndpointCounters {
   std::atomic<std::uint64_t> code_reuse_detected{0};  // second uses of an authorization code
   std::atomic<std::uint64_t> revocations{0};
   std::atomic<std::uint64_t> introspections{0};
-  std::array<std::atomic<std::uint64_t>, 12> errors{};  // indexed by OAuthErrorCode
+  std::array<std::atomic<std::uint64_t>, kOAuthErrorCodes> errors{};  // by OAuthErrorCode
 
   boost::json::object to_json() const;
   // Every token a grant issued, whatever its algorithm.

@@ -31,6 +31,9 @@ struct GrantRequest {
   const TenantSnapshot& snap;
   const AuthenticatedClient& client;
   const EndpointRequest& req;
+  // The thumbprint of the key of the request's verified DPoP proof (dpop_proofs.h); empty when
+  // the request came without one. The access token is bound to it.
+  std::string_view dpop_jkt{};
 };
 
 class Grant {

@@ -10,6 +10,7 @@
 
 #include "signet/jose/base64url.h"
 #include "signet/jose/crypto.h"
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/user_tokens.h"
@@ -156,11 +157,28 @@ EndpointResult AuthorizationCodeGrant::issue(const GrantRequest& g) {
                       "(S256); start the sign-in again with one"));
   }
 
+  // RFC 9449 §10: a code requested with dpop_jkt is bound to that key; a proof by any other
+  // key (or none) means whoever exchanges it is not who asked for it.
+  if (!code.dpop_jkt.empty() && code.dpop_jkt != g.dpop_jkt) {
+    if (req.notes != nullptr) {
+      req.notes->dpop_error = rule_name(g.dpop_jkt.empty() ? jose::dpop::ProofError::kMissing
+                                                           : jose::dpop::ProofError::kKeyMismatch);
+    }
+    return fail(invalid_grant(
+        g.dpop_jkt.empty()
+            ? "The authorization code is bound to a DPoP key (dpop_jkt, RFC 9449 §10): send a "
+              "DPoP proof signed with that key"
+            : "The DPoP proof's key is not the one of the authorization request's dpop_jkt: sign "
+              "the proof with that key"));
+  }
   const store::Api* api = snap.find_api(code.audience);
   if (api == nullptr) {
     return fail(
         invalid_grant("The API this code was issued for no longer exists; start the "
                       "sign-in again with the audience of an existing API."));
+  }
+  if (auto allowed = dpop_allowed(*api, g.dpop_jkt, req.notes); !allowed) {
+    return fail(allowed.error());
   }
   auto user = svc_.store.get_user(code.user_id);
   if (!user) {
@@ -202,15 +220,20 @@ EndpointResult AuthorizationCodeGrant::issue(const GrantRequest& g) {
     first.scopes = scopes;
     first.created_at = req.now();
     first.expires_at = req.now() + svc_.config.refresh_token_lifetime;
+    // RFC 9449 §5: a public client has no credential to bind its refresh token to, so it is
+    // bound to the DPoP key instead; a confidential client's is bound to its authentication.
+    if (client.token_endpoint_auth_method == store::TokenEndpointAuthMethod::kNone) {
+      first.jkt = std::string(g.dpop_jkt);
+    }
     auto issued = insert_new_refresh_token(svc_.store, svc_.secrets, std::move(first));
     if (!issued) {
       return fail(issued.error());
     }
     refresh_token = std::move(*issued);
   }
-  auto body =
-      user_tokens(svc_.config, snap, client, *user, *api, scopes, GrantClaim::kAuthorizationCode,
-                  req.now(), SignInClaims{.nonce = code.nonce, .auth_time = code.auth_time});
+  auto body = user_tokens(
+      svc_.config, snap, client, *user, *api, scopes, GrantClaim::kAuthorizationCode, req.now(),
+      SignInClaims{.nonce = code.nonce, .auth_time = code.auth_time}, g.dpop_jkt);
   if (!body) {
     return fail(body.error());
   }

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/user_tokens.h"
 
@@ -39,6 +40,9 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
   auto api = find_api(snap, *audience);
   if (!api) {
     return fail(api.error());
+  }
+  if (auto allowed = dpop_allowed(**api, g.dpop_jkt, req.notes); !allowed) {
+    return fail(allowed.error());
   }
   const store::ClientGrant* grant = snap.find_grant(client.app->client_id, *audience);
   if (grant == nullptr) {
@@ -77,13 +81,14 @@ EndpointResult ClientCredentialsGrant::issue(const GrantRequest& g) {
                         scopes,
                         GrantClaim::kClientCredentials,
                         false,
-                        req.now()};
+                        req.now(),
+                        g.dpop_jkt};
   auto issued = issue_access_token(at, *key);
   if (!issued) {
     return fail(internal_failure(issued.error()));
   }
   json::object body{{"access_token", std::move(issued->token)},
-                    {"token_type", "Bearer"},
+                    {"token_type", token_type(g.dpop_jkt)},
                     {"expires_in", (*api)->token_lifetime.count()}};
   if (!scopes.empty()) {
     body["scope"] = join_scopes(scopes);

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "signet/http/client_address.h"
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/event_log.h"
 #include "signet/server/password_check.h"
@@ -37,6 +38,9 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   auto api = find_api(snap, *audience);
   if (!api) {
     return fail(api.error());
+  }
+  if (auto allowed = dpop_allowed(**api, g.dpop_jkt, req.notes); !allowed) {
+    return fail(allowed.error());
   }
   PasswordCheckNotes checked;
   auto user = svc_.password_check.check(*username, *password, http::address_group(req.peer_address),
@@ -87,7 +91,7 @@ EndpointResult PasswordGrant::issue(const GrantRequest& g) {
   auto body = user_tokens(svc_.config, snap, *client.app, *user, **api, scopes,
                           GrantClaim::kPassword, req.now(),
                           // The password was checked by this very request.
-                          SignInClaims{.nonce = {}, .auth_time = req.now()});
+                          SignInClaims{.nonce = {}, .auth_time = req.now()}, g.dpop_jkt);
   if (!body) {
     return fail(body.error());
   }

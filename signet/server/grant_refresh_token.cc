@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/endpoint_support.h"
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/user_tokens.h"
@@ -44,6 +45,22 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
   if (req.notes != nullptr) {
     req.notes->user_id = old.user_id;
     req.notes->audience = old.audience;
+  }
+  // RFC 9449 §5: a public client's refresh token issued with a DPoP proof is bound to that
+  // proof's key, so a copy of it is worth nothing without the private key. Checked before reuse
+  // detection: whoever lacks the key can neither use the token nor revoke its family.
+  if (!old.jkt.empty() && old.jkt != g.dpop_jkt) {
+    if (req.notes != nullptr) {
+      req.notes->dpop_error = rule_name(g.dpop_jkt.empty() ? jose::dpop::ProofError::kMissing
+                                                           : jose::dpop::ProofError::kKeyMismatch);
+    }
+    return fail(oauth_error(
+        Code::kInvalidGrant,
+        g.dpop_jkt.empty()
+            ? "The refresh token is bound to a DPoP key (RFC 9449 §5): send a DPoP proof signed "
+              "with the key it was issued with"
+            : "The refresh token is bound to another DPoP key than this proof's: sign the proof "
+              "with the key the refresh token was issued with"));
   }
   if (old.revoked) {
     return fail(oauth_error(Code::kInvalidGrant,
@@ -89,6 +106,9 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
   const store::Api* api = snap.find_api(old.audience);
   if (api == nullptr) {
     return fail(unknown());  // the API was deleted (its tokens too, normally)
+  }
+  if (auto allowed = dpop_allowed(*api, g.dpop_jkt, req.notes); !allowed) {
+    return fail(allowed.error());
   }
   auto user = svc_.store.get_user(old.user_id);
   if (!user) {
@@ -137,6 +157,7 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
     next.user_id = old.user_id;
     next.audience = old.audience;
     next.scopes = old.scopes;  // RFC 6749 §6: the new refresh token keeps the original scope
+    next.jkt = old.jkt;        // and its DPoP binding (RFC 9449 §5)
     next.created_at = req.now();
     next.expires_at = old.expires_at;  // the family's absolute lifetime does not restart
     auto sealed = seal_successor(svc_.secrets, *presented, next_token, old.id);
@@ -166,7 +187,7 @@ EndpointResult RefreshTokenGrant::issue(const GrantRequest& g) {
     }
   }
   auto body = user_tokens(svc_.config, snap, *client.app, *user, *api, scopes,
-                          GrantClaim::kRefreshToken, req.now(), SignInClaims{});
+                          GrantClaim::kRefreshToken, req.now(), SignInClaims{}, g.dpop_jkt);
   if (!body) {
     return fail(body.error());
   }

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "signet/server/dpop_proofs.h"
+
 namespace signet::server {
 
 namespace json = boost::json;
@@ -32,6 +34,10 @@ std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapsho
   // What a private_key_jwt assertion may be signed with: every asymmetric algorithm signet's JOSE
   // verifies (never HMAC, never none).
   const json::array assertion_algs{"RS256", "PS256", "ES256", "EdDSA"};
+  json::array dpop_algs;
+  for (const auto a : kDpopAlgorithms) {
+    dpop_algs.emplace_back(jose::to_string(a));
+  }
   json::object doc{
       {"issuer", base},
       {"token_endpoint", base + std::string(kTokenPath)},
@@ -61,6 +67,8 @@ std::string metadata_json(std::string_view issuer, const TenantSnapshot& snapsho
        json::array{json::string(jose::to_string(kIdTokenAlgorithm))}},
       // Not a registered name, but what the tokens on this server are signed with, per API.
       {"access_token_signing_alg_values_supported", std::move(access_token_algs)},
+      // RFC 9449 §5.1: the algorithms a DPoP proof may be signed with (never none or HMAC).
+      {"dpop_signing_alg_values_supported", dpop_algs},
       {"claims_supported", json::array{"iss", "sub", "aud", "exp", "iat", "azp", "scope", "email",
                                        "email_verified", "nonce", "auth_time", "at_hash"}},
   };

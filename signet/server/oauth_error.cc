@@ -28,6 +28,10 @@ std::string_view to_string(OAuthErrorCode code) {
       return "server_error";
     case OAuthErrorCode::kTemporarilyUnavailable:
       return "temporarily_unavailable";
+    case OAuthErrorCode::kInvalidDpopProof:
+      return "invalid_dpop_proof";
+    case OAuthErrorCode::kUseDpopNonce:
+      return "use_dpop_nonce";
   }
   return "server_error";
 }

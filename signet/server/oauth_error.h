@@ -1,10 +1,11 @@
 #pragma once
 
 // The errors of the token, revocation and introspection endpoints (RFC 6749 §5.2, RFC 7009
-// §2.2.1, RFC 8707 §2, and Auth0's access_denied and too_many_attempts), each with the HTTP
-// status DESIGN.md gives it.
+// §2.2.1, RFC 8707 §2, RFC 9449 §5 and §8, and Auth0's access_denied and too_many_attempts),
+// each with the HTTP status DESIGN.md gives it.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +26,12 @@ enum class OAuthErrorCode {
   kUnsupportedTokenType,    // 400: revocation of a token type signet cannot revoke
   kServerError,             // 500: the store or the crypto failed; nothing secret is said
   kTemporarilyUnavailable,  // 503: the store is busy; retry
+  kInvalidDpopProof,        // 400: the DPoP proof breaks a rule, or DPoP is required and absent
+  kUseDpopNonce,            // 400: the proof lacks the server's current nonce (DPoP-Nonce header)
 };
+// The number of OAuthErrorCode values, for counters indexed by code.
+constexpr std::size_t kOAuthErrorCodes =
+    static_cast<std::size_t>(OAuthErrorCode::kUseDpopNonce) + 1;
 
 std::string_view to_string(OAuthErrorCode code);  // the RFC's error value, e.g. "invalid_grant"
 int http_status(OAuthErrorCode code);

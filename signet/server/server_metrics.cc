@@ -94,6 +94,27 @@ void register_endpoint_metrics(metrics::Registry& registry, TokenEndpoint& endpo
         "address_many_accounts: one address failing on many accounts).",
         {{"limit", std::string(limit)}}, [c = counter] { return read(*c); });
   }
+  const DpopCounters& d = endpoint.dpop().counters();
+  registry.counter_callback("signet_dpop_proofs_accepted_total",
+                            "DPoP proofs accepted at /oauth/token (each bound a token to its key).",
+                            {}, [&d] { return read(d.accepted); });
+  for (std::size_t i = 0; i < d.refused.size(); ++i) {
+    const auto rule = static_cast<jose::dpop::ProofError>(i);
+    if (rule == jose::dpop::ProofError::kMissing || rule == jose::dpop::ProofError::kAth ||
+        rule == jose::dpop::ProofError::kKeyMismatch) {
+      continue;  // never counted here: no header is no proof, and the token endpoint has no ath
+    }
+    registry.counter_callback(
+        "signet_dpop_proofs_refused_total",
+        "DPoP proofs refused at /oauth/token, by the rule they broke (replayed: a jti seen "
+        "before; replay_cache_full: refused because too many fresh proofs are remembered).",
+        {{"rule", std::string(rule_name(rule))}},
+        [counter = &d.refused[i]] { return read(*counter); });
+  }
+  registry.gauge_callback(
+      "signet_dpop_replay_cache_entries",
+      "DPoP proof ids remembered against replay until their proofs expire.", {},
+      [&endpoint] { return static_cast<double>(endpoint.dpop().remembered()); });
   // The guard's counters of private_key_jwt clients' jwks_uri documents.
   guard::register_counters(registry, endpoint.clients().assertions().keys().counters(),
                            "signet_client_keys");

@@ -281,6 +281,7 @@ Result<std::string, std::string> issue_code(const Shared& s, const Authorization
   stored.user_id = user.id;
   stored.redirect_uri = ar.redirect_uri;
   stored.code_challenge = ar.code_challenge;
+  stored.dpop_jkt = ar.dpop_jkt;
   stored.audience = ar.api->identifier;
   stored.scopes = user_scopes(ar.scopes, held_scopes, offline_allowed);
   stored.nonce = ar.nonce;

@@ -9,6 +9,7 @@
 #include "signet/server/grant_client_credentials.h"
 #include "signet/server/grant_password.h"
 #include "signet/server/grant_refresh_token.h"
+#include "signet/server/metadata.h"
 
 namespace signet::server {
 
@@ -44,6 +45,14 @@ std::optional<jose::Algorithm> signed_with(const json::object& body) {
   return known ? std::optional<jose::Algorithm>(*known) : std::nullopt;
 }
 
+// Replicas share the master key (it opens the signing keys they share), so a nonce key derived
+// from it is the same on each: a client behind a load balancer is asked for a nonce once, not
+// once per replica it happens to reach.
+std::string dpop_nonce_key(const SecretHasher& secrets, const EndpointConfig& config) {
+  const auto key = secrets.derive_key("signet DPoP nonce key v1", config.issuer);
+  return std::string(key.begin(), key.end());
+}
+
 }  // namespace
 
 json::object EndpointCounters::to_json() const {
@@ -75,6 +84,8 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
                              const SecretHasher& secrets, const PasswordHasher& passwords,
                              ClientKeysOptions client_keys)
     : config_(std::move(config)),
+      dpop_(config_.issuer + std::string(kTokenPath), config_.dpop,
+            dpop_nonce_key(secrets, config_)),
       tenant_(tenant),
       store_(store),
       secrets_(secrets),
@@ -223,6 +234,12 @@ store::Event TokenEndpoint::record_exchange(const EndpointRequest& req, const Re
   if (!notes.username.empty()) {
     details["username"] = notes.username;
   }
+  if (result && !notes.dpop_jkt.empty()) {
+    details["dpop_jkt"] = notes.dpop_jkt;  // a public key's thumbprint: nothing secret
+  }
+  if (!notes.dpop_error.empty()) {
+    details["dpop_error"] = notes.dpop_error;
+  }
   e.details = json::serialize(details);
   return e;
 }
@@ -294,13 +311,42 @@ EndpointResult TokenEndpoint::run_grant(const EndpointRequest& req) {
                                 command_word(client->app->client_id, "CLIENT_ID") +
                                 " --grant-types " + list + std::string(entry->name)));
   }
-  auto result = entry->grant->issue(GrantRequest{*snap, *client, req});
+  auto jkt = dpop_binding(req, *client->app);
+  if (!jkt) {
+    return fail(jkt.error());
+  }
+  auto result = entry->grant->issue(GrantRequest{*snap, *client, req, *jkt});
   if (result) {
     const auto alg = signed_with(*result);
     (*entry->issued)[static_cast<std::size_t>(alg.value_or(jose::Algorithm::kRS256))].fetch_add(
         1, std::memory_order_relaxed);
   }
   return result;
+}
+
+Result<std::string, OAuthError> TokenEndpoint::dpop_binding(const EndpointRequest& req,
+                                                            const store::Application& client) {
+  auto proof = dpop_.check(req.dpop, req.now().time_since_epoch().count());
+  if (!proof) {
+    if (req.notes != nullptr) {
+      req.notes->dpop_error = rule_name(proof.error().code);
+    }
+    return fail(proof_refused(proof.error(), dpop_.token_endpoint()));
+  }
+  if (!*proof) {
+    // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no bearer token.
+    if (client.dpop_bound_access_tokens) {
+      if (req.notes != nullptr) {
+        req.notes->dpop_error = rule_name(jose::dpop::ProofError::kMissing);
+      }
+      return fail(proof_required("this client (" + echoed(client.client_id) + ")"));
+    }
+    return std::string();
+  }
+  if (req.notes != nullptr) {
+    req.notes->dpop_jkt = (*proof)->jkt;
+  }
+  return std::move((*proof)->jkt);
 }
 
 Result<TokenEndpoint::Presented, OAuthError> TokenEndpoint::presented_token(

@@ -7,9 +7,9 @@
 // The units behind this facade, one job each: client_authentication.h (who is calling),
 // grant_client_credentials.h, grant_password.h, grant_refresh_token.h and
 // grant_authorization_code.h (one per grant_type, chosen from a table), token_revocation.cc and
-// token_introspection.cc, refresh_tokens.h (the refresh-token storage they share), and
-// token_holders.h (whether a token's user and application still stand behind it, which /userinfo
-// asks too).
+// token_introspection.cc, refresh_tokens.h (the refresh-token storage they share),
+// dpop_proofs.h (the DPoP proofs a token request may carry), and token_holders.h (whether a token's
+// user and application still stand behind it, which /userinfo asks too).
 
 #include <memory>
 #include <optional>
@@ -22,6 +22,7 @@
 #include "signet/common/result.h"
 #include "signet/server/client_authentication.h"
 #include "signet/server/credentials.h"
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/endpoint_request.h"
 #include "signet/server/event_log.h"
 #include "signet/server/grant.h"
@@ -52,7 +53,9 @@ class TokenEndpoint {
   static bool may_block(const Params& params);
 
   // POST /oauth/token: the success body holds access_token, token_type, expires_in, scope, and
-  // id_token / refresh_token when granted.
+  // id_token / refresh_token when granted. With a DPoP proof (req.dpop), checked before the grant
+  // runs (so that a nonce challenge does not spend a code), the access token is bound to the
+  // proof's key and token_type is DPoP.
   EndpointResult token(const EndpointRequest& req);
   // POST /oauth/revoke: {} on success, including for unknown tokens (RFC 7009 §2.2).
   EndpointResult revoke(const EndpointRequest& req);
@@ -72,6 +75,8 @@ class TokenEndpoint {
   PasswordCheck& password_check() { return password_check_; }
   const SecretHasher& secrets() const { return secrets_; }
   Tenant& tenant() const { return tenant_; }
+  // The DPoP proofs of token requests: their nonces (for the DPoP-Nonce header) and counters.
+  const DpopProofs& dpop() const { return dpop_; }
 
  private:
   // One row of the grant table.
@@ -88,6 +93,10 @@ class TokenEndpoint {
   // Counts the error of a failed result (every error of the three endpoints passes here once).
   EndpointResult counted(EndpointResult result);
   EndpointResult run_grant(const EndpointRequest& req);
+  // The DPoP proof of a token request from `client`: the thumbprint of its key, empty when there
+  // is none and none is required, or the error to answer with.
+  Result<std::string, OAuthError> dpop_binding(const EndpointRequest& req,
+                                               const store::Application& client);
   // The row of `grant_type`, or null for a missing or unknown one.
   const GrantEntry* find_grant(std::optional<std::string_view> grant_type) const;
 
@@ -115,6 +124,7 @@ class TokenEndpoint {
   EndpointResult run_introspect(const EndpointRequest& req);
 
   EndpointConfig config_;
+  DpopProofs dpop_;
   Tenant& tenant_;
   store::Store& store_;
   const SecretHasher& secrets_;

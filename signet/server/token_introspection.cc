@@ -41,9 +41,13 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
     if (holders->status != HolderStatus::kActive) {
       return inactive;
     }
-    json::object out{{"active", true}, {"token_type", "Bearer"}};
+    // RFC 9449 §6.2: a DPoP-bound token is described with its cnf and token_type DPoP, so a
+    // resource server that introspects knows to demand a proof by that key.
+    const auto* cnf = claims->if_contains("cnf");
+    const bool bound = cnf != nullptr && cnf->is_object() && cnf->as_object().contains("jkt");
+    json::object out{{"active", true}, {"token_type", bound ? "DPoP" : "Bearer"}};
     for (const std::string_view name :
-         {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "gty"}) {
+         {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "gty", "cnf"}) {
       if (const auto* v = claims->if_contains(name)) {
         out[name] = *v;
       }
@@ -75,15 +79,19 @@ EndpointResult TokenEndpoint::run_introspect(const EndpointRequest& req) {
   if (holder->status != HolderStatus::kActive) {
     return inactive;
   }
-  return json::object{{"active", true},
-                      {"token_type", "refresh_token"},
-                      {"client_id", found->client_id},
-                      {"sub", found->user_id},
-                      {"aud", found->audience},
-                      {"iss", config_.issuer},
-                      {"scope", join_scopes(found->scopes)},
-                      {"iat", found->created_at.time_since_epoch().count()},
-                      {"exp", found->expires_at.time_since_epoch().count()}};
+  json::object out{{"active", true},
+                   {"token_type", "refresh_token"},
+                   {"client_id", found->client_id},
+                   {"sub", found->user_id},
+                   {"aud", found->audience},
+                   {"iss", config_.issuer},
+                   {"scope", join_scopes(found->scopes)},
+                   {"iat", found->created_at.time_since_epoch().count()},
+                   {"exp", found->expires_at.time_since_epoch().count()}};
+  if (!found->jkt.empty()) {
+    out["cnf"] = json::object{{"jkt", found->jkt}};  // bound to a DPoP key (RFC 9449 §5)
+  }
+  return out;
 }
 
 }  // namespace signet::server

@@ -60,6 +60,10 @@ std::string_view to_string(GrantClaim g) {
   return "client-credentials";
 }
 
+std::string_view token_type(std::string_view dpop_jkt) {
+  return dpop_jkt.empty() ? "Bearer" : "DPoP";
+}
+
 std::string join_scopes(const std::vector<std::string>& scopes) {
   std::string out;
   for (const auto& s : scopes) {
@@ -124,6 +128,9 @@ Result<IssuedToken, std::string> issue_access_token(const AccessTokenRequest& re
   }
   claims["gty"] = to_string(req.grant);
   claims["jti"] = issued.jti;
+  if (!req.dpop_jkt.empty()) {
+    claims["cnf"] = json::object{{"jkt", req.dpop_jkt}};
+  }
 
   // RFC 9068 §2.1: "at+jwt" marks the token as an access token, so it can never be confused
   // with an ID token; Auth0's profile says "JWT".

@@ -34,7 +34,14 @@ struct AccessTokenRequest {
   GrantClaim grant = GrantClaim::kClientCredentials;
   bool userinfo_audience = false;  // add "{issuer}userinfo" to aud (openid was granted)
   store::Timestamp now;
+  // RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to, as cnf.jkt; empty for
+  // a bearer token.
+  std::string_view dpop_jkt{};
 };
+
+// The token_type of a token response (RFC 9449 §5): "DPoP" for a token bound to a key, else
+// "Bearer".
+std::string_view token_type(std::string_view dpop_jkt);
 
 struct IssuedToken {
   std::string token;

@@ -27,10 +27,12 @@ struct SignInClaims {
 };
 
 // access_token, token_type, expires_in, scope (when any) and id_token (with openid); an error
-// only when signing fails or a key is missing (500, logged).
+// only when signing fails or a key is missing (500, logged). With `dpop_jkt`, the access token
+// is bound to that DPoP key (cnf.jkt) and its token_type is DPoP.
 Result<boost::json::object, OAuthError> user_tokens(
     const EndpointConfig& config, const TenantSnapshot& snap, const store::Application& client,
     const store::User& user, const store::Api& api, const std::vector<std::string>& scopes,
-    GrantClaim grant, store::Timestamp now, const SignInClaims& sign_in);
+    GrantClaim grant, store::Timestamp now, const SignInClaims& sign_in,
+    std::string_view dpop_jkt = {});
 
 }  // namespace signet::server

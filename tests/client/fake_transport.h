@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,14 +39,17 @@ class FakeTransport final : public Transport {
     }
     return found->second;
   }
-  Answer post_form(std::string_view url, std::string_view body) override {
+  Answer post_form(std::string_view url, std::string_view body,
+                   std::optional<std::string_view> dpop) override {
     posted.emplace_back(std::string(url), std::string(body));
+    proofs.emplace_back(dpop ? std::optional<std::string>(*dpop) : std::nullopt);
     const std::size_t i = std::min(next_post_++, post_answers_.size() - 1);
     return post_answers_[i];
   }
 
   std::vector<std::string> got;
   std::vector<std::pair<std::string, std::string>> posted;
+  std::vector<std::optional<std::string>> proofs;  // the DPoP header of each POST, if any
 
  private:
   std::map<std::string, Answer> gets_;

@@ -163,6 +163,28 @@ TEST(CacheKey, KeysOfOlderVersionsAreNotMadeAnyMore) {
   EXPECT_NE(cache_key(no_secret), old_key);
 }
 
+TEST(CacheKey, ADpopKeyIsAPartAndBearerKeysStayAsTheyWere) {
+  // The v2 key of a bearer token, as it was before DPoP: its entries are still found.
+  std::string v2 = "signet token cache v2";
+  for (const std::string_view part :
+       {kParts.issuer, kParts.client_id, kParts.client_secret, kParts.audience, kParts.scope}) {
+    v2 += "\n" + std::to_string(part.size()) + ":" + std::string(part);
+  }
+  EXPECT_EQ(cache_key(kParts), jose::to_hex(jose::sha256(v2)));
+
+  CacheKeyParts bound_a = kParts;
+  bound_a.jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+  CacheKeyParts bound_b = kParts;
+  bound_b.jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+  EXPECT_NE(cache_key(bound_a), cache_key(kParts));
+  EXPECT_NE(cache_key(bound_a), cache_key(bound_b));
+  // The thumbprint is a part of its own: moving the scope's bytes into it changes the key.
+  CacheKeyParts moved = bound_a;
+  moved.scope = "read:";
+  moved.jkt = "messages" + std::string(bound_a.jkt);
+  EXPECT_NE(cache_key(moved), cache_key(bound_a));
+}
+
 TEST(EntryTags, NameIssuerClientAndAudienceByHashOnly) {
   const EntryTags tags = entry_tags(kParts);
   for (const std::string* tag : {&tags.issuer, &tags.client, &tags.audience}) {
@@ -720,19 +742,23 @@ TEST(CachePath, EnvironmentRules) {
   EXPECT_FALSE(cache_path(std::nullopt, "rel", "also-relative").ok());
 }
 
-
 // The admin CLI's --server finds a Management API token by issuer and audience, from any client.
 TEST_F(TokenCacheTest, FindForAudienceTakesTheLongestUsableTokenOfThatAudienceOnly) {
-  const CacheKeyParts mgmt_a{"http://localhost:4000/", "client-a", "s1", "http://localhost:4000/api/v2/", ""};
-  const CacheKeyParts mgmt_b{"http://localhost:4000/", "client-b", "s2", "http://localhost:4000/api/v2/", ""};
-  const CacheKeyParts other_api{"http://localhost:4000/", "client-a", "s1", "https://api.example/", ""};
-  const CacheKeyParts other_issuer{"http://localhost:4001/", "client-a", "s1", "http://localhost:4000/api/v2/", ""};
+  const CacheKeyParts mgmt_a{"http://localhost:4000/", "client-a", "s1",
+                             "http://localhost:4000/api/v2/", ""};
+  const CacheKeyParts mgmt_b{"http://localhost:4000/", "client-b", "s2",
+                             "http://localhost:4000/api/v2/", ""};
+  const CacheKeyParts other_api{"http://localhost:4000/", "client-a", "s1", "https://api.example/",
+                                ""};
+  const CacheKeyParts other_issuer{"http://localhost:4001/", "client-a", "s1",
+                                   "http://localhost:4000/api/v2/", ""};
   const auto put = [&](const CacheKeyParts& parts, const std::string& name, seconds lifetime) {
     CachedToken t = token(name, kT0, lifetime);
     t.tags = entry_tags(parts);
     store(cache_key(parts), t, kT0);
   };
-  auto none = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
+  auto none =
+      cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
   ASSERT_TRUE(none.ok()) << none.error();
   EXPECT_FALSE(*none);  // no file yet
 
@@ -740,21 +766,121 @@ TEST_F(TokenCacheTest, FindForAudienceTakesTheLongestUsableTokenOfThatAudienceOn
   put(mgmt_b, "long", seconds{7200});
   put(other_api, "other-api", seconds{86400});
   put(other_issuer, "other-issuer", seconds{86400});
-  auto found = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
+  auto found =
+      cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", kT0);
   ASSERT_TRUE(found.ok()) << found.error();
   ASSERT_TRUE(*found);
   EXPECT_EQ((*found)->access_token, "long");
 
   // Past the usable margin of both (7200 s lifetime: 720 s margin), nothing is served.
   const auto late = kT0 + seconds{7200 - 720};
-  auto expired = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", late);
+  auto expired =
+      cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/", late);
   ASSERT_TRUE(expired.ok());
   EXPECT_FALSE(*expired);
-  auto just_before = cache().find_for_audience("http://localhost:4000/", "http://localhost:4000/api/v2/",
-                                               late - seconds{1});
+  auto just_before = cache().find_for_audience("http://localhost:4000/",
+                                               "http://localhost:4000/api/v2/", late - seconds{1});
   ASSERT_TRUE(just_before.ok());
   ASSERT_TRUE(*just_before);
   EXPECT_EQ((*just_before)->access_token, "long");
+}
+
+// --- DPoP-bound tokens --------------------------------------------------------------------------
+
+constexpr std::string_view kJktA = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+constexpr std::string_view kJktB = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+CachedToken bound_token(std::string access_token, std::string_view jkt, const CacheKeyParts& parts,
+                        seconds lifetime = seconds{3600}) {
+  CachedToken t = token(std::move(access_token), kT0, lifetime);
+  t.token_type = "DPoP";
+  t.tags = entry_tags(parts);
+  t.jkt = std::string(jkt);
+  return t;
+}
+
+TEST_F(TokenCacheTest, ABoundTokenKeepsItsThumbprintAndABearerOneHasNone) {
+  store("bound", bound_token("b", kJktA, kParts), kT0);
+  store("bearer", token("t", kT0, seconds{3600}), kT0);
+  EXPECT_EQ(hit("bound", kT0)->jkt, kJktA);
+  EXPECT_EQ(hit("bound", kT0)->token_type, "DPoP");
+  EXPECT_EQ(hit("bearer", kT0)->jkt, "");
+  const auto doc = json::parse(read_all(file()));
+  EXPECT_EQ(doc.at("tokens").at("bound").at("jkt").as_string(), kJktA);
+  EXPECT_FALSE(doc.at("tokens").at("bearer").as_object().contains("jkt"));
+}
+
+TEST_F(TokenCacheTest, AnEntryWhoseThumbprintIsNotAStringIsSkipped) {
+  fs::create_directories(file().parent_path());
+  ::chmod(file().parent_path().c_str(), 0700);
+  write_file(file(), R"({"version":1,"tokens":{"k":{"access_token":"a","token_type":"DPoP",)"
+                     R"("scope":"","obtained_at":1795910400,"expires_at":1795914000,"jkt":5}}})");
+  EXPECT_FALSE(hit("k", kT0));
+}
+
+// The admin CLI sends its token as Bearer: a bound token is no use to it.
+TEST_F(TokenCacheTest, FindForAudiencePassesOverBoundTokens) {
+  CacheKeyParts parts = kParts;
+  store("bound", bound_token("bound", kJktA, parts, seconds{7200}), kT0);
+  CachedToken bearer = token("bearer", kT0, seconds{3600});
+  bearer.tags = entry_tags(parts);
+  auto none = cache().find_for_audience(kParts.issuer, kParts.audience, kT0);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(*none);
+  store("bearer", bearer, kT0);
+  auto found = cache().find_for_audience(kParts.issuer, kParts.audience, kT0);
+  ASSERT_TRUE(found.ok()) << found.error();
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->access_token, "bearer");
+}
+
+TEST_F(TokenCacheTest, FindBoundNarrowsByKeyIssuerAndAudience) {
+  const CacheKeyParts issuer_1_api_1 = kParts;
+  CacheKeyParts issuer_1_api_2 = kParts;
+  issuer_1_api_2.audience = "https://other/api";
+  CacheKeyParts issuer_2_api_1 = kParts;
+  issuer_2_api_1.issuer = "http://127.0.0.1:4000/";
+  auto none = cache().find_bound(kJktA, "", "", kT0);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_TRUE(none->empty());  // no file yet
+
+  store("a11", bound_token("a11", kJktA, issuer_1_api_1, seconds{3000}), kT0);
+  store("a12", bound_token("a12", kJktA, issuer_1_api_2, seconds{2000}), kT0);
+  store("a21", bound_token("a21", kJktA, issuer_2_api_1, seconds{1000}), kT0);
+  store("b11", bound_token("b11", kJktB, issuer_1_api_1), kT0);
+  CachedToken bearer = token("bearer", kT0, seconds{3600});
+  bearer.tags = entry_tags(issuer_1_api_1);
+  store("bearer", bearer, kT0);
+
+  const auto names = [&](std::string_view jkt, std::string_view issuer, std::string_view audience,
+                         sys_seconds now = kT0) {
+    std::vector<std::string> out;
+    auto found = cache().find_bound(jkt, issuer, audience, now);
+    EXPECT_TRUE(found.ok()) << found.error();
+    if (found.ok()) {
+      for (const auto& t : *found) {
+        out.push_back(t.access_token);
+      }
+    }
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names(kJktA, "", ""), (Names{"a21", "a12", "a11"}));  // soonest-expiring first
+  EXPECT_EQ(names(kJktA, kParts.issuer, ""), (Names{"a12", "a11"}));
+  EXPECT_EQ(names(kJktA, kParts.issuer, kParts.audience), (Names{"a11"}));
+  EXPECT_EQ(names(kJktB, "", ""), (Names{"b11"}));
+  EXPECT_EQ(names("", "", ""), Names{});  // a bearer token is bound to no key
+  EXPECT_EQ(names("another-jkt", "", ""), Names{});
+  // Only usable tokens: a21 (1000 s) stops being served 100 s before it expires.
+  EXPECT_EQ(names(kJktA, "", "", kT0 + seconds{900}), (Names{"a12", "a11"}));
+}
+
+TEST_F(TokenCacheTest, FindBoundRefusesWhatLookupRefuses) {
+  store("a", bound_token("a", kJktA, kParts), kT0);
+  ::chmod(file().c_str(), 0644);
+  auto found = cache().find_bound(kJktA, "", "", kT0);
+  ASSERT_FALSE(found.ok());
+  EXPECT_NE(found.error().find("chmod 600"), std::string::npos) << found.error();
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include "signet/jose/dpop.h"
 #include "signet/jose/jwk.h"
+#include "signet/jose/jws.h"
 #include "tests/client/fake_transport.h"
 #include "tests/test_common/test_keys.h"
 
@@ -22,6 +24,7 @@ constexpr std::string_view kOauth =
     "https://auth.example.com/.well-known/oauth-authorization-server";
 constexpr std::string_view kEndpoint = "https://auth.example.com/oauth/token";
 constexpr std::string_view kJwksUri = "https://auth.example.com/.well-known/jwks.json";
+constexpr std::chrono::sys_seconds kNow{std::chrono::seconds{1795910400}};  // 2026-11-29T00:00Z
 
 json::object metadata(std::string_view issuer = kIssuer, std::string_view endpoint = kEndpoint) {
   return json::object{{"issuer", issuer}, {"token_endpoint", endpoint}, {"jwks_uri", kJwksUri}};
@@ -120,7 +123,7 @@ TEST_F(TokenClientTest, HttpsIssuerMustNotSendTheSecretOverHttp) {
   const auto endpoint = client_.token_endpoint(std::string(kIssuer));
   ASSERT_FALSE(endpoint.ok());
   EXPECT_NE(endpoint.error().find("must use HTTPS"), std::string::npos) << endpoint.error();
-  EXPECT_FALSE(client_.request(client_credentials()).ok());
+  EXPECT_FALSE(client_.request(client_credentials(), kNow).ok());
   EXPECT_TRUE(transport_->posted.empty());
 }
 
@@ -166,7 +169,7 @@ TEST_F(TokenClientTest, FailedDiscoveryIsRememberedToo) {
   const auto asked = transport_->got.size();
   EXPECT_EQ(asked, 2u);
   EXPECT_FALSE(client_.publishes_key(std::string(kIssuer), "k").ok());
-  EXPECT_FALSE(client_.request(client_credentials()).ok());
+  EXPECT_FALSE(client_.request(client_credentials(), kNow).ok());
   EXPECT_EQ(transport_->got.size(), asked);
   EXPECT_TRUE(transport_->posted.empty());
 }
@@ -198,7 +201,7 @@ TEST_F(PublishedKeysTest, KidInTheJwksIsPublishedAndTheSetIsFetchedOnce) {
   EXPECT_FALSE(*client_.publishes_key(issuer, ""));
   EXPECT_EQ(transport_->got, (std::vector<std::string>{std::string(kOidc), std::string(kJwksUri)}));
   // The token request reuses the metadata.
-  ASSERT_TRUE(client_.request(client_credentials()).ok());
+  ASSERT_TRUE(client_.request(client_credentials(), kNow).ok());
   EXPECT_EQ(transport_->got.size(), 2u);
 }
 
@@ -287,7 +290,7 @@ TEST_F(PublishedKeysTest, UnreachableKeysSayWhere) {
 TEST_F(TokenClientTest, ClientCredentialsFormWithEveryValueEncoded) {
   TokenRequest r = client_credentials();
   r.scope = "read:messages write:messages";
-  const auto response = client_.request(r);
+  const auto response = client_.request(r, kNow);
   ASSERT_TRUE(response.ok()) << response.error();
   ASSERT_EQ(transport_->posted.size(), 1u);
   EXPECT_EQ(transport_->posted[0].first, kEndpoint);
@@ -305,7 +308,7 @@ TEST_F(TokenClientTest, PasswordGrantForm) {
   TokenRequest r = client_credentials();
   r.username = "user@example.com";
   r.password = "correct horse&battery";
-  ASSERT_TRUE(client_.request(r).ok());
+  ASSERT_TRUE(client_.request(r, kNow).ok());
   EXPECT_EQ(transport_->posted[0].second,
             "grant_type=password&client_id=abc&client_secret=s3cr%26t%3D%2B+%2F%25"
             "&username=user%40example.com&password=correct+horse%26battery"
@@ -316,7 +319,7 @@ TEST_F(TokenClientTest, OAuthErrorBecomesTheServersWords) {
   transport_->on_post(ok_json(json::object{{"error", "invalid_client"},
                                            {"error_description", "Client authentication failed."}},
                               401));
-  const auto response = client_.request(client_credentials());
+  const auto response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error(), "the server refused: invalid_client: Client authentication failed.");
   EXPECT_EQ(response.error().find("s3cr"), std::string::npos);
@@ -324,7 +327,7 @@ TEST_F(TokenClientTest, OAuthErrorBecomesTheServersWords) {
 
 TEST_F(TokenClientTest, ErrorWithoutDescription) {
   transport_->on_post(ok_json(json::object{{"error", "access_denied"}}, 403));
-  const auto response = client_.request(client_credentials());
+  const auto response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error(), "the server refused: access_denied");
 }
@@ -332,7 +335,7 @@ TEST_F(TokenClientTest, ErrorWithoutDescription) {
 TEST_F(TokenClientTest, NonOAuthErrorIsQuotedSafelyAndShort) {
   transport_->on_post(
       http::FetchResponse{502, "<h1>Bad \x1b[2J gateway</h1>" + std::string(500, 'x'), "", ""});
-  const auto response = client_.request(client_credentials());
+  const auto response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_NE(response.error().find("HTTP 502"), std::string::npos) << response.error();
   EXPECT_EQ(response.error().find('\x1b'), std::string::npos) << response.error();
@@ -341,24 +344,24 @@ TEST_F(TokenClientTest, NonOAuthErrorIsQuotedSafelyAndShort) {
 
 TEST_F(TokenClientTest, AnswerWithoutATokenIsAnError) {
   transport_->on_post(ok_json(json::object{{"token_type", "Bearer"}}));
-  auto response = client_.request(client_credentials());
+  auto response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_NE(response.error().find("no access_token"), std::string::npos);
 
   transport_->on_post(ok_json(json::object{{"access_token", "x"}}));
-  response = client_.request(client_credentials());
+  response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_NE(response.error().find("no token_type"), std::string::npos);
 
   transport_->on_post(http::FetchResponse{200, "not json", "", ""});
-  EXPECT_FALSE(client_.request(client_credentials()).ok());
+  EXPECT_FALSE(client_.request(client_credentials(), kNow).ok());
 }
 
 TEST_F(TokenClientTest, LifetimeThatCannotBeReadIsAbsent) {
   for (const json::value& bad : {json::value("3600"), json::value(-1), json::value(1.5)}) {
     transport_->on_post(ok_json(
         json::object{{"access_token", "x"}, {"token_type", "Bearer"}, {"expires_in", bad}}));
-    const auto response = client_.request(client_credentials());
+    const auto response = client_.request(client_credentials(), kNow);
     ASSERT_TRUE(response.ok()) << response.error();
     EXPECT_FALSE(response->expires_in) << json::serialize(bad);
   }
@@ -366,9 +369,147 @@ TEST_F(TokenClientTest, LifetimeThatCannotBeReadIsAbsent) {
 
 TEST_F(TokenClientTest, TransportFailureOnPostNamesTheEndpoint) {
   transport_->on_post(fail(http::FetchFailure{http::FetchError::kTimeout, "no complete response"}));
-  const auto response = client_.request(client_credentials());
+  const auto response = client_.request(client_credentials(), kNow);
   ASSERT_FALSE(response.ok());
   EXPECT_NE(response.error().find(std::string(kEndpoint)), std::string::npos) << response.error();
+}
+
+// --- DPoP ---------------------------------------------------------------------------------------
+
+constexpr jose::Algorithm kProofAlgorithms[] = {jose::Algorithm::kES256, jose::Algorithm::kEdDSA,
+                                                jose::Algorithm::kRS256, jose::Algorithm::kPS256};
+
+DpopKey dpop_key(jose::Algorithm alg = jose::Algorithm::kES256) {
+  const jose::Jwk& key = testing::test_key(alg);
+  return DpopKey{key, jose::thumbprint(key)};
+}
+
+TokenRequest bound_request(jose::Algorithm alg = jose::Algorithm::kES256) {
+  TokenRequest r = client_credentials();
+  r.dpop = dpop_key(alg);
+  return r;
+}
+
+// The proof a POST carried, checked as the token endpoint checks it (htm POST, htu the endpoint).
+jose::dpop::VerifiedProof checked_proof(const std::optional<std::string>& proof) {
+  EXPECT_TRUE(proof.has_value());
+  jose::dpop::ProofCheck check;
+  check.method = "POST";
+  check.url = kEndpoint;
+  check.algorithms = kProofAlgorithms;
+  check.now = kNow.time_since_epoch().count();
+  auto verified = jose::dpop::verify_proof(proof.value_or(""), check);
+  EXPECT_TRUE(verified.ok()) << (verified.ok() ? "" : verified.error().description());
+  return verified.ok() ? std::move(verified).value() : jose::dpop::VerifiedProof{};
+}
+
+http::FetchResponse dpop_token_answer() {
+  return ok_json(
+      json::object{{"access_token", "eyJ.bound.y"}, {"token_type", "DPoP"}, {"expires_in", 3600}});
+}
+
+http::FetchResponse use_dpop_nonce(std::string nonce) {
+  http::FetchResponse answer = ok_json(
+      json::object{{"error", "use_dpop_nonce"},
+                   {"error_description", "Authorization server requires nonce in DPoP proof"}},
+      400);
+  answer.dpop_nonce = std::move(nonce);
+  return answer;
+}
+
+TEST_F(TokenClientTest, WithoutADpopKeyNoProofIsSent) {
+  ASSERT_TRUE(client_.request(client_credentials(), kNow).ok());
+  ASSERT_EQ(transport_->proofs.size(), 1u);
+  EXPECT_FALSE(transport_->proofs[0].has_value());
+}
+
+class DpopTokenRequest : public TokenClientTest,
+                         public ::testing::WithParamInterface<jose::Algorithm> {};
+
+TEST_P(DpopTokenRequest, CarriesAProofForTheTokenEndpointMadeWithTheKey) {
+  transport_->on_post(dpop_token_answer());
+  const auto response = client_.request(bound_request(GetParam()), kNow);
+  ASSERT_TRUE(response.ok()) << response.error();
+  EXPECT_EQ(response->token_type, "DPoP");
+  ASSERT_EQ(transport_->proofs.size(), 1u);
+  const auto proof = checked_proof(transport_->proofs[0]);
+  EXPECT_EQ(proof.jkt, dpop_key(GetParam()).jkt);
+  EXPECT_EQ(proof.alg, GetParam());
+  EXPECT_EQ(proof.iat, kNow.time_since_epoch().count());
+  EXPECT_FALSE(proof.nonce.has_value());
+  // A token request presents no access token: no ath (RFC 9449 §4.2).
+  const std::string& text = *transport_->proofs[0];
+  jose::JwsLimits limits;
+  limits.allow_embedded_jwk = true;
+  auto parsed = jose::parse_compact(text, limits);
+  ASSERT_TRUE(parsed.ok());
+  auto claims = jose::decode_payload(*parsed);
+  ASSERT_TRUE(claims.ok());
+  EXPECT_FALSE(claims->contains("ath"));
+  EXPECT_EQ(claims->at("htm"), "POST");
+  EXPECT_EQ(claims->at("htu").as_string(), kEndpoint);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryProofAlgorithm, DpopTokenRequest,
+                         ::testing::ValuesIn(kProofAlgorithms),
+                         [](const auto& info) { return std::string(jose::to_string(info.param)); });
+
+TEST_F(TokenClientTest, UseDpopNonceIsAnsweredOnceWithANewProofCarryingTheNonce) {
+  transport_->on_posts({use_dpop_nonce("eyJ7S_zG.nonce-1"), dpop_token_answer()});
+  const auto response = client_.request(bound_request(), kNow);
+  ASSERT_TRUE(response.ok()) << response.error();
+  EXPECT_EQ(response->access_token, "eyJ.bound.y");
+  ASSERT_EQ(transport_->posted.size(), 2u);
+  EXPECT_EQ(transport_->posted[1], transport_->posted[0]);  // the same grant, again
+  const auto first = checked_proof(transport_->proofs[0]);
+  const auto second = checked_proof(transport_->proofs[1]);
+  EXPECT_FALSE(first.nonce.has_value());
+  EXPECT_EQ(second.nonce, "eyJ7S_zG.nonce-1");
+  EXPECT_NE(first.jti, second.jti);  // a proof is for one request only
+}
+
+TEST_F(TokenClientTest, ASecondUseDpopNonceIsTheRefusal) {
+  transport_->on_posts({use_dpop_nonce("n-1"), use_dpop_nonce("n-2"), dpop_token_answer()});
+  const auto response = client_.request(bound_request(), kNow);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(
+      response.error(),
+      "the server refused: use_dpop_nonce: Authorization server requires nonce in DPoP proof");
+  EXPECT_EQ(transport_->posted.size(), 2u);
+}
+
+TEST_F(TokenClientTest, UseDpopNonceWithoutAUsableNonceIsNotRetried) {
+  for (const std::string& nonce :
+       {std::string(), std::string("two words"), std::string("a\"quote"), std::string("back\\"),
+        std::string("\x1b[2J"), std::string(jose::dpop::kMaxNonceBytes + 1, 'n')}) {
+    transport_->posted.clear();
+    transport_->on_posts({use_dpop_nonce(nonce), dpop_token_answer()});
+    const auto response = client_.request(bound_request(), kNow);
+    ASSERT_FALSE(response.ok()) << nonce;
+    EXPECT_EQ(transport_->posted.size(), 1u) << nonce;
+    EXPECT_NE(response.error().find(nonce.empty() ? "DPoP-Nonce header is missing"
+                                                  : "DPoP-Nonce header is not a valid nonce"),
+              std::string::npos)
+        << response.error();
+    EXPECT_EQ(response.error().find('\x1b'), std::string::npos) << response.error();
+  }
+}
+
+TEST_F(TokenClientTest, UseDpopNonceToARequestWithoutAProofIsJustARefusal) {
+  transport_->on_posts({use_dpop_nonce("n-1"), dpop_token_answer()});
+  const auto response = client_.request(client_credentials(), kNow);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(transport_->posted.size(), 1u);
+}
+
+TEST_F(TokenClientTest, AKeyThatCannotSignIsAnErrorAndNothingIsSent) {
+  TokenRequest r = client_credentials();
+  r.dpop = DpopKey{testing::public_half(testing::test_key(jose::Algorithm::kES256)), "jkt"};
+  const auto response = client_.request(r, kNow);
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find("cannot make a DPoP proof"), std::string::npos)
+      << response.error();
+  EXPECT_TRUE(transport_->posted.empty());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include "signet/jose/dpop.h"
 #include "signet/jose/jwk.h"
 #include "tests/client/fake_transport.h"
 #include "tests/test_common/temp_dir.h"
@@ -105,6 +106,7 @@ class TokenSourceTest : public ::testing::Test {
     TokenClient client(transport_);
     transport_->got.clear();
     transport_->posted.clear();
+    transport_->proofs.clear();
     return obtain_token(client, &cache_, request, policy, now,
                         [this](const std::string& w) { warnings_.push_back(w); });
   }
@@ -392,6 +394,127 @@ TEST_F(TokenSourceTest, NoCacheAtAllStillGetsATokenSilently) {
   ASSERT_TRUE(got.ok()) << got.error();
   EXPECT_EQ(got->token.access_token, first_);
   EXPECT_TRUE(warnings_.empty());
+}
+
+// --- DPoP ---------------------------------------------------------------------------------------
+
+DpopKey dpop_key(const jose::Jwk& key) {
+  return DpopKey{key, jose::thumbprint(key)};
+}
+const DpopKey& key_a() {
+  static const DpopKey key = dpop_key(testing::test_key(jose::Algorithm::kEdDSA));
+  return key;
+}
+const DpopKey& key_b() {
+  static const DpopKey key = dpop_key(testing::other_key(jose::Algorithm::kEdDSA));
+  return key;
+}
+
+http::FetchResponse bound_answer(std::string_view access_token,
+                                 std::string_view token_type = "DPoP") {
+  return ok_json(json::object{
+      {"access_token", access_token}, {"token_type", token_type}, {"expires_in", kLifetime}});
+}
+
+TEST_F(TokenSourceTest, ABoundTokenIsCachedWithItsKeysThumbprintAndServedToThatKey) {
+  TokenRequest bound = client_credentials();
+  bound.dpop = key_a();
+  transport_->on_post(bound_answer(first_));
+  auto got = obtain(bound);
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_EQ(got->token.token_type, "DPoP");
+  EXPECT_EQ(got->token.jkt, key_a().jkt);
+  ASSERT_EQ(transport_->proofs.size(), 1u);
+  EXPECT_TRUE(transport_->proofs[0].has_value());
+
+  got = obtain(bound, CachePolicy::kUse, kT0 + seconds{60});
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_TRUE(got->from_cache);
+  EXPECT_EQ(got->token.access_token, first_);
+  EXPECT_EQ(got->token.jkt, key_a().jkt);
+  EXPECT_TRUE(transport_->posted.empty());
+  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+}
+
+TEST_F(TokenSourceTest, ATokenBoundToAnotherKeyIsNotReused) {
+  TokenRequest with_a = client_credentials();
+  with_a.dpop = key_a();
+  TokenRequest with_b = client_credentials();
+  with_b.dpop = key_b();
+  transport_->on_post(bound_answer(first_));
+  ASSERT_EQ(obtained(with_a), first_);
+
+  transport_->on_post(bound_answer(second_));
+  auto got = obtain(with_b, CachePolicy::kUse, kT0 + seconds{60});
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_FALSE(got->from_cache);
+  EXPECT_EQ(got->token.access_token, second_);
+  EXPECT_EQ(got->token.jkt, key_b().jkt);
+  EXPECT_EQ(transport_->posted.size(), 1u);
+  // Each key keeps its own token.
+  EXPECT_EQ(obtained(with_a), first_);
+  EXPECT_EQ(obtained(with_b), second_);
+  EXPECT_TRUE(transport_->posted.empty());
+}
+
+TEST_F(TokenSourceTest, BearerAndBoundTokensNeverStandInForEachOther) {
+  TokenRequest bound = client_credentials();
+  bound.dpop = key_a();
+  transport_->on_post(bound_answer(first_));
+  ASSERT_EQ(obtained(bound), first_);
+  // A bearer request does not get the bound token (an API would refuse it as Bearer)...
+  transport_->on_post(token_answer(second_));
+  auto bearer = obtain(client_credentials());
+  ASSERT_TRUE(bearer.ok()) << bearer.error();
+  EXPECT_FALSE(bearer->from_cache);
+  EXPECT_EQ(bearer->token.access_token, second_);
+  EXPECT_TRUE(bearer->token.jkt.empty());
+  EXPECT_FALSE(transport_->proofs.back().has_value());
+  // ...and a bound request does not get the bearer one.
+  EXPECT_EQ(obtained(bound), first_);
+  EXPECT_EQ(obtained(client_credentials()), second_);
+  EXPECT_TRUE(transport_->posted.empty());
+}
+
+TEST_F(TokenSourceTest, AnEntryUnderTheKeyButBoundToAnotherJktIsNotServed) {
+  // The entry's own jkt is checked too: the file may have been edited, or written by a version
+  // that keyed entries otherwise.
+  const CacheKeyParts parts{kIssuer, "abc",      "the-secret", "https://quickstarts/api",
+                            "read",  key_a().jkt};
+  CachedToken planted{first_,     "DPoP", "read", kT0, kT0 + seconds{kLifetime}, entry_tags(parts),
+                      key_b().jkt};
+  ASSERT_TRUE(cache_.store(cache_key(parts), planted, kT0).ok());
+  TokenRequest bound = client_credentials();
+  bound.dpop = key_a();
+  transport_->on_post(bound_answer(second_));
+  auto got = obtain(bound, CachePolicy::kUse, kT0 + seconds{60});
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_FALSE(got->from_cache);
+  EXPECT_EQ(got->token.access_token, second_);
+}
+
+TEST_F(TokenSourceTest, ABearerAnswerToAProofIsReturnedWithAWarningAndNotCached) {
+  TokenRequest bound = client_credentials();
+  bound.dpop = key_a();
+  transport_->on_post(bound_answer(first_, "Bearer"));
+  auto got = obtain(bound);
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_EQ(got->token.access_token, first_);
+  EXPECT_TRUE(got->token.jkt.empty());
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_NE(warnings_[0].find("does not support DPoP"), std::string::npos) << warnings_[0];
+  EXPECT_FALSE(fs::exists(file()));
+}
+
+TEST_F(TokenSourceTest, TokenTypeDpopIsReadInAnyCase) {
+  // RFC 6749 §7.1: token types are case-insensitive.
+  TokenRequest bound = client_credentials();
+  bound.dpop = key_a();
+  transport_->on_post(bound_answer(first_, "dpop"));
+  auto got = obtain(bound);
+  ASSERT_TRUE(got.ok()) << got.error();
+  EXPECT_EQ(got->token.jkt, key_a().jkt);
+  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
 }
 
 }  // namespace

@@ -421,6 +421,16 @@ class SendRequestTest : public ::testing::Test {
       res.set(bhttp::field::www_authenticate, R"(Bearer realm="api", error="invalid_token")");
       return res;
     });
+    router.add(bhttp::verb::post, "/nonce", [this](const Request& req) {
+      {
+        const std::lock_guard lock(mutex_);
+        seen_ = req;
+        ++requests_;
+      }
+      Response res = json_error(req, bhttp::status::bad_request, "use_dpop_nonce", "nonce");
+      res.set("DPoP-Nonce", "n-1");
+      return res;
+    });
     router.add(bhttp::verb::patch, "/busy", [this](const Request& req) {
       {
         const std::lock_guard lock(mutex_);
@@ -516,6 +526,28 @@ TEST_F(SendRequestTest, ReadsTheChallengeAndRetryAfter) {
   EXPECT_TRUE(busy->www_authenticate.empty());
 }
 
+TEST_F(SendRequestTest, SendsADpopProofAndReadsTheNonce) {
+  ApiRequest req = api_request("POST", "a=b");
+  req.content_type = "application/x-www-form-urlencoded";
+  req.authorization.reset();
+  req.dpop = "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.c2ln";
+  const auto res = send_request(server_->url("/nonce"), req, FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_EQ(res->status, 400u);
+  EXPECT_EQ(res->dpop_nonce, "n-1");
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_["DPoP"], "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.c2ln");
+  EXPECT_EQ(seen_.count(bhttp::field::authorization), 0u);
+}
+
+TEST_F(SendRequestTest, WithoutAProofNoDpopHeaderIsSentOrRead) {
+  const auto res = send_request(server_->url("/thing"), api_request("GET"), FetchOptions{});
+  ASSERT_TRUE(res.ok()) << res.error().detail;
+  EXPECT_TRUE(res->dpop_nonce.empty());
+  const std::lock_guard lock(mutex_);
+  EXPECT_EQ(seen_.count("DPoP"), 0u);
+}
+
 TEST_F(SendRequestTest, UnknownMethodsAreRefusedBeforeSending) {
   for (const char* method : {"", "HEAD", "OPTIONS", "TRACE", "CONNECT", "get", "Patch", "FOO",
                              "GET ", "PATCH\r\nX-Evil: 1"}) {
@@ -541,6 +573,9 @@ TEST_F(SendRequestTest, LineBreaksInHeaderValuesAreRefusedBeforeSending) {
   ApiRequest bad_type = api_request("PUT", "{}");
   bad_type.content_type = "application/json\nX-Evil: 1";
   EXPECT_FALSE(send_request(server_->url("/thing"), bad_type, FetchOptions{}).ok());
+  ApiRequest bad_proof = api_request("POST", "{}");
+  bad_proof.dpop = "a.b.c\r\nX-Evil: 1";
+  EXPECT_FALSE(send_request(server_->url("/thing"), bad_proof, FetchOptions{}).ok());
   EXPECT_EQ(requests(), 0);
 }
 

@@ -220,6 +220,28 @@ TEST_F(AuthorizationRequestTest, TheFormCarriesTheRequestButNotPromptOrMaxAge) {
   EXPECT_EQ(second->code_challenge, r->code_challenge);
 }
 
+TEST_F(AuthorizationRequestTest, DpopJktBindsTheCodeToAKeyAndIsCarriedByTheForm) {
+  // RFC 9449 §10: the thumbprint of the key that will exchange the code.
+  const std::string jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+  auto r = check(params("spa", {{"dpop_jkt", jkt}}));
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(r->dpop_jkt, jkt);
+  Params again;
+  for (const auto& [k, v] : r->form_fields) {
+    again.add(k, v);
+  }
+  auto second = check(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->dpop_jkt, jkt);
+  EXPECT_EQ(check(params("spa"))->dpop_jkt, "") << "none sent, none bound";
+  // Anything but a 43-character base64url thumbprint can never match a proof: refused now rather
+  // than after the user signed in.
+  for (const std::string& bad :
+       {jkt.substr(1), jkt + "A", jkt.substr(1) + "=", jkt.substr(1) + "+", std::string(43, '/')}) {
+    expect_redirect_error(params("web", {{"dpop_jkt", bad}}), "invalid_request");
+  }
+}
+
 TEST(WithQueryTest, AppendsToTheQueryAndEncodesEverything) {
   EXPECT_EQ(with_query("https://a/cb", {{"code", "x"}, {"state", "a b&c=d/é"}}),
             "https://a/cb?code=x&state=a%20b%26c%3Dd%2F%C3%A9");

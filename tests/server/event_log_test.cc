@@ -13,6 +13,7 @@
 #include "signet/store/sqlite_store.h"
 #include "tests/admin/forwarding_store.h"
 #include "tests/server/token_endpoint_test_support.h"
+#include "tests/test_common/test_keys.h"
 
 namespace signet::server::testing {
 namespace {
@@ -298,6 +299,33 @@ TEST_F(TokenEventsTest, RefreshReuseIsItsOwnEventAndUnknownGrantsAreRecorded) {
   }
   EXPECT_EQ(types, (std::vector<std::string>{"sepft", "sertft", "ferrt", "unsupported_grant"}));
   EXPECT_EQ(recorded().size(), 0u);
+}
+
+TEST_F(TokenEventsTest, DpopEventsNameTheKeyOrTheRuleTheProofBroke) {
+  const Client c = m2m({"read:messages"});
+  ready();
+  const jose::Jwk& key = signet::testing::test_key(jose::Algorithm::kES256);
+  dpop_ = {dpop_proof(key)};
+  ASSERT_TRUE(cc(c).ok());
+  auto events = recorded();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "seccft");
+  auto details = json::parse(events[0].details).as_object();
+  EXPECT_EQ(details.at("dpop_jkt").as_string(), jose::thumbprint(key));
+
+  // A refused proof is a failure of the grant's own type, with the rule in its details.
+  dpop_ = {dpop_proof(key, kT0, std::nullopt, "http://localhost:4000/oauth/revoke")};
+  expect_error(cc(c), OAuthErrorCode::kInvalidDpopProof);
+  events = recorded();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "feccft");
+  EXPECT_EQ(events[0].error, "invalid_dpop_proof");
+  details = json::parse(events[0].details).as_object();
+  EXPECT_EQ(details.at("dpop_error").as_string(), "htu");
+  EXPECT_FALSE(details.contains("dpop_jkt"));
+  for (const auto& proof : dpop_) {
+    EXPECT_EQ(events[0].details.find(proof), std::string::npos) << "never the proof itself";
+  }
 }
 
 TEST_F(TokenEventsTest, RevocationsAreRecorded) {

@@ -12,6 +12,7 @@
 #include "signet/server/endpoint_support.h"
 #include "signet/server/refresh_tokens.h"
 #include "tests/server/token_endpoint_test_support.h"
+#include "tests/test_common/test_keys.h"
 
 namespace signet::server::testing {
 namespace {
@@ -71,7 +72,10 @@ class CodeGrantTest : public TokenEndpointTest {
     for (const auto& [k, v] : params) {
       p.add(k, v);
     }
-    return endpoint_->token(EndpointRequest{&p, std::nullopt, kPeer, now, {}, nullptr});
+    const std::vector<std::string_view> proofs(dpop_.begin(), dpop_.end());
+    EndpointRequest req{&p, std::nullopt, kPeer, now, {}, nullptr};
+    req.dpop = proofs;
+    return endpoint_->token(req);
   }
 
   // The exchange as a confidential client makes it.
@@ -385,6 +389,155 @@ TEST_F(CodeGrantTest, AClientWithoutTheGrantIsUnauthorized) {
   expect_error(exchange(web_client, insert(code_for(web_client, u_))),
                OAuthErrorCode::kUnauthorizedClient,
                "Grant type 'authorization_code' not allowed for the client.");
+}
+
+// --- DPoP (RFC 9449): public clients' refresh tokens are bound to the proof's key (§5), and a
+// code may be bound to a key at /authorize with dpop_jkt (§10)
+
+class DpopCodeGrantTest : public CodeGrantTest {
+ protected:
+  void SetUp() override {
+    CodeGrantTest::SetUp();
+    spa_ = client({store::GrantType::kAuthorizationCode, store::GrantType::kRefreshToken},
+                  store::TokenEndpointAuthMethod::kNone);
+    reload();
+  }
+
+  // A public client's exchange of a fresh offline_access code, with `proofs` as its DPoP headers.
+  EndpointResult spa_exchange(std::vector<std::string> proofs,
+                              std::optional<std::string> dpop_jkt = std::nullopt) {
+    auto c = code_for(spa_, u_, {"offline_access", "read:messages"});
+    c.dpop_jkt = dpop_jkt.value_or("");
+    return spa_post(insert(std::move(c)), std::move(proofs));
+  }
+
+  EndpointResult spa_post(const std::string& code_text, std::vector<std::string> proofs) {
+    dpop_ = std::move(proofs);
+    return post({{"client_id", spa_.id},
+                 {"code", code_text},
+                 {"redirect_uri", std::string(kRedirect)},
+                 {"code_verifier", std::string(kVerifier)}});
+  }
+
+  EndpointResult spa_refresh(const std::string& refresh_token, std::vector<std::string> proofs,
+                             store::PreciseTimestamp now = kT0) {
+    dpop_ = std::move(proofs);
+    Params p;
+    p.add("grant_type", "refresh_token");
+    p.add("client_id", spa_.id);
+    p.add("refresh_token", refresh_token);
+    const std::vector<std::string_view> views(dpop_.begin(), dpop_.end());
+    EndpointRequest req{&p, std::nullopt, kPeer, now, {}, nullptr};
+    req.dpop = views;
+    return endpoint_->token(req);
+  }
+
+  static const jose::Jwk& key() { return signet::testing::test_key(jose::Algorithm::kES256); }
+  static const jose::Jwk& thief() { return signet::testing::other_key(jose::Algorithm::kES256); }
+  static std::string proof(const jose::Jwk& k) { return dpop_proof(k); }
+
+  std::string stored_jkt(const std::string& refresh_token) {
+    auto found = store_->find_refresh_token(secrets_->hash(refresh_token));
+    EXPECT_TRUE(found.ok());
+    return found.ok() ? found->jkt : std::string("<none>");
+  }
+
+  Client spa_;
+};
+
+TEST_F(DpopCodeGrantTest, APublicClientsRefreshTokenIsBoundToTheProofsKey) {
+  auto r = spa_exchange({proof(key())});
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(r->at("token_type").as_string(), "DPoP");
+  EXPECT_EQ(bound_to(r), jose::thumbprint(key()));
+  const std::string rt(r->at("refresh_token").as_string());
+  EXPECT_EQ(stored_jkt(rt), jose::thumbprint(key()));
+
+  // Without a proof, or with another key's: refused, and the token is still good for its owner
+  // (whoever lacks the key cannot revoke the family by reuse either).
+  expect_error(spa_refresh(rt, {}), OAuthErrorCode::kInvalidGrant,
+               "bound to a DPoP key (RFC 9449 §5): send a DPoP proof");
+  expect_error(spa_refresh(rt, {proof(thief())}), OAuthErrorCode::kInvalidGrant,
+               "bound to another DPoP key");
+  auto rotated = spa_refresh(rt, {proof(key())});
+  ASSERT_TRUE(rotated.ok()) << rotated.error().description;
+  EXPECT_EQ(bound_to(rotated), jose::thumbprint(key()));
+  // The successor keeps the binding.
+  const std::string next_rt(rotated->at("refresh_token").as_string());
+  EXPECT_EQ(stored_jkt(next_rt), jose::thumbprint(key()));
+  expect_error(spa_refresh(next_rt, {proof(thief())}), OAuthErrorCode::kInvalidGrant,
+               "bound to another DPoP key");
+  EXPECT_TRUE(spa_refresh(next_rt, {proof(key())}).ok());
+}
+
+TEST_F(DpopCodeGrantTest, BoundTokensAreDescribedWithTheirKey) {
+  auto r = spa_exchange({proof(key())});
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  dpop_.clear();
+  const auto inspect = [&](std::string_view token) {
+    return call(
+        &TokenEndpoint::introspect,
+        {{"client_id", c_.id}, {"client_secret", c_.secret}, {"token", std::string(token)}});
+  };
+  // RFC 9449 §6.2: token_type DPoP and the key's thumbprint in cnf.
+  auto access = inspect(r->at("access_token").as_string());
+  ASSERT_TRUE(access.ok());
+  EXPECT_EQ(access->at("token_type").as_string(), "DPoP");
+  EXPECT_EQ(access->at("cnf").at("jkt").as_string(), jose::thumbprint(key()));
+  // The refresh token too, to the client that holds it.
+  auto refresh =
+      call(&TokenEndpoint::introspect,
+           {{"client_id", spa_.id}, {"token", std::string(r->at("refresh_token").as_string())}});
+  ASSERT_TRUE(refresh.ok()) << refresh.error().description;
+  EXPECT_EQ(refresh->at("token_type").as_string(), "refresh_token");
+  EXPECT_EQ(refresh->at("cnf").at("jkt").as_string(), jose::thumbprint(key()));
+  // A bearer token has neither.
+  auto bearer = spa_exchange({});
+  ASSERT_TRUE(bearer.ok());
+  auto plain = inspect(bearer->at("access_token").as_string());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->at("token_type").as_string(), "Bearer");
+  EXPECT_FALSE(plain->contains("cnf"));
+}
+
+TEST_F(DpopCodeGrantTest, APublicClientWithoutAProofGetsAnUnboundRefreshToken) {
+  auto r = spa_exchange({});
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(r->at("token_type").as_string(), "Bearer");
+  const std::string rt(r->at("refresh_token").as_string());
+  EXPECT_EQ(stored_jkt(rt), "");
+  EXPECT_TRUE(spa_refresh(rt, {}).ok());
+}
+
+TEST_F(DpopCodeGrantTest, AConfidentialClientsRefreshTokenIsNotBound) {
+  dpop_ = {proof(key())};
+  auto r = exchange(c_, code({"offline_access", "read:messages"}));
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(bound_to(r), jose::thumbprint(key()));
+  EXPECT_EQ(stored_jkt(std::string(r->at("refresh_token").as_string())), "");
+}
+
+TEST_F(DpopCodeGrantTest, ACodeBoundWithDpopJktNeedsAProofByThatKey) {
+  const std::string jkt = jose::thumbprint(key());
+  expect_error(spa_exchange({}, jkt), OAuthErrorCode::kInvalidGrant,
+               "bound to a DPoP key (dpop_jkt, RFC 9449 §10)");
+  expect_error(spa_exchange({proof(thief())}, jkt), OAuthErrorCode::kInvalidGrant,
+               "not the one of the authorization request's dpop_jkt");
+  auto r = spa_exchange({proof(key())}, jkt);
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(bound_to(r), jkt);
+}
+
+TEST_F(DpopCodeGrantTest, ANonceChallengeDoesNotSpendTheCode) {
+  config_.dpop.nonce = true;
+  reload();
+  const std::string code_text = insert(code_for(spa_, u_, {"offline_access", "read:messages"}));
+  expect_error(spa_post(code_text, {proof(key())}), OAuthErrorCode::kUseDpopNonce);
+  const auto nonce = endpoint_->dpop().nonce(kT0.time_since_epoch().count());
+  ASSERT_TRUE(nonce.has_value());
+  auto r = spa_post(code_text, {dpop_proof(key(), kT0, *nonce)});
+  ASSERT_TRUE(r.ok()) << r.error().description;
+  EXPECT_EQ(bound_to(r), jose::thumbprint(key()));
 }
 
 // The code exchange counts as a blocking request (store writes), like every user grant.

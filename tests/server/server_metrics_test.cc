@@ -2,6 +2,7 @@
 
 #include "signet/metrics/registry.h"
 #include "tests/server/token_endpoint_test_support.h"
+#include "tests/test_common/test_keys.h"
 
 namespace signet::server::testing {
 namespace {
@@ -33,6 +34,27 @@ TEST_F(TokenEndpointTest, MetricsCountTokensByGrantAndAlgorithmAndErrorsByCode) 
   EXPECT_EQ(sample(text, "signet_client_keys_jwks_fetches_total"), 0);
   // Registering the same series twice is a programming error, caught at start-up.
   EXPECT_THROW(register_endpoint_metrics(registry, *endpoint_), std::invalid_argument);
+}
+
+TEST_F(TokenEndpointTest, MetricsCountDpopProofsAcceptedAndRefusedByRule) {
+  const Client c = m2m();
+  reload();
+  metrics::Registry registry;
+  register_endpoint_metrics(registry, *endpoint_);
+  const jose::Jwk& key = signet::testing::test_key(jose::Algorithm::kES256);
+  dpop_ = {dpop_proof(key)};
+  ASSERT_TRUE(cc(c).ok());
+  EXPECT_FALSE(cc(c).ok());  // the same proof again
+  dpop_ = {dpop_proof(key, kT0, std::nullopt, "http://localhost:4000/oauth/revoke")};
+  EXPECT_FALSE(cc(c).ok());
+  const std::string text = registry.expose();
+  EXPECT_EQ(sample(text, "signet_dpop_proofs_accepted_total"), 1) << text;
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="replayed"})"), 1);
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="htu"})"), 1);
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="nonce_missing"})"), 0);
+  EXPECT_EQ(sample(text, "signet_dpop_replay_cache_entries"), 1);
+  EXPECT_EQ(sample(text, R"(signet_token_endpoint_errors_total{error="invalid_dpop_proof"})"), 2);
+  EXPECT_EQ(sample(text, R"(signet_token_endpoint_errors_total{error="use_dpop_nonce"})"), 0);
 }
 
 TEST_F(TokenEndpointTest, ReadyWhenTheStoreAnswersAndAKeyIsLoadedAskingTheStoreOncePerSecond) {

@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
 #include "signet/jose/base64url.h"
+#include "signet/jose/dpop.h"
 #include "signet/jose/json.h"
 #include "signet/jose/jws.h"
 #include "signet/keys/key_manager.h"
@@ -167,6 +169,8 @@ class TokenEndpointTest : public ::testing::Test {
     if (authorization) {
       req.authorization = *authorization;
     }
+    const std::vector<std::string_view> proofs(dpop_.begin(), dpop_.end());
+    req.dpop = proofs;
     return (endpoint_.get()->*method)(req);
   }
 
@@ -216,6 +220,29 @@ class TokenEndpointTest : public ::testing::Test {
                  now);
   }
 
+  // A DPoP proof (RFC 9449) for POST to this endpoint's token URL, signed by `key` at `iat`.
+  static std::string dpop_proof(const jose::Jwk& key, store::PreciseTimestamp iat = kT0,
+                                std::optional<std::string_view> nonce = std::nullopt,
+                                std::string_view url = "http://localhost:4000/oauth/token") {
+    auto made = jose::dpop::make_proof(
+        key, jose::dpop::ProofRequest{
+                 .method = "POST",
+                 .url = url,
+                 .access_token = std::nullopt,
+                 .nonce = nonce,
+                 .now = std::chrono::floor<seconds>(iat).time_since_epoch().count()});
+    EXPECT_TRUE(made.ok());
+    return made.ok() ? *made : std::string();
+  }
+
+  // The cnf.jkt of a token response's access token, or "<absent>".
+  std::string bound_to(const EndpointResult& r) {
+    const json::object c = claims(r);
+    const auto* cnf = c.if_contains("cnf");
+    return cnf != nullptr && cnf->is_object() ? str(cnf->as_object(), "jkt")
+                                              : std::string("<absent>");
+  }
+
   json::object claims(const EndpointResult& r, std::string_view member = "access_token") {
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().description);
     if (!r.ok()) {
@@ -254,6 +281,7 @@ class TokenEndpointTest : public ::testing::Test {
   int clients_ = 0;
   int users_ = 0;
   std::string user_agent_ = "signet-tests/1.0";
+  std::vector<std::string> dpop_;  // the DPoP header values every call sends; none by default
 };
 
 class RefreshTest : public TokenEndpointTest {

@@ -1,0 +1,164 @@
+#include "signet/server/dpop_proofs.h"
+
+#include <utility>
+
+#include "signet/server/endpoint_support.h"
+
+namespace signet::server {
+
+namespace dpop = jose::dpop;
+
+DpopProofs::DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key)
+    : token_endpoint_(std::move(token_endpoint)),
+      policy_(std::move(policy)),
+      replays_(policy_.replay_entries) {
+  if (policy_.nonce) {
+    nonces_.emplace(policy_.nonce_window, std::move(nonce_key));
+  }
+}
+
+dpop::ProofFailure DpopProofs::refused(dpop::ProofFailure failure) {
+  const auto i = static_cast<std::size_t>(failure.code);
+  if (i < counters_.refused.size()) {
+    counters_.refused[i].fetch_add(1, std::memory_order_relaxed);
+  }
+  return failure;
+}
+
+Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check(
+    std::span<const std::string_view> headers, std::int64_t now) {
+  if (headers.empty()) {
+    return std::optional<dpop::VerifiedProof>{};
+  }
+  if (headers.size() > 1) {
+    return fail(refused(dpop::ProofFailure{dpop::ProofError::kMultiple, std::nullopt, {}}));
+  }
+  const dpop::ProofCheck expected{.method = "POST",
+                                  .url = token_endpoint_,
+                                  .access_token = std::nullopt,
+                                  .algorithms = kDpopAlgorithms,
+                                  .now = now,
+                                  .lifetime = policy_.proof_lifetime,
+                                  .leeway = policy_.leeway};
+  auto proof = dpop::verify_proof(headers.front(), expected);
+  if (!proof) {
+    return fail(refused(std::move(proof.error())));
+  }
+  // RFC 9449 §11.1: a proof seen once is never accepted again while it is fresh; once it is
+  // stale the iat check refuses it, so the cache forgets it then. The key is namespaced by the
+  // proof's key, so one client cannot use up another's jti values.
+  const std::int64_t expires_at =
+      proof->iat + policy_.proof_lifetime.count() + policy_.leeway.count();
+  switch (replays_.use(proof->jkt + "." + proof->jti, expires_at, now)) {
+    case ReplayCache::Use::kFirst:
+      break;
+    case ReplayCache::Use::kReplayed:
+      return fail(refused(dpop::ProofFailure{dpop::ProofError::kReplayed, std::nullopt, {}}));
+    case ReplayCache::Use::kFull:
+      return fail(
+          refused(dpop::ProofFailure{dpop::ProofError::kReplayCacheFull, std::nullopt, {}}));
+  }
+  if (nonces_) {
+    if (auto nonce = nonces_->check(proof->nonce, now); !nonce) {
+      return fail(refused(std::move(nonce.error())));
+    }
+  }
+  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  return std::optional<dpop::VerifiedProof>(std::move(*proof));
+}
+
+std::optional<std::string> DpopProofs::nonce(std::int64_t now) const {
+  if (!nonces_) {
+    return std::nullopt;
+  }
+  return nonces_->current(now);
+}
+
+std::string_view rule_name(dpop::ProofError e) {
+  switch (e) {
+    case dpop::ProofError::kMissing:
+      return "missing";
+    case dpop::ProofError::kMultiple:
+      return "multiple";
+    case dpop::ProofError::kMalformed:
+      return "malformed";
+    case dpop::ProofError::kTyp:
+      return "typ";
+    case dpop::ProofError::kAlgNotAllowed:
+      return "alg";
+    case dpop::ProofError::kJwkMissing:
+      return "jwk_missing";
+    case dpop::ProofError::kJwkInvalid:
+      return "jwk_invalid";
+    case dpop::ProofError::kJwkPrivate:
+      return "jwk_private";
+    case dpop::ProofError::kSignature:
+      return "signature";
+    case dpop::ProofError::kClaimMissing:
+      return "claim_missing";
+    case dpop::ProofError::kClaimType:
+      return "claim_type";
+    case dpop::ProofError::kHtm:
+      return "htm";
+    case dpop::ProofError::kHtu:
+      return "htu";
+    case dpop::ProofError::kIatTooOld:
+      return "iat_too_old";
+    case dpop::ProofError::kIatInFuture:
+      return "iat_in_future";
+    case dpop::ProofError::kAth:
+      return "ath";
+    case dpop::ProofError::kNonceMissing:
+      return "nonce_missing";
+    case dpop::ProofError::kNonceInvalid:
+      return "nonce_invalid";
+    case dpop::ProofError::kReplayed:
+      return "replayed";
+    case dpop::ProofError::kReplayCacheFull:
+      return "replay_cache_full";
+    case dpop::ProofError::kKeyMismatch:
+      return "key_mismatch";
+  }
+  return "unknown";
+}
+
+OAuthError proof_refused(const dpop::ProofFailure& failure, std::string_view token_endpoint) {
+  // The rule's sentence says what to do next for most rules; the two that depend on this server
+  // get its own values.
+  std::string description = failure.description();
+  switch (failure.code) {
+    case dpop::ProofError::kMultiple:
+      description += ": send exactly one DPoP header";
+      break;
+    case dpop::ProofError::kHtm:
+    case dpop::ProofError::kHtu:
+      description += ": sign htm POST and htu " + std::string(token_endpoint) +
+                     " (the token_endpoint of the discovery document)";
+      break;
+    default:
+      break;
+  }
+  return oauth_error(
+      failure.wants_nonce() ? OAuthErrorCode::kUseDpopNonce : OAuthErrorCode::kInvalidDpopProof,
+      std::move(description));
+}
+
+OAuthError proof_required(std::string_view who) {
+  return oauth_error(OAuthErrorCode::kInvalidDpopProof,
+                     std::string(who) +
+                         " requires DPoP: send a DPoP proof (RFC 9449) for this request in a DPoP "
+                         "header, e.g. made with 'signet token --dpop'");
+}
+
+Result<Ok, OAuthError> dpop_allowed(const store::Api& api, std::string_view dpop_jkt,
+                                    RequestNotes* notes) {
+  if (api.require_dpop && dpop_jkt.empty()) {
+    if (notes != nullptr) {
+      notes->dpop_error = rule_name(dpop::ProofError::kMissing);
+    }
+    return fail(proof_required("the API '" + echoed(api.identifier) + "'"));
+  }
+  return Ok{};
+}
+
+}  // namespace signet::server

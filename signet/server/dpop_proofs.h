@@ -1,0 +1,102 @@
+#pragma once
+
+// The DPoP proofs (RFC 9449) that POST /oauth/token accepts, one of TokenEndpoint's units. The
+// contract:
+// - No DPoP header: nothing to check; the request goes on as a Bearer request.
+// - Two or more DPoP headers: refused (RFC 9449 §4.3 check 1), whatever they hold.
+// - One: jose::dpop::verify_proof checks it against POST and the token endpoint's own URL (the
+//   token_endpoint of the discovery document, so the Host header cannot move it), with no ath.
+//   Then its jti goes into a server-wide replay cache under jkt + "." + jti until iat + lifetime +
+//   leeway, after which the iat check alone refuses it; a full cache refuses (a replay could
+//   otherwise slip through). Then, when nonces are on, its nonce (RFC 9449 §8).
+// - A refusal is invalid_dpop_proof with the rule that failed, or use_dpop_nonce: the HTTP layer
+//   adds a fresh DPoP-Nonce to every answer to a request that carried a proof when nonces are on.
+// - Every accepted and every refused proof is counted, refusals by rule.
+// Thread-safe.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "signet/common/replay_cache.h"
+#include "signet/common/result.h"
+#include "signet/jose/dpop.h"
+#include "signet/server/endpoint_request.h"
+#include "signet/server/oauth_error.h"
+#include "signet/store/types.h"
+
+namespace signet::server {
+
+// The proof algorithms the token endpoint accepts (never none, never HMAC), in the order the
+// discovery document lists them.
+inline constexpr std::array<jose::Algorithm, 4> kDpopAlgorithms = {
+    jose::Algorithm::kES256, jose::Algorithm::kEdDSA, jose::Algorithm::kRS256,
+    jose::Algorithm::kPS256};
+
+// The number of jose::dpop::ProofError values, for counters indexed by rule.
+constexpr std::size_t kProofErrors =
+    static_cast<std::size_t>(jose::dpop::ProofError::kKeyMismatch) + 1;
+
+struct DpopCounters {
+  std::atomic<std::uint64_t> accepted{0};
+  std::array<std::atomic<std::uint64_t>, kProofErrors> refused{};  // by jose::dpop::ProofError
+};
+
+class DpopProofs {
+ public:
+  // `token_endpoint`: the URL proofs must name in htu, e.g. "http://localhost:4000/oauth/token".
+  // `nonce_key`: the HMAC key of the server's nonces; servers given the same key accept each
+  // other's nonces (random when empty).
+  DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key = {});
+
+  // The proof of a token request whose DPoP header values are `headers`: nullopt when there is
+  // none, the verified proof, or the rule it broke. `now` in seconds since the epoch.
+  Result<std::optional<jose::dpop::VerifiedProof>, jose::dpop::ProofFailure> check(
+      std::span<const std::string_view> headers, std::int64_t now);
+
+  // A fresh nonce for the DPoP-Nonce header, or nullopt when nonces are off.
+  std::optional<std::string> nonce(std::int64_t now) const;
+
+  const DpopPolicy& policy() const { return policy_; }
+  const std::string& token_endpoint() const { return token_endpoint_; }
+  const DpopCounters& counters() const { return counters_; }
+  // Proof ids remembered against replay.
+  std::size_t remembered() const { return replays_.size(); }
+
+ private:
+  jose::dpop::ProofFailure refused(jose::dpop::ProofFailure failure);
+
+  std::string token_endpoint_;
+  DpopPolicy policy_;
+  ReplayCache replays_;
+  std::optional<jose::dpop::NonceSource> nonces_;
+  DpopCounters counters_;
+};
+
+// A short stable name of the rule a proof broke ("htu", "iat_too_old", "replayed"), for metric
+// labels and event details; jose::dpop::to_string gives the sentence.
+std::string_view rule_name(jose::dpop::ProofError e);
+
+// The token endpoint's answer to a refused proof: use_dpop_nonce for a missing or stale nonce,
+// else invalid_dpop_proof, each saying which rule failed and what to send instead.
+// `token_endpoint` is the URL a proof's htu must name.
+OAuthError proof_refused(const jose::dpop::ProofFailure& failure, std::string_view token_endpoint);
+
+// invalid_dpop_proof for a request without a proof from a client or for an API that requires
+// DPoP. `who` names it: "this client (abc)" or "the API 'https://...'".
+OAuthError proof_required(std::string_view who);
+
+// Ok, or invalid_dpop_proof when `api` requires DPoP (require_dpop) and the request came without
+// a proof (`dpop_jkt` empty). Each grant asks once it knows the API, before any side effect but
+// the redemption of a code.
+// The rule is noted in `notes` when set.
+Result<Ok, OAuthError> dpop_allowed(const store::Api& api, std::string_view dpop_jkt,
+                                    RequestNotes* notes);
+
+}  // namespace signet::server
