@@ -451,3 +451,18 @@ def test_serve_help_explains_the_options():
     for option in ("--dpop-nonce", "--dpop-nonce-window", "--dpop-proof-lifetime"):
         assert option in out, out
     assert "DPoP" in out
+
+
+def test_the_options_come_from_the_configuration_file_too(tmp_path):
+    config = tmp_path / "signet.toml"
+
+    def check(body: str) -> subprocess.CompletedProcess:
+        config.write_text("[serve]\n" + body)
+        return subprocess.run([signet_bin(), "serve", "--config", str(config), "--check-config"],
+                              capture_output=True, text=True, timeout=30)
+
+    ok = check("dpop-nonce = true\ndpop-nonce-window = 120\ndpop-proof-lifetime = 30\n")
+    assert ok.returncode == 0, ok.stderr
+    short = check("dpop-proof-lifetime = 5\n")
+    assert short.returncode != 0
+    assert "dpop-proof-lifetime" in short.stderr and "10 to 3600" in short.stderr, short.stderr
