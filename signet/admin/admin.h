@@ -65,6 +65,7 @@ struct ApiDraft {
   std::optional<bool> allow_offline_access;            // default false
   std::optional<store::TokenProfile> token_profile;    // default auth0
   std::optional<bool> permissions_claim;               // default false
+  std::optional<bool> require_dpop;                    // default false
   std::vector<store::Permission> permissions;
 };
 
@@ -75,6 +76,7 @@ struct ApiPatch {
   std::optional<bool> allow_offline_access;
   std::optional<store::TokenProfile> token_profile;
   std::optional<bool> permissions_claim;
+  std::optional<bool> require_dpop;
   // The whole list, replacing the stored one (Auth0's PATCH "scopes").
   std::optional<std::vector<store::Permission>> permissions;
   // Applied after `permissions`: each is added, or its description updated when it exists (an
@@ -103,8 +105,9 @@ struct ApplicationDraft {
   std::vector<std::string> callbacks;
   std::vector<std::string> allowed_logout_urls;
   std::vector<std::string> web_origins;
-  std::string jwks;      // a JWK Set of public keys, as JSON text; empty: none
-  std::string jwks_uri;  // empty: none
+  std::string jwks;                       // a JWK Set of public keys, as JSON text; empty: none
+  std::string jwks_uri;                   // empty: none
+  bool dpop_bound_access_tokens = false;  // RFC 9449 §5.2: token requests need a DPoP proof
 };
 
 struct ApplicationPatch {
@@ -121,6 +124,7 @@ struct ApplicationPatch {
   // Setting one of them (non-empty) clears the other; "" clears it.
   std::optional<std::string> jwks;
   std::optional<std::string> jwks_uri;
+  std::optional<bool> dpop_bound_access_tokens;
 
   bool empty() const;
 };

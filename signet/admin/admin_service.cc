@@ -430,6 +430,7 @@ AdminResult<store::Api> AdminService::create_api(const ApiDraft& draft) {
   api.allow_offline_access = draft.allow_offline_access.value_or(api.allow_offline_access);
   api.token_profile = draft.token_profile.value_or(api.token_profile);
   api.permissions_claim = draft.permissions_claim.value_or(api.permissions_claim);
+  api.require_dpop = draft.require_dpop.value_or(api.require_dpop);
   api.permissions = draft.permissions;
   if (auto r = check_token_lifetime(api.token_lifetime); !r) {
     return fail(r.error());
@@ -451,7 +452,7 @@ AdminResult<store::Api> AdminService::update_api(std::string_view identifier, co
   if (patch.empty()) {
     return invalid("nothing to update for API " + id +
                    ": give a new name, signing algorithm, token lifetime, offline access, token "
-                   "profile, permissions claim or permissions");
+                   "profile, permissions claim, DPoP requirement or permissions");
   }
   // Checked once, before anything is read: they do not depend on the stored record.
   if (patch.token_lifetime) {
@@ -553,6 +554,7 @@ AdminResult<ApplicationWithSecret> AdminService::create_application(const Applic
   app.web_origins = draft.web_origins;
   app.jwks = draft.jwks;
   app.jwks_uri = draft.jwks_uri;
+  app.dpop_bound_access_tokens = draft.dpop_bound_access_tokens;
   if (auto r = check_grant_types(app.grant_types); !r) {
     return fail(r.error());
   }
@@ -601,7 +603,8 @@ AdminResult<store::Application> AdminService::update_application(
   if (patch.empty()) {
     return invalid("nothing to update for application " + id +
                    ": give a new name, type, grant types, token endpoint auth method, "
-                   "callbacks, allowed logout URLs, web origins, jwks or jwks_uri");
+                   "callbacks, allowed logout URLs, web origins, jwks, jwks_uri or DPoP-bound "
+                   "access tokens");
   }
   if (patch.grant_types) {
     if (auto r = check_grant_types(*patch.grant_types); !r) {
@@ -628,6 +631,8 @@ AdminResult<store::Application> AdminService::update_application(
         app.callbacks = patch.callbacks.value_or(app.callbacks);
         app.allowed_logout_urls = patch.allowed_logout_urls.value_or(app.allowed_logout_urls);
         app.web_origins = patch.web_origins.value_or(app.web_origins);
+        app.dpop_bound_access_tokens =
+            patch.dpop_bound_access_tokens.value_or(app.dpop_bound_access_tokens);
         if (patch.jwks) {
           app.jwks = *patch.jwks;
           if (sets_jwks) {

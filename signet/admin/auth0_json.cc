@@ -228,6 +228,12 @@ AdminResult<std::optional<std::string>> opt_jwks(const json::object& obj) {
 constexpr std::string_view kCallbacks = "callbacks";
 constexpr std::string_view kLogoutUrls = "allowed_logout_urls";
 constexpr std::string_view kWebOrigins = "web_origins";
+// RFC 9449 §5.2's client metadata.
+constexpr std::string_view kDpopBound = "dpop_bound_access_tokens";
+
+// Auth0's resource-server setting: {"mechanism": "dpop", "required": true}, or null for none.
+constexpr std::string_view kProofOfPossession = "proof_of_possession";
+constexpr std::string_view kDpopMechanism = "dpop";
 
 // The JWKS text as a JSON value for an answer; text that does not parse (never written by the
 // admin service) goes out as a string rather than breaking the whole answer.
@@ -281,6 +287,51 @@ AdminResult<std::optional<store::Timestamp>> read_opt_date(const json::object& o
     return fail(lhs##_result.error()); \
   }                                    \
   auto lhs = std::move(*lhs##_result)
+
+// An API's DPoP requirement as Auth0 spells it. Not required reads as null: signet accepts DPoP
+// proofs for every API, so `"required": false` says nothing that null does not.
+json::value proof_of_possession_json(bool require_dpop) {
+  if (!require_dpop) {
+    return nullptr;
+  }
+  return json::object{{"mechanism", kDpopMechanism}, {"required", true}};
+}
+
+// Absent: nullopt. null: false (a patch's way to clear it). {"mechanism": "dpop", "required": b}:
+// b. Other mechanisms are refused: a setting accepted but not enforced would leave the API taking
+// bearer tokens its operator believes it refuses. `strict` refuses members the object does not
+// have, as for what a caller sends.
+AdminResult<std::optional<bool>> opt_proof_of_possession(const json::object& obj, bool strict) {
+  const auto* v = obj.if_contains(kProofOfPossession);
+  if (v == nullptr) {
+    return std::optional<bool>{};
+  }
+  if (v->is_null()) {
+    return std::optional<bool>{false};
+  }
+  const auto* o = v->if_object();
+  if (o == nullptr) {
+    return fail(
+        bad("'proof_of_possession' must be an object {\"mechanism\": \"dpop\", "
+            "\"required\": true} or null"));
+  }
+  if (strict) {
+    if (auto known = only_known(*o, {"mechanism", "required"}, "proof_of_possession"); !known) {
+      return fail(known.error());
+    }
+  }
+  SIGNET_TRY_ASSIGN(mechanism, req_string(*o, "mechanism", "proof_of_possession"));
+  if (mechanism != kDpopMechanism) {
+    return fail(bad("proof_of_possession mechanism '" + mechanism +
+                    "' is not supported: signet binds tokens to keys with DPoP (RFC 9449), so "
+                    "use \"mechanism\": \"dpop\""));
+  }
+  SIGNET_TRY_ASSIGN(required, opt_bool(*o, "required"));
+  if (!required) {
+    return fail(bad("'required' is required in proof_of_possession: true or false"));
+  }
+  return std::optional<bool>{*required};
+}
 
 }  // namespace
 
@@ -386,6 +437,7 @@ json::object api_to_json(const store::Api& api, bool is_system) {
       {"token_lifetime", api.token_lifetime.count()},
       {"allow_offline_access", api.allow_offline_access},
       {"token_dialect", token_dialect(api.token_profile, api.permissions_claim)},
+      {kProofOfPossession, proof_of_possession_json(api.require_dpop)},
       {"scopes", permissions_json(api.permissions)},
       {"is_system", is_system},
       {"created_at", format_date(api.created_at)},
@@ -406,6 +458,7 @@ json::object application_to_json(const store::Application& app) {
       {kCallbacks, strings(app.callbacks)},
       {kLogoutUrls, strings(app.allowed_logout_urls)},
       {kWebOrigins, strings(app.web_origins)},
+      {kDpopBound, app.dpop_bound_access_tokens},
   };
   if (!app.jwks.empty()) {
     out["jwks"] = jwks_value(app.jwks);
@@ -494,6 +547,7 @@ AdminResult<store::Api> api_from_json(const json::value& value) {
   SIGNET_TRY_ASSIGN(offline, opt_bool(*o, "allow_offline_access"));
   SIGNET_TRY_ASSIGN(dialect_text, opt_string(*o, "token_dialect"));
   SIGNET_TRY_ASSIGN(scopes, opt_permissions(*o, "scopes"));
+  SIGNET_TRY_ASSIGN(require_dpop, opt_proof_of_possession(*o, /*strict=*/false));
   SIGNET_TRY_ASSIGN(created, read_date(*o, "created_at"));
   SIGNET_TRY_ASSIGN(algorithm, parse_alg(alg));
   SIGNET_TRY_ASSIGN(dialect, parse_dialect(dialect_text.value_or("access_token")));
@@ -504,6 +558,7 @@ AdminResult<store::Api> api_from_json(const json::value& value) {
   api.allow_offline_access = offline.value_or(false);
   api.token_profile = dialect.profile;
   api.permissions_claim = dialect.permissions_claim;
+  api.require_dpop = require_dpop.value_or(false);
   api.permissions = scopes.value_or(std::vector<store::Permission>{});
   api.created_at = created;
   SIGNET_TRY_ASSIGN(revision, read_revision(*o));
@@ -527,7 +582,9 @@ AdminResult<store::Application> application_from_json(const json::value& value) 
   SIGNET_TRY_ASSIGN(web_origins, opt_strings(*o, kWebOrigins));
   SIGNET_TRY_ASSIGN(jwks, opt_jwks(*o));
   SIGNET_TRY_ASSIGN(jwks_uri, opt_string(*o, "jwks_uri"));
+  SIGNET_TRY_ASSIGN(dpop_bound, opt_bool(*o, kDpopBound));
   SIGNET_TRY_ASSIGN(created, read_date(*o, "created_at"));
+  app.dpop_bound_access_tokens = dpop_bound.value_or(false);
   app.callbacks = callbacks.value_or(std::vector<std::string>{});
   app.allowed_logout_urls = logout_urls.value_or(std::vector<std::string>{});
   app.web_origins = web_origins.value_or(std::vector<std::string>{});
@@ -687,6 +744,9 @@ json::object api_draft_to_json(const ApiDraft& d) {
     out["token_dialect"] = token_dialect(d.token_profile.value_or(store::TokenProfile::kAuth0),
                                          d.permissions_claim.value_or(false));
   }
+  if (d.require_dpop) {
+    out[kProofOfPossession] = proof_of_possession_json(*d.require_dpop);
+  }
   if (!d.permissions.empty()) {
     out["scopes"] = permissions_json(d.permissions);
   }
@@ -697,7 +757,7 @@ namespace {
 
 #define SIGNET_API_FIELDS                                                              \
   {"identifier", "name", "signing_alg", "token_lifetime", "allow_offline_access", \
-   "token_dialect", "scopes"}
+   "token_dialect", "scopes", kProofOfPossession}
 
 // The members a draft and a patch share; `identifier` is the draft's alone.
 struct ApiSettings {
@@ -707,6 +767,7 @@ struct ApiSettings {
   std::optional<bool> offline;
   std::optional<Dialect> dialect;
   std::optional<std::vector<store::Permission>> scopes;
+  std::optional<bool> require_dpop;
 };
 
 AdminResult<ApiSettings> read_api_settings(const json::object& o) {
@@ -717,6 +778,8 @@ AdminResult<ApiSettings> read_api_settings(const json::object& o) {
   SIGNET_TRY_ASSIGN(offline, opt_bool(o, "allow_offline_access"));
   SIGNET_TRY_ASSIGN(dialect, opt_string(o, "token_dialect"));
   SIGNET_TRY_ASSIGN(scopes, opt_permissions(o, "scopes"));
+  SIGNET_TRY_ASSIGN(require_dpop, opt_proof_of_possession(o, /*strict=*/true));
+  s.require_dpop = require_dpop;
   s.name = std::move(name);
   if (alg) {
     SIGNET_TRY_ASSIGN(parsed, parse_alg(*alg));
@@ -752,6 +815,7 @@ AdminResult<ApiDraft> api_draft_from_json(const json::object& o) {
   d.signing_algorithm = s.alg;
   d.token_lifetime = s.lifetime;
   d.allow_offline_access = s.offline;
+  d.require_dpop = s.require_dpop;
   if (s.dialect) {
     d.token_profile = s.dialect->profile;
     d.permissions_claim = s.dialect->permissions_claim;
@@ -784,6 +848,9 @@ AdminResult<json::object> api_patch_to_json(const ApiPatch& p) {
     out["token_dialect"] = token_dialect(p.token_profile.value_or(store::TokenProfile::kAuth0),
                                          p.permissions_claim.value_or(false));
   }
+  if (p.require_dpop) {
+    out[kProofOfPossession] = proof_of_possession_json(*p.require_dpop);
+  }
   if (p.permissions) {
     out["scopes"] = permissions_json(*p.permissions);
   }
@@ -803,6 +870,7 @@ AdminResult<ApiPatch> api_patch_from_json(const json::object& o) {
   p.signing_algorithm = s.alg;
   p.token_lifetime = s.lifetime;
   p.allow_offline_access = s.offline;
+  p.require_dpop = s.require_dpop;
   if (s.dialect) {
     p.token_profile = s.dialect->profile;
     p.permissions_claim = s.dialect->permissions_claim;
@@ -841,6 +909,9 @@ json::object application_draft_to_json(const ApplicationDraft& d) {
   if (!d.jwks_uri.empty()) {
     out["jwks_uri"] = d.jwks_uri;
   }
+  if (d.dpop_bound_access_tokens) {
+    out[kDpopBound] = true;
+  }
   return out;
 }
 
@@ -848,7 +919,7 @@ AdminResult<ApplicationDraft> application_draft_from_json(const json::object& o)
   if (auto known = only_known(o,
                               {"name", "app_type", "grant_types", "token_endpoint_auth_method",
                                "client_id", kCallbacks, kLogoutUrls, kWebOrigins, "jwks",
-                               "jwks_uri"},
+                               "jwks_uri", kDpopBound},
                               "a client");
       !known) {
     return fail(known.error());
@@ -864,6 +935,8 @@ AdminResult<ApplicationDraft> application_draft_from_json(const json::object& o)
   SIGNET_TRY_ASSIGN(web_origins, opt_strings(o, kWebOrigins));
   SIGNET_TRY_ASSIGN(jwks, opt_jwks(o));
   SIGNET_TRY_ASSIGN(jwks_uri, opt_string(o, "jwks_uri"));
+  SIGNET_TRY_ASSIGN(dpop_bound, opt_bool(o, kDpopBound));
+  d.dpop_bound_access_tokens = dpop_bound.value_or(false);
   d.callbacks = callbacks.value_or(std::vector<std::string>{});
   d.allowed_logout_urls = logout_urls.value_or(std::vector<std::string>{});
   d.web_origins = web_origins.value_or(std::vector<std::string>{});
@@ -923,6 +996,9 @@ json::object application_patch_to_json(const ApplicationPatch& p) {
   if (p.jwks_uri) {
     out["jwks_uri"] = *p.jwks_uri;
   }
+  if (p.dpop_bound_access_tokens) {
+    out[kDpopBound] = *p.dpop_bound_access_tokens;
+  }
   return out;
 }
 
@@ -934,10 +1010,11 @@ AdminResult<ApplicationPatch> application_patch_from_json(const json::object& o)
     return fail(bad("a client secret cannot be set: rotate it with POST "
                     "clients/{client_id}/rotate-secret"));
   }
-  if (auto known = only_known(o,
-                              {"name", "app_type", "grant_types", "token_endpoint_auth_method",
-                               kCallbacks, kLogoutUrls, kWebOrigins, "jwks", "jwks_uri"},
-                              "a client");
+  if (auto known =
+          only_known(o,
+                     {"name", "app_type", "grant_types", "token_endpoint_auth_method", kCallbacks,
+                      kLogoutUrls, kWebOrigins, "jwks", "jwks_uri", kDpopBound},
+                     "a client");
       !known) {
     return fail(known.error());
   }
@@ -951,6 +1028,8 @@ AdminResult<ApplicationPatch> application_patch_from_json(const json::object& o)
   SIGNET_TRY_ASSIGN(web_origins, opt_strings(o, kWebOrigins));
   SIGNET_TRY_ASSIGN(jwks, opt_jwks(o));
   SIGNET_TRY_ASSIGN(jwks_uri, opt_string(o, "jwks_uri"));
+  SIGNET_TRY_ASSIGN(dpop_bound, opt_bool(o, kDpopBound));
+  p.dpop_bound_access_tokens = dpop_bound;
   p.callbacks = std::move(callbacks);
   p.allowed_logout_urls = std::move(logout_urls);
   p.web_origins = std::move(web_origins);
@@ -1061,6 +1140,7 @@ AdminResult<Ok> apply_api_patch(const ApiPatch& p, store::Api& record) {
   api.allow_offline_access = p.allow_offline_access.value_or(api.allow_offline_access);
   api.token_profile = p.token_profile.value_or(api.token_profile);
   api.permissions_claim = p.permissions_claim.value_or(api.permissions_claim);
+  api.require_dpop = p.require_dpop.value_or(api.require_dpop);
   if (p.permissions) {
     api.permissions = *p.permissions;
   }

@@ -303,6 +303,7 @@ AdminResult<store::Api> RemoteAdmin::update_api(std::string_view identifier, con
     whole.allow_offline_access = patch.allow_offline_access;
     whole.token_profile = api.token_profile;
     whole.permissions_claim = api.permissions_claim;
+    whole.require_dpop = patch.require_dpop;
     if (patch.permissions || !patch.add_permissions.empty() || !patch.remove_permissions.empty()) {
       whole.permissions = api.permissions;
     }

@@ -284,6 +284,15 @@ CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
       ->allow_extra_args(false);
 }
 
+void add_require_dpop_flags(CLI::App* cmd, std::optional<bool>& value, const std::string& on_help) {
+  CLI::Option* on = cmd->add_flag_callback(
+      "--require-dpop", [&value] { value = true; }, on_help);
+  cmd->add_flag_callback(
+         "--no-require-dpop", [&value] { value = false; },
+         "Do not require DPoP proofs (the default): bearer tokens are issued")
+      ->excludes(on);
+}
+
 void add_yes_flag(CLI::App* cmd, bool& yes) {
   cmd->add_flag("-y,--yes", yes,
                 "Delete without asking (needed when stdin is not a terminal, as in scripts)");

@@ -164,6 +164,10 @@ void add_hidden_alias(CLI::App* cmd, CLI::Option* option, const std::string& ali
 CLI::Option* add_list_option(CLI::App* cmd, const std::string& name,
                              std::optional<std::vector<std::string>>& values,
                              const std::string& help);
+// Adds --require-dpop and --no-require-dpop (at most one of them): `value` becomes true or false
+// when one is given, and stays nullopt when neither is (create: off; update: unchanged). `on_help`
+// says what requiring DPoP (RFC 9449) means for the record.
+void add_require_dpop_flags(CLI::App* cmd, std::optional<bool>& value, const std::string& on_help);
 // Adds --yes/-y bound to `yes`: delete without asking (what scripts use).
 void add_yes_flag(CLI::App* cmd, bool& yes);
 // Adds --json bound to `json`: JSON on stdout (an object for one record, an array for a list).

@@ -70,6 +70,7 @@ void run_create(CommandContext& ctx, const CreateOptions& o) {
   draft.token_profile = parse_profile(o.token_profile);
   draft.permissions_claim =
       parse_bool("--permissions-claim", o.permissions_claim.value_or("false"));
+  draft.require_dpop = o.require_dpop.value_or(false);
   for (const auto& scope : split_list(o.scopes)) {
     draft.permissions.push_back(store::Permission{scope, ""});
   }
@@ -94,14 +95,16 @@ void run_show(CommandContext& ctx, const ShowOptions& o) {
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
   if (!o.name && !o.alg && !o.token_lifetime && !o.allow_offline_access && !o.token_profile &&
-      !o.permissions_claim) {
+      !o.permissions_claim && !o.require_dpop) {
     throw CommandError{
         "nothing to update: give --name, --alg, --token-lifetime, "
-        "--allow-offline-access, --token-profile or --permissions-claim"};
+        "--allow-offline-access, --token-profile, --permissions-claim or "
+        "--require-dpop/--no-require-dpop"};
   }
   // Every flag is read before the tenant is opened, so a typo changes nothing.
   admin::ApiPatch patch;
   patch.name = o.name;
+  patch.require_dpop = o.require_dpop;
   if (o.permissions_claim) {
     patch.permissions_claim = parse_bool("--permissions-claim", *o.permissions_claim);
   }
@@ -231,6 +234,9 @@ void add_id_argument(CLI::App* cmd, std::string& identifier) {
 
 constexpr const char* kOfflineAccessHelp =
     "Whether refresh tokens (the offline_access scope) may be issued for this API";
+constexpr const char* kRequireDpopHelp =
+    "Issue tokens for this API only to requests with a DPoP proof (RFC 9449), bound to the\n"
+    "proof's key: no bearer token for this audience, so a stolen one cannot be replayed";
 constexpr const char* kPermissionsClaimHelp =
     "Whether tokens also list their API scopes in a \"permissions\" array (Auth0's \"Add\n"
     "Permissions in the Access Token\")";
@@ -268,6 +274,7 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
              kOfflineAccessHelp);
   add_switch(create.command, "--permissions-claim", create.options.permissions_claim,
              kPermissionsClaimHelp);
+  add_require_dpop_flags(create.command, create.options.require_dpop, kRequireDpopHelp);
   create.command
       ->add_option("--token-profile", create.options.token_profile,
                    "Claims layout of the tokens: auth0, or rfc9068 (typ at+jwt, client_id claim)")
@@ -307,6 +314,7 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
                              "New token profile: auth0 or rfc9068");
   add_switch(update.command, "--permissions-claim", update.options.permissions_claim,
              kPermissionsClaimHelp);
+  add_require_dpop_flags(update.command, update.options.require_dpop, kRequireDpopHelp);
 
   auto del = verbs.add(
       apis, "delete",

@@ -27,6 +27,7 @@ struct CreateOptions {
   std::optional<std::string> allow_offline_access;  // "true" or "false"; absent: false
   std::string token_profile = "auth0";
   std::optional<std::string> permissions_claim;  // "true" or "false"; absent: false
+  std::optional<bool> require_dpop;              // absent: false
   std::vector<std::string> scopes;               // as typed: split at commas and spaces
   bool json = false;
 };
@@ -52,6 +53,7 @@ struct UpdateOptions {
   std::optional<std::string> allow_offline_access;
   std::optional<std::string> token_profile;
   std::optional<std::string> permissions_claim;
+  std::optional<bool> require_dpop;
   bool json = false;
 };
 void run_update(CommandContext& ctx, const UpdateOptions& o);

@@ -94,6 +94,7 @@ void run_create(CommandContext& ctx, const CreateOptions& o) {
     draft.jwks = read_jwks(o.jwks_file);
   }
   draft.jwks_uri = o.jwks_uri;
+  draft.dpop_bound_access_tokens = o.require_dpop.value_or(false);
   const auto created = value_or_throw(ctx.admin(Access::kWrite).create_application(draft));
   print_with_secret(ctx, o.json, created,
                     "created application " + created.application.name + " with client_id " +
@@ -115,10 +116,10 @@ void run_show(CommandContext& ctx, const ShowOptions& o) {
 
 void run_update(CommandContext& ctx, const UpdateOptions& o) {
   if (!o.name && !o.type && !o.grant_types && !o.auth_method && !o.callbacks && !o.logout_urls &&
-      !o.web_origins && !o.jwks_file && !o.jwks_uri) {
+      !o.web_origins && !o.jwks_file && !o.jwks_uri && !o.require_dpop) {
     throw CommandError{
         "nothing to update: give --name, --type, --grant-types, --auth-method, --callbacks, "
-        "--logout-urls, --web-origins, --jwks or --jwks-uri"};
+        "--logout-urls, --web-origins, --jwks, --jwks-uri or --require-dpop/--no-require-dpop"};
   }
   // Every flag is read before the tenant is opened, so a typo changes nothing.
   admin::ApplicationPatch patch;
@@ -145,6 +146,7 @@ void run_update(CommandContext& ctx, const UpdateOptions& o) {
     patch.jwks = o.jwks_file->empty() ? std::string{} : read_jwks(*o.jwks_file);
   }
   patch.jwks_uri = o.jwks_uri;
+  patch.dpop_bound_access_tokens = o.require_dpop;
   print_record(ctx.out(), o.json,
                value_or_throw(ctx.admin(Access::kWrite).update_application(o.client_id, patch, {}),
                               {kNoSuchApplication}));
@@ -217,6 +219,9 @@ constexpr const char* kWebOriginsHelp =
     "http://localhost:3000), separated by commas or spaces, or repeated";
 constexpr const char* kJwksHelp =
     "A file holding the application's JWK Set (its public keys only), for private_key_jwt";
+constexpr const char* kRequireDpopHelp =
+    "Refuse the application's token requests that carry no DPoP proof (RFC 9449 \"DPoP-bound\n"
+    "access tokens\"): every token it gets is bound to its key, none is a bearer token";
 constexpr const char* kJwksUriHelp =
     "Where the application publishes its JWK Set (https; http only for localhost), for "
     "private_key_jwt";
@@ -261,6 +266,7 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
       ->allow_extra_args(false);
   create.command->add_option("--jwks", create.options.jwks_file, kJwksHelp)->type_name("FILE");
   create.command->add_option("--jwks-uri", create.options.jwks_uri, kJwksUriHelp)->type_name("URL");
+  add_require_dpop_flags(create.command, create.options.require_dpop, kRequireDpopHelp);
   create.command->footer("Example: signet clients create --name \"Messages client\" --type m2m");
 
   verbs.add(clients, "list", "List every application. Never prints a secret or its hash.",
@@ -293,6 +299,7 @@ void add_command(CLI::App& app, VerbRegistrar& verbs) {
       ->add_option("--jwks-uri", update.options.jwks_uri,
                    std::string(kJwksUriHelp) + "; replaces any --jwks keys (\"\" clears it)")
       ->type_name("URL");
+  add_require_dpop_flags(update.command, update.options.require_dpop, kRequireDpopHelp);
 
   auto rotate = verbs.add(
       clients, "rotate-secret",

@@ -28,6 +28,7 @@ struct CreateOptions {
   std::vector<std::string> web_origins;
   std::string jwks_file;  // a JWK Set file; empty: none
   std::string jwks_uri;
+  std::optional<bool> require_dpop;  // absent: false
   bool json = false;
 };
 void run_create(CommandContext& ctx, const CreateOptions& o);
@@ -56,6 +57,7 @@ struct UpdateOptions {
   std::optional<std::vector<std::string>> web_origins;
   std::optional<std::string> jwks_file;  // "" clears the keys
   std::optional<std::string> jwks_uri;   // "" clears it
+  std::optional<bool> require_dpop;
   bool json = false;
 };
 void run_update(CommandContext& ctx, const UpdateOptions& o);

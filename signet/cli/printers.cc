@@ -166,6 +166,7 @@ json::object to_json(const store::Api& api) {
       {"allow_offline_access", api.allow_offline_access},
       {"token_profile", store::to_string(api.token_profile)},
       {"permissions_claim", api.permissions_claim},
+      {"require_dpop", api.require_dpop},
       {"permissions", std::move(permissions)},
       {"created_at", format_time(api.created_at)},
   };
@@ -180,6 +181,7 @@ void print_details(std::ostream& out, const store::Api& api) {
                        {"allow offline access", yes_no(api.allow_offline_access)},
                        {"token profile", std::string(store::to_string(api.token_profile))},
                        {"permissions claim", yes_no(api.permissions_claim)},
+                       {"require DPoP", yes_no(api.require_dpop)},
                        {"created", format_time(api.created_at)},
                    });
   out << "\n";
@@ -192,7 +194,8 @@ void print_details(std::ostream& out, const store::Api& api) {
 }
 
 void print_rows(std::ostream& out, const std::vector<store::Api>& apis) {
-  TableRows rows{{"IDENTIFIER", "NAME", "ALG", "LIFETIME", "OFFLINE", "PROFILE", "PERMISSIONS"}};
+  TableRows rows{
+      {"IDENTIFIER", "NAME", "ALG", "LIFETIME", "OFFLINE", "PROFILE", "DPOP", "PERMISSIONS"}};
   for (const auto& api : apis) {
     std::vector<std::string> values;
     for (const auto& p : api.permissions) {
@@ -200,7 +203,8 @@ void print_rows(std::ostream& out, const std::vector<store::Api>& apis) {
     }
     rows.push_back({api.identifier, api.name, std::string(jose::to_string(api.signing_algorithm)),
                     std::to_string(api.token_lifetime.count()), yes_no(api.allow_offline_access),
-                    std::string(store::to_string(api.token_profile)), join_or_dash(values, " ")});
+                    std::string(store::to_string(api.token_profile)), yes_no(api.require_dpop),
+                    join_or_dash(values, " ")});
   }
   print_table(out, rows);
 }
@@ -232,6 +236,7 @@ json::object to_json(const store::Application& app) {
       {"callbacks", string_array(app.callbacks)},
       {"allowed_logout_urls", string_array(app.allowed_logout_urls)},
       {"web_origins", string_array(app.web_origins)},
+      {"dpop_bound_access_tokens", app.dpop_bound_access_tokens},
   };
   if (!app.jwks.empty()) {
     // Written by the admin service as a JSON object; shown as text if it somehow is not.
@@ -252,8 +257,12 @@ TableRows detail_rows(const store::Application& app) {
       {"type", std::string(store::to_string(app.type))},
       {"grant types", join_or_dash(grant_type_names(app), ", ")},
       {"auth method", std::string(store::to_string(app.token_endpoint_auth_method))},
-      {"created", format_time(app.created_at)},
   };
+  // Off unless an operator turned it on (--require-dpop): shown when it is, as jwks below.
+  if (app.dpop_bound_access_tokens) {
+    rows.push_back({"require DPoP", yes_no(true)});
+  }
+  rows.push_back({"created", format_time(app.created_at)});
   // The sign-in URLs mean nothing to a machine-to-machine application: shown there only if set.
   const bool signs_in = app.type != store::ApplicationType::kM2m;
   for (const auto& [label, urls] :
@@ -278,12 +287,12 @@ void print_details(std::ostream& out, const store::Application& app) {
 }
 
 void print_rows(std::ostream& out, const std::vector<store::Application>& apps) {
-  TableRows rows{{"CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "AUTH_METHOD", "CREATED"}};
+  TableRows rows{{"CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "AUTH_METHOD", "DPOP", "CREATED"}};
   for (const auto& app : apps) {
     rows.push_back({app.client_id, app.name, std::string(store::to_string(app.type)),
                     join_or_dash(grant_type_names(app), ","),
                     std::string(store::to_string(app.token_endpoint_auth_method)),
-                    format_time(app.created_at)});
+                    yes_no(app.dpop_bound_access_tokens), format_time(app.created_at)});
   }
   print_table(out, rows);
 }

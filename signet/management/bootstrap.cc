@@ -131,6 +131,7 @@ void set_console_sign_in(store::Application& app, std::string_view issuer) {
   app.web_origins = {web_origin(issuer)};
   app.jwks.clear();
   app.jwks_uri.clear();
+  app.dpop_bound_access_tokens = false;  // the console's page sends no DPoP proofs
 }
 
 Result<Ok, std::string> ensure_console_client(store::Store& store, std::string_view issuer,

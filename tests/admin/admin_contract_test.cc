@@ -524,6 +524,59 @@ TEST_P(AdminContract, SignInUrlsAndKeysTravelBothWays) {
   EXPECT_EQ(truth().get_application(signed_app->application.client_id).value(), *moved);
 }
 
+// RFC 9449: an application's dpop_bound_access_tokens and an API's DPoP requirement (Auth0's
+// proof_of_possession over HTTP) are set at creation, changed by a patch, and left alone by a patch
+// that does not name them.
+TEST_P(AdminContract, DpopSettingsTravelBothWays) {
+  auto draft = app_draft("Bound");
+  draft.dpop_bound_access_tokens = true;
+  auto made = admin().create_application(draft);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  const std::string client_id = made->application.client_id;
+  EXPECT_TRUE(made->application.dpop_bound_access_tokens);
+  EXPECT_TRUE(truth().get_application(client_id)->dpop_bound_access_tokens);
+  ApplicationPatch rename;
+  rename.name = "Still bound";
+  auto renamed = admin().update_application(client_id, rename, std::nullopt);
+  ASSERT_TRUE(renamed.ok()) << renamed.error().message;
+  EXPECT_TRUE(renamed->dpop_bound_access_tokens);
+  ApplicationPatch off;
+  off.dpop_bound_access_tokens = false;
+  auto unbound = admin().update_application(client_id, off, std::nullopt);
+  ASSERT_TRUE(unbound.ok()) << unbound.error().message;
+  EXPECT_FALSE(unbound->dpop_bound_access_tokens);
+  EXPECT_EQ(truth().get_application(client_id).value(), *unbound);
+  EXPECT_FALSE(
+      admin().create_application(app_draft("Plain"))->application.dpop_bound_access_tokens);
+
+  auto api = api_draft();
+  api.require_dpop = true;
+  auto created = admin().create_api(api);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_TRUE(created->require_dpop);
+  EXPECT_TRUE(truth().get_api(kApi)->require_dpop);
+  auto kept = admin().update_api(kApi, name_patch("Renamed"), std::nullopt);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_TRUE(kept->require_dpop);
+  // Resolved against the record by RemoteAdmin (the profile alone), the requirement stays too.
+  ApiPatch profile;
+  profile.token_profile = store::TokenProfile::kRfc9068;
+  EXPECT_TRUE(admin().update_api(kApi, profile, std::nullopt)->require_dpop);
+  ApiPatch clear;
+  clear.require_dpop = false;
+  auto cleared = admin().update_api(kApi, clear, std::nullopt);
+  ASSERT_TRUE(cleared.ok()) << cleared.error().message;
+  EXPECT_FALSE(cleared->require_dpop);
+  EXPECT_EQ(truth().get_api(kApi).value(), *cleared);
+  ApiPatch on;
+  on.require_dpop = true;
+  on.add_permissions = {perm("c")};  // resolved against the record too
+  auto again = admin().update_api(kApi, on, std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->require_dpop);
+  EXPECT_EQ(truth().get_api(kApi).value(), *again);
+}
+
 // --- client grants
 
 TEST_P(AdminContract, ClientGrants) {

@@ -262,6 +262,7 @@ TEST_F(AdminServiceTest, CreateApiFillsInTheDefaults) {
   EXPECT_FALSE(api->allow_offline_access);
   EXPECT_EQ(api->token_profile, store::TokenProfile::kAuth0);
   EXPECT_FALSE(api->permissions_claim);
+  EXPECT_FALSE(api->require_dpop);
   EXPECT_TRUE(api->permissions.empty());
   EXPECT_EQ(api->created_at, kStart);
   EXPECT_GT(api->revision, 0u);
@@ -277,9 +278,11 @@ TEST_F(AdminServiceTest, CreateApiTakesEverySetting) {
   draft.allow_offline_access = true;
   draft.token_profile = store::TokenProfile::kRfc9068;
   draft.permissions_claim = true;
+  draft.require_dpop = true;
   draft.permissions = {perm("read:messages", "Read")};
   auto api = service_->create_api(draft);
   ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_TRUE(api->require_dpop);
   EXPECT_EQ(api->signing_algorithm, jose::Algorithm::kEdDSA);
   EXPECT_EQ(api->token_lifetime, std::chrono::seconds{60});
   EXPECT_TRUE(api->allow_offline_access);
@@ -355,6 +358,7 @@ TEST_F(AdminServiceTest, UpdateApiChangesOnlyWhatThePatchNames) {
   more.allow_offline_access = true;
   more.token_profile = store::TokenProfile::kRfc9068;
   more.permissions_claim = true;
+  more.require_dpop = true;
   auto updated = service_->update_api(kApi, more, std::nullopt);
   ASSERT_TRUE(updated.ok()) << updated.error().message;
   EXPECT_EQ(updated->name, "Renamed");
@@ -363,8 +367,19 @@ TEST_F(AdminServiceTest, UpdateApiChangesOnlyWhatThePatchNames) {
   EXPECT_TRUE(updated->allow_offline_access);
   EXPECT_EQ(updated->token_profile, store::TokenProfile::kRfc9068);
   EXPECT_TRUE(updated->permissions_claim);
+  EXPECT_TRUE(updated->require_dpop);
   EXPECT_EQ(updated->permissions, before.permissions);
   EXPECT_EQ(updated->created_at, before.created_at);
+
+  // A patch that names only the requirement changes only it: the one way to turn it off.
+  ApiPatch off;
+  off.require_dpop = false;
+  auto cleared = service_->update_api(kApi, off, std::nullopt);
+  ASSERT_TRUE(cleared.ok()) << cleared.error().message;
+  auto expected_off = *updated;
+  expected_off.require_dpop = false;
+  expected_off.revision = cleared->revision;
+  EXPECT_EQ(*cleared, expected_off);
 }
 
 TEST_F(AdminServiceTest, UpdateApiRefusesBadInputAndWritesNothing) {
@@ -964,6 +979,18 @@ TEST_F(AdminServiceTest, UpdateApplicationChangesOnlyWhatThePatchNamesAndKeepsTh
   EXPECT_EQ(app->name, "Renamed");
   EXPECT_TRUE(
       hasher().matches(made.client_secret, sqlite_->get_application(id)->client_secret_hash));
+
+  // RFC 9449 §5.2: off by default, and a patch naming it alone is a patch (on, then off again).
+  EXPECT_FALSE(app->dpop_bound_access_tokens);
+  for (const bool bound : {true, false}) {
+    ApplicationPatch dpop;
+    dpop.dpop_bound_access_tokens = bound;
+    auto changed = service_->update_application(id, dpop, std::nullopt);
+    ASSERT_TRUE(changed.ok()) << changed.error().message;
+    EXPECT_EQ(changed->dpop_bound_access_tokens, bound);
+    EXPECT_EQ(changed->name, "Renamed");
+    EXPECT_EQ(sqlite_->get_application(id)->dpop_bound_access_tokens, bound);
+  }
 }
 
 TEST_F(AdminServiceTest, UpdateApplicationRefusesBadInputAndWritesNothing) {

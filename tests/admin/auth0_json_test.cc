@@ -46,6 +46,7 @@ store::Api full_api() {
   api.allow_offline_access = true;
   api.token_profile = store::TokenProfile::kRfc9068;
   api.permissions_claim = true;
+  api.require_dpop = true;
   api.permissions = {{"read:messages", "Read messages"}, {"write:messages", ""}};
   api.created_at = kT;
   return api;
@@ -61,6 +62,7 @@ store::Application full_application() {
   app.callbacks = {"https://app.example.com/callback", "http://localhost:3000/callback"};
   app.allowed_logout_urls = {"https://app.example.com/"};
   app.web_origins = {"https://app.example.com"};
+  app.dpop_bound_access_tokens = true;
   app.created_at = kT;
   return app;
 }
@@ -185,6 +187,8 @@ TEST(Auth0Records, ApiRoundTripsWithoutItsRevision) {
   EXPECT_EQ(out.at("is_system"), true);
   EXPECT_EQ(out.at("token_dialect"), "rfc9068_profile_authz");
   EXPECT_EQ(out.at("created_at"), "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(out.at("proof_of_possession"),
+            (json::object{{"mechanism", "dpop"}, {"required", true}}));
   EXPECT_FALSE(out.contains("revision"));
   auto back = api_from_json(json::parse(json::serialize(out)));
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -196,9 +200,15 @@ TEST(Auth0Records, ApiRoundTripsWithoutItsRevision) {
   plain.identifier = "urn:plain";
   plain.name = "Plain";
   plain.created_at = kT;
+  // DPoP not required is null, Auth0's answer for a resource server without the setting.
+  EXPECT_TRUE(api_to_json(plain, false).at("proof_of_possession").is_null());
   auto plain_back = api_from_json(api_to_json(plain, false));
   ASSERT_TRUE(plain_back.ok()) << plain_back.error().message;
   EXPECT_EQ(*plain_back, plain);
+  // A record from an older server, without the member, reads as not required.
+  auto older = api_to_json(api, false);
+  older.erase("proof_of_possession");
+  EXPECT_FALSE(api_from_json(older)->require_dpop);
 }
 
 TEST(Auth0Records, ApplicationRoundTripsWithoutItsSecretHash) {
@@ -215,6 +225,7 @@ TEST(Auth0Records, ApplicationRoundTripsWithoutItsSecretHash) {
   EXPECT_EQ(out.at("callbacks"),
             (json::array{"https://app.example.com/callback", "http://localhost:3000/callback"}));
   EXPECT_EQ(out.at("web_origins"), json::array{"https://app.example.com"});
+  EXPECT_EQ(out.at("dpop_bound_access_tokens"), true);
   EXPECT_FALSE(out.contains("jwks"));
   EXPECT_FALSE(out.contains("jwks_uri"));
 
@@ -234,7 +245,9 @@ TEST(Auth0Records, ApplicationRoundTripsWithoutItsSecretHash) {
   older.erase("callbacks");
   older.erase("allowed_logout_urls");
   older.erase("web_origins");
+  older.erase("dpop_bound_access_tokens");
   EXPECT_TRUE(application_from_json(older)->callbacks.empty());
+  EXPECT_FALSE(application_from_json(older)->dpop_bound_access_tokens);
 
   for (const auto method :
        {store::TokenEndpointAuthMethod::kClientSecretPost, store::TokenEndpointAuthMethod::kNone,
@@ -443,11 +456,14 @@ TEST(Auth0Drafts, ApiDraftRoundTrips) {
   full.allow_offline_access = true;
   full.token_profile = store::TokenProfile::kRfc9068;
   full.permissions_claim = false;
+  full.require_dpop = true;
   full.permissions = {{"read:messages", "Read"}, {"write:messages", ""}};
+  ApiDraft not_required = full;
+  not_required.require_dpop = false;  // travels as null
   ApiDraft minimal;
   minimal.identifier = "urn:x";
   minimal.name = "X";
-  for (const ApiDraft& draft : {full, minimal}) {
+  for (const ApiDraft& draft : {full, not_required, minimal}) {
     auto back = api_draft_from_json(parse_object(json::serialize(api_draft_to_json(draft))));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(back->identifier, draft.identifier);
@@ -457,8 +473,11 @@ TEST(Auth0Drafts, ApiDraftRoundTrips) {
     EXPECT_EQ(back->allow_offline_access, draft.allow_offline_access);
     EXPECT_EQ(back->token_profile, draft.token_profile);
     EXPECT_EQ(back->permissions_claim, draft.permissions_claim);
+    EXPECT_EQ(back->require_dpop, draft.require_dpop);
     EXPECT_EQ(back->permissions, draft.permissions);
   }
+  EXPECT_TRUE(api_draft_to_json(not_required).at("proof_of_possession").is_null());
+  EXPECT_FALSE(api_draft_to_json(minimal).contains("proof_of_possession"));
   EXPECT_FALSE(api_draft_to_json(minimal).contains("token_dialect"));
   EXPECT_FALSE(api_draft_to_json(minimal).contains("scopes"));
 }
@@ -471,6 +490,7 @@ TEST(Auth0Drafts, ApiPatchRoundTripsTheWholeListForm) {
   patch.allow_offline_access = false;
   patch.token_profile = store::TokenProfile::kAuth0;
   patch.permissions_claim = true;
+  patch.require_dpop = true;
   patch.permissions = std::vector<store::Permission>{{"a", "A"}};
   auto body = api_patch_to_json(patch);
   ASSERT_TRUE(body.ok()) << body.error().message;
@@ -482,6 +502,7 @@ TEST(Auth0Drafts, ApiPatchRoundTripsTheWholeListForm) {
   EXPECT_EQ(back->allow_offline_access, patch.allow_offline_access);
   EXPECT_EQ(back->token_profile, patch.token_profile);
   EXPECT_EQ(back->permissions_claim, patch.permissions_claim);
+  EXPECT_EQ(back->require_dpop, patch.require_dpop);
   EXPECT_EQ(back->permissions, patch.permissions);
   EXPECT_TRUE(back->add_permissions.empty());
   EXPECT_TRUE(back->remove_permissions.empty());
@@ -499,6 +520,18 @@ TEST(Auth0Drafts, ApiPatchRoundTripsTheWholeListForm) {
   auto empty = api_patch_to_json(ApiPatch{});
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
+
+  // null clears the requirement, as does an explicit "required": false.
+  ApiPatch off;
+  off.require_dpop = false;
+  auto off_body = api_patch_to_json(off);
+  ASSERT_TRUE(off_body.ok());
+  EXPECT_TRUE(off_body->at("proof_of_possession").is_null());
+  EXPECT_EQ(api_patch_from_json(*off_body)->require_dpop, std::optional<bool>{false});
+  EXPECT_EQ(api_patch_from_json(
+                parse_object(R"({"proof_of_possession":{"mechanism":"dpop","required":false}})"))
+                ->require_dpop,
+            std::optional<bool>{false});
 
   // Additions and removals are resolved against the record first (RemoteAdmin does).
   ApiPatch add;
@@ -521,6 +554,7 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
   draft.web_origins = {"https://app.example.com"};
   draft.jwks = std::string(kJwksText);
   draft.jwks_uri = "https://client.example/jwks.json";
+  draft.dpop_bound_access_tokens = true;
   ApplicationDraft minimal;
   minimal.name = "Web";
   minimal.type = store::ApplicationType::kSpa;
@@ -537,8 +571,10 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
     EXPECT_EQ(back->web_origins, d.web_origins);
     EXPECT_EQ(back->jwks, d.jwks);
     EXPECT_EQ(back->jwks_uri, d.jwks_uri);
+    EXPECT_EQ(back->dpop_bound_access_tokens, d.dpop_bound_access_tokens);
   }
   EXPECT_TRUE(application_draft_to_json(draft).at("jwks").is_object());
+  EXPECT_FALSE(application_draft_to_json(minimal).contains("dpop_bound_access_tokens"));
   EXPECT_FALSE(application_draft_to_json(minimal).contains("callbacks"));
   EXPECT_EQ(application_draft_to_json(draft).at("app_type"), "non_interactive");
 
@@ -552,6 +588,7 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
   patch.web_origins = std::vector<std::string>{"http://localhost:3000"};
   patch.jwks = std::string(kJwksText);
   patch.jwks_uri = "";  // clears it
+  patch.dpop_bound_access_tokens = false;
   ApplicationPatch clears_jwks;
   clears_jwks.jwks = "";
   EXPECT_TRUE(application_patch_to_json(clears_jwks).at("jwks").is_null());
@@ -567,6 +604,7 @@ TEST(Auth0Drafts, ApplicationDraftAndPatchRoundTrip) {
     EXPECT_EQ(back->web_origins, p.web_origins);
     EXPECT_EQ(back->jwks, p.jwks);
     EXPECT_EQ(back->jwks_uri, p.jwks_uri);
+    EXPECT_EQ(back->dpop_bound_access_tokens, p.dpop_bound_access_tokens);
   }
 }
 
@@ -704,6 +742,27 @@ INSTANTIATE_TEST_SUITE_P(
         StrictCase{"api_patch", R"({"token_lifetime":null})", "token_lifetime"},
         StrictCase{"api_patch", R"({"name":null})", "'name' must be a string"},
         StrictCase{"api_patch", R"({"signing_alg":"RS512"})", "RS512"},
+        // proof_of_possession: DPoP only (RFC 9449), as an object or null
+        StrictCase{"api_draft", R"({"identifier":"urn:x","name":"x","proof_of_possession":true})",
+                   "'proof_of_possession' must be an object"},
+        StrictCase{"api_patch", R"({"proof_of_possession":"dpop"})",
+                   "'proof_of_possession' must be an object"},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"mechanism":"mtls","required":true}})",
+                   "mechanism 'mtls' is not supported"},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"mechanism":"DPoP","required":true}})",
+                   "use \"mechanism\": \"dpop\""},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"required":true}})",
+                   "'mechanism' is required in proof_of_possession"},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"mechanism":1,"required":true}})",
+                   "'mechanism' must be a string"},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"mechanism":"dpop"}})",
+                   "'required' is required in proof_of_possession"},
+        StrictCase{"api_patch", R"({"proof_of_possession":{"mechanism":"dpop","required":"yes"}})",
+                   "'required' must be true or false"},
+        StrictCase{"api_patch",
+                   R"({"proof_of_possession":{"mechanism":"dpop","required":true,"alg":"ES256"}})",
+                   "unknown field 'alg' in proof_of_possession"},
+        StrictCase{"api_patch", R"({"require_dpop":true})", "unknown field 'require_dpop'"},
         // clients
         StrictCase{"app_draft", R"({"app_type":"spa"})", "'name' is required"},
         StrictCase{"app_draft", R"({"name":"x","app_type":"machine"})", "machine"},
@@ -740,6 +799,11 @@ INSTANTIATE_TEST_SUITE_P(
         StrictCase{"app_patch", R"({"grant_types":["password","device_code"]})", "device_code"},
         StrictCase{"app_patch", R"({"token_endpoint_auth_method":"client_secret_jwt"})",
                    "client_secret_jwt"},
+        StrictCase{"app_draft", R"({"name":"x","dpop_bound_access_tokens":"true"})",
+                   "'dpop_bound_access_tokens' must be true or false"},
+        StrictCase{"app_patch", R"({"dpop_bound_access_tokens":null})",
+                   "'dpop_bound_access_tokens' must be true or false"},
+        StrictCase{"app_patch", R"({"require_dpop":true})", "unknown field 'require_dpop'"},
         // users
         StrictCase{"user_draft", R"({"password":"p"})", "'email' is required"},
         StrictCase{"user_draft", R"({"email":"a@b"})", "'password' is required"},
@@ -829,12 +893,14 @@ TEST(ApplyApiPatch, SetsEverySettingItNames) {
   patch.allow_offline_access = false;
   patch.token_profile = store::TokenProfile::kAuth0;
   patch.permissions_claim = false;
+  patch.require_dpop = false;
   ASSERT_TRUE(apply_api_patch(patch, api).ok());
   EXPECT_EQ(api.signing_algorithm, jose::Algorithm::kRS256);
   EXPECT_EQ(api.token_lifetime, seconds{60});
   EXPECT_FALSE(api.allow_offline_access);
   EXPECT_EQ(api.token_profile, store::TokenProfile::kAuth0);
   EXPECT_FALSE(api.permissions_claim);
+  EXPECT_FALSE(api.require_dpop);
   EXPECT_EQ(api.name, full_api().name);
   EXPECT_EQ(api.permissions, full_api().permissions);
 

@@ -33,6 +33,7 @@ TEST_F(ApisCommandTest, CreatePrintsTheApiWithItsDefaults) {
             "allow offline access  false\n"
             "token profile         auth0\n"
             "permissions claim     false\n"
+            "require DPoP          false\n"
             "created               2023-11-14T22:13:20Z\n"
             "\n"
             "PERMISSION      DESCRIPTION\n"
@@ -106,9 +107,9 @@ TEST_F(ApisCommandTest, ListShowsOneRowEach) {
   create_api("urn:bb");
   ASSERT_EQ(run(run_list, ListOptions{}), 0) << err();
   EXPECT_EQ(out(),
-            "IDENTIFIER  NAME      ALG    LIFETIME  OFFLINE  PROFILE  PERMISSIONS\n"
-            "urn:a       Test API  RS256  86400     false    auth0    read\n"
-            "urn:bb      Test API  RS256  86400     false    auth0    -\n");
+            "IDENTIFIER  NAME      ALG    LIFETIME  OFFLINE  PROFILE  DPOP   PERMISSIONS\n"
+            "urn:a       Test API  RS256  86400     false    auth0    false  read\n"
+            "urn:bb      Test API  RS256  86400     false    auth0    false  -\n");
 }
 
 TEST_F(ApisCommandTest, ListShowsEveryPage) {
@@ -140,7 +141,8 @@ TEST_F(ApisCommandTest, UpdateChangesOnlyWhatIsGiven) {
   EXPECT_EQ(run(run_update, o), 1);
   EXPECT_EQ(err(),
             "signet: nothing to update: give --name, --alg, --token-lifetime, "
-            "--allow-offline-access, --token-profile or --permissions-claim\n");
+            "--allow-offline-access, --token-profile, --permissions-claim or "
+            "--require-dpop/--no-require-dpop\n");
   o.token_lifetime = 600;
   o.token_profile = "rfc9068";
   o.json = true;
@@ -150,6 +152,29 @@ TEST_F(ApisCommandTest, UpdateChangesOnlyWhatIsGiven) {
   EXPECT_EQ(j.at("token_profile"), "rfc9068");
   EXPECT_EQ(j.at("name"), "Test API");
   EXPECT_EQ(j.at("permissions").as_array().size(), 1u);
+}
+
+// RFC 9449: --require-dpop turns the requirement on, --no-require-dpop off; giving neither to
+// update leaves it, and giving both is refused before anything is read.
+TEST_F(ApisCommandTest, RequireDpopIsOnOffOrUnchanged) {
+  ASSERT_EQ(run_args({"apis", "create", "--identifier", "urn:d", "--name", "D", "--require-dpop",
+                      "--json"}),
+            0)
+      << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("require_dpop"), true);
+  ASSERT_EQ(run_args({"apis", "show", "urn:d"}), 0) << err();
+  EXPECT_NE(out().find("require DPoP          true\n"), std::string::npos) << out();
+  ASSERT_EQ(run_args({"apis", "list"}), 0) << err();
+  EXPECT_NE(out().find("auth0    true  -\n"), std::string::npos) << out();
+  ASSERT_EQ(run_args({"apis", "update", "urn:d", "--name", "Renamed", "--json"}), 0) << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("require_dpop"), true);
+  ASSERT_EQ(run_args({"apis", "update", "urn:d", "--no-require-dpop", "--json"}), 0) << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("require_dpop"), false);
+  EXPECT_THROW(run_args({"apis", "update", "urn:d", "--require-dpop", "--no-require-dpop"}),
+               CLI::ExcludesError);
+  ASSERT_EQ(run_args({"apis", "create", "--identifier", "urn:e", "--name", "E", "--json"}), 0)
+      << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("require_dpop"), false);
 }
 
 TEST_F(ApisCommandTest, DeleteOffATerminalNeedsYesAndKeepsTheApi) {

@@ -76,7 +76,8 @@ TEST_F(ClientsCommandTest, UpdateRefusesAnEmptyGrantTypeListAndChangesNothing) {
   EXPECT_EQ(run(run_update, o), 1);
   EXPECT_EQ(err(),
             "signet: nothing to update: give --name, --type, --grant-types, --auth-method, "
-            "--callbacks, --logout-urls, --web-origins, --jwks or --jwks-uri\n");
+            "--callbacks, --logout-urls, --web-origins, --jwks, --jwks-uri or "
+            "--require-dpop/--no-require-dpop\n");
   o.grant_types = std::vector<std::string>{""};
   EXPECT_EQ(run(run_update, o), 1);
   EXPECT_EQ(err(),
@@ -107,6 +108,31 @@ TEST_F(ClientsCommandTest, GrantTypesFromTheCommandLineCountEvenWhenEmpty) {
             0)
       << err();
   EXPECT_EQ(json::parse(out()).as_object().at("grant_types").as_array().size(), 2u);
+}
+
+// RFC 9449 §5.2: --require-dpop sets dpop_bound_access_tokens, --no-require-dpop clears it, and
+// an update without either leaves it.
+TEST_F(ClientsCommandTest, RequireDpopIsOnOffOrUnchanged) {
+  ASSERT_EQ(run_args({"clients", "create", "--name", "Bound", "--require-dpop", "--json"}), 0)
+      << err();
+  const auto created = json::parse(out()).as_object();
+  EXPECT_EQ(created.at("dpop_bound_access_tokens"), true);
+  const std::string id(created.at("client_id").as_string());
+  ASSERT_EQ(run_args({"clients", "show", id}), 0) << err();
+  EXPECT_NE(out().find("\nrequire DPoP  true\n"), std::string::npos) << out();
+  ASSERT_EQ(run_args({"clients", "list"}), 0) << err();
+  EXPECT_NE(out().find(" DPOP "), std::string::npos) << out();
+  EXPECT_NE(out().find("  true  "), std::string::npos) << out();
+  ASSERT_EQ(run_args({"clients", "update", id, "--name", "Renamed", "--json"}), 0) << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("dpop_bound_access_tokens"), true);
+  ASSERT_EQ(run_args({"clients", "update", id, "--no-require-dpop", "--json"}), 0) << err();
+  EXPECT_EQ(json::parse(out()).as_object().at("dpop_bound_access_tokens"), false);
+  ASSERT_EQ(run_args({"clients", "show", id}), 0) << err();
+  EXPECT_EQ(out().find("require DPoP"), std::string::npos) << out();  // shown when on
+  EXPECT_THROW(
+      run_args({"clients", "create", "--name", "X", "--no-require-dpop", "--require-dpop"}),
+      CLI::ExcludesError);
+  EXPECT_EQ(create("Plain").at("dpop_bound_access_tokens"), false);
 }
 
 TEST_F(ClientsCommandTest, ANewClientTakesBasicOrPostAndAPublicOneHasNoSecret) {

@@ -135,8 +135,8 @@ def test_apis_create_with_defaults(data_dir):
     api = js(data_dir, "apis", "show", API)
     assert api == {"identifier": API, "name": "Example API", "signing_alg": "RS256",
                    "token_lifetime": 86400, "allow_offline_access": False,
-                   "token_profile": "auth0", "permissions_claim": False, "permissions": [],
-                   "created_at": api["created_at"]}
+                   "token_profile": "auth0", "permissions_claim": False,
+                   "require_dpop": False, "permissions": [], "created_at": api["created_at"]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", api["created_at"])
 
 
@@ -377,6 +377,39 @@ def test_switches_take_the_same_form_in_create_and_update(data_dir):
     assert (api["allow_offline_access"], api["permissions_claim"]) == (True, False)
 
 
+# --- DPoP (RFC 9449): --require-dpop / --no-require-dpop on apis and clients
+
+
+@pytest.mark.parametrize("noun, create, column", [
+    ("apis", ["--identifier", API, "--name", "x"], "require_dpop"),
+    ("clients", ["--name", "x", "--type", "spa"], "dpop_bound_access_tokens"),
+])
+def test_require_dpop_is_on_off_or_unchanged(data_dir, noun, create, column):
+    record = js(data_dir, noun, "create", *create, "--require-dpop")
+    field = "require_dpop" if noun == "apis" else "dpop_bound_access_tokens"
+    key = record["identifier"] if noun == "apis" else record["client_id"]
+    assert record[field] is True
+    table, key_column = ("apis", "identifier") if noun == "apis" else ("applications", "client_id")
+    assert db_rows(data_dir, f"SELECT {column} FROM {table} WHERE {key_column} = ?", key) == [(1,)]
+    # Shown by show, in text and JSON, and by list.
+    assert "require DPoP" in run(data_dir, noun, "show", key).stdout
+    assert "DPOP" in run(data_dir, noun, "list").stdout
+    assert [r[field] for r in js(data_dir, noun, "list")] == [True]
+    # An update that does not name it leaves it; --no-require-dpop turns it off.
+    assert js(data_dir, noun, "update", key, "--name", "renamed")[field] is True
+    assert js(data_dir, noun, "update", key, "--no-require-dpop")[field] is False
+    assert db_rows(data_dir, f"SELECT {column} FROM {table} WHERE {key_column} = ?", key) == [(0,)]
+    assert js(data_dir, noun, "update", key, "--require-dpop")[field] is True
+    # Both at once is refused, and changes nothing.
+    res = fails(data_dir, noun, "update", key, "--require-dpop", "--no-require-dpop")
+    assert res.returncode != 0 and "excludes" in res.stderr, res.stderr
+    assert js(data_dir, noun, "show", key)[field] is True
+    # Neither, on create: off.
+    other = (["--identifier", OTHER_API, "--name", "y"] if noun == "apis"
+             else ["--name", "y"])
+    assert js(data_dir, noun, "create", *other)[field] is False
+
+
 def test_every_list_takes_commas_spaces_or_repeats(tenant, data_dir):
     api = js(data_dir, "apis", "create", "--identifier", OTHER_API, "--name", "Other",
              "--scopes", "a,b c", "--scopes", "d, e")
@@ -443,7 +476,8 @@ def test_clients_create_m2m_prints_the_secret_once(data_dir):
                      "grant_types": ["client_credentials"],
                      "token_endpoint_auth_method": "client_secret_basic_or_post",
                      "created_at": shown["created_at"], "callbacks": [],
-                     "allowed_logout_urls": [], "web_origins": []}
+                     "allowed_logout_urls": [], "web_origins": [],
+                     "dpop_bound_access_tokens": False}
     # Stored as its keyed hash only, never as itself.
     assert stored_secret_hash(data_dir, client_id) == expected_secret_hash(data_dir, secret)
     assert secret.encode() not in (data_dir / "signet.db").read_bytes()
@@ -453,7 +487,7 @@ def test_clients_create_json(data_dir):
     client = js(data_dir, "clients", "create", "--name", "web", "--type", "regular_web")
     assert set(client) == {"client_id", "client_secret", "name", "type", "grant_types",
                            "token_endpoint_auth_method", "created_at", "callbacks",
-                           "allowed_logout_urls", "web_origins"}
+                           "allowed_logout_urls", "web_origins", "dpop_bound_access_tokens"}
     assert client["type"] == "regular_web"
     assert client["grant_types"] == ["authorization_code", "password", "refresh_token"]
     assert len(client["client_secret"]) == 43

@@ -94,6 +94,32 @@ def test_a_remote_change_is_seen_locally(server, tenant, manager):
     assert tenant.cli("apis", "show", identifier, check=False).returncode == 1
 
 
+def test_dpop_settings_remotely(server, tenant, manager):
+    """--require-dpop travels as proof_of_possession and dpop_bound_access_tokens (RFC 9449)."""
+    _, token = manager
+    identifier = f"https://{unique('dpop')}.example/"
+    api = remote_json(server, "apis", "create", "--identifier", identifier, "--name", "D",
+                      "--require-dpop", token=token)
+    assert api["require_dpop"] is True
+    assert tenant.cli_json("apis", "show", identifier)["require_dpop"] is True
+    # The profile alone is resolved against the record: the requirement stays.
+    api = remote_json(server, "apis", "update", identifier, "--token-profile", "rfc9068",
+                      token=token)
+    assert api["require_dpop"] is True
+    api = remote_json(server, "apis", "update", identifier, "--no-require-dpop", token=token)
+    assert api["require_dpop"] is False
+    assert tenant.cli_json("apis", "show", identifier)["require_dpop"] is False
+    app = remote_json(server, "clients", "create", "--name", unique("dpop"), "--type", "spa",
+                      "--require-dpop", token=token)
+    assert app["dpop_bound_access_tokens"] is True
+    local = tenant.cli_json("clients", "show", app["client_id"])
+    assert local["dpop_bound_access_tokens"] is True
+    app = remote_json(server, "clients", "update", app["client_id"], "--no-require-dpop",
+                      token=token)
+    assert app["dpop_bound_access_tokens"] is False
+    assert tenant.cli_json("clients", "show", app["client_id"])["dpop_bound_access_tokens"] is False
+
+
 def test_users_and_an_administrator_remotely(server, tenant, manager):
     _, token = manager
     email = f"{unique('boss')}@example.com"

@@ -355,6 +355,100 @@ def test_a_body_on_a_get_or_delete_is_400(admin):
 # --- clients
 
 
+# --- DPoP settings (RFC 9449): a resource server's proof_of_possession (Auth0's field) and a
+# client's dpop_bound_access_tokens (RFC 9449 §5.2 client metadata)
+
+DPOP_REQUIRED = {"mechanism": "dpop", "required": True}
+
+
+def test_a_resource_server_may_require_dpop(admin):
+    identifier = f"https://{unique('rs')}.example/"
+    res = admin.post("resource-servers", {"identifier": identifier, "name": "Bound",
+                                          "proof_of_possession": DPOP_REQUIRED})
+    assert res.status_code == 201, res.text
+    assert res.json()["proof_of_possession"] == DPOP_REQUIRED
+    path = f"resource-servers/{enc(identifier)}"
+    assert admin.get(path).json()["proof_of_possession"] == DPOP_REQUIRED
+    # A patch that does not name it leaves it.
+    renamed = admin.patch(path, {"name": "Bound v2"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["proof_of_possession"] == DPOP_REQUIRED
+    # null clears it, and a cleared one reads as null (Auth0's answer without the setting).
+    cleared = admin.patch(path, {"proof_of_possession": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["proof_of_possession"] is None
+    assert admin.get(path).json()["proof_of_possession"] is None
+    again = admin.patch(path, {"proof_of_possession": DPOP_REQUIRED})
+    assert again.json()["proof_of_possession"] == DPOP_REQUIRED
+    off = admin.patch(path, {"proof_of_possession": {"mechanism": "dpop", "required": False}})
+    assert off.status_code == 200, off.text
+    assert off.json()["proof_of_possession"] is None
+    listed = admin.get("resource-servers", params={"per_page": 100}).json()
+    assert [a["proof_of_possession"] for a in listed if a["identifier"] == identifier] == [None]
+    # Created without it: not required.
+    plain = admin.post("resource-servers", {"identifier": f"urn:{unique('rs')}", "name": "P"})
+    assert plain.json()["proof_of_possession"] is None
+
+
+@pytest.mark.parametrize("pop,fragment", [
+    ({"mechanism": "mtls", "required": True}, "mechanism 'mtls' is not supported"),
+    ({"mechanism": "DPoP", "required": True}, "use \"mechanism\": \"dpop\""),
+    ({"required": True}, "'mechanism' is required"),
+    ({"mechanism": "dpop"}, "'required' is required"),
+    ({"mechanism": "dpop", "required": "true"}, "'required' must be true or false"),
+    ({"mechanism": "dpop", "required": True, "nonce": True}, "unknown field 'nonce'"),
+    (True, "'proof_of_possession' must be an object"),
+    ("dpop", "'proof_of_possession' must be an object"),
+])
+def test_a_bad_proof_of_possession_is_400_and_changes_nothing(admin, pop, fragment):
+    err = auth0_error(admin.post("resource-servers", {"identifier": f"urn:{unique('rs')}",
+                                                      "name": "n", "proof_of_possession": pop}),
+                      400, "invalid_body")
+    assert fragment in err["message"], err
+    identifier = f"urn:{unique('rs')}"
+    admin.post("resource-servers", {"identifier": identifier, "name": "n",
+                                    "proof_of_possession": DPOP_REQUIRED})
+    path = f"resource-servers/{enc(identifier)}"
+    err = auth0_error(admin.patch(path, {"proof_of_possession": pop, "name": "changed"}), 400,
+                      "invalid_body")
+    assert fragment in err["message"], err
+    kept = admin.get(path).json()
+    assert kept["proof_of_possession"] == DPOP_REQUIRED and kept["name"] == "n"
+
+
+def test_a_client_may_require_dpop_bound_access_tokens(admin):
+    res = admin.post("clients", {"name": "Bound", "app_type": "spa",
+                                 "dpop_bound_access_tokens": True})
+    assert res.status_code == 201, res.text
+    assert res.json()["dpop_bound_access_tokens"] is True
+    client_id = res.json()["client_id"]
+    assert admin.get(f"clients/{client_id}").json()["dpop_bound_access_tokens"] is True
+    renamed = admin.patch(f"clients/{client_id}", {"name": "Bound v2"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["dpop_bound_access_tokens"] is True
+    off = admin.patch(f"clients/{client_id}", {"dpop_bound_access_tokens": False})
+    assert off.status_code == 200, off.text
+    assert off.json()["dpop_bound_access_tokens"] is False
+    listed = admin.get("clients", params={"per_page": 100}).json()
+    assert [c["dpop_bound_access_tokens"] for c in listed if c["client_id"] == client_id] == [False]
+    plain = admin.post("clients", {"name": "Plain"}).json()
+    assert plain["dpop_bound_access_tokens"] is False
+
+
+@pytest.mark.parametrize("value", ["true", 1, None, {"required": True}])
+def test_a_bad_dpop_bound_access_tokens_is_400_and_changes_nothing(admin, value):
+    err = auth0_error(admin.post("clients", {"name": "x", "dpop_bound_access_tokens": value}),
+                      400, "invalid_body")
+    assert "'dpop_bound_access_tokens' must be true or false" in err["message"], err
+    client = admin.post("clients", {"name": "y", "dpop_bound_access_tokens": True}).json()
+    err = auth0_error(admin.patch(f"clients/{client['client_id']}",
+                                  {"dpop_bound_access_tokens": value, "name": "z"}),
+                      400, "invalid_body")
+    assert "dpop_bound_access_tokens" in err["message"], err
+    kept = admin.get(f"clients/{client['client_id']}").json()
+    assert kept["dpop_bound_access_tokens"] is True and kept["name"] == "y"
+
+
 def test_client_lifecycle_and_the_secret_shown_once(server, admin):
     res = admin.post("clients", {"name": "Deploy", "app_type": "non_interactive"})
     assert res.status_code == 201, res.text

@@ -127,5 +127,19 @@ TEST(ConsoleClient, AnAdministratorsChangesToItsUrlsAreUndoneAtStart) {
                                            store::GrantType::kRefreshToken}));
 }
 
+// The console's page sends no DPoP proofs: a console client that required them could never get a
+// token, and the console would lock every administrator out until the next start undid it.
+TEST(ConsoleClient, RequiringDpopOfItIsUndoneAtStart) {
+  signet::testing::TempDir dir;
+  auto st = store::SqliteStore::open(dir.file("signet.db")).value();
+  ASSERT_TRUE(ensure_management_api(*st, "http://localhost:4000/", kStart).ok());
+  EXPECT_FALSE(console_of(*st).dpop_bound_access_tokens);
+  auto changed = console_of(*st);
+  changed.dpop_bound_access_tokens = true;
+  ASSERT_TRUE(st->update_application(changed).ok());
+  ASSERT_TRUE(ensure_management_api(*st, "http://localhost:4000/", kStart).ok());
+  EXPECT_FALSE(console_of(*st).dpop_bound_access_tokens);
+}
+
 }  // namespace
 }  // namespace signet::management
