@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <openssl/hmac.h>
 #include <boost/json/serialize.hpp>
@@ -179,6 +182,45 @@ std::optional<std::array<std::uint8_t, kMacBytes>> hmac_sha256(std::string_view 
 
 std::string_view as_chars(std::span<const std::uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// A proof's public key, parsed (with its prepared verifiers) and thumbprinted.
+struct ProofKey {
+  Jwk jwk;
+  std::string jkt;
+};
+
+// Distinct proof headers remembered: one per client key in use. A flood of fresh keys only
+// empties the cache (each then costs what it would without one); it cannot grow memory.
+constexpr std::size_t kProofKeyCacheEntries = 1024;
+
+// Parsed proof keys by the exact header text they came from. Parsing a jwk (importing the key,
+// checking its point, preparing its verifiers) and hashing its thumbprint cost more than half a
+// signature verification; a client's proofs all share one header. Process-wide and thread-safe:
+// it only remembers what a deterministic parse of the same bytes would give again.
+class ProofKeyCache {
+ public:
+  std::shared_ptr<const ProofKey> find(std::string_view header) const {
+    std::lock_guard lock(mutex_);
+    const auto it = keys_.find(std::string(header));
+    return it == keys_.end() ? nullptr : it->second;
+  }
+  void insert(std::string_view header, std::shared_ptr<const ProofKey> key) {
+    std::lock_guard lock(mutex_);
+    if (keys_.size() >= kProofKeyCacheEntries) {
+      keys_.clear();
+    }
+    keys_.emplace(std::string(header), std::move(key));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const ProofKey>> keys_;
+};
+
+ProofKeyCache& proof_keys() {
+  static ProofKeyCache cache;
+  return cache;
 }
 
 }  // namespace
@@ -388,15 +430,28 @@ Result<VerifiedProof, ProofFailure> verify_proof(std::string_view proof, const P
     return refuse(ProofError::kAth);
   }
 
-  auto key = parse_jwk(jwk_object);
-  if (!key) {
-    return refuse(ProofError::kJwkInvalid, key.error());
+  // A client sends the same header with every proof: its key, parsed once, is remembered by
+  // the header's exact text, which determines it.
+  const std::string_view header_text = proof.substr(0, proof.find('.'));
+  std::shared_ptr<const ProofKey> key = proof_keys().find(header_text);
+  const bool cached = key != nullptr;
+  if (!cached) {
+    auto parsed = parse_jwk(jwk_object);
+    if (!parsed) {
+      return refuse(ProofError::kJwkInvalid, parsed.error());
+    }
+    const std::string jkt = thumbprint(*parsed);
+    key = std::make_shared<const ProofKey>(ProofKey{std::move(parsed).value(), jkt});
   }
-  if (auto verified = verify_signature(*jws, *key); !verified) {
+  if (auto verified = verify_signature(*jws, key->jwk); !verified) {
     return refuse(ProofError::kSignature, verified.error());
   }
+  if (!cached) {
+    // Only keys that have signed a proof are remembered.
+    proof_keys().insert(header_text, key);
+  }
   VerifiedProof out;
-  out.jkt = thumbprint(*key);
+  out.jkt = key->jkt;
   out.jti = std::string(*jti);
   out.iat = *iat;
   out.alg = jws->alg;

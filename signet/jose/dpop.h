@@ -87,7 +87,8 @@ struct VerifiedProof {
 // Checks everything that depends only on the proof and the request: size, JWS form, typ, alg,
 // jwk (public, valid), signature, claims, htm, htu (RFC 9449 §4.3 with RFC 3986 §6.2.2/6.2.3
 // normalisation of both sides), iat window, ath. It does NOT check jti replay (ReplayCache) or
-// nonce (NonceSource), which need state.
+// nonce (NonceSource), which need state. Thread-safe; a client's key is parsed once and then
+// remembered (bounded) by its proofs' exact header text, since every proof repeats it.
 Result<VerifiedProof, ProofFailure> verify_proof(std::string_view proof, const ProofCheck& check);
 
 // RFC 9449 §4.3 htu comparison form: lower-case scheme and host, default port dropped, empty

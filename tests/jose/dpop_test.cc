@@ -507,6 +507,24 @@ TEST(DpopProofTest, ProofSignedByAnotherKeyThanItsJwkIsRefused) {
   }
 }
 
+TEST(DpopProofTest, RememberedKeyStillChecksEverySignature) {
+  // The first proof's key is remembered by its header; a second proof with the very same
+  // header, signed by another key, must fail as it would without the cache.
+  Proof p;
+  p.claims["jti"] = "remembered-key-1";
+  const std::string header = json::serialize(p.header);
+  expect_accepted(p.sign_text(header, json::serialize(p.claims)));
+  expect_accepted(p.sign_text(header, json::serialize(p.claims)));
+  Proof forger;
+  forger.key = &tk::other_key(Algorithm::kES256);
+  p.claims["jti"] = "remembered-key-2";
+  auto f = failure(forger.sign_text(header, json::serialize(p.claims)));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->code, ProofError::kSignature);
+  EXPECT_EQ(verify_proof(p.sign_text(header, json::serialize(p.claims)), check_for())->jkt,
+            thumbprint(*p.key));
+}
+
 TEST(DpopProofTest, HeaderAlgThatDoesNotFitTheJwkIsRefused) {
   // An RS256 proof whose jwk is an EC key: the algorithm is bound to the key, never the header.
   Proof p = Proof::with(Algorithm::kRS256);
