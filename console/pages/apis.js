@@ -153,6 +153,10 @@ function settingsTab(section, state) {
   const alg = select(signingAlgs, api.signing_alg, { disabled: readOnly });
   const dialect = select(dialects, api.token_dialect, { disabled: readOnly });
   const offline = checkbox('Allow offline access (refresh tokens)', { checked: api.allow_offline_access, disabled: readOnly });
+  // Auth0's proof_of_possession: signet answers null when DPoP is not required.
+  const dpop = checkbox('Require DPoP: issue tokens only to requests with a DPoP proof', {
+    checked: api.proof_of_possession?.required === true, disabled: readOnly,
+  });
   const save = h('button', { type: 'submit', class: 'primary', disabled: readOnly }, 'Save');
   const form = h('form', { class: 'card form' },
     h('h2', {}, 'General settings'),
@@ -162,6 +166,7 @@ function settingsTab(section, state) {
     field('Signing algorithm', alg, 'Tokens are signed with the tenant\'s current key of this algorithm.'),
     field('Token profile', dialect),
     offline.element,
+    dpop.element,
     errors.element,
     h('div', { class: 'actions' }, save));
   form.addEventListener('submit', (event) => {
@@ -177,6 +182,7 @@ function settingsTab(section, state) {
         signing_alg: alg.value,
         token_dialect: dialect.value,
         allow_offline_access: offline.input.checked,
+        proof_of_possession: dpop.input.checked ? { mechanism: 'dpop', required: true } : null,
       }, state.etag);
       state.api = data;
       state.etag = etag;

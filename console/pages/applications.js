@@ -204,6 +204,9 @@ function settingsTab(section, state) {
     'One URL a line: where logout may send users back.');
   const webOrigins = urlList('Allowed web origins', client.web_origins,
     'One origin a line, as scheme://host[:port] with no path, e.g. http://localhost:3000: pages there may call the token endpoint.');
+  const dpop = checkbox('Require DPoP: refuse token requests without a DPoP proof', {
+    checked: client.dpop_bound_access_tokens === true,
+  });
   const keys = client.token_endpoint_auth_method === 'private_key_jwt'
     ? h('p', { class: 'hint' }, `Public keys: ${keysText(client)}. Change them with signet clients update --jwks FILE or --jwks-uri URL.`)
     : null;
@@ -215,6 +218,7 @@ function settingsTab(section, state) {
     grants.fieldset,
     field('Token endpoint authentication', method, 'How the application proves who it is at /oauth/token.'),
     keys,
+    dpop.element,
     callbacks.element,
     logoutUrls.element,
     webOrigins.element,
@@ -234,6 +238,7 @@ function settingsTab(section, state) {
         callbacks: callbacks.values(),
         allowed_logout_urls: logoutUrls.values(),
         web_origins: webOrigins.values(),
+        dpop_bound_access_tokens: dpop.input.checked,
       }, state.etag);
       state.client = data;
       state.etag = etag;

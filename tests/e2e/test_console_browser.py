@@ -524,8 +524,10 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     # --- an API's settings and permissions (each write with If-Match)
     visible(browser, By.LINK_TEXT, api["name"]).click()
     fill(browser, "Token lifetime (seconds)", "3600")
+    labelled(browser, "Require DPoP: issue tokens only to requests with a DPoP proof").click()
     button(browser, "Save").click()
     announced(browser, "Saved")
+    assert tenant.cli_json("apis", "show", api["identifier"])["require_dpop"] is True
     visible(browser, By.LINK_TEXT, "Permissions").click()
     fill(browser, "Permission", "delete:messages")
     fill(browser, "Description", "Delete messages")
@@ -608,8 +610,10 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     client_id = labelled(browser, "Client ID").get_attribute("value")
     visible(browser, By.LINK_TEXT, f"Open {app_name}").click()
     fill(browser, "Name", app_name + " v2")
+    labelled(browser, "Require DPoP: refuse token requests without a DPoP proof").click()
     button(browser, "Save").click()
     announced(browser, "Saved")
+    assert tenant.cli_json("clients", "show", client_id)["dpop_bound_access_tokens"] is True
     # Someone else renames it meanwhile: the console's next save is refused, not lost.
     admin_token = management_token(serve, email, password)
     res = requests.patch(serve.url(f"/api/v2/clients/{client_id}"), json={"name": "renamed"},
