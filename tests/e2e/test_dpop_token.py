@@ -28,7 +28,8 @@ from serve_fixtures import (Tenant, assert_no_store, assert_oauth_error, module_
                             run_cli, start_serve, verify_with_jwks, wait_for)
 
 ALGS = ("ES256", "EdDSA", "RS256", "PS256")
-CALLBACK = "https://spa.example.com/callback"
+SPA_ORIGIN = "https://spa.example.com"
+CALLBACK = f"{SPA_ORIGIN}/callback"
 
 
 def b64url(data: bytes) -> str:
@@ -88,7 +89,7 @@ class Setup:
         self.user = t.user(permissions={self.audience: ("read:messages",)})
         out = t.cli_json("clients", "create", "--name", "dpop spa", "--type", "spa",
                          "--grant-types", "authorization_code,refresh_token",
-                         "--callbacks", CALLBACK)
+                         "--callbacks", CALLBACK, "--web-origins", SPA_ORIGIN)
         self.spa = out["client_id"]
         t.sync()
         self.discovery = server.get("/.well-known/openid-configuration").json()
@@ -363,6 +364,19 @@ def test_a_client_or_an_api_that_requires_dpop_gets_no_bearer_token(start_serve)
     assert cc(strict_client, api["identifier"], []).status_code == 200
 
 
+def test_a_single_page_app_may_send_a_proof(s):
+    # CORS: the preflight of a browser's token request with a DPoP header is allowed for the
+    # application's registered web origin.
+    res = requests.options(s.htu, headers={"Origin": SPA_ORIGIN,
+                                           "Access-Control-Request-Method": "POST",
+                                           "Access-Control-Request-Headers": "dpop,content-type"},
+                           timeout=HTTP_TIMEOUT)
+    assert res.status_code == 204, res.text
+    assert res.headers["Access-Control-Allow-Origin"] == SPA_ORIGIN
+    allowed = [h.strip().lower() for h in res.headers["Access-Control-Allow-Headers"].split(",")]
+    assert "dpop" in allowed, res.headers
+
+
 def test_introspection_shows_the_binding(s):
     key = s.key()
     body = assert_bound(s.cc([key.proof(s.htu)]), s, key)
@@ -434,6 +448,8 @@ def test_nonce_flow_and_proof_lifetime(start_serve):
     assert ok.status_code == 200, ok.text
     assert ok.json()["token_type"] == "DPoP"
     assert ok.headers.get("DPoP-Nonce"), "every answer to a proof carries the nonce to use next"
+    # A single-page app's script may read it (CORS).
+    assert ok.headers.get("Access-Control-Expose-Headers") == "DPoP-Nonce"
     # Without a proof there is nothing to ask a nonce of.
     bearer = token_request(server, data, [])
     assert bearer.status_code == 200 and bearer.json()["token_type"] == "Bearer"
@@ -451,3 +467,18 @@ def test_serve_help_explains_the_options():
     for option in ("--dpop-nonce", "--dpop-nonce-window", "--dpop-proof-lifetime"):
         assert option in out, out
     assert "DPoP" in out
+
+
+def test_the_options_come_from_the_configuration_file_too(tmp_path):
+    config = tmp_path / "signet.toml"
+
+    def check(body: str) -> subprocess.CompletedProcess:
+        config.write_text("[serve]\n" + body)
+        return subprocess.run([signet_bin(), "serve", "--config", str(config), "--check-config"],
+                              capture_output=True, text=True, timeout=30)
+
+    ok = check("dpop-nonce = true\ndpop-nonce-window = 120\ndpop-proof-lifetime = 30\n")
+    assert ok.returncode == 0, ok.stderr
+    short = check("dpop-proof-lifetime = 5\n")
+    assert short.returncode != 0
+    assert "dpop-proof-lifetime" in short.stderr and "10 to 3600" in short.stderr, short.stderr
