@@ -424,6 +424,50 @@ def test_the_walkthrough_with_the_signet_token_client(demo, tmp_path):
     assert t["user"]["password"] not in cache.read_text()
 
 
+def proof(demo: Demo, cache_home: Path, method: str, url: str) -> str:
+    """`signet token proof`, as the README's DPoP curl line runs it."""
+    res = subprocess.run([signet_bin(), "token", "proof", "--method", method, "--url", url],
+                         capture_output=True, text=True, timeout=30,
+                         env=clean_env(XDG_CACHE_HOME=str(cache_home)))
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+def test_the_walkthrough_with_a_dpop_bound_token(demo, tmp_path):
+    # README "With DPoP": the token is bound to a key of the client's; each call carries a proof
+    # made for its method and URL, used once; the token alone is of no use.
+    t = demo.tenant()
+    bound = signet_token(demo, tmp_path, t["m2m"], "--dpop")
+    assert bound["token_type"] == "DPoP"
+    assert oct(os.stat(tmp_path / "signet/dpop-key.json").st_mode & 0o777) == "0o600"
+    url = f"{demo.api}/api/private-scoped"
+    one = proof(demo, tmp_path, "GET", url)
+    status, _, text = curl("--request", "GET", "--url", url,
+                           "--header", f"authorization: DPoP {bound['access_token']}",
+                           "--header", f"DPoP: {one}")
+    assert status == 200 and json.loads(text) == {"message": SCOPED}
+    # The same proof again is a replay.
+    status, headers, text = curl("--request", "GET", "--url", url,
+                                 "--header", f"authorization: DPoP {bound['access_token']}",
+                                 "--header", f"DPoP: {one}")
+    assert status == 401 and json.loads(text)["error"] == "invalid_dpop_proof"
+    assert 'DPoP' in headers["www-authenticate"]
+    # A proof for another URL of the same API.
+    other = proof(demo, tmp_path, "GET", f"{demo.api}/api/private")
+    status, _, text = curl("--request", "GET", "--url", url,
+                           "--header", f"authorization: DPoP {bound['access_token']}",
+                           "--header", f"DPoP: {other}")
+    assert status == 401 and json.loads(text)["error"] == "invalid_dpop_proof"
+    # Stolen without the key, sent as a bearer token.
+    status, _, text = call(demo, "/api/private-scoped", bound["access_token"])
+    assert status == 401 and json.loads(text)["error"] == "invalid_token"
+    # A fresh proof works again.
+    status, _, _ = curl("--request", "GET", "--url", url,
+                        "--header", f"authorization: DPoP {bound['access_token']}",
+                        "--header", f"DPoP: {proof(demo, tmp_path, 'GET', url)}")
+    assert status == 200
+
+
 def test_the_printed_signet_token_line_works_as_pasted(demo, tmp_path):
     printed = demo.printed()
     start = printed.index("ACCESS_TOKEN=$(")
