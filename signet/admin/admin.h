@@ -268,7 +268,7 @@ class Admin {
   // The events after the one with id `from` (0: from the oldest kept), oldest first, at most
   // `take` (1 to kMaxLogsTaken): what `signet logs --follow` reads as events arrive.
   virtual AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
-                                                       const LogFilter& filter) = 0;
+                                                        const LogFilter& filter) = 0;
 };
 
 }  // namespace signet::admin

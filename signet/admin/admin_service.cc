@@ -344,7 +344,6 @@ store::SigningKey public_part(store::SigningKey key) {
 
 // --- logs
 
-
 }  // namespace
 
 AdminService::AdminService(store::Store& store, keys::KeyManager& keys,
@@ -1244,7 +1243,7 @@ AdminResult<Page<LogEvent>> AdminService::list_logs(const PageRequest& page,
 }
 
 AdminResult<std::vector<LogEvent>> AdminService::logs_after(std::int64_t from, std::int64_t take,
-                                                           const LogFilter& filter) {
+                                                            const LogFilter& filter) {
   if (from < 0) {
     return invalid("from must be a log_id (a non-negative integer), got " + std::to_string(from));
   }

@@ -109,7 +109,7 @@ class AdminService final : public Admin {
 
   AdminResult<Page<LogEvent>> list_logs(const PageRequest& page, const LogFilter& filter) override;
   AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
-                                               const LogFilter& filter) override;
+                                                const LogFilter& filter) override;
 
  private:
   AdminResult<store::Api> read_api(std::string_view identifier);

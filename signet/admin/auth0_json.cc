@@ -18,7 +18,9 @@ namespace {
 
 namespace json = boost::json;
 
-AdminError bad(std::string message) { return AdminError::invalid(std::move(message)); }
+AdminError bad(std::string message) {
+  return AdminError::invalid(std::move(message));
+}
 
 // Every member of `obj` must be one of `known`.
 AdminResult<Ok> only_known(const json::object& obj, std::initializer_list<std::string_view> known,
@@ -103,7 +105,9 @@ AdminResult<std::optional<std::vector<std::string>>> opt_strings(const json::obj
   return std::optional<std::vector<std::string>>{std::move(out)};
 }
 
-const json::object* as_object(const json::value& v) { return v.if_object(); }
+const json::object* as_object(const json::value& v) {
+  return v.if_object();
+}
 
 json::array strings(const std::vector<std::string>& words) {
   json::array out;
@@ -121,8 +125,8 @@ json::array permissions_json(const std::vector<store::Permission>& permissions) 
   return out;
 }
 
-AdminResult<std::optional<std::vector<store::Permission>>> opt_permissions(
-    const json::object& obj, std::string_view name) {
+AdminResult<std::optional<std::vector<store::Permission>>> opt_permissions(const json::object& obj,
+                                                                           std::string_view name) {
   const auto* v = obj.if_contains(name);
   if (v == nullptr) {
     return std::optional<std::vector<store::Permission>>{};
@@ -157,8 +161,8 @@ AdminResult<jose::Algorithm> parse_alg(std::string_view text) {
   if (auto alg = jose::parse_algorithm(text)) {
     return *alg;
   }
-  return fail(bad("unsupported signing_alg '" + std::string(text) +
-                  "': use RS256, PS256, ES256 or EdDSA"));
+  return fail(
+      bad("unsupported signing_alg '" + std::string(text) + "': use RS256, PS256, ES256 or EdDSA"));
 }
 
 struct Dialect {
@@ -554,7 +558,8 @@ AdminResult<store::Api> api_from_json(const json::value& value) {
   api.identifier = std::move(identifier);
   api.name = name.value_or("");
   api.signing_algorithm = algorithm;
-  api.token_lifetime = std::chrono::seconds{lifetime.value_or(store::kDefaultTokenLifetime.count())};
+  api.token_lifetime =
+      std::chrono::seconds{lifetime.value_or(store::kDefaultTokenLifetime.count())};
   api.allow_offline_access = offline.value_or(false);
   api.token_profile = dialect.profile;
   api.permissions_claim = dialect.permissions_claim;
@@ -632,9 +637,8 @@ AdminResult<store::ClientGrant> client_grant_from_json(const json::value& value)
   SIGNET_TRY_ASSIGN(created, read_date(*o, "created_at"));
   {
     // Digits only: from_chars alone would take a sign, and stoll leading spaces too.
-    const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool digits = !id.empty() && std::all_of(id.begin(), id.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
     const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), grant.id);
     if (!digits || ec != std::errc{} || end != id.data() + id.size() || grant.id < 1) {
       return fail(bad("a client grant's id must be a positive decimal number, not '" + id + "'"));
@@ -712,17 +716,21 @@ AdminResult<LogEvent> log_event_from_json(const json::value& value) {
   }
   e.date = *date;
   e.type = std::move(type);
-  const std::pair<std::string_view, std::string*> texts[] = {
-      {"description", &e.description}, {"client_id", &e.client_id}, {"user_id", &e.user_id},
-      {"audience", &e.audience},       {"scope", &e.scope},         {"error", &e.error},
-      {"ip", &e.ip},                   {"user_agent", &e.user_agent}};
+  const std::pair<std::string_view, std::string*> texts[] = {{"description", &e.description},
+                                                             {"client_id", &e.client_id},
+                                                             {"user_id", &e.user_id},
+                                                             {"audience", &e.audience},
+                                                             {"scope", &e.scope},
+                                                             {"error", &e.error},
+                                                             {"ip", &e.ip},
+                                                             {"user_agent", &e.user_agent}};
   for (const auto& [name, field] : texts) {
     SIGNET_TRY_ASSIGN(value, opt_string(*o, name));
     *field = value.value_or("");
   }
   if (const auto* details = o->if_contains("details"); details != nullptr) {
-    e.details = details->is_string() ? std::string(details->as_string())
-                                     : json::serialize(*details);
+    e.details =
+        details->is_string() ? std::string(details->as_string()) : json::serialize(*details);
   }
   return e;
 }
@@ -755,9 +763,11 @@ json::object api_draft_to_json(const ApiDraft& d) {
 
 namespace {
 
-#define SIGNET_API_FIELDS                                                              \
-  {"identifier", "name", "signing_alg", "token_lifetime", "allow_offline_access", \
-   "token_dialect", "scopes", kProofOfPossession}
+#define SIGNET_API_FIELDS                                                          \
+  {                                                                                \
+    "identifier", "name", "signing_alg", "token_lifetime", "allow_offline_access", \
+        "token_dialect", "scopes", kProofOfPossession                              \
+  }
 
 // The members a draft and a patch share; `identifier` is the draft's alone.
 struct ApiSettings {
@@ -826,8 +836,9 @@ AdminResult<ApiDraft> api_draft_from_json(const json::object& o) {
 
 AdminResult<json::object> api_patch_to_json(const ApiPatch& p) {
   if (!p.add_permissions.empty() || !p.remove_permissions.empty()) {
-    return fail(bad("a resource server PATCH carries the whole 'scopes' list; apply additions "
-                    "and removals to the record first"));
+    return fail(
+        bad("a resource server PATCH carries the whole 'scopes' list; apply additions "
+            "and removals to the record first"));
   }
   json::object out;
   if (p.name) {
@@ -916,11 +927,11 @@ json::object application_draft_to_json(const ApplicationDraft& d) {
 }
 
 AdminResult<ApplicationDraft> application_draft_from_json(const json::object& o) {
-  if (auto known = only_known(o,
-                              {"name", "app_type", "grant_types", "token_endpoint_auth_method",
-                               "client_id", kCallbacks, kLogoutUrls, kWebOrigins, "jwks",
-                               "jwks_uri", kDpopBound},
-                              "a client");
+  if (auto known =
+          only_known(o,
+                     {"name", "app_type", "grant_types", "token_endpoint_auth_method", "client_id",
+                      kCallbacks, kLogoutUrls, kWebOrigins, "jwks", "jwks_uri", kDpopBound},
+                     "a client");
       !known) {
     return fail(known.error());
   }
@@ -1007,8 +1018,9 @@ AdminResult<ApplicationPatch> application_patch_from_json(const json::object& o)
     return fail(bad("a client's client_id cannot change: create a new client instead"));
   }
   if (o.contains("client_secret")) {
-    return fail(bad("a client secret cannot be set: rotate it with POST "
-                    "clients/{client_id}/rotate-secret"));
+    return fail(
+        bad("a client secret cannot be set: rotate it with POST "
+            "clients/{client_id}/rotate-secret"));
   }
   if (auto known =
           only_known(o,

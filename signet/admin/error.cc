@@ -64,13 +64,13 @@ AdminError from_store(std::string_view doing, const store::StoreError& e) {
     case store::StoreErrorCode::kInvalid:
       return {AdminErrorCode::kInvalid, e.message};
     case store::StoreErrorCode::kStale:
-      return {AdminErrorCode::kStale,
-              what + "it changed since it was read (" + e.message +
-                  "); read it again and repeat the change"};
+      return {AdminErrorCode::kStale, what + "it changed since it was read (" + e.message +
+                                          "); read it again and repeat the change"};
     case store::StoreErrorCode::kBusy:
       return {AdminErrorCode::kUnavailable,
-              what + "the database is busy (another signet process is writing); nothing was "
-                     "changed, try again"};
+              what +
+                  "the database is busy (another signet process is writing); nothing was "
+                  "changed, try again"};
     case store::StoreErrorCode::kUnavailable:
       return {AdminErrorCode::kUnavailable,
               what + "the database cannot be reached (" + e.message +

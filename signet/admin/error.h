@@ -32,9 +32,15 @@ struct AdminError {
   AdminErrorCode code;
   std::string message;  // one sentence an operator can act on; never a secret
 
-  static AdminError invalid(std::string message) { return {AdminErrorCode::kInvalid, std::move(message)}; }
-  static AdminError not_found(std::string message) { return {AdminErrorCode::kNotFound, std::move(message)}; }
-  static AdminError conflict(std::string message) { return {AdminErrorCode::kConflict, std::move(message)}; }
+  static AdminError invalid(std::string message) {
+    return {AdminErrorCode::kInvalid, std::move(message)};
+  }
+  static AdminError not_found(std::string message) {
+    return {AdminErrorCode::kNotFound, std::move(message)};
+  }
+  static AdminError conflict(std::string message) {
+    return {AdminErrorCode::kConflict, std::move(message)};
+  }
 };
 
 // A store failure while `doing` something ("create API x"): not found, conflict, invalid and

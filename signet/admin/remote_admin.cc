@@ -69,9 +69,9 @@ AdminResult<Page<T>> read_page(const json::value& body, std::string_view key, Re
   const auto* o = body.if_object();
   const json::value* items = o ? o->if_contains(key) : nullptr;
   if (items == nullptr || !items->is_array()) {
-    return fail(AdminError{AdminErrorCode::kUnreachable,
-                           "the server's answer is not a page of " + std::string(key) +
-                               ": is it a signet server?"});
+    return fail(AdminError{
+        AdminErrorCode::kUnreachable,
+        "the server's answer is not a page of " + std::string(key) + ": is it a signet server?"});
   }
   Page<T> page;
   const auto number = [&](std::string_view name) -> std::int64_t {
@@ -84,9 +84,9 @@ AdminResult<Page<T>> read_page(const json::value& body, std::string_view key, Re
   for (const auto& item : items->get_array()) {
     auto parsed = read(item);
     if (!parsed) {
-      return fail(AdminError{AdminErrorCode::kUnreachable,
-                             "the server sent a record signet cannot read: " +
-                                 parsed.error().message});
+      return fail(
+          AdminError{AdminErrorCode::kUnreachable,
+                     "the server sent a record signet cannot read: " + parsed.error().message});
     }
     page.items.push_back(std::move(*parsed));
   }
@@ -105,9 +105,9 @@ AdminResult<std::vector<T>> read_list(const json::value& body, Read read) {
   for (const auto& item : *items) {
     auto parsed = read(item);
     if (!parsed) {
-      return fail(AdminError{AdminErrorCode::kUnreachable,
-                             "the server sent a record signet cannot read: " +
-                                 parsed.error().message});
+      return fail(
+          AdminError{AdminErrorCode::kUnreachable,
+                     "the server sent a record signet cannot read: " + parsed.error().message});
     }
     out.push_back(std::move(*parsed));
   }
@@ -120,9 +120,9 @@ AdminResult<T> read_record(const json::value& body, std::optional<store::Revisio
                            Read read) {
   auto parsed = read(body);
   if (!parsed) {
-    return fail(AdminError{AdminErrorCode::kUnreachable,
-                           "the server sent a record signet cannot read: " +
-                               parsed.error().message});
+    return fail(
+        AdminError{AdminErrorCode::kUnreachable,
+                   "the server sent a record signet cannot read: " + parsed.error().message});
   }
   T record = std::move(*parsed);
   if constexpr (requires { record.revision; }) {
@@ -177,7 +177,8 @@ std::string url_encode(std::string_view text) {
 
 RemoteAdmin::RemoteAdmin(RemoteOptions options)
     : options_([&] {
-        options.fetch.max_body_bytes = std::max(options.fetch.max_body_bytes, kMaxRemoteAnswerBytes);
+        options.fetch.max_body_bytes =
+            std::max(options.fetch.max_body_bytes, kMaxRemoteAnswerBytes);
         return std::move(options);
       }()),
       base_(options_.server + "api/v2/") {}
@@ -249,16 +250,19 @@ AdminResult<RemoteAdmin::Answer> RemoteAdmin::call(std::string_view method, cons
 // --- APIs
 
 AdminResult<Page<store::Api>> RemoteAdmin::list_apis(const PageRequest& page) {
-  return as_page<store::Api>(call("GET", "resource-servers?" + query_of(page)), "resource_servers", [](const json::value& v) { return api_from_json(v); });
+  return as_page<store::Api>(call("GET", "resource-servers?" + query_of(page)), "resource_servers",
+                             [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::get_api(std::string_view identifier) {
-  return as_record<store::Api>(call("GET", "resource-servers/" + url_encode(identifier)), [](const json::value& v) { return api_from_json(v); });
+  return as_record<store::Api>(call("GET", "resource-servers/" + url_encode(identifier)),
+                               [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::create_api(const ApiDraft& draft) {
   const json::value body = api_draft_to_json(draft);
-  return as_record<store::Api>(call("POST", "resource-servers", &body), [](const json::value& v) { return api_from_json(v); });
+  return as_record<store::Api>(call("POST", "resource-servers", &body),
+                               [](const json::value& v) { return api_from_json(v); });
 }
 
 AdminResult<store::Api> RemoteAdmin::update_api(std::string_view identifier, const ApiPatch& patch,
@@ -288,9 +292,10 @@ AdminResult<store::Api> RemoteAdmin::update_api(std::string_view identifier, con
       return fail(current.error());
     }
     if (if_revision && current->revision != *if_revision) {
-      return fail(AdminError{AdminErrorCode::kStale,
-                             "API " + std::string(identifier) +
-                                 " changed since it was read; read it again and repeat the change"});
+      return fail(
+          AdminError{AdminErrorCode::kStale,
+                     "API " + std::string(identifier) +
+                         " changed since it was read; read it again and repeat the change"});
     }
     store::Api api = *current;
     if (auto applied = apply_api_patch(patch, api); !applied) {
@@ -331,8 +336,8 @@ AdminResult<DeletedApi> RemoteAdmin::delete_api(std::string_view identifier) {
   if (!api) {
     return fail(api.error());
   }
-  auto grants = list_client_grants(PageRequest{0, 1}, ClientGrantFilter{std::nullopt,
-                                                                        std::string(identifier)});
+  auto grants = list_client_grants(PageRequest{0, 1},
+                                   ClientGrantFilter{std::nullopt, std::string(identifier)});
   if (!grants) {
     return fail(grants.error());
   }
@@ -345,11 +350,14 @@ AdminResult<DeletedApi> RemoteAdmin::delete_api(std::string_view identifier) {
 // --- applications
 
 AdminResult<Page<store::Application>> RemoteAdmin::list_applications(const PageRequest& page) {
-  return as_page<store::Application>(call("GET", "clients?" + query_of(page)), "clients", [](const json::value& v) { return application_from_json(v); });
+  return as_page<store::Application>(call("GET", "clients?" + query_of(page)), "clients",
+                                     [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<store::Application> RemoteAdmin::get_application(std::string_view client_id) {
-  return as_record<store::Application>(call("GET", "clients/" + url_encode(client_id)), [](const json::value& v) { return application_from_json(v); });
+  return as_record<store::Application>(
+      call("GET", "clients/" + url_encode(client_id)),
+      [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<ApplicationWithSecret> RemoteAdmin::create_application(const ApplicationDraft& draft) {
@@ -371,7 +379,9 @@ AdminResult<store::Application> RemoteAdmin::update_application(
     std::string_view client_id, const ApplicationPatch& patch,
     std::optional<store::Revision> if_revision) {
   const json::value body = application_patch_to_json(patch);
-  return as_record<store::Application>(call("PATCH", "clients/" + url_encode(client_id), &body, if_revision), [](const json::value& v) { return application_from_json(v); });
+  return as_record<store::Application>(
+      call("PATCH", "clients/" + url_encode(client_id), &body, if_revision),
+      [](const json::value& v) { return application_from_json(v); });
 }
 
 AdminResult<ApplicationWithSecret> RemoteAdmin::rotate_secret(std::string_view client_id) {
@@ -415,11 +425,15 @@ AdminResult<Page<store::ClientGrant>> RemoteAdmin::list_client_grants(
   if (filter.audience) {
     path += "&audience=" + url_encode(*filter.audience);
   }
-  return as_page<store::ClientGrant>(call("GET", path), "client_grants", [](const json::value& v) { return client_grant_from_json(v); });
+  return as_page<store::ClientGrant>(call("GET", path), "client_grants", [](const json::value& v) {
+    return client_grant_from_json(v);
+  });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::get_client_grant(std::int64_t id) {
-  return as_record<store::ClientGrant>(call("GET", "client-grants/" + std::to_string(id)), [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(
+      call("GET", "client-grants/" + std::to_string(id)),
+      [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::create_client_grant(
@@ -430,7 +444,9 @@ AdminResult<store::ClientGrant> RemoteAdmin::create_client_grant(
   }
   const json::value body =
       json::object{{"client_id", client_id}, {"audience", audience}, {"scope", std::move(scope)}};
-  return as_record<store::ClientGrant>(call("POST", "client-grants", &body), [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(
+      call("POST", "client-grants", &body),
+      [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::update_client_grant(
@@ -441,7 +457,9 @@ AdminResult<store::ClientGrant> RemoteAdmin::update_client_grant(
     scope.emplace_back(s);
   }
   const json::value body = json::object{{"scope", std::move(scope)}};
-  return as_record<store::ClientGrant>(call("PATCH", "client-grants/" + std::to_string(id), &body, if_revision), [](const json::value& v) { return client_grant_from_json(v); });
+  return as_record<store::ClientGrant>(
+      call("PATCH", "client-grants/" + std::to_string(id), &body, if_revision),
+      [](const json::value& v) { return client_grant_from_json(v); });
 }
 
 AdminResult<store::ClientGrant> RemoteAdmin::delete_client_grant(std::int64_t id) {
@@ -463,11 +481,13 @@ AdminResult<Page<store::User>> RemoteAdmin::list_users(const PageRequest& page,
   if (search) {
     path += "&q=" + url_encode(*search);
   }
-  return as_page<store::User>(call("GET", path), "users", [](const json::value& v) { return user_from_json(v); });
+  return as_page<store::User>(call("GET", path), "users",
+                              [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<store::User> RemoteAdmin::get_user(std::string_view id) {
-  return as_record<store::User>(call("GET", "users/" + url_encode(id)), [](const json::value& v) { return user_from_json(v); });
+  return as_record<store::User>(call("GET", "users/" + url_encode(id)),
+                                [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<store::User> RemoteAdmin::find_user(std::string_view id_or_email) {
@@ -494,7 +514,8 @@ AdminResult<store::User> RemoteAdmin::find_user(std::string_view id_or_email) {
 
 AdminResult<store::User> RemoteAdmin::create_user(const UserDraft& draft) {
   const json::value body = user_draft_to_json(draft);
-  return as_record<store::User>(call("POST", "users", &body), [](const json::value& v) { return user_from_json(v); });
+  return as_record<store::User>(call("POST", "users", &body),
+                                [](const json::value& v) { return user_from_json(v); });
 }
 
 AdminResult<UpdatedUser> RemoteAdmin::update_user(std::string_view id, const UserPatch& patch,
@@ -539,8 +560,9 @@ AdminResult<UserLockouts> RemoteAdmin::user_lockouts(std::string_view id) {
   const auto* o = answer->body.if_object();
   const json::value* list = o ? o->if_contains("blocked_for") : nullptr;
   if (list == nullptr || !list->is_array()) {
-    return fail(AdminError{AdminErrorCode::kUnreachable, "the server's user-blocks answer has no "
-                                                         "blocked_for list"});
+    return fail(AdminError{AdminErrorCode::kUnreachable,
+                           "the server's user-blocks answer has no "
+                           "blocked_for list"});
   }
   for (const auto& e : list->get_array()) {
     const auto* b = e.if_object();
@@ -579,8 +601,9 @@ AdminResult<std::vector<store::UserPermission>> RemoteAdmin::list_user_permissio
   std::vector<store::UserPermission> out;
   const auto* list = answer->body.if_array();
   if (list == nullptr) {
-    return fail(AdminError{AdminErrorCode::kUnreachable, "the server's permissions answer is not "
-                                                         "a list"});
+    return fail(AdminError{AdminErrorCode::kUnreachable,
+                           "the server's permissions answer is not "
+                           "a list"});
   }
   // The answer holds every API's; the filter is applied here, and an API that does not exist is
   // kNotFound (a typo, as AdminService says), not an empty list.
@@ -600,7 +623,8 @@ AdminResult<std::vector<store::UserPermission>> RemoteAdmin::list_user_permissio
       continue;
     }
     if (!api || *api == *server) {
-      out.push_back(store::UserPermission{std::string(id), std::string(*server), std::string(*name)});
+      out.push_back(
+          store::UserPermission{std::string(id), std::string(*server), std::string(*name)});
     }
   }
   return out;
@@ -637,9 +661,8 @@ AdminResult<std::vector<store::SigningKey>> RemoteAdmin::list_signing_keys() {
   }
   std::vector<store::SigningKey> out;
   for (const auto& e : *list) {
-    auto key = read_record<store::SigningKey>(e, std::nullopt, [](const json::value& v) {
-      return signing_key_from_json(v);
-    });
+    auto key = read_record<store::SigningKey>(
+        e, std::nullopt, [](const json::value& v) { return signing_key_from_json(v); });
     if (!key) {
       return fail(key.error());
     }
@@ -653,8 +676,8 @@ AdminResult<store::SigningKey> RemoteAdmin::get_signing_key(std::string_view kid
   if (!answer) {
     return fail(answer.error());
   }
-  return read_record<store::SigningKey>(answer->body, std::nullopt,
-                                        [](const json::value& v) { return signing_key_from_json(v); });
+  return read_record<store::SigningKey>(
+      answer->body, std::nullopt, [](const json::value& v) { return signing_key_from_json(v); });
 }
 
 AdminResult<RotatedKeys> RemoteAdmin::rotate_signing_keys(jose::Algorithm algorithm) {
@@ -664,8 +687,8 @@ AdminResult<RotatedKeys> RemoteAdmin::rotate_signing_keys(jose::Algorithm algori
     return fail(answer.error());
   }
   const auto* o = answer->body.if_object();
-  auto kid = o ? jose::get_string(*o, "kid") : Result<std::string_view, jose::Access>(
-                                                    fail(jose::Access::kMissing));
+  auto kid = o ? jose::get_string(*o, "kid")
+               : Result<std::string_view, jose::Access>(fail(jose::Access::kMissing));
   if (!kid) {
     return fail(AdminError{AdminErrorCode::kUnreachable, "the server's rotate answer has no kid"});
   }
@@ -677,8 +700,8 @@ AdminResult<store::SigningKey> RemoteAdmin::revoke_signing_key(std::string_view 
   if (!answer) {
     return fail(answer.error());
   }
-  return read_record<store::SigningKey>(answer->body, std::nullopt,
-                                        [](const json::value& v) { return signing_key_from_json(v); });
+  return read_record<store::SigningKey>(
+      answer->body, std::nullopt, [](const json::value& v) { return signing_key_from_json(v); });
 }
 
 // --- logs
@@ -705,13 +728,14 @@ std::string log_filter_query(const LogFilter& filter) {
 
 }  // namespace
 
-AdminResult<Page<LogEvent>> RemoteAdmin::list_logs(const PageRequest& page, const LogFilter& filter) {
+AdminResult<Page<LogEvent>> RemoteAdmin::list_logs(const PageRequest& page,
+                                                   const LogFilter& filter) {
   return as_page<LogEvent>(call("GET", "logs?" + query_of(page) + log_filter_query(filter)), "logs",
                            [](const json::value& v) { return log_event_from_json(v); });
 }
 
 AdminResult<std::vector<LogEvent>> RemoteAdmin::logs_after(std::int64_t from, std::int64_t take,
-                                                          const LogFilter& filter) {
+                                                           const LogFilter& filter) {
   auto answer = call("GET", "logs?from=" + std::to_string(from) + "&take=" + std::to_string(take) +
                                 log_filter_query(filter));
   if (!answer) {

@@ -93,11 +93,11 @@ class RemoteAdmin final : public Admin {
 
   AdminResult<Page<LogEvent>> list_logs(const PageRequest& page, const LogFilter& filter) override;
   AdminResult<std::vector<LogEvent>> logs_after(std::int64_t from, std::int64_t take,
-                                               const LogFilter& filter) override;
+                                                const LogFilter& filter) override;
 
  private:
   struct Answer {
-    boost::json::value body;  // null for 204
+    boost::json::value body;                  // null for 204
     std::optional<store::Revision> revision;  // from the ETag
   };
   // One request to `{server}api/v2/{path}`; a non-2xx answer becomes the AdminError it stands for.

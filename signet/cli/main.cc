@@ -19,11 +19,11 @@
 #include "signet/cli/grants_command.h"
 #include "signet/cli/keys_command.h"
 #include "signet/cli/log.h"
+#include "signet/cli/logs_command.h"
 #include "signet/cli/migrate_command.h"
 #include "signet/cli/serve_command.h"
 #include "signet/cli/store_command.h"
 #include "signet/cli/token_command.h"
-#include "signet/cli/logs_command.h"
 #include "signet/cli/users_command.h"
 #include "signet/common/no_dump.h"
 

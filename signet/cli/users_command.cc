@@ -117,8 +117,8 @@ std::optional<store::Api> management_api(CommandContext& ctx, admin::Admin& admi
   if (!api && api.error().code == admin::AdminErrorCode::kNotFound) {
     throw CommandError{"the Management API " + audience +
                        " does not exist yet: signet serve creates it at its first start; start "
-                       "it once with --issuer " + issuer +
-                       ", or give --issuer the URL your signet serve runs with"};
+                       "it once with --issuer " +
+                       issuer + ", or give --issuer the URL your signet serve runs with"};
   }
   return value_or_throw(std::move(api));
 }

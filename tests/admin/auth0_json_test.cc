@@ -371,8 +371,8 @@ TEST(Auth0Records, LogEventRoundTripsWithEveryField) {
   e.id = 1234;
   e.type = "fepft";
   e.description = "Wrong email or password.";
-  e.date = std::chrono::time_point_cast<std::chrono::milliseconds>(kT) +
-           std::chrono::milliseconds{789};
+  e.date =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(kT) + std::chrono::milliseconds{789};
   e.user_id = "auth0|1";
   e.client_id = "abc123";
   e.audience = "https://api.example.com/";
