@@ -61,6 +61,12 @@ for row in "RS256:$rsa_verify" "PS256:$rsa_verify" "ES256:$ec_verify" "EdDSA:$ed
   printf '  %-6s guard verify, cache off %9.0f/s = %s of openssl verify;  cache on %10.0f/s\n' \
     "$alg" "$nocache" "$(ratio "$nocache" "$raw")" "$cache"
 done
+for row in "ES256:$ec_verify" "EdDSA:$ed_verify"; do
+  alg=${row%%:*}; raw=${row#*:}
+  calls=$(per_sec "BM_AuthorizeDpop/${alg}/iterations:20000")
+  printf '  %-6s DPoP call (cached token, fresh proof) %9.0f/s = %s of openssl verify\n' \
+    "$alg" "$calls" "$(ratio "$calls" "$raw")"
+done
 for row in "RS256:$rsa_sign" "ES256:$ec_sign" "EdDSA:$ed_sign"; do
   alg=${row%%:*}; raw=${row#*:}
   signs=$(per_sec "BM_Sign/${alg}")
