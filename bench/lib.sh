@@ -17,13 +17,14 @@ json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[
 # One wrk run against the server whose pid is $1 (wrk's arguments follow): prints
 # "requests/s cpu-us-per-request", the second from the server's own CPU time in /proc over the
 # requests it answered, which other processes' load barely moves. Reads $client_core,
-# $connections and $duration.
+# $connections and $duration. Any non-2xx answer stops the script: it would measure refusals.
 measure() {
   local server_pid=$1 before after out
   shift
   before=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
   out=$(taskset -c "$client_core" wrk -t1 -c"$connections" -d"${duration}s" "$@")
   after=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+  if grep -q Non-2xx <<<"$out"; then echo "bench: non-2xx responses from wrk $*" >&2; exit 1; fi
   awk -v out="$out" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
     n = split(out, lines, "\n")
     for (i = 1; i <= n; i++) {

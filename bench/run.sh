@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-source bench/lib.sh  # free_port, ratio, median, json_field (the script runs from the repository root)
+source bench/lib.sh  # free_port, ratio, median, json_field, measure (the script runs from the repository root)
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== $(openssl version)"
@@ -103,25 +103,6 @@ token_scoped=$(cat "$work/token_scoped")
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/api/private")" = 200
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")" = 200
 server_pid=${pids[1]}
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }  # utime + stime of the server
-# One wrk run: prints "requests/s cpu-us-per-request". The second number is the server's own CPU
-# time (from /proc) divided by the requests it answered: unlike requests/s, other processes'
-# load on the machine barely moves it.
-measure() {
-  local before after out
-  before=$(cpu_ticks)
-  out=$(taskset -c $client_core wrk -t1 -c"$connections" -d"${duration}s" "$@")
-  after=$(cpu_ticks)
-  awk -v out="$out" -v ticks=$((after - before)) -v hz="$clk_tck" 'BEGIN {
-    n = split(out, lines, "\n")
-    for (i = 1; i <= n; i++) {
-      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
-      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
-    }
-    printf "%.0f %.2f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
-  }'
-}
 # The machine is shared and noisy: the three endpoints take turns, round after round, and the
 # medians are compared, so a burst of someone else's load cannot favour one endpoint.
 declare -A runs cpu
@@ -132,7 +113,7 @@ for round in $(seq "$rounds"); do
       private) header=(-H "Authorization: Bearer $token") ;;
       private-scoped) header=(-H "Authorization: Bearer $token_scoped") ;;
     esac
-    read -r r c < <(measure "${header[@]}" "$base/api/$endpoint")
+    read -r r c < <(measure "$server_pid" "${header[@]}" "$base/api/$endpoint")
     runs[$endpoint]+=" $r"
     cpu[$endpoint]+=" $c"
   done

@@ -48,7 +48,8 @@ admin users permissions add "$(json_field id <<<"$user")" --audience https://ben
 
 port=$(free_port)
 taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "http://127.0.0.1:$port/" \
-  --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log 2>"$work/serve.log" &
+  --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log \
+  >"$work/events.jsonl" 2>"$work/serve.log" &  # the event log's lines are part of the cost, kept out of the report
 server_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port"
@@ -68,26 +69,8 @@ for name in rs256 es256 password; do
   if [ "$code" != 200 ]; then echo "bench: $name request answered $code: $(cat "$work/$name.out")" >&2; exit 1; fi
 done
 
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }  # utime + stime of the server
-# One wrk run: prints "tokens/s server-cpu-us-per-token". The second number is the server's own
-# CPU time (from /proc) over the tokens it issued: other processes' load on the shared machine
-# barely moves it, unlike tokens/s.
-rps() {  # script connections
-  local before after out
-  before=$(cpu_ticks)
-  out=$(taskset -c $client_core wrk -t1 -c"$2" -d"${duration}s" -s "$work/$1.lua" "$base/oauth/token")
-  after=$(cpu_ticks)
-  if grep -q Non-2xx <<<"$out"; then echo "bench: non-2xx responses for $1" >&2; exit 1; fi
-  awk -v out="$out" -v ticks=$((after - before)) -v hz="$clk_tck" 'BEGIN {
-    n = split(out, lines, "\n")
-    for (i = 1; i <= n; i++) {
-      if (lines[i] ~ /^Requests\/sec:/) { split(lines[i], f, " "); rps = f[2] }
-      if (lines[i] ~ / requests in /) { split(lines[i], f, " "); reqs = f[1] }
-    }
-    printf "%.1f %.1f\n", rps, (reqs > 0 ? ticks / hz * 1e6 / reqs : 0)
-  }'
-}
+# One wrk run of script $1 with $2 connections: "tokens/s server-cpu-us-per-token" (measure).
+rps() { connections=$2 measure "$server_pid" -s "$work/$1.lua" "$base/oauth/token"; }
 
 echo "== rounds: $rounds x ${duration}s; openssl speed and argon2id alternate with wrk on core $server_core"
 declare -A runs cpu
