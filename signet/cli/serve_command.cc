@@ -69,7 +69,7 @@ struct ServeOptions {
   std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
   bool dpop_nonce = false;
-  std::int64_t dpop_nonce_window = server::kDefaultDpopNonceWindow.count();
+  std::int64_t dpop_nonce_window = jose::dpop::kDefaultNonceWindow.count();
   std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
   std::string tenant_name = server::Branding{}.tenant_name;
   std::string logo_url;
@@ -490,13 +490,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dpop-nonce-window", o->dpop_nonce_window,
                   "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
       ->envname("SIGNET_DPOP_NONCE_WINDOW")
-      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--dpop-proof-lifetime", o->dpop_proof_lifetime,
                   "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
                   "its jti is remembered that long, so it cannot be replayed")
       ->envname("SIGNET_DPOP_PROOF_LIFETIME")
-      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--tenant-name", o->tenant_name, "The name the login page shows")
       ->envname("SIGNET_TENANT_NAME")
