@@ -245,8 +245,9 @@ int run_serve(ServeOptions& o) {
   sign_in.require_pkce = !o.allow_code_without_pkce;
   sign_in.branding = server::Branding{o.tenant_name, o.logo_url};
   server::add_sign_in_routes(router, endpoint, blocking.get_executor(), sign_in);
-  management::add_management_routes(router, management::ManagementOptions{o.issuer, &events}, admin,
-                                    tenant, blocking.get_executor());
+  management::add_management_routes(
+      router, management::ManagementOptions{o.issuer, &events, &endpoint.dpop()}, admin, tenant,
+      blocking.get_executor());
   console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
   http::add_health_routes(router, ready);
   if (o.metrics_on_main) {
