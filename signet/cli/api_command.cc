@@ -28,16 +28,6 @@
 namespace signet::cli {
 namespace {
 
-// How long a DPoP nonce stays current (RFC 9449 §9; accepted for up to two windows): long
-// enough that a client makes many requests with one, short enough that a proof made ahead of
-// time with a stolen key expires soon after.
-constexpr std::int64_t kDefaultDpopNonceWindow = 300;  // seconds
-// Bounds of --dpop-nonce-window and --dpop-proof-lifetime, in seconds: below 10 s a client on a
-// slow network cannot use a nonce or a proof in time; beyond an hour a captured proof (or nonce)
-// stays good for longer than anyone would accept.
-constexpr std::int64_t kMinDpopSeconds = 10;
-constexpr std::int64_t kMaxDpopSeconds = 3600;
-
 struct ApiOptions {
   std::string issuer;
   std::vector<std::string> audiences;
@@ -62,7 +52,7 @@ struct ApiOptions {
   bool metrics_on_main = false;  // GET /metrics on the public listener too
   std::string dpop = "allow";    // allow: Bearer and DPoP; require: DPoP only
   bool dpop_nonce = false;
-  std::int64_t dpop_nonce_window = kDefaultDpopNonceWindow;
+  std::int64_t dpop_nonce_window = jose::dpop::kDefaultNonceWindow.count();
   std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
   std::string public_url;  // empty: the listener's scheme and the request's Host
 };
@@ -374,13 +364,13 @@ void add_api_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dpop-nonce-window", options->dpop_nonce_window,
                   "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
       ->envname("SIGNET_DPOP_NONCE_WINDOW")
-      ->check(CLI::Range(kMinDpopSeconds, kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--dpop-proof-lifetime", options->dpop_proof_lifetime,
                   "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
                   "its jti is remembered that long, so it cannot be replayed")
       ->envname("SIGNET_DPOP_PROOF_LIFETIME")
-      ->check(CLI::Range(kMinDpopSeconds, kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--public-url", options->public_url,
                   "The URL clients reach the API at (e.g. https://api.example.com behind a\n"

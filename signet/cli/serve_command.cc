@@ -69,7 +69,7 @@ struct ServeOptions {
   std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
   bool dpop_nonce = false;
-  std::int64_t dpop_nonce_window = server::kDefaultDpopNonceWindow.count();
+  std::int64_t dpop_nonce_window = jose::dpop::kDefaultNonceWindow.count();
   std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
   std::string tenant_name = server::Branding{}.tenant_name;
   std::string logo_url;
@@ -245,8 +245,9 @@ int run_serve(ServeOptions& o) {
   sign_in.require_pkce = !o.allow_code_without_pkce;
   sign_in.branding = server::Branding{o.tenant_name, o.logo_url};
   server::add_sign_in_routes(router, endpoint, blocking.get_executor(), sign_in);
-  management::add_management_routes(router, management::ManagementOptions{o.issuer, &events}, admin,
-                                    tenant, blocking.get_executor());
+  management::add_management_routes(
+      router, management::ManagementOptions{o.issuer, &events, &endpoint.dpop()}, admin, tenant,
+      blocking.get_executor());
   console::add_console_routes(router, console::base_path_for_issuer(o.issuer));
   http::add_health_routes(router, ready);
   if (o.metrics_on_main) {
@@ -490,13 +491,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dpop-nonce-window", o->dpop_nonce_window,
                   "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
       ->envname("SIGNET_DPOP_NONCE_WINDOW")
-      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--dpop-proof-lifetime", o->dpop_proof_lifetime,
                   "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
                   "its jti is remembered that long, so it cannot be replayed")
       ->envname("SIGNET_DPOP_PROOF_LIFETIME")
-      ->check(CLI::Range(server::kMinDpopSeconds, server::kMaxDpopSeconds))
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
       ->capture_default_str();
   cmd->add_option("--tenant-name", o->tenant_name, "The name the login page shows")
       ->envname("SIGNET_TENANT_NAME")

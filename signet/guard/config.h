@@ -54,6 +54,10 @@ struct DpopConfig {
   // Proofs remembered until they go stale, so that each is used once; when full, fresh proofs
   // are refused (failing open would let a replay through).
   std::size_t replay_cache_entries = ReplayCache::kDefaultEntries;
+  // Where they are remembered: null for a cache of the guard's own (of replay_cache_entries).
+  // Given, it outlives the guard: a host that rebuilds its guard (the Management API does on
+  // every key change) keeps the proofs it has seen, so a rebuild cannot reopen a replay.
+  std::shared_ptr<ReplayCache> replay_cache;
   // Server nonces (RFC 9449 §9): when set, a proof must carry a current one, and every answer to
   // a DPoP request carries a fresh DPoP-Nonce. Null: no nonces.
   std::shared_ptr<const jose::dpop::NonceSource> nonces;

@@ -64,28 +64,6 @@ void add_scopes(std::vector<std::string>& scopes, std::string_view scope) {
   }
 }
 
-// The token's cnf.jkt (RFC 9449 §6.1), empty when it has no cnf or a cnf without jkt. A cnf
-// that is not an object, or a jkt that is not a non-empty string, fails: read leniently, a
-// malformed binding would turn a bound token into a bearer token anyone holding it could use.
-Result<std::string_view, Ok> bound_key(const json::object& claims) {
-  const auto* cnf = claims.if_contains("cnf");
-  if (cnf == nullptr) {
-    return std::string_view{};
-  }
-  const auto* cnf_object = cnf->if_object();
-  if (cnf_object == nullptr) {
-    return fail(Ok{});
-  }
-  if (!cnf_object->contains("jkt")) {
-    return std::string_view{};
-  }
-  auto jkt = jose::get_string(*cnf_object, "jkt");
-  if (!jkt || jkt->empty()) {
-    return fail(Ok{});
-  }
-  return *jkt;
-}
-
 }  // namespace
 
 Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
@@ -96,7 +74,9 @@ Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
             counters_),
       token_cache_(config_.token_cache ? config_.token_cache_entries : 0,
                    config_.token_cache_bytes),
-      replay_cache_(config_.dpop.replay_cache_entries) {
+      replay_cache_(config_.dpop.replay_cache
+                        ? config_.dpop.replay_cache
+                        : std::make_shared<ReplayCache>(config_.dpop.replay_cache_entries)) {
   if (config_.issuer.empty()) {
     throw std::invalid_argument("the guard needs an issuer (the exact iss of your tokens)");
   }
@@ -352,41 +332,21 @@ Result<jose::dpop::VerifiedProof, Failure> Guard::check_proof(const Credentials&
   check.now = now;
   check.lifetime = dpop.proof_lifetime;
   check.leeway = dpop.leeway;
-  auto proof = jose::dpop::verify_proof(credentials.dpop.front(), check);
+  auto proof = jose::dpop::verify_bound_proof(credentials.dpop.front(), check, verified.jkt,
+                                              dpop.nonces.get());
   if (!proof) {
     return fail(proof_failure(proof.error()));
-  }
-  // A proof signed by any key proves nothing about the token: it must be the key the token was
-  // issued to, or a stolen token would work with a key pair of the thief's own.
-  if (proof->jkt != verified.jkt) {
-    return fail(proof_failure(jose::dpop::ProofError::kKeyMismatch));
-  }
-  if (dpop.nonces) {
-    if (auto fresh = dpop.nonces->check(proof->nonce, now); !fresh) {
-      return fail(proof_failure(fresh.error()));
-    }
   }
   return std::move(proof).value();
 }
 
 Result<Ok, Failure> Guard::use_proof(const jose::dpop::VerifiedProof& proof, std::int64_t now) {
-  // Remembered as long as verify_proof would take it: until iat + lifetime + leeway. The key
-  // includes the thumbprint, so one client cannot use up (or learn of) another's jti.
-  const std::int64_t stale_at =
-      proof.iat + (config_.dpop.proof_lifetime + config_.dpop.leeway).count();
-  std::string id;
-  id.reserve(proof.jkt.size() + 1 + proof.jti.size());
-  id.append(proof.jkt).append(1, '.').append(proof.jti);
-  switch (replay_cache_.use(id, stale_at, now)) {
-    case ReplayCache::Use::kFirst:
-      return Ok{};
-    case ReplayCache::Use::kReplayed:
-      return fail(proof_failure(jose::dpop::ProofError::kReplayed));
-    case ReplayCache::Use::kFull:
-      break;
+  auto used =
+      remember_proof(*replay_cache_, proof, config_.dpop.proof_lifetime + config_.dpop.leeway, now);
+  if (!used) {
+    return fail(proof_failure(used.error()));
   }
-  // Failing closed: accepting a proof that cannot be remembered could let its replay through.
-  return fail(proof_failure(jose::dpop::ProofError::kReplayCacheFull));
+  return Ok{};
 }
 
 Decision Guard::refuse(const Failure& failure, std::optional<Scheme> scheme,
@@ -435,16 +395,8 @@ Decision Guard::refuse(const Failure& failure, std::optional<Scheme> scheme,
       break;
     }
     case Error::kDpopProof:
-      // RFC 9449 §7.1: a proof by another key than the bound one makes the token unusable here
-      // (invalid_token); a missing or stale nonce asks for a retry with the fresh one.
       d.status = 401;
-      if (failure.proof && failure.proof->wants_nonce()) {
-        error = "use_dpop_nonce";
-      } else if (failure.proof && failure.proof->code == jose::dpop::ProofError::kKeyMismatch) {
-        error = "invalid_token";
-      } else {
-        error = "invalid_dpop_proof";
-      }
+      error = failure.proof ? refused_proof_error(*failure.proof) : "invalid_dpop_proof";
       break;
     default:
       d.status = 401;
@@ -479,6 +431,43 @@ std::string Guard::challenges(std::optional<Scheme> error_scheme,
   }
   out.append(", algs=\"").append(dpop_algs_).append("\"");
   return out;
+}
+
+Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache,
+                                                    const jose::dpop::VerifiedProof& proof,
+                                                    std::chrono::seconds fresh_for,
+                                                    std::int64_t now) {
+  // Remembered as long as verify_proof would take it. The key includes the thumbprint, so one
+  // client cannot use up (or learn of) another's jti.
+  const std::int64_t stale_at = proof.iat + fresh_for.count();
+  std::string id;
+  id.reserve(proof.jkt.size() + 1 + proof.jti.size());
+  id.append(proof.jkt).append(1, '.').append(proof.jti);
+  jose::dpop::ProofFailure refusal{};
+  switch (cache.use(id, stale_at, now)) {
+    case ReplayCache::Use::kFirst:
+      return Ok{};
+    case ReplayCache::Use::kReplayed:
+      refusal.code = jose::dpop::ProofError::kReplayed;
+      return fail(std::move(refusal));
+    case ReplayCache::Use::kFull:
+      break;
+  }
+  // Failing closed: accepting a proof that cannot be remembered could let its replay through.
+  refusal.code = jose::dpop::ProofError::kReplayCacheFull;
+  return fail(std::move(refusal));
+}
+
+std::string_view refused_proof_error(const jose::dpop::ProofFailure& failure) {
+  // RFC 9449 §7.1: a proof by another key than the bound one makes the token unusable here
+  // (invalid_token); a missing or stale nonce asks for a retry with the fresh one.
+  if (failure.wants_nonce()) {
+    return "use_dpop_nonce";
+  }
+  if (failure.code == jose::dpop::ProofError::kKeyMismatch) {
+    return "invalid_token";
+  }
+  return "invalid_dpop_proof";
 }
 
 }  // namespace signet::guard

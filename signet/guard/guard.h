@@ -106,8 +106,21 @@ class Guard {
   Counters counters_;
   JwksCache jwks_;
   TokenCache token_cache_;
-  ReplayCache replay_cache_;
+  std::shared_ptr<ReplayCache> replay_cache_;  // config_.dpop.replay_cache, or the guard's own
   std::string dpop_algs_;  // the algs parameter of the DPoP challenge: "ES256 EdDSA RS256 PS256"
 };
+
+// Records a verified proof's jti in `cache` under jkt + "." + jti until iat + `fresh_for` (the
+// proof lifetime plus the leeway, after which verify_proof refuses it as too old): kReplayed
+// when it is there already, kReplayCacheFull when the cache cannot take it (fail closed). What
+// the guard and the authorization server's own endpoints share.
+Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache,
+                                                    const jose::dpop::VerifiedProof& proof,
+                                                    std::chrono::seconds fresh_for,
+                                                    std::int64_t now);
+
+// The RFC 9449 §7.1 error of a protected resource that refuses `failure`: use_dpop_nonce,
+// invalid_token (a proof by another key than the token's), or invalid_dpop_proof.
+std::string_view refused_proof_error(const jose::dpop::ProofFailure& failure);
 
 }  // namespace signet::guard

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "signet/jose/json.h"
+
 namespace signet::guard {
 
 bool VerifiedToken::has_scope(std::string_view scope) const {
@@ -25,6 +27,25 @@ std::size_t VerifiedToken::footprint() const {
     }
   }
   return bytes;
+}
+
+Result<std::string_view, Ok> bound_key(const boost::json::object& claims) {
+  const auto* cnf = claims.if_contains("cnf");
+  if (cnf == nullptr) {
+    return std::string_view{};
+  }
+  const auto* cnf_object = cnf->if_object();
+  if (cnf_object == nullptr) {
+    return fail(Ok{});
+  }
+  if (!cnf_object->contains("jkt")) {
+    return std::string_view{};
+  }
+  auto jkt = jose::get_string(*cnf_object, "jkt");
+  if (!jkt || jkt->empty()) {
+    return fail(Ok{});
+  }
+  return *jkt;
 }
 
 }  // namespace signet::guard

@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "signet/common/result.h"
 #include "signet/jose/algorithm.h"
 
 namespace signet::guard {
@@ -27,5 +28,10 @@ struct VerifiedToken {
   // Approximate heap footprint, for the cache's memory bound.
   std::size_t footprint() const;
 };
+
+// The token's cnf.jkt (RFC 9449 §6.1), empty when it has no cnf or a cnf without jkt. A cnf
+// that is not an object, or a jkt that is not a non-empty string, fails: read leniently, a
+// malformed binding would turn a bound token into a bearer token anyone holding it could use.
+Result<std::string_view, Ok> bound_key(const boost::json::object& claims);
 
 }  // namespace signet::guard

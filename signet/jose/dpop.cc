@@ -459,6 +459,30 @@ Result<VerifiedProof, ProofFailure> verify_proof(std::string_view proof, const P
   return out;
 }
 
+Result<VerifiedProof, ProofFailure> verify_bound_proof(std::string_view proof,
+                                                       const ProofCheck& check,
+                                                       std::string_view bound_jkt,
+                                                       const NonceSource* nonces) {
+  if (!check.access_token) {
+    return refuse_claim(ProofError::kClaimMissing, "ath");  // a caller's mistake: fail closed
+  }
+  auto verified = verify_proof(proof, check);
+  if (!verified) {
+    return verified;
+  }
+  // A proof signed by any key proves nothing about the token: it must be the key the token was
+  // issued to, or a stolen token would work with a key pair of the thief's own.
+  if (verified->jkt != bound_jkt) {
+    return refuse(ProofError::kKeyMismatch);
+  }
+  if (nonces != nullptr) {
+    if (auto fresh = nonces->check(verified->nonce, check.now); !fresh) {
+      return fail(std::move(fresh.error()));
+    }
+  }
+  return verified;
+}
+
 Result<std::string, Error> make_proof(const Jwk& key, const ProofRequest& request) {
   json::object jwk = to_public_json(key);
   // Only the key itself: the server needs nothing else, and a kid would only help track the

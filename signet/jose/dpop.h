@@ -23,6 +23,16 @@ constexpr std::size_t kMaxNonceBytes = 256;       // ours are 54 characters; roo
 // A proof is fresh this long after its iat.
 constexpr auto kDefaultProofLifetime = std::chrono::seconds{60};
 constexpr auto kDefaultLeeway = std::chrono::seconds{5};  // clock skew tolerated both ways
+// How long a server nonce stays current (RFC 9449 §8, §9; accepted for up to two windows): long
+// enough that a client makes many requests with one, short enough that a proof made ahead of
+// time with a stolen key expires soon after.
+constexpr auto kDefaultNonceWindow = std::chrono::seconds{300};
+// Bounds of a configured nonce window or proof lifetime (--dpop-nonce-window and
+// --dpop-proof-lifetime of serve and api), in seconds: below 10 s a client on a slow network
+// cannot use a nonce or a proof in time; beyond an hour a captured proof (or nonce) stays good
+// for longer than anyone would accept.
+constexpr std::int64_t kMinConfigurableSeconds = 10;
+constexpr std::int64_t kMaxConfigurableSeconds = 3600;
 
 // Every rule a proof can break; to_string gives the rule as a sentence for error_description.
 enum class ProofError {
@@ -90,6 +100,17 @@ struct VerifiedProof {
 // nonce (NonceSource), which need state. Thread-safe; a client's key is parsed once and then
 // remembered (bounded) by its proofs' exact header text, since every proof repeats it.
 Result<VerifiedProof, ProofFailure> verify_proof(std::string_view proof, const ProofCheck& check);
+
+class NonceSource;
+
+// verify_proof for a resource server (RFC 9449 §7.1), which is handed a token bound to the key
+// `bound_jkt` (its cnf.jkt): check.access_token must be set (ath); then the proof's key must be
+// the bound one (kKeyMismatch), and, when `nonces` is given, its nonce current (kNonceMissing,
+// kNonceInvalid). Like verify_proof, it does not check jti replay.
+Result<VerifiedProof, ProofFailure> verify_bound_proof(std::string_view proof,
+                                                       const ProofCheck& check,
+                                                       std::string_view bound_jkt,
+                                                       const NonceSource* nonces);
 
 // RFC 9449 §4.3 htu comparison form: lower-case scheme and host, default port dropped, empty
 // path "/", percent-encodings upper-cased and unreserved ones decoded, query and fragment

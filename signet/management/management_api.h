@@ -18,6 +18,7 @@
 
 #include "signet/admin/admin.h"
 #include "signet/http/router.h"
+#include "signet/server/dpop_proofs.h"
 #include "signet/server/event_log.h"
 #include "signet/server/tenant.h"
 #include "signet/store/store.h"
@@ -59,6 +60,11 @@ struct ManagementOptions {
   // Where every change (any method but GET) is recorded as an sapi/fapi event with who made it;
   // none when null. Must outlive the router.
   server::EventLog* events = nullptr;
+  // The server's DPoP proofs (RFC 9449): the guard remembers proofs in their replay cache and asks
+  // for their nonces (when --dpop-nonce is on), with their proof lifetime, so a proof is used once
+  // anywhere on the server and one nonce serves every endpoint. Null: a replay cache of the
+  // Management API's own and no nonces. Must outlive the router.
+  server::DpopProofs* dpop = nullptr;
 };
 
 // Adds the Management API under management_base_path(issuer) to `router`. `admin` and `tenant`

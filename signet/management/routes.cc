@@ -355,18 +355,36 @@ json::value list_answer(const admin::Page<T>& page, bool totals, std::string_vie
   return out;
 }
 
+// The guard's DPoP settings: the server's replay cache, nonces and proof lifetime when it has
+// DPoP proofs, else a replay cache of the Management API's own, made once so that it outlives
+// the guards of every snapshot.
+guard::DpopConfig dpop_config(server::DpopProofs* proofs) {
+  guard::DpopConfig dpop;
+  if (proofs == nullptr) {
+    dpop.replay_cache = std::make_shared<ReplayCache>(dpop.replay_cache_entries);
+    return dpop;
+  }
+  dpop.proof_lifetime = proofs->policy().proof_lifetime;
+  dpop.leeway = proofs->policy().leeway;
+  dpop.algorithms.assign(server::kDpopAlgorithms.begin(), server::kDpopAlgorithms.end());
+  dpop.replay_cache = proofs->replay_cache();
+  dpop.nonces = proofs->nonce_source();
+  return dpop;
+}
+
 // --- operations
 
 class Api {
  public:
-  Api(admin::Admin& admin, server::Tenant& tenant, std::string issuer,
-      server::EventLog* events = nullptr)
+  Api(admin::Admin& admin, server::Tenant& tenant, const ManagementOptions& options)
       : admin_(admin),
-        events_(events),
-        issuer_(std::move(issuer)),
+        events_(options.events),
+        issuer_(options.issuer),
         audience_(management_audience(issuer_)),
         base_(management_base_path(issuer_)),
-        tenant_(tenant) {
+        origin_(audience_.substr(0, audience_.size() - base_.size())),
+        tenant_(tenant),
+        dpop_(dpop_config(options.dpop)) {
     add_routes();
   }
 
@@ -375,6 +393,10 @@ class Api {
   http::Response handle(const http::Request& req) {
     Caller caller;
     http::Response res = answer(req, caller);
+    // RFC 9449 §8, §9: the nonce to use next, on every answer to a DPoP request when nonces are on.
+    for (const auto& [name, value] : caller.headers) {
+      res.set(name, value);
+    }
     if (events_ != nullptr && caller.who != nullptr && req.method() != bh::verb::get) {
       record_change(req, caller, res.result_int());
     }
@@ -385,6 +407,7 @@ class Api {
   struct Caller {
     std::shared_ptr<const guard::VerifiedToken> who;  // null until authorized
     std::vector<std::string> fields;
+    std::vector<std::pair<std::string, std::string>> headers;  // the guard's (DPoP-Nonce)
   };
 
   http::Response answer(const http::Request& req, Caller& caller) {
@@ -422,7 +445,7 @@ class Api {
     if (route != nullptr) {
       scopes.emplace_back(route->scope);
     }
-    if (auto refused = authorize(req, scopes, caller.who)) {
+    if (auto refused = authorize(req, scopes, caller)) {
       return std::move(*refused);
     }
     if (matching.empty()) {
@@ -500,6 +523,7 @@ class Api {
       config.issuer = issuer_;
       config.audiences = {audience_};
       config.background_refresh = false;  // the keys never change under this guard
+      config.dpop = dpop_;                // the replay cache outlives this guard
       guard_ = SnapshotGuard{
           snapshot->generation,
           std::make_shared<guard::Guard>(
@@ -524,21 +548,30 @@ class Api {
   // nullopt when the token is valid and holds every scope; else the refusal in Auth0's shape,
   // with the guard's RFC 6750 challenge.
   std::optional<http::Response> authorize(const http::Request& req,
-                                          const std::vector<std::string>& scopes,
-                                          std::shared_ptr<const guard::VerifiedToken>& who) {
+                                          const std::vector<std::string>& scopes, Caller& caller) {
     std::vector<std::string_view> authorization;
     const auto range = req.equal_range(bh::field::authorization);
     for (auto it = range.first; it != range.second; ++it) {
       authorization.push_back(it->value());
     }
+    std::vector<std::string_view> proofs;
+    const auto proof_range = req.equal_range(guard::kDpopHeader);
+    for (auto it = proof_range.first; it != proof_range.second; ++it) {
+      proofs.push_back(it->value());
+    }
     const std::string_view target = req.target();
     const std::size_t question = target.find('?');
-    const guard::Credentials credentials{authorization, question == std::string_view::npos
-                                                            ? std::string_view{}
-                                                            : target.substr(question + 1)};
-    const auto decision = current_guard()->authorize(credentials, scopes);
+    // A proof names this request's URL as the server knows itself, from the issuer: the Host
+    // header is the client's to choose, so it cannot move htu.
+    const std::string url = origin_ + std::string(http::path_of(target));
+    const guard::Credentials credentials{
+        authorization,
+        question == std::string_view::npos ? std::string_view{} : target.substr(question + 1),
+        proofs, std::string_view(req.method_string().data(), req.method_string().size()), url};
+    auto decision = current_guard()->authorize(credentials, scopes);
+    caller.headers = std::move(decision.headers);
     if (decision.allowed()) {
-      who = decision.token;
+      caller.who = decision.token;
       return std::nullopt;
     }
     std::string code = "invalid_token";
@@ -674,7 +707,10 @@ class Api {
   const std::string issuer_;
   const std::string audience_;
   const std::string base_;
+  const std::string origin_;  // scheme://host[:port] of the issuer, for a proof's htu
   server::Tenant& tenant_;
+  // What every guard of a snapshot checks proofs with; its replay cache outlives them all.
+  const guard::DpopConfig dpop_;
   std::mutex guard_mu_;
   SnapshotGuard guard_;  // guarded by guard_mu_
   std::vector<Route> routes_;
@@ -1283,7 +1319,7 @@ void Api::add_key_and_log_routes() {
 void add_management_routes(http::Router& router, const ManagementOptions& options,
                            admin::Admin& admin, server::Tenant& tenant,
                            asio::any_io_executor blocking) {
-  auto api = std::make_shared<Api>(admin, tenant, options.issuer, options.events);
+  auto api = std::make_shared<Api>(admin, tenant, options);
   const std::string base = api->base();
   router.add_subtree(
       base, [api, blocking](const http::Request& req) -> asio::awaitable<http::Response> {

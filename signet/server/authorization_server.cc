@@ -10,6 +10,8 @@
 
 #include "signet/guard/bearer.h"
 #include "signet/guard/error.h"
+#include "signet/guard/guard.h"
+#include "signet/guard/verified_token.h"
 #include "signet/http/message.h"
 #include "signet/jose/json.h"
 #include "signet/server/endpoint_support.h"
@@ -75,6 +77,19 @@ Result<std::optional<std::string_view>, OAuthError> authorization_of(const http:
       std::string_view(range.first->value().data(), range.first->value().size()));
 }
 
+// Up to values.size() values of the header `field`, and how many were kept: two tell one value
+// from several, which is all a request may have of Authorization or DPoP.
+template <typename Field>
+std::span<const std::string_view> header_values(const http::Request& req, Field field,
+                                                std::array<std::string_view, 2>& values) {
+  std::size_t n = 0;
+  const auto range = req.equal_range(field);
+  for (auto it = range.first; it != range.second && n < values.size(); ++it) {
+    values[n++] = std::string_view(it->value().data(), it->value().size());
+  }
+  return std::span<const std::string_view>(values.data(), n);
+}
+
 using EndpointMethod = EndpointResult (TokenEndpoint::*)(const EndpointRequest&);
 
 constexpr std::string_view kDpopHeader = "DPoP";
@@ -91,16 +106,11 @@ http::Response run_endpoint(TokenEndpoint& endpoint, EndpointMethod method,
   er.user_agent = header(req, beast_http::field::user_agent).value_or("");
   // Two values are enough to tell one proof from several (RFC 9449 §4.3 refuses several).
   std::array<std::string_view, 2> proofs{};
-  std::size_t n = 0;
-  const auto range = req.equal_range(kDpopHeader);
-  for (auto it = range.first; it != range.second && n < proofs.size(); ++it) {
-    proofs[n++] = std::string_view(it->value().data(), it->value().size());
-  }
-  er.dpop = std::span<const std::string_view>(proofs.data(), n);
+  er.dpop = header_values(req, kDpopHeader, proofs);
   auto res = oauth_response(req, (endpoint.*method)(er));
   // RFC 9449 §8: with nonces on, every answer to a request with a proof carries the nonce to
   // use next (the use_dpop_nonce error needs it; a success saves the client that round trip).
-  if (n > 0) {
+  if (!er.dpop.empty()) {
     if (const auto nonce = endpoint.dpop().nonce(er.now().time_since_epoch().count())) {
       res.set(kDpopNonceHeader, *nonce);
       // A single-page app's script may read it only when it is exposed (CORS).
@@ -142,83 +152,156 @@ http::AsyncHandler blocking_endpoint(std::shared_ptr<const Shared> shared, Endpo
   };
 }
 
-http::Response bearer_error(const http::Request& req, beast_http::status status,
-                            std::string_view error, std::string_view description) {
-  auto res = error.empty() ? http::json_error(req, status, "invalid_request", description)
-                           : http::json_error(req, status, error, description);
-  std::string challenge = "Bearer realm=\"" + std::string(kRealm) + "\"";
-  if (!error.empty()) {
-    challenge += ", error=\"" + std::string(error) + "\", error_description=\"" +
-                 std::string(description) + "\"";
+// The algorithms a DPoP proof may use, for the algs parameter of the DPoP challenge.
+std::string dpop_algs() {
+  std::string algs;
+  for (const auto alg : kDpopAlgorithms) {
+    algs.append(algs.empty() ? "" : " ").append(jose::to_string(alg));
   }
+  return algs;
+}
+
+// A refusal of /userinfo with its RFC 6750 §3 and RFC 9449 §7.1 challenges: Bearer, then DPoP
+// with the proof algorithms; the error (none when `error` is empty: no credentials were sent) on
+// the scheme the request used, Bearer when it got no further than that.
+http::Response userinfo_refusal(const http::Request& req, beast_http::status status,
+                                guard::Scheme scheme, std::string_view error,
+                                std::string_view description) {
+  auto res = http::json_error(req, status, error.empty() ? "invalid_request" : error, description);
+  std::string params;
+  if (!error.empty()) {
+    params = ", error=\"" + std::string(error) + "\", error_description=\"" +
+             std::string(description) + "\"";
+  }
+  const std::string realm = "realm=\"" + std::string(kRealm) + "\"";
+  std::string challenge = "Bearer " + realm;
+  if (scheme == guard::Scheme::kBearer) {
+    challenge += params;
+  }
+  challenge += ", DPoP " + realm;
+  if (scheme == guard::Scheme::kDpop) {
+    challenge += params;
+  }
+  static const std::string algs = dpop_algs();
+  challenge += ", algs=\"" + algs + "\"";
   res.set(beast_http::field::www_authenticate, challenge);
   http::set_no_store(res);  // with Pragma: no-cache, like every other refusal of the server
   return res;
 }
 
 // OpenID Connect Core §5.3: the claims of the user an access token with "openid" was issued to.
+// A token bound to a key (cnf.jkt) is used as at any protected API (RFC 9449 §7): with
+// Authorization: DPoP and a proof of that key for this request, never as Bearer.
 http::Response userinfo(const Shared& shared, store::Store& store, const http::Request& req) {
-  std::array<std::string_view, 2> values{};
-  std::size_t n = 0;
-  const auto range = req.equal_range(beast_http::field::authorization);
-  for (auto it = range.first; it != range.second && n < values.size(); ++it) {
-    values[n++] = std::string_view(it->value().data(), it->value().size());
-  }
+  std::array<std::string_view, 2> authorization{};
+  std::array<std::string_view, 2> proofs{};
   const std::string_view target(req.target().data(), req.target().size());
   const auto q = target.find('?');
-  const guard::Credentials credentials{std::span<const std::string_view>(values.data(), n),
-                                       q == std::string_view::npos ? "" : target.substr(q + 1)};
-  auto token = guard::extract_bearer(credentials);
-  if (!token) {
-    if (token.error() == guard::Error::kNoCredentials) {
-      return bearer_error(req, beast_http::status::unauthorized, "",
-                          "an access token is required: Authorization: Bearer <token>");
+  const guard::Credentials credentials{
+      header_values(req, beast_http::field::authorization, authorization),
+      q == std::string_view::npos ? "" : target.substr(q + 1),
+      header_values(req, kDpopHeader, proofs)};
+  auto presented = guard::extract_token(credentials);
+  if (!presented) {
+    if (presented.error() == guard::Error::kNoCredentials) {
+      return userinfo_refusal(req, beast_http::status::unauthorized, guard::Scheme::kBearer, "",
+                              "an access token is required: Authorization: Bearer <token>, or "
+                              "DPoP <token> with a DPoP proof for a DPoP-bound token");
     }
-    return bearer_error(req, beast_http::status::bad_request, "invalid_request",
-                        guard::to_string(token.error()));
+    return userinfo_refusal(req, beast_http::status::bad_request, guard::Scheme::kBearer,
+                            "invalid_request", guard::to_string(presented.error()));
   }
-  const auto snap = shared.tenant.snapshot();
-  const std::string& issuer = shared.endpoint.config().issuer;
-  auto claims = verify_own_token(*snap, issuer, *token, wall_now());
-  if (!claims) {
-    return bearer_error(req, beast_http::status::unauthorized, "invalid_token", claims.error());
+  const guard::Scheme scheme = presented->scheme;
+  const std::string_view token = presented->token;
+  DpopProofs& dpop = shared.endpoint.dpop();
+  const std::int64_t now = wall_now().time_since_epoch().count();
+  auto res = [&]() -> http::Response {
+    const auto refused = [&](beast_http::status status, std::string_view error,
+                             std::string_view description) {
+      return userinfo_refusal(req, status, scheme, error, description);
+    };
+    const auto invalid_token = [&](std::string_view description) {
+      return refused(beast_http::status::unauthorized, "invalid_token", description);
+    };
+    const auto proof_refused = [&](const jose::dpop::ProofFailure& failure) {
+      return refused(beast_http::status::unauthorized, guard::refused_proof_error(failure),
+                     failure.description());
+    };
+    const auto snap = shared.tenant.snapshot();
+    const std::string& issuer = shared.endpoint.config().issuer;
+    auto claims = verify_own_token(*snap, issuer, token, wall_now());
+    if (!claims) {
+      return invalid_token(claims.error());
+    }
+    const std::string userinfo_url = issuer + std::string(kUserinfoPath);
+    auto aud = jose::get_string_or_array(*claims, "aud");
+    if (!aud || std::find(aud->begin(), aud->end(), userinfo_url) == aud->end()) {
+      return invalid_token("the token's audience does not include " + userinfo_url +
+                           ": request it with scope=openid");
+    }
+    const auto jkt = guard::bound_key(*claims);
+    if (!jkt) {
+      return invalid_token(guard::to_string(guard::Error::kCnfWrongType));
+    }
+    std::optional<jose::dpop::VerifiedProof> proof;
+    if (scheme == guard::Scheme::kBearer) {
+      // RFC 9449 §7.2: as Bearer a bound token would be as good as an unbound one to a thief.
+      if (!jkt->empty()) {
+        return invalid_token(guard::to_string(guard::Error::kBoundTokenAsBearer));
+      }
+    } else {
+      if (jkt->empty()) {
+        return invalid_token(guard::to_string(guard::Error::kUnboundTokenAsDpop));
+      }
+      // htu is this endpoint as discovery names it (userinfo_endpoint), whatever the Host said.
+      const std::string_view method(req.method_string().data(), req.method_string().size());
+      auto checked = dpop.check_bound(credentials.dpop, method, userinfo_url, token, *jkt, now);
+      if (!checked) {
+        return proof_refused(checked.error());
+      }
+      proof = std::move(checked).value();
+    }
+    const auto scope = jose::get_string(*claims, "scope");
+    const auto scopes = split_scopes(scope ? *scope : std::string_view{});
+    if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
+      return refused(beast_http::status::forbidden, "insufficient_scope",
+                     "the token lacks the openid scope");
+    }
+    // Recorded only now, as the guard does: a refusal the client can fix does not use it up.
+    if (proof) {
+      if (auto used = dpop.remember(*proof, now); !used) {
+        return proof_refused(used.error());
+      }
+    }
+    // The token outlives admin changes: a blocked or deleted user, or a deleted application,
+    // gets nothing here, as at introspection.
+    auto holders = check_token_holders(*snap, store, *claims);
+    if (!holders) {
+      return oauth_response(req, fail(store_failure("looking up a token's user", holders.error())));
+    }
+    if (holders->status != HolderStatus::kActive) {
+      return invalid_token(describe(holders->status));
+    }
+    if (!holders->user) {
+      return invalid_token("the token was issued to an application, not to a user");
+    }
+    const store::User* user = &*holders->user;
+    json::object body{{"sub", user->id}};
+    if (std::find(scopes.begin(), scopes.end(), "email") != scopes.end()) {
+      body["email"] = user->email;
+      body["email_verified"] = false;
+    }
+    auto ok = http::json_response(req, beast_http::status::ok, json::serialize(body));
+    http::set_no_store(ok);
+    return ok;
+  }();
+  // RFC 9449 §8, §9: with nonces on, every answer to a DPoP request carries the nonce to use next.
+  if (scheme == guard::Scheme::kDpop) {
+    if (const auto nonce = dpop.nonce(now)) {
+      res.set(kDpopNonceHeader, *nonce);
+      res.set(beast_http::field::access_control_expose_headers, kDpopNonceHeader);
+    }
   }
-  const std::string userinfo_aud = issuer + std::string(kUserinfoPath);
-  auto aud = jose::get_string_or_array(*claims, "aud");
-  if (!aud || std::find(aud->begin(), aud->end(), userinfo_aud) == aud->end()) {
-    return bearer_error(
-        req, beast_http::status::unauthorized, "invalid_token",
-        "the token's audience does not include " + userinfo_aud + ": request it with scope=openid");
-  }
-  const auto scope = jose::get_string(*claims, "scope");
-  const auto scopes = split_scopes(scope ? *scope : std::string_view{});
-  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
-    auto res = bearer_error(req, beast_http::status::forbidden, "insufficient_scope",
-                            "the token lacks the openid scope");
-    return res;
-  }
-  // The token outlives admin changes: a blocked or deleted user, or a deleted application, gets
-  // nothing here, as at introspection.
-  auto holders = check_token_holders(*snap, store, *claims);
-  if (!holders) {
-    return oauth_response(req, fail(store_failure("looking up a token's user", holders.error())));
-  }
-  if (holders->status != HolderStatus::kActive) {
-    return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
-                        describe(holders->status));
-  }
-  if (!holders->user) {
-    return bearer_error(req, beast_http::status::unauthorized, "invalid_token",
-                        "the token was issued to an application, not to a user");
-  }
-  const store::User* user = &*holders->user;
-  json::object body{{"sub", user->id}};
-  if (std::find(scopes.begin(), scopes.end(), "email") != scopes.end()) {
-    body["email"] = user->email;
-    body["email_verified"] = false;
-  }
-  auto res = http::json_response(req, beast_http::status::ok, json::serialize(body));
-  http::set_no_store(res);
   return res;
 }
 

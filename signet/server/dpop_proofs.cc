@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "signet/guard/guard.h"
 #include "signet/server/endpoint_support.h"
 
 namespace signet::server {
@@ -11,9 +12,9 @@ namespace dpop = jose::dpop;
 DpopProofs::DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key)
     : token_endpoint_(std::move(token_endpoint)),
       policy_(std::move(policy)),
-      replays_(policy_.replay_entries) {
+      replays_(std::make_shared<ReplayCache>(policy_.replay_entries)) {
   if (policy_.nonce) {
-    nonces_.emplace(policy_.nonce_window, std::move(nonce_key));
+    nonces_ = std::make_shared<const dpop::NonceSource>(policy_.nonce_window, std::move(nonce_key));
   }
 }
 
@@ -45,18 +46,9 @@ Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check
     return fail(refused(std::move(proof.error())));
   }
   // RFC 9449 §11.1: a proof seen once is never accepted again while it is fresh; once it is
-  // stale the iat check refuses it, so the cache forgets it then. The key is namespaced by the
-  // proof's key, so one client cannot use up another's jti values.
-  const std::int64_t expires_at =
-      proof->iat + policy_.proof_lifetime.count() + policy_.leeway.count();
-  switch (replays_.use(proof->jkt + "." + proof->jti, expires_at, now)) {
-    case ReplayCache::Use::kFirst:
-      break;
-    case ReplayCache::Use::kReplayed:
-      return fail(refused(dpop::ProofFailure{dpop::ProofError::kReplayed, std::nullopt, {}}));
-    case ReplayCache::Use::kFull:
-      return fail(
-          refused(dpop::ProofFailure{dpop::ProofError::kReplayCacheFull, std::nullopt, {}}));
+  // stale the iat check refuses it, so the cache forgets it then.
+  if (auto used = remember(*proof, now); !used) {
+    return fail(refused(std::move(used.error())));
   }
   if (nonces_) {
     if (auto nonce = nonces_->check(proof->nonce, now); !nonce) {
@@ -65,6 +57,31 @@ Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check
   }
   counters_.accepted.fetch_add(1, std::memory_order_relaxed);
   return std::optional<dpop::VerifiedProof>(std::move(*proof));
+}
+
+Result<dpop::VerifiedProof, dpop::ProofFailure> DpopProofs::check_bound(
+    std::span<const std::string_view> headers, std::string_view method, std::string_view url,
+    std::string_view access_token, std::string_view jkt, std::int64_t now) const {
+  if (headers.size() != 1) {
+    // RFC 9449 §4.3 check 1: with two proofs, which one the request means is ambiguous.
+    return fail(dpop::ProofFailure{
+        headers.empty() ? dpop::ProofError::kMissing : dpop::ProofError::kMultiple,
+        std::nullopt,
+        {}});
+  }
+  const dpop::ProofCheck expected{.method = method,
+                                  .url = url,
+                                  .access_token = access_token,
+                                  .algorithms = kDpopAlgorithms,
+                                  .now = now,
+                                  .lifetime = policy_.proof_lifetime,
+                                  .leeway = policy_.leeway};
+  return dpop::verify_bound_proof(headers.front(), expected, jkt, nonces_.get());
+}
+
+Result<Ok, dpop::ProofFailure> DpopProofs::remember(const dpop::VerifiedProof& proof,
+                                                    std::int64_t now) {
+  return guard::remember_proof(*replays_, proof, policy_.proof_lifetime + policy_.leeway, now);
 }
 
 std::optional<std::string> DpopProofs::nonce(std::int64_t now) const {

@@ -12,6 +12,9 @@
 // - A refusal is invalid_dpop_proof with the rule that failed, or use_dpop_nonce: the HTTP layer
 //   adds a fresh DPoP-Nonce to every answer to a request that carried a proof when nonces are on.
 // - Every accepted and every refused proof is counted, refusals by rule.
+// The replay cache and the nonces are the server's: /userinfo checks its proofs here too
+// (check_bound, remember), and the Management API's guard is handed them (replay_cache(),
+// nonce_source()), so a proof is used once anywhere on the server and one nonce serves all.
 // Thread-safe.
 
 #include <array>
@@ -19,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,22 +64,38 @@ class DpopProofs {
   Result<std::optional<jose::dpop::VerifiedProof>, jose::dpop::ProofFailure> check(
       std::span<const std::string_view> headers, std::int64_t now);
 
+  // For a protected resource of this server (/userinfo), whose token is bound to `jkt`: the one
+  // proof among `headers` checked against `method`, `url` and the token (ath), its key against
+  // `jkt`, and its nonce when nonces are on; kMissing or kMultiple unless there is exactly one.
+  // Not counted, and the jti is not yet recorded: call remember() once the request is allowed,
+  // so that a refusal the client can fix (a nonce, a scope) does not use the proof up.
+  Result<jose::dpop::VerifiedProof, jose::dpop::ProofFailure> check_bound(
+      std::span<const std::string_view> headers, std::string_view method, std::string_view url,
+      std::string_view access_token, std::string_view jkt, std::int64_t now) const;
+  // Records the jti of a proof check_bound() accepted: kReplayed or kReplayCacheFull.
+  Result<Ok, jose::dpop::ProofFailure> remember(const jose::dpop::VerifiedProof& proof,
+                                                std::int64_t now);
+
   // A fresh nonce for the DPoP-Nonce header, or nullopt when nonces are off.
   std::optional<std::string> nonce(std::int64_t now) const;
+  // The server-wide replay cache and nonces (null when nonces are off), for a guard of the
+  // server's own (guard::DpopConfig::replay_cache, nonces).
+  const std::shared_ptr<ReplayCache>& replay_cache() const { return replays_; }
+  const std::shared_ptr<const jose::dpop::NonceSource>& nonce_source() const { return nonces_; }
 
   const DpopPolicy& policy() const { return policy_; }
   const std::string& token_endpoint() const { return token_endpoint_; }
   const DpopCounters& counters() const { return counters_; }
   // Proof ids remembered against replay.
-  std::size_t remembered() const { return replays_.size(); }
+  std::size_t remembered() const { return replays_->size(); }
 
  private:
   jose::dpop::ProofFailure refused(jose::dpop::ProofFailure failure);
 
   std::string token_endpoint_;
   DpopPolicy policy_;
-  ReplayCache replays_;
-  std::optional<jose::dpop::NonceSource> nonces_;
+  std::shared_ptr<ReplayCache> replays_;
+  std::shared_ptr<const jose::dpop::NonceSource> nonces_;  // null when nonces are off
   DpopCounters counters_;
 };
 

@@ -46,19 +46,9 @@ constexpr auto kDefaultClientBlockFor = std::chrono::seconds{300};
 // The number of jose::Algorithm values (kRS256 .. kEdDSA), for counters indexed by algorithm.
 constexpr std::size_t kAlgorithms = static_cast<std::size_t>(jose::Algorithm::kEdDSA) + 1;
 
-// How long a server nonce stays current (RFC 9449 §8; accepted for up to two windows): long
-// enough that a client makes many requests with one, short enough that a stolen proof made with
-// it expires soon after.
-constexpr auto kDefaultDpopNonceWindow = std::chrono::seconds{300};
-// Bounds of --dpop-nonce-window and --dpop-proof-lifetime, in seconds: below 10 s a client behind
-// a slow network cannot use a nonce or a proof in time; beyond an hour a captured proof (or a
-// nonce) is good for longer than anyone would accept.
-constexpr std::int64_t kMinDpopSeconds = 10;
-constexpr std::int64_t kMaxDpopSeconds = 3600;
-
 struct DpopPolicy {
   bool nonce = false;  // --dpop-nonce: every proof must carry a current server nonce
-  std::chrono::seconds nonce_window = kDefaultDpopNonceWindow;
+  std::chrono::seconds nonce_window = jose::dpop::kDefaultNonceWindow;
   std::chrono::seconds proof_lifetime = jose::dpop::kDefaultProofLifetime;
   std::chrono::seconds leeway = jose::dpop::kDefaultLeeway;
   std::size_t replay_entries = ReplayCache::kDefaultEntries;

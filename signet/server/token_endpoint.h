@@ -77,6 +77,9 @@ class TokenEndpoint {
   Tenant& tenant() const { return tenant_; }
   // The DPoP proofs of token requests: their nonces (for the DPoP-Nonce header) and counters.
   const DpopProofs& dpop() const { return dpop_; }
+  // And their checks for the server's own protected endpoint (/userinfo), and its replay cache
+  // and nonces for the Management API's guard.
+  DpopProofs& dpop() { return dpop_; }
 
  private:
   // One row of the grant table.

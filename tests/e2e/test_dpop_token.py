@@ -482,3 +482,137 @@ def test_the_options_come_from_the_configuration_file_too(tmp_path):
     short = check("dpop-proof-lifetime = 5\n")
     assert short.returncode != 0
     assert "dpop-proof-lifetime" in short.stderr and "10 to 3600" in short.stderr, short.stderr
+
+
+# --- /userinfo with a DPoP-bound token (OpenID Connect Core §5.3, RFC 9449 §7)
+
+
+def openid_bound_token(s: Setup | None, key: Key, server=None, web=None, user=None,
+                       audience: str | None = None, nonce: str | None = None) -> str:
+    """A password-grant access token with openid, bound to `key`."""
+    if s is not None:
+        server, web, user, audience = s.server, s.web, s.user, s.audience
+    htu = server.get("/.well-known/openid-configuration").json()["token_endpoint"]
+    res = token_request(server, {
+        "grant_type": "password", "username": user.email, "password": user.password,
+        "audience": audience, "scope": "openid", **web.creds()}, [key.proof(htu, nonce=nonce)])
+    assert res.status_code == 200, res.text
+    assert res.json()["token_type"] == "DPoP"
+    return res.json()["access_token"]
+
+
+def ath(token: str) -> str:
+    return b64url(hashlib.sha256(token.encode()).digest())
+
+
+def userinfo(server, token: str, proof: str | None = None, *, method: str = "GET",
+             scheme: str = "DPoP") -> requests.Response:
+    headers = {"Authorization": f"{scheme} {token}"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return requests.request(method, server.url("/userinfo"), headers=headers,
+                            timeout=HTTP_TIMEOUT)
+
+
+def assert_userinfo_refused(res: requests.Response, error: str, scheme: str = "DPoP",
+                            status: int = 401) -> None:
+    assert res.status_code == status, res.text
+    assert res.json()["error"] == error, res.json()
+    challenge = res.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="signet"'), challenge
+    assert f'{scheme} realm="signet", error="{error}"' in challenge, challenge
+    assert challenge.endswith(f'algs="{" ".join(ALGS)}"'), challenge
+    assert_no_store(res)
+
+
+def test_userinfo_takes_a_bound_token_with_a_proof_of_its_key(s):
+    key = s.key()
+    token = openid_bound_token(s, key)
+    url = s.discovery["userinfo_endpoint"]
+    for method in ("GET", "POST"):
+        res = userinfo(s.server, token, key.proof(url, htm=method, claims={"ath": ath(token)}),
+                       method=method)
+        assert res.status_code == 200, res.text
+        assert res.json() == {"sub": s.user.id}
+        assert "DPoP-Nonce" not in res.headers, "nonces are off by default"
+
+
+def test_userinfo_refuses_a_bound_token_as_bearer(s):
+    token = openid_bound_token(s, s.key())
+    res = userinfo(s.server, token, scheme="Bearer")
+    assert_userinfo_refused(res, "invalid_token", scheme="Bearer")
+    assert "DPoP-bound" in res.json()["error_description"]
+
+
+def test_userinfo_refuses_an_unbound_token_as_dpop(s):
+    res = token_request(s.server, {
+        "grant_type": "password", "username": s.user.email, "password": s.user.password,
+        "audience": s.audience, "scope": "openid", **s.web.creds()}, [])
+    token = res.json()["access_token"]
+    proof = s.key().proof(s.discovery["userinfo_endpoint"], htm="GET", claims={"ath": ath(token)})
+    assert_userinfo_refused(userinfo(s.server, token, proof), "invalid_token")
+    assert userinfo(s.server, token, scheme="Bearer").status_code == 200
+
+
+# Each case breaks one rule a resource server checks (RFC 9449 §4.3, §7.1).
+USERINFO_BROKEN = {
+    "no proof": ("invalid_dpop_proof", lambda s, k, t, url: None),
+    "no ath": ("invalid_dpop_proof", lambda s, k, t, url: k.proof(url, htm="GET")),
+    "ath of another token": ("invalid_dpop_proof",
+                             lambda s, k, t, url: k.proof(url, htm="GET",
+                                                          claims={"ath": ath(t + "x")})),
+    "wrong htm": ("invalid_dpop_proof",
+                  lambda s, k, t, url: k.proof(url, htm="POST", claims={"ath": ath(t)})),
+    # htu is the userinfo_endpoint of discovery, not whatever the Host header says.
+    "htu by another host name": ("invalid_dpop_proof", lambda s, k, t, url: k.proof(
+        url.replace("127.0.0.1", "localhost"), htm="GET", claims={"ath": ath(t)})),
+    "another key": ("invalid_token", lambda s, k, t, url: s.key("EdDSA").proof(
+        url, htm="GET", claims={"ath": ath(t)})),
+}
+
+
+@pytest.mark.parametrize("case", list(USERINFO_BROKEN))
+def test_userinfo_refuses_a_broken_proof(s, case):
+    error, make = USERINFO_BROKEN[case]
+    key = s.key()
+    token = openid_bound_token(s, key)
+    assert_userinfo_refused(
+        userinfo(s.server, token, make(s, key, token, s.discovery["userinfo_endpoint"])), error)
+
+
+def test_userinfo_refuses_a_replayed_proof(s):
+    key = s.key()
+    token = openid_bound_token(s, key)
+    proof = key.proof(s.discovery["userinfo_endpoint"], htm="GET", claims={"ath": ath(token)})
+    assert userinfo(s.server, token, proof).status_code == 200
+    res = userinfo(s.server, token, proof)
+    assert_userinfo_refused(res, "invalid_dpop_proof")
+    assert "already used" in res.json()["error_description"], res.json()
+
+
+def test_userinfo_asks_for_the_servers_nonce(start_serve):
+    server = start_serve("--dpop-nonce")
+    t = Tenant(server)
+    api = t.api()
+    web = t.client(type="regular_web", grant_types="password")
+    user = t.user(permissions={api["identifier"]: ("read:messages",)})
+    t.sync()
+    discovery = server.get("/.well-known/openid-configuration").json()
+    key = Key("ES256")
+    first = token_request(server, {
+        "grant_type": "password", "username": user.email, "password": user.password,
+        "audience": api["identifier"], "scope": "openid", **web.creds()},
+        [key.proof(discovery["token_endpoint"])])
+    nonce = first.headers["DPoP-Nonce"]
+    token = openid_bound_token(None, key, server, web, user, api["identifier"], nonce=nonce)
+    url = discovery["userinfo_endpoint"]
+
+    asked = userinfo(server, token, key.proof(url, htm="GET", claims={"ath": ath(token)}))
+    assert_userinfo_refused(asked, "use_dpop_nonce")
+    nonce = asked.headers["DPoP-Nonce"]
+    assert asked.headers["Access-Control-Expose-Headers"] == "DPoP-Nonce"
+    ok = userinfo(server, token, key.proof(url, htm="GET", nonce=nonce,
+                                           claims={"ath": ath(token)}))
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"sub": user.id}
+    assert ok.headers.get("DPoP-Nonce"), "every answer to a proof carries the nonce to use next"

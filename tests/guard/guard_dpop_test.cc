@@ -460,6 +460,54 @@ TEST(GuardDpop, FullReplayCacheRefusesFreshProofs) {
   EXPECT_TRUE(h.send_dpop(token, h.proof_for(token).sign()).allowed());
 }
 
+// A host that rebuilds its guard (the Management API does on every key change) hands each one
+// the same replay cache, so a rebuild does not forget the proofs already used.
+TEST(GuardDpop, SharedReplayCacheOutlivesTheGuard) {
+  GuardConfig c = test_config();
+  c.dpop.replay_cache = std::make_shared<ReplayCache>();
+  DpopHarness h(c);
+  const std::string token = h.bound_token();
+  const std::string proof = h.proof_for(token).sign();
+  EXPECT_TRUE(h.send_dpop(token, proof).allowed());
+  EXPECT_EQ(c.dpop.replay_cache->size(), 1u);
+  h.guard = std::make_unique<Guard>(c, h.source, h.clock);
+  expect_proof_refused(h.send_dpop(token, proof), ProofError::kReplayed);
+  // A guard with a cache of its own has not seen the proof: the sharing is what refuses it.
+  c.dpop.replay_cache = nullptr;
+  h.guard = std::make_unique<Guard>(c, h.source, h.clock);
+  EXPECT_TRUE(h.send_dpop(token, proof).allowed());
+}
+
+TEST(GuardDpop, RememberProofRefusesAReplayAndAFullCache) {
+  ReplayCache cache(1);
+  dpop::VerifiedProof proof;
+  proof.jkt = "thumbprint";
+  proof.jti = "jti-1";
+  proof.iat = 1000;
+  const auto fresh_for = std::chrono::seconds{65};
+  EXPECT_TRUE(remember_proof(cache, proof, fresh_for, 1000).ok());
+  auto again = remember_proof(cache, proof, fresh_for, 1000 + 65);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ProofError::kReplayed);
+  proof.jti = "jti-2";
+  auto full = remember_proof(cache, proof, fresh_for, 1000);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, ProofError::kReplayCacheFull);
+  // Past iat + fresh_for the first is forgotten, and there is room again.
+  EXPECT_TRUE(remember_proof(cache, proof, fresh_for, 1000 + 66).ok());
+}
+
+TEST(GuardDpop, EachRefusedProofGetsItsResourceError) {
+  const auto error_of = [](ProofError e) {
+    return refused_proof_error(dpop::ProofFailure{e, std::nullopt, {}});
+  };
+  EXPECT_EQ(error_of(ProofError::kNonceMissing), "use_dpop_nonce");
+  EXPECT_EQ(error_of(ProofError::kNonceInvalid), "use_dpop_nonce");
+  EXPECT_EQ(error_of(ProofError::kKeyMismatch), "invalid_token");
+  EXPECT_EQ(error_of(ProofError::kReplayed), "invalid_dpop_proof");
+  EXPECT_EQ(error_of(ProofError::kHtu), "invalid_dpop_proof");
+}
+
 // --- the require policy --------------------------------------------------------------------------
 
 TEST(GuardDpopRequired, BearerIsRefusedWithTheDpopChallengeOnly) {

@@ -704,6 +704,78 @@ TEST(NormalizeHtuTest, WhatIsNotAnAbsoluteHttpUrlIsRefused) {
   }
 }
 
+// --- verify_bound_proof --------------------------------------------------------------------------
+
+ProofCheck resource_check(std::int64_t now = kNow) {
+  ProofCheck check = check_for("GET", "https://api.example/v1/things", now);
+  check.access_token = kAccessToken;
+  return check;
+}
+
+std::string resource_proof(const Jwk& key, std::optional<std::string_view> nonce = std::nullopt) {
+  auto proof = make_proof(key, {.method = "GET",
+                                .url = "https://api.example/v1/things",
+                                .access_token = kAccessToken,
+                                .nonce = nonce,
+                                .now = kNow});
+  EXPECT_TRUE(proof.ok());
+  return proof.ok() ? *proof : std::string();
+}
+
+TEST(DpopBoundProofTest, RfcSection71ProofIsAcceptedForItsBoundKey) {
+  ProofCheck check = check_for("GET", "https://resource.example.org/protectedresource", 1562262618);
+  check.access_token = kAccessToken;
+  auto verified = verify_bound_proof(kRfc9449Section71Proof, check, kRfc9449Jkt, nullptr);
+  ASSERT_TRUE(verified.ok()) << verified.error().description();
+  EXPECT_EQ(verified->jkt, kRfc9449Jkt);
+}
+
+TEST(DpopBoundProofTest, AProofByAnotherKeyThanTheBoundOneIsKeyMismatch) {
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  const std::string proof = resource_proof(key);
+  EXPECT_TRUE(verify_bound_proof(proof, resource_check(), thumbprint(key), nullptr).ok());
+  auto other = verify_bound_proof(proof, resource_check(),
+                                  thumbprint(tk::other_key(Algorithm::kES256)), nullptr);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ProofError::kKeyMismatch);
+}
+
+TEST(DpopBoundProofTest, ProofRulesComeBeforeTheKey) {
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  ProofCheck check = resource_check();
+  check.access_token = "another-token";
+  auto refused = verify_bound_proof(resource_proof(key), check, "not-the-key", nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ProofError::kAth);
+}
+
+TEST(DpopBoundProofTest, WithoutAnAccessTokenToHashNothingIsAccepted) {
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  ProofCheck check = resource_check();
+  check.access_token = std::nullopt;
+  auto refused = verify_bound_proof(resource_proof(key), check, thumbprint(key), nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ProofError::kClaimMissing);
+  EXPECT_EQ(refused.error().claim, "ath");
+}
+
+TEST(DpopBoundProofTest, WithNoncesTheProofNeedsACurrentOne) {
+  const Jwk& key = tk::test_key(Algorithm::kES256);
+  const NonceSource nonces(std::chrono::seconds{300});
+  auto missing =
+      verify_bound_proof(resource_proof(key), resource_check(), thumbprint(key), &nonces);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ProofError::kNonceMissing);
+  auto forged =
+      verify_bound_proof(resource_proof(key, "forged"), resource_check(), thumbprint(key), &nonces);
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().code, ProofError::kNonceInvalid);
+  const std::string nonce = nonces.current(kNow);
+  EXPECT_TRUE(
+      verify_bound_proof(resource_proof(key, nonce), resource_check(), thumbprint(key), &nonces)
+          .ok());
+}
+
 // --- NonceSource ------------------------------------------------------------------------------
 
 constexpr auto kWindow = std::chrono::seconds{300};

@@ -187,6 +187,93 @@ TEST(DpopProofsTest, ServersGivenTheSameNonceKeyShareNonces) {
   EXPECT_TRUE(check(two, {proof(test_key(jose::Algorithm::kES256), kNow, *nonce)}).ok());
 }
 
+// --- /userinfo: check_bound and remember ---------------------------------------------------------
+
+constexpr std::string_view kUserinfo = "http://localhost:4000/userinfo";
+constexpr std::string_view kToken = "eyJ.a-bound-access-token.sig";
+
+std::string bound_proof(const jose::Jwk& key, std::string_view method = "GET",
+                        std::string_view url = kUserinfo,
+                        std::optional<std::string_view> nonce = std::nullopt) {
+  auto made = dpop::make_proof(
+      key, dpop::ProofRequest{
+               .method = method, .url = url, .access_token = kToken, .nonce = nonce, .now = kNow});
+  EXPECT_TRUE(made.ok());
+  return made.ok() ? *made : std::string();
+}
+
+Result<dpop::VerifiedProof, dpop::ProofFailure> check_bound(const DpopProofs& proofs,
+                                                            const std::vector<std::string>& values,
+                                                            std::string_view jkt,
+                                                            std::string_view method = "GET") {
+  std::vector<std::string_view> views(values.begin(), values.end());
+  return proofs.check_bound(views, method, kUserinfo, kToken, jkt, kNow);
+}
+
+TEST(DpopProofsTest, ABoundProofIsCheckedAgainstTheRequestTheTokenAndItsKey) {
+  DpopProofs proofs(std::string(kEndpoint), DpopPolicy{});
+  const auto& key = test_key(jose::Algorithm::kES256);
+  const std::string jkt = jose::thumbprint(key);
+  auto ok = check_bound(proofs, {bound_proof(key)}, jkt);
+  ASSERT_TRUE(ok.ok()) << ok.error().description();
+  EXPECT_EQ(ok->jkt, jkt);
+  EXPECT_TRUE(check_bound(proofs, {bound_proof(key, "POST")}, jkt, "POST").ok());
+  const auto code = [](const Result<dpop::VerifiedProof, dpop::ProofFailure>& r) {
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? dpop::ProofError::kMissing : r.error().code;
+  };
+  EXPECT_EQ(code(check_bound(proofs, {}, jkt)), dpop::ProofError::kMissing);
+  EXPECT_EQ(code(check_bound(proofs, {bound_proof(key), bound_proof(key)}, jkt)),
+            dpop::ProofError::kMultiple);
+  EXPECT_EQ(code(check_bound(proofs, {bound_proof(key, "POST")}, jkt)), dpop::ProofError::kHtm);
+  EXPECT_EQ(code(check_bound(proofs, {bound_proof(key, "GET", kEndpoint)}, jkt)),
+            dpop::ProofError::kHtu);
+  EXPECT_EQ(code(check_bound(proofs, {bound_proof(other_key(jose::Algorithm::kES256))}, jkt)),
+            dpop::ProofError::kKeyMismatch);
+  // Nothing was recorded or counted: the caller decides when the proof is used.
+  EXPECT_EQ(proofs.remembered(), 0u);
+  EXPECT_EQ(proofs.counters().accepted.load(), 0u);
+}
+
+TEST(DpopProofsTest, ABoundProofIsUsedOnceInTheServersReplayCache) {
+  DpopProofs proofs(std::string(kEndpoint), DpopPolicy{});
+  const auto& key = test_key(jose::Algorithm::kES256);
+  const std::string proof = bound_proof(key);
+  auto first = check_bound(proofs, {proof}, jose::thumbprint(key));
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(proofs.remember(*first, kNow).ok());
+  EXPECT_EQ(proofs.remembered(), 1u);
+  // The same proof checks again (it is still good), but cannot be used twice.
+  auto second = check_bound(proofs, {proof}, jose::thumbprint(key));
+  ASSERT_TRUE(second.ok());
+  auto replay = proofs.remember(*second, kNow);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.error().code, dpop::ProofError::kReplayed);
+  // One cache for the server: the token endpoint sees what /userinfo remembered.
+  EXPECT_EQ(proofs.replay_cache()->size(), 1u);
+}
+
+TEST(DpopProofsTest, ABoundProofNeedsTheServersNonceWhenNoncesAreOn) {
+  DpopPolicy policy;
+  policy.nonce = true;
+  DpopProofs proofs(std::string(kEndpoint), policy);
+  ASSERT_NE(proofs.nonce_source(), nullptr);
+  const auto& key = test_key(jose::Algorithm::kES256);
+  const std::string jkt = jose::thumbprint(key);
+  auto missing = check_bound(proofs, {bound_proof(key)}, jkt);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.error().wants_nonce());
+  const auto nonce = proofs.nonce(kNow);
+  ASSERT_TRUE(nonce.has_value());
+  EXPECT_TRUE(check_bound(proofs, {bound_proof(key, "GET", kUserinfo, *nonce)}, jkt).ok());
+}
+
+TEST(DpopProofsTest, NoNonceSourceWhenNoncesAreOff) {
+  DpopProofs proofs(std::string(kEndpoint), DpopPolicy{});
+  EXPECT_EQ(proofs.nonce_source(), nullptr);
+  EXPECT_NE(proofs.replay_cache(), nullptr);
+}
+
 TEST(DpopProofsTest, EachRefusalGetsItsOAuthError) {
   const auto answer = [](dpop::ProofError e) {
     return proof_refused(dpop::ProofFailure{e, std::nullopt, {}}, kEndpoint);
