@@ -629,7 +629,11 @@ def test_users_applications_logs_and_the_authentication_debugger(start_serve, br
     visible(browser, By.XPATH, "//nav[@class='tabs']//a[normalize-space()='APIs']").click()
     text_in(browser, By.TAG_NAME, "main", "It is not authorized for any API yet.")
 
-    # --- the Authentication API debugger, with the secret this tab knows
+    # --- the Authentication API debugger, with the secret this tab knows. It sends no DPoP
+    # proof, so the API and the application ticked "Require DPoP" above go back to Bearer (with
+    # it, /oauth/token refuses them: tests/e2e/test_dpop_token.py).
+    tenant.cli("apis", "update", api["identifier"], "--no-require-dpop")
+    tenant.cli("clients", "update", client_id, "--no-require-dpop")
     tenant.cli("grants", "create", "--client-id", client_id, "--audience", api["identifier"],
                "--scopes", "read:messages")
     nav(browser, "Authentication API debugger")
