@@ -181,7 +181,8 @@ TEST(CacheKey, ADpopKeyIsAPartAndBearerKeysStayAsTheyWere) {
   // The thumbprint is a part of its own: moving the scope's bytes into it changes the key.
   CacheKeyParts moved = bound_a;
   moved.scope = "read:";
-  moved.jkt = "messages" + std::string(bound_a.jkt);
+  const std::string moved_jkt = "messages" + std::string(bound_a.jkt);  // the parts are views
+  moved.jkt = moved_jkt;
   EXPECT_NE(cache_key(moved), cache_key(bound_a));
 }
 
