@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -202,7 +203,7 @@ class ProofKeyCache {
  public:
   std::shared_ptr<const ProofKey> find(std::string_view header) const {
     std::lock_guard lock(mutex_);
-    const auto it = keys_.find(std::string(header));
+    const auto it = keys_.find(header);  // heterogeneous: no string is built per proof
     return it == keys_.end() ? nullptr : it->second;
   }
   void insert(std::string_view header, std::shared_ptr<const ProofKey> key) {
@@ -214,8 +215,15 @@ class ProofKeyCache {
   }
 
  private:
+  struct HeaderHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const ProofKey>> keys_;
+  std::unordered_map<std::string, std::shared_ptr<const ProofKey>, HeaderHash, std::equal_to<>>
+      keys_;
 };
 
 ProofKeyCache& proof_keys() {
