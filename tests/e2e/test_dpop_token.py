@@ -52,6 +52,14 @@ class Key:
             to_jwk = RSAPSSAlgorithm.to_jwk if alg == "PS256" else RSAAlgorithm.to_jwk
         self.jwk = json.loads(to_jwk(self.private.public_key()))
         self.private_jwk = json.loads(to_jwk(self.private))
+        if alg == "ES256":
+            # RFC 7518 §6.2.1.2/§6.2.2.1: P-256 members are exactly 32 bytes. Debian's PyJWT drops
+            # leading zero bytes (one key in 128), which signet rightly refuses; pad them here.
+            numbers = self.private.private_numbers()
+            fixed = {"x": numbers.public_numbers.x, "y": numbers.public_numbers.y}
+            self.jwk.update({k: b64url(v.to_bytes(32, "big")) for k, v in fixed.items()})
+            fixed["d"] = numbers.private_value
+            self.private_jwk.update({k: b64url(v.to_bytes(32, "big")) for k, v in fixed.items()})
         # RFC 7638 §3.2: the required members only, sorted, no whitespace.
         required = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
                     "RSA": ("e", "kty", "n")}[self.jwk["kty"]]
