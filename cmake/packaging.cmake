@@ -68,10 +68,11 @@ set(CPACK_STRIP_FILES TRUE)
 
 set(CPACK_DEBIAN_SIGNET_PACKAGE_NAME signet)
 set(CPACK_DEBIAN_SIGNET_PACKAGE_SECTION net)
-# The shared libraries' packages come from dpkg-shlibdeps (libssl3, libsqlite3-0, libpq5...);
-# adduser is for postinst.
+# The shared libraries' packages come from dpkg-shlibdeps (libssl3, libsqlite3-0...); libpq5 is
+# loaded with dlopen at the first PostgreSQL URL (signet/store/postgres_db.cc), so shlibdeps cannot
+# see it; adduser is for postinst.
 set(CPACK_DEBIAN_SIGNET_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_SIGNET_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_SIGNET_PACKAGE_DEPENDS "adduser, libpq5 (>= 15)")
 # A description's first line is the package's summary (CPACK_PACKAGE_DESCRIPTION_SUMMARY would be
 # put before it a second time).
 set(CPACK_DEBIAN_SIGNET_DESCRIPTION
@@ -93,9 +94,10 @@ set(CPACK_DEBIAN_SIGNET_PACKAGE_CONTROL_EXTRA
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libsignet-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-# What cmake/signetConfig.cmake.in finds (find_dependency) and the static libraries link.
+# What cmake/signetConfig.cmake.in finds (find_dependency) and the static libraries link, and
+# libpq5, which the store library loads at the first PostgreSQL URL.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libssl-dev (>= 3.0), libboost1.81-dev, libboost-json1.81-dev, libspdlog-dev, libsqlite3-dev, libpq-dev")
+  "libssl-dev (>= 3.0), libboost1.81-dev, libboost-json1.81-dev, libspdlog-dev, libsqlite3-dev, libpq5 (>= 15)")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
   "signet's token validation library for C++ services (development files)
 The guard, JOSE, HTTP and store libraries of signet as static libraries,

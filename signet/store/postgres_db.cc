@@ -1,5 +1,6 @@
 #include "signet/store/postgres_db.h"
 
+#include <dlfcn.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -244,19 +245,67 @@ constexpr int kKeepalivesCount = 3;
 constexpr std::chrono::milliseconds kTcpUserTimeout{15000};
 // How much of a statement's text an error message quotes, to say which one failed.
 constexpr std::size_t kSqlExcerpt = 60;
+// The ABI libpq has kept since PostgreSQL 8.2 (Debian's libpq5).
+constexpr const char* kLibPqSoname = "libpq.so.5";
+
+// libpq is loaded when the first PostgreSQL store or listener opens instead of being linked: a
+// server on SQLite then never maps libpq and what it brings (Kerberos, LDAP, GnuTLS: about 3 MB of
+// resident memory, bench/RESULTS.md "Idle memory"). Every pq() call comes after check_url(), which
+// loads it or fails.
+#define SIGNET_LIBPQ_FUNCTIONS(X)                                                             \
+  X(PQbackendPID)                                                                             \
+  X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)             \
+      X(PQconninfoParse) X(PQconsumeInput) X(PQerrorMessage) X(PQescapeIdentifier) X(PQexec)  \
+          X(PQexecPrepared) X(PQfinish) X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) \
+              X(PQgetvalue) X(PQnotifies) X(PQntuples) X(PQprepare) X(PQresultErrorField)     \
+                  X(PQresultStatus) X(PQsetNoticeProcessor) X(PQsocket) X(PQstatus)           \
+                      X(PQtransactionStatus) X(PQunescapeBytea)
+
+struct LibPq {
+#define SIGNET_LIBPQ_MEMBER(name) decltype(&::name) name = nullptr;
+  SIGNET_LIBPQ_FUNCTIONS(SIGNET_LIBPQ_MEMBER)
+#undef SIGNET_LIBPQ_MEMBER
+  std::string error;  // empty when every function above was found
+};
+
+LibPq load(const char* soname) {
+  LibPq lib;
+  void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);  // never closed: the pointers stay valid
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    lib.error = std::string("PostgreSQL's client library cannot be loaded (") +
+                (why != nullptr ? why : soname) + "); install it with 'apt install libpq5'";
+    return lib;
+  }
+#define SIGNET_LIBPQ_RESOLVE(name)                                                          \
+  lib.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                     \
+  if (lib.name == nullptr && lib.error.empty()) {                                           \
+    lib.error = std::string(soname) + " has no " #name                                      \
+                                      "; signet needs the libpq of PostgreSQL 15 or later"; \
+  }
+  SIGNET_LIBPQ_FUNCTIONS(SIGNET_LIBPQ_RESOLVE)
+#undef SIGNET_LIBPQ_RESOLVE
+  return lib;
+}
+
+const LibPq& pq() {
+  static const LibPq lib = load(kLibPqSoname);
+  return lib;
+}
 
 struct ResultClear {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const { pq().PQclear(r); }
 };
 using PgResult = std::unique_ptr<PGresult, ResultClear>;
 
 struct ConnectionFinish {
-  void operator()(PGconn* c) const { PQfinish(c); }
+  void operator()(PGconn* c) const { pq().PQfinish(c); }
 };
 using PgConn = std::unique_ptr<PGconn, ConnectionFinish>;
 
 std::string_view sqlstate_of(const PGresult* result) {
-  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state =
+      result != nullptr ? pq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   return state != nullptr ? state : "";
 }
 
@@ -274,13 +323,13 @@ std::string excerpt(std::string_view sql) {
 StoreError error_from(PGconn* conn, const PGresult* result, std::string_view context) {
   std::string_view sqlstate = sqlstate_of(result);
   StoreErrorCode code = internal::code_for_sqlstate(sqlstate);
-  if (PQstatus(conn) == CONNECTION_BAD || (sqlstate.empty() && result == nullptr)) {
+  if (pq().PQstatus(conn) == CONNECTION_BAD || (sqlstate.empty() && result == nullptr)) {
     code = StoreErrorCode::kUnavailable;
   }
   const char* primary =
-      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+      result != nullptr ? pq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string detail =
-      one_line(primary != nullptr && *primary != '\0' ? primary : PQerrorMessage(conn));
+      one_line(primary != nullptr && *primary != '\0' ? primary : pq().PQerrorMessage(conn));
   if (detail.empty()) {
     detail = "no message from libpq";
   }
@@ -322,26 +371,26 @@ Result<PgConn, StoreError> connect(const std::string& url) {
                                 tcp_user_timeout.c_str(),
                                 url.c_str(),
                                 nullptr};
-  PgConn conn{PQconnectdbParams(keys, values, /*expand_dbname=*/1)};
+  PgConn conn{pq().PQconnectdbParams(keys, values, /*expand_dbname=*/1)};
   if (!conn) {
     return fail(StoreError{StoreErrorCode::kUnavailable,
                            "cannot connect to PostgreSQL: libpq is out of memory"});
   }
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
+  if (pq().PQstatus(conn.get()) != CONNECTION_OK) {
     std::string message = "cannot connect to " + redact_url(url) + ": " +
-                          one_line(PQerrorMessage(conn.get())) +
+                          one_line(pq().PQerrorMessage(conn.get())) +
                           "; check that PostgreSQL is running and that the URL's host, port, "
                           "database, user and password are right";
     return fail(StoreError{StoreErrorCode::kUnavailable, scrub_password(std::move(message), url)});
   }
-  PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
+  pq().PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
   return conn;
 }
 
 // Runs fixed SQL on `conn`, expecting no error.
 Result<Ok, StoreError> run(PGconn* conn, const std::string& sql, std::string_view context) {
-  PgResult result{PQexec(conn, sql.c_str())};
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  PgResult result{pq().PQexec(conn, sql.c_str())};
+  ExecStatusType status = result ? pq().PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return fail(error_from(conn, result.get(), context));
   }
@@ -393,7 +442,7 @@ class PgStatement final : public sql::StatementBackend {
   std::string column_blob(int column) const override;
   std::int64_t column_integer(int column) const override;
   bool column_is_null(int column) const override {
-    return PQgetisnull(result_.get(), row_, column) != 0;
+    return pq().PQgetisnull(result_.get(), row_, column) != 0;
   }
 
   void reset() override {
@@ -443,7 +492,7 @@ class PgStatement final : public sql::StatementBackend {
   }
   // "" for a column or row that is not there (libpq answers NULL), as SQLite does.
   const char* cell(int column) const {
-    const char* value = PQgetvalue(result_.get(), row_, column);
+    const char* value = pq().PQgetvalue(result_.get(), row_, column);
     return value != nullptr ? value : "";
   }
 
@@ -465,8 +514,8 @@ class PgConnection final : public sql::Connection {
 
   Result<Ok, StoreError> exec(std::string_view sql) override {
     std::string text{sql};
-    PgResult result{PQexec(handle(), text.c_str())};
-    ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    PgResult result{pq().PQexec(handle(), text.c_str())};
+    ExecStatusType status = result ? pq().PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       return fail(error(result.get(), "run `" + excerpt(sql) + "`"));
     }
@@ -495,12 +544,12 @@ class PgConnection final : public sql::Connection {
   }
 
   Result<Ok, StoreError> commit() override {
-    PgResult result{PQexec(handle(), "COMMIT")};
-    if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    PgResult result{pq().PQexec(handle(), "COMMIT")};
+    if (!result || pq().PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       return fail(error(result.get(), "commit"));
     }
     // COMMIT of a transaction that had failed rolls it back and says so, without an error.
-    if (std::string_view(PQcmdStatus(result.get())) != "COMMIT") {
+    if (std::string_view(pq().PQcmdStatus(result.get())) != "COMMIT") {
       return fail(StoreError{StoreErrorCode::kInternal,
                              "commit: the transaction had failed and was rolled back, nothing was "
                              "written (a statement's error was not returned)"});
@@ -509,8 +558,8 @@ class PgConnection final : public sql::Connection {
   }
 
   void rollback() override {
-    if (PQstatus(handle()) == CONNECTION_OK) {
-      PgResult ignored{PQexec(handle(), "ROLLBACK")};
+    if (pq().PQstatus(handle()) == CONNECTION_OK) {
+      PgResult ignored{pq().PQexec(handle(), "ROLLBACK")};
     }
   }
 
@@ -528,11 +577,11 @@ class PgConnection final : public sql::Connection {
 
   void note_changes(PGresult* result) {
     // As SQLite's changes(): only writes count, a SELECT leaves the last write's count.
-    std::string_view command = PQcmdStatus(result);
+    std::string_view command = pq().PQcmdStatus(result);
     if (command.starts_with("INSERT") || command.starts_with("UPDATE") ||
         command.starts_with("DELETE") || command.starts_with("MERGE")) {
       std::int64_t n = 0;
-      std::string_view tuples = PQcmdTuples(result);
+      std::string_view tuples = pq().PQcmdTuples(result);
       std::from_chars(tuples.data(), tuples.data() + tuples.size(), n);
       changes_ = n;
     }
@@ -541,21 +590,22 @@ class PgConnection final : public sql::Connection {
   // Whether the connection can serve another operation, once any open transaction is rolled
   // back: false when it broke or its transaction state is unknown.
   bool reusable() {
-    if (PQstatus(handle()) != CONNECTION_OK) {
+    if (pq().PQstatus(handle()) != CONNECTION_OK) {
       return false;
     }
-    if (PQtransactionStatus(handle()) != PQTRANS_IDLE) {
+    if (pq().PQtransactionStatus(handle()) != PQTRANS_IDLE) {
       rollback();
     }
-    return PQstatus(handle()) == CONNECTION_OK && PQtransactionStatus(handle()) == PQTRANS_IDLE;
+    return pq().PQstatus(handle()) == CONNECTION_OK &&
+           pq().PQtransactionStatus(handle()) == PQTRANS_IDLE;
   }
 
   // Whether an idle pooled connection still looks usable. Nothing arrives on an idle connection
   // that LISTENs on nothing, unless the server is saying goodbye (a terminated backend, a server
   // shutting down sends an error and closes): such a connection would fail the next operation.
   bool quiet() const {
-    int fd = PQsocket(handle());
-    if (PQstatus(handle()) != CONNECTION_OK || fd < 0) {
+    int fd = pq().PQsocket(handle());
+    if (pq().PQstatus(handle()) != CONNECTION_OK || fd < 0) {
       return false;
     }
     pollfd p{fd, POLLIN, 0};
@@ -578,10 +628,10 @@ class PgConnection final : public sql::Connection {
 
 Result<bool, StoreError> PgStatement::step() {
   if (result_) {
-    if (row_ < PQntuples(result_.get())) {
+    if (row_ < pq().PQntuples(result_.get())) {
       ++row_;
     }
-    return row_ < PQntuples(result_.get());
+    return row_ < pq().PQntuples(result_.get());
   }
   if (bind_error_) {
     return fail(*bind_error_);
@@ -600,8 +650,8 @@ Result<bool, StoreError> PgStatement::step() {
       // An absent integer is bound as a NULL integer (bind_null_integer).
       types.push_back(p.type != 0 ? p.type : kTextOid);
     }
-    PgResult result{PQprepare(conn, name_.c_str(), sql_.c_str(), count, types.data())};
-    if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    PgResult result{pq().PQprepare(conn, name_.c_str(), sql_.c_str(), count, types.data())};
+    if (!result || pq().PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       return fail(connection_.error(result.get(), "prepare " + context()));
     }
     prepared_ = true;
@@ -615,33 +665,33 @@ Result<bool, StoreError> PgStatement::step() {
     lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
     formats.push_back(p.format);
   }
-  PgResult result{PQexecPrepared(conn, name_.c_str(), count, values.data(), lengths.data(),
-                                 formats.data(), kTextFormat)};
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  PgResult result{pq().PQexecPrepared(conn, name_.c_str(), count, values.data(), lengths.data(),
+                                      formats.data(), kTextFormat)};
+  ExecStatusType status = result ? pq().PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     return fail(connection_.error(result.get(), context()));
   }
   connection_.note_changes(result.get());
   result_ = std::move(result);
   row_ = 0;
-  return PQntuples(result_.get()) > 0;
+  return pq().PQntuples(result_.get()) > 0;
 }
 
 std::string PgStatement::column_blob(int column) const {
   const char* text = cell(column);
-  std::size_t length = static_cast<std::size_t>(PQgetlength(result_.get(), row_, column));
-  if (PQftype(result_.get(), column) != kByteaOid) {
+  std::size_t length = static_cast<std::size_t>(pq().PQgetlength(result_.get(), row_, column));
+  if (pq().PQftype(result_.get(), column) != kByteaOid) {
     return std::string(text, length);
   }
   // bytea's text output is hex: \x then two digits a byte (bytea_output's default since 9.0).
   if (length < 2 || text[0] != '\\' || text[1] != 'x') {
     std::size_t decoded_length = 0;
     unsigned char* decoded =
-        PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &decoded_length);
+        pq().PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &decoded_length);
     std::string out = decoded != nullptr
                           ? std::string(reinterpret_cast<const char*>(decoded), decoded_length)
                           : std::string();
-    PQfreemem(decoded);
+    pq().PQfreemem(decoded);
     return out;
   }
   std::string out;
@@ -654,7 +704,7 @@ std::string PgStatement::column_blob(int column) const {
 
 std::int64_t PgStatement::column_integer(int column) const {
   const char* text = cell(column);
-  if (PQftype(result_.get(), column) == kBoolOid) {
+  if (pq().PQftype(result_.get(), column) == kBoolOid) {
     return text[0] == 't' ? 1 : 0;  // an EXISTS(...) or a comparison
   }
   std::int64_t value = 0;
@@ -751,22 +801,29 @@ Result<Ok, StoreError> check_url(const std::string& url) {
     return fail(StoreError{StoreErrorCode::kInvalid,
                            "not a PostgreSQL URL: write postgresql://user@host:port/database"});
   }
+  if (const std::string& error = pq().error; !error.empty()) {
+    return fail(StoreError{StoreErrorCode::kUnavailable, error});
+  }
   char* parse_error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+  PQconninfoOption* parsed = pq().PQconninfoParse(url.c_str(), &parse_error);
   if (parsed == nullptr) {
     std::string why = parse_error != nullptr ? one_line(parse_error) : "libpq is out of memory";
-    PQfreemem(parse_error);
+    pq().PQfreemem(parse_error);
     return fail(StoreError{
         StoreErrorCode::kInvalid,
         scrub_password("the PostgreSQL URL " + redact_url(url) + " cannot be read: " + why +
                            "; percent-encode special characters in the user and password",
                        url)});
   }
-  PQconninfoFree(parsed);
+  pq().PQconninfoFree(parsed);
   return Ok{};
 }
 
 }  // namespace
+
+std::string internal::libpq_load_error(const char* soname) {
+  return load(soname).error;
+}
 
 Result<std::unique_ptr<sql::Database>, StoreError> open(const Options& options) {
   if (auto r = check_url(options.url); !r) {
@@ -801,12 +858,12 @@ struct Listener::State {
     if (!made) {
       return fail(made.error());
     }
-    char* quoted = PQescapeIdentifier(made->get(), channel.data(), channel.size());
+    char* quoted = pq().PQescapeIdentifier(made->get(), channel.data(), channel.size());
     if (quoted == nullptr) {
       return fail(error_from(made->get(), nullptr, "quote the channel name"));
     }
     std::string listen = "SET client_encoding = 'UTF8'; LISTEN " + std::string(quoted);
-    PQfreemem(quoted);
+    pq().PQfreemem(quoted);
     if (auto r = run(made->get(), listen, "listen for notifications"); !r) {
       return fail(r.error());
     }
@@ -817,7 +874,7 @@ struct Listener::State {
   // Forgets the broken connection, with the error that says so.
   StoreError broken(std::string_view what) {
     std::string message = "the connection listening for notifications broke (" + std::string(what) +
-                          ": " + one_line(PQerrorMessage(conn.get())) +
+                          ": " + one_line(pq().PQerrorMessage(conn.get())) +
                           "); the next wait reconnects";
     conn.reset();
     return StoreError{StoreErrorCode::kUnavailable, scrub_password(std::move(message), url)};
@@ -842,7 +899,7 @@ Result<std::unique_ptr<Listener>, StoreError> Listener::open(const Options& opti
 }
 
 int Listener::backend_pid() const {
-  return state_->conn ? PQbackendPID(state_->conn.get()) : 0;
+  return state_->conn ? pq().PQbackendPID(state_->conn.get()) : 0;
 }
 
 Result<bool, StoreError> Listener::wait(std::chrono::milliseconds timeout) {
@@ -856,19 +913,19 @@ Result<bool, StoreError> Listener::wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     // Reads whatever arrived; a closed connection shows here.
-    if (PQconsumeInput(s.conn.get()) == 0) {
+    if (pq().PQconsumeInput(s.conn.get()) == 0) {
       return fail(s.broken("read"));
     }
     bool notified = false;
-    while (PGnotify* n = PQnotifies(s.conn.get())) {
-      PQfreemem(n);
+    while (PGnotify* n = pq().PQnotifies(s.conn.get())) {
+      pq().PQfreemem(n);
       notified = true;
     }
     if (notified) {
       return true;
     }
-    int fd = PQsocket(s.conn.get());
-    if (PQstatus(s.conn.get()) != CONNECTION_OK || fd < 0) {
+    int fd = pq().PQsocket(s.conn.get());
+    if (pq().PQstatus(s.conn.get()) != CONNECTION_OK || fd < 0) {
       return fail(s.broken("status"));
     }
     auto left =

@@ -35,4 +35,8 @@ std::string one_line(std::string_view message);
 // password.
 std::string scrub_password(std::string message, std::string_view url);
 
+// Why libpq cannot be used when loaded from `soname` (libpq.so.5 in the driver), or "" when it
+// can: the driver loads libpq at the first PostgreSQL URL instead of linking it.
+std::string libpq_load_error(const char* soname);
+
 }  // namespace signet::store::postgres::internal

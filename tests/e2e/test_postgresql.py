@@ -97,6 +97,19 @@ def test_serve_migrate_brings_a_new_database_up_to_date(start_serve, postgres_da
     assert server.get("/.well-known/jwks.json").json()["keys"]
 
 
+def libpq_is_mapped(server) -> bool:
+    with open(f"/proc/{server.proc.pid}/maps", encoding="utf-8") as maps:
+        return "/libpq.so" in maps.read()
+
+
+def test_libpq_is_loaded_for_a_postgresql_store_only(start_serve, postgres_database):  # noqa: F811
+    # A server on SQLite never maps libpq and its Kerberos/LDAP/GnuTLS chain (~3 MB resident,
+    # bench/RESULTS.md "Idle memory"); signet/store/postgres_db.cc loads it for a postgresql:// URL.
+    assert not libpq_is_mapped(start_serve())
+    env = clean_env(SIGNET_STORE=postgres_database, SIGNET_MASTER_KEY=master_key())
+    assert libpq_is_mapped(start_serve("--migrate", env=env))
+
+
 def test_the_quickstart_through_each_replica(cluster):
     api, client = cluster.tenant.m2m(scopes=("read:messages",))
     # The grant was written by the CLI: each replica learns of it from the database.

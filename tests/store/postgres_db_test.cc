@@ -31,6 +31,14 @@ constexpr milliseconds kPatient{10000};
 
 // --- without a server
 
+TEST(PostgresLibpq, DebiansLibpqLoadsAndAMissingOneSaysWhatToInstall) {
+  EXPECT_EQ(internal::libpq_load_error("libpq.so.5"), "");
+  std::string error = internal::libpq_load_error("libsignet-no-such-libpq.so.5");
+  EXPECT_NE(error.find("PostgreSQL's client library cannot be loaded"), std::string::npos) << error;
+  EXPECT_NE(error.find("libsignet-no-such-libpq.so.5"), std::string::npos) << error;
+  EXPECT_NE(error.find("apt install libpq5"), std::string::npos) << error;
+}
+
 TEST(PostgresRewrite, TurnsNumberedParametersIntoDollarsOutsideQuotesAndComments) {
   struct Case {
     std::string_view sql;
