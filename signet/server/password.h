@@ -44,7 +44,9 @@ class PasswordHasher {
   // std::runtime_error if libargon2 fails (out of memory).
   std::string hash(std::string_view password) const;
   // True when `password` matches `encoded` (an argon2id PHC string); false for a mismatch, an
-  // over-long password or a malformed or non-argon2id hash. libargon2 compares in constant time.
+  // over-long password, or a hash that is malformed, not argon2id, or asks for more memory, time
+  // or lanes than validate_argon_params allows (it is refused without hashing). The hashes are
+  // compared in constant time.
   bool verify(std::string_view password, std::string_view encoded) const;
   // Does exactly the work of verify() against a hash made at construction (none for an over-long
   // password, one argon2id run otherwise), and returns false: the password grant calls it for an

@@ -3,7 +3,9 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include <argon2.h>
 #include <gtest/gtest.h>
 
 namespace signet::server {
@@ -73,6 +75,75 @@ TEST(PasswordHasherTest, RefusesAnythingButArgon2id) {
         std::string(kPassword), std::string("hs256:00")}) {
     EXPECT_FALSE(fast_hasher().verify(kPassword, stored)) << stored;
   }
+}
+
+// The PHC string is written and read by signet (so that argon2id's memory can come from mmap),
+// and must stay what libargon2 writes and reads: hashes stored before, or made elsewhere, verify.
+TEST(PasswordHasherTest, HashesAreInterchangeableWithLibargon2s) {
+  const std::string ours = fast_hasher().hash(kPassword);
+  EXPECT_EQ(argon2id_verify(ours.c_str(), kPassword.data(), kPassword.size()), ARGON2_OK);
+
+  const std::string salt = "sixteen byte slt";
+  for (const std::uint32_t version : {ARGON2_VERSION_13, ARGON2_VERSION_10}) {
+    std::string theirs(argon2_encodedlen(1, 8192, 2, salt.size(), 24, Argon2_id), '\0');
+    ASSERT_EQ(argon2_hash(1, 8192, 2, kPassword.data(), kPassword.size(), salt.data(), salt.size(),
+                          nullptr, 24, theirs.data(), theirs.size(), Argon2_id, version),
+              ARGON2_OK);
+    theirs.resize(theirs.find('\0'));
+    EXPECT_TRUE(fast_hasher().verify(kPassword, theirs)) << theirs;
+    EXPECT_FALSE(fast_hasher().verify("correct horse battery stapler", theirs)) << theirs;
+    // libargon2 writes v=16 too; without v= it reads version 16, and so does signet.
+    if (version == ARGON2_VERSION_10) {
+      std::string bare = theirs;
+      bare.erase(bare.find("v=16$"), 5);
+      EXPECT_TRUE(fast_hasher().verify(kPassword, bare)) << bare;
+    }
+  }
+}
+
+TEST(PasswordHasherTest, RefusesMalformedPhcStringsWithoutHashing) {
+  const std::string good = fast_hasher().hash(kPassword);
+  ASSERT_TRUE(fast_hasher().verify(kPassword, good));
+  const std::size_t salt_at = good.rfind('$', good.rfind('$') - 1) + 1;
+  const std::string head = good.substr(0, salt_at);  // ...$m=8192,t=1,p=1$
+  const std::string tail = good.substr(salt_at);     // salt$hash
+  const std::string salt = tail.substr(0, tail.find('$'));
+  const std::string hash = tail.substr(tail.find('$') + 1);
+  const std::string params = "$argon2id$v=19$";
+  const std::vector<std::string> cases = {
+      params + "m=8192,t=1,p=1$" + salt,                            // no hash
+      params + "m=8192,t=1,p=1$" + salt + "$" + hash + "$",         // a part too many
+      params + "m=8192,t=1,p=1$" + salt + "$" + hash + "=",         // padding
+      params + "m=8192,t=1,p=1$" + salt + "$" + hash + "AA",        // 4n+1 characters
+      params + "m=8192,t=1,p=1$" + salt + "$" + hash.substr(0, 4),  // 3-byte hash
+      params + "m=8192,t=1,p=1$" + salt + "$-" + hash.substr(1),    // base64url, not base64
+      params + "m=8192,t=1,p=1$c2FsdA$" + hash,                     // 4-byte salt
+      params + "m=8192,t=1,p=1$$" + hash,                           // empty salt
+      "$argon2id$v=20$m=8192,t=1,p=1$" + tail,                      // unknown version
+      "$argon2id$v=019$m=8192,t=1,p=1$" + tail,                     // leading zero
+      "$argon2id$v=+19$m=8192,t=1,p=1$" + tail,                     // sign
+      "$argon2id$V=19$m=8192,t=1,p=1$" + tail,                      // case
+      params + "t=1,m=8192,p=1$" + tail,                            // order
+      params + "m=8192,t=1$" + tail,                                // no p
+      params + "m=8192,t=1,p=1,k=0$" + tail,                        // extra parameter
+      params + "m=4294967296,t=1,p=1$" + tail,                      // overflows 32 bits
+      params + "m=1048577,t=1,p=1$" + tail,                         // more than 1 GiB
+      params + "m=8192,t=65,p=1$" + tail,                           // more than 64 passes
+      params + "m=8192,t=0,p=1$" + tail,                            // no pass
+      params + "m=8192,t=1,p=17$" + tail,                           // more than 16 lanes
+      params + "m=8192,t=1,p=0$" + tail,                            // no lane
+      params + "m=7,t=1,p=1$" + tail,                               // under 8 KiB per lane
+      params + "m= 8192,t=1,p=1$" + tail,                           // space
+      " " + good,                                                   // leading space
+      good + "\n",                                                  // trailing newline
+  };
+  for (const std::string& stored : cases) {
+    const auto before = fast_hasher().verifications();
+    EXPECT_FALSE(fast_hasher().verify(kPassword, stored)) << stored;
+    EXPECT_EQ(fast_hasher().verifications(), before) << "hashed for " << stored;
+  }
+  // The same string with the right parts still verifies: the cases above fail on their fault.
+  EXPECT_TRUE(fast_hasher().verify(kPassword, head + salt + "$" + hash));
 }
 
 TEST(PasswordHasherTest, RefusesAnOverlongPasswordWithoutHashingIt) {
