@@ -4,7 +4,8 @@
 #      token issuing in process (client credentials, the authorization-code exchange) vs openssl's
 #      signing rate;
 #   2. wrk against `signet api` (server pinned to core 0, wrk to core 1): /api/private and
-#      /api/private-scoped with a valid RS256 token vs /api/public.
+#      /api/private-scoped with a valid RS256 token vs /api/public, and /api/public vs nginx
+#      (one process, same core) returning the same body as a static 200.
 # Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run, default 3),
 # ROUNDS (alternating rounds of the three endpoints, default 5),
 # CONNECTIONS (default 32), BENCH_MIN_TIME (Google Benchmark seconds per case, default 1).
@@ -103,24 +104,63 @@ token_scoped=$(cat "$work/token_scoped")
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/api/private")" = 200
 test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token_scoped" "$base/api/private-scoped")" = 200
 server_pid=${pids[1]}
+# nginx, one process on the server's core, answers the same body as /api/public from its config:
+# the static response an HTTP server cannot beat by much.
+nginx_port=$(free_port)
+public_body=$(curl -s "$base/api/public")
+nginx_body=${public_body//\\/\\\\}
+nginx_body=${nginx_body//\"/\\\"}  # a double-quoted nginx string: the body holds both quotes
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { default_type application/json; return 200 "$nginx_body"; }
+  }
+}
+NGINX
+taskset -c $server_core nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+pids+=("$nginx_pid")
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$nginx_port/" >/dev/null && break; sleep 0.1; done
+test "$(curl -s "http://127.0.0.1:$nginx_port/")" = "$public_body"
 # The machine is shared and noisy: the three endpoints take turns, round after round, and the
 # medians are compared, so a burst of someone else's load cannot favour one endpoint.
 declare -A runs cpu
 for round in $(seq "$rounds"); do
-  for endpoint in public private private-scoped; do
+  for endpoint in nginx public private private-scoped; do
+    pid=$server_pid url="$base/api/$endpoint"
     case $endpoint in
+      nginx) header=() pid=$nginx_pid url="http://127.0.0.1:$nginx_port/" ;;
       public) header=() ;;
       private) header=(-H "Authorization: Bearer $token") ;;
       private-scoped) header=(-H "Authorization: Bearer $token_scoped") ;;
     esac
-    read -r r c < <(measure "$server_pid" "${header[@]}" "$base/api/$endpoint")
+    read -r r c < <(measure "$pid" "${header[@]}" "$url")
     runs[$endpoint]+=" $r"
     cpu[$endpoint]+=" $c"
   done
 done
+nginx=$(median <<<"${runs[nginx]}")
+nginx_cpu=$(median <<<"${cpu[nginx]}")
+printf '  %-20s %9.0f req/s (median; runs:%s), server CPU %.2f us/request\n' "nginx static 200" "$nginx" "${runs[nginx]}" "$nginx_cpu"
 public=$(median <<<"${runs[public]}")
 public_cpu=$(median <<<"${cpu[public]}")
-printf '  %-20s %9.0f req/s (median; runs:%s), server CPU %.2f us/request\n' /api/public "$public" "${runs[public]}" "$public_cpu"
+printf '  %-20s %9.0f req/s = %s of nginx (runs:%s), server CPU %.2f us/request: capacity %s of nginx\n' \
+  /api/public "$public" "$(ratio "$public" "$nginx")" "${runs[public]}" "$public_cpu" "$(ratio "$nginx_cpu" "$public_cpu")"
 for endpoint in private private-scoped; do
   r=$(median <<<"${runs[$endpoint]}")
   c=$(median <<<"${cpu[$endpoint]}")

@@ -15,7 +15,7 @@ packages=(
   postgresql-15
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  wrk curl util-linux procps iproute2
+  wrk curl util-linux procps iproute2 nginx-light
   python3 python3-pytest python3-requests python3-jwt python3-cryptography python3-authlib
   chromium chromium-driver python3-selenium
 )
@@ -39,6 +39,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo="sudo"
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # Services stay stopped: nginx (bench/run.sh's baseline) and PostgreSQL (the tests') are started
+  # by the scripts that use them, on their own ports and directories. policy-rc.d answering 101
+  # is Debian's way to tell invoke-rc.d so; one already there is left alone.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 0755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
