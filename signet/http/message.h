@@ -4,6 +4,7 @@
 // of signet's endpoints answer with.
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http/message.hpp>
@@ -44,6 +45,13 @@ constexpr std::string_view kPeerAddressField = "Signet-Peer-Address";
 // or RFC 5952 IPv6 text, an IPv4-mapped address as IPv4. "" when unknown (a request built in a
 // test).
 std::string_view peer_address(const Request& req);
+
+// The head of `res` into `out` (cleared first; a caller reuses it, so that no response allocates
+// for it), byte for byte what Beast's serializer writes: the status line, the fields in their
+// order, the blank line. The server writes it and the body as one gather write: Beast's
+// serializer, which walks a variant of buffer sequences per byte range, cost about a tenth of
+// /api/public (bench/RESULTS.md "Where /api/public's time goes").
+void write_head(const Response& res, std::string& out);
 
 // The request target's path, without the query string (which may carry secrets or vary freely).
 std::string_view path_of(std::string_view target);

@@ -80,35 +80,6 @@ Response refusal_response(const Refusal& refusal) {
   return error_response(refusal.status, refusal.error, refusal.description);
 }
 
-// The head of `res` into `out` (reused, so that no request allocates for it), byte for byte what
-// Beast's serializer writes: the status line, the fields in their order, the blank line. Written
-// with the body as a second buffer, a response is one sendmsg, and Beast's serializer, which
-// walks a variant of buffer sequences per byte range, costs about a tenth of /api/public
-// (bench/RESULTS.md "Where /api/public's time goes").
-void write_head(const Response& res, std::string& out) {
-  const unsigned version = res.version();
-  const unsigned code = res.result_int();
-  out.clear();
-  out += "HTTP/";
-  out += static_cast<char>('0' + version / 10);
-  out += '.';
-  out += static_cast<char>('0' + version % 10);
-  out += ' ';
-  out += static_cast<char>('0' + code / 100 % 10);
-  out += static_cast<char>('0' + code / 10 % 10);
-  out += static_cast<char>('0' + code % 10);
-  out += ' ';
-  out += res.reason();
-  out += kCrlf;
-  for (const auto& field : res) {
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += kCrlf;
-  }
-  out += kCrlf;
-}
-
 template <typename Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
