@@ -9,6 +9,7 @@
 #include <csignal>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -170,11 +172,15 @@ void log_exception(std::exception_ptr e) {
 struct Server::Impl {
   Impl(ServerOptions options, Router router)
       : core(std::make_shared<internal::ServerCore>()),
-        ioc(static_cast<int>(thread_count(options))),
-        control(asio::make_strand(ioc)),
+        contexts(make_contexts(thread_count(options))),
+        control(asio::make_strand(*contexts.front())),
         acceptor(control),
         backoff_timer(control),
         timer(control) {
+    for (const auto& context : contexts) {
+      // A context with no connection yet must not return from run(): held until the stop ends.
+      work.emplace_back(context->get_executor());
+    }
     validate(options);
     core->trusted_proxies = TrustedProxies(options.trusted_proxies);
     if (options.tls) {
@@ -197,6 +203,20 @@ struct Server::Impl {
     }
   }
 
+  // One io_context per worker thread, each run by that thread alone, and every connection on one
+  // of them from accept to close: a request never waits for a lock another worker holds or moves
+  // between cores. A single io_context run by every worker, with a strand per connection, made
+  // each handler pass its scheduler's mutex and the strand's queue, and two workers on two cores
+  // did 1.4 times what one did (bench/RESULTS.md "Two workers").
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    made.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      made.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return made;
+  }
+
   static unsigned thread_count(const ServerOptions& options) {
     if (options.threads > 0) {
       return options.threads;
@@ -212,7 +232,7 @@ struct Server::Impl {
     const auto& listen = core->options.listen;
     const ListenAddress address = parse_listen(listen);
     boost::system::error_code ec;
-    tcp::resolver resolver{ioc};
+    tcp::resolver resolver{*contexts.front()};
     const auto endpoints = resolver.resolve(address.host, address.port, tcp::resolver::passive, ec);
     if (ec || endpoints.empty()) {
       throw std::runtime_error("cannot listen on " + listen + ": cannot resolve host '" +
@@ -242,14 +262,12 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    std::size_t next = 0;
     while (true) {
-      // Each connection gets its own strand: its coroutine and stop notices never run at once.
-      // With a single worker thread nothing can run at once anyway, and the strand would only
-      // add a queue to every step of every request.
-      const asio::any_io_executor executor = thread_count(core->options) == 1
-                                                 ? asio::any_io_executor(ioc.get_executor())
-                                                 : asio::any_io_executor(asio::make_strand(ioc));
-      auto [ec, socket] = co_await acceptor.async_accept(executor, use_nothrow);
+      // The workers take the connections in turn. A context is run by one thread, so a
+      // connection's coroutine and its stop notices never run at once without a strand.
+      asio::io_context& context = *contexts[next++ % contexts.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(context.get_executor(), use_nothrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
           co_return;
@@ -265,13 +283,12 @@ struct Server::Impl {
 
   void run() {
     start();
-    const unsigned n = thread_count(core->options);
     std::vector<std::thread> workers;
-    workers.reserve(n - 1);
-    for (unsigned i = 1; i < n; ++i) {
-      workers.emplace_back([this] { ioc.run(); });
+    workers.reserve(contexts.size() - 1);
+    for (std::size_t i = 1; i < contexts.size(); ++i) {
+      workers.emplace_back([context = contexts[i].get()] { context->run(); });
     }
-    ioc.run();
+    contexts.front()->run();
     for (auto& worker : workers) {
       worker.join();
     }
@@ -354,12 +371,17 @@ struct Server::Impl {
     for (const auto& connection : left) {
       connection->force_close();
     }
+    // Each worker now returns from run() once its last connection has closed.
+    for (auto& guard : work) {
+      guard.reset();
+    }
   }
 
   // Declaration order is destruction order in reverse: the I/O objects go before their context,
   // and the context (with any connection it still holds) before nothing else that they use.
   std::shared_ptr<internal::ServerCore> core;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per worker (make_contexts)
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;  // until stopped
   asio::strand<asio::io_context::executor_type> control;  // acceptor, stop sequence, signals
   tcp::acceptor acceptor;
   asio::steady_timer backoff_timer;  // accept loop
