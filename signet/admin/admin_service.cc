@@ -483,6 +483,18 @@ AdminResult<store::Api> AdminService::update_api(std::string_view identifier, co
               " is the Management API, which every admin token is issued for: its name and "
               "permissions cannot be changed (its token lifetime and other settings can)"});
     }
+    // Requiring DPoP of every Management API token would refuse the console's sign-in and
+    // `signet --server`, which present bearer tokens: the tenant could no longer be administered
+    // except from its own machine. Each admin application can require it for itself.
+    if (is_protected(api.identifier) && api.require_dpop && !before.require_dpop) {
+      return fail(AdminError{
+          AdminErrorCode::kForbidden,
+          "API " + api.identifier +
+              " is the Management API: requiring DPoP of all its tokens would lock out the "
+              "console and 'signet --server', which send bearer tokens; require it of each "
+              "machine-to-machine application instead ('signet clients update ID "
+              "--require-dpop', or dpop_bound_access_tokens in the Management API)"});
+    }
     return Ok{};
   };
   return apply_patch<store::Api>(

@@ -402,6 +402,24 @@ TEST_P(AdminContract, TheManagementApiCannotBeDeletedOrRenamed) {
   EXPECT_EQ(shorter->token_lifetime, seconds{600});
 }
 
+// The console and `signet --server` present bearer tokens to the Management API: requiring DPoP of
+// all its tokens would lock them out. Applications can still require it each for itself.
+TEST_P(AdminContract, TheManagementApiCannotRequireDpopButItsApplicationsCan) {
+  ApiPatch require;
+  require.require_dpop = true;
+  auto refused = admin().update_api(audience(), require, std::nullopt);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::kForbidden);
+  EXPECT_NE(refused.error().message.find("would lock out the console"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("--require-dpop"), std::string::npos);
+  EXPECT_FALSE(truth().get_api(audience())->require_dpop);
+  // An ordinary API may require it.
+  make_api();
+  ASSERT_TRUE(admin().update_api(kApi, require, std::nullopt).ok());
+  EXPECT_TRUE(truth().get_api(kApi)->require_dpop);
+}
+
 // --- applications
 
 TEST_P(AdminContract, ApplicationSecretsAppearOnlyInCreateAndRotate) {
