@@ -18,10 +18,10 @@ DpopProofs::DpopProofs(std::string token_endpoint, DpopPolicy policy, std::strin
   }
 }
 
-dpop::ProofFailure DpopProofs::refused(dpop::ProofFailure failure) {
+dpop::ProofFailure DpopProofs::refused(DpopCounters& counters, dpop::ProofFailure failure) {
   const auto i = static_cast<std::size_t>(failure.code);
-  if (i < counters_.refused.size()) {
-    counters_.refused[i].fetch_add(1, std::memory_order_relaxed);
+  if (i < counters.refused.size()) {
+    counters.refused[i].fetch_add(1, std::memory_order_relaxed);
   }
   return failure;
 }
@@ -32,7 +32,8 @@ Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check
     return std::optional<dpop::VerifiedProof>{};
   }
   if (headers.size() > 1) {
-    return fail(refused(dpop::ProofFailure{dpop::ProofError::kMultiple, std::nullopt, {}}));
+    return fail(
+        refused(counters_, dpop::ProofFailure{dpop::ProofError::kMultiple, std::nullopt, {}}));
   }
   const dpop::ProofCheck expected{.method = "POST",
                                   .url = token_endpoint_,
@@ -43,16 +44,16 @@ Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check
                                   .leeway = policy_.leeway};
   auto proof = dpop::verify_proof(headers.front(), expected);
   if (!proof) {
-    return fail(refused(std::move(proof.error())));
+    return fail(refused(counters_, std::move(proof.error())));
   }
   // RFC 9449 §11.1: a proof seen once is never accepted again while it is fresh; once it is
   // stale the iat check refuses it, so the cache forgets it then.
-  if (auto used = remember(*proof, now); !used) {
-    return fail(refused(std::move(used.error())));
+  if (auto used = remember_id(*proof, now); !used) {
+    return fail(refused(counters_, std::move(used.error())));
   }
   if (nonces_) {
     if (auto nonce = nonces_->check(proof->nonce, now); !nonce) {
-      return fail(refused(std::move(nonce.error())));
+      return fail(refused(counters_, std::move(nonce.error())));
     }
   }
   counters_.accepted.fetch_add(1, std::memory_order_relaxed);
@@ -64,10 +65,11 @@ Result<dpop::VerifiedProof, dpop::ProofFailure> DpopProofs::check_bound(
     std::string_view access_token, std::string_view jkt, std::int64_t now) const {
   if (headers.size() != 1) {
     // RFC 9449 §4.3 check 1: with two proofs, which one the request means is ambiguous.
-    return fail(dpop::ProofFailure{
-        headers.empty() ? dpop::ProofError::kMissing : dpop::ProofError::kMultiple,
-        std::nullopt,
-        {}});
+    return fail(refused(resource_counters_,
+                        dpop::ProofFailure{headers.empty() ? dpop::ProofError::kMissing
+                                                           : dpop::ProofError::kMultiple,
+                                           std::nullopt,
+                                           {}}));
   }
   const dpop::ProofCheck expected{.method = method,
                                   .url = url,
@@ -76,11 +78,24 @@ Result<dpop::VerifiedProof, dpop::ProofFailure> DpopProofs::check_bound(
                                   .now = now,
                                   .lifetime = policy_.proof_lifetime,
                                   .leeway = policy_.leeway};
-  return dpop::verify_bound_proof(headers.front(), expected, jkt, nonces_.get());
+  auto proof = dpop::verify_bound_proof(headers.front(), expected, jkt, nonces_.get());
+  if (!proof) {
+    return fail(refused(resource_counters_, std::move(proof.error())));
+  }
+  return proof;
 }
 
 Result<Ok, dpop::ProofFailure> DpopProofs::remember(const dpop::VerifiedProof& proof,
                                                     std::int64_t now) {
+  if (auto used = remember_id(proof, now); !used) {
+    return fail(refused(resource_counters_, std::move(used.error())));
+  }
+  resource_counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  return Ok{};
+}
+
+Result<Ok, dpop::ProofFailure> DpopProofs::remember_id(const dpop::VerifiedProof& proof,
+                                                       std::int64_t now) {
   return guard::remember_proof(*replays_, proof, policy_.proof_lifetime + policy_.leeway, now);
 }
 

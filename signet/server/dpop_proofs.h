@@ -67,12 +67,14 @@ class DpopProofs {
   // For a protected resource of this server (/userinfo), whose token is bound to `jkt`: the one
   // proof among `headers` checked against `method`, `url` and the token (ath), its key against
   // `jkt`, and its nonce when nonces are on; kMissing or kMultiple unless there is exactly one.
-  // Not counted, and the jti is not yet recorded: call remember() once the request is allowed,
-  // so that a refusal the client can fix (a nonce, a scope) does not use the proof up.
+  // A refusal is counted in resource_counters(); the jti is not yet recorded: call remember()
+  // once the request is allowed, so that a refusal the client can fix (a nonce, a scope) does not
+  // use the proof up.
   Result<jose::dpop::VerifiedProof, jose::dpop::ProofFailure> check_bound(
       std::span<const std::string_view> headers, std::string_view method, std::string_view url,
       std::string_view access_token, std::string_view jkt, std::int64_t now) const;
-  // Records the jti of a proof check_bound() accepted: kReplayed or kReplayCacheFull.
+  // Records the jti of a proof check_bound() accepted, and counts it in resource_counters() as
+  // accepted, or refused: kReplayed or kReplayCacheFull.
   Result<Ok, jose::dpop::ProofFailure> remember(const jose::dpop::VerifiedProof& proof,
                                                 std::int64_t now);
 
@@ -85,18 +87,24 @@ class DpopProofs {
 
   const DpopPolicy& policy() const { return policy_; }
   const std::string& token_endpoint() const { return token_endpoint_; }
+  // Proofs of token requests (check), and of requests to the server's own protected resources
+  // (check_bound and remember: /userinfo).
   const DpopCounters& counters() const { return counters_; }
+  const DpopCounters& resource_counters() const { return resource_counters_; }
   // Proof ids remembered against replay.
   std::size_t remembered() const { return replays_->size(); }
 
  private:
-  jose::dpop::ProofFailure refused(jose::dpop::ProofFailure failure);
+  static jose::dpop::ProofFailure refused(DpopCounters& counters, jose::dpop::ProofFailure failure);
+  Result<Ok, jose::dpop::ProofFailure> remember_id(const jose::dpop::VerifiedProof& proof,
+                                                   std::int64_t now);
 
   std::string token_endpoint_;
   DpopPolicy policy_;
   std::shared_ptr<ReplayCache> replays_;
   std::shared_ptr<const jose::dpop::NonceSource> nonces_;  // null when nonces are off
   DpopCounters counters_;
+  mutable DpopCounters resource_counters_;  // counted by check_bound() too, which is const
 };
 
 // A short stable name of the rule a proof broke ("htu", "iat_too_old", "replayed"), for metric

@@ -94,22 +94,33 @@ void register_endpoint_metrics(metrics::Registry& registry, TokenEndpoint& endpo
         "address_many_accounts: one address failing on many accounts).",
         {{"limit", std::string(limit)}}, [c = counter] { return read(*c); });
   }
-  const DpopCounters& d = endpoint.dpop().counters();
-  registry.counter_callback("signet_dpop_proofs_accepted_total",
-                            "DPoP proofs accepted at /oauth/token (each bound a token to its key).",
-                            {}, [&d] { return read(d.accepted); });
-  for (std::size_t i = 0; i < d.refused.size(); ++i) {
-    const auto rule = static_cast<jose::dpop::ProofError>(i);
-    if (rule == jose::dpop::ProofError::kMissing || rule == jose::dpop::ProofError::kAth ||
-        rule == jose::dpop::ProofError::kKeyMismatch) {
-      continue;  // never counted here: no header is no proof, and the token endpoint has no ath
-    }
+  // Proofs at the token endpoint and at /userinfo, the server's own protected resource (the
+  // Management API's are the guard's: signet_management_guard_*).
+  for (const auto& [label, counters] :
+       {std::pair<std::string, const DpopCounters*>{"token", &endpoint.dpop().counters()},
+        std::pair<std::string, const DpopCounters*>{"userinfo",
+                                                    &endpoint.dpop().resource_counters()}}) {
+    const DpopCounters& d = *counters;
+    const bool token = label == "token";
     registry.counter_callback(
-        "signet_dpop_proofs_refused_total",
-        "DPoP proofs refused at /oauth/token, by the rule they broke (replayed: a jti seen "
-        "before; replay_cache_full: refused because too many fresh proofs are remembered).",
-        {{"rule", std::string(rule_name(rule))}},
-        [counter = &d.refused[i]] { return read(*counter); });
+        "signet_dpop_proofs_accepted_total",
+        "DPoP proofs accepted, by endpoint (token: /oauth/token, each bound a token to its key; "
+        "userinfo: /userinfo, each proved a bound token's key).",
+        {{"endpoint", label}}, [&d] { return read(d.accepted); });
+    for (std::size_t i = 0; i < d.refused.size(); ++i) {
+      const auto rule = static_cast<jose::dpop::ProofError>(i);
+      if (token &&
+          (rule == jose::dpop::ProofError::kMissing || rule == jose::dpop::ProofError::kAth ||
+           rule == jose::dpop::ProofError::kKeyMismatch)) {
+        continue;  // never counted there: no header is no proof, and a token request has no ath
+      }
+      registry.counter_callback(
+          "signet_dpop_proofs_refused_total",
+          "DPoP proofs refused, by endpoint and by the rule they broke (replayed: a jti seen "
+          "before; replay_cache_full: refused because too many fresh proofs are remembered).",
+          {{"endpoint", label}, {"rule", std::string(rule_name(rule))}},
+          [counter = &d.refused[i]] { return read(*counter); });
+    }
   }
   registry.gauge_callback(
       "signet_dpop_replay_cache_entries",

@@ -260,17 +260,23 @@ BROKEN = {
 }
 
 
+def token_proofs(server, rule: str | None = None) -> float:
+    """The token endpoint's DPoP proofs: accepted, or refused for `rule`."""
+    if rule is None:
+        return server.metric("signet_dpop_proofs_accepted_total", {"endpoint": "token"})
+    return server.metric("signet_dpop_proofs_refused_total", {"endpoint": "token", "rule": rule})
+
+
 @pytest.mark.parametrize("case", BROKEN)
 def test_every_broken_rule_is_invalid_dpop_proof(s, case):
     rule, make = BROKEN[case]
-    before = s.server.metric("signet_dpop_proofs_refused_total", {"rule": rule})
-    accepted = s.server.metric("signet_dpop_proofs_accepted_total")
+    before = token_proofs(s.server, rule)
+    accepted = token_proofs(s.server)
     res = s.cc(make(s, s.key()))
     description = assert_oauth_error(res, 400, "invalid_dpop_proof")
     assert "DPoP-Nonce" not in res.headers
-    assert s.server.metric("signet_dpop_proofs_refused_total", {"rule": rule}) == before + 1, \
-        description
-    assert s.server.metric("signet_dpop_proofs_accepted_total") == accepted
+    assert token_proofs(s.server, rule) == before + 1, description
+    assert token_proofs(s.server) == accepted
 
 
 def test_the_description_names_the_rule(s):
@@ -289,9 +295,9 @@ def test_the_description_names_the_rule(s):
 def test_a_replayed_proof_is_refused(s):
     proof = s.key().proof(s.htu)
     assert s.cc([proof]).status_code == 200
-    before = s.server.metric("signet_dpop_proofs_refused_total", {"rule": "replayed"})
+    before = token_proofs(s.server, "replayed")
     assert_oauth_error(s.cc([proof]), 400, "invalid_dpop_proof", "already used")
-    assert s.server.metric("signet_dpop_proofs_refused_total", {"rule": "replayed"}) == before + 1
+    assert token_proofs(s.server, "replayed") == before + 1
 
 
 def test_a_proof_is_checked_for_an_authenticated_client_only(s):
@@ -401,9 +407,9 @@ def test_introspection_shows_the_binding(s):
 
 
 def test_metrics_count_accepted_proofs(s):
-    before = s.server.metric("signet_dpop_proofs_accepted_total")
+    before = token_proofs(s.server)
     assert_bound(s.cc([s.key().proof(s.htu)]), s, s.key())
-    assert s.server.metric("signet_dpop_proofs_accepted_total") == before + 1
+    assert token_proofs(s.server) == before + 1
     assert s.server.metric("signet_dpop_replay_cache_entries") >= 1
 
 
@@ -462,7 +468,7 @@ def test_nonce_flow_and_proof_lifetime(start_serve):
     bearer = token_request(server, data, [])
     assert bearer.status_code == 200 and bearer.json()["token_type"] == "Bearer"
     assert "DPoP-Nonce" not in bearer.headers
-    assert server.metric("signet_dpop_proofs_refused_total", {"rule": "nonce_missing"}) == 1
+    assert token_proofs(server, "nonce_missing") == 1
     assert server.metric("signet_token_endpoint_errors_total", {"error": "use_dpop_nonce"}) == 2
     # --dpop-proof-lifetime 10: a proof 40 s old is stale here (a minute is the default).
     assert_oauth_error(token_request(server, data, [key.proof(htu, iat=now() - 40, nonce=nonce)]),
@@ -588,14 +594,42 @@ def test_userinfo_refuses_a_broken_proof(s, case):
         userinfo(s.server, token, make(s, key, token, s.discovery["userinfo_endpoint"])), error)
 
 
+def userinfo_proofs(server, rule: str | None = None) -> float:
+    if rule is None:
+        return server.metric("signet_dpop_proofs_accepted_total", {"endpoint": "userinfo"})
+    return server.metric("signet_dpop_proofs_refused_total", {"endpoint": "userinfo", "rule": rule})
+
+
 def test_userinfo_refuses_a_replayed_proof(s):
     key = s.key()
     token = openid_bound_token(s, key)
     proof = key.proof(s.discovery["userinfo_endpoint"], htm="GET", claims={"ath": ath(token)})
+    accepted, replayed = userinfo_proofs(s.server), userinfo_proofs(s.server, "replayed")
+    token_accepted = token_proofs(s.server)
     assert userinfo(s.server, token, proof).status_code == 200
     res = userinfo(s.server, token, proof)
     assert_userinfo_refused(res, "invalid_dpop_proof")
     assert "already used" in res.json()["error_description"], res.json()
+    # Counted as /userinfo's, not as the token endpoint's.
+    assert userinfo_proofs(s.server) == accepted + 1
+    assert userinfo_proofs(s.server, "replayed") == replayed + 1
+    assert token_proofs(s.server) == token_accepted
+
+
+def test_userinfo_counts_refused_proofs_by_rule(s):
+    key = s.key()
+    token = openid_bound_token(s, key)
+    url = s.discovery["userinfo_endpoint"]
+    before = {rule: userinfo_proofs(s.server, rule) for rule in ("missing", "ath", "htm")}
+    assert_userinfo_refused(userinfo(s.server, token), "invalid_dpop_proof")
+    assert_userinfo_refused(
+        userinfo(s.server, token, key.proof(url, htm="GET", claims={"ath": ath(token + "x")})),
+        "invalid_dpop_proof")
+    assert_userinfo_refused(
+        userinfo(s.server, token, key.proof(url, htm="POST", claims={"ath": ath(token)})),
+        "invalid_dpop_proof")
+    for rule in before:
+        assert userinfo_proofs(s.server, rule) == before[rule] + 1, rule
 
 
 def test_userinfo_asks_for_the_servers_nonce(start_serve):

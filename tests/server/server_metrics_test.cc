@@ -48,10 +48,13 @@ TEST_F(TokenEndpointTest, MetricsCountDpopProofsAcceptedAndRefusedByRule) {
   dpop_ = {dpop_proof(key, kT0, std::nullopt, "http://localhost:4000/oauth/revoke")};
   EXPECT_FALSE(cc(c).ok());
   const std::string text = registry.expose();
-  EXPECT_EQ(sample(text, "signet_dpop_proofs_accepted_total"), 1) << text;
-  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="replayed"})"), 1);
-  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="htu"})"), 1);
-  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{rule="nonce_missing"})"), 0);
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_accepted_total{endpoint="token"})"), 1) << text;
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{endpoint="token",rule="replayed"})"),
+            1);
+  EXPECT_EQ(sample(text, R"(signet_dpop_proofs_refused_total{endpoint="token",rule="htu"})"), 1);
+  EXPECT_EQ(
+      sample(text, R"(signet_dpop_proofs_refused_total{endpoint="token",rule="nonce_missing"})"),
+      0);
   EXPECT_EQ(sample(text, "signet_dpop_replay_cache_entries"), 1);
   EXPECT_EQ(sample(text, R"(signet_token_endpoint_errors_total{error="invalid_dpop_proof"})"), 2);
   EXPECT_EQ(sample(text, R"(signet_token_endpoint_errors_total{error="use_dpop_nonce"})"), 0);
