@@ -2,14 +2,19 @@
 """A minimal issuer for the HTTP benchmarks: serves discovery and a JWKS for one RS256 key and
 writes two tokens (with and without read:messages) minted by PyJWT, an implementation independent
 of ours. With a fourth argument N it also writes N distinct tokens (read:messages, one per line)
-to "tokens_many". Loopback only."""
+to "tokens_many". With DPOP_URL and DPOP_PROOFS=N in the environment it also writes "token_dpop",
+bound to a fresh ES256 key (cnf.jkt, RFC 9449 §6.1), and N distinct proofs of that key for GET
+DPOP_URL with that token's ath, one per line, to "dpop_proofs". Loopback only."""
+import base64
+import hashlib
 import json
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import RSAAlgorithm
 
 port, out_dir, audience = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -30,6 +35,32 @@ if len(sys.argv) > 4:
                       "exp": now + 86400, "scope": "read:messages", "gty": "client-credentials",
                       "azp": f"bench-{i}", "jti": str(i)}
             f.write(jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-1"}) + "\n")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+if os.environ.get("DPOP_PROOFS"):
+    proof_key = ec.generate_private_key(ec.SECP256R1())
+    numbers = proof_key.public_key().public_numbers()
+    # RFC 7518 §6.2.1.2: coordinates are exactly 32 bytes (Debian's PyJWT would drop zero bytes).
+    proof_jwk = {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+                 "y": b64url(numbers.y.to_bytes(32, "big"))}
+    canonical = json.dumps(proof_jwk, separators=(",", ":"), sort_keys=True)  # RFC 7638
+    claims = {"iss": issuer, "sub": "bench@clients", "aud": audience, "iat": now,
+              "exp": now + 86400, "scope": "read:messages", "gty": "client-credentials",
+              "azp": "bench", "cnf": {"jkt": b64url(hashlib.sha256(canonical.encode()).digest())}}
+    bound = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-1"})
+    with open(f"{out_dir}/token_dpop", "w") as f:
+        f.write(bound)
+    ath = b64url(hashlib.sha256(bound.encode()).digest())
+    with open(f"{out_dir}/dpop_proofs", "w") as f:
+        for i in range(int(os.environ["DPOP_PROOFS"])):
+            proof = {"jti": f"bench-{i}", "htm": "GET", "htu": os.environ["DPOP_URL"], "iat": now,
+                     "ath": ath}
+            f.write(jwt.encode(proof, proof_key, algorithm="ES256",
+                               headers={"typ": "dpop+jwt", "jwk": proof_jwk}) + "\n")
 
 
 class Handler(BaseHTTPRequestHandler):
