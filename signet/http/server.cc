@@ -207,7 +207,7 @@ struct Server::Impl {
   // of them from accept to close: a request never waits for a lock another worker holds or moves
   // between cores. A single io_context run by every worker, with a strand per connection, made
   // each handler pass its scheduler's mutex and the strand's queue, and two workers on two cores
-  // did 1.4 times what one did (bench/RESULTS.md "Two workers").
+  // did 1.5 times what one did (bench/RESULTS.md "Two workers").
   static std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned n) {
     std::vector<std::unique_ptr<asio::io_context>> made;
     made.reserve(n);
