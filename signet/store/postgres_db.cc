@@ -252,14 +252,16 @@ constexpr const char* kLibPqSoname = "libpq.so.5";
 // server on SQLite then never maps libpq and what it brings (Kerberos, LDAP, GnuTLS: about 3 MB of
 // resident memory, bench/RESULTS.md "Idle memory"). Every pq() call comes after check_url(), which
 // loads it or fails.
-#define SIGNET_LIBPQ_FUNCTIONS(X)                                                             \
-  X(PQbackendPID)                                                                             \
-  X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)             \
-      X(PQconninfoParse) X(PQconsumeInput) X(PQerrorMessage) X(PQescapeIdentifier) X(PQexec)  \
-          X(PQexecPrepared) X(PQfinish) X(PQfreemem) X(PQftype) X(PQgetisnull) X(PQgetlength) \
-              X(PQgetvalue) X(PQnotifies) X(PQntuples) X(PQprepare) X(PQresultErrorField)     \
-                  X(PQresultStatus) X(PQsetNoticeProcessor) X(PQsocket) X(PQstatus)           \
-                      X(PQtransactionStatus) X(PQunescapeBytea)
+// clang-format off
+#define SIGNET_LIBPQ_FUNCTIONS(X) \
+  X(PQbackendPID) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) \
+  X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQconsumeInput) \
+  X(PQerrorMessage) X(PQescapeIdentifier) X(PQexec) X(PQexecPrepared) \
+  X(PQfinish) X(PQfreemem) X(PQftype) X(PQgetisnull) \
+  X(PQgetlength) X(PQgetvalue) X(PQnotifies) X(PQntuples) \
+  X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeProcessor) \
+  X(PQsocket) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)
+// clang-format on
 
 struct LibPq {
 #define SIGNET_LIBPQ_MEMBER(name) decltype(&::name) name = nullptr;
