@@ -598,8 +598,9 @@ TEST_F(AdminServiceTest, ManyConcurrentAddPermissionsAllSurvive) {
         name += ':';
         name += std::to_string(i);
         add.add_permissions = {perm(name)};
-        if (!service_->update_api(kApi, add, std::nullopt).ok()) {
+        if (auto updated = service_->update_api(kApi, add, std::nullopt); !updated.ok()) {
           failures.fetch_add(1);
+          ADD_FAILURE() << updated.error().message;
         }
       }
     });
