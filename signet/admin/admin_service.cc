@@ -101,9 +101,9 @@ Page<T> to_page(store::Page<T> in, const store::PageRequest& request) {
 // ASan, lost 8 in a row).
 void pause_before_retry(int attempt) {
   thread_local std::minstd_rand jitter{std::random_device{}()};
-  const int bound = 100 << std::min(attempt, 7);  // µs; at most 12.8 ms
-  std::this_thread::sleep_for(
-      std::chrono::microseconds{std::uniform_int_distribution<int>(0, bound)(jitter)});
+  const auto bound = kPatchRetryPauseBase.count() << std::min(attempt, kPatchRetryMaxDoublings);
+  std::this_thread::sleep_for(std::chrono::microseconds{
+      std::uniform_int_distribution<std::chrono::microseconds::rep>(0, bound)(jitter)});
 }
 
 // One partial update (admin.h "Updates are partial"): `read` gives the record as it is now,

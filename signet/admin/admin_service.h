@@ -17,6 +17,7 @@
 //
 // Thread-safe as long as the store, the key manager and the clock are (they are in signet).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,6 +38,11 @@ namespace signet::admin {
 // loss means another admin wrote the same record in between, and eight in a row means a script is
 // hammering it, not that two people clicked at once.
 constexpr int kMaxPatchAttempts = 8;
+// After a lost race the patch waits a random moment before it reads again, so that writers that
+// collided do not collide again in lockstep: up to kPatchRetryPauseBase, doubling with each loss
+// up to kPatchRetryMaxDoublings times (12.8 ms at most).
+constexpr std::chrono::microseconds kPatchRetryPauseBase{100};
+constexpr int kPatchRetryMaxDoublings = 7;
 
 class AdminService final : public Admin {
  public:
