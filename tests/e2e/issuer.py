@@ -54,6 +54,50 @@ def _uint(n: int, length: int | None = None) -> bytes:
     return n.to_bytes(length, "big")
 
 
+# RFC 7638 §3.2: the required members of each key type, the only ones a thumbprint hashes.
+THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
+                      "RSA": ("e", "kty", "n")}
+
+
+def jwk_of(key, *, private: bool = False) -> dict:
+    """The JWK of a `cryptography` RSA, P-256 or Ed25519 key: its public members, and with
+    `private` its private ones too. Built here rather than by PyJWT's to_jwk, which drops the
+    leading zero bytes of P-256 members (one key in 128); RFC 7518 §6.2.1.2/§6.2.2.1 make them
+    exactly 32 bytes, and signet rightly refuses shorter ones."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    if isinstance(public, rsa.RSAPublicKey):
+        nums = public.public_numbers()
+        jwk = {"kty": "RSA", "n": b64url(_uint(nums.n)), "e": b64url(_uint(nums.e))}
+        if private:
+            p = key.private_numbers()
+            jwk.update({name: b64url(_uint(getattr(p, attr))) for name, attr in
+                        (("d", "d"), ("p", "p"), ("q", "q"), ("dp", "dmp1"), ("dq", "dmq1"),
+                         ("qi", "iqmp"))})
+        return jwk
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        nums = public.public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "x": b64url(_uint(nums.x, 32)),
+               "y": b64url(_uint(nums.y, 32))}
+        if private:
+            jwk["d"] = b64url(_uint(key.private_numbers().private_value, 32))
+        return jwk
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+    if private:
+        jwk["d"] = b64url(key.private_bytes(serialization.Encoding.Raw,
+                                            serialization.PrivateFormat.Raw,
+                                            serialization.NoEncryption()))
+    return jwk
+
+
+def jwk_thumbprint(jwk: dict) -> str:
+    """RFC 7638: SHA-256 of the required members, sorted, without whitespace; written here
+    independently of signet's."""
+    required = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
 class Key:
     """One signing key: the private half for minting, the public half as a JWK."""
 
@@ -71,16 +115,7 @@ class Key:
         self.public = self.private.public_key()
 
     def jwk(self) -> dict:
-        base = {"kid": self.kid, "alg": self.alg, "use": "sig"}
-        if isinstance(self.public, rsa.RSAPublicKey):
-            nums = self.public.public_numbers()
-            return {"kty": "RSA", "n": b64url(_uint(nums.n)), "e": b64url(_uint(nums.e)), **base}
-        if isinstance(self.public, ec.EllipticCurvePublicKey):
-            nums = self.public.public_numbers()
-            return {"kty": "EC", "crv": "P-256", "x": b64url(_uint(nums.x, 32)),
-                    "y": b64url(_uint(nums.y, 32)), **base}
-        raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), **base}
+        return {**jwk_of(self.public), "kid": self.kid, "alg": self.alg, "use": "sig"}
 
     def public_pem(self) -> bytes:
         return self.public.public_bytes(serialization.Encoding.PEM,

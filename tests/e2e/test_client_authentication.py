@@ -9,7 +9,6 @@ tokens. Every client is registered with the admin CLI, as an operator would.
 from __future__ import annotations
 
 import http.server
-import base64
 import json
 import threading
 import time
@@ -20,9 +19,9 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from conftest import HTTP_TIMEOUT
+from issuer import jwk_of
 from serve_fixtures import (Tenant, assert_oauth_error, assert_token_response,  # noqa: F401
                             module_serve, run_cli, start_serve, unique, verify_with_jwks)
 
@@ -32,16 +31,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 def public_jwk(private_key, kid: str) -> dict:
     """The public JWK of a cryptography private key (EC P-256 or RSA), with its kid."""
-    algorithm = ECAlgorithm if isinstance(private_key, ec.EllipticCurvePrivateKey) else RSAAlgorithm
-    jwk = json.loads(algorithm.to_jwk(private_key.public_key()))
-    if algorithm is ECAlgorithm:
-        # RFC 7518 §6.2.1.2: P-256 coordinates are exactly 32 bytes. Debian's PyJWT drops leading
-        # zero bytes (one key in 128), which signet rightly refuses; pad them here.
-        numbers = private_key.public_key().public_numbers()
-        for name in ("x", "y"):
-            raw = getattr(numbers, name).to_bytes(32, "big")
-            jwk[name] = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    return {**jwk, "kid": kid}
+    return {**jwk_of(private_key), "kid": kid}
 
 
 class KeyServer:
@@ -286,8 +276,7 @@ def test_an_assertion_and_a_secret_together_are_refused(s):
 
 def test_a_jwks_with_a_private_key_is_refused_at_registration(s, tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
-    d = key.private_numbers().private_value.to_bytes(32, "big")
-    private = {**public_jwk(key, "leaked"), "d": base64.urlsafe_b64encode(d).rstrip(b"=").decode()}
+    private = {**jwk_of(key, private=True), "kid": "leaked"}
     path = tmp_path / "private.json"
     path.write_text(json.dumps({"keys": [{**private, "kid": "leaked"}]}))
     res = run_cli(s.server.data_dir, "clients", "create", "--name", unique("leaky"),

@@ -7,7 +7,6 @@ just one with a cnf claim. The proofs are built independently of signet's own pr
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.client
 import json
@@ -18,11 +17,10 @@ import uuid
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from conftest import HTTP_TIMEOUT, clean_env
-from issuer import b64url
+from issuer import b64url, jwk_of, jwk_thumbprint
 from prometheus_text import parse as parse_metrics
 from www_authenticate import parse_challenges
 
@@ -38,22 +36,13 @@ class ClientKey:
 
     def __init__(self, alg: str = "ES256"):
         self.alg = alg
-        if alg == "ES256":
-            self.private = ec.generate_private_key(ec.SECP256R1())
-            nums = self.private.public_key().public_numbers()
-            self.jwk = {"kty": "EC", "crv": "P-256", "x": b64url(nums.x.to_bytes(32, "big")),
-                        "y": b64url(nums.y.to_bytes(32, "big"))}
-        else:
-            self.private = ed25519.Ed25519PrivateKey.generate()
-            raw = self.private.public_key().public_bytes(serialization.Encoding.Raw,
-                                                         serialization.PublicFormat.Raw)
-            self.jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+        self.private = (ec.generate_private_key(ec.SECP256R1()) if alg == "ES256"
+                        else ed25519.Ed25519PrivateKey.generate())
+        self.jwk = jwk_of(self.private)
 
     @property
     def jkt(self) -> str:
-        # RFC 7638 §3: the required members only, sorted, no whitespace.
-        canonical = json.dumps(self.jwk, sort_keys=True, separators=(",", ":"))
-        return b64url(hashlib.sha256(canonical.encode()).digest())
+        return jwk_thumbprint(self.jwk)
 
     def proof(self, method: str, url: str, token: str | None, *, iat: int | None = None,
               jti: str | None = None, nonce: str | None = None, jwk: dict | None = None,

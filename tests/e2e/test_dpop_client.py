@@ -19,7 +19,6 @@ another's key or tokens and nothing is written to the real user's cache.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ import jwt
 import pytest
 
 from conftest import clean_env, signet_bin
+from issuer import b64url, jwk_thumbprint
 from serve_fixtures import Tenant, module_serve, start_serve, verify_with_jwks  # noqa: F401
 
 SCOPES = ("read:messages",)
@@ -38,9 +38,6 @@ RUN_TIMEOUT = 60.0  # s; per signet call
 CLOCK_SLACK = 5     # s; a proof's iat is "now" within this (the process runs in well under it)
 API_URL = "http://localhost:3010/api/private"
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-# RFC 7638 §3.2: the required members of each key type, the only ones the thumbprint hashes.
-THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
-                      "RSA": ("e", "kty", "n")}
 
 
 class Setup:
@@ -130,17 +127,6 @@ def one_line_error(res: subprocess.CompletedProcess) -> str:
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("signet: "), res.stderr
     return lines[0]
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def thumbprint(jwk: dict) -> str:
-    """RFC 7638, written here independently of signet's."""
-    required = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
-    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 def ath(token: str) -> str:
@@ -262,7 +248,7 @@ def test_proof_for_a_given_token_checked_with_pyjwt(s, cache_home, tmp_path, alg
                      "--token", token, "--dpop-key", str(path))
     header, claims = checked_proof(proof, "GET", API_URL)  # query and fragment left out
     assert header["alg"] == alg
-    assert thumbprint(header["jwk"]) == thumbprint(jwk)
+    assert jwk_thumbprint(header["jwk"]) == jwk_thumbprint(jwk)
     assert claims["ath"] == ath(token)
     assert "nonce" not in claims
     # A proof is for one request: the next one has another jti.
@@ -332,15 +318,15 @@ def test_help_explains_dpop(cache_home):
 # --- against a token endpoint that binds tokens
 
 
-def test_the_token_is_bound_to_the_keys_thumbprint(dpop_s, cache_home):
+def test_the_token_is_bound_to_the_keys_jwk_thumbprint(dpop_s, cache_home):
     s = dpop_s
     out = bound_token(s, cache_home)
     jwk = json.loads(key_file(cache_home).read_text())
     assert out["token_type"] == "DPoP"
     assert out["cached"] is False
-    assert out["dpop_jkt"] == thumbprint(jwk)
+    assert out["dpop_jkt"] == jwk_thumbprint(jwk)
     claims = verify_with_jwks(out["access_token"], s.server.jwks(), s.audience, s.issuer)
-    assert claims["cnf"] == {"jkt": thumbprint(jwk)}
+    assert claims["cnf"] == {"jkt": jwk_thumbprint(jwk)}
 
     # Cached for this key: the next call is served the same token.
     again = bound_token(s, cache_home)

@@ -7,7 +7,6 @@ events and metrics.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.client
 import json
@@ -20,9 +19,9 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
 from conftest import HTTP_TIMEOUT, signet_bin
+from issuer import b64url, jwk_of, jwk_thumbprint
 from login_page import login_form, pkce_pair, query_of
 from serve_fixtures import (Tenant, assert_no_store, assert_oauth_error, module_serve,  # noqa: F401
                             run_cli, start_serve, verify_with_jwks, wait_for)
@@ -32,10 +31,6 @@ SPA_ORIGIN = "https://spa.example.com"
 CALLBACK = f"{SPA_ORIGIN}/callback"
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 class Key:
     """A DPoP key pair of one algorithm: its public JWK, RFC 7638 thumbprint, and proofs."""
 
@@ -43,29 +38,13 @@ class Key:
         self.alg = alg
         if alg == "ES256":
             self.private = ec.generate_private_key(ec.SECP256R1())
-            to_jwk = ECAlgorithm.to_jwk
         elif alg == "EdDSA":
             self.private = ed25519.Ed25519PrivateKey.generate()
-            to_jwk = OKPAlgorithm.to_jwk
         else:
             self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            to_jwk = RSAPSSAlgorithm.to_jwk if alg == "PS256" else RSAAlgorithm.to_jwk
-        self.jwk = json.loads(to_jwk(self.private.public_key()))
-        self.private_jwk = json.loads(to_jwk(self.private))
-        if alg == "ES256":
-            # RFC 7518 §6.2.1.2/§6.2.2.1: P-256 members are exactly 32 bytes. Debian's PyJWT drops
-            # leading zero bytes (one key in 128), which signet rightly refuses; pad them here.
-            numbers = self.private.private_numbers()
-            fixed = {"x": numbers.public_numbers.x, "y": numbers.public_numbers.y}
-            self.jwk.update({k: b64url(v.to_bytes(32, "big")) for k, v in fixed.items()})
-            fixed["d"] = numbers.private_value
-            self.private_jwk.update({k: b64url(v.to_bytes(32, "big")) for k, v in fixed.items()})
-        # RFC 7638 §3.2: the required members only, sorted, no whitespace.
-        required = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
-                    "RSA": ("e", "kty", "n")}[self.jwk["kty"]]
-        canonical = json.dumps({k: self.jwk[k] for k in required}, separators=(",", ":"),
-                               sort_keys=True)
-        self.jkt = b64url(hashlib.sha256(canonical.encode()).digest())
+        self.jwk = jwk_of(self.private)
+        self.private_jwk = jwk_of(self.private, private=True)
+        self.jkt = jwk_thumbprint(self.jwk)
 
     def proof(self, htu: str, *, htm: str = "POST", iat: int | None = None,
               jti: str | None = None, nonce: str | None = None, header: dict | None = None,

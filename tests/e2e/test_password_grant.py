@@ -5,13 +5,13 @@ credentials (and that they take the same time whether or not the user exists), I
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import statistics
 import time
 
 import pytest
 
+from issuer import b64url
 from serve_fixtures import (Tenant, assert_no_store, assert_oauth_error,  # noqa: F401
                             assert_token_response, client_credentials, module_serve,
                             password_grant, unverified, verify_with_jwks, wait_for_status)
@@ -36,10 +36,6 @@ class Setup:
 @pytest.fixture(scope="module")
 def s(module_serve) -> Setup:
     return Setup(module_serve())
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 # --- scopes

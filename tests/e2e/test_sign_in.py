@@ -5,7 +5,6 @@ browser would (following the form, keeping cookies), against a real `signet serv
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import re
@@ -16,6 +15,7 @@ import urllib.parse
 import pytest
 import requests
 
+from issuer import b64url
 from serve_fixtures import (Tenant, assert_oauth_error, assert_token_response,  # noqa: F401
                             module_serve, password_grant, start_serve, unverified,
                             verify_with_jwks)
@@ -26,10 +26,6 @@ SPA_CALLBACK = "http://localhost:3000/"
 WEB_CALLBACK = "https://app.example.com/callback"
 NATIVE_CALLBACK = "http://127.0.0.1/callback"
 LOGOUT_URL = "https://app.example.com/bye"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def pkce() -> tuple[str, str]:
