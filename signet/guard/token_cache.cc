@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <random>
 
 namespace signet::guard {
 namespace {
@@ -11,6 +12,38 @@ constexpr std::size_t kSketchRows = 4;           // count-min: the minimum of fo
 constexpr std::uint8_t kSketchMaxCount = 15;     // 4-bit counters: "often" needs no more range
 constexpr std::size_t kSketchMinWidth = 64;      // even a tiny cache gets a usable sketch
 constexpr std::size_t kSketchSampleFactor = 10;  // counts between halvings, per counter column
+
+// The token hash's odd multipliers: 2^64 divided by the golden ratio, and the two of
+// MurmurHash3's 64-bit finaliser, whose avalanche is well studied.
+constexpr std::uint64_t kPhi = 0x9e3779b97f4a7c15;
+constexpr std::uint64_t kFinal1 = 0xff51afd7ed558ccd;
+constexpr std::uint64_t kFinal2 = 0xc4ceb9fe1a85ec53;
+
+std::uint64_t load64(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Folds eight bytes into an accumulator: multiply, rotate, multiply.
+std::uint64_t absorb(std::uint64_t acc, std::uint64_t word) {
+  return std::rotl(acc + word * kFinal1, 31) * kPhi;
+}
+
+// Every input bit reaches every output bit.
+std::uint64_t avalanche(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= kFinal1;
+  h ^= h >> 33;
+  h *= kFinal2;
+  h ^= h >> 33;
+  return h;
+}
+
+std::uint64_t random_seed() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) ^ device();
+}
 
 // True when `current` still publishes the key that verified a token under `verified_by`.
 bool key_still_published(const VerifiedToken& token, const KeySet& verified_by,
@@ -30,10 +63,30 @@ bool key_still_published(const VerifiedToken& token, const KeySet& verified_by,
 
 }  // namespace
 
-std::size_t TokenCache::DigestHash::operator()(const Digest& d) const noexcept {
-  std::size_t h;
-  std::memcpy(&h, d.data(), sizeof(h));  // SHA-256 output is uniformly distributed already
-  return h;
+TokenCache::Key TokenCache::key_of(std::string_view token) const {
+  // Four independent accumulators over 32-byte blocks, so that the multiplications of one block
+  // overlap instead of waiting on each other: a 700-byte token hashes in well under 0.1 µs.
+  const char* p = token.data();
+  std::size_t left = token.size();
+  std::uint64_t lanes[4] = {seed_, seed_ ^ kPhi, seed_ + kFinal1, seed_ - kFinal2};
+  for (; left >= 32; p += 32, left -= 32) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      lanes[i] = absorb(lanes[i], load64(p + 8 * i));
+    }
+  }
+  std::uint64_t h = seed_ ^ (token.size() * kPhi);
+  for (const std::uint64_t lane : lanes) {
+    h = absorb(h, avalanche(lane));
+  }
+  for (; left >= 8; p += 8, left -= 8) {
+    h = absorb(h, load64(p));
+  }
+  if (left > 0) {
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, p, left);
+    h = absorb(h, tail);
+  }
+  return Key{token, avalanche(h)};
 }
 
 TokenCache::FrequencySketch::FrequencySketch(std::size_t entries)
@@ -41,17 +94,17 @@ TokenCache::FrequencySketch::FrequencySketch(std::size_t entries)
   counters_.assign(kSketchRows * width_, 0);
 }
 
-std::size_t TokenCache::FrequencySketch::slot(const Digest& d, std::size_t row) const {
-  // Each row reads its own four bytes of the digest: SHA-256 output is uniform, and a token
-  // reaches the sketch only by being looked up, so its digest is not the caller's to choose.
-  std::uint32_t h;
-  std::memcpy(&h, d.data() + 4 * row, sizeof(h));
-  return row * width_ + (h & (width_ - 1));
+std::size_t TokenCache::FrequencySketch::slot(std::uint64_t hash, std::size_t row) const {
+  // Double hashing: each row steps from the hash by a stride made of its other half. A client
+  // that crafts tokens to share counters only inflates estimates, which sending one token
+  // repeatedly does as well; the cache's correctness never depends on them.
+  const std::uint64_t stride = std::rotl(hash, 32) | 1;
+  return row * width_ + ((hash + row * stride) & (width_ - 1));
 }
 
-void TokenCache::FrequencySketch::add(const Digest& d) {
+void TokenCache::FrequencySketch::add(std::uint64_t hash) {
   for (std::size_t row = 0; row < kSketchRows; ++row) {
-    std::uint8_t& c = counters_[slot(d, row)];
+    std::uint8_t& c = counters_[slot(hash, row)];
     if (c < kSketchMaxCount) {
       ++c;
     }
@@ -64,22 +117,25 @@ void TokenCache::FrequencySketch::add(const Digest& d) {
   }
 }
 
-unsigned TokenCache::FrequencySketch::estimate(const Digest& d) const {
+unsigned TokenCache::FrequencySketch::estimate(std::uint64_t hash) const {
   unsigned least = kSketchMaxCount;
   for (std::size_t row = 0; row < kSketchRows; ++row) {
-    least = std::min<unsigned>(least, counters_[slot(d, row)]);
+    least = std::min<unsigned>(least, counters_[slot(hash, row)]);
   }
   return least;
 }
 
 TokenCache::TokenCache(std::size_t max_entries, std::size_t max_bytes)
-    : max_entries_(max_entries), max_bytes_(max_bytes), sketch_(max_entries) {}
+    : max_entries_(max_entries),
+      max_bytes_(max_bytes),
+      seed_(random_seed()),
+      sketch_(max_entries) {}
 
-std::shared_ptr<const VerifiedToken> TokenCache::find(const Digest& digest, std::int64_t now,
+std::shared_ptr<const VerifiedToken> TokenCache::find(const Key& key, std::int64_t now,
                                                       const std::shared_ptr<const KeySet>& keys) {
   std::lock_guard lock(mu_);
-  sketch_.add(digest);
-  auto it = index_.find(digest);
+  sketch_.add(key.hash);
+  auto it = index_.find(key);
   if (it == index_.end()) {
     return nullptr;
   }
@@ -96,21 +152,21 @@ std::shared_ptr<const VerifiedToken> TokenCache::find(const Digest& digest, std:
   return entry.token;
 }
 
-void TokenCache::insert(const Digest& digest, std::shared_ptr<const VerifiedToken> token,
+void TokenCache::insert(const Key& key, std::shared_ptr<const VerifiedToken> token,
                         std::shared_ptr<const KeySet> keys, std::int64_t now) {
-  const std::size_t bytes = token->footprint() + sizeof(Entry) + 64;
+  const std::size_t bytes = token->footprint() + key.token.size() + sizeof(Entry) + 64;
   if (max_entries_ == 0 || bytes > max_bytes_) {
     return;
   }
   std::lock_guard lock(mu_);
-  if (auto it = index_.find(digest); it != index_.end()) {
+  if (auto it = index_.find(key); it != index_.end()) {
     erase(it->second);
   }
   const bool full = !lru_.empty() && (lru_.size() >= max_entries_ || bytes_ + bytes > max_bytes_);
   if (full) {
     const Entry& victim = lru_.back();
     if (now < victim.token->expires_at &&
-        sketch_.estimate(digest) <= sketch_.estimate(victim.digest)) {
+        sketch_.estimate(key.hash) <= sketch_.estimate(victim.hash)) {
       ++refused_;
       return;
     }
@@ -118,14 +174,15 @@ void TokenCache::insert(const Digest& digest, std::shared_ptr<const VerifiedToke
   while (!lru_.empty() && (lru_.size() >= max_entries_ || bytes_ + bytes > max_bytes_)) {
     erase(std::prev(lru_.end()));
   }
-  lru_.push_front(Entry{digest, std::move(token), std::move(keys), bytes});
-  index_.emplace(digest, lru_.begin());
+  lru_.push_front(
+      Entry{std::string(key.token), key.hash, std::move(token), std::move(keys), bytes});
+  index_.emplace(Key{lru_.front().text, key.hash}, lru_.begin());
   bytes_ += bytes;
 }
 
 void TokenCache::erase(Lru::iterator it) {
   bytes_ -= it->bytes;
-  index_.erase(it->digest);
+  index_.erase(Key{it->text, it->hash});
   lru_.erase(it);
 }
 

@@ -5,20 +5,25 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "signet/guard/jwks_cache.h"
 #include "signet/guard/verified_token.h"
-#include "signet/jose/crypto.h"
 
 namespace signet::guard {
 
-// Remembers tokens that passed every check, so a token presented again costs a hash and a
-// lookup instead of a signature verification. Keyed by SHA-256 of the token (the token itself is
-// never stored). Bounded in entries and bytes. An entry is never served after the token's "exp",
-// nor once its key has left the issuer's JWKS (or the kid now names a different key).
+// Remembers tokens that passed every check, so a token presented again costs a hash, a lookup and
+// a comparison instead of a signature verification. Keyed by the token itself: an entry holds the
+// token's text, and a hit needs every byte equal. The hash only picks the bucket and the sketch's
+// counters; it is a fast 64-bit one under a random per-cache seed, not a cryptographic digest
+// (SHA-256 of a 700-byte token was a twentieth of a cached request's CPU). Nothing rests on it
+// being hard to collide: only verified tokens are ever stored, so a crafted collision makes a
+// lookup compare against a stored token and miss. Bounded in entries and bytes (the stored text
+// counts). An entry is never served after the token's "exp", nor once its key has left the
+// issuer's JWKS (or the kid now names a different key).
 //
 // Admission (TinyLFU): every lookup is counted in a small frequency sketch. Until the cache is
 // full, every verified token is admitted. Once it is full, a new token displaces the least
@@ -32,13 +37,20 @@ class TokenCache {
  public:
   TokenCache(std::size_t max_entries, std::size_t max_bytes);
 
-  using Digest = jose::Sha256Digest;
+  // A presented token with its hash, computed once for both the lookup and the insertion. Views
+  // the caller's text, which must outlive it.
+  struct Key {
+    std::string_view token;
+    std::uint64_t hash = 0;
+  };
+  Key key_of(std::string_view token) const;
 
   // The cached verification, or null. `keys` is the current key set.
-  std::shared_ptr<const VerifiedToken> find(const Digest& digest, std::int64_t now,
+  std::shared_ptr<const VerifiedToken> find(const Key& key, std::int64_t now,
                                             const std::shared_ptr<const KeySet>& keys);
-  // Remembers a verified token, unless the cache is full and admission refuses it (see above).
-  void insert(const Digest& digest, std::shared_ptr<const VerifiedToken> token,
+  // Remembers a verified token (copying its text), unless the cache is full and admission
+  // refuses it (see above).
+  void insert(const Key& key, std::shared_ptr<const VerifiedToken> token,
               std::shared_ptr<const KeySet> keys, std::int64_t now);
 
   std::size_t size() const;
@@ -47,27 +59,33 @@ class TokenCache {
   std::uint64_t refused() const;
 
  private:
-  struct DigestHash {
-    std::size_t operator()(const Digest& d) const noexcept;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept { return k.hash; }
+  };
+  struct KeyEqual {
+    bool operator()(const Key& a, const Key& b) const noexcept {
+      return a.hash == b.hash && a.token == b.token;
+    }
   };
   struct Entry {
-    Digest digest;
+    std::string text;    // the token; the index's key views it (a list node never moves)
+    std::uint64_t hash;  // of `text`
     std::shared_ptr<const VerifiedToken> token;
     std::shared_ptr<const KeySet> keys;  // the set that verified it
     std::size_t bytes;
   };
   using Lru = std::list<Entry>;
 
-  // How often each digest was looked up lately: a count-min sketch of 4-bit counters, four
+  // How often each token was looked up lately: a count-min sketch of 4-bit counters, four
   // rows, halved once it has counted ten times its width (so old popularity fades).
   class FrequencySketch {
    public:
     explicit FrequencySketch(std::size_t entries);
-    void add(const Digest& d);
-    unsigned estimate(const Digest& d) const;
+    void add(std::uint64_t hash);
+    unsigned estimate(std::uint64_t hash) const;
 
    private:
-    std::size_t slot(const Digest& d, std::size_t row) const;
+    std::size_t slot(std::uint64_t hash, std::size_t row) const;
     std::vector<std::uint8_t> counters_;  // kRows rows of `width_` counters each
     std::size_t width_;                   // a power of two
     std::size_t added_ = 0;
@@ -77,9 +95,10 @@ class TokenCache {
 
   const std::size_t max_entries_;
   const std::size_t max_bytes_;
+  const std::uint64_t seed_;  // random, so that which tokens share a bucket is nobody's to choose
   mutable std::mutex mu_;
   Lru lru_;  // front = most recently used
-  std::unordered_map<Digest, Lru::iterator, DigestHash> index_;
+  std::unordered_map<Key, Lru::iterator, KeyHash, KeyEqual> index_;
   std::size_t bytes_ = 0;
   FrequencySketch sketch_;
   std::uint64_t refused_ = 0;

@@ -1,11 +1,14 @@
 #include "signet/guard/token_cache.h"
 
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "signet/jose/base64url.h"
 #include "tests/guard/guard_test_support.h"
 
 namespace signet::guard {
@@ -45,6 +48,33 @@ TEST(TokenCache, SecondVerificationIsAHit) {
   EXPECT_EQ(misses(h), 1u);
   EXPECT_EQ(second->get(), first->get());  // the remembered verification, not a new one
   EXPECT_EQ(h.source->fetches(), 1);
+  EXPECT_EQ(h.guard->counters().verified_ok.load(), 2u);
+}
+
+// The cache is keyed by the whole token: the cached token's signature on another payload, or one
+// changed character anywhere, is verified afresh and refused, never served from the cache.
+TEST(TokenCache, ATokenThatDiffersFromACachedOneIsVerifiedAfresh) {
+  GuardHarness h;
+  const std::string token = h.token();
+  ASSERT_TRUE(h.guard->verify(token));
+  ASSERT_TRUE(h.guard->verify(token));
+  ASSERT_EQ(hits(h), 1u);
+
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = token.find('.', dot1 + 1);
+  auto claims = h.claims();
+  claims["sub"] = "someone-else";
+  const std::string other_payload = token.substr(0, dot1 + 1) +
+                                    jose::base64url_encode(boost::json::serialize(claims)) +
+                                    token.substr(dot2);
+  EXPECT_EQ(failure_of(*h.guard, other_payload), token_error(jose::Error::kSignatureInvalid));
+
+  for (const std::size_t at : {std::size_t{0}, dot1 + 5, token.size() - 1}) {
+    std::string changed = token;
+    changed[at] = changed[at] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(h.guard->verify(changed)) << "changed at " << at;
+  }
+  EXPECT_EQ(hits(h), 1u);
   EXPECT_EQ(h.guard->counters().verified_ok.load(), 2u);
 }
 
@@ -248,8 +278,9 @@ std::shared_ptr<const VerifiedToken> verified(std::int64_t exp, std::string kid 
   return t;
 }
 
-TokenCache::Digest digest(std::string_view token) {
-  return jose::sha256(token);
+// One cache's key for a token, as the guard makes it.
+TokenCache::Key key_for(const TokenCache& cache, std::string_view token) {
+  return cache.key_of(token);
 }
 
 constexpr std::int64_t kNow = 1'000'000;
@@ -257,8 +288,8 @@ constexpr std::int64_t kNow = 1'000'000;
 // What the guard does with a token: look it up, and on a miss insert it once verified.
 void present(TokenCache& cache, std::string_view name, const std::shared_ptr<const KeySet>& keys,
              std::shared_ptr<const VerifiedToken> token) {
-  if (cache.find(digest(name), kNow, keys) == nullptr) {
-    cache.insert(digest(name), std::move(token), keys, kNow);
+  if (cache.find(key_for(cache, name), kNow, keys) == nullptr) {
+    cache.insert(key_for(cache, name), std::move(token), keys, kNow);
   }
 }
 
@@ -266,19 +297,69 @@ TEST(TokenCacheUnit, FindsWhatWasInserted) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
   const auto token = verified(kNow + 60);
-  EXPECT_EQ(cache.find(digest("a"), kNow, keys), nullptr);
-  cache.insert(digest("a"), token, keys, kNow);
-  EXPECT_EQ(cache.find(digest("a"), kNow, keys), token);
-  EXPECT_EQ(cache.find(digest("b"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+  cache.insert(key_for(cache, "a"), token, keys, kNow);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), token);
+  EXPECT_EQ(cache.find(key_for(cache, "b"), kNow, keys), nullptr);
   EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(TokenCacheUnit, ASameHashWithOtherTextIsNoHit) {
+  TokenCache cache(10, 1 << 20);
+  const auto keys = key_set({public_half(signing_key())});
+  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+  const TokenCache::Key same_hash{"b", key_for(cache, "a").hash};
+  EXPECT_EQ(cache.find(same_hash, kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+}
+
+TEST(TokenCacheUnit, KeepsItsOwnCopyOfTheText) {
+  TokenCache cache(10, 1 << 20);
+  const auto keys = key_set({public_half(signing_key())});
+  {
+    std::string presented(700, 'x');
+    cache.insert(key_for(cache, presented), verified(kNow + 60), keys, kNow);
+    presented.assign(700, 'y');  // the request's buffer is reused
+  }
+  EXPECT_NE(cache.find(key_for(cache, std::string(700, 'x')), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, std::string(700, 'y')), kNow, keys), nullptr);
+  EXPECT_GE(cache.bytes(), 700u);  // the text counts toward the memory bound
+}
+
+// The hash picks buckets and sketch counters: tokens that differ in one character must spread,
+// and two caches (two processes) must not share a seed.
+TEST(TokenCacheUnit, HashesSpreadAndAreSeededPerCache) {
+  TokenCache cache(10, 1 << 20);
+  TokenCache other(10, 1 << 20);
+  std::string token(700, 'e');
+  constexpr std::size_t kTokens = 4096;
+  constexpr std::size_t kBuckets = 256;
+  std::vector<std::size_t> per_bucket(kBuckets, 0);
+  std::set<std::uint64_t> seen;
+  std::size_t same_in_other = 0;
+  for (std::size_t i = 0; i < kTokens; ++i) {
+    const std::string n = std::to_string(i);
+    token.replace(300, n.size(), n);  // a few characters in the middle differ
+    const auto hash = key_for(cache, token).hash;
+    seen.insert(hash);
+    ++per_bucket[hash % kBuckets];
+    same_in_other += key_for(other, token).hash == hash;
+  }
+  EXPECT_EQ(seen.size(), kTokens);
+  // 16 per bucket on average; a uniform hash puts more than 48 in one with odds below 1e-9.
+  EXPECT_LT(*std::max_element(per_bucket.begin(), per_bucket.end()), 48u);
+  EXPECT_EQ(same_in_other, 0u);
+  // Every length, including the tails shorter than a word, goes into the hash.
+  EXPECT_NE(key_for(cache, "abcdefghi").hash, key_for(cache, "abcdefgh").hash);
+  EXPECT_NE(key_for(cache, "").hash, key_for(cache, std::string_view("\0", 1)).hash);
 }
 
 TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
-  EXPECT_NE(cache.find(digest("a"), kNow + 59, keys), nullptr);
-  EXPECT_EQ(cache.find(digest("a"), kNow + 60, keys), nullptr);
+  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+  EXPECT_NE(cache.find(key_for(cache, "a"), kNow + 59, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow + 60, keys), nullptr);
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_EQ(cache.bytes(), 0u);
 }
@@ -286,8 +367,8 @@ TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
 TEST(TokenCacheUnit, NoKeySetMeansNoHit) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
-  EXPECT_EQ(cache.find(digest("a"), kNow, nullptr), nullptr);
+  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, nullptr), nullptr);
 }
 
 TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
@@ -297,22 +378,22 @@ TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
   const auto reused = key_set({with_kid(public_half(other_key(kAlg)), kKid())}, 2);
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
-    EXPECT_NE(cache.find(digest("a"), kNow, same), nullptr);
-    EXPECT_NE(cache.find(digest("a"), kNow, same), nullptr);
+    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+    EXPECT_NE(cache.find(key_for(cache, "a"), kNow, same), nullptr);
+    EXPECT_NE(cache.find(key_for(cache, "a"), kNow, same), nullptr);
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
-    EXPECT_EQ(cache.find(digest("a"), kNow, without), nullptr);
+    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, without), nullptr);
     EXPECT_EQ(cache.size(), 0u);
     // Dropped for good: the old set does not bring it back.
-    EXPECT_EQ(cache.find(digest("a"), kNow, keys), nullptr);
+    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
-    EXPECT_EQ(cache.find(digest("a"), kNow, reused), nullptr);
+    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, reused), nullptr);
     EXPECT_EQ(cache.size(), 0u);
   }
 }
@@ -323,37 +404,37 @@ TEST(TokenCacheUnit, AdmittedWhenFullDisplacesTheLeastRecentlyUsedEntry) {
   for (const char* name : {"a", "b", "c"}) {
     present(cache, name, keys, verified(kNow + 60));
   }
-  ASSERT_NE(cache.find(digest("a"), kNow, keys), nullptr);  // order now: a, c, b
+  ASSERT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);  // order now: a, c, b
   present(cache, "d", keys, verified(kNow + 60));
-  EXPECT_EQ(cache.find(digest("d"), kNow, keys), nullptr);  // seen once, as often as b
+  EXPECT_EQ(cache.find(key_for(cache, "d"), kNow, keys), nullptr);  // seen once, as often as b
   EXPECT_EQ(cache.refused(), 1u);
   present(cache, "d", keys, verified(kNow + 60));  // seen twice (and once more above)
   EXPECT_EQ(cache.size(), 3u);
-  EXPECT_EQ(cache.find(digest("b"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(digest("a"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(digest("c"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(digest("d"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, "b"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "c"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "d"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, ReinsertingReplacesTheEntry) {
   TokenCache cache(3, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("a"), verified(kNow + 60), keys, kNow);
+  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
   const std::size_t one = cache.bytes();
   const auto newer = verified(kNow + 120);
-  cache.insert(digest("a"), newer, keys, kNow);
+  cache.insert(key_for(cache, "a"), newer, keys, kNow);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.bytes(), one);
-  EXPECT_EQ(cache.find(digest("a"), kNow, keys), newer);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), newer);
 }
 
 TEST(TokenCacheUnit, BoundedInBytes) {
   const auto keys = key_set({public_half(signing_key())});
-  // Measure one entry, then allow room for two and a half.
+  // Measure one entry (its text as long as the others), then allow room for two and a half.
   std::size_t one = 0;
   {
     TokenCache probe(100, 1 << 20);
-    probe.insert(digest("probe"), verified(kNow + 60, kKid(), 1000), keys, kNow);
+    probe.insert(key_for(probe, "p"), verified(kNow + 60, kKid(), 1000), keys, kNow);
     one = probe.bytes();
   }
   ASSERT_GT(one, 1000u);
@@ -361,40 +442,41 @@ TEST(TokenCacheUnit, BoundedInBytes) {
   TokenCache cache(100, max_bytes);
   for (const char* name : {"a", "b", "c", "d"}) {
     // Presented until admitted: once seen more often than the entry it displaces.
-    for (int seen = 0; seen < 10 && cache.find(digest(name), kNow, keys) == nullptr; ++seen) {
-      cache.insert(digest(name), verified(kNow + 60, kKid(), 1000), keys, kNow);
+    for (int seen = 0; seen < 10 && cache.find(key_for(cache, name), kNow, keys) == nullptr;
+         ++seen) {
+      cache.insert(key_for(cache, name), verified(kNow + 60, kKid(), 1000), keys, kNow);
       EXPECT_LE(cache.bytes(), max_bytes);
     }
   }
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.bytes(), 2 * one);
-  EXPECT_NE(cache.find(digest("c"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(digest("d"), kNow, keys), nullptr);
-  EXPECT_EQ(cache.find(digest("a"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "c"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "d"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, AnEntryLargerThanTheWholeBoundIsNotStored) {
   const auto keys = key_set({public_half(signing_key())});
   TokenCache cache(100, 2048);
-  cache.insert(digest("small"), verified(kNow + 60), keys, kNow);
+  cache.insert(key_for(cache, "small"), verified(kNow + 60), keys, kNow);
   ASSERT_EQ(cache.size(), 1u);
-  cache.insert(digest("huge"), verified(kNow + 60, kKid(), 4096), keys, kNow);
-  EXPECT_EQ(cache.find(digest("huge"), kNow, keys), nullptr);
+  cache.insert(key_for(cache, "huge"), verified(kNow + 60, kKid(), 4096), keys, kNow);
+  EXPECT_EQ(cache.find(key_for(cache, "huge"), kNow, keys), nullptr);
   // ...and did not evict what was there.
-  EXPECT_NE(cache.find(digest("small"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(key_for(cache, "small"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, AnExpiredLeastRecentlyUsedEntryIsDisplacedHoweverPopular) {
   TokenCache cache(1, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(digest("old"), verified(kNow + 1), keys, kNow);
+  cache.insert(key_for(cache, "old"), verified(kNow + 1), keys, kNow);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(cache.find(digest("old"), kNow, keys), nullptr);
+    ASSERT_NE(cache.find(key_for(cache, "old"), kNow, keys), nullptr);
   }
   // At kNow + 1 "old" has expired; nobody has looked it up since, so it is still held.
   const auto fresh = verified(kNow + 60);
-  cache.insert(digest("new"), fresh, keys, kNow + 1);
-  EXPECT_EQ(cache.find(digest("new"), kNow + 1, keys), fresh);
+  cache.insert(key_for(cache, "new"), fresh, keys, kNow + 1);
+  EXPECT_EQ(cache.find(key_for(cache, "new"), kNow + 1, keys), fresh);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.refused(), 0u);
 }
@@ -404,17 +486,17 @@ TEST(TokenCacheUnit, PopularityFadesSoANewlyBusyTokenGetsIn) {
   const auto keys = key_set({public_half(signing_key())});
   present(cache, "once-busy", keys, verified(kNow + 600));
   for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(cache.find(digest("once-busy"), kNow, keys), nullptr);
+    ASSERT_NE(cache.find(key_for(cache, "once-busy"), kNow, keys), nullptr);
   }
   int presentations = 0;
-  while (presentations < 10'000 && cache.find(digest("busy"), kNow, keys) == nullptr) {
-    cache.insert(digest("busy"), verified(kNow + 600), keys, kNow);
+  while (presentations < 10'000 && cache.find(key_for(cache, "busy"), kNow, keys) == nullptr) {
+    cache.insert(key_for(cache, "busy"), verified(kNow + 600), keys, kNow);
     ++presentations;
   }
   // Refused while "once-busy" counted as often, then admitted once the counts were halved.
   EXPECT_GT(presentations, 20);
   EXPECT_LT(presentations, 10'000);
-  EXPECT_EQ(cache.find(digest("once-busy"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(key_for(cache, "once-busy"), kNow, keys), nullptr);
 }
 
 }  // namespace
