@@ -64,6 +64,10 @@ void add_scopes(std::vector<std::string>& scopes, std::string_view scope) {
   }
 }
 
+std::int64_t seconds_since_epoch(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace
 
 Guard::Guard(GuardConfig config, std::shared_ptr<KeySource> source,
@@ -108,23 +112,23 @@ bool Guard::start() {
 
 Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify(std::string_view token,
                                                                     KeyWait wait) {
-  return verify_presented(token, wait, false);
+  return verify_presented(token, wait, false, clock_->now());
 }
 
 Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_presented(
-    std::string_view token, KeyWait wait, bool check_b64token) {
+    std::string_view token, KeyWait wait, bool check_b64token,
+    std::chrono::system_clock::time_point now) {
   auto result = [&]() -> Result<std::shared_ptr<const VerifiedToken>, Failure> {
     if (token.size() > config_.max_token_bytes) {
       return fail(jose_failure(jose::Error::kTokenTooLarge));  // before hashing or parsing
     }
-    TokenCache::Digest digest{};
+    TokenCache::Key key;
     std::int64_t now_s = 0;
     if (config_.token_cache) {
-      digest = jose::sha256(token);
-      const auto now = clock_->now();
-      now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+      key = token_cache_.key_of(token);
+      now_s = seconds_since_epoch(now);
       // Keys too stale to verify anything also stop vouching for what they verified before.
-      if (auto hit = token_cache_.find(digest, now_s, jwks_.current_usable(now))) {
+      if (auto hit = token_cache_.find(key, now_s, jwks_.current_usable(now))) {
         counters_.token_cache_hits.fetch_add(1, std::memory_order_relaxed);
         return hit;
       }
@@ -136,7 +140,7 @@ Result<std::shared_ptr<const VerifiedToken>, Failure> Guard::verify_presented(
     std::shared_ptr<const KeySet> verified_by;
     auto verified = verify_uncached(token, wait, verified_by);
     if (verified && config_.token_cache) {
-      token_cache_.insert(digest, *verified, std::move(verified_by), now_s);
+      token_cache_.insert(key, *verified, std::move(verified_by), now_s);
     }
     return verified;
   }();
@@ -252,19 +256,20 @@ Decision Guard::authorize(const Credentials& credentials,
     }
     return refuse(f, std::nullopt, required_scopes);
   }
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_->now().time_since_epoch()).count();
+  const auto now = clock_->now();
   Decision d = decide(credentials, *presented, required_scopes, wait, now);
   // RFC 9449 §8, §9: every answer to a DPoP request carries the nonce to use next.
   if (presented->scheme == Scheme::kDpop && config_.dpop.nonces) {
-    d.headers.emplace_back(kDpopNonceHeader, config_.dpop.nonces->current(now));
+    d.headers.emplace_back(kDpopNonceHeader,
+                           config_.dpop.nonces->current(seconds_since_epoch(now)));
   }
   return d;
 }
 
 Decision Guard::decide(const Credentials& credentials, const PresentedToken& presented,
                        std::span<const std::string> required_scopes, KeyWait wait,
-                       std::int64_t now) {
+                       std::chrono::system_clock::time_point now_tp) {
+  const std::int64_t now = seconds_since_epoch(now_tp);
   const Scheme scheme = presented.scheme;
   const auto refused = [&](const Failure& f) {
     counters_.count_failure(f);
@@ -280,7 +285,7 @@ Decision Guard::decide(const Credentials& credentials, const PresentedToken& pre
                                                           : jose::dpop::ProofError::kMultiple));
   }
   // The token before the proof: a cached token costs a hash, a proof always a signature check.
-  auto verified = verify_presented(presented.token, wait, true);
+  auto verified = verify_presented(presented.token, wait, true, now_tp);
   if (!verified) {
     return refuse(verified.error(), scheme, required_scopes);  // counted by verify_presented
   }

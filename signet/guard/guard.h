@@ -77,15 +77,18 @@ class Guard {
   std::size_t token_cache_size() const { return token_cache_.size(); }
 
  private:
-  // verify() for authorize(): a token the cache does not know must also be a b64token.
-  Result<std::shared_ptr<const VerifiedToken>, Failure> verify_presented(std::string_view token,
-                                                                         KeyWait wait,
-                                                                         bool check_b64token);
+  // verify() for authorize(): a token the cache does not know must also be a b64token. `now`
+  // is the request's time, read once (a token the cache does not know reads the clock again
+  // after its keys are found, which may take a fetch).
+  Result<std::shared_ptr<const VerifiedToken>, Failure> verify_presented(
+      std::string_view token, KeyWait wait, bool check_b64token,
+      std::chrono::system_clock::time_point now);
   Result<std::shared_ptr<const VerifiedToken>, Failure> verify_uncached(
       std::string_view token, KeyWait wait, std::shared_ptr<const KeySet>& verified_by);
-  // authorize() once a token was found; `now` in seconds since the epoch.
+  // authorize() once a token was found.
   Decision decide(const Credentials& credentials, const PresentedToken& presented,
-                  std::span<const std::string> required_scopes, KeyWait wait, std::int64_t now);
+                  std::span<const std::string> required_scopes, KeyWait wait,
+                  std::chrono::system_clock::time_point now);
   // The DPoP checks of a verified, bound token: the proof against the request and the token,
   // its key against the token's cnf.jkt, its nonce. Everything but the replay check.
   Result<jose::dpop::VerifiedProof, Failure> check_proof(const Credentials& credentials,
