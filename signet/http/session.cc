@@ -187,25 +187,31 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       first = false;
 
       const auto started = Clock::now();
-      const auto started_wall = std::chrono::system_clock::now();
+      const auto started_wall = core_->access_log ? std::chrono::system_clock::now()
+                                                  : std::chrono::system_clock::time_point{};
       state_ = State::kReading;
       ReadOutcome outcome = co_await read_request(deadline);
       if (!outcome.request && !outcome.refusal) {
         break;  // the client went away or was too slow: there is no one to answer
       }
       Response res;
-      std::string method = "-";
-      std::string target = "-";
-      std::string client = peer_address_;
+      // For the access log: views of the request (or of the parser, for a refusal), both alive
+      // until the next read.
+      std::string_view method = "-";
+      std::string_view target = "-";
+      std::string proxied_client;  // set only behind a trusted proxy
+      std::string_view client = peer_address_;
       if (outcome.request) {
         state_ = State::kHandling;
         if (peer_is_proxy_) {
           // A proxy carries many clients on one connection: each request names its own.
-          client = client_address(peer_, core_->trusted_proxies, *outcome.request).to_string();
+          proxied_client =
+              client_address(peer_, core_->trusted_proxies, *outcome.request).to_string();
+          client = proxied_client;
         }
         outcome.request->set(kPeerAddressField, client);
-        method = std::string(outcome.request->method_string());
-        target = std::string(outcome.request->target());
+        method = outcome.request->method_string();
+        target = outcome.request->target();
         if (auto answer = server_answer(*outcome.request, core_->router)) {
           res = std::move(*answer);
           finish(*outcome.request, res);
@@ -221,8 +227,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       } else {
         res = std::move(*outcome.refusal);
         if (parser_ && parser_->is_header_done()) {
-          method = std::string(parser_->get().method_string());
-          target = std::string(parser_->get().target());
+          method = parser_->get().method_string();
+          target = parser_->get().target();
         }
         linger = true;
       }
