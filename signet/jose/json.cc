@@ -1,8 +1,12 @@
 #include "signet/jose/json.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
@@ -47,7 +51,10 @@ class StrictHandler {
       return false;
     }
     --depth_;
-    keys_.pop_back();
+    // The object's member names are no longer needed: the enclosing object's are before them.
+    name_ends_.resize(object_starts_.back());
+    names_.resize(name_ends_.empty() ? 0 : name_ends_.back());
+    object_starts_.pop_back();
     stack.push_object(n);
     return true;
   }
@@ -70,7 +77,7 @@ class StrictHandler {
     if (!within(n, limits_.max_string_bytes, ec)) {
       return false;
     }
-    partial_key_.append(s.data(), s.size());
+    names_.insert(names_.end(), s.begin(), s.end());
     stack.push_chars(s);
     return true;
   }
@@ -78,22 +85,25 @@ class StrictHandler {
     if (!within(n, limits_.max_string_bytes, ec)) {
       return false;
     }
-    partial_key_.append(s.data(), s.size());
-    auto& seen = keys_.back();
-    for (const auto& k : seen) {
-      if (k == partial_key_) {
+    // The name so far (its parts) is already at the end of names_; the rest joins it there.
+    const std::size_t begin = name_ends_.empty() ? 0 : name_ends_.back();
+    names_.insert(names_.end(), s.begin(), s.end());
+    const std::string_view name(names_.data() + begin, names_.size() - begin);
+    const std::size_t first = object_starts_.back();
+    if (name_ends_.size() - first >= limits_.max_members) {
+      error = Error::kJsonTooLarge;
+      ec = json::error::syntax;
+      return false;
+    }
+    std::size_t start = first == 0 ? 0 : name_ends_[first - 1];
+    for (std::size_t i = first; i < name_ends_.size(); start = name_ends_[i++]) {
+      if (std::string_view(names_.data() + start, name_ends_[i] - start) == name) {
         error = Error::kJsonDuplicateMember;
         ec = json::error::syntax;
         return false;
       }
     }
-    if (seen.size() >= limits_.max_members) {
-      error = Error::kJsonTooLarge;
-      ec = json::error::syntax;
-      return false;
-    }
-    seen.push_back(std::move(partial_key_));
-    partial_key_.clear();
+    name_ends_.push_back(static_cast<std::uint32_t>(names_.size()));
     stack.push_key(s);
     return true;
   }
@@ -130,7 +140,7 @@ class StrictHandler {
       return false;
     }
     if (object) {
-      keys_.emplace_back();
+      object_starts_.push_back(static_cast<std::uint32_t>(name_ends_.size()));
     }
     return true;
   }
@@ -145,13 +155,22 @@ class StrictHandler {
 
   const JsonLimits& limits_;
   std::size_t depth_ = 0;
-  std::vector<std::vector<std::string>> keys_;  // member names seen, one list per open object
-  std::string partial_key_;
+  // The member names of every open object, for the duplicate check, kept without allocating
+  // for a token's usual size: names_ holds them back to back (and a name still arriving in
+  // parts at its end), name_ends_ where each ends, and object_starts_ the index in name_ends_
+  // of each open object's first name, innermost last. Offsets are 32-bit: parse_json refuses
+  // longer texts.
+  boost::container::small_vector<char, 512> names_;
+  boost::container::small_vector<std::uint32_t, 32> name_ends_;
+  boost::container::small_vector<std::uint32_t, 8> object_starts_;
 };
 
 }  // namespace
 
 Result<json::value, Error> parse_json(std::string_view text, const JsonLimits& limits) {
+  if (text.size() > std::numeric_limits<std::uint32_t>::max()) {
+    return fail(Error::kJsonTooLarge);  // the handler's name offsets are 32-bit
+  }
   json::parse_options options;
   // Our handler enforces depth itself (with its own error); keep the parser's limit above it.
   options.max_depth = limits.max_depth + 1;

@@ -67,6 +67,29 @@ TEST(ParseJsonTest, SameNameInDifferentObjectsIsNotADuplicate) {
   EXPECT_TRUE(parse_json(R"([{"a":1},{"a":2}])").ok());
 }
 
+TEST(ParseJsonTest, NamesThatShareAPrefixAreNotDuplicates) {
+  EXPECT_TRUE(parse_json(R"({"ab":1,"a":2,"abc":3,"":4,"b":5})").ok());
+  EXPECT_TRUE(parse_json(R"({"\u0061b":1,"a":2,"ab\u0063":3})").ok());  // names in parts
+  EXPECT_TRUE(parse_json(R"({"a":{"b":{"c":1}},"b":{"c":2},"c":3})").ok());
+}
+
+// The duplicate check keeps names without allocating up to a token's usual size; beyond it, the
+// same rules hold.
+TEST(ParseJsonTest, DuplicatesAreFoundAmongManyLongNames) {
+  std::string text = "{";
+  for (int i = 0; i < 200; ++i) {
+    text += "\"member-with-a-long-name-" + std::to_string(i) +
+            "\":{\"inner\":" + std::to_string(i) + "},";
+  }
+  EXPECT_TRUE(parse_json(text + R"("last":0})").ok());
+  auto dup = parse_json(text + R"("member-with-a-long-name-7":0})");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error(), Error::kJsonDuplicateMember);
+  auto inner_dup = parse_json(text + R"("last":{"x":1,"y":2,"x":3}})");
+  ASSERT_FALSE(inner_dup.ok());
+  EXPECT_EQ(inner_dup.error(), Error::kJsonDuplicateMember);
+}
+
 // --- parse_json: what is refused, with the exact error --------------------------------------
 
 struct Refusal {
