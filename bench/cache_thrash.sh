@@ -16,16 +16,8 @@ sizes=${SIZES:-"14000 1000"}
 audience="https://quickstarts/api"
 server_core=0
 client_core=1
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-source bench/lib.sh  # free_port, ratio, median, measure
+source bench/lib.sh  # start_work, free_port, ratio, median, measure
+start_work
 
 largest=0
 for n in $sizes; do [ "$n" -gt "$largest" ] && largest=$n; done

@@ -1,4 +1,21 @@
 # Helpers the bench scripts share; sourced, not run.
+
+# Makes the scratch directory $work and the list $pids of processes to stop, and arranges that on
+# exit every process in $pids is stopped, the function `before_cleanup` runs if the script defined
+# one, and $work is removed (kept, and named, when KEEP is set). Add a server with `pids+=($!)`.
+start_work() {
+  work=$(mktemp -d)
+  pids=()
+  trap stop_work EXIT
+}
+stop_work() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if declare -F before_cleanup >/dev/null; then before_cleanup; fi
+  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; return; fi
+  rm -rf "$work"
+}
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # "a" as a percentage of "b", one decimal.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }

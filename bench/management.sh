@@ -20,17 +20,10 @@ connections=${CONNECTIONS:-8}
 server_core=0
 client_core=1
 signet="$build/signet"
-work=$(mktemp -d)
+source bench/lib.sh  # start_work, free_port, ratio, median, json_field (the script runs from the repository root)
+start_work
 data="$work/data"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
-source bench/lib.sh  # free_port, ratio, median, json_field (the script runs from the repository root)
 admin() { "$signet" "$@" --data-dir "$data"; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -40,6 +33,7 @@ base="http://127.0.0.1:$port"
 taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "$base/" \
   --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log 2>"$work/serve.log" &
 server_pid=$!
+pids+=("$server_pid")
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 # A script's way in, as in Auth0: an application with a client grant for the Management API.

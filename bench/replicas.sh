@@ -16,19 +16,11 @@ connections=${CONNECTIONS:-32}
 replica_counts=${REPLICAS:-"1 2 3"}
 blocking=${BLOCKING_THREADS:-1}  # per server: password hashing and store calls
 signet="$build/signet"
-work=$(mktemp -d)
+source bench/lib.sh  # start_work, free_port, ratio, median, json_field, form_post_script
+start_work
 chmod 755 "$work"  # the PostgreSQL server runs as another user when this runs as root
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bash tests/support/postgres-server.sh stop "$work/pg" >/dev/null 2>&1 || true
-  [ -n "${KEEP:-}" ] && { echo "kept $work" >&2; return; }
-  rm -rf "$work"
-}
-trap cleanup EXIT
+before_cleanup() { bash tests/support/postgres-server.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 
-source bench/lib.sh  # free_port, ratio, median, json_field, form_post_script
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 bash tests/support/postgres-server.sh start "$work/pg" >/dev/null

@@ -7,7 +7,8 @@
 #      /api/private-scoped with a valid RS256 token vs /api/public, and /api/public vs nginx
 #      (one process, same core) returning the same body as a static 200.
 # Usage: bench/run.sh [build-dir] (default: build). Env: DURATION (seconds per wrk run, default 3),
-# ROUNDS (alternating rounds of the three endpoints, default 5),
+# ROUNDS (alternating rounds of the three endpoints, default 5), SIGNET_API_FLAGS (extra flags for
+# `signet api`; with --no-token-cache it also prints what a verification costs beyond /api/public),
 # CONNECTIONS (default 32), BENCH_MIN_TIME (Google Benchmark seconds per case, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,16 +20,8 @@ min_time=${BENCH_MIN_TIME:-1}
 audience="https://quickstarts/api"
 server_core=0
 client_core=1
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-source bench/lib.sh  # free_port, ratio, median, json_field, measure (the script runs from the repository root)
+source bench/lib.sh  # start_work, free_port, ratio, median, json_field, measure (the script runs from the repository root)
+start_work
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== $(openssl version)"
@@ -167,5 +160,12 @@ for endpoint in private private-scoped; do
   printf '  %-20s %9.0f req/s = %s of /api/public (runs:%s), server CPU %.2f us/request: capacity %s of /api/public\n' \
     "/api/$endpoint" "$r" "$(ratio "$r" "$public")" "${runs[$endpoint]}" "$c" "$(ratio "$public_cpu" "$c")"
 done
+if [[ " ${SIGNET_API_FLAGS:-} " == *" --no-token-cache "* ]]; then
+  # Issue 12: what a verification costs beyond /api/public, against one openssl RSA-2048 verify.
+  beyond=$(awk -v p="$(median <<<"${cpu[private]}")" -v q="$public_cpu" 'BEGIN { print p - q }')
+  printf '  /api/private beyond /api/public without the cache: %.2f us = %.2f x one openssl rsa2048 verify (%.2f us)\n' \
+    "$beyond" "$(awk -v b="$beyond" -v v="$rsa_verify" 'BEGIN { print b * v / 1e6 }')" \
+    "$(awk -v v="$rsa_verify" 'BEGIN { print 1e6 / v }')"
+fi
 rss=$(ps -o rss= -p "${pids[1]}" | tr -d ' ')
 echo "  signet api resident memory after the runs: $((rss / 1024)) MiB"

@@ -15,17 +15,10 @@ connections=${CONNECTIONS:-32}
 server_core=0
 client_core=1
 signet="$build/signet"
-work=$(mktemp -d)
+source bench/lib.sh  # start_work, free_port, ratio, median, json_field (the script runs from the repository root)
+start_work
 data="$work/data"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
-source bench/lib.sh  # free_port, ratio, median, json_field (the script runs from the repository root)
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== $(openssl version)"
@@ -51,6 +44,7 @@ taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "htt
   --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log \
   >"$work/events.jsonl" 2>"$work/serve.log" &  # the event log's lines are part of the cost, kept out of the report
 server_pid=$!
+pids+=("$server_pid")
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port"
 

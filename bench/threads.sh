@@ -21,16 +21,8 @@ rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-32}
 signet="$build/signet"
 audience="https://quickstarts/api"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-source bench/lib.sh  # free_port, ratio, median, json_field, form_post_script, measure
+source bench/lib.sh  # start_work, free_port, ratio, median, json_field, form_post_script, measure
+start_work
 
 wait_for() { for _ in $(seq 100); do curl -fs "$1" >/dev/null && return; sleep 0.1; done; echo "bench: $1 never answered" >&2; exit 1; }
 
