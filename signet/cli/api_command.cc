@@ -51,9 +51,7 @@ struct ApiOptions {
   std::string metrics_listen;    // empty: no metrics listener
   bool metrics_on_main = false;  // GET /metrics on the public listener too
   std::string dpop = "allow";    // allow: Bearer and DPoP; require: DPoP only
-  bool dpop_nonce = false;
-  std::int64_t dpop_nonce_window = jose::dpop::kDefaultNonceWindow.count();
-  std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
+  DpopSettings dpop_proofs;
   std::string public_url;  // empty: the listener's scheme and the request's Host
 };
 
@@ -61,10 +59,10 @@ struct ApiOptions {
 guard::DpopConfig dpop_config(const ApiOptions& o) {
   guard::DpopConfig dpop;
   dpop.policy = o.dpop == "require" ? guard::DpopPolicy::kRequired : guard::DpopPolicy::kAllowed;
-  dpop.proof_lifetime = std::chrono::seconds{o.dpop_proof_lifetime};
-  if (o.dpop_nonce) {
-    dpop.nonces =
-        std::make_shared<const jose::dpop::NonceSource>(std::chrono::seconds{o.dpop_nonce_window});
+  dpop.proof_lifetime = std::chrono::seconds{o.dpop_proofs.proof_lifetime};
+  if (o.dpop_proofs.nonce) {
+    dpop.nonces = std::make_shared<const jose::dpop::NonceSource>(
+        std::chrono::seconds{o.dpop_proofs.nonce_window});
   }
   return dpop;
 }
@@ -242,7 +240,7 @@ int run_api(ApiOptions& o) {
        {"issuer", config.issuer},
        {"audience", boost::json::value_from(config.audiences)},
        {"required_scope", o.required_scope},
-       {"dpop", o.dpop + (o.dpop_nonce ? ", with nonces" : "")},
+       {"dpop", o.dpop + (o.dpop_proofs.nonce ? ", with nonces" : "")},
        {"public_url", url.base.empty() ? "from the Host header" : url.base}});
   SideListener metrics_listener(metrics_server.get(), server);
   server.run_until_signal(reload_on_hangup(o.settings, server));
@@ -357,21 +355,10 @@ void add_api_command(CLI::App& app, int& exit_code) {
       ->envname("SIGNET_DPOP")
       ->check(CLI::IsMember({"allow", "require"}))
       ->capture_default_str();
-  cmd->add_flag("--dpop-nonce", options->dpop_nonce,
-                "Require a server nonce in every DPoP proof (RFC 9449 §9): a proof without a\n"
-                "current one gets 401 use_dpop_nonce and the nonce to use in a DPoP-Nonce header")
-      ->envname("SIGNET_DPOP_NONCE");
-  cmd->add_option("--dpop-nonce-window", options->dpop_nonce_window,
-                  "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
-      ->envname("SIGNET_DPOP_NONCE_WINDOW")
-      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
-      ->capture_default_str();
-  cmd->add_option("--dpop-proof-lifetime", options->dpop_proof_lifetime,
-                  "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
-                  "its jti is remembered that long, so it cannot be replayed")
-      ->envname("SIGNET_DPOP_PROOF_LIFETIME")
-      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
-      ->capture_default_str();
+  add_dpop_settings(
+      cmd, options->dpop_proofs,
+      "Require a server nonce in every DPoP proof (RFC 9449 §9): a proof without a\n"
+      "current one gets 401 use_dpop_nonce and the nonce to use in a DPoP-Nonce header");
   cmd->add_option("--public-url", options->public_url,
                   "The URL clients reach the API at (e.g. https://api.example.com behind a\n"
                   "proxy), which DPoP proofs must name in htu with the request's path (default:\n"

@@ -68,9 +68,7 @@ struct ServeOptions {
   std::int64_t session_lifetime = server::kDefaultSessionLifetime.count();
   std::int64_t login_form_lifetime = server::kDefaultLoginFormLifetime.count();
   bool allow_code_without_pkce = false;
-  bool dpop_nonce = false;
-  std::int64_t dpop_nonce_window = jose::dpop::kDefaultNonceWindow.count();
-  std::int64_t dpop_proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
+  DpopSettings dpop;
   std::string tenant_name = server::Branding{}.tenant_name;
   std::string logo_url;
   std::uint32_t argon2_memory_kib = server::kDefaultArgonMemoryKiB;
@@ -206,9 +204,9 @@ int run_serve(ServeOptions& o) {
   config.store_outage_grace = std::chrono::seconds{o.store_outage_grace};
   config.user_lockout.max_failures = o.lockout_max_failures;
   config.user_lockout.block_for = std::chrono::seconds{o.lockout_seconds};
-  config.dpop.nonce = o.dpop_nonce;
-  config.dpop.nonce_window = std::chrono::seconds{o.dpop_nonce_window};
-  config.dpop.proof_lifetime = std::chrono::seconds{o.dpop_proof_lifetime};
+  config.dpop.nonce = o.dpop.nonce;
+  config.dpop.nonce_window = std::chrono::seconds{o.dpop.nonce_window};
+  config.dpop.proof_lifetime = std::chrono::seconds{o.dpop.proof_lifetime};
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
   server::register_endpoint_metrics(registry, endpoint);
   server::Readiness readiness(*store, tenant);
@@ -483,22 +481,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                 "Let confidential clients use the authorization code flow without PKCE\n"
                 "(public clients always need it; RFC 9700 recommends it for all)")
       ->envname("SIGNET_ALLOW_CODE_WITHOUT_PKCE");
-  cmd->add_flag("--dpop-nonce", o->dpop_nonce,
-                "Require a server nonce in every DPoP proof at /oauth/token (RFC 9449 §8): a\n"
-                "proof without a current one gets 400 use_dpop_nonce and the nonce to use in a\n"
-                "DPoP-Nonce header. Limits proofs made ahead of time by a client's stolen key")
-      ->envname("SIGNET_DPOP_NONCE");
-  cmd->add_option("--dpop-nonce-window", o->dpop_nonce_window,
-                  "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
-      ->envname("SIGNET_DPOP_NONCE_WINDOW")
-      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
-      ->capture_default_str();
-  cmd->add_option("--dpop-proof-lifetime", o->dpop_proof_lifetime,
-                  "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
-                  "its jti is remembered that long, so it cannot be replayed")
-      ->envname("SIGNET_DPOP_PROOF_LIFETIME")
-      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
-      ->capture_default_str();
+  add_dpop_settings(
+      cmd, o->dpop,
+      "Require a server nonce in every DPoP proof at /oauth/token (RFC 9449 §8): a\n"
+      "proof without a current one gets 400 use_dpop_nonce and the nonce to use in a\n"
+      "DPoP-Nonce header. Limits proofs made ahead of time by a client's stolen key");
   cmd->add_option("--tenant-name", o->tenant_name, "The name the login page shows")
       ->envname("SIGNET_TENANT_NAME")
       ->capture_default_str();

@@ -21,6 +21,21 @@ void add_server_settings(CLI::App* cmd, ServerSettings& settings) {
   config_file::add_config_options(cmd, settings.config, settings.check_config);
 }
 
+void add_dpop_settings(CLI::App* cmd, DpopSettings& settings, const std::string& nonce_help) {
+  cmd->add_flag("--dpop-nonce", settings.nonce, nonce_help)->envname("SIGNET_DPOP_NONCE");
+  cmd->add_option("--dpop-nonce-window", settings.nonce_window,
+                  "Seconds a DPoP nonce stays current (it is accepted for up to twice this)")
+      ->envname("SIGNET_DPOP_NONCE_WINDOW")
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
+      ->capture_default_str();
+  cmd->add_option("--dpop-proof-lifetime", settings.proof_lifetime,
+                  "Seconds after its iat that a DPoP proof is accepted (plus 5 s of clock skew);\n"
+                  "its jti is remembered that long, so it cannot be replayed")
+      ->envname("SIGNET_DPOP_PROOF_LIFETIME")
+      ->check(CLI::Range(jose::dpop::kMinConfigurableSeconds, jose::dpop::kMaxConfigurableSeconds))
+      ->capture_default_str();
+}
+
 void apply_log_settings(const ServerSettings& settings) {
   // Both were checked by their options' validators (flag, variable or file alike).
   set_level(parse_level(settings.log_level).value_or(Level::kInfo));

@@ -17,6 +17,7 @@
 #include "signet/cli/config_file.h"
 #include "signet/http/operations_routes.h"
 #include "signet/http/server.h"
+#include "signet/jose/dpop.h"
 #include "signet/metrics/registry.h"
 
 namespace CLI {
@@ -41,6 +42,18 @@ struct ServerSettings {
 // Adds --log-level, --log-format, --shutdown-grace, --check-config and --config (SIGNET_CONFIG)
 // to `cmd`, bound to `settings`.
 void add_server_settings(CLI::App* cmd, ServerSettings& settings);
+
+// The DPoP proof options (RFC 9449) both servers take alike.
+struct DpopSettings {
+  bool nonce = false;
+  std::int64_t nonce_window = jose::dpop::kDefaultNonceWindow.count();
+  std::int64_t proof_lifetime = jose::dpop::kDefaultProofLifetime.count();
+};
+
+// Adds --dpop-nonce, --dpop-nonce-window and --dpop-proof-lifetime (and their SIGNET_*
+// variables) to `cmd`, bound to `settings`. `nonce_help` is --dpop-nonce's help: what a proof
+// without a current nonce gets differs between the token endpoint (400) and an API (401).
+void add_dpop_settings(CLI::App* cmd, DpopSettings& settings, const std::string& nonce_help);
 
 // Puts --log-level and --log-format in force: the first thing a server command does.
 void apply_log_settings(const ServerSettings& settings);
