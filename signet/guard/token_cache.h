@@ -62,6 +62,9 @@ class TokenCache {
   struct KeyHash {
     std::size_t operator()(const Key& k) const noexcept { return k.hash; }
   };
+  // The texts are compared only when the 64-bit hashes agree, which for a token other than the
+  // stored one happens with odds of 2^-64 under a seed no client knows: how long the comparison
+  // takes tells someone guessing at a cached token nothing.
   struct KeyEqual {
     bool operator()(const Key& a, const Key& b) const noexcept {
       return a.hash == b.hash && a.token == b.token;
