@@ -61,7 +61,7 @@ start_servers() {  # count store-args...
     port=$(free_port)
     "$signet" serve --listen "127.0.0.1:$port" --issuer "http://127.0.0.1:$port/" --threads 1 \
       --blocking-threads "$blocking" --no-access-log --refresh-reuse-grace 0 "$@" \
-      2>"$work/serve-$i.log" &
+      >"$work/events-$i.jsonl" 2>"$work/serve-$i.log" &  # events: part of the cost, not the report
     pids+=($!)
     ports+=("$port")
   done
