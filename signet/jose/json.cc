@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <string_view>
 
@@ -103,7 +102,7 @@ class StrictHandler {
         return false;
       }
     }
-    name_ends_.push_back(static_cast<std::uint32_t>(names_.size()));
+    name_ends_.push_back(names_.size());
     stack.push_key(s);
     return true;
   }
@@ -140,7 +139,7 @@ class StrictHandler {
       return false;
     }
     if (object) {
-      object_starts_.push_back(static_cast<std::uint32_t>(name_ends_.size()));
+      object_starts_.push_back(name_ends_.size());
     }
     return true;
   }
@@ -158,19 +157,15 @@ class StrictHandler {
   // The member names of every open object, for the duplicate check, kept without allocating
   // for a token's usual size: names_ holds them back to back (and a name still arriving in
   // parts at its end), name_ends_ where each ends, and object_starts_ the index in name_ends_
-  // of each open object's first name, innermost last. Offsets are 32-bit: parse_json refuses
-  // longer texts.
+  // of each open object's first name, innermost last.
   boost::container::small_vector<char, 512> names_;
-  boost::container::small_vector<std::uint32_t, 32> name_ends_;
-  boost::container::small_vector<std::uint32_t, 8> object_starts_;
+  boost::container::small_vector<std::size_t, 32> name_ends_;
+  boost::container::small_vector<std::size_t, 8> object_starts_;
 };
 
 }  // namespace
 
 Result<json::value, Error> parse_json(std::string_view text, const JsonLimits& limits) {
-  if (text.size() > std::numeric_limits<std::uint32_t>::max()) {
-    return fail(Error::kJsonTooLarge);  // the handler's name offsets are 32-bit
-  }
   json::parse_options options;
   // Our handler enforces depth itself (with its own error); keep the parser's limit above it.
   options.max_depth = limits.max_depth + 1;
