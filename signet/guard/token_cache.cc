@@ -1,6 +1,7 @@
 #include "signet/guard/token_cache.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <random>
@@ -8,10 +9,24 @@
 namespace signet::guard {
 namespace {
 
-constexpr std::size_t kSketchRows = 4;           // count-min: the minimum of four estimates
-constexpr std::uint8_t kSketchMaxCount = 15;     // 4-bit counters: "often" needs no more range
-constexpr std::size_t kSketchMinWidth = 64;      // even a tiny cache gets a usable sketch
-constexpr std::size_t kSketchSampleFactor = 10;  // counts between halvings, per counter column
+constexpr std::size_t kSketchRows = 4;        // count-min: the minimum of four estimates
+constexpr std::uint8_t kSketchMaxCount = 15;  // 4-bit counters: "often" needs no more range
+// A small cache's sketch is still 1,024 counters wide, so that a token whose four counters are
+// all shared with others (and so counts more often than it was seen) is rare: for 14 tokens in
+// about one seed of three million. At 64 columns, one seed in 45 changed which tokens a
+// 10-entry cache kept (tests/guard/token_cache_test.cc cycles them under many seeds).
+constexpr std::size_t kSketchMinWidth = 1024;
+// Counts are halved after ten times as many as the cache holds (at least 64 entries are assumed),
+// rounded up to a power of two, so old popularity fades at the same pace whatever the width.
+constexpr std::size_t kSketchSampleFactor = 10;
+constexpr std::size_t kSketchMinSampleEntries = 64;
+// Each row's column is the top bits of the hash times its own odd multiplier (xxHash64's
+// primes): for two different hashes, the four rows collide nearly independently.
+constexpr std::array<std::uint64_t, kSketchRows> kSketchRowMultipliers = {
+    0x9e3779b185ebca87, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0x85ebca77c2b2ae63};
+// What an entry costs beyond its Entry, its text and its token's footprint: the index's node and
+// bucket, the list's links and the allocator's headers, rounded up.
+constexpr std::size_t kEntryOverheadBytes = 64;
 
 // The token hash's odd multipliers: 2^64 divided by the golden ratio, and the two of
 // MurmurHash3's 64-bit finaliser, whose avalanche is well studied.
@@ -90,16 +105,16 @@ TokenCache::Key TokenCache::key_of(std::string_view token) const {
 }
 
 TokenCache::FrequencySketch::FrequencySketch(std::size_t entries)
-    : width_(std::bit_ceil(std::max(entries, kSketchMinWidth))) {
+    : width_(std::bit_ceil(std::max(entries, kSketchMinWidth))),
+      shift_(64 - std::countr_zero(width_)),
+      sample_(kSketchSampleFactor * std::bit_ceil(std::max(entries, kSketchMinSampleEntries))) {
   counters_.assign(kSketchRows * width_, 0);
 }
 
 std::size_t TokenCache::FrequencySketch::slot(std::uint64_t hash, std::size_t row) const {
-  // Double hashing: each row steps from the hash by a stride made of its other half. A client
-  // that crafts tokens to share counters only inflates estimates, which sending one token
-  // repeatedly does as well; the cache's correctness never depends on them.
-  const std::uint64_t stride = std::rotl(hash, 32) | 1;
-  return row * width_ + ((hash + row * stride) & (width_ - 1));
+  // A client that crafts tokens to share counters only inflates estimates, which sending one
+  // token repeatedly does as well; the cache's correctness never depends on them.
+  return row * width_ + static_cast<std::size_t>((hash * kSketchRowMultipliers[row]) >> shift_);
 }
 
 void TokenCache::FrequencySketch::add(std::uint64_t hash) {
@@ -109,7 +124,7 @@ void TokenCache::FrequencySketch::add(std::uint64_t hash) {
       ++c;
     }
   }
-  if (++added_ == kSketchSampleFactor * width_) {
+  if (++added_ == sample_) {
     for (auto& c : counters_) {
       c >>= 1;
     }
@@ -126,10 +141,10 @@ unsigned TokenCache::FrequencySketch::estimate(std::uint64_t hash) const {
 }
 
 TokenCache::TokenCache(std::size_t max_entries, std::size_t max_bytes)
-    : max_entries_(max_entries),
-      max_bytes_(max_bytes),
-      seed_(random_seed()),
-      sketch_(max_entries) {}
+    : TokenCache(max_entries, max_bytes, random_seed()) {}
+
+TokenCache::TokenCache(std::size_t max_entries, std::size_t max_bytes, std::uint64_t seed)
+    : max_entries_(max_entries), max_bytes_(max_bytes), seed_(seed), sketch_(max_entries) {}
 
 std::shared_ptr<const VerifiedToken> TokenCache::find(const Key& key, std::int64_t now,
                                                       const std::shared_ptr<const KeySet>& keys) {
@@ -154,7 +169,8 @@ std::shared_ptr<const VerifiedToken> TokenCache::find(const Key& key, std::int64
 
 void TokenCache::insert(const Key& key, std::shared_ptr<const VerifiedToken> token,
                         std::shared_ptr<const KeySet> keys, std::int64_t now) {
-  const std::size_t bytes = token->footprint() + key.token.size() + sizeof(Entry) + 64;
+  const std::size_t bytes =
+      token->footprint() + key.token.size() + sizeof(Entry) + kEntryOverheadBytes;
   if (max_entries_ == 0 || bytes > max_bytes_) {
     return;
   }

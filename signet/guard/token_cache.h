@@ -35,7 +35,11 @@ namespace signet::guard {
 // of them.
 class TokenCache {
  public:
+  // Under a random seed.
   TokenCache(std::size_t max_entries, std::size_t max_bytes);
+  // Under a chosen seed: which tokens share sketch counters, and so which one admission prefers
+  // when a shared counter inflates a count, is then the same in every run (tests need that).
+  TokenCache(std::size_t max_entries, std::size_t max_bytes, std::uint64_t seed);
 
   // A presented token with its hash, computed once for both the lookup and the insertion. Views
   // the caller's text, which must outlive it.
@@ -80,7 +84,7 @@ class TokenCache {
   using Lru = std::list<Entry>;
 
   // How often each token was looked up lately: a count-min sketch of 4-bit counters, four
-  // rows, halved once it has counted ten times its width (so old popularity fades).
+  // rows, halved once it has counted ten times the cache's entries (so old popularity fades).
   class FrequencySketch {
    public:
     explicit FrequencySketch(std::size_t entries);
@@ -91,6 +95,8 @@ class TokenCache {
     std::size_t slot(std::uint64_t hash, std::size_t row) const;
     std::vector<std::uint8_t> counters_;  // kRows rows of `width_` counters each
     std::size_t width_;                   // a power of two
+    int shift_;                           // 64 - log2(width_): a product's top bits pick a column
+    std::size_t sample_;                  // counts between halvings
     std::size_t added_ = 0;
   };
 
