@@ -90,6 +90,69 @@ TEST(ParseJsonTest, DuplicatesAreFoundAmongManyLongNames) {
   EXPECT_EQ(inner_dup.error(), Error::kJsonDuplicateMember);
 }
 
+// An object of `members` members named "m0", "m1", ..., with `extra` (already a `"name":value`
+// pair) after them when it is not empty.
+std::string wide_object(int members, const std::string& extra = "") {
+  std::string text = "{";
+  for (int i = 0; i < members; ++i) {
+    text += (i == 0 ? "\"m" : ",\"m") + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  if (!extra.empty()) {
+    text += (members == 0 ? "" : ",") + extra;
+  }
+  return text + "}";
+}
+
+JsonLimits wide_limits() {
+  JsonLimits limits;
+  limits.max_members = 10'000;
+  return limits;
+}
+
+// A wide object's names are checked together when it ends (sorted), not each against all before
+// it: every pair of positions is still caught, on either side of where the names stop being
+// compared one by one.
+TEST(ParseJsonTest, DuplicatesAreFoundAnywhereInAWideObject) {
+  const auto limits = wide_limits();
+  auto clean = parse_json_object(wide_object(9'999, R"("last":0)"), limits);
+  ASSERT_TRUE(clean.ok()) << to_string(clean.error());
+  EXPECT_EQ(clean->size(), 10'000u);
+  for (const int repeated : {0, 1, 30, 31, 32, 33, 5'000, 9'998}) {
+    auto v = parse_json(wide_object(9'999, "\"m" + std::to_string(repeated) + "\":0"), limits);
+    ASSERT_FALSE(v.ok()) << repeated;
+    EXPECT_EQ(v.error(), Error::kJsonDuplicateMember) << repeated;
+  }
+  // The duplicate as the last of 32, 33 and 34 members, and two names repeated late.
+  for (const int members : {31, 32, 33}) {
+    auto v = parse_json(wide_object(members, R"("m0":0)"), limits);
+    ASSERT_FALSE(v.ok()) << members;
+    EXPECT_EQ(v.error(), Error::kJsonDuplicateMember) << members;
+    EXPECT_TRUE(parse_json(wide_object(members, R"("other":0)"), limits).ok()) << members;
+  }
+  auto late = parse_json(wide_object(100, R"("x":1,"y":2,"x":3)"), limits);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error(), Error::kJsonDuplicateMember);
+}
+
+TEST(ParseJsonTest, WideObjectsAreCheckedEachOnTheirOwn) {
+  const auto limits = wide_limits();
+  // The same wide object twice, side by side and nested in a wide one: no duplicates.
+  const std::string inner = wide_object(500);
+  auto side_by_side = parse_json("[" + inner + "," + inner + "]", limits);
+  EXPECT_TRUE(side_by_side.ok()) << to_string(side_by_side.error());
+  auto nested = parse_json_object(wide_object(500, "\"inner\":" + inner), limits);
+  ASSERT_TRUE(nested.ok()) << to_string(nested.error());
+  EXPECT_EQ(nested->at("inner").as_object().size(), 500u);
+  // A duplicate in the inner one only, and in the outer one only (after the inner one ended).
+  auto inner_dup =
+      parse_json(wide_object(500, "\"inner\":" + wide_object(500, R"("m7":0)")), limits);
+  ASSERT_FALSE(inner_dup.ok());
+  EXPECT_EQ(inner_dup.error(), Error::kJsonDuplicateMember);
+  auto outer_dup = parse_json(wide_object(500, "\"inner\":" + inner + R"(,"m400":0)"), limits);
+  ASSERT_FALSE(outer_dup.ok());
+  EXPECT_EQ(outer_dup.error(), Error::kJsonDuplicateMember);
+}
+
 // --- parse_json: what is refused, with the exact error --------------------------------------
 
 struct Refusal {
