@@ -4,7 +4,8 @@
 #include <array>
 #include <bit>
 #include <cstring>
-#include <random>
+
+#include "signet/jose/crypto.h"
 
 namespace signet::guard {
 namespace {
@@ -55,9 +56,12 @@ std::uint64_t avalanche(std::uint64_t h) {
   return h;
 }
 
+// From OpenSSL's generator, like every other secret of the project: a client must not be able
+// to tell which tokens share a bucket or a counter.
 std::uint64_t random_seed() {
-  std::random_device device;
-  return (std::uint64_t{device()} << 32) ^ device();
+  std::uint64_t seed = 0;
+  jose::random_bytes({reinterpret_cast<std::uint8_t*>(&seed), sizeof(seed)});
+  return seed;
 }
 
 // True when `current` still publishes the key that verified a token under `verified_by`.

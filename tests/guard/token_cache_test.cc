@@ -31,6 +31,14 @@ std::string token_with_jti(const GuardHarness& h, const std::string& jti) {
   return mint(signing_key(), claims);
 }
 
+// Clients cycling through more distinct tokens than the cache holds, round after round: the
+// guard-level test and the seed sweep of TokenCache alone present the same traffic. Under LRU
+// alone nothing would ever hit; with admission, every round after the first hits each entry kept.
+constexpr std::size_t kCycledTokens = 14;
+constexpr std::size_t kCycledEntries = 10;
+constexpr std::size_t kCycleRounds = 5;
+constexpr std::size_t kCycleHits = kCycledEntries * (kCycleRounds - 1);
+
 // --- through the Guard ---------------------------------------------------------------------------
 
 TEST(TokenCache, SecondVerificationIsAHit) {
@@ -181,21 +189,20 @@ TEST(TokenCache, MoreDistinctTokensThanEntriesStillHitForAStableShare) {
   // sketch counters change admission's decisions: about one in three million (the unit test
   // CyclingMoreTokensThanEntriesKeepsTheSameShareUnderEverySeed sweeps seeds).
   GuardConfig c = test_config();
-  c.token_cache_entries = 10;
+  c.token_cache_entries = kCycledEntries;
   GuardHarness h(c);
   std::vector<std::string> tokens;
-  for (int i = 0; i < 14; ++i) {
+  for (std::size_t i = 0; i < kCycledTokens; ++i) {
     tokens.push_back(token_with_jti(h, std::to_string(i)));
   }
-  constexpr int kRounds = 5;
-  for (int round = 0; round < kRounds; ++round) {
+  for (std::size_t round = 0; round < kCycleRounds; ++round) {
     for (const auto& t : tokens) {
       ASSERT_TRUE(h.guard->verify(t));
     }
   }
-  EXPECT_EQ(h.guard->token_cache_size(), 10u);
-  EXPECT_EQ(hits(h), 10u * (kRounds - 1));
-  EXPECT_EQ(misses(h), 14u + 4u * (kRounds - 1));
+  EXPECT_EQ(h.guard->token_cache_size(), kCycledEntries);
+  EXPECT_EQ(hits(h), kCycleHits);
+  EXPECT_EQ(misses(h), kCycledTokens * kCycleRounds - kCycleHits);
 }
 
 TEST(TokenCache, DisabledNeverHits) {
@@ -281,42 +288,40 @@ std::shared_ptr<const VerifiedToken> verified(std::int64_t exp, std::string kid 
   return t;
 }
 
-// One cache's key for a token, as the guard makes it.
-TokenCache::Key key_for(const TokenCache& cache, std::string_view token) {
-  return cache.key_of(token);
-}
-
 constexpr std::int64_t kNow = 1'000'000;
 // Admission's decisions depend on which names share sketch counters, so the tests that expect
 // exact decisions fix the seed: every run then takes the same path.
 constexpr std::uint64_t kSeed = 0x5167'4e74'0001;
 
-// What the guard does with a token: look it up, and on a miss insert it once verified.
-void present(TokenCache& cache, std::string_view name, const std::shared_ptr<const KeySet>& keys,
+// What the guard does with a token: look it up, and on a miss insert it once verified. True
+// for a hit.
+bool present(TokenCache& cache, std::string_view name, const std::shared_ptr<const KeySet>& keys,
              std::shared_ptr<const VerifiedToken> token) {
-  if (cache.find(key_for(cache, name), kNow, keys) == nullptr) {
-    cache.insert(key_for(cache, name), std::move(token), keys, kNow);
+  if (cache.find(cache.key_of(name), kNow, keys) != nullptr) {
+    return true;
   }
+  cache.insert(cache.key_of(name), std::move(token), keys, kNow);
+  return false;
 }
 
 TEST(TokenCacheUnit, FindsWhatWasInserted) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
   const auto token = verified(kNow + 60);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
-  cache.insert(key_for(cache, "a"), token, keys, kNow);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), token);
-  EXPECT_EQ(cache.find(key_for(cache, "b"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow, keys), nullptr);
+  cache.insert(cache.key_of("a"), token, keys, kNow);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow, keys), token);
+  EXPECT_EQ(cache.find(cache.key_of("b"), kNow, keys), nullptr);
   EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(TokenCacheUnit, ASameHashWithOtherTextIsNoHit) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-  const TokenCache::Key same_hash{"b", key_for(cache, "a").hash};
+  cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+  const TokenCache::Key same_hash{"b", cache.key_of("a").hash};
   EXPECT_EQ(cache.find(same_hash, kNow, keys), nullptr);
-  EXPECT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("a"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, KeepsItsOwnCopyOfTheText) {
@@ -324,11 +329,11 @@ TEST(TokenCacheUnit, KeepsItsOwnCopyOfTheText) {
   const auto keys = key_set({public_half(signing_key())});
   {
     std::string presented(700, 'x');
-    cache.insert(key_for(cache, presented), verified(kNow + 60), keys, kNow);
+    cache.insert(cache.key_of(presented), verified(kNow + 60), keys, kNow);
     presented.assign(700, 'y');  // the request's buffer is reused
   }
-  EXPECT_NE(cache.find(key_for(cache, std::string(700, 'x')), kNow, keys), nullptr);
-  EXPECT_EQ(cache.find(key_for(cache, std::string(700, 'y')), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of(std::string(700, 'x')), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of(std::string(700, 'y')), kNow, keys), nullptr);
   EXPECT_GE(cache.bytes(), 700u);  // the text counts toward the memory bound
 }
 
@@ -346,26 +351,26 @@ TEST(TokenCacheUnit, HashesSpreadAndAreSeededPerCache) {
   for (std::size_t i = 0; i < kTokens; ++i) {
     const std::string n = std::to_string(i);
     token.replace(300, n.size(), n);  // a few characters in the middle differ
-    const auto hash = key_for(cache, token).hash;
+    const auto hash = cache.key_of(token).hash;
     seen.insert(hash);
     ++per_bucket[hash % kBuckets];
-    same_in_other += key_for(other, token).hash == hash;
+    same_in_other += other.key_of(token).hash == hash;
   }
   EXPECT_EQ(seen.size(), kTokens);
   // 16 per bucket on average; a uniform hash puts more than 48 in one with odds below 1e-9.
   EXPECT_LT(*std::max_element(per_bucket.begin(), per_bucket.end()), 48u);
   EXPECT_EQ(same_in_other, 0u);
   // Every length, including the tails shorter than a word, goes into the hash.
-  EXPECT_NE(key_for(cache, "abcdefghi").hash, key_for(cache, "abcdefgh").hash);
-  EXPECT_NE(key_for(cache, "").hash, key_for(cache, std::string_view("\0", 1)).hash);
+  EXPECT_NE(cache.key_of("abcdefghi").hash, cache.key_of("abcdefgh").hash);
+  EXPECT_NE(cache.key_of("").hash, cache.key_of(std::string_view("\0", 1)).hash);
 }
 
 TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-  EXPECT_NE(cache.find(key_for(cache, "a"), kNow + 59, keys), nullptr);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow + 60, keys), nullptr);
+  cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+  EXPECT_NE(cache.find(cache.key_of("a"), kNow + 59, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow + 60, keys), nullptr);
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_EQ(cache.bytes(), 0u);
 }
@@ -373,8 +378,8 @@ TEST(TokenCacheUnit, ExpiryBoundaryIsExact) {
 TEST(TokenCacheUnit, NoKeySetMeansNoHit) {
   TokenCache cache(10, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, nullptr), nullptr);
+  cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow, nullptr), nullptr);
 }
 
 TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
@@ -384,22 +389,22 @@ TEST(TokenCacheUnit, NewerKeySetMustStillPublishTheSameKeyUnderTheKid) {
   const auto reused = key_set({with_kid(public_half(other_key(kAlg)), kKid())}, 2);
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-    EXPECT_NE(cache.find(key_for(cache, "a"), kNow, same), nullptr);
-    EXPECT_NE(cache.find(key_for(cache, "a"), kNow, same), nullptr);
+    cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+    EXPECT_NE(cache.find(cache.key_of("a"), kNow, same), nullptr);
+    EXPECT_NE(cache.find(cache.key_of("a"), kNow, same), nullptr);
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, without), nullptr);
+    cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+    EXPECT_EQ(cache.find(cache.key_of("a"), kNow, without), nullptr);
     EXPECT_EQ(cache.size(), 0u);
     // Dropped for good: the old set does not bring it back.
-    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+    EXPECT_EQ(cache.find(cache.key_of("a"), kNow, keys), nullptr);
   }
   {
     TokenCache cache(10, 1 << 20);
-    cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
-    EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, reused), nullptr);
+    cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
+    EXPECT_EQ(cache.find(cache.key_of("a"), kNow, reused), nullptr);
     EXPECT_EQ(cache.size(), 0u);
   }
 }
@@ -410,28 +415,28 @@ TEST(TokenCacheUnit, AdmittedWhenFullDisplacesTheLeastRecentlyUsedEntry) {
   for (const char* name : {"a", "b", "c"}) {
     present(cache, name, keys, verified(kNow + 60));
   }
-  ASSERT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);  // order now: a, c, b
+  ASSERT_NE(cache.find(cache.key_of("a"), kNow, keys), nullptr);  // order now: a, c, b
   present(cache, "d", keys, verified(kNow + 60));
-  EXPECT_EQ(cache.find(key_for(cache, "d"), kNow, keys), nullptr);  // seen once, as often as b
+  EXPECT_EQ(cache.find(cache.key_of("d"), kNow, keys), nullptr);  // seen once, as often as b
   EXPECT_EQ(cache.refused(), 1u);
   present(cache, "d", keys, verified(kNow + 60));  // seen twice (and once more above)
   EXPECT_EQ(cache.size(), 3u);
-  EXPECT_EQ(cache.find(key_for(cache, "b"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(key_for(cache, "c"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(key_for(cache, "d"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of("b"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("a"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("c"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("d"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, ReinsertingReplacesTheEntry) {
   TokenCache cache(3, 1 << 20);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(key_for(cache, "a"), verified(kNow + 60), keys, kNow);
+  cache.insert(cache.key_of("a"), verified(kNow + 60), keys, kNow);
   const std::size_t one = cache.bytes();
   const auto newer = verified(kNow + 120);
-  cache.insert(key_for(cache, "a"), newer, keys, kNow);
+  cache.insert(cache.key_of("a"), newer, keys, kNow);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.bytes(), one);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), newer);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow, keys), newer);
 }
 
 TEST(TokenCacheUnit, BoundedInBytes) {
@@ -440,7 +445,7 @@ TEST(TokenCacheUnit, BoundedInBytes) {
   std::size_t one = 0;
   {
     TokenCache probe(100, 1 << 20, kSeed);
-    probe.insert(key_for(probe, "p"), verified(kNow + 60, kKid(), 1000), keys, kNow);
+    probe.insert(probe.key_of("p"), verified(kNow + 60, kKid(), 1000), keys, kNow);
     one = probe.bytes();
   }
   ASSERT_GT(one, 1000u);
@@ -448,41 +453,40 @@ TEST(TokenCacheUnit, BoundedInBytes) {
   TokenCache cache(100, max_bytes, kSeed);
   for (const char* name : {"a", "b", "c", "d"}) {
     // Presented until admitted: once seen more often than the entry it displaces.
-    for (int seen = 0; seen < 10 && cache.find(key_for(cache, name), kNow, keys) == nullptr;
-         ++seen) {
-      cache.insert(key_for(cache, name), verified(kNow + 60, kKid(), 1000), keys, kNow);
+    for (int seen = 0; seen < 10 && cache.find(cache.key_of(name), kNow, keys) == nullptr; ++seen) {
+      cache.insert(cache.key_of(name), verified(kNow + 60, kKid(), 1000), keys, kNow);
       EXPECT_LE(cache.bytes(), max_bytes);
     }
   }
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.bytes(), 2 * one);
-  EXPECT_NE(cache.find(key_for(cache, "c"), kNow, keys), nullptr);
-  EXPECT_NE(cache.find(key_for(cache, "d"), kNow, keys), nullptr);
-  EXPECT_EQ(cache.find(key_for(cache, "a"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("c"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("d"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of("a"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, AnEntryLargerThanTheWholeBoundIsNotStored) {
   const auto keys = key_set({public_half(signing_key())});
   TokenCache cache(100, 2048);
-  cache.insert(key_for(cache, "small"), verified(kNow + 60), keys, kNow);
+  cache.insert(cache.key_of("small"), verified(kNow + 60), keys, kNow);
   ASSERT_EQ(cache.size(), 1u);
-  cache.insert(key_for(cache, "huge"), verified(kNow + 60, kKid(), 4096), keys, kNow);
-  EXPECT_EQ(cache.find(key_for(cache, "huge"), kNow, keys), nullptr);
+  cache.insert(cache.key_of("huge"), verified(kNow + 60, kKid(), 4096), keys, kNow);
+  EXPECT_EQ(cache.find(cache.key_of("huge"), kNow, keys), nullptr);
   // ...and did not evict what was there.
-  EXPECT_NE(cache.find(key_for(cache, "small"), kNow, keys), nullptr);
+  EXPECT_NE(cache.find(cache.key_of("small"), kNow, keys), nullptr);
 }
 
 TEST(TokenCacheUnit, AnExpiredLeastRecentlyUsedEntryIsDisplacedHoweverPopular) {
   TokenCache cache(1, 1 << 20, kSeed);
   const auto keys = key_set({public_half(signing_key())});
-  cache.insert(key_for(cache, "old"), verified(kNow + 1), keys, kNow);
+  cache.insert(cache.key_of("old"), verified(kNow + 1), keys, kNow);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(cache.find(key_for(cache, "old"), kNow, keys), nullptr);
+    ASSERT_NE(cache.find(cache.key_of("old"), kNow, keys), nullptr);
   }
   // At kNow + 1 "old" has expired; nobody has looked it up since, so it is still held.
   const auto fresh = verified(kNow + 60);
-  cache.insert(key_for(cache, "new"), fresh, keys, kNow + 1);
-  EXPECT_EQ(cache.find(key_for(cache, "new"), kNow + 1, keys), fresh);
+  cache.insert(cache.key_of("new"), fresh, keys, kNow + 1);
+  EXPECT_EQ(cache.find(cache.key_of("new"), kNow + 1, keys), fresh);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.refused(), 0u);
 }
@@ -492,44 +496,40 @@ TEST(TokenCacheUnit, PopularityFadesSoANewlyBusyTokenGetsIn) {
   const auto keys = key_set({public_half(signing_key())});
   present(cache, "once-busy", keys, verified(kNow + 600));
   for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(cache.find(key_for(cache, "once-busy"), kNow, keys), nullptr);
+    ASSERT_NE(cache.find(cache.key_of("once-busy"), kNow, keys), nullptr);
   }
   int presentations = 0;
-  while (presentations < 10'000 && cache.find(key_for(cache, "busy"), kNow, keys) == nullptr) {
-    cache.insert(key_for(cache, "busy"), verified(kNow + 600), keys, kNow);
+  while (presentations < 10'000 && cache.find(cache.key_of("busy"), kNow, keys) == nullptr) {
+    cache.insert(cache.key_of("busy"), verified(kNow + 600), keys, kNow);
     ++presentations;
   }
   // Refused while "once-busy" counted as often, then admitted once the counts were halved.
   EXPECT_GT(presentations, 20);
   EXPECT_LT(presentations, 10'000);
-  EXPECT_EQ(cache.find(key_for(cache, "once-busy"), kNow, keys), nullptr);
+  EXPECT_EQ(cache.find(cache.key_of("once-busy"), kNow, keys), nullptr);
 }
 
-// 14 tokens cycled through 10 entries, as the guard's test above presents them, under 10,000
-// seeds: admission keeps a stable share under every one of them. With a sketch 64 counters wide,
-// one seed in 45 kept fewer (as few as 22 hits of 40 in three million seeds): shared counters had
-// made some token count more often than it was seen.
+// The guard's cycling traffic under 10,000 seeds: admission keeps the same share under every one
+// of them. With a sketch 64 counters wide, one seed in 45 kept fewer (as few as 22 hits of 40 in
+// three million seeds): shared counters had made some token count more often than it was seen.
 TEST(TokenCacheUnit, CyclingMoreTokensThanEntriesKeepsTheSameShareUnderEverySeed) {
+  constexpr std::uint64_t kSeeds = 10'000;
   const auto keys = key_set({public_half(signing_key())});
   const auto token = verified(kNow + 60);
   std::vector<std::string> names;
-  for (int i = 0; i < 14; ++i) {
+  for (std::size_t i = 0; i < kCycledTokens; ++i) {
     names.push_back("token-" + std::to_string(i));
   }
   std::size_t seeds_with_fewer = 0;
-  for (std::uint64_t seed = 1; seed <= 10'000; ++seed) {
-    TokenCache cache(10, 1 << 20, seed);
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    TokenCache cache(kCycledEntries, 1 << 20, seed);
     std::size_t hits = 0;
-    for (int round = 0; round < 5; ++round) {
+    for (std::size_t round = 0; round < kCycleRounds; ++round) {
       for (const auto& name : names) {
-        if (cache.find(key_for(cache, name), kNow, keys) != nullptr) {
-          ++hits;
-        } else {
-          cache.insert(key_for(cache, name), token, keys, kNow);
-        }
+        hits += present(cache, name, keys, token);
       }
     }
-    seeds_with_fewer += hits != 10u * 4;
+    seeds_with_fewer += hits != kCycleHits;
   }
   EXPECT_EQ(seeds_with_fewer, 0u);
 }
