@@ -30,6 +30,9 @@ namespace signet::management {
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // Nesting of a request body: the deepest legitimate one is three (scopes of a resource server).
 constexpr std::size_t kMaxBodyDepth = 32;
+// Members of one object or elements of one array in a request body: a resource server with
+// thousands of scopes fits, a body that is one huge array to exhaust the parser does not.
+constexpr std::size_t kMaxBodyMembers = 10'000;
 // The console's own application: a public client (no secret) that signs in through /authorize
 // with PKCE at {issuer}console/ (authorization_code and refresh_token grants); created at first
 // start, and brought to that at every start (an older tenant's, or another issuer URL's).

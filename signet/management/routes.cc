@@ -37,9 +37,6 @@ namespace asio = boost::asio;
 namespace bh = boost::beast::http;
 namespace json = boost::json;
 
-// Members of one object or elements of one array in a request body: a resource server with
-// thousands of scopes fits, a body that is one huge array to exhaust the parser does not.
-constexpr std::size_t kMaxBodyMembers = 10'000;
 // A path has at most this many segments below the base (keys/signing/{kid}/revoke).
 constexpr std::size_t kMaxSegments = 4;
 // What an admin-change event keeps of a request: the path (routes are far shorter; a longer one
