@@ -32,8 +32,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "$base/" \
   --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log 2>"$work/serve.log" &
-server_pid=$!
-pids+=("$server_pid")
+pids+=($!)
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 # A script's way in, as in Auth0: an application with a client grant for the Management API.

@@ -21,7 +21,6 @@ start_work
 chmod 755 "$work"  # the PostgreSQL server runs as another user when this runs as root
 before_cleanup() { bash tests/support/postgres-server.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 
-
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 bash tests/support/postgres-server.sh start "$work/pg" >/dev/null
 server_url=$(cat "$work/pg/url")
@@ -74,7 +73,6 @@ stop_servers() {
   wait 2>/dev/null || true
   pids=()
 }
-
 
 # Refresh: each request spends one refresh token and each response brings its successor, so a
 # token is never in flight twice (no reuse, no grace). Each wrk thread takes its tokens from a file.

@@ -19,7 +19,6 @@ source bench/lib.sh  # start_work, free_port, ratio, median, json_field (the scr
 start_work
 data="$work/data"
 
-
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== $(openssl version)"
 
