@@ -31,7 +31,8 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 port=$(free_port)
 base="http://127.0.0.1:$port"
 taskset -c $server_core "$signet" serve --listen "127.0.0.1:$port" --issuer "$base/" \
-  --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log 2>"$work/serve.log" &
+  --data-dir "$data" --threads 1 --blocking-threads 1 --no-access-log \
+  >"$work/events.jsonl" 2>"$work/serve.log" &  # the event log's lines are part of the cost, kept out of the report
 pids+=($!)
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
