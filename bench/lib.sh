@@ -16,7 +16,24 @@ stop_work() {
   if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; return; fi
   rm -rf "$work"
 }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port free on 127.0.0.1 now that no earlier call of this script handed out (they are listed in
+# $work/ports): the kernel may give two binds in a row the same port once the first is closed.
+free_port() {
+  /usr/bin/python3 - "$work/ports" <<'PY'
+import os, socket, sys
+taken = set(open(sys.argv[1]).read().split()) if os.path.exists(sys.argv[1]) else set()
+for _ in range(1000):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    if port not in taken:
+        open(sys.argv[1], "a").write(port + "\n")
+        print(port)
+        break
+else:
+    sys.exit("free_port: no port not handed out already in 1000 binds")
+PY
+}
 # "a" as a percentage of "b", one decimal.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
 # The median of the numbers on stdin (separated by spaces or newlines).

@@ -423,10 +423,22 @@ class TestIssuer:
                           algorithm=alg, headers=header)
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now that this process has never handed out before. The kernel
+    may give the same port to two binds in a row once the first socket is closed, so without the
+    set a server's --listen and --metrics-listen (taken one after the other) could be the same
+    port, which serve refuses (seen once in CI; the suite takes thousands of pairs)."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise AssertionError("no port this process has not handed out already in 1000 binds")
 
 
 # --- forged tokens, built by hand where PyJWT (rightly) refuses to help

@@ -30,6 +30,7 @@ import requests
 
 import prometheus_text
 from conftest import clean_env, signet_bin
+from issuer import free_port
 from login_page import management_scopes_sign_in, sign_in
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,12 +40,6 @@ PRIVATE = "Hello from a private endpoint! You need to be authenticated to see th
 SCOPED = ("Hello from a private endpoint! You need to be authenticated and have a scope of "
           "read:messages to see this.")
 START_TIMEOUT = 60.0  # s; the first run creates keys and hashes a password
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Demo:
