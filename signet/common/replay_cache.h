@@ -41,4 +41,16 @@ class ReplayCache {
   std::unique_ptr<Shard[]> shards_;    // kShards of them
 };
 
+// The record of used ids that every replica of a server shares (the authorization server's
+// store), asked after this process's ReplayCache took an id as new: the cache answers a replay
+// this process saw without a round trip, the ledger one that another replica saw.
+class ReplayLedger {
+ public:
+  virtual ~ReplayLedger() = default;
+  enum class Use { kFirst, kReplayed, kUnavailable };
+  // Records `id` as ReplayCache::use does (the same id, the same expires_at); kUnavailable when
+  // the record cannot be reached (the caller refuses: accepting could let a replay through).
+  virtual Use use(std::string_view id, std::int64_t expires_at, std::int64_t now) = 0;
+};
+
 }  // namespace signet

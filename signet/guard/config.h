@@ -58,6 +58,10 @@ struct DpopConfig {
   // Given, it outlives the guard: a host that rebuilds its guard (the Management API does on
   // every key change) keeps the proofs it has seen, so a rebuild cannot reopen a replay.
   std::shared_ptr<ReplayCache> replay_cache;
+  // And, when set, shared with the host's other replicas: a proof this process takes as new is
+  // recorded there too, and refused if another replica used it. Null: this process's cache only
+  // (the right choice for one process, and for `signet api`, which has no store).
+  std::shared_ptr<ReplayLedger> replay_ledger;
   // Server nonces (RFC 9449 §9): when set, a proof must carry a current one, and every answer to
   // a DPoP request carries a fresh DPoP-Nonce. Null: no nonces.
   std::shared_ptr<const jose::dpop::NonceSource> nonces;

@@ -346,8 +346,8 @@ Result<jose::dpop::VerifiedProof, Failure> Guard::check_proof(const Credentials&
 }
 
 Result<Ok, Failure> Guard::use_proof(const jose::dpop::VerifiedProof& proof, std::int64_t now) {
-  auto used =
-      remember_proof(*replay_cache_, proof, config_.dpop.proof_lifetime + config_.dpop.leeway, now);
+  auto used = remember_proof(*replay_cache_, config_.dpop.replay_ledger.get(), proof,
+                             config_.dpop.proof_lifetime + config_.dpop.leeway, now);
   if (!used) {
     return fail(proof_failure(used.error()));
   }
@@ -400,6 +400,13 @@ Decision Guard::refuse(const Failure& failure, std::optional<Scheme> scheme,
       break;
     }
     case Error::kDpopProof:
+      if (failure.proof && failure.proof->unavailable()) {
+        // Not the proof's fault either: a 401 would tell the client its token is at fault.
+        d.status = 503;
+        d.body = json::serialize(
+            json::object{{"error", "temporarily_unavailable"}, {"error_description", description}});
+        return d;
+      }
       d.status = 401;
       error = failure.proof ? refused_proof_error(*failure.proof) : "invalid_dpop_proof";
       break;
@@ -438,7 +445,7 @@ std::string Guard::challenges(std::optional<Scheme> error_scheme,
   return out;
 }
 
-Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache,
+Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache, ReplayLedger* ledger,
                                                     const jose::dpop::VerifiedProof& proof,
                                                     std::chrono::seconds fresh_for,
                                                     std::int64_t now) {
@@ -451,15 +458,28 @@ Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache,
   jose::dpop::ProofFailure refusal{};
   switch (cache.use(id, stale_at, now)) {
     case ReplayCache::Use::kFirst:
-      return Ok{};
+      break;
     case ReplayCache::Use::kReplayed:
       refusal.code = jose::dpop::ProofError::kReplayed;
       return fail(std::move(refusal));
     case ReplayCache::Use::kFull:
+      // Failing closed: accepting a proof that cannot be remembered could let its replay through.
+      refusal.code = jose::dpop::ProofError::kReplayCacheFull;
+      return fail(std::move(refusal));
+  }
+  if (ledger == nullptr) {
+    return Ok{};
+  }
+  switch (ledger->use(id, stale_at, now)) {
+    case ReplayLedger::Use::kFirst:
+      return Ok{};
+    case ReplayLedger::Use::kReplayed:
+      refusal.code = jose::dpop::ProofError::kReplayed;
+      return fail(std::move(refusal));
+    case ReplayLedger::Use::kUnavailable:
       break;
   }
-  // Failing closed: accepting a proof that cannot be remembered could let its replay through.
-  refusal.code = jose::dpop::ProofError::kReplayCacheFull;
+  refusal.code = jose::dpop::ProofError::kReplayUnrecorded;
   return fail(std::move(refusal));
 }
 

@@ -115,9 +115,11 @@ class Guard {
 
 // Records a verified proof's jti in `cache` under jkt + "." + jti until iat + `fresh_for` (the
 // proof lifetime plus the leeway, after which verify_proof refuses it as too old): kReplayed
-// when it is there already, kReplayCacheFull when the cache cannot take it (fail closed). What
-// the guard and the authorization server's own endpoints share.
-Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache,
+// when it is there already, kReplayCacheFull when the cache cannot take it (fail closed). Then,
+// when `ledger` is given, in the ledger under the same id: kReplayed when another replica used
+// it, kReplayUnrecorded when the ledger cannot be reached (fail closed). What the guard and the
+// authorization server's own endpoints share.
+Result<Ok, jose::dpop::ProofFailure> remember_proof(ReplayCache& cache, ReplayLedger* ledger,
                                                     const jose::dpop::VerifiedProof& proof,
                                                     std::chrono::seconds fresh_for,
                                                     std::int64_t now);

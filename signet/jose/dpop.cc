@@ -275,6 +275,9 @@ std::string_view to_string(ProofError e) {
       return "the DPoP proof was already used: make a new proof for each request";
     case ProofError::kReplayCacheFull:
       return "the server cannot remember more DPoP proofs now: retry shortly";
+    case ProofError::kReplayUnrecorded:
+      return "the server could not record the DPoP proof (its store is unreachable): retry "
+             "shortly with a new proof";
     case ProofError::kKeyMismatch:
       return "the DPoP proof key is not the key the token is bound to";
   }
@@ -297,6 +300,10 @@ std::string ProofFailure::description() const {
 
 bool ProofFailure::wants_nonce() const {
   return code == ProofError::kNonceMissing || code == ProofError::kNonceInvalid;
+}
+
+bool ProofFailure::unavailable() const {
+  return code == ProofError::kReplayUnrecorded;
 }
 
 std::optional<std::string> normalize_htu(std::string_view url) {

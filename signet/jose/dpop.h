@@ -36,27 +36,28 @@ constexpr std::int64_t kMaxConfigurableSeconds = 3600;
 
 // Every rule a proof can break; to_string gives the rule as a sentence for error_description.
 enum class ProofError {
-  kMissing,          // no DPoP header
-  kMultiple,         // more than one DPoP header (RFC 9449 §4.3 check 1)
-  kMalformed,        // not a compact JWS / bad base64url / bad JSON (see jose_error)
-  kTyp,              // header typ must be "dpop+jwt"
-  kAlgNotAllowed,    // alg none / HMAC / not among the accepted algorithms
-  kJwkMissing,       // header must carry "jwk"
-  kJwkInvalid,       // jwk is not a usable public key (see jose_error)
-  kJwkPrivate,       // jwk must not contain private members ("d", "p", "q", ...)
-  kSignature,        // signature does not verify with the embedded jwk
-  kClaimMissing,     // jti, htm, htu and iat are required (ath when a token is presented)
-  kClaimType,        // a claim has the wrong JSON type
-  kHtm,              // htm must equal the request method
-  kHtu,              // htu must equal the request URL (scheme, host, port, path), query ignored
-  kIatTooOld,        // iat earlier than now - lifetime - leeway
-  kIatInFuture,      // iat later than now + leeway
-  kAth,              // ath must be base64url(SHA-256(access token))
-  kNonceMissing,     // the server requires a nonce (answer use_dpop_nonce)
-  kNonceInvalid,     // the nonce is not one the server issued, or is stale (answer use_dpop_nonce)
-  kReplayed,         // this jti was already used within the proof's lifetime
-  kReplayCacheFull,  // too many fresh proofs to remember: refuse rather than risk a replay
-  kKeyMismatch,      // proof key thumbprint differs from the token's cnf.jkt / the bound key
+  kMissing,           // no DPoP header
+  kMultiple,          // more than one DPoP header (RFC 9449 §4.3 check 1)
+  kMalformed,         // not a compact JWS / bad base64url / bad JSON (see jose_error)
+  kTyp,               // header typ must be "dpop+jwt"
+  kAlgNotAllowed,     // alg none / HMAC / not among the accepted algorithms
+  kJwkMissing,        // header must carry "jwk"
+  kJwkInvalid,        // jwk is not a usable public key (see jose_error)
+  kJwkPrivate,        // jwk must not contain private members ("d", "p", "q", ...)
+  kSignature,         // signature does not verify with the embedded jwk
+  kClaimMissing,      // jti, htm, htu and iat are required (ath when a token is presented)
+  kClaimType,         // a claim has the wrong JSON type
+  kHtm,               // htm must equal the request method
+  kHtu,               // htu must equal the request URL (scheme, host, port, path), query ignored
+  kIatTooOld,         // iat earlier than now - lifetime - leeway
+  kIatInFuture,       // iat later than now + leeway
+  kAth,               // ath must be base64url(SHA-256(access token))
+  kNonceMissing,      // the server requires a nonce (answer use_dpop_nonce)
+  kNonceInvalid,      // the nonce is not one the server issued, or is stale (answer use_dpop_nonce)
+  kReplayed,          // this jti was already used within the proof's lifetime
+  kReplayCacheFull,   // too many fresh proofs to remember: refuse rather than risk a replay
+  kReplayUnrecorded,  // the record of used proofs shared by replicas (the store) is unreachable
+  kKeyMismatch,       // proof key thumbprint differs from the token's cnf.jkt / the bound key
 };
 std::string_view to_string(ProofError e);
 
@@ -71,6 +72,8 @@ struct ProofFailure {
   // True for kNonceMissing / kNonceInvalid: the answer's error is use_dpop_nonce, with a fresh
   // DPoP-Nonce header.
   bool wants_nonce() const;
+  // True for kReplayUnrecorded: not the proof's fault; the answer is 503 temporarily_unavailable.
+  bool unavailable() const;
 };
 
 // What the verifier expects of the request the proof came with.

@@ -352,9 +352,9 @@ json::value list_answer(const admin::Page<T>& page, bool totals, std::string_vie
   return out;
 }
 
-// The guard's DPoP settings: the server's replay cache, nonces and proof lifetime when it has
-// DPoP proofs, else a replay cache of the Management API's own, made once so that it outlives
-// the guards of every snapshot.
+// The guard's DPoP settings: the server's replay cache and ledger, nonces and proof lifetime when
+// it has DPoP proofs, else a replay cache of the Management API's own, made once so that it
+// outlives the guards of every snapshot.
 guard::DpopConfig dpop_config(server::DpopProofs* proofs) {
   guard::DpopConfig dpop;
   if (proofs == nullptr) {
@@ -365,6 +365,7 @@ guard::DpopConfig dpop_config(server::DpopProofs* proofs) {
   dpop.leeway = proofs->policy().leeway;
   dpop.algorithms.assign(server::kDpopAlgorithms.begin(), server::kDpopAlgorithms.end());
   dpop.replay_cache = proofs->replay_cache();
+  dpop.replay_ledger = proofs->replay_ledger();
   dpop.nonces = proofs->nonce_source();
   return dpop;
 }
@@ -596,6 +597,10 @@ class Api {
     auto res = error_response(req, decision.status, code, message);
     if (!decision.www_authenticate.empty()) {
       res.set(bh::field::www_authenticate, decision.www_authenticate);
+    }
+    if (decision.status == 503) {
+      // The store could not record a DPoP proof (or keys could not be had): as admin_error's.
+      res.set(bh::field::retry_after, "1");
     }
     return res;
   }

@@ -224,6 +224,10 @@ http::Response userinfo(const Shared& shared, store::Store& store, const http::R
       return refused(beast_http::status::unauthorized, "invalid_token", description);
     };
     const auto proof_refused = [&](const jose::dpop::ProofFailure& failure) {
+      if (failure.unavailable()) {
+        return oauth_response(req, fail(signet::server::proof_refused(
+                                       failure, shared.endpoint.dpop().token_endpoint())));
+      }
       return refused(beast_http::status::unauthorized, guard::refused_proof_error(failure),
                      failure.description());
     };

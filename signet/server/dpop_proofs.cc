@@ -9,10 +9,26 @@ namespace signet::server {
 
 namespace dpop = jose::dpop;
 
-DpopProofs::DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key)
+ReplayLedger::Use StoreReplayLedger::use(std::string_view id, std::int64_t expires_at,
+                                         std::int64_t now) {
+  // The cache remembers an id during its expires_at second too (a proof is still fresh then),
+  // and the store forgets rows at theirs: a second more keeps the two alike.
+  auto fresh = store_.record_dpop_proof(secrets_.hash(id),
+                                        store::Timestamp{std::chrono::seconds{expires_at + 1}},
+                                        store::Timestamp{std::chrono::seconds{now}});
+  if (!fresh) {
+    store_failure("recording a DPoP proof", fresh.error());  // logs it
+    return Use::kUnavailable;
+  }
+  return *fresh ? Use::kFirst : Use::kReplayed;
+}
+
+DpopProofs::DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key,
+                       std::shared_ptr<ReplayLedger> ledger)
     : token_endpoint_(std::move(token_endpoint)),
       policy_(std::move(policy)),
-      replays_(std::make_shared<ReplayCache>(policy_.replay_entries)) {
+      replays_(std::make_shared<ReplayCache>(policy_.replay_entries)),
+      ledger_(std::move(ledger)) {
   if (policy_.nonce) {
     nonces_ = std::make_shared<const dpop::NonceSource>(policy_.nonce_window, std::move(nonce_key));
   }
@@ -47,8 +63,11 @@ Result<std::optional<dpop::VerifiedProof>, dpop::ProofFailure> DpopProofs::check
     return fail(refused(counters_, std::move(proof.error())));
   }
   // RFC 9449 §11.1: a proof seen once is never accepted again while it is fresh; once it is
-  // stale the iat check refuses it, so the cache forgets it then.
-  if (auto used = remember_id(*proof, now); !used) {
+  // stale the iat check refuses it, so the cache forgets it then. A store the ledger cannot
+  // reach does not refuse a token request: this process's cache has the proof, and each grant
+  // decides for itself whether it can run without the store (client credentials can, for
+  // --store-outage-grace; docs/postgresql.md). The resource endpoints refuse instead (remember).
+  if (auto used = remember_id(*proof, now); !used && !used.error().unavailable()) {
     return fail(refused(counters_, std::move(used.error())));
   }
   if (nonces_) {
@@ -96,7 +115,8 @@ Result<Ok, dpop::ProofFailure> DpopProofs::remember(const dpop::VerifiedProof& p
 
 Result<Ok, dpop::ProofFailure> DpopProofs::remember_id(const dpop::VerifiedProof& proof,
                                                        std::int64_t now) {
-  return guard::remember_proof(*replays_, proof, policy_.proof_lifetime + policy_.leeway, now);
+  return guard::remember_proof(*replays_, ledger_.get(), proof,
+                               policy_.proof_lifetime + policy_.leeway, now);
 }
 
 std::optional<std::string> DpopProofs::nonce(std::int64_t now) const {
@@ -148,6 +168,8 @@ std::string_view rule_name(dpop::ProofError e) {
       return "replayed";
     case dpop::ProofError::kReplayCacheFull:
       return "replay_cache_full";
+    case dpop::ProofError::kReplayUnrecorded:
+      return "replay_unrecorded";
     case dpop::ProofError::kKeyMismatch:
       return "key_mismatch";
   }
@@ -158,6 +180,10 @@ OAuthError proof_refused(const dpop::ProofFailure& failure, std::string_view tok
   // The rule's sentence says what to do next for most rules; the two that depend on this server
   // get its own values.
   std::string description = failure.description();
+  if (failure.unavailable()) {
+    return OAuthError{OAuthErrorCode::kTemporarilyUnavailable, std::move(description), false,
+                      kStoreUnavailableRetryAfter};
+  }
   switch (failure.code) {
     case dpop::ProofError::kMultiple:
       description += ": send exactly one DPoP header";

@@ -8,13 +8,19 @@
 //   token_endpoint of the discovery document, so the Host header cannot move it), with no ath.
 //   Then its jti goes into a server-wide replay cache under jkt + "." + jti until iat + lifetime +
 //   leeway, after which the iat check alone refuses it; a full cache refuses (a replay could
-//   otherwise slip through). Then, when nonces are on, its nonce (RFC 9449 §8).
+//   otherwise slip through). A proof new to the cache is then recorded in the store
+//   (StoreReplayLedger), which every replica shares, so that one replica refuses a proof another
+//   accepted. When the store cannot be reached, a token request goes on with this process's
+//   cache alone (its grant decides whether it can run without the store); /userinfo and the
+//   Management API answer 503 (temporarily_unavailable).
+//   Then, when nonces are on, its nonce (RFC 9449 §8).
 // - A refusal is invalid_dpop_proof with the rule that failed, or use_dpop_nonce: the HTTP layer
 //   adds a fresh DPoP-Nonce to every answer to a request that carried a proof when nonces are on.
 // - Every accepted and every refused proof is counted, refusals by rule.
-// The replay cache and the nonces are the server's: /userinfo checks its proofs here too
-// (check_bound, remember), and the Management API's guard is handed them (replay_cache(),
-// nonce_source()), so a proof is used once anywhere on the server and one nonce serves all.
+// The replay cache, the ledger and the nonces are the server's: /userinfo checks its proofs here
+// too (check_bound, remember), and the Management API's guard is handed them (replay_cache(),
+// replay_ledger(), nonce_source()), so a proof is used once anywhere on the server, or on any of
+// its replicas, and one nonce serves all.
 // Thread-safe.
 
 #include <array>
@@ -31,8 +37,10 @@
 #include "signet/common/replay_cache.h"
 #include "signet/common/result.h"
 #include "signet/jose/dpop.h"
+#include "signet/server/credentials.h"
 #include "signet/server/endpoint_request.h"
 #include "signet/server/oauth_error.h"
+#include "signet/store/store.h"
 #include "signet/store/types.h"
 
 namespace signet::server {
@@ -52,12 +60,29 @@ struct DpopCounters {
   std::array<std::atomic<std::uint64_t>, kProofErrors> refused{};  // by jose::dpop::ProofError
 };
 
+// The used proofs every replica shares: the store's dpop_proofs table, keyed by the HMAC of
+// jkt + "." + jti under the server's hashing key (SecretHasher::hash), so that the table holds no
+// text a client chose, and each row of a fixed size. A store error is logged as the token
+// endpoint's are, and answered kUnavailable. `store` and `secrets` must outlive it.
+class StoreReplayLedger final : public ReplayLedger {
+ public:
+  StoreReplayLedger(store::Store& store, const SecretHasher& secrets)
+      : store_(store), secrets_(secrets) {}
+  Use use(std::string_view id, std::int64_t expires_at, std::int64_t now) override;
+
+ private:
+  store::Store& store_;
+  const SecretHasher& secrets_;
+};
+
 class DpopProofs {
  public:
   // `token_endpoint`: the URL proofs must name in htu, e.g. "http://localhost:4000/oauth/token".
   // `nonce_key`: the HMAC key of the server's nonces; servers given the same key accept each
-  // other's nonces (random when empty).
-  DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key = {});
+  // other's nonces (random when empty). `ledger`: where proofs new to this process are recorded
+  // for every replica (null: this process's replay cache only).
+  DpopProofs(std::string token_endpoint, DpopPolicy policy, std::string nonce_key = {},
+             std::shared_ptr<ReplayLedger> ledger = nullptr);
 
   // The proof of a token request whose DPoP header values are `headers`: nullopt when there is
   // none, the verified proof, or the rule it broke. `now` in seconds since the epoch.
@@ -74,7 +99,7 @@ class DpopProofs {
       std::span<const std::string_view> headers, std::string_view method, std::string_view url,
       std::string_view access_token, std::string_view jkt, std::int64_t now) const;
   // Records the jti of a proof check_bound() accepted, and counts it in resource_counters() as
-  // accepted, or refused: kReplayed or kReplayCacheFull.
+  // accepted, or refused: kReplayed, kReplayCacheFull or kReplayUnrecorded.
   Result<Ok, jose::dpop::ProofFailure> remember(const jose::dpop::VerifiedProof& proof,
                                                 std::int64_t now);
 
@@ -83,6 +108,7 @@ class DpopProofs {
   // The server-wide replay cache and nonces (null when nonces are off), for a guard of the
   // server's own (guard::DpopConfig::replay_cache, nonces).
   const std::shared_ptr<ReplayCache>& replay_cache() const { return replays_; }
+  const std::shared_ptr<ReplayLedger>& replay_ledger() const { return ledger_; }
   const std::shared_ptr<const jose::dpop::NonceSource>& nonce_source() const { return nonces_; }
 
   const DpopPolicy& policy() const { return policy_; }
@@ -102,6 +128,7 @@ class DpopProofs {
   std::string token_endpoint_;
   DpopPolicy policy_;
   std::shared_ptr<ReplayCache> replays_;
+  std::shared_ptr<ReplayLedger> ledger_;                   // null: replays_ only
   std::shared_ptr<const jose::dpop::NonceSource> nonces_;  // null when nonces are off
   DpopCounters counters_;
   mutable DpopCounters resource_counters_;  // counted by check_bound() too, which is const
@@ -111,8 +138,10 @@ class DpopProofs {
 // labels and event details; jose::dpop::to_string gives the sentence.
 std::string_view rule_name(jose::dpop::ProofError e);
 
-// The token endpoint's answer to a refused proof: use_dpop_nonce for a missing or stale nonce,
-// else invalid_dpop_proof, each saying which rule failed and what to send instead.
+// The answer to a refused proof: use_dpop_nonce for a missing or stale nonce,
+// temporarily_unavailable (503, with Retry-After) when the store could not record it (only
+// /userinfo refuses for that), else invalid_dpop_proof, each saying which rule failed and what to
+// send instead.
 // `token_endpoint` is the URL a proof's htu must name.
 OAuthError proof_refused(const jose::dpop::ProofFailure& failure, std::string_view token_endpoint);
 

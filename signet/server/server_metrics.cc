@@ -111,13 +111,17 @@ void register_endpoint_metrics(metrics::Registry& registry, TokenEndpoint& endpo
       const auto rule = static_cast<jose::dpop::ProofError>(i);
       if (token &&
           (rule == jose::dpop::ProofError::kMissing || rule == jose::dpop::ProofError::kAth ||
-           rule == jose::dpop::ProofError::kKeyMismatch)) {
-        continue;  // never counted there: no header is no proof, and a token request has no ath
+           rule == jose::dpop::ProofError::kKeyMismatch ||
+           rule == jose::dpop::ProofError::kReplayUnrecorded)) {
+        // Never counted there: no header is no proof, a token request has no ath, and a proof
+        // the store cannot record is taken on this process's cache alone.
+        continue;
       }
       registry.counter_callback(
           "signet_dpop_proofs_refused_total",
           "DPoP proofs refused, by endpoint and by the rule they broke (replayed: a jti seen "
-          "before; replay_cache_full: refused because too many fresh proofs are remembered).",
+          "before, here or by another replica; replay_cache_full: refused because too many fresh "
+          "proofs are remembered; replay_unrecorded: the store could not record it).",
           {{"endpoint", label}, {"rule", std::string(rule_name(rule))}},
           [counter = &d.refused[i]] { return read(*counter); });
     }

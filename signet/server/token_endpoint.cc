@@ -85,7 +85,7 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
                              ClientKeysOptions client_keys)
     : config_(std::move(config)),
       dpop_(config_.issuer + std::string(kTokenPath), config_.dpop,
-            dpop_nonce_key(secrets, config_)),
+            dpop_nonce_key(secrets, config_), std::make_shared<StoreReplayLedger>(store, secrets)),
       tenant_(tenant),
       store_(store),
       secrets_(secrets),

@@ -581,6 +581,25 @@ ALTER TABLE refresh_tokens ADD COLUMN jkt text NOT NULL DEFAULT '';
 ALTER TABLE authorization_codes ADD COLUMN dpop_jkt text NOT NULL DEFAULT '';
 )sql";
 
+// Version 9: DPoP proofs used (RFC 9449 §11.1), shared by every replica, so that a proof accepted
+// by one is refused by all: the keyed hash of the proof's thumbprint and jti, and when the proof
+// goes stale (after which its iat refuses it anyway, and the row may go).
+constexpr std::string_view kVersion9 = R"sql(
+CREATE TABLE dpop_proofs (
+  id_hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX dpop_proofs_expires ON dpop_proofs (expires_at);
+)sql";
+
+constexpr std::string_view kPostgresVersion9 = R"sql(
+CREATE TABLE dpop_proofs (
+  id_hash text PRIMARY KEY,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX dpop_proofs_expires ON dpop_proofs (expires_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenant tables, generation counter and its triggers", kVersion1, {}},
     {2, "the permissions claim switch of APIs", kVersion2, {}},
@@ -592,6 +611,7 @@ constexpr Migration kMigrations[] = {
     {7, "the event log", kVersion7, kPostgresVersion7},
     {8, "DPoP: required per application and API, refresh tokens and codes bound to a key",
      kVersion8, kPostgresVersion8},
+    {9, "DPoP proofs used, shared by every replica", kVersion9, kPostgresVersion9},
 };
 
 // A database written by a newer signet may hold tables or values this one would misread.

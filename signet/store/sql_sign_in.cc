@@ -248,4 +248,23 @@ StoreResult<bool> SqlStore::record_client_assertion(std::string_view client_id,
   });
 }
 
+StoreResult<bool> SqlStore::record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
+                                              Timestamp now) {
+  SIGNET_STORE_TRY(validate_key("DPoP proof id hash", id_hash));
+  return write(*db_, [&](Connection& db) -> StoreResult<bool> {
+    SIGNET_STORE_TRY(
+        rows_changed(db, "DELETE FROM dpop_proofs WHERE expires_at <= ?1",
+                     [&](Statement& forget) { forget.integer(1, unix_seconds(now)); }));
+    // ON CONFLICT, as for client assertions: a replay changes no row.
+    SIGNET_STORE_TRY_ASSIGN(
+        inserted, rows_changed(db,
+                               "INSERT INTO dpop_proofs (id_hash, expires_at) VALUES (?1, ?2) "
+                               "ON CONFLICT DO NOTHING",
+                               [&](Statement& stmt) {
+                                 stmt.text(1, id_hash).integer(2, unix_seconds(expires_at));
+                               }));
+    return inserted == 1;
+  });
+}
+
 }  // namespace signet::store

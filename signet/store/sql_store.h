@@ -125,6 +125,8 @@ class SqlStore final : public Store {
                                                             Timestamp idle_before) override;
   StoreResult<bool> record_client_assertion(std::string_view client_id, std::string_view jti,
                                             Timestamp expires_at, Timestamp now) override;
+  StoreResult<bool> record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
+                                      Timestamp now) override;
   StoreResult<FailedLoginCounter> record_failed_login(const FailedLoginKey& key, Timestamp now,
                                                       const LockoutPolicy& policy) override;
   StoreResult<FailedLoginCounter> get_failed_logins(const FailedLoginKey& key) override;

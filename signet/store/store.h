@@ -227,6 +227,12 @@ class SignInStore {
   virtual StoreResult<bool> record_client_assertion(std::string_view client_id,
                                                     std::string_view jti, Timestamp expires_at,
                                                     Timestamp now) = 0;
+  // DPoP replay protection across replicas (RFC 9449 §11.1): remembers the proof whose keyed
+  // hash of thumbprint and jti is `id_hash` until `expires_at`. True when it was not seen before
+  // (among entries not yet expired at `now`); false for a replay. Entries expired at `now` are
+  // forgotten on the way.
+  virtual StoreResult<bool> record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
+                                              Timestamp now) = 0;
 };
 
 // Brute-force counters of passwords and client secrets, and where users signed in from.

@@ -271,6 +271,11 @@ class ForwardingStore final : public Store {
     return call("record_client_assertion",
                 [&] { return inner_.record_client_assertion(client_id, jti, expires_at, now); });
   }
+  StoreResult<bool> record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
+                                      Timestamp now) override {
+    return call("record_dpop_proof",
+                [&] { return inner_.record_dpop_proof(id_hash, expires_at, now); });
+  }
   StoreResult<Ok> record_sign_in_address(std::string_view user_id, std::string_view address,
                                          Timestamp now) override {
     return call("record_sign_in_address",

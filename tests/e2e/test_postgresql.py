@@ -2,8 +2,8 @@
 real PostgreSQL server started for the session (postgres.py): they behave as one server to every
 client. The quickstart through each replica; a change made on one (or with the CLI) reaches the
 others; key rotation seen by all; a lockout recorded by one holds on the others; a refresh token
-raced across replicas is spent once; and a database that needs migrating is refused with the
-command that migrates it.
+raced across replicas is spent once; a DPoP proof is used once on all of them; and a database that
+needs migrating is refused with the command that migrates it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ import time
 
 import jwt
 import pytest
+import requests
 
 from conftest import HTTP_TIMEOUT, clean_env, signet_bin
+from issuer import free_port
 from postgres import postgres_database, postgres_server  # noqa: F401
 from serve_fixtures import (Tenant, assert_oauth_error, assert_token_response,
                             client_credentials, password_grant, run_cli, start_serve,  # noqa: F401
                             wait_for)
+from test_dpop_token import Key, ath, token_request, userinfo
 
 REPLICAS = 3
 MAX_FAILURES = 3
@@ -267,3 +270,68 @@ def test_replicas_started_at_once_on_a_new_database_agree_on_everything(start_se
     assert all(j == jwks[0] for j in jwks), "one set of signing keys"
     clients = run_cli(tmp_path / "cli", "clients", "list", "--json", env=env).stdout
     assert clients.count('"signet-console"') == 1, clients
+
+
+def test_a_dpop_proof_one_replica_took_is_a_replay_on_another(start_serve, postgres_database,  # noqa: F811
+                                                              tmp_path):
+    # RFC 9449 §11.1 behind a load balancer: replicas share one --issuer, so a proof names the
+    # same htu whichever one gets it. Each keeps its own replay cache, and records every proof
+    # in the database too, so a proof is used once at the token endpoint, /userinfo and the
+    # Management API, whichever replica sees it first.
+    env = clean_env(SIGNET_STORE=postgres_database, SIGNET_MASTER_KEY=master_key())
+    run_cli(tmp_path / "cli", "migrate", env=env)
+    issuer = f"http://127.0.0.1:{free_port()}/"
+    one, two = (start_serve("--issuer", issuer, env=env) for _ in range(2))
+    tenant = StoreTenant(one, env)
+    api, m2m = tenant.m2m(scopes=("read:messages",))
+    web = tenant.client(type="regular_web", grant_types="password")
+    user = tenant.user(permissions={api["identifier"]: ("read:messages",)})
+    management = tenant.client()
+    tenant.grant(management, issuer + "api/v2/", ("read:clients",))
+    key = Key("ES256")
+    token_endpoint = issuer + "oauth/token"
+    cc = {"grant_type": "client_credentials", "audience": api["identifier"], **m2m.creds()}
+    for replica in (one, two):
+        wait_for(lambda: token_request(replica, cc, [key.proof(token_endpoint)]).status_code
+                 == 200, timeout=CHANGE_TIMEOUT, what="the client on every replica")
+
+    # The token endpoint.
+    proof = key.proof(token_endpoint)
+    assert token_request(one, cc, [proof]).json()["token_type"] == "DPoP"
+    replay = token_request(two, cc, [proof])
+    assert_oauth_error(replay, 400, "invalid_dpop_proof")
+    assert "already used" in replay.json()["error_description"], replay.json()
+
+    # /userinfo, with a bound token that has openid.
+    res = token_request(two, {"grant_type": "password", "username": user.email,
+                              "password": user.password, "audience": api["identifier"],
+                              "scope": "openid", **web.creds()}, [key.proof(token_endpoint)])
+    assert res.status_code == 200, res.text
+    token = res.json()["access_token"]
+    proof = key.proof(issuer + "userinfo", htm="GET", claims={"ath": ath(token)})
+    assert userinfo(two, token, proof).json() == {"sub": user.id}
+    replay = userinfo(one, token, proof)
+    assert replay.status_code == 401, replay.text
+    assert replay.json()["error"] == "invalid_dpop_proof", replay.json()
+    assert "already used" in replay.json()["error_description"], replay.json()
+
+    # The Management API.
+    res = token_request(one, {"grant_type": "client_credentials", "audience": issuer + "api/v2/",
+                              **management.creds()}, [key.proof(token_endpoint)])
+    assert res.status_code == 200, res.text
+    token = res.json()["access_token"]
+    proof = key.proof(issuer + "api/v2/clients", htm="GET", claims={"ath": ath(token)})
+
+    def clients(replica) -> requests.Response:
+        return requests.get(replica.url("/api/v2/clients"), timeout=HTTP_TIMEOUT,
+                            headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+    assert clients(one).status_code == 200
+    replay = clients(two)
+    assert replay.status_code == 401, replay.text
+    assert replay.json()["errorCode"] == "invalid_dpop_proof", replay.json()
+    # Each replica counts the replay it refused.
+    assert two.metric("signet_dpop_proofs_refused_total",
+                      {"endpoint": "token", "rule": "replayed"}) == 1
+    assert one.metric("signet_dpop_proofs_refused_total",
+                      {"endpoint": "userinfo", "rule": "replayed"}) == 1

@@ -2,6 +2,7 @@
 // request, the token and the key it is bound to; bound tokens refused as Bearer; the
 // WWW-Authenticate challenges; replay, nonces and the require policy. Each test breaks one rule.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -478,6 +479,68 @@ TEST(GuardDpop, SharedReplayCacheOutlivesTheGuard) {
   EXPECT_TRUE(h.send_dpop(token, proof).allowed());
 }
 
+// A ledger in a map, as the authorization server keeps one in its store for its replicas; `down`
+// makes it unreachable.
+class MapLedger final : public ReplayLedger {
+ public:
+  Use use(std::string_view id, std::int64_t expires_at, std::int64_t now) override {
+    ++calls;
+    if (down) {
+      return Use::kUnavailable;
+    }
+    std::erase_if(ids, [&](const auto& entry) { return entry.second < now; });
+    return ids.emplace(std::string(id), expires_at).second ? Use::kFirst : Use::kReplayed;
+  }
+  std::map<std::string, std::int64_t, std::less<>> ids;
+  int calls = 0;
+  bool down = false;
+};
+
+TEST(GuardDpop, AProofAnotherReplicaUsedIsRefusedThroughTheLedger) {
+  GuardConfig c = test_config();
+  auto ledger = std::make_shared<MapLedger>();
+  c.dpop.replay_ledger = ledger;
+  DpopHarness h(c);
+  const std::string token = h.bound_token();
+  const std::string proof = h.proof_for(token).sign();
+  EXPECT_TRUE(h.send_dpop(token, proof).allowed());
+  EXPECT_EQ(ledger->calls, 1);
+  EXPECT_EQ(ledger->ids.size(), 1u);
+  // This guard's own cache answers its replay, without asking the ledger.
+  expect_proof_refused(h.send_dpop(token, proof), ProofError::kReplayed);
+  EXPECT_EQ(ledger->calls, 1);
+  // Another replica (a guard with a cache of its own, the same ledger) refuses it too.
+  h.guard = std::make_unique<Guard>(c, h.source, h.clock);
+  expect_proof_refused(h.send_dpop(token, proof), ProofError::kReplayed);
+  EXPECT_EQ(ledger->calls, 2);
+  EXPECT_TRUE(h.send_dpop(token, h.proof_for(token).sign()).allowed());
+}
+
+TEST(GuardDpop, AnUnreachableLedgerIsA503NotTheProofsFault) {
+  GuardConfig c = test_config();
+  auto ledger = std::make_shared<MapLedger>();
+  ledger->down = true;
+  c.dpop.replay_ledger = ledger;
+  DpopHarness h(c);
+  const std::string token = h.bound_token();
+  const Decision d = h.send_dpop(token, h.proof_for(token).sign());
+  EXPECT_EQ(d.status, 503u);
+  ASSERT_TRUE(d.failure);
+  EXPECT_EQ(d.failure->code, Error::kDpopProof);
+  ASSERT_TRUE(d.failure->proof);
+  EXPECT_EQ(d.failure->proof->code, ProofError::kReplayUnrecorded);
+  const json::object body = body_of(d);
+  EXPECT_EQ(body.at("error").as_string(), "temporarily_unavailable");
+  EXPECT_NE(std::string(body.at("error_description").as_string()).find("retry shortly"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(d.token, nullptr);
+  EXPECT_EQ(h.guard->counters().dpop_proofs_verified.load(), 0u);
+  // Once it answers again, new proofs pass.
+  ledger->down = false;
+  EXPECT_TRUE(h.send_dpop(token, h.proof_for(token).sign()).allowed());
+}
+
 TEST(GuardDpop, RememberProofRefusesAReplayAndAFullCache) {
   ReplayCache cache(1);
   dpop::VerifiedProof proof;
@@ -485,16 +548,16 @@ TEST(GuardDpop, RememberProofRefusesAReplayAndAFullCache) {
   proof.jti = "jti-1";
   proof.iat = 1000;
   const auto fresh_for = std::chrono::seconds{65};
-  EXPECT_TRUE(remember_proof(cache, proof, fresh_for, 1000).ok());
-  auto again = remember_proof(cache, proof, fresh_for, 1000 + 65);
+  EXPECT_TRUE(remember_proof(cache, nullptr, proof, fresh_for, 1000).ok());
+  auto again = remember_proof(cache, nullptr, proof, fresh_for, 1000 + 65);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, ProofError::kReplayed);
   proof.jti = "jti-2";
-  auto full = remember_proof(cache, proof, fresh_for, 1000);
+  auto full = remember_proof(cache, nullptr, proof, fresh_for, 1000);
   ASSERT_FALSE(full.ok());
   EXPECT_EQ(full.error().code, ProofError::kReplayCacheFull);
   // Past iat + fresh_for the first is forgotten, and there is room again.
-  EXPECT_TRUE(remember_proof(cache, proof, fresh_for, 1000 + 66).ok());
+  EXPECT_TRUE(remember_proof(cache, nullptr, proof, fresh_for, 1000 + 66).ok());
 }
 
 TEST(GuardDpop, EachRefusedProofGetsItsResourceError) {

@@ -15,6 +15,7 @@
 
 #include "signet/admin/admin_service.h"
 #include "signet/admin/remote_admin.h"
+#include "signet/jose/dpop.h"
 #include "signet/keys/key_manager.h"
 #include "signet/keys/master_key.h"
 #include "signet/management/management_api.h"
@@ -24,7 +25,9 @@
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
 #include "signet/store/sqlite_store.h"
+#include "tests/admin/forwarding_store.h"
 #include "tests/test_common/temp_dir.h"
+#include "tests/test_common/test_keys.h"
 
 namespace signet::management {
 namespace {
@@ -52,7 +55,9 @@ std::vector<std::string> all_permissions() {
 }
 
 // A tenant with its Management API, the routes of `signet serve` over it, and a Management API
-// token that the same router's /oauth/token issued.
+// token that the same router's /oauth/token issued. The token endpoint reaches the store through
+// a ForwardingStore (flaky()), and shares its DPoP proofs with the Management API, as in `signet
+// serve`.
 class InProcess {
  public:
   explicit InProcess(std::string issuer)
@@ -65,6 +70,7 @@ class InProcess {
             *store_, keys_, secrets_, passwords_, [] { return kStart; },
             management_audience(issuer_)),
         tenant_(*store_, keys_),
+        flaky_(*store_),
         blocking_(1) {
     EXPECT_TRUE(ensure_management_api(*store_, issuer_, kStart).ok());
     EXPECT_TRUE(keys_.ensure_keys(jose::Algorithm::kRS256, kStart).ok());
@@ -86,11 +92,12 @@ class InProcess {
     server::EndpointConfig config;
     config.issuer = issuer_;
     endpoint_ =
-        std::make_unique<server::TokenEndpoint>(config, tenant_, *store_, secrets_, passwords_);
+        std::make_unique<server::TokenEndpoint>(config, tenant_, flaky_, secrets_, passwords_);
     router_ = server::authorization_router(*endpoint_, tenant_, blocking_.get_executor());
-    add_management_routes(router_, ManagementOptions{issuer_}, service_, tenant_,
-                          blocking_.get_executor());
-    token_ = issue_token(app.ok() ? app->client_secret : "");
+    add_management_routes(router_, ManagementOptions{.issuer = issuer_, .dpop = &endpoint_->dpop()},
+                          service_, tenant_, blocking_.get_executor());
+    secret_ = app.ok() ? app->client_secret : "";
+    token_ = issue_token();
   }
   ~InProcess() { blocking_.join(); }
 
@@ -117,18 +124,49 @@ class InProcess {
     return router_.route(req);
   }
 
+  // GET `path` below the Management API's base path with a DPoP-bound `token` and a proof of
+  // `key` for it.
+  http::Response get_with_proof(std::string_view path, const std::string& token,
+                                const jose::Jwk& key) {
+    const std::string target = management_base_path(issuer_) + std::string(path);
+    const std::string url = management_audience(issuer_) + std::string(path);
+    http::Request req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, "localhost");
+    req.set(bhttp::field::authorization, "DPoP " + token);
+    req.set("DPoP", proof(key, "GET", url, token));
+    return router_.route(req);
+  }
+  // A Management API token bound to `key`.
+  std::string issue_dpop_token(const jose::Jwk& key) {
+    return issue_token(proof(key, "POST", issuer_ + "oauth/token", std::nullopt));
+  }
+
   admin::AdminService& service() { return service_; }
+  store::testing::ForwardingStore& flaky() { return flaky_; }
   store::SqlStore& store() { return *store_; }
   const std::string& token() const { return token_; }
 
  private:
-  std::string issue_token(const std::string& secret) {
+  static std::string proof(const jose::Jwk& key, std::string_view method, std::string_view url,
+                           std::optional<std::string_view> token) {
+    auto made = jose::dpop::make_proof(key, {.method = method,
+                                             .url = url,
+                                             .access_token = token,
+                                             .now = wall_now().time_since_epoch().count()});
+    EXPECT_TRUE(made.ok());
+    return made.ok() ? *made : std::string();
+  }
+
+  std::string issue_token(std::optional<std::string> dpop = std::nullopt) {
     // The authorization routes sit at the root whatever the issuer's path (as in `signet serve`).
     http::Request req{bhttp::verb::post, "/oauth/token", 11};
     req.set(bhttp::field::host, "localhost");
+    if (dpop) {
+      req.set("DPoP", *dpop);
+    }
     req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
     req.body() = "grant_type=client_credentials&client_id=" + std::string(kAdminClientId) +
-                 "&client_secret=" + admin::url_encode(secret) +
+                 "&client_secret=" + admin::url_encode(secret_) +
                  "&audience=" + admin::url_encode(management_audience(issuer_));
     req.prepare_payload();
     const auto res = router_.route(req);
@@ -146,9 +184,11 @@ class InProcess {
   keys::KeyManager keys_;
   admin::AdminService service_;
   server::Tenant tenant_;
+  store::testing::ForwardingStore flaky_;
   boost::asio::thread_pool blocking_;
   std::unique_ptr<server::TokenEndpoint> endpoint_;
   http::Router router_;
+  std::string secret_;
   std::string token_;
 };
 
@@ -164,6 +204,26 @@ class ManagementRoutes : public ::testing::Test {
  protected:
   InProcess server_{std::string(kIssuer)};
 };
+
+// --- DPoP
+
+// The Management API's proofs are recorded where the token endpoint's are, in the store replicas
+// share. A proof the store cannot record is refused with a 503 the client may retry, not a 401
+// that would blame the token: taking it could let its replay through on another replica.
+TEST_F(ManagementRoutes, ADpopProofTheStoreCannotRecordIsA503WithRetryAfter) {
+  const jose::Jwk& key = signet::testing::test_key(jose::Algorithm::kES256);
+  const std::string token = server_.issue_dpop_token(key);
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(server_.get_with_proof("clients", token, key).result(), bhttp::status::ok);
+  server_.flaky().failures["record_dpop_proof"] =
+      store::StoreError{store::StoreErrorCode::kUnavailable, "connection refused"};
+  const auto res = server_.get_with_proof("clients", token, key);
+  EXPECT_EQ(res.result_int(), 503u) << res.body();
+  EXPECT_EQ(error_code_of(res), "temporarily_unavailable");
+  EXPECT_EQ(res[bhttp::field::retry_after], "1");
+  server_.flaky().failures.clear();
+  EXPECT_EQ(server_.get_with_proof("clients", token, key).result(), bhttp::status::ok);
+}
 
 // --- paths
 

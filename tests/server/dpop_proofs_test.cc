@@ -11,6 +11,10 @@
 #include <vector>
 
 #include "signet/jose/jwk.h"
+#include "signet/server/endpoint_support.h"
+#include "signet/store/sqlite_store.h"
+#include "tests/admin/forwarding_store.h"
+#include "tests/test_common/temp_dir.h"
 #include "tests/test_common/test_keys.h"
 
 namespace signet::server {
@@ -284,8 +288,9 @@ TEST(DpopProofsTest, EachRefusalGetsItsOAuthError) {
             std::string::npos);
   for (std::size_t i = 0; i < kProofErrors; ++i) {
     const auto e = static_cast<dpop::ProofError>(i);
-    if (e == dpop::ProofError::kNonceMissing || e == dpop::ProofError::kNonceInvalid) {
-      continue;
+    if (e == dpop::ProofError::kNonceMissing || e == dpop::ProofError::kNonceInvalid ||
+        e == dpop::ProofError::kReplayUnrecorded) {
+      continue;  // use_dpop_nonce above; 503 in DpopLedgerTest.AtAResourceAnUnreachableStoreIsA503
     }
     const OAuthError err = answer(e);
     EXPECT_EQ(err.code, OAuthErrorCode::kInvalidDpopProof) << rule_name(e);
@@ -328,6 +333,110 @@ TEST(DpopProofsTest, AnApiThatRequiresDpopRefusesARequestWithoutAProof) {
             std::string::npos)
       << refused.error().description;
   EXPECT_EQ(notes.dpop_error, "missing");
+}
+
+// --- the ledger: proofs used on any replica, in the store they share ---------------------------
+
+// Two "replicas": DpopProofs of their own (each its own replay cache), recording in one SQLite
+// store through StoreReplayLedger, as serve replicas do in one PostgreSQL database. The store is
+// reached through a ForwardingStore, so that a test can make it stop answering.
+class DpopLedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::SqliteStore::open(dir_.file("signet.db")).value();
+    flaky_ = std::make_unique<store::testing::ForwardingStore>(*store_);
+  }
+  std::unique_ptr<DpopProofs> replica() {
+    return std::make_unique<DpopProofs>(std::string(kEndpoint), DpopPolicy{}, std::string(),
+                                        std::make_shared<StoreReplayLedger>(*flaky_, secrets_));
+  }
+  void stop_answering() {
+    flaky_->failures["record_dpop_proof"] =
+        store::StoreError{store::StoreErrorCode::kUnavailable, "connection refused"};
+  }
+
+  signet::testing::TempDir dir_;
+  std::unique_ptr<store::SqlStore> store_;
+  std::unique_ptr<store::testing::ForwardingStore> flaky_;
+  SecretHasher secrets_ = SecretHasher::from_key(std::array<std::uint8_t, 32>{7});
+};
+
+TEST_F(DpopLedgerTest, AProofOneReplicaTookIsAReplayOnAnother) {
+  auto one = replica();
+  auto two = replica();
+  const std::string p = proof(test_key(jose::Algorithm::kES256));
+  ASSERT_TRUE(check(*one, {p}).ok());
+  const auto r = check(*two, {p});
+  EXPECT_EQ(error_of(r), dpop::ProofError::kReplayed);
+  EXPECT_EQ(refused(*two, dpop::ProofError::kReplayed), 1u);
+  // The first replica answers from its own cache, without the store.
+  stop_answering();
+  EXPECT_EQ(error_of(check(*one, {p})), dpop::ProofError::kReplayed);
+  // Another proof of the same key, and the same jti under another key, are new.
+  flaky_->failures.clear();
+  EXPECT_TRUE(check(*two, {proof(test_key(jose::Algorithm::kES256))}).ok());
+}
+
+TEST_F(DpopLedgerTest, TheStoreHoldsAKeyedHashOfTheProofNotItsJti) {
+  auto one = replica();
+  auto r = check(*one, {proof(test_key(jose::Algorithm::kES256))});
+  ASSERT_TRUE(r.ok() && r->has_value());
+  const std::string id = (*r)->jkt + "." + (*r)->jti;
+  // What the ledger wrote, under the hash it computes, is there (a replay), and expires when the
+  // proof goes stale: iat + lifetime + leeway, and a second more.
+  const auto stale = store::Timestamp{std::chrono::seconds{kNow + 65 + 1}};
+  EXPECT_FALSE(store_
+                   ->record_dpop_proof(secrets_.hash(id), stale,
+                                       store::Timestamp{std::chrono::seconds{kNow}})
+                   .value());
+  EXPECT_TRUE(store_->record_dpop_proof(secrets_.hash(id), stale + std::chrono::seconds{65}, stale)
+                  .value());
+}
+
+TEST_F(DpopLedgerTest, AtTheTokenEndpointAnUnreachableStoreLeavesThisProcesssCache) {
+  // Client credentials are issued through a store outage (--store-outage-grace); the proof is
+  // then used once on this replica, as before the ledger.
+  auto one = replica();
+  stop_answering();
+  const std::string p = proof(test_key(jose::Algorithm::kES256));
+  ASSERT_TRUE(check(*one, {p}).ok());
+  EXPECT_EQ(error_of(check(*one, {p})), dpop::ProofError::kReplayed);
+  EXPECT_EQ(one->counters().accepted.load(), 1u);
+}
+
+TEST_F(DpopLedgerTest, AtAResourceAnUnreachableStoreIsA503) {
+  auto one = replica();
+  auto two = replica();
+  const auto& key = test_key(jose::Algorithm::kES256);
+  const std::string jkt = jose::thumbprint(key);
+  const std::string p = bound_proof(key);
+  auto first = check_bound(*one, {p}, jkt);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(one->remember(*first, kNow).ok());
+  // Another replica refuses the proof as a replay.
+  auto again = check_bound(*two, {p}, jkt);
+  ASSERT_TRUE(again.ok());
+  auto replay = two->remember(*again, kNow);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.error().code, dpop::ProofError::kReplayed);
+  // With the store down, a new proof is refused: accepting it could let its replay through
+  // elsewhere. Not the proof's fault: 503 with Retry-After, not invalid_dpop_proof.
+  stop_answering();
+  auto fresh = check_bound(*two, {bound_proof(key)}, jkt);
+  ASSERT_TRUE(fresh.ok());
+  auto unrecorded = two->remember(*fresh, kNow);
+  ASSERT_FALSE(unrecorded.ok());
+  EXPECT_EQ(unrecorded.error().code, dpop::ProofError::kReplayUnrecorded);
+  EXPECT_TRUE(unrecorded.error().unavailable());
+  EXPECT_EQ(two->resource_counters()
+                .refused[static_cast<std::size_t>(dpop::ProofError::kReplayUnrecorded)]
+                .load(),
+            1u);
+  const OAuthError answer = proof_refused(unrecorded.error(), kEndpoint);
+  EXPECT_EQ(answer.code, OAuthErrorCode::kTemporarilyUnavailable);
+  EXPECT_EQ(http_status(answer.code), 503);
+  EXPECT_EQ(answer.retry_after, kStoreUnavailableRetryAfter);
+  EXPECT_NE(answer.description.find("retry shortly"), std::string::npos) << answer.description;
 }
 
 }  // namespace

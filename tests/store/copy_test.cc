@@ -144,6 +144,7 @@ class CopyTest : public ::testing::Test {
     ASSERT_TRUE(source_->create_browser_session(make_session()).ok());
     auto fresh = source_->record_client_assertion("client-1", "jti-1", kNow + seconds{60}, kNow);
     ASSERT_TRUE(fresh.ok());
+    ASSERT_TRUE(source_->record_dpop_proof("hs256:aa", kNow + seconds{60}, kNow).ok());
   }
 
   Result<copy::CopyReport, copy::CopyError> run_copy(const std::string& url,
@@ -234,8 +235,8 @@ TEST_F(CopyTest, CopiesEveryRecordAndTheTargetStoreReadsThemAlike) {
   EXPECT_EQ(rows("signing_keys"), 3);
   EXPECT_EQ(rows("refresh_tokens"), 2);
   EXPECT_EQ(rows("failed_logins"), 2);
-  for (std::string_view one :
-       {"sign_in_addresses", "authorization_codes", "browser_sessions", "client_assertions"}) {
+  for (std::string_view one : {"sign_in_addresses", "authorization_codes", "browser_sessions",
+                               "client_assertions", "dpop_proofs"}) {
     EXPECT_EQ(rows(one), 1) << one;
   }
 
@@ -245,6 +246,7 @@ TEST_F(CopyTest, CopiesEveryRecordAndTheTargetStoreReadsThemAlike) {
   // The replay record came along: the same assertion is a replay on the target.
   EXPECT_EQ(target->record_client_assertion("client-1", "jti-1", kNow + seconds{60}, kNow).value(),
             false);
+  EXPECT_EQ(target->record_dpop_proof("hs256:aa", kNow + seconds{60}, kNow).value(), false);
   // The authorization code too, with its DPoP key: redeemed once on the target.
   auto code = target->redeem_authorization_code(make_code().code_hash, kNow);
   ASSERT_TRUE(code.ok()) << code.error().message;

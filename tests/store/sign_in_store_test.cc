@@ -56,6 +56,13 @@ class SignInStoreTest : public StoreTest {
     }
     return *r ? "fresh" : "replay";
   }
+  std::string proof(std::string_view id_hash, Timestamp expires_at, Timestamp now) {
+    auto r = store_->record_dpop_proof(id_hash, expires_at, now);
+    if (!r.ok()) {
+      return std::string(to_string(r.error().code));
+    }
+    return *r ? "fresh" : "replay";
+  }
 };
 
 // --- authorization codes
@@ -395,6 +402,42 @@ TEST_P(SignInStoreTest, AssertionsGoWithTheirApplication) {
   EXPECT_EQ(assertion("client-1", "jti-1", kNow + seconds{60}, kNow), "fresh");
 }
 
+// --- DPoP proofs used (replay records shared by replicas)
+
+TEST_P(SignInStoreTest, ADpopProofIsFreshOnceAndAReplayUntilItExpires) {
+  const Timestamp stale = kNow + seconds{65};
+  EXPECT_EQ(proof("hs256:aa", stale, kNow), "fresh");
+  EXPECT_EQ(proof("hs256:aa", stale, kNow + seconds{1}), "replay");
+  EXPECT_EQ(proof("hs256:aa", stale, stale - seconds{1}), "replay");
+  EXPECT_EQ(proof("hs256:bb", stale, kNow), "fresh");
+  // At its expiry the record is forgotten on the way (the caller stores a proof until a second
+  // after its iat check would still take it), and the id is fresh again.
+  EXPECT_EQ(proof("hs256:aa", stale + seconds{65}, stale), "fresh");
+  EXPECT_EQ(proof("hs256:aa", stale + seconds{65}, stale), "replay");
+}
+
+TEST_P(SignInStoreTest, ExpiredDpopProofsAreDeletedOnTheWay) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(proof("hs256:old-" + std::to_string(i), kNow + seconds{i}, kNow), "fresh");
+  }
+  ASSERT_EQ(proof("hs256:new", kNow + seconds{600}, kNow + seconds{300}), "fresh");
+  // Only the new one is left: each of the old ones is fresh again, and the new one a replay.
+  EXPECT_EQ(proof("hs256:new", kNow + seconds{600}, kNow + seconds{300}), "replay");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(proof("hs256:old-" + std::to_string(i), kNow + seconds{600}, kNow + seconds{300}),
+              "fresh")
+        << i;
+  }
+}
+
+TEST_P(SignInStoreTest, DpopProofRules) {
+  EXPECT_EQ(proof("", kNow + seconds{60}, kNow), "invalid");
+  EXPECT_EQ(proof(std::string("hs256:\0", 7), kNow + seconds{60}, kNow), "invalid");
+  EXPECT_EQ(proof(std::string(100'000, 'a'), kNow + seconds{60}, kNow), "invalid");
+  // Refused calls remember nothing.
+  EXPECT_EQ(proof("hs256:aa", kNow + seconds{60}, kNow), "fresh");
+}
+
 // Sign-ins are request-path data: they must not flush every replica's configuration cache.
 TEST_P(SignInStoreTest, SignInRecordsDoNotMoveTheGeneration) {
   seed();
@@ -406,6 +449,7 @@ TEST_P(SignInStoreTest, SignInRecordsDoNotMoveTheGeneration) {
   ASSERT_TRUE(store_->touch_browser_session(make_session().id_hash, kNow + seconds{1}).ok());
   ASSERT_TRUE(store_->delete_user_browser_sessions("auth0|1").ok());
   ASSERT_TRUE(store_->record_client_assertion("client-1", "j", kNow + seconds{5}, kNow).ok());
+  ASSERT_TRUE(store_->record_dpop_proof("hs256:aa", kNow + seconds{5}, kNow).ok());
   EXPECT_EQ(*store_->generation(), g);
 }
 
