@@ -207,6 +207,7 @@ int run_serve(ServeOptions& o) {
   config.dpop.nonce = o.dpop.nonce;
   config.dpop.nonce_window = std::chrono::seconds{o.dpop.nonce_window};
   config.dpop.proof_lifetime = std::chrono::seconds{o.dpop.proof_lifetime};
+  config.dpop.shared_record = !o.store.empty();  // replicas on PostgreSQL share the record
   server::TokenEndpoint endpoint(config, tenant, *store, secrets, passwords);
   server::register_endpoint_metrics(registry, endpoint);
   server::Readiness readiness(*store, tenant);

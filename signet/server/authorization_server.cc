@@ -326,7 +326,10 @@ http::Router authorization_router(TokenEndpoint& endpoint, Tenant& tenant,
                      if (!params) {
                        return oauth_response(req, fail(params.error()));
                      }
-                     if (TokenEndpoint::may_block(*params)) {
+                     const bool records_proof =
+                         shared->endpoint.dpop().replay_ledger() != nullptr &&
+                         req.find(kDpopHeader) != req.end();
+                     if (TokenEndpoint::may_block(*params, records_proof)) {
                        return std::nullopt;
                      }
                      return run_endpoint(shared->endpoint, &TokenEndpoint::token, req, *params);

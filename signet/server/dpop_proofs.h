@@ -8,12 +8,12 @@
 //   token_endpoint of the discovery document, so the Host header cannot move it), with no ath.
 //   Then its jti goes into a server-wide replay cache under jkt + "." + jti until iat + lifetime +
 //   leeway, after which the iat check alone refuses it; a full cache refuses (a replay could
-//   otherwise slip through). A proof new to the cache is then recorded in the store
-//   (StoreReplayLedger), which every replica shares, so that one replica refuses a proof another
-//   accepted. When the store cannot be reached, a token request goes on with this process's
-//   cache alone (its grant decides whether it can run without the store); /userinfo and the
-//   Management API answer 503 (temporarily_unavailable).
-//   Then, when nonces are on, its nonce (RFC 9449 §8).
+//   otherwise slip through). On PostgreSQL (DpopPolicy::shared_record), a proof new to the cache
+//   is then recorded in the store (StoreReplayLedger), which every replica shares, so that one
+//   replica refuses a proof another accepted. When the store cannot be reached, a token request
+//   goes on with this process's cache alone (its grant decides whether it can run without the
+//   store); /userinfo and the Management API answer 503 (temporarily_unavailable). Then, when
+//   nonces are on, its nonce (RFC 9449 §8).
 // - A refusal is invalid_dpop_proof with the rule that failed, or use_dpop_nonce: the HTTP layer
 //   adds a fresh DPoP-Nonce to every answer to a request that carried a proof when nonces are on.
 // - Every accepted and every refused proof is counted, refusals by rule.

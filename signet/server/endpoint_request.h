@@ -52,6 +52,11 @@ struct DpopPolicy {
   std::chrono::seconds proof_lifetime = jose::dpop::kDefaultProofLifetime;
   std::chrono::seconds leeway = jose::dpop::kDefaultLeeway;
   std::size_t replay_entries = ReplayCache::kDefaultEntries;
+  // Record every proof in the store too (StoreReplayLedger), so that replicas sharing it use a
+  // proof once among them: serve on PostgreSQL. Off for the SQLite file, which one server serves
+  // (README "More than one server"): its replay cache is the whole record, and a row per proof
+  // would double what a DPoP token request costs (bench/RESULTS.md).
+  bool shared_record = false;
 };
 
 struct EndpointConfig {

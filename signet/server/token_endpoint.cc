@@ -85,7 +85,9 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
                              ClientKeysOptions client_keys)
     : config_(std::move(config)),
       dpop_(config_.issuer + std::string(kTokenPath), config_.dpop,
-            dpop_nonce_key(secrets, config_), std::make_shared<StoreReplayLedger>(store, secrets)),
+            dpop_nonce_key(secrets, config_),
+            config_.dpop.shared_record ? std::make_shared<StoreReplayLedger>(store, secrets)
+                                       : nullptr),
       tenant_(tenant),
       store_(store),
       secrets_(secrets),
@@ -124,9 +126,9 @@ TokenEndpoint::TokenEndpoint(EndpointConfig config, Tenant& tenant, store::Store
 
 TokenEndpoint::~TokenEndpoint() = default;
 
-bool TokenEndpoint::may_block(const Params& params) {
+bool TokenEndpoint::may_block(const Params& params, bool records_proof) {
   return params.get("grant_type") != std::optional<std::string_view>("client_credentials") ||
-         params.has("client_assertion");
+         params.has("client_assertion") || records_proof;
 }
 
 EndpointResult TokenEndpoint::counted(EndpointResult result) {

@@ -47,10 +47,11 @@ class TokenEndpoint {
   ~TokenEndpoint();
 
   // True when the request may take long (argon2id, store writes, fetches): every grant but client
-  // credentials, which is answered from memory, and any request with a client assertion (its
-  // jti is recorded in the store, and its keys may be fetched). The HTTP layer runs these off its
-  // workers.
-  static bool may_block(const Params& params);
+  // credentials, which is answered from memory, any request with a client assertion (its jti is
+  // recorded in the store, and its keys may be fetched), and any with a DPoP proof that is
+  // recorded in the store (`records_proof`: a DPoP header, and dpop().replay_ledger() set). The
+  // HTTP layer runs these off its workers.
+  static bool may_block(const Params& params, bool records_proof = false);
 
   // POST /oauth/token: the success body holds access_token, token_type, expires_in, scope, and
   // id_token / refresh_token when granted. With a DPoP proof (req.dpop), checked before the grant

@@ -291,9 +291,12 @@ def test_a_dpop_proof_one_replica_took_is_a_replay_on_another(start_serve, postg
     key = Key("ES256")
     token_endpoint = issuer + "oauth/token"
     cc = {"grant_type": "client_credentials", "audience": api["identifier"], **m2m.creds()}
-    for replica in (one, two):
-        wait_for(lambda: token_request(replica, cc, [key.proof(token_endpoint)]).status_code
-                 == 200, timeout=CHANGE_TIMEOUT, what="the client on every replica")
+    to_management = {"grant_type": "client_credentials", "audience": issuer + "api/v2/",
+                     **management.creds()}
+    for replica in (one, two):  # the last change made: everything before it is loaded too
+        wait_for(lambda: token_request(replica, to_management,
+                                       [key.proof(token_endpoint)]).status_code == 200,
+                 timeout=CHANGE_TIMEOUT, what="the Management API grant on every replica")
 
     # The token endpoint.
     proof = key.proof(token_endpoint)
@@ -316,8 +319,7 @@ def test_a_dpop_proof_one_replica_took_is_a_replay_on_another(start_serve, postg
     assert "already used" in replay.json()["error_description"], replay.json()
 
     # The Management API.
-    res = token_request(one, {"grant_type": "client_credentials", "audience": issuer + "api/v2/",
-                              **management.creds()}, [key.proof(token_endpoint)])
+    res = token_request(one, to_management, [key.proof(token_endpoint)])
     assert res.status_code == 200, res.text
     token = res.json()["access_token"]
     proof = key.proof(issuer + "api/v2/clients", htm="GET", claims={"ath": ath(token)})

@@ -91,6 +91,7 @@ class InProcess {
     EXPECT_TRUE(tenant_.load(wall_now()).ok());
     server::EndpointConfig config;
     config.issuer = issuer_;
+    config.dpop.shared_record = true;  // as serve on PostgreSQL
     endpoint_ =
         std::make_unique<server::TokenEndpoint>(config, tenant_, flaky_, secrets_, passwords_);
     router_ = server::authorization_router(*endpoint_, tenant_, blocking_.get_executor());

@@ -543,6 +543,7 @@ TEST(ClientAssertionMayBlock, OnlyClientCredentialsWithoutAnAssertionStayOnTheWo
   Params cc;
   cc.add("grant_type", "client_credentials");
   EXPECT_FALSE(TokenEndpoint::may_block(cc));
+  EXPECT_TRUE(TokenEndpoint::may_block(cc, /*records_proof=*/true));
   cc.add("client_assertion", "x.y.z");
   EXPECT_TRUE(TokenEndpoint::may_block(cc));
 }

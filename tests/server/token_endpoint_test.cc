@@ -101,6 +101,24 @@ TEST_F(TokenEndpointTest, AReplayedProofIsRefusedOnAnyGrant) {
   expect_error(login(w, email_of(u), kPassword), OAuthErrorCode::kInvalidDpopProof, "already used");
 }
 
+// On PostgreSQL (shared_record) every proof is also a row of the store that replicas share; on the
+// SQLite file, which one server serves, the replay cache is the whole record.
+TEST_F(TokenEndpointTest, ProofsAreRecordedInTheStoreOnlyWhenReplicasShareIt) {
+  const Client c = m2m();
+  reload();
+  EXPECT_EQ(endpoint_->dpop().replay_ledger(), nullptr);
+  const std::string first = dpop_proof(dpop_key());
+  dpop_ = {first};
+  ASSERT_TRUE(cc(c).ok());
+  config_.dpop.shared_record = true;
+  reload();  // another replica: a replay cache of its own
+  ASSERT_NE(endpoint_->dpop().replay_ledger(), nullptr);
+  dpop_ = {first};
+  ASSERT_TRUE(cc(c).ok()) << "the first server recorded nothing in the store";
+  reload();
+  expect_error(cc(c), OAuthErrorCode::kInvalidDpopProof, "already used");
+}
+
 TEST_F(TokenEndpointTest, TheProofIsCheckedAfterTheClientIsAuthenticated) {
   const Client c = m2m();
   reload();
