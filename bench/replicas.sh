@@ -7,7 +7,7 @@
 # run in a temporary directory (tests/support/postgres-server.sh: fsync off, a test server).
 # Usage: bench/replicas.sh [build-dir] (default: build). Env: DURATION (seconds per run, default 5),
 # CONNECTIONS (default 32, as bench/serve.sh), REPLICAS (default "1 2 3"), BLOCKING_THREADS (per
-# server, default 1).
+# server, default 1). Last, the cost of recording a DPoP proof in each store (BM_DpopProofCheck).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -176,3 +176,24 @@ for n in $replica_counts; do
     "$(ratio "${result[pg$n-password]}" "${result[sqlite-password]}")" \
     "$(ratio "${result[pg$n-refresh]}" "${result[sqlite-refresh]}")"
 done
+
+# Recording DPoP proofs for every replica (RFC 9449 §11.1): one ES256 proof check per call,
+# without a record (serve on the SQLite file), with a row in the SQLite file (what serve does not
+# do), and with a row in this PostgreSQL database (what replicas do), in process on one core.
+echo "== DPoP proof check (token endpoint, ES256), in process"
+SIGNET_BENCH_POSTGRES=$database "$build/signet_bench" --benchmark_filter='BM_DpopProofCheck' \
+  --benchmark_format=json --benchmark_out="$work/dpop.json" --benchmark_out_format=json >/dev/null
+/usr/bin/python3 - "$work/dpop.json" <<'PY'
+import json, sys
+rows = {b["name"].split("/iterations")[0]: b for b in json.load(open(sys.argv[1]))["benchmarks"]}
+base = rows["BM_DpopProofCheck/ES256"]
+for name, label in (("BM_DpopProofCheck/ES256", "no record"),
+                    ("BM_DpopProofCheck/ES256_sqlite_ledger", "row in the SQLite file"),
+                    ("BM_DpopProofCheckPostgres", "row in PostgreSQL")):
+    b = rows[name]
+    if b.get("error_occurred"):
+        print(f"  {label:24} {b.get('error_message')}")
+        continue
+    print(f"  {label:24} {b['real_time'] / 1e3:8.1f} us wall, {b['cpu_time'] / 1e3:8.1f} us CPU"
+          f" = {100 * b['items_per_second'] / base['items_per_second']:.1f}% of the rate without")
+PY

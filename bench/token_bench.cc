@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@
 #include "signet/server/refresh_tokens.h"
 #include "signet/server/tenant.h"
 #include "signet/server/token_endpoint.h"
+#include "signet/store/postgres_store.h"
 #include "signet/store/sqlite_store.h"
 #include "tests/test_common/test_keys.h"
 
@@ -249,17 +251,19 @@ BENCHMARK_CAPTURE(BM_TokenRoute, ES256, Algorithm::kES256);
 namespace {
 
 // A token request's DPoP proof (ES256) through DpopProofs::check: the signature and the rules,
-// the process's replay cache, and with a ledger its row in the store that replicas share (here
-// the SQLite file, as one `signet serve` has it). The difference between the two is what
-// recording a proof for every replica costs. Proofs are made ahead, one per iteration.
+// the process's replay cache, and with a ledger its row in the store replicas share. Without
+// one, as `signet serve` on the SQLite file runs; with the SQLite file as the ledger, what it
+// would cost there (the reason it does not: DpopPolicy::shared_record); with PostgreSQL, as
+// replicas run (BM_DpopProofCheckPostgres). Proofs are made ahead, one per iteration.
 constexpr int kProofIterations = 5'000;
 
-void BM_DpopProofCheck(benchmark::State& state, bool ledger) {
-  Fixture f(Algorithm::kES256);
+void check_proofs(benchmark::State& state, store::Store* ledger_store,
+                  const server::SecretHasher& hasher) {
   const std::string endpoint = "http://localhost:4000/oauth/token";
-  server::DpopProofs proofs(
-      endpoint, server::DpopPolicy{}, std::string(),
-      ledger ? std::make_shared<server::StoreReplayLedger>(*f.st, *f.hasher) : nullptr);
+  server::DpopProofs proofs(endpoint, server::DpopPolicy{}, std::string(),
+                            ledger_store != nullptr
+                                ? std::make_shared<server::StoreReplayLedger>(*ledger_store, hasher)
+                                : nullptr);
   const auto& key = signet::testing::test_key(Algorithm::kES256);
   const std::int64_t at = now().time_since_epoch().count();
   std::vector<std::string> made;
@@ -281,7 +285,31 @@ void BM_DpopProofCheck(benchmark::State& state, bool ledger) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_DpopProofCheck(benchmark::State& state, bool sqlite_ledger) {
+  Fixture f(Algorithm::kES256);
+  check_proofs(state, sqlite_ledger ? f.st.get() : nullptr, *f.hasher);
+}
 BENCHMARK_CAPTURE(BM_DpopProofCheck, ES256, false)->Iterations(kProofIterations);
-BENCHMARK_CAPTURE(BM_DpopProofCheck, ES256_store_ledger, true)->Iterations(kProofIterations);
+BENCHMARK_CAPTURE(BM_DpopProofCheck, ES256_sqlite_ledger, true)->Iterations(kProofIterations);
+
+// The database of SIGNET_BENCH_POSTGRES (a postgresql:// URL; bench/replicas.sh sets it to its
+// own server's), migrated here. Skipped without it.
+void BM_DpopProofCheckPostgres(benchmark::State& state) {
+  const char* url = std::getenv("SIGNET_BENCH_POSTGRES");
+  if (url == nullptr || *url == '\0') {
+    state.SkipWithError(
+        "set SIGNET_BENCH_POSTGRES to a postgresql:// URL (bench/replicas.sh does)");
+    return;
+  }
+  auto st = store::PostgresStore::open({.connection = {.url = url}, .migrate = true});
+  if (!st) {
+    state.SkipWithError(st.error().message.c_str());
+    return;
+  }
+  const auto hasher = server::SecretHasher::from_key(std::array<std::uint8_t, 32>{7});
+  check_proofs(state, st->get(), hasher);
+}
+BENCHMARK(BM_DpopProofCheckPostgres)->Iterations(kProofIterations);
 
 }  // namespace

@@ -251,20 +251,35 @@ StoreResult<bool> SqlStore::record_client_assertion(std::string_view client_id,
 StoreResult<bool> SqlStore::record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
                                               Timestamp now) {
   SIGNET_STORE_TRY(validate_key("DPoP proof id hash", id_hash));
-  return write(*db_, [&](Connection& db) -> StoreResult<bool> {
-    SIGNET_STORE_TRY(
-        rows_changed(db, "DELETE FROM dpop_proofs WHERE expires_at <= ?1",
-                     [&](Statement& forget) { forget.integer(1, unix_seconds(now)); }));
-    // ON CONFLICT, as for client assertions: a replay changes no row.
-    SIGNET_STORE_TRY_ASSIGN(
-        inserted, rows_changed(db,
-                               "INSERT INTO dpop_proofs (id_hash, expires_at) VALUES (?1, ?2) "
-                               "ON CONFLICT DO NOTHING",
-                               [&](Statement& stmt) {
-                                 stmt.text(1, id_hash).integer(2, unix_seconds(expires_at));
-                               }));
-    return inserted == 1;
-  });
+  // On every proof of a DPoP request on PostgreSQL, so one statement outside a transaction (one
+  // round trip, not four): it inserts the id, or takes over a row whose proof has expired, and
+  // changes nothing for a live one (a replay). The database decides between two replicas that
+  // record one id at once: one inserts, the other finds the row and changes nothing.
+  return single(
+      *db_,
+      [&](Connection& db) -> StoreResult<bool> {
+        // Expired rows of other ids go every kDpopProofSweepEvery records, so the table holds
+        // about the proofs of one lifetime plus that many.
+        if (dpop_proofs_recorded_.fetch_add(1, std::memory_order_relaxed) % kDpopProofSweepEvery ==
+            0) {
+          SIGNET_STORE_TRY(
+              rows_changed(db, "DELETE FROM dpop_proofs WHERE expires_at <= ?1",
+                           [&](Statement& forget) { forget.integer(1, unix_seconds(now)); }));
+        }
+        SIGNET_STORE_TRY_ASSIGN(
+            recorded,
+            rows_changed(db,
+                         "INSERT INTO dpop_proofs (id_hash, expires_at) VALUES (?1, ?2) "
+                         "ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at "
+                         "WHERE dpop_proofs.expires_at <= ?3",
+                         [&](Statement& stmt) {
+                           stmt.text(1, id_hash)
+                               .integer(2, unix_seconds(expires_at))
+                               .integer(3, unix_seconds(now));
+                         }));
+        return recorded == 1;
+      },
+      StoreOperation::kWrite);
 }
 
 }  // namespace signet::store

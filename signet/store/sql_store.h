@@ -15,6 +15,8 @@
 // also moves with every refresh token and failed login written by another replica and does not
 // move for this connection's own writes, and because PostgreSQL can keep the same counter.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -147,9 +149,13 @@ class SqlStore final : public Store {
                                               std::int64_t keep_at_most) override;
 
  private:
+  // record_dpop_proof deletes expired proofs at every this many records.
+  static constexpr std::uint64_t kDpopProofSweepEvery = 256;
+
   // The database's connections; each operation leases one for its transaction.
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<StoreMetrics> metrics_;
+  std::atomic<std::uint64_t> dpop_proofs_recorded_{0};
 };
 
 }  // namespace signet::store

@@ -115,17 +115,19 @@ auto read(Database& database, Body&& body) {
 }
 
 // One statement outside any transaction: the database runs a single statement atomically and
-// on one snapshot by itself, so `body` (Connection& -> StoreResult<T>) may run only one. Spares
-// the BEGIN and COMMIT, two round trips on PostgreSQL, on the request path's lookups.
+// on one snapshot by itself, so `body` (Connection& -> StoreResult<T>) may run only one (or
+// several that need not be atomic together). Spares the BEGIN and COMMIT, two round trips on
+// PostgreSQL, on the request path's lookups and one-row writes; `op` is what it is counted as.
 template <typename Body>
-auto single(Database& database, Body&& body) -> std::invoke_result_t<Body&, Connection&> {
+auto single(Database& database, Body&& body, StoreOperation op = StoreOperation::kRead)
+    -> std::invoke_result_t<Body&, Connection&> {
   const auto started = std::chrono::steady_clock::now();
   auto lease = database.acquire();
   if (!lease) {
-    return counted(database, StoreOperation::kRead, started,
+    return counted(database, op, started,
                    std::invoke_result_t<Body&, Connection&>(fail(lease.error())));
   }
-  return counted(database, StoreOperation::kRead, started, body(**lease));
+  return counted(database, op, started, body(**lease));
 }
 
 // A write transaction: all of `body`'s writes or none, as if no other ran at the same time.

@@ -416,18 +416,42 @@ TEST_P(SignInStoreTest, ADpopProofIsFreshOnceAndAReplayUntilItExpires) {
   EXPECT_EQ(proof("hs256:aa", stale + seconds{65}, stale), "replay");
 }
 
-TEST_P(SignInStoreTest, ExpiredDpopProofsAreDeletedOnTheWay) {
+TEST_P(SignInStoreTest, ExpiredDpopProofsAreFreshAgainAndLiveOnesStayReplays) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(proof("hs256:old-" + std::to_string(i), kNow + seconds{i}, kNow), "fresh");
   }
   ASSERT_EQ(proof("hs256:new", kNow + seconds{600}, kNow + seconds{300}), "fresh");
-  // Only the new one is left: each of the old ones is fresh again, and the new one a replay.
   EXPECT_EQ(proof("hs256:new", kNow + seconds{600}, kNow + seconds{300}), "replay");
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(proof("hs256:old-" + std::to_string(i), kNow + seconds{600}, kNow + seconds{300}),
               "fresh")
         << i;
+    // And now live again until their new expiry.
+    EXPECT_EQ(proof("hs256:old-" + std::to_string(i), kNow + seconds{600}, kNow + seconds{301}),
+              "replay")
+        << i;
   }
+}
+
+// Expired rows of ids never seen again are deleted along the way, every 256th record at most
+// (SqlStore::kDpopProofSweepEvery), so the table holds about one proof lifetime's worth.
+TEST_P(SignInStoreTest, ExpiredDpopProofsDoNotPileUp) {
+  const auto rows = [&] {
+    auto db = store_->database().acquire();
+    EXPECT_TRUE(db.ok());
+    return db.ok() ? (*db)->query_integer("SELECT count(*) FROM dpop_proofs", "no count").value()
+                   : -1;
+  };
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(proof("hs256:a-" + std::to_string(i), kNow + seconds{60}, kNow), "fresh");
+  }
+  EXPECT_EQ(rows(), 300);
+  // An hour later, 300 more: at most 256 in, the 300 stale ones are gone.
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(proof("hs256:b-" + std::to_string(i), kNow + seconds{3660}, kNow + seconds{3600}),
+              "fresh");
+  }
+  EXPECT_EQ(rows(), 300);
 }
 
 TEST_P(SignInStoreTest, DpopProofRules) {
