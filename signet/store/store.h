@@ -229,8 +229,9 @@ class SignInStore {
                                                     Timestamp now) = 0;
   // DPoP replay protection across replicas (RFC 9449 §11.1): remembers the proof whose keyed
   // hash of thumbprint and jti is `id_hash` until `expires_at`. True when it was not seen before
-  // (among entries not yet expired at `now`); false for a replay. Entries expired at `now` are
-  // forgotten on the way.
+  // (among entries not yet expired at `now`); false for a replay. One atomic statement, so two
+  // replicas recording one id at once get one true and one false; entries expired at `now` are
+  // deleted along the way, every so many calls.
   virtual StoreResult<bool> record_dpop_proof(std::string_view id_hash, Timestamp expires_at,
                                               Timestamp now) = 0;
 };
