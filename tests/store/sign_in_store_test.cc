@@ -454,6 +454,33 @@ TEST_P(SignInStoreTest, ExpiredDpopProofsDoNotPileUp) {
   EXPECT_EQ(rows(), 300);
 }
 
+// Replicas recording one proof at the same moment: the database lets exactly one of them have it.
+TEST_P(SignInStoreTest, OfConcurrentRecordsOfOneProofExactlyOneIsFresh) {
+  constexpr int kRounds = 20;
+  constexpr int kRacers = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string id = "hs256:race-" + std::to_string(round);
+    std::atomic<int> fresh{0};
+    std::atomic<int> failed{0};
+    std::vector<std::thread> racers;
+    for (int i = 0; i < kRacers; ++i) {
+      racers.emplace_back([&] {
+        auto r = store_->record_dpop_proof(id, kNow + seconds{60}, kNow);
+        if (!r.ok()) {
+          failed.fetch_add(1);
+        } else if (*r) {
+          fresh.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : racers) {
+      t.join();
+    }
+    EXPECT_EQ(fresh.load(), 1) << id;
+    EXPECT_EQ(failed.load(), 0) << id;
+  }
+}
+
 TEST_P(SignInStoreTest, DpopProofRules) {
   EXPECT_EQ(proof("", kNow + seconds{60}, kNow), "invalid");
   EXPECT_EQ(proof(std::string("hs256:\0", 7), kNow + seconds{60}, kNow), "invalid");
